@@ -1,0 +1,47 @@
+# The README's commands. Every target is idempotent and safe to run twice.
+#   make demo   install everything, build, run the all-in-one demo (Ctrl-C to stop)
+#   make test   install everything, build, lint, type-check, run every test tier
+SHELL := /bin/bash
+APT_PACKAGES := openvswitch-switch openvswitch-common iproute2 iputils-ping ethtool tcpdump iperf3 \
+	busybox netcat-openbsd procps python3 make g++
+export DEBIAN_FRONTEND := noninteractive
+
+.PHONY: all setup system-deps node-deps build lint typecheck check test test-unit demo clean
+
+all: build
+
+setup: system-deps node-deps build
+
+# apt only when a package is missing, so a second run is fast and offline-safe.
+system-deps:
+	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then echo "installing:$$missing"; apt-get update -q && apt-get install -y -q $$missing; \
+	else echo "system packages present"; fi
+
+# npm ci when the lockfile changed since the last install (it rebuilds better-sqlite3 from source).
+node-deps:
+	@if [ ! -f node_modules/.vnet-lock ] || ! cmp -s package-lock.json node_modules/.vnet-lock; then \
+		npm ci && cp package-lock.json node_modules/.vnet-lock; else echo "node modules up to date"; fi
+
+build: node-deps
+	npm run -s build
+
+lint:
+	npm run -s lint
+
+typecheck:
+	npm run -s typecheck
+
+check: lint typecheck
+
+test: setup check
+	npm run -s test
+
+test-unit: setup
+	node scripts/run-tests.mjs --tier unit
+
+demo: setup
+	./bin/vnet demo
+
+clean:
+	rm -rf dist
