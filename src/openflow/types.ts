@@ -214,3 +214,15 @@ export const OFPP = {
   LOCAL: 0xfffffffe,
   ANY: 0xffffffff,
 } as const;
+
+/** A flow-table change as flow sync produces it (OFPT_FLOW_MOD; OF 1.3 §7.3.4.1). */
+export interface FlowMod {
+  command: 'add' | 'modify' | 'modify_strict' | 'delete' | 'delete_strict';
+  flow: Flow;
+  /** Restricts modify/delete to flows whose cookie matches flow.cookie under this mask (0/absent: no restriction). */
+  cookieMask?: bigint;
+  /** Restricts delete to flows that output to this port (OFPP_ANY/absent: no restriction). */
+  outPort?: number;
+  /** Restricts delete to flows that output to this group (OFPG_ANY/absent: no restriction). */
+  outGroup?: number;
+}
