@@ -1,0 +1,50 @@
+// ARP for IPv4 over Ethernet (RFC 826): decode and encode the 28-byte packet.
+import { checkUint, formatIpv4, formatMac, need, putU16, u16, writeIpv4, writeMac } from './bytes.js';
+import { PacketMalformedError } from './errors.js';
+import { ETH_P_IP } from './ethernet.js';
+
+export const ARPHRD_ETHER = 1;
+export const ARPOP_REQUEST = 1;
+export const ARPOP_REPLY = 2;
+export const ARP_LEN = 28;
+
+export interface ArpPacket {
+  op: number;
+  /** Sender hardware / protocol address. */
+  sha: string;
+  spa: string;
+  /** Target hardware / protocol address. */
+  tha: string;
+  tpa: string;
+}
+
+export function decodeArp(buf: Uint8Array): ArpPacket {
+  need(buf, 0, ARP_LEN, 'arp');
+  if (u16(buf, 0) !== ARPHRD_ETHER)
+    throw new PacketMalformedError('arp.htype', `unsupported hardware type ${u16(buf, 0)}`);
+  if (u16(buf, 2) !== ETH_P_IP)
+    throw new PacketMalformedError('arp.ptype', `unsupported protocol type 0x${u16(buf, 2).toString(16)}`);
+  if (buf[4] !== 6) throw new PacketMalformedError('arp.hlen', `expected 6, got ${buf[4]}`);
+  if (buf[5] !== 4) throw new PacketMalformedError('arp.plen', `expected 4, got ${buf[5]}`);
+  return {
+    op: u16(buf, 6),
+    sha: formatMac(buf, 8),
+    spa: formatIpv4(buf, 14),
+    tha: formatMac(buf, 18),
+    tpa: formatIpv4(buf, 24),
+  };
+}
+
+export function encodeArp(p: ArpPacket): Uint8Array {
+  const out = new Uint8Array(ARP_LEN);
+  putU16(out, 0, ARPHRD_ETHER);
+  putU16(out, 2, ETH_P_IP);
+  out[4] = 6;
+  out[5] = 4;
+  putU16(out, 6, checkUint(p.op, 16, 'arp.op'));
+  writeMac(out, 8, p.sha, 'arp.sha');
+  writeIpv4(out, 14, p.spa, 'arp.spa');
+  writeMac(out, 18, p.tha, 'arp.tha');
+  writeIpv4(out, 24, p.tpa, 'arp.tpa');
+  return out;
+}

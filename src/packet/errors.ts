@@ -1,0 +1,44 @@
+// Typed errors of the packet codecs: every failure names the field that was short or wrong.
+
+/** Base class of every codec error; `code` is stable and safe to switch on. */
+export class PacketError extends Error {
+  readonly code: string;
+  /** Dotted name of the field being read or written, e.g. `ipv4.total_length`. */
+  readonly field: string;
+  constructor(code: string, field: string, message: string) {
+    super(message);
+    this.name = new.target.name;
+    this.code = code;
+    this.field = field;
+  }
+}
+
+/** The input ended before the named field was complete. */
+export class PacketTruncatedError extends PacketError {
+  readonly needed: number;
+  readonly available: number;
+  constructor(field: string, needed: number, available: number) {
+    super('PACKET_TRUNCATED', field, `${field}: truncated (need ${needed} bytes, ${available} available)`);
+    this.needed = needed;
+    this.available = available;
+  }
+}
+
+/** The named field holds a value the protocol does not allow (bad version, length, checksum...). */
+export class PacketMalformedError extends PacketError {
+  constructor(field: string, reason: string) {
+    super('PACKET_MALFORMED', field, `${field}: ${reason}`);
+  }
+}
+
+/** A value handed to an encoder cannot be represented on the wire. */
+export class PacketValueError extends PacketError {
+  constructor(field: string, reason: string) {
+    super('PACKET_INVALID_VALUE', field, `${field}: ${reason}`);
+  }
+}
+
+/** True for errors thrown by the codecs (as opposed to programming errors). */
+export function isPacketError(e: unknown): e is PacketError {
+  return e instanceof PacketError;
+}
