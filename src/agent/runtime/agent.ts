@@ -1,0 +1,606 @@
+// The `vnet agent` process core: bridge take-over, identity, feed following, flow reconciliation,
+// binding and status reports, DHCP packet-ins. Talks to the world only through deps.ts seams.
+import type { Flow } from '../../openflow/types.js';
+import type { Logger } from '../../util/log.js';
+import type {
+  ApiLike,
+  BoundInterface,
+  BridgeControl,
+  DhcpHandler,
+  FeedEvent,
+  FeedSource,
+  LocalInfo,
+  PacketInEvent,
+  PipelineLike,
+  SwitchLink,
+  SwitchListener,
+} from './deps.js';
+import { formatDpid, ResourceMirror } from './mirror.js';
+import type { AgentConfig } from './options.js';
+import { type DatapathStatusReport, Reporter } from './reporter.js';
+
+/** Names of the two flow-based tunnel ports every bridge gets (one per encapsulation). */
+export const TUNNEL_PORTS = { gre: 'vnet-gre', vxlan: 'vnet-vxlan' } as const;
+
+/** OVS's inactivity probe for the controller: short, so a dead agent is noticed within seconds. */
+export const INACTIVITY_PROBE_MS = 5000;
+/** OVS reconnect backoff cap: OVS's default of 8 s would defeat fast reconvergence. */
+export const CONTROLLER_MAX_BACKOFF_MS = 1000;
+
+export interface AgentDeps {
+  config: AgentConfig;
+  log: Logger;
+  bridge: BridgeControl;
+  switches: SwitchListener;
+  feed: FeedSource;
+  api: ApiLike;
+  pipeline: PipelineLike;
+  dhcp?: DhcpHandler | undefined;
+}
+
+export type AgentPhase =
+  | 'starting'
+  | 'waiting-for-bridge'
+  | 'taking-over-bridge'
+  | 'waiting-for-datapath'
+  | 'waiting-for-switch'
+  | 'running'
+  | 'stopped';
+
+/** What `status()` returns: the agent's own account of itself (also logged, and reported). */
+export interface AgentStatus {
+  phase: AgentPhase;
+  dpid: string | null;
+  datapathUuid: string | null;
+  switchConnected: boolean;
+  flowsInSync: boolean;
+  installedFlows: number;
+  lastError: string | null;
+  warnings: string[];
+  bound: BoundInterface[];
+  feedRevision: number;
+  counters: {
+    syncs: number;
+    flowModsSent: number;
+    packetIns: number;
+    dhcpReplies: number;
+    dhcpDropped: number;
+    reportsSent: number;
+  };
+}
+
+export class Agent {
+  private readonly cfg: AgentConfig;
+  private readonly log: Logger;
+  private readonly reporter: Reporter;
+  private readonly mirror = new ResourceMirror();
+  private phase: AgentPhase = 'starting';
+  private stopped = false;
+
+  private dpid: bigint | null = null;
+  private datapathUuid: string | null = null;
+  private haveView = false;
+  private link: SwitchLink | null = null;
+  /** What the switch holds, as far as we know; null = unknown (read it before diffing). */
+  private installed: Flow[] | null = null;
+  private flowsInSync = false;
+  private lastError: string | null = null;
+  private bound: BoundInterface[] = [];
+  private registering = false;
+  private waitingLogged = '';
+
+  private needFull = true;
+  private running: Promise<void> | null = null;
+  private rerun = false;
+  private retryTimer: NodeJS.Timeout | null = null;
+  private readonly counters = {
+    syncs: 0,
+    flowModsSent: 0,
+    packetIns: 0,
+    dhcpReplies: 0,
+    dhcpDropped: 0,
+    reportsSent: 0,
+  };
+  private readonly settledWaiters: Array<() => void> = [];
+
+  constructor(private readonly deps: AgentDeps) {
+    this.cfg = deps.config;
+    this.log = deps.log;
+    this.reporter = new Reporter(
+      {
+        reportDatapathStatus: (uuid, body) => deps.api.reportDatapathStatus(uuid, body),
+        reportInterfaceBinding: (uuid, body) => deps.api.reportInterfaceBinding(uuid, body),
+      },
+      deps.log.child({ component: 'reporter' }),
+    );
+  }
+
+  /** Starts everything and returns; progress continues in the background (see status()). */
+  start(): void {
+    this.log.info(
+      {
+        server: this.cfg.server,
+        nodeId: this.cfg.nodeId,
+        bridge: this.cfg.bridge,
+        ovsdb: this.cfg.ovsdb,
+        listen: `${this.deps.switches.address.host}:${this.deps.switches.address.port}`,
+        encap: this.cfg.encap,
+        tunnelIp: this.cfg.tunnelIp,
+      },
+      'agent starting',
+    );
+    this.deps.switches.onSwitch((link) => this.onSwitch(link));
+    this.deps.bridge.onInterfacesChanged(() => {
+      this.needFull = true;
+      this.kick();
+    });
+    this.deps.bridge.onConnection((up) => {
+      this.log.info({ ovsdb: this.cfg.ovsdb, up }, up ? 'OVSDB connected' : 'OVSDB connection lost; reconnecting');
+      if (up) this.kick();
+    });
+    this.deps.feed.start((ev) => this.onFeed(ev));
+    void this.bridgeSetup();
+  }
+
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    this.phase = 'stopped';
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    // Flows stay: fail_mode=secure keeps isolation and established traffic while we are away.
+    this.log.info({ installedFlows: this.installed?.length ?? null }, 'agent stopping; flows stay installed');
+    try {
+      await this.running;
+    } catch {
+      /* reported already */
+    }
+    await this.reporter.idle(1000);
+    this.reporter.close();
+    this.deps.feed.close();
+    this.link?.close();
+    await this.deps.switches.close();
+    await this.deps.bridge.close();
+  }
+
+  status(): AgentStatus {
+    return {
+      phase: this.phase,
+      dpid: this.dpid === null ? null : formatDpid(this.dpid),
+      datapathUuid: this.datapathUuid,
+      switchConnected: this.link !== null,
+      flowsInSync: this.flowsInSync,
+      installedFlows: this.installed?.length ?? 0,
+      lastError: this.lastError,
+      warnings: this.warnings(),
+      bound: [...this.bound],
+      feedRevision: this.mirror.revision,
+      counters: { ...this.counters, reportsSent: this.reporter.stats.sent },
+    };
+  }
+
+  /** Resolves once the agent is running with flows in sync and no reconciliation pending. */
+  async settled(timeoutMs = 10_000): Promise<boolean> {
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline) {
+      if (this.phase === 'running' && this.flowsInSync && !this.running && !this.rerun) return true;
+      await new Promise<void>((r) => {
+        this.settledWaiters.push(r);
+        setTimeout(r, 50).unref();
+      });
+    }
+    return false;
+  }
+
+  // ---------------------------------------------------------------- bridge
+
+  private async bridgeSetup(): Promise<void> {
+    const { bridge: name } = this.cfg;
+    const ovs = this.deps.bridge;
+    let attempt = 0;
+    while (!this.stopped) {
+      try {
+        if (!ovs.bridgeExists(name)) {
+          if (this.cfg.createBridge) {
+            this.log.info({ bridge: name, datapathType: this.cfg.datapathType }, 'creating bridge (--create-bridge)');
+            await ovs.createBridge({ name, datapathType: this.cfg.datapathType });
+          } else {
+            this.phase = 'waiting-for-bridge';
+            this.log.warn(
+              { bridge: name },
+              `waiting for bridge ${name} to exist (create it, e.g. ovs-vsctl add-br ${name}, or run with --create-bridge)`,
+            );
+            this.kick();
+            await ovs.waitForBridge(name);
+            this.log.info({ bridge: name }, 'bridge appeared');
+          }
+        }
+        this.phase = 'taking-over-bridge';
+        const controller = `tcp:${this.deps.switches.address.host}:${this.deps.switches.address.port}`;
+        await ovs.takeOverBridge({
+          name,
+          controllers: [controller],
+          failMode: 'secure',
+          protocols: ['OpenFlow13'],
+          disableInBand: true,
+          controllerMaxBackoff: CONTROLLER_MAX_BACKOFF_MS,
+          inactivityProbe: INACTIVITY_PROBE_MS,
+        });
+        for (const type of ['gre', 'vxlan'] as const) {
+          await ovs.ensureTunnelPort({ bridge: name, name: TUNNEL_PORTS[type], type });
+        }
+        this.dpid = await ovs.bridgeDatapathId(name);
+        this.log.info(
+          { bridge: name, dpid: formatDpid(this.dpid), controller, failMode: 'secure' },
+          'bridge taken over: controller set, fail_mode=secure, tunnel ports present',
+        );
+        if (this.phase === 'taking-over-bridge') this.phase = 'waiting-for-datapath';
+        if (this.link && this.link.dpid !== this.dpid) {
+          this.log.warn({ connected: formatDpid(this.link.dpid) }, 'connected switch is not our bridge; dropping it');
+          this.link.close();
+          this.link = null;
+        }
+        this.needFull = true;
+        this.kick();
+        return;
+      } catch (err) {
+        if (this.stopped) return;
+        attempt++;
+        const delay = Math.min(5000, 200 * 2 ** Math.min(attempt, 5));
+        this.setError(`bridge setup failed: ${errText(err)}`);
+        this.log.error({ err: errText(err), retryInMs: delay }, 'bridge setup failed; retrying');
+        await sleep(delay);
+      }
+    }
+  }
+
+  // ---------------------------------------------------------------- switch
+
+  private onSwitch(link: SwitchLink): void {
+    if (this.stopped) {
+      link.close();
+      return;
+    }
+    if (this.dpid !== null && link.dpid !== this.dpid) {
+      this.log.warn(
+        { connected: formatDpid(link.dpid), ours: formatDpid(this.dpid) },
+        'a switch that is not our bridge connected; closing it',
+      );
+      link.close();
+      return;
+    }
+    if (this.link && this.link !== link) this.link.close();
+    this.link = link;
+    this.installed = null;
+    this.flowsInSync = false;
+    this.log.info({ dpid: formatDpid(link.dpid) }, 'switch connected; reading its flows before any change');
+    link.onClose((reason) => {
+      if (this.link !== link) return;
+      this.link = null;
+      this.installed = null;
+      this.flowsInSync = false;
+      this.log.warn({ reason }, 'switch disconnected; flows stay on the switch (fail_mode=secure)');
+      this.kick();
+    });
+    link.onPacketIn((ev) => this.onPacketIn(link, ev));
+    this.kick();
+  }
+
+  // ---------------------------------------------------------------- feed
+
+  private onFeed(ev: FeedEvent): void {
+    if (this.stopped) return;
+    switch (ev.kind) {
+      case 'snapshot':
+        this.mirror.reset(ev.revision, ev.resources);
+        this.deps.pipeline.build(ev.resources);
+        this.haveView = true;
+        this.needFull = true;
+        this.log.info(
+          { revision: ev.revision, counts: countResources(ev.resources) },
+          'model snapshot loaded from the server',
+        );
+        break;
+      case 'change': {
+        const c = ev.change;
+        if (!this.haveView) return;
+        this.mirror.apply(c);
+        this.deps.pipeline.apply(c);
+        if (c.resource === 'interfaces') this.reporter.invalidate('if', c.uuid);
+        if (c.resource === 'datapaths') this.reporter.invalidate('dp', c.uuid);
+        this.log.debug({ revision: c.revision, resource: c.resource, uuid: c.uuid, op: c.op }, 'change');
+        break;
+      }
+      case 'error':
+        this.log.warn({ err: errText(ev.error) }, 'change feed interrupted; resuming');
+        return;
+    }
+    this.kick();
+  }
+
+  // ---------------------------------------------------------------- reconciliation
+
+  /** Ask for a reconciliation pass; passes never overlap and coalesce while one runs. */
+  private kick(): void {
+    if (this.stopped) return;
+    if (this.running) {
+      this.rerun = true;
+      return;
+    }
+    this.running = this.reconcile()
+      .catch((err) => this.log.error({ err: errText(err) }, 'reconciliation crashed'))
+      .finally(() => {
+        this.running = null;
+        if (this.rerun) {
+          this.rerun = false;
+          this.kick();
+        } else {
+          for (const w of this.settledWaiters.splice(0)) w();
+        }
+      });
+  }
+
+  private async reconcile(): Promise<void> {
+    if (!this.haveView) return;
+    if (this.dpid === null) {
+      this.reportWhileNoBridge();
+      return;
+    }
+    const dp = this.mirror.datapathByDpid(this.dpid);
+    if (!dp) {
+      this.datapathUuid = null;
+      await this.noDatapath();
+      return;
+    }
+    if (this.datapathUuid !== dp.uuid) {
+      this.log.info(
+        { datapath: dp.uuid, dpid: formatDpid(this.dpid), nodeId: dp.node_id },
+        'datapath identified by its dpid',
+      );
+      this.datapathUuid = dp.uuid;
+      this.needFull = true;
+    }
+    if (this.phase === 'waiting-for-datapath' || this.phase === 'starting') this.phase = 'waiting-for-switch';
+
+    const local = this.localInfo(dp.uuid, dp.ipv4_address ?? null);
+    this.bound = this.deps.pipeline.bind(local);
+    this.reportBindings();
+
+    const link = this.link;
+    if (link) {
+      const full = this.needFull;
+      this.needFull = false;
+      try {
+        if (this.installed === null) {
+          this.installed = await link.dumpFlows();
+          this.log.info({ flows: this.installed.length }, 'read installed flows from the switch');
+        }
+        const desired = this.deps.pipeline.flows(local, full || this.counters.syncs === 0);
+        const mods = this.deps.pipeline.diff(this.installed, desired);
+        if (mods.length > 0) {
+          await link.sendFlowMods(mods, { bundle: true });
+          this.counters.flowModsSent += mods.length;
+          this.log.info({ sent: mods.length, ...countCommands(mods), desired: desired.length }, 'flows reconciled');
+        }
+        this.installed = desired;
+        this.counters.syncs++;
+        if (this.link === link) {
+          this.flowsInSync = true;
+          this.phase = 'running';
+          if (this.lastError?.startsWith('flow sync failed')) this.lastError = null;
+        }
+      } catch (err) {
+        this.needFull = true;
+        this.installed = null;
+        this.flowsInSync = false;
+        this.setError(`flow sync failed: ${errText(err)}`);
+        this.log.error({ err: errText(err) }, 'flow sync failed; will re-read the switch and retry');
+        this.scheduleRetry(1000);
+      }
+    } else if (this.phase === 'running') {
+      this.phase = 'waiting-for-switch';
+    }
+    this.reportStatus(dp.uuid);
+  }
+
+  private scheduleRetry(ms: number): void {
+    if (this.retryTimer || this.stopped) return;
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = null;
+      this.kick();
+    }, ms);
+    this.retryTimer.unref();
+  }
+
+  private async noDatapath(): Promise<void> {
+    const dpid = formatDpid(this.dpid!);
+    if (this.cfg.register) {
+      if (this.registering) return;
+      this.registering = true;
+      const uuid = `dp-${this.dpid!.toString(16).padStart(16, '0')}`;
+      const body = {
+        uuid,
+        display_name: `${this.cfg.nodeId}/${this.cfg.bridge}`.slice(0, 255),
+        dpid,
+        node_id: this.cfg.nodeId,
+        ...(this.cfg.tunnelIp ? { ipv4_address: this.cfg.tunnelIp } : {}),
+      };
+      this.log.info({ datapath: uuid, dpid }, 'registering this datapath (--register)');
+      try {
+        await this.deps.api.createDatapath(body);
+      } catch (err) {
+        // A concurrent registration or a datapath created meanwhile: the feed will show it.
+        this.log.warn({ err: errText(err) }, 'datapath registration failed; will retry unless it appears');
+        this.scheduleRetry(2000);
+      } finally {
+        this.registering = false;
+      }
+      return;
+    }
+    this.phase = 'waiting-for-datapath';
+    if (this.waitingLogged !== dpid) {
+      this.waitingLogged = dpid;
+      this.log.warn(
+        { dpid },
+        `no datapath with dpid ${dpid} is registered; waiting (vnctl datapaths add --dpid ${dpid} --node-id ${this.cfg.nodeId} …, or run with --register)`,
+      );
+    }
+    this.reportWhileNoBridge();
+  }
+
+  /** Without our datapath identified, tell the datapath registered for this node why it is idle. */
+  private reportWhileNoBridge(): void {
+    const mine = this.mirror.datapathsByNodeId(this.cfg.nodeId);
+    if (mine.length !== 1) return;
+    const dp = mine[0]!;
+    const why =
+      this.dpid === null
+        ? `waiting for bridge ${this.cfg.bridge} to exist`
+        : `bridge ${this.cfg.bridge} has dpid ${formatDpid(this.dpid)}, not this datapath's ${dp.dpid}`;
+    this.reporter.datapathStatus(dp.uuid, {
+      is_connected: false,
+      flows_in_sync: false,
+      last_error: why,
+      reported_node_id: this.cfg.nodeId,
+    });
+  }
+
+  private localInfo(datapathUuid: string, registeredIp: string | null): LocalInfo {
+    const ports = new Map<string, { ofport: number; ifaceId?: string; attachedMac?: string }>();
+    const tunnelPorts: LocalInfo['tunnelPorts'] = { gre: null, vxlan: null };
+    for (const p of this.deps.bridge.interfaces(this.cfg.bridge)) {
+      if (p.ofport === null || p.ofport < 1) continue;
+      if (p.name === TUNNEL_PORTS.gre) tunnelPorts.gre = p.ofport;
+      else if (p.name === TUNNEL_PORTS.vxlan) tunnelPorts.vxlan = p.ofport;
+      else if (p.name !== this.cfg.bridge && p.type !== 'internal' && p.type !== 'gre' && p.type !== 'vxlan') {
+        const entry: { ofport: number; ifaceId?: string; attachedMac?: string } = { ofport: p.ofport };
+        if (p.ifaceId) entry.ifaceId = p.ifaceId;
+        if (p.attachedMac) entry.attachedMac = p.attachedMac;
+        ports.set(p.name, entry);
+      }
+    }
+    return {
+      datapathUuid,
+      dpid: this.dpid!,
+      tunnelIp: this.cfg.tunnelIp ?? registeredIp,
+      encap: this.cfg.encap,
+      tunnelPorts,
+      ports,
+      underlayMtu: this.cfg.underlayMtu,
+    };
+  }
+
+  // ---------------------------------------------------------------- reports
+
+  private warnings(): string[] {
+    const out: string[] = [];
+    const dp = this.datapathUuid ? this.mirror.datapathByDpid(this.dpid!) : undefined;
+    if (dp?.node_id && dp.node_id !== this.cfg.nodeId)
+      out.push(`warning: datapath node_id '${dp.node_id}' differs from this agent's node id '${this.cfg.nodeId}'`);
+    if (dp && !this.cfg.tunnelIp && !dp.ipv4_address)
+      out.push('warning: no tunnel IP (--tunnel-ip or the datapath ipv4_address): serving local traffic only');
+    return out;
+  }
+
+  private reportStatus(dpUuid: string): void {
+    const problems = [...(this.lastError ? [this.lastError] : []), ...this.warnings()];
+    const body: DatapathStatusReport = {
+      is_connected: this.link !== null,
+      flows_in_sync: this.flowsInSync,
+      last_error: problems.length > 0 ? problems.join('; ') : null,
+      reported_node_id: this.cfg.nodeId,
+    };
+    if (this.cfg.tunnelIp) body.ipv4_address = this.cfg.tunnelIp;
+    const shown = this.mirror.datapathByDpid(this.dpid!);
+    const same =
+      shown &&
+      shown.is_connected === body.is_connected &&
+      shown.flows_in_sync === body.flows_in_sync &&
+      (shown.last_error ?? null) === body.last_error &&
+      shown.reported_node_id === body.reported_node_id &&
+      (body.ipv4_address === undefined || shown.ipv4_address === body.ipv4_address);
+    if (!same) this.reporter.datapathStatus(dpUuid, body);
+  }
+
+  private reportBindings(): void {
+    const me = this.datapathUuid!;
+    const boundNow = new Map(this.bound.map((b) => [b.interfaceUuid, b]));
+    for (const b of this.bound) {
+      const shown = this.mirror.interface(b.interfaceUuid);
+      if (shown?.status === 'up' && shown.active_datapath_uuid === me && shown.active_port_name === b.portName)
+        continue;
+      this.log.info({ interface: b.interfaceUuid, port: b.portName, ofport: b.ofport }, 'interface bound');
+      this.reporter.binding(b.interfaceUuid, { status: 'up', active_datapath_uuid: me, active_port_name: b.portName });
+    }
+    // Unbind only what the server shows as ours: another host may already have taken it over.
+    for (const itf of this.mirror.interfaces()) {
+      if (itf.active_datapath_uuid !== me || boundNow.has(itf.uuid)) continue;
+      this.log.info({ interface: itf.uuid, port: itf.active_port_name }, 'interface unbound (port gone)');
+      this.reporter.binding(itf.uuid, { status: 'down', active_datapath_uuid: null, active_port_name: null });
+    }
+  }
+
+  private setError(msg: string): void {
+    this.lastError = msg;
+    if (this.datapathUuid && this.dpid !== null) this.reportStatus(this.datapathUuid);
+  }
+
+  // ---------------------------------------------------------------- packet-in
+
+  private onPacketIn(link: SwitchLink, ev: PacketInEvent): void {
+    this.counters.packetIns++;
+    if (!this.deps.pipeline.isDhcpPacketIn(ev) || !this.deps.dhcp || this.datapathUuid === null) {
+      this.log.debug(
+        { table: ev.table, cookie: this.deps.pipeline.describeCookie(ev.cookie), inPort: ev.inPort },
+        'packet-in not handled',
+      );
+      return;
+    }
+    const local = this.localInfo(this.datapathUuid, this.mirror.datapathByDpid(this.dpid!)?.ipv4_address ?? null);
+    let portName: string | undefined;
+    for (const [name, p] of local.ports) if (p.ofport === ev.inPort) portName = name;
+    if (!portName) {
+      this.counters.dhcpDropped++;
+      return;
+    }
+    let result: ReturnType<DhcpHandler['handle']>;
+    try {
+      result = this.deps.dhcp.handle(ev.data, portName, local);
+    } catch (err) {
+      // Malformed bytes must never take the agent down.
+      this.counters.dhcpDropped++;
+      this.log.warn({ err: errText(err), port: portName }, 'DHCP packet dropped');
+      return;
+    }
+    if (!result.reply) {
+      this.counters.dhcpDropped++;
+      this.log.info({ port: portName, event: result.event, reason: result.reason }, 'DHCP: no reply');
+      return;
+    }
+    this.counters.dhcpReplies++;
+    this.log.info({ port: portName, event: result.event }, 'DHCP reply sent');
+    link.packetOut({ inPort: 0xfffffffd, outPort: ev.inPort, data: result.reply }).catch((err: unknown) => {
+      this.log.warn({ err: errText(err) }, 'DHCP packet-out failed');
+    });
+  }
+}
+
+function countResources(resources: Record<string, unknown[]>): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [k, v] of Object.entries(resources)) out[k] = v.length;
+  return out;
+}
+
+function countCommands(mods: { command: string }[]): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const m of mods) out[m.command] = (out[m.command] ?? 0) + 1;
+  return out;
+}
+
+export function errText(err: unknown): string {
+  if (err instanceof Error) return (err as { code?: string }).code ? `${err.message}` : err.message;
+  return String(err);
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}

@@ -1,0 +1,27 @@
+// Typed errors of the agent process: each has a stable `code`, config errors name the option.
+
+/** Base class: every agent error carries a stable machine-readable code. */
+export class AgentError extends Error {
+  readonly code: string;
+  constructor(code: string, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+    this.code = code;
+  }
+}
+
+/** A command-line option or config value is invalid; `field` is the option's name. */
+export class AgentConfigError extends AgentError {
+  readonly field: string;
+  constructor(field: string, message: string) {
+    super('AGENT_CONFIG_INVALID', `--${field}: ${message}`);
+    this.field = field;
+  }
+}
+
+/** The agent was stopped while an operation waited (bridge, datapath, switch). */
+export class AgentStoppedError extends AgentError {
+  constructor(what: string) {
+    super('AGENT_STOPPED', `agent stopped while ${what}`);
+  }
+}

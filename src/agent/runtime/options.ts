@@ -1,0 +1,126 @@
+// Parsing and validation of `vnet agent` options into a typed AgentConfig (errors name the option).
+import { existsSync } from 'node:fs';
+import { hostname } from 'node:os';
+import ipaddr from 'ipaddr.js';
+import { AgentConfigError } from './errors.js';
+
+export type Encap = 'gre' | 'vxlan';
+export type DatapathType = 'netdev' | 'system';
+
+export interface AgentConfig {
+  /** Base URL of the vnet server, e.g. http://127.0.0.1:9090 (no trailing slash). */
+  server: string;
+  nodeId: string;
+  bridge: string;
+  /** OVSDB remote: `unix:PATH` or `tcp:HOST:PORT`. */
+  ovsdb: string;
+  /** Where the agent listens for the switch's OpenFlow connection. */
+  listen: { host: string; port: number };
+  /** This host's underlay IPv4 address (tunnel endpoint), or null: use the registered one. */
+  tunnelIp: string | null;
+  encap: Encap;
+  underlayMtu: number;
+  createBridge: boolean;
+  datapathType: DatapathType;
+  register: boolean;
+}
+
+/** Raw option strings as commander hands them over (all optional; defaults applied here). */
+export interface RawAgentOptions {
+  server?: string | undefined;
+  nodeId?: string | undefined;
+  bridge?: string | undefined;
+  ovsdb?: string | undefined;
+  listen?: string | undefined;
+  tunnelIp?: string | undefined;
+  encap?: string | undefined;
+  underlayMtu?: string | number | undefined;
+  createBridge?: boolean | undefined;
+  datapathType?: string | undefined;
+  register?: boolean | undefined;
+}
+
+export const DEFAULT_OVSDB = 'unix:/var/run/openvswitch/db.sock';
+export const DEFAULT_LISTEN = '127.0.0.1:6633';
+export const DEFAULT_SERVER = 'http://127.0.0.1:9090';
+
+/** OVS bridge names become Linux device names (internal port): at most 15 chars, no '/' or space. */
+const BRIDGE_NAME = /^[A-Za-z0-9_.-]{1,15}$/;
+
+export function parseListen(value: string, field = 'listen'): { host: string; port: number } {
+  const m = /^(?:\[([^\]]+)\]|([^:]+)):(\d{1,5})$/.exec(value);
+  if (!m) throw new AgentConfigError(field, `expected HOST:PORT, got '${value}'`);
+  const host = (m[1] ?? m[2])!;
+  const port = Number(m[3]);
+  if (!ipaddr.isValid(host)) throw new AgentConfigError(field, `'${host}' is not an IP address`);
+  if (port < 1 || port > 65535) throw new AgentConfigError(field, `port ${port} is out of range 1..65535`);
+  return { host, port };
+}
+
+export function parseOvsdbRemote(value: string, field = 'ovsdb'): string {
+  if (/^unix:\/.+/.test(value)) return value;
+  const m = /^tcp:(.+)$/.exec(value);
+  if (m) {
+    parseListen(m[1]!, field);
+    return value;
+  }
+  throw new AgentConfigError(field, `expected unix:/PATH or tcp:HOST:PORT, got '${value}'`);
+}
+
+/** Apply defaults and validate every option; throws AgentConfigError naming the first bad one. */
+export function parseAgentOptions(raw: RawAgentOptions): AgentConfig {
+  const server = (raw.server ?? DEFAULT_SERVER).replace(/\/+$/, '');
+  let url: URL;
+  try {
+    url = new URL(server);
+  } catch {
+    throw new AgentConfigError('server', `'${server}' is not a URL`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:')
+    throw new AgentConfigError('server', `'${server}' must be an http:// or https:// URL`);
+
+  const nodeId = raw.nodeId ?? hostname();
+  if (nodeId.length === 0 || nodeId.length > 255) throw new AgentConfigError('node-id', 'must be 1..255 characters');
+
+  const bridge = raw.bridge ?? 'br0';
+  if (!BRIDGE_NAME.test(bridge))
+    throw new AgentConfigError('bridge', `'${bridge}' is not a valid bridge name (1..15 of A-Z a-z 0-9 _ . -)`);
+
+  const ovsdb = parseOvsdbRemote(raw.ovsdb ?? DEFAULT_OVSDB);
+  const listen = parseListen(raw.listen ?? DEFAULT_LISTEN);
+
+  let tunnelIp: string | null = null;
+  if (raw.tunnelIp !== undefined) {
+    if (!ipaddr.IPv4.isValidFourPartDecimal(raw.tunnelIp))
+      throw new AgentConfigError('tunnel-ip', `'${raw.tunnelIp}' is not an IPv4 address`);
+    tunnelIp = raw.tunnelIp;
+  }
+
+  const encap = raw.encap ?? 'gre';
+  if (encap !== 'gre' && encap !== 'vxlan') throw new AgentConfigError('encap', `'${encap}' is not one of gre, vxlan`);
+
+  const mtuRaw = raw.underlayMtu ?? 1500;
+  const underlayMtu = typeof mtuRaw === 'number' ? mtuRaw : /^\d+$/.test(mtuRaw) ? Number(mtuRaw) : Number.NaN;
+  // 576 is the IPv4 minimum reassembly size; 65535 the largest IPv4 packet.
+  if (!Number.isInteger(underlayMtu) || underlayMtu < 576 || underlayMtu > 65535)
+    throw new AgentConfigError('underlay-mtu', `'${mtuRaw}' is not an integer in 576..65535`);
+
+  // Without the kernel module only the userspace datapath works (DESIGN.md, machine facts).
+  const datapathType = raw.datapathType ?? (existsSync('/sys/module/openvswitch') ? 'system' : 'netdev');
+  if (datapathType !== 'netdev' && datapathType !== 'system')
+    throw new AgentConfigError('datapath-type', `'${datapathType}' is not one of netdev, system`);
+
+  return {
+    server,
+    nodeId,
+    bridge,
+    ovsdb,
+    listen,
+    tunnelIp,
+    encap,
+    underlayMtu,
+    createBridge: raw.createBridge ?? false,
+    datapathType,
+    register: raw.register ?? false,
+  };
+}
