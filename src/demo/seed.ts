@@ -1,0 +1,304 @@
+// The seed layout (three networks, net3 overlapping net1, a router between net1 and net2, six VMs)
+// as data: the API calls that build it, the vnctl lines of the seeds, and the expected reachability.
+
+export interface SeedNetwork {
+  uuid: string;
+  name: string;
+  ipv4Network: string;
+  prefix: number;
+  /** The simulated router interface of this network, if it is on the route link. */
+  gateway: { uuid: string; ip: string; mac: string; service: string; route: string } | null;
+}
+
+export interface SeedVm {
+  /** VM (namespace) name as in the seeds: ns1..ns6. */
+  name: string;
+  /** Interface uuid; also the OVS port name (OpenVNet's convention, ≤ 15 chars). */
+  uuid: string;
+  network: string;
+  ip: string;
+  mac: string;
+  gateway: string | null;
+}
+
+export const ROUTE_LINK = { uuid: 'rl-vnetlink1', mac: '52:54:00:60:11:11' } as const;
+
+export const SEED_NETWORKS: readonly SeedNetwork[] = [
+  {
+    uuid: 'nw-net1',
+    name: 'net1',
+    ipv4Network: '172.16.1.0',
+    prefix: 24,
+    gateway: {
+      uuid: 'if-vnet1gw',
+      ip: '172.16.1.254',
+      mac: '52:54:00:74:00:00',
+      service: 'ns-vnet1gw',
+      route: 'r-vnet1',
+    },
+  },
+  {
+    uuid: 'nw-net2',
+    name: 'net2',
+    ipv4Network: '172.16.2.0',
+    prefix: 24,
+    gateway: {
+      uuid: 'if-vnet2gw',
+      ip: '172.16.2.254',
+      mac: '52:54:00:74:22:22',
+      service: 'ns-vnet2gw',
+      route: 'r-vnet2',
+    },
+  },
+  { uuid: 'nw-net3', name: 'net3', ipv4Network: '172.16.1.0', prefix: 24, gateway: null },
+];
+
+export const SEED_VMS: readonly SeedVm[] = [
+  {
+    name: 'ns1',
+    uuid: 'if-veth1',
+    network: 'nw-net1',
+    ip: '172.16.1.1',
+    mac: '52:54:00:0d:84:01',
+    gateway: '172.16.1.254',
+  },
+  {
+    name: 'ns2',
+    uuid: 'if-veth2',
+    network: 'nw-net1',
+    ip: '172.16.1.2',
+    mac: '52:54:00:0d:84:02',
+    gateway: '172.16.1.254',
+  },
+  {
+    name: 'ns3',
+    uuid: 'if-veth3',
+    network: 'nw-net2',
+    ip: '172.16.2.3',
+    mac: '52:54:00:0d:84:03',
+    gateway: '172.16.2.254',
+  },
+  {
+    name: 'ns4',
+    uuid: 'if-veth4',
+    network: 'nw-net2',
+    ip: '172.16.2.4',
+    mac: '52:54:00:0d:84:04',
+    gateway: '172.16.2.254',
+  },
+  { name: 'ns5', uuid: 'if-veth5', network: 'nw-net3', ip: '172.16.1.1', mac: '52:54:00:0d:84:05', gateway: null },
+  { name: 'ns6', uuid: 'if-veth6', network: 'nw-net3', ip: '172.16.1.2', mac: '52:54:00:0d:84:06', gateway: null },
+];
+
+export function seedNetwork(uuid: string): SeedNetwork {
+  const n = SEED_NETWORKS.find((x) => x.uuid === uuid);
+  if (!n) throw new Error(`no seed network ${uuid}`);
+  return n;
+}
+
+/** One API write (OpenVNet parameter names; POST bodies are sent as JSON). */
+export interface ApiCall {
+  method: 'POST' | 'PUT' | 'DELETE';
+  path: string;
+  body?: Record<string, unknown>;
+}
+
+/**
+ * Every write that builds the seed model. `datapaths` are added with their networks and the route
+ * link (optional rows in vnet, kept because the seeds make them).
+ */
+export function seedApiCalls(datapaths: readonly { uuid: string }[] = []): ApiCall[] {
+  const calls: ApiCall[] = [];
+  for (const n of SEED_NETWORKS) {
+    calls.push({
+      method: 'POST',
+      path: '/networks',
+      body: {
+        uuid: n.uuid,
+        display_name: n.name,
+        ipv4_network: n.ipv4Network,
+        ipv4_prefix: n.prefix,
+        domain_name: `dom${n.name.slice(3)}`,
+        network_mode: 'virtual',
+      },
+    });
+    for (const dp of datapaths)
+      calls.push({ method: 'POST', path: `/datapaths/${dp.uuid}/networks/${n.uuid}`, body: {} });
+  }
+  for (const vm of SEED_VMS) {
+    calls.push({
+      method: 'POST',
+      path: '/interfaces',
+      body: { uuid: vm.uuid, network_uuid: vm.network, ipv4_address: vm.ip, mac_address: vm.mac },
+    });
+  }
+  for (const n of SEED_NETWORKS) {
+    if (!n.gateway) continue;
+    calls.push({
+      method: 'POST',
+      path: '/interfaces',
+      body: {
+        uuid: n.gateway.uuid,
+        network_uuid: n.uuid,
+        mac_address: n.gateway.mac,
+        ipv4_address: n.gateway.ip,
+        mode: 'simulated',
+      },
+    });
+    calls.push({
+      method: 'POST',
+      path: '/network_services',
+      body: { uuid: n.gateway.service, interface_uuid: n.gateway.uuid, display_name: 'router' },
+    });
+  }
+  calls.push({ method: 'POST', path: '/route_links', body: { uuid: ROUTE_LINK.uuid, mac_address: ROUTE_LINK.mac } });
+  for (const dp of datapaths)
+    calls.push({ method: 'POST', path: `/datapaths/${dp.uuid}/route_links/${ROUTE_LINK.uuid}`, body: {} });
+  for (const n of SEED_NETWORKS) {
+    if (!n.gateway) continue;
+    calls.push({
+      method: 'POST',
+      path: '/routes',
+      body: {
+        uuid: n.gateway.route,
+        interface_uuid: n.gateway.uuid,
+        route_link_uuid: ROUTE_LINK.uuid,
+        ipv4_network: n.ipv4Network,
+      },
+    });
+  }
+  return calls;
+}
+
+/**
+ * The seed's own command lines (vnctl, and curl where the seed's vnctl lacked an option), for the
+ * one-host test and for showing users. `api` is the server base URL.
+ */
+export function seedVnctlLines(
+  api: string,
+  dp: { uuid: string; dpid: string; nodeId: string; ip: string },
+): string[][] {
+  const lines: string[][] = [
+    [
+      'vnctl',
+      'datapath',
+      'add',
+      '--uuid',
+      dp.uuid,
+      '--display-name=br0',
+      '--dc-segment-id=seg1',
+      `--dpid=${dp.dpid}`,
+      `--ipv4-address=${dp.ip}`,
+      `--node-id=${dp.nodeId}`,
+    ],
+  ];
+  for (const n of SEED_NETWORKS) {
+    lines.push([
+      'vnctl',
+      'network',
+      'add',
+      '--uuid',
+      n.uuid,
+      `--display-name=${n.name}`,
+      '--ipv4-network',
+      n.ipv4Network,
+      `--ipv4-prefix=${n.prefix}`,
+      `--domain-name=dom${n.name.slice(3)}`,
+      '--network-mode=virtual',
+    ]);
+    lines.push(['vnctl', 'datapath', 'networks', 'add', dp.uuid, n.uuid, '--broadcast-mac-address=08:00:27:10:03:01']);
+  }
+  for (const vm of SEED_VMS) {
+    lines.push([
+      'vnctl',
+      'interface',
+      'add',
+      `--uuid=${vm.uuid}`,
+      `--ipv4-address=${vm.ip}`,
+      `--network-uuid=${vm.network}`,
+      `--mac-address=${vm.mac}`,
+    ]);
+  }
+  for (const n of SEED_NETWORKS) {
+    if (!n.gateway) continue;
+    lines.push([
+      'curl',
+      '-sf',
+      '-X',
+      'POST',
+      '--data-urlencode',
+      `uuid=${n.gateway.uuid}`,
+      '--data-urlencode',
+      `network_uuid=${n.uuid}`,
+      '--data-urlencode',
+      `mac_address=${n.gateway.mac}`,
+      '--data-urlencode',
+      `ipv4_address=${n.gateway.ip}`,
+      '--data-urlencode',
+      'mode=simulated',
+      `${api}/api/interfaces`,
+    ]);
+    lines.push([
+      'vnctl',
+      'network_service',
+      'add',
+      `--uuid=${n.gateway.service}`,
+      `--interface-uuid=${n.gateway.uuid}`,
+      '--display-name=router',
+    ]);
+  }
+  lines.push(['vnctl', 'route_link', 'add', `--uuid=${ROUTE_LINK.uuid}`, `--mac-address=${ROUTE_LINK.mac}`]);
+  lines.push([
+    'curl',
+    '-sf',
+    '-X',
+    'POST',
+    '--data-urlencode',
+    `route_link_uuid=${ROUTE_LINK.uuid}`,
+    '--data-urlencode',
+    'mac_address=08:00:27:20:01:01',
+    `${api}/api/datapaths/${dp.uuid}/route_links/${ROUTE_LINK.uuid}`,
+  ]);
+  for (const n of SEED_NETWORKS) {
+    if (!n.gateway) continue;
+    lines.push([
+      'curl',
+      '-sf',
+      '-X',
+      'POST',
+      '--data-urlencode',
+      `uuid=${n.gateway.route}`,
+      '--data-urlencode',
+      `interface_uuid=${n.gateway.uuid}`,
+      '--data-urlencode',
+      `route_link_uuid=${ROUTE_LINK.uuid}`,
+      '--data-urlencode',
+      `ipv4_network=${n.ipv4Network}`,
+      `${api}/api/routes`,
+    ]);
+  }
+  return lines;
+}
+
+/** A column of the reachability matrix: a VM, or a router interface address. */
+export interface MatrixTarget {
+  label: string;
+  ip: string;
+  /** The VM that must answer (null for router addresses, answered by the switch). */
+  vm: SeedVm | null;
+}
+
+export function matrixTargets(): MatrixTarget[] {
+  const t: MatrixTarget[] = SEED_VMS.map((vm) => ({ label: vm.name, ip: vm.ip, vm }));
+  for (const n of SEED_NETWORKS) if (n.gateway) t.push({ label: `gw ${n.gateway.ip}`, ip: n.gateway.ip, vm: null });
+  return t;
+}
+
+const ROUTED = new Set(SEED_NETWORKS.filter((n) => n.gateway).map((n) => n.uuid));
+
+/** What the seed layout promises: same network, or both networks on the route link. */
+export function expectedReachable(src: SeedVm, target: MatrixTarget): boolean {
+  if (target.vm === src) return true;
+  if (target.vm) return target.vm.network === src.network || (ROUTED.has(src.network) && ROUTED.has(target.vm.network));
+  return ROUTED.has(src.network);
+}
