@@ -1,0 +1,57 @@
+// vnctl's driver: parse, call the API, print; every failure becomes one stderr line and an exit status.
+import { VERSION } from '../../util/version.js';
+import { VnctlError } from './errors.js';
+import { combine, formatResult } from './format.js';
+import { helpText } from './help.js';
+import { callApi, oneLine, resolveApiBase } from './http.js';
+import { parseArgs } from './parse.js';
+
+/** Where vnctl writes; the entry point passes process streams, tests collect strings. */
+export interface VnctlIo {
+  readonly stdout: (text: string) => void;
+  readonly stderr: (text: string) => void;
+}
+
+export const DEFAULT_TIMEOUT_SECONDS = 30;
+/** Exit status for a bug in vnctl itself (EX_SOFTWARE), distinct from the documented 1/2/3. */
+export const EXIT_INTERNAL = 70;
+
+/** Runs one vnctl command line; resolves to the process exit status. */
+export async function runVnctl(
+  argv: readonly string[],
+  env: Readonly<Record<string, string | undefined>>,
+  io: VnctlIo,
+): Promise<number> {
+  try {
+    const inv = parseArgs(argv);
+    if (inv.kind === 'help') {
+      // `vnctl` alone is a usage mistake: help goes to stderr with a failure status.
+      (inv.requested ? io.stdout : io.stderr)(helpText(inv.topic));
+      return inv.requested ? 0 : 2;
+    }
+    if (inv.kind === 'version') {
+      io.stdout(`vnctl ${VERSION}\n`);
+      return 0;
+    }
+    const base = resolveApiBase(inv.globals.api, env);
+    const timeoutSeconds = inv.globals.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS;
+    const replies: unknown[] = [];
+    try {
+      for (const req of inv.requests) replies.push(await callApi(req, { base, timeoutSeconds }));
+    } catch (e) {
+      // `del A B C` failing at B: A is gone, so say so before the error.
+      if (replies.length > 0)
+        io.stdout(formatResult(combine(replies, inv.shape), inv.globals.output, inv.shape, inv.columns));
+      throw e;
+    }
+    io.stdout(formatResult(combine(replies, inv.shape), inv.globals.output, inv.shape, inv.columns));
+    return 0;
+  } catch (e) {
+    if (e instanceof VnctlError) {
+      io.stderr(`vnctl: ${oneLine(e.message)}\n`);
+      return e.exitCode;
+    }
+    io.stderr(`vnctl: internal error: ${oneLine(e instanceof Error ? `${e.name}: ${e.message}` : String(e))}\n`);
+    return EXIT_INTERNAL;
+  }
+}
