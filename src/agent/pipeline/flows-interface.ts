@@ -1,0 +1,120 @@
+// Flows owned by a locally bound interface: port classification and anti-spoofing (port_security).
+import type { Flow } from '../../openflow/types.js';
+import { parseIpv4, parseMac } from './addr.js';
+import {
+  apply,
+  DHCP_CLIENT_PORT,
+  DHCP_SERVER_PORT,
+  ETH_TYPE_ARP,
+  ETH_TYPE_IP,
+  exact,
+  flow,
+  goto,
+  IPPROTO_UDP,
+  loadZone,
+  writeNetwork,
+} from './build.js';
+import { cookieFor } from './cookies.js';
+import type { CompileContext } from './flows.js';
+import { isFiltered } from './flows-security.js';
+import type { InterfaceRes } from './model-view.js';
+
+export const PRIO_IF = {
+  classify: 100,
+  spoofAllow: 100,
+  dhcpDiscover: 110,
+} as const;
+
+/** The MAC addresses an interface may send from: its MAC leases, else its mac_address. */
+export function interfaceMacs(i: InterfaceRes): string[] {
+  const macs = (i.mac_leases ?? []).map((m) => m.mac_address).filter((m): m is string => typeof m === 'string');
+  if (macs.length === 0 && i.mac_address) macs.push(i.mac_address);
+  return [...new Set(macs.map((m) => m.toLowerCase()))];
+}
+
+/** (mac, ip) pairs an interface holds in network `nw` (IP leases under each MAC lease; ipv4_address as fallback). */
+export function interfaceAddresses(i: InterfaceRes, nw: string): { mac: string; ip: string }[] {
+  const out: { mac: string; ip: string }[] = [];
+  for (const ml of i.mac_leases ?? [])
+    for (const il of ml.ip_leases ?? [])
+      if (il.network_uuid === nw && ml.mac_address && il.ipv4_address)
+        out.push({ mac: ml.mac_address.toLowerCase(), ip: il.ipv4_address });
+  if (out.length === 0 && (i.mac_leases ?? []).length === 0 && i.network_uuid === nw && i.mac_address && i.ipv4_address)
+    out.push({ mac: i.mac_address.toLowerCase(), ip: i.ipv4_address });
+  return out;
+}
+
+export function interfaceFlows(ctx: CompileContext, uuid: string): Flow[] {
+  ctx.dep(`interfaces:${uuid}`);
+  ctx.dep(`binding:${uuid}`);
+  const b = ctx.bindings.get(uuid);
+  const i = ctx.view.interfaces.get(uuid);
+  if (!b || !i || !b.networkUuid) return [];
+  ctx.dep(`networks:${b.networkUuid}`);
+  const net = ctx.view.networks.get(b.networkUuid);
+  if (!net) return [];
+  const filtered = isFiltered(ctx, uuid);
+  const next = filtered ? 'egress_ct' : 'arp_responder';
+  const port = b.ofport;
+  const out: Flow[] = [];
+
+  out.push(
+    flow('classifier', PRIO_IF.classify, cookieFor('interface', uuid, 'classify'), { in_port: exact(port) }, [
+      apply(loadZone(net.ct_zone)),
+      writeNetwork(net.tunnel_key),
+      goto('port_security'),
+    ]),
+  );
+
+  const spoof = cookieFor('interface', uuid, 'spoof');
+  for (const macS of interfaceMacs(i)) {
+    const mac = parseMac(macS, `interfaces.${uuid}.mac_address`);
+    // DHCP DISCOVER/REQUEST come from 0.0.0.0 before the VM has an address; only that exact shape passes.
+    out.push(
+      flow(
+        'port_security',
+        PRIO_IF.dhcpDiscover,
+        spoof,
+        {
+          in_port: exact(port),
+          eth_src: exact(mac),
+          eth_type: exact(ETH_TYPE_IP),
+          ipv4_src: exact(0),
+          ip_proto: exact(IPPROTO_UDP),
+          udp_src: exact(DHCP_CLIENT_PORT),
+          udp_dst: exact(DHCP_SERVER_PORT),
+        },
+        [goto(next)],
+      ),
+    );
+  }
+  for (const { mac: macS, ip: ipS } of interfaceAddresses(i, b.networkUuid)) {
+    const mac = parseMac(macS, `interfaces.${uuid}.mac_address`);
+    const ip = parseIpv4(ipS, `interfaces.${uuid}.ipv4_address`);
+    out.push(
+      flow(
+        'port_security',
+        PRIO_IF.spoofAllow,
+        spoof,
+        { in_port: exact(port), eth_src: exact(mac), eth_type: exact(ETH_TYPE_IP), ipv4_src: exact(ip) },
+        [goto(next)],
+      ),
+      // ARP must claim the same MAC and leased IP the frame comes from: gratuitous ARP for another address
+      // (ARP poisoning) matches nothing and is dropped.
+      flow(
+        'port_security',
+        PRIO_IF.spoofAllow,
+        spoof,
+        {
+          in_port: exact(port),
+          eth_src: exact(mac),
+          eth_type: exact(ETH_TYPE_ARP),
+          arp_sha: exact(mac),
+          arp_spa: exact(ip),
+        },
+        [goto(next)],
+      ),
+    );
+  }
+  return out;
+}

@@ -1,0 +1,253 @@
+// Flows owned by a network present on this host: tunnel key mapping, ARP answers, DHCP punt, neighbours, L2.
+import type { Action, Flow } from '../../openflow/types.js';
+import { MAC_MULTICAST_BIT, parseIpv4, parseMac } from './addr.js';
+import {
+  apply,
+  ARPOP_REPLY,
+  ARPOP_REQUEST,
+  DHCP_CLIENT_PORT,
+  DHCP_SERVER_PORT,
+  ETH_TYPE_ARP,
+  ETH_TYPE_IP,
+  exact,
+  flow,
+  goto,
+  IPPROTO_UDP,
+  loadOutPort,
+  loadZone,
+  move,
+  OFPCML_NO_BUFFER,
+  output,
+  resubmit,
+  setField,
+  whole,
+  writeNetwork,
+} from './build.js';
+import { cookieFor } from './cookies.js';
+import type { CompileContext } from './flows.js';
+import { interfaceAddresses, interfaceMacs } from './flows-interface.js';
+import { isFiltered } from './flows-security.js';
+import { DHCP_METER } from './meters.js';
+import { matchFlag, matchNetworkKey, FROM_TUNNEL } from './registers.js';
+import type { InterfaceRes } from './model-view.js';
+import { OFPP } from '../../openflow/types.js';
+
+export const PRIO_NW = {
+  tunnelKey: 100,
+  arpAnswer: 100,
+  dhcpPunt: 100,
+  neighbor: 100,
+  unicast: 100,
+  flood: 50,
+} as const;
+
+/** Where a member of the network is, seen from this host. */
+export type Location =
+  | { kind: 'local'; ofport: number; filtered: boolean }
+  | { kind: 'remote'; datapathUuid: string; ip: number; tunnelPort: number }
+  | { kind: 'simulated' }
+  | { kind: 'none'; reason: string };
+
+/** Locate an interface: bound here, on a remote datapath we can tunnel to, simulated, or unreachable. */
+export function locate(ctx: CompileContext, i: InterfaceRes): Location {
+  if (i.mode === 'simulated') return { kind: 'simulated' };
+  ctx.dep(`binding:${i.uuid}`);
+  const b = ctx.bindings.get(i.uuid);
+  if (b) {
+    ctx.dep(`iface-filters:${i.uuid}`);
+    return { kind: 'local', ofport: b.ofport, filtered: isFiltered(ctx, i.uuid) };
+  }
+  const dpUuid = i.active_datapath_uuid ?? i.owner_datapath_uuid ?? null;
+  if (!dpUuid) return { kind: 'none', reason: 'not bound anywhere' };
+  if (dpUuid === ctx.local.datapathUuid) return { kind: 'none', reason: 'its port is not on this bridge' };
+  ctx.dep(`datapaths:${dpUuid}`);
+  const dp = ctx.view.datapaths.get(dpUuid);
+  if (!dp?.ipv4_address) return { kind: 'none', reason: `datapath ${dpUuid} has no tunnel address` };
+  if (ctx.local.tunnelIp === null) return { kind: 'none', reason: 'this host cannot tunnel' };
+  const encap = dp.encap === 'vxlan' ? 'vxlan' : 'gre';
+  const tunnelPort = ctx.local.tunnelPorts[encap];
+  if (tunnelPort === null) return { kind: 'none', reason: `no ${encap} port on this bridge` };
+  return {
+    kind: 'remote',
+    datapathUuid: dpUuid,
+    ip: parseIpv4(dp.ipv4_address, `datapaths.${dpUuid}.ipv4_address`),
+    tunnelPort,
+  };
+}
+
+/** Actions that send the packet through a tunnel to a remote host with the network's key. */
+function tunnelActions(key: number, ip: number, port: number): Action[] {
+  return [setField('tunnel_id', BigInt(key)), setField('tun_ipv4_dst', ip), output(port)];
+}
+
+/** Actions that deliver to a local port, through ingress filtering when the port's interface is filtered. */
+function deliverActions(ofport: number, filtered: boolean): Action[] {
+  return filtered ? [loadOutPort(ofport), resubmit('ingress_ct')] : [output(ofport)];
+}
+
+/** In-switch ARP reply (ovs-actions(7) move/set_field): the request becomes the answer, back out of in_port. */
+export function arpReplyActions(mac: bigint, ip: number): Action[] {
+  return [
+    move(whole('eth_src', 48), whole('eth_dst', 48)),
+    setField('eth_src', mac),
+    setField('arp_op', ARPOP_REPLY),
+    move(whole('arp_sha', 48), whole('arp_tha', 48)),
+    setField('arp_sha', mac),
+    move(whole('arp_spa', 32), whole('arp_tpa', 32)),
+    setField('arp_spa', ip),
+    output(OFPP.IN_PORT),
+  ];
+}
+
+export function networkFlows(ctx: CompileContext, nw: string): Flow[] {
+  ctx.dep(`networks:${nw}`);
+  ctx.dep(`members:${nw}`);
+  ctx.dep(`present:${nw}`);
+  ctx.dep(`network-routes:${nw}`);
+  const net = ctx.view.networks.get(nw);
+  const presence = ctx.present.get(nw);
+  if (!net || !presence) return [];
+  const key = net.tunnel_key;
+  const meta = matchNetworkKey(key);
+  const full = presence === 'full';
+  const routed = (ctx.view.routesByNetwork.get(nw)?.size ?? 0) > 0;
+  const out: Flow[] = [];
+  const netCookie = (tag: 'tunnel' | 'flood') => cookieFor('network', nw, tag);
+
+  if (full) {
+    // Packets from other hosts carry the network key as tun_id.
+    out.push(
+      flow('tunnel_ingress', PRIO_NW.tunnelKey, netCookie('tunnel'), { tunnel_id: exact(BigInt(key)) }, [
+        apply(loadZone(net.ct_zone)),
+        writeNetwork(key),
+        goto('l2_lookup'),
+      ]),
+    );
+  }
+
+  const members = [...(ctx.view.membersByNetwork.get(nw) ?? [])].sort();
+  const localPorts: { ofport: number; filtered: boolean }[] = [];
+  const remoteHosts = new Map<string, { ip: number; tunnelPort: number }>();
+  const seenIp = new Set<number>();
+  const seenMac = new Set<bigint>();
+  let dhcpService: string | null = null;
+
+  for (const u of members) {
+    ctx.dep(`interfaces:${u}`);
+    const i = ctx.view.interfaces.get(u);
+    if (!i) continue;
+    const loc = locate(ctx, i);
+    if (loc.kind === 'simulated') {
+      ctx.dep(`iface-services:${u}`);
+      for (const s of [...(ctx.view.servicesByInterface.get(u) ?? [])].sort()) {
+        ctx.dep(`network_services:${s}`);
+        if (ctx.view.networkServices.get(s)?.mode === 'dhcp' && dhcpService === null) dhcpService = s;
+      }
+    }
+    if (loc.kind === 'local' && ctx.bindings.get(u)?.networkUuid === nw) localPorts.push(loc);
+    if (loc.kind === 'remote') remoteHosts.set(loc.datapathUuid, loc);
+
+    const addrs = interfaceAddresses(i, nw);
+    const ifArp = cookieFor('interface', u, 'arp');
+    for (const { mac: macS, ip: ipS } of addrs) {
+      const mac = parseMac(macS, `interfaces.${u}.mac_address`);
+      const ip = parseIpv4(ipS, `interfaces.${u}.ipv4_address`);
+      if (seenIp.has(ip)) continue; // two interfaces claiming one address: the first (by uuid) answers
+      seenIp.add(ip);
+      if (full)
+        out.push(
+          flow(
+            'arp_responder',
+            PRIO_NW.arpAnswer,
+            ifArp,
+            { metadata: meta, eth_type: exact(ETH_TYPE_ARP), arp_op: exact(ARPOP_REQUEST), arp_tpa: exact(ip) },
+            [apply(...arpReplyActions(mac, ip))],
+          ),
+        );
+      if (routed && loc.kind !== 'simulated' && loc.kind !== 'none')
+        out.push(
+          flow(
+            'l3_neighbor',
+            PRIO_NW.neighbor,
+            cookieFor('interface', u, 'neighbor'),
+            { metadata: meta, eth_type: exact(ETH_TYPE_IP), ipv4_dst: exact(ip) },
+            [apply(setField('eth_dst', mac)), goto('l2_lookup')],
+          ),
+        );
+    }
+
+    if (loc.kind !== 'local' && loc.kind !== 'remote') continue;
+    const l2 = cookieFor('interface', u, 'l2');
+    for (const macS of interfaceMacs(i)) {
+      const mac = parseMac(macS, `interfaces.${u}.mac_address`);
+      if (seenMac.has(mac)) continue;
+      seenMac.add(mac);
+      if (loc.kind === 'local')
+        out.push(
+          flow('l2_lookup', PRIO_NW.unicast, l2, { metadata: meta, eth_dst: exact(mac) }, [
+            apply(...deliverActions(loc.ofport, loc.filtered)),
+          ]),
+        );
+      // Only traffic from a local port is tunnelled: a packet that came from a tunnel is never sent on
+      // (split horizon), so a stale location elsewhere cannot make packets bounce between hosts.
+      else
+        out.push(
+          flow(
+            'l2_lookup',
+            PRIO_NW.unicast,
+            l2,
+            { metadata: meta, eth_dst: exact(mac), reg0: matchFlag(FROM_TUNNEL, false) },
+            [apply(...tunnelActions(key, loc.ip, loc.tunnelPort))],
+          ),
+        );
+    }
+  }
+
+  if (full && dhcpService !== null) {
+    // DHCP from local VMs goes to the agent only (never flooded, never tunnelled), through the DHCP meter.
+    out.push(
+      flow(
+        'services',
+        PRIO_NW.dhcpPunt,
+        cookieFor('network_service', dhcpService, 'dhcp'),
+        {
+          metadata: meta,
+          eth_type: exact(ETH_TYPE_IP),
+          ip_proto: exact(IPPROTO_UDP),
+          udp_src: exact(DHCP_CLIENT_PORT),
+          udp_dst: exact(DHCP_SERVER_PORT),
+        },
+        [{ type: 'meter', meterId: DHCP_METER.id }, apply({ type: 'controller', maxLen: OFPCML_NO_BUFFER })],
+      ),
+    );
+  }
+
+  if (full) {
+    // Broadcast/multicast: to every local port of the network (OVS never sends a packet back out of its
+    // in_port) and once to each other host with ports in it; from a tunnel only to local ports.
+    localPorts.sort((a, b) => a.ofport - b.ofport);
+    const local: Action[] = localPorts.flatMap((p) => deliverActions(p.ofport, p.filtered));
+    const remote: Action[] = [];
+    const hosts = [...remoteHosts.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    if (hosts.length > 0) remote.push(setField('tunnel_id', BigInt(key)));
+    for (const [, h] of hosts) remote.push(setField('tun_ipv4_dst', h.ip), output(h.tunnelPort));
+    const mcast = { value: MAC_MULTICAST_BIT, mask: MAC_MULTICAST_BIT };
+    out.push(
+      flow(
+        'l2_lookup',
+        PRIO_NW.flood,
+        netCookie('flood'),
+        { metadata: meta, eth_dst: mcast, reg0: matchFlag(FROM_TUNNEL, false) },
+        [apply(...local, ...remote)],
+      ),
+      flow(
+        'l2_lookup',
+        PRIO_NW.flood,
+        netCookie('flood'),
+        { metadata: meta, eth_dst: mcast, reg0: matchFlag(FROM_TUNNEL, true) },
+        [apply(...local)],
+      ),
+    );
+  }
+  return out;
+}

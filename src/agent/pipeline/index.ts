@@ -1,0 +1,9 @@
+// Public surface of the agent's pipeline: declaration, layouts, model view, flow generation and diff.
+export * from './tables.js';
+export * from './registers.js';
+export * from './cookies.js';
+export * from './meters.js';
+export * from './model-view.js';
+export * from './flows.js';
+export * from './diff.js';
+export { PipelineAddressError, parseIpv4, parseMac, formatIpv4, formatMac } from './addr.js';

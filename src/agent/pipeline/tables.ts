@@ -1,0 +1,176 @@
+// The agent's OpenFlow pipeline declared as data: tables in order; numbers are derived here and nowhere else.
+import type { FieldName } from '../../openflow/types.js';
+
+/** What happens to a packet that matches no flow of a table (the table's priority-0 flow). */
+export type MissAction = 'drop' | 'next' | 'controller';
+
+/** One table of the pipeline: a contract that flow generation and the declaration test check. */
+export interface TableSpec {
+  /** Stable name; used in code, docs, traces. */
+  name: string;
+  /** One sentence: why the table exists. */
+  purpose: string;
+  /** The only fields a flow in this table may match. */
+  matches: readonly FieldName[];
+  /** Tables a flow here may continue to (goto_table, resubmit, ct(table=)); always later in the pipeline. */
+  next: readonly string[];
+  /** What a miss does; 'next' continues in the following table. */
+  miss: MissAction;
+}
+
+// Order is pipeline order. Local VM traffic: classifier → port_security → [egress_ct → egress_acl] →
+// arp_responder → services → l3_routing → [l3_neighbor] → l2_lookup → [ingress_ct → ingress_acl → output].
+// Tunnel traffic: classifier → tunnel_ingress → l2_lookup → ... (it was validated, answered and routed at
+// its source host, so it skips those stages).
+const DECLARATION = [
+  {
+    name: 'classifier',
+    purpose:
+      'Classify the in_port: a bound VM port gets its network (metadata) and conntrack zone (reg5); a tunnel port is marked as such; anything else is dropped.',
+    matches: ['in_port'],
+    next: ['tunnel_ingress', 'port_security'],
+    miss: 'drop',
+  },
+  {
+    name: 'tunnel_ingress',
+    purpose:
+      'Map the tunnel key (tun_id) of a packet from another host to the local network with that key; unknown keys are dropped.',
+    matches: ['tunnel_id'],
+    next: ['l2_lookup'],
+    miss: 'drop',
+  },
+  {
+    name: 'port_security',
+    purpose:
+      'Anti-spoofing: a VM may send only from its leased MAC and IPv4 addresses (ARP sha/spa too), or DHCP from 0.0.0.0; IPv6 is dropped and counted.',
+    matches: ['in_port', 'eth_src', 'eth_type', 'ipv4_src', 'arp_sha', 'arp_spa', 'ip_proto', 'udp_src', 'udp_dst'],
+    next: ['egress_ct', 'arp_responder'],
+    miss: 'drop',
+  },
+  {
+    name: 'egress_ct',
+    purpose:
+      'Send IPv4 from a filtered interface through conntrack in its network zone; non-IP (ARP) continues unfiltered.',
+    matches: ['eth_type'],
+    next: ['egress_acl', 'arp_responder'],
+    miss: 'drop',
+  },
+  {
+    name: 'egress_acl',
+    purpose:
+      'Egress filter rules and security-group egress rules of the sending interface; established/related pass, new allowed connections are committed.',
+    matches: [
+      'in_port',
+      'ct_state',
+      'eth_type',
+      'ip_proto',
+      'ipv4_src',
+      'ipv4_dst',
+      'tcp_src',
+      'tcp_dst',
+      'udp_src',
+      'udp_dst',
+      'icmpv4_type',
+      'conj_id',
+    ],
+    next: ['arp_responder'],
+    miss: 'drop',
+  },
+  {
+    name: 'arp_responder',
+    purpose:
+      'Answer ARP requests for every known address of the network (VMs and router interfaces) in the switch, back out of the in_port.',
+    matches: ['metadata', 'eth_type', 'arp_op', 'arp_tpa'],
+    next: ['services'],
+    miss: 'next',
+  },
+  {
+    name: 'services',
+    purpose:
+      'Answer ICMP echo to router interface addresses in the switch, and punt DHCP to the agent (metered) in networks with a DHCP service.',
+    matches: ['metadata', 'eth_dst', 'eth_type', 'ip_proto', 'ipv4_dst', 'icmpv4_type', 'udp_src', 'udp_dst'],
+    next: ['l3_routing'],
+    miss: 'next',
+  },
+  {
+    name: 'l3_routing',
+    purpose:
+      'Distributed routing at the source host: IPv4 to a router MAC is moved to the destination network of the longest matching route (new source MAC, TTL decremented).',
+    matches: ['metadata', 'eth_dst', 'eth_type', 'ipv4_dst'],
+    next: ['l3_neighbor'],
+    miss: 'next',
+  },
+  {
+    name: 'l3_neighbor',
+    purpose:
+      'Resolve the routed destination IPv4 to the VM MAC from the model (no ARP on the wire); unknown destinations are dropped.',
+    matches: ['metadata', 'eth_type', 'ipv4_dst'],
+    next: ['l2_lookup'],
+    miss: 'drop',
+  },
+  {
+    name: 'l2_lookup',
+    purpose:
+      'L2 forwarding in the network: to a local port, tunnelled once to the host of a remote MAC, or flooded for broadcast/multicast (split horizon for tunnel traffic); unknown unicast is dropped.',
+    matches: ['metadata', 'eth_dst', 'reg0'],
+    next: ['ingress_ct'],
+    miss: 'drop',
+  },
+  {
+    name: 'ingress_ct',
+    purpose:
+      'Send IPv4 for a filtered destination interface (reg2) through conntrack in the network zone; non-IP goes straight to output.',
+    matches: ['eth_type'],
+    next: ['ingress_acl', 'output'],
+    miss: 'drop',
+  },
+  {
+    name: 'ingress_acl',
+    purpose:
+      'Ingress filter rules and security-group ingress rules of the destination interface (reg2): default deny for new connections, established/related pass.',
+    matches: [
+      'reg2',
+      'ct_state',
+      'eth_type',
+      'ip_proto',
+      'ipv4_src',
+      'ipv4_dst',
+      'tcp_src',
+      'tcp_dst',
+      'udp_src',
+      'udp_dst',
+      'icmpv4_type',
+      'conj_id',
+    ],
+    next: ['output'],
+    miss: 'drop',
+  },
+  {
+    name: 'output',
+    purpose: 'Deliver a filtered packet to the local port named by reg2.',
+    matches: ['reg2'],
+    next: [],
+    miss: 'drop',
+  },
+] as const satisfies readonly TableSpec[];
+
+/** Table names, from the declaration. */
+export type TableName = (typeof DECLARATION)[number]['name'];
+
+/** The pipeline in order. */
+export const TABLES: readonly TableSpec[] = DECLARATION;
+
+/** Table number by name: the position in the declaration. */
+export const TABLE: Readonly<Record<TableName, number>> = Object.freeze(
+  Object.fromEntries(DECLARATION.map((t, i) => [t.name, i])) as Record<TableName, number>,
+);
+
+/** Name of table number `n`, or undefined when the pipeline has no such table. */
+export function tableName(n: number): TableName | undefined {
+  return DECLARATION[n]?.name;
+}
+
+/** Declaration of a table by name or number. */
+export function tableSpec(t: TableName | number): TableSpec | undefined {
+  return typeof t === 'number' ? DECLARATION[t] : DECLARATION[TABLE[t]];
+}
