@@ -242,15 +242,6 @@ describe('relations', () => {
       '/dns_services/dnss-1/dns_records',
     );
   });
-
-  test('interfaces networks modify IF NW --static false', () => {
-    assert.deepEqual(one('interfaces networks modify if-1 nw-1 --static false'), {
-      method: 'PUT',
-      path: '/interfaces/if-1/networks/nw-1',
-      query: {},
-      body: { static: false },
-    });
-  });
 });
 
 describe('options', () => {
@@ -270,7 +261,7 @@ describe('options', () => {
   });
 
   test('a boolean before a positional does not eat it', () => {
-    assert.deepEqual(one('interfaces networks modify if-1 --static nw-1').path, '/interfaces/if-1/networks/nw-1');
+    assert.deepEqual(one('interfaces ports add --singular if-1').path, '/interfaces/if-1/ports');
   });
 
   test('integers are checked and named', () => {
@@ -330,7 +321,11 @@ describe('usage errors name the problem', () => {
     usage(['frobs', 'add'], /unknown resource 'frobs'/);
     usage(['networks', 'frob'], /unknown verb or relation 'frob' for networks/);
     usage(['datapaths', 'networks', 'frob'], /unknown verb 'frob' for datapaths networks/);
-    usage(['interfaces', 'networks', 'add', 'if-1', 'nw-1'], /interfaces networks has no 'add' \(it has: modify\)/);
+    usage(['datapaths', 'networks', 'attach', 'dp-1'], /unknown verb 'attach' for datapaths networks/);
+    usage(
+      ['interfaces', 'ports', 'modify', 'if-1', 'x'],
+      /interfaces ports has no 'modify' \(it has: add\|show\|del\)/,
+    );
   });
 
   test('missing verb and missing uuids', () => {

@@ -222,18 +222,6 @@ function keyedByParams(
   };
 }
 
-/** `interfaces networks modify IF NW --static true`: OpenVNet's static association switches. */
-function staticAssociation(name: string, singular: string, item: string): RelationSpec {
-  return {
-    name,
-    singular,
-    item,
-    help: `keep the interface associated with a ${singular.replaceAll('_', ' ')} without a lease (--static)`,
-    modify: { options: [b('static', 'keep the association')] },
-    columns: [],
-  };
-}
-
 const attach: ActionSpec = {
   name: 'attach',
   method: 'PUT',
@@ -293,6 +281,14 @@ export const RESOURCES: readonly ResourceSpec[] = [
         'per-host settings of a segment on the datapath',
         [s('interface_uuid', 'host interface (if-…)'), s('mac_address', "the datapath's MAC on the segment")],
         ['datapath_uuid', 'segment_uuid', 'interface_uuid', 'mac_address'],
+        {
+          modify: {
+            options: [
+              s('interface_uuid', 'host interface (if-…)'),
+              s('mac_address', "the datapath's MAC on the segment"),
+            ],
+          },
+        },
       ),
       pathRelation(
         'route_links',
@@ -361,9 +357,6 @@ export const RESOURCES: readonly ResourceSpec[] = [
         ['uuid', 'display_name', 'description'],
         { addMethod: 'PUT' },
       ),
-      staticAssociation('networks', 'network', 'NW'),
-      staticAssociation('segments', 'segment', 'SEG'),
-      staticAssociation('route_links', 'route_link', 'RL'),
     ],
   }),
   resource({
