@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
+import { parse as parseYaml } from 'yaml';
 import { UsageError } from '../../src/cli/vnctl/errors.js';
 import { DEFAULT_API, resolveApiBase } from '../../src/cli/vnctl/http.js';
 import { runVnctl } from '../../src/cli/vnctl/main.js';
@@ -168,6 +169,19 @@ describe('failures: one stderr line and a non-zero status', () => {
       r.stderr,
       'vnctl: POST /api/1.0/networks: 400 ArgumentError (code 110): ipv4_network: "10.0.0.300" is not an IPv4 address\n',
     );
+  });
+
+  test('with -o yaml or json the error body also goes to stdout, as OpenVNet printed it', async () => {
+    reset();
+    const body = { error: 'Vnet::Endpoints::Errors::DuplicateUUID', message: 'nw-1', code: '102' };
+    handlers.set('POST /api/1.0/networks', json(400, body));
+    const y = await vnctl(['networks', 'add', '--uuid', 'nw-1', '-o', 'yaml']);
+    assert.equal(y.status, 1);
+    assert.deepEqual(parseYaml(y.stdout), body);
+    assert.match(y.stderr, /^vnctl: POST \/api\/1\.0\/networks: 400 DuplicateUUID \(code 102\): nw-1\n$/);
+    const j = await vnctl(['networks', 'add', '--uuid', 'nw-1', '--output=json']);
+    assert.equal(j.status, 1);
+    assert.deepEqual(JSON.parse(j.stdout), body);
   });
 
   test('a structured or multi-line message still prints on one line', async () => {

@@ -24,6 +24,8 @@ export class ApiError extends VnctlError {
     readonly apiError: string | undefined,
     readonly apiCode: string | undefined,
     readonly apiMessage: string | undefined,
+    /** The parsed error body, when it was JSON: printed with -o yaml/json as OpenVNet's vnctl did. */
+    readonly body?: unknown,
   ) {
     super(message);
   }

@@ -61,7 +61,7 @@ function describeApiError(req: ApiRequest, status: number, statusText: string, t
     const message =
       o.message === undefined ? undefined : typeof o.message === 'string' ? o.message : JSON.stringify(o.message);
     const head = `${where}: ${status}${error ? ` ${shortErrorName(error)}` : ''}${code ? ` (code ${code})` : ''}`;
-    return new ApiError(oneLine(`${head}${message ? `: ${message}` : ''}`), status, error, code, message);
+    return new ApiError(oneLine(`${head}${message ? `: ${message}` : ''}`), status, error, code, message, parsed);
   }
   const snippet = oneLine(text).slice(0, 200);
   return new ApiError(

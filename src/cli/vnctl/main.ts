@@ -1,10 +1,10 @@
 // vnctl's driver: parse, call the API, print; every failure becomes one stderr line and an exit status.
 import { VERSION } from '../../util/version.js';
-import { VnctlError } from './errors.js';
+import { ApiError, VnctlError } from './errors.js';
 import { combine, formatResult } from './format.js';
 import { helpText } from './help.js';
 import { callApi, oneLine, resolveApiBase } from './http.js';
-import { parseArgs } from './parse.js';
+import { type OutputFormat, parseArgs } from './parse.js';
 
 /** Where vnctl writes; the entry point passes process streams, tests collect strings. */
 export interface VnctlIo {
@@ -22,8 +22,10 @@ export async function runVnctl(
   env: Readonly<Record<string, string | undefined>>,
   io: VnctlIo,
 ): Promise<number> {
+  let format: OutputFormat = 'table';
   try {
     const inv = parseArgs(argv);
+    format = inv.globals.output;
     if (inv.kind === 'help') {
       // `vnctl` alone is a usage mistake: help goes to stderr with a failure status.
       (inv.requested ? io.stdout : io.stderr)(helpText(inv.topic));
@@ -47,6 +49,9 @@ export async function runVnctl(
     io.stdout(formatResult(combine(replies, inv.shape), inv.globals.output, inv.shape, inv.columns));
     return 0;
   } catch (e) {
+    // OpenVNet's vnctl printed the error body as YAML and scripts grep it for `error`: keep that in yaml/json mode.
+    if (e instanceof ApiError && e.body !== undefined && format !== 'table')
+      io.stdout(formatResult(e.body, format, 'body', []));
     if (e instanceof VnctlError) {
       io.stderr(`vnctl: ${oneLine(e.message)}\n`);
       return e.exitCode;
