@@ -15,7 +15,7 @@ import {
 } from './build.js';
 import { pipelineCookie } from './cookies.js';
 import type { CompileContext } from './flows.js';
-import { TABLES, type TableName } from './tables.js';
+import { missTarget, TABLES, type TableName } from './tables.js';
 import { OFPP } from '../../openflow/types.js';
 
 /** Priorities of the static flows (why each level exists is in docs/pipeline.md). */
@@ -33,10 +33,9 @@ export function staticFlows(ctx: CompileContext): Flow[] {
   // Table misses. A 'drop' miss is still an explicit flow so its packet counter says how much was dropped.
   TABLES.forEach((t, i) => {
     const name = t.name as TableName;
-    const next = TABLES[i + 1];
-    if (t.miss === 'drop' || !next) out.push(flow(name, PRIO_MISS, pipelineCookie('none'), {}, []));
-    else if (t.miss === 'next')
-      out.push(flow(name, PRIO_MISS, pipelineCookie('none'), {}, [goto(next.name as TableName)]));
+    const next = missTarget(t, i);
+    if (t.miss === 'next' && next) out.push(flow(name, PRIO_MISS, pipelineCookie('none'), {}, [goto(next)]));
+    else if (t.miss === 'drop' || t.miss === 'next') out.push(flow(name, PRIO_MISS, pipelineCookie('none'), {}, []));
     else out.push(flow(name, PRIO_MISS, pipelineCookie('none'), {}, [apply(output(OFPP.CONTROLLER))]));
   });
 

@@ -14,8 +14,10 @@ export interface TableSpec {
   matches: readonly FieldName[];
   /** Tables a flow here may continue to (goto_table, resubmit, ct(table=)); always later in the pipeline. */
   next: readonly string[];
-  /** What a miss does; 'next' continues in the following table. */
+  /** What a miss does; 'next' continues in `missTo`, else in the following table. */
   miss: MissAction;
+  /** For miss 'next': the table a miss continues in, when it is not the following one (must be in `next`). */
+  missTo?: string;
 }
 
 // Order is pipeline order. Local VM traffic: classifier → port_security → [egress_ct → egress_acl] →
@@ -97,8 +99,10 @@ const DECLARATION = [
     purpose:
       'Distributed routing at the source host: IPv4 to a router MAC is moved to the destination network of the longest matching route (new source MAC, TTL decremented).',
     matches: ['metadata', 'eth_dst', 'eth_type', 'ipv4_dst'],
-    next: ['l3_neighbor'],
+    next: ['l3_neighbor', 'l2_lookup'],
     miss: 'next',
+    // Packets that are not routed skip neighbour resolution.
+    missTo: 'l2_lookup',
   },
   {
     name: 'l3_neighbor',
@@ -168,6 +172,12 @@ export const TABLE: Readonly<Record<TableName, number>> = Object.freeze(
 /** Name of table number `n`, or undefined when the pipeline has no such table. */
 export function tableName(n: number): TableName | undefined {
   return DECLARATION[n]?.name;
+}
+
+/** Where a miss in table `t` continues (for miss 'next'), or undefined. */
+export function missTarget(t: TableSpec, index: number): TableName | undefined {
+  if (t.miss !== 'next') return undefined;
+  return (t.missTo ?? DECLARATION[index + 1]?.name) as TableName | undefined;
 }
 
 /** Declaration of a table by name or number. */

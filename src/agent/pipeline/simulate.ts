@@ -1,0 +1,289 @@
+// A small OpenFlow table simulator: walks goto/resubmit/apply-actions/ct for a packet description (tests, traces).
+//
+// It models what the pipeline uses: priority lookup with masks, conjunctive matches, write_metadata, goto,
+// set_field/move/load, dec_ttl, resubmit, output (IN_PORT rules), controller, meter, and a conntrack table
+// (new/established/reply by 5-tuple and zone; commit). It is not a general switch: unknown actions throw.
+import type { Action, FieldName, FieldRange, Flow, Instruction } from '../../openflow/types.js';
+import { OFPP } from '../../openflow/types.js';
+import { describeCookie } from './cookies.js';
+import { tableName } from './tables.js';
+
+/** A packet as field values (absent field = header not present). MACs and 64-bit fields as bigint. */
+export type Packet = Partial<Record<FieldName | 'nw_ttl', bigint>>;
+
+/** Convenience input: numbers accepted and converted. */
+export type PacketInput = Partial<Record<FieldName | 'nw_ttl', number | bigint>>;
+
+export interface SimOutput {
+  port: number;
+  packet: Packet;
+}
+export interface SimPacketIn {
+  cookie: bigint;
+  table: number;
+  meterId: number | null;
+  packet: Packet;
+}
+export interface SimStep {
+  table: number;
+  tableName: string;
+  priority: number;
+  cookie: bigint;
+  owner: string;
+}
+export interface SimResult {
+  outputs: SimOutput[];
+  packetIns: SimPacketIn[];
+  path: SimStep[];
+  /** Why processing ended without output, when it did (e.g. "miss in port_security"). */
+  drops: string[];
+}
+
+const CT_FIELDS = { new: 0x01n, est: 0x02n, rel: 0x04n, rpl: 0x08n, inv: 0x10n, trk: 0x20n };
+
+function big(v: number | bigint): bigint {
+  return typeof v === 'bigint' ? v : BigInt(v);
+}
+
+function toPacket(p: PacketInput): Packet {
+  const out: Packet = {};
+  for (const [k, v] of Object.entries(p)) if (v !== undefined) out[k as FieldName] = big(v);
+  return out;
+}
+
+const WIDTHS: Partial<Record<string, number>> = {
+  eth_src: 48,
+  eth_dst: 48,
+  arp_sha: 48,
+  arp_tha: 48,
+  metadata: 64,
+  tunnel_id: 64,
+};
+
+function width(f: string): number {
+  return WIDTHS[f] ?? 32;
+}
+
+function readRange(p: Packet, r: FieldRange): bigint {
+  const v = p[r.field] ?? 0n;
+  return (v >> BigInt(r.start)) & ((1n << BigInt(r.nBits)) - 1n);
+}
+
+function writeRange(p: Packet, r: FieldRange, value: bigint): void {
+  const mask = ((1n << BigInt(r.nBits)) - 1n) << BigInt(r.start);
+  const old = p[r.field] ?? 0n;
+  p[r.field] = (old & ~mask) | ((value << BigInt(r.start)) & mask);
+}
+
+/** Fields that live in the pipeline, not in the packet: every packet starts with them zero. */
+const PIPELINE_FIELDS = ['metadata', 'reg0', 'reg1', 'reg2', 'reg3', 'reg4', 'reg5', 'reg6', 'reg7'] as const;
+
+/** Conntrack entries: key "zone|proto|src|dst|sport|dport" of committed connections (original direction). */
+export class SimConntrack {
+  readonly committed = new Set<string>();
+  private key(zone: bigint, p: Packet, reverse: boolean): string | null {
+    if (p.eth_type !== 0x0800n) return null;
+    const proto = p.ip_proto ?? 0n;
+    const sport = proto === 6n ? p.tcp_src : proto === 17n ? p.udp_src : 0n;
+    const dport = proto === 6n ? p.tcp_dst : proto === 17n ? p.udp_dst : 0n;
+    const a = [p.ipv4_src, sport];
+    const b = [p.ipv4_dst, dport];
+    const [s, d] = reverse ? [b, a] : [a, b];
+    return `${zone}|${proto}|${s[0]}|${d[0]}|${s[1] ?? 0n}|${d[1] ?? 0n}`;
+  }
+  state(zone: bigint, p: Packet): bigint {
+    const k = this.key(zone, p, false);
+    if (k === null) return CT_FIELDS.trk | CT_FIELDS.inv;
+    if (this.committed.has(k)) return CT_FIELDS.trk | CT_FIELDS.est;
+    const r = this.key(zone, p, true);
+    if (r !== null && this.committed.has(r)) return CT_FIELDS.trk | CT_FIELDS.est | CT_FIELDS.rpl;
+    return CT_FIELDS.trk | CT_FIELDS.new;
+  }
+  commit(zone: bigint, p: Packet): void {
+    const k = this.key(zone, p, false);
+    const r = this.key(zone, p, true);
+    if (k !== null && !(r !== null && this.committed.has(r))) this.committed.add(k);
+  }
+}
+
+/** One switch's flow table, with lookup and execution. */
+export class SimSwitch {
+  private readonly byTable = new Map<number, Flow[]>();
+  readonly conntrack = new SimConntrack();
+  /** Guards against loops (resubmit chains): OVS's limit is similar in spirit. */
+  private depth = 0;
+
+  constructor(flows: readonly Flow[]) {
+    for (const f of flows) {
+      let t = this.byTable.get(f.table);
+      if (!t) this.byTable.set(f.table, (t = []));
+      t.push(f);
+    }
+    for (const t of this.byTable.values()) t.sort((a, b) => b.priority - a.priority);
+  }
+
+  /** Run a packet entering on in_port (must be in `packet`) from table 0. */
+  inject(packet: PacketInput): SimResult {
+    const p = toPacket(packet);
+    for (const f of PIPELINE_FIELDS) p[f] = 0n;
+    const res: SimResult = { outputs: [], packetIns: [], path: [], drops: [] };
+    this.depth = 0;
+    this.runTable(0, p, res);
+    return res;
+  }
+
+  private matches(f: Flow, p: Packet, conj: Set<bigint>): boolean {
+    for (const [name, e] of Object.entries(f.match)) {
+      if (!e) continue;
+      if (name === 'conj_id') {
+        if (!conj.has(big(e.value))) return false;
+        continue;
+      }
+      const v = p[name as FieldName];
+      if (v === undefined) return false;
+      const mask = e.mask === undefined ? (1n << BigInt(width(name))) - 1n : big(e.mask);
+      if ((v & mask) !== (big(e.value) & mask)) return false;
+    }
+    return true;
+  }
+
+  private lookup(table: number, p: Packet): Flow | undefined {
+    const flows = this.byTable.get(table) ?? [];
+    // Conjunctive matches: a conj id is satisfied when every clause has a matching flow (ovs-fields(7)).
+    const clauses = new Map<bigint, { n: number; seen: Set<number> }>();
+    for (const f of flows) {
+      const cj = conjunctions(f);
+      if (cj.length === 0 || !this.matches(f, p, new Set())) continue;
+      for (const c of cj) {
+        const id = BigInt(c.id);
+        let s = clauses.get(id);
+        if (!s) clauses.set(id, (s = { n: c.nClauses, seen: new Set() }));
+        s.seen.add(c.clause);
+      }
+    }
+    const sat = new Set<bigint>();
+    for (const [id, s] of clauses) if (s.seen.size >= s.n) sat.add(id);
+    for (const f of flows) {
+      if (conjunctions(f).length > 0) continue;
+      if (this.matches(f, p, sat)) return f;
+    }
+    return undefined;
+  }
+
+  private runTable(table: number, p: Packet, res: SimResult): void {
+    if (++this.depth > 64) throw new Error('simulator: resubmit/goto depth exceeded (loop?)');
+    const f = this.lookup(table, p);
+    if (!f) {
+      res.drops.push(`no flow in ${tableName(table) ?? table}`);
+      return;
+    }
+    res.path.push({
+      table,
+      tableName: tableName(table) ?? String(table),
+      priority: f.priority,
+      cookie: f.cookie,
+      owner: describeCookie(f.cookie).text,
+    });
+    let next: number | null = null;
+    let meterId: number | null = null;
+    let acted = false;
+    for (const ins of f.instructions) {
+      switch (ins.type) {
+        case 'apply_actions':
+          acted = true;
+          if (!this.execute(ins.actions, p, res, table, meterId, f.cookie)) return;
+          break;
+        case 'write_metadata':
+          p.metadata = ((p.metadata ?? 0n) & ~ins.mask) | (ins.value & ins.mask);
+          break;
+        case 'goto_table':
+          next = ins.table;
+          break;
+        case 'meter':
+          meterId = ins.meterId;
+          break;
+        default:
+          throw new Error(`simulator: unsupported instruction ${(ins as Instruction).type}`);
+      }
+    }
+    if (next !== null) this.runTable(next, p, res);
+    else if (!acted) res.drops.push(`dropped in ${tableName(table) ?? table} (priority ${f.priority})`);
+  }
+
+  /** Returns false when the packet is dropped mid-list (dec_ttl to zero). */
+  private execute(
+    actions: readonly Action[],
+    p: Packet,
+    res: SimResult,
+    table: number,
+    meterId: number | null,
+    cookie: bigint,
+  ): boolean {
+    for (const a of actions) {
+      switch (a.type) {
+        case 'output': {
+          const inPort = p.in_port ?? 0n;
+          if (a.port === OFPP.IN_PORT) res.outputs.push({ port: Number(inPort), packet: { ...p } });
+          else if (a.port === OFPP.CONTROLLER) res.packetIns.push({ cookie, table, meterId, packet: { ...p } });
+          else if (BigInt(a.port) === inPort)
+            break; // OpenFlow never sends a packet back out of its in_port
+          else res.outputs.push({ port: a.port, packet: { ...p } });
+          break;
+        }
+        case 'controller':
+          res.packetIns.push({ cookie, table, meterId, packet: { ...p } });
+          break;
+        case 'set_field':
+          p[a.field] = big(a.value);
+          break;
+        case 'move':
+          writeRange(p, a.dst, readRange(p, a.src));
+          break;
+        case 'load':
+          writeRange(p, a.dst, big(a.value));
+          break;
+        case 'dec_ttl':
+        case 'dec_nw_ttl': {
+          const ttl = p.nw_ttl ?? 64n;
+          if (ttl <= 1n) {
+            res.drops.push('ttl expired');
+            return false;
+          }
+          p.nw_ttl = ttl - 1n;
+          break;
+        }
+        case 'resubmit': {
+          if (a.table === undefined) throw new Error('simulator: resubmit without table');
+          const saved = this.depth;
+          this.runTable(a.table, p, res);
+          this.depth = saved;
+          break;
+        }
+        case 'ct': {
+          const zone = a.zone === undefined ? 0n : typeof a.zone === 'number' ? BigInt(a.zone) : readRange(p, a.zone);
+          if (a.commit) this.conntrack.commit(zone, p);
+          if (a.table !== undefined) {
+            // ct(table=N) forks: a copy continues in table N with ct_state set; this copy goes on untracked.
+            const copy: Packet = { ...p, ct_state: this.conntrack.state(zone, p), ct_zone: zone };
+            const saved = this.depth;
+            this.runTable(a.table, copy, res);
+            this.depth = saved;
+          }
+          break;
+        }
+        case 'conjunction':
+          break;
+        default:
+          throw new Error(`simulator: unsupported action ${a.type}`);
+      }
+    }
+    return true;
+  }
+}
+
+function conjunctions(f: Flow): { id: number; clause: number; nClauses: number }[] {
+  const out: { id: number; clause: number; nClauses: number }[] = [];
+  for (const ins of f.instructions)
+    if (ins.type === 'apply_actions') for (const a of ins.actions) if (a.type === 'conjunction') out.push(a);
+  return out;
+}
