@@ -40,7 +40,8 @@ import {
   DHO_ROUTERS,
   DHO_SUBNET_MASK,
   decodeDhcp,
-  decodeUdpFrame,
+  decodeFrame,
+  type decodeUdpFrame,
   encodeDhcp,
   ETH_HLEN,
   formatMac,
@@ -163,7 +164,9 @@ export class DhcpResponder {
     let ipv4: ReturnType<typeof decodeUdpFrame>['ipv4'];
     let msg: DhcpMessage;
     try {
-      const d = decodeUdpFrame(frame);
+      const d = decodeFrame(frame);
+      // Well-formed traffic that simply is not DHCP (ARP, TCP, fragments) is not the client's fault.
+      if (!d.ipv4 || !d.udp) return { event: 'ignored', reason: 'not a UDP/IPv4 frame' };
       eth = d.eth;
       ipv4 = d.ipv4;
       if (d.udp.dstPort !== DHCP_SERVER_PORT)

@@ -138,14 +138,14 @@ describe('IPv4 + ICMP', () => {
   });
   test('checksum errors name the field', () => {
     const bad = bytes.slice();
-    bad[14 + 10] ^= 1;
+    bad[14 + 10]! ^= 1;
     assert.throws(
       () => decodeIpv4(bad.subarray(14)),
       (e: unknown) => e instanceof PacketMalformedError && e.field === 'ipv4.header_checksum',
     );
     assert.doesNotThrow(() => decodeIpv4(bad.subarray(14), { verifyChecksum: false }));
     const badIcmp = bytes.slice();
-    badIcmp[bytes.length - 1] ^= 1;
+    badIcmp[bytes.length - 1]! ^= 1;
     assert.throws(
       () => decodeIcmp(badIcmp.subarray(34)),
       (e: unknown) => e instanceof PacketMalformedError && e.field === 'icmp.checksum',
@@ -205,7 +205,7 @@ describe('UDP', () => {
     const d = decodeFrame(bytes);
     const udp = encodeUdp(d.udp!, d.ipv4!);
     const bad = udp.slice();
-    bad[bad.length - 1] ^= 0xff;
+    bad[bad.length - 1]! ^= 0xff;
     assert.throws(
       () => decodeUdp(bad, d.ipv4!),
       (e: unknown) => e instanceof PacketMalformedError && e.field === 'udp.checksum',
