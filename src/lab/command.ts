@@ -1,7 +1,210 @@
-// `vnet lab`: placeholder until its issue lands.
-import { Command } from '@commander-js/extra-typings';
-import { notImplemented } from '../util/not-implemented.js';
+// `vnet lab up|exec|status|down`: the network-namespace lab from the command line (state in /tmp/<prefix>/lab.json).
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { constants } from 'node:os';
+import { Command, Option } from '@commander-js/extra-typings';
+import { LabError, LabInputError } from './errors.js';
+import { LAB_MARKER_ENV, nsArgv } from './exec.js';
+import { type CleanupReport, Lab, type StatusReport } from './lab.js';
+import { DEFAULT_PREFIX, defaultTopology, parseTopology, type Topology } from './topology.js';
+
+function intArg(field: string) {
+  return (v: string): number => {
+    if (!/^\d+$/.test(v)) throw new LabInputError(field, `'${v}' is not a whole number`);
+    return Number(v);
+  };
+}
+
+const prefixOption = () =>
+  new Option('--prefix <prefix>', 'name prefix of the lab (namespaces, veths, /tmp/<prefix>)').default(DEFAULT_PREFIX);
+
+/** Print a lab error as one line and exit: 2 for bad input, 1 otherwise. */
+function fail(err: unknown): never {
+  if (err instanceof LabError) {
+    process.stderr.write(`vnet lab: ${err.message}\n`);
+    process.exit(err instanceof LabInputError ? 2 : 1);
+  }
+  throw err;
+}
+
+function pfx(prefix: string): string {
+  return prefix === DEFAULT_PREFIX ? '' : ` --prefix ${prefix}`;
+}
+
+/** Human summary of a lab: hosts with underlay IPs, VMs with addresses, how to use it. */
+export function describe(st: StatusReport): string {
+  const lines = [
+    `lab '${st.prefix}': mode ${st.mode}${st.mode === 'plain' ? ` (hand-written flows, encap ${st.encap})` : ''}, underlay ${st.underlay} in netns ${st.prefix}-ul, run dir ${st.dir}`,
+    'hosts:',
+  ];
+  for (const h of st.hosts) {
+    const daemons = h.ovsdbPid && h.vswitchdPid ? 'ovs up' : 'OVS DOWN';
+    lines.push(
+      `  ${h.name.padEnd(6)} netns ${h.netns.padEnd(12)} underlay ${h.underlayIp.padEnd(15)} ${h.bridgeCreated ? `bridge ${h.bridge} dpid ${h.dpid}` : `bridge ${h.bridge} (left to the agent)`}  ovsdb unix:${h.dbSock}  ${daemons}`,
+    );
+  }
+  lines.push('vms:');
+  if (st.vms.length === 0) lines.push('  (none)');
+  for (const v of st.vms) {
+    lines.push(
+      `  ${v.name.padEnd(6)} on ${v.host.padEnd(6)} netns ${v.netns.padEnd(12)} eth0 ${v.mac} ${(v.ip ?? 'no IP').padEnd(18)} mtu ${v.mtu}  port ${v.port}${v.attached ? ` on ${v.bridge}` : ' (detached)'}${v.ifaceId ? ` iface-id ${v.ifaceId}` : ''}`,
+    );
+  }
+  if (st.procs.length > 0) {
+    lines.push('processes:');
+    for (const p of st.procs)
+      lines.push(`  ${p.node}/${p.name} pid ${p.pid} ${p.alive ? 'running' : 'EXITED'}  log ${p.log}`);
+  }
+  const a = st.vms.find((v) => v.ip);
+  const b = st.vms.find((v) => v.ip && v !== a);
+  lines.push('use:');
+  if (a && b) lines.push(`  vnet lab exec${pfx(st.prefix)} ${a.name} -- ping -c1 ${b.ip!.split('/')[0]}`);
+  if (st.hosts[0])
+    lines.push(
+      `  vnet lab exec${pfx(st.prefix)} ${st.hosts[0].name} -- ovs-vsctl --db=unix:${st.hosts[0].dbSock} show`,
+    );
+  lines.push(`  vnet lab status${pfx(st.prefix)}`, `  vnet lab down${pfx(st.prefix)}`);
+  return lines.join('\n');
+}
+
+function describeCleanup(r: CleanupReport): string {
+  return `lab '${r.prefix}' down: ${r.namespaces.length} namespaces deleted${r.namespaces.length ? ` (${r.namespaces.join(' ')})` : ''}, ${r.killed.length} processes stopped, ${r.links.length} stray links removed, ${r.dirs.length ? `${r.dirs.join(' ')} removed` : 'no run dir'}`;
+}
+
+/** Ping from the first VM with an address to every other one; returns the failures. */
+async function smoke(lab: Lab): Promise<string[]> {
+  const vms = lab.vms().filter((v) => v.ip && v.state.attached);
+  const failures: string[] = [];
+  const src = vms[0];
+  if (!src) return failures;
+  for (const dst of vms.slice(1)) {
+    const r = await lab.waitPing(src.name, dst.ip!, { timeoutMs: 10000 });
+    const line = `ping ${src.name}@${src.host} -> ${dst.name}@${dst.host} ${dst.ip}: ${r.ok ? `ok (${r.rttMs ?? '?'} ms)` : 'FAILED'}`;
+    process.stdout.write(`${line}\n`);
+    if (!r.ok) failures.push(line);
+  }
+  return failures;
+}
 
 export function labCommand() {
-  return new Command('lab').description('lab (not implemented yet)').action(notImplemented('vnet lab'));
+  const lab = new Command('lab')
+    .description('network-namespace lab: hosts with private OVS, an underlay, VMs on veths (see docs/lab.md)')
+    .enablePositionalOptions();
+
+  lab
+    .command('up')
+    .description('build a lab: --hosts/--vms, or a topology file; prints what it made')
+    .addOption(prefixOption())
+    .option('--hosts <n>', 'number of hosts h1..hN', intArg('hosts'), 2)
+    .option(
+      '--vms <n>',
+      'number of VMs vm1..vmN, spread round-robin over the hosts (10.0.0.11/24 ...)',
+      intArg('vms'),
+      2,
+    )
+    .option('--topology <file>', 'YAML topology file (overrides --hosts/--vms; see docs/lab.md)')
+    .addOption(new Option('--encap <encap>', 'tunnel encapsulation of the plain setup').choices(['gre', 'vxlan']))
+    .option('--underlay <cidr>', 'underlay subnet (exists only inside the lab)')
+    .option('--no-plain', 'do not install the hand-written flows (an agent will program br0)')
+    .option('--no-create-bridge', 'do not create br0 (the agent creates it; implies --no-plain)')
+    .option('--replace', 'take down a running lab with the same prefix first')
+    .option('--check', 'after building, ping from the first VM to every other VM; exit 1 if any fails')
+    .option('--json', 'print the lab status as JSON')
+    .action(async (o) => {
+      try {
+        let topo: Topology;
+        if (o.topology) {
+          let text: string;
+          try {
+            text = readFileSync(o.topology, 'utf8');
+          } catch (err) {
+            throw new LabInputError('--topology', (err as Error).message);
+          }
+          topo = parseTopology(text, o.topology);
+        } else topo = defaultTopology(o.hosts, o.vms);
+        const opts: Parameters<typeof Lab.up>[1] = { replace: o.replace === true };
+        // An explicit --prefix wins over the file's; the default yields to it.
+        if (o.prefix !== DEFAULT_PREFIX || topo.prefix === undefined) opts.prefix = o.prefix;
+        if (o.encap) opts.encap = o.encap as 'gre' | 'vxlan';
+        if (o.underlay) opts.underlay = o.underlay;
+        if (!o.plain || !o.createBridge) opts.mode = 'none';
+        if (!o.createBridge) opts.createBridge = false;
+        const t0 = Date.now();
+        const l = await Lab.up(topo, opts);
+        const st = l.status();
+        if (o.json) process.stdout.write(`${JSON.stringify(st, null, 2)}\n`);
+        else process.stdout.write(`${describe(st)}\nbuilt in ${((Date.now() - t0) / 1000).toFixed(1)} s\n`);
+        if (o.check) {
+          if (l.mode !== 'plain')
+            throw new LabInputError('--check', 'needs the plain setup (no agent programs br0 yet)');
+          const failures = await smoke(l);
+          if (failures.length > 0) {
+            process.stderr.write(`${await l.diagnostics()}\n`);
+            process.exit(1);
+          }
+        }
+      } catch (err) {
+        fail(err);
+      }
+    });
+
+  lab
+    .command('exec')
+    .description('run a command inside a lab node (VM, host, "ul" or "root"); exits with its status')
+    .addOption(prefixOption())
+    .argument('<node>', 'VM or host name (or ul)')
+    .argument('<cmd...>', 'the command, after --')
+    .passThroughOptions()
+    .action(async (node, cmd, o) => {
+      let argv: string[];
+      // passThroughOptions keeps the `--` separator in the variadic argument.
+      if (cmd[0] === '--') cmd = cmd.slice(1);
+      try {
+        if (cmd.length === 0) throw new LabInputError('cmd', 'give the command after --');
+        argv = nsArgv(Lab.open(o.prefix).nodeNetns(node), cmd);
+      } catch (err) {
+        fail(err);
+      }
+      const child = spawn(argv[0]!, argv.slice(1), {
+        stdio: 'inherit',
+        env: { ...process.env, [LAB_MARKER_ENV]: `/tmp/${o.prefix}` },
+      });
+      child.on('error', (err) => {
+        process.stderr.write(`vnet lab exec: ${err.message}\n`);
+        process.exit(127);
+      });
+      child.on('exit', (code, signal) => {
+        process.exit(code ?? 128 + (signal ? (constants.signals[signal] ?? 0) : 0));
+      });
+    });
+
+  lab
+    .command('status')
+    .description('show the lab: hosts, VMs, processes and whether their daemons run')
+    .addOption(prefixOption())
+    .option('--json', 'as JSON')
+    .action((o) => {
+      try {
+        const st = Lab.open(o.prefix).status();
+        process.stdout.write(o.json ? `${JSON.stringify(st, null, 2)}\n` : `${describe(st)}\n`);
+      } catch (err) {
+        fail(err);
+      }
+    });
+
+  lab
+    .command('down')
+    .description('remove everything the lab made (also after a crash: found by prefix)')
+    .addOption(prefixOption())
+    .option('--json', 'print the cleanup report as JSON')
+    .action(async (o) => {
+      try {
+        const r = await Lab.destroy(o.prefix);
+        process.stdout.write(o.json ? `${JSON.stringify(r, null, 2)}\n` : `${describeCleanup(r)}\n`);
+      } catch (err) {
+        fail(err);
+      }
+    });
+
+  return lab;
 }

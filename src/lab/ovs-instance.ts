@@ -56,15 +56,26 @@ export async function startOvs(opts: OvsInstanceOptions): Promise<OvsInstance> {
   if (!/^\/(tmp|run)\//.test(dir)) throw new Error(`OVS instance dir must be under /tmp or /run: ${dir}`);
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
-  const env: NodeJS.ProcessEnv = {
-    ...process.env,
-    OVS_RUNDIR: dir,
-    OVS_LOGDIR: dir,
-    OVS_DBDIR: dir,
-    OVS_SYSCONFDIR: dir,
-  };
+  const env = ovsEnv(dir);
   const dbSock = join(dir, 'db.sock');
   const pre = nsPrefix(netns);
+  try {
+    await launch(opts, dir, dbSock, pre, env);
+  } catch (err) {
+    // A half-started instance (ovsdb-server up, ovs-vswitchd failed) must not outlive the failure.
+    await stopOvs(dir);
+    throw err;
+  }
+  return makeInstance(dir, netns, env);
+}
+
+async function launch(
+  opts: OvsInstanceOptions,
+  dir: string,
+  dbSock: string,
+  pre: string[],
+  env: NodeJS.ProcessEnv,
+): Promise<void> {
   await run(['ovsdb-tool', 'create', join(dir, 'conf.db'), SCHEMA], env);
   const remotes = [`--remote=punix:${dbSock}`, '--remote=db:Open_vSwitch,Open_vSwitch,manager_options'];
   if (opts.ovsdbTcp) remotes.push(`--remote=${opts.ovsdbTcp}`);
@@ -99,7 +110,16 @@ export async function startOvs(opts: OvsInstanceOptions): Promise<OvsInstance> {
     ],
     env,
   );
-  const instance: OvsInstance = {
+}
+
+function ovsEnv(dir: string): NodeJS.ProcessEnv {
+  return { ...process.env, OVS_RUNDIR: dir, OVS_LOGDIR: dir, OVS_DBDIR: dir, OVS_SYSCONFDIR: dir };
+}
+
+function makeInstance(dir: string, netns: string | undefined, env: NodeJS.ProcessEnv): OvsInstance {
+  const dbSock = join(dir, 'db.sock');
+  const vsctlBase = ['ovs-vsctl', `--db=unix:${dbSock}`, '--timeout=10'];
+  return {
     dir,
     netns,
     dbSock,
@@ -111,7 +131,32 @@ export async function startOvs(opts: OvsInstanceOptions): Promise<OvsInstance> {
     logs: () => ({ ovsdb: join(dir, 'ovsdb-server.log'), vswitchd: join(dir, 'ovs-vswitchd.log') }),
     stop: () => stopOvs(dir),
   };
-  return instance;
+}
+
+/**
+ * A handle on an instance that startOvs() started earlier, possibly in another process (the lab
+ * CLI reloads its hosts from lab.json). Does not check that the daemons still run: see ovsAlive().
+ */
+export function attachOvs(opts: { dir: string; netns?: string }): OvsInstance {
+  return makeInstance(opts.dir, opts.netns, ovsEnv(opts.dir));
+}
+
+/** Pids of the instance's daemons that are alive (pidfile in `dir` and cmdline naming `dir`). */
+export function ovsAlive(dir: string): { ovsdb?: number; vswitchd?: number } {
+  const out: { ovsdb?: number; vswitchd?: number } = {};
+  for (const [key, name] of [
+    ['ovsdb', 'ovsdb-server'],
+    ['vswitchd', 'ovs-vswitchd'],
+  ] as const) {
+    const pid = readPid(join(dir, `${name}.pid`));
+    if (!pid) continue;
+    try {
+      if (readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(dir)) out[key] = pid;
+    } catch {
+      /* not running */
+    }
+  }
+  return out;
 }
 
 function readPid(file: string): number | undefined {

@@ -1,0 +1,100 @@
+// The lab's on-disk state (/tmp/<prefix>/lab.json): what exists, so another process (the CLI) can use or remove it.
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { LabError, LabNotFoundError } from './errors.js';
+import type { Encap, LabMode } from './topology.js';
+
+export interface HostState {
+  name: string;
+  /** 1-based position; used for the default underlay IP and the dpid. */
+  index: number;
+  netns: string;
+  /** Run dir of the host's OVS daemons and of processes spawned in it. */
+  dir: string;
+  underlayIp: string;
+  underlayPrefixLen: number;
+  /** Name of the underlay veth end inside `<prefix>-ul` (a port of its Linux bridge). */
+  ulPort: string;
+  /** Integration bridge name and whether the lab created it. */
+  bridge: string;
+  bridgeCreated: boolean;
+  /** `other_config:datapath-id` the lab set on the bridge, as "0x%016x" (null if the lab did not create it). */
+  dpid: string | null;
+}
+
+export interface VmState {
+  name: string;
+  netns: string;
+  host: string;
+  mac: string;
+  /** `a.b.c.d/len` or null. */
+  ip: string | null;
+  gateway: string | null;
+  mtu: number;
+  port: string;
+  bridge: string;
+  ifaceId: string | null;
+  /** Whether the host-side port is currently a port of `bridge`. */
+  attached: boolean;
+}
+
+export interface ProcState {
+  node: string;
+  name: string;
+  pid: number;
+  /** /proc/<pid>/stat start time, to never signal a recycled pid. */
+  startTime: string;
+  log: string;
+  cmd: string[];
+}
+
+export interface LabState {
+  version: 1;
+  prefix: string;
+  dir: string;
+  underlay: string;
+  encap: Encap;
+  mode: LabMode;
+  bridge: string;
+  /** Default for hosts: whether the lab creates the integration bridge. */
+  createBridge: boolean;
+  createdAt: string;
+  /** Counter for unique temporary interface names. */
+  tmpCounter: number;
+  hosts: HostState[];
+  vms: VmState[];
+  procs: ProcState[];
+}
+
+export function labDir(prefix: string): string {
+  return `/tmp/${prefix}`;
+}
+
+export function stateFile(prefix: string): string {
+  return join(labDir(prefix), 'lab.json');
+}
+
+export function readState(prefix: string): LabState {
+  const file = stateFile(prefix);
+  if (!existsSync(file)) throw new LabNotFoundError(prefix);
+  let s: LabState;
+  try {
+    s = JSON.parse(readFileSync(file, 'utf8')) as LabState;
+  } catch (err) {
+    throw new LabError('VNET_LAB_BAD_STATE', `${file} is not valid JSON (run 'vnet lab down --prefix ${prefix}')`, {
+      cause: err,
+    });
+  }
+  if (s.version !== 1 || s.prefix !== prefix)
+    throw new LabError('VNET_LAB_BAD_STATE', `${file} is not a lab state of prefix ${prefix}`);
+  return s;
+}
+
+/** Write atomically (temp file + rename) so a crash never leaves half a state file. */
+export function writeState(s: LabState): void {
+  mkdirSync(s.dir, { recursive: true });
+  const file = stateFile(s.prefix);
+  const tmp = `${file}.${process.pid}.tmp`;
+  writeFileSync(tmp, `${JSON.stringify(s, null, 2)}\n`);
+  renameSync(tmp, file);
+}
