@@ -1,17 +1,29 @@
 // The `vnet agent` process core: bridge take-over, identity, feed following, flow reconciliation,
 // binding and status reports, DHCP packet-ins. Talks to the world only through deps.ts seams.
-import type { Flow } from '../../openflow/types.js';
+import { type Flow, type FlowMod, OFPP } from '../../openflow/types.js';
 import type { Logger } from '../../util/log.js';
+import {
+  applyChange,
+  type Binding,
+  buildModelView,
+  type ChangeKey,
+  describeCookie,
+  diffFlows,
+  type FeedResources,
+  FlowCompiler,
+  isDhcpPunt,
+  type LocalContext,
+  type LocalPort,
+  METERS,
+  type ModelView,
+} from '../pipeline/index.js';
 import type {
   ApiLike,
-  BoundInterface,
   BridgeControl,
   DhcpHandler,
   FeedEvent,
   FeedSource,
-  LocalInfo,
   PacketInEvent,
-  PipelineLike,
   SwitchLink,
   SwitchListener,
 } from './deps.js';
@@ -34,7 +46,6 @@ export interface AgentDeps {
   switches: SwitchListener;
   feed: FeedSource;
   api: ApiLike;
-  pipeline: PipelineLike;
   dhcp?: DhcpHandler | undefined;
 }
 
@@ -57,7 +68,7 @@ export interface AgentStatus {
   installedFlows: number;
   lastError: string | null;
   warnings: string[];
-  bound: BoundInterface[];
+  bound: Binding[];
   feedRevision: number;
   counters: {
     syncs: number;
@@ -79,17 +90,23 @@ export class Agent {
 
   private dpid: bigint | null = null;
   private datapathUuid: string | null = null;
-  private haveView = false;
+  private view: ModelView | null = null;
+  private compiler = new FlowCompiler();
+  /** Change keys applied to the view since the last compile. */
+  private pendingKeys = new Set<ChangeKey>();
+  /** The next sync must diff the switch's table against the whole desired set (not send the compiler's delta). */
+  private fullDiff = true;
+  private local: { sig: string; ctx: LocalContext } | null = null;
+  private metersInstalled: SwitchLink | null = null;
   private link: SwitchLink | null = null;
   /** What the switch holds, as far as we know; null = unknown (read it before diffing). */
   private installed: Flow[] | null = null;
   private flowsInSync = false;
   private lastError: string | null = null;
-  private bound: BoundInterface[] = [];
+  private bound: Binding[] = [];
   private registering = false;
   private waitingLogged = '';
 
-  private needFull = true;
   private running: Promise<void> | null = null;
   private rerun = false;
   private retryTimer: NodeJS.Timeout | null = null;
@@ -130,10 +147,7 @@ export class Agent {
       'agent starting',
     );
     this.deps.switches.onSwitch((link) => this.onSwitch(link));
-    this.deps.bridge.onInterfacesChanged(() => {
-      this.needFull = true;
-      this.kick();
-    });
+    this.deps.bridge.onInterfacesChanged(() => this.kick());
     this.deps.bridge.onConnection((up) => {
       this.log.info({ ovsdb: this.cfg.ovsdb, up }, up ? 'OVSDB connected' : 'OVSDB connection lost; reconnecting');
       if (up) this.kick();
@@ -199,6 +213,9 @@ export class Agent {
     let attempt = 0;
     while (!this.stopped) {
       try {
+        // Only a loaded cache can say a bridge is missing; creating it on a guess would
+        // overwrite a user's datapath_type.
+        await ovs.ready();
         if (!ovs.bridgeExists(name)) {
           if (this.cfg.createBridge) {
             this.log.info({ bridge: name, datapathType: this.cfg.datapathType }, 'creating bridge (--create-bridge)');
@@ -239,7 +256,6 @@ export class Agent {
           this.link.close();
           this.link = null;
         }
-        this.needFull = true;
         this.kick();
         return;
       } catch (err) {
@@ -292,9 +308,11 @@ export class Agent {
     switch (ev.kind) {
       case 'snapshot':
         this.mirror.reset(ev.revision, ev.resources);
-        this.deps.pipeline.build(ev.resources);
-        this.haveView = true;
-        this.needFull = true;
+        this.view = buildModelView(ev.resources as FeedResources, ev.revision);
+        // A fresh compiler: its first delta is "everything", so diff against the switch instead.
+        this.compiler = new FlowCompiler();
+        this.pendingKeys.clear();
+        this.fullDiff = true;
         this.log.info(
           { revision: ev.revision, counts: countResources(ev.resources) },
           'model snapshot loaded from the server',
@@ -302,9 +320,9 @@ export class Agent {
         break;
       case 'change': {
         const c = ev.change;
-        if (!this.haveView) return;
+        if (!this.view) return;
         this.mirror.apply(c);
-        this.deps.pipeline.apply(c);
+        for (const k of applyChange(this.view, c)) this.pendingKeys.add(k);
         if (c.resource === 'interfaces') this.reporter.invalidate('if', c.uuid);
         if (c.resource === 'datapaths') this.reporter.invalidate('dp', c.uuid);
         this.log.debug({ revision: c.revision, resource: c.resource, uuid: c.uuid, op: c.op }, 'change');
@@ -340,7 +358,8 @@ export class Agent {
   }
 
   private async reconcile(): Promise<void> {
-    if (!this.haveView) return;
+    const view = this.view;
+    if (!view) return;
     if (this.dpid === null) {
       this.reportWhileNoBridge();
       return;
@@ -357,47 +376,68 @@ export class Agent {
         'datapath identified by its dpid',
       );
       this.datapathUuid = dp.uuid;
-      this.needFull = true;
     }
     if (this.phase === 'waiting-for-datapath' || this.phase === 'starting') this.phase = 'waiting-for-switch';
 
-    const local = this.localInfo(dp.uuid, dp.ipv4_address ?? null);
-    this.bound = this.deps.pipeline.bind(local);
+    const local = this.localContext(dp.uuid, dp.ipv4_address ?? null);
+    const keys = [...this.pendingKeys];
+    this.pendingKeys.clear();
+    const t0 = performance.now();
+    const res = this.compiler.update(view, local, keys);
+    const computeMs = performance.now() - t0;
+    this.bound = [...this.compiler.currentBindings().values()];
     this.reportBindings();
 
     const link = this.link;
-    if (link) {
-      const full = this.needFull;
-      this.needFull = false;
-      try {
-        if (this.installed === null) {
-          this.installed = await link.dumpFlows();
-          this.log.info({ flows: this.installed.length }, 'read installed flows from the switch');
-        }
-        const desired = this.deps.pipeline.flows(local, full || this.counters.syncs === 0);
-        const mods = this.deps.pipeline.diff(this.installed, desired);
-        if (mods.length > 0) {
-          await link.sendFlowMods(mods, { bundle: true });
-          this.counters.flowModsSent += mods.length;
-          this.log.info({ sent: mods.length, ...countCommands(mods), desired: desired.length }, 'flows reconciled');
-        }
-        this.installed = desired;
-        this.counters.syncs++;
-        if (this.link === link) {
-          this.flowsInSync = true;
-          this.phase = 'running';
-          if (this.lastError?.startsWith('flow sync failed')) this.lastError = null;
-        }
-      } catch (err) {
-        this.needFull = true;
-        this.installed = null;
-        this.flowsInSync = false;
-        this.setError(`flow sync failed: ${errText(err)}`);
-        this.log.error({ err: errText(err) }, 'flow sync failed; will re-read the switch and retry');
-        this.scheduleRetry(1000);
+    if (!link) {
+      // The delta is lost with no switch to send it to: the next connection diffs everything.
+      this.fullDiff = true;
+      if (this.phase === 'running') this.phase = 'waiting-for-switch';
+      this.reportStatus(dp.uuid);
+      return;
+    }
+    try {
+      if (this.installed === null) {
+        this.installed = await link.dumpFlows();
+        this.fullDiff = true;
+        this.log.info({ flows: this.installed.length }, 'read installed flows from the switch');
       }
-    } else if (this.phase === 'running') {
-      this.phase = 'waiting-for-switch';
+      if (this.metersInstalled !== link) {
+        await link.ensureMeters(METERS);
+        this.metersInstalled = link;
+      }
+      const desired = this.compiler.flows();
+      const mods: FlowMod[] = this.fullDiff ? diffFlows(this.installed, desired) : res.mods;
+      if (mods.length > 0) {
+        await link.sendFlowMods(mods, { bundle: true });
+        this.counters.flowModsSent += mods.length;
+        this.log.info(
+          {
+            sent: mods.length,
+            ...countCommands(mods),
+            desired: desired.length,
+            full: this.fullDiff,
+            recomputed: res.recomputed.length,
+            computeMs: Math.round(computeMs * 10) / 10,
+          },
+          'flows reconciled',
+        );
+      }
+      this.installed = desired;
+      this.fullDiff = false;
+      this.counters.syncs++;
+      if (this.link === link) {
+        this.flowsInSync = true;
+        this.phase = 'running';
+        if (this.lastError?.startsWith('flow sync failed')) this.lastError = null;
+      }
+    } catch (err) {
+      this.installed = null;
+      this.fullDiff = true;
+      this.flowsInSync = false;
+      this.setError(`flow sync failed: ${errText(err)}`);
+      this.log.error({ err: errText(err) }, 'flow sync failed; will re-read the switch and retry');
+      this.scheduleRetry(1000);
     }
     this.reportStatus(dp.uuid);
   }
@@ -464,21 +504,25 @@ export class Agent {
     });
   }
 
-  private localInfo(datapathUuid: string, registeredIp: string | null): LocalInfo {
-    const ports = new Map<string, { ofport: number; ifaceId?: string; attachedMac?: string }>();
-    const tunnelPorts: LocalInfo['tunnelPorts'] = { gre: null, vxlan: null };
+  /**
+   * This host as the pipeline sees it. The same object is returned while nothing changed: the
+   * compiler treats a new LocalContext as "the host changed" and recomputes what depends on it.
+   */
+  private localContext(datapathUuid: string, registeredIp: string | null): LocalContext {
+    const ports = new Map<string, LocalPort>();
+    const tunnelPorts: LocalContext['tunnelPorts'] = { gre: null, vxlan: null };
     for (const p of this.deps.bridge.interfaces(this.cfg.bridge)) {
       if (p.ofport === null || p.ofport < 1) continue;
       if (p.name === TUNNEL_PORTS.gre) tunnelPorts.gre = p.ofport;
       else if (p.name === TUNNEL_PORTS.vxlan) tunnelPorts.vxlan = p.ofport;
       else if (p.name !== this.cfg.bridge && p.type !== 'internal' && p.type !== 'gre' && p.type !== 'vxlan') {
-        const entry: { ofport: number; ifaceId?: string; attachedMac?: string } = { ofport: p.ofport };
+        const entry: LocalPort = { ofport: p.ofport };
         if (p.ifaceId) entry.ifaceId = p.ifaceId;
         if (p.attachedMac) entry.attachedMac = p.attachedMac;
         ports.set(p.name, entry);
       }
     }
-    return {
+    const ctx: LocalContext = {
       datapathUuid,
       dpid: this.dpid!,
       tunnelIp: this.cfg.tunnelIp ?? registeredIp,
@@ -487,6 +531,10 @@ export class Agent {
       ports,
       underlayMtu: this.cfg.underlayMtu,
     };
+    const sig = JSON.stringify({ ...ctx, dpid: String(ctx.dpid), ports: [...ports].sort() });
+    if (this.local?.sig === sig) return this.local.ctx;
+    this.local = { sig, ctx };
+    return ctx;
   }
 
   // ---------------------------------------------------------------- reports
@@ -548,37 +596,41 @@ export class Agent {
 
   private onPacketIn(link: SwitchLink, ev: PacketInEvent): void {
     this.counters.packetIns++;
-    if (!this.deps.pipeline.isDhcpPacketIn(ev) || !this.deps.dhcp || this.datapathUuid === null) {
+    if (!isDhcpPunt(ev.cookie) || !this.deps.dhcp || this.datapathUuid === null) {
       this.log.debug(
-        { table: ev.table, cookie: this.deps.pipeline.describeCookie(ev.cookie), inPort: ev.inPort },
+        { table: ev.table, cookie: describeCookie(ev.cookie).text, inPort: ev.inPort },
         'packet-in not handled',
       );
       return;
     }
-    const local = this.localInfo(this.datapathUuid, this.mirror.datapathByDpid(this.dpid!)?.ipv4_address ?? null);
-    let portName: string | undefined;
-    for (const [name, p] of local.ports) if (p.ofport === ev.inPort) portName = name;
-    if (!portName) {
+    const bound = this.bound.find((b) => b.ofport === ev.inPort);
+    const networkUuid = bound?.networkUuid ?? null;
+    if (!bound || !networkUuid) {
       this.counters.dhcpDropped++;
+      this.log.info({ inPort: ev.inPort }, 'DHCP request from a port with no bound interface in a network; dropped');
       return;
     }
+    const local = { encap: this.cfg.encap, underlayMtu: this.cfg.underlayMtu };
     let result: ReturnType<DhcpHandler['handle']>;
     try {
-      result = this.deps.dhcp.handle(ev.data, portName, local);
+      result = this.deps.dhcp.handle(ev.data, networkUuid, local);
     } catch (err) {
       // Malformed bytes must never take the agent down.
       this.counters.dhcpDropped++;
-      this.log.warn({ err: errText(err), port: portName }, 'DHCP packet dropped');
+      this.log.warn({ err: errText(err), interface: bound.interfaceUuid }, 'DHCP packet dropped');
       return;
     }
     if (!result.reply) {
       this.counters.dhcpDropped++;
-      this.log.info({ port: portName, event: result.event, reason: result.reason }, 'DHCP: no reply');
+      this.log.info(
+        { interface: bound.interfaceUuid, event: result.event, reason: result.reason },
+        'DHCP request not answered',
+      );
       return;
     }
     this.counters.dhcpReplies++;
-    this.log.info({ port: portName, event: result.event }, 'DHCP reply sent');
-    link.packetOut({ inPort: 0xfffffffd, outPort: ev.inPort, data: result.reply }).catch((err: unknown) => {
+    this.log.info({ interface: bound.interfaceUuid, port: bound.portName, event: result.event }, 'DHCP reply sent');
+    link.packetOut({ inPort: OFPP.CONTROLLER, outPort: ev.inPort, data: result.reply }).catch((err: unknown) => {
       this.log.warn({ err: errText(err) }, 'DHCP packet-out failed');
     });
   }
@@ -590,7 +642,7 @@ function countResources(resources: Record<string, unknown[]>): Record<string, nu
   return out;
 }
 
-function countCommands(mods: { command: string }[]): Record<string, number> {
+function countCommands(mods: readonly { command: string }[]): Record<string, number> {
   const out: Record<string, number> = {};
   for (const m of mods) out[m.command] = (out[m.command] ?? 0) + 1;
   return out;

@@ -1,5 +1,6 @@
 // The parts of the OVSDB client, OpenFlow connection, API/feed client and pipeline the agent uses,
 // as narrow interfaces: the runtime is written against these and wire.ts binds the real modules.
+import type { MeterSpec } from '../pipeline/meters.js';
 import type { Flow } from '../../openflow/types.js';
 
 /** One interface of the bridge as the OVSDB monitor shows it. */
@@ -15,6 +16,8 @@ export interface BridgePort {
 
 /** OVSDB side: bridge settings, tunnel ports, the bridge's interfaces. */
 export interface BridgeControl {
+  /** Resolves once connected and the local copy of the database is loaded (retries meanwhile). */
+  ready(): Promise<void>;
   /** Resolves once the bridge exists (now or later); rejects when closed. */
   waitForBridge(name: string): Promise<void>;
   bridgeExists(name: string): boolean;
@@ -55,6 +58,8 @@ export interface PacketInEvent {
 /** One switch's OpenFlow connection. */
 export interface SwitchLink {
   readonly dpid: bigint;
+  /** Installs (add or modify) the meters the pipeline's flows refer to. */
+  ensureMeters(meters: readonly MeterSpec[]): Promise<void>;
   dumpFlows(): Promise<Flow[]>;
   sendFlowMods(mods: FlowModLike[], opts: { bundle: boolean }): Promise<void>;
   packetOut(opts: { inPort: number; outPort: number; data: Uint8Array }): Promise<void>;
@@ -101,43 +106,11 @@ export interface ApiLike {
   }): Promise<unknown>;
 }
 
-/** What this host looks like to the pipeline (mirrors the pipeline's LocalContext). */
-export interface LocalInfo {
-  datapathUuid: string;
-  dpid: bigint;
-  tunnelIp: string | null;
-  encap: 'gre' | 'vxlan';
-  tunnelPorts: { gre: number | null; vxlan: number | null };
-  ports: Map<string, { ofport: number; ifaceId?: string; attachedMac?: string }>;
-  underlayMtu: number;
-}
-
-export interface BoundInterface {
-  interfaceUuid: string;
-  portName: string;
-  ofport: number;
-}
-
-/** Pure flow generation (src/agent/pipeline) as the runtime drives it. */
-export interface PipelineLike {
-  /** A fresh view from a snapshot's resources. */
-  build(resources: Record<string, Record<string, unknown>[]>): void;
-  apply(change: FeedChange): void;
-  bind(local: LocalInfo): BoundInterface[];
-  /** Desired flows; `full` forces a recomputation of everything (after a snapshot or local change). */
-  flows(local: LocalInfo, full: boolean): Flow[];
-  diff(installed: Flow[], desired: Flow[]): FlowModLike[];
-  /** Is this packet-in one the DHCP service should answer? */
-  isDhcpPacketIn(ev: PacketInEvent): boolean;
-  /** Table/cookie → a readable owner, for logs. */
-  describeCookie(cookie: bigint): string;
-}
-
 export interface DhcpHandler {
-  /** Returns the reply frame to send back out `inPort`, or undefined (logged by the handler). */
+  /** Answers one DHCP frame that arrived from a VM port in `networkUuid`; never throws for bad bytes. */
   handle(
     frame: Uint8Array,
-    inPortName: string,
-    local: LocalInfo,
+    networkUuid: string,
+    local: { encap: 'gre' | 'vxlan'; underlayMtu: number },
   ): { reply?: Uint8Array; event: string; reason?: string };
 }

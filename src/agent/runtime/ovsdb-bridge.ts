@@ -1,0 +1,118 @@
+// BridgeControl on the OVSDB client (src/ovsdb Vswitch): the agent's bridge, tunnel ports and port list.
+import { type InterfaceInfo, OvsdbClient, OvsdbTimeoutError, Vswitch } from '../../ovsdb/index.js';
+import type { Logger } from '../../util/log.js';
+import type { BridgeControl, BridgePort } from './deps.js';
+import { AgentStoppedError } from './errors.js';
+
+/** How long one wait lasts before it is re-armed (waits for the user's add-br are unbounded). */
+const WAIT_SLICE_MS = 60_000;
+
+export class OvsdbBridgeControl implements BridgeControl {
+  private closed = false;
+  private readonly vs: Vswitch;
+
+  constructor(
+    target: string,
+    private readonly log: Logger,
+  ) {
+    // Reconnects with backoff on its own; the cache is rebuilt after each reconnect.
+    const client = new OvsdbClient(target, { logger: log, backoffMinMs: 100, backoffMaxMs: 2000 });
+    this.vs = new Vswitch(client, { logger: log, waitTimeoutMs: 10_000 });
+    this.vs.start();
+  }
+
+  /** Waits until the monitor cache is loaded (retrying while ovsdb-server is unreachable). */
+  async ready(): Promise<void> {
+    let warned = false;
+    while (!this.closed) {
+      try {
+        await this.vs.cache.whenSynced(5000);
+        return;
+      } catch (err) {
+        if (!(err instanceof OvsdbTimeoutError)) throw err;
+        if (!warned) this.log.warn('ovsdb-server not reachable yet; still trying');
+        warned = true;
+      }
+    }
+    throw new AgentStoppedError('connecting to OVSDB');
+  }
+
+  async waitForBridge(name: string): Promise<void> {
+    await this.ready();
+    while (!this.closed) {
+      try {
+        await this.vs.waitForBridge(name, WAIT_SLICE_MS);
+        return;
+      } catch (err) {
+        if (!(err instanceof OvsdbTimeoutError)) throw err;
+        this.log.warn({ bridge: name }, `still waiting for bridge ${name} to exist`);
+      }
+    }
+    throw new AgentStoppedError(`waiting for bridge ${name}`);
+  }
+
+  bridgeExists(name: string): boolean {
+    return this.vs.synced && this.vs.bridge(name) !== undefined;
+  }
+
+  async createBridge(opts: { name: string; datapathType: string }): Promise<void> {
+    await this.ready();
+    await this.vs.createBridge(opts);
+  }
+
+  async takeOverBridge(opts: Parameters<BridgeControl['takeOverBridge']>[0]): Promise<void> {
+    await this.ready();
+    // Pin the current dpid in other_config so the bridge keeps its identity across OVS restarts
+    // (without it a netdev bridge's dpid follows its MAC, which may change).
+    const dpid = await this.vs.bridgeDatapathId(opts.name);
+    await this.vs.takeOverBridge({
+      name: opts.name,
+      controllers: opts.controllers,
+      failMode: opts.failMode,
+      protocols: opts.protocols as Parameters<Vswitch['takeOverBridge']>[0]['protocols'],
+      disableInBand: opts.disableInBand,
+      controllerMaxBackoff: opts.controllerMaxBackoff,
+      inactivityProbe: opts.inactivityProbe,
+      datapathId: dpid,
+    });
+  }
+
+  async ensureTunnelPort(opts: { bridge: string; name: string; type: 'gre' | 'vxlan' }): Promise<void> {
+    await this.vs.ensureTunnelPort(opts);
+  }
+
+  bridgeDatapathId(name: string): Promise<bigint> {
+    return this.vs.bridgeDatapathId(name);
+  }
+
+  interfaces(bridge: string): BridgePort[] {
+    if (!this.vs.synced || !this.vs.bridge(bridge)) return [];
+    return this.vs.interfaces(bridge).map(toPort);
+  }
+
+  onInterfacesChanged(listener: () => void): void {
+    this.vs.on('interface', () => listener());
+    this.vs.on('synced', () => listener());
+  }
+
+  onConnection(listener: (up: boolean) => void): void {
+    this.vs.client.on('connected', () => listener(true));
+    this.vs.client.on('disconnected', () => listener(false));
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    this.vs.close();
+  }
+}
+
+function toPort(i: InterfaceInfo): BridgePort {
+  return {
+    name: i.name,
+    ofport: i.ofport === undefined ? null : i.ofport,
+    type: i.type,
+    ifaceId: i.ifaceId,
+    attachedMac: i.attachedMac,
+    macInUse: i.macInUse,
+  };
+}

@@ -1,0 +1,246 @@
+// A whole vnet installation in a lab: server in the first host's netns, one agent per host, the API
+// reachable from the caller's namespace through a lab forward. Used by `vnet demo` and the e2e tests.
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Lab, type LabHost, type LabProcess } from '../lab/lab.js';
+import type { ApiCall } from './seed.js';
+
+/** bin/vnet of this checkout (runs dist/): the same path from src/demo and dist/demo. */
+export const VNET_BIN = fileURLToPath(new URL('../../bin/vnet', import.meta.url));
+export const VNCTL_BIN = fileURLToPath(new URL('../../bin/vnctl', import.meta.url));
+
+export const SERVER_PORT = 9090;
+
+export interface ClusterOptions {
+  prefix: string;
+  hosts: string[];
+  encap?: 'gre' | 'vxlan';
+  /** Agents register their datapaths themselves (default true). */
+  register?: boolean;
+  /** Start the agents now (default true); false: call startAgent() yourself. */
+  startAgents?: boolean;
+  /** Whether the lab creates br0 (like a user's add-br); false: agents run with --create-bridge. */
+  labCreatesBridge?: boolean;
+  /** Extra environment for server and agents (e.g. VNET_LOG_LEVEL). */
+  env?: NodeJS.ProcessEnv;
+}
+
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly call: string,
+    readonly body: string,
+  ) {
+    super(`${call}: HTTP ${status} ${body.slice(0, 300)}`);
+  }
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+export class Cluster {
+  readonly agents = new Map<string, LabProcess>();
+  server: LabProcess | null = null;
+  /** The API as the caller's namespace reaches it (a lab forward to the server's port). */
+  api = '';
+
+  private constructor(
+    readonly lab: Lab,
+    readonly opts: Required<Omit<ClusterOptions, 'env'>> & { env: NodeJS.ProcessEnv },
+  ) {}
+
+  /** Builds the lab hosts, starts the server and (unless told not to) the agents. Cleans up on failure. */
+  static async start(options: ClusterOptions): Promise<Cluster> {
+    const opts = {
+      encap: 'gre' as const,
+      register: true,
+      startAgents: true,
+      labCreatesBridge: true,
+      env: {},
+      ...options,
+    };
+    const lab = await Lab.create({
+      prefix: opts.prefix,
+      mode: 'none',
+      createBridge: opts.labCreatesBridge,
+      encap: opts.encap,
+    });
+    const c = new Cluster(lab, opts);
+    try {
+      await Promise.all(opts.hosts.map((name) => lab.addHost({ name })));
+      await c.startServer();
+      if (opts.startAgents) for (const h of opts.hosts) await c.startAgent(h);
+    } catch (err) {
+      await c.down();
+      throw err;
+    }
+    return c;
+  }
+
+  get firstHost(): LabHost {
+    return this.lab.host(this.opts.hosts[0]!);
+  }
+
+  /** The server URL as agents and vnctl inside the lab use it. */
+  get labApi(): string {
+    return `http://${this.firstHost.underlayIp}:${SERVER_PORT}`;
+  }
+
+  private async startServer(): Promise<void> {
+    const h = this.firstHost;
+    this.server = await h.spawn(
+      'server',
+      [VNET_BIN, 'server', '--listen', `0.0.0.0:${SERVER_PORT}`, '--db', join(h.dir, 'vnet.db')],
+      { env: { ...process.env, ...this.opts.env } },
+    );
+    const port = await freePort();
+    await this.lab.forward({ from: { node: 'root', port }, to: { node: h.name, port: SERVER_PORT } });
+    this.api = `http://127.0.0.1:${port}`;
+    const deadline = Date.now() + 20_000;
+    for (;;) {
+      try {
+        const r = await fetch(`${this.api}/api/1.0/datapaths`, { signal: AbortSignal.timeout(2000) });
+        if (r.ok) return;
+      } catch {
+        /* not up yet */
+      }
+      if (!this.server.alive()) throw new Error(`vnet server exited:\n${this.server.logTail(30)}`);
+      if (Date.now() > deadline) throw new Error(`vnet server did not answer within 20 s:\n${this.server.logTail(30)}`);
+      await sleep(100);
+    }
+  }
+
+  agentArgs(host: string, extra: string[] = []): string[] {
+    const h = this.lab.host(host);
+    return [
+      VNET_BIN,
+      'agent',
+      '--server',
+      this.labApi,
+      '--node-id',
+      host,
+      '--bridge',
+      h.bridge,
+      '--ovsdb',
+      h.ovsdbRemote,
+      '--tunnel-ip',
+      h.underlayIp,
+      '--encap',
+      this.opts.encap,
+      ...(this.opts.register ? ['--register'] : []),
+      ...(this.opts.labCreatesBridge ? [] : ['--create-bridge']),
+      ...extra,
+    ];
+  }
+
+  async startAgent(host: string, extra: string[] = []): Promise<LabProcess> {
+    const old = this.agents.get(host);
+    if (old?.alive()) throw new Error(`the agent of ${host} already runs (pid ${old.pid})`);
+    if (old) await this.lab.stopProcess(host, 'agent').catch(() => undefined);
+    const p = await this.lab.spawn(host, 'agent', this.agentArgs(host, extra), {
+      env: { ...process.env, ...this.opts.env },
+    });
+    this.agents.set(host, p);
+    return p;
+  }
+
+  /** Stops an agent: SIGTERM (clean) or SIGKILL (crash). The lab forgets the process either way. */
+  async stopAgent(host: string, signal: 'SIGTERM' | 'SIGKILL' = 'SIGTERM'): Promise<void> {
+    const p = this.agents.get(host);
+    if (!p) return;
+    if (signal === 'SIGKILL' && p.alive()) {
+      process.kill(p.pid, 'SIGKILL');
+      for (let i = 0; i < 100 && p.alive(); i++) await sleep(20);
+    }
+    await this.lab.stopProcess(host, 'agent').catch(() => undefined);
+    this.agents.delete(host);
+  }
+
+  /** One API call from the caller's namespace; JSON in and out; throws ApiError on non-2xx. */
+  async call<T = unknown>(method: string, path: string, body?: Record<string, unknown>): Promise<T> {
+    const url = `${this.api}/api/1.0${path}`;
+    const init: RequestInit = { method, signal: AbortSignal.timeout(10_000) };
+    if (body !== undefined) {
+      init.headers = { 'content-type': 'application/json' };
+      init.body = JSON.stringify(body);
+    }
+    const r = await fetch(url, init);
+    const text = await r.text();
+    if (!r.ok) throw new ApiError(r.status, `${method} ${path}`, text);
+    return (text ? JSON.parse(text) : undefined) as T;
+  }
+
+  async apply(calls: readonly ApiCall[]): Promise<void> {
+    for (const c of calls) await this.call(c.method, c.path, c.body);
+  }
+
+  async datapaths(): Promise<Record<string, unknown>[]> {
+    const r = await this.call<{ items: Record<string, unknown>[] }>('GET', '/datapaths?limit=1000');
+    return r.items;
+  }
+
+  /** The datapath each host's agent registered (by node_id), waiting until all exist. */
+  async waitDatapaths(timeoutMs = 20_000): Promise<Map<string, Record<string, unknown>>> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const dps = await this.datapaths();
+      const byHost = new Map<string, Record<string, unknown>>();
+      for (const h of this.agents.keys()) {
+        const dp = dps.find((d) => d.node_id === h || d.reported_node_id === h);
+        if (dp) byHost.set(h, dp);
+      }
+      if (byHost.size === this.agents.size) return byHost;
+      if (Date.now() > deadline)
+        throw new Error(
+          `datapaths of ${[...this.agents.keys()].filter((h) => !byHost.has(h)).join(', ')} not registered`,
+        );
+      await sleep(100);
+    }
+  }
+
+  /** Waits until every running agent's datapath says connected and flows in sync. */
+  async waitInSync(timeoutMs = 20_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    let last = '';
+    for (;;) {
+      const dps = await this.datapaths();
+      const pending: string[] = [];
+      for (const h of this.agents.keys()) {
+        const dp = dps.find((d) => d.reported_node_id === h || d.node_id === h);
+        if (dp?.is_connected !== true || dp.flows_in_sync !== true)
+          pending.push(
+            `${h}: ${dp ? `connected=${dp.is_connected} in_sync=${dp.flows_in_sync} last_error=${dp.last_error}` : 'no datapath'}`,
+          );
+      }
+      if (pending.length === 0) return;
+      last = pending.join('; ');
+      if (Date.now() > deadline) throw new Error(`agents not in sync: ${last}`);
+      await sleep(100);
+    }
+  }
+
+  /** Failure report: lab diagnostics (flows, OVS logs, VMs) plus server and agent log tails. */
+  async diagnostics(): Promise<string> {
+    const parts = [await this.lab.diagnostics().catch((e: unknown) => `lab diagnostics failed: ${String(e)}`)];
+    if (this.server) parts.push(`--- server log (tail)\n${this.server.logTail(40)}`);
+    for (const [h, p] of this.agents) parts.push(`--- agent ${h} log (tail)\n${p.logTail(60)}`);
+    return parts.join('\n');
+  }
+
+  async down(): Promise<void> {
+    await this.lab.down();
+  }
+}
