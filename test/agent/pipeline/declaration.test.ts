@@ -1,0 +1,135 @@
+// The pipeline declaration is a contract: unique names, forward-only gotos, flows match only declared fields.
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { flowKey } from '../../../src/agent/pipeline/diff.js';
+import { REGISTER_LAYOUT } from '../../../src/agent/pipeline/registers.js';
+import { TABLE, TABLES, tableName } from '../../../src/agent/pipeline/tables.js';
+import type { Action, Flow, Match } from '../../../src/openflow/types.js';
+import { Fabric } from './fabric.js';
+import { DP1, DP2, DP3, seedResources, seedVms } from './fixtures.js';
+
+test('table names are unique and TABLE numbers follow declaration order', () => {
+  const names = TABLES.map((t) => t.name);
+  assert.equal(new Set(names).size, names.length);
+  names.forEach((n, i) => {
+    assert.equal(TABLE[n as keyof typeof TABLE], i);
+    assert.equal(tableName(i), n);
+  });
+});
+
+test('every next table exists and is later in the pipeline; missTo is among next', () => {
+  TABLES.forEach((t, i) => {
+    for (const n of t.next) {
+      const j = names().indexOf(n);
+      assert.ok(j >= 0, `${t.name} → unknown ${n}`);
+      assert.ok(j > i, `${t.name} → ${n} goes backwards`);
+    }
+    if (t.missTo) assert.ok(t.next.includes(t.missTo), `${t.name} missTo ${t.missTo} not in next`);
+    assert.ok(t.purpose.length > 20, `${t.name} needs a purpose`);
+  });
+});
+
+function names(): string[] {
+  return TABLES.map((t) => t.name);
+}
+
+/** Tables an action list continues in (resubmit, ct(table)). */
+function actionTargets(actions: readonly Action[]): number[] {
+  const out: number[] = [];
+  for (const a of actions) {
+    if (a.type === 'resubmit' && a.table !== undefined) out.push(a.table);
+    if (a.type === 'ct' && a.table !== undefined) out.push(a.table);
+  }
+  return out;
+}
+
+const PREREQ: [RegExp, (m: Match) => boolean, string][] = [
+  [/^ipv4_|^ip_proto$/, (m) => m.eth_type?.value === 0x0800, 'eth_type=0x0800'],
+  [/^arp_/, (m) => m.eth_type?.value === 0x0806, 'eth_type=0x0806'],
+  [/^tcp_/, (m) => m.ip_proto?.value === 6, 'ip_proto=6'],
+  [/^udp_/, (m) => m.ip_proto?.value === 17, 'ip_proto=17'],
+  [/^icmpv4_/, (m) => m.ip_proto?.value === 1, 'ip_proto=1'],
+];
+
+export function checkFlows(flows: readonly Flow[]): void {
+  const keys = new Set<string>();
+  for (const f of flows) {
+    const spec = TABLES[f.table];
+    assert.ok(spec, `flow in unknown table ${f.table}`);
+    const where = `${spec.name} prio ${f.priority} ${JSON.stringify(Object.keys(f.match))}`;
+    for (const field of Object.keys(f.match))
+      assert.ok((spec.matches as string[]).includes(field), `${where}: ${field} not declared for ${spec.name}`);
+    for (const field of Object.keys(f.match))
+      for (const [re, ok, need] of PREREQ)
+        if (re.test(field)) assert.ok(ok(f.match), `${where}: ${field} needs ${need}`);
+    if (f.priority === 0) assert.deepEqual(Object.keys(f.match), [], `${where}: a miss flow matches nothing`);
+    for (const ins of f.instructions) {
+      const targets =
+        ins.type === 'goto_table'
+          ? [ins.table]
+          : ins.type === 'apply_actions' || ins.type === 'write_actions'
+            ? actionTargets(ins.actions)
+            : [];
+      for (const t of targets) {
+        const n = tableName(t);
+        assert.ok(n && spec.next.includes(n), `${where}: continues in ${n ?? t}, not declared in next`);
+      }
+    }
+    const k = flowKey(f);
+    assert.ok(!keys.has(k), `${where}: duplicate identity ${k}`);
+    keys.add(k);
+  }
+}
+
+test('generated flows match only declared fields, with prerequisites, and continue only to declared tables', () => {
+  const vms1 = seedVms();
+  checkFlows(new Fabric(seedResources(vms1), vms1, [DP1]).flows.get(DP1)!);
+  const place = [DP1, DP2, DP3];
+  const vms3 = seedVms((n) => place[n % 3]!);
+  const fab = new Fabric(seedResources(vms3), vms3, place);
+  for (const dp of place) checkFlows(fab.flows.get(dp)!);
+});
+
+test('the checker catches an undeclared field and a backwards goto (it can fail)', () => {
+  const bad: Flow = {
+    table: TABLE.l2_lookup,
+    priority: 5,
+    cookie: 0n,
+    match: { in_port: { value: 1 } },
+    instructions: [],
+  };
+  assert.throws(() => checkFlows([bad]), /not declared/);
+  const back: Flow = {
+    table: TABLE.l2_lookup,
+    priority: 5,
+    cookie: 0n,
+    match: {},
+    instructions: [{ type: 'goto_table', table: TABLE.classifier }],
+  };
+  assert.throws(() => checkFlows([back]), /not declared in next/);
+});
+
+test('no table number literal outside tables.ts', () => {
+  const dir = join(import.meta.dirname, '../../../src/agent/pipeline');
+  for (const f of readdirSync(dir)) {
+    if (f === 'tables.ts' || !f.endsWith('.ts')) continue;
+    const src = readFileSync(join(dir, f), 'utf8');
+    assert.doesNotMatch(src, /\btable: \d/, `${f} hand-numbers a table`);
+    assert.doesNotMatch(src, /goto_table', table: \d/, f);
+  }
+});
+
+test('register fields fit their registers and overlap only by containment', () => {
+  for (const r of REGISTER_LAYOUT) assert.ok(r.start + r.nBits <= (r.field === 'metadata' ? 64 : 32), r.doc);
+  for (const a of REGISTER_LAYOUT)
+    for (const b of REGISTER_LAYOUT) {
+      if (a === b || a.field !== b.field) continue;
+      const aEnd = a.start + a.nBits;
+      const bEnd = b.start + b.nBits;
+      const disjoint = aEnd <= b.start || bEnd <= a.start;
+      const contains = (a.start <= b.start && aEnd >= bEnd) || (b.start <= a.start && bEnd >= aEnd);
+      assert.ok(disjoint || contains, `${a.doc} / ${b.doc}`);
+    }
+});
