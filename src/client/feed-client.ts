@@ -1,0 +1,237 @@
+// Change-feed client: snapshot, then SSE changes; resumes from the last revision after a disconnect, re-snapshots on resync.
+import { EventEmitter } from 'node:events';
+import { ApiClient, ApiUnreachableError, DEFAULT_API_URL, VnetApiError } from './api-client.js';
+import type { Change, ResyncEvent, Snapshot } from './types.js';
+
+export interface FeedClientOptions {
+  baseUrl?: string;
+  fetch?: typeof fetch;
+  /** First reconnect delay; doubles up to maxBackoffMs, with jitter; reset after a successful connect. */
+  initialBackoffMs?: number;
+  maxBackoffMs?: number;
+  /** Reconnect when nothing (not even a `: ping`) arrived for this long; the server pings every 15 s. */
+  idleTimeoutMs?: number;
+  /** Start streaming after this revision without taking a snapshot first. */
+  since?: number;
+}
+
+export type FeedEvent =
+  | { type: 'snapshot'; snapshot: Snapshot }
+  | { type: 'change'; change: Change }
+  | { type: 'resync'; resync: ResyncEvent };
+
+interface FeedEvents {
+  snapshot: [Snapshot];
+  change: [Change];
+  resync: [ResyncEvent];
+  connected: [{ since: number }];
+  disconnected: [{ error: Error | null; retryInMs: number }];
+}
+
+/** Thrown into a stream reader when the server says the revision is too old. */
+class ResyncNeeded extends Error {
+  constructor(readonly event: ResyncEvent) {
+    super(event.reason);
+  }
+}
+
+/** Parses an SSE byte stream into (event, id, data) records (WHATWG EventSource rules, minus retry). */
+export class SseParser {
+  private buf = '';
+  private event = '';
+  private data: string[] = [];
+  private id: string | undefined;
+  constructor(private readonly onEvent: (e: { event: string; id: string | undefined; data: string }) => void) {}
+
+  push(chunk: string): void {
+    this.buf += chunk;
+    for (;;) {
+      const m = /\r\n|\n|\r/.exec(this.buf);
+      // A lone trailing \r may be the first half of \r\n: wait for more.
+      if (!m || (m[0] === '\r' && m.index === this.buf.length - 1)) return;
+      const line = this.buf.slice(0, m.index);
+      this.buf = this.buf.slice(m.index + m[0].length);
+      this.line(line);
+    }
+  }
+
+  private line(line: string): void {
+    if (line === '') {
+      if (this.data.length > 0 || this.event)
+        this.onEvent({ event: this.event || 'message', id: this.id, data: this.data.join('\n') });
+      this.event = '';
+      this.data = [];
+      return;
+    }
+    if (line.startsWith(':')) return;
+    const c = line.indexOf(':');
+    const field = c < 0 ? line : line.slice(0, c);
+    let value = c < 0 ? '' : line.slice(c + 1);
+    if (value.startsWith(' ')) value = value.slice(1);
+    if (field === 'event') this.event = value;
+    else if (field === 'data') this.data.push(value);
+    else if (field === 'id') this.id = value;
+  }
+}
+
+/**
+ * Watches the server: `start()` takes a snapshot (unless `since` was given), then streams changes. Every change
+ * after the snapshot is delivered exactly once and in order, across reconnects. Use the events or `for await`.
+ */
+export class FeedClient extends EventEmitter<FeedEvents> {
+  /** Last revision delivered (snapshot or change). */
+  revision: number;
+  readonly api: ApiClient;
+  private readonly opts: Required<Omit<FeedClientOptions, 'since' | 'fetch' | 'baseUrl'>>;
+  private readonly fetchFn: typeof fetch;
+  private readonly baseUrl: string;
+  private abort: AbortController | null = null;
+  private running = false;
+  private needSnapshot: boolean;
+  private loop: Promise<void> | null = null;
+  private queue: FeedEvent[] = [];
+  private waiters: ((r: IteratorResult<FeedEvent>) => void)[] = [];
+
+  constructor(opts: FeedClientOptions = {}) {
+    super();
+    this.baseUrl = (opts.baseUrl ?? DEFAULT_API_URL).replace(/\/+$/, '');
+    this.fetchFn = opts.fetch ?? fetch;
+    this.api = new ApiClient({ baseUrl: this.baseUrl, fetch: this.fetchFn });
+    this.opts = {
+      initialBackoffMs: opts.initialBackoffMs ?? 200,
+      maxBackoffMs: opts.maxBackoffMs ?? 10_000,
+      idleTimeoutMs: opts.idleTimeoutMs ?? 45_000,
+    };
+    this.revision = opts.since ?? 0;
+    this.needSnapshot = opts.since === undefined;
+  }
+
+  start(): this {
+    if (this.running) return this;
+    this.running = true;
+    this.loop = this.run();
+    return this;
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    this.abort?.abort();
+    await this.loop;
+    for (const w of this.waiters.splice(0)) w({ done: true, value: undefined });
+  }
+
+  private deliver(e: FeedEvent): void {
+    if (e.type === 'snapshot') this.emit('snapshot', e.snapshot);
+    else if (e.type === 'change') this.emit('change', e.change);
+    else this.emit('resync', e.resync);
+    const w = this.waiters.shift();
+    if (w) w({ done: false, value: e });
+    else if (this.listenerCount('change') === 0 && this.listenerCount('snapshot') === 0) this.queue.push(e);
+  }
+
+  async *[Symbol.asyncIterator](): AsyncGenerator<FeedEvent> {
+    this.start();
+    while (this.running || this.queue.length > 0) {
+      const e = this.queue.shift();
+      if (e) {
+        yield e;
+        continue;
+      }
+      const r = await new Promise<IteratorResult<FeedEvent>>((resolve) => this.waiters.push(resolve));
+      if (r.done) return;
+      yield r.value;
+    }
+  }
+
+  private async run(): Promise<void> {
+    let backoff = this.opts.initialBackoffMs;
+    while (this.running) {
+      let error: Error | null = null;
+      try {
+        if (this.needSnapshot) {
+          const snap = await this.api.snapshot();
+          this.revision = snap.revision;
+          this.needSnapshot = false;
+          this.deliver({ type: 'snapshot', snapshot: snap });
+        }
+        await this.stream(() => {
+          backoff = this.opts.initialBackoffMs;
+        });
+      } catch (e) {
+        if (e instanceof ResyncNeeded) {
+          this.needSnapshot = true;
+          this.deliver({ type: 'resync', resync: e.event });
+          continue;
+        }
+        error = e as Error;
+      }
+      if (!this.running) break;
+      const wait = Math.round(backoff * (0.75 + Math.random() * 0.5));
+      this.emit('disconnected', { error, retryInMs: wait });
+      await new Promise((r) => setTimeout(r, wait));
+      backoff = Math.min(backoff * 2, this.opts.maxBackoffMs);
+    }
+  }
+
+  /** One SSE connection; returns when the server ends it, throws on errors and resync. */
+  private async stream(onConnected: () => void): Promise<void> {
+    const abort = new AbortController();
+    this.abort = abort;
+    const url = `${this.baseUrl}/api/1.0/feed/changes?since=${this.revision}`;
+    let idle: NodeJS.Timeout | undefined;
+    const arm = () => {
+      clearTimeout(idle);
+      idle = setTimeout(() => abort.abort(new Error('feed idle timeout')), this.opts.idleTimeoutMs);
+    };
+    try {
+      arm();
+      let res: Response;
+      try {
+        res = await this.fetchFn(url, { signal: abort.signal, headers: { accept: 'text/event-stream' } });
+      } catch (e) {
+        throw new ApiUnreachableError(url, e);
+      }
+      if (!res.ok || !res.body) {
+        const text = await res.text().catch(() => '');
+        let body: unknown;
+        try {
+          body = JSON.parse(text);
+        } catch {}
+        throw new VnetApiError(res.status, body as never, `feed: HTTP ${res.status}`);
+      }
+      onConnected();
+      this.emit('connected', { since: this.revision });
+      let resync: ResyncEvent | null = null;
+      const parser = new SseParser((ev) => {
+        if (ev.event === 'change') {
+          const c = JSON.parse(ev.data) as Change;
+          // At-most-once across reconnects: the server resumes after `since`, anything older is a duplicate.
+          if (c.revision <= this.revision) return;
+          this.revision = c.revision;
+          this.deliver({ type: 'change', change: c });
+        } else if (ev.event === 'resync') resync = JSON.parse(ev.data) as ResyncEvent;
+      });
+      const decoder = new TextDecoder();
+      const reader = res.body.getReader();
+      try {
+        for (;;) {
+          const { done, value } = await reader.read();
+          if (done) break;
+          arm();
+          parser.push(decoder.decode(value, { stream: true }));
+          if (resync) throw new ResyncNeeded(resync);
+        }
+      } catch (e) {
+        if (e instanceof ResyncNeeded) throw e;
+        if (!this.running) return;
+        throw e;
+      } finally {
+        reader.releaseLock?.();
+      }
+      if (resync) throw new ResyncNeeded(resync);
+    } finally {
+      clearTimeout(idle);
+      abort.abort();
+    }
+  }
+}

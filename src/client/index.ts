@@ -1,0 +1,4 @@
+// Public entry of the vnet client library: HTTP API client, change-feed client and the shared resource types.
+export * from './api-client.js';
+export * from './feed-client.js';
+export type * from './types.js';

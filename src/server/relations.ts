@@ -1,0 +1,412 @@
+// Relation and sub-item endpoints: datapath networks/route links/segments, ports, memberships, rules, statics, ranges.
+import {
+  ArgumentError,
+  InvalidID,
+  RelationAlreadyExists,
+  UnknownResource,
+  UnknownUUIDResource,
+} from '../model/errors.js';
+import { ipToInt } from '../model/ipv4.js';
+import { bool, cidr, int, ipv4, mac, oneOf, type ParamSpec, type Params, str, uuid } from '../model/params.js';
+import { type ResourceKind, SUB_PREFIX, UUID_PREFIX } from '../model/types.js';
+import type { Doc } from '../store/store.js';
+import type { WriteContext } from './write-context.js';
+
+const P = UUID_PREFIX;
+const has = (p: Params, k: string) => p[k] !== undefined;
+
+/** A per-datapath relation row (OpenVNet's datapath_networks / datapath_route_links / datapath_segments). */
+export interface DatapathRelationDef {
+  kind: 'datapath_networks' | 'datapath_route_links' | 'datapath_segments';
+  /** Path segment after /datapaths/:uuid/ */
+  segment: 'networks' | 'route_links' | 'segments';
+  otherKind: ResourceKind;
+  otherField: 'network_uuid' | 'route_link_uuid' | 'segment_uuid';
+  otherPrefix: string;
+  params: ParamSpec[];
+}
+
+const DP_REL_COMMON = [
+  uuid('interface_uuid', P.interfaces, { nullable: true }),
+  mac('mac_address', { nullable: true }),
+];
+
+export const DATAPATH_RELATIONS: readonly DatapathRelationDef[] = [
+  {
+    kind: 'datapath_networks',
+    segment: 'networks',
+    otherKind: 'networks',
+    otherField: 'network_uuid',
+    otherPrefix: P.networks,
+    params: [...DP_REL_COMMON, mac('broadcast_mac_address', { nullable: true })],
+  },
+  {
+    kind: 'datapath_route_links',
+    segment: 'route_links',
+    otherKind: 'route_links',
+    otherField: 'route_link_uuid',
+    otherPrefix: P.route_links,
+    params: DP_REL_COMMON,
+  },
+  {
+    kind: 'datapath_segments',
+    segment: 'segments',
+    otherKind: 'segments',
+    otherField: 'segment_uuid',
+    otherPrefix: P.segments,
+    params: DP_REL_COMMON,
+  },
+];
+
+export async function datapathRelationPut(
+  ctx: WriteContext,
+  def: DatapathRelationDef,
+  dp: string,
+  other: string,
+  p: Params,
+  create: boolean,
+): Promise<Doc> {
+  await ctx.must('datapaths', dp, 'uuid');
+  await ctx.must(def.otherKind, other, def.otherField);
+  if (p.interface_uuid) await ctx.must('interfaces', p.interface_uuid as string, 'interface_uuid');
+  const id = `${dp}/${other}`;
+  const existing = await ctx.get(def.kind, id);
+  if (create && existing) throw new RelationAlreadyExists(`${dp} already has ${other}`, def.otherField);
+  if (!create && !existing) throw new UnknownUUIDResource(id);
+  const doc: Doc = existing ?? {
+    uuid: id,
+    datapath_uuid: dp,
+    [def.otherField]: other,
+    interface_uuid: null,
+    mac_address: null,
+    ...(def.kind === 'datapath_networks' ? { broadcast_mac_address: null } : {}),
+  };
+  for (const s of def.params) if (has(p, s.name)) doc[s.name] = p[s.name];
+  return existing ? ctx.update(def.kind, doc) : ctx.insert(def.kind, doc);
+}
+
+// ---------- interface ports (OpenVNet's interface_ports; here the interface's one owner datapath + port name) ----------
+
+export const PORT_PARAMS: ParamSpec[] = [
+  uuid('datapath_uuid', P.datapaths, { nullable: true }),
+  str('port_name', { nullable: true }),
+  bool('singular'),
+];
+
+export function portsOf(iface: Doc): Doc[] {
+  if (iface.owner_datapath_uuid === null && iface.port_name === null) return [];
+  return [
+    {
+      uuid: `${iface.uuid}/port`,
+      interface_uuid: iface.uuid,
+      datapath_uuid: iface.owner_datapath_uuid,
+      port_name: iface.port_name,
+      singular: true,
+    },
+  ];
+}
+
+export async function addPort(ctx: WriteContext, ifUuid: string, p: Params): Promise<Doc> {
+  const iface = await ctx.must('interfaces', ifUuid, 'uuid');
+  if (p.singular === false)
+    throw new ArgumentError('singular', 'only singular ports are supported (one per interface)');
+  if (p.datapath_uuid) await ctx.must('datapaths', p.datapath_uuid as string, 'datapath_uuid');
+  if (has(p, 'datapath_uuid')) iface.owner_datapath_uuid = p.datapath_uuid;
+  if (has(p, 'port_name')) iface.port_name = p.port_name;
+  await ctx.update('interfaces', iface);
+  return (
+    portsOf(iface)[0] ?? { interface_uuid: ifUuid, datapath_uuid: null, port_name: null, singular: true, uuid: '' }
+  );
+}
+
+export async function removePorts(ctx: WriteContext, ifUuid: string, p: Params): Promise<Doc[]> {
+  const iface = await ctx.must('interfaces', ifUuid, 'uuid');
+  const ports = portsOf(iface).filter(
+    (x) =>
+      (!has(p, 'datapath_uuid') || x.datapath_uuid === p.datapath_uuid) &&
+      (!has(p, 'port_name') || x.port_name === p.port_name),
+  );
+  if (ports.length === 0) throw new UnknownResource(`${ifUuid} has no matching port`);
+  await ctx.update('interfaces', { ...iface, owner_datapath_uuid: null, port_name: null });
+  return ports;
+}
+
+// ---------- security group membership and rules ----------
+
+export async function setMembership(ctx: WriteContext, ifUuid: string, sg: string, member: boolean): Promise<Doc> {
+  const iface = await ctx.must('interfaces', ifUuid, 'uuid');
+  await ctx.must('security_groups', sg, 'security_group_uuid');
+  const sgs = iface.security_group_uuids as string[];
+  if (member && !sgs.includes(sg)) iface.security_group_uuids = [...sgs, sg];
+  else if (!member) {
+    if (!sgs.includes(sg)) throw new UnknownResource(`${ifUuid} is not a member of ${sg}`);
+    iface.security_group_uuids = sgs.filter((s) => s !== sg);
+  }
+  return ctx.update('interfaces', iface);
+}
+
+export const SG_RULE_PARAMS: ParamSpec[] = [
+  uuid('uuid', SUB_PREFIX.security_group_rule),
+  oneOf('direction', ['ingress', 'egress'], { required: true }),
+  oneOf('protocol', ['tcp', 'udp', 'icmp', 'any'], { required: true }),
+  int('port_range_min', 0, 65535, { nullable: true }),
+  int('port_range_max', 0, 65535, { nullable: true }),
+  cidr('remote_ip_prefix', { nullable: true }),
+  uuid('remote_group_uuid', P.security_groups, { nullable: true }),
+];
+
+// ---------- items embedded in a parent document, addressed by their own uuid ----------
+
+export interface SubItemDef {
+  parentKind: ResourceKind;
+  /** Path segment after /<parent>/:uuid/ */
+  segment: string;
+  /** Array field of the parent document. */
+  field: string;
+  prefix: string;
+  params: ParamSpec[];
+  /** Validates and builds the item (without uuid). */
+  build(ctx: WriteContext, parent: Doc, p: Params): Promise<Record<string, unknown>>;
+}
+
+function checkRange(bField: string, b: number, e: number) {
+  if (b > e) throw new ArgumentError(bField, 'begin is after end');
+}
+
+const macNum = (m: string) => Number.parseInt(m.replaceAll(':', ''), 16);
+
+export const SUB_ITEMS: readonly SubItemDef[] = [
+  {
+    parentKind: 'security_groups',
+    segment: 'rules',
+    field: 'rules',
+    prefix: SUB_PREFIX.security_group_rule,
+    params: SG_RULE_PARAMS,
+    async build(ctx, parent, p) {
+      const tcpUdp = p.protocol === 'tcp' || p.protocol === 'udp';
+      for (const f of ['port_range_min', 'port_range_max'])
+        if (p[f] !== undefined && p[f] !== null && !tcpUdp) throw new ArgumentError(f, 'only for protocol tcp or udp');
+      const min = (p.port_range_min as number | null | undefined) ?? null;
+      const max = (p.port_range_max as number | null | undefined) ?? min;
+      if (min !== null && max !== null && min > max)
+        throw new ArgumentError('port_range_min', 'greater than port_range_max');
+      if (p.remote_ip_prefix && p.remote_group_uuid)
+        throw new ArgumentError('remote_group_uuid', 'give remote_ip_prefix or remote_group_uuid, not both');
+      if (p.remote_group_uuid && p.remote_group_uuid !== parent.uuid)
+        await ctx.must('security_groups', p.remote_group_uuid as string, 'remote_group_uuid');
+      return {
+        direction: p.direction,
+        protocol: p.protocol,
+        port_range_min: min,
+        port_range_max: min === null ? null : max,
+        remote_ip_prefix: p.remote_ip_prefix ?? null,
+        remote_group_uuid: p.remote_group_uuid ?? null,
+      };
+    },
+  },
+  {
+    parentKind: 'ip_range_groups',
+    segment: 'ip_ranges',
+    field: 'ip_ranges',
+    prefix: SUB_PREFIX.ip_range,
+    params: [
+      uuid('uuid', SUB_PREFIX.ip_range),
+      ipv4('begin_ipv4_address', { required: true }),
+      ipv4('end_ipv4_address', { required: true }),
+    ],
+    async build(_ctx, _parent, p) {
+      checkRange('begin_ipv4_address', ipToInt(p.begin_ipv4_address as string), ipToInt(p.end_ipv4_address as string));
+      return { begin_ipv4_address: p.begin_ipv4_address, end_ipv4_address: p.end_ipv4_address };
+    },
+  },
+  {
+    parentKind: 'mac_range_groups',
+    segment: 'mac_ranges',
+    field: 'mac_ranges',
+    prefix: SUB_PREFIX.mac_range,
+    params: [
+      uuid('uuid', SUB_PREFIX.mac_range),
+      mac('begin_mac_address', { required: true }),
+      mac('end_mac_address', { required: true }),
+    ],
+    async build(_ctx, _parent, p) {
+      checkRange('begin_mac_address', macNum(p.begin_mac_address as string), macNum(p.end_mac_address as string));
+      return { begin_mac_address: p.begin_mac_address, end_mac_address: p.end_mac_address };
+    },
+  },
+  {
+    parentKind: 'dns_services',
+    segment: 'dns_records',
+    field: 'dns_records',
+    prefix: SUB_PREFIX.dns_record,
+    params: [
+      uuid('uuid', SUB_PREFIX.dns_record),
+      {
+        name: 'name',
+        type: {
+          t: 'string',
+          max: 253,
+          pattern: /^(?=.{1,253}$)[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,62})(?:\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,62}))*\.?$/,
+          patternText: 'a DNS name',
+        },
+        required: true,
+      },
+      ipv4('ipv4_address', { required: true }),
+    ],
+    async build(_ctx, _parent, p) {
+      return { name: p.name, ipv4_address: p.ipv4_address };
+    },
+  },
+];
+
+export async function addSubItem(ctx: WriteContext, def: SubItemDef, parentUuid: string, p: Params): Promise<Doc> {
+  const parent = await ctx.must(def.parentKind, parentUuid, 'uuid');
+  const items = parent[def.field] as Doc[];
+  const body = await def.build(ctx, parent, p);
+  let id = p.uuid as string | undefined;
+  if (id !== undefined) {
+    if (items.some((i) => i.uuid === id)) throw new RelationAlreadyExists(`${id} already exists`, 'uuid');
+    // Sub-item uuids are unique across parents too, so one uuid names one rule everywhere.
+    for (const other of await ctx.find(def.parentKind))
+      if ((other[def.field] as Doc[]).some((i) => i.uuid === id))
+        throw new RelationAlreadyExists(`${id} already exists in ${other.uuid}`, 'uuid');
+  } else {
+    const { randomId } = await import('./write-context.js');
+    id = `${def.prefix}-${randomId()}`;
+  }
+  const item = { uuid: id, ...body } as Doc;
+  parent[def.field] = [...items, item];
+  await ctx.update(def.parentKind, parent);
+  return item;
+}
+
+export async function removeSubItem(ctx: WriteContext, def: SubItemDef, parentUuid: string, id: string) {
+  const parent = await ctx.must(def.parentKind, parentUuid, 'uuid');
+  const items = parent[def.field] as Doc[];
+  if (!items.some((i) => i.uuid === id)) throw new UnknownUUIDResource(id);
+  parent[def.field] = items.filter((i) => i.uuid !== id);
+  await ctx.update(def.parentKind, parent);
+}
+
+// ---------- items without uuid, identified by their fields (filter statics, translation static addresses) ----------
+
+export interface KeyedItemDef {
+  parentKind: ResourceKind;
+  segment: string;
+  field: string;
+  params: ParamSpec[];
+  /** Builds the full item with defaults (also used to identify the item on DELETE). */
+  build(ctx: WriteContext, p: Params, forDelete: boolean): Promise<Record<string, unknown>>;
+  /** Fields compared to identify an item on DELETE (given ones only). */
+  keys: string[];
+}
+
+export const KEYED_ITEMS: readonly KeyedItemDef[] = [
+  {
+    parentKind: 'filters',
+    segment: 'static',
+    field: 'statics',
+    params: [
+      oneOf('protocol', ['tcp', 'udp', 'icmp', 'arp', 'ip'], { required: true }),
+      oneOf('action', ['pass', 'drop', 'conn']),
+      cidr('src_address'),
+      cidr('dst_address'),
+      int('src_port', 0, 65535),
+      int('dst_port', 0, 65535),
+    ],
+    keys: ['protocol', 'action', 'src_address', 'dst_address', 'src_port', 'dst_port'],
+    async build(_ctx, p, forDelete) {
+      if (!forDelete && !has(p, 'action')) throw new ArgumentError('action', 'required (pass, drop or conn)');
+      const tcpUdp = p.protocol === 'tcp' || p.protocol === 'udp';
+      for (const f of ['src_port', 'dst_port'])
+        if (!tcpUdp && p[f]) throw new ArgumentError(f, 'only for protocol tcp or udp');
+      return {
+        protocol: p.protocol,
+        action: p.action,
+        src_address: p.src_address ?? '0.0.0.0/0',
+        dst_address: p.dst_address ?? '0.0.0.0/0',
+        src_port: p.src_port ?? 0,
+        dst_port: p.dst_port ?? 0,
+      };
+    },
+  },
+  {
+    parentKind: 'translations',
+    segment: 'static_address',
+    field: 'static_addresses',
+    params: [
+      ipv4('ingress_ipv4_address', { required: true }),
+      ipv4('egress_ipv4_address', { required: true }),
+      int('ingress_port_number', 1, 65535),
+      int('egress_port_number', 1, 65535),
+      uuid('route_link_uuid', P.route_links),
+      uuid('ingress_network_uuid', P.networks),
+      uuid('egress_network_uuid', P.networks),
+    ],
+    keys: [
+      'ingress_ipv4_address',
+      'egress_ipv4_address',
+      'ingress_port_number',
+      'egress_port_number',
+      'route_link_uuid',
+    ],
+    async build(ctx, p, forDelete) {
+      if (has(p, 'ingress_port_number') !== has(p, 'egress_port_number'))
+        throw new ArgumentError(
+          'ingress_port_number',
+          'give both ingress_port_number and egress_port_number, or neither',
+        );
+      if (!forDelete) {
+        if (p.route_link_uuid) await ctx.must('route_links', p.route_link_uuid as string, 'route_link_uuid');
+        for (const f of ['ingress_network_uuid', 'egress_network_uuid'])
+          if (p[f]) await ctx.must('networks', p[f] as string, f);
+      }
+      return {
+        ingress_ipv4_address: p.ingress_ipv4_address,
+        egress_ipv4_address: p.egress_ipv4_address,
+        ingress_port_number: p.ingress_port_number ?? null,
+        egress_port_number: p.egress_port_number ?? null,
+        route_link_uuid: p.route_link_uuid ?? null,
+        ingress_network_uuid: p.ingress_network_uuid ?? null,
+        egress_network_uuid: p.egress_network_uuid ?? null,
+      };
+    },
+  },
+];
+
+function sameKeys(def: KeyedItemDef, a: Record<string, unknown>, b: Record<string, unknown>, only?: Params) {
+  return def.keys.every((k) => (only && !has(only, k) ? true : a[k] === b[k]));
+}
+
+export async function addKeyedItem(ctx: WriteContext, def: KeyedItemDef, parentUuid: string, p: Params) {
+  const parent = await ctx.must(def.parentKind, parentUuid, 'uuid');
+  const item = await def.build(ctx, p, false);
+  const items = parent[def.field] as Record<string, unknown>[];
+  if (items.some((i) => sameKeys(def, i, item)))
+    throw new RelationAlreadyExists(`${parentUuid} already has this entry`);
+  if (
+    def.parentKind === 'translations' &&
+    items.some(
+      (i) => i.ingress_ipv4_address === item.ingress_ipv4_address && i.ingress_port_number === item.ingress_port_number,
+    )
+  )
+    throw new InvalidID('ingress_ipv4_address', `${item.ingress_ipv4_address} is already translated by ${parentUuid}`);
+  parent[def.field] = [...items, item];
+  await ctx.update(def.parentKind, parent);
+  return item;
+}
+
+/** Removes the entries matching the given identifying fields (defaults apply to the filter fields). */
+export async function removeKeyedItem(ctx: WriteContext, def: KeyedItemDef, parentUuid: string, p: Params) {
+  const parent = await ctx.must(def.parentKind, parentUuid, 'uuid');
+  const probe = await def.build(ctx, p, true);
+  const items = parent[def.field] as Record<string, unknown>[];
+  // Filter statics: omitted addresses/ports mean their defaults, as in OpenVNet; omitted action matches any.
+  const only: Params =
+    def.parentKind === 'filters' ? { ...p, src_address: 1, dst_address: 1, src_port: 1, dst_port: 1 } : p;
+  const gone = items.filter((i) => sameKeys(def, i, probe, only));
+  if (gone.length === 0) throw new UnknownResource(`${parentUuid} has no matching ${def.segment} entry`);
+  parent[def.field] = items.filter((i) => !gone.includes(i));
+  await ctx.update(def.parentKind, parent);
+  return gone;
+}

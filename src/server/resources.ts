@@ -1,0 +1,988 @@
+// Top-level resources: their parameters (OpenVNet's names + ours), create/update rules, and delete cascades.
+import {
+  ArgumentError,
+  DeleteRestrictionError,
+  DuplicateValue,
+  ImmutableField,
+  InvalidID,
+  MissingArgument,
+} from '../model/errors.js';
+import { inSubnet, intToIp, ipToInt, isAligned, isNetworkOrBroadcast } from '../model/ipv4.js';
+import { bool, cidr, int, ipv4, mac, oneOf, type ParamSpec, type Params, str, uuid } from '../model/params.js';
+import { type ResourceKind, UUID_PREFIX } from '../model/types.js';
+import type { Doc } from '../store/store.js';
+import { randomId, type WriteContext } from './write-context.js';
+
+export interface ResourceDef {
+  kind: ResourceKind;
+  prefix: string;
+  /** Singular name, used in OpenAPI and in OpenVNet's single-key body wrapper. */
+  singular: string;
+  createParams: ParamSpec[];
+  updateParams: ParamSpec[];
+  /** Fields that exist but cannot be changed with PUT (answered with a 400 "immutable"). */
+  immutable: string[];
+  /** Fields a list may filter on (`GET /datapaths?dpid=...`). */
+  filters: ParamSpec[];
+  create(ctx: WriteContext, p: Params): Promise<Doc>;
+  update(ctx: WriteContext, doc: Doc, p: Params): Promise<Doc>;
+  /** Cascades or refuses (409), then removes the document. */
+  remove(ctx: WriteContext, doc: Doc): Promise<void>;
+}
+
+const P = UUID_PREFIX;
+const DISPLAY = str('display_name');
+const has = (p: Params, k: string) => p[k] !== undefined;
+/** Applies the given keys of `p` onto `doc`. */
+function assign(doc: Doc, p: Params, keys: string[]): void {
+  for (const k of keys) if (has(p, k)) doc[k] = p[k];
+}
+
+export const MAX_TUNNEL_KEY = 0xffffff;
+export const MAX_CT_ZONE = 0xffff;
+
+/** Lowest free value in [1, max] of a numeric field over all networks. */
+async function allocate(ctx: WriteContext, field: string, max: number): Promise<number> {
+  const used = new Set((await ctx.find('networks')).map((n) => n[field] as number));
+  for (let v = 1; v <= max; v++) if (!used.has(v)) return v;
+  throw new ArgumentError(field, 'no free value left');
+}
+
+async function checkMacFree(ctx: WriteContext, macAddr: string, field: string, self?: string): Promise<void> {
+  const other = await ctx.findOne('mac_leases', { mac_address: macAddr });
+  if (other && other.uuid !== self) throw new DuplicateValue(field, macAddr, `${other.interface_uuid} (${other.uuid})`);
+}
+
+/** The address must be a host address inside the network's subnet and not leased in that network yet. */
+async function checkIpFree(ctx: WriteContext, network: Doc, ip: string, field: string, self?: string): Promise<void> {
+  const net = network.ipv4_network as string;
+  const prefix = network.ipv4_prefix as number;
+  if (!inSubnet(ip, net, prefix))
+    throw new ArgumentError(field, `${ip} is not inside ${network.uuid} (${net}/${prefix})`);
+  if (isNetworkOrBroadcast(ip, net, prefix))
+    throw new ArgumentError(field, `${ip} is the network or broadcast address of ${net}/${prefix}`);
+  const other = await ctx.findOne('ip_leases', { network_uuid: network.uuid, ipv4_address: ip });
+  if (other && other.uuid !== self)
+    throw new DuplicateValue(
+      field,
+      ip,
+      `${other.interface_uuid ?? 'an unattached lease'} (${other.uuid}) in ${network.uuid}`,
+    );
+}
+
+/** A locally administered MAC no mac lease or route link uses. */
+async function freeRandomMac(ctx: WriteContext, kind: 'mac_leases' | 'route_links'): Promise<string> {
+  for (;;) {
+    const b = [0x02, ...Array.from({ length: 5 }, () => Math.floor(Math.random() * 256))];
+    const m = b.map((x) => x.toString(16).padStart(2, '0')).join(':');
+    if (!(await ctx.findOne(kind, { mac_address: m }))) return m;
+  }
+}
+
+function macToNum(m: string): number {
+  return Number.parseInt(m.replaceAll(':', ''), 16);
+}
+function numToMac(n: number): string {
+  return n.toString(16).padStart(12, '0').match(/../g)!.join(':');
+}
+
+/** Allocates the first free MAC of a mac range group (OpenVNet's mac_range_group_uuid on interfaces). */
+async function macFromGroup(ctx: WriteContext, groupUuid: string): Promise<string> {
+  const g = await ctx.must('mac_range_groups', groupUuid, 'mac_range_group_uuid');
+  for (const r of g.mac_ranges as { begin_mac_address: string; end_mac_address: string }[]) {
+    const end = macToNum(r.end_mac_address);
+    // Bounded scan: a group with thousands of leases should use random allocation (not implemented yet).
+    for (let n = macToNum(r.begin_mac_address), i = 0; n <= end && i < 65536; n++, i++) {
+      const m = numToMac(n);
+      if (!(await ctx.findOne('mac_leases', { mac_address: m }))) return m;
+    }
+  }
+  throw new ArgumentError('mac_range_group_uuid', `${groupUuid} has no free MAC address`);
+}
+
+// ---------- leases (shared by interfaces, mac_leases, ip_leases) ----------
+
+async function createMacLease(ctx: WriteContext, ifaceUuid: string, macAddr: string, field: string, given?: unknown) {
+  await checkMacFree(ctx, macAddr, field);
+  const doc: Doc = {
+    uuid: await ctx.newUuid('mac_leases', P.mac_leases, given),
+    interface_uuid: ifaceUuid,
+    mac_address: macAddr,
+    segment_uuid: null,
+  };
+  await ctx.insert('mac_leases', doc);
+  ctx.touch('interfaces', ifaceUuid);
+  return doc;
+}
+
+async function createIpLease(
+  ctx: WriteContext,
+  network: Doc,
+  ip: string,
+  field: string,
+  owner: { interface_uuid: string | null; mac_lease_uuid: string | null },
+  extra: { uuid?: unknown; enable_routing?: boolean } = {},
+) {
+  await checkIpFree(ctx, network, ip, field);
+  const doc: Doc = {
+    uuid: await ctx.newUuid('ip_leases', P.ip_leases, extra.uuid),
+    network_uuid: network.uuid,
+    ipv4_address: ip,
+    interface_uuid: owner.interface_uuid,
+    mac_lease_uuid: owner.mac_lease_uuid,
+    enable_routing: extra.enable_routing ?? false,
+  };
+  await ctx.insert('ip_leases', doc);
+  ctx.touch('interfaces', owner.interface_uuid);
+  return doc;
+}
+
+async function removeIpLease(ctx: WriteContext, lease: Doc) {
+  await ctx.remove('ip_leases', lease.uuid);
+  ctx.touch('interfaces', lease.interface_uuid as string | null);
+}
+
+async function removeMacLease(ctx: WriteContext, lease: Doc) {
+  for (const l of await ctx.find('ip_leases', { mac_lease_uuid: lease.uuid })) await removeIpLease(ctx, l);
+  await ctx.remove('mac_leases', lease.uuid);
+  ctx.touch('interfaces', lease.interface_uuid as string);
+}
+
+/** Resolves interface/mac lease of an IP lease: mac_lease_uuid wins, else the interface's first MAC lease. */
+async function leaseOwner(ctx: WriteContext, p: Params) {
+  if (has(p, 'mac_lease_uuid') && p.mac_lease_uuid !== null) {
+    const ml = await ctx.must('mac_leases', p.mac_lease_uuid as string, 'mac_lease_uuid');
+    if (has(p, 'interface_uuid') && p.interface_uuid !== null && p.interface_uuid !== ml.interface_uuid)
+      throw new InvalidID('mac_lease_uuid', `${ml.uuid} belongs to ${ml.interface_uuid}, not ${p.interface_uuid}`);
+    return { interface_uuid: ml.interface_uuid as string, mac_lease_uuid: ml.uuid };
+  }
+  if (has(p, 'interface_uuid') && p.interface_uuid !== null) {
+    const iface = await ctx.must('interfaces', p.interface_uuid as string, 'interface_uuid');
+    const ml = await ctx.findOne('mac_leases', { interface_uuid: iface.uuid });
+    if (!ml) throw new ArgumentError('interface_uuid', `${iface.uuid} has no MAC lease to attach the IP lease to`);
+    return { interface_uuid: iface.uuid, mac_lease_uuid: ml.uuid };
+  }
+  return { interface_uuid: null, mac_lease_uuid: null };
+}
+
+// ---------- definitions ----------
+
+const datapaths: ResourceDef = {
+  kind: 'datapaths',
+  prefix: P.datapaths,
+  singular: 'datapath',
+  createParams: [
+    uuid('uuid', P.datapaths),
+    DISPLAY,
+    { name: 'dpid', type: { t: 'dpid' }, required: true, doc: 'OpenFlow datapath id, hex' },
+    str('node_id', { required: true }),
+    ipv4('ipv4_address', { nullable: true, doc: "the host's tunnel endpoint (underlay IPv4)" }),
+    str('dc_segment_id', { nullable: true }),
+    bool('enable_ovs_learn_action'),
+  ],
+  updateParams: [
+    DISPLAY,
+    { name: 'dpid', type: { t: 'dpid' } },
+    str('node_id'),
+    ipv4('ipv4_address', { nullable: true }),
+    str('dc_segment_id', { nullable: true }),
+    bool('enable_ovs_learn_action'),
+  ],
+  immutable: ['uuid'],
+  filters: [{ name: 'dpid', type: { t: 'dpid' } }, str('node_id')],
+  async create(ctx, p) {
+    const dup = await ctx.findOne('datapaths', { dpid: p.dpid as string });
+    if (dup) throw new DuplicateValue('dpid', p.dpid as string, dup.uuid);
+    return ctx.insert('datapaths', {
+      uuid: await ctx.newUuid('datapaths', P.datapaths, p.uuid),
+      display_name: (p.display_name as string | undefined) ?? '',
+      dpid: p.dpid,
+      node_id: p.node_id,
+      ipv4_address: p.ipv4_address ?? null,
+      dc_segment_id: p.dc_segment_id ?? null,
+      enable_ovs_learn_action: p.enable_ovs_learn_action ?? true,
+      is_connected: false,
+      flows_in_sync: false,
+      last_error: null,
+      reported_node_id: null,
+    });
+  },
+  async update(ctx, doc, p) {
+    if (has(p, 'dpid') && p.dpid !== doc.dpid) {
+      const dup = await ctx.findOne('datapaths', { dpid: p.dpid as string });
+      if (dup) throw new DuplicateValue('dpid', p.dpid as string, dup.uuid);
+    }
+    assign(doc, p, ['display_name', 'dpid', 'node_id', 'ipv4_address', 'dc_segment_id', 'enable_ovs_learn_action']);
+    return ctx.update('datapaths', doc);
+  },
+  async remove(ctx, doc) {
+    const owned = await ctx.find('interfaces', { owner_datapath_uuid: doc.uuid });
+    if (owned.length > 0)
+      throw new DeleteRestrictionError(
+        doc.uuid,
+        owned.map((i) => `${i.uuid} (owner_datapath_uuid)`),
+      );
+    for (const k of ['datapath_networks', 'datapath_route_links', 'datapath_segments'] as const)
+      for (const r of await ctx.find(k, { datapath_uuid: doc.uuid })) await ctx.remove(k, r.uuid);
+    // Bindings reported by the agent of this datapath are no longer true.
+    for (const i of await ctx.find('interfaces', { active_datapath_uuid: doc.uuid }))
+      await ctx.update('interfaces', { ...i, status: 'down', active_datapath_uuid: null, active_port_name: null });
+    await ctx.remove('datapaths', doc.uuid);
+  },
+};
+
+const NETWORK_MODES = ['virtual', 'physical', 'internal'] as const;
+const networks: ResourceDef = {
+  kind: 'networks',
+  prefix: P.networks,
+  singular: 'network',
+  createParams: [
+    uuid('uuid', P.networks),
+    DISPLAY,
+    ipv4('ipv4_network', { required: true }),
+    int('ipv4_prefix', 1, 32),
+    oneOf('network_mode', NETWORK_MODES),
+    oneOf('mode', NETWORK_MODES, { doc: 'OpenVNet alias of network_mode' }),
+    str('domain_name'),
+    uuid('segment_uuid', P.segments, { nullable: true }),
+    str('topology_uuid', { nullable: true }),
+    int('mtu', 68, 65535, { nullable: true }),
+    { name: 'dns_servers', type: { t: 'ipv4list' }, nullable: true },
+    int('dhcp_lease_time', 60, 2 ** 31 - 1),
+  ],
+  updateParams: [
+    DISPLAY,
+    oneOf('network_mode', NETWORK_MODES),
+    oneOf('mode', NETWORK_MODES),
+    str('domain_name'),
+    uuid('segment_uuid', P.segments, { nullable: true }),
+    str('topology_uuid', { nullable: true }),
+    int('mtu', 68, 65535, { nullable: true }),
+    { name: 'dns_servers', type: { t: 'ipv4list' }, nullable: true },
+    int('dhcp_lease_time', 60, 2 ** 31 - 1),
+  ],
+  immutable: ['uuid', 'ipv4_network', 'ipv4_prefix', 'tunnel_key', 'ct_zone'],
+  filters: [oneOf('network_mode', NETWORK_MODES), uuid('segment_uuid', P.segments)],
+  async create(ctx, p) {
+    const prefix = (p.ipv4_prefix as number | undefined) ?? 24;
+    const net = p.ipv4_network as string;
+    if (!isAligned(net, prefix))
+      throw new ArgumentError('ipv4_network', `${net} has host bits set for prefix ${prefix}`);
+    if (has(p, 'mode') && has(p, 'network_mode') && p.mode !== p.network_mode)
+      throw new ArgumentError('mode', 'mode and network_mode disagree');
+    if (p.segment_uuid) await ctx.must('segments', p.segment_uuid as string, 'segment_uuid');
+    const id = await ctx.newUuid('networks', P.networks, p.uuid);
+    return ctx.insert('networks', {
+      uuid: id,
+      display_name: (p.display_name as string | undefined) ?? '',
+      ipv4_network: net,
+      ipv4_prefix: prefix,
+      network_mode: p.network_mode ?? p.mode ?? 'virtual',
+      domain_name: (p.domain_name as string | undefined) ?? '',
+      mtu: p.mtu ?? null,
+      dns_servers: p.dns_servers ?? null,
+      dhcp_lease_time: p.dhcp_lease_time ?? 86400,
+      segment_uuid: p.segment_uuid ?? null,
+      topology_uuid: p.topology_uuid ?? null,
+      tunnel_key: await allocate(ctx, 'tunnel_key', MAX_TUNNEL_KEY),
+      ct_zone: await allocate(ctx, 'ct_zone', MAX_CT_ZONE),
+    });
+  },
+  async update(ctx, doc, p) {
+    if (has(p, 'mode') && has(p, 'network_mode') && p.mode !== p.network_mode)
+      throw new ArgumentError('mode', 'mode and network_mode disagree');
+    if (p.segment_uuid) await ctx.must('segments', p.segment_uuid as string, 'segment_uuid');
+    if (has(p, 'mode')) doc.network_mode = p.mode;
+    assign(doc, p, ['display_name', 'network_mode', 'domain_name', 'segment_uuid', 'topology_uuid']);
+    assign(doc, p, ['mtu', 'dns_servers', 'dhcp_lease_time']);
+    return ctx.update('networks', doc);
+  },
+  async remove(ctx, doc) {
+    // Cascade as OpenVNet did: per-host rows, routes and IP leases of the network go with it.
+    for (const r of await ctx.find('datapath_networks', { network_uuid: doc.uuid }))
+      await ctx.remove('datapath_networks', r.uuid);
+    for (const r of await ctx.find('routes', { network_uuid: doc.uuid })) await ctx.remove('routes', r.uuid);
+    for (const l of await ctx.find('ip_leases', { network_uuid: doc.uuid })) await removeIpLease(ctx, l);
+    for (const i of await ctx.find('interfaces', { network_uuid: doc.uuid }))
+      await ctx.update('interfaces', { ...i, network_uuid: null });
+    await ctx.remove('networks', doc.uuid);
+  },
+};
+
+const IF_MODES = ['vif', 'simulated', 'host', 'internal', 'patch', 'promiscuous', 'remote'] as const;
+const interfaces: ResourceDef = {
+  kind: 'interfaces',
+  prefix: P.interfaces,
+  singular: 'interface',
+  createParams: [
+    uuid('uuid', P.interfaces),
+    DISPLAY,
+    oneOf('mode', IF_MODES),
+    uuid('owner_datapath_uuid', P.datapaths, { nullable: true }),
+    str('port_name', { nullable: true }),
+    mac('mac_address'),
+    uuid('mac_range_group_uuid', P.mac_range_groups),
+    uuid('network_uuid', P.networks),
+    ipv4('ipv4_address'),
+    uuid('segment_uuid', P.segments, { nullable: true }),
+    bool('enable_routing'),
+    bool('enable_route_translation'),
+    bool('enable_filtering'),
+  ],
+  updateParams: [
+    DISPLAY,
+    oneOf('mode', IF_MODES),
+    uuid('owner_datapath_uuid', P.datapaths, { nullable: true }),
+    str('port_name', { nullable: true }),
+    mac('mac_address', { nullable: true, doc: "changes the first MAC lease's address (null removes it)" }),
+    uuid('network_uuid', P.networks, { nullable: true }),
+    ipv4('ipv4_address', { nullable: true, doc: "changes the first IP lease's address (null removes it)" }),
+    uuid('segment_uuid', P.segments, { nullable: true }),
+    bool('enable_routing'),
+    bool('enable_route_translation'),
+    bool('enable_filtering'),
+  ],
+  immutable: ['uuid', 'mac_range_group_uuid', 'status', 'active_datapath_uuid', 'active_port_name'],
+  filters: [
+    oneOf('mode', IF_MODES),
+    uuid('owner_datapath_uuid', P.datapaths),
+    str('port_name'),
+    uuid('active_datapath_uuid', P.datapaths),
+  ],
+  async create(ctx, p) {
+    if (p.owner_datapath_uuid) await ctx.must('datapaths', p.owner_datapath_uuid as string, 'owner_datapath_uuid');
+    if (p.segment_uuid) await ctx.must('segments', p.segment_uuid as string, 'segment_uuid');
+    const network = has(p, 'network_uuid')
+      ? await ctx.must('networks', p.network_uuid as string, 'network_uuid')
+      : null;
+    if (has(p, 'ipv4_address') && !network) throw new MissingArgument('network_uuid');
+    let macAddr = p.mac_address as string | undefined;
+    if (!macAddr && has(p, 'mac_range_group_uuid')) macAddr = await macFromGroup(ctx, p.mac_range_group_uuid as string);
+    if (has(p, 'ipv4_address') && !macAddr) throw new MissingArgument('mac_address');
+    const id = await ctx.newUuid('interfaces', P.interfaces, p.uuid);
+    const doc = await ctx.insert('interfaces', {
+      uuid: id,
+      display_name: (p.display_name as string | undefined) ?? '',
+      mode: p.mode ?? 'vif',
+      owner_datapath_uuid: p.owner_datapath_uuid ?? null,
+      port_name: p.port_name ?? null,
+      enable_routing: p.enable_routing ?? false,
+      enable_route_translation: p.enable_route_translation ?? false,
+      enable_filtering: p.enable_filtering ?? false,
+      network_uuid: network && !has(p, 'ipv4_address') ? network.uuid : null,
+      segment_uuid: p.segment_uuid ?? null,
+      security_group_uuids: [],
+      status: 'down',
+      active_datapath_uuid: null,
+      active_port_name: null,
+    });
+    if (macAddr) {
+      const ml = await createMacLease(ctx, id, macAddr, 'mac_address');
+      if (network && has(p, 'ipv4_address'))
+        await createIpLease(ctx, network, p.ipv4_address as string, 'ipv4_address', {
+          interface_uuid: id,
+          mac_lease_uuid: ml.uuid,
+        });
+    }
+    return doc;
+  },
+  async update(ctx, doc, p) {
+    if (p.owner_datapath_uuid) await ctx.must('datapaths', p.owner_datapath_uuid as string, 'owner_datapath_uuid');
+    if (p.segment_uuid) await ctx.must('segments', p.segment_uuid as string, 'segment_uuid');
+    assign(doc, p, [
+      'display_name',
+      'mode',
+      'owner_datapath_uuid',
+      'port_name',
+      'segment_uuid',
+      'enable_routing',
+      'enable_route_translation',
+      'enable_filtering',
+    ]);
+    // Addresses live in leases: PUT edits the first MAC lease and its first IP lease (the convenience fields).
+    let ml = await ctx.findOne('mac_leases', { interface_uuid: doc.uuid });
+    if (has(p, 'mac_address')) {
+      if (p.mac_address === null) {
+        if (ml) await removeMacLease(ctx, ml);
+        ml = undefined;
+      } else if (ml) {
+        if (ml.mac_address !== p.mac_address) {
+          await checkMacFree(ctx, p.mac_address as string, 'mac_address', ml.uuid);
+          await ctx.update('mac_leases', { ...ml, mac_address: p.mac_address });
+        }
+      } else ml = await createMacLease(ctx, doc.uuid, p.mac_address as string, 'mac_address');
+    }
+    if (has(p, 'ipv4_address') || has(p, 'network_uuid')) {
+      const il = ml ? await ctx.findOne('ip_leases', { mac_lease_uuid: ml.uuid }) : undefined;
+      if (p.ipv4_address === null) {
+        if (il) await removeIpLease(ctx, il);
+        if (has(p, 'network_uuid')) doc.network_uuid = p.network_uuid;
+      } else if (il) {
+        const network =
+          has(p, 'network_uuid') && p.network_uuid !== null
+            ? await ctx.must('networks', p.network_uuid as string, 'network_uuid')
+            : await ctx.must('networks', il.network_uuid as string);
+        if (p.network_uuid === null) throw new ArgumentError('network_uuid', 'cannot be cleared while an IP is leased');
+        const ip = (p.ipv4_address as string | undefined) ?? (il.ipv4_address as string);
+        await checkIpFree(ctx, network, ip, has(p, 'ipv4_address') ? 'ipv4_address' : 'network_uuid', il.uuid);
+        await ctx.update('ip_leases', { ...il, network_uuid: network.uuid, ipv4_address: ip });
+        ctx.touch('interfaces', doc.uuid);
+      } else if (has(p, 'ipv4_address')) {
+        const nwUuid = (p.network_uuid ?? doc.network_uuid) as string | null;
+        if (!nwUuid) throw new MissingArgument('network_uuid');
+        const network = await ctx.must('networks', nwUuid, 'network_uuid');
+        if (!ml) throw new MissingArgument('mac_address');
+        await createIpLease(ctx, network, p.ipv4_address as string, 'ipv4_address', {
+          interface_uuid: doc.uuid,
+          mac_lease_uuid: ml.uuid,
+        });
+        doc.network_uuid = null;
+      } else {
+        if (p.network_uuid) await ctx.must('networks', p.network_uuid as string, 'network_uuid');
+        doc.network_uuid = p.network_uuid;
+      }
+    }
+    return ctx.update('interfaces', doc);
+  },
+  async remove(ctx, doc) {
+    for (const ml of await ctx.find('mac_leases', { interface_uuid: doc.uuid })) await removeMacLease(ctx, ml);
+    for (const il of await ctx.find('ip_leases', { interface_uuid: doc.uuid })) await removeIpLease(ctx, il);
+    // Objects that only exist for this interface go with it (documented cascade).
+    for (const k of ['filters', 'translations', 'routes'] as const)
+      for (const d of await ctx.find(k, { interface_uuid: doc.uuid })) await ctx.remove(k, d.uuid);
+    for (const ns of await ctx.find('network_services', { interface_uuid: doc.uuid }))
+      await removeNetworkService(ctx, ns);
+    for (const k of ['datapath_networks', 'datapath_route_links', 'datapath_segments'] as const)
+      for (const d of await ctx.find(k, { interface_uuid: doc.uuid }))
+        await ctx.update(k, { ...d, interface_uuid: null });
+    await ctx.remove('interfaces', doc.uuid);
+  },
+};
+
+const macLeases: ResourceDef = {
+  kind: 'mac_leases',
+  prefix: P.mac_leases,
+  singular: 'mac_lease',
+  createParams: [
+    uuid('uuid', P.mac_leases),
+    uuid('interface_uuid', P.interfaces, { required: true }),
+    mac('mac_address', { required: true }),
+    uuid('segment_uuid', P.segments, { nullable: true }),
+  ],
+  updateParams: [
+    uuid('interface_uuid', P.interfaces),
+    mac('mac_address'),
+    uuid('segment_uuid', P.segments, { nullable: true }),
+  ],
+  immutable: ['uuid'],
+  filters: [uuid('interface_uuid', P.interfaces), mac('mac_address')],
+  async create(ctx, p) {
+    await ctx.must('interfaces', p.interface_uuid as string, 'interface_uuid');
+    if (p.segment_uuid) await ctx.must('segments', p.segment_uuid as string, 'segment_uuid');
+    const ml = await createMacLease(ctx, p.interface_uuid as string, p.mac_address as string, 'mac_address', p.uuid);
+    if (p.segment_uuid) {
+      ml.segment_uuid = p.segment_uuid;
+      await ctx.update('mac_leases', ml);
+    }
+    return ml;
+  },
+  async update(ctx, doc, p) {
+    if (has(p, 'mac_address')) await checkMacFree(ctx, p.mac_address as string, 'mac_address', doc.uuid);
+    if (p.segment_uuid) await ctx.must('segments', p.segment_uuid as string, 'segment_uuid');
+    if (has(p, 'interface_uuid') && p.interface_uuid !== doc.interface_uuid) {
+      await ctx.must('interfaces', p.interface_uuid as string, 'interface_uuid');
+      ctx.touch('interfaces', doc.interface_uuid as string);
+      // IP leases follow their MAC lease to the new interface.
+      for (const il of await ctx.find('ip_leases', { mac_lease_uuid: doc.uuid }))
+        await ctx.update('ip_leases', { ...il, interface_uuid: p.interface_uuid });
+    }
+    assign(doc, p, ['interface_uuid', 'mac_address', 'segment_uuid']);
+    ctx.touch('interfaces', doc.interface_uuid as string);
+    return ctx.update('mac_leases', doc);
+  },
+  async remove(ctx, doc) {
+    await removeMacLease(ctx, doc);
+  },
+};
+
+const ipLeases: ResourceDef = {
+  kind: 'ip_leases',
+  prefix: P.ip_leases,
+  singular: 'ip_lease',
+  createParams: [
+    uuid('uuid', P.ip_leases),
+    uuid('network_uuid', P.networks, { required: true }),
+    ipv4('ipv4_address', { required: true }),
+    uuid('mac_lease_uuid', P.mac_leases),
+    uuid('interface_uuid', P.interfaces),
+    bool('enable_routing'),
+  ],
+  updateParams: [
+    uuid('network_uuid', P.networks),
+    ipv4('ipv4_address'),
+    uuid('mac_lease_uuid', P.mac_leases, { nullable: true }),
+    uuid('interface_uuid', P.interfaces, { nullable: true }),
+    bool('enable_routing'),
+  ],
+  immutable: ['uuid'],
+  filters: [uuid('network_uuid', P.networks), uuid('interface_uuid', P.interfaces), ipv4('ipv4_address')],
+  async create(ctx, p) {
+    const network = await ctx.must('networks', p.network_uuid as string, 'network_uuid');
+    const owner = await leaseOwner(ctx, p);
+    return createIpLease(ctx, network, p.ipv4_address as string, 'ipv4_address', owner, {
+      uuid: p.uuid,
+      enable_routing: (p.enable_routing as boolean | undefined) ?? false,
+    });
+  },
+  async update(ctx, doc, p) {
+    if (has(p, 'network_uuid') || has(p, 'ipv4_address')) {
+      const network = await ctx.must('networks', (p.network_uuid ?? doc.network_uuid) as string, 'network_uuid');
+      const ip = (p.ipv4_address ?? doc.ipv4_address) as string;
+      await checkIpFree(ctx, network, ip, has(p, 'ipv4_address') ? 'ipv4_address' : 'network_uuid', doc.uuid);
+      doc.network_uuid = network.uuid;
+      doc.ipv4_address = ip;
+    }
+    if (has(p, 'interface_uuid') || has(p, 'mac_lease_uuid')) {
+      ctx.touch('interfaces', doc.interface_uuid as string | null);
+      const owner = await leaseOwner(ctx, p);
+      doc.interface_uuid = owner.interface_uuid;
+      doc.mac_lease_uuid = owner.mac_lease_uuid;
+    }
+    assign(doc, p, ['enable_routing']);
+    ctx.touch('interfaces', doc.interface_uuid as string | null);
+    return ctx.update('ip_leases', doc);
+  },
+  async remove(ctx, doc) {
+    await removeIpLease(ctx, doc);
+  },
+};
+
+async function removeNetworkService(ctx: WriteContext, ns: Doc) {
+  for (const d of await ctx.find('dns_services', { network_service_uuid: ns.uuid }))
+    await ctx.remove('dns_services', d.uuid);
+  await ctx.remove('network_services', ns.uuid);
+}
+
+const NS_MODES = ['dhcp', 'dns', 'router'] as const;
+const networkServices: ResourceDef = {
+  kind: 'network_services',
+  prefix: P.network_services,
+  singular: 'network_service',
+  createParams: [
+    uuid('uuid', P.network_services),
+    DISPLAY,
+    oneOf('mode', NS_MODES, { nullable: true }),
+    oneOf('type', NS_MODES, { doc: 'deprecated OpenVNet alias of mode' }),
+    uuid('interface_uuid', P.interfaces, { nullable: true }),
+    int('incoming_port', 0, 65535, { nullable: true }),
+    int('outgoing_port', 0, 65535, { nullable: true }),
+  ],
+  updateParams: [
+    DISPLAY,
+    oneOf('mode', NS_MODES, { nullable: true }),
+    oneOf('type', NS_MODES),
+    uuid('interface_uuid', P.interfaces, { nullable: true }),
+    int('incoming_port', 0, 65535, { nullable: true }),
+    int('outgoing_port', 0, 65535, { nullable: true }),
+  ],
+  immutable: ['uuid'],
+  filters: [oneOf('mode', NS_MODES), uuid('interface_uuid', P.interfaces)],
+  async create(ctx, p) {
+    if (has(p, 'mode') && has(p, 'type') && p.mode !== p.type)
+      throw new ArgumentError('type', 'type and mode disagree');
+    if (p.interface_uuid) await ctx.must('interfaces', p.interface_uuid as string, 'interface_uuid');
+    return ctx.insert('network_services', {
+      uuid: await ctx.newUuid('network_services', P.network_services, p.uuid),
+      display_name: (p.display_name as string | undefined) ?? '',
+      mode: p.mode ?? p.type ?? null,
+      interface_uuid: p.interface_uuid ?? null,
+      incoming_port: p.incoming_port ?? null,
+      outgoing_port: p.outgoing_port ?? null,
+    });
+  },
+  async update(ctx, doc, p) {
+    if (has(p, 'mode') && has(p, 'type') && p.mode !== p.type)
+      throw new ArgumentError('type', 'type and mode disagree');
+    if (p.interface_uuid) await ctx.must('interfaces', p.interface_uuid as string, 'interface_uuid');
+    if (has(p, 'type')) doc.mode = p.type;
+    assign(doc, p, ['display_name', 'mode', 'interface_uuid', 'incoming_port', 'outgoing_port']);
+    return ctx.update('network_services', doc);
+  },
+  async remove(ctx, doc) {
+    await removeNetworkService(ctx, doc);
+  },
+};
+
+const routeLinks: ResourceDef = {
+  kind: 'route_links',
+  prefix: P.route_links,
+  singular: 'route_link',
+  createParams: [uuid('uuid', P.route_links), DISPLAY, mac('mac_address'), str('topology_uuid', { nullable: true })],
+  updateParams: [DISPLAY, mac('mac_address'), str('topology_uuid', { nullable: true })],
+  immutable: ['uuid'],
+  filters: [mac('mac_address')],
+  async create(ctx, p) {
+    if (has(p, 'mac_address')) {
+      const dup = await ctx.findOne('route_links', { mac_address: p.mac_address as string });
+      if (dup) throw new DuplicateValue('mac_address', p.mac_address as string, dup.uuid);
+    }
+    return ctx.insert('route_links', {
+      uuid: await ctx.newUuid('route_links', P.route_links, p.uuid),
+      display_name: (p.display_name as string | undefined) ?? '',
+      mac_address: p.mac_address ?? (await freeRandomMac(ctx, 'route_links')),
+      topology_uuid: p.topology_uuid ?? null,
+    });
+  },
+  async update(ctx, doc, p) {
+    if (has(p, 'mac_address')) {
+      const dup = await ctx.findOne('route_links', { mac_address: p.mac_address as string });
+      if (dup && dup.uuid !== doc.uuid) throw new DuplicateValue('mac_address', p.mac_address as string, dup.uuid);
+    }
+    assign(doc, p, ['display_name', 'mac_address', 'topology_uuid']);
+    return ctx.update('route_links', doc);
+  },
+  async remove(ctx, doc) {
+    // The routes over a link and its per-host rows mean nothing without it (documented cascade).
+    for (const r of await ctx.find('routes', { route_link_uuid: doc.uuid })) await ctx.remove('routes', r.uuid);
+    for (const r of await ctx.find('datapath_route_links', { route_link_uuid: doc.uuid }))
+      await ctx.remove('datapath_route_links', r.uuid);
+    await ctx.remove('route_links', doc.uuid);
+  },
+};
+
+async function routeNetwork(ctx: WriteContext, ifaceUuid: string, given: unknown): Promise<Doc> {
+  if (typeof given === 'string') return ctx.must('networks', given, 'network_uuid');
+  // Relaxation: a route's network defaults to its router interface's network.
+  const lease = await ctx.findOne('ip_leases', { interface_uuid: ifaceUuid });
+  const iface = await ctx.must('interfaces', ifaceUuid, 'interface_uuid');
+  const nw = (lease?.network_uuid ?? iface.network_uuid) as string | null;
+  if (!nw) throw new MissingArgument('network_uuid');
+  return ctx.must('networks', nw, 'network_uuid');
+}
+
+function checkRoutePrefix(net: string, prefix: number) {
+  if (!isAligned(net, prefix)) throw new ArgumentError('ipv4_network', `${net} has host bits set for prefix ${prefix}`);
+}
+
+const routes: ResourceDef = {
+  kind: 'routes',
+  prefix: P.routes,
+  singular: 'route',
+  createParams: [
+    uuid('uuid', P.routes),
+    DISPLAY,
+    uuid('interface_uuid', P.interfaces, { required: true }),
+    uuid('route_link_uuid', P.route_links, { required: true }),
+    uuid('network_uuid', P.networks),
+    ipv4('ipv4_network', { required: true }),
+    int('ipv4_prefix', 0, 32),
+    bool('ingress'),
+    bool('egress'),
+  ],
+  updateParams: [
+    DISPLAY,
+    uuid('interface_uuid', P.interfaces),
+    uuid('route_link_uuid', P.route_links),
+    uuid('network_uuid', P.networks),
+    ipv4('ipv4_network'),
+    int('ipv4_prefix', 0, 32),
+    bool('ingress'),
+    bool('egress'),
+  ],
+  immutable: ['uuid'],
+  filters: [
+    uuid('interface_uuid', P.interfaces),
+    uuid('route_link_uuid', P.route_links),
+    uuid('network_uuid', P.networks),
+  ],
+  async create(ctx, p) {
+    await ctx.must('interfaces', p.interface_uuid as string, 'interface_uuid');
+    await ctx.must('route_links', p.route_link_uuid as string, 'route_link_uuid');
+    const network = await routeNetwork(ctx, p.interface_uuid as string, p.network_uuid);
+    const prefix = (p.ipv4_prefix as number | undefined) ?? 24;
+    checkRoutePrefix(p.ipv4_network as string, prefix);
+    return ctx.insert('routes', {
+      uuid: await ctx.newUuid('routes', P.routes, p.uuid),
+      display_name: (p.display_name as string | undefined) ?? '',
+      interface_uuid: p.interface_uuid,
+      route_link_uuid: p.route_link_uuid,
+      network_uuid: network.uuid,
+      ipv4_network: p.ipv4_network,
+      ipv4_prefix: prefix,
+      ingress: p.ingress ?? true,
+      egress: p.egress ?? true,
+    });
+  },
+  async update(ctx, doc, p) {
+    if (has(p, 'interface_uuid')) await ctx.must('interfaces', p.interface_uuid as string, 'interface_uuid');
+    if (has(p, 'route_link_uuid')) await ctx.must('route_links', p.route_link_uuid as string, 'route_link_uuid');
+    if (has(p, 'network_uuid')) await ctx.must('networks', p.network_uuid as string, 'network_uuid');
+    assign(doc, p, ['display_name', 'interface_uuid', 'route_link_uuid', 'network_uuid', 'ipv4_network']);
+    assign(doc, p, ['ipv4_prefix', 'ingress', 'egress']);
+    checkRoutePrefix(doc.ipv4_network as string, doc.ipv4_prefix as number);
+    return ctx.update('routes', doc);
+  },
+  async remove(ctx, doc) {
+    await ctx.remove('routes', doc.uuid);
+  },
+};
+
+const SEG_MODES = ['physical', 'virtual'] as const;
+const segments: ResourceDef = {
+  kind: 'segments',
+  prefix: P.segments,
+  singular: 'segment',
+  createParams: [uuid('uuid', P.segments), DISPLAY, oneOf('mode', SEG_MODES), str('topology_uuid', { nullable: true })],
+  updateParams: [DISPLAY, oneOf('mode', SEG_MODES), str('topology_uuid', { nullable: true })],
+  immutable: ['uuid'],
+  filters: [oneOf('mode', SEG_MODES)],
+  async create(ctx, p) {
+    return ctx.insert('segments', {
+      uuid: await ctx.newUuid('segments', P.segments, p.uuid),
+      display_name: (p.display_name as string | undefined) ?? '',
+      mode: p.mode ?? 'virtual',
+      topology_uuid: p.topology_uuid ?? null,
+    });
+  },
+  async update(ctx, doc, p) {
+    assign(doc, p, ['display_name', 'mode', 'topology_uuid']);
+    return ctx.update('segments', doc);
+  },
+  async remove(ctx, doc) {
+    const users = [
+      ...(await ctx.find('networks', { segment_uuid: doc.uuid })),
+      ...(await ctx.find('interfaces', { segment_uuid: doc.uuid })),
+      ...(await ctx.find('mac_leases', { segment_uuid: doc.uuid })),
+    ];
+    if (users.length > 0)
+      throw new DeleteRestrictionError(
+        doc.uuid,
+        users.map((u) => u.uuid),
+      );
+    for (const r of await ctx.find('datapath_segments', { segment_uuid: doc.uuid }))
+      await ctx.remove('datapath_segments', r.uuid);
+    await ctx.remove('segments', doc.uuid);
+  },
+};
+
+const filters: ResourceDef = {
+  kind: 'filters',
+  prefix: P.filters,
+  singular: 'filter',
+  createParams: [
+    uuid('uuid', P.filters),
+    uuid('interface_uuid', P.interfaces, { required: true }),
+    oneOf('mode', ['static']),
+    bool('ingress_passthrough'),
+    bool('egress_passthrough'),
+  ],
+  updateParams: [uuid('interface_uuid', P.interfaces), bool('ingress_passthrough'), bool('egress_passthrough')],
+  immutable: ['uuid', 'mode'],
+  filters: [uuid('interface_uuid', P.interfaces)],
+  async create(ctx, p) {
+    await ctx.must('interfaces', p.interface_uuid as string, 'interface_uuid');
+    return ctx.insert('filters', {
+      uuid: await ctx.newUuid('filters', P.filters, p.uuid),
+      interface_uuid: p.interface_uuid,
+      mode: 'static',
+      ingress_passthrough: p.ingress_passthrough ?? false,
+      egress_passthrough: p.egress_passthrough ?? false,
+      statics: [],
+    });
+  },
+  async update(ctx, doc, p) {
+    if (has(p, 'interface_uuid')) await ctx.must('interfaces', p.interface_uuid as string, 'interface_uuid');
+    assign(doc, p, ['interface_uuid', 'ingress_passthrough', 'egress_passthrough']);
+    return ctx.update('filters', doc);
+  },
+  async remove(ctx, doc) {
+    await ctx.remove('filters', doc.uuid);
+  },
+};
+
+const securityGroups: ResourceDef = {
+  kind: 'security_groups',
+  prefix: P.security_groups,
+  singular: 'security_group',
+  createParams: [uuid('uuid', P.security_groups), DISPLAY, { name: 'description', type: { t: 'string', max: 1024 } }],
+  updateParams: [DISPLAY, { name: 'description', type: { t: 'string', max: 1024 } }],
+  immutable: ['uuid', 'rules'],
+  filters: [],
+  async create(ctx, p) {
+    return ctx.insert('security_groups', {
+      uuid: await ctx.newUuid('security_groups', P.security_groups, p.uuid),
+      display_name: (p.display_name as string | undefined) ?? '',
+      description: (p.description as string | undefined) ?? '',
+      rules: [],
+    });
+  },
+  async update(ctx, doc, p) {
+    assign(doc, p, ['display_name', 'description']);
+    return ctx.update('security_groups', doc);
+  },
+  async remove(ctx, doc) {
+    const referencing = (await ctx.find('security_groups')).filter(
+      (g) =>
+        g.uuid !== doc.uuid &&
+        (g.rules as { remote_group_uuid: string | null }[]).some((r) => r.remote_group_uuid === doc.uuid),
+    );
+    if (referencing.length > 0)
+      throw new DeleteRestrictionError(
+        doc.uuid,
+        referencing.map((g) => `${g.uuid} (rule remote_group_uuid)`),
+      );
+    // Membership goes with the group (documented cascade); interfaces are re-announced without it.
+    for (const i of await ctx.find('interfaces')) {
+      const sgs = i.security_group_uuids as string[];
+      if (sgs.includes(doc.uuid))
+        await ctx.update('interfaces', { ...i, security_group_uuids: sgs.filter((s) => s !== doc.uuid) });
+    }
+    await ctx.remove('security_groups', doc.uuid);
+  },
+};
+
+const translations: ResourceDef = {
+  kind: 'translations',
+  prefix: P.translations,
+  singular: 'translation',
+  createParams: [
+    uuid('uuid', P.translations),
+    uuid('interface_uuid', P.interfaces, { required: true }),
+    oneOf('mode', ['static_address']),
+    bool('passthrough'),
+  ],
+  updateParams: [uuid('interface_uuid', P.interfaces), bool('passthrough')],
+  immutable: ['uuid', 'mode'],
+  filters: [uuid('interface_uuid', P.interfaces)],
+  async create(ctx, p) {
+    await ctx.must('interfaces', p.interface_uuid as string, 'interface_uuid');
+    return ctx.insert('translations', {
+      uuid: await ctx.newUuid('translations', P.translations, p.uuid),
+      interface_uuid: p.interface_uuid,
+      mode: 'static_address',
+      passthrough: p.passthrough ?? false,
+      static_addresses: [],
+    });
+  },
+  async update(ctx, doc, p) {
+    if (has(p, 'interface_uuid')) await ctx.must('interfaces', p.interface_uuid as string, 'interface_uuid');
+    assign(doc, p, ['interface_uuid', 'passthrough']);
+    return ctx.update('translations', doc);
+  },
+  async remove(ctx, doc) {
+    await ctx.remove('translations', doc.uuid);
+  },
+};
+
+const ipRangeGroups: ResourceDef = {
+  kind: 'ip_range_groups',
+  prefix: P.ip_range_groups,
+  singular: 'ip_range_group',
+  createParams: [uuid('uuid', P.ip_range_groups), oneOf('allocation_type', ['incremental', 'decremental', 'random'])],
+  updateParams: [oneOf('allocation_type', ['incremental', 'decremental', 'random'])],
+  immutable: ['uuid'],
+  filters: [],
+  async create(ctx, p) {
+    return ctx.insert('ip_range_groups', {
+      uuid: await ctx.newUuid('ip_range_groups', P.ip_range_groups, p.uuid),
+      allocation_type: p.allocation_type ?? 'incremental',
+      ip_ranges: [],
+    });
+  },
+  async update(ctx, doc, p) {
+    assign(doc, p, ['allocation_type']);
+    return ctx.update('ip_range_groups', doc);
+  },
+  async remove(ctx, doc) {
+    await ctx.remove('ip_range_groups', doc.uuid);
+  },
+};
+
+const macRangeGroups: ResourceDef = {
+  kind: 'mac_range_groups',
+  prefix: P.mac_range_groups,
+  singular: 'mac_range_group',
+  createParams: [uuid('uuid', P.mac_range_groups), oneOf('allocation_type', ['random', 'incremental', 'decremental'])],
+  updateParams: [oneOf('allocation_type', ['random', 'incremental', 'decremental'])],
+  immutable: ['uuid'],
+  filters: [],
+  async create(ctx, p) {
+    return ctx.insert('mac_range_groups', {
+      uuid: await ctx.newUuid('mac_range_groups', P.mac_range_groups, p.uuid),
+      allocation_type: p.allocation_type ?? 'random',
+      mac_ranges: [],
+    });
+  },
+  async update(ctx, doc, p) {
+    assign(doc, p, ['allocation_type']);
+    return ctx.update('mac_range_groups', doc);
+  },
+  async remove(ctx, doc) {
+    await ctx.remove('mac_range_groups', doc.uuid);
+  },
+};
+
+const dnsServices: ResourceDef = {
+  kind: 'dns_services',
+  prefix: P.dns_services,
+  singular: 'dns_service',
+  createParams: [
+    uuid('uuid', P.dns_services),
+    uuid('network_service_uuid', P.network_services, { required: true }),
+    { name: 'public_dns', type: { t: 'ipv4list' }, nullable: true },
+  ],
+  updateParams: [{ name: 'public_dns', type: { t: 'ipv4list' }, nullable: true }],
+  immutable: ['uuid', 'network_service_uuid'],
+  filters: [uuid('network_service_uuid', P.network_services)],
+  async create(ctx, p) {
+    const ns = await ctx.must('network_services', p.network_service_uuid as string, 'network_service_uuid');
+    if (ns.mode !== 'dns') throw new InvalidID('network_service_uuid', `${ns.uuid} is not a dns network service`);
+    const dup = await ctx.findOne('dns_services', { network_service_uuid: ns.uuid });
+    if (dup) throw new DuplicateValue('network_service_uuid', ns.uuid, dup.uuid);
+    return ctx.insert('dns_services', {
+      uuid: await ctx.newUuid('dns_services', P.dns_services, p.uuid),
+      network_service_uuid: ns.uuid,
+      public_dns: p.public_dns ?? null,
+      dns_records: [],
+    });
+  },
+  async update(ctx, doc, p) {
+    assign(doc, p, ['public_dns']);
+    return ctx.update('dns_services', doc);
+  },
+  async remove(ctx, doc) {
+    await ctx.remove('dns_services', doc.uuid);
+  },
+};
+
+export const RESOURCES: readonly ResourceDef[] = [
+  datapaths,
+  networks,
+  interfaces,
+  macLeases,
+  ipLeases,
+  networkServices,
+  routeLinks,
+  routes,
+  segments,
+  filters,
+  securityGroups,
+  translations,
+  ipRangeGroups,
+  macRangeGroups,
+  dnsServices,
+];
+
+/** Rejects PUT parameters naming immutable fields with a clear 400 (before the unknown-parameter check). */
+export function rejectImmutable(def: ResourceDef, raw: Record<string, unknown>, pathUuid: string): void {
+  for (const f of def.immutable) {
+    if (!(f in raw)) continue;
+    if (f === 'uuid' && raw[f] === pathUuid) {
+      delete raw[f];
+      continue;
+    }
+    throw new ImmutableField(f);
+  }
+}
+
+export { cidr, intToIp, ipToInt, randomId };

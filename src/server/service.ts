@@ -1,0 +1,63 @@
+// The server's core: runs every write as one store transaction that records change events, then publishes them.
+import { EventEmitter } from 'node:events';
+import { Unavailable } from '../model/errors.js';
+import { type Change, RESOURCE_KINDS, type ResourceKind, type Snapshot } from '../model/types.js';
+import type { Store } from '../store/store.js';
+import { StoreUnavailableError } from '../store/store.js';
+import { buildLeaseIndex, representInterface } from './represent.js';
+import { ReadContext, WriteContext } from './write-context.js';
+
+/** Emits 'changes' (Change[]) after each committed write, in revision order. */
+export class Service extends EventEmitter<{ changes: [Change[]] }> {
+  constructor(readonly store: Store) {
+    super();
+    this.setMaxListeners(0);
+  }
+
+  /** One write transaction: `fn` may throw an ApiError to roll everything back. */
+  async write<T>(fn: (ctx: WriteContext) => Promise<T>): Promise<{ result: T; changes: Change[] }> {
+    let changes: Change[] = [];
+    let result: T;
+    try {
+      result = await this.store.write(
+        async (tx) => {
+          const ctx = new WriteContext(tx);
+          const r = await fn(ctx);
+          changes = await ctx.flush();
+          return r;
+        },
+        // Emitted under the store's write lock, so watchers get batches in revision order.
+        () => {
+          if (changes.length > 0) this.emit('changes', changes);
+        },
+      );
+    } catch (e) {
+      if (e instanceof StoreUnavailableError) throw new Unavailable(e.message);
+      throw e;
+    }
+    return { result, changes };
+  }
+
+  async read<T>(fn: (ctx: ReadContext) => Promise<T>): Promise<T> {
+    try {
+      return await this.store.read((tx) => fn(new ReadContext(tx)));
+    } catch (e) {
+      if (e instanceof StoreUnavailableError) throw new Unavailable(e.message);
+      throw e;
+    }
+  }
+
+  /** Every resource at one revision (one read transaction). */
+  snapshot(): Promise<Snapshot> {
+    return this.read(async (ctx) => {
+      const revision = await ctx.tx.revision();
+      const resources = {} as Record<ResourceKind, unknown[]>;
+      for (const k of RESOURCE_KINDS) resources[k] = await ctx.find(k);
+      const idx = buildLeaseIndex(resources.mac_leases as never, resources.ip_leases as never);
+      resources.interfaces = (resources.interfaces as never[]).map((d: { uuid: string } & Record<string, unknown>) =>
+        representInterface(d, idx.macByIface.get(d.uuid) ?? [], (m) => idx.ipByMac.get(m.uuid) ?? []),
+      );
+      return { revision, resources } as unknown as Snapshot;
+    });
+  }
+}

@@ -1,0 +1,41 @@
+// SQLite schema migrations, applied in order inside one transaction each; `user_version` records the last one.
+
+/** Each entry is the SQL of one migration; never edit a shipped one, append a new one. */
+export const SQLITE_MIGRATIONS: readonly string[] = [
+  // 1: documents per kind, change log, and the revision counter.
+  `
+  CREATE TABLE docs (
+    kind TEXT NOT NULL,
+    uuid TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    data TEXT NOT NULL,
+    PRIMARY KEY (kind, uuid)
+  );
+  CREATE INDEX docs_kind_seq ON docs(kind, seq);
+  CREATE TABLE changes (
+    revision INTEGER PRIMARY KEY,
+    resource TEXT NOT NULL,
+    uuid TEXT NOT NULL,
+    op TEXT NOT NULL,
+    item TEXT
+  );
+  CREATE TABLE meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
+  INSERT INTO meta(key, value) VALUES ('revision', 0), ('seq', 0);
+  `,
+  // 2: indexes for the lookups the service does on every write (leases by owner, uniqueness checks).
+  `
+  CREATE INDEX docs_iface ON docs(kind, json_extract(data, '$.interface_uuid'));
+  CREATE INDEX docs_network ON docs(kind, json_extract(data, '$.network_uuid'));
+  CREATE INDEX docs_mac ON docs(kind, json_extract(data, '$.mac_address'));
+  CREATE INDEX docs_ip ON docs(kind, json_extract(data, '$.ipv4_address'));
+  CREATE INDEX docs_dp ON docs(kind, json_extract(data, '$.datapath_uuid'));
+  CREATE INDEX docs_mlease ON docs(kind, json_extract(data, '$.mac_lease_uuid'));
+  CREATE INDEX docs_rl ON docs(kind, json_extract(data, '$.route_link_uuid'));
+  CREATE UNIQUE INDEX docs_unique_mac ON docs(json_extract(data, '$.mac_address')) WHERE kind = 'mac_leases';
+  CREATE UNIQUE INDEX docs_unique_ip ON docs(json_extract(data, '$.network_uuid'), json_extract(data, '$.ipv4_address'))
+    WHERE kind = 'ip_leases';
+  CREATE UNIQUE INDEX docs_unique_dpid ON docs(json_extract(data, '$.dpid')) WHERE kind = 'datapaths';
+  CREATE UNIQUE INDEX docs_unique_tunnel_key ON docs(json_extract(data, '$.tunnel_key')) WHERE kind = 'networks';
+  CREATE UNIQUE INDEX docs_unique_ct_zone ON docs(json_extract(data, '$.ct_zone')) WHERE kind = 'networks';
+  `,
+];

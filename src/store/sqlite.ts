@@ -1,0 +1,213 @@
+// SQLite implementation of Store (better-sqlite3, WAL, synchronous=FULL so an acknowledged write survives kill -9).
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import Database from 'better-sqlite3';
+import type { Change, ResourceKind } from '../model/types.js';
+import { SQLITE_MIGRATIONS } from './migrations.js';
+import {
+  type ChangesPage,
+  type Doc,
+  type Page,
+  type PendingChange,
+  type Store,
+  type StoreReader,
+  StoreUnavailableError,
+  type StoreWriter,
+  type Where,
+} from './store.js';
+
+export interface SqliteStoreOptions {
+  /** File path, or ':memory:' for tests. */
+  path: string;
+  /** How many changes the feed keeps for resuming watchers (older ones are pruned). */
+  retainChanges?: number;
+}
+
+const FIELD_RE = /^[a-z_][a-z0-9_]*$/;
+
+/** Serialises async sections: one transaction at a time on the single connection. */
+class Mutex {
+  private tail: Promise<void> = Promise.resolve();
+  run<T>(fn: () => Promise<T>): Promise<T> {
+    const result = this.tail.then(fn);
+    this.tail = result.then(
+      () => undefined,
+      () => undefined,
+    );
+    return result;
+  }
+}
+
+function bindValue(v: string | number | boolean | null): string | number | null {
+  return typeof v === 'boolean' ? (v ? 1 : 0) : v;
+}
+
+export class SqliteStore implements Store {
+  private readonly db: Database.Database;
+  private readonly mutex = new Mutex();
+  private readonly retain: number;
+  private closed = false;
+  private readonly stmts;
+
+  constructor(opts: SqliteStoreOptions) {
+    if (opts.path !== ':memory:') mkdirSync(dirname(opts.path), { recursive: true });
+    this.db = new Database(opts.path);
+    this.db.pragma('journal_mode = WAL');
+    // FULL: the WAL is fsynced at every commit, so a reply sent after commit means the write is on disk.
+    this.db.pragma('synchronous = FULL');
+    this.db.pragma('busy_timeout = 5000');
+    this.retain = opts.retainChanges ?? 100_000;
+    this.migrate();
+    this.stmts = {
+      get: this.db.prepare<[string, string], { data: string }>('SELECT data FROM docs WHERE kind = ? AND uuid = ?'),
+      insert: this.db.prepare('INSERT INTO docs(kind, uuid, seq, data) VALUES (?, ?, ?, ?)'),
+      update: this.db.prepare('UPDATE docs SET data = ? WHERE kind = ? AND uuid = ?'),
+      remove: this.db.prepare('DELETE FROM docs WHERE kind = ? AND uuid = ?'),
+      meta: this.db.prepare<[string], { value: number }>('SELECT value FROM meta WHERE key = ?'),
+      setMeta: this.db.prepare('UPDATE meta SET value = ? WHERE key = ?'),
+      addChange: this.db.prepare('INSERT INTO changes(revision, resource, uuid, op, item) VALUES (?, ?, ?, ?, ?)'),
+      prune: this.db.prepare('DELETE FROM changes WHERE revision <= ?'),
+      oldest: this.db.prepare<[], { m: number | null }>('SELECT MIN(revision) AS m FROM changes'),
+      since: this.db.prepare<
+        [number, number],
+        { revision: number; resource: string; uuid: string; op: string; item: string | null }
+      >('SELECT revision, resource, uuid, op, item FROM changes WHERE revision > ? ORDER BY revision LIMIT ?'),
+    };
+  }
+
+  private migrate(): void {
+    const version = this.db.pragma('user_version', { simple: true }) as number;
+    for (let i = version; i < SQLITE_MIGRATIONS.length; i++) {
+      this.db.transaction(() => {
+        this.db.exec(SQLITE_MIGRATIONS[i]!);
+        this.db.pragma(`user_version = ${i + 1}`);
+      })();
+    }
+  }
+
+  private check(): void {
+    if (this.closed) throw new StoreUnavailableError('store is closed');
+  }
+
+  private whereSql(kind: ResourceKind, where: Where | undefined): { sql: string; args: (string | number | null)[] } {
+    let sql = 'kind = ?';
+    const args: (string | number | null)[] = [kind];
+    for (const [k, v] of Object.entries(where ?? {})) {
+      if (!FIELD_RE.test(k)) throw new Error(`bad field name ${k}`);
+      if (v === null) sql += ` AND json_extract(data, '$.${k}') IS NULL`;
+      else {
+        sql += ` AND json_extract(data, '$.${k}') = ?`;
+        args.push(bindValue(v));
+      }
+    }
+    return { sql, args };
+  }
+
+  private reader(): StoreReader {
+    return {
+      get: async (kind, uuid) => {
+        const row = this.stmts.get.get(kind, uuid);
+        return row ? (JSON.parse(row.data) as Doc) : undefined;
+      },
+      find: async (kind, where, page?: Page) => {
+        const { sql, args } = this.whereSql(kind, where);
+        let q = `SELECT data FROM docs WHERE ${sql} ORDER BY seq`;
+        if (page) {
+          q += ' LIMIT ? OFFSET ?';
+          args.push(page.limit, page.offset);
+        }
+        const rows = this.db.prepare(q).all(...args) as { data: string }[];
+        return rows.map((r) => JSON.parse(r.data) as Doc);
+      },
+      count: async (kind, where) => {
+        const { sql, args } = this.whereSql(kind, where);
+        const row = this.db.prepare(`SELECT COUNT(*) AS n FROM docs WHERE ${sql}`).get(...args) as { n: number };
+        return row.n;
+      },
+      revision: async () => this.stmts.meta.get('revision')!.value,
+    };
+  }
+
+  private writer(): StoreWriter {
+    const r = this.reader();
+    return {
+      ...r,
+      insert: async (kind, doc) => {
+        const seq = this.stmts.meta.get('seq')!.value + 1;
+        this.stmts.setMeta.run(seq, 'seq');
+        this.stmts.insert.run(kind, doc.uuid, seq, JSON.stringify(doc));
+      },
+      update: async (kind, doc) => {
+        const res = this.stmts.update.run(JSON.stringify(doc), kind, doc.uuid);
+        if (res.changes !== 1) throw new Error(`update of missing ${kind} ${doc.uuid}`);
+      },
+      remove: async (kind, uuid) => {
+        this.stmts.remove.run(kind, uuid);
+      },
+      appendChange: async (c: PendingChange) => {
+        const rev = this.stmts.meta.get('revision')!.value + 1;
+        this.stmts.setMeta.run(rev, 'revision');
+        this.stmts.addChange.run(rev, c.resource, c.uuid, c.op, c.item === null ? null : JSON.stringify(c.item));
+        // Prune in batches so the feed keeps at least `retain` changes without a delete per write.
+        if (rev % 1024 === 0 && rev > this.retain) this.stmts.prune.run(rev - this.retain);
+        return rev;
+      },
+    };
+  }
+
+  write<T>(fn: (tx: StoreWriter) => Promise<T>, afterCommit?: (result: T) => void): Promise<T> {
+    return this.mutex.run(async () => {
+      this.check();
+      this.db.exec('BEGIN IMMEDIATE');
+      try {
+        const out = await fn(this.writer());
+        this.db.exec('COMMIT');
+        afterCommit?.(out);
+        return out;
+      } catch (e) {
+        if (this.db.inTransaction) this.db.exec('ROLLBACK');
+        throw e;
+      }
+    });
+  }
+
+  read<T>(fn: (tx: StoreReader) => Promise<T>): Promise<T> {
+    return this.mutex.run(async () => {
+      this.check();
+      this.db.exec('BEGIN');
+      try {
+        return await fn(this.reader());
+      } finally {
+        if (this.db.inTransaction) this.db.exec('COMMIT');
+      }
+    });
+  }
+
+  changesSince(since: number, limit: number): Promise<ChangesPage> {
+    return this.mutex.run(async () => {
+      this.check();
+      const current = this.stmts.meta.get('revision')!.value;
+      const oldest = this.stmts.oldest.get()?.m ?? current + 1;
+      const rows = this.stmts.since.all(since, limit);
+      const changes = rows.map(
+        (r) =>
+          ({
+            revision: r.revision,
+            resource: r.resource,
+            uuid: r.uuid,
+            op: r.op,
+            item: r.item === null ? null : JSON.parse(r.item),
+          }) as Change,
+      );
+      return { changes, oldest, current };
+    });
+  }
+
+  async close(): Promise<void> {
+    await this.mutex.run(async () => {
+      if (this.closed) return;
+      this.closed = true;
+      this.db.close();
+    });
+  }
+}

@@ -1,0 +1,65 @@
+// The storage interface: revisioned JSON documents per kind plus a change log; SQLite now, PostgreSQL later.
+import type { Change, ResourceKind } from '../model/types.js';
+
+/** A stored document: the resource's own fields (derived/embedded parts are computed by the service). */
+export type Doc = { uuid: string } & Record<string, unknown>;
+
+/** Equality filter on top-level document fields (null matches JSON null or absent). */
+export type Where = Record<string, string | number | boolean | null>;
+
+export interface Page {
+  limit: number;
+  offset: number;
+}
+
+/** A change as written by a transaction; the store assigns the revision. */
+export type PendingChange = Omit<Change, 'revision'>;
+
+/** Reads inside a transaction (or a consistent read). */
+export interface StoreReader {
+  get(kind: ResourceKind, uuid: string): Promise<Doc | undefined>;
+  /** Documents matching `where`, ordered by creation (insertion) order. */
+  find(kind: ResourceKind, where?: Where, page?: Page): Promise<Doc[]>;
+  count(kind: ResourceKind, where?: Where): Promise<number>;
+  /** The last committed revision (0 for an empty store). */
+  revision(): Promise<number>;
+}
+
+/** Writes inside one transaction; nothing is visible to others until the transaction commits. */
+export interface StoreWriter extends StoreReader {
+  insert(kind: ResourceKind, doc: Doc): Promise<void>;
+  update(kind: ResourceKind, doc: Doc): Promise<void>;
+  remove(kind: ResourceKind, uuid: string): Promise<void>;
+  /** Appends a change; returns its revision (each change gets the next revision, strictly increasing). */
+  appendChange(change: PendingChange): Promise<number>;
+}
+
+export interface ChangesPage {
+  changes: Change[];
+  /** Lowest revision still retained (changes below it were pruned); `current + 1` when none are retained. */
+  oldest: number;
+  current: number;
+}
+
+/**
+ * The store every server process uses. Implementations must guarantee: every `write` is one atomic, durable
+ * transaction (acknowledged = survives a crash); writes are serialisable with respect to each other, so a
+ * check-then-insert inside one `write` is safe; revisions strictly increase and never go backwards.
+ */
+export interface Store {
+  /**
+   * Runs `fn` in one write transaction; commits when it resolves, rolls back when it throws. `afterCommit` runs
+   * right after the commit, before any later write starts, so listeners see commits in revision order.
+   */
+  write<T>(fn: (tx: StoreWriter) => Promise<T>, afterCommit?: (result: T) => void): Promise<T>;
+  /** Runs `fn` against one consistent view (snapshot isolation). */
+  read<T>(fn: (tx: StoreReader) => Promise<T>): Promise<T>;
+  /** Changes with revision > `since`, oldest first, at most `limit`. */
+  changesSince(since: number, limit: number): Promise<ChangesPage>;
+  close(): Promise<void>;
+}
+
+/** Thrown by a store that is closed or otherwise cannot serve. */
+export class StoreUnavailableError extends Error {
+  readonly code = 'STORE_UNAVAILABLE';
+}
