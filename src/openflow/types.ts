@@ -146,6 +146,7 @@ export type Action =
       exec?: Action[];
     }
   | { type: 'ct_clear' }
+  // clause is 1-based as in ovs-ofctl `conjunction(id,k/n)` (the wire carries k-1).
   | { type: 'conjunction'; id: number; clause: number; nClauses: number }
   | {
       type: 'learn';
