@@ -71,7 +71,8 @@ export async function datapathRelationPut(
   if (p.interface_uuid) await ctx.must('interfaces', p.interface_uuid as string, 'interface_uuid');
   const id = `${dp}/${other}`;
   const existing = await ctx.get(def.kind, id);
-  if (create && existing) throw new RelationAlreadyExists(`${dp} already has ${other}`, def.otherField);
+  if (create && existing)
+    throw new RelationAlreadyExists(`${def.otherField}: ${dp} already has ${other}`, def.otherField);
   if (!create && !existing) throw new UnknownUUIDResource(id);
   const doc: Doc = existing ?? {
     uuid: id,
@@ -265,11 +266,11 @@ export async function addSubItem(ctx: WriteContext, def: SubItemDef, parentUuid:
   const body = await def.build(ctx, parent, p);
   let id = p.uuid as string | undefined;
   if (id !== undefined) {
-    if (items.some((i) => i.uuid === id)) throw new RelationAlreadyExists(`${id} already exists`, 'uuid');
+    if (items.some((i) => i.uuid === id)) throw new RelationAlreadyExists(`uuid: ${id} already exists`, 'uuid');
     // Sub-item uuids are unique across parents too, so one uuid names one rule everywhere.
     for (const other of await ctx.find(def.parentKind))
       if ((other[def.field] as Doc[]).some((i) => i.uuid === id))
-        throw new RelationAlreadyExists(`${id} already exists in ${other.uuid}`, 'uuid');
+        throw new RelationAlreadyExists(`uuid: ${id} already exists in ${other.uuid}`, 'uuid');
   } else {
     const { randomId } = await import('./write-context.js');
     id = `${def.prefix}-${randomId()}`;
