@@ -107,18 +107,46 @@ function u64(v: FieldValue | undefined, what: string, bits = 64): bigint {
   return b;
 }
 
-const isContiguous = (m: bigint): boolean => {
-  if (m === 0n) return false;
+/** Contiguous runs of 1-bits in a mask, lowest first. */
+export function maskRuns(m: bigint): { start: number; nBits: number }[] {
+  const runs: { start: number; nBits: number }[] = [];
+  let bit = 0;
   let x = m;
-  while ((x & 1n) === 0n) x >>= 1n;
-  return (x & (x + 1n)) === 0n;
-};
-const lowBit = (m: bigint): number => {
-  let n = 0;
-  while (((m >> BigInt(n)) & 1n) === 0n) n++;
-  return n;
-};
-const bitCount = (m: bigint): number => m.toString(2).replace(/0/g, '').length;
+  while (x !== 0n) {
+    if ((x & 1n) === 0n) {
+      x >>= 1n;
+      bit++;
+      continue;
+    }
+    const start = bit;
+    while ((x & 1n) === 1n) {
+      x >>= 1n;
+      bit++;
+    }
+    runs.push({ start, nBits: bit - start });
+  }
+  return runs;
+}
+
+/**
+ * OVS writes a masked set_field as one NXAST_REG_LOAD per contiguous run of mask bits (they read
+ * back as load actions); only when that is impossible (a run over 64 bits) does it use REG_LOAD2.
+ */
+export function splitMaskedSetField(a: Action): Action[] {
+  if (a.type !== 'set_field' || a.mask === undefined) return [a];
+  const def = fieldDef(a.field);
+  const m = BigInt(a.mask);
+  const v = BigInt(a.value);
+  const h = nxHeader(def);
+  if (m === 0n || m === (1n << BigInt(def.oxm.width * 8)) - 1n || (v & ~m) !== 0n) return [a];
+  const runs = maskRuns(m);
+  if (h.experimenter !== undefined || !runs.every((r) => r.nBits <= 64 && r.start + r.nBits <= h.width * 8)) return [a];
+  return runs.map((r) => ({
+    type: 'load',
+    dst: { field: a.field, ...r },
+    value: valueFor((v >> BigInt(r.start)) & ((1n << BigInt(r.nBits)) - 1n), r.nBits),
+  }));
+}
 
 /** Numbers for values up to 32 bits, bigints above, as the model wants. */
 const valueFor = (v: bigint, bits: number): FieldValue => (bits > 32 ? v : Number(v));
@@ -126,7 +154,7 @@ const valueFor = (v: bigint, bits: number): FieldValue => (bits > 32 ? v : Numbe
 // ---------------------------------------------------------------- encode
 
 export function encodeActions(w: Writer, actions: readonly Action[], what = 'actions'): void {
-  for (const [i, a] of actions.entries()) encodeAction(w, a, `${what}[${i}]`);
+  for (const [i, a] of actions.entries()) for (const b of splitMaskedSetField(a)) encodeAction(w, b, `${what}[${i}]`);
 }
 
 function encodeAction(w: Writer, a: Action, what: string): void {
@@ -187,19 +215,6 @@ function encodeActionBody(w: Writer, a: Action, what: string): void {
         return;
       }
       if ((v & ~m) !== 0n) throw new OpenFlowEncodeError(`${what}.${a.field}`, 'value has bits set outside the mask');
-      if (isContiguous(m) && bitCount(m) <= 64 && nxHeader(def).width * 8 >= lowBit(m) + bitCount(m)) {
-        // OVS turns a contiguous masked set_field into NXAST_REG_LOAD (it prints back as load).
-        encodeAction(
-          w,
-          {
-            type: 'load',
-            dst: { field: a.field, start: lowBit(m), nBits: bitCount(m) },
-            value: v >> BigInt(lowBit(m)),
-          },
-          what,
-        );
-        return;
-      }
       nxHeaderStart(w, NXAST.REG_LOAD2);
       writeOxm(w, def, def.oxm, a.value, a.mask);
       finishAction(w, start);
@@ -379,8 +394,8 @@ function encodeController(w: Writer, a: Extract<Action, { type: 'controller' }>,
     w.setU16(p + 2, w.pos - p);
     w.pad(8, p);
   };
-  if (maxLen !== OFPCML_NO_BUFFER) prop(NXAC2PT.MAX_LEN, (w) => w.u16(maxLen));
-  if (id !== 0) prop(NXAC2PT.CONTROLLER_ID, (w) => w.u16(id));
+  if (maxLen !== OFPCML_NO_BUFFER) prop(NXAC2PT.MAX_LEN, (w) => w.u16(maxLen).zeros(2));
+  if (id !== 0) prop(NXAC2PT.CONTROLLER_ID, (w) => w.u16(id).zeros(2));
   if (reason !== OFPR.ACTION) prop(NXAC2PT.REASON, (w) => w.u8(reason));
   if (a.userdata !== undefined) prop(NXAC2PT.USERDATA, (w) => w.bytes(a.userdata as Uint8Array));
   if (a.pause) prop(NXAC2PT.PAUSE, () => {});
@@ -531,7 +546,7 @@ function decodeNx(b: Reader, len: number, what: string, at: number): Action {
         : { type: 'set_field', field: t.def.name, value: t.value, mask: t.mask };
     }
     case NXAST.NOTE:
-      return { type: 'note', data: b.bytes(b.remaining, `${what}.note`).slice() };
+      return { type: 'note', data: b.copyBytes(b.remaining, `${what}.note`) };
     case NXAST.CT_CLEAR:
       return { type: 'ct_clear' };
     case NXAST.DEC_TTL:
@@ -600,7 +615,7 @@ function decodeController2(b: Reader, what: string): Action {
         a.reason = body.u8(`${what}.reason`);
         break;
       case NXAC2PT.USERDATA:
-        a.userdata = body.bytes(body.remaining, `${what}.userdata`).slice();
+        a.userdata = body.copyBytes(body.remaining, `${what}.userdata`);
         break;
       case NXAC2PT.PAUSE:
         a.pause = true;
@@ -774,6 +789,8 @@ export function encodeInstructions(w: Writer, ins: readonly Instruction[], what 
         return;
       case 'apply_actions':
       case 'write_actions':
+        // OVS drops an empty apply_actions (it means nothing); so do we, to stay byte-identical.
+        if (i.type === 'apply_actions' && i.actions.length === 0) return;
         w.u16(i.type === 'apply_actions' ? OFPIT.APPLY_ACTIONS : OFPIT.WRITE_ACTIONS)
           .u16(0)
           .zeros(4);

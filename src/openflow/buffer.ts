@@ -48,6 +48,10 @@ export class Reader {
     this.pos += n;
     return v;
   }
+  /** A copy of the next n bytes as a plain Uint8Array (never a view into the input). */
+  copyBytes(n: number, field: string): Uint8Array {
+    return new Uint8Array(this.bytes(n, field));
+  }
   skip(n: number, field: string): void {
     this.need(n, field);
     this.pos += n;

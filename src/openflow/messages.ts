@@ -845,7 +845,7 @@ function readReply(r: Reader, t: number): MultipartReplyBody {
       return { mpType: 'port_desc', ports };
     }
     default:
-      return { mpType: 'other', rawType: t, body: r.bytes(r.remaining, 'multipart.body').slice() };
+      return { mpType: 'other', rawType: t, body: r.copyBytes(r.remaining, 'multipart.body') };
   }
 }
 
@@ -880,7 +880,7 @@ function readPacketIn2(r: Reader): PacketIn {
     r.skip(Math.min((8 - (len % 8)) % 8, r.remaining), 'packet_in2.prop.pad');
     switch (type) {
       case NXPINT.PACKET:
-        pi.data = b.bytes(b.remaining, 'packet_in2.packet').slice();
+        pi.data = b.copyBytes(b.remaining, 'packet_in2.packet');
         break;
       case NXPINT.FULL_LEN:
         fullLen = b.u32('packet_in2.full_len');
@@ -910,7 +910,7 @@ function readPacketIn2(r: Reader): PacketIn {
         break;
       }
       case NXPINT.USERDATA:
-        pi.userdata = b.bytes(b.remaining, 'packet_in2.userdata').slice();
+        pi.userdata = b.copyBytes(b.remaining, 'packet_in2.userdata');
         break;
       default:
         break; // continuation and future properties: not needed by vnet
@@ -945,7 +945,7 @@ function readExperimenter(r: Reader, xid: number): OFMessage {
   if (experimenter === NX_VENDOR_ID && expType === NXT.SET_PACKET_IN_FORMAT) {
     return { type: 'nx_set_packet_in_format', xid, format: r.u32('set_packet_in_format.format') };
   }
-  return { type: 'experimenter', xid, experimenter, expType, data: r.bytes(r.remaining, 'experimenter.data').slice() };
+  return { type: 'experimenter', xid, experimenter, expType, data: r.copyBytes(r.remaining, 'experimenter.data') };
 }
 
 /**
@@ -990,14 +990,14 @@ export function decodeMessage(buf: Uint8Array): OFMessage {
       const errCode = r.u16('error.code');
       if (errType === OFPET_EXPERIMENTER) {
         const experimenter = r.u32('error.experimenter');
-        return { type: 'error', xid, errType, errCode, experimenter, data: r.bytes(r.remaining, 'error.data').slice() };
+        return { type: 'error', xid, errType, errCode, experimenter, data: r.copyBytes(r.remaining, 'error.data') };
       }
-      return { type: 'error', xid, errType, errCode, data: r.bytes(r.remaining, 'error.data').slice() };
+      return { type: 'error', xid, errType, errCode, data: r.copyBytes(r.remaining, 'error.data') };
     }
     case OFPT.ECHO_REQUEST:
-      return { type: 'echo_request', xid, data: r.bytes(r.remaining, 'echo.data').slice() };
+      return { type: 'echo_request', xid, data: r.copyBytes(r.remaining, 'echo.data') };
     case OFPT.ECHO_REPLY:
-      return { type: 'echo_reply', xid, data: r.bytes(r.remaining, 'echo.data').slice() };
+      return { type: 'echo_reply', xid, data: r.copyBytes(r.remaining, 'echo.data') };
     case OFPT.FEATURES_REQUEST:
       return done({ type: 'features_request', xid });
     case OFPT.FEATURES_REPLY: {
@@ -1026,7 +1026,7 @@ export function decodeMessage(buf: Uint8Array): OFMessage {
       const cookie = r.u64('packet_in.cookie');
       const { match } = decodeMatch(r, 'packet_in.match');
       r.skip(2, 'packet_in.pad');
-      const data = r.bytes(r.remaining, 'packet_in.data').slice();
+      const data = r.copyBytes(r.remaining, 'packet_in.data');
       return { type: 'packet_in', xid, bufferId, totalLen, reason, tableId, cookie, match, data };
     }
     case OFPT.FLOW_REMOVED: {
@@ -1068,7 +1068,7 @@ export function decodeMessage(buf: Uint8Array): OFMessage {
       const alen = r.u16('packet_out.actions_len');
       r.skip(6, 'packet_out.pad');
       const actions = decodeActions(r.sub(alen, 'packet_out.actions'), 'packet_out.actions');
-      const data = r.bytes(r.remaining, 'packet_out.data').slice();
+      const data = r.copyBytes(r.remaining, 'packet_out.data');
       const m: OFMessage = { type: 'packet_out', xid, inPort, actions, data };
       if (bufferId !== OFP_NO_BUFFER) m.bufferId = bufferId;
       return m;

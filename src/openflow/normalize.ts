@@ -1,6 +1,6 @@
 // normalizeFlow(): the canonical form of a Flow, i.e. exactly what decoding our encoding (or OVS's flow stats) yields.
 // The agent compares normalizeFlow(desired) with dumpFlows() results to find what to change.
-import { sortInstructions } from './actions.js';
+import { sortInstructions, splitMaskedSetField } from './actions.js';
 import { OFPCML_NO_BUFFER, OFPR } from './constants.js';
 import { canonicalValue, FIELDS, fieldDef } from './fields.js';
 import {
@@ -44,16 +44,8 @@ export function normalizeMatch(match: Match): Match {
   return out;
 }
 
-const contiguous = (m: bigint): { start: number; nBits: number } | undefined => {
-  if (m === 0n) return undefined;
-  let start = 0;
-  while (((m >> BigInt(start)) & 1n) === 0n) start++;
-  const x = m >> BigInt(start);
-  if ((x & (x + 1n)) !== 0n) return undefined;
-  return { start, nBits: x.toString(2).length };
-};
-
-export function normalizeAction(a: Action): Action {
+/** Canonical form of one action; a masked set_field may become several loads, hence maybe a list. */
+export function normalizeAction(a: Action): Action | Action[] {
   switch (a.type) {
     case 'output': {
       const dflt = a.port === OFPP.CONTROLLER ? OFPCML_NO_BUFFER : 0;
@@ -68,15 +60,8 @@ export function normalizeAction(a: Action): Action {
       const full = (1n << BigInt(def.oxm.width * 8)) - 1n;
       const value = canonicalValue(def, a.value);
       if (a.mask === undefined || BigInt(a.mask) === full) return { type: 'set_field', field: a.field, value };
-      const c = contiguous(BigInt(a.mask));
-      const nxWidth = (def.nxm ?? def.oxm).width * 8;
-      if (c && c.nBits <= 64 && c.start + c.nBits <= nxWidth) {
-        return {
-          type: 'load',
-          dst: { field: a.field, ...c },
-          value: valueFor(BigInt(a.value) >> BigInt(c.start), c.nBits),
-        };
-      }
+      const split = splitMaskedSetField(a);
+      if (split.length > 1 || split[0]?.type === 'load') return split.map((x) => normalizeAction(x) as Action);
       return { type: 'set_field', field: a.field, value, mask: canonicalValue(def, a.mask) };
     }
     case 'load': {
@@ -110,7 +95,7 @@ export function normalizeAction(a: Action): Action {
       else if (a.zone) c.zone = a.zone;
       if (a.table !== undefined && a.table !== 0xff) c.table = a.table;
       if (a.alg) c.alg = a.alg;
-      if (a.exec?.length) c.exec = a.exec.map(normalizeAction);
+      if (a.exec?.length) c.exec = normalizeActions(a.exec);
       if (a.nat) {
         if (a.nat.kind === 'none') c.nat = { kind: 'none' };
         else {
@@ -138,13 +123,13 @@ export function normalizeAction(a: Action): Action {
       const id = a.controllerId ?? 0;
       const maxLen = a.maxLen ?? OFPCML_NO_BUFFER;
       if (a.userdata === undefined && !a.pause && a.meterId === undefined && reason === OFPR.ACTION && id === 0) {
-        return normalizeAction({ type: 'output', port: OFPP.CONTROLLER, maxLen });
+        return normalizeAction({ type: 'output', port: OFPP.CONTROLLER, maxLen }) as Action;
       }
       const c: Extract<Action, { type: 'controller' }> = { type: 'controller' };
       if (maxLen !== OFPCML_NO_BUFFER) c.maxLen = maxLen;
       if (reason !== OFPR.ACTION) c.reason = reason;
       if (id !== 0) c.controllerId = id;
-      if (a.userdata !== undefined) c.userdata = a.userdata.slice();
+      if (a.userdata !== undefined) c.userdata = new Uint8Array(a.userdata);
       if (a.pause) c.pause = true;
       if (a.meterId !== undefined) c.meterId = a.meterId;
       return c;
@@ -175,13 +160,19 @@ export function normalizeAction(a: Action): Action {
   }
 }
 
+export function normalizeActions(actions: readonly Action[]): Action[] {
+  return actions.flatMap((a) => normalizeAction(a));
+}
+
 export function normalizeInstructions(ins: readonly Instruction[]): Instruction[] {
-  return sortInstructions(ins).map((i): Instruction => {
-    if (i.type === 'apply_actions' || i.type === 'write_actions')
-      return { type: i.type, actions: i.actions.map(normalizeAction) };
-    if (i.type === 'write_metadata') return { type: 'write_metadata', value: BigInt(i.value), mask: BigInt(i.mask) };
-    return { ...i };
-  });
+  return sortInstructions(ins.filter((i) => !(i.type === 'apply_actions' && i.actions.length === 0))).map(
+    (i): Instruction => {
+      if (i.type === 'apply_actions' || i.type === 'write_actions')
+        return { type: i.type, actions: normalizeActions(i.actions) };
+      if (i.type === 'write_metadata') return { type: 'write_metadata', value: BigInt(i.value), mask: BigInt(i.mask) };
+      return { ...i };
+    },
+  );
 }
 
 /** The canonical form of a flow: what decodeMessage(encodeMessage(flow_mod)) and OVS flow stats return. */
