@@ -57,11 +57,13 @@ export async function call(
   const init: { method: string; headers?: Record<string, string>; payload?: string } = { method };
   const entries = Object.entries(params).filter(([, v]) => v !== undefined);
   if (mode === 'query' || ((method === 'GET' || method === 'DELETE') && entries.length > 0 && mode !== 'form')) {
-    const q = new URLSearchParams(entries.map(([k, v]) => [k, v === null ? '' : String(v)]));
+    const q = new URLSearchParams(entries.map(([k, v]): [string, string] => [k, v === null ? '' : String(v)]));
     if (entries.length) url += (url.includes('?') ? '&' : '?') + q.toString();
   } else if (mode === 'form') {
     init.headers = { 'content-type': 'application/x-www-form-urlencoded' };
-    init.payload = new URLSearchParams(entries.map(([k, v]) => [k, v === null ? '' : String(v)])).toString();
+    init.payload = new URLSearchParams(
+      entries.map(([k, v]): [string, string] => [k, v === null ? '' : String(v)]),
+    ).toString();
   } else if (entries.length > 0 || method === 'POST' || method === 'PUT') {
     init.headers = { 'content-type': 'application/json' };
     const obj = Object.fromEntries(entries);
