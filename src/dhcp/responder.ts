@@ -116,6 +116,14 @@ export interface DhcpResponderOptions {
   maxFrameBytes?: number;
   /** IPv4 TTL of replies (default 64). */
   ttl?: number;
+  /**
+   * Reject requests whose UDP checksum is wrong (default false). A client renewing by unicast
+   * sends through its kernel's UDP socket; with checksum offload on its veth/tap the frame OVS
+   * hands us still holds the partial (pseudo-header) sum, so checking would drop every renewal.
+   * ISC dhcpd tolerates bad UDP checksums for the same reason. The IPv4 header checksum, which
+   * is never offloaded, is always checked.
+   */
+  verifyUdpChecksum?: boolean;
 }
 
 export type DhcpCounters = Record<DhcpEvent, number>;
@@ -142,11 +150,13 @@ export class DhcpResponder {
   };
   private readonly maxFrameBytes: number;
   private readonly ttl: number;
+  private readonly verifyUdpChecksum: boolean;
   private ipId = 0;
 
   constructor(opts: DhcpResponderOptions = {}) {
     this.maxFrameBytes = opts.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES;
     this.ttl = opts.ttl ?? 64;
+    this.verifyUdpChecksum = opts.verifyUdpChecksum ?? false;
   }
 
   /** Handles one frame; never throws for bad input (malformed bytes give event 'malformed'). */
@@ -164,7 +174,7 @@ export class DhcpResponder {
     let ipv4: ReturnType<typeof decodeUdpFrame>['ipv4'];
     let msg: DhcpMessage;
     try {
-      const d = decodeFrame(frame);
+      const d = decodeFrame(frame, { verifyUdpChecksum: this.verifyUdpChecksum });
       // Well-formed traffic that simply is not DHCP (ARP, TCP, fragments) is not the client's fault.
       if (!d.ipv4 || !d.udp) return { event: 'ignored', reason: 'not a UDP/IPv4 frame' };
       eth = d.eth;

@@ -14,17 +14,28 @@ export interface DecodedFrame {
   icmp?: IcmpMessage;
 }
 
+export interface DecodeFrameOptions {
+  /**
+   * Verify UDP checksums (default true). Frames captured on the sending host before the NIC
+   * fills in an offloaded checksum (veth, tap with tx offload) carry only the pseudo-header
+   * sum there, so receivers of such frames may need to skip this check.
+   */
+  verifyUdpChecksum?: boolean;
+}
+
 /**
  * Decodes as many layers as vnet understands. Non-first IPv4 fragments stop at the IPv4 layer
  * (their payload is not a transport header). Throws PacketError on any malformed layer.
  */
-export function decodeFrame(buf: Uint8Array): DecodedFrame {
+export function decodeFrame(buf: Uint8Array, opts: DecodeFrameOptions = {}): DecodedFrame {
   const eth = decodeEthernet(buf);
   if (eth.ethertype === ETH_P_ARP) return { eth, arp: decodeArp(eth.payload) };
   if (eth.ethertype !== ETH_P_IP) return { eth };
   const ipv4 = decodeIpv4(eth.payload);
   if (ipv4.fragmentOffset !== 0 || ipv4.mf) return { eth, ipv4 };
-  if (ipv4.protocol === IPPROTO_UDP) return { eth, ipv4, udp: decodeUdp(ipv4.payload, ipv4) };
+  if (ipv4.protocol === IPPROTO_UDP) {
+    return { eth, ipv4, udp: decodeUdp(ipv4.payload, (opts.verifyUdpChecksum ?? true) ? ipv4 : undefined) };
+  }
   if (ipv4.protocol === IPPROTO_ICMP) return { eth, ipv4, icmp: decodeIcmp(ipv4.payload) };
   return { eth, ipv4 };
 }
@@ -65,8 +76,11 @@ export function buildUdpFrame(s: UdpFrameSpec): Uint8Array {
 }
 
 /** Decodes a frame and insists on Ethernet/IPv4/UDP. */
-export function decodeUdpFrame(buf: Uint8Array): { eth: EthernetFrame; ipv4: Ipv4Packet; udp: UdpDatagram } {
-  const d = decodeFrame(buf);
+export function decodeUdpFrame(
+  buf: Uint8Array,
+  opts: DecodeFrameOptions = {},
+): { eth: EthernetFrame; ipv4: Ipv4Packet; udp: UdpDatagram } {
+  const d = decodeFrame(buf, opts);
   if (!d.ipv4) throw new PacketMalformedError('ethernet.ethertype', `not IPv4 (0x${d.eth.ethertype.toString(16)})`);
   if (!d.udp) throw new PacketMalformedError('ipv4.protocol', `not a whole UDP datagram (protocol ${d.ipv4.protocol})`);
   return { eth: d.eth, ipv4: d.ipv4, udp: d.udp };

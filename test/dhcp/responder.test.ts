@@ -343,8 +343,6 @@ describe('malformed and oversized input', () => {
     const good = fromHex(UDHCPC_DISCOVER);
     const badIpSum = good.slice();
     badIpSum[24]! ^= 0xff;
-    const badUdpSum = good.slice();
-    badUdpSum[40]! ^= 0xff;
     const badCookie = good.slice();
     badCookie[42 + 236] = 0;
     const badOpt50 = clientFrame({ type: DHCPREQUEST, extra: [{ code: 50, data: Uint8Array.of(10, 0, 0) }] });
@@ -354,7 +352,6 @@ describe('malformed and oversized input', () => {
       good.subarray(0, 20),
       good.subarray(0, 100),
       badIpSum,
-      badUdpSum,
       badCookie,
       badOpt50,
       oversized,
@@ -368,6 +365,16 @@ describe('malformed and oversized input', () => {
     }
     assert.equal(r.counters.malformed, cases.length);
     assert.match(r.handle(oversized, context()).reason!, /oversized/);
+  });
+
+  test('UDP checksums: tolerated by default (offloaded partial sums), checked when asked', () => {
+    const good = fromHex(UDHCPC_DISCOVER);
+    const badUdpSum = good.slice();
+    badUdpSum[40]! ^= 0xff;
+    assert.equal(new DhcpResponder().handle(badUdpSum, context()).event, 'offer');
+    const strict = new DhcpResponder({ verifyUdpChecksum: true }).handle(badUdpSum, context());
+    assert.equal(strict.event, 'malformed');
+    assert.match(strict.reason!, /udp\.checksum/);
   });
 
   test('non-DHCP traffic is ignored, not malformed', () => {
