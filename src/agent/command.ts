@@ -1,7 +1,26 @@
-// `vnet agent`: placeholder until its issue lands.
+// `vnet agent`: the per-host agent (OpenVNet's vna): options here, the process in src/agent/runtime.
 import { Command } from '@commander-js/extra-typings';
-import { notImplemented } from '../util/not-implemented.js';
+import { DEFAULT_LISTEN, DEFAULT_OVSDB, DEFAULT_SERVER } from './runtime/options.js';
 
 export function agentCommand() {
-  return new Command('agent').description('agent (not implemented yet)').action(notImplemented('vnet agent'));
+  return new Command('agent')
+    .description('per-host agent: takes over an OVS bridge and programs it from the server model')
+    .option('--server <url>', 'vnet server base URL', DEFAULT_SERVER)
+    .option('--node-id <name>', 'this host (default: the host name)')
+    .option('--bridge <name>', 'OVS bridge to program', 'br0')
+    .option('--ovsdb <remote>', 'OVSDB remote: unix:PATH or tcp:HOST:PORT', DEFAULT_OVSDB)
+    .option('--listen <host:port>', 'OpenFlow listen address the bridge connects to', DEFAULT_LISTEN)
+    .option('--tunnel-ip <addr>', "this host's underlay IPv4 address (tunnel endpoint)")
+    .option('--encap <gre|vxlan>', 'how other hosts reach this one', 'gre')
+    .option('--underlay-mtu <n>', 'underlay MTU (the DHCP MTU is this minus the encapsulation overhead)', '1500')
+    .option('--create-bridge', 'create the bridge if it does not exist (default: wait for it)')
+    .option(
+      '--datapath-type <netdev|system>',
+      'datapath type for --create-bridge (default: netdev without the OVS kernel module)',
+    )
+    .option('--register', 'register this datapath with the server if no datapath has its dpid')
+    .action(async (opts) => {
+      const { runAgent } = await import('./runtime/main.js');
+      await runAgent(opts);
+    });
 }

@@ -1,6 +1,6 @@
 // The reachability matrix of the seed layout: ping every target from every VM, check that the VM
 // that answered is the intended one (overlapping addresses), and print expected vs seen.
-import { expectedReachable, type MatrixTarget, matrixTargets, SEED_VMS, type SeedVm, seedNetwork } from './seed.js';
+import { expectedReachable, type MatrixTarget, matrixTargets, SEED_VMS, type SeedVm } from './seed.js';
 
 export interface ExecResult {
   code: number;
@@ -31,48 +31,75 @@ export interface MatrixOptions {
   vms?: readonly SeedVm[];
 }
 
-function sameSubnet(a: SeedVm, ip: string): boolean {
-  const n = seedNetwork(a.network);
-  // All seed networks are /24.
-  return ip.split('.').slice(0, 3).join('.') === n.ipv4Network.split('.').slice(0, 3).join('.');
-}
-
 async function ping(exec: VmExec, vm: string, ip: string): Promise<boolean> {
   const r = await exec(vm, ['ping', '-n', '-q', '-c', '1', '-W', '1', ip]);
   return r.code === 0;
 }
 
-/** The MAC the source's neighbour table holds for `ip` (who answered ARP), or null. */
-async function neighbourMac(exec: VmExec, vm: string, ip: string): Promise<string | null> {
-  const r = await exec(vm, ['ip', '-j', 'neigh', 'show', ip, 'dev', 'eth0']);
-  if (r.code !== 0) return null;
-  try {
-    const rows = JSON.parse(r.stdout || '[]') as Array<{ lladdr?: string }>;
-    return rows.find((x) => x.lladdr)?.lladdr?.toLowerCase() ?? null;
-  } catch {
-    return null;
+/** ICMP echo requests a VM's kernel has received (Icmp InEchos of its netns's /proc/net/snmp). */
+async function inEchos(exec: VmExec, vm: string): Promise<number> {
+  const r = await exec(vm, ['cat', '/proc/net/snmp']);
+  const lines = r.stdout.split('\n').filter((l) => l.startsWith('Icmp:'));
+  const names = lines[0]?.split(/\s+/) ?? [];
+  const values = lines[1]?.split(/\s+/) ?? [];
+  const i = names.indexOf('InEchos');
+  const v = i < 0 ? Number.NaN : Number(values[i]);
+  if (!Number.isFinite(v)) throw new Error(`cannot read InEchos of ${vm}: ${r.stderr || r.stdout.slice(0, 200)}`);
+  return v;
+}
+
+/** One at a time per target VM, so its echo counter tells whose ping arrived. */
+class Locks {
+  private readonly tails = new Map<string, Promise<void>>();
+  async with<T>(key: string, fn: () => Promise<T>): Promise<T> {
+    const prev = this.tails.get(key) ?? Promise.resolve();
+    let release!: () => void;
+    const next = new Promise<void>((r) => (release = r));
+    this.tails.set(
+      key,
+      prev.then(() => next),
+    );
+    await prev;
+    try {
+      return await fn();
+    } finally {
+      release();
+    }
   }
 }
 
-async function checkCell(exec: VmExec, src: SeedVm, target: MatrixTarget, deadline: number): Promise<Cell> {
+/**
+ * A cell is seen when the target VM itself received the echo request (its own counter moved) and,
+ * for cells that should work, the reply came back. With overlapping addresses a reply alone proves
+ * nothing: 172.16.1.2 answers from ns2 in net1 and from ns6 in net3.
+ */
+async function checkCell(
+  exec: VmExec,
+  locks: Locks,
+  src: SeedVm,
+  target: MatrixTarget,
+  deadline: number,
+): Promise<Cell> {
   const expected = expectedReachable(src, target);
   const cell: Cell = { src: src.name, target: target.label, expected, seen: false };
   // A cell that should work gets until the deadline (convergence); one that should not gets one
-  // honest try: a ping that is answered at all is a failure of isolation.
+  // honest try.
   do {
-    if (await ping(exec, src.name, target.ip)) {
-      cell.seen = true;
-      if (target.vm && sameSubnet(src, target.ip)) {
-        const mac = await neighbourMac(exec, src.name, target.ip);
-        if (mac && mac !== target.vm.mac) {
-          cell.seen = false;
-          const other = SEED_VMS.find((v) => v.mac === mac);
-          cell.note = `answered by ${other?.name ?? mac}, not ${target.vm.name}`;
-        }
-      }
-      if (cell.seen || !expected) break;
+    if (!target.vm) {
+      cell.seen = await ping(exec, src.name, target.ip);
+    } else {
+      const vm = target.vm;
+      const r = await locks.with(vm.name, async () => {
+        const before = await inEchos(exec, vm.name);
+        const ok = await ping(exec, src.name, target.ip);
+        return { ok, arrived: (await inEchos(exec, vm.name)) > before };
+      });
+      cell.seen = expected ? r.ok && r.arrived : r.arrived;
+      if (r.ok && !r.arrived) cell.note = `answered, but not by ${vm.name}`;
+      else if (!r.ok && r.arrived) cell.note = `request reached ${vm.name}, no reply came back`;
     }
-  } while (expected && Date.now() < deadline);
+    if (cell.seen || !expected) break;
+  } while (Date.now() < deadline);
   return cell;
 }
 
@@ -81,12 +108,15 @@ export async function runMatrix(exec: VmExec, opts: MatrixOptions = {}): Promise
   const deadline = Date.now() + (opts.deadlineMs ?? 10_000);
   const vms = opts.vms ?? SEED_VMS;
   const targets = matrixTargets();
+  const locks = new Locks();
   const rows = await Promise.all(
-    vms.map(async (src) => {
+    vms.map(async (src, i) => {
       const out: Cell[] = [];
-      for (const t of targets) {
+      // Each source starts at a different column so the per-target locks rarely collide.
+      for (let k = 0; k < targets.length; k++) {
+        const t = targets[(i + k) % targets.length]!;
         if (t.vm === src) continue;
-        out.push(await checkCell(exec, src, t, deadline));
+        out.push(await checkCell(exec, locks, src, t, deadline));
       }
       return out;
     }),

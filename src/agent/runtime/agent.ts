@@ -1,5 +1,6 @@
 // The `vnet agent` process core: bridge take-over, identity, feed following, flow reconciliation,
 // binding and status reports, DHCP packet-ins. Talks to the world only through deps.ts seams.
+import { normalizeFlow } from '../../openflow/normalize.js';
 import { type Flow, type FlowMod, OFPP } from '../../openflow/types.js';
 import type { Logger } from '../../util/log.js';
 import {
@@ -46,7 +47,8 @@ export interface AgentDeps {
   switches: SwitchListener;
   feed: FeedSource;
   api: ApiLike;
-  dhcp?: DhcpHandler | undefined;
+  /** Builds the DHCP service over the agent's copy of the model (absent: DHCP is not answered). */
+  dhcp?: ((mirror: ResourceMirror) => DhcpHandler) | undefined;
 }
 
 export type AgentPhase =
@@ -85,6 +87,7 @@ export class Agent {
   private readonly log: Logger;
   private readonly reporter: Reporter;
   private readonly mirror = new ResourceMirror();
+  private readonly dhcp: DhcpHandler | undefined;
   private phase: AgentPhase = 'starting';
   private stopped = false;
 
@@ -105,6 +108,7 @@ export class Agent {
   private lastError: string | null = null;
   private bound: Binding[] = [];
   private registering = false;
+  private registeredAt = 0;
   private waitingLogged = '';
 
   private running: Promise<void> | null = null;
@@ -123,6 +127,7 @@ export class Agent {
   constructor(private readonly deps: AgentDeps) {
     this.cfg = deps.config;
     this.log = deps.log;
+    this.dhcp = deps.dhcp?.(this.mirror);
     this.reporter = new Reporter(
       {
         reportDatapathStatus: (uuid, body) => deps.api.reportDatapathStatus(uuid, body),
@@ -407,7 +412,8 @@ export class Agent {
         this.metersInstalled = link;
       }
       const desired = this.compiler.flows();
-      const mods: FlowMod[] = this.fullDiff ? diffFlows(this.installed, desired) : res.mods;
+      // Flow stats come back in the codec's canonical form: compare like with like.
+      const mods: FlowMod[] = this.fullDiff ? diffFlows(this.installed, desired.map(normalizeFlow)) : res.mods;
       if (mods.length > 0) {
         await link.sendFlowMods(mods, { bundle: true });
         this.counters.flowModsSent += mods.length;
@@ -454,7 +460,8 @@ export class Agent {
   private async noDatapath(): Promise<void> {
     const dpid = formatDpid(this.dpid!);
     if (this.cfg.register) {
-      if (this.registering) return;
+      // One registration in flight, and none while the feed has yet to echo the last one.
+      if (this.registering || Date.now() - this.registeredAt < 3000) return;
       this.registering = true;
       const uuid = `dp-${this.dpid!.toString(16).padStart(16, '0')}`;
       const body = {
@@ -467,6 +474,8 @@ export class Agent {
       this.log.info({ datapath: uuid, dpid }, 'registering this datapath (--register)');
       try {
         await this.deps.api.createDatapath(body);
+        this.registeredAt = Date.now();
+        this.scheduleRetry(3000);
       } catch (err) {
         // A concurrent registration or a datapath created meanwhile: the feed will show it.
         this.log.warn({ err: errText(err) }, 'datapath registration failed; will retry unless it appears');
@@ -596,7 +605,7 @@ export class Agent {
 
   private onPacketIn(link: SwitchLink, ev: PacketInEvent): void {
     this.counters.packetIns++;
-    if (!isDhcpPunt(ev.cookie) || !this.deps.dhcp || this.datapathUuid === null) {
+    if (!isDhcpPunt(ev.cookie) || !this.dhcp || this.datapathUuid === null) {
       this.log.debug(
         { table: ev.table, cookie: describeCookie(ev.cookie).text, inPort: ev.inPort },
         'packet-in not handled',
@@ -613,7 +622,7 @@ export class Agent {
     const local = { encap: this.cfg.encap, underlayMtu: this.cfg.underlayMtu };
     let result: ReturnType<DhcpHandler['handle']>;
     try {
-      result = this.deps.dhcp.handle(ev.data, networkUuid, local);
+      result = this.dhcp.handle(ev.data, networkUuid, local);
     } catch (err) {
       // Malformed bytes must never take the agent down.
       this.counters.dhcpDropped++;

@@ -1,0 +1,31 @@
+// FeedSource on the change-feed client (src/client FeedClient): snapshot, changes, re-snapshots.
+import { FeedClient } from '../../client/index.js';
+import type { FeedChange, FeedEvent, FeedSource } from './deps.js';
+
+export class ServerFeed implements FeedSource {
+  private readonly client: FeedClient;
+
+  constructor(baseUrl: string) {
+    // Reconnects quickly: a server restart should not keep agents blind for long.
+    this.client = new FeedClient({ baseUrl, initialBackoffMs: 100, maxBackoffMs: 2000 });
+  }
+
+  start(listener: (ev: FeedEvent) => void): void {
+    this.client.on('snapshot', (s) =>
+      listener({
+        kind: 'snapshot',
+        revision: s.revision,
+        resources: s.resources as unknown as Record<string, Record<string, unknown>[]>,
+      }),
+    );
+    this.client.on('change', (c) => listener({ kind: 'change', change: c as unknown as FeedChange }));
+    this.client.on('disconnected', ({ error, retryInMs }) =>
+      listener({ kind: 'error', error: new Error(`${error?.message ?? 'stream ended'}; retry in ${retryInMs} ms`) }),
+    );
+    this.client.start();
+  }
+
+  close(): void {
+    void this.client.stop();
+  }
+}

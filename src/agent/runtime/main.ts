@@ -1,0 +1,46 @@
+// Runs `vnet agent` as a process: config, logger, real dependencies, signals, exit status.
+import { createLogger } from '../../util/log.js';
+import { Agent, errText } from './agent.js';
+import { AgentConfigError } from './errors.js';
+import { parseAgentOptions, type RawAgentOptions } from './options.js';
+import { buildAgentDeps } from './wire.js';
+
+export async function runAgent(raw: RawAgentOptions): Promise<void> {
+  let config: ReturnType<typeof parseAgentOptions>;
+  try {
+    config = parseAgentOptions(raw);
+  } catch (err) {
+    if (err instanceof AgentConfigError) {
+      process.stderr.write(`vnet agent: ${err.message}\n`);
+      process.exit(2);
+    }
+    throw err;
+  }
+  const log = createLogger('vnet-agent').child({ nodeId: config.nodeId, bridge: config.bridge });
+  let agent: Agent;
+  try {
+    agent = new Agent(await buildAgentDeps(config, log));
+  } catch (err) {
+    log.fatal({ err: errText(err) }, 'agent could not start');
+    process.stderr.write(`vnet agent: ${errText(err)}\n`);
+    process.exit(1);
+  }
+  agent.start();
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal }, 'shutting down');
+    const force = setTimeout(() => process.exit(0), 5000);
+    force.unref();
+    agent.stop().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        log.error({ err: errText(err) }, 'unclean shutdown');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+}
