@@ -74,8 +74,16 @@ export function objectHash(uuid: string): bigint {
 
 /** Cookie of a flow owned by object `uuid` of `kind`, doing feature `tag`. */
 export function cookieFor(kind: CookieKind, uuid: string, tag: CookieTag = 'none'): bigint {
-  return (BigInt(COOKIE_KIND[kind]) << 56n) | (BigInt(COOKIE_TAG[tag]) << 48n) | objectHash(uuid);
+  return PREFIX[kind][tag] | objectHash(uuid);
 }
+
+// kind/tag prefixes precomputed: cookieFor runs for every flow.
+const PREFIX = Object.fromEntries(
+  Object.entries(COOKIE_KIND).map(([k, kv]) => [
+    k,
+    Object.fromEntries(Object.entries(COOKIE_TAG).map(([t, tv]) => [t, (BigInt(kv) << 56n) | (BigInt(tv) << 48n)])),
+  ]),
+) as Record<CookieKind, Record<CookieTag, bigint>>;
 
 /** Cookie of a pipeline-wide flow (table misses, IPv6 drop, tunnel classification). */
 export function pipelineCookie(tag: CookieTag = 'none'): bigint {

@@ -37,30 +37,40 @@ const WIDTH: Partial<Record<FieldName, number>> = {
 };
 
 function hex(v: FieldValue): string {
-  return (typeof v === 'bigint' ? v : BigInt(v)).toString(16);
+  return v.toString(16);
 }
 
 /** Canonical text of a match: fields sorted, masked values reduced, full masks dropped. */
 export function matchKey(match: Match): string {
-  const names = Object.keys(match).sort() as FieldName[];
-  const parts: string[] = [];
+  const names = Object.keys(match) as FieldName[];
+  if (names.length > 1) names.sort();
+  let out = '';
   for (const f of names) {
     const e = match[f];
     if (!e) continue;
-    const v = typeof e.value === 'bigint' ? e.value : BigInt(e.value);
-    if (e.mask === undefined) {
-      parts.push(`${f}=${hex(v)}`);
-      continue;
+    let part: string;
+    if (e.mask === undefined) part = `${f}=${hex(e.value)}`;
+    else if (typeof e.value === 'number' && typeof e.mask === 'number') {
+      // 32-bit and narrower fields: plain number arithmetic (BigInt is slow on the hot path).
+      const w = WIDTH[f] ?? 32;
+      const full = w >= 32 ? 0xffffffff : 2 ** w - 1;
+      const m = e.mask >>> 0;
+      if (m === full) part = `${f}=${hex(e.value >>> 0)}`;
+      else if (m === 0)
+        continue; // a zero mask matches everything: OVS stores no match at all
+      else part = `${f}=${hex((e.value & m) >>> 0)}/${hex(m)}`;
+    } else {
+      const v = BigInt(e.value);
+      const m = BigInt(e.mask);
+      const w = WIDTH[f];
+      const full = w !== undefined ? (1n << BigInt(w)) - 1n : -1n;
+      if (m === full) part = `${f}=${hex(v)}`;
+      else if (m === 0n) continue;
+      else part = `${f}=${hex(v & m)}/${hex(m)}`;
     }
-    const m = typeof e.mask === 'bigint' ? e.mask : BigInt(e.mask);
-    const w = WIDTH[f];
-    const full = w !== undefined ? (1n << BigInt(w)) - 1n : -1n;
-    if (m === full) parts.push(`${f}=${hex(v)}`);
-    else if (m === 0n)
-      continue; // a zero mask matches everything: OVS stores no match at all
-    else parts.push(`${f}=${hex(v & m)}/${hex(m)}`);
+    out = out ? `${out},${part}` : part;
   }
-  return parts.join(',');
+  return out;
 }
 
 /** A flow's identity in its table: (table, priority, match). Two flows with one identity cannot coexist. */
@@ -90,7 +100,10 @@ export function flowBodyKey(f: Flow): string {
  */
 export function diffFlows(installed: readonly Flow[], desired: readonly Flow[]): FlowMod[] {
   const have = new Map<string, Flow>();
-  for (const f of installed) if (!have.has(flowKey(f))) have.set(flowKey(f), f);
+  for (const f of installed) {
+    const k = flowKey(f);
+    if (!have.has(k)) have.set(k, f);
+  }
   const adds: FlowMod[] = [];
   const mods: FlowMod[] = [];
   const seen = new Set<string>();

@@ -7,14 +7,7 @@
 // changed, so one interface change touches its own flows and its network's, nothing else.
 import type { Flow, FlowMod } from '../../openflow/types.js';
 import { diffFlows } from './diff.js';
-import {
-  type Binding,
-  bindInterfaces,
-  type ChangeKey,
-  type LocalContext,
-  type ModelView,
-  routesOfLink,
-} from './model-view.js';
+import { type Binding, Binder, type ChangeKey, type LocalContext, type ModelView, routesOfLink } from './model-view.js';
 import { interfaceFlows } from './flows-interface.js';
 import { networkFlows } from './flows-network.js';
 import { routeLinkFlows } from './flows-routing.js';
@@ -59,16 +52,16 @@ interface OwnerState {
 export class FlowCompiler {
   private readonly owners = new Map<string, OwnerState>();
   private readonly depIndex = new Map<ChangeKey, Set<string>>();
-  private bindings = new Map<string, Binding>();
+  private binder: Binder | undefined;
   private readonly boundByNetwork = new Map<string, Set<string>>();
   private present = new Map<string, Presence>();
+  private links = new Set<string>();
   private lastLocal: LocalContext | undefined;
   private cache: Flow[] | undefined;
-  private ownerOrder: string[] = [];
 
   /** Current bindings (interface uuid → binding). */
   currentBindings(): ReadonlyMap<string, Binding> {
-    return this.bindings;
+    return this.binder?.bound ?? new Map();
   }
 
   /** Networks present on this host and how. */
@@ -76,11 +69,11 @@ export class FlowCompiler {
     return this.present;
   }
 
-  /** All desired flows, owners in a stable order. */
+  /** All desired flows. */
   flows(): Flow[] {
     if (!this.cache) {
       const out: Flow[] = [];
-      for (const o of this.ownerOrder) for (const f of this.owners.get(o)?.flows ?? []) out.push(f);
+      for (const st of this.owners.values()) for (const f of st.flows) out.push(f);
       this.cache = out;
     }
     return this.cache;
@@ -93,88 +86,117 @@ export class FlowCompiler {
 
   /** Owner names. */
   ownerNames(): string[] {
-    return [...this.ownerOrder];
+    return [...this.owners.keys()];
   }
 
   update(view: ModelView, local: LocalContext, changedKeys: Iterable<ChangeKey>): CompileResult {
     const changed = new Set<ChangeKey>(changedKeys);
-    const first = this.lastLocal === undefined;
-    if (local !== this.lastLocal) changed.add('local');
+    const first = this.binder === undefined;
+    const localChanged = local !== this.lastLocal;
+    if (localChanged) changed.add('local');
     this.lastLocal = local;
 
-    // Bindings: recomputed when the host or any interface changed (O(local ports) map lookups).
-    const bindingChanges: string[] = [];
-    let rebind = first || changed.has('local');
-    if (!rebind) for (const k of changed) if (k.startsWith('interfaces:')) rebind = true;
-    if (rebind) {
-      const next = new Map<string, Binding>();
-      for (const b of bindInterfaces(view, local)) next.set(b.interfaceUuid, b);
-      for (const [u, b] of next) {
-        const o = this.bindings.get(u);
-        if (!o || o.ofport !== b.ofport || o.portName !== b.portName || o.networkUuid !== b.networkUuid) {
-          bindingChanges.push(u);
-          if (o) this.unbound(o);
-          this.bound(b);
+    // Bindings: all again when the host changed; otherwise only the interfaces that changed.
+    const bindingChanges = new Set<string>();
+    let networksMoved = false;
+    const prevBound = this.binder?.bound ?? new Map<string, Binding>();
+    if (first || changed.has('local')) {
+      const old = new Map(prevBound);
+      this.binder = new Binder(local, view);
+      for (const [u, b] of this.binder.bound) {
+        const o = old.get(u);
+        if (!o || o.ofport !== b.ofport || o.portName !== b.portName || o.networkUuid !== b.networkUuid)
+          bindingChanges.add(u);
+      }
+      for (const u of old.keys()) if (!this.binder.bound.has(u)) bindingChanges.add(u);
+      for (const o of old.values()) networksMoved = this.unbound(o) || networksMoved;
+      for (const b of this.binder.bound.values()) networksMoved = this.bound(b) || networksMoved;
+    } else {
+      const binder = this.binder!;
+      for (const k of changed) {
+        if (!k.startsWith('interfaces:')) continue;
+        const uuid = k.slice('interfaces:'.length);
+        const before = new Map<string, Binding | undefined>();
+        const touched = binder.refresh(view, uuid);
+        // refresh() already updated binder.bound; recover the old bindings of the touched interfaces.
+        for (const u of touched) before.set(u, this.shadow.get(u));
+        for (const u of touched) {
+          bindingChanges.add(u);
+          const o = before.get(u);
+          if (o) networksMoved = this.unbound(o) || networksMoved;
+          const b = binder.bound.get(u);
+          if (b) networksMoved = this.bound(b) || networksMoved;
         }
       }
-      for (const [u, o] of this.bindings)
-        if (!next.has(u)) {
-          bindingChanges.push(u);
-          this.unbound(o);
-        }
-      for (const u of bindingChanges) changed.add(`binding:${u}`);
-      this.bindings = next;
+    }
+    for (const u of bindingChanges) {
+      changed.add(`binding:${u}`);
+      const b = this.binder!.bound.get(u);
+      if (b) this.shadow.set(u, b);
+      else this.shadow.delete(u);
     }
 
-    // Presence: networks with local ports, plus the networks their routers reach.
-    const present = computePresence(view, this.boundByNetwork);
-    for (const [n, p] of present) if (this.present.get(n) !== p) changed.add(`present:${n}`);
-    for (const n of this.present.keys()) if (!present.has(n)) changed.add(`present:${n}`);
-    this.present = present;
-
-    // Desired owners.
-    const desired: string[] = ['static'];
-    for (const u of this.bindings.keys()) desired.push(`if:${u}`);
-    const links = new Set<string>();
-    for (const [n, p] of present) {
-      desired.push(`nw:${n}`);
-      if (p === 'full')
-        for (const r of view.routesByNetwork.get(n) ?? []) {
-          const rl = view.routes.get(r)?.route_link_uuid;
-          if (rl) links.add(rl);
+    // Presence (networks with local ports + those their routers reach) and route links: recomputed only
+    // when the set of local networks or the routing topology may have changed.
+    let topo = first || changed.has('local') || networksMoved;
+    if (!topo)
+      for (const k of changed)
+        if (k.startsWith('routes:') || k.startsWith('link-routes:') || k.startsWith('networks:')) {
+          topo = true;
+          break;
         }
+    const presentBefore = this.present;
+    const linksBefore = this.links;
+    if (topo) {
+      const present = computePresence(view, this.boundByNetwork);
+      for (const [n, p] of present) if (presentBefore.get(n) !== p) changed.add(`present:${n}`);
+      for (const n of presentBefore.keys()) if (!present.has(n)) changed.add(`present:${n}`);
+      this.present = present;
+      const links = new Set<string>();
+      for (const [n, p] of present)
+        if (p === 'full')
+          for (const r of view.routesByNetwork.get(n) ?? []) {
+            const rl = view.routes.get(r)?.route_link_uuid;
+            if (rl) links.add(rl);
+          }
+      this.links = links;
     }
-    for (const rl of links) desired.push(`rl:${rl}`);
-    desired.push('sec');
 
-    // Owners to recompute: new ones, and those whose inputs changed.
+    // Owners to drop and to (re)compute.
     const todo = new Set<string>();
-    for (const k of changed) for (const o of this.depIndex.get(k) ?? []) todo.add(o);
-    const desiredSet = new Set(desired);
-    for (const o of desired) if (!this.owners.has(o)) todo.add(o);
+    const gone = new Set<string>();
+    if (first) todo.add('static').add('sec');
+    for (const u of bindingChanges) (this.binder!.bound.has(u) ? todo : gone).add(`if:${u}`);
+    if (topo) {
+      for (const n of this.present.keys()) if (!presentBefore.has(n)) todo.add(`nw:${n}`);
+      for (const n of presentBefore.keys()) if (!this.present.has(n)) gone.add(`nw:${n}`);
+      for (const l of this.links) if (!linksBefore.has(l)) todo.add(`rl:${l}`);
+      for (const l of linksBefore) if (!this.links.has(l)) gone.add(`rl:${l}`);
+    }
+    for (const k of changed) for (const o of this.depIndex.get(k) ?? []) if (!gone.has(o)) todo.add(o);
 
     const oldFlows: Flow[] = [];
     const newFlows: Flow[] = [];
     const removed: string[] = [];
-    for (const [o, st] of this.owners)
-      if (!desiredSet.has(o)) {
-        removed.push(o);
-        oldFlows.push(...st.flows);
-        this.dropOwner(o, st);
-      }
+    for (const o of gone) {
+      const st = this.owners.get(o);
+      if (!st) continue;
+      removed.push(o);
+      for (const f of st.flows) oldFlows.push(f);
+      this.dropOwner(o, st);
+    }
     const recomputed: string[] = [];
     const ctxBase = {
       view,
       local,
-      bindings: this.bindings,
+      bindings: this.binder!.bound,
       boundByNetwork: this.boundByNetwork,
-      present,
+      present: this.present,
     };
-    for (const o of desired) {
-      if (!todo.has(o)) continue;
+    for (const o of todo) {
       const prev = this.owners.get(o);
       if (prev) {
-        oldFlows.push(...prev.flows);
+        for (const f of prev.flows) oldFlows.push(f);
         this.dropOwner(o, prev);
       }
       const deps = new Set<ChangeKey>(['local']);
@@ -186,27 +208,40 @@ export class FlowCompiler {
         if (!s) this.depIndex.set(k, (s = new Set()));
         s.add(o);
       }
-      newFlows.push(...flows);
+      for (const f of flows) newFlows.push(f);
       recomputed.push(o);
     }
-    this.ownerOrder = desired;
     if (recomputed.length > 0 || removed.length > 0) this.cache = undefined;
-    return { mods: diffFlows(oldFlows, newFlows), recomputed, removed, bindingChanges };
+    // A first computation is all adds; skip the identity bookkeeping of a diff against nothing.
+    const mods: FlowMod[] =
+      oldFlows.length === 0 ? newFlows.map((flow) => ({ command: 'add', flow })) : diffFlows(oldFlows, newFlows);
+    return { mods, recomputed, removed, bindingChanges: [...bindingChanges].sort() };
   }
 
-  private bound(b: Binding): void {
-    if (!b.networkUuid) return;
+  /** Last reported binding per interface (what bindingChanges are relative to). */
+  private readonly shadow = new Map<string, Binding>();
+
+  /** Returns true when the network gained its first local port. */
+  private bound(b: Binding): boolean {
+    if (!b.networkUuid) return false;
     let s = this.boundByNetwork.get(b.networkUuid);
+    const fresh = !s;
     if (!s) this.boundByNetwork.set(b.networkUuid, (s = new Set()));
     s.add(b.interfaceUuid);
+    return fresh;
   }
 
-  private unbound(b: Binding): void {
-    if (!b.networkUuid) return;
+  /** Returns true when the network lost its last local port. */
+  private unbound(b: Binding): boolean {
+    if (!b.networkUuid) return false;
     const s = this.boundByNetwork.get(b.networkUuid);
-    if (!s) return;
+    if (!s) return false;
     s.delete(b.interfaceUuid);
-    if (s.size === 0) this.boundByNetwork.delete(b.networkUuid);
+    if (s.size === 0) {
+      this.boundByNetwork.delete(b.networkUuid);
+      return true;
+    }
+    return false;
   }
 
   private dropOwner(o: string, st: OwnerState): void {

@@ -444,37 +444,128 @@ function bindable(i: InterfaceRes, local: LocalContext): boolean {
 
 const VIA_RANK = { port_name: 0, uuid: 1, iface_id: 2 } as const;
 
+function better(a: Binding, b: Binding): boolean {
+  return VIA_RANK[a.via] - VIA_RANK[b.via] < 0 || (a.via === b.via && a.portName < b.portName);
+}
+
 /**
- * Bind interfaces to local ports (issue 6 "Binding"): a port binds an interface whose port_name is the
- * port's name, or whose uuid is the port's name, or whose uuid is the port's iface-id; owner_datapath_uuid
- * restricts where. When several candidates compete, port_name beats uuid beats iface-id, then names sort;
- * each interface binds at most one port and each port at most one interface. Result sorted by interface uuid.
+ * Incremental binding (issue 6 "Binding"). Each interface chooses its best local port: the port named its
+ * port_name, else the port named its uuid, else a port whose iface-id is its uuid (owner_datapath_uuid, when
+ * set, must be this datapath; simulated interfaces never bind). When several interfaces choose one port, the
+ * strongest claim wins (port_name > uuid > iface-id, then the smaller uuid); the others stay unbound.
+ * refresh() re-evaluates one interface and the ports it touches, so one change costs O(1), not O(ports).
  */
-export function bindInterfaces(view: ModelView, local: LocalContext): Binding[] {
-  const candidates: Binding[] = [];
-  for (const [portName, port] of local.ports) {
-    if (port.ofport === local.tunnelPorts.gre || port.ofport === local.tunnelPorts.vxlan) continue;
-    if (!(port.ofport > 0 && port.ofport < 0xff00)) continue;
-    const add = (uuid: string, via: Binding['via']) => {
-      const i = view.interfaces.get(uuid);
-      if (!i || !bindable(i, local)) return;
-      candidates.push({ interfaceUuid: uuid, portName, ofport: port.ofport, via, networkUuid: primaryNetwork(i) });
+export class Binder {
+  private readonly byIfaceId = new Map<string, string[]>();
+  private readonly choice = new Map<string, Binding>();
+  private readonly choosers = new Map<string, Set<string>>();
+  readonly bound = new Map<string, Binding>();
+
+  constructor(
+    private readonly local: LocalContext,
+    view: ModelView,
+  ) {
+    const touched = new Set<string>();
+    for (const [name, port] of local.ports) {
+      if (!this.usable(port)) continue;
+      if (port.ifaceId) {
+        let l = this.byIfaceId.get(port.ifaceId);
+        if (!l) this.byIfaceId.set(port.ifaceId, (l = []));
+        l.push(name);
+        touched.add(port.ifaceId);
+      }
+      for (const u of view.interfacesByPortName.get(name) ?? []) touched.add(u);
+      touched.add(name);
+    }
+    for (const u of touched) this.setChoice(view, u);
+    for (const port of this.choosers.keys()) this.resolve(port, new Set());
+  }
+
+  private usable(port: LocalPort): boolean {
+    const t = this.local.tunnelPorts;
+    return port.ofport > 0 && port.ofport < 0xff00 && port.ofport !== t.gre && port.ofport !== t.vxlan;
+  }
+
+  private computeChoice(view: ModelView, uuid: string): Binding | undefined {
+    const i = view.interfaces.get(uuid);
+    if (!i || !bindable(i, this.local)) return undefined;
+    const networkUuid = primaryNetwork(i);
+    let best: Binding | undefined;
+    const consider = (portName: string | null | undefined, via: Binding['via']) => {
+      if (!portName) return;
+      const port = this.local.ports.get(portName);
+      if (!port || !this.usable(port)) return;
+      const c: Binding = { interfaceUuid: uuid, portName, ofport: port.ofport, via, networkUuid };
+      if (!best || better(c, best)) best = c;
     };
-    for (const uuid of view.interfacesByPortName.get(portName) ?? []) add(uuid, 'port_name');
-    add(portName, 'uuid');
-    if (port.ifaceId) add(port.ifaceId, 'iface_id');
+    consider(i.port_name, 'port_name');
+    consider(uuid, 'uuid');
+    for (const p of this.byIfaceId.get(uuid) ?? []) consider(p, 'iface_id');
+    return best;
   }
-  candidates.sort(
-    (a, b) => VIA_RANK[a.via] - VIA_RANK[b.via] || cmp(a.interfaceUuid, b.interfaceUuid) || cmp(a.portName, b.portName),
-  );
-  const byIface = new Map<string, Binding>();
-  const usedPorts = new Set<string>();
-  for (const c of candidates) {
-    if (byIface.has(c.interfaceUuid) || usedPorts.has(c.portName)) continue;
-    byIface.set(c.interfaceUuid, c);
-    usedPorts.add(c.portName);
+
+  /** Returns the port the interface chose before (if any). */
+  private setChoice(view: ModelView, uuid: string): string | undefined {
+    const old = this.choice.get(uuid);
+    if (old) this.choosers.get(old.portName)?.delete(uuid);
+    const c = this.computeChoice(view, uuid);
+    if (c) {
+      this.choice.set(uuid, c);
+      let s = this.choosers.get(c.portName);
+      if (!s) this.choosers.set(c.portName, (s = new Set()));
+      s.add(uuid);
+    } else this.choice.delete(uuid);
+    return old?.portName;
   }
-  return [...byIface.values()].sort((a, b) => cmp(a.interfaceUuid, b.interfaceUuid));
+
+  private resolve(port: string, changed: Set<string>): void {
+    const s = this.choosers.get(port);
+    let winner: Binding | undefined;
+    for (const u of s ?? []) {
+      const c = this.choice.get(u)!;
+      if (!winner || VIA_RANK[c.via] < VIA_RANK[winner.via] || (c.via === winner.via && u < winner.interfaceUuid))
+        winner = c;
+    }
+    if (s && s.size === 0) this.choosers.delete(port);
+    for (const u of s ?? []) {
+      const want = u === winner?.interfaceUuid ? winner : undefined;
+      this.set(u, want, changed);
+    }
+  }
+
+  private set(u: string, b: Binding | undefined, changed: Set<string>): void {
+    const o = this.bound.get(u);
+    if (b) {
+      if (
+        !o ||
+        o.portName !== b.portName ||
+        o.ofport !== b.ofport ||
+        o.networkUuid !== b.networkUuid ||
+        o.via !== b.via
+      )
+        changed.add(u);
+      this.bound.set(u, b);
+    } else if (o) {
+      changed.add(u);
+      this.bound.delete(u);
+    }
+  }
+
+  /** Re-evaluate interface `uuid` after it changed; returns the interfaces whose binding changed. */
+  refresh(view: ModelView, uuid: string): Set<string> {
+    const changed = new Set<string>();
+    const oldPort = this.setChoice(view, uuid);
+    const newPort = this.choice.get(uuid)?.portName;
+    if (!newPort) this.set(uuid, undefined, changed);
+    if (oldPort !== undefined) this.resolve(oldPort, changed);
+    if (newPort !== undefined && newPort !== oldPort) this.resolve(newPort, changed);
+    return changed;
+  }
+}
+
+/** Bind interfaces to local ports (see Binder for the rule). Result sorted by interface uuid. */
+export function bindInterfaces(view: ModelView, local: LocalContext): Binding[] {
+  return [...new Binder(local, view).bound.values()].sort((a, b) => cmp(a.interfaceUuid, b.interfaceUuid));
 }
 
 function cmp(a: string, b: string): number {

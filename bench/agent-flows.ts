@@ -1,0 +1,58 @@
+// Benchmark of pure flow generation: full computation, one-interface change, flows per port (issue 6 figures).
+//   node --import tsx bench/agent-flows.ts
+import { FlowCompiler } from '../src/agent/pipeline/flows.js';
+import { applyChange, buildModelView, type InterfaceRes } from '../src/agent/pipeline/model-view.js';
+import { synthetic } from '../test/agent/pipeline/synthetic.js';
+
+function ms(t0: bigint): number {
+  return Number(process.hrtime.bigint() - t0) / 1e6;
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)]!;
+}
+
+function run(label: string, o: Parameters<typeof synthetic>[0]): void {
+  const { resources, local } = synthetic(o);
+  let t0 = process.hrtime.bigint();
+  const view = buildModelView(resources);
+  const tView = ms(t0);
+  const full: number[] = [];
+  let c = new FlowCompiler();
+  for (let k = 0; k < 3; k++) {
+    c = new FlowCompiler();
+    t0 = process.hrtime.bigint();
+    c.update(view, local, []);
+    full.push(ms(t0));
+  }
+  const flows = c.flows().length;
+  const bound = c.currentBindings().size;
+  // One interface change: move a local VM's address, as an IP lease update would.
+  const change: number[] = [];
+  let mods = 0;
+  for (let k = 0; k < 50; k++) {
+    const uuid = `if-s${(k * o.hosts) % o.interfaces}`;
+    const i = structuredClone(view.interfaces.get(uuid)!) as InterfaceRes;
+    const il = i.mac_leases![0]!.ip_leases![0]!;
+    const parts = il.ipv4_address.split('.');
+    il.ipv4_address = `${parts[0]}.${parts[1]}.${parts[2]}.${200 + (k % 50)}`;
+    t0 = process.hrtime.bigint();
+    const keys = applyChange(view, { revision: 100 + k, resource: 'interfaces', uuid, op: 'upsert', item: i });
+    const r = c.update(view, local, keys);
+    change.push(ms(t0));
+    mods += r.mods.length;
+  }
+  const rss = process.memoryUsage().rss / 2 ** 20;
+  console.log(
+    `${label}: ${o.interfaces} interfaces / ${o.networks} networks / ${o.hosts} host(s)` +
+      ` | view ${tView.toFixed(0)} ms | full compute median ${median(full).toFixed(0)} ms` +
+      ` | one interface change median ${median(change).toFixed(2)} ms (max ${Math.max(...change).toFixed(2)}, ${(mods / 50).toFixed(1)} mods)` +
+      ` | ${flows} flows, ${bound} local ports, ${(flows / Math.max(1, bound)).toFixed(2)} flows/local port | rss ${rss.toFixed(0)} MiB`,
+  );
+}
+
+run('scale, all local', { interfaces: 10_000, networks: 1_000, hosts: 1, networksPerRouter: 10 });
+run('scale, 10 hosts', { interfaces: 10_000, networks: 1_000, hosts: 10, networksPerRouter: 10 });
+run('per-port, no routers', { interfaces: 1_000, networks: 100, hosts: 1 });
+run('per-port, routers', { interfaces: 1_000, networks: 100, hosts: 1, networksPerRouter: 10 });
