@@ -4,6 +4,7 @@ import { EventEmitter } from 'node:events';
 import { createConnection, type Socket } from 'node:net';
 import type { Logger } from '../util/log.js';
 import {
+  OvsdbCanceledError,
   OvsdbDisconnectedError,
   OvsdbError,
   OvsdbInputError,
@@ -83,7 +84,9 @@ interface Pending {
 export interface RequestOptions {
   /** ms; 0 = wait forever. Defaults to the client's requestTimeoutMs. */
   timeoutMs?: number;
-  /** Aborting sends a `cancel` for this request (RFC 7047 §4.1.4); it then fails "canceled". */
+  /** Aborting sends a `cancel` for this request (RFC 7047 §4.1.4) and fails it with
+   *  OvsdbCanceledError at once: ovsdb-server 3.x only answers a cancel with "canceled" for
+   *  db_change_aware sessions, otherwise it silently drops the request. */
   signal?: AbortSignal;
 }
 
@@ -383,13 +386,24 @@ export class OvsdbClient extends EventEmitter<OvsdbClientEvents> {
             }, timeoutMs)
           : undefined;
       this.pending.set(id, { method, resolve, reject, timer });
-      options.signal?.addEventListener('abort', () => this.pending.has(id) && this.cancel(id), { once: true });
+      options.signal?.addEventListener(
+        'abort',
+        () => {
+          const p = this.pending.get(id);
+          if (!p) return;
+          this.pending.delete(id);
+          if (p.timer) clearTimeout(p.timer);
+          if (this.isConnected) this.cancel(id);
+          p.reject(new OvsdbCanceledError(method));
+        },
+        { once: true },
+      );
       this.send({ method, params, id });
     });
     return { id, result };
   }
 
-  /** RFC 7047 §4.1.4: ask the server to abandon request `id` (it then answers it "canceled"). */
+  /** RFC 7047 §4.1.4: ask the server to abandon request `id` (prefer RequestOptions.signal). */
   cancel(id: number): void {
     if (this.isConnected) this.send({ method: 'cancel', params: [id], id: null });
   }

@@ -48,6 +48,13 @@ export class OvsdbDisconnectedError extends OvsdbError {
   }
 }
 
+/** The caller aborted a request: we sent `cancel` and stopped waiting for the reply. */
+export class OvsdbCanceledError extends OvsdbError {
+  constructor(readonly method: string) {
+    super('OVSDB_CANCELED', `${method} canceled`);
+  }
+}
+
 /** A request or a wait for state did not complete in time. */
 export class OvsdbTimeoutError extends OvsdbError {
   constructor(message: string) {
