@@ -23,7 +23,8 @@ test('resource help lists every verb and every declared option, dashed', () => {
     const text = helpText({ resource: r });
     for (const verb of ['add', 'show', 'modify', 'del'])
       assert.ok(text.includes(`vnctl ${r.name} ${verb}`), `${r.name} ${verb}`);
-    for (const o of [...r.add, ...r.modify]) assert.ok(text.includes(`--${dashed(o.name)}`), `${r.name} --${o.name}`);
+    for (const o of [...r.add, ...r.modify, ...r.filters])
+      assert.ok(text.includes(`--${dashed(o.name)}`), `${r.name} --${o.name}`);
     for (const a of r.actions) assert.ok(text.includes(`vnctl ${r.name} ${a.name}`), `${r.name} ${a.name}`);
     for (const rel of r.relations) {
       assert.ok(text.includes(`vnctl ${r.name} ${rel.name}`), `${r.name} ${rel.name}`);

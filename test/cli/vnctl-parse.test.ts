@@ -99,6 +99,15 @@ describe('verbs', () => {
     assert.deepEqual(r, { method: 'GET', path: '/datapaths', query: { limit: '5', offset: '10' } });
   });
 
+  test('show takes the list filters the server declares, and forwards others', () => {
+    assert.deepEqual(one('interfaces show --owner-datapath-uuid dp-1 --mode vif'), {
+      method: 'GET',
+      path: '/interfaces',
+      query: { owner_datapath_uuid: 'dp-1', mode: 'vif' },
+    });
+    assert.deepEqual(one('interfaces show --colour red').query, { colour: 'red' });
+  });
+
   test('show with uuids gets each one', () => {
     const inv = parseArgs(['networks', 'show', 'nw-a', 'nw-b']);
     assert.equal(inv.kind, 'call');

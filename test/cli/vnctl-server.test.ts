@@ -263,6 +263,19 @@ describe('outputs', () => {
     assert.match(await ok('datapaths show --limit 1'), /\(1-1 of 2; use --offset\/--limit\)\n$/);
   });
 
+  test('list filters the server supports', async () => {
+    const vifs = await okJson('interfaces show --owner-datapath-uuid dp-test1');
+    assert.deepEqual(
+      vifs.items.map((i: { uuid: string }) => i.uuid),
+      ['if-inst1'],
+    );
+    const sim = await okJson('interfaces show --mode simulated');
+    assert.deepEqual(
+      sim.items.map((i: { uuid: string }) => i.uuid),
+      ['if-vnet1gw'],
+    );
+  });
+
   test('show with several uuids', async () => {
     const both = await okJson('networks show nw-net1 nw-test1');
     assert.deepEqual(

@@ -87,7 +87,7 @@ function resourceHelp(r: ResourceSpec): string {
     `  vnctl ${r.name} add [--options]`,
     ...optionLines(r.add),
     `  vnctl ${r.name} show [${id}…]        no uuid lists:`,
-    ...optionLines(LIST_OPTIONS),
+    ...optionLines([...LIST_OPTIONS, ...r.filters.map((o) => ({ ...o, help: `only items whose ${o.name} is VALUE` }))]),
     `  vnctl ${r.name} modify ${id} [--options]`,
     ...optionLines(r.modify),
     `  vnctl ${r.name} del ${id}…`,

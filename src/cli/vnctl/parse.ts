@@ -128,7 +128,7 @@ function verbOptions(resource: ResourceSpec, verb: Verb): readonly OptionSpec[] 
     case 'add':
       return resource.add;
     case 'show':
-      return LIST_OPTIONS;
+      return [...LIST_OPTIONS, ...resource.filters];
     case 'modify':
       return resource.modify;
     case 'del':

@@ -68,6 +68,8 @@ export interface ResourceSpec {
   readonly modify: readonly OptionSpec[];
   /** Key columns of the human table for a list. */
   readonly columns: readonly string[];
+  /** Fields the server filters a list by (`vnctl interfaces show --owner-datapath-uuid dp-1`). */
+  readonly filters: readonly OptionSpec[];
   readonly relations: readonly RelationSpec[];
   readonly actions: readonly ActionSpec[];
 }

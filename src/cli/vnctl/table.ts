@@ -236,16 +236,20 @@ const release: ActionSpec = {
 };
 
 function resource(
-  r: Omit<ResourceSpec, 'modify' | 'relations' | 'actions'> &
-    Partial<Pick<ResourceSpec, 'modify' | 'relations' | 'actions'>>,
+  r: Omit<ResourceSpec, 'modify' | 'relations' | 'actions' | 'filters'> &
+    Partial<Pick<ResourceSpec, 'modify' | 'relations' | 'actions' | 'filters'>>,
 ): ResourceSpec {
-  return { modify: editable(r.add), relations: [], actions: [], ...r };
+  return { modify: editable(r.add), relations: [], actions: [], filters: [], ...r };
 }
+
+/** A list filter: named as the field it matches (help text comes from the name). */
+const f = (name: string) => s(name, '');
 
 /** Every resource vnctl knows, in help order. */
 export const RESOURCES: readonly ResourceSpec[] = [
   resource({
     name: 'datapaths',
+    filters: [f('dpid'), f('node_id')],
     singular: 'datapath',
     prefix: 'dp',
     help: 'Open vSwitch bridges, one per host, each driven by an agent',
@@ -314,6 +318,7 @@ export const RESOURCES: readonly ResourceSpec[] = [
   }),
   resource({
     name: 'networks',
+    filters: [f('network_mode'), f('segment_uuid')],
     singular: 'network',
     prefix: 'nw',
     help: 'virtual (or physical) IPv4 networks',
@@ -322,6 +327,7 @@ export const RESOURCES: readonly ResourceSpec[] = [
   }),
   resource({
     name: 'interfaces',
+    filters: [f('mode'), f('owner_datapath_uuid'), f('port_name'), f('active_datapath_uuid')],
     singular: 'interface',
     prefix: 'if',
     help: 'VM/container ports, router and service ports, host ports',
@@ -361,6 +367,7 @@ export const RESOURCES: readonly ResourceSpec[] = [
   }),
   resource({
     name: 'network_services',
+    filters: [f('mode'), f('interface_uuid')],
     singular: 'network_service',
     prefix: 'ns',
     help: 'DHCP, DNS and router services on simulated interfaces',
@@ -369,6 +376,7 @@ export const RESOURCES: readonly ResourceSpec[] = [
   }),
   resource({
     name: 'route_links',
+    filters: [f('mac_address')],
     singular: 'route_link',
     prefix: 'rl',
     help: 'transit links joining router interfaces of several networks',
@@ -377,6 +385,7 @@ export const RESOURCES: readonly ResourceSpec[] = [
   }),
   resource({
     name: 'routes',
+    filters: [f('interface_uuid'), f('route_link_uuid'), f('network_uuid')],
     singular: 'route',
     prefix: 'r',
     help: 'routes of a router interface over a route link',
@@ -394,6 +403,7 @@ export const RESOURCES: readonly ResourceSpec[] = [
   }),
   resource({
     name: 'segments',
+    filters: [f('mode')],
     singular: 'segment',
     prefix: 'seg',
     help: 'L2 segments',
@@ -402,6 +412,7 @@ export const RESOURCES: readonly ResourceSpec[] = [
   }),
   resource({
     name: 'filters',
+    filters: [f('interface_uuid')],
     singular: 'filter',
     prefix: 'fil',
     help: 'static per-interface firewall rules (OpenVNet filters)',
@@ -420,6 +431,7 @@ export const RESOURCES: readonly ResourceSpec[] = [
   }),
   resource({
     name: 'translations',
+    filters: [f('interface_uuid')],
     singular: 'translation',
     prefix: 'tr',
     help: 'address translations (1:1 NAT)',
@@ -437,6 +449,7 @@ export const RESOURCES: readonly ResourceSpec[] = [
   }),
   resource({
     name: 'ip_leases',
+    filters: [f('network_uuid'), f('interface_uuid'), f('ipv4_address')],
     singular: 'ip_lease',
     prefix: 'il',
     help: 'IPv4 addresses leased to interfaces',
@@ -446,6 +459,7 @@ export const RESOURCES: readonly ResourceSpec[] = [
   }),
   resource({
     name: 'mac_leases',
+    filters: [f('interface_uuid'), f('mac_address')],
     singular: 'mac_lease',
     prefix: 'ml',
     help: 'MAC addresses leased to interfaces',
@@ -490,6 +504,7 @@ export const RESOURCES: readonly ResourceSpec[] = [
   }),
   resource({
     name: 'dns_services',
+    filters: [f('network_service_uuid')],
     singular: 'dns_service',
     prefix: 'dnss',
     help: 'DNS services and their records',
