@@ -48,7 +48,10 @@ async function inEchos(exec: VmExec, vm: string): Promise<number> {
   return v;
 }
 
-/** One at a time per target VM, so its echo counter tells whose ping arrived. */
+/**
+ * One ping at a time per destination address: with overlapping ranges several VMs share an address,
+ * and only then does a VM's echo counter tell whose ping arrived.
+ */
 class Locks {
   private readonly tails = new Map<string, Promise<void>>();
   async with<T>(key: string, fn: () => Promise<T>): Promise<T> {
@@ -89,7 +92,7 @@ async function checkCell(
       cell.seen = await ping(exec, src.name, target.ip);
     } else {
       const vm = target.vm;
-      const r = await locks.with(vm.name, async () => {
+      const r = await locks.with(target.ip, async () => {
         const before = await inEchos(exec, vm.name);
         const ok = await ping(exec, src.name, target.ip);
         return { ok, arrived: (await inEchos(exec, vm.name)) > before };
@@ -112,7 +115,7 @@ export async function runMatrix(exec: VmExec, opts: MatrixOptions = {}): Promise
   const rows = await Promise.all(
     vms.map(async (src, i) => {
       const out: Cell[] = [];
-      // Each source starts at a different column so the per-target locks rarely collide.
+      // Each source starts at a different column so the per-address locks rarely collide.
       for (let k = 0; k < targets.length; k++) {
         const t = targets[(i + k) % targets.length]!;
         if (t.vm === src) continue;

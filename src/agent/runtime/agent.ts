@@ -567,6 +567,7 @@ export class Agent {
       reported_node_id: this.cfg.nodeId,
     };
     if (this.cfg.tunnelIp) body.ipv4_address = this.cfg.tunnelIp;
+    body.encap = this.cfg.encap;
     const shown = this.mirror.datapathByDpid(this.dpid!);
     const same =
       shown &&
@@ -574,7 +575,9 @@ export class Agent {
       shown.flows_in_sync === body.flows_in_sync &&
       (shown.last_error ?? null) === body.last_error &&
       shown.reported_node_id === body.reported_node_id &&
-      (body.ipv4_address === undefined || shown.ipv4_address === body.ipv4_address);
+      (body.ipv4_address === undefined || shown.ipv4_address === body.ipv4_address) &&
+      // A server without the encap field never shows it: do not keep asking for it.
+      (shown.encap === undefined || shown.encap === body.encap);
     if (!same) this.reporter.datapathStatus(dpUuid, body);
   }
 

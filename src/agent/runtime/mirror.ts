@@ -14,6 +14,7 @@ export interface DatapathItem {
   flows_in_sync?: boolean;
   last_error?: string | null;
   reported_node_id?: string | null;
+  encap?: 'gre' | 'vxlan' | null;
 }
 
 export interface InterfaceItem {

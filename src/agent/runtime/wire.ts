@@ -1,16 +1,33 @@
 // Builds the agent's real dependencies from its config: OVSDB, OpenFlow listener, feed, API, DHCP.
-import { ApiClient } from '../../client/index.js';
+import { ApiClient, VnetApiError } from '../../client/index.js';
 import type { Logger } from '../../util/log.js';
 import type { AgentDeps } from './agent.js';
 import { DhcpService } from './dhcp-service.js';
 import { ServerFeed } from './feed-source.js';
 import { OpenFlowListener } from './openflow-link.js';
 import type { AgentConfig } from './options.js';
+import type { DatapathStatusReport } from './reporter.js';
 import { OvsdbBridgeControl } from './ovsdb-bridge.js';
 
 export async function buildAgentDeps(config: AgentConfig, log: Logger): Promise<AgentDeps> {
   const switches = await OpenFlowListener.listen(config.listen, log.child({ component: 'openflow' }));
   const api = new ApiClient({ baseUrl: config.server, timeoutMs: 10_000 });
+  // `encap` in the status report is an addition to the contract; a server that does not know it
+  // answers 400 naming it, and then the agent reports without it (remote hosts then assume GRE).
+  let encapAccepted = true;
+  const reportStatus = async (uuid: string, body: DatapathStatusReport): Promise<unknown> => {
+    const { encap, ...rest } = body;
+    if (!encapAccepted || encap === undefined) return api.reportDatapathStatus(uuid, rest as never);
+    try {
+      return await api.reportDatapathStatus(uuid, body as never);
+    } catch (err) {
+      if (!(err instanceof VnetApiError) || err.status !== 400 || !/encap/.test(`${err.field} ${err.message}`))
+        throw err;
+      encapAccepted = false;
+      log.warn({ err: err.message }, 'the server does not take `encap` in status reports; other hosts will use GRE');
+      return api.reportDatapathStatus(uuid, rest as never);
+    }
+  };
   return {
     config,
     log,
@@ -18,7 +35,7 @@ export async function buildAgentDeps(config: AgentConfig, log: Logger): Promise<
     switches,
     feed: new ServerFeed(config.server),
     api: {
-      reportDatapathStatus: (uuid, body) => api.reportDatapathStatus(uuid, body as never),
+      reportDatapathStatus: (uuid, body) => reportStatus(uuid, body as DatapathStatusReport),
       reportInterfaceBinding: (uuid, body) => api.reportInterfaceBinding(uuid, body as never),
       createDatapath: (body) => api.createDatapath(body),
     },
