@@ -147,7 +147,7 @@ test('server restart: reconnects, rebuilds, and reports what changed while it wa
   const pid = Number(readFileSync(pidFile, 'utf8').trim());
   const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean);
   assert.equal(argv[0], 'ovsdb-server');
-  const unsynced = new Promise((r) => cache.once('unsynced', r));
+  const unsynced = new Promise<void>((r) => cache.once('unsynced', () => r()));
   process.kill(pid, 'SIGKILL');
   await unsynced;
   assert.equal(cache.synced, false);
@@ -173,7 +173,7 @@ test('server restart: reconnects, rebuilds, and reports what changed while it wa
   await pexec('ovsdb-tool', ['transact', join(dir, 'conf.db'), txn], { env: ovs.env });
 
   changes.length = 0;
-  const synced = new Promise((r) => cache.once('synced', r));
+  const synced = new Promise<void>((r) => cache.once('synced', () => r()));
   await pexec(argv[0]!, argv.slice(1), { env: ovs.env });
   await synced;
   assert.equal(cache.loads, loadsBefore + 1);
@@ -188,7 +188,9 @@ test('server restart: reconnects, rebuilds, and reports what changed while it wa
     'root modify reported',
   );
   assert.ok(
-    !changes.some((c) => c.table === 'Bridge' && c.kind === 'insert' && c.new?.name === 'brA'),
+    !changes.some(
+      (c) => c.table === 'Bridge' && c.kind === 'insert' && (c.new as { name?: string } | undefined)?.name === 'brA',
+    ),
     'unchanged rows are not re-reported as new',
   );
 
