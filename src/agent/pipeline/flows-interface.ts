@@ -44,6 +44,42 @@ export function interfaceAddresses(i: InterfaceRes, nw: string): { mac: string; 
   return out;
 }
 
+/** An interface address as flow values. */
+export interface ParsedAddress {
+  mac: bigint;
+  ip: number;
+}
+
+// Parsed addresses per interface object: items are replaced (never mutated) on change, so a WeakMap keyed by
+// the object is always current and parsing happens once per interface version, not once per flow owner.
+const parsedMacCache = new WeakMap<InterfaceRes, bigint[]>();
+const parsedAddrCache = new WeakMap<InterfaceRes, Map<string, ParsedAddress[]>>();
+
+/** interfaceMacs, parsed (throws PipelineAddressError naming the interface on a bad MAC). */
+export function parsedMacs(i: InterfaceRes): bigint[] {
+  let v = parsedMacCache.get(i);
+  if (!v) {
+    v = interfaceMacs(i).map((m) => parseMac(m, `interfaces.${i.uuid}.mac_address`));
+    parsedMacCache.set(i, v);
+  }
+  return v;
+}
+
+/** interfaceAddresses, parsed. */
+export function parsedAddresses(i: InterfaceRes, nw: string): ParsedAddress[] {
+  let m = parsedAddrCache.get(i);
+  if (!m) parsedAddrCache.set(i, (m = new Map()));
+  let v = m.get(nw);
+  if (!v) {
+    v = interfaceAddresses(i, nw).map((a) => ({
+      mac: parseMac(a.mac, `interfaces.${i.uuid}.mac_address`),
+      ip: parseIpv4(a.ip, `interfaces.${i.uuid}.ipv4_address`),
+    }));
+    m.set(nw, v);
+  }
+  return v;
+}
+
 export function interfaceFlows(ctx: CompileContext, uuid: string): Flow[] {
   ctx.dep(`interfaces:${uuid}`);
   ctx.dep(`binding:${uuid}`);
@@ -67,8 +103,7 @@ export function interfaceFlows(ctx: CompileContext, uuid: string): Flow[] {
   );
 
   const spoof = cookieFor('interface', uuid, 'spoof');
-  for (const macS of interfaceMacs(i)) {
-    const mac = parseMac(macS, `interfaces.${uuid}.mac_address`);
+  for (const mac of parsedMacs(i)) {
     // DHCP DISCOVER/REQUEST come from 0.0.0.0 before the VM has an address; only that exact shape passes.
     out.push(
       flow(
@@ -88,9 +123,7 @@ export function interfaceFlows(ctx: CompileContext, uuid: string): Flow[] {
       ),
     );
   }
-  for (const { mac: macS, ip: ipS } of interfaceAddresses(i, b.networkUuid)) {
-    const mac = parseMac(macS, `interfaces.${uuid}.mac_address`);
-    const ip = parseIpv4(ipS, `interfaces.${uuid}.ipv4_address`);
+  for (const { mac, ip } of parsedAddresses(i, b.networkUuid)) {
     out.push(
       flow(
         'port_security',

@@ -1,6 +1,6 @@
 // Flows owned by a network present on this host: tunnel key mapping, ARP answers, DHCP punt, neighbours, L2.
 import type { Action, Flow } from '../../openflow/types.js';
-import { MAC_MULTICAST_BIT, parseIpv4, parseMac } from './addr.js';
+import { MAC_MULTICAST_BIT, parseIpv4 } from './addr.js';
 import {
   apply,
   ARPOP_REPLY,
@@ -25,7 +25,7 @@ import {
 } from './build.js';
 import { cookieFor } from './cookies.js';
 import type { CompileContext } from './flows.js';
-import { interfaceAddresses, interfaceMacs } from './flows-interface.js';
+import { parsedAddresses, parsedMacs } from './flows-interface.js';
 import { isFiltered } from './flows-security.js';
 import { DHCP_METER } from './meters.js';
 import { matchFlag, matchNetworkKey, FROM_TUNNEL } from './registers.js';
@@ -136,70 +136,72 @@ export function networkFlows(ctx: CompileContext, nw: string): Flow[] {
     ctx.dep(`interfaces:${u}`);
     const i = ctx.view.interfaces.get(u);
     if (!i) continue;
-    const loc = locate(ctx, i);
-    if (loc.kind === 'simulated') {
-      ctx.dep(`iface-services:${u}`);
-      for (const s of [...(ctx.view.servicesByInterface.get(u) ?? [])].sort()) {
-        ctx.dep(`network_services:${s}`);
-        if (ctx.view.networkServices.get(s)?.mode === 'dhcp' && dhcpService === null) dhcpService = s;
+    try {
+      const loc = locate(ctx, i);
+      if (loc.kind === 'simulated') {
+        ctx.dep(`iface-services:${u}`);
+        for (const s of [...(ctx.view.servicesByInterface.get(u) ?? [])].sort()) {
+          ctx.dep(`network_services:${s}`);
+          if (ctx.view.networkServices.get(s)?.mode === 'dhcp' && dhcpService === null) dhcpService = s;
+        }
       }
-    }
-    if (loc.kind === 'local' && ctx.bindings.get(u)?.networkUuid === nw) localPorts.push(loc);
-    if (loc.kind === 'remote') remoteHosts.set(loc.datapathUuid, loc);
+      if (loc.kind === 'local' && ctx.bindings.get(u)?.networkUuid === nw) localPorts.push(loc);
+      if (loc.kind === 'remote') remoteHosts.set(loc.datapathUuid, loc);
 
-    const addrs = interfaceAddresses(i, nw);
-    const ifArp = cookieFor('interface', u, 'arp');
-    for (const { mac: macS, ip: ipS } of addrs) {
-      const mac = parseMac(macS, `interfaces.${u}.mac_address`);
-      const ip = parseIpv4(ipS, `interfaces.${u}.ipv4_address`);
-      if (seenIp.has(ip)) continue; // two interfaces claiming one address: the first (by uuid) answers
-      seenIp.add(ip);
-      if (full)
-        out.push(
-          flow(
-            'arp_responder',
-            PRIO_NW.arpAnswer,
-            ifArp,
-            { metadata: meta, eth_type: exact(ETH_TYPE_ARP), arp_op: exact(ARPOP_REQUEST), arp_tpa: exact(ip) },
-            [apply(...arpReplyActions(mac, ip))],
-          ),
-        );
-      if (routed && loc.kind !== 'simulated' && loc.kind !== 'none')
-        out.push(
-          flow(
-            'l3_neighbor',
-            PRIO_NW.neighbor,
-            cookieFor('interface', u, 'neighbor'),
-            { metadata: meta, eth_type: exact(ETH_TYPE_IP), ipv4_dst: exact(ip) },
-            [apply(setField('eth_dst', mac)), goto('l2_lookup')],
-          ),
-        );
-    }
+      const addrs = parsedAddresses(i, nw);
+      const ifArp = cookieFor('interface', u, 'arp');
+      for (const { mac, ip } of addrs) {
+        if (seenIp.has(ip)) continue; // two interfaces claiming one address: the first (by uuid) answers
+        seenIp.add(ip);
+        if (full)
+          out.push(
+            flow(
+              'arp_responder',
+              PRIO_NW.arpAnswer,
+              ifArp,
+              { metadata: meta, eth_type: exact(ETH_TYPE_ARP), arp_op: exact(ARPOP_REQUEST), arp_tpa: exact(ip) },
+              [apply(...arpReplyActions(mac, ip))],
+            ),
+          );
+        if (routed && loc.kind !== 'simulated' && loc.kind !== 'none')
+          out.push(
+            flow(
+              'l3_neighbor',
+              PRIO_NW.neighbor,
+              cookieFor('interface', u, 'neighbor'),
+              { metadata: meta, eth_type: exact(ETH_TYPE_IP), ipv4_dst: exact(ip) },
+              [apply(setField('eth_dst', mac)), goto('l2_lookup')],
+            ),
+          );
+      }
 
-    if (loc.kind !== 'local' && loc.kind !== 'remote') continue;
-    const l2 = cookieFor('interface', u, 'l2');
-    for (const macS of interfaceMacs(i)) {
-      const mac = parseMac(macS, `interfaces.${u}.mac_address`);
-      if (seenMac.has(mac)) continue;
-      seenMac.add(mac);
-      if (loc.kind === 'local')
-        out.push(
-          flow('l2_lookup', PRIO_NW.unicast, l2, { metadata: meta, eth_dst: exact(mac) }, [
-            apply(...deliverActions(loc.ofport, loc.filtered)),
-          ]),
-        );
-      // Only traffic from a local port is tunnelled: a packet that came from a tunnel is never sent on
-      // (split horizon), so a stale location elsewhere cannot make packets bounce between hosts.
-      else
-        out.push(
-          flow(
-            'l2_lookup',
-            PRIO_NW.unicast,
-            l2,
-            { metadata: meta, eth_dst: exact(mac), reg0: matchFlag(FROM_TUNNEL, false) },
-            [apply(...tunnelActions(key, loc.ip, loc.tunnelPort))],
-          ),
-        );
+      if (loc.kind !== 'local' && loc.kind !== 'remote') continue;
+      const l2 = cookieFor('interface', u, 'l2');
+      for (const mac of parsedMacs(i)) {
+        if (seenMac.has(mac)) continue;
+        seenMac.add(mac);
+        if (loc.kind === 'local')
+          out.push(
+            flow('l2_lookup', PRIO_NW.unicast, l2, { metadata: meta, eth_dst: exact(mac) }, [
+              apply(...deliverActions(loc.ofport, loc.filtered)),
+            ]),
+          );
+        // Only traffic from a local port is tunnelled: a packet that came from a tunnel is never sent on
+        // (split horizon), so a stale location elsewhere cannot make packets bounce between hosts.
+        else
+          out.push(
+            flow(
+              'l2_lookup',
+              PRIO_NW.unicast,
+              l2,
+              { metadata: meta, eth_dst: exact(mac), reg0: matchFlag(FROM_TUNNEL, false) },
+              [apply(...tunnelActions(key, loc.ip, loc.tunnelPort))],
+            ),
+          );
+      }
+    } catch (err) {
+      // One interface with bad data loses its flows; the rest of the network keeps working.
+      ctx.report(err);
     }
   }
 

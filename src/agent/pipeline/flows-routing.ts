@@ -1,6 +1,6 @@
 // Flows owned by a route link: distributed routing at the source host and ICMP echo answers for router addresses.
 import type { Action, Flow } from '../../openflow/types.js';
-import { parseCidr, parseIpv4, parseMac, prefixMask } from './addr.js';
+import { parseCidr, prefixMask } from './addr.js';
 import {
   apply,
   ETH_TYPE_IP,
@@ -19,7 +19,7 @@ import {
 } from './build.js';
 import { cookieFor } from './cookies.js';
 import type { CompileContext } from './flows.js';
-import { interfaceAddresses, interfaceMacs } from './flows-interface.js';
+import { parsedAddresses, parsedMacs } from './flows-interface.js';
 import { matchNetworkKey } from './registers.js';
 import { type InterfaceRes, type RouteRes, routesOfLink } from './model-view.js';
 import { OFPP } from '../../openflow/types.js';
@@ -64,15 +64,13 @@ export function routeLinkFlows(ctx: CompileContext, rl: string): Flow[] {
     const iface = ctx.view.interfaces.get(route.interface_uuid);
     const net = ctx.view.networks.get(route.network_uuid);
     if (!iface || !net) continue;
-    const macS = interfaceMacs(iface)[0];
-    if (!macS) continue;
-    const ips = interfaceAddresses(iface, route.network_uuid).map((a) =>
-      parseIpv4(a.ip, `interfaces.${iface.uuid}.ipv4_address`),
-    );
+    const mac = parsedMacs(iface)[0];
+    if (mac === undefined) continue;
+    const ips = parsedAddresses(iface, route.network_uuid).map((a) => a.ip);
     ports.push({
       route,
       iface,
-      mac: parseMac(macS, `interfaces.${iface.uuid}.mac_address`),
+      mac,
       ips,
       key: net.tunnel_key,
       zone: net.ct_zone,

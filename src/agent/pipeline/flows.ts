@@ -25,6 +25,8 @@ export interface CompileContext {
   boundByNetwork: ReadonlyMap<string, ReadonlySet<string>>;
   present: ReadonlyMap<string, Presence>;
   dep(key: ChangeKey): void;
+  /** Report bad model data that was skipped (the owner keeps its other flows). */
+  report(err: unknown): void;
 }
 
 /** Result of one FlowCompiler.update. */
@@ -37,6 +39,8 @@ export interface CompileResult {
   removed: string[];
   /** Bindings whose state changed (new, gone, other port) — the runtime reports these. */
   bindingChanges: string[];
+  /** Owners whose model data could not be turned into flows (e.g. a malformed address); they get no flows. */
+  errors: { owner: string; error: Error }[];
 }
 
 interface OwnerState {
@@ -186,6 +190,7 @@ export class FlowCompiler {
       this.dropOwner(o, st);
     }
     const recomputed: string[] = [];
+    const errors: { owner: string; error: Error }[] = [];
     const ctxBase = {
       view,
       local,
@@ -200,8 +205,19 @@ export class FlowCompiler {
         this.dropOwner(o, prev);
       }
       const deps = new Set<ChangeKey>(['local']);
-      const ctx: CompileContext = { ...ctxBase, dep: (k) => deps.add(k) };
-      const flows = computeOwner(o, ctx);
+      const ctx: CompileContext = {
+        ...ctxBase,
+        dep: (k) => deps.add(k),
+        report: (err) => errors.push({ owner: o, error: err instanceof Error ? err : new Error(String(err)) }),
+      };
+      let flows: Flow[];
+      try {
+        flows = computeOwner(o, ctx);
+      } catch (err) {
+        // Bad model data for one object must not take down the others' flows (or the agent).
+        errors.push({ owner: o, error: err instanceof Error ? err : new Error(String(err)) });
+        flows = [];
+      }
       this.owners.set(o, { flows, deps });
       for (const k of deps) {
         let s = this.depIndex.get(k);
@@ -215,7 +231,7 @@ export class FlowCompiler {
     // A first computation is all adds; skip the identity bookkeeping of a diff against nothing.
     const mods: FlowMod[] =
       oldFlows.length === 0 ? newFlows.map((flow) => ({ command: 'add', flow })) : diffFlows(oldFlows, newFlows);
-    return { mods, recomputed, removed, bindingChanges: [...bindingChanges].sort() };
+    return { mods, recomputed, removed, bindingChanges: [...bindingChanges].sort(), errors };
   }
 
   /** Last reported binding per interface (what bindingChanges are relative to). */

@@ -147,3 +147,20 @@ test('property: any sequence of interface edits keeps incremental == full, and m
     { numRuns: 60 },
   );
 });
+
+test('a malformed address in one interface costs only that owner its flows, reported as an error', () => {
+  const { view, local, c } = setup();
+  const i = structuredClone(view.interfaces.get('if-veth1')!) as InterfaceRes;
+  i.mac_leases![0]!.ip_leases![0]!.ipv4_address = '172.16.1.300';
+  const r = c.update(
+    view,
+    local,
+    applyChange(view, { revision: 9, resource: 'interfaces', uuid: i.uuid, op: 'upsert', item: i }),
+  );
+  assert.deepEqual(r.errors.map((e) => e.owner).sort(), ['if:if-veth1', 'nw:nw-net1']);
+  assert.match(r.errors[0]!.error.message, /interfaces\.if-veth1\.ipv4_address/);
+  assert.equal((r.errors[0]!.error as { code?: string }).code, 'VNET_ERR_PIPELINE_ADDRESS');
+  // Other networks keep their flows, and so do net1's other VMs.
+  assert.ok(c.flows().some((f) => f.match.metadata?.value === 103n));
+  assert.ok(c.flows().some((f) => f.match.metadata?.value === 101n && f.match.arp_tpa?.value === 0xac100102));
+});
