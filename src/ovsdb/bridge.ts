@@ -259,7 +259,7 @@ export class Vswitch extends EventEmitter<VswitchEvents> {
   // ---- intents -----------------------------------------------------------------------------
 
   /** Ensure bridge `name` exists with `datapath_type` (idempotent; changes the type if it differs). */
-  createBridge(o: { name: string; datapathType?: string }): Promise<BridgeInfo> {
+  async createBridge(o: { name: string; datapathType?: string }): Promise<BridgeInfo> {
     checkBridgeName(o.name, 'name');
     return this.serial(async () => {
       const dpType = o.datapathType ?? 'netdev';
@@ -297,12 +297,14 @@ export class Vswitch extends EventEmitter<VswitchEvents> {
     });
   }
 
+  // Intents validate before touching anything; bad input rejects with OvsdbInputError.
+
   /**
    * Make the bridge ours: controllers, fail mode, protocols (added to those present),
    * disable-in-band and datapath-id, creating the bridge if it does not exist. Writes nothing
    * when the bridge already looks like that.
    */
-  takeOverBridge(o: TakeOverBridgeOptions): Promise<BridgeInfo> {
+  async takeOverBridge(o: TakeOverBridgeOptions): Promise<BridgeInfo> {
     checkBridgeName(o.name, 'name');
     if (!Array.isArray(o.controllers) || o.controllers.length === 0) {
       throw new OvsdbInputError('controllers', 'at least one controller target is required');
@@ -426,7 +428,7 @@ export class Vswitch extends EventEmitter<VswitchEvents> {
    * Ensure a flow-based tunnel port (`options:remote_ip=flow`, `options:key=flow`, and
    * `local_ip` when given) named `name` on `bridge`; fixes type/options if they differ.
    */
-  ensureTunnelPort(o: TunnelPortOptions): Promise<InterfaceInfo> {
+  async ensureTunnelPort(o: TunnelPortOptions): Promise<InterfaceInfo> {
     if (o.type !== 'gre' && o.type !== 'vxlan') throw new OvsdbInputError('type', 'must be gre or vxlan');
     if (o.localIp !== undefined && !isIPv4(o.localIp))
       throw new OvsdbInputError('localIp', `not an IPv4 address: ${o.localIp}`);
@@ -439,7 +441,7 @@ export class Vswitch extends EventEmitter<VswitchEvents> {
    * Ensure port `name` (one interface of the same name) is on `bridge` with this type, options
    * and external_ids (idempotent: updates what differs; fails if the port is on another bridge).
    */
-  addPort(o: AddPortOptions): Promise<InterfaceInfo> {
+  async addPort(o: AddPortOptions): Promise<InterfaceInfo> {
     checkBridgeName(o.bridge, 'bridge');
     if (typeof o.name !== 'string' || !PORT_NAME_RE.test(o.name))
       throw new OvsdbInputError('name', `invalid port name ${JSON.stringify(o.name)}`);
