@@ -8,11 +8,15 @@ import { LAB_MARKER_ENV, nsArgv } from './exec.js';
 import { type CleanupReport, Lab, type StatusReport } from './lab.js';
 import { DEFAULT_PREFIX, defaultTopology, parseTopology, type Topology } from './topology.js';
 
-function intArg(field: string) {
-  return (v: string): number => {
-    if (!/^\d+$/.test(v)) throw new LabInputError(field, `'${v}' is not a whole number`);
-    return Number(v);
-  };
+// Commander cannot report our typed errors from an argument parser: a bad number becomes NaN here
+// and the action reports it as a LabInputError (exit 2) like every other bad input.
+function intArg(v: string): number {
+  return /^\d+$/.test(v) ? Number(v) : Number.NaN;
+}
+
+function wholeNumber(v: number, field: string): number {
+  if (Number.isNaN(v)) throw new LabInputError(field, 'must be a whole number');
+  return v;
 }
 
 const prefixOption = () =>
@@ -95,13 +99,8 @@ export function labCommand() {
     .command('up')
     .description('build a lab: --hosts/--vms, or a topology file; prints what it made')
     .addOption(prefixOption())
-    .option('--hosts <n>', 'number of hosts h1..hN', intArg('hosts'), 2)
-    .option(
-      '--vms <n>',
-      'number of VMs vm1..vmN, spread round-robin over the hosts (10.0.0.11/24 ...)',
-      intArg('vms'),
-      2,
-    )
+    .option('--hosts <n>', 'number of hosts h1..hN', intArg, 2)
+    .option('--vms <n>', 'number of VMs vm1..vmN, spread round-robin over the hosts (10.0.0.11/24 ...)', intArg, 2)
     .option('--topology <file>', 'YAML topology file (overrides --hosts/--vms; see docs/lab.md)')
     .addOption(new Option('--encap <encap>', 'tunnel encapsulation of the plain setup').choices(['gre', 'vxlan']))
     .option('--underlay <cidr>', 'underlay subnet (exists only inside the lab)')
@@ -121,7 +120,7 @@ export function labCommand() {
             throw new LabInputError('--topology', (err as Error).message);
           }
           topo = parseTopology(text, o.topology);
-        } else topo = defaultTopology(o.hosts, o.vms);
+        } else topo = defaultTopology(wholeNumber(o.hosts, '--hosts'), wholeNumber(o.vms, '--vms'));
         const opts: Parameters<typeof Lab.up>[1] = { replace: o.replace === true };
         // An explicit --prefix wins over the file's; the default yields to it.
         if (o.prefix !== DEFAULT_PREFIX || topo.prefix === undefined) opts.prefix = o.prefix;
