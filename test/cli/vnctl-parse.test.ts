@@ -287,6 +287,10 @@ describe('options', () => {
     });
   });
 
+  test('an empty value clears: sent as an empty string, which the API reads as null', () => {
+    assert.deepEqual(one('networks modify nw-1 --mtu= --dns-servers=').body, { mtu: '', dns_servers: '' });
+  });
+
   test('a value may contain = and spaces', () => {
     const r = parseArgs(['networks', 'add', '--display-name=a=b c']);
     assert.equal(r.kind, 'call');
@@ -345,6 +349,11 @@ describe('usage errors name the problem', () => {
     usage(['datapaths', 'networks', 'add', 'dp-1'], /missing the NW uuid/);
     usage(['datapaths', 'networks', 'add'], /missing the datapath uuid/);
     usage(['ip_leases', 'release'], /missing the ip_lease uuid/);
+  });
+
+  test('dot segments are not uuids (they would address another endpoint)', () => {
+    usage(['networks', 'show', '..'], /'\.\.' is not a uuid/);
+    usage(['datapaths', 'networks', 'del', 'dp-1', '.'], /'\.' is not a uuid/);
   });
 
   test('extra arguments', () => {

@@ -292,6 +292,9 @@ describe('common forms', () => {
     assert.equal(nw.display_name, 'renamed');
     assert.equal(nw.mtu, 1450);
     assert.equal(nw.dns_servers, '8.8.8.8,1.1.1.1');
+    const cleared = await okJson('networks modify nw-test1 --mtu= --dns-servers=');
+    assert.equal(cleared.mtu, null);
+    assert.equal(cleared.dns_servers, null);
     assert.equal((await okJson('interfaces modify if-inst1 --enable-filtering')).enable_filtering, true);
     assert.equal((await okJson('interface modify if-inst1 --enable-filtering false')).enable_filtering, false);
     assert.equal((await okJson('interface modify if-inst1 --enable_filtering=true')).enable_filtering, true);

@@ -180,6 +180,8 @@ function helpTopic(table: readonly ResourceSpec[], words: readonly string[]): He
 /** Converts an option's text to the request value its declared type asks for. */
 function convert(spec: OptionSpec, flag: string, text: string): unknown {
   if (spec.type === 'integer') {
+    // `--mtu=` clears an optional number: the API reads an empty value as null where null is allowed.
+    if (text === '') return '';
     if (!/^[+-]?\d+$/.test(text.trim())) throw new UsageError(`${flag}: expected an integer, got "${text}"`);
     const n = Number(text.trim());
     if (!Number.isSafeInteger(n)) throw new UsageError(`${flag}: integer out of range: ${text}`);
@@ -222,7 +224,11 @@ function buildCall(
     if (rest.length < min) throw new UsageError(`missing ${what}`);
     if (rest.length > max) throw new UsageError(`unexpected argument '${rest[max]}'`);
   };
-  for (const word of rest) if (word === '') throw new UsageError('empty uuid argument');
+  for (const word of rest) {
+    if (word === '') throw new UsageError('empty uuid argument');
+    // URL parsers resolve these (even percent-encoded), which would address another endpoint.
+    if (word === '.' || word === '..') throw new UsageError(`'${word}' is not a uuid`);
+  }
 
   if (ctx.kind === 'action') {
     expect(`the ${ctx.resource.singular} uuid`, 1, 1);
