@@ -350,17 +350,27 @@ function encodeNat(w: Writer, nat: NatSpec | { kind: 'none' }, what: string): vo
   let flags = nat.kind === 'src' ? NX_NAT_F.SRC : NX_NAT_F.DST;
   if (nat.persistent) flags |= NX_NAT_F.PERSISTENT;
   if (nat.random) flags |= NX_NAT_F.PROTO_RANDOM;
+  const { ipMax, portMax } = nat;
+  if (nat.ipMin === undefined && (ipMax !== undefined || nat.portMin !== undefined)) {
+    throw new OpenFlowEncodeError(`${what}.ipMin`, 'an address range or port needs ipMin');
+  }
+  if (nat.portMin === undefined && portMax !== undefined)
+    throw new OpenFlowEncodeError(`${what}.portMin`, 'portMax needs portMin');
+  if (nat.ipMin !== undefined && ipMax !== undefined && ipMax < nat.ipMin)
+    throw new OpenFlowEncodeError(`${what}.ipMax`, 'below ipMin');
+  if (nat.portMin !== undefined && portMax !== undefined && portMax < nat.portMin)
+    throw new OpenFlowEncodeError(`${what}.portMax`, 'below portMin');
   let present = 0;
   if (nat.ipMin !== undefined) present |= NX_NAT_RANGE.IPV4_MIN;
-  if (nat.ipMax !== undefined) present |= NX_NAT_RANGE.IPV4_MAX;
+  if (ipMax !== undefined) present |= NX_NAT_RANGE.IPV4_MAX;
   if (nat.portMin !== undefined) present |= NX_NAT_RANGE.PROTO_MIN;
-  if (nat.portMax !== undefined) present |= NX_NAT_RANGE.PROTO_MAX;
+  if (portMax !== undefined) present |= NX_NAT_RANGE.PROTO_MAX;
   w.u16(flags).u16(present);
   if (nat.ipMin !== undefined) w.u32(nat.ipMin);
-  if (nat.ipMax !== undefined) w.u32(nat.ipMax);
+  if (ipMax !== undefined) w.u32(ipMax);
   for (const [p, n] of [
     [nat.portMin, 'portMin'],
-    [nat.portMax, 'portMax'],
+    [portMax, 'portMax'],
   ] as const) {
     if (p === undefined) continue;
     if (!Number.isInteger(p) || p < 0 || p > 0xffff)
@@ -375,7 +385,9 @@ function encodeController(w: Writer, a: Extract<Action, { type: 'controller' }>,
   const maxLen = a.maxLen ?? OFPCML_NO_BUFFER;
   const reason = a.reason ?? OFPR.ACTION;
   const id = a.controllerId ?? 0;
-  if (a.userdata === undefined && !a.pause && a.meterId === undefined) {
+  // Empty userdata is no userdata (OVS drops it).
+  const userdata = a.userdata?.length ? a.userdata : undefined;
+  if (userdata === undefined && !a.pause && a.meterId === undefined) {
     if (reason === OFPR.ACTION && id === 0) {
       // Same bytes OVS writes for a plain controller action: output to CONTROLLER.
       encodeAction(w, { type: 'output', port: OFPP.CONTROLLER, maxLen }, what);
@@ -397,7 +409,7 @@ function encodeController(w: Writer, a: Extract<Action, { type: 'controller' }>,
   if (maxLen !== OFPCML_NO_BUFFER) prop(NXAC2PT.MAX_LEN, (w) => w.u16(maxLen).zeros(2));
   if (id !== 0) prop(NXAC2PT.CONTROLLER_ID, (w) => w.u16(id).zeros(2));
   if (reason !== OFPR.ACTION) prop(NXAC2PT.REASON, (w) => w.u8(reason));
-  if (a.userdata !== undefined) prop(NXAC2PT.USERDATA, (w) => w.bytes(a.userdata as Uint8Array));
+  if (userdata !== undefined) prop(NXAC2PT.USERDATA, (w) => w.bytes(userdata));
   if (a.pause) prop(NXAC2PT.PAUSE, () => {});
   if (a.meterId !== undefined) prop(NXAC2PT.METER_ID, (w) => w.u32(a.meterId as number));
   finishAction(w, start);

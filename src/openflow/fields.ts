@@ -41,6 +41,11 @@ export interface FieldDef {
   /** Header OVS uses inside Nicira actions (move/load/learn), when the field has an NXM one. */
   nxm?: OxmHeader;
   format: FieldFormat;
+  /**
+   * OVS masks match values to the significant bits; when that leaves all of them, fields like
+   * vlan_vid go out exact, while ct_state and tun_flags always carry their mask (0xff, 0x1).
+   */
+  exactWhenAllBits: boolean;
   /** Human statement of prerequisites, and the checker. */
   prereq?: string;
   check?: (m: Match) => boolean;
@@ -68,6 +73,7 @@ interface Spec {
   oxm: OxmHeader;
   nxm?: OxmHeader;
   format: FieldFormat;
+  exactWhenAllBits?: boolean;
   prereq?: string;
   check?: (m: Match) => boolean;
 }
@@ -168,18 +174,6 @@ const specs: Spec[] = [
     check: isIp6,
   },
   {
-    name: 'ipv6_flabel',
-    ovsName: 'ipv6_label',
-    width: 4,
-    bits: 20,
-    maskable: true,
-    oxm: basic(28, 4),
-    nxm: nx1(27, 4),
-    format: 'hex',
-    prereq: 'eth_type=0x86dd',
-    check: isIp6,
-  },
-  {
     name: 'ip_dscp',
     ovsName: 'ip_dscp',
     width: 1,
@@ -212,6 +206,19 @@ const specs: Spec[] = [
     format: 'dec',
     prereq: 'eth_type=0x0800/0x86dd',
     check: isIp,
+  },
+  // OVS writes the IPv6 label after tos/ecn/ttl, just before the protocol.
+  {
+    name: 'ipv6_flabel',
+    ovsName: 'ipv6_label',
+    width: 4,
+    bits: 20,
+    maskable: true,
+    oxm: basic(28, 4),
+    nxm: nx1(27, 4),
+    format: 'hex',
+    prereq: 'eth_type=0x86dd',
+    check: isIp6,
   },
   {
     name: 'ip_proto',
@@ -381,6 +388,8 @@ const specs: Spec[] = [
     name: 'arp_op',
     ovsName: 'arp_op',
     width: 2,
+    // OVS keeps the ARP opcode in an 8-bit slot; larger values would be silently cut.
+    bits: 8,
     maskable: false,
     oxm: basic(21, 2),
     nxm: nx0(15, 2),
@@ -442,6 +451,7 @@ const specs: Spec[] = [
     oxm: nx1(104, 2),
     nxm: nx1(104, 2),
     format: 'tun_flags',
+    exactWhenAllBits: false,
   },
   {
     name: 'tun_ipv4_src',
@@ -494,6 +504,7 @@ const specs: Spec[] = [
     oxm: nx1(105, 4),
     nxm: nx1(105, 4),
     format: 'ct_state',
+    exactWhenAllBits: false,
   },
   { name: 'ct_zone', ovsName: 'ct_zone', width: 2, maskable: false, oxm: nx1(106, 2), nxm: nx1(106, 2), format: 'dec' },
   { name: 'ct_mark', ovsName: 'ct_mark', width: 4, maskable: true, oxm: nx1(107, 4), nxm: nx1(107, 4), format: 'hex' },
@@ -598,7 +609,11 @@ const specs: Spec[] = [
 ];
 
 /** Every field, in OVS's match order. */
-export const FIELDS: readonly FieldDef[] = specs.map((s) => ({ ...s, bits: s.bits ?? s.width * 8 }));
+export const FIELDS: readonly FieldDef[] = specs.map((s) => ({
+  ...s,
+  bits: s.bits ?? s.width * 8,
+  exactWhenAllBits: s.exactWhenAllBits ?? true,
+}));
 
 export const FIELD_BY_NAME: ReadonlyMap<FieldName, FieldDef> = new Map(FIELDS.map((f) => [f.name, f]));
 
@@ -645,6 +660,19 @@ export function canonicalValue(def: FieldDef, v: FieldValue): FieldValue {
 
 export function fieldMax(def: FieldDef): bigint {
   return (1n << BigInt(def.bits)) - 1n;
+}
+
+/**
+ * The mask OVS puts on the wire for a match entry: `mask` (absent = exact) cut to the field's
+ * significant bits; undefined = exact; 0n = the entry matches anything (OVS leaves it out).
+ */
+export function canonicalMask(def: FieldDef, mask: FieldValue | undefined): bigint | undefined {
+  const sig = (1n << BigInt(def.bits)) - 1n;
+  const full = (1n << BigInt(def.oxm.width * 8)) - 1n;
+  if (!def.maskable) return undefined;
+  const m = (mask === undefined ? full : BigInt(mask)) & sig;
+  if (m === full || (def.exactWhenAllBits && m === sig)) return undefined;
+  return m;
 }
 
 /** Throws OpenFlowEncodeError naming the field when a value or mask does not fit. */

@@ -1,5 +1,5 @@
 // formatFlow(): a Flow in ovs-ofctl syntax (ovs-fields(7)/ovs-actions(7)), readable and parseable by ovs-ofctl.
-import { fieldDef, FIELDS, type FieldDef } from './fields.js';
+import { canonicalMask, fieldDef, FIELDS, type FieldDef } from './fields.js';
 import { OFPCML_NO_BUFFER } from './constants.js';
 import {
   type Action,
@@ -97,6 +97,13 @@ function formatFlags(bits: [string, number][], value: number, mask: number | und
   return s;
 }
 
+/** ovs-ofctl reads IPv6 masks only as prefix lengths. */
+function ipv6Prefix(mask: FieldValue): number | undefined {
+  const m = BigInt(mask);
+  for (let n = 0; n <= 128; n++) if (m === ((1n << BigInt(n)) - 1n) << BigInt(128 - n)) return n;
+  return undefined;
+}
+
 /** A match value (and mask) printed the way ovs-ofctl parses it for this field. */
 export function formatFieldValue(def: FieldDef, value: FieldValue, mask?: FieldValue): string {
   const m =
@@ -107,7 +114,7 @@ export function formatFieldValue(def: FieldDef, value: FieldValue, mask?: FieldV
         : def.format === 'ipv4'
           ? `/${formatIpv4(mask)}`
           : def.format === 'ipv6'
-            ? `/${formatIpv6(mask)}`
+            ? `/${ipv6Prefix(mask) ?? formatIpv6(mask)}`
             : `/${hex(mask)}`;
   switch (def.format) {
     case 'mac':
@@ -136,7 +143,10 @@ export function formatMatch(match: Match): string {
   for (const def of FIELDS) {
     const e = match[def.name];
     if (!e) continue;
-    parts.push(`${def.ovsName}=${formatFieldValue(def, e.value, e.mask)}`);
+    // Print what goes on the wire: mask cut to the significant bits, wildcards left out.
+    const m = canonicalMask(def, e.mask);
+    if (m === 0n) continue;
+    parts.push(`${def.ovsName}=${formatFieldValue(def, e.value, m)}`);
   }
   return parts.join(',');
 }

@@ -2,6 +2,7 @@
 import { bigintToBytes, bytesToBigint, type Reader, type Writer } from './buffer.js';
 import { OpenFlowDecodeError, OpenFlowEncodeError } from './errors.js';
 import {
+  canonicalMask,
   canonicalValue,
   checkValue,
   FIELD_BY_NAME,
@@ -107,17 +108,24 @@ function splitXregs(match: Match): Map<FieldName, MatchEntry> {
   return out;
 }
 
-/** Encode an ofp_match (OXM), padded to 8 bytes; fields in registry (OVS) order. */
+/** Encode an ofp_match (OXM), padded to 8 bytes; fields in registry (OVS) order, masks as OVS writes them. */
 export function encodeMatch(w: Writer, match: Match): void {
   const start = w.pos;
   w.u16(OFPMT_OXM).u16(0);
   const entries = splitXregs(match);
+  for (const k of entries.keys()) if (!FIELD_BY_NAME.has(k)) throw new OpenFlowEncodeError(k, 'unknown field');
   for (const def of FIELDS) {
     const e = entries.get(def.name);
     if (!e) continue;
-    writeOxm(w, def, def.oxm, e.value, e.mask);
+    if (e.mask !== undefined && !def.maskable) throw new OpenFlowEncodeError(def.name, 'field is not maskable');
+    if (e.mask !== undefined) checkValue(def, e.mask, 'mask', def.oxm.width * 8);
+    const m = canonicalMask(def, e.mask);
+    if (m === 0n) {
+      if (BigInt(e.value) !== 0n) throw new OpenFlowEncodeError(def.name, 'value has bits set outside the mask');
+      continue;
+    }
+    writeOxm(w, def, def.oxm, e.value, m);
   }
-  for (const k of entries.keys()) if (!FIELD_BY_NAME.has(k)) throw new OpenFlowEncodeError(k, 'unknown field');
   w.setU16(start + 2, w.pos - start);
   w.pad(8, start);
 }

@@ -2,7 +2,7 @@
 // The agent compares normalizeFlow(desired) with dumpFlows() results to find what to change.
 import { sortInstructions, splitMaskedSetField } from './actions.js';
 import { OFPCML_NO_BUFFER, OFPR } from './constants.js';
-import { canonicalValue, FIELDS, fieldDef } from './fields.js';
+import { canonicalMask, canonicalValue, FIELDS, fieldDef } from './fields.js';
 import {
   type Action,
   type FieldName,
@@ -36,10 +36,10 @@ export function normalizeMatch(match: Match): Match {
   for (const def of FIELDS) {
     const e = flat.get(def.name);
     if (!e) continue;
-    const full = (1n << BigInt(def.oxm.width * 8)) - 1n;
+    const m = canonicalMask(def, e.mask);
+    if (m === 0n) continue;
     const value = canonicalValue(def, e.value);
-    if (e.mask === undefined || BigInt(e.mask) === full) out[def.name] = { value };
-    else out[def.name] = { value, mask: canonicalValue(def, e.mask) };
+    out[def.name] = m === undefined ? { value } : { value, mask: canonicalValue(def, m) };
   }
   return out;
 }
@@ -122,14 +122,15 @@ export function normalizeAction(a: Action): Action | Action[] {
       const reason = a.reason ?? OFPR.ACTION;
       const id = a.controllerId ?? 0;
       const maxLen = a.maxLen ?? OFPCML_NO_BUFFER;
-      if (a.userdata === undefined && !a.pause && a.meterId === undefined && reason === OFPR.ACTION && id === 0) {
+      const userdata = a.userdata?.length ? a.userdata : undefined;
+      if (userdata === undefined && !a.pause && a.meterId === undefined && reason === OFPR.ACTION && id === 0) {
         return normalizeAction({ type: 'output', port: OFPP.CONTROLLER, maxLen }) as Action;
       }
       const c: Extract<Action, { type: 'controller' }> = { type: 'controller' };
       if (maxLen !== OFPCML_NO_BUFFER) c.maxLen = maxLen;
       if (reason !== OFPR.ACTION) c.reason = reason;
       if (id !== 0) c.controllerId = id;
-      if (a.userdata !== undefined) c.userdata = new Uint8Array(a.userdata);
+      if (userdata !== undefined) c.userdata = new Uint8Array(userdata);
       if (a.pause) c.pause = true;
       if (a.meterId !== undefined) c.meterId = a.meterId;
       return c;
