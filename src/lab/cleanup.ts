@@ -125,9 +125,9 @@ export async function terminate(pids: number[], graceMs = 3000): Promise<number[
   return [...started.keys()];
 }
 
-/** Temporary veth names the lab uses (`<prefix>t<n>a|b`); they only ever exist inside lab namespaces. */
+/** Temporary veth names the lab uses (`<prefix>_<n>a|b`; `_` cannot occur in a prefix, so one lab never matches another's); they only ever exist inside lab namespaces. */
 export function tmpLinkPattern(prefix: string): RegExp {
-  return new RegExp(`^${prefix}t[0-9a-z]+[ab]$`);
+  return new RegExp(`^${prefix}_[0-9a-z]+[ab]$`);
 }
 
 /**

@@ -982,15 +982,15 @@ export class Lab {
   }
 
   /**
-   * Two fresh temporary interface names (`<prefix>t<n>a|b`). They are only ever created inside lab
+   * Two fresh temporary interface names (`<prefix>_<n>a|b`). They are only ever created inside lab
    * namespaces, and we refuse any that exists in the root namespace, so no command can ever pick
    * up (and move away) one of the machine's own interfaces.
    */
   private tmpNames(): [string, string] {
     const n = (this.s.tmpCounter++).toString(36);
     this.save();
-    const a = `${this.s.prefix}t${n}a`;
-    const b = `${this.s.prefix}t${n}b`;
+    const a = `${this.s.prefix}_${n}a`;
+    const b = `${this.s.prefix}_${n}b`;
     for (const x of [a, b]) {
       if (x.length > 15) throw new LabSafetyError(`temporary interface name ${x} is longer than 15 characters`);
       if (existsSync(`/sys/class/net/${x}`))
