@@ -65,7 +65,9 @@ export async function runDemo(opts: DemoOptions): Promise<number> {
     step('waiting for the agents to bind the ports and converge');
     await cluster.waitInSync(30_000);
 
-    step('reachability matrix (ping from each VM; for overlapping addresses the answering MAC is checked)');
+    step(
+      'reachability matrix: ping from each VM; a cell counts only if the target VM itself received the echo (addresses overlap)',
+    );
     const result = await runMatrix(
       (vm, argv) => cluster!.lab.exec(vm, argv).then((r) => ({ ...r, code: r.code ?? 1 })),
       {
@@ -95,7 +97,13 @@ export async function runDemo(opts: DemoOptions): Promise<number> {
     out(`  agent log:                   ${cluster.agents.get(DEMO_HOSTS[0])?.log}`);
     out('');
     out('running; press Ctrl-C to stop and remove everything');
-    while (!interrupted) await new Promise<void>((r) => (wake = r));
+    // Nothing else keeps the event loop alive while we wait for the signal.
+    const keepAlive = setInterval(() => undefined, 60_000);
+    try {
+      while (!interrupted) await new Promise<void>((r) => (wake = r));
+    } finally {
+      clearInterval(keepAlive);
+    }
     return 0;
   } catch (err) {
     out(`demo failed: ${err instanceof Error ? err.message : String(err)}`);
