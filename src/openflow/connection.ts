@@ -493,20 +493,12 @@ export class SwitchConnection extends EventEmitter<SwitchConnectionEvents> {
     const bundleId = opts.bundle ? this.nextBundleId++ : 0;
     const flags = OFPBF.ATOMIC | OFPBF.ORDERED;
     try {
-      if (opts.bundle) {
-        const r = await this.request(
-          { type: 'bundle_control', bundleId, ctrlType: OFPBCT.OPEN_REQUEST, flags },
-          { timeoutMs },
-        );
-        if (r.type !== 'bundle_control' || r.ctrlType !== OFPBCT.OPEN_REPLY)
-          throw new OpenFlowDecodeError('bundle_control', `unexpected reply ${r.type}`);
-      }
+      // Encode everything first: a mod that cannot be encoded fails the call before anything is sent.
+      const chunks: Uint8Array[] = [];
       let w = new Writer(256 * 1024);
       for (let i = 0; i < mods.length; i++) {
         const xid = this.allocXid();
         xids.push(xid);
-        const index = i;
-        this.watched.set(xid, (error) => failures.push({ index, error }));
         const mod = mods[i] as FlowMod;
         appendMessage(
           w,
@@ -515,18 +507,32 @@ export class SwitchConnection extends EventEmitter<SwitchConnectionEvents> {
             : { type: 'flow_mod', xid, ...mod },
         );
         if (w.pos >= 192 * 1024) {
-          await this.write(w.finish());
+          chunks.push(w.finish());
           w = new Writer(256 * 1024);
         }
       }
-      if (w.pos) await this.write(w.finish());
+      if (w.pos) chunks.push(w.finish());
+      xids.forEach((xid, index) => this.watched.set(xid, (error) => failures.push({ index, error })));
       if (opts.bundle) {
+        const r = await this.request(
+          { type: 'bundle_control', bundleId, ctrlType: OFPBCT.OPEN_REQUEST, flags },
+          { timeoutMs },
+        );
+        if (r.type !== 'bundle_control' || r.ctrlType !== OFPBCT.OPEN_REPLY) {
+          throw new OpenFlowDecodeError('bundle_control', `unexpected reply ${r.type}`);
+        }
+      }
+      // Back-pressure: each write waits for the socket to drain when the kernel buffer is full.
+      for (const c of chunks) await this.write(c);
+      if (opts.bundle) {
+        // OVS checks each message when it is added and leaves a bad one out of the bundle, so a
+        // commit would apply the rest: wait (barrier) for add errors, and discard if there are any.
+        await this.barrier(timeoutMs);
+        const ctrlType = failures.length ? OFPBCT.DISCARD_REQUEST : OFPBCT.COMMIT_REQUEST;
+        const want = failures.length ? OFPBCT.DISCARD_REPLY : OFPBCT.COMMIT_REPLY;
         try {
-          const r = await this.request(
-            { type: 'bundle_control', bundleId, ctrlType: OFPBCT.COMMIT_REQUEST, flags },
-            { timeoutMs },
-          );
-          if (r.type !== 'bundle_control' || r.ctrlType !== OFPBCT.COMMIT_REPLY)
+          const r = await this.request({ type: 'bundle_control', bundleId, ctrlType, flags }, { timeoutMs });
+          if (r.type !== 'bundle_control' || r.ctrlType !== want)
             throw new OpenFlowDecodeError('bundle_control', `unexpected reply ${r.type}`);
         } catch (e) {
           if (failures.length === 0) throw e;

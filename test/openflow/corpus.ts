@@ -430,7 +430,7 @@ export const CORPUS: CorpusEntry[] = [
   F('drop (no instructions)', { in_port: 9 }, []),
   F('timeouts and flags', { in_port: 8 }, apply(out(1)), { idleTimeout: 60, hardTimeout: 300, flags: 1 | 4 }),
   F('cookie high bits', { in_port: 7 }, apply(out(1)), { cookie: 0xfedcba9876543210n }),
-  F('priority 0 table 254', {}, apply(), { table: 254, priority: 0 }),
+  F('priority 0 table 253', {}, apply(), { table: 253, priority: 0 }),
   F('priority max', { in_port: 6 }, apply(out(1)), { priority: 65535 }),
   // ---- standard parts OVS 3.1 does not implement: checked against hand-made bytes
   F('in_phy_port', { in_port: 1, in_phy_port: 1 }, apply(out(2)), {}, { ovsUnsupported: true }),
