@@ -512,7 +512,11 @@ export class SwitchConnection extends EventEmitter<SwitchConnectionEvents> {
         }
       }
       if (w.pos) chunks.push(w.finish());
-      xids.forEach((xid, index) => this.watched.set(xid, (error) => failures.push({ index, error })));
+      for (const [index, xid] of xids.entries()) {
+        this.watched.set(xid, (error) => {
+          failures.push({ index, error });
+        });
+      }
       if (opts.bundle) {
         const r = await this.request(
           { type: 'bundle_control', bundleId, ctrlType: OFPBCT.OPEN_REQUEST, flags },
