@@ -364,6 +364,26 @@ describe('common forms', () => {
     await ok(`ip_leases del ${lease.uuid}`);
   });
 
+  test('batch from stdin (bin/vnctl as a process): lines in order, stops at the first failure', () => {
+    const input = [
+      '# create and look',
+      'vnctl networks add --uuid nw-batch1 --display-name "batch net" --ipv4-network 10.20.0.0',
+      'network show nw-batch1 -o json',
+      'networks add --uuid nw-batch1 --ipv4-network 10.21.0.0',
+      'networks del nw-batch1',
+    ].join('\n');
+    const r = spawnSync(join(ROOT, 'bin/vnctl'), ['batch'], {
+      cwd: ROOT,
+      env: cleanEnv({ VNET_API: api }),
+      input,
+      encoding: 'utf8',
+      timeout: 30_000,
+    });
+    assert.equal(r.status, 1, r.stderr);
+    assert.match(r.stdout, /"display_name": "batch net"/);
+    assert.match(r.stderr, /^vnctl: <stdin>:4: POST \/api\/1\.0\/networks: 400 DuplicateUUID[^\n]*\n$/);
+  });
+
   test('OpenVNet VNET_WEBAPI=host:port, and --api beating the environment', async () => {
     const hostPort = api.replace('http://', '');
     assert.equal((await vnctl(['datapaths', 'show'], { VNET_WEBAPI: hostPort })).status, 0);

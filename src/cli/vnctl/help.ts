@@ -38,6 +38,7 @@ function topLevel(table: readonly ResourceSpec[]): string {
     '       vnctl RESOURCE modify UUID [--options]',
     '       vnctl RESOURCE del UUID…',
     '       vnctl RESOURCE RELATION add|show|modify|del UUID [ITEM…] [--options]',
+    '       vnctl batch [FILE]     one command a line (stdin without FILE); stops at the first failure',
     '',
     'The OpenVNet-compatible command line for vnet. Resource names may be singular or plural,',
     'with dashes or underscores (network_service, network-services).',

@@ -1,10 +1,12 @@
 // vnctl's driver: parse, call the API, print; every failure becomes one stderr line and an exit status.
 import { VERSION } from '../../util/version.js';
-import { ApiError, VnctlError } from './errors.js';
+import { readFileSync } from 'node:fs';
+import { batchLines } from './batch.js';
+import { ApiError, UsageError, VnctlError } from './errors.js';
 import { combine, formatResult } from './format.js';
 import { helpText } from './help.js';
 import { callApi, oneLine, resolveApiBase } from './http.js';
-import { type OutputFormat, parseArgs } from './parse.js';
+import { type GlobalOptions, type OutputFormat, parseArgs } from './parse.js';
 
 /** Where vnctl writes; the entry point passes process streams, tests collect strings. */
 export interface VnctlIo {
@@ -31,6 +33,7 @@ export async function runVnctl(
       (inv.requested ? io.stdout : io.stderr)(helpText(inv.topic));
       return inv.requested ? 0 : 2;
     }
+    if (inv.kind === 'batch') return await runBatch(inv.file, inv.globals, env, io);
     if (inv.kind === 'version') {
       io.stdout(`vnctl ${VERSION}\n`);
       return 0;
@@ -59,4 +62,49 @@ export async function runVnctl(
     io.stderr(`vnctl: internal error: ${oneLine(e instanceof Error ? `${e.name}: ${e.message}` : String(e))}\n`);
     return EXIT_INTERNAL;
   }
+}
+
+/** The batch's global options, put in front of every line (a line's own options come later and win). */
+function globalsArgv(g: GlobalOptions): string[] {
+  const out = ['--output', g.output];
+  if (g.api !== undefined) out.push('--api', g.api);
+  if (g.timeoutSeconds !== undefined) out.push('--timeout', String(g.timeoutSeconds));
+  return out;
+}
+
+/**
+ * `vnctl batch [FILE]`: runs each command line of FILE (stdin without one) in order and stops at
+ * the first that fails, with that line's exit status; its error names FILE:LINE.
+ */
+async function runBatch(
+  file: string | undefined,
+  globals: GlobalOptions,
+  env: Readonly<Record<string, string | undefined>>,
+  io: VnctlIo,
+): Promise<number> {
+  const name = file ?? '<stdin>';
+  let text: string;
+  try {
+    text = readFileSync(file ?? 0, 'utf8');
+  } catch (e) {
+    throw new UsageError(`batch: cannot read ${name}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+  let lines: ReturnType<typeof batchLines>;
+  try {
+    lines = batchLines(text);
+  } catch (e) {
+    if (e instanceof UsageError) throw new UsageError(`${name}:${e.message.replace(/^line /, '')}`);
+    throw e;
+  }
+  const prefix = globalsArgv(globals);
+  for (const l of lines) {
+    const where = `${name}:${l.line}`;
+    if (l.words[0] === 'batch') throw new UsageError(`${where}: batch cannot run batch`);
+    const status = await runVnctl([...prefix, ...l.words], env, {
+      stdout: io.stdout,
+      stderr: (s) => io.stderr(s.replace(/^vnctl: /, `vnctl: ${where}: `)),
+    });
+    if (status !== 0) return status;
+  }
+  return 0;
 }

@@ -47,6 +47,8 @@ export interface HelpTopic {
 
 export type Invocation =
   | { readonly kind: 'help'; readonly globals: GlobalOptions; readonly topic: HelpTopic; readonly requested: boolean }
+  /** `vnctl batch [FILE]`: run FILE's lines (stdin without FILE or with `-`) with these globals. */
+  | { readonly kind: 'batch'; readonly globals: GlobalOptions; readonly file: string | undefined }
   | { readonly kind: 'version'; readonly globals: GlobalOptions }
   | {
       readonly kind: 'call';
@@ -394,6 +396,10 @@ export function parseArgs(argv: readonly string[], table: readonly ResourceSpec[
       continue;
     }
 
+    if (positionals[0] === 'batch') {
+      if (help) continue;
+      throw new UsageError(`batch takes only global options, not ${flag}`);
+    }
     if (!ctx) {
       try {
         ctx = resolveContext(table, positionals);
@@ -434,6 +440,10 @@ export function parseArgs(argv: readonly string[], table: readonly ResourceSpec[
   if (version) return { kind: 'version', globals: globals() };
   if (positionals.length === 0) return { kind: 'help', globals: globals(), topic: {}, requested: false };
 
+  if (positionals[0] === 'batch') {
+    if (positionals.length > 2) throw new UsageError(`unexpected argument '${positionals[2]}' (vnctl batch [FILE])`);
+    return { kind: 'batch', globals: globals(), file: positionals[1] === '-' ? undefined : positionals[1] };
+  }
   ctx ??= resolveContext(table, positionals);
   if (!ctx) {
     const r = findResource(table, positionals[0]!)!;
