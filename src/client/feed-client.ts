@@ -89,6 +89,8 @@ export class FeedClient extends EventEmitter<FeedEvents> {
   private running = false;
   private needSnapshot: boolean;
   private loop: Promise<void> | null = null;
+  /** Ends the current reconnect wait early (stop()). */
+  private wake: (() => void) | null = null;
   private queue: FeedEvent[] = [];
   private waiters: ((r: IteratorResult<FeedEvent>) => void)[] = [];
 
@@ -116,6 +118,7 @@ export class FeedClient extends EventEmitter<FeedEvents> {
   async stop(): Promise<void> {
     this.running = false;
     this.abort?.abort();
+    this.wake?.();
     await this.loop;
     for (const w of this.waiters.splice(0)) w({ done: true, value: undefined });
   }
@@ -168,7 +171,15 @@ export class FeedClient extends EventEmitter<FeedEvents> {
       if (!this.running) break;
       const wait = Math.round(backoff * (0.75 + Math.random() * 0.5));
       this.emit('disconnected', { error, retryInMs: wait });
-      await new Promise((r) => setTimeout(r, wait));
+      if (!this.running) break;
+      await new Promise<void>((r) => {
+        const t = setTimeout(r, wait);
+        this.wake = () => {
+          clearTimeout(t);
+          r();
+        };
+      });
+      this.wake = null;
       backoff = Math.min(backoff * 2, this.opts.maxBackoffMs);
     }
   }
