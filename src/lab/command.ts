@@ -5,7 +5,7 @@ import { constants } from 'node:os';
 import { Command, Option } from '@commander-js/extra-typings';
 import { LabError, LabInputError } from './errors.js';
 import { LAB_MARKER_ENV, nsArgv } from './exec.js';
-import { type CleanupReport, Lab, type StatusReport } from './lab.js';
+import { type CleanupReport, Lab, type PingResult, type StatusReport } from './lab.js';
 import { DEFAULT_PREFIX, defaultTopology, parseTopology, type Topology } from './topology.js';
 
 // Commander cannot report our typed errors from an argument parser: a bad number becomes NaN here
@@ -145,6 +145,49 @@ export function labCommand() {
       } catch (err) {
         fail(err);
       }
+    });
+
+  lab
+    .command('smoke')
+    .description(
+      'the lab smoke check: 2 hosts, 2 VMs, ping both ways through GRE then VXLAN, seen on the underlay; then down',
+    )
+    .addOption(prefixOption().default('vnlsmoke'))
+    .option('--keep', 'leave the lab up afterwards')
+    .action(async (o) => {
+      let l: Lab | undefined;
+      let failed = 0;
+      try {
+        l = await Lab.up(defaultTopology(2, 2), { prefix: o.prefix });
+        const [a, b] = [l.vm('vm1'), l.vm('vm2')];
+        for (const encap of ['gre', 'vxlan'] as const) {
+          await l.setEncap(encap);
+          await l.waitPing(a.name, b.ip!, { timeoutMs: 10000 });
+          const lab = l;
+          const cap = await lab.capture('ul', 'ul-h1', encap === 'gre' ? 'ip proto 47' : 'udp port 4789', async () => [
+            await lab.ping(a.name, b.ip!, { count: 3, intervalS: 0.05 }),
+            await lab.ping(b.name, a.ip!, { count: 3, intervalS: 0.05 }),
+          ]);
+          const [fwd, back] = cap.result as [PingResult, PingResult];
+          const echoes = cap.lines.filter((x) => /ICMP echo (request|reply)/.test(x)).length;
+          const ok = fwd.ok && back.ok && echoes === 12;
+          if (!ok) failed++;
+          process.stdout.write(
+            `${ok ? 'PASS' : 'FAIL'}  ${encap}: vm1@h1 -> vm2@h2 ${fwd.received}/3 (${fwd.rttMs ?? '-'} ms), vm2 -> vm1 ${back.received}/3 (${back.rttMs ?? '-'} ms), ${echoes}/12 echoes ${encap}-encapsulated on the underlay\n`,
+          );
+        }
+        if (failed) process.stderr.write(`${await l.diagnostics()}\n`);
+      } catch (err) {
+        failed++;
+        if (!(err instanceof LabError)) throw err;
+        process.stderr.write(`vnet lab smoke: ${err.message}\n`);
+      } finally {
+        if (l && !o.keep) await l.down();
+      }
+      process.stdout.write(
+        `lab smoke: ${failed ? 'FAILED' : 'ok'}${o.keep && l ? ` (lab '${o.prefix}' left up)` : ''}\n`,
+      );
+      process.exitCode = failed ? 1 : 0;
     });
 
   lab
