@@ -12,6 +12,7 @@ import {
   goto,
   IPPROTO_UDP,
   loadZone,
+  output,
   writeNetwork,
 } from './build.js';
 import { cookieFor } from './cookies.js';
@@ -101,6 +102,14 @@ export function interfaceFlows(ctx: CompileContext, uuid: string): Flow[] {
       goto('port_security'),
     ]),
   );
+
+  if (filtered)
+    // Filtered deliveries carry the destination in reg2 through ingress_ct/ingress_acl; this is the last hop.
+    out.push(
+      flow('output', PRIO_IF.classify, cookieFor('interface', uuid, 'filter'), { reg2: exact(port) }, [
+        apply(output(port)),
+      ]),
+    );
 
   const spoof = cookieFor('interface', uuid, 'spoof');
   for (const mac of parsedMacs(i)) {

@@ -1,18 +1,350 @@
-// Flows for filters and security groups (issue 7): stateful ACLs with conntrack and conjunctive matches.
-import type { Flow } from '../../openflow/types.js';
+// Filters and security groups (issue 7): stateful ACLs on conntrack, rules compiled with conjunctive matches.
+//
+// An interface with at least one security group or filter is "filtered": its traffic passes egress_ct/egress_acl
+// on the way out and ingress_ct/ingress_acl on the way in (reg2 names the destination port). Established and
+// related packets pass by the static ct_state flows; new connections need a rule, and an allowing rule commits
+// the connection so its replies pass. Security groups: default deny inbound, allow outbound, plus the groups'
+// ingress rules. Filters (OpenVNet statics): pass (stateless), conn (stateful), drop; *_passthrough opens a
+// direction. A rule is compiled as conjunction(dst port) × (remote addresses) × (protocol/ports), so the flow
+// count grows with members + addresses + port masks, not with their product.
+import type { Action, Flow, Match, MatchEntry } from '../../openflow/types.js';
+import { parseCidr, prefixMask } from './addr.js';
+import {
+  apply,
+  CS,
+  ct,
+  DHCP_CLIENT_PORT,
+  DHCP_SERVER_PORT,
+  ETH_TYPE_IP,
+  exact,
+  flow,
+  goto,
+  IPPROTO_ICMP,
+  IPPROTO_TCP,
+  IPPROTO_UDP,
+} from './build.js';
+import { cookieFor, objectHash, pipelineCookie } from './cookies.js';
 import type { CompileContext } from './flows.js';
+import { parsedAddresses } from './flows-interface.js';
+import type { FilterRes, FilterStaticRes, InterfaceRes, SecurityGroupRuleRes } from './model-view.js';
+import { interfaceNetworks } from './model-view.js';
+import type { TableName } from './tables.js';
 
-/**
- * Whether an interface's traffic goes through conntrack and the ACL tables.
- * TODO(issue 7): true once filter/security-group compilation lands; until then every interface is unfiltered.
- */
+export const PRIO_SEC = {
+  /** DHCP from a filtered VM always reaches the DHCP punt (the agent answers; replies bypass the pipeline). */
+  dhcp: 60000,
+  /** Filter drop rules beat every allow. */
+  drop: 3000,
+  /** Filter pass/conn rules. */
+  filterAllow: 2500,
+  /** Security-group rules that need no conjunction (any protocol from anywhere). */
+  sgPlain: 2100,
+  /** Security-group rules as conjunctions: every clause of a conjunction shares this priority. */
+  allow: 2000,
+  /** Direction-wide allows: security-group egress, filter passthrough. */
+  direction: 1000,
+} as const;
+
+/** Whether an interface's traffic goes through conntrack and the ACL tables. */
 export function isFiltered(ctx: CompileContext, uuid: string): boolean {
   ctx.dep(`interfaces:${uuid}`);
   ctx.dep(`iface-filters:${uuid}`);
-  return false;
+  const i = ctx.view.interfaces.get(uuid);
+  if (!i) return false;
+  return (i.security_group_uuids?.length ?? 0) > 0 || (ctx.view.filtersByInterface.get(uuid)?.size ?? 0) > 0;
 }
 
-/** ACL flows of every filtered local interface. TODO(issue 7). */
-export function securityFlows(_ctx: CompileContext): Flow[] {
-  return [];
+const NEW = { value: CS.trk | CS.new, mask: CS.trk | CS.new };
+
+/** [min, max] as value/mask blocks (the classic prefix decomposition). */
+export function portMasks(min: number, max: number): MatchEntry[] {
+  const out: MatchEntry[] = [];
+  let lo = min;
+  while (lo <= max) {
+    let size = 1;
+    while (size < 0x10000 && lo % (size * 2) === 0 && lo + size * 2 - 1 <= max) size *= 2;
+    out.push(size === 1 ? { value: lo } : { value: lo, mask: 0xffff & ~(size - 1) });
+    lo += size;
+  }
+  return out;
+}
+
+function cidrEntry(s: string | null | undefined, field: string): MatchEntry | null {
+  if (!s) return null;
+  const { addr, len } = parseCidr(s, field);
+  if (len === 0) return null;
+  return len === 32 ? { value: addr } : { value: addr, mask: prefixMask(len) };
+}
+
+/** Protocol part of a match: one entry per port block (or one with no port). */
+function protoMatches(
+  protocol: string,
+  portMin: number | null | undefined,
+  portMax: number | null | undefined,
+  side: 'dst' | 'src' = 'dst',
+): Match[] | null {
+  const base: Match = { eth_type: exact(ETH_TYPE_IP) };
+  if (protocol === 'any' || protocol === 'ip') return [base];
+  if (protocol === 'icmp') return [{ ...base, ip_proto: exact(IPPROTO_ICMP) }];
+  if (protocol !== 'tcp' && protocol !== 'udp') return null;
+  const proto: Match = { ...base, ip_proto: exact(protocol === 'tcp' ? IPPROTO_TCP : IPPROTO_UDP) };
+  const lo = portMin ?? null;
+  const hi = portMax ?? portMin ?? null;
+  if (lo === null || (lo <= 1 && (hi ?? 65535) >= 65535)) return [proto];
+  const field = `${protocol}_${side}` as 'tcp_dst';
+  return portMasks(lo, Math.max(lo, hi ?? lo)).map((m) => ({ ...proto, [field]: m }));
+}
+
+/** A local filtered interface. */
+interface Target {
+  uuid: string;
+  ofport: number;
+  iface: InterfaceRes;
+}
+
+/** Merges flows of one identity (conjunctive clauses of several rules) into one flow with several conjunctions. */
+class FlowSet {
+  private readonly byKey = new Map<string, Flow>();
+  add(f: Flow): void {
+    const k = `${f.table}/${f.priority}/${matchId(f.match)}`;
+    const old = this.byKey.get(k);
+    const isConj = (x: Flow) =>
+      x.instructions.length === 1 &&
+      x.instructions[0]!.type === 'apply_actions' &&
+      x.instructions[0]!.actions.every((a) => a.type === 'conjunction');
+    if (!old) this.byKey.set(k, f);
+    else if (isConj(old) && isConj(f)) {
+      const acts = [...(old.instructions[0] as { actions: Action[] }).actions];
+      for (const a of (f.instructions[0] as { actions: Action[] }).actions)
+        if (
+          !acts.some(
+            (b) => b.type === 'conjunction' && a.type === 'conjunction' && b.id === a.id && b.clause === a.clause,
+          )
+        )
+          acts.push(a);
+      acts.sort((a, b) =>
+        a.type === 'conjunction' && b.type === 'conjunction' ? a.id - b.id || a.clause - b.clause : 0,
+      );
+      this.byKey.set(k, { ...old, instructions: [apply(...acts)] });
+    }
+    // Otherwise the first flow of an identity wins (same match, same priority: equivalent rules).
+  }
+  flows(): Flow[] {
+    return [...this.byKey.values()];
+  }
+}
+
+function matchId(m: Match): string {
+  return Object.keys(m)
+    .sort()
+    .map((k) => {
+      const e = m[k as keyof Match]!;
+      return `${k}=${e.value.toString(16)}/${e.mask?.toString(16) ?? ''}`;
+    })
+    .join(',');
+}
+
+export function securityFlows(ctx: CompileContext): Flow[] {
+  ctx.dep('bindings');
+  ctx.dep('any:security_groups');
+  ctx.dep('any:filters');
+  // Which local interfaces are filtered changes only with bindings, group membership or filters; depending on
+  // those (not on every local interface) keeps unrelated interface changes from recomputing the ACLs.
+  ctx.dep('any:sg-members');
+  ctx.dep('any:iface-filters');
+  const targets: Target[] = [];
+  for (const [uuid, b] of ctx.bindings) {
+    const iface = ctx.view.interfaces.get(uuid);
+    if (!iface) continue;
+    if ((iface.security_group_uuids?.length ?? 0) === 0 && (ctx.view.filtersByInterface.get(uuid)?.size ?? 0) === 0)
+      continue;
+    ctx.dep(`interfaces:${uuid}`);
+    targets.push({ uuid, ofport: b.ofport, iface });
+  }
+  targets.sort((a, b) => a.ofport - b.ofport);
+  const out = new FlowSet();
+  if (targets.length > 0) {
+    const dhcp: Match = {
+      eth_type: exact(ETH_TYPE_IP),
+      ip_proto: exact(IPPROTO_UDP),
+      udp_src: exact(DHCP_CLIENT_PORT),
+      udp_dst: exact(DHCP_SERVER_PORT),
+    };
+    out.add(flow('egress_acl', PRIO_SEC.dhcp, pipelineCookie('dhcp'), dhcp, [goto('arp_responder')]));
+  }
+  const conjIds = new ConjIds();
+
+  // Security groups: per group, its local members; per ingress rule, one conjunction.
+  const membersByGroup = new Map<string, Target[]>();
+  for (const t of targets)
+    for (const g of t.iface.security_group_uuids ?? []) {
+      let l = membersByGroup.get(g);
+      if (!l) membersByGroup.set(g, (l = []));
+      l.push(t);
+    }
+  for (const t of targets) {
+    if ((t.iface.security_group_uuids?.length ?? 0) === 0) continue;
+    // Default allow outbound (committed, so replies come back in).
+    out.add(
+      flow(
+        'egress_acl',
+        PRIO_SEC.direction,
+        cookieFor('interface', t.uuid, 'filter'),
+        { in_port: exact(t.ofport), ct_state: NEW, eth_type: exact(ETH_TYPE_IP) },
+        [apply(ct({ commit: true })), goto('arp_responder')],
+      ),
+    );
+  }
+  for (const [g, members] of [...membersByGroup].sort(([a], [b]) => (a < b ? -1 : 1))) {
+    ctx.dep(`security_groups:${g}`);
+    ctx.dep(`sg-members:${g}`);
+    const sg = ctx.view.securityGroups.get(g);
+    for (const rule of sg?.rules ?? []) {
+      if (rule.direction !== 'ingress') continue; // outbound is allowed by default
+      try {
+        compileSgRule(ctx, out, conjIds, g, rule, members);
+      } catch (err) {
+        ctx.report(err);
+      }
+    }
+  }
+
+  // Filters.
+  for (const t of targets)
+    for (const f of [...(ctx.view.filtersByInterface.get(t.uuid) ?? [])].sort()) {
+      ctx.dep(`filters:${f}`);
+      const filter = ctx.view.filters.get(f);
+      if (!filter) continue;
+      try {
+        compileFilter(out, t, filter);
+      } catch (err) {
+        ctx.report(err);
+      }
+    }
+  return out.flows();
+}
+
+/** Stable conjunction ids: a hash of the rule, probed on collision. */
+class ConjIds {
+  private readonly used = new Set<number>();
+  get(key: string): number {
+    let id = Number(objectHash(key) & 0x7fffffffn) || 1;
+    while (this.used.has(id)) id = (id % 0x7fffffff) + 1;
+    this.used.add(id);
+    return id;
+  }
+}
+
+/** Addresses of a remote group's members (every network: the group is about who, not where). */
+function groupAddresses(ctx: CompileContext, g: string): MatchEntry[] {
+  ctx.dep(`sg-members:${g}`);
+  const out = new Map<number, MatchEntry>();
+  for (const u of [...(ctx.view.membersBySecurityGroup.get(g) ?? [])].sort()) {
+    ctx.dep(`interfaces:${u}`);
+    const i = ctx.view.interfaces.get(u);
+    if (!i) continue;
+    for (const n of interfaceNetworks(i)) for (const a of parsedAddresses(i, n)) out.set(a.ip, { value: a.ip });
+  }
+  return [...out.values()];
+}
+
+function compileSgRule(
+  ctx: CompileContext,
+  out: FlowSet,
+  conjIds: ConjIds,
+  group: string,
+  rule: SecurityGroupRuleRes,
+  members: Target[],
+): void {
+  const cookie = cookieFor('security_group', group, 'filter');
+  const protos = protoMatches(rule.protocol, rule.port_range_min, rule.port_range_max);
+  if (!protos) return;
+  let remotes: MatchEntry[] | null = null; // null: any source
+  if (rule.remote_group_uuid) remotes = groupAddresses(ctx, rule.remote_group_uuid);
+  else {
+    const c = cidrEntry(rule.remote_ip_prefix, `security_groups.${group}.rules.${rule.uuid}.remote_ip_prefix`);
+    if (c) remotes = [c];
+  }
+  if (remotes !== null && remotes.length === 0) return; // a remote group with no members allows nothing
+  const allow = [apply(ct({ commit: true })), goto('output')];
+  const protoTrivial = protos.length === 1 && Object.keys(protos[0]!).length === 1; // just eth_type=ip
+  const dims = 1 + (remotes ? 1 : 0) + (protoTrivial ? 0 : 1);
+  if (dims === 1) {
+    // Any protocol from anywhere: one plain flow per member.
+    for (const m of members)
+      out.add(
+        flow(
+          'ingress_acl',
+          PRIO_SEC.sgPlain,
+          cookie,
+          { reg2: exact(m.ofport), ct_state: NEW, eth_type: exact(ETH_TYPE_IP) },
+          allow,
+        ),
+      );
+    return;
+  }
+  const id = conjIds.get(`${group}/${rule.uuid}`);
+  let clause = 1;
+  const conj = (k: number): Action => ({ type: 'conjunction', id, clause: k, nClauses: dims });
+  const c1 = clause++;
+  for (const m of members)
+    out.add(flow('ingress_acl', PRIO_SEC.allow, cookie, { reg2: exact(m.ofport), ct_state: NEW }, [apply(conj(c1))]));
+  if (remotes) {
+    const c2 = clause++;
+    for (const r of remotes)
+      out.add(
+        flow('ingress_acl', PRIO_SEC.allow, cookie, { eth_type: exact(ETH_TYPE_IP), ipv4_src: r }, [apply(conj(c2))]),
+      );
+  }
+  if (!protoTrivial) {
+    const c3 = clause++;
+    for (const p of protos) out.add(flow('ingress_acl', PRIO_SEC.allow, cookie, p, [apply(conj(c3))]));
+  }
+  // ct() needs an IP match (OVS refuses it otherwise: OFPBAC_MATCH_INCONSISTENT).
+  out.add(flow('ingress_acl', PRIO_SEC.allow, cookie, { conj_id: exact(id), eth_type: exact(ETH_TYPE_IP) }, allow));
+}
+
+function compileFilter(out: FlowSet, t: Target, filter: FilterRes): void {
+  const cookie = cookieFor('filter', filter.uuid, 'filter');
+  const dirs: { table: TableName; key: Match; next: TableName; passthrough: boolean }[] = [
+    {
+      table: 'egress_acl',
+      key: { in_port: exact(t.ofport) },
+      next: 'arp_responder',
+      passthrough: !!filter.egress_passthrough,
+    },
+    { table: 'ingress_acl', key: { reg2: exact(t.ofport) }, next: 'output', passthrough: !!filter.ingress_passthrough },
+  ];
+  for (const d of dirs) {
+    if (d.passthrough)
+      out.add(
+        flow(d.table, PRIO_SEC.direction, cookie, { ...d.key, ct_state: NEW, eth_type: exact(ETH_TYPE_IP) }, [
+          apply(ct({ commit: true })),
+          goto(d.next),
+        ]),
+      );
+    for (const s of filter.statics ?? []) {
+      for (const m of staticMatches(filter, s)) {
+        const match: Match = { ...d.key, ct_state: NEW, ...m };
+        if (s.action === 'drop') out.add(flow(d.table, PRIO_SEC.drop, cookie, match, []));
+        else if (s.action === 'conn')
+          out.add(flow(d.table, PRIO_SEC.filterAllow, cookie, match, [apply(ct({ commit: true })), goto(d.next)]));
+        else if (s.action === 'pass') out.add(flow(d.table, PRIO_SEC.filterAllow, cookie, match, [goto(d.next)]));
+      }
+    }
+  }
+}
+
+/** Matches of one static rule (ARP rules compile to nothing: ARP is not filtered, anti-spoofing guards it). */
+function staticMatches(filter: FilterRes, s: FilterStaticRes): Match[] {
+  if (s.protocol === 'arp') return [];
+  const where = `filters.${filter.uuid}.statics`;
+  const src = cidrEntry(s.src_address, `${where}.src_address`);
+  const dst = cidrEntry(s.dst_address, `${where}.dst_address`);
+  const ports = (p: number | null | undefined) => (p ? p : null);
+  let base = protoMatches(s.protocol, ports(s.dst_port), ports(s.dst_port), 'dst');
+  if (!base) return [];
+  if ((s.protocol === 'tcp' || s.protocol === 'udp') && ports(s.src_port))
+    base = base.map((m) => ({ ...m, [`${s.protocol}_src`]: { value: s.src_port! } }));
+  return base.map((m) => ({ ...m, ...(src ? { ipv4_src: src } : {}), ...(dst ? { ipv4_dst: dst } : {}) }));
 }

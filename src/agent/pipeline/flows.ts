@@ -94,7 +94,13 @@ export class FlowCompiler {
   }
 
   update(view: ModelView, local: LocalContext, changedKeys: Iterable<ChangeKey>): CompileResult {
-    const changed = new Set<ChangeKey>(changedKeys);
+    const changed = new Set<ChangeKey>();
+    for (const k of changedKeys) {
+      changed.add(k);
+      // `any:<resource>`: for owners that depend on a whole resource kind (security groups, filters).
+      const c = k.indexOf(':');
+      if (c > 0 && !k.startsWith('any:')) changed.add(`any:${k.slice(0, c)}`);
+    }
     const first = this.binder === undefined;
     const localChanged = local !== this.lastLocal;
     if (localChanged) changed.add('local');
@@ -133,6 +139,7 @@ export class FlowCompiler {
         }
       }
     }
+    if (bindingChanges.size > 0) changed.add('bindings');
     for (const u of bindingChanges) {
       changed.add(`binding:${u}`);
       const b = this.binder!.bound.get(u);

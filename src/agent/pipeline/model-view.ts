@@ -327,6 +327,13 @@ export function applyChange(view: ModelView, change: FeedChange): ChangeKey[] {
   const old = map.get(uuid);
   const next = change.op === 'delete' ? undefined : (change.item ?? undefined);
   const keys: ChangeKey[] = [`${name}:${uuid}`];
+  if (name === 'interfaces') {
+    // Group membership keys only when membership changed: the security owner depends on them.
+    const before = new Set((old as InterfaceRes | undefined)?.security_group_uuids ?? []);
+    const after = new Set((next as InterfaceRes | undefined)?.security_group_uuids ?? []);
+    for (const g of before) if (!after.has(g)) keys.push(`sg-members:${g}`);
+    for (const g of after) if (!before.has(g)) keys.push(`sg-members:${g}`);
+  }
   if (old) unindex(view, name, uuid, old, keys);
   if (next) {
     map.set(uuid, next);
@@ -344,10 +351,7 @@ function index(view: ModelView, name: FeedName, uuid: string, item: Record<strin
         keys.push(`members:${n}`);
       }
       addIdx(view.interfacesByPortName, i.port_name, uuid);
-      for (const g of i.security_group_uuids ?? []) {
-        addIdx(view.membersBySecurityGroup, g, uuid);
-        keys.push(`sg-members:${g}`);
-      }
+      for (const g of i.security_group_uuids ?? []) addIdx(view.membersBySecurityGroup, g, uuid);
       break;
     }
     case 'routes': {
@@ -394,10 +398,7 @@ function unindex(
         keys.push(`members:${n}`);
       }
       delIdx(view.interfacesByPortName, i.port_name, uuid);
-      for (const g of i.security_group_uuids ?? []) {
-        delIdx(view.membersBySecurityGroup, g, uuid);
-        keys.push(`sg-members:${g}`);
-      }
+      for (const g of i.security_group_uuids ?? []) delIdx(view.membersBySecurityGroup, g, uuid);
       break;
     }
     case 'routes': {

@@ -7,6 +7,7 @@ import { flowKey } from '../../../src/agent/pipeline/diff.js';
 import { REGISTER_LAYOUT } from '../../../src/agent/pipeline/registers.js';
 import { TABLE, TABLES, tableName } from '../../../src/agent/pipeline/tables.js';
 import type { Action, Flow, Match } from '../../../src/openflow/types.js';
+import { checkFlows } from './check.js';
 import { Fabric } from './fabric.js';
 import { DP1, DP2, DP3, seedResources, seedVms } from './fixtures.js';
 
@@ -33,54 +34,6 @@ test('every next table exists and is later in the pipeline; missTo is among next
 
 function names(): string[] {
   return TABLES.map((t) => t.name);
-}
-
-/** Tables an action list continues in (resubmit, ct(table)). */
-function actionTargets(actions: readonly Action[]): number[] {
-  const out: number[] = [];
-  for (const a of actions) {
-    if (a.type === 'resubmit' && a.table !== undefined) out.push(a.table);
-    if (a.type === 'ct' && a.table !== undefined) out.push(a.table);
-  }
-  return out;
-}
-
-const PREREQ: [RegExp, (m: Match) => boolean, string][] = [
-  [/^ipv4_|^ip_proto$/, (m) => m.eth_type?.value === 0x0800, 'eth_type=0x0800'],
-  [/^arp_/, (m) => m.eth_type?.value === 0x0806, 'eth_type=0x0806'],
-  [/^tcp_/, (m) => m.ip_proto?.value === 6, 'ip_proto=6'],
-  [/^udp_/, (m) => m.ip_proto?.value === 17, 'ip_proto=17'],
-  [/^icmpv4_/, (m) => m.ip_proto?.value === 1, 'ip_proto=1'],
-];
-
-export function checkFlows(flows: readonly Flow[]): void {
-  const keys = new Set<string>();
-  for (const f of flows) {
-    const spec = TABLES[f.table];
-    assert.ok(spec, `flow in unknown table ${f.table}`);
-    const where = `${spec.name} prio ${f.priority} ${JSON.stringify(Object.keys(f.match))}`;
-    for (const field of Object.keys(f.match))
-      assert.ok((spec.matches as string[]).includes(field), `${where}: ${field} not declared for ${spec.name}`);
-    for (const field of Object.keys(f.match))
-      for (const [re, ok, need] of PREREQ)
-        if (re.test(field)) assert.ok(ok(f.match), `${where}: ${field} needs ${need}`);
-    if (f.priority === 0) assert.deepEqual(Object.keys(f.match), [], `${where}: a miss flow matches nothing`);
-    for (const ins of f.instructions) {
-      const targets =
-        ins.type === 'goto_table'
-          ? [ins.table]
-          : ins.type === 'apply_actions' || ins.type === 'write_actions'
-            ? actionTargets(ins.actions)
-            : [];
-      for (const t of targets) {
-        const n = tableName(t);
-        assert.ok(n && spec.next.includes(n), `${where}: continues in ${n ?? t}, not declared in next`);
-      }
-    }
-    const k = flowKey(f);
-    assert.ok(!keys.has(k), `${where}: duplicate identity ${k}`);
-    keys.add(k);
-  }
 }
 
 test('generated flows match only declared fields, with prerequisites, and continue only to declared tables', () => {

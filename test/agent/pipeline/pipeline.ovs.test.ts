@@ -12,13 +12,38 @@ import { DP1, DP2, GRE_PORT, ROUTER, seedResources, seedVms, VXLAN_PORT } from '
 
 const place: Record<number, string> = { 1: DP1, 2: DP1, 3: DP2, 4: DP1, 5: DP1, 6: DP2 };
 const vms = seedVms((n) => place[n]!);
+// veth2 is in a security group (tcp/80 from anywhere, tcp/5432 from the group itself); veth4 has a filter.
+const resources = seedResources(vms);
+resources.security_groups = [
+  {
+    uuid: 'sg-web',
+    rules: [
+      { uuid: 'sgr-80', direction: 'ingress', protocol: 'tcp', port_range_min: 80, port_range_max: 80 },
+      { uuid: 'sgr-pg', direction: 'ingress', protocol: 'tcp', port_range_min: 5432, remote_group_uuid: 'sg-web' },
+    ],
+  },
+];
+resources.interfaces!.find((i) => i.uuid === 'if-veth2')!.security_group_uuids = ['sg-web'];
+resources.interfaces!.find((i) => i.uuid === 'if-veth1')!.security_group_uuids = ['sg-web'];
+resources.filters = [
+  {
+    uuid: 'fil-4',
+    interface_uuid: 'if-veth4',
+    ingress_passthrough: false,
+    egress_passthrough: true,
+    statics: [{ protocol: 'tcp', action: 'conn', src_address: '0.0.0.0/0', dst_address: '0.0.0.0/0', dst_port: 443 }],
+  },
+];
 const fab = new Fabric(seedResources(vms), vms, [DP1, DP2]);
 const flows = fab.flows.get(DP1)!;
+const secureFlows = new Fabric(resources, vms, [DP1, DP2]).flows.get(DP1)!;
 const MAC = (n: number) => `02:00:00:00:00:0${n}`;
 
 let ovs: OvsInstance;
 const dir = `/tmp/vnet-pipeline-ovs-${process.pid}`;
 const br = 'brpipe';
+/** Same VMs with a security group and a filter (port names prefixed: OVSDB interface names are global). */
+const brSec = 'brsec';
 const odp = new Map<number, number>();
 
 async function trace(flow: string): Promise<string> {
@@ -84,9 +109,50 @@ describe('generated flows on real OVS', { timeout: 60_000 }, () => {
     const file = join(dir, 'flows.txt');
     writeFileSync(file, `${flows.map((f) => formatFlow(f)).join('\n')}\n`);
     await ovs.ofctl('-O', 'OpenFlow13', 'add-flows', br, file);
+    await ovs.vsctl(
+      'add-br',
+      brSec,
+      '--',
+      'set',
+      'bridge',
+      brSec,
+      'datapath_type=dummy',
+      'fail_mode=secure',
+      'protocols=OpenFlow13',
+    );
+    for (const v of vms.filter((x) => x.dp === DP1)) {
+      const name = `s${fab.port(v.uuid)}-${process.pid}`.slice(0, 15);
+      await ovs.vsctl(
+        'add-port',
+        brSec,
+        name,
+        '--',
+        'set',
+        'interface',
+        name,
+        'type=dummy',
+        `ofport_request=${fab.port(v.uuid)}`,
+      );
+    }
+    await ovs.ofctl(
+      '-O',
+      'OpenFlow13',
+      'add-meter',
+      brSec,
+      `meter=${DHCP_METER.id},pktps,burst,band=type=drop,rate=${DHCP_METER.ratePps},burst_size=${DHCP_METER.burst}`,
+    );
+    const secFile = join(dir, 'flows-secure.txt');
+    writeFileSync(secFile, `${secureFlows.map((f) => formatFlow(f)).join('\n')}\n`);
+    await ovs.ofctl('-O', 'OpenFlow13', 'add-flows', brSec, secFile);
     // ofport → datapath port number, to read "Datapath actions".
     const show = await ovs.appctl('dpif/show');
-    for (const m of show.matchAll(/\s(\S+) (\d+)\/(\d+):/g)) odp.set(Number(m[2]), Number(m[3]));
+    let section = '';
+    for (const line of show.split('\n')) {
+      const b = /^\s+(\S+):$/.exec(line);
+      if (b) section = b[1]!;
+      const m = /^\s+(\S+) (\d+)\/(\d+):/.exec(line);
+      if (m && section === br) odp.set(Number(m[2]), Number(m[3]));
+    }
   });
 
   after(async () => {
@@ -97,9 +163,14 @@ describe('generated flows on real OVS', { timeout: 60_000 }, () => {
     return ovs.ofctl('-O', 'OpenFlow13', 'dump-flows', br);
   }
 
-  test('OVS holds exactly the flows we generated', async () => {
+  test('OVS holds exactly the flows we generated (plain and with security)', async () => {
     const lines = (await dump()).split('\n').filter((l) => l.includes('priority'));
     assert.equal(lines.length, flows.length, await dump());
+    const sec = (await ovs.ofctl('-O', 'OpenFlow13', 'dump-flows', brSec))
+      .split('\n')
+      .filter((l) => l.includes('priority'));
+    assert.equal(sec.length, secureFlows.length);
+    assert.ok(secureFlows.length > flows.length);
   });
 
   async function expectActions(pkt: string, re: RegExp): Promise<void> {
@@ -151,6 +222,57 @@ describe('generated flows on real OVS', { timeout: 60_000 }, () => {
       `in_port=5,icmp,dl_src=${MAC(5)},dl_dst=${MAC(2)},nw_src=172.16.1.1,nw_dst=172.16.1.2`,
       /^drop$/,
     );
+  });
+
+  test('security group: tcp/80 passes conntrack and the conjunction; tcp/22 is dropped', async () => {
+    const base = `in_port=1,tcp,dl_src=${MAC(1)},dl_dst=${MAC(2)},nw_src=172.16.1.1,nw_dst=172.16.1.2,tcp_src=40000`;
+    // ofproto/trace follows ct() recirculation, with ct_state from --ct-next.
+    const ok = await ovs.appctl(
+      'ofproto/trace',
+      brSec,
+      `${base},tcp_dst=80`,
+      '--ct-next',
+      'trk,new',
+      '--ct-next',
+      'trk,new',
+    );
+    assert.match(ok, /conj_id=\d+/, ok);
+    assert.match(ok, new RegExp(`output:${2}`), ok);
+    const no = await ovs.appctl(
+      'ofproto/trace',
+      brSec,
+      `${base},tcp_dst=22`,
+      '--ct-next',
+      'trk,new',
+      '--ct-next',
+      'trk,new',
+    );
+    assert.doesNotMatch(no, /output:2\b/, no);
+    // An established reply passes without a rule.
+    const est = await ovs.appctl(
+      'ofproto/trace',
+      brSec,
+      `${base},tcp_dst=22`,
+      '--ct-next',
+      'trk,est',
+      '--ct-next',
+      'trk,est',
+    );
+    assert.match(est, /output:2\b/, est);
+  });
+
+  test('filter: conn rule admits tcp/443 and commits it', async () => {
+    const t = await ovs.appctl(
+      'ofproto/trace',
+      brSec,
+      `in_port=1,tcp,dl_src=${MAC(1)},dl_dst=${ROUTER.net1.mac},nw_src=172.16.1.1,nw_dst=172.16.2.4,tcp_src=40000,tcp_dst=443,nw_ttl=64`,
+      '--ct-next',
+      'trk,new',
+      '--ct-next',
+      'trk,new',
+    );
+    assert.match(t, /ct\(commit/, t);
+    assert.match(t, /output:4\b/, t);
   });
 
   test('DHCP goes to the controller through the meter', async () => {
