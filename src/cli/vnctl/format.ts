@@ -1,6 +1,15 @@
 // vnctl's output: human tables and key/value lines by default, or the API body as YAML or JSON.
-import { stringify as toYaml } from 'yaml';
+import { createRequire } from 'node:module';
+import type * as Yaml from 'yaml';
 import type { OutputFormat, ResultShape } from './parse.js';
+
+// Loading `yaml` is about half of vnctl's start-up time, so only `-o yaml` pays for it.
+const requireCjs = createRequire(import.meta.url);
+let yamlStringify: typeof Yaml.stringify | undefined;
+function toYaml(value: unknown): string {
+  yamlStringify ??= (requireCjs('yaml') as typeof Yaml).stringify;
+  return yamlStringify(value);
+}
 
 type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => v !== null && typeof v === 'object' && !Array.isArray(v);
