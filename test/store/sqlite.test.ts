@@ -1,0 +1,57 @@
+// Runs the Store conformance suite against SQLite (in memory and on a file), plus SQLite-specific settings.
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, it } from 'node:test';
+import Database from 'better-sqlite3';
+import { SQLITE_MIGRATIONS } from '../../src/store/migrations.js';
+import { SqliteStore } from '../../src/store/sqlite.js';
+import { storeConformance } from './conformance.js';
+
+const dir = mkdtempSync(join(tmpdir(), `vnet-store-${process.pid}-`));
+after(() => rmSync(dir, { recursive: true, force: true }));
+let n = 0;
+
+storeConformance('sqlite :memory:', {
+  create: async () => new SqliteStore({ path: ':memory:' }),
+  retainLimited: async (retain) => new SqliteStore({ path: ':memory:', retainChanges: retain }),
+});
+
+let current = '';
+storeConformance('sqlite file', {
+  create: async () => {
+    current = join(dir, `s${++n}`, 'vnet.db');
+    return new SqliteStore({ path: current });
+  },
+  reopen: async () => new SqliteStore({ path: current }),
+});
+
+it('sqlite file: WAL, synchronous=FULL, migrations recorded, unique indexes guard the service', async () => {
+  const path = join(dir, 'pragmas.db');
+  const s = new SqliteStore({ path });
+  await s.close();
+  const d = new Database(path);
+  try {
+    assert.equal(d.pragma('journal_mode', { simple: true }), 'wal');
+    assert.equal(d.pragma('user_version', { simple: true }), SQLITE_MIGRATIONS.length);
+    // The unique MAC index is a second line of defence behind the service's own check.
+    d.prepare("INSERT INTO docs(kind, uuid, seq, data) VALUES ('mac_leases', 'ml-1', 1, ?)").run(
+      JSON.stringify({ uuid: 'ml-1', mac_address: '02:00:00:00:00:01' }),
+    );
+    assert.throws(
+      () =>
+        d
+          .prepare("INSERT INTO docs(kind, uuid, seq, data) VALUES ('mac_leases', 'ml-2', 2, ?)")
+          .run(JSON.stringify({ uuid: 'ml-2', mac_address: '02:00:00:00:00:01' })),
+      /UNIQUE/,
+    );
+  } finally {
+    d.close();
+  }
+  // synchronous is per connection: check the store's own.
+  const s2 = new SqliteStore({ path });
+  const sync = (s2 as unknown as { db: Database.Database }).db.pragma('synchronous', { simple: true });
+  assert.equal(sync, 2, 'synchronous=FULL');
+  await s2.close();
+});
