@@ -20,8 +20,10 @@ export interface ClusterOptions {
   register?: boolean;
   /** Start the agents now (default true); false: call startAgent() yourself. */
   startAgents?: boolean;
-  /** Whether the lab creates br0 (like a user's add-br); false: agents run with --create-bridge. */
+  /** Whether the lab creates br0 (like a user's add-br). */
   labCreatesBridge?: boolean;
+  /** Agents run with --create-bridge (default: when the lab does not create it). */
+  agentCreatesBridge?: boolean;
   /** Extra environment for server and agents (e.g. VNET_LOG_LEVEL). */
   env?: NodeJS.ProcessEnv;
 }
@@ -71,6 +73,7 @@ export class Cluster {
       labCreatesBridge: true,
       env: {},
       ...options,
+      agentCreatesBridge: options.agentCreatesBridge ?? options.labCreatesBridge === false,
     };
     const lab = await Lab.create({
       prefix: opts.prefix,
@@ -141,7 +144,7 @@ export class Cluster {
       '--encap',
       this.opts.encap,
       ...(this.opts.register ? ['--register'] : []),
-      ...(this.opts.labCreatesBridge ? [] : ['--create-bridge']),
+      ...(this.opts.agentCreatesBridge ? ['--create-bridge'] : []),
       ...extra,
     ];
   }
