@@ -364,6 +364,59 @@ describe('common forms', () => {
     await ok(`ip_leases del ${lease.uuid}`);
   });
 
+  test('the remaining relation forms: datapath networks, ports, static addresses, DNS records, MAC ranges, leases', async () => {
+    // datapath networks: modify then del (add ran in the seeds)
+    await ok('networks add --uuid nw-rel --ipv4-network 10.30.0.0');
+    await ok('datapaths networks add dp-test1 nw-rel --mac-address 02:00:00:00:30:01');
+    const dpn = await okJson('datapath network modify dp-test1 nw-rel --broadcast-mac-address 02:00:00:00:30:ff');
+    assert.equal(dpn.broadcast_mac_address, '02:00:00:00:30:ff');
+    assert.equal(await ok('datapaths networks del dp-test1 nw-rel'), 'nw-rel\n');
+    assert.equal((await okJson('datapaths networks show dp-test1')).total_count, 0);
+
+    // interface ports: rows keyed by their fields
+    await ok('interfaces add --uuid if-port1 --mac-address 02:00:00:00:31:01');
+    await ok('interfaces ports add if-port1 --datapath-uuid dp-test1 --port-name tap31');
+    const ports = await okJson('interface ports show if-port1');
+    assert.equal(ports.items[0].port_name, 'tap31');
+    await ok('interfaces ports del if-port1 --datapath-uuid dp-test1 --port-name tap31');
+    assert.equal((await okJson('interface ports show if-port1')).items.length, 0);
+
+    // translations static_address
+    await ok('translations add --uuid tr-rel --interface-uuid if-vnet1gw --mode static_address');
+    await ok(
+      'translations static_address add tr-rel --ingress-ipv4-address 172.16.1.10 --egress-ipv4-address 192.0.2.10',
+    );
+    assert.equal((await okJson('translation static-address show tr-rel')).items[0].egress_ipv4_address, '192.0.2.10');
+    await ok(
+      'translations static_address del tr-rel --ingress-ipv4-address 172.16.1.10 --egress-ipv4-address 192.0.2.10',
+    );
+    assert.equal((await okJson('translations static_address show tr-rel')).items.length, 0);
+
+    // DNS service records
+    await ok('network_services add --uuid ns-dns --interface-uuid if-vnet1gw --mode dns');
+    await ok('dns_services add --uuid dnss-rel --network-service-uuid ns-dns --public-dns 192.0.2.53');
+    const rec = await okJson('dns_services dns_records add dnss-rel --name www --ipv4-address 172.16.1.1');
+    assert.equal((await okJson('dns_service dns_record show dnss-rel')).items[0].name, 'www');
+    assert.equal(await ok(`dns_services dns_records del dnss-rel ${rec.uuid}`), `${rec.uuid}\n`);
+
+    // MAC range groups
+    await ok('mac_range_groups add --uuid mrg-rel');
+    const mr = await okJson(
+      'mac_range_groups mac_ranges add mrg-rel --begin-mac-address 52:56:01:00:00:00 --end-mac-address 52:56:01:00:00:ff',
+    );
+    assert.equal((await okJson('mac-range-groups mac-ranges show mrg-rel')).items.length, 1);
+    await ok(`mac_range_groups mac_ranges del mrg-rel ${mr.uuid}`);
+
+    // MAC leases: add, move, del
+    const ml = await okJson('mac_leases add --interface-uuid if-port1 --mac-address 02:00:00:00:31:02');
+    assert.equal((await okJson(`mac_lease modify ${ml.uuid} --interface-uuid if-inst1`)).interface_uuid, 'if-inst1');
+    await ok(`mac_leases del ${ml.uuid}`);
+
+    // segments
+    await ok('segments add --uuid seg-rel --mode virtual');
+    assert.equal(await ok('segments del seg-rel'), 'seg-rel\n');
+  });
+
   test('batch from stdin (bin/vnctl as a process): lines in order, stops at the first failure', () => {
     const input = [
       '# create and look',

@@ -390,7 +390,7 @@ export function parseArgs(argv: readonly string[], table: readonly ResourceSpec[
       else {
         const t = takeValue();
         const n = Number(t);
-        if (!(n > 0 && n <= 3600)) throw new UsageError(`--timeout: expected seconds between 0 and 3600, got "${t}"`);
+        if (!(n > 0 && n <= 3600)) throw new UsageError(`--timeout: expected seconds, more than 0 and at most 3600, got "${t}"`);
         timeoutSeconds = n;
       }
       continue;
