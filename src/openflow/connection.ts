@@ -145,6 +145,8 @@ export class SwitchConnection extends EventEmitter<SwitchConnectionEvents> {
   readonly remote: string;
   closed = false;
   closeReason = '';
+  /** Counters for metrics and tests: frames and bytes received, bytes written. */
+  readonly stats = { rxMessages: 0, rxBytes: 0, txBytes: 0 };
   private readonly socket: Socket;
   private readonly log: Logger | undefined;
   private readonly opts: Required<Omit<SwitchConnectionOptions, 'logger'>>;
@@ -220,6 +222,7 @@ export class SwitchConnection extends EventEmitter<SwitchConnectionEvents> {
   /** Socket write with back-pressure: resolves once the kernel buffer has room again. */
   private write(buf: Uint8Array): Promise<void> {
     if (this.closed) return Promise.reject(new ConnectionClosedError(this.closeReason));
+    this.stats.txBytes += buf.length;
     const ok = this.socket.write(buf);
     if (ok) return Promise.resolve();
     return new Promise((resolve, reject) => {
@@ -275,6 +278,8 @@ export class SwitchConnection extends EventEmitter<SwitchConnectionEvents> {
   }
 
   private onFrame(frame: Uint8Array): void {
+    this.stats.rxMessages++;
+    this.stats.rxBytes += frame.length;
     const xid = new DataView(frame.buffer).getUint32(4);
     const type = frame[1] as number;
     let m: OFMessage;
@@ -302,7 +307,7 @@ export class SwitchConnection extends EventEmitter<SwitchConnectionEvents> {
       this.onHandshakeMessage(m);
       return;
     }
-    this.dispatch(m);
+    this.dispatch(m, frame.length);
   }
 
   private onHandshakeMessage(m: OFMessage): void {
@@ -358,7 +363,7 @@ export class SwitchConnection extends EventEmitter<SwitchConnectionEvents> {
     return p;
   }
 
-  private dispatch(m: OFMessage): void {
+  private dispatch(m: OFMessage, size: number): void {
     const xid = m.xid ?? 0;
     switch (m.type) {
       case 'echo_request':
@@ -401,7 +406,11 @@ export class SwitchConnection extends EventEmitter<SwitchConnectionEvents> {
         }
         p.multipart ??= { parts: [], bytes: 0 };
         p.multipart.parts.push(m.body);
-        p.multipart.bytes += 1; // counted in frames below
+        p.multipart.bytes += size;
+        if (p.multipart.bytes > this.opts.maxReplyBytes) {
+          this.close(`oversized input: multipart reply over ${this.opts.maxReplyBytes} bytes`);
+          return;
+        }
         if (m.flags & OFPMPF_MORE) return;
         this.settle(xid)?.resolve({ ...m, body: mergeParts(p.multipart.parts) });
         return;
