@@ -95,13 +95,9 @@ export function interfaceFlows(ctx: CompileContext, uuid: string): Flow[] {
   const port = b.ofport;
   const out: Flow[] = [];
 
-  out.push(
-    flow('classifier', PRIO_IF.classify, cookieFor('interface', uuid, 'classify'), { in_port: exact(port) }, [
-      apply(loadZone(net.ct_zone)),
-      writeNetwork(net.tunnel_key),
-      goto('port_security'),
-    ]),
-  );
+  // Classification rides on the anti-spoofing flows (each loads the network and zone), so a port costs no
+  // separate classifier flow.
+  const pass = [apply(loadZone(net.ct_zone)), writeNetwork(net.tunnel_key), goto(next)];
 
   if (filtered)
     // Filtered deliveries carry the destination in reg2 through ingress_ct/ingress_acl; this is the last hop.
@@ -128,7 +124,7 @@ export function interfaceFlows(ctx: CompileContext, uuid: string): Flow[] {
           udp_src: exact(DHCP_CLIENT_PORT),
           udp_dst: exact(DHCP_SERVER_PORT),
         },
-        [goto(next)],
+        pass,
       ),
     );
   }
@@ -139,7 +135,7 @@ export function interfaceFlows(ctx: CompileContext, uuid: string): Flow[] {
         PRIO_IF.spoofAllow,
         spoof,
         { in_port: exact(port), eth_src: exact(mac), eth_type: exact(ETH_TYPE_IP), ipv4_src: exact(ip) },
-        [goto(next)],
+        pass,
       ),
       // ARP must claim the same MAC and leased IP the frame comes from: gratuitous ARP for another address
       // (ARP poisoning) matches nothing and is dropped.
@@ -154,7 +150,7 @@ export function interfaceFlows(ctx: CompileContext, uuid: string): Flow[] {
           arp_sha: exact(mac),
           arp_spa: exact(ip),
         },
-        [goto(next)],
+        pass,
       ),
     );
   }

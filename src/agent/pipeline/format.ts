@@ -2,7 +2,7 @@
 import type { Action, FieldName, FieldRange, FieldValue, Flow, Instruction } from '../../openflow/types.js';
 import { OFPP } from '../../openflow/types.js';
 import { formatIpv4, formatMac } from './addr.js';
-import { tableName } from './tables.js';
+import { TABLES, tableName } from './tables.js';
 
 /** ovs-ofctl names of the fields the pipeline uses (OXM names differ for some). */
 const OFCTL_NAME: Partial<Record<FieldName, string>> = {
@@ -132,4 +132,13 @@ export function formatFlow(f: Flow, opts: { names?: boolean; cookie?: boolean } 
       s.replace(/(goto_table:|table=|resubmit\(,)(\d+)/g, (_m, p: string, n: string) => `${p}${t(Number(n))}`),
     );
   return `${head.join(',')} actions=${acts.length ? acts.join(',') : 'drop'}`;
+}
+
+/** The pipeline's table list as Markdown (docs/pipeline.md embeds it; a test checks it against tables.ts). */
+export function tableListMarkdown(): string {
+  const rows = TABLES.map((t, i) => {
+    const miss = t.miss === 'next' ? `next → ${t.missTo ?? TABLES[i + 1]?.name}` : t.miss;
+    return `| ${i} | ${t.name} | ${t.matches.join(', ')} | ${t.next.join(', ') || '—'} | ${miss} |`;
+  });
+  return ['| # | table | matches | continues to | miss |', '|---|---|---|---|---|', ...rows].join('\n');
 }

@@ -28,10 +28,11 @@ const DECLARATION = [
   {
     name: 'classifier',
     purpose:
-      'Classify the in_port: a bound VM port gets its network (metadata) and conntrack zone (reg5); a tunnel port is marked as such; anything else is dropped.',
+      'Split tunnel traffic (marked FROM_TUNNEL, to tunnel_ingress) from everything else, which port_security checks.',
     matches: ['in_port'],
     next: ['tunnel_ingress', 'port_security'],
-    miss: 'drop',
+    miss: 'next',
+    missTo: 'port_security',
   },
   {
     name: 'tunnel_ingress',
@@ -44,7 +45,7 @@ const DECLARATION = [
   {
     name: 'port_security',
     purpose:
-      'Anti-spoofing: a VM may send only from its leased MAC and IPv4 addresses (ARP sha/spa too), or DHCP from 0.0.0.0; IPv6 is dropped and counted.',
+      'Classify and anti-spoof local ports: a bound VM may send only from its leased MAC and IPv4 addresses (ARP sha/spa too) or DHCP from 0.0.0.0, which loads its network (metadata) and zone (reg5); other ports and IPv6 are dropped.',
     matches: ['in_port', 'eth_src', 'eth_type', 'ipv4_src', 'arp_sha', 'arp_spa', 'ip_proto', 'udp_src', 'udp_dst'],
     next: ['egress_ct', 'arp_responder'],
     miss: 'drop',
