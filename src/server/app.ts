@@ -100,7 +100,7 @@ interface RouteSpec {
 }
 
 export async function buildApp(deps: AppDeps): Promise<{ app: FastifyInstance; service: Service }> {
-  const service = new Service(deps.store);
+  const service = new Service(deps.store, deps.logger || undefined);
   const defaultLimit = deps.defaultLimit ?? 30;
   const app = Fastify({
     loggerInstance: deps.logger || undefined,

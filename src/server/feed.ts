@@ -12,8 +12,15 @@ export interface FeedOptions {
   pageSize?: number;
 }
 
+/** Serialised once per change, however many watchers send it. */
+const frames = new WeakMap<Change, string>();
 function frame(c: Change): string {
-  return `event: change\nid: ${c.revision}\ndata: ${JSON.stringify(c)}\n\n`;
+  let f = frames.get(c);
+  if (f === undefined) {
+    f = `event: change\nid: ${c.revision}\ndata: ${JSON.stringify(c)}\n\n`;
+    frames.set(c, f);
+  }
+  return f;
 }
 
 /** Streams changes after `since` to `res` until the client goes away (or falls too far behind). */

@@ -3,13 +3,17 @@ import { EventEmitter } from 'node:events';
 import { Unavailable } from '../model/errors.js';
 import { type Change, RESOURCE_KINDS, type ResourceKind, type Snapshot } from '../model/types.js';
 import type { Store } from '../store/store.js';
+import type { Logger } from '../util/log.js';
 import { StoreUnavailableError } from '../store/store.js';
 import { buildLeaseIndex, representInterface } from './represent.js';
 import { ReadContext, WriteContext } from './write-context.js';
 
 /** Emits 'changes' (Change[]) after each committed write, in revision order. */
 export class Service extends EventEmitter<{ changes: [Change[]] }> {
-  constructor(readonly store: Store) {
+  constructor(
+    readonly store: Store,
+    private readonly log?: Logger,
+  ) {
     super();
     this.setMaxListeners(0);
   }
@@ -28,7 +32,13 @@ export class Service extends EventEmitter<{ changes: [Change[]] }> {
         },
         // Emitted under the store's write lock, so watchers get batches in revision order.
         () => {
-          if (changes.length > 0) this.emit('changes', changes);
+          if (changes.length === 0) return;
+          // The write is committed: a failing listener must not turn it into an error reply.
+          try {
+            this.emit('changes', changes);
+          } catch (err) {
+            this.log?.error({ err }, 'change listener failed');
+          }
         },
       );
     } catch (e) {
