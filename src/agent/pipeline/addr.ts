@@ -73,3 +73,30 @@ export function parseCidr(s: unknown, field = 'cidr'): { addr: number; len: numb
 /** The group bit of a MAC (broadcast and multicast). */
 export const MAC_MULTICAST_BIT = 0x0100_0000_0000n;
 export const MAC_BROADCAST = 0xffff_ffff_ffffn;
+
+/** A model value flow generation cannot use (e.g. a network without a valid 24-bit key); names the field. */
+export class PipelineModelError extends Error {
+  readonly code = 'VNET_ERR_PIPELINE_MODEL';
+  constructor(
+    readonly field: string,
+    readonly value: unknown,
+    reason: string,
+  ) {
+    super(`${field}: ${reason} (got ${JSON.stringify(value)})`);
+    this.name = 'PipelineModelError';
+  }
+}
+
+/** The network's 24-bit key and 16-bit conntrack zone, validated. */
+export function networkIds(net: { uuid: string; tunnel_key: unknown; ct_zone: unknown }): {
+  key: number;
+  zone: number;
+} {
+  const key = net.tunnel_key;
+  if (typeof key !== 'number' || !Number.isInteger(key) || key < 1 || key > 0xffffff)
+    throw new PipelineModelError(`networks.${net.uuid}.tunnel_key`, key, 'must be an integer in 1..16777215');
+  const zone = net.ct_zone;
+  if (typeof zone !== 'number' || !Number.isInteger(zone) || zone < 0 || zone > 0xffff)
+    throw new PipelineModelError(`networks.${net.uuid}.ct_zone`, zone, 'must be an integer in 0..65535');
+  return { key, zone };
+}

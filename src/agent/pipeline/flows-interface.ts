@@ -1,6 +1,6 @@
 // Flows owned by a locally bound interface: port classification and anti-spoofing (port_security).
 import type { Flow } from '../../openflow/types.js';
-import { parseIpv4, parseMac } from './addr.js';
+import { networkIds, parseIpv4, parseMac } from './addr.js';
 import {
   apply,
   DHCP_CLIENT_PORT,
@@ -97,7 +97,8 @@ export function interfaceFlows(ctx: CompileContext, uuid: string): Flow[] {
 
   // Classification rides on the anti-spoofing flows (each loads the network and zone), so a port costs no
   // separate classifier flow.
-  const pass = [apply(loadZone(net.ct_zone)), writeNetwork(net.tunnel_key), goto(next)];
+  const { key, zone } = networkIds(net);
+  const pass = [apply(loadZone(zone)), writeNetwork(key), goto(next)];
 
   if (filtered)
     // Filtered deliveries carry the destination in reg2 through ingress_ct/ingress_acl; this is the last hop.

@@ -1,6 +1,6 @@
 // Flows owned by a network present on this host: tunnel key mapping, ARP answers, DHCP punt, neighbours, L2.
 import type { Action, Flow } from '../../openflow/types.js';
-import { MAC_MULTICAST_BIT, parseIpv4 } from './addr.js';
+import { MAC_MULTICAST_BIT, networkIds, parseIpv4 } from './addr.js';
 import {
   apply,
   ARPOP_REPLY,
@@ -107,7 +107,7 @@ export function networkFlows(ctx: CompileContext, nw: string): Flow[] {
   const net = ctx.view.networks.get(nw);
   const presence = ctx.present.get(nw);
   if (!net || !presence) return [];
-  const key = net.tunnel_key;
+  const { key, zone } = networkIds(net);
   const meta = matchNetworkKey(key);
   const full = presence === 'full';
   const routed = (ctx.view.routesByNetwork.get(nw)?.size ?? 0) > 0;
@@ -118,7 +118,7 @@ export function networkFlows(ctx: CompileContext, nw: string): Flow[] {
     // Packets from other hosts carry the network key as tun_id.
     out.push(
       flow('tunnel_ingress', PRIO_NW.tunnelKey, netCookie('tunnel'), { tunnel_id: exact(BigInt(key)) }, [
-        apply(loadZone(net.ct_zone)),
+        apply(loadZone(zone)),
         writeNetwork(key),
         goto('l2_lookup'),
       ]),

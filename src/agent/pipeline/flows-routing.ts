@@ -1,6 +1,6 @@
 // Flows owned by a route link: distributed routing at the source host and ICMP echo answers for router addresses.
 import type { Action, Flow } from '../../openflow/types.js';
-import { parseCidr, prefixMask } from './addr.js';
+import { networkIds, parseCidr, prefixMask } from './addr.js';
 import {
   apply,
   ETH_TYPE_IP,
@@ -64,17 +64,15 @@ export function routeLinkFlows(ctx: CompileContext, rl: string): Flow[] {
     const iface = ctx.view.interfaces.get(route.interface_uuid);
     const net = ctx.view.networks.get(route.network_uuid);
     if (!iface || !net) continue;
-    const mac = parsedMacs(iface)[0];
-    if (mac === undefined) continue;
-    const ips = parsedAddresses(iface, route.network_uuid).map((a) => a.ip);
-    ports.push({
-      route,
-      iface,
-      mac,
-      ips,
-      key: net.tunnel_key,
-      zone: net.ct_zone,
-    });
+    try {
+      const mac = parsedMacs(iface)[0];
+      if (mac === undefined) continue;
+      const ips = parsedAddresses(iface, route.network_uuid).map((a) => a.ip);
+      ports.push({ route, iface, mac, ips, ...networkIds(net) });
+    } catch (err) {
+      // A router port with bad data drops out of the link; the other networks keep routing.
+      ctx.report(err);
+    }
   }
 
   const out: Flow[] = [];

@@ -6,4 +6,6 @@ export * from './meters.js';
 export * from './model-view.js';
 export * from './flows.js';
 export * from './diff.js';
-export { PipelineAddressError, parseIpv4, parseMac, formatIpv4, formatMac } from './addr.js';
+export { PipelineAddressError, PipelineModelError, parseIpv4, parseMac, formatIpv4, formatMac } from './addr.js';
+export { formatFlow, tableListMarkdown } from './format.js';
+export { SimSwitch, type Packet, type SimResult } from './simulate.js';

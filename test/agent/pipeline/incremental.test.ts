@@ -164,3 +164,18 @@ test('a malformed address in one interface costs only that owner its flows, repo
   assert.ok(c.flows().some((f) => f.match.metadata?.value === 103n));
   assert.ok(c.flows().some((f) => f.match.metadata?.value === 101n && f.match.arp_tpa?.value === 0xac100102));
 });
+
+test('a network with an invalid key yields a typed error naming the field, not a crash', () => {
+  const { view, local, c } = setup();
+  const n = { ...view.networks.get('nw-net2')!, tunnel_key: 0x1000000 };
+  const r = c.update(
+    view,
+    local,
+    applyChange(view, { revision: 11, resource: 'networks', uuid: n.uuid, op: 'upsert', item: n }),
+  );
+  const e = r.errors.find((x) => x.owner === 'nw:nw-net2');
+  assert.ok(e, r.errors.map((x) => x.owner).join());
+  assert.equal((e.error as { code?: string }).code, 'VNET_ERR_PIPELINE_MODEL');
+  assert.match(e.error.message, /networks\.nw-net2\.tunnel_key/);
+  assert.ok(!c.flows().some((f) => f.match.metadata?.value === 0x1000000n));
+});
