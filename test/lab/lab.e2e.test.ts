@@ -52,6 +52,10 @@ test('two hosts: VMs ping each other through a GRE tunnel and through a VXLAN tu
         `${encap}: vm2 -> vm1\n${cap.result.back.output}\n${await report(lab, 'vm2', 'vm1')}`,
       );
       assert.ok(cap.result.fwd.rttMs !== undefined && cap.result.fwd.rttMs > 0, 'an RTT is measured');
+      // The default VM MTU (1450) fits both encapsulations on the 1500-byte underlay: a full-size,
+      // don't-fragment packet crosses.
+      const big = await lab.exec('vm1', ['ping', '-n', '-c', '1', '-W', '2', '-M', 'do', '-s', '1422', vm2.ip!]);
+      assert.ok(big.ok, `${encap}: a 1450-byte packet did not cross\n${big.stdout}${big.stderr}`);
       const seen = classify(cap.lines);
       // 6 requests + 6 replies crossed h1's underlay cable, all in the chosen encapsulation, key/VNI 1.
       assert.equal(seen[encap], 12, `${encap}: encapsulated echoes on the underlay\n${cap.lines.join('\n')}`);
