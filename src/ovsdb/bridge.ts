@@ -8,7 +8,14 @@ import { OvsdbClient, type OvsdbClientOptions, type OvsdbTarget } from './client
 import { type Datum, map, namedUuid, set, uuid } from './data.js';
 import { OvsdbInputError, OvsdbNotFoundError, OvsdbTimeoutError, OvsdbTransactionError } from './errors.js';
 import { type Operation, op, where } from './ops.js';
-import { type BridgeRow, VSWITCH_COLUMNS, VSWITCH_DB, type VswitchTables } from './vswitch-schema.js';
+import {
+  type BridgeRow,
+  type InterfaceRow,
+  type PortRow,
+  VSWITCH_COLUMNS,
+  VSWITCH_DB,
+  type VswitchTables,
+} from './vswitch-schema.js';
 
 export const OPENFLOW_PROTOCOLS = [
   'OpenFlow10',
@@ -154,8 +161,13 @@ export class Vswitch extends EventEmitter<VswitchEvents> {
   readonly cache: MonitorCache<VswitchTables>;
   private readonly waitMs: number;
   private queue: Promise<unknown> = Promise.resolve();
-  private view = new Map<string, InterfaceInfo>(); // key bridge/iface
-  private bridgeView = new Map<string, BridgeInfo>();
+  // What the last events said, and the ownership indexes that let a change to one row
+  // recompute only the interfaces it affects (a bridge may hold thousands of ports).
+  private ifaceView = new Map<string, InterfaceInfo>(); // Interface uuid → info
+  private bridgeView = new Map<string, BridgeInfo>(); // Bridge uuid → info
+  private portOwner = new Map<string, string>(); // Port uuid → Bridge uuid
+  private ifaceOwner = new Map<string, string>(); // Interface uuid → Port uuid
+  private portIfaces = new Map<string, string[]>(); // Port uuid → Interface uuids
 
   constructor(
     readonly client: OvsdbClient,
@@ -639,53 +651,106 @@ export class Vswitch extends EventEmitter<VswitchEvents> {
       if (!p) continue;
       for (const iu of p.interfaces) {
         const i = this.cache.get('Interface', iu);
-        if (!i) continue;
-        out.push({
-          uuid: i._uuid,
-          name: i.name,
-          port: p.name,
-          bridge: b.name,
-          type: i.type,
-          ofport: i.ofport,
-          macInUse: i.mac_in_use,
-          ifaceId: i.external_ids.get('iface-id'),
-          attachedMac: i.external_ids.get('attached-mac'),
-          options: obj(i.options),
-          externalIds: obj(i.external_ids),
-          error: i.error,
-        });
+        if (i) out.push(interfaceInfo(b, p, i));
       }
     }
     return out;
   }
 
-  /** Derive bridge and interface events from a batch of row changes. */
-  private onChanges(changes: RowChange[]): void {
-    if (!changes.some((c) => c.table !== 'Open_vSwitch')) return;
-    const bridges = new Map<string, BridgeInfo>();
-    const ifaces = new Map<string, InterfaceInfo>();
-    for (const b of this.cache.rows('Bridge')) {
-      bridges.set(b.name, this.bridgeInfo(b));
-      for (const i of this.interfacesOf(b)) ifaces.set(`${b.name}/${i.name}`, i);
-    }
-    const oldB = this.bridgeView;
-    const oldI = this.view;
-    this.bridgeView = bridges;
-    this.view = ifaces;
-    for (const [name, b] of bridges) {
-      const o = oldB.get(name);
-      if (!o) this.emit('bridge', { kind: 'added', bridge: b });
-      else if (!sameJson(o, b)) this.emit('bridge', { kind: 'changed', bridge: b, old: o });
-    }
-    for (const [name, o] of oldB) if (!bridges.has(name)) this.emit('bridge', { kind: 'removed', bridge: o });
-    for (const [key, i] of ifaces) {
-      const o = oldI.get(key);
-      if (!o) this.emit('interface', { kind: 'added', bridge: i.bridge, iface: i });
-      else if (!sameJson(o, i)) this.emit('interface', { kind: 'changed', bridge: i.bridge, iface: i, old: o });
-    }
-    for (const [key, o] of oldI)
-      if (!ifaces.has(key)) this.emit('interface', { kind: 'removed', bridge: o.bridge, iface: o });
+  /** The interface as an event would show it now, or undefined if it is on no bridge. */
+  private currentInterface(ifaceUuid: string): InterfaceInfo | undefined {
+    const pu = this.ifaceOwner.get(ifaceUuid);
+    const bu = pu && this.portOwner.get(pu);
+    const i = this.cache.get('Interface', ifaceUuid);
+    const p = pu ? this.cache.get('Port', pu) : undefined;
+    const b = bu ? this.cache.get('Bridge', bu) : undefined;
+    return i && p && b ? interfaceInfo(b, p, i) : undefined;
   }
+
+  /** Derive bridge and interface events from a batch of row changes, touching only what it names. */
+  private onChanges(changes: RowChange[]): void {
+    const ifaces = new Set<string>();
+    const bridges = new Set<string>();
+    for (const c of changes) {
+      if (c.table === 'Bridge') {
+        const before = (c.old as BridgeRow | undefined)?.ports ?? [];
+        const after = (c.new as BridgeRow | undefined)?.ports ?? [];
+        const now = new Set(after);
+        for (const p of before) {
+          if (now.has(p)) continue;
+          if (this.portOwner.get(p) === c.uuid) this.portOwner.delete(p);
+          for (const i of this.portIfaces.get(p) ?? []) ifaces.add(i);
+        }
+        const was = new Set(before);
+        for (const p of after) {
+          this.portOwner.set(p, c.uuid);
+          if (!was.has(p)) for (const i of this.portIfaces.get(p) ?? []) ifaces.add(i);
+        }
+        bridges.add(c.uuid);
+      } else if (c.table === 'Port') {
+        const before = (c.old as PortRow | undefined)?.interfaces ?? [];
+        const after = (c.new as PortRow | undefined)?.interfaces ?? [];
+        for (const i of before) {
+          if (this.ifaceOwner.get(i) === c.uuid) this.ifaceOwner.delete(i);
+          ifaces.add(i);
+        }
+        for (const i of after) {
+          this.ifaceOwner.set(i, c.uuid);
+          ifaces.add(i);
+        }
+        if (c.new) this.portIfaces.set(c.uuid, after);
+        else this.portIfaces.delete(c.uuid);
+        // Bridge info lists port names.
+        const owner = this.portOwner.get(c.uuid);
+        if (owner) bridges.add(owner);
+      } else if (c.table === 'Interface') {
+        ifaces.add(c.uuid);
+      } else if (c.table === 'Controller') {
+        for (const b of this.cache.rows('Bridge')) if (b.controller.includes(c.uuid)) bridges.add(b._uuid);
+        for (const [bu, info] of this.bridgeView)
+          if (info.controllers.length && !this.cache.get('Bridge', bu)) bridges.add(bu);
+      }
+    }
+    for (const bu of bridges) {
+      const row = this.cache.get('Bridge', bu);
+      const now = row && this.bridgeInfo(row);
+      const o = this.bridgeView.get(bu);
+      if (now) this.bridgeView.set(bu, now);
+      else this.bridgeView.delete(bu);
+      if (now && !o) this.emit('bridge', { kind: 'added', bridge: now });
+      else if (!now && o) this.emit('bridge', { kind: 'removed', bridge: o });
+      else if (now && o && !sameJson(o, now)) this.emit('bridge', { kind: 'changed', bridge: now, old: o });
+    }
+    for (const iu of ifaces) {
+      const now = this.currentInterface(iu);
+      const o = this.ifaceView.get(iu);
+      if (now) this.ifaceView.set(iu, now);
+      else this.ifaceView.delete(iu);
+      if (o && (!now || now.bridge !== o.bridge))
+        this.emit('interface', { kind: 'removed', bridge: o.bridge, iface: o });
+      if (now && (!o || now.bridge !== o.bridge))
+        this.emit('interface', { kind: 'added', bridge: now.bridge, iface: now });
+      else if (now && o && !sameJson(o, now))
+        this.emit('interface', { kind: 'changed', bridge: now.bridge, iface: now, old: o });
+    }
+  }
+}
+
+function interfaceInfo(b: BridgeRow, p: PortRow, i: InterfaceRow): InterfaceInfo {
+  return {
+    uuid: i._uuid,
+    name: i.name,
+    port: p.name,
+    bridge: b.name,
+    type: i.type,
+    ofport: i.ofport,
+    macInUse: i.mac_in_use,
+    ifaceId: i.external_ids.get('iface-id'),
+    attachedMac: i.external_ids.get('attached-mac'),
+    options: obj(i.options),
+    externalIds: obj(i.external_ids),
+    error: i.error,
+  };
 }
 
 function checkBridgeName(name: unknown, field: string): void {
