@@ -271,6 +271,18 @@ describe('failures: one stderr line and a non-zero status', () => {
     assert.match(r.stderr, /^vnctl: cannot reach the API at /);
   });
 
+  test('a peer that drops the connection in the middle of the body: exit 3, no hang', async () => {
+    reset();
+    handlers.set('GET /api/1.0/networks', (req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json', 'content-length': '1000' });
+      res.write('{"items": [');
+      setTimeout(() => req.socket.destroy(), 50);
+    });
+    const r = await vnctl(['networks', 'show', '--timeout', '10']);
+    assert.equal(r.status, 3);
+    assert.match(r.stderr, /^vnctl: cannot reach the API at [^\n]*connection reset[^\n]*\n$/);
+  });
+
   test('bad usage: exit 2 and nothing sent', async () => {
     reset();
     const r = await vnctl(['networks', 'add', '--ipv4-prefix', 'x']);
