@@ -41,24 +41,44 @@ export function formatMac(buf: Uint8Array, off = 0): string {
   return `${HEX[buf[off]!]}:${HEX[buf[off + 1]!]}:${HEX[buf[off + 2]!]}:${HEX[buf[off + 3]!]}:${HEX[buf[off + 4]!]}:${HEX[buf[off + 5]!]}`;
 }
 
-const MAC_RE = /^[0-9a-fA-F]{2}([:-])[0-9a-fA-F]{2}(\1[0-9a-fA-F]{2}){4}$/;
+function hexVal(c: number): number {
+  if (c >= 48 && c <= 57) return c - 48;
+  if (c >= 97 && c <= 102) return c - 87;
+  if (c >= 65 && c <= 70) return c - 55;
+  return -1;
+}
+
+/** Parses `aa:bb:cc:dd:ee:ff` (or with dashes) into `out`; false if it is not a MAC. Hot path: no regex. */
+function macInto(text: string, out: Uint8Array, off: number): boolean {
+  if (typeof text !== 'string' || text.length !== 17) return false;
+  const sep = text.charCodeAt(2);
+  if (sep !== 58 && sep !== 45) return false;
+  for (let i = 0; i < 6; i++) {
+    const hi = hexVal(text.charCodeAt(i * 3));
+    const lo = hexVal(text.charCodeAt(i * 3 + 1));
+    if (hi < 0 || lo < 0 || (i < 5 && text.charCodeAt(i * 3 + 2) !== sep)) return false;
+    out[off + i] = (hi << 4) | lo;
+  }
+  return true;
+}
 
 /** Parses `aa:bb:cc:dd:ee:ff` (or with dashes) into 6 bytes. */
 export function parseMac(text: string, field = 'mac'): Uint8Array {
-  if (typeof text !== 'string' || !MAC_RE.test(text))
-    throw new PacketValueError(field, `not a MAC address: ${String(text)}`);
   const out = new Uint8Array(6);
-  for (let i = 0; i < 6; i++) out[i] = Number.parseInt(text.slice(i * 3, i * 3 + 2), 16);
+  if (!macInto(text, out, 0)) throw new PacketValueError(field, `not a MAC address: ${String(text)}`);
   return out;
 }
 
+const scratch = new Uint8Array(6);
+
 /** Canonical lower-case colon form of a MAC address, or null if it is not one. */
 export function normalizeMac(text: string): string | null {
-  return typeof text === 'string' && MAC_RE.test(text) ? text.toLowerCase().replaceAll('-', ':') : null;
+  if (!macInto(text, scratch, 0)) return null;
+  return formatMac(scratch, 0);
 }
 
 export function writeMac(buf: Uint8Array, off: number, text: string, field: string): void {
-  buf.set(parseMac(text, field), off);
+  if (!macInto(text, buf, off)) throw new PacketValueError(field, `not a MAC address: ${String(text)}`);
 }
 
 /** IPv4 address as dotted quad. */
@@ -66,14 +86,36 @@ export function formatIpv4(buf: Uint8Array, off = 0): string {
   return `${buf[off]}.${buf[off + 1]}.${buf[off + 2]}.${buf[off + 3]}`;
 }
 
-const IPV4_RE = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
+/** Parses a strict dotted quad (no leading zeros, no spaces) to a uint32, or -1. Hot path: no regex. */
+function parseIpv4(text: string): number {
+  if (typeof text !== 'string' || text.length < 7 || text.length > 15) return -1;
+  let value = 0;
+  let part = 0;
+  let digits = 0;
+  let dots = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 46) {
+      if (digits === 0 || dots === 3) return -1;
+      value = value * 256 + part;
+      part = 0;
+      digits = 0;
+      dots++;
+    } else if (c >= 48 && c <= 57) {
+      if (digits > 0 && part === 0) return -1; // leading zero
+      part = part * 10 + (c - 48);
+      if (part > 255 || ++digits > 3) return -1;
+    } else return -1;
+  }
+  if (digits === 0 || dots !== 3) return -1;
+  return value * 256 + part;
+}
 
 /** Parses a dotted quad into a uint32. */
 export function ipv4ToInt(text: string, field = 'ipv4'): number {
-  if (typeof text !== 'string' || !IPV4_RE.test(text))
-    throw new PacketValueError(field, `not an IPv4 address: ${String(text)}`);
-  const p = text.split('.');
-  return ((Number(p[0]) << 24) | (Number(p[1]) << 16) | (Number(p[2]) << 8) | Number(p[3])) >>> 0;
+  const v = parseIpv4(text);
+  if (v < 0) throw new PacketValueError(field, `not an IPv4 address: ${String(text)}`);
+  return v;
 }
 
 export function intToIpv4(v: number): string {
@@ -81,7 +123,7 @@ export function intToIpv4(v: number): string {
 }
 
 export function isIpv4(text: unknown): text is string {
-  return typeof text === 'string' && IPV4_RE.test(text);
+  return typeof text === 'string' && parseIpv4(text) >= 0;
 }
 
 export function writeIpv4(buf: Uint8Array, off: number, text: string, field: string): void {

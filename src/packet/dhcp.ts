@@ -220,6 +220,22 @@ function writeCString(out: Uint8Array, off: number, max: number, s: string, fiel
   }
 }
 
+/** Colon hex of up to 16 bytes (chaddr) into bytes. */
+function parseChaddr(text: string): Uint8Array {
+  const bad = () => new PacketValueError('dhcp.chaddr', `expected up to 16 colon-separated hex bytes, got ${text}`);
+  if (typeof text !== 'string') throw bad();
+  if (text === '') return new Uint8Array(0);
+  if ((text.length + 1) % 3 !== 0 || text.length > 47) throw bad();
+  const out = new Uint8Array((text.length + 1) / 3);
+  for (let i = 0; i < out.length; i++) {
+    const hi = Number.parseInt(text[i * 3]!, 16);
+    const lo = Number.parseInt(text[i * 3 + 1]!, 16);
+    if (Number.isNaN(hi) || Number.isNaN(lo) || (i < out.length - 1 && text[i * 3 + 2] !== ':')) throw bad();
+    out[i] = (hi << 4) | lo;
+  }
+  return out;
+}
+
 /** Bytes the options take on the wire, long ones split into 255-byte pieces (RFC 3396), plus END. */
 export function dhcpOptionsLength(options: readonly DhcpOption[]): number {
   let n = 1;
@@ -229,10 +245,7 @@ export function dhcpOptionsLength(options: readonly DhcpOption[]): number {
 
 /** Encodes a message; zero-padded to `minLength` (default BOOTP_MIN_LEN = 300). */
 export function encodeDhcp(m: DhcpMessage, minLength = BOOTP_MIN_LEN): Uint8Array {
-  const chaddr = m.chaddr === '' ? [] : m.chaddr.split(':');
-  if (chaddr.length > 16 || chaddr.some((p) => !/^[0-9a-fA-F]{2}$/.test(p))) {
-    throw new PacketValueError('dhcp.chaddr', `expected up to 16 colon-separated hex bytes, got ${m.chaddr}`);
-  }
+  const chaddr = parseChaddr(m.chaddr);
   const len = Math.max(OPTIONS_OFF + dhcpOptionsLength(m.options), minLength);
   const out = new Uint8Array(len);
   out[0] = checkUint(m.op, 8, 'dhcp.op');
@@ -246,9 +259,7 @@ export function encodeDhcp(m: DhcpMessage, minLength = BOOTP_MIN_LEN): Uint8Arra
   writeIpv4(out, 16, m.yiaddr, 'dhcp.yiaddr');
   writeIpv4(out, 20, m.siaddr, 'dhcp.siaddr');
   writeIpv4(out, 24, m.giaddr, 'dhcp.giaddr');
-  chaddr.forEach((p, i) => {
-    out[28 + i] = Number.parseInt(p, 16);
-  });
+  out.set(chaddr, 28);
   writeCString(out, SNAME_OFF, SNAME_LEN, m.sname, 'dhcp.sname');
   writeCString(out, FILE_OFF, FILE_LEN, m.file, 'dhcp.file');
   putU32(out, DHCP_FIXED_LEN, DHCP_OPTIONS_COOKIE);

@@ -1,7 +1,7 @@
 // dhcpContextFrom(): deriving the responder's context from change-feed resources (the shared contract's JSON).
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { type DhcpResources, DhcpResponder, dhcpContextFrom } from '../../src/dhcp/index.js';
+import { DhcpModel, type DhcpResources, DhcpResponder, dhcpContextFrom } from '../../src/dhcp/index.js';
 import { DHO_CLASSLESS_STATIC_ROUTE, getOption, readClasslessRoutes } from '../../src/packet/index.js';
 import { clientFrame, decodeReply } from './helpers.js';
 
@@ -209,5 +209,48 @@ describe('dhcpContextFrom', () => {
       { network: '10.102.0.0', prefix: 24, router: '10.101.0.1' },
       { network: '0.0.0.0', prefix: 0, router: '10.101.0.1' },
     ]);
+  });
+
+  test('a held DhcpModel answers every request exactly as the one-off form', () => {
+    const res = seed();
+    const model = new DhcpModel(res);
+    for (const nw of ['nw-vnet1', 'nw-vnet2', 'nw-nope']) {
+      for (const mac of [
+        '52:54:00:00:00:01',
+        '52:54:00:00:00:02',
+        '52:54:00:00:00:09',
+        '52:54:00:aa:bb:cc',
+        'garbage',
+      ]) {
+        for (const encapsulation of ['gre', 'vxlan'] as const) {
+          assert.deepEqual(
+            model.context(nw, mac, { encapsulation }),
+            dhcpContextFrom(res, nw, mac, { encapsulation }),
+            `${nw} ${mac}`,
+          );
+        }
+      }
+    }
+  });
+
+  test('repeated calls follow the feed: a replaced item (new object) changes the answer', () => {
+    const res = seed();
+    const ask = () =>
+      dhcpContextFrom({ ...res, interfaces: [...res.interfaces!] }, 'nw-vnet1', '52:54:00:00:00:01', {
+        encapsulation: 'gre',
+      });
+    assert.equal(ask()?.client?.ipv4Address, '10.101.0.10');
+    assert.equal(ask()?.client?.ipv4Address, '10.101.0.10');
+    // The feed upserts vm1 with a new lease: the mirror holds a new object in the same place.
+    res.interfaces = res.interfaces!.map((i) =>
+      i.uuid === 'if-vm1' ? iface('if-vm1', 'vif', '52:54:00:00:00:01', [['nw-vnet1', '10.101.0.11']]) : i,
+    );
+    assert.equal(ask()?.client?.ipv4Address, '10.101.0.11');
+    // A network field change reaches the next answer too (e.g. PUT mtu).
+    res.networks = res.networks!.map((n) => (n.uuid === 'nw-vnet1' ? { ...n, mtu: 1300 } : n));
+    assert.equal(ask()?.network.mtu, 1300);
+    // And a deleted dhcp service stops answers.
+    res.network_services = res.network_services!.filter((x) => x.uuid !== 'ns-dhcp1');
+    assert.equal(ask(), null);
   });
 });

@@ -1,6 +1,7 @@
 // Golden-byte tests of the Ethernet/ARP/IPv4/UDP/ICMP codecs against frames built with python3 struct.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import fc from 'fast-check';
 import {
   ARPOP_REQUEST,
   decodeArp,
@@ -22,6 +23,7 @@ import {
   ICMP_ECHO,
   icmpEcho,
   internetChecksum,
+  isIpv4,
   IPPROTO_ICMP,
   ipv4ToInt,
   intToIpv4,
@@ -228,6 +230,33 @@ describe('UDP', () => {
     assert.throws(
       () => encodeUdp({ srcPort: 70000, dstPort: 1, payload: new Uint8Array() }),
       (e: unknown) => e instanceof PacketValueError && e.field === 'udp.src_port',
+    );
+  });
+});
+
+describe('hand-written parsers agree with the textbook regexes', () => {
+  const IPV4_RE = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
+  const MAC_RE = /^[0-9a-fA-F]{2}([:-])[0-9a-fA-F]{2}(\1[0-9a-fA-F]{2}){4}$/;
+  test('isIpv4 accepts exactly the strict dotted quads', () => {
+    const text = fc
+      .array(fc.constantFrom(...'0123456789.'.split(''), '25', '255', '256', '00'), { maxLength: 12 })
+      .map((a) => a.join(''));
+    fc.assert(
+      fc.property(text, (s) => {
+        assert.equal(isIpv4(s), IPV4_RE.test(s), s);
+        if (IPV4_RE.test(s)) assert.equal(intToIpv4(ipv4ToInt(s)), s);
+      }),
+      { numRuns: 20_000 },
+    );
+  });
+  test('normalizeMac accepts exactly colon or dash MACs', () => {
+    const text = fc.array(fc.constantFrom(...'0aF:-g'.split(''), 'ff', '00'), { maxLength: 20 }).map((a) => a.join(''));
+    fc.assert(
+      fc.property(fc.oneof(text, fc.constant('52:54:00:ab:cd:ef'), fc.constant('52-54-00-AB-CD-EF')), (s) => {
+        assert.equal(normalizeMac(s) !== null, MAC_RE.test(s), s);
+        if (MAC_RE.test(s)) assert.equal(normalizeMac(s), s.toLowerCase().replaceAll('-', ':'));
+      }),
+      { numRuns: 20_000 },
     );
   });
 });
