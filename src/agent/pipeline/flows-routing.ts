@@ -13,28 +13,39 @@ import {
   loadZone,
   move,
   output,
+  range,
   setField,
   whole,
   writeNetwork,
 } from './build.js';
-import { cookieFor } from './cookies.js';
+import { cookieFor, objectHash } from './cookies.js';
 import type { CompileContext } from './flows.js';
 import { parsedAddresses, parsedMacs } from './flows-interface.js';
-import { matchNetworkKey } from './registers.js';
+import { matchNetworkKey, ROUTE_LINK, routeLinkId, TMP_MAC_HI, TMP_MAC_LO } from './registers.js';
 import { type InterfaceRes, type RouteRes, routesOfLink } from './model-view.js';
 import { OFPP } from '../../openflow/types.js';
 
 export const PRIO_RL = {
-  /** Routing priority = base + prefix length: the longest prefix wins. */
+  /** l3_routing: a network's router MAC selects its link. */
+  link: 100,
+  /** l3_lookup: routing priority = base + prefix length: the longest prefix wins. */
   routeBase: 100,
-  echo: 100,
+  /** l3_lookup: echo answers beat every route (max 132). */
+  echo: 300,
 } as const;
 
-/** In-switch ICMP echo reply from router address `ip` with MAC `mac`, back out of in_port. */
-export function echoReplyActions(mac: bigint, ip: number): Action[] {
+/**
+ * In-switch ICMP echo reply from router address `ip`, back out of in_port. The reply's source MAC is the
+ * router MAC the VM addressed (the request's eth_dst): swapped through scratch registers, so one flow per
+ * router address serves every network on the link.
+ */
+export function echoReplyActions(ip: number): Action[] {
   return [
+    move(whole('eth_dst', 32), range(TMP_MAC_LO)),
+    move({ field: 'eth_dst', start: 32, nBits: 16 }, range(TMP_MAC_HI)),
     move(whole('eth_src', 48), whole('eth_dst', 48)),
-    setField('eth_src', mac),
+    move(range(TMP_MAC_LO), whole('eth_src', 32)),
+    move(range(TMP_MAC_HI), { field: 'eth_src', start: 32, nBits: 16 }),
     move(whole('ipv4_src', 32), whole('ipv4_dst', 32)),
     setField('ipv4_src', ip),
     setField('icmpv4_type', ICMP_ECHO_REPLY),
@@ -76,64 +87,75 @@ export function routeLinkFlows(ctx: CompileContext, rl: string): Flow[] {
   }
 
   const out: Flow[] = [];
+  const rlId = routeLinkId(objectHash(rl));
+  const onLink = { reg3: exact(rlId) };
   const seen = new Set<string>();
-  const allRouterIps = [...new Set(ports.flatMap((p) => p.ips))].sort((a, b) => a - b);
+  // Step 1 (l3_routing): per network that sends here, its router MAC selects the link.
   for (const src of ports) {
-    // Only networks with local ports send packets into routing on this host.
     if (ctx.present.get(src.route.network_uuid) !== 'full' || src.route.ingress === false) continue;
-    const meta = matchNetworkKey(src.key);
-    // ICMP echo to any router address on the link, sent to this network's router MAC, is answered here
-    // with the router MAC the VM addressed (OpenVNet never answered it).
-    for (const ip of allRouterIps) {
-      const k = `echo/${src.key}/${src.mac}/${ip}`;
-      if (seen.has(k)) continue;
-      seen.add(k);
-      out.push(
-        flow(
-          'services',
-          PRIO_RL.echo,
-          cookieFor('interface', src.iface.uuid, 'icmp'),
-          {
-            metadata: meta,
-            eth_dst: exact(src.mac),
-            eth_type: exact(ETH_TYPE_IP),
-            ip_proto: exact(IPPROTO_ICMP),
-            ipv4_dst: exact(ip),
-            icmpv4_type: exact(ICMP_ECHO_REQUEST),
-          },
-          [apply(...echoReplyActions(src.mac, ip))],
-        ),
-      );
-    }
-    for (const dst of ports) {
-      if (dst === src || dst.route.network_uuid === src.route.network_uuid || dst.route.egress === false) continue;
-      const { addr, len } = parseCidr(
-        `${dst.route.ipv4_network}/${dst.route.ipv4_prefix}`,
-        `routes.${dst.route.uuid}.ipv4_network`,
-      );
-      const k = `route/${src.key}/${src.mac}/${addr}/${len}`;
-      if (seen.has(k)) continue;
-      seen.add(k);
-      out.push(
-        flow(
-          'l3_routing',
-          PRIO_RL.routeBase + len,
-          cookieFor('route', dst.route.uuid, 'routing'),
-          {
-            metadata: meta,
-            eth_dst: exact(src.mac),
-            eth_type: exact(ETH_TYPE_IP),
-            ipv4_dst: len === 32 ? exact(addr) : { value: addr, mask: prefixMask(len) },
-          },
-          [
-            // dec_ttl drops a packet whose TTL runs out (no packet-in unless the controller asked for them).
-            apply(setField('eth_src', dst.mac), { type: 'dec_ttl' }, loadZone(dst.zone)),
-            writeNetwork(dst.key),
-            goto('l3_neighbor'),
-          ],
-        ),
-      );
-    }
+    const k = `in/${src.key}/${src.mac}`;
+    if (seen.has(k)) continue;
+    seen.add(k);
+    out.push(
+      flow(
+        'l3_routing',
+        PRIO_RL.link,
+        cookieFor('route', src.route.uuid, 'routing'),
+        { metadata: matchNetworkKey(src.key), eth_dst: exact(src.mac), eth_type: exact(ETH_TYPE_IP) },
+        [apply({ type: 'load', dst: range(ROUTE_LINK), value: rlId }), goto('l3_lookup')],
+      ),
+    );
+  }
+  if (seen.size === 0) return out;
+  // Step 2 (l3_lookup), per link: ICMP echo to any router address on it is answered here (OpenVNet never
+  // answered it), above the routes that would otherwise carry it into the router's network.
+  const ips = [...new Set(ports.flatMap((p) => p.ips))];
+  for (const ip of ips.sort((a, b) => a - b)) {
+    const owner = ports.find((p) => p.ips.includes(ip))!;
+    out.push(
+      flow(
+        'l3_lookup',
+        PRIO_RL.echo,
+        cookieFor('interface', owner.iface.uuid, 'icmp'),
+        {
+          ...onLink,
+          eth_type: exact(ETH_TYPE_IP),
+          ip_proto: exact(IPPROTO_ICMP),
+          icmpv4_type: exact(ICMP_ECHO_REQUEST),
+          ipv4_dst: exact(ip),
+        },
+        [apply(...echoReplyActions(ip))],
+      ),
+    );
+  }
+  // Routes: longest prefix wins (priority = base + prefix length).
+  for (const dst of ports) {
+    if (dst.route.egress === false) continue;
+    const { addr, len } = parseCidr(
+      `${dst.route.ipv4_network}/${dst.route.ipv4_prefix}`,
+      `routes.${dst.route.uuid}.ipv4_network`,
+    );
+    const k = `route/${addr}/${len}`;
+    if (seen.has(k)) continue;
+    seen.add(k);
+    out.push(
+      flow(
+        'l3_lookup',
+        PRIO_RL.routeBase + len,
+        cookieFor('route', dst.route.uuid, 'routing'),
+        {
+          ...onLink,
+          eth_type: exact(ETH_TYPE_IP),
+          ipv4_dst: len === 32 ? exact(addr) : { value: addr, mask: prefixMask(len) },
+        },
+        [
+          // dec_ttl drops a packet whose TTL runs out (no packet-in unless the controller asked for them).
+          apply(setField('eth_src', dst.mac), { type: 'dec_ttl' }, loadZone(dst.zone)),
+          writeNetwork(dst.key),
+          goto('l3_neighbor'),
+        ],
+      ),
+    );
   }
   return out;
 }

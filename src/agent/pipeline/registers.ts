@@ -35,6 +35,16 @@ export const FROM_TUNNEL = field('reg0', 0, 1, 'entered on a tunnel port');
 export const OUT_PORT = field('reg2', 0, 32, 'destination ofport of a filtered delivery');
 
 /**
+ * reg3: the route link a routed packet is on (a 32-bit hash of its uuid), set by l3_routing, matched by
+ * l3_lookup; so routes and router addresses cost flows per link, not per pair of networks.
+ */
+export const ROUTE_LINK = field('reg3', 0, 32, 'route link of a routed packet');
+
+/** reg6 + reg7[0..15]: scratch for swapping MAC addresses in in-switch ICMP echo replies. */
+export const TMP_MAC_LO = field('reg6', 0, 32, 'scratch: low 32 bits of a MAC');
+export const TMP_MAC_HI = field('reg7', 0, 16, 'scratch: high 16 bits of a MAC');
+
+/**
  * reg5[0..15]: conntrack zone of the current network (the network's 16-bit `ct_zone`); egress ct uses the
  * source network's zone, ingress ct the destination network's (l3_routing and tunnel_ingress reload it).
  */
@@ -52,4 +62,18 @@ export function matchFlag(f: FieldRange, set: boolean): MatchEntry {
 }
 
 /** Every declared field, for the docs and the layout test (no two may overlap unless one contains the other). */
-export const REGISTER_LAYOUT: readonly RegField[] = [NETWORK_KEY, FLAGS, FROM_TUNNEL, OUT_PORT, CT_ZONE];
+export const REGISTER_LAYOUT: readonly RegField[] = [
+  NETWORK_KEY,
+  FLAGS,
+  FROM_TUNNEL,
+  OUT_PORT,
+  ROUTE_LINK,
+  CT_ZONE,
+  TMP_MAC_LO,
+  TMP_MAC_HI,
+];
+
+/** reg3 value of a route link. */
+export function routeLinkId(hash: bigint): number {
+  return Number(hash & 0xffffffffn) || 1;
+}

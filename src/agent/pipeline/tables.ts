@@ -90,20 +90,28 @@ const DECLARATION = [
   {
     name: 'services',
     purpose:
-      'Answer ICMP echo to router interface addresses in the switch, and punt DHCP to the agent (metered) in networks with a DHCP service.',
-    matches: ['metadata', 'eth_dst', 'eth_type', 'ip_proto', 'ipv4_dst', 'icmpv4_type', 'udp_src', 'udp_dst'],
+      'Punt DHCP from local VMs to the agent (metered) in networks with a DHCP service; nothing else is answered by the controller.',
+    matches: ['metadata', 'eth_type', 'ip_proto', 'udp_src', 'udp_dst'],
     next: ['l3_routing'],
     miss: 'next',
   },
   {
     name: 'l3_routing',
     purpose:
-      'Distributed routing at the source host: IPv4 to a router MAC is moved to the destination network of the longest matching route (new source MAC, TTL decremented).',
-    matches: ['metadata', 'eth_dst', 'eth_type', 'ipv4_dst'],
-    next: ['l3_neighbor', 'l2_lookup'],
+      "Distributed routing at the source host, first step: IPv4 to a router MAC of the packet's network selects that router's route link (reg3).",
+    matches: ['metadata', 'eth_dst', 'eth_type'],
+    next: ['l3_lookup', 'l2_lookup'],
     miss: 'next',
-    // Packets that are not routed skip neighbour resolution.
+    // Packets that are not routed skip the routing tables.
     missTo: 'l2_lookup',
+  },
+  {
+    name: 'l3_lookup',
+    purpose:
+      'Per route link: ICMP echo to any router address is answered in the switch; other IPv4 takes the longest matching route to its network (new source MAC, TTL decremented).',
+    matches: ['reg3', 'eth_type', 'ip_proto', 'icmpv4_type', 'ipv4_dst'],
+    next: ['l3_neighbor'],
+    miss: 'drop',
   },
   {
     name: 'l3_neighbor',

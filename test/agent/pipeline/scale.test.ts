@@ -31,3 +31,17 @@ test('growing one network grows the flows linearly, not quadratically', () => {
   // Doubling the ports doubles the flows (± constants), so the increments double too.
   assert.ok(Math.abs((c - b) / (b - a) - 2) < 0.1, `${a} ${b} ${c}`);
 });
+
+test('a router joining n networks costs flows linear in n (routes per link, not per pair of networks)', () => {
+  const routing = (n: number) => {
+    const { resources, local } = synthetic({ interfaces: n * 2, networks: n, hosts: 1, networksPerRouter: n });
+    return computeFlows(buildModelView(resources), local).filter((f) => {
+      const kind = (f.cookie >> 56n) & 0xffn;
+      return kind === 0x05n || kind === 0x06n || ((f.cookie >> 48n) & 0xffn) === 0x04n; // route link, route, icmp
+    }).length;
+  };
+  const a = routing(20);
+  const b = routing(40);
+  assert.ok(b <= 2 * a + 2, `${a} → ${b}`);
+  assert.ok(a <= 3 * 20 + 2, `${a} flows for 20 networks`);
+});
