@@ -524,7 +524,8 @@ export class Agent {
       if (p.ofport === null || p.ofport < 1) continue;
       if (p.name === TUNNEL_PORTS.gre) tunnelPorts.gre = p.ofport;
       else if (p.name === TUNNEL_PORTS.vxlan) tunnelPorts.vxlan = p.ofport;
-      else if (p.name !== this.cfg.bridge && p.type !== 'internal' && p.type !== 'gre' && p.type !== 'vxlan') {
+      // Internal ports may be VM/container ports too; only the bridge's own (LOCAL) port is skipped.
+      else if (p.name !== this.cfg.bridge && p.type !== 'gre' && p.type !== 'vxlan' && p.type !== 'patch') {
         const entry: LocalPort = { ofport: p.ofport };
         if (p.ifaceId) entry.ifaceId = p.ifaceId;
         if (p.attachedMac) entry.attachedMac = p.attachedMac;
