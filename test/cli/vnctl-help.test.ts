@@ -1,6 +1,6 @@
 // vnctl's generated help lists every resource, verb, relation and declared option, and bin/vnctl prints it.
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { test } from 'node:test';
 import { helpText } from '../../src/cli/vnctl/help.js';
@@ -54,4 +54,14 @@ test('bin/vnctl --help and RESOURCE --help exit 0', () => {
   const bad = spawnSync('bin/vnctl', ['frob', 'add'], { encoding: 'utf8' });
   assert.equal(bad.status, 2);
   assert.equal(bad.stderr, "vnctl: unknown resource 'frob' (see vnctl --help)\n");
+});
+
+test('bin/vnctl whose reader goes away (vnctl … | head -1) exits quietly', async () => {
+  const child = spawn('bin/vnctl', ['interfaces', '--help'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  child.stdout.destroy();
+  let stderr = '';
+  child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+  const status = await new Promise<number | null>((r) => child.on('close', (code) => r(code)));
+  assert.equal(stderr, '');
+  assert.equal(status, 0);
 });
