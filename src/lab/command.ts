@@ -129,7 +129,23 @@ export function labCommand() {
         if (!o.plain || !o.createBridge) opts.mode = 'none';
         if (!o.createBridge) opts.createBridge = false;
         const t0 = Date.now();
-        const l = await Lab.up(topo, opts);
+        // Ctrl-C while building: finish the step in progress, then remove the half-built lab
+        // (rather than leave namespaces and daemons for a later `down`).
+        let interrupted = false;
+        const onSignal = () => {
+          interrupted = true;
+          process.stderr.write('vnet lab: interrupted; removing the half-built lab\n');
+        };
+        process.once('SIGINT', onSignal);
+        process.once('SIGTERM', onSignal);
+        const l = await Lab.up(topo, opts).finally(() => {
+          process.off('SIGINT', onSignal);
+          process.off('SIGTERM', onSignal);
+        });
+        if (interrupted) {
+          await l.down();
+          process.exit(130);
+        }
         const st = l.status();
         if (o.json) process.stdout.write(`${JSON.stringify(st, null, 2)}\n`);
         else process.stdout.write(`${describe(st)}\nbuilt in ${((Date.now() - t0) / 1000).toFixed(1)} s\n`);

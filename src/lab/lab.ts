@@ -972,6 +972,10 @@ exit 0
     const child = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'], env: this.markedEnv() });
     let out = '';
     let err = '';
+    // A missing binary is reported through the exit check below, not as an uncaught 'error' event.
+    child.on('error', (e) => {
+      err += e.message;
+    });
     child.stdout.on('data', (d: Buffer) => {
       out += d.toString();
     });

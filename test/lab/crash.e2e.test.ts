@@ -1,4 +1,4 @@
-// Crashes: a lab whose builder was SIGKILLed (after building, state file lost; or half-way) is removed by `vnet lab down`.
+// Crashes: a lab whose builder was SIGKILLed (after building, state file lost; or half-way) is removed by `vnet lab down`; Ctrl-C during `up` cleans up itself.
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
@@ -105,4 +105,21 @@ test('a lab whose builder died half-way is removed by down', async () => {
     child.kill('SIGKILL');
     await cleanupLeftovers(p);
   }
+});
+
+test('Ctrl-C during vnet lab up removes the half-built lab (exit 130)', async () => {
+  const p = prefix('i');
+  const child = spawn('bin/vnet', ['lab', 'up', '--prefix', p, '--hosts', '3', '--vms', '6'], { stdio: 'pipe' });
+  let err = '';
+  child.stderr.on('data', (d: Buffer) => {
+    err += d.toString();
+  });
+  const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+  const until = Date.now() + 30000;
+  while (!existsSync(`/tmp/${p}/h1/ovsdb-server.pid`) && Date.now() < until)
+    await new Promise((r) => setTimeout(r, 10));
+  child.kill('SIGINT');
+  assert.equal(await exited, 130, err);
+  assert.match(err, /interrupted; removing the half-built lab/);
+  assert.deepEqual(leftovers(p), { namespaces: [], processes: [], dir: false, links: [] });
 });
