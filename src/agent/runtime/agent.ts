@@ -122,7 +122,6 @@ export class Agent {
     dhcpDropped: 0,
     reportsSent: 0,
   };
-  private readonly settledWaiters: Array<() => void> = [];
 
   constructor(private readonly deps: AgentDeps) {
     this.cfg = deps.config;
@@ -195,19 +194,6 @@ export class Agent {
       feedRevision: this.mirror.revision,
       counters: { ...this.counters, reportsSent: this.reporter.stats.sent },
     };
-  }
-
-  /** Resolves once the agent is running with flows in sync and no reconciliation pending. */
-  async settled(timeoutMs = 10_000): Promise<boolean> {
-    const deadline = Date.now() + timeoutMs;
-    while (Date.now() < deadline) {
-      if (this.phase === 'running' && this.flowsInSync && !this.running && !this.rerun) return true;
-      await new Promise<void>((r) => {
-        this.settledWaiters.push(r);
-        setTimeout(r, 50).unref();
-      });
-    }
-    return false;
   }
 
   // ---------------------------------------------------------------- bridge
@@ -356,8 +342,6 @@ export class Agent {
         if (this.rerun) {
           this.rerun = false;
           this.kick();
-        } else {
-          for (const w of this.settledWaiters.splice(0)) w();
         }
       });
   }

@@ -34,13 +34,15 @@ export async function runAgent(raw: RawAgentOptions): Promise<void> {
     const force = setTimeout(() => process.exit(0), 5000);
     force.unref();
     agent.stop().then(
-      () => process.exit(0),
+      () => log.flush(() => process.exit(0)),
       (err: unknown) => {
         log.error({ err: errText(err) }, 'unclean shutdown');
         process.exit(1);
       },
     );
   };
+  // `kill -USR2 <pid>` logs what the agent is doing (phase, dpid, bindings, counters).
+  process.on('SIGUSR2', () => log.info({ status: agent.status() }, 'status'));
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
 }
