@@ -233,6 +233,13 @@ export class Vswitch extends EventEmitter<VswitchEvents> {
     return this.interfacesOf(b);
   }
 
+  /** Interface `name` if it is on `bridge` (names are unique in the database). */
+  interface(bridge: string, name: string): InterfaceInfo | undefined {
+    const row = this.cache.find('Interface', (x) => x.name === name);
+    const info = row && this.currentInterface(row._uuid);
+    return info?.bridge === bridge ? info : undefined;
+  }
+
   /** Resolves with the bridge once it exists (and the cache is synced). */
   waitForBridge(name: string, timeoutMs = this.waitMs): Promise<BridgeInfo> {
     return this.cache.until(() => this.synced && this.bridge(name), timeoutMs, `bridge ${name}`);
@@ -256,8 +263,7 @@ export class Vswitch extends EventEmitter<VswitchEvents> {
     const i = await this.cache.until(
       () => {
         if (!this.synced) return undefined;
-        const b = this.bridgeRow(bridge);
-        const iface = b && this.interfacesOf(b).find((x) => x.name === name);
+        const iface = this.interface(bridge, name);
         return iface?.ofport !== undefined && iface.ofport !== 0 ? iface : undefined;
       },
       timeoutMs,
@@ -481,7 +487,7 @@ export class Vswitch extends EventEmitter<VswitchEvents> {
           const owner = this.cache.find('Bridge', (x) => x.ports.includes(port._uuid));
           if (owner && owner._uuid !== b._uuid)
             throw new OvsdbInputError('name', `port ${o.name} is on bridge ${owner.name}`);
-          const existing = owner ? this.interfacesOf(b).find((i) => i.name === o.name) : undefined;
+          const existing = owner ? this.interface(o.bridge, o.name) : undefined;
           if (existing && matches(existing)) return [];
           const ifaceUuid = this.cache.find(
             'Interface',
@@ -521,8 +527,7 @@ export class Vswitch extends EventEmitter<VswitchEvents> {
         ];
       });
       return this.waitState(() => {
-        const b = this.bridgeRow(o.bridge);
-        const i = b && this.interfacesOf(b).find((x) => x.name === o.name);
+        const i = this.interface(o.bridge, o.name);
         return i && matches(i) ? i : undefined;
       }, `port ${o.bridge}/${o.name}`);
     });

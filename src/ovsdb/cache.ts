@@ -11,7 +11,6 @@ import {
   type TableUpdates2,
   ZERO_TXN_ID,
 } from './client.js';
-import { decodeDatum, OvsMap, OvsSet, plainAtom } from './data.js';
 import { OvsdbDisconnectedError, OvsdbError, OvsdbProtocolError, OvsdbTimeoutError } from './errors.js';
 
 /** Column values as the cache holds them: uuids as strings, sets as arrays, maps as Map. */
@@ -333,15 +332,37 @@ export class MonitorCache<T extends { [K in keyof T]: CachedRow }> extends Event
 const isOptional = (t: ColumnType) => !t.value && t.min === 0 && t.max === 1;
 const isSetType = (t: ColumnType) => !t.value && (t.max === 'unlimited' || t.max > 1 || t.min === 0);
 
-/** Wire datum → cache value for a column of type `t`. */
+/** Wire atom → plain value (uuids as their string), checked. */
+function atom(v: unknown, field: string): Scalar {
+  if (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean') return v;
+  if (Array.isArray(v) && v.length === 2 && (v[0] === 'uuid' || v[0] === 'named-uuid') && typeof v[1] === 'string')
+    return v[1];
+  throw new OvsdbProtocolError(field, `not an OVSDB atom: ${JSON.stringify(v)?.slice(0, 80)}`);
+}
+
+/**
+ * Wire datum → cache value for a column of type `t`. Decodes straight from the wire form,
+ * without the tagged classes of data.ts: an initial load is tens of thousands of rows.
+ */
 export function decodeValue(t: ColumnType, wire: unknown, field: string): Value {
-  const d = decodeDatum(wire, field);
+  const tagged = Array.isArray(wire) && wire.length === 2 && typeof wire[0] === 'string' ? wire[0] : undefined;
   if (t.value) {
-    if (!(d instanceof OvsMap)) throw new OvsdbProtocolError(field, 'expected a map');
-    return new Map(d.entries.map(([k, v]) => [plainAtom(k), plainAtom(v)]));
+    if (tagged !== 'map' || !Array.isArray((wire as unknown[])[1]))
+      throw new OvsdbProtocolError(field, 'expected a map');
+    const m = new Map<Scalar, Scalar>();
+    for (const p of (wire as [string, unknown[]])[1]) {
+      if (!Array.isArray(p) || p.length !== 2) throw new OvsdbProtocolError(field, 'map entry not a pair');
+      m.set(atom(p[0], field), atom(p[1], field));
+    }
+    return m;
   }
-  if (d instanceof OvsMap) throw new OvsdbProtocolError(field, 'unexpected map');
-  const values = d instanceof OvsSet ? d.values.map(plainAtom) : [plainAtom(d)];
+  if (tagged === 'map') throw new OvsdbProtocolError(field, 'unexpected map');
+  let values: Scalar[];
+  if (tagged === 'set') {
+    const items = (wire as unknown[])[1];
+    if (!Array.isArray(items)) throw new OvsdbProtocolError(field, 'set without an array');
+    values = items.map((a) => atom(a, field));
+  } else values = [atom(wire, field)];
   if (isOptional(t)) {
     if (values.length > 1) throw new OvsdbProtocolError(field, 'more than one value in an optional column');
     return values[0];

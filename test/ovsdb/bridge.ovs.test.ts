@@ -7,6 +7,7 @@ import { after, before, test as nodeTest } from 'node:test';
 import { type OvsInstance, startOvs } from '../../src/lab/ovs-instance.js';
 import { type InterfaceEvent, Vswitch, type BridgeEvent } from '../../src/ovsdb/bridge.js';
 import { OvsdbInputError, OvsdbNotFoundError, OvsdbTimeoutError } from '../../src/ovsdb/errors.js';
+import { offlineTransact, restartOvsdbServer } from './restart.js';
 
 const test = (name: string, fn: () => Promise<void>) => nodeTest(name, { timeout: 30_000 }, fn);
 
@@ -208,6 +209,8 @@ test('addPort/deletePort/interfaces: fields read back, idempotent, and events fo
     assert.equal(vm2.ofport, Number(await get('Interface', 'vm2', 'ofport')));
     assert.equal(vm2.macInUse, JSON.parse(await get('Interface', 'vm2', 'mac_in_use')));
     assert.equal(list[0]!.ofport, 65534);
+    assert.deepEqual(vs.interface('brP', 'vm2'), vm2);
+    assert.equal(vs.interface('brT', 'vm2'), undefined, 'on another bridge');
 
     await ovs.vsctl('set', 'Interface', 'vm2', 'ofport_request=77');
     await vs.cache.until(
@@ -254,6 +257,61 @@ test('waitForBridge resolves when the bridge appears; bridge events; timeouts ar
   assert.ok(events.some((e) => e.kind === 'added' && e.bridge.name === 'brLate'));
   await assert.rejects(vs.waitForBridge('brNever', 100), OvsdbTimeoutError);
   await assert.rejects(vs.bridgeDatapathId('brNever', 100), OvsdbTimeoutError);
+});
+
+test('after an ovsdb-server restart, ports removed or added meanwhile come out as events', async () => {
+  await vs.createBridge({ name: 'brR', datapathType: 'dummy' });
+  await vs.addPort({ bridge: 'brR', name: 'keep', type: 'internal' });
+  const drop = await vs.addPort({ bridge: 'brR', name: 'drop', type: 'internal' });
+  const bridgeUuid = vs.bridge('brR')!.uuid;
+  const dropPort = vs.cache.find('Port', (p) => p.name === 'drop')!._uuid;
+  const events: InterfaceEvent[] = [];
+  const onIface = (e: InterfaceEvent) => e.bridge === 'brR' && events.push(e);
+  vs.on('interface', onIface);
+  try {
+    const resynced = new Promise<void>((r) => vs.once('synced', () => r()));
+    await restartOvsdbServer(ovs, () =>
+      offlineTransact(
+        ovs,
+        {
+          op: 'mutate',
+          table: 'Bridge',
+          where: [['_uuid', '==', ['uuid', bridgeUuid]]],
+          mutations: [['ports', 'delete', ['uuid', dropPort]]],
+        },
+        { op: 'insert', table: 'Interface', row: { name: 'fresh', type: 'internal' }, 'uuid-name': 'i' },
+        { op: 'insert', table: 'Port', row: { name: 'fresh', interfaces: ['named-uuid', 'i'] }, 'uuid-name': 'p' },
+        {
+          op: 'mutate',
+          table: 'Bridge',
+          where: [['_uuid', '==', ['uuid', bridgeUuid]]],
+          mutations: [['ports', 'insert', ['named-uuid', 'p']]],
+        },
+      ),
+    );
+    await resynced;
+    assert.ok(
+      events.some((e) => e.kind === 'removed' && e.iface.uuid === drop.uuid),
+      JSON.stringify(events),
+    );
+    assert.ok(events.some((e) => e.kind === 'added' && e.iface.name === 'fresh'));
+    assert.ok(
+      !events.some((e) => e.iface.name === 'keep' && e.kind !== 'changed'),
+      'untouched ports are not re-announced',
+    );
+    assert.deepEqual(
+      vs
+        .interfaces('brR')
+        .map((i) => i.name)
+        .sort(),
+      ['brR', 'fresh', 'keep'],
+    );
+    // Intents work on the new connection.
+    await vs.deletePort({ bridge: 'brR', name: 'fresh' });
+    assert.equal(vs.interface('brR', 'fresh'), undefined);
+  } finally {
+    vs.off('interface', onIface);
+  }
 });
 
 test('bad input is refused with typed errors naming the field, before anything is written', async () => {
