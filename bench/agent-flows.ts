@@ -19,12 +19,16 @@ function run(label: string, o: Parameters<typeof synthetic>[0]): void {
   const view = buildModelView(resources);
   const tView = ms(t0);
   const full: number[] = [];
+  const fullCpu: number[] = [];
   let c = new FlowCompiler();
   for (let k = 0; k < 3; k++) {
     c = new FlowCompiler();
+    const u0 = process.cpuUsage();
     t0 = process.hrtime.bigint();
     c.update(view, local, []);
     full.push(ms(t0));
+    const u = process.cpuUsage(u0);
+    fullCpu.push((u.user + u.system) / 1000);
   }
   const flows = c.flows().length;
   const bound = c.currentBindings().size;
@@ -46,12 +50,18 @@ function run(label: string, o: Parameters<typeof synthetic>[0]): void {
   const rss = process.memoryUsage().rss / 2 ** 20;
   console.log(
     `${label}: ${o.interfaces} interfaces / ${o.networks} networks / ${o.hosts} host(s)` +
-      ` | view ${tView.toFixed(0)} ms | full compute median ${median(full).toFixed(0)} ms` +
+      ` | view ${tView.toFixed(0)} ms | full compute median ${median(full).toFixed(0)} ms (cpu ${median(fullCpu).toFixed(0)} ms)` +
       ` | one interface change median ${median(change).toFixed(2)} ms (max ${Math.max(...change).toFixed(2)}, ${(mods / 50).toFixed(1)} mods)` +
       ` | ${flows} flows, ${bound} local ports, ${(flows / Math.max(1, bound)).toFixed(2)} flows/local port | rss ${rss.toFixed(0)} MiB`,
   );
 }
 
+console.log(
+  `load average ${(await import('node:os'))
+    .loadavg()
+    .map((x) => x.toFixed(1))
+    .join(' ')} on ${(await import('node:os')).cpus().length} cores`,
+);
 run('scale, all local', { interfaces: 10_000, networks: 1_000, hosts: 1, networksPerRouter: 10 });
 run('scale, 10 hosts', { interfaces: 10_000, networks: 1_000, hosts: 10, networksPerRouter: 10 });
 run('per-port, no routers', { interfaces: 1_000, networks: 100, hosts: 1 });

@@ -51,7 +51,8 @@ interface OwnerState {
 /**
  * Incremental flow compiler. Call update() with the change keys applyChange returned (any order, duplicates
  * fine); pass a NEW LocalContext object whenever the host's ports or tunnel settings change (identity is how
- * the compiler notices; the key 'local' does the same).
+ * the compiler notices; the key 'local' does the same). A different ModelView object (a fresh snapshot)
+ * recomputes everything; the mods then still hold only the difference.
  */
 export class FlowCompiler {
   private readonly owners = new Map<string, OwnerState>();
@@ -61,6 +62,7 @@ export class FlowCompiler {
   private present = new Map<string, Presence>();
   private links = new Set<string>();
   private lastLocal: LocalContext | undefined;
+  private lastView: ModelView | undefined;
   private cache: Flow[] | undefined;
 
   /** Current bindings (interface uuid → binding). */
@@ -102,9 +104,12 @@ export class FlowCompiler {
       if (c > 0 && !k.startsWith('any:')) changed.add(`any:${k.slice(0, c)}`);
     }
     const first = this.binder === undefined;
-    const localChanged = local !== this.lastLocal;
+    // A new LocalContext or a new ModelView (a re-snapshot after resync) invalidates everything: every owner
+    // depends on 'local'.
+    const localChanged = local !== this.lastLocal || view !== this.lastView;
     if (localChanged) changed.add('local');
     this.lastLocal = local;
+    this.lastView = view;
 
     // Bindings: all again when the host changed; otherwise only the interfaces that changed.
     const bindingChanges = new Set<string>();

@@ -179,3 +179,15 @@ test('a network with an invalid key yields a typed error naming the field, not a
   assert.match(e.error.message, /networks\.nw-net2\.tunnel_key/);
   assert.ok(!c.flows().some((f) => f.match.metadata?.value === 0x1000000n));
 });
+
+test('a fresh snapshot (new ModelView) recomputes everything and sends only the difference', () => {
+  const { vms, view, local, c } = setup();
+  const r0 = seedResources(vms);
+  r0.interfaces = r0.interfaces!.filter((i) => i.uuid !== 'if-veth3');
+  const fresh = buildModelView(r0);
+  const r = c.update(fresh, local, []);
+  assert.ok(r.recomputed.length > 3);
+  sameSet(c.flows(), computeFlows(fresh, local));
+  assert.ok(r.mods.length > 0 && r.mods.length < 20, `${r.mods.length}`);
+  assert.ok(view !== fresh);
+});
