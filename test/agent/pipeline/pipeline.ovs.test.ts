@@ -275,6 +275,47 @@ describe('generated flows on real OVS', { timeout: 60_000 }, () => {
     assert.match(t, /output:4\b/, t);
   });
 
+  /** tx packet count of a port of the secure bridge. */
+  async function txPackets(port: number): Promise<number> {
+    const out = await ovs.ofctl('-O', 'OpenFlow13', 'dump-ports', brSec, String(port));
+    const m = /tx pkts=(\d+)/.exec(out);
+    if (!m) throw new Error(`no tx counter in ${out}`);
+    return Number(m[1]);
+  }
+
+  /** Inject a real TCP packet into the secure bridge's port for VM `from` (userspace conntrack runs for real). */
+  async function inject(from: number, to: number, sport: number, dport: number, flags: string): Promise<void> {
+    const ip = (n: number) => (n <= 2 ? `172.16.1.${n}` : `172.16.2.${n}`);
+    await ovs.appctl(
+      'netdev-dummy/receive',
+      `s${from}-${process.pid}`.slice(0, 15),
+      `eth(src=${MAC(from)},dst=${MAC(to)}),eth_type(0x0800),ipv4(src=${ip(from)},dst=${ip(to)},proto=6,tos=0,ttl=64,frag=no),tcp(src=${sport},dst=${dport}),tcp_flags(${flags})`,
+    );
+  }
+
+  test('real packets through conntrack: rules hold between two filtered VMs on one host, replies pass', async () => {
+    const settle = () => new Promise((r) => setTimeout(r, 200));
+    const to2 = await txPackets(2);
+    const to1 = await txPackets(1);
+    // veth1 → veth2 tcp/22: veth1's egress commits it, but veth2's ingress still sees +new and has no rule.
+    await inject(1, 2, 41000, 22, 'syn');
+    await settle();
+    assert.equal(await txPackets(2), to2, await ovs.ofctl('-O', 'OpenFlow13', 'dump-flows', brSec));
+    // tcp/80 is allowed; the SYN-ACK comes back to veth1 as an established reply.
+    await inject(1, 2, 41001, 80, 'syn');
+    await settle();
+    assert.equal(await txPackets(2), to2 + 1);
+    await inject(2, 1, 80, 41001, 'syn|ack');
+    await settle();
+    assert.equal(await txPackets(1), to1 + 1);
+    // veth2 opening tcp/5555 to veth1: allowed out, refused in (veth1's group has no such rule).
+    await inject(2, 1, 42000, 5555, 'syn');
+    await settle();
+    assert.equal(await txPackets(1), to1 + 1);
+    const ct = await ovs.appctl('dpctl/dump-conntrack');
+    assert.match(ct, /dport=80.*zone=11/, ct);
+  });
+
   test('DHCP goes to the controller through the meter', async () => {
     await expectActions(
       `in_port=1,udp,dl_src=${MAC(1)},dl_dst=ff:ff:ff:ff:ff:ff,nw_src=0.0.0.0,nw_dst=255.255.255.255,udp_src=68,udp_dst=67`,
