@@ -776,7 +776,13 @@ const INSTRUCTION_ORDER: Record<Instruction['type'], number> = {
 };
 
 export function sortInstructions(ins: readonly Instruction[]): Instruction[] {
-  return [...ins].sort((a, b) => INSTRUCTION_ORDER[a.type] - INSTRUCTION_ORDER[b.type]);
+  let sorted = true;
+  for (let i = 1; i < ins.length && sorted; i++) {
+    sorted = INSTRUCTION_ORDER[(ins[i - 1] as Instruction).type] <= INSTRUCTION_ORDER[(ins[i] as Instruction).type];
+  }
+  return sorted
+    ? (ins as Instruction[])
+    : [...ins].sort((a, b) => INSTRUCTION_ORDER[a.type] - INSTRUCTION_ORDER[b.type]);
 }
 
 export function encodeInstructions(w: Writer, ins: readonly Instruction[], what = 'instructions'): void {

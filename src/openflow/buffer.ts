@@ -6,9 +6,9 @@ export class Reader {
   readonly view: DataView;
   pos: number;
   readonly end: number;
-  constructor(buf: Uint8Array, start = 0, end = buf.length) {
+  constructor(buf: Uint8Array, start = 0, end = buf.length, view?: DataView) {
     this.buf = buf;
-    this.view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+    this.view = view ?? new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
     this.pos = start;
     this.end = end;
   }
@@ -59,7 +59,7 @@ export class Reader {
   /** A sub-reader over the next n bytes; this reader moves past them. */
   sub(n: number, field: string): Reader {
     this.need(n, field);
-    const r = new Reader(this.buf, this.pos, this.pos + n);
+    const r = new Reader(this.buf, this.pos, this.pos + n, this.view);
     this.pos += n;
     return r;
   }
@@ -118,6 +118,20 @@ export class Writer {
     this.pos += n;
     return this;
   }
+  /** Unsigned value of 1..8 bytes; numbers take the fast path, bigints the general one. */
+  uint(v: number | bigint, width: number): this {
+    if (typeof v === 'number' && width <= 4) {
+      if (width === 4) return this.u32(v);
+      if (width === 2) return this.u16(v);
+      if (width === 1) return this.u8(v);
+      return this.u8((v >>> 16) & 0xff).u16(v & 0xffff);
+    }
+    const b = BigInt.asUintN(width * 8, BigInt(v));
+    if (width === 8) return this.u64(b);
+    if (width === 16) return this.u64(b >> 64n).u64(b);
+    if (width === 6) return this.u16(Number(b >> 32n)).u32(Number(b & 0xffffffffn));
+    return this.bytes(bigintToBytes(b, width));
+  }
   /** Zero-pad to a multiple of `align` counted from `from`. */
   pad(align: number, from = 0): this {
     const rem = (this.pos - from) % align;
@@ -137,6 +151,15 @@ export class Writer {
 
 /** Unsigned big-endian integer of `width` bytes as a bigint. */
 export function bytesToBigint(b: Uint8Array): bigint {
+  // 48-bit (MAC) and 64/128-bit values without a BigInt operation per byte.
+  if (b.length <= 6) {
+    let v = 0;
+    for (let i = 0; i < b.length; i++) v = v * 256 + (b[i] as number);
+    return BigInt(v);
+  }
+  const dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  if (b.length === 8) return dv.getBigUint64(0);
+  if (b.length === 16) return (dv.getBigUint64(0) << 64n) | dv.getBigUint64(8);
   let v = 0n;
   for (const x of b) v = (v << 8n) | BigInt(x);
   return v;
@@ -145,6 +168,14 @@ export function bytesToBigint(b: Uint8Array): bigint {
 export function bigintToBytes(v: bigint, width: number): Uint8Array {
   const out = new Uint8Array(width);
   let x = BigInt.asUintN(width * 8, v);
+  if (width <= 6) {
+    let n = Number(x);
+    for (let i = width - 1; i >= 0; i--) {
+      out[i] = n % 256;
+      n = Math.floor(n / 256);
+    }
+    return out;
+  }
   for (let i = width - 1; i >= 0; i--) {
     out[i] = Number(x & 0xffn);
     x >>= 8n;

@@ -617,10 +617,11 @@ export const FIELDS: readonly FieldDef[] = specs.map((s) => ({
 
 export const FIELD_BY_NAME: ReadonlyMap<FieldName, FieldDef> = new Map(FIELDS.map((f) => [f.name, f]));
 
-const headerKey = (cls: number, field: number, experimenter = 0): string => `${cls}:${field}:${experimenter}`;
+// Numeric keys (class, field, experimenter) keep the decoder's hot lookup free of string building.
+const headerKey = (cls: number, field: number, experimenter = 0): number => experimenter * 2 ** 23 + cls * 128 + field;
 
 /** Header (class, field[, experimenter]) -> field; both OXM and NXM spellings resolve. */
-const BY_HEADER = new Map<string, { def: FieldDef; hdr: OxmHeader }>();
+const BY_HEADER = new Map<number, { def: FieldDef; hdr: OxmHeader }>();
 for (const f of FIELDS) {
   for (const h of [f.oxm, f.nxm]) {
     if (!h || (h === f.nxm && h.cls === f.oxm.cls && h.field === f.oxm.field)) continue;

@@ -1,5 +1,5 @@
 // OXM match (ofp_match, OFPMT_OXM) and single OXM TLV encode/decode, driven by the field registry.
-import { bigintToBytes, bytesToBigint, type Reader, type Writer } from './buffer.js';
+import { bytesToBigint, type Reader, type Writer } from './buffer.js';
 import { OpenFlowDecodeError, OpenFlowEncodeError } from './errors.js';
 import {
   canonicalMask,
@@ -23,6 +23,22 @@ export function oxmHeaderWord(h: OxmHeader, hasMask: boolean): number {
 /** Write one OXM TLV (header, experimenter id, value, mask) using header `h` of field `def`. */
 export function writeOxm(w: Writer, def: FieldDef, h: OxmHeader, value: FieldValue, mask?: FieldValue): void {
   const bits = Math.min(def.bits, h.width * 8);
+  // Fast path: narrow fields with number values (most of a flow table) never touch bigints.
+  if (typeof value === 'number' && (mask === undefined || typeof mask === 'number') && h.width <= 4) {
+    if (!Number.isInteger(value) || value < 0 || value >= 2 ** bits) checkValue(def, value, 'value', bits);
+    let m = mask;
+    if (m !== undefined) {
+      if (!def.maskable) throw new OpenFlowEncodeError(def.name, 'field is not maskable');
+      if (!Number.isInteger(m) || m < 0 || m >= 2 ** (h.width * 8)) checkValue(def, m, 'mask', h.width * 8);
+      if ((value & ~m) >>> 0 !== 0) throw new OpenFlowEncodeError(def.name, 'value has bits set outside the mask');
+      if (m === 2 ** (h.width * 8) - 1) m = undefined;
+    }
+    w.u32(oxmHeaderWord(h, m !== undefined));
+    if (h.experimenter !== undefined) w.u32(h.experimenter);
+    w.uint(value, h.width);
+    if (m !== undefined) w.uint(m, h.width);
+    return;
+  }
   const v = checkValue(def, value, 'value', bits);
   let m: bigint | undefined;
   if (mask !== undefined) {
@@ -33,8 +49,8 @@ export function writeOxm(w: Writer, def: FieldDef, h: OxmHeader, value: FieldVal
   }
   w.u32(oxmHeaderWord(h, m !== undefined));
   if (h.experimenter !== undefined) w.u32(h.experimenter);
-  w.bytes(bigintToBytes(v, h.width));
-  if (m !== undefined) w.bytes(bigintToBytes(m, h.width));
+  w.uint(v, h.width);
+  if (m !== undefined) w.uint(m, h.width);
 }
 
 export interface OxmTlv {
@@ -42,6 +58,16 @@ export interface OxmTlv {
   hdr: OxmHeader;
   value: FieldValue;
   mask?: FieldValue;
+}
+
+/** A field value from bytes in the model's type; numbers without bigint arithmetic when narrow. */
+function readUint(b: Uint8Array, at: number, width: number, def: FieldDef): FieldValue {
+  if (def.width <= 4 && width <= 4) {
+    let v = 0;
+    for (let i = 0; i < width; i++) v = v * 256 + (b[at + i] as number);
+    return v;
+  }
+  return canonicalValue(def, bytesToBigint(b.subarray(at, at + width)));
 }
 
 /** Read one OXM TLV. Unknown fields return undefined (caller decides); malformed ones throw. */
@@ -72,10 +98,9 @@ export function readOxm(r: Reader, what = 'oxm'): OxmTlv | { unknown: string } {
   }
   if (hasMask && !def.maskable)
     throw new OpenFlowDecodeError(`${what}.${def.name}`, 'mask on a non-maskable field', start);
-  const value = canonicalValue(def, bytesToBigint(body.subarray(0, hdr.width)));
+  const value = readUint(body, 0, hdr.width, def);
   if (!hasMask) return { def, hdr, value };
-  const mask = canonicalValue(def, bytesToBigint(body.subarray(hdr.width)));
-  return { def, hdr, value, mask };
+  return { def, hdr, value, mask: readUint(body, hdr.width, hdr.width, def) };
 }
 
 /** xregN is carried as reg(2N) (high 32 bits) and reg(2N+1) (low) in OF1.3 matches, as OVS does. */
@@ -112,12 +137,35 @@ function splitXregs(match: Match): Map<FieldName, MatchEntry> {
 export function encodeMatch(w: Writer, match: Match): void {
   const start = w.pos;
   w.u16(OFPMT_OXM).u16(0);
-  const entries = splitXregs(match);
-  for (const k of entries.keys()) if (!FIELD_BY_NAME.has(k)) throw new OpenFlowEncodeError(k, 'unknown field');
-  for (const def of FIELDS) {
-    const e = entries.get(def.name);
-    if (!e) continue;
+  let hasXreg = false;
+  const keys: FieldName[] = [];
+  for (const k in match) {
+    if (match[k as FieldName] === undefined) continue;
+    if (k.startsWith('xreg')) hasXreg = true;
+    keys.push(k as FieldName);
+  }
+  const entries = hasXreg ? splitXregs(match) : undefined;
+  const names = entries ? [...entries.keys()] : keys;
+  for (const k of names) if (!FIELD_BY_NAME.has(k)) throw new OpenFlowEncodeError(k, 'unknown field');
+  names.sort((a, b) => (FIELD_INDEX.get(a) as number) - (FIELD_INDEX.get(b) as number));
+  for (const name of names) {
+    const def = FIELD_BY_NAME.get(name) as FieldDef;
+    const e = (entries ? entries.get(name) : match[name]) as MatchEntry;
     if (e.mask !== undefined && !def.maskable) throw new OpenFlowEncodeError(def.name, 'field is not maskable');
+    if (def.oxm.width <= 4 && typeof e.value === 'number' && (e.mask === undefined || typeof e.mask === 'number')) {
+      // Same canonical mask as canonicalMask(), in 32-bit arithmetic.
+      const full = 2 ** (def.oxm.width * 8) - 1;
+      const sig = 2 ** def.bits - 1;
+      if (e.mask !== undefined && (!Number.isInteger(e.mask) || e.mask < 0 || e.mask > full))
+        checkValue(def, e.mask, 'mask', def.oxm.width * 8);
+      const m = def.maskable ? ((e.mask ?? full) & sig) >>> 0 : full;
+      if (m === 0) {
+        if (e.value !== 0) throw new OpenFlowEncodeError(def.name, 'value has bits set outside the mask');
+        continue;
+      }
+      writeOxm(w, def, def.oxm, e.value, m === full || (def.exactWhenAllBits && m === sig) ? undefined : m);
+      continue;
+    }
     if (e.mask !== undefined) checkValue(def, e.mask, 'mask', def.oxm.width * 8);
     const m = canonicalMask(def, e.mask);
     if (m === 0n) {
@@ -129,6 +177,8 @@ export function encodeMatch(w: Writer, match: Match): void {
   w.setU16(start + 2, w.pos - start);
   w.pad(8, start);
 }
+
+const FIELD_INDEX = new Map<FieldName, number>(FIELDS.map((f, i) => [f.name, i]));
 
 export interface DecodedMatch {
   match: Match;

@@ -257,6 +257,13 @@ export function readHeader(buf: Uint8Array, offset = 0): Header {
 }
 
 const FLOW_MOD_COMMANDS: FlowModCommand[] = ['add', 'modify', 'modify_strict', 'delete', 'delete_strict'];
+const FLOW_MOD_COMMAND_CODE: Record<string, number | undefined> = {
+  add: OFPFC.ADD,
+  modify: OFPFC.MODIFY,
+  modify_strict: OFPFC.MODIFY_STRICT,
+  delete: OFPFC.DELETE,
+  delete_strict: OFPFC.DELETE_STRICT,
+};
 const GROUP_TYPES: GroupType[] = ['all', 'select', 'indirect', 'ff'];
 const MOD_COMMANDS = ['add', 'modify', 'delete'] as const;
 
@@ -392,7 +399,7 @@ function readBuckets(r: Reader, what: string): Bucket[] {
 /** Encode a FLOW_MOD body (after the header). */
 function writeFlowMod(w: Writer, m: FlowModMessage): void {
   const f = m.flow;
-  const cmd = OFPFC[m.command.toUpperCase() as keyof typeof OFPFC];
+  const cmd = FLOW_MOD_COMMAND_CODE[m.command];
   if (cmd === undefined) throw new OpenFlowEncodeError('command', `unknown flow-mod command ${m.command}`);
   const isDelete = m.command === 'delete' || m.command === 'delete_strict';
   if (typeof f.cookie !== 'bigint') throw new OpenFlowEncodeError('flow.cookie', 'must be a bigint');
@@ -668,13 +675,34 @@ function writeReplyBody(w: Writer, b: MultipartReplyBody): void {
 }
 
 /** Encode a message; `xid` defaults to 0. Throws OpenFlowEncodeError naming the bad field. */
-export function encodeMessage(m: OFMessage, w = new Writer(256)): Uint8Array {
+let scratch: Writer | undefined = new Writer(64 * 1024);
+
+export function encodeMessage(m: OFMessage, out?: Writer): Uint8Array {
+  // Reuse one scratch buffer (not re-entrant: bundle_add encodes its inner message meanwhile).
+  let w = out;
+  let borrowed = false;
+  if (!w) {
+    if (scratch) {
+      w = scratch;
+      scratch = undefined;
+      w.pos = 0;
+      borrowed = true;
+    } else w = new Writer(256);
+  }
+  try {
+    return encodeInto(w, m);
+  } finally {
+    if (borrowed) scratch = w;
+  }
+}
+
+function encodeInto(w: Writer, m: OFMessage): Uint8Array {
   const s = writeBody(w, m, m.xid ?? 0);
   const len = w.pos - s;
   if (len > OFP_MAX_MSG_LEN)
     throw new OpenFlowEncodeError(m.type, `message is ${len} bytes, more than ${OFP_MAX_MSG_LEN}`);
   w.setU16(s + 2, len);
-  return w.finish().subarray(s);
+  return w.buf.slice(s, w.pos);
 }
 
 /** Append an encoded message to `w` (for batching many into one buffer); returns its length. */
