@@ -38,4 +38,11 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
   CREATE UNIQUE INDEX docs_unique_tunnel_key ON docs(json_extract(data, '$.tunnel_key')) WHERE kind = 'networks';
   CREATE UNIQUE INDEX docs_unique_ct_zone ON docs(json_extract(data, '$.ct_zone')) WHERE kind = 'networks';
   `,
+  // 3: the per-network address check and the lookups by datapath, without scanning a kind.
+  `
+  CREATE INDEX docs_net_ip ON docs(kind, json_extract(data, '$.network_uuid'), json_extract(data, '$.ipv4_address'));
+  CREATE INDEX docs_owner_dp ON docs(kind, json_extract(data, '$.owner_datapath_uuid'));
+  CREATE INDEX docs_dpid ON docs(kind, json_extract(data, '$.dpid'));
+  DROP INDEX docs_ip;
+  `,
 ];

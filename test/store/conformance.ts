@@ -173,7 +173,7 @@ export function storeConformance(name: string, f: StoreFactory): void {
       }
     });
 
-    it('afterCommit runs in commit order, before the next write starts', async () => {
+    it('afterCommit runs after the commit, in revision order, before later writes are answered', async () => {
       const s = await f.create();
       try {
         const order: string[] = [];
@@ -188,16 +188,49 @@ export function storeConformance(name: string, f: StoreFactory): void {
             ),
           ),
         );
-        assert.deepEqual(order, [
-          'begin1',
-          'commit1@1',
-          'begin2',
-          'commit2@2',
-          'begin3',
-          'commit3@3',
-          'begin4',
-          'commit4@4',
-        ]);
+        // Writes may share a transaction (group commit) but each announces after its own begin, in order.
+        const commits = order.filter((o) => o.startsWith('commit'));
+        assert.deepEqual(commits, ['commit1@1', 'commit2@2', 'commit3@3', 'commit4@4']);
+        for (let i = 1; i <= 4; i++) assert.ok(order.indexOf(`begin${i}`) < order.indexOf(`commit${i}@${i}`));
+        // A write issued after an answer starts after everything that answer depended on was announced.
+        const later = await s.write(
+          async (tx) => {
+            order.push('begin5');
+            return tx.appendChange({ resource: 'segments', uuid: 'seg-5', op: 'upsert', item: null });
+          },
+          (rev) => order.push(`commit5@${rev}`),
+        );
+        assert.equal(later, 5);
+        assert.deepEqual(order.slice(-2), ['begin5', 'commit5@5']);
+      } finally {
+        await s.close();
+      }
+    });
+
+    it('concurrent writes: a failing one rolls back alone, the others commit', async () => {
+      const s = await f.create();
+      try {
+        const results = await Promise.allSettled(
+          Array.from({ length: 20 }, (_, i) =>
+            s.write(async (tx) => {
+              await tx.insert('segments', { uuid: `seg-${i}` });
+              const rev = await tx.appendChange({ resource: 'segments', uuid: `seg-${i}`, op: 'upsert', item: null });
+              if (i % 3 === 0) throw new Error(`fail ${i}`);
+              return rev;
+            }),
+          ),
+        );
+        const okRevs = results.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+        assert.equal(okRevs.length, 13);
+        assert.deepEqual(
+          okRevs,
+          okRevs.map((_, k) => k + 1),
+        );
+        await s.read(async (tx) => {
+          assert.equal(await tx.count('segments'), 13);
+          assert.equal(await tx.get('segments', 'seg-3'), undefined);
+          assert.equal(await tx.revision(), 13);
+        });
       } finally {
         await s.close();
       }
