@@ -207,6 +207,8 @@ describe('relations', () => {
       body: {},
     });
     assert.equal(one('interface security_group del if-1 sg-1').method, 'DELETE');
+    assert.equal(one('interfaces security_groups show if-1').path, '/interfaces/if-1/security_groups');
+    usage(['interfaces', 'security_groups', 'show', 'if-1', 'sg-1'], /unexpected argument 'sg-1'/);
   });
 
   test('security_groups rules add SG creates under the group; del SG SGR', () => {

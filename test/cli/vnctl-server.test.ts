@@ -9,6 +9,8 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { parse as parseYaml } from 'yaml';
 import { runVnctl } from '../../src/cli/vnctl/main.js';
+import type { OptionSpec } from '../../src/cli/vnctl/spec.js';
+import { LIST_OPTIONS, RESOURCES } from '../../src/cli/vnctl/table.js';
 
 /** The seed documents' lines, in their order, exactly as written (they target localhost:9090). */
 const SEED_LINES = [
@@ -497,5 +499,70 @@ describe('failures exit non-zero with one line naming the problem', () => {
   test('API unreachable → 3', async () => {
     const port = await freePort();
     assert.match(await fails('datapaths show', 3, { VNET_API: `http://127.0.0.1:${port}` }), /connection refused/);
+  });
+});
+
+describe("the command table matches the server's OpenAPI", () => {
+  /** `METHOD /api/1.0/a/{}/b/{}` → the parameters (name → JSON type) the operation accepts. */
+  async function serverOperations(): Promise<Map<string, Map<string, string>>> {
+    const doc = (await (await fetch(`${api}/api/openapi.json`)).json()) as {
+      paths: Record<
+        string,
+        Record<string, { parameters?: { in: string; name: string; schema?: { type?: string } }[]; requestBody?: any }>
+      >;
+    };
+    const ops = new Map<string, Map<string, string>>();
+    for (const [path, methods] of Object.entries(doc.paths)) {
+      for (const [method, op] of Object.entries(methods)) {
+        const accepted = new Map<string, string>();
+        for (const p of op.parameters ?? []) if (p.in === 'query') accepted.set(p.name, p.schema?.type ?? '');
+        const props = op.requestBody?.content?.['application/json']?.schema?.properties ?? {};
+        for (const [k, v] of Object.entries<{ type?: string }>(props)) accepted.set(k, v.type ?? '');
+        ops.set(`${method.toUpperCase()} ${path.replace(/\{[^}]+\}/g, '{}')}`, accepted);
+      }
+    }
+    return ops;
+  }
+
+  /** Every call vnctl can make, with the options it declares for it. */
+  function vnctlOperations(): [string, readonly OptionSpec[]][] {
+    const out: [string, readonly OptionSpec[]][] = [];
+    for (const r of RESOURCES) {
+      const b = `/api/1.0/${r.name}`;
+      out.push([`POST ${b}`, r.add], [`GET ${b}`, [...LIST_OPTIONS, ...r.filters]], [`PUT ${b}/{}`, r.modify]);
+      out.push([`DELETE ${b}/{}`, []], [`GET ${b}/{}`, []]);
+      for (const a of r.actions) out.push([`${a.method} ${b}/{}/${a.name}`, a.options]);
+      for (const rel of r.relations) {
+        const rb = `${b}/{}/${rel.name}`;
+        if (rel.add) out.push([`${rel.add.method} ${rel.add.target === 'path' ? `${rb}/{}` : rb}`, rel.add.options]);
+        if (rel.show) out.push([`GET ${rb}`, LIST_OPTIONS]);
+        if (rel.show && rel.item && rel.showItem !== false) out.push([`GET ${rb}/{}`, []]);
+        if (rel.modify) out.push([`PUT ${rb}/{}`, rel.modify.options]);
+        if (rel.del) out.push([`DELETE ${rel.del.target === 'path' ? `${rb}/{}` : rb}`, rel.del.options]);
+      }
+    }
+    return out;
+  }
+
+  test('every vnctl call exists, its options are accepted with the same types, and none is left undeclared', async () => {
+    const ops = await serverOperations();
+    const problems: string[] = [];
+    for (const [op, options] of vnctlOperations()) {
+      const accepted = ops.get(op);
+      if (!accepted) {
+        problems.push(`${op}: no such operation`);
+        continue;
+      }
+      for (const o of options) {
+        if (!accepted.has(o.name)) problems.push(`${op}: --${o.name} not accepted`);
+        else if (accepted.get(o.name) !== o.type)
+          problems.push(`${op}: --${o.name} is ${o.type}, server says ${accepted.get(o.name)}`);
+      }
+      // Help must show everything the server takes, or users cannot discover it.
+      for (const name of accepted.keys())
+        if (!options.some((o) => o.name === name))
+          problems.push(`${op}: server takes ${name}, vnctl does not declare it`);
+    }
+    assert.deepEqual(problems, []);
   });
 });

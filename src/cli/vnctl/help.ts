@@ -65,7 +65,7 @@ function relationUsage(r: ResourceSpec, rel: RelationSpec): string[] {
     lines.push(`  ${head} add ${owner}${rel.add.target === 'path' ? ` ${item}` : ''} [--options]`);
     lines.push(...optionLines(rel.add.options));
   }
-  if (rel.show) lines.push(`  ${head} show ${owner}${rel.item ? ` [${item}]` : ''}`);
+  if (rel.show) lines.push(`  ${head} show ${owner}${rel.item && rel.showItem !== false ? ` [${item}]` : ''}`);
   if (rel.modify) {
     lines.push(`  ${head} modify ${owner} ${item} [--options]`);
     lines.push(...optionLines(rel.modify.options));

@@ -287,7 +287,7 @@ function buildCall(
       return call([{ method: add.method, path: relPath(rest[0]!), query: {}, body }], 'body', cols);
     }
     case 'show':
-      expect(owner, 1, rel.item ? 2 : 1);
+      expect(owner, 1, rel.item && rel.showItem !== false ? 2 : 1);
       return call(
         [
           {
@@ -390,7 +390,8 @@ export function parseArgs(argv: readonly string[], table: readonly ResourceSpec[
       else {
         const t = takeValue();
         const n = Number(t);
-        if (!(n > 0 && n <= 3600)) throw new UsageError(`--timeout: expected seconds, more than 0 and at most 3600, got "${t}"`);
+        if (!(n > 0 && n <= 3600))
+          throw new UsageError(`--timeout: expected seconds, more than 0 and at most 3600, got "${t}"`);
         timeoutSeconds = n;
       }
       continue;

@@ -39,8 +39,9 @@ export interface RelationSpec {
   };
   /** `del`: `path` deletes `/…/<name>/ITEM` for each item given; `params` sends the options as the row's key. */
   readonly del?: { readonly target: 'path' | 'params'; readonly options: readonly OptionSpec[] };
-  /** `show BASE [ITEM]`. */
+  /** `show BASE` lists; `show BASE ITEM` gets one row unless `showItem` is false (no such endpoint). */
   readonly show?: boolean;
+  readonly showItem?: boolean;
   /** `modify BASE ITEM` → PUT on the item. */
   readonly modify?: { readonly options: readonly OptionSpec[] };
   /** Key columns of the human table for a list of this relation. */

@@ -10,8 +10,8 @@ const b = (name: string, help: string) => opt(name, 'boolean', help);
 const uuid = (prefix: string) => s('uuid', `the object's uuid (${prefix}-…); generated when omitted`);
 const displayName = s('display_name', 'a human-readable name');
 /** `modify` takes what `add` takes except the uuid, which is the positional argument. */
-const editable = (options: readonly OptionSpec[]): OptionSpec[] =>
-  options.filter((o) => o.name !== 'uuid').map(({ required: _required, ...o }) => o);
+const editable = (options: readonly OptionSpec[], ...fixed: string[]): OptionSpec[] =>
+  options.filter((o) => o.name !== 'uuid' && !fixed.includes(o.name)).map(({ required: _required, ...o }) => o);
 
 /** `show` without a uuid lists; these page through the list. */
 export const LIST_OPTIONS: readonly OptionSpec[] = [
@@ -38,6 +38,7 @@ const networkAdd = [
   s('mode', 'old spelling of --network-mode'),
   s('domain_name', 'DNS domain handed out by DHCP'),
   s('segment_uuid', 'segment (seg-…) the network lives on'),
+  s('topology_uuid', 'topology (topo-…)'),
   i('mtu', 'interface MTU handed out by DHCP'),
   s('dns_servers', 'comma-separated IPv4 DNS servers handed out by DHCP'),
   i('dhcp_lease_time', 'DHCP lease time in seconds (default 86400)'),
@@ -78,6 +79,7 @@ const routeLinkAdd = [
 
 const routeAdd = [
   uuid('r'),
+  displayName,
   s('interface_uuid', 'router interface (if-…)', true),
   s('route_link_uuid', 'route link (rl-…)', true),
   s('network_uuid', "network (nw-…); default: the router interface's network"),
@@ -87,7 +89,12 @@ const routeAdd = [
   b('egress', 'route traffic leaving to this network (default true)'),
 ];
 
-const segmentAdd = [uuid('seg'), s('mode', 'virtual | physical', true), s('topology_uuid', 'topology (topo-…)')];
+const segmentAdd = [
+  uuid('seg'),
+  displayName,
+  s('mode', 'virtual | physical', true),
+  s('topology_uuid', 'topology (topo-…)'),
+];
 
 const filterAdd = [
   uuid('fil'),
@@ -167,7 +174,7 @@ function pathRelation(
   help: string,
   addOptions: readonly OptionSpec[],
   columns: readonly string[],
-  extra: Partial<Pick<RelationSpec, 'modify'>> & { addMethod?: 'POST' | 'PUT' } = {},
+  extra: Partial<Pick<RelationSpec, 'modify' | 'showItem'>> & { addMethod?: 'POST' | 'PUT' } = {},
 ): RelationSpec {
   return {
     name,
@@ -179,6 +186,7 @@ function pathRelation(
     show: true,
     columns,
     ...(extra.modify ? { modify: extra.modify } : {}),
+    ...(extra.showItem === false ? { showItem: false } : {}),
   };
 }
 
@@ -265,7 +273,6 @@ export const RESOURCES: readonly ResourceSpec[] = [
           s('interface_uuid', 'host interface (if-…)'),
           s('mac_address', "the datapath's MAC on the network"),
           s('broadcast_mac_address', 'broadcast MAC (OpenVNet 0.x)'),
-          s('network_uuid', 'repeats NW (accepted when equal)'),
         ],
         ['datapath_uuid', 'network_uuid', 'interface_uuid', 'mac_address', 'broadcast_mac_address'],
         {
@@ -299,11 +306,7 @@ export const RESOURCES: readonly ResourceSpec[] = [
         'route_link',
         'RL',
         'per-host settings of a route link on the datapath',
-        [
-          s('interface_uuid', 'host interface (if-…)'),
-          s('mac_address', "the datapath's MAC on the route link"),
-          s('route_link_uuid', 'repeats RL (accepted when equal)'),
-        ],
+        [s('interface_uuid', 'host interface (if-…)'), s('mac_address', "the datapath's MAC on the route link")],
         ['datapath_uuid', 'route_link_uuid', 'interface_uuid', 'mac_address'],
         {
           modify: {
@@ -323,6 +326,8 @@ export const RESOURCES: readonly ResourceSpec[] = [
     prefix: 'nw',
     help: 'virtual (or physical) IPv4 networks',
     add: networkAdd,
+    // Fixed at creation: the server refuses to change them (delete and re-create).
+    modify: editable(networkAdd, 'ipv4_network', 'ipv4_prefix'),
     columns: ['uuid', 'display_name', 'ipv4_network', 'ipv4_prefix', 'network_mode', 'domain_name', 'tunnel_key'],
   }),
   resource({
@@ -332,6 +337,8 @@ export const RESOURCES: readonly ResourceSpec[] = [
     prefix: 'if',
     help: 'VM/container ports, router and service ports, host ports',
     add: interfaceAdd,
+    // Fixed at creation: the server refuses to change them (delete and re-create).
+    modify: editable(interfaceAdd, 'mac_range_group_uuid'),
     columns: [
       'uuid',
       'mode',
@@ -361,7 +368,8 @@ export const RESOURCES: readonly ResourceSpec[] = [
         'security group membership',
         [],
         ['uuid', 'display_name', 'description'],
-        { addMethod: 'PUT' },
+        // Membership is listed per interface; there is no endpoint for one membership row.
+        { addMethod: 'PUT', showItem: false },
       ),
     ],
   }),
@@ -417,6 +425,8 @@ export const RESOURCES: readonly ResourceSpec[] = [
     prefix: 'fil',
     help: 'static per-interface firewall rules (OpenVNet filters)',
     add: filterAdd,
+    // Fixed at creation: the server refuses to change them (delete and re-create).
+    modify: editable(filterAdd, 'mode'),
     columns: ['uuid', 'interface_uuid', 'mode', 'ingress_passthrough', 'egress_passthrough'],
     relations: [
       keyedByParams('static', 'statics', 'the static rules of a filter', filterStatic, [
@@ -436,6 +446,8 @@ export const RESOURCES: readonly ResourceSpec[] = [
     prefix: 'tr',
     help: 'address translations (1:1 NAT)',
     add: translationAdd,
+    // Fixed at creation: the server refuses to change them (delete and re-create).
+    modify: editable(translationAdd, 'mode'),
     columns: ['uuid', 'interface_uuid', 'mode', 'passthrough'],
     relations: [
       keyedByParams('static_address', 'static_addresses', 'the static address pairs of a translation', staticAddress, [
@@ -509,6 +521,8 @@ export const RESOURCES: readonly ResourceSpec[] = [
     prefix: 'dnss',
     help: 'DNS services and their records',
     add: dnsServiceAdd,
+    // Fixed at creation: the server refuses to change them (delete and re-create).
+    modify: editable(dnsServiceAdd, 'network_service_uuid'),
     columns: ['uuid', 'network_service_uuid', 'public_dns'],
     relations: [
       childCollection(
@@ -516,7 +530,7 @@ export const RESOURCES: readonly ResourceSpec[] = [
         'dns_record',
         'DNSR',
         'the records of the service',
-        [uuid('dnsr'), s('name', 'host name', true), s('ipv4_address', 'its address'), i('ttl', 'seconds')],
+        [uuid('dnsr'), s('name', 'host name', true), s('ipv4_address', 'its address')],
         ['uuid', 'name', 'ipv4_address', 'ttl'],
       ),
     ],
