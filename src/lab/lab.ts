@@ -357,12 +357,11 @@ export class Lab {
       merged.createBridge = topology.createBridge;
     const lab = await Lab.create(merged);
     try {
-      // Hosts are independent: starting their OVS daemons side by side halves the wait. allSettled,
-      // not all: down() must not run while another host is still being built.
-      const results = await Promise.allSettled(topology.hosts.map((h) => lab.addHost(h, { deferFlows: true })));
-      const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-      if (failed) throw failed.reason;
-      for (const v of topology.vms) await lab.addVm(v, { deferFlows: true });
+      // Hosts are independent: starting their OVS daemons side by side halves the wait. settleAll
+      // waits for every one even after a failure: down() must not run while another is being built.
+      await settleAll(topology.hosts, topology.hosts.length, (h) => lab.addHost(h, { deferFlows: true }));
+      // VMs too, a few at a time (each is a dozen short ip/ethtool/ovs-vsctl runs; 2 cores).
+      await settleAll(topology.vms, 4, (v) => lab.addVm(v, { deferFlows: true }));
       if (lab.s.mode === 'plain') await lab.refreshPlainFlows();
     } catch (err) {
       await lab.down();
@@ -1269,6 +1268,27 @@ export function packetLines(out: string): string[] {
     else packets[packets.length - 1] += ` ${line.trim()}`;
   }
   return packets;
+}
+
+/**
+ * Run `f` over `items`, at most `limit` at a time, and wait for ALL of them (a failure must not let
+ * the caller tear down while others are still building); then throw the first failure.
+ */
+async function settleAll<T>(items: T[], limit: number, f: (item: T) => Promise<unknown>): Promise<void> {
+  let next = 0;
+  let firstError: { err: unknown } | undefined;
+  const worker = async () => {
+    while (next < items.length) {
+      const item = items[next++]!;
+      try {
+        await f(item);
+      } catch (err) {
+        firstError ??= { err };
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
+  if (firstError) throw firstError.err;
 }
 
 function tail(file: string, lines: number): string {
