@@ -801,3 +801,94 @@ export async function connectSwitch(target: string, opts: SwitchConnectionOption
   await conn.start();
   return conn;
 }
+
+export interface SwitchClientOptions extends SwitchConnectionOptions {
+  /** First retry delay (ms), doubled per failure up to maxBackoffMs. Default 100. */
+  minBackoffMs?: number;
+  /** Default 5000. */
+  maxBackoffMs?: number;
+}
+
+export interface SwitchClientEvents {
+  connected: [SwitchConnection];
+  disconnected: [string];
+}
+
+/**
+ * Keeps a session with a switch we dial (a bridge's punix: mgmt socket or ptcp:): connects,
+ * and after any failure or close reconnects with exponential backoff until stop().
+ */
+export class SwitchClient extends EventEmitter<SwitchClientEvents> {
+  current: SwitchConnection | undefined;
+  private stopped = true;
+  private timer: NodeJS.Timeout | undefined;
+  private backoff: number;
+
+  constructor(
+    readonly target: string,
+    private readonly opts: SwitchClientOptions = {},
+  ) {
+    super();
+    this.backoff = opts.minBackoffMs ?? 100;
+  }
+
+  start(): void {
+    if (!this.stopped) return;
+    this.stopped = false;
+    this.attempt();
+  }
+
+  private attempt(): void {
+    if (this.stopped) return;
+    connectSwitch(this.target, this.opts).then(
+      (conn) => {
+        if (this.stopped) {
+          conn.close('switch client stopped');
+          return;
+        }
+        this.backoff = this.opts.minBackoffMs ?? 100;
+        this.current = conn;
+        conn.once('close', (reason) => {
+          if (this.current === conn) this.current = undefined;
+          this.emit('disconnected', reason);
+          this.retry();
+        });
+        this.emit('connected', conn);
+      },
+      (e: Error) => {
+        this.opts.logger?.debug({ target: this.target, err: e.message }, 'switch connect failed; will retry');
+        this.retry();
+      },
+    );
+  }
+
+  private retry(): void {
+    if (this.stopped) return;
+    const delay = this.backoff;
+    this.backoff = Math.min(this.backoff * 2, this.opts.maxBackoffMs ?? 5000);
+    this.timer = setTimeout(() => this.attempt(), delay);
+  }
+
+  /** The current session, or the next one to come up. */
+  waitConnected(timeoutMs = 30000): Promise<SwitchConnection> {
+    if (this.current && !this.current.closed) return Promise.resolve(this.current);
+    return new Promise((resolve, reject) => {
+      const t = setTimeout(() => {
+        this.off('connected', on);
+        reject(new RequestTimeoutError(`connection to ${this.target}`, timeoutMs));
+      }, timeoutMs);
+      const on = (c: SwitchConnection) => {
+        clearTimeout(t);
+        resolve(c);
+      };
+      this.once('connected', on);
+    });
+  }
+
+  stop(): void {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.current?.close('switch client stopped');
+    this.current = undefined;
+  }
+}

@@ -14,6 +14,7 @@ import {
   OpenFlowServer,
   type PacketIn,
   type PortStatusEvent,
+  SwitchClient,
   type SwitchConnection,
 } from '../../src/openflow/index.js';
 import { type FlowMod, OFPP } from '../../src/openflow/types.js';
@@ -443,6 +444,37 @@ describe('switch connection against ovs-vswitchd', () => {
       assert.equal(pi.tableId, 0);
     } finally {
       c.close();
+    }
+  });
+
+  test('SwitchClient connects once the bridge exists and reconnects after the session drops', async () => {
+    const client = new SwitchClient(`unix:${dir}/br9.mgmt`, { minBackoffMs: 50, maxBackoffMs: 200 });
+    client.start();
+    try {
+      await new Promise((r) => setTimeout(r, 300));
+      assert.equal(client.current, undefined, 'no bridge yet');
+      await ovs.vsctl(
+        'add-br',
+        'br9',
+        '--',
+        'set',
+        'bridge',
+        'br9',
+        'datapath_type=dummy',
+        'protocols=OpenFlow13',
+        'other-config:datapath-id=00000000000000b9',
+      );
+      const first = await client.waitConnected(5000);
+      assert.equal(first.dpid, 0xb9n);
+      const again = new Promise<SwitchConnection>((r) => client.once('connected', r));
+      first.close('test drops the session');
+      const second = await again;
+      assert.notEqual(second, first);
+      assert.equal(second.dpid, 0xb9n);
+      assert.equal((await second.portDesc()).length, 1);
+    } finally {
+      client.stop();
+      await ovs.vsctl('del-br', 'br9');
     }
   });
 
