@@ -182,9 +182,14 @@ export function securityFlows(ctx: CompileContext): Flow[] {
       if (!l) membersByGroup.set(g, (l = []));
       l.push(t);
     }
+  const hasEgressRules = (g: string) =>
+    (ctx.view.securityGroups.get(g)?.rules ?? []).some((r) => r.direction === 'egress');
   for (const t of targets) {
-    if ((t.iface.security_group_uuids?.length ?? 0) === 0) continue;
-    // Default allow outbound (committed, so replies come back in).
+    const groups = t.iface.security_group_uuids ?? [];
+    if (groups.length === 0) continue;
+    // Outbound is open (committed, so replies come back in) unless one of the interface's groups has egress
+    // rules: then, as in Neutron, only what those rules allow goes out.
+    if (groups.some(hasEgressRules)) continue;
     out.add(
       flow(
         'egress_acl',
@@ -200,7 +205,7 @@ export function securityFlows(ctx: CompileContext): Flow[] {
     ctx.dep(`sg-members:${g}`);
     const sg = ctx.view.securityGroups.get(g);
     for (const rule of sg?.rules ?? []) {
-      if (rule.direction !== 'ingress') continue; // outbound is allowed by default
+      if (rule.direction !== 'ingress' && rule.direction !== 'egress') continue;
       try {
         compileSgRule(ctx, out, conjIds, g, rule, members);
       } catch (err) {
@@ -257,27 +262,34 @@ function compileSgRule(
   members: Target[],
 ): void {
   const cookie = cookieFor('security_group', group, 'filter');
+  const ingress = rule.direction === 'ingress';
+  // Ingress: the member is the destination (reg2), the remote the source; egress: the member sends (in_port)
+  // to the remote (ipv4_dst).
+  const table: TableName = ingress ? 'ingress_acl' : 'egress_acl';
+  const next: TableName = ingress ? 'output' : 'arp_responder';
+  const memberMatch = (m: Target): Match => (ingress ? { reg2: exact(m.ofport) } : { in_port: exact(m.ofport) });
+  const remoteField = ingress ? 'ipv4_src' : 'ipv4_dst';
   const protos = protoMatches(rule.protocol, rule.port_range_min, rule.port_range_max);
   if (!protos) return;
-  let remotes: MatchEntry[] | null = null; // null: any source
+  let remotes: MatchEntry[] | null = null; // null: any remote
   if (rule.remote_group_uuid) remotes = groupAddresses(ctx, rule.remote_group_uuid);
   else {
     const c = cidrEntry(rule.remote_ip_prefix, `security_groups.${group}.rules.${rule.uuid}.remote_ip_prefix`);
     if (c) remotes = [c];
   }
   if (remotes !== null && remotes.length === 0) return; // a remote group with no members allows nothing
-  const allow = [apply(ct({ commit: true })), goto('output')];
+  const allow = [apply(ct({ commit: true })), goto(next)];
   const protoTrivial = protos.length === 1 && Object.keys(protos[0]!).length === 1; // just eth_type=ip
   const dims = 1 + (remotes ? 1 : 0) + (protoTrivial ? 0 : 1);
   if (dims === 1) {
-    // Any protocol from anywhere: one plain flow per member.
+    // Any protocol, any remote: one plain flow per member.
     for (const m of members)
       out.add(
         flow(
-          'ingress_acl',
+          table,
           PRIO_SEC.sgPlain,
           cookie,
-          { reg2: exact(m.ofport), ct_state: NEW, eth_type: exact(ETH_TYPE_IP) },
+          { ...memberMatch(m), ct_state: NEW, eth_type: exact(ETH_TYPE_IP) },
           allow,
         ),
       );
@@ -288,20 +300,20 @@ function compileSgRule(
   const conj = (k: number): Action => ({ type: 'conjunction', id, clause: k, nClauses: dims });
   const c1 = clause++;
   for (const m of members)
-    out.add(flow('ingress_acl', PRIO_SEC.allow, cookie, { reg2: exact(m.ofport), ct_state: NEW }, [apply(conj(c1))]));
+    out.add(flow(table, PRIO_SEC.allow, cookie, { ...memberMatch(m), ct_state: NEW }, [apply(conj(c1))]));
   if (remotes) {
     const c2 = clause++;
     for (const r of remotes)
       out.add(
-        flow('ingress_acl', PRIO_SEC.allow, cookie, { eth_type: exact(ETH_TYPE_IP), ipv4_src: r }, [apply(conj(c2))]),
+        flow(table, PRIO_SEC.allow, cookie, { eth_type: exact(ETH_TYPE_IP), [remoteField]: r }, [apply(conj(c2))]),
       );
   }
   if (!protoTrivial) {
     const c3 = clause++;
-    for (const p of protos) out.add(flow('ingress_acl', PRIO_SEC.allow, cookie, p, [apply(conj(c3))]));
+    for (const p of protos) out.add(flow(table, PRIO_SEC.allow, cookie, p, [apply(conj(c3))]));
   }
   // ct() needs an IP match (OVS refuses it otherwise: OFPBAC_MATCH_INCONSISTENT).
-  out.add(flow('ingress_acl', PRIO_SEC.allow, cookie, { conj_id: exact(id), eth_type: exact(ETH_TYPE_IP) }, allow));
+  out.add(flow(table, PRIO_SEC.allow, cookie, { conj_id: exact(id), eth_type: exact(ETH_TYPE_IP) }, allow));
 }
 
 function compileFilter(out: FlowSet, t: Target, filter: FilterRes): void {

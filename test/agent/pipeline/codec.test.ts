@@ -21,6 +21,14 @@ function scenarioFlows(): Flow[] {
         { uuid: 'sgr-2', direction: 'ingress', protocol: 'udp', port_range_min: 53, remote_group_uuid: 'sg-a' },
         { uuid: 'sgr-3', direction: 'ingress', protocol: 'icmp', remote_ip_prefix: '10.0.0.0/8' },
         { uuid: 'sgr-4', direction: 'ingress', protocol: 'any' },
+        {
+          uuid: 'sgr-5',
+          direction: 'egress',
+          protocol: 'tcp',
+          port_range_min: 8000,
+          port_range_max: 8080,
+          remote_group_uuid: 'sg-a',
+        },
       ],
     },
   ];

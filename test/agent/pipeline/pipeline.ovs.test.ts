@@ -25,6 +25,15 @@ resources.security_groups = [
 ];
 resources.interfaces!.find((i) => i.uuid === 'if-veth2')!.security_group_uuids = ['sg-web'];
 resources.interfaces!.find((i) => i.uuid === 'if-veth1')!.security_group_uuids = ['sg-web'];
+// veth5 may only open tcp/443 to 10.0.0.0/8 and udp/53 anywhere (egress rules as conjunctions).
+resources.security_groups.push({
+  uuid: 'sg-out',
+  rules: [
+    { uuid: 'sgr-o1', direction: 'egress', protocol: 'tcp', port_range_min: 443, remote_ip_prefix: '10.0.0.0/8' },
+    { uuid: 'sgr-o2', direction: 'egress', protocol: 'udp', port_range_min: 53, port_range_max: 53 },
+  ],
+});
+resources.interfaces!.find((i) => i.uuid === 'if-veth5')!.security_group_uuids = ['sg-out'];
 resources.filters = [
   {
     uuid: 'fil-4',

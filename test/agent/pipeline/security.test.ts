@@ -274,3 +274,32 @@ test('flow count grows with rules + members, not their product (100 members, 50 
   assert.ok(count(200, 50) - base <= 2 * 100 + 1, 'members add a constant number of flows each');
   assert.ok(count(100, 100) - base <= 2 * 50 + 1, 'rules add a constant number of flows each');
 });
+
+describe('egress rules', () => {
+  const { sw } = model((r) => {
+    r.security_groups = [
+      {
+        uuid: 'sg-locked',
+        rules: [
+          { uuid: 'sgr-in', direction: 'ingress', protocol: 'tcp', port_range_min: 22 },
+          {
+            uuid: 'sgr-out',
+            direction: 'egress',
+            protocol: 'tcp',
+            port_range_min: 443,
+            remote_ip_prefix: '172.16.1.0/24',
+          },
+        ],
+      },
+    ];
+    ifc(r, 'if-veth2').security_group_uuids = ['sg-locked'];
+  });
+
+  test('a group with egress rules allows only those outbound; replies to inbound still pass', () => {
+    assert.deepEqual(send(sw, 2, tcpTo(2, 1, 45000, 443)), [1]);
+    assert.deepEqual(send(sw, 2, tcpTo(2, 1, 45001, 80)), []);
+    assert.deepEqual(send(sw, 2, ping(2, 1)), []);
+    assert.deepEqual(send(sw, 1, tcpTo(1, 2, 46000, 22)), [2]);
+    assert.deepEqual(send(sw, 2, tcpTo(2, 1, 22, 46000)), [1]);
+  });
+});
