@@ -174,6 +174,7 @@ export class Vswitch extends EventEmitter<VswitchEvents> {
     options: { waitTimeoutMs?: number; logger?: Logger } = {},
   ) {
     super();
+    this.setMaxListeners(0);
     this.waitMs = options.waitTimeoutMs ?? 10_000;
     const cacheOpts = {
       db: VSWITCH_DB,

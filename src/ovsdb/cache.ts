@@ -69,6 +69,7 @@ export class MonitorCache<T extends { [K in keyof T]: CachedRow }> extends Event
     readonly options: MonitorCacheOptions<T>,
   ) {
     super();
+    this.setMaxListeners(0); // every until() waits on 'change'; many may be pending at once
     for (const t of Object.keys(options.tables)) this.data.set(t, new Map());
     this.onConnected = this.onConnected.bind(this);
     this.onDisconnected = this.onDisconnected.bind(this);
@@ -255,7 +256,18 @@ export class MonitorCache<T extends { [K in keyof T]: CachedRow }> extends Event
       }
       this.data.set(table, fresh);
     }
-    if (changes.length) this.emit('change', changes);
+    this.emitChanges(changes);
+  }
+
+  /** A throwing listener must not leave the replica half-updated or trigger resync loops. */
+  private emitChanges(changes: RowChange[]): void {
+    if (!changes.length) return;
+    try {
+      this.emit('change', changes);
+    } catch (err) {
+      this.options.logger?.error({ err: (err as Error).message }, 'ovsdb cache change listener threw');
+      if (this.listenerCount('error')) this.emit('error', err as Error);
+    }
   }
 
   private apply(updates: TableUpdates2): void {
@@ -283,7 +295,7 @@ export class MonitorCache<T extends { [K in keyof T]: CachedRow }> extends Event
         }
       }
     }
-    if (changes.length) this.emit('change', changes);
+    this.emitChanges(changes);
   }
 
   private decodeRow(table: string, uuid: string, wire: Record<string, unknown>): Record<string, Value> & CachedRow {

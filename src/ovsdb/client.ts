@@ -133,6 +133,7 @@ export class OvsdbClient extends EventEmitter<OvsdbClientEvents> {
     options: OvsdbClientOptions = {},
   ) {
     super();
+    this.setMaxListeners(0); // caches and waiters attach per use; not a leak
     this.endpoint = parseTarget(target);
     this.opts = {
       maxMessageBytes: options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES,
@@ -381,23 +382,29 @@ export class OvsdbClient extends EventEmitter<OvsdbClientEvents> {
       const timer =
         timeoutMs > 0
           ? setTimeout(() => {
+              const p = this.pending.get(id);
               this.pending.delete(id);
-              reject(new OvsdbTimeoutError(`${method} got no reply within ${timeoutMs} ms`));
+              p?.reject(new OvsdbTimeoutError(`${method} got no reply within ${timeoutMs} ms`));
             }, timeoutMs)
           : undefined;
-      this.pending.set(id, { method, resolve, reject, timer });
-      options.signal?.addEventListener(
-        'abort',
-        () => {
-          const p = this.pending.get(id);
-          if (!p) return;
-          this.pending.delete(id);
-          if (p.timer) clearTimeout(p.timer);
-          if (this.isConnected) this.cancel(id);
-          p.reject(new OvsdbCanceledError(method));
-        },
-        { once: true },
-      );
+      const signal = options.signal;
+      const onAbort = () => {
+        const p = this.pending.get(id);
+        if (!p) return;
+        this.pending.delete(id);
+        if (p.timer) clearTimeout(p.timer);
+        if (this.isConnected) this.cancel(id);
+        p.reject(new OvsdbCanceledError(method));
+      };
+      // Detach from a long-lived signal once settled, however it settles.
+      const settle =
+        <A>(fn: (a: A) => void) =>
+        (a: A) => {
+          signal?.removeEventListener('abort', onAbort);
+          fn(a);
+        };
+      this.pending.set(id, { method, resolve: settle(resolve), reject: settle(reject), timer });
+      signal?.addEventListener('abort', onAbort, { once: true });
       this.send({ method, params, id });
     });
     return { id, result };

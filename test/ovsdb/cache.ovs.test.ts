@@ -200,6 +200,28 @@ test('server restart: reconnects, rebuilds, and reports what changed while it wa
   await assertSameAsFreshLoad();
 });
 
+test('a throwing change listener neither breaks the replica nor causes a resync', async () => {
+  const loads = cache.loads;
+  const boom = () => {
+    throw new Error('listener bug');
+  };
+  cache.prependListener('change', boom);
+  try {
+    await ovs.vsctl('br-set-external-id', 'brA', 'boom', '1');
+    // The listener threw before until()'s own listener ran; poll instead.
+    const deadline = Date.now() + 5000;
+    while (bridge('brA')?.external_ids.get('boom') !== '1' && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 20));
+    assert.equal(bridge('brA')?.external_ids.get('boom'), '1');
+  } finally {
+    cache.off('change', boom);
+  }
+  await ovs.vsctl('br-set-external-id', 'brA', 'boom', '2');
+  await until(() => bridge('brA')?.external_ids.get('boom') === '2', 'later changes still applied');
+  assert.equal(cache.loads, loads, 'no resync');
+  assert.ok(client.connected);
+});
+
 test('until() times out with a typed error naming what it waited for', async () => {
   await assert.rejects(
     cache.until(() => bridge('never'), 100, 'bridge never'),
