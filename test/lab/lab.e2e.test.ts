@@ -91,3 +91,26 @@ test('TCP across the tunnel does not stall (TX checksum offload off on both veth
     await lab.down();
   }
 });
+
+test('two labs side by side (same underlay and VM addresses, different prefixes) stay apart; down of one spares the other', async () => {
+  const [x, y] = await Promise.all([
+    Lab.up(defaultTopology(2, 2), { prefix: prefix('x') }),
+    Lab.up(defaultTopology(2, 2), { prefix: prefix('y') }),
+  ]);
+  try {
+    for (const l of [x, y])
+      assert.ok((await l.waitPing('vm1', '10.0.0.12', { timeoutMs: 15000 })).ok, await report(l, 'vm1', 'vm2'));
+    // y's traffic never appears on x's underlay.
+    const cap = await x.capture('ul', 'ul-h1', 'ip', () => y.ping('vm1', '10.0.0.12', { count: 3, intervalS: 0.05 }));
+    assert.ok(cap.result.ok);
+    assert.equal(cap.count, 0, cap.lines.join('\n'));
+    await x.down();
+    assert.deepEqual(leftovers(x.prefix), { namespaces: [], processes: [], dir: false, links: [] });
+    const still = await y.ping('vm1', '10.0.0.12', { count: 2, intervalS: 0.05 });
+    assert.ok(still.ok, `lab y broke when x went down\n${await report(y, 'vm1', 'vm2')}`);
+    assert.equal(y.status().hosts.filter((h) => h.ovsdbPid && h.vswitchdPid).length, 2);
+  } finally {
+    await x.down();
+    await y.down();
+  }
+});
