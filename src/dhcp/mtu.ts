@@ -8,7 +8,9 @@ export type Encapsulation = 'gre' | 'vxlan';
  *   VXLAN: outer IPv4 20 + UDP 8 + VXLAN 8 + inner Ethernet 14 = 50  → 1500 − 50 = 1450.
  *   GRE:   outer IPv4 20 + GRE base header 4 + key field 4 (vnet's tunnels are key=flow, so the
  *          key is always present) + inner Ethernet 14 = 42            → 1500 − 42 = 1458.
- * (GRE without a key would be 38 → 1462; our ports always carry the key, so 1458 is the safe value.)
+ * (GRE without a key would be 38 → 1462; our ports always carry the key, so 1458 is the safe value.
+ * Checked in the lab with `ping -M do`: 1458-byte inner packets cross a GRE tunnel on a 1500 underlay,
+ * 1459 and 1462 do not.)
  */
 export const ENCAP_OVERHEAD: Readonly<Record<Encapsulation, number>> = Object.freeze({ vxlan: 50, gre: 42 });
 
