@@ -107,6 +107,8 @@ export class Agent {
   private flowsInSync = false;
   private lastError: string | null = null;
   private bound: Binding[] = [];
+  private setupRunning = false;
+  private setupAgain = false;
   private registering = false;
   private registeredAt = 0;
   private waitingLogged = '';
@@ -152,6 +154,7 @@ export class Agent {
     );
     this.deps.switches.onSwitch((link) => this.onSwitch(link));
     this.deps.bridge.onInterfacesChanged(() => this.kick());
+    this.deps.bridge.onBridgeChanged(this.cfg.bridge, (kind) => this.onBridgeChanged(kind));
     this.deps.bridge.onConnection((up) => {
       this.log.info({ ovsdb: this.cfg.ovsdb, up }, up ? 'OVSDB connected' : 'OVSDB connection lost; reconnecting');
       if (up) this.kick();
@@ -198,7 +201,43 @@ export class Agent {
 
   // ---------------------------------------------------------------- bridge
 
+  /** The bridge went away, came back, or its managed settings were changed behind our back. */
+  private onBridgeChanged(kind: 'added' | 'removed' | 'changed'): void {
+    if (this.stopped) return;
+    if (kind === 'removed') {
+      this.log.warn({ bridge: this.cfg.bridge }, 'bridge was deleted; waiting for it to come back');
+      this.dpid = null;
+      this.datapathUuid = null;
+      this.installed = null;
+      this.fullDiff = true;
+      this.flowsInSync = false;
+      this.link?.close();
+      this.link = null;
+      this.phase = 'waiting-for-bridge';
+    } else if (kind === 'changed') {
+      this.log.warn({ bridge: this.cfg.bridge }, 'bridge settings changed by someone else; taking it over again');
+    }
+    void this.bridgeSetup();
+  }
+
   private async bridgeSetup(): Promise<void> {
+    // One setup at a time; a request during one runs it again afterwards (it is idempotent).
+    if (this.setupRunning) {
+      this.setupAgain = true;
+      return;
+    }
+    this.setupRunning = true;
+    try {
+      do {
+        this.setupAgain = false;
+        await this.bridgeSetupOnce();
+      } while (this.setupAgain && !this.stopped);
+    } finally {
+      this.setupRunning = false;
+    }
+  }
+
+  private async bridgeSetupOnce(): Promise<void> {
     const { bridge: name } = this.cfg;
     const ovs = this.deps.bridge;
     let attempt = 0;

@@ -34,6 +34,11 @@ export interface BridgeControl {
   ensureTunnelPort(opts: { bridge: string; name: string; type: 'gre' | 'vxlan' }): Promise<void>;
   bridgeDatapathId(name: string): Promise<bigint>;
   interfaces(bridge: string): BridgePort[];
+  /**
+   * The named bridge was removed, (re)added, or someone changed a setting the agent manages
+   * (fail mode, controllers, protocols, in-band, datapath id); port changes do not count.
+   */
+  onBridgeChanged(name: string, listener: (kind: 'added' | 'removed' | 'changed') => void): void;
   /** Called after any change to the bridge's interfaces (and after a reconnect's cache rebuild). */
   onInterfacesChanged(listener: () => void): void;
   onConnection(listener: (up: boolean) => void): void;

@@ -1,5 +1,5 @@
 // BridgeControl on the OVSDB client (src/ovsdb Vswitch): the agent's bridge, tunnel ports and port list.
-import { type InterfaceInfo, OvsdbClient, OvsdbTimeoutError, Vswitch } from '../../ovsdb/index.js';
+import { type BridgeInfo, type InterfaceInfo, OvsdbClient, OvsdbTimeoutError, Vswitch } from '../../ovsdb/index.js';
 import type { Logger } from '../../util/log.js';
 import type { BridgeControl, BridgePort } from './deps.js';
 import { AgentStoppedError } from './errors.js';
@@ -95,6 +95,14 @@ export class OvsdbBridgeControl implements BridgeControl {
     this.vs.on('synced', () => listener());
   }
 
+  onBridgeChanged(name: string, listener: (kind: 'added' | 'removed' | 'changed') => void): void {
+    this.vs.on('bridge', (ev) => {
+      if (ev.bridge.name !== name) return;
+      if (ev.kind !== 'changed') listener(ev.kind);
+      else if (managedSettings(ev.bridge) !== managedSettings(ev.old)) listener('changed');
+    });
+  }
+
   onConnection(listener: (up: boolean) => void): void {
     this.vs.client.on('connected', () => listener(true));
     this.vs.client.on('disconnected', () => listener(false));
@@ -104,6 +112,17 @@ export class OvsdbBridgeControl implements BridgeControl {
     this.closed = true;
     this.vs.close();
   }
+}
+
+/** What takeOverBridge sets, as comparable text: a change here is someone undoing the take-over. */
+function managedSettings(b: BridgeInfo): string {
+  return JSON.stringify([
+    b.failMode,
+    [...b.protocols].sort(),
+    b.controllers.map((c) => [c.target, c.maxBackoff, c.inactivityProbe]).sort(),
+    b.otherConfig['disable-in-band'],
+    b.otherConfig['datapath-id'],
+  ]);
 }
 
 function toPort(i: InterfaceInfo): BridgePort {

@@ -206,6 +206,25 @@ test('binds an interface by external_ids:iface-id and reports it up', async () =
   await until('reported down', async () => (await call('GET', '/interfaces/if-rtvm1')).status === 'down');
 });
 
+test('settings changed behind its back are restored; a deleted bridge is re-created and re-programmed', async () => {
+  await vsctl('set', 'bridge', BRIDGE, 'fail_mode=standalone');
+  await until('fail_mode restored', async () => (await vsctl('get', 'bridge', BRIDGE, 'fail_mode')) === 'secure');
+  await vsctl('del-controller', BRIDGE);
+  await until('controller restored', async () =>
+    (await vsctl('get-controller', BRIDGE)).includes(`tcp:127.0.0.1:${ofPort}`),
+  );
+  await vsctl('del-br', BRIDGE);
+  // --create-bridge: the agent makes it again, takes it over and installs its flows.
+  await until('bridge back', async () => (await vsctl('list-br')).split('\n').includes(BRIDGE));
+  await until('flows back', async () => (await ovs.ofctl('dump-flows', BRIDGE)).split('\n').length > 5);
+  await until('tunnel ports back', async () => (await vsctl('list-ports', BRIDGE)).includes('vnet-vxlan'));
+  const dpid = `0x${(await vsctl('get', 'bridge', BRIDGE, 'datapath_id')).replaceAll('"', '')}`;
+  await until('new datapath in sync', async () => {
+    const d = (await call<{ items: any[] }>('GET', '/datapaths')).items.find((x) => x.dpid === dpid);
+    return d?.flows_in_sync === true && d.is_connected === true;
+  });
+});
+
 test('SIGTERM exits 0 and leaves every flow in place', async () => {
   const before = (await ovs.ofctl('dump-flows', '--no-stats', BRIDGE)).split('\n').sort();
   assert.equal(await stop(agent), 0, agentLog);
