@@ -37,7 +37,7 @@ import {
   SUB_ITEMS,
   setMembership,
 } from './relations.js';
-import { represent } from './represent.js';
+import { buildLeaseIndex, represent, representInterface } from './represent.js';
 import { RESOURCES, type ResourceDef, rejectImmutable } from './resources.js';
 import { Service } from './service.js';
 import type { WriteContext } from './write-context.js';
@@ -179,7 +179,13 @@ export async function buildApp(deps: AppDeps): Promise<{ app: FastifyInstance; s
     return service.read(async (ctx) => {
       const total_count = await ctx.tx.count(kind, where);
       let items = await ctx.tx.find(kind, where, { limit, offset });
-      if (kind === 'interfaces' && items.length > 0) {
+      if (kind === 'interfaces' && items.length > 100) {
+        // Big pages: one pass over all leases beats two indexed queries per interface.
+        const idx = buildLeaseIndex(await ctx.find('mac_leases'), await ctx.find('ip_leases'));
+        items = items.map((d) =>
+          representInterface(d, idx.macByIface.get(d.uuid) ?? [], (m) => idx.ipByMac.get(m.uuid) ?? []),
+        );
+      } else if (kind === 'interfaces') {
         const withLeases = [];
         for (const d of items) withLeases.push(await represent(ctx, kind, d));
         items = withLeases;

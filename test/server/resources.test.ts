@@ -590,3 +590,23 @@ describe('validation', () => {
     await fails(s, 'GET', '/api/interfaces', { colour: 'red' }, 400, '110', 'colour');
   });
 });
+
+describe('big pages', () => {
+  it('a page of more than 100 interfaces embeds the same leases as single GETs', async () => {
+    await ok(s, 'POST', '/api/networks', { uuid: 'nw-big', ipv4_network: '10.123.0.0', ipv4_prefix: 16 });
+    for (let i = 1; i <= 130; i++)
+      await ok(s, 'POST', '/api/interfaces', {
+        uuid: `if-big${i}`,
+        network_uuid: 'nw-big',
+        ipv4_address: `10.123.0.${i}`,
+        mac_address: `02:00:00:12:30:${i.toString(16).padStart(2, '0')}`,
+      });
+    await ok(s, 'POST', '/api/mac_leases', { interface_uuid: 'if-big7', mac_address: '02:00:00:12:31:07' });
+    const page = await ok(s, 'GET', '/api/interfaces', { limit: 5000 });
+    assert.ok(page.items.length > 100);
+    for (const item of page.items.filter((x: any) => x.uuid.startsWith('if-big')))
+      assert.deepEqual(item, await ok(s, 'GET', `/api/interfaces/${item.uuid}`));
+    const small = await ok(s, 'GET', '/api/interfaces', { limit: 10, offset: page.items.length - 10 });
+    assert.deepEqual(small.items, page.items.slice(-10));
+  });
+});
