@@ -19,11 +19,21 @@ let cluster: Cluster;
 
 before(async () => {
   assertE2eEnvironment();
-  // The seed registers its datapath by hand, so no --register; the agent starts last, as in the seed.
+  // The seed registers its datapath by hand, so no --register.
   cluster = await Cluster.start({ prefix: labPrefix('eone'), hosts: ['h1'], register: false, startAgents: false });
   const h1 = cluster.lab.host('h1');
   // The seed's ovs-create.sh gives br0 a fixed datapath id; the datapath line below names it.
   await h1.vsctl('set', 'bridge', 'br0', `other_config:datapath-id=${SEED_DPID}`);
+  // Unlike OpenVNet (which needed the datapath registered first), the agent may start first: it
+  // waits for a datapath with its bridge's dpid and says so.
+  await cluster.startAgent('h1');
+  const deadline = Date.now() + 15_000;
+  while (
+    !/no datapath with dpid 0x000002fdee8e0a44 is registered; waiting/.test(cluster.agents.get('h1')!.logTail(40))
+  ) {
+    if (Date.now() > deadline) assert.fail(`agent did not say it waits:\n${cluster.agents.get('h1')!.logTail(40)}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
   const lines = seedVnctlLines('http://127.0.0.1:9090', {
     uuid: 'dp-br0',
     dpid: `0x${SEED_DPID}`,
@@ -37,7 +47,6 @@ before(async () => {
     assert.equal(r.code, 0, `${line.join(' ')} failed (${r.code}): ${r.stderr}${r.stdout}`);
   }
   for (const vm of ['ns1', 'ns2', 'ns3', 'ns4', 'ns5', 'ns6']) await addSeedVm(cluster, vm, 'h1');
-  await cluster.startAgent('h1');
 });
 
 after(async () => {
