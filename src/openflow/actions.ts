@@ -332,6 +332,17 @@ function encodeActionBody(w: Writer, a: Action, what: string): void {
       finishAction(w, start);
       return;
     }
+    case 'opaque': {
+      const d = a.data;
+      if (d.length < 8 || d.length % 8 !== 0 || ((d[2] as number) << 8) + (d[3] as number) !== d.length) {
+        throw new OpenFlowEncodeError(
+          `${what}.data`,
+          'opaque action bytes must be one whole action (length field = size, multiple of 8)',
+        );
+      }
+      w.bytes(d);
+      return;
+    }
     default: {
       const never: never = a;
       throw new OpenFlowEncodeError(what, `unknown action ${(never as { type: string }).type}`);
@@ -506,8 +517,13 @@ function decodeAction(r: Reader, what: string): Action | undefined {
     case OFPAT.EXPERIMENTER:
       return decodeNx(b, len, what, at);
     default:
-      throw new OpenFlowDecodeError(`${what}.type`, `unsupported action type ${type}`, at);
+      return opaque(r.buf, at, len);
   }
+}
+
+/** An action we do not model, kept byte for byte (see the 'opaque' Action). */
+function opaque(buf: Uint8Array, at: number, len: number): Action {
+  return { type: 'opaque', data: new Uint8Array(buf.subarray(at, at + len)) };
 }
 
 function readRange(b: Reader, what: string, start: number, nBits: number): FieldRange {
@@ -519,8 +535,7 @@ function readRange(b: Reader, what: string, start: number, nBits: number): Field
 
 function decodeNx(b: Reader, len: number, what: string, at: number): Action {
   const vendor = b.u32(`${what}.experimenter`);
-  if (vendor !== NX_VENDOR_ID)
-    throw new OpenFlowDecodeError(`${what}.experimenter`, `unknown experimenter 0x${vendor.toString(16)}`, at);
+  if (vendor !== NX_VENDOR_ID) return opaque(b.buf, at, len);
   const subtype = b.u16(`${what}.subtype`);
   switch (subtype) {
     case NXAST.RESUBMIT:
@@ -600,7 +615,7 @@ function decodeNx(b: Reader, len: number, what: string, at: number): Action {
       return { type: 'multipath', fields, basis, algorithm, maxLink, arg, dst };
     }
     default:
-      throw new OpenFlowDecodeError(`${what}.subtype`, `unsupported Nicira action ${subtype} (len ${len})`, at);
+      return opaque(b.buf, at, len);
   }
 }
 

@@ -266,6 +266,8 @@ export function formatAction(a: Action): string {
       if (a.meterId !== undefined) p.push(`meter_id=${a.meterId}`);
       return p.length ? `controller(${p.join(',')})` : 'controller';
     }
+    case 'opaque':
+      return `opaque(${Array.from(a.data, (x) => x.toString(16).padStart(2, '0')).join('')})`;
     case 'multipath': {
       const fields =
         ['eth_src', 'symmetric_l4', 'symmetric_l3l4', 'symmetric_l3l4+udp', 'nw_src', 'nw_dst', 'symmetric_l3'][

@@ -156,6 +156,8 @@ export function normalizeAction(a: Action): Action | Action[] {
       if (a.flags) l.flags = a.flags;
       return l;
     }
+    case 'opaque':
+      return { type: 'opaque', data: new Uint8Array(a.data) };
     default:
       return { ...a };
   }

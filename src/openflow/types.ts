@@ -179,7 +179,12 @@ export type Action =
       maxLink: number;
       arg: number;
       dst: FieldRange;
-    };
+    }
+  /**
+   * An action this library does not model (e.g. output_trunc, fin_timeout, sample), kept as its
+   * wire bytes, header included: flows installed by others survive dumpFlows and re-encode as is.
+   */
+  | { type: 'opaque'; data: Uint8Array };
 
 export type Instruction =
   | { type: 'goto_table'; table: number }

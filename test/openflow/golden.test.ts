@@ -107,3 +107,25 @@ describe('parts OVS does not implement, against hand-made bytes', () => {
     assert.match(hex, /0004001800000000000b000800000000000c000800000000$/);
   });
 });
+
+describe('actions outside the model', () => {
+  const texts = [
+    'actions=output(port=3,max_len=100)',
+    'tcp,actions=fin_timeout(idle_timeout=5,hard_timeout=10),output:1',
+    'actions=sample(probability=100,collector_set_id=1,obs_domain_id=2,obs_point_id=3)',
+    'ip,actions=push_mpls:0x8847,set_mpls_ttl(5),output:2',
+  ];
+  for (const text of texts) {
+    test(`${text} decodes to opaque actions and re-encodes byte for byte`, () => {
+      const theirs = ovsEncodeFlow(text);
+      const m = decodeMessage(Buffer.from(theirs, 'hex'));
+      assert.equal(m.type, 'flow_mod');
+      if (m.type !== 'flow_mod') return;
+      const actions = m.flow.instructions.flatMap((i) => ('actions' in i ? i.actions : []));
+      assert.ok(actions.some((a) => a.type === 'opaque'));
+      assert.equal(toHex(encodeMessage(m)), theirs);
+      assert.deepEqual(normalizeFlow(m.flow), m.flow);
+      assert.match(formatFlow(m.flow), /opaque\([0-9a-f]+\)/);
+    });
+  }
+});

@@ -478,6 +478,31 @@ describe('switch connection against ovs-vswitchd', () => {
     }
   });
 
+  test('flows installed by others with actions we do not model survive dumpFlows', async () => {
+    await ovs.ofctl(
+      'add-flow',
+      'br0',
+      'table=20,cookie=0xdead,priority=3,tcp,actions=fin_timeout(idle_timeout=5),output(port=1,max_len=64)',
+    );
+    const [s] = await sw.dumpFlows({ table: 20 });
+    assert.ok(s);
+    const acts = s.flow.instructions.flatMap((i) => ('actions' in i ? i.actions : []));
+    assert.deepEqual(
+      acts.map((a) => a.type),
+      ['opaque', 'opaque'],
+    );
+    // Sending the decoded flow back is accepted as the same flow (modify_strict finds it).
+    await sw.sendFlowMods([{ command: 'modify_strict', flow: s.flow }]);
+    await sw.sendFlowMods([
+      {
+        command: 'delete',
+        flow: { table: 20, priority: 0, cookie: 0xdeadn, match: {}, instructions: [] },
+        cookieMask: ~0n & 0xffffffffffffffffn,
+      },
+    ]);
+    assert.equal((await sw.dumpFlows({ table: 20 })).length, 0);
+  });
+
   test('keepalive: idle connection stays up through echo exchanges', async () => {
     const c = await connectSwitch(`unix:${dir}/br0.mgmt`, { echoIntervalMs: 100, idleTimeoutMs: 600 });
     await new Promise((r) => setTimeout(r, 1500));
