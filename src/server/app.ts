@@ -168,7 +168,9 @@ export async function buildApp(deps: AppDeps): Promise<{ app: FastifyInstance; s
       if (r.method === 'GET' || r.method === 'DELETE') schema.querystring = objectSchema(r.params);
       else schema.body = objectSchema(r.params);
     }
-    app.route({ method: r.method, url: API_PREFIX + r.url, schema, handler: r.handler });
+    // HEAD on the never-ending change stream would hold a connection open for nothing.
+    const exposeHeadRoute = r.url !== '/feed/changes';
+    app.route({ method: r.method, url: API_PREFIX + r.url, schema, handler: r.handler, exposeHeadRoute });
   };
 
   const write = async <T>(fn: (ctx: WriteContext) => Promise<T>): Promise<T> => (await service.write(fn)).result;
