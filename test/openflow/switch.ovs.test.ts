@@ -7,9 +7,12 @@ import { type OvsInstance, startOvs } from '../../src/lab/ovs-instance.js';
 import {
   connectSwitch,
   FlowModsError,
+  type FlowRemovedEvent,
   formatFlow,
   normalizeFlow,
+  OFPFF,
   OFPMF,
+  OFPPC,
   OpenFlowError,
   OpenFlowServer,
   type PacketIn,
@@ -501,6 +504,42 @@ describe('switch connection against ovs-vswitchd', () => {
       },
     ]);
     assert.equal((await sw.dumpFlows({ table: 20 })).length, 0);
+  });
+
+  test('flow removed on hard timeout; port mod shows up as port status', async () => {
+    const removed = new Promise<FlowRemovedEvent>((resolve) => sw.once('flowRemoved', resolve));
+    await sw.sendFlowMods([
+      {
+        command: 'add',
+        flow: {
+          table: 21,
+          priority: 7,
+          cookie: 0x2100n,
+          match: match({ in_port: 1 }),
+          instructions: [],
+          hardTimeout: 1,
+          flags: OFPFF.SEND_FLOW_REM,
+        },
+      },
+    ]);
+    const ev = await Promise.race([
+      removed,
+      new Promise<never>((_, rej) => setTimeout(() => rej(new Error('no flow removed in 6 s')), 6000)),
+    ]);
+    assert.equal(ev.cookie, 0x2100n);
+    assert.equal(ev.reason, 1); // OFPRR_HARD_TIMEOUT
+    assert.equal(ev.tableId, 21);
+    assert.deepEqual(ev.match, match({ in_port: 1 }));
+    const p1 = (await sw.portDesc()).find((p) => p.name === 'p1');
+    assert.ok(p1);
+    const down = nextEvent<PortStatusEvent>(
+      sw,
+      'portStatus',
+      (e) => e.port.name === 'p1' && (e.port.config & OFPPC.PORT_DOWN) !== 0,
+    );
+    await sw.portMod({ portNo: 1, hwAddr: p1.hwAddr, config: OFPPC.PORT_DOWN, mask: OFPPC.PORT_DOWN });
+    assert.equal((await down).reason, 'modify');
+    await sw.portMod({ portNo: 1, hwAddr: p1.hwAddr, config: 0, mask: OFPPC.PORT_DOWN });
   });
 
   test('keepalive: idle connection stays up through echo exchanges', async () => {
