@@ -148,7 +148,7 @@ it('acknowledged writes survive kill -9 mid burst; revisions never go backwards'
   try {
     assert.equal(d.pragma('integrity_check', { simple: true }), 'ok');
     const revs = d.prepare('SELECT revision FROM changes ORDER BY revision').pluck().all() as number[];
-    revs.forEach((r, k) => assert.equal(r, k + 1));
+    for (const [k, r] of revs.entries()) assert.equal(r, k + 1);
     assert.equal(revs.at(-1), snap.revision);
   } finally {
     d.close();

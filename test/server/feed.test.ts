@@ -108,7 +108,8 @@ describe('change feed', () => {
     for (const e of seen) got.push(JSON.parse(e.data));
     const expected = (await s.store.changesSince(start, 1_000_000)).changes;
     assert.equal(got.length, expected.length);
-    got.forEach((c, k) => assert.equal(c.revision, start + 1 + k, 'strictly increasing, no gap, no duplicate'));
+    for (const [k, c] of got.entries())
+      assert.equal(c.revision, start + 1 + k, 'strictly increasing, no gap, no duplicate');
     assert.deepEqual(got, expected);
     // Each interface create carries its leases and then the interface with the lease embedded.
     const iface = got.find((c) => c.resource === 'interfaces' && c.uuid === 'if-w1')!;
@@ -253,7 +254,10 @@ describe('change feed', () => {
         service,
         store,
         base: `http://127.0.0.1:${port}`,
-        close: async () => (await app.close(), store.close()),
+        close: async () => {
+          await app.close();
+          store.close();
+        },
       };
       servers.push(s);
       await post(s.base, '/api/datapaths', { uuid: 'dp-c2', dpid: '0x11', node_id: 'n' });
@@ -278,7 +282,15 @@ describe('change feed', () => {
       const store2 = new SqliteStore({ path });
       const b2 = await buildApp({ store: store2 });
       await b2.app.listen({ host: '127.0.0.1', port });
-      servers.push({ ...b2, store: store2, base: s.base, close: async () => (await b2.app.close(), store2.close()) });
+      servers.push({
+        ...b2,
+        store: store2,
+        base: s.base,
+        close: async () => {
+          await b2.app.close();
+          store2.close();
+        },
+      });
       await waitFor(() => snapshots === 2, 'snapshot after resync');
       assert.deepEqual(events, ['snapshot@0', 'resync', 'snapshot@0']);
       assert.equal(client.revision, 0);

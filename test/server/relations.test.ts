@@ -504,7 +504,7 @@ describe('delete cascades and restrictions', () => {
       assert.ok(ch.includes(want), `${want} in ${ch.join(' ')}`);
     // Embedding objects come after what they embed; revisions are consecutive.
     const all = await changesAfter(r0);
-    all.forEach((c, k) => assert.equal(c.revision, r0 + 1 + k));
+    for (const [k, c] of all.entries()) assert.equal(c.revision, r0 + 1 + k);
     assert.ok(ch.indexOf('interfaces:if-c:upsert') > ch.findIndex((x) => x.startsWith('ip_leases:')));
   });
 

@@ -128,7 +128,7 @@ export function storeConformance(name: string, f: StoreFactory): void {
             );
             revs.push(await tx.appendChange({ resource: 'routes', uuid: `r-${i}`, op: 'delete', item: null }));
           });
-        revs.forEach((r, k) => assert.equal(r, k + 1));
+        for (const [k, r] of revs.entries()) assert.equal(r, k + 1);
         const a = await s.changesSince(0, 10);
         assert.equal(a.current, 50);
         assert.equal(a.oldest, 1);
