@@ -115,6 +115,7 @@ export class OvsdbClient extends EventEmitter<OvsdbClientEvents> {
   private readonly opts: Required<Omit<OvsdbClientOptions, 'logger'>>;
   private readonly log: Logger | undefined;
   private socket: Socket | undefined;
+  private splitter: JsonSplitter | undefined;
   private isConnected = false;
   private started = false;
   private closed = false;
@@ -210,6 +211,7 @@ export class OvsdbClient extends EventEmitter<OvsdbClientEvents> {
     const sock = createConnection(this.endpoint);
     this.socket = sock;
     const splitter = new JsonSplitter(this.opts.maxMessageBytes);
+    this.splitter = splitter;
     let failure: Error | undefined;
     sock.setNoDelay?.(true);
     sock.on('connect', () => {
@@ -384,7 +386,11 @@ export class OvsdbClient extends EventEmitter<OvsdbClientEvents> {
           ? setTimeout(() => {
               const p = this.pending.get(id);
               this.pending.delete(id);
-              p?.reject(new OvsdbTimeoutError(`${method} got no reply within ${timeoutMs} ms`));
+              const err = new OvsdbTimeoutError(`${method} got no reply within ${timeoutMs} ms`);
+              p?.reject(err);
+              // Half a message sitting in the buffer with no more bytes coming means the stream
+              // is stuck (a truncated reply): whatever arrives next would be glued onto it.
+              if (this.splitter && this.splitter.buffered > 0) this.disconnect(err);
             }, timeoutMs)
           : undefined;
       const signal = options.signal;
