@@ -93,6 +93,28 @@ describe('tables', () => {
     assert.equal(formatResult(v, 'table', 'deleted', []), 'if-a\nif-b\n');
   });
 
+  test('control characters in API data are shown escaped, never sent to the terminal', () => {
+    assert.equal(inline('a\nb\tc\u001b[31mred\u009b'), 'a\\nb\\tc\\x1b[31mred\\x9b');
+    const text = formatResult(
+      { total_count: 1, offset: 0, limit: 30, items: [{ uuid: 'nw-1', display_name: 'x\ny' }] },
+      'table',
+      'body',
+      ['uuid', 'display_name'],
+    );
+    assert.equal(text.trimEnd().split('\n').length, 2);
+    for (const body of [
+      { k: '\u001b[2J' },
+      { '\u001b[2J': 1 },
+      [{ '\u001b': { '\u0007': 'x' } }],
+      { items: [{ '\u001b': 1 }] },
+    ]) {
+      for (const shape of ['body', 'objects'] as const) {
+        const out = formatResult(body, 'table', shape, []);
+        assert.ok(!/[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/.test(out), JSON.stringify(out));
+      }
+    }
+  });
+
   test('inline rendering', () => {
     assert.equal(inline(null), '-');
     assert.equal(inline(''), '""');

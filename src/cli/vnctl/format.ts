@@ -15,17 +15,27 @@ type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => v !== null && typeof v === 'object' && !Array.isArray(v);
 const isScalar = (v: unknown): boolean => v === null || v === undefined || typeof v !== 'object';
 
+/**
+ * Control characters from API data (a display name with a newline or an ANSI escape) would break
+ * the table or drive the terminal: show them escaped.
+ */
+const escapeControls = (s: string): string =>
+  s.replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => {
+    const named: Record<string, string> = { '\n': '\\n', '\r': '\\r', '\t': '\\t' };
+    return named[c] ?? `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`;
+  });
+
 /** A value on one line: nested objects as `k=v` pairs, arrays in brackets; null as `-`. */
 export function inline(v: unknown, nested = false): string {
   if (v === null || v === undefined) return '-';
-  if (typeof v === 'string') return v === '' ? '""' : v;
+  if (typeof v === 'string') return v === '' ? '""' : escapeControls(v);
   if (typeof v !== 'object') return String(v);
   if (Array.isArray(v)) {
     if (v.length === 0) return nested ? '[]' : '-';
     const parts = v.map((x) => inline(x, true));
     return nested || v.some((x) => !isScalar(x)) ? `[${parts.join(', ')}]` : parts.join(', ');
   }
-  const pairs = Object.entries(v).map(([k, x]) => `${k}=${inline(x, true)}`);
+  const pairs = Object.entries(v).map(([k, x]) => `${escapeControls(k)}=${inline(x, true)}`);
   return nested ? `{${pairs.join(' ')}}` : pairs.join(' ');
 }
 
@@ -39,7 +49,7 @@ export function renderTable(rows: readonly Obj[], columns: readonly string[]): s
       : [...new Set(rows.flatMap((r) => Object.keys(r).filter((k) => isScalar(r[k]))))].slice(0, 8);
   if (cols.length === 0) return rows.map((r) => inline(r)).join('\n') + (rows.length ? '\n' : '');
   const cells = rows.map((r) => cols.map((c) => inline(r[c])));
-  const header = cols.map((c) => c.toUpperCase());
+  const header = cols.map((c) => escapeControls(c.toUpperCase()));
   const widths = header.map((h, i) => Math.max(h.length, ...cells.map((row) => row[i]!.length)));
   const line = (row: readonly string[]) =>
     row
@@ -52,10 +62,12 @@ export function renderTable(rows: readonly Obj[], columns: readonly string[]): s
 /** One `key  value` line per field; arrays of objects get one indented line per element. */
 export function renderObject(o: Obj): string {
   const keys = Object.keys(o);
-  const width = Math.max(0, ...keys.map((k) => k.length));
+  const labels = keys.map(escapeControls);
+  const width = Math.max(0, ...labels.map((k) => k.length));
   const out: string[] = [];
-  for (const k of keys) {
-    const v = o[k];
+  for (const [i, key] of keys.entries()) {
+    const v = o[key];
+    const k = labels[i]!;
     if (Array.isArray(v) && v.length > 0 && v.some((x) => !isScalar(x))) {
       out.push(k);
       for (const x of v) out.push(`  - ${inline(x)}`);
