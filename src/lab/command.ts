@@ -3,7 +3,7 @@ import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { constants } from 'node:os';
 import { Command, Option } from '@commander-js/extra-typings';
-import { LabError, LabInputError } from './errors.js';
+import { LabInputError } from './errors.js';
 import { LAB_MARKER_ENV, nsArgv } from './exec.js';
 import { type CleanupReport, Lab, type PingResult, type StatusReport } from './lab.js';
 import { DEFAULT_PREFIX, defaultTopology, parseTopology, type Topology } from './topology.js';
@@ -24,11 +24,11 @@ const prefixOption = () =>
 
 /** Print a lab error as one line and exit: 2 for bad input, 1 otherwise. */
 function fail(err: unknown): never {
-  if (err instanceof LabError) {
-    process.stderr.write(`vnet lab: ${err.message}\n`);
-    process.exit(err instanceof LabInputError ? 2 : 1);
-  }
-  throw err;
+  // Failures of the tools the lab drives (ip, ovs-vsctl, ...) are plain Errors with the command
+  // and its stderr in the message: one line is more useful than a stack trace.
+  const message = err instanceof Error ? err.message : String(err);
+  process.stderr.write(`vnet lab: ${message}\n`);
+  process.exit(err instanceof LabInputError ? 2 : 1);
 }
 
 function pfx(prefix: string): string {
@@ -104,7 +104,9 @@ export function labCommand() {
     .option('--topology <file>', 'YAML topology file (overrides --hosts/--vms; see docs/lab.md)')
     .addOption(new Option('--encap <encap>', 'tunnel encapsulation of the plain setup').choices(['gre', 'vxlan']))
     .option('--underlay <cidr>', 'underlay subnet (exists only inside the lab)')
+    .option('--plain', 'install hand-written L2 + tunnel flows on br0 (the default: no agent involved)')
     .option('--no-plain', 'do not install the hand-written flows (an agent will program br0)')
+    .option('--create-bridge', 'create br0 on every host (the default)')
     .option('--no-create-bridge', 'do not create br0 (the agent creates it; implies --no-plain)')
     .option('--replace', 'take down a running lab with the same prefix first')
     .option('--check', 'after building, ping from the first VM to every other VM; exit 1 if any fails')
@@ -126,8 +128,12 @@ export function labCommand() {
         if (o.prefix !== DEFAULT_PREFIX || topo.prefix === undefined) opts.prefix = o.prefix;
         if (o.encap) opts.encap = o.encap as 'gre' | 'vxlan';
         if (o.underlay) opts.underlay = o.underlay;
-        if (!o.plain || !o.createBridge) opts.mode = 'none';
-        if (!o.createBridge) opts.createBridge = false;
+        // Both spellings of each flag exist; absent means the default (plain, create the bridge).
+        if (o.plain === false || o.createBridge === false) opts.mode = 'none';
+        else if (o.plain === true) opts.mode = 'plain';
+        if (o.createBridge === false) opts.createBridge = false;
+        if (o.plain === true && o.createBridge === false)
+          throw new LabInputError('--plain', 'the plain setup needs the lab to create br0 (drop --no-create-bridge)');
         const t0 = Date.now();
         // Ctrl-C while building: finish the step in progress, then remove the half-built lab
         // (rather than leave namespaces and daemons for a later `down`).
@@ -195,8 +201,7 @@ export function labCommand() {
         if (failed) process.stderr.write(`${await l.diagnostics()}\n`);
       } catch (err) {
         failed++;
-        if (!(err instanceof LabError)) throw err;
-        process.stderr.write(`vnet lab smoke: ${err.message}\n`);
+        process.stderr.write(`vnet lab smoke: ${err instanceof Error ? err.message : String(err)}\n`);
       } finally {
         if (l && !o.keep) await l.down();
       }

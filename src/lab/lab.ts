@@ -653,7 +653,10 @@ export class Lab {
     this.save();
     await this.addNetns(st.netns);
     await this.plug(st);
-    if (spec.attach !== false) await this.attachPort(st);
+    // A bridge the lab did not create (left to the agent) may not exist yet: such VMs are made but
+    // not attached unless asked; attachVm() plugs them in once the agent has made the bridge.
+    const bridgeMissing = !host.bridgeCreated && st.bridge === host.bridge;
+    if (spec.attach ?? !bridgeMissing) await this.attachPort(st);
     if (this.s.mode === 'plain' && !opts.deferFlows) await this.refreshPlainFlows();
     return new LabVm(this, st);
   }
