@@ -78,10 +78,34 @@ export function flowKey(f: Flow): string {
   return `${f.table}/${f.priority}/${matchKey(f.match)}`;
 }
 
+/** Canonical text of a value: like JSON, with bigints and byte arrays spelled out; fast on the diff's hot path. */
 function stable(v: unknown): string {
-  return JSON.stringify(v, (_k, x) =>
-    typeof x === 'bigint' ? `${x}n` : x instanceof Uint8Array ? Buffer.from(x).toString('hex') : x,
-  );
+  if (v === null || v === undefined) return 'null';
+  switch (typeof v) {
+    case 'number':
+    case 'boolean':
+      return String(v);
+    case 'bigint':
+      return `${v}n`;
+    case 'string':
+      return JSON.stringify(v);
+    default:
+      break;
+  }
+  if (v instanceof Uint8Array) return `x${Buffer.from(v).toString('hex')}`;
+  if (Array.isArray(v)) {
+    let out = '[';
+    for (let i = 0; i < v.length; i++) out += (i ? ',' : '') + stable(v[i]);
+    return `${out}]`;
+  }
+  let out = '{';
+  let first = true;
+  for (const [k, x] of Object.entries(v as Record<string, unknown>)) {
+    if (x === undefined) continue;
+    out += `${first ? '' : ','}${k}:${stable(x)}`;
+    first = false;
+  }
+  return `${out}}`;
 }
 
 /** What a flow does (everything but its identity and cookie): instructions and timeouts. */

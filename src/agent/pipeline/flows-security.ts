@@ -105,32 +105,43 @@ interface Target {
 /** Merges flows of one identity (conjunctive clauses of several rules) into one flow with several conjunctions. */
 class FlowSet {
   private readonly byKey = new Map<string, Flow>();
+  /** Conjunction actions per identity, merged once at the end (per-add merging was quadratic). */
+  private readonly conj = new Map<string, Map<string, Action & { type: 'conjunction' }>>();
   add(f: Flow): void {
     const k = `${f.table}/${f.priority}/${matchId(f.match)}`;
+    const acts =
+      f.instructions.length === 1 && f.instructions[0]!.type === 'apply_actions' ? f.instructions[0]!.actions : null;
+    const isConj = acts !== null && acts.length > 0 && acts.every((a) => a.type === 'conjunction');
     const old = this.byKey.get(k);
-    const isConj = (x: Flow) =>
-      x.instructions.length === 1 &&
-      x.instructions[0]!.type === 'apply_actions' &&
-      x.instructions[0]!.actions.every((a) => a.type === 'conjunction');
     if (!old) this.byKey.set(k, f);
-    else if (isConj(old) && isConj(f)) {
-      const acts = [...(old.instructions[0] as { actions: Action[] }).actions];
-      for (const a of (f.instructions[0] as { actions: Action[] }).actions)
-        if (
-          !acts.some(
-            (b) => b.type === 'conjunction' && a.type === 'conjunction' && b.id === a.id && b.clause === a.clause,
-          )
-        )
-          acts.push(a);
-      acts.sort((a, b) =>
-        a.type === 'conjunction' && b.type === 'conjunction' ? a.id - b.id || a.clause - b.clause : 0,
-      );
-      this.byKey.set(k, { ...old, instructions: [apply(...acts)] });
+    if (isConj && (!old || this.conj.has(k))) {
+      let m = this.conj.get(k);
+      if (!m) this.conj.set(k, (m = new Map()));
+      for (const a of acts as (Action & { type: 'conjunction' })[]) m.set(`${a.id}/${a.clause}`, a);
     }
     // Otherwise the first flow of an identity wins (same match, same priority: equivalent rules).
   }
+  /** Add a conjunction to the member clause flow (member match + ct_state new) without building a flow. */
+  addConj(table: TableName, priority: number, cookie: bigint, member: Match, ofport: number, a: Action): void {
+    const k = `member/${table}/${priority}/${ofport}`;
+    if (!this.byKey.has(k)) this.byKey.set(k, flow(table, priority, cookie, { ...member, ct_state: NEW }, []));
+    let m = this.conj.get(k);
+    if (!m) this.conj.set(k, (m = new Map()));
+    const c = a as Action & { type: 'conjunction' };
+    m.set(`${c.id}/${c.clause}`, c);
+  }
   flows(): Flow[] {
-    return [...this.byKey.values()];
+    const out: Flow[] = [];
+    for (const [k, f] of this.byKey) {
+      const m = this.conj.get(k);
+      if (!m) out.push(f);
+      else
+        out.push({
+          ...f,
+          instructions: [apply(...[...m.values()].sort((a, b) => a.id - b.id || a.clause - b.clause))],
+        });
+    }
+    return out;
   }
 }
 
@@ -299,8 +310,10 @@ function compileSgRule(
   let clause = 1;
   const conj = (k: number): Action => ({ type: 'conjunction', id, clause: k, nClauses: dims });
   const c1 = clause++;
-  for (const m of members)
-    out.add(flow(table, PRIO_SEC.allow, cookie, { ...memberMatch(m), ct_state: NEW }, [apply(conj(c1))]));
+  // One clause-1 flow per member carries the conjunctions of all its rules (FlowSet merges by identity);
+  // build the match once per member and table.
+  const c1Action = conj(c1);
+  for (const m of members) out.addConj(table, PRIO_SEC.allow, cookie, memberMatch(m), m.ofport, c1Action);
   if (remotes) {
     const c2 = clause++;
     for (const r of remotes)

@@ -110,3 +110,42 @@ export function synthetic(o: SyntheticOptions): { resources: FeedResources; loca
     },
   };
 }
+
+/**
+ * The issue-7 figure: `members` local interfaces in one group whose `rules` ingress rules each name one of 3
+ * remote groups (10 members each, on another host).
+ */
+export function securityScenario(members: number, rules: number) {
+  const { resources, local } = synthetic({
+    interfaces: members,
+    networks: Math.max(1, Math.ceil(members / 10)),
+    hosts: 1,
+  });
+  for (const i of resources.interfaces!) i.security_group_uuids = ['sg-big'];
+  resources.security_groups = [
+    {
+      uuid: 'sg-big',
+      rules: Array.from({ length: rules }, (_, j) => ({
+        uuid: `sgr-${j}`,
+        direction: 'ingress' as const,
+        protocol: 'tcp' as const,
+        port_range_min: 1000 + j,
+        port_range_max: 1000 + j,
+        remote_group_uuid: `sg-r${j % 3}`,
+      })),
+    },
+    ...[0, 1, 2].map((g) => ({ uuid: `sg-r${g}`, rules: [] })),
+  ];
+  for (let k = 0; k < 30; k++)
+    resources.interfaces!.push({
+      uuid: `if-rg${k}`,
+      mode: 'vif',
+      mac_address: `02:00:00:02:00:${k.toString(16).padStart(2, '0')}`,
+      network_uuid: 'nw-s0',
+      ipv4_address: `10.0.0.${100 + k}`,
+      mac_leases: [],
+      security_group_uuids: [`sg-r${k % 3}`],
+      active_datapath_uuid: 'dp-remote',
+    });
+  return { resources, local };
+}
