@@ -47,17 +47,17 @@ async function waitUnreachable(from: string, ip: string, timeoutMs = 10_000): Pr
   return Date.now() - t0;
 }
 
-test('deleting the interface makes the VM unreachable; re-creating it restores it', async () => {
+test('deleting the interface makes the VM unreachable; re-creating it restores it', async (t) => {
   const vm = seedVm('ns2');
   await cluster.call('DELETE', `/interfaces/${vm.uuid}`);
-  await waitUnreachable('ns1', vm.ip);
+  t.diagnostic(`unreachable ${await waitUnreachable('ns1', vm.ip)} ms after the DELETE`);
   await cluster.call('POST', '/interfaces', {
     uuid: vm.uuid,
     network_uuid: vm.network,
     ipv4_address: vm.ip,
     mac_address: vm.mac,
   });
-  await assertReaches(cluster, 'ns1', vm.ip);
+  t.diagnostic(`reachable ${await assertReaches(cluster, 'ns1', vm.ip)} ms after the POST`);
   await assertReaches(cluster, 'ns2', '172.16.2.3');
 });
 
@@ -81,10 +81,12 @@ test('deleting the IP lease makes the VM unreachable; re-creating it restores it
   await assertReaches(cluster, 'ns1', vm.ip);
 });
 
-test("moving a VM's port to another host restores reachability and moves its binding", async () => {
+test("moving a VM's port to another host restores reachability and moves its binding", async (t) => {
   const vm = seedVm('ns2');
+  const t0 = Date.now();
   await cluster.lab.moveVm('ns2', 'h1');
   const ms = await assertReaches(cluster, 'ns1', vm.ip);
+  t.diagnostic(`moved VM answered ${ms} ms after its new port was attached (${Date.now() - t0} ms including the move)`);
   await assertReaches(cluster, 'ns3', vm.ip); // routed, now from the other host
   const h1 = String(dpOf.get('h1')!.uuid);
   const deadline = Date.now() + 10_000;
