@@ -47,6 +47,8 @@ export interface Datapath extends Timestamps {
   flows_in_sync: boolean;
   last_error: string | null;
   reported_node_id: string | null;
+  /** The encapsulation its agent asks senders to use (reported); null until reported: GRE. */
+  encap: 'gre' | 'vxlan' | null;
 }
 
 export type NetworkMode = 'virtual' | 'physical' | 'internal';
@@ -347,6 +349,7 @@ export interface DatapathStatusReport {
   last_error: string | null;
   reported_node_id: string;
   ipv4_address?: string;
+  encap?: 'gre' | 'vxlan';
 }
 
 /** `PUT /interfaces/:uuid/binding` body (agent report). */

@@ -330,6 +330,8 @@ export async function buildApp(deps: AppDeps): Promise<{ app: FastifyInstance; s
     str('last_error', { nullable: true, type: { t: 'string', max: 4096 } }),
     str('reported_node_id', { required: true }),
     ipv4('ipv4_address'),
+    // How other hosts must tunnel to this one (the agent's --encap); senders follow it.
+    oneOf('encap', ['gre', 'vxlan']),
   ];
   route({
     method: 'PUT',
@@ -342,7 +344,7 @@ export async function buildApp(deps: AppDeps): Promise<{ app: FastifyInstance; s
       const p = parseParams(STATUS_PARAMS, requestParams(req), { uuid: dp });
       return write(async (ctx) => {
         const doc = await ctx.must('datapaths', dp);
-        for (const k of ['is_connected', 'flows_in_sync', 'last_error', 'reported_node_id', 'ipv4_address'])
+        for (const k of ['is_connected', 'flows_in_sync', 'last_error', 'reported_node_id', 'ipv4_address', 'encap'])
           if (p[k] !== undefined) doc[k] = p[k];
         if (p.last_error === undefined) doc.last_error = null;
         return ctx.update('datapaths', doc);

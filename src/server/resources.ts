@@ -205,6 +205,7 @@ const datapaths: ResourceDef = {
       flows_in_sync: false,
       last_error: null,
       reported_node_id: null,
+      encap: null,
     });
   },
   async update(ctx, doc, p) {

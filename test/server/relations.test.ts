@@ -421,6 +421,23 @@ describe('agent reports', () => {
     assert.equal(d.last_error, 'table full');
     assert.equal(d.ipv4_address, '192.168.50.2');
     assert.equal(d.reported_node_id, 'h2');
+    assert.equal(d.encap, null, 'no encapsulation reported yet: senders use GRE');
+    const v = await ok(s, 'PUT', '/api/1.0/datapaths/dp-2/status', {
+      is_connected: true,
+      flows_in_sync: true,
+      reported_node_id: 'h2',
+      encap: 'vxlan',
+    });
+    assert.equal(v.encap, 'vxlan', 'the agent --encap is stored for the senders');
+    await fails(
+      s,
+      'PUT',
+      '/api/1.0/datapaths/dp-2/status',
+      { is_connected: true, flows_in_sync: true, reported_node_id: 'h2', encap: 'geneve' },
+      400,
+      '110',
+      'encap',
+    );
     await fails(s, 'PUT', '/api/1.0/datapaths/dp-2/status', { is_connected: true }, 400, '111', 'flows_in_sync');
     await fails(
       s,
