@@ -2,14 +2,9 @@
 // change-feed latency (write acknowledged → event delivered) with 100 watchers. The server runs in its own process
 // on a temp SQLite file with the production settings (WAL, synchronous=FULL).
 //   node --import tsx bench/server.ts [--interfaces N] [--concurrency C] [--watchers W] [--writes M] [--json]
-import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { SseParser } from '../src/client/index.js';
+import { apiRequest, startServerProcess } from './lib/server-process.js';
 
-const ROOT = join(fileURLToPath(import.meta.url), '..', '..');
 const args = process.argv.slice(2);
 const opt = (name: string, def: number) => {
   const i = args.indexOf(`--${name}`);
@@ -27,51 +22,15 @@ const pct = (xs: number[], p: number) => {
 };
 const ms = (x: number) => Math.round(x * 100) / 100;
 
-async function startServer(dir: string): Promise<{ proc: ChildProcess; base: string }> {
-  const proc = spawn(
-    process.execPath,
-    [
-      '--import',
-      'tsx',
-      join(ROOT, 'src/cli/vnet.ts'),
-      'server',
-      '--listen',
-      '127.0.0.1:0',
-      '--db',
-      join(dir, 'vnet.db'),
-    ],
-    { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, VNET_LOG_LEVEL: 'warn' } },
-  );
-  let out = '';
-  const base = await new Promise<string>((resolve, reject) => {
-    proc.stdout!.on('data', (c: Buffer) => {
-      out += c.toString();
-      const m = /listening on (http:\/\/\S+)/.exec(out);
-      if (m) resolve(m[1]!);
-    });
-    proc.on('exit', (code) => reject(new Error(`server exited ${code}`)));
-  });
-  return { proc, base };
-}
-
-async function req(base: string, method: string, path: string, body?: unknown) {
-  const r = await fetch(base + path, {
-    method,
-    headers: body ? { 'content-type': 'application/json' } : {},
-    body: body ? JSON.stringify(body) : undefined,
-  });
-  const text = await r.text();
-  if (!r.ok) throw new Error(`${method} ${path} → ${r.status} ${text}`);
-  return JSON.parse(text);
-}
+const req = apiRequest<any>;
 
 const macOf = (i: number) =>
   `52:54:${((i >> 24) & 0xff).toString(16).padStart(2, '0')}:${((i >> 16) & 0xff).toString(16).padStart(2, '0')}:${((i >> 8) & 0xff).toString(16).padStart(2, '0')}:${(i & 0xff).toString(16).padStart(2, '0')}`;
 const ipOf = (i: number) => `10.${(i >> 16) & 0xff}.${(i >> 8) & 0xff}.${i & 0xff}`;
 
 async function main() {
-  const dir = mkdtempSync(join(tmpdir(), `vnet-bench-${process.pid}-`));
-  const { proc, base } = await startServer(dir);
+  const server = await startServerProcess('bench');
+  const { base } = server;
   const results: Record<string, number> = {};
   try {
     await req(base, 'POST', '/api/1.0/networks', { uuid: 'nw-bench', ipv4_network: '10.0.0.0', ipv4_prefix: 8 });
@@ -192,9 +151,7 @@ async function main() {
     results.feed_request_to_delivery_p50_ms = ms(pct(fromSend, 50));
     results.feed_request_to_delivery_p99_ms = ms(pct(fromSend, 99));
   } finally {
-    proc.kill('SIGTERM');
-    await new Promise((r) => proc.once('exit', r));
-    rmSync(dir, { recursive: true, force: true });
+    await server.stop();
   }
   if (json) console.log(JSON.stringify(results));
   else {

@@ -1,0 +1,68 @@
+// A `vnet server` in its own process on a temp SQLite file (production settings), for benchmarks that
+// need a real server over HTTP without the namespace lab.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = join(fileURLToPath(import.meta.url), '..', '..', '..');
+
+export interface ServerProcess {
+  proc: ChildProcess;
+  /** e.g. http://127.0.0.1:40123 */
+  base: string;
+  stop(): Promise<void>;
+}
+
+export async function startServerProcess(tag = 'bench'): Promise<ServerProcess> {
+  const dir = mkdtempSync(join(tmpdir(), `vnet-${tag}-${process.pid}-`));
+  const proc = spawn(
+    process.execPath,
+    [
+      '--import',
+      'tsx',
+      join(ROOT, 'src/cli/vnet.ts'),
+      'server',
+      '--listen',
+      '127.0.0.1:0',
+      '--db',
+      join(dir, 'vnet.db'),
+    ],
+    { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, VNET_LOG_LEVEL: 'warn' } },
+  );
+  const stop = async (): Promise<void> => {
+    if (proc.exitCode === null && proc.signalCode === null) {
+      proc.kill('SIGTERM');
+      await new Promise((r) => proc.once('exit', r));
+    }
+    rmSync(dir, { recursive: true, force: true });
+  };
+  let out = '';
+  try {
+    const base = await new Promise<string>((resolve, reject) => {
+      proc.stdout!.on('data', (c: Buffer) => {
+        out += c.toString();
+        const m = /listening on (http:\/\/\S+)/.exec(out);
+        if (m) resolve(m[1]!);
+      });
+      proc.on('exit', (code) => reject(new Error(`server exited ${code}: ${out.slice(-2000)}`)));
+    });
+    return { proc, base, stop };
+  } catch (e) {
+    await stop();
+    throw e;
+  }
+}
+
+/** JSON request to the API; throws with status and body on a non-2xx answer. */
+export async function apiRequest<T = unknown>(base: string, method: string, path: string, body?: unknown): Promise<T> {
+  const r = await fetch(base + path, {
+    method,
+    headers: body ? { 'content-type': 'application/json' } : {},
+    body: body ? JSON.stringify(body) : undefined,
+  });
+  const text = await r.text();
+  if (!r.ok) throw new Error(`${method} ${path} → ${r.status} ${text}`);
+  return JSON.parse(text) as T;
+}
