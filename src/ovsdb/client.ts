@@ -204,6 +204,9 @@ export class OvsdbClient extends EventEmitter<OvsdbClientEvents> {
 
   /** Drop the current connection (it is re-established with backoff unless closed). */
   disconnect(reason?: Error): void {
+    // Not connected from this moment: 'close' fires a tick later, and a request sent (or a
+    // ready() answered) in between would ride a socket that is already going away.
+    this.isConnected = false;
     this.socket?.destroy(reason);
   }
 
@@ -213,8 +216,10 @@ export class OvsdbClient extends EventEmitter<OvsdbClientEvents> {
     const splitter = new JsonSplitter(this.opts.maxMessageBytes);
     this.splitter = splitter;
     let failure: Error | undefined;
+    let sockConnected = false;
     sock.setNoDelay?.(true);
     sock.on('connect', () => {
+      sockConnected = true;
       this.isConnected = true;
       this.connects++;
       this.backoff = this.opts.backoffMinMs;
@@ -251,7 +256,7 @@ export class OvsdbClient extends EventEmitter<OvsdbClientEvents> {
     });
     sock.on('close', () => {
       if (this.socket !== sock) return;
-      const wasConnected = this.isConnected;
+      const wasConnected = sockConnected;
       this.socket = undefined;
       this.teardown(
         new OvsdbDisconnectedError(`connection to ${this.target} lost${failure ? `: ${failure.message}` : ''}`),
@@ -280,6 +285,7 @@ export class OvsdbClient extends EventEmitter<OvsdbClientEvents> {
       p.reject(err);
     }
     this.emit('protocolError', err);
+    this.isConnected = false;
     this.socket?.destroy(err);
   }
 

@@ -234,3 +234,18 @@ test('connects once the server appears, and reconnects with backoff after it goe
   assert.deepEqual(events, ['disconnected', 'connected']);
   assert.equal(client.connects, 2);
 });
+
+test('after disconnect() the client is down at once: no request rides the dying socket, ready() waits', async () => {
+  const { client } = await setup((m) =>
+    m.method === 'echo' ? { id: m.id, result: m.params, error: null } : undefined,
+  );
+  const events: string[] = [];
+  client.on('disconnected', () => events.push('disconnected'));
+  client.disconnect();
+  // 'close' has not fired yet; the client must already refuse and wait for the next connection.
+  assert.equal(client.connected, false);
+  await assert.rejects(client.echo('too soon'), OvsdbDisconnectedError);
+  await client.ready(2000);
+  assert.deepEqual(await client.echo('again'), ['again']);
+  assert.deepEqual(events, ['disconnected']);
+});
