@@ -122,9 +122,12 @@ test('a PUT to the network reaches a running client at renewal (unicast REQUEST 
     'mtu',
   ]);
   const out = () => readFileSync(client.log, 'utf8');
-  const waitFor = async (pred: () => boolean, what: string) => {
+  const waitFor = async (pred: () => boolean, what: string | (() => string)) => {
     for (let i = 0; i < 150 && !pred(); i++) await new Promise((r) => setTimeout(r, 100));
-    if (!pred()) assert.fail(`${what}\n${client.logTail(20)}\n${await failureReport(cluster)}`);
+    if (!pred())
+      assert.fail(
+        `${typeof what === 'string' ? what : what()}\n${client.logTail(20)}\n${await failureReport(cluster)}`,
+      );
   };
   try {
     await waitFor(() => /lease of .* obtained/.test(out()), 'first lease');
@@ -135,7 +138,13 @@ test('a PUT to the network reaches a running client at renewal (unicast REQUEST 
     process.kill(pid, 'SIGUSR1');
     await waitFor(() => (out().match(/obtained/g) ?? []).length > before, 'renewal');
     assert.match(out(), /sending renew to server 172\.16\.1\.250/);
-    const env = readFileSync(join(dir, 'dhcp.env'), 'utf8');
+    // udhcpc logs "obtained" before it runs the script that writes dhcp.env: wait for the script.
+    const envNow = () => readFileSync(join(dir, 'dhcp.env'), 'utf8');
+    await waitFor(
+      () => /^mtu=1400$/m.test(envNow()),
+      () => `renewed lease without the new MTU:\n${envNow()}`,
+    );
+    const env = envNow();
     assert.match(env, /^mtu=1400$/m, env);
     assert.match(env, /^dns=10\.9\.9\.7$/m, env);
     assert.match(await cluster.lab.run(vm.name, ['ip', '-o', 'link', 'show', 'eth0']), /mtu 1400\b/);
