@@ -2,8 +2,8 @@
 // scripts, called where they live), one after the other, and writes a markdown + JSON report of each metric
 // with vnet, OVN and the ratio. Cleans up everything it started, also on Ctrl-C.
 //   npm run bench -- [--quick] [--out DIR] [--skip-ovn] [--skip-vnet] [--only a,b,...]
-// Phases: latency (metrics 1, 2, 4, 5, 6 on vnet), scale (3), bare (6: physical limit), ovn (1, 3, 4),
-// ovn-extra (2, 5, 6), simulated (7).
+// Phases: latency (metrics 1, 3, 4 on vnet), extra (2, 5, 6 on vnet), scale (3), bare (6: physical limit),
+// ovn (1, 3, 4), ovn-extra (2, 5, 6), simulated (7). "extra" and "ovn-extra" run the same workload: two VMs.
 import type { ChildProcess } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -25,8 +25,10 @@ import {
   type FlowScale,
   runBareIperf,
   runFlowScale,
+  runVnetExtra,
   runVnetLatency,
   startBenchCluster,
+  type VnetExtraResult,
   type VnetLatencyResult,
 } from './compare/vnet.js';
 
@@ -40,7 +42,7 @@ const value = (n: string): string | undefined => {
 if (flag('help')) {
   process.stdout.write(
     'usage: npm run bench -- [--quick] [--out DIR] [--skip-ovn] [--skip-vnet] [--only PHASES]\n' +
-      '  phases: latency,scale,bare,ovn,ovn-extra,simulated (default: all)\n' +
+      '  phases: latency,extra,scale,bare,ovn,ovn-extra,simulated (default: all)\n' +
       '  --quick: fewer levels and repetitions (under 10 minutes); the full run takes under 60\n' +
       '  report: DIR/bench-<time>.md and .json (default bench/results)\n',
   );
@@ -49,7 +51,7 @@ if (flag('help')) {
 const quick = flag('quick');
 const outDir = value('out') ?? join(ROOT, 'bench', 'results');
 const only = value('only')?.split(',');
-const PHASES = ['latency', 'scale', 'bare', 'ovn', 'ovn-extra', 'simulated'] as const;
+const PHASES = ['latency', 'extra', 'scale', 'bare', 'ovn', 'ovn-extra', 'simulated'] as const;
 type Phase = (typeof PHASES)[number];
 const enabled = (p: Phase): boolean =>
   (!only || only.includes(p)) &&
@@ -146,6 +148,7 @@ const sumOrNull = (xs: (number | null | undefined)[]): number | null =>
 
 function buildRows(
   v: VnetLatencyResult | null,
+  vx: VnetExtraResult | null,
   scale: FlowScale[] | null,
   bare: number | null,
   o: OvnBenchResult | null,
@@ -187,7 +190,7 @@ function buildRows(
     metric: 2,
     name: 'VM moves host → first ping',
     unit: 'ms',
-    vnet: median(v?.moveMs ?? []),
+    vnet: median(vx?.moveMs ?? []),
     ovn: ox?.moveMs ?? null,
     note: 'port removed on one host, plugged on the other with the same iface-id',
   });
@@ -195,7 +198,7 @@ function buildRows(
     metric: 2,
     name: 'interface deleted and re-created → first ping',
     unit: 'ms',
-    vnet: median(v?.recreateMs ?? []),
+    vnet: median(vx?.recreateMs ?? []),
     ovn: ox?.recreateMs ?? null,
     note: 'VM stays plugged',
   });
@@ -278,7 +281,7 @@ function buildRows(
     metric: 5,
     name: 'agent restart (kill -9) → flows in sync',
     unit: 'ms',
-    vnet: v?.restart?.syncMs ?? null,
+    vnet: vx?.restart?.syncMs ?? null,
     ovn: ox?.restartSyncMs ?? null,
     note: 'vnet: reported flows_in_sync; OVN: as many flows as before',
   });
@@ -286,7 +289,7 @@ function buildRows(
     metric: 5,
     name: 'packets lost by a 100/s ping during the restart',
     unit: 'packets',
-    vnet: v?.restart ? v.restart.sent - v.restart.received : null,
+    vnet: vx?.restart ? vx.restart.sent - vx.restart.received : null,
     ovn: ox?.pingSent !== null && ox?.pingSent !== undefined ? ox.pingSent - (ox.pingReceived ?? 0) : null,
     note: 'target vnet: 0',
   });
@@ -296,12 +299,12 @@ function buildRows(
     metric: 6,
     name: `TCP VM↔VM across hosts (iperf3, ${CFG.iperfS} s)`,
     unit: 'Mbit/s',
-    vnet: mbit(v?.iperfBps),
+    vnet: mbit(vx?.iperfBps),
     ovn: mbit(ox?.iperfBps),
     other: { label: 'bare bridge', value: mbit(bare) },
     note:
-      v?.iperfBps && bare
-        ? `vnet = ${((100 * v.iperfBps) / bare).toFixed(0)}% of the bare bridge (target ≥ 90%)`
+      vx?.iperfBps && bare
+        ? `vnet = ${((100 * vx.iperfBps) / bare).toFixed(0)}% of the bare bridge (target ≥ 90%)`
         : undefined,
   });
   // 7. Simulated agents.
@@ -332,13 +335,15 @@ async function main(): Promise<void> {
         levels: CFG.levels,
         reps: CFG.reps,
         deadlineS: 20,
-        iperfS: CFG.iperfS,
-        pingN: CFG.pingN,
         log,
       }),
     ),
   );
   for (const e of vnet?.errors ?? []) gaps.push(`vnet latency: ${e.split('\n')[0]}`);
+  const vnetExtra = await phase('extra', gaps, () =>
+    withCluster('x', (c, dps) => runVnetExtra(c, dps, { deadlineS: 20, iperfS: CFG.iperfS, pingN: CFG.pingN })),
+  );
+  for (const e of vnetExtra?.errors ?? []) gaps.push(`vnet extra: ${e.split('\n')[0]}`);
   const scale = await phase('scale', gaps, async () => {
     const out: FlowScale[] = [];
     for (const [ports, networks] of SCALE) {
@@ -389,7 +394,7 @@ async function main(): Promise<void> {
   });
   if (!enabled('ovn') && !enabled('ovn-extra')) gaps.push('OVN not run in this report (--skip-ovn or --only)');
 
-  const rows = buildRows(vnet, scale, bare, ovn, ovnExtra, sim);
+  const rows = buildRows(vnet, vnetExtra, scale, bare, ovn, ovnExtra, sim);
   const report: Report = {
     startedAt,
     finishedAt: new Date().toISOString(),
@@ -398,7 +403,7 @@ async function main(): Promise<void> {
     encap: ENCAP,
     rows,
     gaps,
-    raw: { config: CFG, scale: SCALE, vnet, flowScale: scale, bareBps: bare, ovn, ovnExtra, simulated: sim },
+    raw: { config: CFG, scale: SCALE, vnet, vnetExtra, flowScale: scale, bareBps: bare, ovn, ovnExtra, simulated: sim },
   };
   const files = writeReport(report, outDir);
   process.stdout.write(`${toMarkdown(report)}\n`);

@@ -46,6 +46,11 @@ export interface LevelStat {
 export interface VnetLatencyResult {
   samples: LatencySample[];
   levels: LevelStat[];
+  errors: string[];
+}
+
+/** The OVN lab's extra measurements on the same workload: two VMs on one network, nothing else. */
+export interface VnetExtraResult {
   moveMs: number[];
   recreateMs: number[];
   restart: { syncMs: number | null; sent: number; received: number } | null;
@@ -146,24 +151,10 @@ export async function startBenchCluster(
   }
 }
 
-/** Port-up latency at each level, then (at the top level) reconvergence, restart and iperf3. */
-export async function runVnetLatency(
-  c: Cluster,
-  dps: Map<string, string>,
-  o: { levels: number[]; reps: number; deadlineS: number; iperfS: number; pingN: number; log: (s: string) => void },
-): Promise<VnetLatencyResult> {
-  const res: VnetLatencyResult = {
-    samples: [],
-    levels: [],
-    moveMs: [],
-    recreateMs: [],
-    restart: null,
-    iperfBps: null,
-    errors: [],
-  };
-  const dpList = [...dps.values()];
-  await createNetwork(c, dpList, NETWORK, ['10.10.0.0', 16]);
-  await createInterfaces(c, [{ ...REF, network: NETWORK }]);
+/** The network, the reference VM on h1 and the probe VM on h2 (plugged; its interface optional). */
+async function setupProbePair(c: Cluster, dps: Map<string, string>, withProbe: boolean): Promise<void> {
+  await createNetwork(c, [...dps.values()], NETWORK, ['10.10.0.0', 16]);
+  await createInterfaces(c, [{ ...REF, network: NETWORK }, ...(withProbe ? [{ ...PROBE, network: NETWORK }] : [])]);
   await c.lab.addVm({ name: 'bref', host: 'h1', mac: REF.mac, ip: `${REF.ip}/16`, port: 'p-bref', ifaceId: REF.uuid });
   // The probe VM is plugged (iface-id set) before any t0: only the API write happens after t0.
   await c.lab.addVm({
@@ -175,6 +166,16 @@ export async function runVnetLatency(
     ifaceId: PROBE.uuid,
   });
   await c.waitInSync(60_000);
+}
+
+/** Port-up latency at each level of background ports, with flows, CPU and memory per level. */
+export async function runVnetLatency(
+  c: Cluster,
+  dps: Map<string, string>,
+  o: { levels: number[]; reps: number; deadlineS: number; log: (s: string) => void },
+): Promise<VnetLatencyResult> {
+  const res: VnetLatencyResult = { samples: [], levels: [], errors: [] };
+  await setupProbePair(c, dps, false);
   const agentPid = (h: string): number | undefined => c.agents.get(h)?.pid;
   let have = 0;
   for (const n of o.levels) {
@@ -229,15 +230,21 @@ export async function runVnetLatency(
       await c.waitInSync(60_000);
     }
   }
-  // The probe exists from here on.
-  await c.call('POST', '/interfaces', {
-    uuid: PROBE.uuid,
-    network_uuid: NETWORK,
-    ipv4_address: PROBE.ip,
-    mac_address: PROBE.mac,
-  });
-  if (!(await firstReply(c, 'bref', PROBE.ip, o.deadlineS)))
-    res.errors.push('probe not reachable before the reconvergence tests');
+  return res;
+}
+
+/**
+ * What the OVN lab's extra script measures, on the same workload (two VMs, one network, no background
+ * ports): iperf3 across hosts, agent restart under a continuous ping, a move, a delete + re-create.
+ */
+export async function runVnetExtra(
+  c: Cluster,
+  dps: Map<string, string>,
+  o: { deadlineS: number; iperfS: number; pingN: number },
+): Promise<VnetExtraResult> {
+  const res: VnetExtraResult = { moveMs: [], recreateMs: [], restart: null, iperfBps: null, errors: [] };
+  await setupProbePair(c, dps, true);
+  if (!(await firstReply(c, 'bref', PROBE.ip, o.deadlineS))) res.errors.push('probe not reachable');
 
   // iperf3 TCP across hosts (VM MTU 1450 here, OVN lab VMs use 1400).
   try {
