@@ -73,9 +73,19 @@ export function matchKey(match: Match): string {
   return out;
 }
 
+// Flows are immutable once built, and an owner's flows meet the diff twice (new, then old on its next
+// recompute): each key is computed once per flow object.
+const identityKeys = new WeakMap<Flow, string>();
+const bodyKeys = new WeakMap<Flow, string>();
+
 /** A flow's identity in its table: (table, priority, match). Two flows with one identity cannot coexist. */
 export function flowKey(f: Flow): string {
-  return `${f.table}/${f.priority}/${matchKey(f.match)}`;
+  let k = identityKeys.get(f);
+  if (k === undefined) {
+    k = `${f.table}/${f.priority}/${matchKey(f.match)}`;
+    identityKeys.set(f, k);
+  }
+  return k;
 }
 
 /** Canonical text of a value: like JSON, with bigints and byte arrays spelled out; fast on the diff's hot path. */
@@ -110,7 +120,12 @@ function stable(v: unknown): string {
 
 /** What a flow does (everything but its identity and cookie): instructions and timeouts. */
 export function flowBodyKey(f: Flow): string {
-  return stable([f.instructions, f.idleTimeout ?? 0, f.hardTimeout ?? 0, f.flags ?? 0, f.importance ?? 0]);
+  let k = bodyKeys.get(f);
+  if (k === undefined) {
+    k = stable([f.instructions, f.idleTimeout ?? 0, f.hardTimeout ?? 0, f.flags ?? 0, f.importance ?? 0]);
+    bodyKeys.set(f, k);
+  }
+  return k;
 }
 
 /**
@@ -138,7 +153,7 @@ export function diffFlows(installed: readonly Flow[], desired: readonly Flow[]):
     const old = have.get(k);
     if (!old) adds.push({ command: 'add', flow: f });
     else if (old.cookie !== f.cookie) adds.push({ command: 'add', flow: f });
-    else if (flowBodyKey(old) !== flowBodyKey(f)) mods.push({ command: 'modify_strict', flow: f });
+    else if (old !== f && flowBodyKey(old) !== flowBodyKey(f)) mods.push({ command: 'modify_strict', flow: f });
   }
   const dels: FlowMod[] = [];
   for (const [k, f] of have) if (!seen.has(k)) dels.push({ command: 'delete_strict', flow: f });

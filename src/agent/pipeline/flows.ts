@@ -104,18 +104,20 @@ export class FlowCompiler {
       if (c > 0 && !k.startsWith('any:')) changed.add(`any:${k.slice(0, c)}`);
     }
     const first = this.binder === undefined;
-    // A new LocalContext or a new ModelView (a re-snapshot after resync) invalidates everything: every owner
-    // depends on 'local'.
-    const localChanged = local !== this.lastLocal || view !== this.lastView;
-    if (localChanged) changed.add('local');
+    // A new ModelView (a re-snapshot after resync) or a host change (tunnel, datapath) invalidates everything:
+    // every owner depends on 'local'. A LocalContext that differs only in its ports re-binds but recomputes just
+    // the owners whose bindings moved: a VM port plugged on a host with 1,000 others costs its own flows only.
+    const hostChanged = view !== this.lastView || !this.lastLocal || !sameHost(local, this.lastLocal);
+    const portsChanged = local !== this.lastLocal;
+    if (hostChanged) changed.add('local');
     this.lastLocal = local;
     this.lastView = view;
 
-    // Bindings: all again when the host changed; otherwise only the interfaces that changed.
+    // Bindings: all again when the host or its ports changed; otherwise only the interfaces that changed.
     const bindingChanges = new Set<string>();
     let networksMoved = false;
     const prevBound = this.binder?.bound ?? new Map<string, Binding>();
-    if (first || changed.has('local')) {
+    if (first || changed.has('local') || portsChanged) {
       const old = new Map(prevBound);
       this.binder = new Binder(local, view);
       for (const [u, b] of this.binder.bound) {
@@ -281,6 +283,19 @@ export class FlowCompiler {
     }
     this.owners.delete(o);
   }
+}
+
+/** Whether two LocalContexts describe the same host apart from its ports (what owners read besides bindings). */
+function sameHost(a: LocalContext, b: LocalContext): boolean {
+  return (
+    a.datapathUuid === b.datapathUuid &&
+    a.dpid === b.dpid &&
+    a.tunnelIp === b.tunnelIp &&
+    a.encap === b.encap &&
+    a.tunnelPorts.gre === b.tunnelPorts.gre &&
+    a.tunnelPorts.vxlan === b.tunnelPorts.vxlan &&
+    a.underlayMtu === b.underlayMtu
+  );
 }
 
 function computeOwner(owner: string, ctx: CompileContext): Flow[] {

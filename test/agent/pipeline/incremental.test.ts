@@ -89,6 +89,25 @@ test('a port appearing binds its interface and reports the binding change; remov
   sameSet(c.flows(), computeFlows(view, localFor(DP1, vms)));
 });
 
+test('a port plugged or unplugged recomputes its interface, network and filters only, not every owner', () => {
+  const { view, vms, local, c } = setup();
+  // dp1 holds veth1, veth3, veth5 (one per network): plug veth3's port out and back in.
+  const ports = new Map(local.ports);
+  ports.delete('if-veth3');
+  const r = c.update(view, { ...local, ports }, []);
+  assert.deepEqual(r.bindingChanges, ['if-veth3']);
+  assert.ok(!r.recomputed.includes('if:if-veth1') && !r.recomputed.includes('static'), r.recomputed.join());
+  assert.ok(r.removed.includes('if:if-veth3'), r.removed.join());
+  sameSet(c.flows(), computeFlows(view, { ...local, ports }));
+  const r2 = c.update(view, localFor(DP1, vms), []);
+  assert.deepEqual(r2.bindingChanges, ['if-veth3']);
+  assert.ok(!r2.recomputed.includes('if:if-veth1') && !r2.recomputed.includes('nw:nw-net1'), r2.recomputed.join());
+  sameSet(c.flows(), computeFlows(view, local));
+  // A tunnel change is a host change: everything again.
+  const r3 = c.update(view, { ...localFor(DP1, vms), tunnelIp: '10.200.0.99' }, []);
+  assert.ok(r3.recomputed.includes('if:if-veth1') && r3.recomputed.includes('static'), r3.recomputed.join());
+});
+
 test('deleting the last local interface of a network removes the network owner', () => {
   const { view, local, c } = setup();
   // dp1 holds veth1, veth3, veth5: one per network.
@@ -106,13 +125,13 @@ test('property: any sequence of interface edits keeps incremental == full, and m
   const vms = seedVms((n) => (n % 2 ? DP1 : DP2));
   const edit = fc.record({
     vm: fc.integer({ min: 1, max: 6 }),
-    kind: fc.constantFrom('ip', 'move', 'delete', 'mac', 'net'),
+    kind: fc.constantFrom('ip', 'move', 'delete', 'mac', 'net', 'unplug', 'plug'),
     x: fc.integer({ min: 1, max: 200 }),
   });
   fc.assert(
     fc.property(fc.array(edit, { minLength: 1, maxLength: 12 }), (edits) => {
       const view = buildModelView(seedResources(vms));
-      const local = localFor(DP1, vms);
+      let local = localFor(DP1, vms);
       const c = new FlowCompiler();
       c.update(view, local, []);
       let installed: Flow[] = [...c.flows()];
@@ -120,8 +139,14 @@ test('property: any sequence of interface edits keeps incremental == full, and m
       for (const e of edits) {
         const uuid = `if-veth${e.vm}`;
         const cur = view.interfaces.get(uuid);
-        let keys: string[];
-        if (e.kind === 'delete' || !cur) {
+        let keys: string[] = [];
+        if (e.kind === 'unplug' || e.kind === 'plug') {
+          // The host's ports change (a new LocalContext, same host): a VM port goes away or comes (back).
+          const ports = new Map(local.ports);
+          if (e.kind === 'unplug') ports.delete(uuid);
+          else ports.set(uuid, { ofport: 10 + e.vm + (e.x % 2) * 100 });
+          local = { ...local, ports };
+        } else if (e.kind === 'delete' || !cur) {
           keys = applyChange(view, { revision: rev++, resource: 'interfaces', uuid, op: 'delete', item: null });
         } else {
           const i = structuredClone(cur) as InterfaceRes;
