@@ -61,12 +61,22 @@ for (const p of only ?? []) if (!PHASES.includes(p as Phase)) throw new Error(`-
 
 // Same levels, repetitions and encapsulation on both sides. OVN 23.03 has no GRE: VXLAN on both.
 const CFG = quick
-  ? { levels: [0, 10, 100, 200], reps: 3, coldReps: 2, iperfS: 5, pingN: 500, sim: [10, 100, 1000], simWrites: 5 }
+  ? {
+      levels: [0, 10, 100, 200],
+      reps: 3,
+      coldReps: 2,
+      iperfS: 5,
+      iperfRuns: 3,
+      pingN: 500,
+      sim: [10, 100, 1000],
+      simWrites: 5,
+    }
   : {
       levels: [0, 10, 100, 200, 1000],
       reps: 10,
       coldReps: 5,
       iperfS: 10,
+      iperfRuns: 3,
       pingN: 1000,
       sim: [10, 100, 1000],
       simWrites: 20,
@@ -150,7 +160,7 @@ function buildRows(
   v: VnetLatencyResult | null,
   vx: VnetExtraResult | null,
   scale: FlowScale[] | null,
-  bare: number | null,
+  bareRuns: { median: number | null; samples: number[] } | null,
   o: OvnBenchResult | null,
   ox: OvnExtra | null,
   sim: SimulatedResult[] | null,
@@ -192,7 +202,7 @@ function buildRows(
     unit: 'ms',
     vnet: median(vx?.moveMs ?? []),
     ovn: ox?.moveMs ?? null,
-    note: 'port removed on one host, plugged on the other with the same iface-id',
+    note: `port removed on one host, plugged on the other with the same iface-id${vx?.moveLabMs.length ? `; vnet: ${median(vx.moveLabMs)?.toFixed(0)} ms of it is the lab's unplug/plug` : ''}`,
   });
   rows.push({
     metric: 2,
@@ -293,19 +303,23 @@ function buildRows(
     ovn: ox?.pingSent !== null && ox?.pingSent !== undefined ? ox.pingSent - (ox.pingReceived ?? 0) : null,
     note: 'target vnet: 0',
   });
-  // 6. Throughput.
+  // 6. Throughput (median of the runs; every run in the note).
   const mbit = (b: number | null | undefined): number | null => (typeof b === 'number' ? b / 1e6 : null);
+  const bare = bareRuns?.median ?? null;
+  const runsOf = (xs: number[] | undefined): string =>
+    xs?.length ? xs.map((x) => (x / 1e6).toFixed(0)).join('/') : '–';
   rows.push({
     metric: 6,
-    name: `TCP VM↔VM across hosts (iperf3, ${CFG.iperfS} s)`,
+    name: `TCP VM↔VM across hosts (iperf3, ${CFG.iperfS} s, median of ${CFG.iperfRuns})`,
     unit: 'Mbit/s',
     vnet: mbit(vx?.iperfBps),
     ovn: mbit(ox?.iperfBps),
     other: { label: 'bare bridge', value: mbit(bare) },
-    note:
+    note: `runs: vnet ${runsOf(vx?.iperfSamplesBps)}, OVN ${runsOf(ox?.iperfSamplesBps)}, bare ${runsOf(bareRuns?.samples)}${
       vx?.iperfBps && bare
-        ? `vnet = ${((100 * vx.iperfBps) / bare).toFixed(0)}% of the bare bridge (target ≥ 90%)`
-        : undefined,
+        ? `; vnet = ${((100 * vx.iperfBps) / bare).toFixed(0)}% of the bare bridge (target ≥ 90%)`
+        : ''
+    }`,
   });
   // 7. Simulated agents.
   for (const s of sim ?? [])
@@ -341,7 +355,9 @@ async function main(): Promise<void> {
   );
   for (const e of vnet?.errors ?? []) gaps.push(`vnet latency: ${e.split('\n')[0]}`);
   const vnetExtra = await phase('extra', gaps, () =>
-    withCluster('x', (c, dps) => runVnetExtra(c, dps, { deadlineS: 20, iperfS: CFG.iperfS, pingN: CFG.pingN })),
+    withCluster('x', (c, dps) =>
+      runVnetExtra(c, dps, { deadlineS: 20, iperfS: CFG.iperfS, iperfRuns: CFG.iperfRuns, pingN: CFG.pingN }),
+    ),
   );
   for (const e of vnetExtra?.errors ?? []) gaps.push(`vnet extra: ${e.split('\n')[0]}`);
   const scale = await phase('scale', gaps, async () => {
@@ -357,7 +373,7 @@ async function main(): Promise<void> {
   const bare = await phase('bare', gaps, () => {
     const prefix = `${PREFIX}b`.slice(0, 8);
     prefixes.add(prefix);
-    return runBareIperf(prefix, ENCAP, CFG.iperfS);
+    return runBareIperf(prefix, ENCAP, CFG.iperfS, CFG.iperfRuns);
   });
   const ovn = await phase('ovn', gaps, async () => {
     const r = await runOvnBench(
@@ -376,7 +392,14 @@ async function main(): Promise<void> {
   });
   const ovnExtra = await phase('ovn-extra', gaps, async () => {
     const r = await runOvnExtra(
-      { encap: ENCAP, workDir: outDir, iperfS: CFG.iperfS, pingN: CFG.pingN, timeoutMs: 10 * 60_000 },
+      {
+        encap: ENCAP,
+        workDir: outDir,
+        iperfS: CFG.iperfS,
+        iperfRuns: CFG.iperfRuns,
+        pingN: CFG.pingN,
+        timeoutMs: 10 * 60_000,
+      },
       children,
     );
     if (r.exitCode !== 0) gaps.push(`OVN extra measurements exited ${r.exitCode} (log ${r.log})`);
@@ -403,7 +426,7 @@ async function main(): Promise<void> {
     encap: ENCAP,
     rows,
     gaps,
-    raw: { config: CFG, scale: SCALE, vnet, vnetExtra, flowScale: scale, bareBps: bare, ovn, ovnExtra, simulated: sim },
+    raw: { config: CFG, scale: SCALE, vnet, vnetExtra, flowScale: scale, bare, ovn, ovnExtra, simulated: sim },
   };
   const files = writeReport(report, outDir);
   process.stdout.write(`${toMarkdown(report)}\n`);

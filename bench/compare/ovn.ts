@@ -1,7 +1,7 @@
 // OVN side: runs the shared OVN lab's bench.sh where it lives (never copied), parses its $OUTDIR TSVs,
 // and measures what bench.sh does not (iperf3, ovn-controller restart) by sourcing its lib.sh.
 import { spawn } from 'node:child_process';
-import { createWriteStream, existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { createWriteStream, existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 
 export const OVN_LAB_DIR = process.env.OVN_LAB_DIR ?? '/work/shared/lab/ovn';
@@ -161,7 +161,7 @@ export async function runOvnBench(
 
 /**
  * What bench.sh does not measure, with lib.sh's own functions (sourced from where it lives): a 2-chassis
- * lab with two VMs on one switch; iperf3 TCP 10 s across the tunnel; ovn-controller on ch1 killed and
+ * lab with two VMs on one switch; iperf3 TCP across the tunnel (IPERF_RUNS runs of IPERF_S s); ovn-controller on ch1 killed and
  * restarted during a 100/s ping (lost packets, time until the restarted controller has as many flows as before).
  */
 export const OVN_EXTRA_SCRIPT = String.raw`
@@ -183,11 +183,11 @@ done
 nb --wait=hv sync
 wait_ping a 10.20.0.12 20 || die "a cannot ping b"
 echo "RESULT flows_ch1=$(flow_count ch1)"
-if [ "\${SKIP_IPERF:-0}" != 1 ]; then
+for i in $(seq \${IPERF_RUNS:-1}); do
   ip netns exec $PFX-b iperf3 -s -1 -D >/dev/null 2>&1; sleep 0.5
   bps=$(ip netns exec $PFX-a timeout 30 iperf3 -c 10.20.0.12 -t \${IPERF_S:-10} -J 2>/dev/null | awk -F'[:,]' '/"bits_per_second"/{v=$2} END{print v}')
   echo "RESULT iperf_bps=\${bps:-NA}"
-fi
+done
 before=$(flow_count ch1)
 ip netns exec $PFX-a ping -n -q -i 0.01 -c \${PING_N:-600} -W 1 10.20.0.12 > $LAB/ping.out 2>&1 &
 pp=$!
@@ -218,7 +218,9 @@ wait_ping a 10.20.0.12 20 && echo "RESULT recreate_ms=$(ms_since $t0)"
 `.replaceAll('\\$', '$'); // String.raw keeps "\${" (escaped so TS does not interpolate): bash wants "${".
 
 export interface OvnExtra {
+  /** Median of the runs. */
   iperfBps: number | null;
+  iperfSamplesBps: number[];
   restartSyncMs: number | null;
   pingSent: number | null;
   pingReceived: number | null;
@@ -230,15 +232,30 @@ export interface OvnExtra {
 }
 
 export async function runOvnExtra(
-  o: { encap: 'vxlan' | 'geneve'; workDir: string; iperfS: number; pingN: number; timeoutMs: number },
+  o: {
+    encap: 'vxlan' | 'geneve';
+    workDir: string;
+    iperfS: number;
+    iperfRuns: number;
+    pingN: number;
+    timeoutMs: number;
+  },
   children: Set<import('node:child_process').ChildProcess>,
 ): Promise<OvnExtra> {
   const log = join(o.workDir, `ovn-extra-${o.encap}.log`);
+  // This run's RESULT lines only: runLogged appends, and an older run's figures would match first.
+  rmSync(log, { force: true });
   const exitCode = await runLogged(
     'bash',
     ['-c', OVN_EXTRA_SCRIPT],
     {
-      env: { OVN_LAB_DIR, ENCAP: o.encap, IPERF_S: String(o.iperfS), PING_N: String(o.pingN) },
+      env: {
+        OVN_LAB_DIR,
+        ENCAP: o.encap,
+        IPERF_S: String(o.iperfS),
+        IPERF_RUNS: String(o.iperfRuns),
+        PING_N: String(o.pingN),
+      },
       cwd: OVN_LAB_DIR,
       logFile: log,
       timeoutMs: o.timeoutMs,
@@ -248,8 +265,13 @@ export async function runOvnExtra(
   const text = existsSync(log) ? readFileSync(log, 'utf8') : '';
   const get = (re: RegExp): string | undefined => re.exec(text)?.[1];
   const ping = /RESULT ping=(\d+)_packets_transmitted__(\d+)_received/.exec(text);
+  const iperf = [...text.matchAll(/RESULT iperf_bps=\s*(\S+)/g)]
+    .map((m) => num(m[1]))
+    .filter((v): v is number => v !== null)
+    .sort((a, b) => a - b);
   return {
-    iperfBps: num(get(/RESULT iperf_bps=\s*(\S+)/)),
+    iperfBps: iperf.length ? iperf[Math.floor(iperf.length / 2)]! : null,
+    iperfSamplesBps: iperf,
     restartSyncMs: num(get(/RESULT restart_sync_ms=(\S+)/)),
     pingSent: ping ? Number(ping[1]) : null,
     pingReceived: ping ? Number(ping[2]) : null,

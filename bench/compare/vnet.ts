@@ -52,9 +52,13 @@ export interface VnetLatencyResult {
 /** The OVN lab's extra measurements on the same workload: two VMs on one network, nothing else. */
 export interface VnetExtraResult {
   moveMs: number[];
+  /** Of moveMs, the lab's own plumbing (unplug, veth, plug: ip/ethtool/ovs-vsctl runs), before vnet sees the port. */
+  moveLabMs: number[];
   recreateMs: number[];
   restart: { syncMs: number | null; sent: number; received: number } | null;
+  /** Median of the runs. */
   iperfBps: number | null;
+  iperfSamplesBps: number[];
   errors: string[];
 }
 
@@ -240,28 +244,25 @@ export async function runVnetLatency(
 export async function runVnetExtra(
   c: Cluster,
   dps: Map<string, string>,
-  o: { deadlineS: number; iperfS: number; pingN: number },
+  o: { deadlineS: number; iperfS: number; iperfRuns: number; pingN: number },
 ): Promise<VnetExtraResult> {
-  const res: VnetExtraResult = { moveMs: [], recreateMs: [], restart: null, iperfBps: null, errors: [] };
+  const res: VnetExtraResult = {
+    moveMs: [],
+    moveLabMs: [],
+    recreateMs: [],
+    restart: null,
+    iperfBps: null,
+    iperfSamplesBps: [],
+    errors: [],
+  };
   await setupProbePair(c, dps, true);
   if (!(await firstReply(c, 'bref', PROBE.ip, o.deadlineS))) res.errors.push('probe not reachable');
 
   // iperf3 TCP across hosts (VM MTU 1450 here, OVN lab VMs use 1400).
   try {
-    await c.lab.exec('bprobe', ['iperf3', '-s', '-1', '-D']);
-    await sleep(500);
-    const r = await c.lab.exec('bref', [
-      'timeout',
-      String(o.iperfS + 20),
-      'iperf3',
-      '-c',
-      PROBE.ip,
-      '-t',
-      String(o.iperfS),
-      '-J',
-    ]);
-    const j = JSON.parse(r.stdout) as { end?: { sum_received?: { bits_per_second?: number } } };
-    res.iperfBps = j.end?.sum_received?.bits_per_second ?? null;
+    const t = await iperfMedian(c.lab, 'bref', 'bprobe', PROBE.ip, o.iperfS, o.iperfRuns);
+    res.iperfBps = t.median;
+    res.iperfSamplesBps = t.samples;
   } catch (e) {
     res.errors.push(`iperf3: ${String(e)}`);
   }
@@ -298,11 +299,13 @@ export async function runVnetExtra(
     await flushNeigh(c, ['bref']);
     let t = performance.now();
     await c.lab.moveVm('bprobe', 'h1');
+    res.moveLabMs.push(performance.now() - t);
     if (await firstReply(c, 'bref', PROBE.ip, o.deadlineS)) res.moveMs.push(performance.now() - t);
     else res.errors.push('move h2→h1: no ping');
     await flushNeigh(c, ['bref', 'bprobe']);
     t = performance.now();
     await c.lab.moveVm('bprobe', 'h2');
+    res.moveLabMs.push(performance.now() - t);
     if (await firstReply(c, 'bref', PROBE.ip, o.deadlineS)) res.moveMs.push(performance.now() - t);
     else res.errors.push('move h1→h2: no ping');
     await c.call('DELETE', `/interfaces/${PROBE.uuid}`);
@@ -371,27 +374,53 @@ export async function runFlowScale(
   };
 }
 
-/** The physical limit: iperf3 through the lab's plain mode (hand-made flow-based tunnel flows). */
-export async function runBareIperf(prefix: string, encap: 'gre' | 'vxlan', seconds: number): Promise<number | null> {
-  const lab = await Lab.up(defaultTopology(2, 2), { prefix, encap, mode: 'plain' });
-  try {
-    const ip2 = lab.vm('vm2').ip!;
-    const w = await lab.waitPing('vm1', ip2, { timeoutMs: 20_000 });
-    if (!w.ok) throw new Error(`bare lab: vm1 cannot ping vm2\n${w.output}`);
-    await lab.exec('vm2', ['iperf3', '-s', '-1', '-D']);
+/**
+ * iperf3 TCP from `client` to `server` (`runs` times, `seconds` each): the median and every run's figure.
+ * One 2-core machine shared with other work swings a single run by ±40%; the median of a few steadies it.
+ */
+export async function iperfMedian(
+  lab: Pick<Lab, 'exec'>,
+  client: string,
+  server: string,
+  ip: string,
+  seconds: number,
+  runs: number,
+): Promise<{ median: number | null; samples: number[] }> {
+  const samples: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    await lab.exec(server, ['iperf3', '-s', '-1', '-D']);
     await sleep(500);
-    const r = await lab.exec('vm1', [
+    const r = await lab.exec(client, [
       'timeout',
       String(seconds + 20),
       'iperf3',
       '-c',
-      ip2,
+      ip,
       '-t',
       String(seconds),
       '-J',
     ]);
     const j = JSON.parse(r.stdout) as { end?: { sum_received?: { bits_per_second?: number } } };
-    return j.end?.sum_received?.bits_per_second ?? null;
+    const bps = j.end?.sum_received?.bits_per_second;
+    if (typeof bps === 'number') samples.push(bps);
+  }
+  const sorted = [...samples].sort((a, b) => a - b);
+  return { median: sorted.length ? sorted[Math.floor(sorted.length / 2)]! : null, samples };
+}
+
+/** The physical limit: iperf3 through the lab's plain mode (hand-made flow-based tunnel flows). */
+export async function runBareIperf(
+  prefix: string,
+  encap: 'gre' | 'vxlan',
+  seconds: number,
+  runs: number,
+): Promise<{ median: number | null; samples: number[] }> {
+  const lab = await Lab.up(defaultTopology(2, 2), { prefix, encap, mode: 'plain' });
+  try {
+    const ip2 = lab.vm('vm2').ip!;
+    const w = await lab.waitPing('vm1', ip2, { timeoutMs: 20_000 });
+    if (!w.ok) throw new Error(`bare lab: vm1 cannot ping vm2\n${w.output}`);
+    return await iperfMedian(lab, 'vm1', 'vm2', ip2, seconds, runs);
   } finally {
     await lab.down();
   }
