@@ -3,6 +3,7 @@
 import { spawn } from 'node:child_process';
 import { createWriteStream, existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { percentile } from './report.js';
 
 export const OVN_LAB_DIR = process.env.OVN_LAB_DIR ?? '/work/shared/lab/ovn';
 
@@ -70,6 +71,15 @@ export function runLogged(
   });
 }
 
+/** A bench.sh TSV file's rows (header dropped), each split into its columns. */
+function tsvRows(path: string): string[][] {
+  return readFileSync(path, 'utf8')
+    .trim()
+    .split('\n')
+    .slice(1)
+    .map((r) => r.split('\t'));
+}
+
 /** Parses bench.sh's `bench-<ts>.tsv` and `levels-<ts>.tsv` (the newest pair in `dir`). */
 export function parseOvnResults(dir: string): { cases: OvnCase[]; levels: OvnLevel[] } {
   const files = existsSync(dir) ? readdirSync(dir) : [];
@@ -78,12 +88,7 @@ export function parseOvnResults(dir: string): { cases: OvnCase[]; levels: OvnLev
   const cases: OvnCase[] = [];
   const levels: OvnLevel[] = [];
   if (bench.length > 0) {
-    const rows = readFileSync(join(dir, bench.at(-1)!), 'utf8')
-      .trim()
-      .split('\n')
-      .slice(1);
-    for (const r of rows) {
-      const c = r.split('\t');
+    for (const c of tsvRows(join(dir, bench.at(-1)!))) {
       if (c.length < 8) continue;
       cases.push({
         kind: c[0] as OvnCase['kind'],
@@ -98,13 +103,8 @@ export function parseOvnResults(dir: string): { cases: OvnCase[]; levels: OvnLev
     }
   }
   if (lvl.length > 0) {
-    const rows = readFileSync(join(dir, lvl.at(-1)!), 'utf8')
-      .trim()
-      .split('\n')
-      .slice(1);
-    for (const r of rows) {
-      // N batch nb bind allup cpu1 cpu2 cpun f1 f2 l1 l2 g1 g2 lflows reach pc1 pc2 pcn "name=cpu/rss ..."
-      const c = r.split('\t');
+    // N batch nb bind allup cpu1 cpu2 cpun f1 f2 l1 l2 g1 g2 lflows reach pc1 pc2 pcn "name=cpu/rss ..."
+    for (const c of tsvRows(join(dir, lvl.at(-1)!))) {
       const daemons: OvnLevel['daemons'] = {};
       for (const kv of (c[19] ?? '').trim().split(/\s+/)) {
         const m = /^(\w+)=([^/]*)\/(.*)$/.exec(kv);
@@ -267,10 +267,9 @@ export async function runOvnExtra(
   const ping = /RESULT ping=(\d+)_packets_transmitted__(\d+)_received/.exec(text);
   const iperf = [...text.matchAll(/RESULT iperf_bps=\s*(\S+)/g)]
     .map((m) => num(m[1]))
-    .filter((v): v is number => v !== null)
-    .sort((a, b) => a - b);
+    .filter((v): v is number => v !== null);
   return {
-    iperfBps: iperf.length ? iperf[Math.floor(iperf.length / 2)]! : null,
+    iperfBps: percentile(iperf, 50),
     iperfSamplesBps: iperf,
     restartSyncMs: num(get(/RESULT restart_sync_ms=(\S+)/)),
     pingSent: ping ? Number(ping[1]) : null,

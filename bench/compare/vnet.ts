@@ -5,6 +5,7 @@ import { Cluster } from '../../src/demo/cluster.js';
 import { Lab } from '../../src/lab/lab.js';
 import { defaultTopology } from '../../src/lab/topology.js';
 import { procStat, type ProcStat } from './procstat.js';
+import { percentile } from './report.js';
 
 export const REF = { uuid: 'if-bref', ip: '10.10.0.2', mac: '0a:10:00:00:00:02' } as const;
 export const PROBE = { uuid: 'if-bprobe', ip: '10.10.0.3', mac: '0a:10:00:00:00:03' } as const;
@@ -404,8 +405,7 @@ export async function iperfMedian(
     const bps = j.end?.sum_received?.bits_per_second;
     if (typeof bps === 'number') samples.push(bps);
   }
-  const sorted = [...samples].sort((a, b) => a - b);
-  return { median: sorted.length ? sorted[Math.floor(sorted.length / 2)]! : null, samples };
+  return { median: percentile(samples, 50), samples };
 }
 
 /** The physical limit: iperf3 through the lab's plain mode (hand-made flow-based tunnel flows). */
