@@ -107,7 +107,7 @@ try {
   const sender = await cluster.lab.spawn('b0', 'flood', [
     'python3',
     '-c',
-    `import socket,time\ns=socket.socket(socket.AF_PACKET,socket.SOCK_RAW)\ns.bind(("eth0",0))\nf=bytes.fromhex("${toHex(frame)}")\nt0=time.time();n=0\nwhile True:\n  due=int((time.time()-t0)*1000)\n  while n<due:\n    s.send(f);n+=1\n  time.sleep(0.001)\n  if n%5000==0: print("sent",n,flush=True)`,
+    `import socket,time\ns=socket.socket(socket.AF_PACKET,socket.SOCK_RAW)\ns.bind(("eth0",0))\nf=bytes.fromhex("${toHex(frame)}")\nt0=time.time();n=0;shown=0\nwhile True:\n  due=int((time.time()-t0)*1000)\n  while n<due:\n    s.send(f);n+=1\n  time.sleep(0.001)\n  if n-shown>=500: shown=n;print("sent",n,"in",round(time.time()-t0,1),"s",flush=True)`,
   ]);
   try {
     await new Promise((r) => setTimeout(r, 2000));
@@ -126,6 +126,17 @@ try {
     );
     console.log(`agent CPU during the flood: ${(((cpuOf(agentPid) - c0) / wall) * 100).toFixed(1)} % of one core`);
     console.log(`flood sender: ${sender.logTail(1).trim()}`);
+    // The switch's own count of what each DHCP meter passed and dropped (ovs-ofctl only looks).
+    const h1 = cluster.lab.host('h1');
+    const stats = await h1.ofctl('-O', 'OpenFlow13', 'meter-stats', h1.bridge);
+    // "meter:N … packet_in_count:I …bands:" then "0: packet_count:D …" (D = dropped by the band).
+    const meters = [...stats.matchAll(/meter[:=](\d+)[^\n]*packet_in_count:(\d+)[^\n]*\n\s*0: packet_count:(\d+)/g)]
+      .map((m) => ({ id: Number(m[1]), seen: Number(m[2]), dropped: Number(m[3]) }))
+      .sort((a, b) => b.seen - a.seen);
+    for (const m of meters.slice(0, 3))
+      console.log(
+        `  ${m.id === 1 ? 'bridge-wide meter 1' : `port meter ${m.id}`}: ${m.seen} DHCP packets seen, ${m.dropped} dropped`,
+      );
   } finally {
     await sender.stop();
   }

@@ -46,6 +46,28 @@ export async function addSeedVm(
   });
 }
 
+/** A VM beyond the seed in net1 (interface created through the API, then plugged into `host`). */
+export async function addNet1Vm(
+  cluster: Cluster,
+  vm: { name: string; uuid: string; ip: string; mac: string },
+  host: string,
+): Promise<void> {
+  await cluster.call('POST', '/interfaces', {
+    uuid: vm.uuid,
+    network_uuid: 'nw-net1',
+    ipv4_address: vm.ip,
+    mac_address: vm.mac,
+  });
+  await cluster.lab.addVm({
+    name: vm.name,
+    host,
+    mac: vm.mac,
+    ip: `${vm.ip}/24`,
+    gateway: '172.16.1.254',
+    port: vm.uuid,
+  });
+}
+
 /** ofproto/trace input for an ICMP echo from a seed VM to `dstIp` (router MAC when routed). */
 export async function traceFlowFor(cluster: Cluster, src: SeedVm, dstIp: string): Promise<string> {
   const vm = cluster.lab.vm(src.name);
@@ -82,7 +104,11 @@ export async function assertReaches(
   const r = await cluster.lab.waitPing(from, dstIp, { timeoutMs });
   if (!r.ok)
     assert.fail(
-      `${from} -> ${dstIp} got no reply within ${timeoutMs} ms\n${await failureReport(cluster, seedVm(from), dstIp)}`,
+      `${from} -> ${dstIp} got no reply within ${timeoutMs} ms\n${await failureReport(
+        cluster,
+        SEED_VMS.find((v) => v.name === from),
+        dstIp,
+      )}`,
     );
   return r.elapsedMs;
 }

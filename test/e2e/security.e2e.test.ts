@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { Cluster } from '../../src/demo/cluster.js';
 import { seedApiCalls } from '../../src/demo/seed.js';
-import { addSeedVm, assertE2eEnvironment, assertReaches, labPrefix, seedVm } from './helpers.js';
+import { addNet1Vm, addSeedVm, assertE2eEnvironment, assertReaches, labPrefix, seedVm } from './helpers.js';
 
 /** A third VM in net1 (on the other host): the would-be victim of ARP poisoning. */
 const NS7 = { name: 'ns7', uuid: 'if-veth7', ip: '172.16.1.7', mac: '52:54:00:0d:84:07' };
@@ -49,23 +49,10 @@ before(async () => {
   cluster = await Cluster.start({ prefix: labPrefix('esec'), hosts: ['h1', 'h2'] });
   const dps = await cluster.waitDatapaths();
   await cluster.apply(seedApiCalls([...dps.values()].map((d) => ({ uuid: String(d.uuid) }))));
-  await cluster.call('POST', '/interfaces', {
-    uuid: NS7.uuid,
-    network_uuid: 'nw-net1',
-    ipv4_address: NS7.ip,
-    mac_address: NS7.mac,
-  });
   await addSeedVm(cluster, 'ns1', 'h1');
   await addSeedVm(cluster, 'ns2', 'h2');
   await addSeedVm(cluster, 'ns4', 'h2');
-  await cluster.lab.addVm({
-    name: NS7.name,
-    host: 'h2',
-    mac: NS7.mac,
-    ip: `${NS7.ip}/24`,
-    gateway: '172.16.1.254',
-    port: NS7.uuid,
-  });
+  await addNet1Vm(cluster, NS7, 'h2');
   await cluster.waitInSync(20_000);
   // ns7 knows ns2 (a neighbour entry worth poisoning); everyone reaches everyone legitimately.
   await assertReaches(cluster, 'ns7', ns2.ip);

@@ -124,8 +124,8 @@ export function cookieKindTag(cookie: bigint): { kind: CookieKind | 'unknown'; t
   };
 }
 
-/** True when a packet-in came from a DHCP punt flow (the runtime answers it with its DHCP server). */
+/** True when a packet-in came from the DHCP punt flow (dhcp_punt; the runtime answers it with its DHCP server). */
 export function isDhcpPunt(cookie: bigint): boolean {
   const { kind, tag } = cookieKindTag(cookie);
-  return kind === 'network_service' && tag === 'dhcp';
+  return kind === 'pipeline' && tag === 'dhcp';
 }

@@ -16,7 +16,6 @@ import {
   loadOutPort,
   loadZone,
   move,
-  OFPCML_NO_BUFFER,
   output,
   resubmit,
   setField,
@@ -27,7 +26,7 @@ import { cookieFor } from './cookies.js';
 import type { CompileContext } from './flows.js';
 import { parsedAddresses, parsedMacs } from './flows-interface.js';
 import { isFiltered } from './flows-security.js';
-import { DHCP_METER } from './meters.js';
+import { dhcpPortMeter } from './meters.js';
 import { matchFlag, matchNetworkKey, FROM_TUNNEL } from './registers.js';
 import type { InterfaceRes } from './model-view.js';
 import { OFPP } from '../../openflow/types.js';
@@ -206,22 +205,25 @@ export function networkFlows(ctx: CompileContext, nw: string): Flow[] {
   }
 
   if (full && dhcpService !== null) {
-    // DHCP from local VMs goes to the agent only (never flooded, never tunnelled), through the DHCP meter.
-    out.push(
-      flow(
-        'services',
-        PRIO_NW.dhcpPunt,
-        cookieFor('network_service', dhcpService, 'dhcp'),
-        {
-          metadata: meta,
-          eth_type: exact(ETH_TYPE_IP),
-          ip_proto: exact(IPPROTO_UDP),
-          udp_src: exact(DHCP_CLIENT_PORT),
-          udp_dst: exact(DHCP_SERVER_PORT),
-        },
-        [{ type: 'meter', meterId: DHCP_METER.id }, apply({ type: 'controller', maxLen: OFPCML_NO_BUFFER })],
-      ),
-    );
+    // DHCP from local VMs goes to the agent only (never flooded, never tunnelled): first through the VM's own
+    // meter, so a flooding VM spends only its own budget, then through the bridge-wide one in dhcp_punt.
+    for (const p of localPorts)
+      out.push(
+        flow(
+          'services',
+          PRIO_NW.dhcpPunt,
+          cookieFor('network_service', dhcpService, 'dhcp'),
+          {
+            metadata: meta,
+            in_port: exact(p.ofport),
+            eth_type: exact(ETH_TYPE_IP),
+            ip_proto: exact(IPPROTO_UDP),
+            udp_src: exact(DHCP_CLIENT_PORT),
+            udp_dst: exact(DHCP_SERVER_PORT),
+          },
+          [{ type: 'meter', meterId: dhcpPortMeter(p.ofport).id }, goto('dhcp_punt')],
+        ),
+      );
   }
 
   if (full) {

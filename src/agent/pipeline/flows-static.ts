@@ -10,11 +10,13 @@ import {
   flow,
   goto,
   loadFromTunnel,
+  OFPCML_NO_BUFFER,
   output,
   PRIO_MISS,
 } from './build.js';
 import { pipelineCookie } from './cookies.js';
 import type { CompileContext } from './flows.js';
+import { DHCP_METER } from './meters.js';
 import { missTarget, TABLES, type TableName } from './tables.js';
 import { OFPP } from '../../openflow/types.js';
 
@@ -23,6 +25,7 @@ export const PRIO = {
   tunnelPort: 100,
   ipv6Drop: 200,
   ctDispatch: 10,
+  dhcpPunt: 10,
   nonIpPass: 1,
   ctInvalid: 65000,
   ctEstablished: 64000,
@@ -95,5 +98,12 @@ export function staticFlows(ctx: CompileContext): Flow[] {
       ),
     );
   }
+  // DHCP that passed its port's meter (services) meets the bridge-wide budget, then the agent.
+  out.push(
+    flow('dhcp_punt', PRIO.dhcpPunt, pipelineCookie('dhcp'), {}, [
+      { type: 'meter', meterId: DHCP_METER.id },
+      apply({ type: 'controller', maxLen: OFPCML_NO_BUFFER }),
+    ]),
+  );
   return out;
 }

@@ -1,4 +1,6 @@
-// OpenFlow meters the pipeline's flows refer to (OF 1.3 §7.3.4.4); the runtime installs them before the flows.
+// OpenFlow meters the pipeline's flows refer to (OF 1.3 §7.3.4.4). The runtime installs every meter the desired
+// flows name before those flows, and deletes a meter once no flow names it.
+import type { Flow } from '../../openflow/types.js';
 
 /** One meter: a single drop band, in packets per second. */
 export interface MeterSpec {
@@ -12,17 +14,45 @@ export interface MeterSpec {
 }
 
 /**
- * The DHCP punt meter: a VM flooding DISCOVERs cannot starve the agent or other VMs' DHCP. 200/s with a burst
- * of 100 is far above what real clients need (a handful of packets per lease) and far below what a Node agent
- * handles.
+ * The agent's whole DHCP budget: every DHCP packet-in of the bridge passes it after its port's own meter, so
+ * many flooding VMs together cannot starve the agent. 1,000/s is far below what the agent handles (~10,000
+ * OFFERs/s in process) and far above what real clients need.
  */
 export const DHCP_METER: MeterSpec = {
   id: 1,
   name: 'dhcp',
-  purpose: 'rate-limit DHCP packet-ins to the agent',
-  ratePps: 200,
-  burst: 100,
+  purpose: 'rate-limit all DHCP packet-ins of the bridge to the agent',
+  ratePps: 1000,
+  burst: 500,
 };
 
-/** Every meter the pipeline uses. */
-export const METERS: readonly MeterSpec[] = [DHCP_METER];
+/** Per-port DHCP meters are numbered from here: id = base + ofport (ofports end at 0xfeff, below OFPM_MAX). */
+export const DHCP_PORT_METER_BASE = 0x10000;
+
+/**
+ * One VM's DHCP budget, so a VM flooding DISCOVERs uses up only its own: a lease takes 2–4 packets and a
+ * client retries about once a second, so 20/s with a burst of 20 never slows a real client.
+ */
+export function dhcpPortMeter(ofport: number): MeterSpec {
+  return {
+    id: DHCP_PORT_METER_BASE + ofport,
+    name: `dhcp-port-${ofport}`,
+    purpose: `rate-limit DHCP packet-ins from OpenFlow port ${ofport}`,
+    ratePps: 20,
+    burst: 20,
+  };
+}
+
+/** The meter behind an id a flow names, or null for an id the pipeline never uses. */
+export function meterSpec(id: number): MeterSpec | null {
+  if (id === DHCP_METER.id) return DHCP_METER;
+  const ofport = id - DHCP_PORT_METER_BASE;
+  if (ofport >= 1 && ofport <= 0xfeff) return dhcpPortMeter(ofport);
+  return null;
+}
+
+/** Meter ids named by a flow's meter instructions. */
+export function metersOf(f: Flow, into: Set<number> = new Set()): Set<number> {
+  for (const ins of f.instructions) if (ins.type === 'meter') into.add(ins.meterId);
+  return into;
+}

@@ -21,7 +21,8 @@ export interface SimOutput {
 export interface SimPacketIn {
   cookie: bigint;
   table: number;
-  meterId: number | null;
+  /** Meters the packet passed on its way to the controller, in order. */
+  meters: number[];
   packet: Packet;
 }
 export interface SimStep {
@@ -170,7 +171,7 @@ export class SimSwitch {
     return undefined;
   }
 
-  private runTable(table: number, p: Packet, res: SimResult): void {
+  private runTable(table: number, p: Packet, res: SimResult, metered: readonly number[] = []): void {
     if (++this.depth > 64) throw new Error('simulator: resubmit/goto depth exceeded (loop?)');
     const f = this.lookup(table, p);
     if (!f) {
@@ -185,13 +186,13 @@ export class SimSwitch {
       owner: describeCookie(f.cookie).text,
     });
     let next: number | null = null;
-    let meterId: number | null = null;
+    const meters = [...metered];
     let acted = false;
     for (const ins of f.instructions) {
       switch (ins.type) {
         case 'apply_actions':
           acted = true;
-          if (!this.execute(ins.actions, p, res, table, meterId, f.cookie)) return;
+          if (!this.execute(ins.actions, p, res, table, meters, f.cookie)) return;
           break;
         case 'write_metadata':
           p.metadata = ((p.metadata ?? 0n) & ~ins.mask) | (ins.value & ins.mask);
@@ -200,13 +201,13 @@ export class SimSwitch {
           next = ins.table;
           break;
         case 'meter':
-          meterId = ins.meterId;
+          meters.push(ins.meterId);
           break;
         default:
           throw new Error(`simulator: unsupported instruction ${(ins as Instruction).type}`);
       }
     }
-    if (next !== null) this.runTable(next, p, res);
+    if (next !== null) this.runTable(next, p, res, meters);
     else if (!acted) res.drops.push(`dropped in ${tableName(table) ?? table} (priority ${f.priority})`);
   }
 
@@ -216,7 +217,7 @@ export class SimSwitch {
     p: Packet,
     res: SimResult,
     table: number,
-    meterId: number | null,
+    meters: readonly number[],
     cookie: bigint,
   ): boolean {
     for (const a of actions) {
@@ -224,14 +225,15 @@ export class SimSwitch {
         case 'output': {
           const inPort = p.in_port ?? 0n;
           if (a.port === OFPP.IN_PORT) res.outputs.push({ port: Number(inPort), packet: { ...p } });
-          else if (a.port === OFPP.CONTROLLER) res.packetIns.push({ cookie, table, meterId, packet: { ...p } });
+          else if (a.port === OFPP.CONTROLLER)
+            res.packetIns.push({ cookie, table, meters: [...meters], packet: { ...p } });
           else if (BigInt(a.port) === inPort)
             break; // OpenFlow never sends a packet back out of its in_port
           else res.outputs.push({ port: a.port, packet: { ...p } });
           break;
         }
         case 'controller':
-          res.packetIns.push({ cookie, table, meterId, packet: { ...p } });
+          res.packetIns.push({ cookie, table, meters: [...meters], packet: { ...p } });
           break;
         case 'set_field':
           p[a.field] = big(a.value);
@@ -255,7 +257,7 @@ export class SimSwitch {
         case 'resubmit': {
           if (a.table === undefined) throw new Error('simulator: resubmit without table');
           const saved = this.depth;
-          this.runTable(a.table, p, res);
+          this.runTable(a.table, p, res, meters);
           this.depth = saved;
           break;
         }
@@ -266,7 +268,7 @@ export class SimSwitch {
             // ct(table=N) forks: a copy continues in table N with ct_state set; this copy goes on untracked.
             const copy: Packet = { ...p, ct_state: this.conntrack.state(zone, p), ct_zone: zone };
             const saved = this.depth;
-            this.runTable(a.table, copy, res);
+            this.runTable(a.table, copy, res, meters);
             this.depth = saved;
           }
           break;

@@ -23,7 +23,7 @@ export interface TableSpec {
 // Order is pipeline order. Local VM traffic: classifier → port_security → [egress_ct → egress_acl] →
 // arp_responder → services → l3_routing → [l3_neighbor] → l2_lookup → [ingress_ct → ingress_acl → output].
 // Tunnel traffic: classifier → tunnel_ingress → l2_lookup → ... (it was validated, answered and routed at
-// its source host, so it skips those stages).
+// its source host, so it skips those stages). DHCP from a local VM: ... → services → dhcp_punt → agent.
 const DECLARATION = [
   {
     name: 'classifier',
@@ -90,9 +90,9 @@ const DECLARATION = [
   {
     name: 'services',
     purpose:
-      'Punt DHCP from local VMs to the agent (metered) in networks with a DHCP service; nothing else is answered by the controller.',
-    matches: ['metadata', 'eth_type', 'ip_proto', 'udp_src', 'udp_dst'],
-    next: ['l3_routing'],
+      "DHCP from each local VM of a network with a DHCP service passes that VM's own meter and goes on to dhcp_punt; nothing else is answered by the controller.",
+    matches: ['metadata', 'in_port', 'eth_type', 'ip_proto', 'udp_src', 'udp_dst'],
+    next: ['l3_routing', 'dhcp_punt'],
     miss: 'next',
   },
   {
@@ -162,6 +162,14 @@ const DECLARATION = [
     name: 'output',
     purpose: 'Deliver a filtered packet to the local port named by reg2.',
     matches: ['reg2'],
+    next: [],
+    miss: 'drop',
+  },
+  {
+    name: 'dhcp_punt',
+    purpose:
+      "Send DHCP that passed its port's meter to the agent through the bridge-wide DHCP meter (the agent's total budget).",
+    matches: [],
     next: [],
     miss: 'drop',
   },

@@ -15,7 +15,9 @@ import {
   isDhcpPunt,
   type LocalContext,
   type LocalPort,
-  METERS,
+  type MeterSpec,
+  meterSpec,
+  metersOf,
   type ModelView,
 } from '../pipeline/index.js';
 import type {
@@ -100,7 +102,9 @@ export class Agent {
   /** The next sync must diff the switch's table against the whole desired set (not send the compiler's delta). */
   private fullDiff = true;
   private local: { sig: string; ctx: LocalContext } | null = null;
-  private metersInstalled: SwitchLink | null = null;
+  /** Meters installed on `metersLink` in this connection; a new connection starts empty (re-ensures all). */
+  private meters = new Set<number>();
+  private metersLink: SwitchLink | null = null;
   private link: SwitchLink | null = null;
   /** What the switch holds, as far as we know; null = unknown (read it before diffing). */
   private installed: Flow[] | null = null;
@@ -430,13 +434,16 @@ export class Agent {
         this.fullDiff = true;
         this.log.info({ flows: this.installed.length }, 'read installed flows from the switch');
       }
-      if (this.metersInstalled !== link) {
-        await link.ensureMeters(METERS);
-        this.metersInstalled = link;
+      if (this.metersLink !== link) {
+        this.metersLink = link;
+        this.meters = new Set();
       }
       const desired = this.compiler.flows();
       // Flow stats come back in the codec's canonical form: compare like with like.
       const mods: FlowMod[] = this.fullDiff ? diffFlows(this.installed, desired.map(normalizeFlow)) : res.mods;
+      // Meters change only with flows that name one (a port's DHCP punt): scan everything only then.
+      const wanted = this.fullDiff || mods.some((m) => metersOf(m.flow).size > 0) ? this.wantedMeters(desired) : null;
+      if (wanted) await this.installMeters(link, wanted);
       if (mods.length > 0) {
         await link.sendFlowMods(mods, { bundle: true });
         this.counters.flowModsSent += mods.length;
@@ -452,6 +459,7 @@ export class Agent {
           'flows reconciled',
         );
       }
+      if (wanted) await this.removeUnusedMeters(link, wanted);
       this.installed = desired;
       this.fullDiff = false;
       this.counters.syncs++;
@@ -469,6 +477,39 @@ export class Agent {
       this.scheduleRetry(1000);
     }
     this.reportStatus(dp.uuid);
+  }
+
+  /** Meter ids the desired flows name. */
+  private wantedMeters(desired: readonly Flow[]): Set<number> {
+    const ids = new Set<number>();
+    for (const f of desired) metersOf(f, ids);
+    return ids;
+  }
+
+  /** Before the flows that name them: a flow naming a missing meter is rejected by the switch. */
+  private async installMeters(link: SwitchLink, wanted: Set<number>): Promise<void> {
+    const missing = [...wanted].filter((id) => !this.meters.has(id));
+    if (missing.length === 0) return;
+    const specs = missing.map((id) => meterSpec(id));
+    const unknown = missing.filter((_, k) => specs[k] === null);
+    if (unknown.length > 0) throw new Error(`flows name meters the pipeline does not declare: ${unknown.join(', ')}`);
+    await link.ensureMeters(specs as MeterSpec[]);
+    for (const id of missing) this.meters.add(id);
+    this.log.info({ meters: missing.length, total: this.meters.size }, 'meters installed');
+  }
+
+  /** After the flows that named them are gone (deleting a meter in use would delete its flows too). */
+  private async removeUnusedMeters(link: SwitchLink, wanted: Set<number>): Promise<void> {
+    const unused = [...this.meters].filter((id) => !wanted.has(id));
+    if (unused.length === 0) return;
+    try {
+      await link.deleteMeters(unused);
+      for (const id of unused) this.meters.delete(id);
+      this.log.info({ meters: unused.length, total: this.meters.size }, 'unused meters deleted');
+    } catch (err) {
+      // A leftover meter costs nothing but a slot; the next change retries.
+      this.log.warn({ err: errText(err), meters: unused }, 'deleting unused meters failed');
+    }
   }
 
   private scheduleRetry(ms: number): void {

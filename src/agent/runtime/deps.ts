@@ -63,8 +63,10 @@ export interface PacketInEvent {
 /** One switch's OpenFlow connection. */
 export interface SwitchLink {
   readonly dpid: bigint;
-  /** Installs (add or modify) the meters the pipeline's flows refer to. */
+  /** Installs (add, or modify when it exists) the meters the pipeline's flows refer to. */
   ensureMeters(meters: readonly MeterSpec[]): Promise<void>;
+  /** Deletes meters no flow refers to any more (the switch would delete flows that still did). */
+  deleteMeters(ids: readonly number[]): Promise<void>;
   dumpFlows(): Promise<Flow[]>;
   sendFlowMods(mods: FlowModLike[], opts: { bundle: boolean }): Promise<void>;
   packetOut(opts: { inPort: number; outPort: number; data: Uint8Array }): Promise<void>;

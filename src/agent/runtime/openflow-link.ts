@@ -34,21 +34,28 @@ export class OpenFlowLink implements SwitchLink {
   }
 
   async ensureMeters(meters: readonly MeterSpec[]): Promise<void> {
-    for (const m of meters) {
-      const mod: MeterMod = {
-        command: 'add',
-        flags: METER_FLAGS,
-        meterId: m.id,
-        bands: [{ type: 'drop', rate: m.ratePps, burstSize: m.burst }],
-      };
-      try {
-        await this.conn.meterMod(mod);
-      } catch (err) {
-        // OFPMMFC_METER_EXISTS after an agent restart: bring it to the declared rate instead.
-        if (!(err instanceof OpenFlowError)) throw err;
-        await this.conn.meterMod({ ...mod, command: 'modify' });
-      }
-    }
+    // Pipelined: each meter-mod waits for its own barrier, so hundreds at start-up cost one round trip.
+    await Promise.all(
+      meters.map(async (m) => {
+        const mod: MeterMod = {
+          command: 'add',
+          flags: METER_FLAGS,
+          meterId: m.id,
+          bands: [{ type: 'drop', rate: m.ratePps, burstSize: m.burst }],
+        };
+        try {
+          await this.conn.meterMod(mod);
+        } catch (err) {
+          // OFPMMFC_METER_EXISTS after an agent restart: bring it to the declared rate instead.
+          if (!(err instanceof OpenFlowError)) throw err;
+          await this.conn.meterMod({ ...mod, command: 'modify' });
+        }
+      }),
+    );
+  }
+
+  async deleteMeters(ids: readonly number[]): Promise<void> {
+    await Promise.all(ids.map((meterId) => this.conn.meterMod({ command: 'delete', flags: 0, meterId, bands: [] })));
   }
 
   packetOut(opts: { inPort: number; outPort: number; data: Uint8Array }): Promise<void> {

@@ -44,7 +44,8 @@ test('hashes are stable, 48-bit, and distinct over 100k uuids', () => {
 });
 
 test('DHCP punts are recognised by cookie', () => {
-  assert.ok(isDhcpPunt(cookieFor('network_service', 'ns-1', 'dhcp')));
+  assert.ok(isDhcpPunt(pipelineCookie('dhcp')));
+  assert.ok(!isDhcpPunt(cookieFor('network_service', 'ns-1', 'dhcp')));
   assert.ok(!isDhcpPunt(cookieFor('interface', 'ns-1', 'dhcp')));
   assert.ok(!isDhcpPunt(cookieFor('network_service', 'ns-1', 'arp')));
 });

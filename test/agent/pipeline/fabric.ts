@@ -14,7 +14,7 @@ export interface Delivery {
 
 export interface FabricResult {
   deliveries: Delivery[];
-  packetIns: { dp: string; cookie: bigint; meterId: number | null; packet: Packet }[];
+  packetIns: { dp: string; cookie: bigint; meters: number[]; packet: Packet }[];
   traces: { dp: string; result: SimResult }[];
   /** Tunnel packets sent to an address no host has. */
   lost: Packet[];
@@ -63,7 +63,7 @@ export class Fabric {
     if (!sw) throw new Error(`no switch ${dp}`);
     const r = sw.inject(pkt);
     res.traces.push({ dp, result: r });
-    for (const pi of r.packetIns) res.packetIns.push({ dp, cookie: pi.cookie, meterId: pi.meterId, packet: pi.packet });
+    for (const pi of r.packetIns) res.packetIns.push({ dp, cookie: pi.cookie, meters: pi.meters, packet: pi.packet });
     for (const o of r.outputs) {
       if (o.port === GRE_PORT || o.port === VXLAN_PORT) {
         if (hops > 0) throw new Error(`packet tunnelled twice (from ${dp})`);

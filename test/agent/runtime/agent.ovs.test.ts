@@ -176,8 +176,16 @@ test('installs flows and the DHCP meter; removes a stale flow without wiping the
   assert.doesNotMatch(agentLog, /"add":/, 'the restarted agent re-added flows it should have kept');
 });
 
-test('binds an interface by external_ids:iface-id and reports it up', async () => {
+test('binds an interface by external_ids:iface-id and reports it up; its DHCP meter comes and goes with it', async () => {
   await call('POST', '/networks', { uuid: 'nw-rt1', ipv4_network: '10.50.0.0', ipv4_prefix: 24 });
+  await call('POST', '/interfaces', {
+    uuid: 'if-rtdhcp',
+    network_uuid: 'nw-rt1',
+    ipv4_address: '10.50.0.253',
+    mac_address: '52:54:00:50:00:fd',
+    mode: 'simulated',
+  });
+  await call('POST', '/network_services', { uuid: 'ns-rtdhcp', interface_uuid: 'if-rtdhcp', mode: 'dhcp' });
   await call('POST', '/interfaces', {
     uuid: 'if-rtvm1',
     network_uuid: 'nw-rt1',
@@ -202,8 +210,18 @@ test('binds an interface by external_ids:iface-id and reports it up', async () =
   assert.equal(itf.active_port_name, `tap${process.pid % 10000}`);
   // The port's flows carry the interface's cookie kind (0x04 = interface).
   await until('interface flows', async () => /cookie=0x4/.test(await ovs.ofctl('dump-flows', BRIDGE)));
+  // The port's own DHCP meter (0x10000 + ofport) is on the switch while the port is bound, and gone after.
+  const ofport = Number((await vsctl('get', 'interface', `tap${process.pid % 10000}`, 'ofport')).trim());
+  const portMeter = new RegExp(`meter=${0x10000 + ofport} pktps burst`);
+  await until('port DHCP meter', async () =>
+    portMeter.test(await ovs.ofctl('-O', 'OpenFlow13', 'dump-meters', BRIDGE)),
+  );
   await vsctl('del-port', BRIDGE, `tap${process.pid % 10000}`);
   await until('reported down', async () => (await call('GET', '/interfaces/if-rtvm1')).status === 'down');
+  await until('port DHCP meter removed', async () => {
+    const meters = await ovs.ofctl('-O', 'OpenFlow13', 'dump-meters', BRIDGE);
+    return !portMeter.test(meters) && /meter=1 pktps burst/.test(meters);
+  });
 });
 
 test('settings changed behind its back are restored; a deleted bridge is re-created and re-programmed', async () => {
