@@ -97,10 +97,17 @@ export function resubmit(t: TableName): Action {
   return { type: 'resubmit', table: TABLE[t] };
 }
 
-export function ct(opts: { commit?: boolean; table?: TableName }): Action {
+/** load:value->field[bits] of a declared register/ct_mark field. */
+export function load(r: FieldRange, value: number): Action {
+  return { type: 'load', dst: range(r), value };
+}
+
+/** ct() in the current network's zone; `exec` runs on the entry when committing (e.g. ct_mark loads). */
+export function ct(opts: { commit?: boolean; table?: TableName; exec?: Action[] }): Action {
   const a: Action = { type: 'ct', zone: range(CT_ZONE) };
   if (opts.commit) a.commit = true;
   if (opts.table) a.table = TABLE[opts.table];
+  if (opts.exec?.length) a.exec = opts.exec;
   return a;
 }
 

@@ -1,18 +1,20 @@
 // Filters and security groups (issue 7): stateful ACLs on conntrack, rules compiled with conjunctive matches.
 //
-// An interface with at least one security group or filter is "filtered": its traffic passes egress_ct/egress_acl
-// on the way out and ingress_ct/ingress_acl on the way in (reg2 names the destination port). Established and
-// related packets pass by the static ct_state flows; new connections need a rule, and an allowing rule commits
-// the connection so its replies pass. Security groups: default deny inbound, allow outbound, plus the groups'
-// ingress rules. Filters (OpenVNet statics): pass (stateless), conn (stateful), drop; *_passthrough opens a
-// direction. A rule is compiled as conjunction(dst port) × (remote addresses) × (protocol/ports), so the flow
-// count grows with members + addresses + port masks, not with their product.
+// An interface with at least one security group or filter is "filtered": its traffic passes egress_ct →
+// egress_acl → egress_verdict on the way out and ingress_ct → ingress_acl → ingress_verdict on the way in (reg2
+// names the destination port). The *_acl tables judge: replies of live connections and related packets pass at
+// once; every packet in the request direction, new or established, meets the rules, so a rule or remote-group
+// member that goes away also stops the connections it let in (as OVN applies ACL changes to existing
+// connections). An allowing rule sets the direction's ALLOWED bit; the *_verdict tables act on it with
+// conntrack (commit new, unblock re-allowed, mark refused established connections as blocked). Security groups:
+// default deny inbound, allow outbound, plus the groups' rules. Filters (OpenVNet statics): pass (stateless),
+// conn (stateful), drop; *_passthrough opens a direction. A rule is compiled as conjunction(member port) ×
+// (remote addresses) × (protocol/ports), so the flow count grows with members + addresses + port masks, not
+// with their product.
 import type { Action, Flow, Match, MatchEntry } from '../../openflow/types.js';
 import { parseCidr, prefixMask } from './addr.js';
 import {
   apply,
-  CS,
-  ct,
   DHCP_CLIENT_PORT,
   DHCP_SERVER_PORT,
   ETH_TYPE_IP,
@@ -22,13 +24,52 @@ import {
   IPPROTO_ICMP,
   IPPROTO_TCP,
   IPPROTO_UDP,
+  load,
 } from './build.js';
 import { cookieFor, objectHash, pipelineCookie } from './cookies.js';
 import type { CompileContext } from './flows.js';
 import { parsedAddresses } from './flows-interface.js';
 import type { FilterRes, FilterStaticRes, InterfaceRes, SecurityGroupRuleRes } from './model-view.js';
 import { interfaceNetworks } from './model-view.js';
+import { CT_BLOCKED_EGRESS, CT_BLOCKED_INGRESS, EGRESS_ALLOWED, INGRESS_ALLOWED, type RegField } from './registers.js';
 import type { TableName } from './tables.js';
+
+/** The two directions of filtering: where they judge, where they act, where a passing packet goes on. */
+export interface AclDirection {
+  acl: TableName;
+  verdict: TableName;
+  next: TableName;
+  /** reg0 bit an allowing rule sets. */
+  allowed: RegField;
+  /** ct_mark bit of a connection this direction's rules stopped allowing. */
+  blocked: RegField;
+}
+export const ACL: Readonly<Record<'egress' | 'ingress', AclDirection>> = {
+  egress: {
+    acl: 'egress_acl',
+    verdict: 'egress_verdict',
+    next: 'arp_responder',
+    allowed: EGRESS_ALLOWED,
+    blocked: CT_BLOCKED_EGRESS,
+  },
+  ingress: {
+    acl: 'ingress_acl',
+    verdict: 'ingress_verdict',
+    next: 'output',
+    allowed: INGRESS_ALLOWED,
+    blocked: CT_BLOCKED_INGRESS,
+  },
+};
+
+/** What an allowing rule does: say so, and let the verdict table commit or unblock the connection. */
+function allowAction(d: AclDirection) {
+  return [apply(load(d.allowed, 1)), goto(d.verdict)];
+}
+
+/** What a drop rule does: the verdict table drops, and marks an established connection blocked. */
+function refuseAction(d: AclDirection) {
+  return [goto(d.verdict)];
+}
 
 export const PRIO_SEC = {
   /** DHCP from a filtered VM always reaches the DHCP punt (the agent answers; replies bypass the pipeline). */
@@ -53,8 +94,6 @@ export function isFiltered(ctx: CompileContext, uuid: string): boolean {
   if (!i) return false;
   return (i.security_group_uuids?.length ?? 0) > 0 || (ctx.view.filtersByInterface.get(uuid)?.size ?? 0) > 0;
 }
-
-const NEW = { value: CS.trk | CS.new, mask: CS.trk | CS.new };
 
 /** [min, max] as value/mask blocks (the classic prefix decomposition). */
 export function portMasks(min: number, max: number): MatchEntry[] {
@@ -121,10 +160,10 @@ class FlowSet {
     }
     // Otherwise the first flow of an identity wins (same match, same priority: equivalent rules).
   }
-  /** Add a conjunction to the member clause flow (member match + ct_state new) without building a flow. */
+  /** Add a conjunction to the member clause flow (the member's port match) without building a flow. */
   addConj(table: TableName, priority: number, cookie: bigint, member: Match, ofport: number, a: Action): void {
     const k = `member/${table}/${priority}/${ofport}`;
-    if (!this.byKey.has(k)) this.byKey.set(k, flow(table, priority, cookie, { ...member, ct_state: NEW }, []));
+    if (!this.byKey.has(k)) this.byKey.set(k, flow(table, priority, cookie, member, []));
     let m = this.conj.get(k);
     if (!m) this.conj.set(k, (m = new Map()));
     const c = a as Action & { type: 'conjunction' };
@@ -206,8 +245,8 @@ export function securityFlows(ctx: CompileContext): Flow[] {
         'egress_acl',
         PRIO_SEC.direction,
         cookieFor('interface', t.uuid, 'filter'),
-        { in_port: exact(t.ofport), ct_state: NEW, eth_type: exact(ETH_TYPE_IP) },
-        [apply(ct({ commit: true })), goto('arp_responder')],
+        { in_port: exact(t.ofport), eth_type: exact(ETH_TYPE_IP) },
+        allowAction(ACL.egress),
       ),
     );
   }
@@ -276,8 +315,8 @@ function compileSgRule(
   const ingress = rule.direction === 'ingress';
   // Ingress: the member is the destination (reg2), the remote the source; egress: the member sends (in_port)
   // to the remote (ipv4_dst).
-  const table: TableName = ingress ? 'ingress_acl' : 'egress_acl';
-  const next: TableName = ingress ? 'output' : 'arp_responder';
+  const dir = ingress ? ACL.ingress : ACL.egress;
+  const table = dir.acl;
   const memberMatch = (m: Target): Match => (ingress ? { reg2: exact(m.ofport) } : { in_port: exact(m.ofport) });
   const remoteField = ingress ? 'ipv4_src' : 'ipv4_dst';
   const protos = protoMatches(rule.protocol, rule.port_range_min, rule.port_range_max);
@@ -289,21 +328,13 @@ function compileSgRule(
     if (c) remotes = [c];
   }
   if (remotes !== null && remotes.length === 0) return; // a remote group with no members allows nothing
-  const allow = [apply(ct({ commit: true })), goto(next)];
+  const allow = allowAction(dir);
   const protoTrivial = protos.length === 1 && Object.keys(protos[0]!).length === 1; // just eth_type=ip
   const dims = 1 + (remotes ? 1 : 0) + (protoTrivial ? 0 : 1);
   if (dims === 1) {
     // Any protocol, any remote: one plain flow per member.
     for (const m of members)
-      out.add(
-        flow(
-          table,
-          PRIO_SEC.sgPlain,
-          cookie,
-          { ...memberMatch(m), ct_state: NEW, eth_type: exact(ETH_TYPE_IP) },
-          allow,
-        ),
-      );
+      out.add(flow(table, PRIO_SEC.sgPlain, cookie, { ...memberMatch(m), eth_type: exact(ETH_TYPE_IP) }, allow));
     return;
   }
   const id = conjIds.get(`${group}/${rule.uuid}`);
@@ -325,36 +356,25 @@ function compileSgRule(
     const c3 = clause++;
     for (const p of protos) out.add(flow(table, PRIO_SEC.allow, cookie, p, [apply(conj(c3))]));
   }
-  // ct() needs an IP match (OVS refuses it otherwise: OFPBAC_MATCH_INCONSISTENT).
   out.add(flow(table, PRIO_SEC.allow, cookie, { conj_id: exact(id), eth_type: exact(ETH_TYPE_IP) }, allow));
 }
 
 function compileFilter(out: FlowSet, t: Target, filter: FilterRes): void {
   const cookie = cookieFor('filter', filter.uuid, 'filter');
-  const dirs: { table: TableName; key: Match; next: TableName; passthrough: boolean }[] = [
-    {
-      table: 'egress_acl',
-      key: { in_port: exact(t.ofport) },
-      next: 'arp_responder',
-      passthrough: !!filter.egress_passthrough,
-    },
-    { table: 'ingress_acl', key: { reg2: exact(t.ofport) }, next: 'output', passthrough: !!filter.ingress_passthrough },
+  const dirs: { dir: AclDirection; key: Match; passthrough: boolean }[] = [
+    { dir: ACL.egress, key: { in_port: exact(t.ofport) }, passthrough: !!filter.egress_passthrough },
+    { dir: ACL.ingress, key: { reg2: exact(t.ofport) }, passthrough: !!filter.ingress_passthrough },
   ];
-  for (const d of dirs) {
-    if (d.passthrough)
-      out.add(
-        flow(d.table, PRIO_SEC.direction, cookie, { ...d.key, ct_state: NEW, eth_type: exact(ETH_TYPE_IP) }, [
-          apply(ct({ commit: true })),
-          goto(d.next),
-        ]),
-      );
+  for (const { dir, key, passthrough } of dirs) {
+    if (passthrough)
+      out.add(flow(dir.acl, PRIO_SEC.direction, cookie, { ...key, eth_type: exact(ETH_TYPE_IP) }, allowAction(dir)));
     for (const s of filter.statics ?? []) {
       for (const m of staticMatches(filter, s)) {
-        const match: Match = { ...d.key, ct_state: NEW, ...m };
-        if (s.action === 'drop') out.add(flow(d.table, PRIO_SEC.drop, cookie, match, []));
-        else if (s.action === 'conn')
-          out.add(flow(d.table, PRIO_SEC.filterAllow, cookie, match, [apply(ct({ commit: true })), goto(d.next)]));
-        else if (s.action === 'pass') out.add(flow(d.table, PRIO_SEC.filterAllow, cookie, match, [goto(d.next)]));
+        const match: Match = { ...key, ...m };
+        if (s.action === 'drop') out.add(flow(dir.acl, PRIO_SEC.drop, cookie, match, refuseAction(dir)));
+        else if (s.action === 'conn') out.add(flow(dir.acl, PRIO_SEC.filterAllow, cookie, match, allowAction(dir)));
+        // Stateless: the packet goes on untouched by conntrack (its replies need a rule of their own).
+        else if (s.action === 'pass') out.add(flow(dir.acl, PRIO_SEC.filterAllow, cookie, match, [goto(dir.next)]));
       }
     }
   }

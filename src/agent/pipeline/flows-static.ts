@@ -9,6 +9,7 @@ import {
   exact,
   flow,
   goto,
+  load,
   loadFromTunnel,
   OFPCML_NO_BUFFER,
   output,
@@ -16,7 +17,9 @@ import {
 } from './build.js';
 import { pipelineCookie } from './cookies.js';
 import type { CompileContext } from './flows.js';
+import { ACL } from './flows-security.js';
 import { DHCP_METER } from './meters.js';
+import { bitMask, CT_BLOCKED_EGRESS, CT_BLOCKED_INGRESS, matchFlag } from './registers.js';
 import { missTarget, TABLES, type TableName } from './tables.js';
 import { OFPP } from '../../openflow/types.js';
 
@@ -28,7 +31,11 @@ export const PRIO = {
   dhcpPunt: 10,
   nonIpPass: 1,
   ctInvalid: 65000,
-  ctEstablished: 64000,
+  ctReply: 64000,
+  ctBlockedReply: 63000,
+  verdictCommit: 300,
+  verdictAllow: 200,
+  verdictBlock: 100,
 } as const;
 
 export function staticFlows(ctx: CompileContext): Flow[] {
@@ -68,34 +75,53 @@ export function staticFlows(ctx: CompileContext): Flow[] {
     ]),
     flow('ingress_ct', PRIO.nonIpPass, pipelineCookie('filter'), {}, [goto('output')]),
   );
-  // Invalid packets are dropped; packets of committed connections (either direction) and related ones
-  // (ICMP errors) pass without consulting the rules: that is what makes the filters stateful.
-  for (const [acl, next] of [
-    ['egress_acl', 'arp_responder'],
-    ['ingress_acl', 'output'],
-  ] as const) {
+  // Invalid packets are dropped. Replies of live connections (no blocked bit) and related packets (ICMP errors)
+  // pass without consulting the rules: that is what makes the filters stateful. Replies of blocked connections
+  // drop. Everything else (the request direction, new or established) meets the rules, then the verdict.
+  const ipTracked = (bits: number, mask: number) => ({
+    eth_type: exact(ETH_TYPE_IP),
+    ct_state: { value: CS.trk | bits, mask: CS.trk | mask },
+  });
+  const anyBlocked = bitMask(CT_BLOCKED_EGRESS) | bitMask(CT_BLOCKED_INGRESS);
+  for (const d of [ACL.egress, ACL.ingress]) {
+    const cookie = pipelineCookie('filter');
+    const bit = bitMask(d.blocked);
     out.push(
+      flow(d.acl, PRIO.ctInvalid, cookie, { ct_state: { value: CS.trk | CS.inv, mask: CS.trk | CS.inv } }, []),
       flow(
-        acl,
-        PRIO.ctInvalid,
-        pipelineCookie('filter'),
-        { ct_state: { value: CS.trk | CS.inv, mask: CS.trk | CS.inv } },
-        [],
+        d.acl,
+        PRIO.ctReply,
+        cookie,
+        { ...ipTracked(CS.est | CS.rpl, CS.est | CS.rpl), ct_mark: { value: 0, mask: anyBlocked } },
+        [goto(d.next)],
       ),
+      flow(d.acl, PRIO.ctReply, cookie, ipTracked(CS.rel, CS.rel | CS.est), [goto(d.next)]),
+      flow(d.acl, PRIO.ctBlockedReply, cookie, ipTracked(CS.rpl, CS.rpl), []),
+      // The verdict. A new allowed connection is committed, so its replies pass.
       flow(
-        acl,
-        PRIO.ctEstablished,
-        pipelineCookie('filter'),
-        { ct_state: { value: CS.trk | CS.est, mask: CS.trk | CS.est } },
-        [goto(next)],
+        d.verdict,
+        PRIO.verdictCommit,
+        cookie,
+        { ...ipTracked(CS.new, CS.new), [d.allowed.field]: matchFlag(d.allowed, true) },
+        [apply(ct({ commit: true })), goto(d.next)],
       ),
+      // An allowed established connection this direction had blocked is unblocked (the rule is back).
       flow(
-        acl,
-        PRIO.ctEstablished,
-        pipelineCookie('filter'),
-        { ct_state: { value: CS.trk | CS.rel, mask: CS.trk | CS.rel | CS.est } },
-        [goto(next)],
+        d.verdict,
+        PRIO.verdictCommit,
+        cookie,
+        {
+          ...ipTracked(CS.est, CS.est),
+          [d.allowed.field]: matchFlag(d.allowed, true),
+          ct_mark: { value: bit, mask: bit },
+        },
+        [apply(ct({ commit: true, exec: [load(d.blocked, 0)] })), goto(d.next)],
       ),
+      flow(d.verdict, PRIO.verdictAllow, cookie, { [d.allowed.field]: matchFlag(d.allowed, true) }, [goto(d.next)]),
+      // Established but no longer allowed: marked blocked (its replies drop in the acl table), then dropped.
+      flow(d.verdict, PRIO.verdictBlock, cookie, ipTracked(CS.est, CS.est), [
+        apply(ct({ commit: true, exec: [load(d.blocked, 1)] })),
+      ]),
     );
   }
   // DHCP that passed its port's meter (services) meets the bridge-wide budget, then the agent.

@@ -83,6 +83,7 @@ export function formatAction(a: Action): string {
       if (a.commit) parts.push('commit');
       if (a.zone !== undefined) parts.push(`zone=${typeof a.zone === 'number' ? a.zone : rangeText(a.zone)}`);
       if (a.table !== undefined) parts.push(`table=${a.table}`);
+      if (a.exec?.length) parts.push(`exec(${a.exec.map(formatAction).join(',')})`);
       return `ct(${parts.join(',')})`;
     }
     case 'controller':

@@ -27,6 +27,13 @@ export const NETWORK_KEY_MASK = 0xffffffn;
  */
 export const FLAGS = field('reg0', 0, 32, 'packet flags');
 export const FROM_TUNNEL = field('reg0', 0, 1, 'entered on a tunnel port');
+/**
+ *   bit 1 EGRESS_ALLOWED / bit 2 INGRESS_ALLOWED: a rule of the sending (receiving) interface allows the packet;
+ *   set in egress_acl (ingress_acl) and acted on by egress_verdict (ingress_verdict). One bit per direction,
+ *   because a packet between two filtered VMs is judged twice.
+ */
+export const EGRESS_ALLOWED = field('reg0', 1, 1, 'egress rules allow the packet');
+export const INGRESS_ALLOWED = field('reg0', 2, 1, 'ingress rules allow the packet');
 
 /**
  * reg2: the local ofport a filtered packet is delivered to; set by l2_lookup for destinations whose interface
@@ -50,6 +57,16 @@ export const TMP_MAC_HI = field('reg7', 0, 16, 'scratch: high 16 bits of a MAC')
  */
 export const CT_ZONE = field('reg5', 0, 16, 'conntrack zone of the current network');
 
+/**
+ * ct_mark bits of a conntrack entry (kept by the switch, not by a packet):
+ *   bit 0 CT_BLOCKED_EGRESS / bit 1 CT_BLOCKED_INGRESS: after the connection was established, the sender's
+ *   egress rules (the receiver's ingress rules) stopped allowing it (a rule or a remote-group member went
+ *   away); its packets are dropped both ways until a rule allows it again, which clears the bit. One bit per
+ *   direction: both ends may be filtered VMs on one host, sharing the entry (one zone per network).
+ */
+export const CT_BLOCKED_EGRESS = field('ct_mark', 0, 1, 'connection refused by egress rules since it was set up');
+export const CT_BLOCKED_INGRESS = field('ct_mark', 1, 1, 'connection refused by ingress rules since it was set up');
+
 /** Metadata match for a network key. */
 export function matchNetworkKey(key: number): MatchEntry {
   return { value: BigInt(key), mask: NETWORK_KEY_MASK };
@@ -57,8 +74,13 @@ export function matchNetworkKey(key: number): MatchEntry {
 
 /** Match on one flag bit being set (value 1) or clear (value 0). */
 export function matchFlag(f: FieldRange, set: boolean): MatchEntry {
-  const bit = 1 << f.start;
+  const bit = bitMask(f);
   return { value: set ? bit : 0, mask: bit };
+}
+
+/** The mask of a field of at most 31 bits within its 32-bit register (or ct_mark). */
+export function bitMask(f: FieldRange): number {
+  return ((2 ** f.nBits - 1) * 2 ** f.start) >>> 0;
 }
 
 /** Every declared field, for the docs and the layout test (no two may overlap unless one contains the other). */
@@ -66,11 +88,15 @@ export const REGISTER_LAYOUT: readonly RegField[] = [
   NETWORK_KEY,
   FLAGS,
   FROM_TUNNEL,
+  EGRESS_ALLOWED,
+  INGRESS_ALLOWED,
   OUT_PORT,
   ROUTE_LINK,
   CT_ZONE,
   TMP_MAC_LO,
   TMP_MAC_HI,
+  CT_BLOCKED_EGRESS,
+  CT_BLOCKED_INGRESS,
 ];
 
 /** reg3 value of a route link. */

@@ -2,7 +2,7 @@
 //
 // It models what the pipeline uses: priority lookup with masks, conjunctive matches, write_metadata, goto,
 // set_field/move/load, dec_ttl, resubmit, output (IN_PORT rules), controller, meter, and a conntrack table
-// (new/established/reply by 5-tuple and zone; commit). It is not a general switch: unknown actions throw.
+// (new/established/reply by 5-tuple and zone; commit; ct_mark). It is not a general switch: unknown actions throw.
 import type { Action, FieldName, FieldRange, Flow, Instruction } from '../../openflow/types.js';
 import { OFPP } from '../../openflow/types.js';
 import { describeCookie } from './cookies.js';
@@ -79,9 +79,13 @@ function writeRange(p: Packet, r: FieldRange, value: bigint): void {
 /** Fields that live in the pipeline, not in the packet: every packet starts with them zero. */
 const PIPELINE_FIELDS = ['metadata', 'reg0', 'reg1', 'reg2', 'reg3', 'reg4', 'reg5', 'reg6', 'reg7'] as const;
 
-/** Conntrack entries: key "zone|proto|src|dst|sport|dport" of committed connections (original direction). */
+/**
+ * Conntrack entries by "zone|proto|src|dst|sport|dport" of the original direction, as OVS keeps them: a
+ * committed connection is +new until a reply has been seen, then +est; replies are +est+rpl; the entry holds
+ * a ct_mark that commits may change (ct(commit,exec(load:...->ct_mark))).
+ */
 export class SimConntrack {
-  readonly committed = new Set<string>();
+  readonly entries = new Map<string, { replied: boolean; mark: bigint }>();
   private key(zone: bigint, p: Packet, reverse: boolean): string | null {
     if (p.eth_type !== 0x0800n) return null;
     const proto = p.ip_proto ?? 0n;
@@ -92,29 +96,53 @@ export class SimConntrack {
     const [s, d] = reverse ? [b, a] : [a, b];
     return `${zone}|${proto}|${s[0]}|${d[0]}|${s[1] ?? 0n}|${d[1] ?? 0n}`;
   }
-  state(zone: bigint, p: Packet): bigint {
+  /** The entry a packet belongs to, in either direction. */
+  private find(zone: bigint, p: Packet): { entry: { replied: boolean; mark: bigint }; reply: boolean } | null {
     const k = this.key(zone, p, false);
-    if (k === null) return CT_FIELDS.trk | CT_FIELDS.inv;
-    if (this.committed.has(k)) return CT_FIELDS.trk | CT_FIELDS.est;
+    const e = k === null ? undefined : this.entries.get(k);
+    if (e) return { entry: e, reply: false };
     const r = this.key(zone, p, true);
-    if (r !== null && this.committed.has(r)) return CT_FIELDS.trk | CT_FIELDS.est | CT_FIELDS.rpl;
-    return CT_FIELDS.trk | CT_FIELDS.new;
+    const re = r === null ? undefined : this.entries.get(r);
+    return re ? { entry: re, reply: true } : null;
   }
-  commit(zone: bigint, p: Packet): void {
-    const k = this.key(zone, p, false);
-    const r = this.key(zone, p, true);
-    if (k !== null && !(r !== null && this.committed.has(r))) this.committed.add(k);
+  /** ct_state and ct_mark of a lookup; a reply seen by the lookup establishes the connection. */
+  lookup(zone: bigint, p: Packet): { state: bigint; mark: bigint } {
+    if (this.key(zone, p, false) === null) return { state: CT_FIELDS.trk | CT_FIELDS.inv, mark: 0n };
+    const f = this.find(zone, p);
+    if (!f) return { state: CT_FIELDS.trk | CT_FIELDS.new, mark: 0n };
+    if (f.reply) {
+      f.entry.replied = true;
+      return { state: CT_FIELDS.trk | CT_FIELDS.est | CT_FIELDS.rpl, mark: f.entry.mark };
+    }
+    return { state: CT_FIELDS.trk | (f.entry.replied ? CT_FIELDS.est : CT_FIELDS.new), mark: f.entry.mark };
+  }
+  /** ct(commit): creates the entry if needed, then runs the exec loads on its mark. */
+  commit(zone: bigint, p: Packet, markLoads: readonly { range: FieldRange; value: bigint }[] = []): void {
+    let f = this.find(zone, p);
+    if (!f) {
+      const k = this.key(zone, p, false);
+      if (k === null) return;
+      const entry = { replied: false, mark: 0n };
+      this.entries.set(k, entry);
+      f = { entry, reply: false };
+    }
+    const holder: Packet = { ct_mark: f.entry.mark };
+    for (const l of markLoads) writeRange(holder, l.range, l.value);
+    f.entry.mark = holder.ct_mark ?? 0n;
   }
 }
 
 /** One switch's flow table, with lookup and execution. */
 export class SimSwitch {
   private readonly byTable = new Map<number, Flow[]>();
-  readonly conntrack = new SimConntrack();
   /** Guards against loops (resubmit chains): OVS's limit is similar in spirit. */
   private depth = 0;
 
-  constructor(flows: readonly Flow[]) {
+  /** `conntrack` may come from another SimSwitch: new flows over the same connections, as after a rule change. */
+  constructor(
+    flows: readonly Flow[],
+    readonly conntrack = new SimConntrack(),
+  ) {
     for (const f of flows) {
       let t = this.byTable.get(f.table);
       if (!t) this.byTable.set(f.table, (t = []));
@@ -263,10 +291,18 @@ export class SimSwitch {
         }
         case 'ct': {
           const zone = a.zone === undefined ? 0n : typeof a.zone === 'number' ? BigInt(a.zone) : readRange(p, a.zone);
-          if (a.commit) this.conntrack.commit(zone, p);
+          if (a.commit) {
+            const loads = (a.exec ?? []).map((x) => {
+              if (x.type !== 'load' || x.dst.field !== 'ct_mark')
+                throw new Error(`simulator: ct exec supports ct_mark loads only, not ${x.type}`);
+              return { range: x.dst, value: big(x.value) };
+            });
+            this.conntrack.commit(zone, p, loads);
+          }
           if (a.table !== undefined) {
             // ct(table=N) forks: a copy continues in table N with ct_state set; this copy goes on untracked.
-            const copy: Packet = { ...p, ct_state: this.conntrack.state(zone, p), ct_zone: zone };
+            const ct = this.conntrack.lookup(zone, p);
+            const copy: Packet = { ...p, ct_state: ct.state, ct_mark: ct.mark, ct_zone: zone };
             const saved = this.depth;
             this.runTable(a.table, copy, res, meters);
             this.depth = saved;

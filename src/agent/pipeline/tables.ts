@@ -20,8 +20,9 @@ export interface TableSpec {
   missTo?: string;
 }
 
-// Order is pipeline order. Local VM traffic: classifier → port_security → [egress_ct → egress_acl] →
-// arp_responder → services → l3_routing → [l3_neighbor] → l2_lookup → [ingress_ct → ingress_acl → output].
+// Order is pipeline order. Local VM traffic: classifier → port_security → [egress_ct → egress_acl →
+// egress_verdict] → arp_responder → services → l3_routing → [l3_neighbor] → l2_lookup → [ingress_ct →
+// ingress_acl → ingress_verdict → output].
 // Tunnel traffic: classifier → tunnel_ingress → l2_lookup → ... (it was validated, answered and routed at
 // its source host, so it skips those stages). DHCP from a local VM: ... → services → dhcp_punt → agent.
 const DECLARATION = [
@@ -61,10 +62,11 @@ const DECLARATION = [
   {
     name: 'egress_acl',
     purpose:
-      'Egress filter rules and security-group egress rules of the sending interface; established/related pass, new allowed connections are committed.',
+      "Judge a filtered interface's outbound packets: replies of live connections and related packets pass, replies of blocked ones drop; every other packet (new or established) meets the egress rules, whose allows set EGRESS_ALLOWED.",
     matches: [
       'in_port',
       'ct_state',
+      'ct_mark',
       'eth_type',
       'ip_proto',
       'ipv4_src',
@@ -76,6 +78,14 @@ const DECLARATION = [
       'icmpv4_type',
       'conj_id',
     ],
+    next: ['egress_verdict', 'arp_responder'],
+    miss: 'next',
+  },
+  {
+    name: 'egress_verdict',
+    purpose:
+      'Act on the egress judgement with conntrack: commit allowed new connections, unblock re-allowed ones, and mark established connections the rules no longer allow as blocked (dropped both ways).',
+    matches: ['reg0', 'eth_type', 'ct_state', 'ct_mark'],
     next: ['arp_responder'],
     miss: 'drop',
   },
@@ -140,10 +150,11 @@ const DECLARATION = [
   {
     name: 'ingress_acl',
     purpose:
-      'Ingress filter rules and security-group ingress rules of the destination interface (reg2): default deny for new connections, established/related pass.',
+      "Judge packets for a filtered destination (reg2) as egress_acl does, with the destination's ingress rules (default deny), whose allows set INGRESS_ALLOWED.",
     matches: [
       'reg2',
       'ct_state',
+      'ct_mark',
       'eth_type',
       'ip_proto',
       'ipv4_src',
@@ -155,6 +166,13 @@ const DECLARATION = [
       'icmpv4_type',
       'conj_id',
     ],
+    next: ['ingress_verdict', 'output'],
+    miss: 'next',
+  },
+  {
+    name: 'ingress_verdict',
+    purpose: 'Act on the ingress judgement with conntrack, as egress_verdict does.',
+    matches: ['reg0', 'eth_type', 'ct_state', 'ct_mark'],
     next: ['output'],
     miss: 'drop',
   },

@@ -75,7 +75,8 @@ export class Fabric {
         // The receiving host sees the inner frame and the key; pipeline state does not travel.
         const inner: PacketInput = {};
         for (const [k, val] of Object.entries(o.packet))
-          if (!/^(reg\d+|metadata|tun_ipv4_dst|ct_state|ct_zone|in_port)$/.test(k)) inner[k as keyof PacketInput] = val;
+          if (!/^(reg\d+|metadata|tun_ipv4_dst|ct_state|ct_zone|ct_mark|in_port)$/.test(k))
+            inner[k as keyof PacketInput] = val;
         inner.in_port = o.port;
         this.run(dst, inner, res, hops + 1);
         continue;

@@ -262,7 +262,19 @@ describe('generated flows on real OVS', { timeout: 60_000 }, () => {
       'trk,new',
     );
     assert.doesNotMatch(no, /output:2\b/, no);
-    // An established reply passes without a rule.
+    // A reply of a live connection passes without a rule (ct_mark 0: not blocked).
+    const reply = await ovs.appctl(
+      'ofproto/trace',
+      brSec,
+      `${base},tcp_dst=22`,
+      '--ct-next',
+      'trk,est,rpl',
+      '--ct-next',
+      'trk,est,rpl',
+    );
+    assert.match(reply, /output:2\b/, reply);
+    // The request direction of an established connection meets the rules again: tcp/22 has none any more, so
+    // the connection is marked blocked (ct_mark bit 1, ingress) and dropped; tcp/80 still passes.
     const est = await ovs.appctl(
       'ofproto/trace',
       brSec,
@@ -272,7 +284,18 @@ describe('generated flows on real OVS', { timeout: 60_000 }, () => {
       '--ct-next',
       'trk,est',
     );
-    assert.match(est, /output:2\b/, est);
+    assert.doesNotMatch(est, /output:2\b/, est);
+    assert.match(est, /ct\(commit,zone=NXM_NX_REG5\[0\.\.15\],exec\(load:0x1->NXM_NX_CT_MARK\[1\]\)\)/, est);
+    const est80 = await ovs.appctl(
+      'ofproto/trace',
+      brSec,
+      `${base},tcp_dst=80`,
+      '--ct-next',
+      'trk,est',
+      '--ct-next',
+      'trk,est',
+    );
+    assert.match(est80, /output:2\b/, est80);
   });
 
   test('filter: conn rule admits tcp/443 and commits it', async () => {
@@ -328,6 +351,65 @@ describe('generated flows on real OVS', { timeout: 60_000 }, () => {
     assert.equal(await txPackets(1), to1 + 1);
     const ct = await ovs.appctl('dpctl/dump-conntrack');
     assert.match(ct, /dport=80.*zone=11/, ct);
+  });
+
+  test('real packets: removing the rule stops an established connection both ways; restoring it revives it', async () => {
+    // UDP: userspace conntrack checks TCP sequence numbers, which packets injected from a flow description lack.
+    const settle = () => new Promise((r) => setTimeout(r, 200));
+    const udp = (from: number, to: number, sport: number, dport: number) =>
+      ovs.appctl(
+        'netdev-dummy/receive',
+        `s${from}-${process.pid}`.slice(0, 15),
+        `eth(src=${MAC(from)},dst=${MAC(to)}),eth_type(0x0800),ipv4(src=172.16.1.${from},dst=172.16.1.${to},proto=17,tos=0,ttl=64,frag=no),udp(src=${sport},dst=${dport})`,
+      );
+    const entry = async () =>
+      (await ovs.appctl('dpctl/dump-conntrack')).split('\n').find((l) => /sport=41500,dport=6000\b/.test(l)) ?? '';
+    const replace = async (res: typeof resources, name: string) => {
+      const file = join(dir, name);
+      const fl = new Fabric(res, vms, [DP1, DP2]).flows.get(DP1)!;
+      writeFileSync(file, `${fl.map((f) => formatFlow(f)).join('\n')}\n`);
+      await ovs.ofctl('-O', 'OpenFlow13', '--bundle', 'replace-flows', brSec, file);
+    };
+    // sg-web gains udp/6000 for this test.
+    const withUdp = structuredClone(resources);
+    withUdp.security_groups![0]!.rules!.push({
+      uuid: 'sgr-udp',
+      direction: 'ingress',
+      protocol: 'udp',
+      port_range_min: 6000,
+    });
+    const withoutUdp = structuredClone(resources);
+    try {
+      await replace(withUdp, 'flows-udp.txt');
+      const to2 = await txPackets(2);
+      const to1 = await txPackets(1);
+      // veth1 → veth2 udp/6000, the answer, and one more each way: established.
+      for (const _ of [1, 2]) {
+        await udp(1, 2, 41500, 6000);
+        await udp(2, 1, 6000, 41500);
+      }
+      await settle();
+      assert.equal(await txPackets(2), to2 + 2, await entry());
+      assert.equal(await txPackets(1), to1 + 2, await entry());
+      // The rule goes away: the switch keeps its conntrack entries, only the flows change.
+      await replace(withoutUdp, 'flows-no-udp.txt');
+      await udp(1, 2, 41500, 6000);
+      await udp(2, 1, 6000, 41500);
+      await settle();
+      assert.equal(await txPackets(2), to2 + 2, 'request direction still delivered');
+      assert.equal(await txPackets(1), to1 + 2, 'reply direction still delivered');
+      assert.match(await entry(), /mark=2\b/, await entry());
+      // The rule is back: the same connection passes again, unblocked.
+      await replace(withUdp, 'flows-udp.txt');
+      await udp(1, 2, 41500, 6000);
+      await udp(2, 1, 6000, 41500);
+      await settle();
+      assert.equal(await txPackets(2), to2 + 3);
+      assert.equal(await txPackets(1), to1 + 3);
+      assert.doesNotMatch(await entry(), /mark=[1-9]/, await entry());
+    } finally {
+      await replace(resources, 'flows-secure.txt');
+    }
   });
 
   test("DHCP goes to the controller through its port's meter and the bridge's", async () => {

@@ -9,6 +9,7 @@ import {
   applyChange,
   buildModelView,
   type FeedResources,
+  type FilterStaticRes,
   type InterfaceRes,
   type ModelView,
 } from '../../../src/agent/pipeline/model-view.js';
@@ -301,5 +302,103 @@ describe('egress rules', () => {
     assert.deepEqual(send(sw, 2, ping(2, 1)), []);
     assert.deepEqual(send(sw, 1, tcpTo(1, 2, 46000, 22)), [2]);
     assert.deepEqual(send(sw, 2, tcpTo(2, 1, 22, 46000)), [1]);
+  });
+});
+
+describe('rule changes apply to established connections', () => {
+  const web = (rules: { uuid: string; direction: 'ingress'; protocol: 'tcp'; port_range_min: number }[]) =>
+    model((r) => {
+      r.security_groups = [{ uuid: 'sg-web', rules }];
+      ifc(r, 'if-veth2').security_group_uuids = ['sg-web'];
+    });
+  const http = { uuid: 'sgr-80', direction: 'ingress' as const, protocol: 'tcp' as const, port_range_min: 80 };
+  const INGRESS_BLOCKED = 0x2n;
+  const markOf = (sw: SimSwitch) => [...sw.conntrack.entries.values()].map((e) => e.mark);
+
+  /** 1 → 2 tcp/80: SYN, SYN-ACK, then both directions once more (established). */
+  function establish(sw: SimSwitch, sport: number): void {
+    assert.deepEqual(send(sw, 1, tcpTo(1, 2, sport, 80)), [2]);
+    assert.deepEqual(send(sw, 2, tcpTo(2, 1, 80, sport)), [1]);
+    assert.deepEqual(send(sw, 1, tcpTo(1, 2, sport, 80)), [2]);
+  }
+
+  test('a removed rule stops its established connections both ways; restoring it revives them', () => {
+    const before = web([http]).sw;
+    establish(before, 40100);
+    // The rule goes away: the switch keeps its conntrack entries, the flows change.
+    const without = new SimSwitch(web([]).c.flows(), before.conntrack);
+    assert.deepEqual(send(without, 1, tcpTo(1, 2, 40100, 80)), [], 'request direction');
+    assert.deepEqual(markOf(without), [INGRESS_BLOCKED]);
+    assert.deepEqual(send(without, 2, tcpTo(2, 1, 80, 40100)), [], 'reply direction of a blocked connection');
+    // The rule comes back while conntrack still knows the connection: it passes again and is unblocked.
+    const again = new SimSwitch(web([http]).c.flows(), before.conntrack);
+    assert.deepEqual(send(again, 1, tcpTo(1, 2, 40100, 80)), [2]);
+    assert.deepEqual(markOf(again), [0n]);
+    assert.deepEqual(send(again, 2, tcpTo(2, 1, 80, 40100)), [1]);
+  });
+
+  test('a rule that still allows the connection leaves it alone (no mark, no commit per packet)', () => {
+    const { sw } = web([http]);
+    establish(sw, 40101);
+    const other = new SimSwitch(
+      web([http, { uuid: 'sgr-22', direction: 'ingress', protocol: 'tcp', port_range_min: 22 }]).c.flows(),
+      sw.conntrack,
+    );
+    const r = other.inject({ ...tcpTo(1, 2, 40101, 80), in_port: 1 });
+    assert.deepEqual(
+      r.outputs.map((o) => o.port),
+      [2],
+    );
+    assert.ok(
+      r.path.some((s) => s.tableName === 'ingress_verdict' && s.priority === 200),
+      'plain allow',
+    );
+    assert.deepEqual(markOf(other), [0n]);
+  });
+
+  test('outbound connections of a member survive ingress rule changes', () => {
+    const { sw } = web([http]);
+    assert.deepEqual(send(sw, 2, tcpTo(2, 1, 50100, 22)), [1]);
+    assert.deepEqual(send(sw, 1, tcpTo(1, 2, 22, 50100)), [2]);
+    const without = new SimSwitch(web([]).c.flows(), sw.conntrack);
+    assert.deepEqual(send(without, 2, tcpTo(2, 1, 50100, 22)), [1]);
+    assert.deepEqual(send(without, 1, tcpTo(1, 2, 22, 50100)), [2]);
+  });
+
+  test('a filter drop static added later cuts an established conn connection; pass stays stateless', () => {
+    const filter = (statics: FilterStaticRes[]) =>
+      model((r) => {
+        r.filters = [{ uuid: 'fil-3', interface_uuid: 'if-veth3', mode: 'static', statics }];
+      });
+    const conn = { protocol: 'tcp', action: 'conn', dst_port: 443 } as const;
+    const { sw } = filter([conn]);
+    assert.deepEqual(send(sw, 4, tcpTo(4, 3, 42100, 443)), [3]);
+    assert.deepEqual(send(sw, 3, tcpTo(3, 4, 443, 42100)), [4]);
+    const dropped = new SimSwitch(
+      filter([{ protocol: 'tcp', action: 'drop', src_address: '172.16.2.4/32' }, conn]).c.flows(),
+      sw.conntrack,
+    );
+    assert.deepEqual(send(dropped, 4, tcpTo(4, 3, 42100, 443)), []);
+    assert.deepEqual(send(dropped, 3, tcpTo(3, 4, 443, 42100)), []);
+  });
+
+  test('a remote-group member that leaves loses its established connections', () => {
+    const build = (member: boolean) =>
+      model((r) => {
+        r.security_groups = [
+          { uuid: 'sg-admin', rules: [] },
+          {
+            uuid: 'sg-web',
+            rules: [{ uuid: 'sgr-any', direction: 'ingress', protocol: 'tcp', remote_group_uuid: 'sg-admin' }],
+          },
+        ];
+        ifc(r, 'if-veth2').security_group_uuids = ['sg-web'];
+        if (member) ifc(r, 'if-veth1').security_group_uuids = ['sg-admin'];
+      });
+    const { sw } = build(true);
+    establish(sw, 40102);
+    const left = new SimSwitch(build(false).c.flows(), sw.conntrack);
+    assert.deepEqual(send(left, 1, tcpTo(1, 2, 40102, 80)), []);
+    assert.deepEqual(send(left, 2, tcpTo(2, 1, 80, 40102)), []);
   });
 });
