@@ -1,6 +1,7 @@
 // Relation and sub-item endpoints: datapath networks/route links/segments, ports, memberships, rules, statics, ranges.
 import {
   ArgumentError,
+  DuplicateValue,
   InvalidID,
   RelationAlreadyExists,
   UnknownResource,
@@ -146,6 +147,12 @@ export async function setMembership(ctx: WriteContext, ifUuid: string, sg: strin
   return ctx.update('interfaces', iface);
 }
 
+function describeRule(r: Record<string, unknown>): string {
+  const ports = r.port_range_min === null ? '' : ` ${r.port_range_min}-${r.port_range_max}`;
+  const remote = r.remote_group_uuid ?? r.remote_ip_prefix ?? 'anywhere';
+  return `${r.direction} ${r.protocol}${ports} ${r.direction === 'ingress' ? 'from' : 'to'} ${remote}`;
+}
+
 export const SG_RULE_PARAMS: ParamSpec[] = [
   uuid('uuid', SUB_PREFIX.security_group_rule),
   oneOf('direction', ['ingress', 'egress'], { required: true }),
@@ -195,7 +202,7 @@ export const SUB_ITEMS: readonly SubItemDef[] = [
         throw new ArgumentError('remote_group_uuid', 'give remote_ip_prefix or remote_group_uuid, not both');
       if (p.remote_group_uuid && p.remote_group_uuid !== parent.uuid)
         await ctx.must('security_groups', p.remote_group_uuid as string, 'remote_group_uuid');
-      return {
+      const rule = {
         direction: p.direction,
         protocol: p.protocol,
         port_range_min: min,
@@ -203,6 +210,10 @@ export const SUB_ITEMS: readonly SubItemDef[] = [
         remote_ip_prefix: p.remote_ip_prefix ?? null,
         remote_group_uuid: p.remote_group_uuid ?? null,
       };
+      // As Neutron does: a second identical rule would change nothing but the list an operator has to read.
+      const same = (parent.rules as Doc[]).find((r) => Object.entries(rule).every(([k, v]) => r[k] === v));
+      if (same) throw new DuplicateValue('rule', describeRule(rule), String(same.uuid));
+      return rule;
     },
   },
   {

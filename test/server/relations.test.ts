@@ -178,6 +178,23 @@ describe('interface ports and security groups', () => {
       'direction',
     );
     await fails(s, 'POST', '/api/security_groups/sg-db/rules', { direction: 'ingress' }, 400, '111', 'protocol');
+    // The same rule again (port_range_max defaults to the min, as stored): 409 naming the rule that exists.
+    const dup = await fails(
+      s,
+      'POST',
+      '/api/security_groups/sg-db/rules',
+      {
+        direction: 'ingress',
+        protocol: 'tcp',
+        port_range_min: 5432,
+        port_range_max: 5432,
+        remote_group_uuid: 'sg-web',
+      },
+      409,
+      '120',
+      'rule',
+    );
+    assert.match(JSON.stringify(dup), /sgr-dbin/);
     await fails(
       s,
       'POST',
