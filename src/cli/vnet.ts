@@ -15,4 +15,16 @@ const program = new Command('vnet')
   .addCommand(demoCommand())
   .showHelpAfterError();
 
+// Node ends the process with status 13 when the event loop empties while this await is pending (an
+// operation nothing can complete any more); Node 20 says nothing about it. Say it. process.exit()
+// from a command sets its own code, so exitCode 13 before `settled` means exactly that case.
+let settled = false;
+process.on('exit', () => {
+  if (!settled && process.exitCode === 13)
+    process.stderr.write(
+      'vnet: internal error: stopped with an operation still pending and nothing left that could complete it ' +
+        "(Node's 'unsettled top-level await', exit status 13); please report this bug\n",
+    );
+});
 await program.parseAsync(process.argv);
+settled = true;

@@ -1,4 +1,5 @@
 // Typed HTTP client of the vnet API (fetch-based), used by the agent and vnctl.
+import { type FetchTextOptions, type FetchTextResult, fetchText } from '../util/fetch.js';
 import type {
   Datapath,
   DatapathStatusReport,
@@ -85,19 +86,20 @@ export class ApiClient {
     const m = method.toUpperCase();
     const inQuery = m === 'GET' || m === 'DELETE';
     const url = this.baseUrl + full + (inQuery ? toQuery(params) : '');
-    const init: RequestInit = { method: m, signal: AbortSignal.timeout(this.timeoutMs) };
+    // fetchText, not AbortSignal.timeout: its unref'd timer cannot end a fetch undici leaves pending (a peer
+    // that accepts and closes at once, e.g. a load balancer with no backend), and vnctl would exit with 13.
+    const init: FetchTextOptions = { method: m, timeoutMs: this.timeoutMs, fetch: this.fetchFn };
     if (!inQuery) {
       init.headers = { 'content-type': 'application/json' };
       init.body = JSON.stringify(jsonBody(params));
     }
-    let res: Response;
-    let text: string;
+    let res: FetchTextResult;
     try {
-      res = await this.fetchFn(url, init);
-      text = await res.text();
+      res = await fetchText(url, init);
     } catch (e) {
       throw new ApiUnreachableError(url, e);
     }
+    const text = res.text;
     let body: unknown;
     try {
       body = text === '' ? undefined : JSON.parse(text);

@@ -4,6 +4,7 @@ import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Lab, type LabHost, type LabProcess } from '../lab/lab.js';
+import { type FetchTextOptions, fetchText } from '../util/fetch.js';
 import type { ApiCall } from './seed.js';
 
 /** bin/vnet of this checkout (runs dist/): the same path from src/demo and dist/demo. */
@@ -115,7 +116,9 @@ export class Cluster {
     const deadline = Date.now() + 20_000;
     for (;;) {
       try {
-        const r = await fetch(`${this.api}/api/1.0/datapaths`, { signal: AbortSignal.timeout(2000) });
+        // Not fetch + AbortSignal.timeout: the forwarder drops connections until the server listens, and
+        // undici can then leave the fetch pending with only that unref'd timer alive: exit 13 (see fetchText).
+        const r = await fetchText(`${this.api}/api/1.0/datapaths`, { timeoutMs: 2000 });
         if (r.ok) return;
       } catch {
         /* not up yet */
@@ -175,15 +178,14 @@ export class Cluster {
   /** One API call from the caller's namespace; JSON in and out; throws ApiError on non-2xx. */
   async call<T = unknown>(method: string, path: string, body?: Record<string, unknown>): Promise<T> {
     const url = `${this.api}/api/1.0${path}`;
-    const init: RequestInit = { method, signal: AbortSignal.timeout(10_000) };
+    const init: FetchTextOptions = { method, timeoutMs: 10_000 };
     if (body !== undefined) {
       init.headers = { 'content-type': 'application/json' };
       init.body = JSON.stringify(body);
     }
-    const r = await fetch(url, init);
-    const text = await r.text();
-    if (!r.ok) throw new ApiError(r.status, `${method} ${path}`, text);
-    return (text ? JSON.parse(text) : undefined) as T;
+    const r = await fetchText(url, init);
+    if (!r.ok) throw new ApiError(r.status, `${method} ${path}`, r.text);
+    return (r.text ? JSON.parse(r.text) : undefined) as T;
   }
 
   async apply(calls: readonly ApiCall[]): Promise<void> {
