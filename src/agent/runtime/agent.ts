@@ -80,6 +80,8 @@ export interface AgentStatus {
     packetIns: number;
     dhcpReplies: number;
     dhcpDropped: number;
+    /** DHCP requests by what the responder made of them (offer, ack, nak, release, malformed, ignored, ...). */
+    dhcpEvents: Record<string, number>;
     reportsSent: number;
   };
 }
@@ -120,6 +122,7 @@ export class Agent {
   private running: Promise<void> | null = null;
   private rerun = false;
   private retryTimer: NodeJS.Timeout | null = null;
+  private readonly dhcpEvents: Record<string, number> = {};
   private readonly counters = {
     syncs: 0,
     flowModsSent: 0,
@@ -199,7 +202,7 @@ export class Agent {
       warnings: this.warnings(),
       bound: [...this.bound],
       feedRevision: this.mirror.revision,
-      counters: { ...this.counters, reportsSent: this.reporter.stats.sent },
+      counters: { ...this.counters, dhcpEvents: { ...this.dhcpEvents }, reportsSent: this.reporter.stats.sent },
     };
   }
 
@@ -697,6 +700,7 @@ export class Agent {
       this.log.warn({ err: errText(err), interface: bound.interfaceUuid }, 'DHCP packet dropped');
       return;
     }
+    this.dhcpEvents[result.event] = (this.dhcpEvents[result.event] ?? 0) + 1;
     if (!result.reply) {
       this.counters.dhcpDropped++;
       this.log.info(
