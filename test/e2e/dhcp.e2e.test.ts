@@ -180,4 +180,19 @@ test('a VM whose interface has no IP lease gets no offer', async () => {
   assert.notEqual(r.code, 0, `udhcpc got a lease without one: ${r.stdout}${r.stderr}`);
   const addr = await cluster.lab.run(NOLEASE.name, ['ip', '-o', '-4', 'addr', 'show', 'eth0']);
   assert.equal(addr.trim(), '');
+  // The agent counts what it made of each request: the earlier VM's offer and ack, these ignored DISCOVERs.
+  const agent = cluster.agents.get(NOLEASE.host)!;
+  process.kill(agent.pid, 'SIGUSR2');
+  let events: Record<string, number> | undefined;
+  for (let i = 0; i < 50 && !events; i++) {
+    await new Promise((r) => setTimeout(r, 100));
+    const line = agent
+      .logTail(200)
+      .split('\n')
+      .findLast((l) => l.includes('"dhcpEvents"'));
+    if (line) events = JSON.parse(line).status.counters.dhcpEvents;
+  }
+  assert.ok(events, `no status in the agent log:\n${agent.logTail(20)}`);
+  assert.ok((events.offer ?? 0) >= 1 && (events.ack ?? 0) >= 1, JSON.stringify(events));
+  assert.ok((events.ignored ?? 0) >= 1, JSON.stringify(events));
 });
