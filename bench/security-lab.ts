@@ -3,11 +3,15 @@
 //   join:  t0 = the PUT, then a ping every 5 ms from ns1 to ns2 until the first reply;
 //   leave: t0 = the DELETE, then one new ping at a time (a fresh ICMP id, so no conntrack entry carries it)
 //          until one goes unanswered.
+// Then the cost of stateful filtering on throughput: iperf3 TCP ns1 → ns2 across the tunnel with both VMs
+// filtered (every request-direction segment meets the rules) and with neither.
 // Needs root; builds its own lab.
 //   npx tsc -p tsconfig.build.json && node --import tsx bench/security-lab.ts [--rounds 10] [--rules 50]
+//     [--iperf-s 5] [--iperf-runs 3]
 import { Cluster } from '../src/demo/cluster.js';
 import { seedApiCalls } from '../src/demo/seed.js';
 import { percentile } from './compare/report.js';
+import { iperfMedian } from './compare/vnet.js';
 
 function arg(name: string, dflt: number): number {
   const i = process.argv.indexOf(`--${name}`);
@@ -15,6 +19,8 @@ function arg(name: string, dflt: number): number {
 }
 const ROUNDS = arg('rounds', 10);
 const RULES = arg('rules', 50);
+const IPERF_S = arg('iperf-s', 5);
+const IPERF_RUNS = arg('iperf-runs', 3);
 const NS2 = '172.16.1.2';
 
 const prefix = `dsl${process.pid % 100000}`.slice(0, 8);
@@ -85,6 +91,26 @@ try {
   console.log(`  join  (API write → first admitted ping):  ${fmt(join)}`);
   console.log(`  leave (API write → first refused ping sent):  ${fmt(leave)}`);
   for (const e of errors) console.log(`  error: ${e}`);
+
+  // Throughput: ns1 (sg-admin) → ns2 (sg-web, tcp/5201 from sg-admin), then both unfiltered.
+  await cluster.call('POST', '/security_groups/sg-web/rules', {
+    direction: 'ingress',
+    protocol: 'tcp',
+    port_range_min: 5201,
+    remote_group_uuid: 'sg-admin',
+  });
+  await cluster.call('PUT', '/interfaces/if-veth1/security_groups/sg-admin');
+  await cluster.waitInSync(30_000);
+  const mbit = (t: { median: number | null; samples: number[] }) =>
+    `${((t.median ?? Number.NaN) / 1e6).toFixed(0)} Mbit/s (runs ${t.samples.map((b) => (b / 1e6).toFixed(0)).join(', ')})`;
+  const filtered = await iperfMedian(cluster.lab, 'ns1', 'ns2', NS2, IPERF_S, IPERF_RUNS);
+  await cluster.call('DELETE', '/interfaces/if-veth1/security_groups/sg-admin');
+  await cluster.call('DELETE', '/interfaces/if-veth2/security_groups/sg-web');
+  await cluster.waitInSync(30_000);
+  const plain = await iperfMedian(cluster.lab, 'ns1', 'ns2', NS2, IPERF_S, IPERF_RUNS);
+  console.log(`iperf3 TCP ns1 → ns2 across hosts, median of ${IPERF_RUNS} × ${IPERF_S} s:`);
+  console.log(`  both filtered (stateful, ${RULES + 1} rules):  ${mbit(filtered)}`);
+  console.log(`  unfiltered:                    ${mbit(plain)}`);
 } finally {
   await cluster.down();
 }
