@@ -76,6 +76,14 @@ async function trace(flow: string): Promise<string> {
   return ovs.appctl('ofproto/trace', br, flow);
 }
 
+/**
+ * ofproto/trace on the secure bridge, following both ct() recirculations (egress, then ingress) with the
+ * conntrack state `ct` (ovs-appctl's --ct-next, e.g. "trk,new" or "trk,est,rpl").
+ */
+async function traceSecure(flow: string, ct: string): Promise<string> {
+  return ovs.appctl('ofproto/trace', brSec, flow, '--ct-next', ct, '--ct-next', ct);
+}
+
 function datapathActions(t: string): string {
   const m = /Datapath actions: (.*)/.exec(t);
   return m ? m[1]! : '';
@@ -241,71 +249,26 @@ describe('generated flows on real OVS', { timeout: 60_000 }, () => {
   test('security group: tcp/80 passes conntrack and the conjunction; tcp/22 is dropped', async () => {
     const base = `in_port=1,tcp,dl_src=${MAC(1)},dl_dst=${MAC(2)},nw_src=172.16.1.1,nw_dst=172.16.1.2,tcp_src=40000`;
     // ofproto/trace follows ct() recirculation, with ct_state from --ct-next.
-    const ok = await ovs.appctl(
-      'ofproto/trace',
-      brSec,
-      `${base},tcp_dst=80`,
-      '--ct-next',
-      'trk,new',
-      '--ct-next',
-      'trk,new',
-    );
+    const ok = await traceSecure(`${base},tcp_dst=80`, 'trk,new');
     assert.match(ok, /conj_id=\d+/, ok);
     assert.match(ok, new RegExp(`output:${2}`), ok);
-    const no = await ovs.appctl(
-      'ofproto/trace',
-      brSec,
-      `${base},tcp_dst=22`,
-      '--ct-next',
-      'trk,new',
-      '--ct-next',
-      'trk,new',
-    );
+    const no = await traceSecure(`${base},tcp_dst=22`, 'trk,new');
     assert.doesNotMatch(no, /output:2\b/, no);
     // A reply of a live connection passes without a rule (ct_mark 0: not blocked).
-    const reply = await ovs.appctl(
-      'ofproto/trace',
-      brSec,
-      `${base},tcp_dst=22`,
-      '--ct-next',
-      'trk,est,rpl',
-      '--ct-next',
-      'trk,est,rpl',
-    );
+    const reply = await traceSecure(`${base},tcp_dst=22`, 'trk,est,rpl');
     assert.match(reply, /output:2\b/, reply);
     // The request direction of an established connection meets the rules again: tcp/22 has none any more, so
     // the connection is marked blocked (ct_mark bit 1, ingress) and dropped; tcp/80 still passes.
-    const est = await ovs.appctl(
-      'ofproto/trace',
-      brSec,
-      `${base},tcp_dst=22`,
-      '--ct-next',
-      'trk,est',
-      '--ct-next',
-      'trk,est',
-    );
+    const est = await traceSecure(`${base},tcp_dst=22`, 'trk,est');
     assert.doesNotMatch(est, /output:2\b/, est);
     assert.match(est, /ct\(commit,zone=NXM_NX_REG5\[0\.\.15\],exec\(load:0x1->NXM_NX_CT_MARK\[1\]\)\)/, est);
-    const est80 = await ovs.appctl(
-      'ofproto/trace',
-      brSec,
-      `${base},tcp_dst=80`,
-      '--ct-next',
-      'trk,est',
-      '--ct-next',
-      'trk,est',
-    );
+    const est80 = await traceSecure(`${base},tcp_dst=80`, 'trk,est');
     assert.match(est80, /output:2\b/, est80);
   });
 
   test('filter: conn rule admits tcp/443 and commits it', async () => {
-    const t = await ovs.appctl(
-      'ofproto/trace',
-      brSec,
+    const t = await traceSecure(
       `in_port=1,tcp,dl_src=${MAC(1)},dl_dst=${ROUTER.net1.mac},nw_src=172.16.1.1,nw_dst=172.16.2.4,tcp_src=40000,tcp_dst=443,nw_ttl=64`,
-      '--ct-next',
-      'trk,new',
-      '--ct-next',
       'trk,new',
     );
     assert.match(t, /ct\(commit/, t);
