@@ -114,7 +114,9 @@ it('acknowledged writes survive kill -9 mid burst; revisions never go backwards'
             body: JSON.stringify({
               uuid: id,
               network_uuid: network,
-              ipv4_address: `10.${round}.${n >> 8}.${n & 255 || 1}`,
+              // Host part 1..254 in each /24, so no two writes share an address (n & 255 || 1 mapped
+              // every 256th write onto the one after it: a 409 once a writer got that far).
+              ipv4_address: `10.${round}.${Math.floor(n / 254)}.${(n % 254) + 1}`,
               mac_address: `02:0${round}:00:${w.toString(16).padStart(2, '0')}:${(i >> 8).toString(16).padStart(2, '0')}:${(i & 255).toString(16).padStart(2, '0')}`,
             }),
           });
