@@ -85,7 +85,7 @@ export function staticFlows(ctx: CompileContext): Flow[] {
   const anyBlocked = bitMask(CT_BLOCKED_EGRESS) | bitMask(CT_BLOCKED_INGRESS);
   for (const d of [ACL.egress, ACL.ingress]) {
     const cookie = pipelineCookie('filter');
-    const bit = bitMask(d.blocked);
+    const allowed = { [d.allowed.field]: matchFlag(d.allowed, true) };
     out.push(
       flow(d.acl, PRIO.ctInvalid, cookie, { ct_state: { value: CS.trk | CS.inv, mask: CS.trk | CS.inv } }, []),
       flow(
@@ -98,26 +98,19 @@ export function staticFlows(ctx: CompileContext): Flow[] {
       flow(d.acl, PRIO.ctReply, cookie, ipTracked(CS.rel, CS.rel | CS.est), [goto(d.next)]),
       flow(d.acl, PRIO.ctBlockedReply, cookie, ipTracked(CS.rpl, CS.rpl), []),
       // The verdict. A new allowed connection is committed, so its replies pass.
-      flow(
-        d.verdict,
-        PRIO.verdictCommit,
-        cookie,
-        { ...ipTracked(CS.new, CS.new), [d.allowed.field]: matchFlag(d.allowed, true) },
-        [apply(ct({ commit: true })), goto(d.next)],
-      ),
+      flow(d.verdict, PRIO.verdictCommit, cookie, { ...ipTracked(CS.new, CS.new), ...allowed }, [
+        apply(ct({ commit: true })),
+        goto(d.next),
+      ]),
       // An allowed established connection this direction had blocked is unblocked (the rule is back).
       flow(
         d.verdict,
         PRIO.verdictCommit,
         cookie,
-        {
-          ...ipTracked(CS.est, CS.est),
-          [d.allowed.field]: matchFlag(d.allowed, true),
-          ct_mark: { value: bit, mask: bit },
-        },
+        { ...ipTracked(CS.est, CS.est), ...allowed, ct_mark: matchFlag(d.blocked, true) },
         [apply(ct({ commit: true, exec: [load(d.blocked, 0)] })), goto(d.next)],
       ),
-      flow(d.verdict, PRIO.verdictAllow, cookie, { [d.allowed.field]: matchFlag(d.allowed, true) }, [goto(d.next)]),
+      flow(d.verdict, PRIO.verdictAllow, cookie, allowed, [goto(d.next)]),
       // Established but no longer allowed: marked blocked (its replies drop in the acl table), then dropped.
       flow(d.verdict, PRIO.verdictBlock, cookie, ipTracked(CS.est, CS.est), [
         apply(ct({ commit: true, exec: [load(d.blocked, 1)] })),
