@@ -28,288 +28,64 @@ export const SUB_PREFIX = {
   dns_record: 'dnsr',
 } as const;
 
+import type { Static } from 'typebox';
+import type { DocOf } from './resource.js';
+import {
+  DECLARATIONS,
+  type dnsRecords,
+  type embeddedIpLease,
+  type embeddedMacLease,
+  type filterStatics,
+  type ipRanges,
+  type macRanges,
+  type securityGroupRules,
+  type staticAddresses,
+} from './resources/index.js';
+
+export type { InterfaceMode } from './resources/interfaces.js';
+export type { NetworkMode } from './resources/networks.js';
+
+type Decls = typeof DECLARATIONS;
+/** Every resource kind the store and the feed carry, with its representation (derived from its declaration). */
+export type ResourceMap = { [K in keyof Decls]: DocOf<Decls[K]['fields']> };
+export type ResourceKind = keyof ResourceMap;
+
 export interface Timestamps {
   created_at: string;
   updated_at: string;
 }
-
-export interface Datapath extends Timestamps {
-  uuid: string;
-  display_name: string;
-  /** "0x%016x" */
-  dpid: string;
-  node_id: string;
-  /** The host's tunnel endpoint (underlay IPv4). */
-  ipv4_address: string | null;
-  dc_segment_id: string | null;
-  enable_ovs_learn_action: boolean;
-  is_connected: boolean;
-  flows_in_sync: boolean;
-  last_error: string | null;
-  reported_node_id: string | null;
-  /** The encapsulation its agent asks senders to use (reported); null until reported: GRE. */
-  encap: 'gre' | 'vxlan' | null;
-}
-
-export type NetworkMode = 'virtual' | 'physical' | 'internal';
-export interface Network extends Timestamps {
-  uuid: string;
-  display_name: string;
-  ipv4_network: string;
-  ipv4_prefix: number;
-  network_mode: NetworkMode;
-  domain_name: string;
-  mtu: number | null;
-  /** Comma-separated IPv4 list, e.g. "8.8.8.8,1.1.1.1". */
-  dns_servers: string | null;
-  dhcp_lease_time: number;
-  segment_uuid: string | null;
-  topology_uuid: string | null;
-  /** 24-bit tunnel key, server-allocated, unique. */
-  tunnel_key: number;
-  /** 16-bit conntrack zone, server-allocated, unique. */
-  ct_zone: number;
-}
-
-export type InterfaceMode = 'vif' | 'simulated' | 'host' | 'internal' | 'patch' | 'promiscuous' | 'remote';
-export interface EmbeddedIpLease {
-  uuid: string;
-  network_uuid: string;
-  ipv4_address: string;
-}
-export interface EmbeddedMacLease {
-  uuid: string;
-  mac_address: string;
-  ip_leases: EmbeddedIpLease[];
-}
-export interface Interface extends Timestamps {
-  uuid: string;
-  display_name: string;
-  mode: InterfaceMode;
-  owner_datapath_uuid: string | null;
-  port_name: string | null;
-  enable_routing: boolean;
-  enable_route_translation: boolean;
-  enable_filtering: boolean;
-  /** Convenience: the first MAC lease's address. */
-  mac_address: string | null;
-  /** Convenience: the first IP lease's network (or the network given at creation without an address). */
-  network_uuid: string | null;
-  /** Convenience: the first IP lease's address. */
-  ipv4_address: string | null;
-  segment_uuid: string | null;
-  mac_leases: EmbeddedMacLease[];
-  security_group_uuids: string[];
-  status: 'up' | 'down';
-  active_datapath_uuid: string | null;
-  active_port_name: string | null;
-}
-
-export interface MacLease extends Timestamps {
-  uuid: string;
-  interface_uuid: string;
-  mac_address: string;
-  segment_uuid: string | null;
-}
-
-export interface IpLease extends Timestamps {
-  uuid: string;
-  network_uuid: string;
-  ipv4_address: string;
-  interface_uuid: string | null;
-  mac_lease_uuid: string | null;
-  enable_routing: boolean;
-}
-
-export interface NetworkService extends Timestamps {
-  uuid: string;
-  display_name: string;
-  mode: 'dhcp' | 'dns' | 'router' | null;
-  interface_uuid: string | null;
-  incoming_port: number | null;
-  outgoing_port: number | null;
-}
-
-export interface RouteLink extends Timestamps {
-  uuid: string;
-  display_name: string;
-  mac_address: string;
-  topology_uuid: string | null;
-}
-
-export interface Route extends Timestamps {
-  uuid: string;
-  display_name: string;
-  interface_uuid: string;
-  route_link_uuid: string;
-  network_uuid: string;
-  ipv4_network: string;
-  ipv4_prefix: number;
-  ingress: boolean;
-  egress: boolean;
-}
-
+export type Datapath = ResourceMap['datapaths'];
+export type Network = ResourceMap['networks'];
+export type Interface = ResourceMap['interfaces'];
+export type MacLease = ResourceMap['mac_leases'];
+export type IpLease = ResourceMap['ip_leases'];
+export type NetworkService = ResourceMap['network_services'];
+export type RouteLink = ResourceMap['route_links'];
+export type Route = ResourceMap['routes'];
 /** Feed uuid "<dp>/<nw>". */
-export interface DatapathNetwork extends Timestamps {
-  uuid: string;
-  datapath_uuid: string;
-  network_uuid: string;
-  interface_uuid: string | null;
-  mac_address: string | null;
-  broadcast_mac_address: string | null;
-}
-
+export type DatapathNetwork = ResourceMap['datapath_networks'];
 /** Feed uuid "<dp>/<rl>". */
-export interface DatapathRouteLink extends Timestamps {
-  uuid: string;
-  datapath_uuid: string;
-  route_link_uuid: string;
-  interface_uuid: string | null;
-  mac_address: string | null;
-}
-
+export type DatapathRouteLink = ResourceMap['datapath_route_links'];
 /** Feed uuid "<dp>/<seg>". */
-export interface DatapathSegment extends Timestamps {
-  uuid: string;
-  datapath_uuid: string;
-  segment_uuid: string;
-  interface_uuid: string | null;
-  mac_address: string | null;
-}
+export type DatapathSegment = ResourceMap['datapath_segments'];
+export type Filter = ResourceMap['filters'];
+export type SecurityGroup = ResourceMap['security_groups'];
+export type Segment = ResourceMap['segments'];
+export type Translation = ResourceMap['translations'];
+export type IpRangeGroup = ResourceMap['ip_range_groups'];
+export type MacRangeGroup = ResourceMap['mac_range_groups'];
+export type DnsService = ResourceMap['dns_services'];
 
-export interface FilterStatic {
-  protocol: 'tcp' | 'udp' | 'icmp' | 'arp' | 'ip';
-  action: 'pass' | 'drop' | 'conn';
-  src_address: string;
-  dst_address: string;
-  src_port: number;
-  dst_port: number;
-}
-export interface Filter extends Timestamps {
-  uuid: string;
-  interface_uuid: string;
-  mode: 'static';
-  ingress_passthrough: boolean;
-  egress_passthrough: boolean;
-  statics: FilterStatic[];
-}
+export type EmbeddedIpLease = Static<typeof embeddedIpLease>;
+export type EmbeddedMacLease = Static<typeof embeddedMacLease>;
+export type FilterStatic = DocOf<(typeof filterStatics)['fields']>;
+export type SecurityGroupRule = DocOf<(typeof securityGroupRules)['fields']>;
+export type StaticAddress = DocOf<(typeof staticAddresses)['fields']>;
+export type IpRange = DocOf<(typeof ipRanges)['fields']>;
+export type MacRange = DocOf<(typeof macRanges)['fields']>;
+export type DnsRecord = DocOf<(typeof dnsRecords)['fields']>;
 
-export interface SecurityGroupRule {
-  uuid: string;
-  direction: 'ingress' | 'egress';
-  protocol: 'tcp' | 'udp' | 'icmp' | 'any';
-  port_range_min: number | null;
-  port_range_max: number | null;
-  remote_ip_prefix: string | null;
-  remote_group_uuid: string | null;
-}
-export interface SecurityGroup extends Timestamps {
-  uuid: string;
-  display_name: string;
-  description: string;
-  rules: SecurityGroupRule[];
-}
-
-export interface Segment extends Timestamps {
-  uuid: string;
-  display_name: string;
-  mode: 'physical' | 'virtual';
-  topology_uuid: string | null;
-}
-
-export interface StaticAddress {
-  ingress_ipv4_address: string;
-  egress_ipv4_address: string;
-  ingress_port_number: number | null;
-  egress_port_number: number | null;
-  route_link_uuid: string | null;
-  ingress_network_uuid: string | null;
-  egress_network_uuid: string | null;
-}
-export interface Translation extends Timestamps {
-  uuid: string;
-  interface_uuid: string;
-  mode: 'static_address';
-  passthrough: boolean;
-  static_addresses: StaticAddress[];
-}
-
-export interface IpRange {
-  uuid: string;
-  begin_ipv4_address: string;
-  end_ipv4_address: string;
-}
-export interface IpRangeGroup extends Timestamps {
-  uuid: string;
-  allocation_type: 'incremental' | 'decremental' | 'random';
-  ip_ranges: IpRange[];
-}
-
-export interface MacRange {
-  uuid: string;
-  begin_mac_address: string;
-  end_mac_address: string;
-}
-export interface MacRangeGroup extends Timestamps {
-  uuid: string;
-  allocation_type: 'random' | 'incremental' | 'decremental';
-  mac_ranges: MacRange[];
-}
-
-export interface DnsRecord {
-  uuid: string;
-  name: string;
-  ipv4_address: string;
-}
-export interface DnsService extends Timestamps {
-  uuid: string;
-  network_service_uuid: string;
-  public_dns: string | null;
-  dns_records: DnsRecord[];
-}
-
-/** Every resource kind the store and the feed carry, with its representation. */
-export interface ResourceMap {
-  datapaths: Datapath;
-  networks: Network;
-  interfaces: Interface;
-  mac_leases: MacLease;
-  ip_leases: IpLease;
-  network_services: NetworkService;
-  route_links: RouteLink;
-  routes: Route;
-  datapath_networks: DatapathNetwork;
-  datapath_route_links: DatapathRouteLink;
-  datapath_segments: DatapathSegment;
-  filters: Filter;
-  security_groups: SecurityGroup;
-  segments: Segment;
-  translations: Translation;
-  ip_range_groups: IpRangeGroup;
-  mac_range_groups: MacRangeGroup;
-  dns_services: DnsService;
-}
-export type ResourceKind = keyof ResourceMap;
-export const RESOURCE_KINDS: readonly ResourceKind[] = [
-  'datapaths',
-  'networks',
-  'interfaces',
-  'mac_leases',
-  'ip_leases',
-  'network_services',
-  'route_links',
-  'routes',
-  'datapath_networks',
-  'datapath_route_links',
-  'datapath_segments',
-  'filters',
-  'security_groups',
-  'segments',
-  'translations',
-  'ip_range_groups',
-  'mac_range_groups',
-  'dns_services',
-];
+export const RESOURCE_KINDS = Object.keys(DECLARATIONS) as ResourceKind[];
 
 /** `GET /api/1.0/feed/snapshot`: every resource, consistent at `revision`. */
 export interface Snapshot {

@@ -8,12 +8,15 @@ import {
   MissingArgument,
 } from '../model/errors.js';
 import { inSubnet, intToIp, ipToInt, isAligned, isNetworkOrBroadcast } from '../model/ipv4.js';
-import { bool, cidr, int, ipv4, mac, oneOf, type ParamSpec, type Params, str, uuid } from '../model/params.js';
+import { cidr, type ParamSpec, type Params } from '../model/params.js';
+import { immutableOf, paramsFor, type ResourceDecl } from '../model/resource.js';
+import * as D from '../model/resources/index.js';
 import { type ResourceKind, UUID_PREFIX } from '../model/types.js';
 import type { Doc } from '../store/store.js';
 import { randomId, type WriteContext } from './write-context.js';
 
-export interface ResourceDef {
+/** What the declaration (src/model/resources) says about a resource's requests, derived once. */
+export interface DeclaredParams {
   kind: ResourceKind;
   prefix: string;
   /** Singular name, used in OpenAPI and in OpenVNet's single-key body wrapper. */
@@ -24,6 +27,22 @@ export interface ResourceDef {
   immutable: string[];
   /** Fields a list may filter on (`GET /datapaths?dpid=...`). */
   filters: ParamSpec[];
+}
+
+function declared(decl: ResourceDecl): DeclaredParams {
+  return {
+    kind: decl.kind as ResourceKind,
+    prefix: decl.prefix,
+    singular: decl.singular,
+    createParams: paramsFor(decl.fields, 'create'),
+    updateParams: paramsFor(decl.fields, 'update'),
+    immutable: immutableOf(decl.fields),
+    filters: paramsFor(decl.fields, 'filter'),
+  };
+}
+
+/** A top-level resource: its declared parameters and its behaviour (create/update rules, delete cascades). */
+export interface ResourceDef extends DeclaredParams {
   create(ctx: WriteContext, p: Params): Promise<Doc>;
   update(ctx: WriteContext, doc: Doc, p: Params): Promise<Doc>;
   /** Cascades or refuses (409), then removes the document. */
@@ -31,7 +50,6 @@ export interface ResourceDef {
 }
 
 const P = UUID_PREFIX;
-const DISPLAY = str('display_name');
 const has = (p: Params, k: string) => p[k] !== undefined;
 /** Applies the given keys of `p` onto `doc`. */
 function assign(doc: Doc, p: Params, keys: string[]): void {
@@ -168,28 +186,7 @@ async function leaseOwner(ctx: WriteContext, p: Params) {
 // ---------- definitions ----------
 
 const datapaths: ResourceDef = {
-  kind: 'datapaths',
-  prefix: P.datapaths,
-  singular: 'datapath',
-  createParams: [
-    uuid('uuid', P.datapaths),
-    DISPLAY,
-    { name: 'dpid', type: { t: 'dpid' }, required: true, doc: 'OpenFlow datapath id, hex' },
-    str('node_id', { required: true }),
-    ipv4('ipv4_address', { nullable: true, doc: "the host's tunnel endpoint (underlay IPv4)" }),
-    str('dc_segment_id', { nullable: true }),
-    bool('enable_ovs_learn_action'),
-  ],
-  updateParams: [
-    DISPLAY,
-    { name: 'dpid', type: { t: 'dpid' } },
-    str('node_id'),
-    ipv4('ipv4_address', { nullable: true }),
-    str('dc_segment_id', { nullable: true }),
-    bool('enable_ovs_learn_action'),
-  ],
-  immutable: ['uuid'],
-  filters: [{ name: 'dpid', type: { t: 'dpid' } }, str('node_id')],
+  ...declared(D.datapaths),
   async create(ctx, p) {
     const dup = await ctx.findOne('datapaths', { dpid: p.dpid as string });
     if (dup) throw new DuplicateValue('dpid', p.dpid as string, dup.uuid);
@@ -232,38 +229,8 @@ const datapaths: ResourceDef = {
   },
 };
 
-const NETWORK_MODES = ['virtual', 'physical', 'internal'] as const;
 const networks: ResourceDef = {
-  kind: 'networks',
-  prefix: P.networks,
-  singular: 'network',
-  createParams: [
-    uuid('uuid', P.networks),
-    DISPLAY,
-    ipv4('ipv4_network', { required: true }),
-    int('ipv4_prefix', 1, 32),
-    oneOf('network_mode', NETWORK_MODES),
-    oneOf('mode', NETWORK_MODES, { doc: 'OpenVNet alias of network_mode' }),
-    str('domain_name'),
-    uuid('segment_uuid', P.segments, { nullable: true }),
-    str('topology_uuid', { nullable: true }),
-    int('mtu', 68, 65535, { nullable: true }),
-    { name: 'dns_servers', type: { t: 'ipv4list' }, nullable: true },
-    int('dhcp_lease_time', 60, 2 ** 31 - 1),
-  ],
-  updateParams: [
-    DISPLAY,
-    oneOf('network_mode', NETWORK_MODES),
-    oneOf('mode', NETWORK_MODES),
-    str('domain_name'),
-    uuid('segment_uuid', P.segments, { nullable: true }),
-    str('topology_uuid', { nullable: true }),
-    int('mtu', 68, 65535, { nullable: true }),
-    { name: 'dns_servers', type: { t: 'ipv4list' }, nullable: true },
-    int('dhcp_lease_time', 60, 2 ** 31 - 1),
-  ],
-  immutable: ['uuid', 'ipv4_network', 'ipv4_prefix', 'tunnel_key', 'ct_zone'],
-  filters: [oneOf('network_mode', NETWORK_MODES), uuid('segment_uuid', P.segments)],
+  ...declared(D.networks),
   async create(ctx, p) {
     const prefix = (p.ipv4_prefix as number | undefined) ?? 24;
     const net = p.ipv4_network as string;
@@ -310,46 +277,8 @@ const networks: ResourceDef = {
   },
 };
 
-const IF_MODES = ['vif', 'simulated', 'host', 'internal', 'patch', 'promiscuous', 'remote'] as const;
 const interfaces: ResourceDef = {
-  kind: 'interfaces',
-  prefix: P.interfaces,
-  singular: 'interface',
-  createParams: [
-    uuid('uuid', P.interfaces),
-    DISPLAY,
-    oneOf('mode', IF_MODES),
-    uuid('owner_datapath_uuid', P.datapaths, { nullable: true }),
-    str('port_name', { nullable: true }),
-    mac('mac_address'),
-    uuid('mac_range_group_uuid', P.mac_range_groups),
-    uuid('network_uuid', P.networks),
-    ipv4('ipv4_address'),
-    uuid('segment_uuid', P.segments, { nullable: true }),
-    bool('enable_routing'),
-    bool('enable_route_translation'),
-    bool('enable_filtering'),
-  ],
-  updateParams: [
-    DISPLAY,
-    oneOf('mode', IF_MODES),
-    uuid('owner_datapath_uuid', P.datapaths, { nullable: true }),
-    str('port_name', { nullable: true }),
-    mac('mac_address', { nullable: true, doc: "changes the first MAC lease's address (null removes it)" }),
-    uuid('network_uuid', P.networks, { nullable: true }),
-    ipv4('ipv4_address', { nullable: true, doc: "changes the first IP lease's address (null removes it)" }),
-    uuid('segment_uuid', P.segments, { nullable: true }),
-    bool('enable_routing'),
-    bool('enable_route_translation'),
-    bool('enable_filtering'),
-  ],
-  immutable: ['uuid', 'mac_range_group_uuid', 'status', 'active_datapath_uuid', 'active_port_name'],
-  filters: [
-    oneOf('mode', IF_MODES),
-    uuid('owner_datapath_uuid', P.datapaths),
-    str('port_name'),
-    uuid('active_datapath_uuid', P.datapaths),
-  ],
+  ...declared(D.interfaces),
   async create(ctx, p) {
     if (p.owner_datapath_uuid) await ctx.must('datapaths', p.owner_datapath_uuid as string, 'owner_datapath_uuid');
     if (p.segment_uuid) await ctx.must('segments', p.segment_uuid as string, 'segment_uuid');
@@ -461,22 +390,7 @@ const interfaces: ResourceDef = {
 };
 
 const macLeases: ResourceDef = {
-  kind: 'mac_leases',
-  prefix: P.mac_leases,
-  singular: 'mac_lease',
-  createParams: [
-    uuid('uuid', P.mac_leases),
-    uuid('interface_uuid', P.interfaces, { required: true }),
-    mac('mac_address', { required: true }),
-    uuid('segment_uuid', P.segments, { nullable: true }),
-  ],
-  updateParams: [
-    uuid('interface_uuid', P.interfaces),
-    mac('mac_address'),
-    uuid('segment_uuid', P.segments, { nullable: true }),
-  ],
-  immutable: ['uuid'],
-  filters: [uuid('interface_uuid', P.interfaces), mac('mac_address')],
+  ...declared(D.macLeases),
   async create(ctx, p) {
     await ctx.must('interfaces', p.interface_uuid as string, 'interface_uuid');
     if (p.segment_uuid) await ctx.must('segments', p.segment_uuid as string, 'segment_uuid');
@@ -507,26 +421,7 @@ const macLeases: ResourceDef = {
 };
 
 const ipLeases: ResourceDef = {
-  kind: 'ip_leases',
-  prefix: P.ip_leases,
-  singular: 'ip_lease',
-  createParams: [
-    uuid('uuid', P.ip_leases),
-    uuid('network_uuid', P.networks, { required: true }),
-    ipv4('ipv4_address', { required: true }),
-    uuid('mac_lease_uuid', P.mac_leases),
-    uuid('interface_uuid', P.interfaces),
-    bool('enable_routing'),
-  ],
-  updateParams: [
-    uuid('network_uuid', P.networks),
-    ipv4('ipv4_address'),
-    uuid('mac_lease_uuid', P.mac_leases, { nullable: true }),
-    uuid('interface_uuid', P.interfaces, { nullable: true }),
-    bool('enable_routing'),
-  ],
-  immutable: ['uuid'],
-  filters: [uuid('network_uuid', P.networks), uuid('interface_uuid', P.interfaces), ipv4('ipv4_address')],
+  ...declared(D.ipLeases),
   async create(ctx, p) {
     const network = await ctx.must('networks', p.network_uuid as string, 'network_uuid');
     const owner = await leaseOwner(ctx, p);
@@ -564,30 +459,8 @@ async function removeNetworkService(ctx: WriteContext, ns: Doc) {
   await ctx.remove('network_services', ns.uuid);
 }
 
-const NS_MODES = ['dhcp', 'dns', 'router'] as const;
 const networkServices: ResourceDef = {
-  kind: 'network_services',
-  prefix: P.network_services,
-  singular: 'network_service',
-  createParams: [
-    uuid('uuid', P.network_services),
-    DISPLAY,
-    oneOf('mode', NS_MODES, { nullable: true }),
-    oneOf('type', NS_MODES, { doc: 'deprecated OpenVNet alias of mode' }),
-    uuid('interface_uuid', P.interfaces, { nullable: true }),
-    int('incoming_port', 0, 65535, { nullable: true }),
-    int('outgoing_port', 0, 65535, { nullable: true }),
-  ],
-  updateParams: [
-    DISPLAY,
-    oneOf('mode', NS_MODES, { nullable: true }),
-    oneOf('type', NS_MODES),
-    uuid('interface_uuid', P.interfaces, { nullable: true }),
-    int('incoming_port', 0, 65535, { nullable: true }),
-    int('outgoing_port', 0, 65535, { nullable: true }),
-  ],
-  immutable: ['uuid'],
-  filters: [oneOf('mode', NS_MODES), uuid('interface_uuid', P.interfaces)],
+  ...declared(D.networkServices),
   async create(ctx, p) {
     if (has(p, 'mode') && has(p, 'type') && p.mode !== p.type)
       throw new ArgumentError('type', 'type and mode disagree');
@@ -615,13 +488,7 @@ const networkServices: ResourceDef = {
 };
 
 const routeLinks: ResourceDef = {
-  kind: 'route_links',
-  prefix: P.route_links,
-  singular: 'route_link',
-  createParams: [uuid('uuid', P.route_links), DISPLAY, mac('mac_address'), str('topology_uuid', { nullable: true })],
-  updateParams: [DISPLAY, mac('mac_address'), str('topology_uuid', { nullable: true })],
-  immutable: ['uuid'],
-  filters: [mac('mac_address')],
+  ...declared(D.routeLinks),
   async create(ctx, p) {
     if (has(p, 'mac_address')) {
       const dup = await ctx.findOne('route_links', { mac_address: p.mac_address as string });
@@ -666,36 +533,7 @@ function checkRoutePrefix(net: string, prefix: number) {
 }
 
 const routes: ResourceDef = {
-  kind: 'routes',
-  prefix: P.routes,
-  singular: 'route',
-  createParams: [
-    uuid('uuid', P.routes),
-    DISPLAY,
-    uuid('interface_uuid', P.interfaces, { required: true }),
-    uuid('route_link_uuid', P.route_links, { required: true }),
-    uuid('network_uuid', P.networks),
-    ipv4('ipv4_network', { required: true }),
-    int('ipv4_prefix', 0, 32),
-    bool('ingress'),
-    bool('egress'),
-  ],
-  updateParams: [
-    DISPLAY,
-    uuid('interface_uuid', P.interfaces),
-    uuid('route_link_uuid', P.route_links),
-    uuid('network_uuid', P.networks),
-    ipv4('ipv4_network'),
-    int('ipv4_prefix', 0, 32),
-    bool('ingress'),
-    bool('egress'),
-  ],
-  immutable: ['uuid'],
-  filters: [
-    uuid('interface_uuid', P.interfaces),
-    uuid('route_link_uuid', P.route_links),
-    uuid('network_uuid', P.networks),
-  ],
+  ...declared(D.routes),
   async create(ctx, p) {
     await ctx.must('interfaces', p.interface_uuid as string, 'interface_uuid');
     await ctx.must('route_links', p.route_link_uuid as string, 'route_link_uuid');
@@ -728,15 +566,8 @@ const routes: ResourceDef = {
   },
 };
 
-const SEG_MODES = ['physical', 'virtual'] as const;
 const segments: ResourceDef = {
-  kind: 'segments',
-  prefix: P.segments,
-  singular: 'segment',
-  createParams: [uuid('uuid', P.segments), DISPLAY, oneOf('mode', SEG_MODES), str('topology_uuid', { nullable: true })],
-  updateParams: [DISPLAY, oneOf('mode', SEG_MODES), str('topology_uuid', { nullable: true })],
-  immutable: ['uuid'],
-  filters: [oneOf('mode', SEG_MODES)],
+  ...declared(D.segments),
   async create(ctx, p) {
     return ctx.insert('segments', {
       uuid: await ctx.newUuid('segments', P.segments, p.uuid),
@@ -767,19 +598,7 @@ const segments: ResourceDef = {
 };
 
 const filters: ResourceDef = {
-  kind: 'filters',
-  prefix: P.filters,
-  singular: 'filter',
-  createParams: [
-    uuid('uuid', P.filters),
-    uuid('interface_uuid', P.interfaces, { required: true }),
-    oneOf('mode', ['static']),
-    bool('ingress_passthrough'),
-    bool('egress_passthrough'),
-  ],
-  updateParams: [uuid('interface_uuid', P.interfaces), bool('ingress_passthrough'), bool('egress_passthrough')],
-  immutable: ['uuid', 'mode'],
-  filters: [uuid('interface_uuid', P.interfaces)],
+  ...declared(D.filters),
   async create(ctx, p) {
     await ctx.must('interfaces', p.interface_uuid as string, 'interface_uuid');
     return ctx.insert('filters', {
@@ -802,13 +621,7 @@ const filters: ResourceDef = {
 };
 
 const securityGroups: ResourceDef = {
-  kind: 'security_groups',
-  prefix: P.security_groups,
-  singular: 'security_group',
-  createParams: [uuid('uuid', P.security_groups), DISPLAY, { name: 'description', type: { t: 'string', max: 1024 } }],
-  updateParams: [DISPLAY, { name: 'description', type: { t: 'string', max: 1024 } }],
-  immutable: ['uuid', 'rules'],
-  filters: [],
+  ...declared(D.securityGroups),
   async create(ctx, p) {
     return ctx.insert('security_groups', {
       uuid: await ctx.newUuid('security_groups', P.security_groups, p.uuid),
@@ -843,18 +656,7 @@ const securityGroups: ResourceDef = {
 };
 
 const translations: ResourceDef = {
-  kind: 'translations',
-  prefix: P.translations,
-  singular: 'translation',
-  createParams: [
-    uuid('uuid', P.translations),
-    uuid('interface_uuid', P.interfaces, { required: true }),
-    oneOf('mode', ['static_address']),
-    bool('passthrough'),
-  ],
-  updateParams: [uuid('interface_uuid', P.interfaces), bool('passthrough')],
-  immutable: ['uuid', 'mode'],
-  filters: [uuid('interface_uuid', P.interfaces)],
+  ...declared(D.translations),
   async create(ctx, p) {
     await ctx.must('interfaces', p.interface_uuid as string, 'interface_uuid');
     return ctx.insert('translations', {
@@ -876,13 +678,7 @@ const translations: ResourceDef = {
 };
 
 const ipRangeGroups: ResourceDef = {
-  kind: 'ip_range_groups',
-  prefix: P.ip_range_groups,
-  singular: 'ip_range_group',
-  createParams: [uuid('uuid', P.ip_range_groups), oneOf('allocation_type', ['incremental', 'decremental', 'random'])],
-  updateParams: [oneOf('allocation_type', ['incremental', 'decremental', 'random'])],
-  immutable: ['uuid'],
-  filters: [],
+  ...declared(D.ipRangeGroups),
   async create(ctx, p) {
     return ctx.insert('ip_range_groups', {
       uuid: await ctx.newUuid('ip_range_groups', P.ip_range_groups, p.uuid),
@@ -900,13 +696,7 @@ const ipRangeGroups: ResourceDef = {
 };
 
 const macRangeGroups: ResourceDef = {
-  kind: 'mac_range_groups',
-  prefix: P.mac_range_groups,
-  singular: 'mac_range_group',
-  createParams: [uuid('uuid', P.mac_range_groups), oneOf('allocation_type', ['random', 'incremental', 'decremental'])],
-  updateParams: [oneOf('allocation_type', ['random', 'incremental', 'decremental'])],
-  immutable: ['uuid'],
-  filters: [],
+  ...declared(D.macRangeGroups),
   async create(ctx, p) {
     return ctx.insert('mac_range_groups', {
       uuid: await ctx.newUuid('mac_range_groups', P.mac_range_groups, p.uuid),
@@ -924,17 +714,7 @@ const macRangeGroups: ResourceDef = {
 };
 
 const dnsServices: ResourceDef = {
-  kind: 'dns_services',
-  prefix: P.dns_services,
-  singular: 'dns_service',
-  createParams: [
-    uuid('uuid', P.dns_services),
-    uuid('network_service_uuid', P.network_services, { required: true }),
-    { name: 'public_dns', type: { t: 'ipv4list' }, nullable: true },
-  ],
-  updateParams: [{ name: 'public_dns', type: { t: 'ipv4list' }, nullable: true }],
-  immutable: ['uuid', 'network_service_uuid'],
-  filters: [uuid('network_service_uuid', P.network_services)],
+  ...declared(D.dnsServices),
   async create(ctx, p) {
     const ns = await ctx.must('network_services', p.network_service_uuid as string, 'network_service_uuid');
     if (ns.mode !== 'dns') throw new InvalidID('network_service_uuid', `${ns.uuid} is not a dns network service`);

@@ -1,0 +1,80 @@
+// Every resource the API, the store and the feed carry, declared once (one file each); the registry in API order.
+import type { Fields, ItemDecl, ResourceDecl } from '../resource.js';
+import { datapathNetworks, datapathRouteLinks, datapathSegments } from './datapath-relations.js';
+import { datapaths } from './datapaths.js';
+import { dnsRecords, dnsServices } from './dns-services.js';
+import { filterStatics, filters } from './filters.js';
+import { interfaces } from './interfaces.js';
+import { ipLeases, macLeases } from './leases.js';
+import { networkServices } from './network-services.js';
+import { networks } from './networks.js';
+import { ipRangeGroups, ipRanges, macRangeGroups, macRanges } from './range-groups.js';
+import { routeLinks, routes } from './routing.js';
+import { securityGroupRules, securityGroups } from './security-groups.js';
+import { segments } from './segments.js';
+import { staticAddresses, translations } from './translations.js';
+
+export * from './datapath-relations.js';
+export * from './datapaths.js';
+export * from './dns-services.js';
+export * from './filters.js';
+export * from './interfaces.js';
+export * from './leases.js';
+export * from './network-services.js';
+export * from './networks.js';
+export * from './range-groups.js';
+export * from './routing.js';
+export * from './security-groups.js';
+export * from './segments.js';
+export * from './translations.js';
+
+/** Every stored kind, keyed by its plural name: the store's tables and the feed's resources, in snapshot order. */
+export const DECLARATIONS = {
+  datapaths,
+  networks,
+  interfaces,
+  mac_leases: macLeases,
+  ip_leases: ipLeases,
+  network_services: networkServices,
+  route_links: routeLinks,
+  routes,
+  datapath_networks: datapathNetworks,
+  datapath_route_links: datapathRouteLinks,
+  datapath_segments: datapathSegments,
+  filters,
+  security_groups: securityGroups,
+  segments,
+  translations,
+  ip_range_groups: ipRangeGroups,
+  mac_range_groups: macRangeGroups,
+  dns_services: dnsServices,
+} as const;
+
+/** Kinds with their own `/api/1.0/<kind>` endpoints, in the order the API and vnctl list them. */
+export const API_RESOURCES: readonly ResourceDecl<Fields>[] = [
+  datapaths,
+  networks,
+  interfaces,
+  macLeases,
+  ipLeases,
+  networkServices,
+  routeLinks,
+  routes,
+  segments,
+  filters,
+  securityGroups,
+  translations,
+  ipRangeGroups,
+  macRangeGroups,
+  dnsServices,
+];
+
+/** Items embedded in a parent's list, with the parent kind (routes `/<parent>/:uuid/<segment>`). */
+export const ITEMS: readonly { parent: string; decl: ItemDecl<Fields> }[] = [
+  { parent: 'security_groups', decl: securityGroupRules },
+  { parent: 'ip_range_groups', decl: ipRanges },
+  { parent: 'mac_range_groups', decl: macRanges },
+  { parent: 'dns_services', decl: dnsRecords },
+  { parent: 'filters', decl: filterStatics },
+  { parent: 'translations', decl: staticAddresses },
+];
