@@ -29,9 +29,21 @@ export interface FieldOptions {
   report?: Settable;
   /** A PUT naming it is refused as immutable (for fields not set on create: server-allocated, reported, lists). */
   immutable?: true;
-  /** For references: the resource kind the uuid names, and what deleting it does to this object. */
-  ref?: { kind: string; onDelete?: OnDelete };
+  /** For references (`f.ref`): the uuid prefix of the kind it names, and what deleting that object does here. */
+  ref?: { prefix: string; onDelete: OnDelete };
 }
+
+/** The usual settability combinations, spread into a field's options (`{ ...SET.editable, doc }`). */
+export const SET = {
+  /** Given on create, never changed. */
+  fixed: { create: 'required' },
+  /** Given on create, changeable. */
+  required: { create: 'required', update: 'optional' },
+  /** Optional on create, changeable. */
+  editable: { create: 'optional', update: 'optional' },
+  /** Optional, and "" or null clears it. */
+  clearable: { create: 'nullable', update: 'nullable', nullable: true },
+} as const;
 
 export interface Field<S extends TSchema = TSchema> extends FieldOptions {
   /** The stored value's type (without null; `nullable` adds it). */
@@ -73,6 +85,13 @@ export const f = {
   /** A uuid of this prefix ("nw-…"); a reference when `ref` is given. */
   uuid: <const O extends FieldOptions>(prefix: string, o: O) =>
     field(Type.String({ pattern: `^${prefix}-[a-z0-9]{1,16}$` }), { t: 'uuid', prefix }, o),
+  /** A uuid naming an object of another kind (by its prefix), with what deleting that object does here. */
+  ref: <const O extends FieldOptions>(prefix: string, onDelete: OnDelete, o: O) =>
+    field(
+      Type.String({ pattern: `^${prefix}-[a-z0-9]{1,16}$` }),
+      { t: 'uuid', prefix },
+      { ...o, ref: { prefix, onDelete } },
+    ),
   enum: <const V extends string[], const O extends FieldOptions>(values: readonly [...V], o: O) =>
     field(Type.Enum(values), { t: 'enum', values }, o),
   /** An embedded list (leases, rules, ranges): never a request parameter of its owner. */
@@ -102,10 +121,8 @@ export function docSchema<F extends Fields>(fields: F): TUnsafe<DocOf<F>> {
 // ---------- a resource ----------
 
 export interface ResourceDecl<F extends Fields = Fields> {
-  /** Plural, as in the URL (`/api/1.0/networks`). */
+  /** Plural, as in the URL (`/api/1.0/networks`); the singular (OpenAPI, the body wrapper) drops its "s". */
   kind: string;
-  /** Used in OpenAPI summaries and OpenVNet's single-key body wrapper. */
-  singular: string;
   /** uuid prefix ("nw"). */
   prefix: string;
   /** One line: what the resource is. */
@@ -115,10 +132,11 @@ export interface ResourceDecl<F extends Fields = Fields> {
   deleteNotes?: readonly string[];
 }
 
-export function resource<const F extends Fields>(
-  decl: ResourceDecl<F>,
-): ResourceDecl<F> & { schema: TUnsafe<DocOf<F>> } {
-  return { ...decl, schema: docSchema(decl.fields) };
+/** A declaration as the rest of the code sees it: with its singular name and its document schema. */
+export type Declared<F extends Fields = Fields> = ResourceDecl<F> & { singular: string; schema: TUnsafe<DocOf<F>> };
+
+export function resource<const F extends Fields>(decl: ResourceDecl<F>): Declared<F> {
+  return { ...decl, singular: decl.kind.slice(0, -1), schema: docSchema(decl.fields) };
 }
 
 /** An item embedded in another object's list (rules, ranges, records, statics, static addresses). */

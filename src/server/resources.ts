@@ -9,7 +9,7 @@ import {
 } from '../model/errors.js';
 import { inSubnet, intToIp, ipToInt, isAligned, isNetworkOrBroadcast } from '../model/ipv4.js';
 import { cidr, type ParamSpec, type Params } from '../model/params.js';
-import { immutableOf, paramsFor, type ResourceDecl } from '../model/resource.js';
+import { type Declared, immutableOf, paramsFor } from '../model/resource.js';
 import * as D from '../model/resources/index.js';
 import { type ResourceKind, UUID_PREFIX } from '../model/types.js';
 import type { Doc } from '../store/store.js';
@@ -29,7 +29,7 @@ export interface DeclaredParams {
   filters: ParamSpec[];
 }
 
-function declared(decl: ResourceDecl): DeclaredParams {
+function declared(decl: Declared): DeclaredParams {
   return {
     kind: decl.kind as ResourceKind,
     prefix: decl.prefix,

@@ -1,41 +1,19 @@
 // Datapaths: one Open vSwitch bridge per host, driven by that host's agent.
-import { f, resource } from '../resource.js';
+import { f, resource, SET } from '../resource.js';
 import { displayName, timestamps, uuidField } from './common.js';
 
 export const datapaths = resource({
   kind: 'datapaths',
-  singular: 'datapath',
   prefix: 'dp',
   doc: 'Open vSwitch bridges, one per host, each driven by an agent',
   fields: {
     uuid: uuidField('dp'),
     display_name: displayName,
-    dpid: f.dpid({
-      create: 'required',
-      update: 'optional',
-      filter: true,
-      doc: 'the bridge datapath id, hex (0x000002fdee8e0a44)',
-    }),
-    node_id: f.string({
-      create: 'required',
-      update: 'optional',
-      filter: true,
-      doc: 'the id of the agent (vna) that owns the bridge',
-    }),
-    ipv4_address: f.ipv4({
-      create: 'nullable',
-      update: 'nullable',
-      report: 'optional',
-      nullable: true,
-      doc: "the host's tunnel endpoint (underlay IPv4 address)",
-    }),
-    dc_segment_id: f.string({
-      create: 'nullable',
-      update: 'nullable',
-      nullable: true,
-      doc: 'OpenVNet 0.x data-center segment id (stored)',
-    }),
-    enable_ovs_learn_action: f.bool({ create: 'optional', update: 'optional', doc: 'let flows use OVS learn()' }),
+    dpid: f.dpid({ ...SET.required, filter: true, doc: 'the bridge datapath id, hex (0x000002fdee8e0a44)' }),
+    node_id: f.string({ ...SET.required, filter: true, doc: 'the id of the agent (vna) that owns the bridge' }),
+    ipv4_address: f.ipv4({ ...SET.clearable, report: 'optional', doc: "the host's tunnel endpoint (underlay IPv4)" }),
+    dc_segment_id: f.string({ ...SET.clearable, doc: 'OpenVNet 0.x data-center segment id (stored)' }),
+    enable_ovs_learn_action: f.bool({ ...SET.editable, doc: 'let flows use OVS learn()' }),
     is_connected: f.bool({ status: true, report: 'required', doc: 'its agent holds the switch connection' }),
     flows_in_sync: f.bool({ status: true, report: 'required', doc: 'the switch holds exactly the desired flows' }),
     last_error: f.string(

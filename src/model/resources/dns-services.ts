@@ -1,5 +1,5 @@
 // DNS services: the records a dns network service answers, and its upstream servers.
-import { f, item, resource } from '../resource.js';
+import { f, item, resource, SET } from '../resource.js';
 import { timestamps, uuidField } from './common.js';
 
 const DNS_NAME = /^(?=.{1,253}$)[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,62})(?:\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,62}))*\.?$/;
@@ -10,7 +10,7 @@ export const dnsRecords = item({
   prefix: 'dnsr',
   doc: 'the records of the service',
   fields: {
-    uuid: f.uuid('dnsr', { create: 'optional', doc: "the record's uuid (dnsr-…); generated when omitted" }),
+    uuid: uuidField('dnsr', "the record's"),
     name: f.string({ create: 'required', doc: 'host name' }, 253, { re: DNS_NAME, text: 'a DNS name' }),
     ipv4_address: f.ipv4({ create: 'required', doc: 'its address' }),
   },
@@ -18,23 +18,12 @@ export const dnsRecords = item({
 
 export const dnsServices = resource({
   kind: 'dns_services',
-  singular: 'dns_service',
   prefix: 'dnss',
   doc: 'DNS services and their records',
   fields: {
     uuid: uuidField('dnss'),
-    network_service_uuid: f.uuid('ns', {
-      create: 'required',
-      filter: true,
-      ref: { kind: 'network_services', onDelete: 'cascade' },
-      doc: 'the dns network service (ns-…)',
-    }),
-    public_dns: f.ipv4list({
-      create: 'nullable',
-      update: 'nullable',
-      nullable: true,
-      doc: 'comma-separated upstream DNS servers',
-    }),
+    network_service_uuid: f.ref('ns', 'cascade', { ...SET.fixed, filter: true, doc: 'the dns network service' }),
+    public_dns: f.ipv4list({ ...SET.clearable, doc: 'comma-separated upstream DNS servers' }),
     dns_records: f.list(dnsRecords.schema, { doc: 'its records (dns_services dns_records add)' }),
     ...timestamps,
   },

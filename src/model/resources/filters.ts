@@ -1,6 +1,8 @@
 // Filters: OpenVNet's static per-interface firewall rules.
-import { f, item, resource } from '../resource.js';
+import { f, item, resource, SET } from '../resource.js';
 import { timestamps, uuidField } from './common.js';
+
+const port = (which: string) => f.int(0, 65535, { create: 'optional', doc: `${which} port, tcp/udp (0 = any)` });
 
 export const filterStatics = item({
   segment: 'static',
@@ -12,36 +14,24 @@ export const filterStatics = item({
     action: f.enum(['pass', 'drop', 'conn'], { create: 'optional', doc: 'pass | drop | conn (required to add)' }),
     src_address: f.cidr({ create: 'optional', doc: 'source CIDR (default 0.0.0.0/0)' }),
     dst_address: f.cidr({ create: 'optional', doc: 'destination CIDR (default 0.0.0.0/0)' }),
-    src_port: f.int(0, 65535, { create: 'optional', doc: 'source port, tcp/udp (0 = any)' }),
-    dst_port: f.int(0, 65535, { create: 'optional', doc: 'destination port, tcp/udp (0 = any)' }),
+    src_port: port('source'),
+    dst_port: port('destination'),
   },
 });
 
+const passthrough = (which: string) =>
+  f.bool({ ...SET.editable, doc: `pass unmatched ${which} traffic (default false: drop)` });
+
 export const filters = resource({
   kind: 'filters',
-  singular: 'filter',
   prefix: 'fil',
   doc: 'static per-interface firewall rules (OpenVNet filters)',
   fields: {
     uuid: uuidField('fil'),
-    interface_uuid: f.uuid('if', {
-      create: 'required',
-      update: 'optional',
-      filter: true,
-      ref: { kind: 'interfaces', onDelete: 'cascade' },
-      doc: 'interface (if-…) filtered',
-    }),
+    interface_uuid: f.ref('if', 'cascade', { ...SET.required, filter: true, doc: 'interface filtered' }),
     mode: f.enum(['static'], { create: 'optional', doc: 'static' }),
-    ingress_passthrough: f.bool({
-      create: 'optional',
-      update: 'optional',
-      doc: 'pass unmatched incoming traffic (default false: drop)',
-    }),
-    egress_passthrough: f.bool({
-      create: 'optional',
-      update: 'optional',
-      doc: 'pass unmatched outgoing traffic (default false: drop)',
-    }),
+    ingress_passthrough: passthrough('incoming'),
+    egress_passthrough: passthrough('outgoing'),
     statics: f.list(filterStatics.schema, { doc: 'its static rules (filters static add)' }),
     ...timestamps,
   },

@@ -1,5 +1,5 @@
 // Every resource the API, the store and the feed carry, declared once (one file each); the registry in API order.
-import type { Fields, ItemDecl, ResourceDecl } from '../resource.js';
+import type { Declared, Fields, ItemDecl } from '../resource.js';
 import { datapathNetworks, datapathRouteLinks, datapathSegments } from './datapath-relations.js';
 import { datapaths } from './datapaths.js';
 import { dnsRecords, dnsServices } from './dns-services.js';
@@ -51,7 +51,7 @@ export const DECLARATIONS = {
 } as const;
 
 /** Kinds with their own `/api/1.0/<kind>` endpoints, in the order the API and vnctl list them. */
-export const API_RESOURCES: readonly ResourceDecl<Fields>[] = [
+export const API_RESOURCES: readonly Declared[] = [
   datapaths,
   networks,
   interfaces,

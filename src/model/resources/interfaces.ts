@@ -1,6 +1,6 @@
 // Interfaces: VM/container ports, router and service ports, host ports; their addresses live in MAC/IP leases.
 import Type from 'typebox';
-import { f, resource } from '../resource.js';
+import { f, resource, SET } from '../resource.js';
 import { displayName, timestamps, uuidField } from './common.js';
 
 export const INTERFACE_MODES = ['vif', 'simulated', 'host', 'internal', 'patch', 'promiscuous', 'remote'] as const;
@@ -18,35 +18,23 @@ export const embeddedMacLease = Type.Object({
   ip_leases: Type.Array(embeddedIpLease),
 });
 
+/** Agent-reported (status) fields that only the report route sets. */
+const reported = { status: true, nullable: true, immutable: true, report: 'nullable' } as const;
+
 export const interfaces = resource({
   kind: 'interfaces',
-  singular: 'interface',
   prefix: 'if',
   doc: 'VM/container ports, router and service ports, host ports',
   fields: {
     uuid: uuidField('if'),
     display_name: displayName,
     mode: f.enum([...INTERFACE_MODES], {
-      create: 'optional',
-      update: 'optional',
+      ...SET.editable,
       filter: true,
       doc: 'vif (default) | simulated | host | internal | patch | promiscuous | remote',
     }),
-    owner_datapath_uuid: f.uuid('dp', {
-      create: 'nullable',
-      update: 'nullable',
-      filter: true,
-      nullable: true,
-      ref: { kind: 'datapaths', onDelete: 'restrict' },
-      doc: 'datapath (dp-…) the interface belongs to',
-    }),
-    port_name: f.string({
-      create: 'nullable',
-      update: 'nullable',
-      filter: true,
-      nullable: true,
-      doc: 'OVS port name the agent binds it to',
-    }),
+    owner_datapath_uuid: f.ref('dp', 'restrict', { ...SET.clearable, filter: true, doc: 'datapath it belongs to' }),
+    port_name: f.string({ ...SET.clearable, filter: true, doc: 'OVS port name the agent binds it to' }),
     mac_address: f.mac({
       create: 'optional',
       update: 'nullable',
@@ -58,12 +46,11 @@ export const interfaces = resource({
       paramOnly: true,
       doc: 'MAC range group (mrg-…) to allocate the MAC from',
     }),
-    network_uuid: f.uuid('nw', {
+    network_uuid: f.ref('nw', 'nullify', {
       create: 'optional',
       update: 'nullable',
       nullable: true,
-      ref: { kind: 'networks', onDelete: 'nullify' },
-      doc: 'network (nw-…) of the first IP lease',
+      doc: 'network of the first IP lease',
     }),
     ipv4_address: f.ipv4({
       create: 'optional',
@@ -71,45 +58,17 @@ export const interfaces = resource({
       nullable: true,
       doc: 'IPv4 address of the first IP lease (null removes it)',
     }),
-    segment_uuid: f.uuid('seg', {
-      create: 'nullable',
-      update: 'nullable',
-      nullable: true,
-      ref: { kind: 'segments', onDelete: 'restrict' },
-      doc: 'segment (seg-…)',
-    }),
-    enable_routing: f.bool({ create: 'optional', update: 'optional', doc: 'the interface routes (router port)' }),
-    enable_route_translation: f.bool({
-      create: 'optional',
-      update: 'optional',
-      doc: 'apply translations when routing',
-    }),
-    enable_filtering: f.bool({ create: 'optional', update: 'optional', doc: 'apply filters and security groups' }),
+    segment_uuid: f.ref('seg', 'restrict', { ...SET.clearable, doc: 'segment' }),
+    enable_routing: f.bool({ ...SET.editable, doc: 'the interface routes (router port)' }),
+    enable_route_translation: f.bool({ ...SET.editable, doc: 'apply translations when routing' }),
+    enable_filtering: f.bool({ ...SET.editable, doc: 'apply filters and security groups' }),
     mac_leases: f.list(embeddedMacLease, { doc: 'its MAC leases, each with its IP leases' }),
     security_group_uuids: f.list(Type.String(), {
       doc: 'security groups it belongs to (interfaces security_groups add)',
     }),
-    status: f.enum(['up', 'down'], {
-      status: true,
-      report: 'required',
-      immutable: true,
-      doc: 'up while an agent has it bound to a port',
-    }),
-    active_datapath_uuid: f.uuid('dp', {
-      status: true,
-      report: 'nullable',
-      filter: true,
-      nullable: true,
-      immutable: true,
-      doc: 'the datapath whose agent bound it (reported)',
-    }),
-    active_port_name: f.string({
-      status: true,
-      report: 'nullable',
-      nullable: true,
-      immutable: true,
-      doc: 'the OVS port it is bound to (reported)',
-    }),
+    status: f.enum(['up', 'down'], { status: true, immutable: true, report: 'required', doc: 'up while bound' }),
+    active_datapath_uuid: f.uuid('dp', { ...reported, filter: true, doc: 'the datapath whose agent bound it' }),
+    active_port_name: f.string({ ...reported, doc: 'the OVS port it is bound to (reported)' }),
     ...timestamps,
   },
   deleteNotes: [

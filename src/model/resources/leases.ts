@@ -1,29 +1,16 @@
 // MAC and IP leases: the addresses an interface holds (an IP lease hangs off a MAC lease).
-import { f, resource } from '../resource.js';
+import { f, resource, SET } from '../resource.js';
 import { timestamps, uuidField } from './common.js';
 
 export const macLeases = resource({
   kind: 'mac_leases',
-  singular: 'mac_lease',
   prefix: 'ml',
   doc: 'MAC addresses leased to interfaces',
   fields: {
     uuid: uuidField('ml'),
-    interface_uuid: f.uuid('if', {
-      create: 'required',
-      update: 'optional',
-      filter: true,
-      ref: { kind: 'interfaces', onDelete: 'cascade' },
-      doc: 'interface (if-…)',
-    }),
-    mac_address: f.mac({ create: 'required', update: 'optional', filter: true, doc: 'MAC address' }),
-    segment_uuid: f.uuid('seg', {
-      create: 'nullable',
-      update: 'nullable',
-      nullable: true,
-      ref: { kind: 'segments', onDelete: 'restrict' },
-      doc: 'segment (seg-…)',
-    }),
+    interface_uuid: f.ref('if', 'cascade', { ...SET.required, filter: true, doc: 'interface' }),
+    mac_address: f.mac({ ...SET.required, filter: true, doc: 'MAC address' }),
+    segment_uuid: f.ref('seg', 'restrict', { ...SET.clearable, doc: 'segment' }),
     ...timestamps,
   },
   deleteNotes: ['its IP leases go with it'],
@@ -31,35 +18,26 @@ export const macLeases = resource({
 
 export const ipLeases = resource({
   kind: 'ip_leases',
-  singular: 'ip_lease',
   prefix: 'il',
   doc: 'IPv4 addresses leased to interfaces',
   fields: {
     uuid: uuidField('il'),
-    network_uuid: f.uuid('nw', {
-      create: 'required',
-      update: 'optional',
-      filter: true,
-      ref: { kind: 'networks', onDelete: 'cascade' },
-      doc: 'network (nw-…)',
-    }),
-    ipv4_address: f.ipv4({ create: 'required', update: 'optional', filter: true, doc: 'address inside the network' }),
-    mac_lease_uuid: f.uuid('ml', {
+    network_uuid: f.ref('nw', 'cascade', { ...SET.required, filter: true, doc: 'network' }),
+    ipv4_address: f.ipv4({ ...SET.required, filter: true, doc: 'address inside the network' }),
+    mac_lease_uuid: f.ref('ml', 'cascade', {
       create: 'optional',
       update: 'nullable',
       nullable: true,
-      ref: { kind: 'mac_leases', onDelete: 'cascade' },
-      doc: 'MAC lease (ml-…) holding it',
+      doc: 'MAC lease holding it',
     }),
-    interface_uuid: f.uuid('if', {
+    interface_uuid: f.ref('if', 'cascade', {
       create: 'optional',
       update: 'nullable',
       filter: true,
       nullable: true,
-      ref: { kind: 'interfaces', onDelete: 'cascade' },
-      doc: 'interface (if-…) holding it (its first MAC lease)',
+      doc: 'interface holding it (its first MAC lease)',
     }),
-    enable_routing: f.bool({ create: 'optional', update: 'optional', doc: 'the address routes' }),
+    enable_routing: f.bool({ ...SET.editable, doc: 'the address routes' }),
     ...timestamps,
   },
 });

@@ -1,6 +1,12 @@
 // IP and MAC range groups: pools of addresses (a MAC range group can hand an interface its MAC).
-import { f, item, resource } from '../resource.js';
+import type { TSchema } from 'typebox';
+import { f, item, resource, SET } from '../resource.js';
 import { timestamps, uuidField } from './common.js';
+
+const ALLOCATION = ['incremental', 'decremental', 'random'] as const;
+const allocationType = (dflt: (typeof ALLOCATION)[number]) =>
+  f.enum([...ALLOCATION], { ...SET.editable, doc: `incremental | decremental | random (default ${dflt})` });
+const rangesOf = <S extends TSchema>(schema: S, what: string) => f.list(schema, { doc: `its ranges (${what} add)` });
 
 export const ipRanges = item({
   segment: 'ip_ranges',
@@ -8,7 +14,7 @@ export const ipRanges = item({
   prefix: 'ipr',
   doc: 'the ranges of the group',
   fields: {
-    uuid: f.uuid('ipr', { create: 'optional', doc: "the range's uuid (ipr-…); generated when omitted" }),
+    uuid: uuidField('ipr', "the range's"),
     begin_ipv4_address: f.ipv4({ create: 'required', doc: 'first address' }),
     end_ipv4_address: f.ipv4({ create: 'required', doc: 'last address' }),
   },
@@ -16,17 +22,12 @@ export const ipRanges = item({
 
 export const ipRangeGroups = resource({
   kind: 'ip_range_groups',
-  singular: 'ip_range_group',
   prefix: 'iprg',
   doc: 'pools of IPv4 ranges',
   fields: {
     uuid: uuidField('iprg'),
-    allocation_type: f.enum(['incremental', 'decremental', 'random'], {
-      create: 'optional',
-      update: 'optional',
-      doc: 'incremental | decremental | random',
-    }),
-    ip_ranges: f.list(ipRanges.schema, { doc: 'its ranges (ip_range_groups ip_ranges add)' }),
+    allocation_type: allocationType('incremental'),
+    ip_ranges: rangesOf(ipRanges.schema, 'ip_range_groups ip_ranges'),
     ...timestamps,
   },
 });
@@ -37,7 +38,7 @@ export const macRanges = item({
   prefix: 'mr',
   doc: 'the ranges of the group',
   fields: {
-    uuid: f.uuid('mr', { create: 'optional', doc: "the range's uuid (mr-…); generated when omitted" }),
+    uuid: uuidField('mr', "the range's"),
     begin_mac_address: f.mac({ create: 'required', doc: 'first MAC' }),
     end_mac_address: f.mac({ create: 'required', doc: 'last MAC' }),
   },
@@ -45,17 +46,12 @@ export const macRanges = item({
 
 export const macRangeGroups = resource({
   kind: 'mac_range_groups',
-  singular: 'mac_range_group',
   prefix: 'mrg',
   doc: 'pools of MAC ranges',
   fields: {
     uuid: uuidField('mrg'),
-    allocation_type: f.enum(['random', 'incremental', 'decremental'], {
-      create: 'optional',
-      update: 'optional',
-      doc: 'random | incremental | decremental',
-    }),
-    mac_ranges: f.list(macRanges.schema, { doc: 'its ranges (mac_range_groups mac_ranges add)' }),
+    allocation_type: allocationType('random'),
+    mac_ranges: rangesOf(macRanges.schema, 'mac_range_groups mac_ranges'),
     ...timestamps,
   },
 });
