@@ -8,7 +8,9 @@ import {
   UnknownUUIDResource,
 } from '../model/errors.js';
 import { ipToInt } from '../model/ipv4.js';
-import { bool, cidr, int, ipv4, mac, oneOf, type ParamSpec, type Params, str, uuid } from '../model/params.js';
+import { bool, mac, type ParamSpec, type Params, str, uuid } from '../model/params.js';
+import { paramsFor } from '../model/resource.js';
+import * as D from '../model/resources/index.js';
 import { type ResourceKind, SUB_PREFIX, UUID_PREFIX } from '../model/types.js';
 import type { Doc } from '../store/store.js';
 import type { WriteContext } from './write-context.js';
@@ -153,16 +155,6 @@ function describeRule(r: Record<string, unknown>): string {
   return `${r.direction} ${r.protocol}${ports} ${r.direction === 'ingress' ? 'from' : 'to'} ${remote}`;
 }
 
-export const SG_RULE_PARAMS: ParamSpec[] = [
-  uuid('uuid', SUB_PREFIX.security_group_rule),
-  oneOf('direction', ['ingress', 'egress'], { required: true }),
-  oneOf('protocol', ['tcp', 'udp', 'icmp', 'any'], { required: true }),
-  int('port_range_min', 0, 65535, { nullable: true }),
-  int('port_range_max', 0, 65535, { nullable: true }),
-  cidr('remote_ip_prefix', { nullable: true }),
-  uuid('remote_group_uuid', P.security_groups, { nullable: true }),
-];
-
 // ---------- items embedded in a parent document, addressed by their own uuid ----------
 
 export interface SubItemDef {
@@ -189,7 +181,7 @@ export const SUB_ITEMS: readonly SubItemDef[] = [
     segment: 'rules',
     field: 'rules',
     prefix: SUB_PREFIX.security_group_rule,
-    params: SG_RULE_PARAMS,
+    params: paramsFor(D.securityGroupRules.fields, 'create'),
     async build(ctx, parent, p) {
       const tcpUdp = p.protocol === 'tcp' || p.protocol === 'udp';
       for (const f of ['port_range_min', 'port_range_max'])
@@ -221,11 +213,7 @@ export const SUB_ITEMS: readonly SubItemDef[] = [
     segment: 'ip_ranges',
     field: 'ip_ranges',
     prefix: SUB_PREFIX.ip_range,
-    params: [
-      uuid('uuid', SUB_PREFIX.ip_range),
-      ipv4('begin_ipv4_address', { required: true }),
-      ipv4('end_ipv4_address', { required: true }),
-    ],
+    params: paramsFor(D.ipRanges.fields, 'create'),
     async build(_ctx, _parent, p) {
       checkRange('begin_ipv4_address', ipToInt(p.begin_ipv4_address as string), ipToInt(p.end_ipv4_address as string));
       return { begin_ipv4_address: p.begin_ipv4_address, end_ipv4_address: p.end_ipv4_address };
@@ -236,11 +224,7 @@ export const SUB_ITEMS: readonly SubItemDef[] = [
     segment: 'mac_ranges',
     field: 'mac_ranges',
     prefix: SUB_PREFIX.mac_range,
-    params: [
-      uuid('uuid', SUB_PREFIX.mac_range),
-      mac('begin_mac_address', { required: true }),
-      mac('end_mac_address', { required: true }),
-    ],
+    params: paramsFor(D.macRanges.fields, 'create'),
     async build(_ctx, _parent, p) {
       checkRange('begin_mac_address', macNum(p.begin_mac_address as string), macNum(p.end_mac_address as string));
       return { begin_mac_address: p.begin_mac_address, end_mac_address: p.end_mac_address };
@@ -251,20 +235,7 @@ export const SUB_ITEMS: readonly SubItemDef[] = [
     segment: 'dns_records',
     field: 'dns_records',
     prefix: SUB_PREFIX.dns_record,
-    params: [
-      uuid('uuid', SUB_PREFIX.dns_record),
-      {
-        name: 'name',
-        type: {
-          t: 'string',
-          max: 253,
-          pattern: /^(?=.{1,253}$)[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,62})(?:\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,62}))*\.?$/,
-          patternText: 'a DNS name',
-        },
-        required: true,
-      },
-      ipv4('ipv4_address', { required: true }),
-    ],
+    params: paramsFor(D.dnsRecords.fields, 'create'),
     async build(_ctx, _parent, p) {
       return { name: p.name, ipv4_address: p.ipv4_address };
     },
@@ -318,14 +289,7 @@ export const KEYED_ITEMS: readonly KeyedItemDef[] = [
     parentKind: 'filters',
     segment: 'static',
     field: 'statics',
-    params: [
-      oneOf('protocol', ['tcp', 'udp', 'icmp', 'arp', 'ip'], { required: true }),
-      oneOf('action', ['pass', 'drop', 'conn']),
-      cidr('src_address'),
-      cidr('dst_address'),
-      int('src_port', 0, 65535),
-      int('dst_port', 0, 65535),
-    ],
+    params: paramsFor(D.filterStatics.fields, 'create'),
     keys: ['protocol', 'action', 'src_address', 'dst_address', 'src_port', 'dst_port'],
     async build(_ctx, p, forDelete) {
       if (!forDelete && !has(p, 'action')) throw new ArgumentError('action', 'required (pass, drop or conn)');
@@ -346,15 +310,7 @@ export const KEYED_ITEMS: readonly KeyedItemDef[] = [
     parentKind: 'translations',
     segment: 'static_address',
     field: 'static_addresses',
-    params: [
-      ipv4('ingress_ipv4_address', { required: true }),
-      ipv4('egress_ipv4_address', { required: true }),
-      int('ingress_port_number', 1, 65535),
-      int('egress_port_number', 1, 65535),
-      uuid('route_link_uuid', P.route_links),
-      uuid('ingress_network_uuid', P.networks),
-      uuid('egress_network_uuid', P.networks),
-    ],
+    params: paramsFor(D.staticAddresses.fields, 'create'),
     keys: [
       'ingress_ipv4_address',
       'egress_ipv4_address',

@@ -1,5 +1,5 @@
 // Every resource the API, the store and the feed carry, declared once (one file each); the registry in API order.
-import type { Declared, Fields, ItemDecl } from '../resource.js';
+import type { Fields, ItemDecl } from '../resource.js';
 import { datapathNetworks, datapathRouteLinks, datapathSegments } from './datapath-relations.js';
 import { datapaths } from './datapaths.js';
 import { dnsRecords, dnsServices } from './dns-services.js';
@@ -49,25 +49,6 @@ export const DECLARATIONS = {
   mac_range_groups: macRangeGroups,
   dns_services: dnsServices,
 } as const;
-
-/** Kinds with their own `/api/1.0/<kind>` endpoints, in the order the API and vnctl list them. */
-export const API_RESOURCES: readonly Declared[] = [
-  datapaths,
-  networks,
-  interfaces,
-  macLeases,
-  ipLeases,
-  networkServices,
-  routeLinks,
-  routes,
-  segments,
-  filters,
-  securityGroups,
-  translations,
-  ipRangeGroups,
-  macRangeGroups,
-  dnsServices,
-];
 
 /** Items embedded in a parent's list, with the parent kind (routes `/<parent>/:uuid/<segment>`). */
 export const ITEMS: readonly { parent: string; decl: ItemDecl<Fields> }[] = [
