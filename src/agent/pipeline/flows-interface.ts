@@ -16,8 +16,7 @@ import {
   writeNetwork,
 } from './build.js';
 import { cookieFor } from './cookies.js';
-import type { CompileContext } from './flows.js';
-import { isFiltered } from './flows-security.js';
+import { type CompileContext, isFiltered } from './compile-context.js';
 import type { InterfaceRes } from './model-view.js';
 
 export const PRIO_IF = {

@@ -23,9 +23,8 @@ import {
   writeNetwork,
 } from './build.js';
 import { cookieFor } from './cookies.js';
-import type { CompileContext } from './flows.js';
+import { type CompileContext, isFiltered } from './compile-context.js';
 import { parsedAddresses, parsedMacs } from './flows-interface.js';
-import { isFiltered } from './flows-security.js';
 import { dhcpPortMeter } from './meters.js';
 import { matchFlag, matchNetworkKey, FROM_TUNNEL } from './registers.js';
 import type { InterfaceRes } from './model-view.js';

@@ -19,7 +19,7 @@ import {
   writeNetwork,
 } from './build.js';
 import { cookieFor, objectHash } from './cookies.js';
-import type { CompileContext } from './flows.js';
+import type { CompileContext } from './compile-context.js';
 import { parsedAddresses, parsedMacs } from './flows-interface.js';
 import { matchNetworkKey, ROUTE_LINK, routeLinkId, TMP_MAC_HI, TMP_MAC_LO } from './registers.js';
 import { type InterfaceRes, type RouteRes, routesOfLink } from './model-view.js';

@@ -27,7 +27,7 @@ import {
   load,
 } from './build.js';
 import { cookieFor, objectHash, pipelineCookie } from './cookies.js';
-import type { CompileContext } from './flows.js';
+import type { CompileContext } from './compile-context.js';
 import { parsedAddresses } from './flows-interface.js';
 import type { FilterRes, FilterStaticRes, InterfaceRes, SecurityGroupRuleRes } from './model-view.js';
 import { interfaceNetworks } from './model-view.js';
@@ -85,15 +85,6 @@ export const PRIO_SEC = {
   /** Direction-wide allows: security-group egress, filter passthrough. */
   direction: 1000,
 } as const;
-
-/** Whether an interface's traffic goes through conntrack and the ACL tables. */
-export function isFiltered(ctx: CompileContext, uuid: string): boolean {
-  ctx.dep(`interfaces:${uuid}`);
-  ctx.dep(`iface-filters:${uuid}`);
-  const i = ctx.view.interfaces.get(uuid);
-  if (!i) return false;
-  return (i.security_group_uuids?.length ?? 0) > 0 || (ctx.view.filtersByInterface.get(uuid)?.size ?? 0) > 0;
-}
 
 /** [min, max] as value/mask blocks (the classic prefix decomposition). */
 export function portMasks(min: number, max: number): MatchEntry[] {

@@ -16,7 +16,7 @@ import {
   PRIO_MISS,
 } from './build.js';
 import { pipelineCookie } from './cookies.js';
-import type { CompileContext } from './flows.js';
+import type { CompileContext } from './compile-context.js';
 import { ACL } from './flows-security.js';
 import { DHCP_METER } from './meters.js';
 import { bitMask, CT_BLOCKED_EGRESS, CT_BLOCKED_INGRESS, matchFlag } from './registers.js';
