@@ -43,7 +43,7 @@ function newest(path: string): number {
 
 /** `npm test` builds first; a developer running this file alone gets a build when src/ changed. */
 function ensureBuilt(): void {
-  const entry = join(ROOT, 'dist/cli/vnet.js');
+  const entry = join(ROOT, 'dist/main.js');
   if (
     existsSync(entry) &&
     existsSync(join(ROOT, 'dist/cli/vnctl.js')) &&
@@ -52,7 +52,7 @@ function ensureBuilt(): void {
     return;
   // Other areas' in-progress files may have type errors; tsc still emits, so judge by the outputs.
   spawnSync('npx', ['tsc', '-p', 'tsconfig.build.json'], { cwd: ROOT, encoding: 'utf8', timeout: 240_000 });
-  assert.ok(existsSync(entry), 'dist/cli/vnet.js missing after build');
+  assert.ok(existsSync(entry), 'dist/main.js missing after build');
 }
 
 async function freePort(): Promise<number> {
