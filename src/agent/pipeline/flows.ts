@@ -7,6 +7,7 @@
 // changed, so one interface change touches its own flows and its network's, nothing else.
 import type { Flow, FlowMod } from '../../openflow/types.js';
 import type { CompileContext, Presence } from './compile-context.js';
+import { checkFlows, contractCheckedByDefault } from './contract.js';
 import { diffFlows } from './diff.js';
 import { interfaceFlows } from './flows-interface.js';
 import { networkFlows } from './flows-network.js';
@@ -52,6 +53,12 @@ export class FlowCompiler {
   private lastLocal: LocalContext | undefined;
   private lastView: ModelView | undefined;
   private cache: Flow[] | undefined;
+  private readonly checkContract: boolean;
+
+  /** `checkContract`: check every computed owner's flows against the table contract (default: outside production). */
+  constructor(opts: { checkContract?: boolean } = {}) {
+    this.checkContract = opts.checkContract ?? contractCheckedByDefault();
+  }
 
   /** Current bindings (interface uuid → binding). */
   currentBindings(): ReadonlyMap<string, Binding> {
@@ -220,6 +227,8 @@ export class FlowCompiler {
         errors.push({ owner: o, error: err instanceof Error ? err : new Error(String(err)) });
         flows = [];
       }
+      // A broken contract is a bug in a builder, not bad data: it escapes update() instead of becoming an owner error.
+      if (this.checkContract) checkFlows(flows, o);
       this.owners.set(o, { flows, deps });
       for (const k of deps) {
         let s = this.depIndex.get(k);

@@ -17,7 +17,7 @@ import {
 } from '../../../src/agent/pipeline/registers.js';
 import { TABLE, TABLES, tableName } from '../../../src/agent/pipeline/tables.js';
 import type { Flow } from '../../../src/openflow/types.js';
-import { checkFlows } from './check.js';
+import { checkFlows, contractCheckedByDefault, PipelineContractError } from '../../../src/agent/pipeline/contract.js';
 import { Fabric } from './fabric.js';
 import { DP1, DP2, DP3, seedResources, seedVms } from './fixtures.js';
 
@@ -72,6 +72,38 @@ test('the checker catches an undeclared field and a backwards goto (it can fail)
     instructions: [{ type: 'goto_table', table: TABLE.classifier }],
   };
   assert.throws(() => checkFlows([back]), /not declared in next/);
+});
+
+test('a contract error names the table, the owner and the flow', () => {
+  const bad: Flow = {
+    table: TABLE.l2_lookup,
+    priority: 5,
+    cookie: 0n,
+    match: { in_port: { value: 1 } },
+    instructions: [],
+  };
+  assert.throws(
+    () => checkFlows([bad], 'if:if-1'),
+    (e: Error) =>
+      e instanceof PipelineContractError &&
+      /^table l2_lookup: in_port not declared for l2_lookup \(owner if:if-1\); flow: .*priority=5.*in_port=1/.test(
+        e.message,
+      ),
+  );
+});
+
+test('the flow compiler checks the contract everywhere but production', (t) => {
+  const saved = process.env.NODE_ENV;
+  t.after(() => {
+    if (saved === undefined) delete process.env.NODE_ENV;
+    else process.env.NODE_ENV = saved;
+  });
+  delete process.env.NODE_ENV;
+  assert.equal(contractCheckedByDefault(), true);
+  process.env.NODE_ENV = 'test';
+  assert.equal(contractCheckedByDefault(), true);
+  process.env.NODE_ENV = 'production';
+  assert.equal(contractCheckedByDefault(), false);
 });
 
 test('no table number literal outside tables.ts', () => {
