@@ -32,6 +32,10 @@ import {
   type VnetLatencyResult,
 } from './compare/vnet.js';
 
+// Benchmarks measure what production runs: FlowCompiler's table-contract check (on outside production) stays off,
+// here and in the agents this run starts (they inherit the environment).
+process.env.NODE_ENV ??= 'production';
+
 const ROOT = join(fileURLToPath(import.meta.url), '..', '..');
 const args = process.argv.slice(2);
 const flag = (n: string): boolean => args.includes(`--${n}`);

@@ -19,16 +19,7 @@ export async function startServerProcess(tag = 'bench'): Promise<ServerProcess> 
   const dir = mkdtempSync(join(tmpdir(), `vnet-${tag}-${process.pid}-`));
   const proc = spawn(
     process.execPath,
-    [
-      '--import',
-      'tsx',
-      join(ROOT, 'src/cli/vnet.ts'),
-      'server',
-      '--listen',
-      '127.0.0.1:0',
-      '--db',
-      join(dir, 'vnet.db'),
-    ],
+    ['--import', 'tsx', join(ROOT, 'src/main.ts'), 'server', '--listen', '127.0.0.1:0', '--db', join(dir, 'vnet.db')],
     { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, VNET_LOG_LEVEL: 'warn' } },
   );
   const stop = async (): Promise<void> => {

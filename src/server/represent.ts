@@ -1,7 +1,11 @@
 // Stored document → API representation; only interfaces embed other objects (their MAC and IP leases).
 import type { EmbeddedMacLease, ResourceKind } from '../model/types.js';
-import type { Doc } from '../store/store.js';
-import type { ReadContext } from './write-context.js';
+import type { Doc, Where } from '../store/store.js';
+
+/** The one read represent() needs (ReadContext has it); declared here so represent.ts depends on no context. */
+export interface DocFinder {
+  find(kind: ResourceKind, where?: Where): Promise<Doc[]>;
+}
 
 /** Leases of every interface, pre-grouped, so lists and snapshots need no query per interface. */
 export interface LeaseIndex {
@@ -49,7 +53,7 @@ export function representInterface(doc: Doc, macs: Doc[], ipsOf: (mac: Doc) => D
   };
 }
 
-export async function represent(ctx: ReadContext, kind: ResourceKind, doc: Doc): Promise<Doc> {
+export async function represent(ctx: DocFinder, kind: ResourceKind, doc: Doc): Promise<Doc> {
   if (kind !== 'interfaces') return doc;
   const macs = await ctx.find('mac_leases', { interface_uuid: doc.uuid });
   const ips = new Map<string, Doc[]>();

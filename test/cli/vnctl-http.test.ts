@@ -7,6 +7,7 @@ import { parse as parseYaml } from 'yaml';
 import { UsageError } from '../../src/cli/vnctl/errors.js';
 import { DEFAULT_API, resolveApiBase } from '../../src/cli/vnctl/http.js';
 import { runVnctl } from '../../src/cli/vnctl/main.js';
+import { freePort } from '../lib/free-port.js';
 
 interface Seen {
   method: string;
@@ -240,10 +241,7 @@ describe('failures: one stderr line and a non-zero status', () => {
   });
 
   test('connection refused: exit 3 naming the API address', async () => {
-    const probe = createServer();
-    await new Promise<void>((r) => probe.listen(0, '127.0.0.1', r));
-    const port = (probe.address() as AddressInfo).port;
-    await new Promise<void>((r) => probe.close(() => r()));
+    const port = await freePort();
     const r = await vnctl(['networks', 'show'], { VNET_API: `http://127.0.0.1:${port}` });
     assert.equal(r.status, 3);
     assert.equal(

@@ -3,7 +3,6 @@
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -11,6 +10,7 @@ import { parse as parseYaml } from 'yaml';
 import { runVnctl } from '../../src/cli/vnctl/main.js';
 import type { OptionSpec } from '../../src/cli/vnctl/spec.js';
 import { LIST_OPTIONS, RESOURCES } from '../../src/cli/vnctl/table.js';
+import { freePort } from '../lib/free-port.js';
 
 /** The seed documents' lines, in their order, exactly as written (they target localhost:9090). */
 const SEED_LINES = [
@@ -43,7 +43,7 @@ function newest(path: string): number {
 
 /** `npm test` builds first; a developer running this file alone gets a build when src/ changed. */
 function ensureBuilt(): void {
-  const entry = join(ROOT, 'dist/cli/vnet.js');
+  const entry = join(ROOT, 'dist/main.js');
   if (
     existsSync(entry) &&
     existsSync(join(ROOT, 'dist/cli/vnctl.js')) &&
@@ -52,15 +52,7 @@ function ensureBuilt(): void {
     return;
   // Other areas' in-progress files may have type errors; tsc still emits, so judge by the outputs.
   spawnSync('npx', ['tsc', '-p', 'tsconfig.build.json'], { cwd: ROOT, encoding: 'utf8', timeout: 240_000 });
-  assert.ok(existsSync(entry), 'dist/cli/vnet.js missing after build');
-}
-
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const port = (s.address() as { port: number }).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
+  assert.ok(existsSync(entry), 'dist/main.js missing after build');
 }
 
 /** The environment without any API setting of the developer's shell. */

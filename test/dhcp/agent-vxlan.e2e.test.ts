@@ -8,6 +8,7 @@ import { after, before, test } from 'node:test';
 import { Cluster } from '../../src/demo/cluster.js';
 import { seedApiCalls } from '../../src/demo/seed.js';
 import { assertE2eEnvironment, failureReport, labPrefix } from '../e2e/helpers.js';
+import { waitFor } from '../lib/wait-for.js';
 
 const DHCP_IF = { uuid: 'if-dhcpx', ip: '172.16.1.250', mac: '52:54:00:74:00:fa' };
 const VMS = [
@@ -122,25 +123,25 @@ test('a PUT to the network reaches a running client at renewal (unicast REQUEST 
     'mtu',
   ]);
   const out = () => readFileSync(client.log, 'utf8');
-  const waitFor = async (pred: () => boolean, what: string | (() => string)) => {
-    for (let i = 0; i < 150 && !pred(); i++) await new Promise((r) => setTimeout(r, 100));
-    if (!pred())
-      assert.fail(
-        `${typeof what === 'string' ? what : what()}\n${client.logTail(20)}\n${await failureReport(cluster)}`,
-      );
-  };
+  // DHCP renewals take a while; a failure shows udhcpc's log and the cluster's state.
+  const waitDhcp = (pred: () => boolean, what: string | (() => string)) =>
+    waitFor(
+      pred,
+      async () => `${typeof what === 'string' ? what : what()}\n${client.logTail(20)}\n${await failureReport(cluster)}`,
+      { timeoutMs: 15_000, everyMs: 100 },
+    );
   try {
-    await waitFor(() => /lease of .* obtained/.test(out()), 'first lease');
+    await waitDhcp(() => /lease of .* obtained/.test(out()), 'first lease');
     await cluster.call('PUT', '/networks/nw-net1', { mtu: 1400, dns_servers: '10.9.9.7' });
     await cluster.waitInSync(20_000);
     const pid = Number(readFileSync(pidFile, 'utf8').trim());
     const before = (out().match(/obtained/g) ?? []).length;
     process.kill(pid, 'SIGUSR1');
-    await waitFor(() => (out().match(/obtained/g) ?? []).length > before, 'renewal');
+    await waitDhcp(() => (out().match(/obtained/g) ?? []).length > before, 'renewal');
     assert.match(out(), /sending renew to server 172\.16\.1\.250/);
     // udhcpc logs "obtained" before it runs the script that writes dhcp.env: wait for the script.
     const envNow = () => readFileSync(join(dir, 'dhcp.env'), 'utf8');
-    await waitFor(
+    await waitDhcp(
       () => /^mtu=1400$/m.test(envNow()),
       () => `renewed lease without the new MTU:\n${envNow()}`,
     );

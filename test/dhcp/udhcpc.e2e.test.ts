@@ -9,6 +9,7 @@ import { after, before, describe, test } from 'node:test';
 import { promisify } from 'node:util';
 import { type DhcpContext, type DhcpEvent, DhcpResponder } from '../../src/dhcp/index.js';
 import { fromHex, toHex } from '../../src/packet/index.js';
+import { waitFor } from '../lib/wait-for.js';
 import { context, SERVER_MAC } from './helpers.js';
 
 // Names carry the pid so parallel runs and leftovers never collide; the veth is created with
@@ -216,20 +217,17 @@ describe('busybox udhcpc against the responder', () => {
     let out = '';
     client.stdout.on('data', (d) => (out += d));
     client.stderr.on('data', (d) => (out += d));
-    const waitFor = async (pred: () => boolean, what: string) => {
-      for (let i = 0; i < 100 && !pred(); i++) await new Promise((res) => setTimeout(res, 100));
-      assert.ok(pred(), `${what}; udhcpc said: ${out}; responder: ${JSON.stringify(log)}`);
-    };
+    const said = (what: string) => () => `${what}; udhcpc said: ${out}; responder: ${JSON.stringify(log)}`;
     try {
-      await waitFor(() => existsSync(pidFile) && existsSync(join(dir, 'env.bound')), 'bound');
+      await waitFor(() => existsSync(pidFile) && existsSync(join(dir, 'env.bound')), said('bound'));
       const pid = Number(readFileSync(pidFile, 'utf8').trim());
       events.length = 0;
       process.kill(pid, 'SIGUSR1');
-      await waitFor(() => existsSync(join(dir, 'env.renew')), 'renewed');
+      await waitFor(() => existsSync(join(dir, 'env.renew')), said('renewed'));
       assert.equal(parseEnv(join(dir, 'env.renew')).ip, '10.0.0.22');
       assert.ok(events.includes('ack'), JSON.stringify(events));
       process.kill(pid, 'SIGTERM');
-      await waitFor(() => events.includes('release'), 'release seen');
+      await waitFor(() => events.includes('release'), said('release seen'));
     } finally {
       client.kill();
     }

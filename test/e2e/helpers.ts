@@ -15,7 +15,7 @@ export function labPrefix(tag: string): string {
 /** The e2e tier needs root and a built dist/ (bin/vnet runs it): fail loudly, never skip. */
 export function assertE2eEnvironment(): void {
   assert.equal(process.getuid?.(), 0, 'e2e tests need root (network namespaces, Open vSwitch)');
-  const dist = fileURLToPath(new URL('../../dist/cli/vnet.js', import.meta.url));
+  const dist = fileURLToPath(new URL('../../dist/main.js', import.meta.url));
   assert.ok(existsSync(dist), 'dist/ is missing: run `npx tsc -p tsconfig.build.json` (npm test builds first)');
 }
 

@@ -13,6 +13,7 @@ import {
   failureReport,
   labPrefix,
 } from './helpers.js';
+import { waitFor } from '../lib/wait-for.js';
 
 const SEED_DPID = '000002fdee8e0a44';
 let cluster: Cluster;
@@ -27,13 +28,12 @@ before(async () => {
   // Unlike OpenVNet (which needed the datapath registered first), the agent may start first: it
   // waits for a datapath with its bridge's dpid and says so.
   await cluster.startAgent('h1');
-  const deadline = Date.now() + 15_000;
-  while (
-    !/no datapath with dpid 0x000002fdee8e0a44 is registered; waiting/.test(cluster.agents.get('h1')!.logTail(40))
-  ) {
-    if (Date.now() > deadline) assert.fail(`agent did not say it waits:\n${cluster.agents.get('h1')!.logTail(40)}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  const log = () => cluster.agents.get('h1')!.logTail(40);
+  await waitFor(
+    () => /no datapath with dpid 0x000002fdee8e0a44 is registered; waiting/.test(log()),
+    () => `the agent to say it waits:\n${log()}`,
+    { timeoutMs: 15_000, everyMs: 100 },
+  );
   const lines = seedVnctlLines('http://127.0.0.1:9090', {
     uuid: 'dp-br0',
     dpid: `0x${SEED_DPID}`,

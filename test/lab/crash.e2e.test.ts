@@ -5,6 +5,7 @@ import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { after, test } from 'node:test';
 import { cleanupLeftovers, Lab } from '../../src/lab/lab.js';
 import { defaultTopology } from '../../src/lab/topology.js';
+import { waitFor } from '../lib/wait-for.js';
 import { alive, leftovers, namespacesOf, report, testPrefix } from './helpers.js';
 
 const used: string[] = [];
@@ -23,14 +24,6 @@ function startChild(p: string): ChildProcess {
   return spawn(process.execPath, ['--import', 'tsx', 'test/lab/crash-child.ts', p], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-}
-
-async function waitFor(cond: () => boolean, ms: number, what: string): Promise<void> {
-  const until = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
 }
 
 function ovsPids(p: string): number[] {
@@ -52,7 +45,10 @@ test('a crashed lab (builder killed after building; state file lost; stray proce
   });
   let stray: ChildProcess | undefined;
   try {
-    await waitFor(() => out.includes('ready') || child.exitCode !== null, 60000, 'the child lab');
+    await waitFor(() => out.includes('ready') || child.exitCode !== null, 'the child lab', {
+      timeoutMs: 60_000,
+      everyMs: 10,
+    });
     assert.match(out, /ready/, 'the child built its lab');
     const spawned = JSON.parse(out.split('ready ')[1]!) as number[];
     // A process someone started by hand in a VM netns, without the lab's marker.
@@ -85,7 +81,10 @@ test('a lab whose builder died half-way is removed by down', async () => {
   });
   try {
     // Kill as soon as the first OVS daemon runs: hosts half made, no VMs yet.
-    await waitFor(() => ovsPids(p).length > 0 || child.exitCode !== null, 60000, 'the first OVS daemon');
+    await waitFor(() => ovsPids(p).length > 0 || child.exitCode !== null, 'the first OVS daemon', {
+      timeoutMs: 60_000,
+      everyMs: 10,
+    });
     child.kill('SIGKILL');
     await new Promise((r) => child.once('exit', r));
     assert.doesNotMatch(out, /ready/, 'the builder died before finishing');

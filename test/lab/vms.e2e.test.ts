@@ -5,6 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { after, before, test } from 'node:test';
 import { cleanupLeftovers, Lab } from '../../src/lab/lab.js';
 import { parseTopology } from '../../src/lab/topology.js';
+import { waitFor } from '../lib/wait-for.js';
 import { alive, leftovers, report, rootLinks, testPrefix } from './helpers.js';
 
 const P = testPrefix('v');
@@ -134,7 +135,7 @@ test('spawn: a long-running process in a host, logged and stoppable; forward: a 
     .host('h2')
     .spawn('talker', ['sh', '-c', 'echo started in $(ip -br link show ul0 | cut -c1-3); exec sleep 600']);
   assert.ok(p.alive());
-  await waitFor(() => p.logTail().includes('started in ul0'), 5000);
+  await waitFor(() => p.logTail().includes('started in ul0'), 'the forwarder to start in ul0', { timeoutMs: 5000 });
   await p.stop();
   assert.ok(!p.alive());
   assert.ok(!alive(p.pid));
@@ -185,14 +186,6 @@ vms: [{name: x, host: h1, ip: 10.9.0.1/24, iface_id: if-x}, {name: y, host: h2, 
   }
   assert.deepEqual(leftovers(P2), { namespaces: [], processes: [], dir: false, links: [] });
 });
-
-async function waitFor(cond: () => boolean, ms: number): Promise<void> {
-  const until = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > until) throw new Error('timed out');
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 test('down removes the lab with its processes', async () => {
   const pids = lab.processes().map((p) => p.pid);

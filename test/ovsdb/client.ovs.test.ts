@@ -12,6 +12,7 @@ import { OvsdbClient, type TableUpdates, type TableUpdates2, ZERO_TXN_ID } from 
 import { map, namedUuid, set, uuid } from '../../src/ovsdb/data.js';
 import { OvsdbCanceledError, OvsdbRpcError, OvsdbTransactionError } from '../../src/ovsdb/errors.js';
 import { op, where } from '../../src/ovsdb/ops.js';
+import { waitFor } from '../lib/wait-for.js';
 
 const DB = 'Open_vSwitch';
 let ovs: OvsInstance;
@@ -175,16 +176,21 @@ test('monitor (RFC 7047): initial rows, then update notifications, until monitor
     });
     assert.equal(Object.keys(initial.Open_vSwitch ?? {}).length, 1);
     await ovs.vsctl('add-br', 'brM', '--', 'set', 'Bridge', 'brM', 'datapath_type=dummy');
-    await waitFor(() =>
-      updates.some((u) => Object.values(u.Bridge ?? {}).some((r) => r.new?.name === 'brM' && !r.old)),
+    await waitFor(
+      () => updates.some((u) => Object.values(u.Bridge ?? {}).some((r) => r.new?.name === 'brM' && !r.old)),
+      'the update adding brM',
+      { timeoutMs: 5000 },
     );
     await ovs.vsctl('br-set-external-id', 'brM', 'k', 'v');
-    await waitFor(() =>
-      updates.some((u) =>
-        Object.values(u.Bridge ?? {}).some(
-          (r) => r.old && JSON.stringify(r.new?.external_ids) === '["map",[["k","v"]]]',
+    await waitFor(
+      () =>
+        updates.some((u) =>
+          Object.values(u.Bridge ?? {}).some(
+            (r) => r.old && JSON.stringify(r.new?.external_ids) === '["map",[["k","v"]]]',
+          ),
         ),
-      ),
+      'the update setting external_ids k=v on brM',
+      { timeoutMs: 5000 },
     );
     await client.monitorCancel('m1');
     const n = updates.length;
@@ -227,7 +233,7 @@ test('monitor_cond: where clause filters rows; modify carries a diff (update2)',
     await ovs.vsctl('br-set-external-id', 'brC2', 'x', '1');
     await ovs.vsctl('br-set-external-id', 'brC1', 'x', '1', '--', 'br-set-external-id', 'brC1', 'y', '2');
     await ovs.vsctl('br-set-external-id', 'brC1', 'x', '3');
-    await waitFor(() => updates.length >= 2);
+    await waitFor(() => updates.length >= 2, 'two update2 notifications for brC1', { timeoutMs: 5000 });
     const mods = updates.flatMap((u) => Object.values(u.Bridge ?? {}));
     assert.ok(
       mods.every((m) => 'modify' in m),
@@ -251,7 +257,7 @@ test('monitor_cond_since: full load from the zero txn id, then update3 notificat
     assert.equal(typeof r.found, 'boolean');
     assert.equal(Object.keys(r.updates.Open_vSwitch ?? {}).length, 1);
     await ovs.vsctl('set', 'Open_vSwitch', '.', 'external_ids:since=1');
-    await waitFor(() => got.length > 0);
+    await waitFor(() => got.length > 0, 'an update3 notification', { timeoutMs: 5000 });
     assert.deepEqual(Object.values(got[0]![1].Open_vSwitch!)[0], {
       modify: { external_ids: ['map', [['since', '1']]] },
     });
@@ -278,11 +284,4 @@ test('a server-initiated echo over a live ovsdb-server connection keeps it up', 
   }
 });
 
-async function waitFor(pred: () => boolean, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!pred()) {
-    if (Date.now() > deadline) throw new Error('condition not reached in time');
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 void once;

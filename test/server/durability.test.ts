@@ -28,7 +28,7 @@ function newest(d: string): number {
 
 before(() => {
   // bin/vnet runs dist/: rebuild when any source is newer than the build.
-  const built = join(ROOT, 'dist/cli/vnet.js');
+  const built = join(ROOT, 'dist/main.js');
   const mine = ['model', 'store', 'server', 'client'].map((d) => newest(join(ROOT, 'src', d)));
   if (!existsSync(built) || Math.max(...mine) > statSync(join(ROOT, 'dist/server/app.js')).mtimeMs) {
     spawnSync('npx', ['tsc', '-p', 'tsconfig.build.json'], { cwd: ROOT, encoding: 'utf8', timeout: 240_000 });

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { FeedClient, SseParser } from '../../src/client/index.js';
 import type { Change } from '../../src/model/types.js';
+import { waitFor } from '../lib/wait-for.js';
 import { startServer, type TestServer } from './helpers.js';
 
 const dirs: string[] = [];
@@ -229,16 +230,10 @@ describe('change feed', () => {
     client.on('resync', () => events.push('resync'));
     client.start();
     try {
-      const waitFor = async (cond: () => boolean, what: string) => {
-        const deadline = Date.now() + 10_000;
-        while (!cond()) {
-          if (Date.now() > deadline) throw new Error(`timeout waiting for ${what}; events=${events.join(',')}`);
-          await new Promise((r) => setTimeout(r, 20));
-        }
-      };
-      await waitFor(() => snapshots === 1, 'first snapshot');
+      const withEvents = (what: string) => () => `${what}; events=${events.join(',')}`;
+      await waitFor(() => snapshots === 1, withEvents('first snapshot'));
       await post(s.base, '/api/datapaths', { uuid: 'dp-c1', dpid: '0x10', node_id: 'n' });
-      await waitFor(() => changes.length === 1, 'first change');
+      await waitFor(() => changes.length === 1, withEvents('first change'));
       // Restart the server on the same port and file; writes made while it is down are not possible,
       // writes after restart must arrive exactly once.
       await s.close();
@@ -262,7 +257,7 @@ describe('change feed', () => {
       servers.push(s);
       await post(s.base, '/api/datapaths', { uuid: 'dp-c2', dpid: '0x11', node_id: 'n' });
       await post(s.base, '/api/datapaths', { uuid: 'dp-c3', dpid: '0x12', node_id: 'n' });
-      await waitFor(() => changes.length === 3, 'changes after restart');
+      await waitFor(() => changes.length === 3, withEvents('changes after restart'));
       assert.deepEqual(
         changes.map((c) => c.uuid),
         ['dp-c1', 'dp-c2', 'dp-c3'],
@@ -291,7 +286,7 @@ describe('change feed', () => {
           store2.close();
         },
       });
-      await waitFor(() => snapshots === 2, 'snapshot after resync');
+      await waitFor(() => snapshots === 2, withEvents('snapshot after resync'));
       assert.deepEqual(events, ['snapshot@0', 'resync', 'snapshot@0']);
       assert.equal(client.revision, 0);
     } finally {

@@ -16,9 +16,9 @@ import {
   writeNetwork,
 } from './build.js';
 import { cookieFor } from './cookies.js';
-import type { CompileContext } from './flows.js';
-import { isFiltered } from './flows-security.js';
+import { type CompileContext, isFiltered } from './compile-context.js';
 import type { InterfaceRes } from './model-view.js';
+import { matchReg, OUT_PORT } from './registers.js';
 
 export const PRIO_IF = {
   classify: 100,
@@ -101,9 +101,9 @@ export function interfaceFlows(ctx: CompileContext, uuid: string): Flow[] {
   const pass = [apply(loadZone(zone)), writeNetwork(key), goto(next)];
 
   if (filtered)
-    // Filtered deliveries carry the destination in reg2 through ingress_ct/ingress_acl; this is the last hop.
+    // Filtered deliveries carry the destination in OUT_PORT through ingress_ct/ingress_acl; this is the last hop.
     out.push(
-      flow('output', PRIO_IF.classify, cookieFor('interface', uuid, 'filter'), { reg2: exact(port) }, [
+      flow('output', PRIO_IF.classify, cookieFor('interface', uuid, 'filter'), matchReg(OUT_PORT, port), [
         apply(output(port)),
       ]),
     );

@@ -23,11 +23,10 @@ import {
   writeNetwork,
 } from './build.js';
 import { cookieFor } from './cookies.js';
-import type { CompileContext } from './flows.js';
+import { type CompileContext, isFiltered } from './compile-context.js';
 import { parsedAddresses, parsedMacs } from './flows-interface.js';
-import { isFiltered } from './flows-security.js';
 import { dhcpPortMeter } from './meters.js';
-import { matchFlag, matchNetworkKey, FROM_TUNNEL } from './registers.js';
+import { FROM_TUNNEL, matchFlag, matchReg, NETWORK_KEY } from './registers.js';
 import type { InterfaceRes } from './model-view.js';
 import { OFPP } from '../../openflow/types.js';
 
@@ -107,7 +106,9 @@ export function networkFlows(ctx: CompileContext, nw: string): Flow[] {
   const presence = ctx.present.get(nw);
   if (!net || !presence) return [];
   const { key, zone } = networkIds(net);
-  const meta = matchNetworkKey(key);
+  const onNetwork = matchReg(NETWORK_KEY, key);
+  // Split horizon: only packets that did not come from a tunnel may be tunnelled.
+  const fromLocal = matchFlag(FROM_TUNNEL, false);
   const full = presence === 'full';
   const routed = (ctx.view.routesByNetwork.get(nw)?.size ?? 0) > 0;
   const out: Flow[] = [];
@@ -158,7 +159,7 @@ export function networkFlows(ctx: CompileContext, nw: string): Flow[] {
               'arp_responder',
               PRIO_NW.arpAnswer,
               ifArp,
-              { metadata: meta, eth_type: exact(ETH_TYPE_ARP), arp_op: exact(ARPOP_REQUEST), arp_tpa: exact(ip) },
+              { ...onNetwork, eth_type: exact(ETH_TYPE_ARP), arp_op: exact(ARPOP_REQUEST), arp_tpa: exact(ip) },
               [apply(...arpReplyActions(mac, ip))],
             ),
           );
@@ -168,7 +169,7 @@ export function networkFlows(ctx: CompileContext, nw: string): Flow[] {
               'l3_neighbor',
               PRIO_NW.neighbor,
               cookieFor('interface', u, 'neighbor'),
-              { metadata: meta, eth_type: exact(ETH_TYPE_IP), ipv4_dst: exact(ip) },
+              { ...onNetwork, eth_type: exact(ETH_TYPE_IP), ipv4_dst: exact(ip) },
               [apply(setField('eth_dst', mac)), goto('l2_lookup')],
             ),
           );
@@ -181,7 +182,7 @@ export function networkFlows(ctx: CompileContext, nw: string): Flow[] {
         seenMac.add(mac);
         if (loc.kind === 'local')
           out.push(
-            flow('l2_lookup', PRIO_NW.unicast, l2, { metadata: meta, eth_dst: exact(mac) }, [
+            flow('l2_lookup', PRIO_NW.unicast, l2, { ...onNetwork, eth_dst: exact(mac) }, [
               apply(...deliverActions(loc.ofport, loc.filtered)),
             ]),
           );
@@ -189,13 +190,9 @@ export function networkFlows(ctx: CompileContext, nw: string): Flow[] {
         // (split horizon), so a stale location elsewhere cannot make packets bounce between hosts.
         else
           out.push(
-            flow(
-              'l2_lookup',
-              PRIO_NW.unicast,
-              l2,
-              { metadata: meta, eth_dst: exact(mac), reg0: matchFlag(FROM_TUNNEL, false) },
-              [apply(...tunnelActions(key, loc.ip, loc.tunnelPort))],
-            ),
+            flow('l2_lookup', PRIO_NW.unicast, l2, { ...onNetwork, eth_dst: exact(mac), ...fromLocal }, [
+              apply(...tunnelActions(key, loc.ip, loc.tunnelPort)),
+            ]),
           );
       }
     } catch (err) {
@@ -214,7 +211,7 @@ export function networkFlows(ctx: CompileContext, nw: string): Flow[] {
           PRIO_NW.dhcpPunt,
           cookieFor('network_service', dhcpService, 'dhcp'),
           {
-            metadata: meta,
+            ...onNetwork,
             in_port: exact(p.ofport),
             eth_type: exact(ETH_TYPE_IP),
             ip_proto: exact(IPPROTO_UDP),
@@ -237,18 +234,14 @@ export function networkFlows(ctx: CompileContext, nw: string): Flow[] {
     for (const [, h] of hosts) remote.push(setField('tun_ipv4_dst', h.ip), output(h.tunnelPort));
     const mcast = { value: MAC_MULTICAST_BIT, mask: MAC_MULTICAST_BIT };
     out.push(
+      flow('l2_lookup', PRIO_NW.flood, netCookie('flood'), { ...onNetwork, eth_dst: mcast, ...fromLocal }, [
+        apply(...local, ...remote),
+      ]),
       flow(
         'l2_lookup',
         PRIO_NW.flood,
         netCookie('flood'),
-        { metadata: meta, eth_dst: mcast, reg0: matchFlag(FROM_TUNNEL, false) },
-        [apply(...local, ...remote)],
-      ),
-      flow(
-        'l2_lookup',
-        PRIO_NW.flood,
-        netCookie('flood'),
-        { metadata: meta, eth_dst: mcast, reg0: matchFlag(FROM_TUNNEL, true) },
+        { ...onNetwork, eth_dst: mcast, ...matchFlag(FROM_TUNNEL, true) },
         [apply(...local)],
       ),
     );

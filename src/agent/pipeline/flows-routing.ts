@@ -10,6 +10,7 @@ import {
   ICMP_ECHO_REPLY,
   ICMP_ECHO_REQUEST,
   IPPROTO_ICMP,
+  load,
   loadZone,
   move,
   output,
@@ -19,9 +20,9 @@ import {
   writeNetwork,
 } from './build.js';
 import { cookieFor, objectHash } from './cookies.js';
-import type { CompileContext } from './flows.js';
+import type { CompileContext } from './compile-context.js';
 import { parsedAddresses, parsedMacs } from './flows-interface.js';
-import { matchNetworkKey, ROUTE_LINK, routeLinkId, TMP_MAC_HI, TMP_MAC_LO } from './registers.js';
+import { matchReg, NETWORK_KEY, ROUTE_LINK, routeLinkId, TMP_MAC_HI, TMP_MAC_LO } from './registers.js';
 import { type InterfaceRes, type RouteRes, routesOfLink } from './model-view.js';
 import { OFPP } from '../../openflow/types.js';
 
@@ -88,7 +89,7 @@ export function routeLinkFlows(ctx: CompileContext, rl: string): Flow[] {
 
   const out: Flow[] = [];
   const rlId = routeLinkId(objectHash(rl));
-  const onLink = { reg3: exact(rlId) };
+  const onLink = matchReg(ROUTE_LINK, rlId);
   const seen = new Set<string>();
   // Step 1 (l3_routing): per network that sends here, its router MAC selects the link.
   for (const src of ports) {
@@ -101,8 +102,8 @@ export function routeLinkFlows(ctx: CompileContext, rl: string): Flow[] {
         'l3_routing',
         PRIO_RL.link,
         cookieFor('route', src.route.uuid, 'routing'),
-        { metadata: matchNetworkKey(src.key), eth_dst: exact(src.mac), eth_type: exact(ETH_TYPE_IP) },
-        [apply({ type: 'load', dst: range(ROUTE_LINK), value: rlId }), goto('l3_lookup')],
+        { ...matchReg(NETWORK_KEY, src.key), eth_dst: exact(src.mac), eth_type: exact(ETH_TYPE_IP) },
+        [apply(load(ROUTE_LINK, rlId)), goto('l3_lookup')],
       ),
     );
   }

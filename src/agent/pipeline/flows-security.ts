@@ -27,11 +27,19 @@ import {
   load,
 } from './build.js';
 import { cookieFor, objectHash, pipelineCookie } from './cookies.js';
-import type { CompileContext } from './flows.js';
+import type { CompileContext } from './compile-context.js';
 import { parsedAddresses } from './flows-interface.js';
 import type { FilterRes, FilterStaticRes, InterfaceRes, SecurityGroupRuleRes } from './model-view.js';
 import { interfaceNetworks } from './model-view.js';
-import { CT_BLOCKED_EGRESS, CT_BLOCKED_INGRESS, EGRESS_ALLOWED, INGRESS_ALLOWED, type RegField } from './registers.js';
+import {
+  CT_BLOCKED_EGRESS,
+  CT_BLOCKED_INGRESS,
+  EGRESS_ALLOWED,
+  INGRESS_ALLOWED,
+  matchReg,
+  OUT_PORT,
+  type RegField,
+} from './registers.js';
 import type { TableName } from './tables.js';
 
 /** The two directions of filtering: where they judge, where they act, where a passing packet goes on. */
@@ -85,15 +93,6 @@ export const PRIO_SEC = {
   /** Direction-wide allows: security-group egress, filter passthrough. */
   direction: 1000,
 } as const;
-
-/** Whether an interface's traffic goes through conntrack and the ACL tables. */
-export function isFiltered(ctx: CompileContext, uuid: string): boolean {
-  ctx.dep(`interfaces:${uuid}`);
-  ctx.dep(`iface-filters:${uuid}`);
-  const i = ctx.view.interfaces.get(uuid);
-  if (!i) return false;
-  return (i.security_group_uuids?.length ?? 0) > 0 || (ctx.view.filtersByInterface.get(uuid)?.size ?? 0) > 0;
-}
 
 /** [min, max] as value/mask blocks (the classic prefix decomposition). */
 export function portMasks(min: number, max: number): MatchEntry[] {
@@ -313,11 +312,11 @@ function compileSgRule(
 ): void {
   const cookie = cookieFor('security_group', group, 'filter');
   const ingress = rule.direction === 'ingress';
-  // Ingress: the member is the destination (reg2), the remote the source; egress: the member sends (in_port)
+  // Ingress: the member is the destination (OUT_PORT), the remote the source; egress: the member sends (in_port)
   // to the remote (ipv4_dst).
   const dir = ingress ? ACL.ingress : ACL.egress;
   const table = dir.acl;
-  const memberMatch = (m: Target): Match => (ingress ? { reg2: exact(m.ofport) } : { in_port: exact(m.ofport) });
+  const memberMatch = (m: Target): Match => (ingress ? matchReg(OUT_PORT, m.ofport) : { in_port: exact(m.ofport) });
   const remoteField = ingress ? 'ipv4_src' : 'ipv4_dst';
   const protos = protoMatches(rule.protocol, rule.port_range_min, rule.port_range_max);
   if (!protos) return;
@@ -363,7 +362,7 @@ function compileFilter(out: FlowSet, t: Target, filter: FilterRes): void {
   const cookie = cookieFor('filter', filter.uuid, 'filter');
   const dirs: { dir: AclDirection; key: Match; passthrough: boolean }[] = [
     { dir: ACL.egress, key: { in_port: exact(t.ofport) }, passthrough: !!filter.egress_passthrough },
-    { dir: ACL.ingress, key: { reg2: exact(t.ofport) }, passthrough: !!filter.ingress_passthrough },
+    { dir: ACL.ingress, key: matchReg(OUT_PORT, t.ofport), passthrough: !!filter.ingress_passthrough },
   ];
   for (const { dir, key, passthrough } of dirs) {
     if (passthrough)

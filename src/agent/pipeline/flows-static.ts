@@ -16,10 +16,10 @@ import {
   PRIO_MISS,
 } from './build.js';
 import { pipelineCookie } from './cookies.js';
-import type { CompileContext } from './flows.js';
+import type { CompileContext } from './compile-context.js';
 import { ACL } from './flows-security.js';
 import { DHCP_METER } from './meters.js';
-import { bitMask, CT_BLOCKED_EGRESS, CT_BLOCKED_INGRESS, matchFlag } from './registers.js';
+import { CT_BLOCKED_EGRESS, CT_BLOCKED_INGRESS, matchFlag } from './registers.js';
 import { missTarget, TABLES, type TableName } from './tables.js';
 import { OFPP } from '../../openflow/types.js';
 
@@ -82,19 +82,15 @@ export function staticFlows(ctx: CompileContext): Flow[] {
     eth_type: exact(ETH_TYPE_IP),
     ct_state: { value: CS.trk | bits, mask: CS.trk | mask },
   });
-  const anyBlocked = bitMask(CT_BLOCKED_EGRESS) | bitMask(CT_BLOCKED_INGRESS);
+  const notBlocked = matchFlag([CT_BLOCKED_EGRESS, CT_BLOCKED_INGRESS], false);
   for (const d of [ACL.egress, ACL.ingress]) {
     const cookie = pipelineCookie('filter');
-    const allowed = { [d.allowed.field]: matchFlag(d.allowed, true) };
+    const allowed = matchFlag(d.allowed, true);
     out.push(
       flow(d.acl, PRIO.ctInvalid, cookie, { ct_state: { value: CS.trk | CS.inv, mask: CS.trk | CS.inv } }, []),
-      flow(
-        d.acl,
-        PRIO.ctReply,
-        cookie,
-        { ...ipTracked(CS.est | CS.rpl, CS.est | CS.rpl), ct_mark: { value: 0, mask: anyBlocked } },
-        [goto(d.next)],
-      ),
+      flow(d.acl, PRIO.ctReply, cookie, { ...ipTracked(CS.est | CS.rpl, CS.est | CS.rpl), ...notBlocked }, [
+        goto(d.next),
+      ]),
       flow(d.acl, PRIO.ctReply, cookie, ipTracked(CS.rel, CS.rel | CS.est), [goto(d.next)]),
       flow(d.acl, PRIO.ctBlockedReply, cookie, ipTracked(CS.rpl, CS.rpl), []),
       // The verdict. A new allowed connection is committed, so its replies pass.
@@ -107,7 +103,7 @@ export function staticFlows(ctx: CompileContext): Flow[] {
         d.verdict,
         PRIO.verdictCommit,
         cookie,
-        { ...ipTracked(CS.est, CS.est), ...allowed, ct_mark: matchFlag(d.blocked, true) },
+        { ...ipTracked(CS.est, CS.est), ...allowed, ...matchFlag(d.blocked, true) },
         [apply(ct({ commit: true, exec: [load(d.blocked, 0)] })), goto(d.next)],
       ),
       flow(d.verdict, PRIO.verdictAllow, cookie, allowed, [goto(d.next)]),

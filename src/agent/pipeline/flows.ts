@@ -6,28 +6,17 @@
 // security groups). Each owner records the change keys it read; an update recomputes only owners whose keys
 // changed, so one interface change touches its own flows and its network's, nothing else.
 import type { Flow, FlowMod } from '../../openflow/types.js';
+import type { CompileContext, Presence } from './compile-context.js';
+import { checkFlows, contractCheckedByDefault } from './contract.js';
 import { diffFlows } from './diff.js';
-import { type Binding, Binder, type ChangeKey, type LocalContext, type ModelView, routesOfLink } from './model-view.js';
 import { interfaceFlows } from './flows-interface.js';
 import { networkFlows } from './flows-network.js';
 import { routeLinkFlows } from './flows-routing.js';
 import { securityFlows } from './flows-security.js';
 import { staticFlows } from './flows-static.js';
+import { type Binding, Binder, type ChangeKey, type LocalContext, type ModelView, routesOfLink } from './model-view.js';
 
-/** How much of a network this host needs: 'full' (it has local ports) or 'routed' (only reachable by a router). */
-export type Presence = 'full' | 'routed';
-
-/** What owner computations see. `dep` records an input key of the owner being computed. */
-export interface CompileContext {
-  view: ModelView;
-  local: LocalContext;
-  bindings: ReadonlyMap<string, Binding>;
-  boundByNetwork: ReadonlyMap<string, ReadonlySet<string>>;
-  present: ReadonlyMap<string, Presence>;
-  dep(key: ChangeKey): void;
-  /** Report bad model data that was skipped (the owner keeps its other flows). */
-  report(err: unknown): void;
-}
+export type { CompileContext, Presence } from './compile-context.js';
 
 /** Result of one FlowCompiler.update. */
 export interface CompileResult {
@@ -64,6 +53,12 @@ export class FlowCompiler {
   private lastLocal: LocalContext | undefined;
   private lastView: ModelView | undefined;
   private cache: Flow[] | undefined;
+  private readonly checkContract: boolean;
+
+  /** `checkContract`: check every computed owner's flows against the table contract (default: outside production). */
+  constructor(opts: { checkContract?: boolean } = {}) {
+    this.checkContract = opts.checkContract ?? contractCheckedByDefault();
+  }
 
   /** Current bindings (interface uuid → binding). */
   currentBindings(): ReadonlyMap<string, Binding> {
@@ -232,6 +227,8 @@ export class FlowCompiler {
         errors.push({ owner: o, error: err instanceof Error ? err : new Error(String(err)) });
         flows = [];
       }
+      // A broken contract is a bug in a builder, not bad data: it escapes update() instead of becoming an owner error.
+      if (this.checkContract) checkFlows(flows, o);
       this.owners.set(o, { flows, deps });
       for (const k of deps) {
         let s = this.depIndex.get(k);

@@ -1,5 +1,5 @@
 // The register and metadata bit layout of the pipeline, declared once; flows use these, never raw bit numbers.
-import type { FieldRange, MatchEntry } from '../../openflow/types.js';
+import type { FieldRange, Match } from '../../openflow/types.js';
 
 /** A named bit range of a register or of metadata. */
 export interface RegField extends FieldRange {
@@ -67,15 +67,28 @@ export const CT_ZONE = field('reg5', 0, 16, 'conntrack zone of the current netwo
 export const CT_BLOCKED_EGRESS = field('ct_mark', 0, 1, 'connection refused by egress rules since it was set up');
 export const CT_BLOCKED_INGRESS = field('ct_mark', 1, 1, 'connection refused by ingress rules since it was set up');
 
-/** Metadata match for a network key. */
-export function matchNetworkKey(key: number): MatchEntry {
-  return { value: BigInt(key), mask: NETWORK_KEY_MASK };
+// Matches on declared fields. Each returns a one-key Match named by the field's register (spread it into a
+// flow's match), so call sites say which field they test (OUT_PORT, ROUTE_LINK), never which register holds it.
+
+/** Match the field holding `value` (masked unless the field is a whole 32-bit register). */
+export function matchReg(f: FieldRange, value: number): Match {
+  if (!Number.isInteger(value) || value < 0 || value >= 2 ** f.nBits)
+    throw new RangeError(`${value} does not fit ${f.field}[${f.start}..${f.start + f.nBits - 1}]`);
+  if (f.field === 'metadata') {
+    const mask = ((1n << BigInt(f.nBits)) - 1n) << BigInt(f.start);
+    return { metadata: { value: BigInt(value) << BigInt(f.start), mask } };
+  }
+  if (f.start === 0 && f.nBits === 32) return { [f.field]: { value } } as Match;
+  return { [f.field]: { value: (value * 2 ** f.start) >>> 0, mask: bitMask(f) } } as Match;
 }
 
-/** Match on one flag bit being set (value 1) or clear (value 0). */
-export function matchFlag(f: FieldRange, set: boolean): MatchEntry {
-  const bit = bitMask(f);
-  return { value: set ? bit : 0, mask: bit };
+/** Match one flag bit (or several bits of one register) being all set or all clear. */
+export function matchFlag(f: FieldRange | readonly FieldRange[], set: boolean): Match {
+  const fs: readonly FieldRange[] = Array.isArray(f) ? f : [f as FieldRange];
+  const field = fs[0]!.field;
+  if (fs.some((x) => x.field !== field)) throw new Error(`matchFlag: ${fs.map((x) => x.field).join(', ')} differ`);
+  const mask = fs.reduce((m, x) => (m | bitMask(x)) >>> 0, 0);
+  return { [field]: { value: set ? mask : 0, mask } } as Match;
 }
 
 /** The mask of a field of at most 31 bits within its 32-bit register (or ct_mark). */

@@ -3,10 +3,21 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { REGISTER_LAYOUT } from '../../../src/agent/pipeline/registers.js';
+import {
+  CT_BLOCKED_EGRESS,
+  CT_BLOCKED_INGRESS,
+  CT_ZONE,
+  EGRESS_ALLOWED,
+  FROM_TUNNEL,
+  matchFlag,
+  matchReg,
+  NETWORK_KEY,
+  OUT_PORT,
+  REGISTER_LAYOUT,
+} from '../../../src/agent/pipeline/registers.js';
 import { TABLE, TABLES, tableName } from '../../../src/agent/pipeline/tables.js';
 import type { Flow } from '../../../src/openflow/types.js';
-import { checkFlows } from './check.js';
+import { checkFlows, contractCheckedByDefault, PipelineContractError } from '../../../src/agent/pipeline/contract.js';
 import { Fabric } from './fabric.js';
 import { DP1, DP2, DP3, seedResources, seedVms } from './fixtures.js';
 
@@ -53,6 +64,15 @@ test('the checker catches an undeclared field and a backwards goto (it can fail)
     instructions: [],
   };
   assert.throws(() => checkFlows([bad]), /not declared/);
+  // The error names the table, the owner and the flow.
+  assert.throws(
+    () => checkFlows([bad], 'if:if-1'),
+    (e: Error) =>
+      e instanceof PipelineContractError &&
+      /^table l2_lookup: in_port not declared for l2_lookup \(owner if:if-1\); flow: .*priority=5.*in_port=1/.test(
+        e.message,
+      ),
+  );
   const back: Flow = {
     table: TABLE.l2_lookup,
     priority: 5,
@@ -61,6 +81,20 @@ test('the checker catches an undeclared field and a backwards goto (it can fail)
     instructions: [{ type: 'goto_table', table: TABLE.classifier }],
   };
   assert.throws(() => checkFlows([back]), /not declared in next/);
+});
+
+test('the flow compiler checks the contract everywhere but production', (t) => {
+  const saved = process.env.NODE_ENV;
+  t.after(() => {
+    if (saved === undefined) delete process.env.NODE_ENV;
+    else process.env.NODE_ENV = saved;
+  });
+  delete process.env.NODE_ENV;
+  assert.equal(contractCheckedByDefault(), true);
+  process.env.NODE_ENV = 'test';
+  assert.equal(contractCheckedByDefault(), true);
+  process.env.NODE_ENV = 'production';
+  assert.equal(contractCheckedByDefault(), false);
 });
 
 test('no table number literal outside tables.ts', () => {
@@ -84,4 +118,29 @@ test('register fields fit their registers and overlap only by containment', () =
       const contains = (a.start <= b.start && aEnd >= bEnd) || (b.start <= a.start && bEnd >= aEnd);
       assert.ok(disjoint || contains, `${a.doc} / ${b.doc}`);
     }
+});
+
+test('flow builders name register fields (OUT_PORT, NETWORK_KEY …), never the registers that hold them', () => {
+  const dir = join(import.meta.dirname, '../../../src/agent/pipeline');
+  for (const f of readdirSync(dir)) {
+    if (!/^flows.*\.ts$/.test(f)) continue;
+    // Code only: comments may say where a field lives.
+    const code = readFileSync(join(dir, f), 'utf8')
+      .split('\n')
+      .filter((l) => !/^\s*(\/\/|\/?\*)/.test(l))
+      .map((l) => l.replace(/\s\/\/.*$/, ''))
+      .join('\n');
+    assert.doesNotMatch(code, /\b(x?reg\d+|NXM_NX_REG\d+)\b/, `${f} names a register; use matchReg/matchFlag/load`);
+    assert.doesNotMatch(code, /\b(metadata|ct_mark)\s*:/, `${f} matches metadata/ct_mark bits by hand`);
+  }
+});
+
+test('matchReg and matchFlag put a declared field into its register', () => {
+  assert.deepEqual(matchReg(OUT_PORT, 5), { reg2: { value: 5 } });
+  assert.deepEqual(matchReg(NETWORK_KEY, 0x65), { metadata: { value: 0x65n, mask: 0xffffffn } });
+  assert.deepEqual(matchReg(CT_ZONE, 0xb), { reg5: { value: 0xb, mask: 0xffff } });
+  assert.deepEqual(matchFlag(EGRESS_ALLOWED, true), { reg0: { value: 2, mask: 2 } });
+  assert.deepEqual(matchFlag([CT_BLOCKED_EGRESS, CT_BLOCKED_INGRESS], false), { ct_mark: { value: 0, mask: 3 } });
+  assert.throws(() => matchReg(CT_ZONE, 0x10000), /does not fit reg5\[0\.\.15\]/);
+  assert.throws(() => matchFlag([FROM_TUNNEL, CT_BLOCKED_EGRESS], true), /differ/);
 });

@@ -14,7 +14,7 @@ import {
   type ModelView,
 } from '../../../src/agent/pipeline/model-view.js';
 import { SimSwitch } from '../../../src/agent/pipeline/simulate.js';
-import { checkFlows } from './check.js';
+import { checkFlows } from '../../../src/agent/pipeline/contract.js';
 import { icmpEcho, tcp } from './fabric.js';
 import { DP1, localFor, ROUTER, seedResources, seedVms } from './fixtures.js';
 

@@ -4,12 +4,13 @@
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { type OvsInstance, startOvs } from '../../../src/lab/ovs-instance.js';
+import { freePort } from '../../lib/free-port.js';
+import { waitFor } from '../../lib/wait-for.js';
 
 const VNET = fileURLToPath(new URL('../../../bin/vnet', import.meta.url));
 const BRIDGE = `rt${process.pid % 100000}`;
@@ -21,16 +22,6 @@ let ofPort: number;
 let server: ChildProcess | undefined;
 let agent: ChildProcess | undefined;
 let agentLog = '';
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const p = (s.address() as { port: number }).port;
-      s.close(() => resolve(p));
-    });
-  });
-}
 
 const api = () => `http://127.0.0.1:${serverPort}`;
 
@@ -45,22 +36,10 @@ async function call<T = any>(method: string, path: string, body?: object): Promi
   return JSON.parse(text) as T;
 }
 
-async function until<T>(what: string, fn: () => Promise<T | undefined | false>, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v) return v;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > deadline)
-      assert.fail(
-        `${what} not reached in ${timeoutMs} ms (${String(last ?? '')})\nagent log:\n${agentLog.slice(-4000)}`,
-      );
-    await new Promise((r) => setTimeout(r, 100));
-  }
+/** Polls `fn` (its errors mean "not yet": the server may still be starting); fails with the agent's log. */
+function until<T>(what: string, fn: () => Promise<T | undefined | false>, timeoutMs = 10_000): Promise<T> {
+  const report = () => `${what}\nagent log:\n${agentLog.slice(-4000)}`;
+  return waitFor(fn, report, { timeoutMs, everyMs: 100, retryErrors: true }) as Promise<T>;
 }
 
 function startServer(): void {

@@ -1,10 +1,11 @@
-// Entry point of `bin/vnet`: one subcommand per process kind, each defined in its own area.
+// Entry point of `bin/vnet`: one subcommand per process kind, each defined in its own area. It lives at the top
+// of src/ (not in src/cli) because it is the one file that starts every room: server, agent, lab and demo.
 import { Command } from '@commander-js/extra-typings';
-import { agentCommand } from '../agent/command.js';
-import { demoCommand } from '../demo/command.js';
-import { labCommand } from '../lab/command.js';
-import { serverCommand } from '../server/command.js';
-import { VERSION } from '../util/version.js';
+import { agentCommand } from './agent/command.js';
+import { demoCommand } from './demo/command.js';
+import { labCommand } from './lab/command.js';
+import { serverCommand } from './server/command.js';
+import { VERSION } from './util/version.js';
 
 const program = new Command('vnet')
   .description('vnet: virtual networks for VMs and containers on Open vSwitch (OpenVNet-compatible)')
