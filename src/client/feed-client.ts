@@ -1,5 +1,6 @@
 // Change-feed client: snapshot, then SSE changes; resumes from the last revision after a disconnect, re-snapshots on resync.
 import { EventEmitter } from 'node:events';
+import { Backoff, sleep } from '../util/backoff.js';
 import { ApiClient, ApiUnreachableError, DEFAULT_API_URL, VnetApiError } from './api-client.js';
 import type { Change, ResyncEvent, Snapshot } from './types.js';
 
@@ -89,8 +90,8 @@ export class FeedClient extends EventEmitter<FeedEvents> {
   private running = false;
   private needSnapshot: boolean;
   private loop: Promise<void> | null = null;
-  /** Ends the current reconnect wait early (stop()). */
-  private wake: (() => void) | null = null;
+  /** Aborted by stop(): ends the current reconnect wait early. */
+  private stopping = new AbortController();
   private queue: FeedEvent[] = [];
   private waiters: ((r: IteratorResult<FeedEvent>) => void)[] = [];
 
@@ -111,6 +112,7 @@ export class FeedClient extends EventEmitter<FeedEvents> {
   start(): this {
     if (this.running) return this;
     this.running = true;
+    this.stopping = new AbortController();
     this.loop = this.run();
     return this;
   }
@@ -118,7 +120,7 @@ export class FeedClient extends EventEmitter<FeedEvents> {
   async stop(): Promise<void> {
     this.running = false;
     this.abort?.abort();
-    this.wake?.();
+    this.stopping.abort();
     await this.loop;
     for (const w of this.waiters.splice(0)) w({ done: true, value: undefined });
   }
@@ -147,7 +149,7 @@ export class FeedClient extends EventEmitter<FeedEvents> {
   }
 
   private async run(): Promise<void> {
-    let backoff = this.opts.initialBackoffMs;
+    const backoff = new Backoff({ initialMs: this.opts.initialBackoffMs, maxMs: this.opts.maxBackoffMs, jitter: 0.25 });
     while (this.running) {
       let error: Error | null = null;
       try {
@@ -157,9 +159,7 @@ export class FeedClient extends EventEmitter<FeedEvents> {
           this.needSnapshot = false;
           this.deliver({ type: 'snapshot', snapshot: snap });
         }
-        await this.stream(() => {
-          backoff = this.opts.initialBackoffMs;
-        });
+        await this.stream(() => backoff.reset());
       } catch (e) {
         if (e instanceof ResyncNeeded) {
           this.needSnapshot = true;
@@ -169,18 +169,10 @@ export class FeedClient extends EventEmitter<FeedEvents> {
         error = e as Error;
       }
       if (!this.running) break;
-      const wait = Math.round(backoff * (0.75 + Math.random() * 0.5));
+      const wait = backoff.next();
       this.emit('disconnected', { error, retryInMs: wait });
       if (!this.running) break;
-      await new Promise<void>((r) => {
-        const t = setTimeout(r, wait);
-        this.wake = () => {
-          clearTimeout(t);
-          r();
-        };
-      });
-      this.wake = null;
-      backoff = Math.min(backoff * 2, this.opts.maxBackoffMs);
+      await sleep(wait, this.stopping.signal);
     }
   }
 

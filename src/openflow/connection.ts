@@ -2,6 +2,7 @@
 // back-pressure; plus OpenFlowServer (listens for switches) and connectSwitch (dials a bridge's mgmt socket).
 import { EventEmitter } from 'node:events';
 import { createServer, type Server, type Socket, connect as netConnect } from 'node:net';
+import { Backoff } from '../util/backoff.js';
 import type { Logger } from '../util/log.js';
 import { Writer } from './buffer.js';
 import { errorNames, NXPIF, OFP_HEADER_LEN, OFP_VERSION, OFPBCT, OFPBF, OFPMPF_MORE, OFPT } from './constants.js';
@@ -822,14 +823,14 @@ export class SwitchClient extends EventEmitter<SwitchClientEvents> {
   current: SwitchConnection | undefined;
   private stopped = true;
   private timer: NodeJS.Timeout | undefined;
-  private backoff: number;
+  private readonly backoff: Backoff;
 
   constructor(
     readonly target: string,
     private readonly opts: SwitchClientOptions = {},
   ) {
     super();
-    this.backoff = opts.minBackoffMs ?? 100;
+    this.backoff = new Backoff({ initialMs: opts.minBackoffMs ?? 100, maxMs: opts.maxBackoffMs ?? 5000 });
   }
 
   start(): void {
@@ -846,7 +847,7 @@ export class SwitchClient extends EventEmitter<SwitchClientEvents> {
           conn.close('switch client stopped');
           return;
         }
-        this.backoff = this.opts.minBackoffMs ?? 100;
+        this.backoff.reset();
         this.current = conn;
         conn.once('close', (reason) => {
           if (this.current === conn) this.current = undefined;
@@ -864,9 +865,7 @@ export class SwitchClient extends EventEmitter<SwitchClientEvents> {
 
   private retry(): void {
     if (this.stopped) return;
-    const delay = this.backoff;
-    this.backoff = Math.min(this.backoff * 2, this.opts.maxBackoffMs ?? 5000);
-    this.timer = setTimeout(() => this.attempt(), delay);
+    this.timer = setTimeout(() => this.attempt(), this.backoff.next());
   }
 
   /** The current session, or the next one to come up. */
