@@ -1,11 +1,13 @@
 // Change-feed client: snapshot, then SSE changes; resumes from the last revision after a disconnect, re-snapshots on resync.
 import { EventEmitter } from 'node:events';
 import { Backoff, sleep } from '../util/backoff.js';
-import { ApiClient, ApiUnreachableError, DEFAULT_API_URL, VnetApiError } from './api-client.js';
+import { ApiClient } from './api-client.js';
+import { ApiUnreachableError, VnetApiError } from './errors.js';
 import type { Change, ResyncEvent, Snapshot } from './types.js';
 
 export interface FeedClientOptions {
   baseUrl?: string;
+  /** The fetch the change stream uses (tests); snapshots go through ApiClient. */
   fetch?: typeof fetch;
   /** First reconnect delay; doubles up to maxBackoffMs, with jitter; reset after a successful connect. */
   initialBackoffMs?: number;
@@ -85,7 +87,6 @@ export class FeedClient extends EventEmitter<FeedEvents> {
   readonly api: ApiClient;
   private readonly opts: Required<Omit<FeedClientOptions, 'since' | 'fetch' | 'baseUrl'>>;
   private readonly fetchFn: typeof fetch;
-  private readonly baseUrl: string;
   private abort: AbortController | null = null;
   private running = false;
   private needSnapshot: boolean;
@@ -97,9 +98,8 @@ export class FeedClient extends EventEmitter<FeedEvents> {
 
   constructor(opts: FeedClientOptions = {}) {
     super();
-    this.baseUrl = (opts.baseUrl ?? DEFAULT_API_URL).replace(/\/+$/, '');
     this.fetchFn = opts.fetch ?? fetch;
-    this.api = new ApiClient({ baseUrl: this.baseUrl, fetch: this.fetchFn });
+    this.api = new ApiClient(opts.baseUrl === undefined ? {} : { baseUrl: opts.baseUrl });
     this.opts = {
       initialBackoffMs: opts.initialBackoffMs ?? 200,
       maxBackoffMs: opts.maxBackoffMs ?? 10_000,
@@ -180,7 +180,8 @@ export class FeedClient extends EventEmitter<FeedEvents> {
   private async stream(onConnected: () => void): Promise<void> {
     const abort = new AbortController();
     this.abort = abort;
-    const url = `${this.baseUrl}/api/1.0/feed/changes?since=${this.revision}`;
+    // A stream, not one reply: fetch reads it as it comes; ApiClient only names the call and its errors.
+    const call = this.api.resolve({ method: 'GET', path: '/feed/changes', query: { since: this.revision } });
     let idle: NodeJS.Timeout | undefined;
     const arm = () => {
       clearTimeout(idle);
@@ -190,17 +191,13 @@ export class FeedClient extends EventEmitter<FeedEvents> {
       arm();
       let res: Response;
       try {
-        res = await this.fetchFn(url, { signal: abort.signal, headers: { accept: 'text/event-stream' } });
+        res = await this.fetchFn(call.url, { signal: abort.signal, headers: { accept: 'text/event-stream' } });
       } catch (e) {
-        throw new ApiUnreachableError(url, e);
+        throw new ApiUnreachableError(call, e);
       }
       if (!res.ok || !res.body) {
         const text = await res.text().catch(() => '');
-        let body: unknown;
-        try {
-          body = JSON.parse(text);
-        } catch {}
-        throw new VnetApiError(res.status, body as never, `feed: HTTP ${res.status}`);
+        throw new VnetApiError('status', call, { status: res.status, statusText: res.statusText, text });
       }
       onConnected();
       this.emit('connected', { since: this.revision });
