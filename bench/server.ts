@@ -3,7 +3,7 @@
 // on a temp SQLite file with the production settings (WAL, synchronous=FULL).
 //   node --import tsx bench/server.ts [--interfaces N] [--concurrency C] [--watchers W] [--writes M] [--json]
 import { SseParser } from '../src/client/index.js';
-import { apiRequest, startServerProcess } from './lib/server-process.js';
+import { startServerProcess } from './lib/server-process.js';
 
 const args = process.argv.slice(2);
 const opt = (name: string, def: number) => {
@@ -22,18 +22,17 @@ const pct = (xs: number[], p: number) => {
 };
 const ms = (x: number) => Math.round(x * 100) / 100;
 
-const req = apiRequest<any>;
-
 const macOf = (i: number) =>
   `52:54:${((i >> 24) & 0xff).toString(16).padStart(2, '0')}:${((i >> 16) & 0xff).toString(16).padStart(2, '0')}:${((i >> 8) & 0xff).toString(16).padStart(2, '0')}:${(i & 0xff).toString(16).padStart(2, '0')}`;
 const ipOf = (i: number) => `10.${(i >> 16) & 0xff}.${(i >> 8) & 0xff}.${i & 0xff}`;
 
 async function main() {
   const server = await startServerProcess('bench');
-  const { base } = server;
+  const { base, api } = server;
+  const req = (method: string, path: string, body?: unknown) => api.send<any>({ method, path, body });
   const results: Record<string, number> = {};
   try {
-    await req(base, 'POST', '/api/1.0/networks', { uuid: 'nw-bench', ipv4_network: '10.0.0.0', ipv4_prefix: 8 });
+    await req('POST', '/api/1.0/networks', { uuid: 'nw-bench', ipv4_network: '10.0.0.0', ipv4_prefix: 8 });
 
     // 1. Create rate: interfaces with a MAC and an IP lease each (3 documents, 3 change events per write).
     let next = 0;
@@ -45,7 +44,7 @@ async function main() {
           const i = next++;
           if (i >= N) return;
           const s = performance.now();
-          await req(base, 'POST', '/api/1.0/interfaces', {
+          await req('POST', '/api/1.0/interfaces', {
             uuid: `if-b${i}`,
             network_uuid: 'nw-bench',
             mac_address: macOf(i + 1),
@@ -66,7 +65,7 @@ async function main() {
     for (let k = 0; k < 200; k++) {
       const offset = Math.floor(Math.random() * (N - 30));
       const s = performance.now();
-      const page = await req(base, 'GET', `/api/1.0/interfaces?offset=${offset}`);
+      const page = await req('GET', `/api/1.0/interfaces?offset=${offset}`);
       listLat.push(performance.now() - s);
       if (page.total_count !== N || page.items.length !== 30) throw new Error('bad page');
     }
@@ -74,15 +73,15 @@ async function main() {
     results.list30_p99_ms = ms(pct(listLat, 99));
     let s = performance.now();
     const bigN = Math.min(1000, N);
-    const big = await req(base, 'GET', `/api/1.0/interfaces?limit=${bigN}&offset=${Math.floor((N - bigN) / 2)}`);
+    const big = await req('GET', `/api/1.0/interfaces?limit=${bigN}&offset=${Math.floor((N - bigN) / 2)}`);
     results.list1000_ms = ms(performance.now() - s);
     if (big.items.length !== bigN) throw new Error('bad page');
     s = performance.now();
-    const all = await req(base, 'GET', `/api/1.0/interfaces?limit=${N}`);
+    const all = await req('GET', `/api/1.0/interfaces?limit=${N}`);
     results.list_all_ms = ms(performance.now() - s);
     if (all.items.length !== N) throw new Error('bad list');
     s = performance.now();
-    const snap = await req(base, 'GET', '/api/1.0/feed/snapshot');
+    const snap = await req('GET', '/api/1.0/feed/snapshot');
     results.snapshot_ms = ms(performance.now() - s);
 
     // 3. Feed latency: W watchers on SSE; M sequential writes; per event, delivered − acknowledged.
@@ -121,7 +120,7 @@ async function main() {
     const sent = new Map<number, number>();
     for (let k = 0; k < M; k++) {
       const start = performance.now();
-      await req(base, 'PUT', '/api/1.0/networks/nw-bench', { display_name: `n${k}` });
+      await req('PUT', '/api/1.0/networks/nw-bench', { display_name: `n${k}` });
       const ack = performance.now();
       // One change per PUT: its revision is snapshot revision + k + 1.
       acked.set(snap.revision + k + 1, ack);

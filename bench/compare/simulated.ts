@@ -3,7 +3,8 @@
 // before the POST) to the moment the last of the N agents has applied it and recomputed its flows.
 import { type ChildProcess, fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { apiRequest, startServerProcess } from '../lib/server-process.js';
+import type { ApiClient } from '../../src/client/api-client.js';
+import { startServerProcess } from '../lib/server-process.js';
 import { procStat } from './procstat.js';
 import { percentile } from './report.js';
 import type { SimAgentSpec } from './sim-agents.js';
@@ -32,10 +33,10 @@ const mac = (i: number): string =>
 const ip = (net: number, host: number): string => `10.${Math.floor(net / 256)}.${net % 256}.${host}`;
 
 /** POSTs `bodies` to `path`, `concurrency` at a time (the server group-commits concurrent writes). */
-async function postAll(base: string, path: string, bodies: object[], concurrency = 16): Promise<void> {
+async function postAll(api: ApiClient, path: string, bodies: object[], concurrency = 16): Promise<void> {
   let next = 0;
   const worker = async (): Promise<void> => {
-    while (next < bodies.length) await apiRequest(base, 'POST', path, bodies[next++]);
+    while (next < bodies.length) await api.send({ method: 'POST', path, body: bodies[next++] });
   };
   await Promise.all(Array.from({ length: concurrency }, worker));
 }
@@ -71,10 +72,10 @@ export async function runSimulated(n: number, writes: number): Promise<Simulated
   const server = await startServerProcess('sim');
   const children: ChildProcess[] = [];
   try {
-    const base = `${server.base}/api/1.0`;
+    const { api } = server;
     const networks = Math.max(1, Math.ceil(n / AGENTS_PER_NETWORK));
     await postAll(
-      base,
+      api,
       '/networks',
       Array.from({ length: networks }, (_, k) => ({ uuid: `nw-sim${k}`, ipv4_network: ip(k, 0), ipv4_prefix: 24 })),
     );
@@ -99,13 +100,13 @@ export async function runSimulated(n: number, writes: number): Promise<Simulated
       }
       specs.push({ datapathUuid: uuid, dpid: `0x${hex(a + 1, 16)}`, tunnelIp, ports });
     }
-    await postAll(base, '/datapaths', dps);
-    await postAll(base, '/interfaces', ifs);
+    await postAll(api, '/datapaths', dps);
+    await postAll(api, '/interfaces', ifs);
     const per = Math.ceil(n / WORKERS);
     for (let w = 0; w < WORKERS && w * per < n; w++) {
       const part = specs.slice(w * per, (w + 1) * per);
       children.push(
-        fork(WORKER, [base.replace(/\/api\/1\.0$/, ''), JSON.stringify(part)], {
+        fork(WORKER, [server.base, JSON.stringify(part)], {
           execArgv: ['--import', 'tsx'],
           stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
           env: { ...process.env, VNET_LOG_LEVEL: 'warn' },
@@ -120,15 +121,14 @@ export async function runSimulated(n: number, writes: number): Promise<Simulated
       const answers = children.map((c) => once(c, (m) => (m.done === uuid ? Number(m.at) : undefined), 60_000));
       for (const c of children) c.send({ await: uuid });
       const start = wall();
-      await apiRequest(base, 'POST', '/interfaces', {
-        uuid,
-        network_uuid: 'nw-sim0',
-        mac_address: mac(0xf00000 + k),
-        ipv4_address: ip(0, 201 + (k % 50)),
+      await api.send({
+        method: 'POST',
+        path: '/interfaces',
+        body: { uuid, network_uuid: 'nw-sim0', mac_address: mac(0xf00000 + k), ipv4_address: ip(0, 201 + (k % 50)) },
       });
       const ats = await Promise.all(answers);
       samples.push(Math.max(...ats) - start);
-      await apiRequest(base, 'DELETE', `/interfaces/${uuid}`);
+      await api.send({ method: 'DELETE', path: `/interfaces/${uuid}` });
       await new Promise((r) => setTimeout(r, 50));
     }
     const rss = children.map((c) => procStat(c.pid).rssMiB);

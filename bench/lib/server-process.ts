@@ -5,6 +5,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { ApiClient } from '../../src/client/api-client.js';
 
 const ROOT = join(fileURLToPath(import.meta.url), '..', '..', '..');
 
@@ -12,6 +13,8 @@ export interface ServerProcess {
   proc: ChildProcess;
   /** e.g. http://127.0.0.1:40123 */
   base: string;
+  /** The shared API client for `base`. */
+  api: ApiClient;
   stop(): Promise<void>;
 }
 
@@ -39,21 +42,9 @@ export async function startServerProcess(tag = 'bench'): Promise<ServerProcess> 
       });
       proc.on('exit', (code) => reject(new Error(`server exited ${code}: ${out.slice(-2000)}`)));
     });
-    return { proc, base, stop };
+    return { proc, base, api: new ApiClient({ baseUrl: base }), stop };
   } catch (e) {
     await stop();
     throw e;
   }
-}
-
-/** JSON request to the API; throws with status and body on a non-2xx answer. */
-export async function apiRequest<T = unknown>(base: string, method: string, path: string, body?: unknown): Promise<T> {
-  const r = await fetch(base + path, {
-    method,
-    headers: body ? { 'content-type': 'application/json' } : {},
-    body: body ? JSON.stringify(body) : undefined,
-  });
-  const text = await r.text();
-  if (!r.ok) throw new Error(`${method} ${path} → ${r.status} ${text}`);
-  return JSON.parse(text) as T;
 }

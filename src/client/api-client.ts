@@ -1,9 +1,9 @@
-// Typed HTTP client of the vnet API (fetch-based), used by the agent and vnctl.
-import { type FetchTextOptions, type FetchTextResult, fetchText } from '../util/fetch.js';
+// Typed HTTP client of the vnet API: the one used by the agent, vnctl, the demo and the benches.
+import { type ApiCallInfo, ApiUnreachableError, type ApiReply, VnetApiError } from './errors.js';
+import { exchange } from './transport.js';
 import type {
   Datapath,
   DatapathStatusReport,
-  ErrorBodyLike,
   Interface,
   InterfaceBindingReport,
   ListResult,
@@ -18,46 +18,32 @@ export const API_PATH = '/api/1.0';
 export type ParamValue = string | number | boolean | null | undefined | bigint;
 export type RequestParams = Record<string, ParamValue>;
 
-/** The server answered with an error body: `code` is OpenVNet's code ("100", "110", …), `status` the HTTP status. */
-export class VnetApiError extends Error {
-  readonly status: number;
-  readonly code: string;
-  readonly errorName: string;
-  readonly field: string | undefined;
-  constructor(status: number, body: ErrorBodyLike | undefined, fallback: string) {
-    super(body?.message ?? fallback);
-    this.name = 'VnetApiError';
-    this.status = status;
-    this.code = body?.code ?? String(status);
-    this.errorName = body?.error ?? 'HTTPError';
-    this.field = body?.field;
-  }
-}
-
-/** The server could not be reached or the connection broke (code 'UNREACHABLE'). */
-export class ApiUnreachableError extends Error {
-  readonly code = 'UNREACHABLE';
-  constructor(url: string, cause: unknown) {
-    super(`cannot reach ${url}: ${(cause as Error)?.message ?? String(cause)}`, { cause });
-    this.name = 'ApiUnreachableError';
-  }
+/** One call. `path` is relative to /api/1.0 (e.g. "/datapaths/dp-1") unless it starts with "/api/"; it may carry a query. */
+export interface ApiCall {
+  readonly method: string;
+  readonly path: string;
+  /** Added to the query string (undefined values left out, null as empty). */
+  readonly query?: Readonly<Record<string, ParamValue>>;
+  /** Sent as JSON. */
+  readonly body?: unknown;
 }
 
 export interface ApiClientOptions {
-  /** e.g. http://127.0.0.1:9090 (env VNET_API in vnctl). */
+  /** e.g. http://127.0.0.1:9090 (vnctl resolves it from --api, VNET_API, VNET_WEBAPI). */
   baseUrl?: string;
+  /** Per call: connecting, headers and body together. Default 30 s. */
   timeoutMs?: number;
-  fetch?: typeof fetch;
+  /** Reuse connections between calls (default true); vnctl makes one call per process and opts out. */
+  keepAlive?: boolean;
 }
 
-function toQuery(params: RequestParams): string {
+function toQuery(params: Readonly<Record<string, ParamValue>>): string {
   const q = new URLSearchParams();
   for (const [k, v] of Object.entries(params)) {
     if (v === undefined) continue;
     q.append(k, v === null ? '' : String(v));
   }
-  const s = q.toString();
-  return s ? `?${s}` : '';
+  return q.toString();
 }
 
 function jsonBody(params: RequestParams): Record<string, unknown> {
@@ -69,46 +55,65 @@ function jsonBody(params: RequestParams): Record<string, unknown> {
 export class ApiClient {
   readonly baseUrl: string;
   private readonly timeoutMs: number;
-  private readonly fetchFn: typeof fetch;
+  private readonly keepAlive: boolean;
 
   constructor(opts: ApiClientOptions = {}) {
     this.baseUrl = (opts.baseUrl ?? DEFAULT_API_URL).replace(/\/+$/, '');
     this.timeoutMs = opts.timeoutMs ?? 30_000;
-    this.fetchFn = opts.fetch ?? fetch;
+    this.keepAlive = opts.keepAlive ?? true;
+  }
+
+  /** The full path (under /api/1.0 unless it already starts with /api/) with the call's query, and its URL. */
+  resolve(call: Pick<ApiCall, 'method' | 'path' | 'query'>): ApiCallInfo {
+    const full = call.path.startsWith('/api/')
+      ? call.path
+      : `${API_PATH}${call.path.startsWith('/') ? '' : '/'}${call.path}`;
+    const q = call.query ? toQuery(call.query) : '';
+    const withQuery = q ? `${full}${full.includes('?') ? '&' : '?'}${q}` : full;
+    return { method: call.method.toUpperCase(), path: full.split('?')[0] as string, url: this.baseUrl + withQuery };
   }
 
   /**
-   * One API call. `path` is relative to /api/1.0 (e.g. "/datapaths/dp-1") unless it starts with "/api/".
-   * GET and DELETE send params in the query string; POST and PUT send them as a JSON body.
+   * Makes one call; resolves to the parsed JSON reply (undefined when the body is empty). Every failure is a
+   * VnetApiError: `status` for a non-2xx answer, `bad_reply` for a 2xx that is not JSON, ApiUnreachableError
+   * when there was no answer.
    */
-  async request<T = unknown>(method: string, path: string, params: RequestParams = {}): Promise<T> {
-    const full = path.startsWith('/api/') ? path : `${API_PATH}${path.startsWith('/') ? '' : '/'}${path}`;
-    const m = method.toUpperCase();
-    const inQuery = m === 'GET' || m === 'DELETE';
-    const url = this.baseUrl + full + (inQuery ? toQuery(params) : '');
-    // fetchText, not AbortSignal.timeout: its unref'd timer cannot end a fetch undici leaves pending (a peer
-    // that accepts and closes at once, e.g. a load balancer with no backend), and vnctl would exit with 13.
-    const init: FetchTextOptions = { method: m, timeoutMs: this.timeoutMs, fetch: this.fetchFn };
-    if (!inQuery) {
-      init.headers = { 'content-type': 'application/json' };
-      init.body = JSON.stringify(jsonBody(params));
+  async send<T = unknown>(call: ApiCall): Promise<T> {
+    const info = this.resolve(call);
+    const headers: Record<string, string> = { accept: 'application/json' };
+    let body: string | undefined;
+    if (call.body !== undefined) {
+      body = JSON.stringify(call.body);
+      headers['content-type'] = 'application/json';
+      headers['content-length'] = String(Buffer.byteLength(body));
     }
-    let res: FetchTextResult;
+    let reply: ApiReply;
     try {
-      res = await fetchText(url, init);
+      reply = await exchange(new URL(info.url), {
+        method: info.method,
+        headers,
+        body,
+        timeoutMs: this.timeoutMs,
+        keepAlive: this.keepAlive,
+      });
     } catch (e) {
-      throw new ApiUnreachableError(url, e);
+      throw new ApiUnreachableError(info, e);
     }
-    const text = res.text;
-    let body: unknown;
+    if (reply.status < 200 || reply.status > 299) throw new VnetApiError('status', info, reply);
+    if (reply.text.trim() === '') return undefined as T;
     try {
-      body = text === '' ? undefined : JSON.parse(text);
+      return JSON.parse(reply.text) as T;
     } catch {
-      body = undefined;
+      throw new VnetApiError('bad_reply', info, reply);
     }
-    if (!res.ok)
-      throw new VnetApiError(res.status, body as ErrorBodyLike | undefined, `HTTP ${res.status} ${text.slice(0, 200)}`);
-    return body as T;
+  }
+
+  /** GET and DELETE send params in the query string; POST and PUT send them as a JSON body. */
+  request<T = unknown>(method: string, path: string, params: RequestParams = {}): Promise<T> {
+    const m = method.toUpperCase();
+    return m === 'GET' || m === 'DELETE'
+      ? this.send<T>({ method: m, path, query: params })
+      : this.send<T>({ method: m, path, body: jsonBody(params) });
   }
 
   list<K extends ResourceKind>(kind: K, params: RequestParams = {}): Promise<ListResult<ResourceMap[K]>> {

@@ -1,10 +1,13 @@
 // Change-feed client: snapshot, then SSE changes; resumes from the last revision after a disconnect, re-snapshots on resync.
 import { EventEmitter } from 'node:events';
-import { ApiClient, ApiUnreachableError, DEFAULT_API_URL, VnetApiError } from './api-client.js';
+import { Backoff, sleep } from '../util/backoff.js';
+import { ApiClient } from './api-client.js';
+import { ApiUnreachableError, VnetApiError } from './errors.js';
 import type { Change, ResyncEvent, Snapshot } from './types.js';
 
 export interface FeedClientOptions {
   baseUrl?: string;
+  /** The fetch the change stream uses (tests); snapshots go through ApiClient. */
   fetch?: typeof fetch;
   /** First reconnect delay; doubles up to maxBackoffMs, with jitter; reset after a successful connect. */
   initialBackoffMs?: number;
@@ -84,21 +87,19 @@ export class FeedClient extends EventEmitter<FeedEvents> {
   readonly api: ApiClient;
   private readonly opts: Required<Omit<FeedClientOptions, 'since' | 'fetch' | 'baseUrl'>>;
   private readonly fetchFn: typeof fetch;
-  private readonly baseUrl: string;
   private abort: AbortController | null = null;
   private running = false;
   private needSnapshot: boolean;
   private loop: Promise<void> | null = null;
-  /** Ends the current reconnect wait early (stop()). */
-  private wake: (() => void) | null = null;
+  /** Aborted by stop(): ends the current reconnect wait early. */
+  private stopping = new AbortController();
   private queue: FeedEvent[] = [];
   private waiters: ((r: IteratorResult<FeedEvent>) => void)[] = [];
 
   constructor(opts: FeedClientOptions = {}) {
     super();
-    this.baseUrl = (opts.baseUrl ?? DEFAULT_API_URL).replace(/\/+$/, '');
     this.fetchFn = opts.fetch ?? fetch;
-    this.api = new ApiClient({ baseUrl: this.baseUrl, fetch: this.fetchFn });
+    this.api = new ApiClient(opts.baseUrl === undefined ? {} : { baseUrl: opts.baseUrl });
     this.opts = {
       initialBackoffMs: opts.initialBackoffMs ?? 200,
       maxBackoffMs: opts.maxBackoffMs ?? 10_000,
@@ -111,6 +112,7 @@ export class FeedClient extends EventEmitter<FeedEvents> {
   start(): this {
     if (this.running) return this;
     this.running = true;
+    this.stopping = new AbortController();
     this.loop = this.run();
     return this;
   }
@@ -118,7 +120,7 @@ export class FeedClient extends EventEmitter<FeedEvents> {
   async stop(): Promise<void> {
     this.running = false;
     this.abort?.abort();
-    this.wake?.();
+    this.stopping.abort();
     await this.loop;
     for (const w of this.waiters.splice(0)) w({ done: true, value: undefined });
   }
@@ -147,7 +149,7 @@ export class FeedClient extends EventEmitter<FeedEvents> {
   }
 
   private async run(): Promise<void> {
-    let backoff = this.opts.initialBackoffMs;
+    const backoff = new Backoff({ initialMs: this.opts.initialBackoffMs, maxMs: this.opts.maxBackoffMs, jitter: 0.25 });
     while (this.running) {
       let error: Error | null = null;
       try {
@@ -157,9 +159,7 @@ export class FeedClient extends EventEmitter<FeedEvents> {
           this.needSnapshot = false;
           this.deliver({ type: 'snapshot', snapshot: snap });
         }
-        await this.stream(() => {
-          backoff = this.opts.initialBackoffMs;
-        });
+        await this.stream(() => backoff.reset());
       } catch (e) {
         if (e instanceof ResyncNeeded) {
           this.needSnapshot = true;
@@ -169,18 +169,10 @@ export class FeedClient extends EventEmitter<FeedEvents> {
         error = e as Error;
       }
       if (!this.running) break;
-      const wait = Math.round(backoff * (0.75 + Math.random() * 0.5));
+      const wait = backoff.next();
       this.emit('disconnected', { error, retryInMs: wait });
       if (!this.running) break;
-      await new Promise<void>((r) => {
-        const t = setTimeout(r, wait);
-        this.wake = () => {
-          clearTimeout(t);
-          r();
-        };
-      });
-      this.wake = null;
-      backoff = Math.min(backoff * 2, this.opts.maxBackoffMs);
+      await sleep(wait, this.stopping.signal);
     }
   }
 
@@ -188,7 +180,8 @@ export class FeedClient extends EventEmitter<FeedEvents> {
   private async stream(onConnected: () => void): Promise<void> {
     const abort = new AbortController();
     this.abort = abort;
-    const url = `${this.baseUrl}/api/1.0/feed/changes?since=${this.revision}`;
+    // A stream, not one reply: fetch reads it as it comes; ApiClient only names the call and its errors.
+    const call = this.api.resolve({ method: 'GET', path: '/feed/changes', query: { since: this.revision } });
     let idle: NodeJS.Timeout | undefined;
     const arm = () => {
       clearTimeout(idle);
@@ -198,17 +191,13 @@ export class FeedClient extends EventEmitter<FeedEvents> {
       arm();
       let res: Response;
       try {
-        res = await this.fetchFn(url, { signal: abort.signal, headers: { accept: 'text/event-stream' } });
+        res = await this.fetchFn(call.url, { signal: abort.signal, headers: { accept: 'text/event-stream' } });
       } catch (e) {
-        throw new ApiUnreachableError(url, e);
+        throw new ApiUnreachableError(call, e);
       }
       if (!res.ok || !res.body) {
         const text = await res.text().catch(() => '');
-        let body: unknown;
-        try {
-          body = JSON.parse(text);
-        } catch {}
-        throw new VnetApiError(res.status, body as never, `feed: HTTP ${res.status}`);
+        throw new VnetApiError('status', call, { status: res.status, statusText: res.statusText, text });
       }
       onConnected();
       this.emit('connected', { since: this.revision });

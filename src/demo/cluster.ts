@@ -3,8 +3,9 @@
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { ApiClient } from '../client/api-client.js';
 import { Lab, type LabHost, type LabProcess } from '../lab/lab.js';
-import { type FetchTextOptions, fetchText } from '../util/fetch.js';
+import { sleep } from '../util/backoff.js';
 import type { ApiCall } from './seed.js';
 
 /** bin/vnet of this checkout (runs dist/): the same path from src/demo and dist/demo. */
@@ -29,16 +30,6 @@ export interface ClusterOptions {
   env?: NodeJS.ProcessEnv;
 }
 
-export class ApiError extends Error {
-  constructor(
-    readonly status: number,
-    readonly call: string,
-    readonly body: string,
-  ) {
-    super(`${call}: HTTP ${status} ${body.slice(0, 300)}`);
-  }
-}
-
 async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const s = createServer();
@@ -50,15 +41,12 @@ async function freePort(): Promise<number> {
   });
 }
 
-function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
-}
-
 export class Cluster {
   readonly agents = new Map<string, LabProcess>();
   server: LabProcess | null = null;
   /** The API as the caller's namespace reaches it (a lab forward to the server's port). */
   api = '';
+  private apiClient: ApiClient | undefined;
 
   private constructor(
     readonly lab: Lab,
@@ -94,6 +82,12 @@ export class Cluster {
     return c;
   }
 
+  /** The shared API client for `api` (10 s per call); there once the server runs. */
+  get client(): ApiClient {
+    if (!this.apiClient) throw new Error('the cluster has no server yet');
+    return this.apiClient;
+  }
+
   get firstHost(): LabHost {
     return this.lab.host(this.opts.hosts[0]!);
   }
@@ -113,13 +107,14 @@ export class Cluster {
     const port = await freePort();
     await this.lab.forward({ from: { node: 'root', port }, to: { node: h.name, port: SERVER_PORT } });
     this.api = `http://127.0.0.1:${port}`;
+    this.apiClient = new ApiClient({ baseUrl: this.api, timeoutMs: 10_000 });
+    // The forwarder accepts and drops connections until the server listens: poll with a short deadline.
+    const probe = new ApiClient({ baseUrl: this.api, timeoutMs: 2000 });
     const deadline = Date.now() + 20_000;
     for (;;) {
       try {
-        // Not fetch + AbortSignal.timeout: the forwarder drops connections until the server listens, and
-        // undici can then leave the fetch pending with only that unref'd timer alive: exit 13 (see fetchText).
-        const r = await fetchText(`${this.api}/api/1.0/datapaths`, { timeoutMs: 2000 });
-        if (r.ok) return;
+        await probe.send({ method: 'GET', path: '/datapaths' });
+        return;
       } catch {
         /* not up yet */
       }
@@ -175,17 +170,9 @@ export class Cluster {
     this.agents.delete(host);
   }
 
-  /** One API call from the caller's namespace; JSON in and out; throws ApiError on non-2xx. */
-  async call<T = unknown>(method: string, path: string, body?: Record<string, unknown>): Promise<T> {
-    const url = `${this.api}/api/1.0${path}`;
-    const init: FetchTextOptions = { method, timeoutMs: 10_000 };
-    if (body !== undefined) {
-      init.headers = { 'content-type': 'application/json' };
-      init.body = JSON.stringify(body);
-    }
-    const r = await fetchText(url, init);
-    if (!r.ok) throw new ApiError(r.status, `${method} ${path}`, r.text);
-    return (r.text ? JSON.parse(r.text) : undefined) as T;
+  /** One API call from the caller's namespace; JSON in and out; throws VnetApiError on failure. */
+  call<T = unknown>(method: string, path: string, body?: Record<string, unknown>): Promise<T> {
+    return this.client.send<T>({ method, path, body });
   }
 
   async apply(calls: readonly ApiCall[]): Promise<void> {

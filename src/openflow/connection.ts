@@ -1,14 +1,14 @@
-// Switch connection: framing, HELLO/FEATURES handshake, xid correlation, echo keepalive, barriers, bundles,
-// back-pressure; plus OpenFlowServer (listens for switches) and connectSwitch (dials a bridge's mgmt socket).
+// Switch connection: one OpenFlow 1.3 session — framing, HELLO/FEATURES handshake, xid correlation, echo
+// keepalive, barriers, bundles, back-pressure. Accepting (switch-server.ts) and dialing (switch-client.ts) are apart.
 import { EventEmitter } from 'node:events';
-import { createServer, type Server, type Socket, connect as netConnect } from 'node:net';
+import type { Socket } from 'node:net';
 import type { Logger } from '../util/log.js';
 import { Writer } from './buffer.js';
-import { errorNames, NXPIF, OFP_HEADER_LEN, OFP_VERSION, OFPBCT, OFPBF, OFPMPF_MORE, OFPT } from './constants.js';
+import { NXPIF, OFP_HEADER_LEN, OFP_VERSION, OFPBCT, OFPBF, OFPMPF_MORE, OFPT } from './constants.js';
 import {
   ConnectionClosedError,
   OpenFlowDecodeError,
-  OpenFlowError,
+  type OpenFlowError,
   OpenFlowLibError,
   RequestTimeoutError,
 } from './errors.js';
@@ -32,6 +32,7 @@ import {
   type SwitchDesc,
   type TableStats,
 } from './messages.js';
+import { FlowModsError, mergeParts, NO_REPLY, toOpenFlowError } from './replies.js';
 import type { Action, FlowMod } from './types.js';
 
 export interface SwitchConnectionOptions {
@@ -65,16 +66,6 @@ export interface SendFlowModsOptions {
   timeoutMs?: number;
 }
 
-/** sendFlowMods failed: the first error, plus every failed mod with its index. */
-export class FlowModsError extends OpenFlowError {
-  readonly failures: { index: number; error: OpenFlowError }[];
-  constructor(failures: { index: number; error: OpenFlowError }[], first: OpenFlowError) {
-    super(first.type, first.errCode, first.typeName, first.codeName, first.data);
-    this.failures = failures;
-    this.message = `${failures.length} flow mod(s) rejected; first (#${failures[0]?.index}): ${first.typeName}/${first.codeName}`;
-  }
-}
-
 interface Pending {
   resolve: (m: OFMessage) => void;
   reject: (e: Error) => void;
@@ -82,44 +73,7 @@ interface Pending {
   multipart?: { parts: MultipartReplyBody[]; bytes: number };
 }
 
-const NO_REPLY = new Set<OFMessage['type']>([
-  'flow_mod',
-  'group_mod',
-  'port_mod',
-  'meter_mod',
-  'packet_out',
-  'set_config',
-  'set_async',
-  'nx_set_packet_in_format',
-  'bundle_add',
-]);
-
 const PORT_REASONS = ['add', 'delete', 'modify'] as const;
-
-function toOpenFlowError(m: Extract<OFMessage, { type: 'error' }>): OpenFlowError {
-  const { typeName, codeName } = errorNames(m.errType, m.errCode, m.experimenter);
-  return new OpenFlowError(m.errType, m.errCode, typeName, codeName, m.data);
-}
-
-function mergeParts(parts: MultipartReplyBody[]): MultipartReplyBody {
-  const first = parts[0];
-  if (!first) throw new OpenFlowDecodeError('multipart', 'empty reply');
-  if (parts.length === 1) return first;
-  switch (first.mpType) {
-    case 'flow':
-      return { mpType: 'flow', flows: parts.flatMap((p) => (p.mpType === 'flow' ? p.flows : [])) };
-    case 'table':
-      return { mpType: 'table', tables: parts.flatMap((p) => (p.mpType === 'table' ? p.tables : [])) };
-    case 'port_stats':
-      return { mpType: 'port_stats', ports: parts.flatMap((p) => (p.mpType === 'port_stats' ? p.ports : [])) };
-    case 'group_desc':
-      return { mpType: 'group_desc', groups: parts.flatMap((p) => (p.mpType === 'group_desc' ? p.groups : [])) };
-    case 'port_desc':
-      return { mpType: 'port_desc', ports: parts.flatMap((p) => (p.mpType === 'port_desc' ? p.ports : [])) };
-    default:
-      return first;
-  }
-}
 
 export interface SwitchConnectionEvents {
   packetIn: [PacketIn];
@@ -691,204 +645,5 @@ export class SwitchConnection extends EventEmitter<SwitchConnectionEvents> {
     this.log?.[level]({ dpid: `0x${this.dpid.toString(16)}`, remote: this.remote, reason }, 'switch connection closed');
     this.socket.destroy();
     this.emit('close', reason);
-  }
-}
-
-// ---------------------------------------------------------------- server and client
-
-export interface OpenFlowServerOptions extends SwitchConnectionOptions {
-  /** Default 127.0.0.1. */
-  host?: string;
-  /** Default 6633 (OpenVNet's port); 0 picks a free one. */
-  port?: number;
-}
-
-export interface OpenFlowServerEvents {
-  connection: [SwitchConnection];
-  /** A switch connected but the handshake failed. */
-  handshakeError: [Error];
-}
-
-/** Listens for switches (ovs-vswitchd connects to its controller); emits each after its handshake. */
-export class OpenFlowServer extends EventEmitter<OpenFlowServerEvents> {
-  readonly connections = new Set<SwitchConnection>();
-  private readonly server: Server;
-  private readonly opts: OpenFlowServerOptions;
-
-  constructor(opts: OpenFlowServerOptions = {}) {
-    super();
-    this.opts = opts;
-    this.server = createServer((socket) => {
-      const conn = new SwitchConnection(socket, opts);
-      conn.on('close', () => this.connections.delete(conn));
-      conn.start().then(
-        () => {
-          if (conn.closed) return;
-          this.connections.add(conn);
-          this.emit('connection', conn);
-        },
-        (e: Error) => {
-          opts.logger?.warn({ err: e.message, remote: conn.remote }, 'switch handshake failed');
-          if (this.listenerCount('handshakeError')) this.emit('handshakeError', e);
-        },
-      );
-    });
-  }
-
-  listen(): Promise<{ host: string; port: number }> {
-    return new Promise((resolve, reject) => {
-      this.server.once('error', reject);
-      this.server.listen(this.opts.port ?? 6633, this.opts.host ?? '127.0.0.1', () => {
-        this.server.off('error', reject);
-        const a = this.server.address();
-        if (a && typeof a === 'object') resolve({ host: a.address, port: a.port });
-        else reject(new Error('no listening address'));
-      });
-    });
-  }
-
-  /** Wait for the next connection from a switch with this dpid (or any, when omitted). */
-  waitFor(dpid?: bigint, timeoutMs = 30000): Promise<SwitchConnection> {
-    for (const c of this.connections) if (dpid === undefined || c.dpid === dpid) return Promise.resolve(c);
-    return new Promise((resolve, reject) => {
-      const t = setTimeout(() => {
-        this.off('connection', on);
-        reject(
-          new RequestTimeoutError(`switch ${dpid === undefined ? '' : `0x${dpid.toString(16)} `}connection`, timeoutMs),
-        );
-      }, timeoutMs);
-      const on = (c: SwitchConnection) => {
-        if (dpid !== undefined && c.dpid !== dpid) return;
-        clearTimeout(t);
-        this.off('connection', on);
-        resolve(c);
-      };
-      this.on('connection', on);
-    });
-  }
-
-  async close(): Promise<void> {
-    for (const c of this.connections) c.close('server shutting down');
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
-  }
-}
-
-/**
- * Dial a switch: `unix:/path/br0.mgmt` (a bridge's punix: management socket) or `tcp:HOST:PORT`
- * (a ptcp: controller target). Resolves after the handshake.
- */
-export async function connectSwitch(target: string, opts: SwitchConnectionOptions = {}): Promise<SwitchConnection> {
-  let socket: Socket;
-  if (target.startsWith('unix:')) socket = netConnect({ path: target.slice(5) });
-  else if (target.startsWith('tcp:')) {
-    const rest = target.slice(4);
-    const i = rest.lastIndexOf(':');
-    const port = Number(rest.slice(i + 1));
-    if (i < 0 || !Number.isInteger(port) || port <= 0 || port > 65535)
-      throw new OpenFlowLibError('OF_TARGET', `bad target ${target}: want tcp:HOST:PORT`);
-    socket = netConnect({ host: rest.slice(0, i), port });
-  } else {
-    throw new OpenFlowLibError('OF_TARGET', `bad target ${target}: want unix:PATH or tcp:HOST:PORT`);
-  }
-  await new Promise<void>((resolve, reject) => {
-    socket.once('connect', () => {
-      socket.off('error', reject);
-      resolve();
-    });
-    socket.once('error', (e) => reject(new ConnectionClosedError(`cannot connect to ${target}: ${e.message}`)));
-  });
-  const conn = new SwitchConnection(socket, opts);
-  await conn.start();
-  return conn;
-}
-
-export interface SwitchClientOptions extends SwitchConnectionOptions {
-  /** First retry delay (ms), doubled per failure up to maxBackoffMs. Default 100. */
-  minBackoffMs?: number;
-  /** Default 5000. */
-  maxBackoffMs?: number;
-}
-
-export interface SwitchClientEvents {
-  connected: [SwitchConnection];
-  disconnected: [string];
-}
-
-/**
- * Keeps a session with a switch we dial (a bridge's punix: mgmt socket or ptcp:): connects,
- * and after any failure or close reconnects with exponential backoff until stop().
- */
-export class SwitchClient extends EventEmitter<SwitchClientEvents> {
-  current: SwitchConnection | undefined;
-  private stopped = true;
-  private timer: NodeJS.Timeout | undefined;
-  private backoff: number;
-
-  constructor(
-    readonly target: string,
-    private readonly opts: SwitchClientOptions = {},
-  ) {
-    super();
-    this.backoff = opts.minBackoffMs ?? 100;
-  }
-
-  start(): void {
-    if (!this.stopped) return;
-    this.stopped = false;
-    this.attempt();
-  }
-
-  private attempt(): void {
-    if (this.stopped) return;
-    connectSwitch(this.target, this.opts).then(
-      (conn) => {
-        if (this.stopped) {
-          conn.close('switch client stopped');
-          return;
-        }
-        this.backoff = this.opts.minBackoffMs ?? 100;
-        this.current = conn;
-        conn.once('close', (reason) => {
-          if (this.current === conn) this.current = undefined;
-          this.emit('disconnected', reason);
-          this.retry();
-        });
-        this.emit('connected', conn);
-      },
-      (e: Error) => {
-        this.opts.logger?.debug({ target: this.target, err: e.message }, 'switch connect failed; will retry');
-        this.retry();
-      },
-    );
-  }
-
-  private retry(): void {
-    if (this.stopped) return;
-    const delay = this.backoff;
-    this.backoff = Math.min(this.backoff * 2, this.opts.maxBackoffMs ?? 5000);
-    this.timer = setTimeout(() => this.attempt(), delay);
-  }
-
-  /** The current session, or the next one to come up. */
-  waitConnected(timeoutMs = 30000): Promise<SwitchConnection> {
-    if (this.current && !this.current.closed) return Promise.resolve(this.current);
-    return new Promise((resolve, reject) => {
-      const t = setTimeout(() => {
-        this.off('connected', on);
-        reject(new RequestTimeoutError(`connection to ${this.target}`, timeoutMs));
-      }, timeoutMs);
-      const on = (c: SwitchConnection) => {
-        clearTimeout(t);
-        resolve(c);
-      };
-      this.once('connected', on);
-    });
-  }
-
-  stop(): void {
-    this.stopped = true;
-    if (this.timer) clearTimeout(this.timer);
-    this.current?.close('switch client stopped');
-    this.current = undefined;
   }
 }

@@ -9,4 +9,7 @@ export * from './format.js';
 export * from './match.js';
 export * from './messages.js';
 export * from './normalize.js';
+export { FlowModsError } from './replies.js';
+export * from './switch-client.js';
+export * from './switch-server.js';
 export * from './types.js';

@@ -2,6 +2,7 @@
 // notifications, reconnect with backoff, and the protocol's methods with typed results.
 import { EventEmitter } from 'node:events';
 import { createConnection, type Socket } from 'node:net';
+import { Backoff } from '../util/backoff.js';
 import type { Logger } from '../util/log.js';
 import {
   OvsdbCanceledError,
@@ -121,7 +122,7 @@ export class OvsdbClient extends EventEmitter<OvsdbClientEvents> {
   private closed = false;
   private nextId = 1;
   private readonly pending = new Map<number, Pending>();
-  private backoff: number;
+  private readonly backoff: Backoff;
   private reconnectTimer: NodeJS.Timeout | undefined;
   private probeTimer: NodeJS.Timeout | undefined;
   private lastRx = 0;
@@ -145,7 +146,7 @@ export class OvsdbClient extends EventEmitter<OvsdbClientEvents> {
       probeIntervalMs: options.probeIntervalMs ?? 5000,
     };
     this.log = options.logger;
-    this.backoff = this.opts.backoffMinMs;
+    this.backoff = new Backoff({ initialMs: this.opts.backoffMinMs, maxMs: this.opts.backoffMaxMs });
   }
 
   /** Create, start and wait for the first connection (rejects after timeoutMs, default 10 s). */
@@ -222,7 +223,7 @@ export class OvsdbClient extends EventEmitter<OvsdbClientEvents> {
       sockConnected = true;
       this.isConnected = true;
       this.connects++;
-      this.backoff = this.opts.backoffMinMs;
+      this.backoff.reset();
       this.lastRx = Date.now();
       this.startProbe();
       this.log?.info({ target: this.target }, 'ovsdb connected');
@@ -266,12 +267,10 @@ export class OvsdbClient extends EventEmitter<OvsdbClientEvents> {
         this.emit('disconnected', failure);
       }
       if (!this.closed && this.opts.reconnect) {
-        const delay = this.backoff;
-        this.backoff = Math.min(this.backoff * 2, this.opts.backoffMaxMs);
         this.reconnectTimer = setTimeout(() => {
           this.reconnectTimer = undefined;
           if (!this.closed) this.dial();
-        }, delay);
+        }, this.backoff.next());
       }
     });
   }

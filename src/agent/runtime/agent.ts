@@ -2,6 +2,7 @@
 // binding and status reports, DHCP packet-ins. Talks to the world only through deps.ts seams.
 import { normalizeFlow } from '../../openflow/normalize.js';
 import { type Flow, type FlowMod, OFPP } from '../../openflow/types.js';
+import { Backoff, sleep } from '../../util/backoff.js';
 import type { Logger } from '../../util/log.js';
 import {
   applyChange,
@@ -247,7 +248,8 @@ export class Agent {
   private async bridgeSetupOnce(): Promise<void> {
     const { bridge: name } = this.cfg;
     const ovs = this.deps.bridge;
-    let attempt = 0;
+    // 400 ms doubling to 5 s between failed attempts.
+    const retry = new Backoff({ initialMs: 400, maxMs: 5000 });
     while (!this.stopped) {
       try {
         // Only a loaded cache can say a bridge is missing; creating it on a guess would
@@ -297,8 +299,7 @@ export class Agent {
         return;
       } catch (err) {
         if (this.stopped) return;
-        attempt++;
-        const delay = Math.min(5000, 200 * 2 ** Math.min(attempt, 5));
+        const delay = retry.next();
         this.setError(`bridge setup failed: ${errText(err)}`);
         this.log.error({ err: errText(err), retryInMs: delay }, 'bridge setup failed; retrying');
         await sleep(delay);
@@ -732,8 +733,4 @@ function countCommands(mods: readonly { command: string }[]): Record<string, num
 export function errText(err: unknown): string {
   if (err instanceof Error) return (err as { code?: string }).code ? `${err.message}` : err.message;
   return String(err);
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
 }

@@ -1,5 +1,6 @@
 // Sends the agent's reports (datapath status, interface bindings) to the server: only what differs
 // from what the server already shows, one request per object at a time, retried with backoff.
+import { Backoff } from '../../util/backoff.js';
 import type { Logger } from '../../util/log.js';
 
 export interface DatapathStatusReport {
@@ -40,7 +41,8 @@ export class Reporter {
   private readonly pending = new Map<string, Pending>();
   private readonly inflight = new Set<string>();
   private readonly sent = new Map<string, string>();
-  private readonly failures = new Map<string, number>();
+  /** Retry delays per object with failed sends: 200 ms doubling to 5 s; dropped on success. */
+  private readonly retries = new Map<string, Backoff>();
   private readonly timers = new Map<string, NodeJS.Timeout>();
   private closed = false;
   /** Count of successful and failed sends, for status and tests. */
@@ -98,7 +100,7 @@ export class Reporter {
     job.send().then(
       () => {
         this.inflight.delete(key);
-        this.failures.delete(key);
+        this.retries.delete(key);
         this.sent.set(key, job.sig);
         this.stats.sent++;
         this.log.debug({ key, report: JSON.parse(job.sig) }, 'report sent');
@@ -107,11 +109,11 @@ export class Reporter {
       (err: unknown) => {
         this.inflight.delete(key);
         this.stats.failed++;
-        const n = (this.failures.get(key) ?? 0) + 1;
-        this.failures.set(key, n);
         // Keep the newest wish if one arrived meanwhile; otherwise retry this one.
         if (!this.pending.has(key)) this.pending.set(key, job);
-        const delay = Math.min(5000, 100 * 2 ** Math.min(n, 6));
+        let retry = this.retries.get(key);
+        if (!retry) this.retries.set(key, (retry = new Backoff({ initialMs: 200, maxMs: 5000 })));
+        const delay = retry.next();
         this.log.warn({ key, err: String(err), retryInMs: delay }, 'report failed; will retry');
         if (this.closed) return;
         this.timers.set(

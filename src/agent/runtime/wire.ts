@@ -21,7 +21,7 @@ export async function buildAgentDeps(config: AgentConfig, log: Logger): Promise<
     try {
       return await api.reportDatapathStatus(uuid, body as never);
     } catch (err) {
-      if (!(err instanceof VnetApiError) || err.status !== 400 || !/encap/.test(`${err.field} ${err.message}`))
+      if (!(err instanceof VnetApiError) || err.status !== 400 || !/encap/.test(`${err.field} ${err.apiMessage}`))
         throw err;
       encapAccepted = false;
       log.warn({ err: err.message }, 'the server does not take `encap` in status reports; other hosts will use GRE');

@@ -1,12 +1,12 @@
-// vnctl's HTTP side: where the API is (--api, VNET_API, OpenVNet's VNET_WEBAPI) and one call to it with typed errors.
-import { request as httpRequest } from 'node:http';
-import { request as httpsRequest } from 'node:https';
-import { ApiError, BadReplyError, TransportError, UsageError } from './errors.js';
+// vnctl's HTTP side: where the API is (--api, VNET_API, OpenVNet's VNET_WEBAPI), and how a failed call of
+// the shared ApiClient reads as vnctl's one-line errors with their exit statuses.
+// The client module itself, not client/index.js: the feed client is of no use to a one-shot CLI.
+import { ApiClient, DEFAULT_API_URL } from '../../client/api-client.js';
+import { ApiUnreachableError, VnetApiError } from '../../client/errors.js';
+import { ApiError, BadReplyError, TransportError, UsageError, type VnctlError } from './errors.js';
 import type { ApiRequest } from './parse.js';
 
-export const DEFAULT_API = 'http://127.0.0.1:9090';
-/** Every path is under OpenVNet's versioned prefix. */
-export const API_PREFIX = '/api/1.0';
+export const DEFAULT_API = DEFAULT_API_URL;
 
 /**
  * The API base URL: `--api`, else `VNET_API`, else OpenVNet's `VNET_WEBAPI=host:port`, else the
@@ -36,39 +36,28 @@ export function resolveApiBase(flag: string | undefined, env: Readonly<Record<st
   return `${url.origin}${path}`;
 }
 
-/** The full URL of a request. */
-export function requestUrl(base: string, req: ApiRequest): string {
-  const qs = new URLSearchParams(req.query).toString();
-  return `${base}${API_PREFIX}${req.path}${qs ? `?${qs}` : ''}`;
-}
-
 /** Squeezes any text to one line, so every failure prints as exactly one line. */
 export const oneLine = (text: string): string => text.replace(/\s+/g, ' ').trim();
 
 /** The last `::` part of OpenVNet's error class names (`Vnet::Endpoints::Errors::ArgumentError`). */
 const shortErrorName = (name: string): string => name.split('::').pop() ?? name;
 
-function describeApiError(req: ApiRequest, status: number, statusText: string, text: string): ApiError {
-  const where = `${req.method} ${API_PREFIX}${req.path}`;
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch {
-    parsed = undefined;
-  }
+/** An error answer as vnctl prints it: call, status, OpenVNet's error name and code, and the message. */
+function describeApiError(err: VnetApiError): ApiError {
+  const where = `${err.method} ${err.path}`;
+  const parsed = err.body;
   if (parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed)) {
     const o = parsed as Record<string, unknown>;
     const error = typeof o.error === 'string' ? o.error : undefined;
     const code = o.code === undefined || o.code === null ? undefined : String(o.code);
-    const message =
-      o.message === undefined ? undefined : typeof o.message === 'string' ? o.message : JSON.stringify(o.message);
-    const head = `${where}: ${status}${error ? ` ${shortErrorName(error)}` : ''}${code ? ` (code ${code})` : ''}`;
-    return new ApiError(oneLine(`${head}${message ? `: ${message}` : ''}`), status, error, code, message, parsed);
+    const message = err.apiMessage;
+    const head = `${where}: ${err.status}${error ? ` ${shortErrorName(error)}` : ''}${code ? ` (code ${code})` : ''}`;
+    return new ApiError(oneLine(`${head}${message ? `: ${message}` : ''}`), err.status, error, code, message, parsed);
   }
-  const snippet = oneLine(text).slice(0, 200);
+  const snippet = oneLine(err.text).slice(0, 200);
   return new ApiError(
-    `${where}: ${status} ${statusText}${snippet ? `: ${snippet}` : ''}`,
-    status,
+    `${where}: ${err.status} ${err.statusText}${snippet ? `: ${snippet}` : ''}`,
+    err.status,
     undefined,
     undefined,
     snippet || undefined,
@@ -94,76 +83,36 @@ function describeTransport(base: string, err: unknown, timeoutSeconds: number): 
   );
 }
 
+/** The VnctlError (with its exit status) for a failed call. */
+function describeFailure(err: VnetApiError, opts: CallOptions): VnctlError {
+  if (err instanceof ApiUnreachableError) return describeTransport(opts.base, err.cause, opts.timeoutSeconds);
+  if (err.kind === 'bad_reply')
+    return new BadReplyError(
+      `${err.method} ${err.path}: ${err.status} but the reply is not JSON: ${oneLine(err.text).slice(0, 200)}`,
+    );
+  return describeApiError(err);
+}
+
 export interface CallOptions {
   readonly base: string;
   readonly timeoutSeconds: number;
 }
 
-interface RawReply {
-  readonly status: number;
-  readonly statusText: string;
-  readonly text: string;
-}
-
-/**
- * One HTTP exchange on its own connection. node:http rather than fetch: fetch loads undici (~150 ms)
- * and its pooled keep-alive socket holds the process open after the reply (~400 ms), which every
- * line of a vnctl script would pay.
- */
-function exchange(
-  url: URL,
-  method: string,
-  headers: Record<string, string>,
-  body: string | undefined,
-  timeoutMs: number,
-) {
-  return new Promise<RawReply>((resolve, reject) => {
-    const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
-    const req = send(url, { method, headers, agent: false }, (res) => {
-      res.setEncoding('utf8');
-      let text = '';
-      res.on('data', (chunk: string) => (text += chunk));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, statusText: res.statusMessage ?? '', text }));
-      res.on('error', reject);
-      // A peer that drops the connection mid-body must not leave the promise hanging.
-      res.on('close', () => {
-        if (!res.complete) reject(Object.assign(new Error('connection closed mid-reply'), { code: 'ECONNRESET' }));
-      });
-    });
-    const timer = setTimeout(() => {
-      const e = new Error('timed out');
-      e.name = 'TimeoutError';
-      req.destroy(e);
-    }, timeoutMs);
-    req.on('error', reject);
-    req.on('close', () => clearTimeout(timer));
-    req.end(body);
-  });
-}
-
 /** Makes one API call; resolves to the parsed JSON body (null when empty) or throws a VnctlError. */
 export async function callApi(req: ApiRequest, opts: CallOptions): Promise<unknown> {
-  const url = new URL(requestUrl(opts.base, req));
-  const headers: Record<string, string> = { accept: 'application/json' };
-  let body: string | undefined;
-  if (req.body !== undefined && (req.method === 'POST' || req.method === 'PUT')) {
-    body = JSON.stringify(req.body);
-    headers['content-type'] = 'application/json';
-    headers['content-length'] = String(Buffer.byteLength(body));
-  }
-  let res: RawReply;
+  // One connection, closed after the reply: a pooled socket would only delay the process's exit.
+  const api = new ApiClient({ baseUrl: opts.base, timeoutMs: opts.timeoutSeconds * 1000, keepAlive: false });
+  const withBody = req.body !== undefined && (req.method === 'POST' || req.method === 'PUT');
   try {
-    res = await exchange(url, req.method, headers, body, opts.timeoutSeconds * 1000);
-  } catch (err) {
-    throw describeTransport(opts.base, err, opts.timeoutSeconds);
-  }
-  if (res.status < 200 || res.status > 299) throw describeApiError(req, res.status, res.statusText, res.text);
-  if (res.text.trim() === '') return null;
-  try {
-    return JSON.parse(res.text) as unknown;
-  } catch {
-    throw new BadReplyError(
-      `${req.method} ${API_PREFIX}${req.path}: ${res.status} but the reply is not JSON: ${oneLine(res.text).slice(0, 200)}`,
-    );
+    const reply = await api.send({
+      method: req.method,
+      path: req.path,
+      query: req.query,
+      body: withBody ? req.body : undefined,
+    });
+    return reply ?? null;
+  } catch (e) {
+    if (e instanceof VnetApiError) throw describeFailure(e, opts);
+    throw e;
   }
 }
