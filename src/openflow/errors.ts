@@ -1,14 +1,8 @@
 // Typed errors of the OpenFlow library: decode/encode failures, switch-reported errors, connection faults.
+import { CodedError } from '../util/errors.js';
 
 /** Base of every error this library throws; `code` is stable and safe to switch on. */
-export class OpenFlowLibError extends Error {
-  readonly code: string;
-  constructor(code: string, message: string) {
-    super(message);
-    this.name = new.target.name;
-    this.code = code;
-  }
-}
+export class OpenFlowLibError extends CodedError {}
 
 /** Bytes that are not a valid OpenFlow message; `field` names what was short or wrong. */
 export class OpenFlowDecodeError extends OpenFlowLibError {
