@@ -15,12 +15,12 @@ export class PacketError extends CodedError {
 
 /** The input ended before the named field was complete. */
 export class PacketTruncatedError extends PacketError {
-  readonly needed: number;
-  readonly available: number;
-  constructor(field: string, needed: number, available: number) {
+  constructor(
+    field: string,
+    readonly needed: number,
+    readonly available: number,
+  ) {
     super('PACKET_TRUNCATED', field, `${field}: truncated (need ${needed} bytes, ${available} available)`);
-    this.needed = needed;
-    this.available = available;
   }
 }
 
