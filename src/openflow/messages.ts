@@ -22,8 +22,8 @@ import {
 } from './constants.js';
 import { OpenFlowDecodeError, OpenFlowEncodeError } from './errors.js';
 import { decodeMatch, encodeMatch } from './match.js';
-import { layout, readStruct, writeStruct } from './struct.js';
-import { type Action, type Flow, type FlowMod, type Match, OFPP } from './types.js';
+import { layout, omitZeros, readStruct, writeStruct } from './struct.js';
+import { type Action, type Flow, type FlowMod, type Instruction, type Match, OFPP } from './types.js';
 
 // ---------------------------------------------------------------- model
 
@@ -270,6 +270,36 @@ const MOD_COMMANDS = ['add', 'modify', 'delete'] as const;
 
 // ---------------------------------------------------------------- fixed-layout structs (OF1.3 §7)
 
+/** The fields a FLOW_MOD and a flow-stats entry share, as they are on the wire. */
+interface FlowHead {
+  table: number;
+  priority: number;
+  cookie: bigint;
+  idleTimeout: number;
+  hardTimeout: number;
+  flags: number;
+}
+interface FlowModHead extends FlowHead {
+  cookieMask: bigint;
+  command: number;
+  bufferId: number;
+  outPort: number;
+  outGroup: number;
+}
+interface FlowStatsHead extends FlowHead {
+  durationSec: number;
+  durationNsec: number;
+  packetCount: bigint;
+  byteCount: bigint;
+}
+
+/** The Flow model of decoded flow fields: zero timeouts and flags are left out. */
+function flowOf(h: FlowHead, match: Match, instructions: Instruction[]): Flow {
+  const { table, priority, cookie, idleTimeout, hardTimeout, flags } = h;
+  const flow: Flow = { table, priority, cookie, match, instructions, idleTimeout, hardTimeout, flags };
+  return omitZeros(flow, ['idleTimeout', 'hardTimeout', 'flags']);
+}
+
 /** A message's fields without its type and xid. */
 type Body<K extends OFMessageType> = Omit<Extract<OFMessage, { type: K }>, 'type' | 'xid'>;
 
@@ -307,6 +337,16 @@ const PORT_STATS = layout<PortStats>(
   'u32 port_no, pad 4, u64 rx_packets, u64 tx_packets, u64 rx_bytes, u64 tx_bytes, ' +
     'u64 rx_dropped, u64 tx_dropped, u64 rx_errors, u64 tx_errors, u64 rx_frame_err, u64 rx_over_err, ' +
     'u64 rx_crc_err, u64 collisions, u32 duration_sec, u32 duration_nsec',
+);
+/** ofp_flow_mod after the header, up to its match. */
+const FLOW_MOD = layout<FlowModHead>(
+  'u64 cookie, u64 cookie_mask, u8 table=table_id, u8 command, u16 idle_timeout, u16 hard_timeout, ' +
+    'u16 priority, u32 buffer_id, u32 out_port, u32 out_group, u16 flags, pad 2',
+);
+/** ofp_flow_stats up to its match (the length before it is read by readFlowStats). */
+const FLOW_STATS = layout<FlowStatsHead>(
+  'u8 table=table_id, pad 1, u32 duration_sec, u32 duration_nsec, u16 priority, u16 idle_timeout, ' +
+    'u16 hard_timeout, u16 flags, pad 4, u64 cookie, u64 packet_count, u64 byte_count',
 );
 /** ONF bundle control after the experimenter header. */
 const BUNDLE_CONTROL = layout<Body<'bundle_control'>>('u32 bundle_id, u16 ctrlType=type, u16 flags');
@@ -594,17 +634,10 @@ function writeReplyBody(w: Writer, b: MultipartReplyBody): void {
     case 'flow':
       for (const fs of b.flows) {
         const s = w.pos;
-        const f = fs.flow;
-        w.u16(0).u8(f.table).u8(0).u32(fs.durationSec).u32(fs.durationNsec).u16(f.priority);
-        w.u16(f.idleTimeout ?? 0)
-          .u16(f.hardTimeout ?? 0)
-          .u16(f.flags ?? 0)
-          .zeros(4)
-          .u64(f.cookie)
-          .u64(fs.packetCount)
-          .u64(fs.byteCount);
-        encodeMatch(w, f.match);
-        encodeInstructions(w, f.instructions);
+        w.u16(0); // length, patched below
+        writeStruct(w, FLOW_STATS, { ...fs, ...fs.flow });
+        encodeMatch(w, fs.flow.match);
+        encodeInstructions(w, fs.flow.instructions);
         w.setU16(s, w.pos - s);
       }
       return;
@@ -680,31 +713,16 @@ export function appendMessage(w: Writer, m: OFMessage): number {
 // ---------------------------------------------------------------- decode
 
 function readFlowMod(r: Reader): FlowModMessage {
-  const cookie = r.u64('flow_mod.cookie');
-  const cookieMask = r.u64('flow_mod.cookie_mask');
-  const table = r.u8('flow_mod.table_id');
-  const cmd = r.u8('flow_mod.command');
-  const command = FLOW_MOD_COMMANDS[cmd];
-  if (!command) throw new OpenFlowDecodeError('flow_mod.command', `unknown command ${cmd}`, r.pos - 1);
-  const idle = r.u16('flow_mod.idle_timeout');
-  const hard = r.u16('flow_mod.hard_timeout');
-  const priority = r.u16('flow_mod.priority');
-  const bufferId = r.u32('flow_mod.buffer_id');
-  const outPort = r.u32('flow_mod.out_port');
-  const outGroup = r.u32('flow_mod.out_group');
-  const flags = r.u16('flow_mod.flags');
-  r.skip(2, 'flow_mod.pad');
+  const at = r.pos;
+  const h = readStruct(r, FLOW_MOD, 'flow_mod');
+  const command = FLOW_MOD_COMMANDS[h.command];
+  if (!command) throw new OpenFlowDecodeError('flow_mod.command', `unknown command ${h.command}`, at + 17);
   const { match } = decodeMatch(r, 'flow_mod.match');
-  const instructions = decodeInstructions(r, 'flow_mod.instructions');
-  const flow: Flow = { table, priority, cookie, match, instructions };
-  if (idle) flow.idleTimeout = idle;
-  if (hard) flow.hardTimeout = hard;
-  if (flags) flow.flags = flags;
-  const fm: FlowModMessage = { command, flow };
-  if (cookieMask) fm.cookieMask = cookieMask;
-  if (outPort !== OFPP.ANY) fm.outPort = outPort;
-  if (outGroup !== OFPG_ANY) fm.outGroup = outGroup;
-  if (bufferId !== OFP_NO_BUFFER) fm.bufferId = bufferId;
+  const fm: FlowModMessage = { command, flow: flowOf(h, match, decodeInstructions(r, 'flow_mod.instructions')) };
+  if (h.cookieMask) fm.cookieMask = h.cookieMask;
+  if (h.outPort !== OFPP.ANY) fm.outPort = h.outPort;
+  if (h.outGroup !== OFPG_ANY) fm.outGroup = h.outGroup;
+  if (h.bufferId !== OFP_NO_BUFFER) fm.bufferId = h.bufferId;
   return fm;
 }
 
@@ -718,24 +736,10 @@ function readFlowStats(r: Reader): FlowStats[] {
     r.pos = at;
     const b = r.sub(len, what);
     b.skip(2, what);
-    const table = b.u8(`${what}.table_id`);
-    b.skip(1, what);
-    const durationSec = b.u32(`${what}.duration_sec`);
-    const durationNsec = b.u32(`${what}.duration_nsec`);
-    const priority = b.u16(`${what}.priority`);
-    const idle = b.u16(`${what}.idle_timeout`);
-    const hard = b.u16(`${what}.hard_timeout`);
-    const flags = b.u16(`${what}.flags`);
-    b.skip(4, what);
-    const cookie = b.u64(`${what}.cookie`);
-    const packetCount = b.u64(`${what}.packet_count`);
-    const byteCount = b.u64(`${what}.byte_count`);
+    const h = readStruct(b, FLOW_STATS, what);
     const { match, unknown } = decodeMatch(b, `${what}.match`);
-    const instructions = decodeInstructions(b, `${what}.instructions`);
-    const flow: Flow = { table, priority, cookie, match, instructions };
-    if (idle) flow.idleTimeout = idle;
-    if (hard) flow.hardTimeout = hard;
-    if (flags) flow.flags = flags;
+    const flow = flowOf(h, match, decodeInstructions(b, `${what}.instructions`));
+    const { durationSec, durationNsec, packetCount, byteCount } = h;
     const fs: FlowStats = { flow, durationSec, durationNsec, packetCount, byteCount };
     if (unknown.length) fs.unknownMatch = unknown;
     out.push(fs);

@@ -49,8 +49,11 @@ export function readStruct<T>(r: Reader, layout: Layout<T>, what: string): T {
   return out as T;
 }
 
-/** Encodes one struct from `v` (values are not range-checked here: callers check what a user can get wrong). */
-export function writeStruct<T>(w: Writer, layout: Layout<T>, v: T): void {
+/**
+ * Encodes one struct from `v`; an absent (optional) field goes out as zero. Values are not
+ * range-checked here: callers check what a user can get wrong.
+ */
+export function writeStruct<T>(w: Writer, layout: Layout<T>, v: Partial<T>): void {
   const rec = v as Record<string, unknown>;
   for (const slot of layout) {
     if (typeof slot === 'number') {
@@ -59,15 +62,15 @@ export function writeStruct<T>(w: Writer, layout: Layout<T>, v: T): void {
     }
     const [key, kind] = slot;
     const x = rec[key];
-    if (kind === 'u8') w.u8(x as number);
-    else if (kind === 'u16') w.u16(x as number);
-    else if (kind === 'u32') w.u32(x as number);
-    else if (kind === 'u64') w.u64(x as bigint);
-    else if (kind === 'mac') w.uint(x as bigint, 6);
+    if (kind === 'u8') w.u8((x ?? 0) as number);
+    else if (kind === 'u16') w.u16((x ?? 0) as number);
+    else if (kind === 'u32') w.u32((x ?? 0) as number);
+    else if (kind === 'u64') w.u64((x ?? 0n) as bigint);
+    else if (kind === 'mac') w.uint((x ?? 0n) as bigint, 6);
     else {
       // Text is cut to leave room for the terminating NUL, as OVS does.
       const b = new Uint8Array(kind.text);
-      b.set(new TextEncoder().encode(x as string).subarray(0, kind.text - 1));
+      b.set(new TextEncoder().encode((x ?? '') as string).subarray(0, kind.text - 1));
       w.bytes(b);
     }
   }
@@ -76,4 +79,10 @@ export function writeStruct<T>(w: Writer, layout: Layout<T>, v: T): void {
 function cstr(b: Uint8Array): string {
   const z = b.indexOf(0);
   return new TextDecoder().decode(z < 0 ? b : b.subarray(0, z));
+}
+
+/** `v` without those of `keys` that are zero: the model leaves out what is zero on the wire. */
+export function omitZeros<T extends object>(v: T, keys: readonly (keyof T)[]): T {
+  for (const k of keys) if (v[k] === 0 || v[k] === 0n) delete v[k];
+  return v;
 }
