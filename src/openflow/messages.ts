@@ -480,6 +480,13 @@ const MESSAGE_CODE: Record<OFMessageType, number> = {
   experimenter: OFPT.EXPERIMENTER,
 };
 
+/** The messages that are only a header, by their OFPT_* code. */
+const HEADER_ONLY = new Map(
+  (['features_request', 'get_config_request', 'barrier_request', 'barrier_reply', 'get_async_request'] as const).map(
+    (type) => [MESSAGE_CODE[type], type],
+  ),
+);
+
 /** Writes the header (length patched later by the caller) and the body; returns where the message starts. */
 function writeBody(w: Writer, m: OFMessage, xid: number): number {
   const code = MESSAGE_CODE[m.type];
@@ -497,7 +504,7 @@ function writeMessageBody(w: Writer, m: OFMessage, s: number, xid: number): void
     case 'barrier_request':
     case 'barrier_reply':
     case 'get_async_request':
-      return; // the header is all there is
+      return; // the header is all there is (HEADER_ONLY)
     case 'hello': {
       let bitmap = 0;
       for (const v of m.versions) {
@@ -902,6 +909,8 @@ export function decodeMessage(buf: Uint8Array): OFMessage {
     if (r.remaining !== 0) throw new OpenFlowDecodeError(`${m.type}.length`, `${r.remaining} trailing bytes`, r.pos);
     return m;
   };
+  const headerOnly = HEADER_ONLY.get(h.type);
+  if (headerOnly) return done({ type: headerOnly, xid });
   switch (h.type) {
     case OFPT.HELLO: {
       const versions: number[] = [];
@@ -934,12 +943,8 @@ export function decodeMessage(buf: Uint8Array): OFMessage {
       return { type: 'echo_request', xid, data: r.copyBytes(r.remaining, 'echo.data') };
     case OFPT.ECHO_REPLY:
       return { type: 'echo_reply', xid, data: r.copyBytes(r.remaining, 'echo.data') };
-    case OFPT.FEATURES_REQUEST:
-      return done({ type: 'features_request', xid });
     case OFPT.FEATURES_REPLY:
       return done({ type: 'features_reply', xid, ...readStruct(r, FEATURES_REPLY, 'features') });
-    case OFPT.GET_CONFIG_REQUEST:
-      return done({ type: 'get_config_request', xid });
     case OFPT.GET_CONFIG_REPLY:
     case OFPT.SET_CONFIG: {
       const type = h.type === OFPT.SET_CONFIG ? 'set_config' : 'get_config_reply';
@@ -1047,17 +1052,11 @@ export function decodeMessage(buf: Uint8Array): OFMessage {
       r.skip(4, 'multipart.pad');
       return done({ type: 'multipart_reply', xid, flags, body: readReply(r, t) });
     }
-    case OFPT.BARRIER_REQUEST:
-      return done({ type: 'barrier_request', xid });
-    case OFPT.BARRIER_REPLY:
-      return done({ type: 'barrier_reply', xid });
     case OFPT.ROLE_REQUEST:
     case OFPT.ROLE_REPLY: {
       const type = h.type === OFPT.ROLE_REQUEST ? 'role_request' : 'role_reply';
       return done({ type, xid, ...readStruct(r, ROLE, 'role') });
     }
-    case OFPT.GET_ASYNC_REQUEST:
-      return done({ type: 'get_async_request', xid });
     case OFPT.GET_ASYNC_REPLY:
       return done({ type: 'get_async_reply', xid, ...readAsync(r) });
     case OFPT.SET_ASYNC:
