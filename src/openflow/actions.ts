@@ -20,6 +20,7 @@ import {
 import { OpenFlowDecodeError, OpenFlowEncodeError } from './errors.js';
 import { checkValue, type FieldDef, fieldByHeader, fieldDef, type OxmHeader } from './fields.js';
 import { oxmHeaderWord, readOxm, writeOxm } from './match.js';
+import { layout, omitZeros, readStruct, writeStruct } from './struct.js';
 import {
   OFPP,
   type Action,
@@ -426,17 +427,17 @@ function encodeController(w: Writer, a: Extract<Action, { type: 'controller' }>,
   finishAction(w, start);
 }
 
-function encodeLearn(w: Writer, a: Extract<Action, { type: 'learn' }>, what: string): void {
+type LearnAction = Extract<Action, { type: 'learn' }>;
+
+/** nx_action_learn after the Nicira header, up to its specs. */
+const LEARN = layout<Omit<LearnAction, 'type' | 'specs'>>(
+  'u16 idle_timeout, u16 hard_timeout, u16 priority, u64 cookie, u16 flags, u8 table=table_id, pad 1, ' +
+    'u16 fin_idle_timeout, u16 fin_hard_timeout',
+);
+
+function encodeLearn(w: Writer, a: LearnAction, what: string): void {
   const start = nxHeaderStart(w, NXAST.LEARN);
-  w.u16(a.idleTimeout ?? 0)
-    .u16(a.hardTimeout ?? 0)
-    .u16(a.priority)
-    .u64(a.cookie ?? 0n)
-    .u16(a.flags ?? 0)
-    .u8(a.table)
-    .u8(0)
-    .u16(a.finIdleTimeout ?? 0)
-    .u16(a.finHardTimeout ?? 0);
+  writeStruct(w, LEARN, a);
   a.specs.forEach((s, i) => {
     const sw = `${what}.specs[${i}]`;
     const dstRange = s.kind === 'output' ? undefined : s.dst;
@@ -726,15 +727,7 @@ function decodeNat(b: Reader, what: string, at: number): NatSpec | { kind: 'none
 }
 
 function decodeLearn(b: Reader, what: string, at: number): Action {
-  const idle = b.u16(`${what}.idle_timeout`);
-  const hard = b.u16(`${what}.hard_timeout`);
-  const priority = b.u16(`${what}.priority`);
-  const cookie = b.u64(`${what}.cookie`);
-  const flags = b.u16(`${what}.flags`);
-  const table = b.u8(`${what}.table_id`);
-  b.skip(1, what);
-  const finIdle = b.u16(`${what}.fin_idle_timeout`);
-  const finHard = b.u16(`${what}.fin_hard_timeout`);
+  const head = readStruct(b, LEARN, what);
   const specs: LearnSpec[] = [];
   while (b.remaining >= 2) {
     const hdr = b.u16(`${what}.spec`);
@@ -768,14 +761,8 @@ function decodeLearn(b: Reader, what: string, at: number): Action {
   }
   while (b.remaining > 0)
     if (b.u8(`${what}.pad`) !== 0) throw new OpenFlowDecodeError(`${what}.pad`, 'non-zero bytes after the specs', at);
-  const a: Extract<Action, { type: 'learn' }> = { type: 'learn', table, priority, specs };
-  if (cookie !== 0n) a.cookie = cookie;
-  if (idle) a.idleTimeout = idle;
-  if (hard) a.hardTimeout = hard;
-  if (finIdle) a.finIdleTimeout = finIdle;
-  if (finHard) a.finHardTimeout = finHard;
-  if (flags) a.flags = flags;
-  return a;
+  const a: LearnAction = { type: 'learn', ...head, specs };
+  return omitZeros(a, ['cookie', 'idleTimeout', 'hardTimeout', 'finIdleTimeout', 'finHardTimeout', 'flags']);
 }
 
 // ---------------------------------------------------------------- instructions

@@ -1,50 +1,41 @@
 // Typed errors of the OpenFlow library: decode/encode failures, switch-reported errors, connection faults.
+import { CodedError } from '../util/errors.js';
 
 /** Base of every error this library throws; `code` is stable and safe to switch on. */
-export class OpenFlowLibError extends Error {
-  readonly code: string;
-  constructor(code: string, message: string) {
-    super(message);
-    this.name = new.target.name;
-    this.code = code;
-  }
-}
+export class OpenFlowLibError extends CodedError {}
 
 /** Bytes that are not a valid OpenFlow message; `field` names what was short or wrong. */
 export class OpenFlowDecodeError extends OpenFlowLibError {
-  readonly field: string;
-  readonly offset: number;
-  constructor(field: string, message: string, offset = -1) {
+  constructor(
+    readonly field: string,
+    message: string,
+    readonly offset = -1,
+  ) {
     super('OF_DECODE', `${field}: ${message}${offset >= 0 ? ` (at byte ${offset})` : ''}`);
-    this.field = field;
-    this.offset = offset;
   }
 }
 
 /** A model value that cannot be encoded (out of range, missing prerequisite, ...). */
 export class OpenFlowEncodeError extends OpenFlowLibError {
-  readonly field: string;
-  constructor(field: string, message: string) {
+  constructor(
+    readonly field: string,
+    message: string,
+  ) {
     super('OF_ENCODE', `${field}: ${message}`);
-    this.field = field;
   }
 }
 
 /** The switch answered a request with OFPT_ERROR; type/code are decoded to their spec names. */
 export class OpenFlowError extends OpenFlowLibError {
-  readonly type: number;
-  readonly errCode: number;
-  readonly typeName: string;
-  readonly codeName: string;
-  /** The first bytes of the offending request, as the switch echoed them. */
-  readonly data: Uint8Array;
-  constructor(type: number, errCode: number, typeName: string, codeName: string, data: Uint8Array) {
+  constructor(
+    readonly type: number,
+    readonly errCode: number,
+    readonly typeName: string,
+    readonly codeName: string,
+    /** The first bytes of the offending request, as the switch echoed them. */
+    readonly data: Uint8Array,
+  ) {
     super('OF_ERROR', `switch rejected request: ${typeName}/${codeName}`);
-    this.type = type;
-    this.errCode = errCode;
-    this.typeName = typeName;
-    this.codeName = codeName;
-    this.data = data;
   }
 }
 

@@ -22,7 +22,8 @@ import {
 } from './constants.js';
 import { OpenFlowDecodeError, OpenFlowEncodeError } from './errors.js';
 import { decodeMatch, encodeMatch } from './match.js';
-import { type Action, type Flow, type FlowMod, type Match, OFPP } from './types.js';
+import { layout, omitZeros, readStruct, writeStruct } from './struct.js';
+import { type Action, type Flow, type FlowMod, type Instruction, type Match, OFPP } from './types.js';
 
 // ---------------------------------------------------------------- model
 
@@ -267,6 +268,89 @@ const FLOW_MOD_COMMAND_CODE: Record<string, number | undefined> = {
 const GROUP_TYPES: GroupType[] = ['all', 'select', 'indirect', 'ff'];
 const MOD_COMMANDS = ['add', 'modify', 'delete'] as const;
 
+// ---------------------------------------------------------------- fixed-layout structs (OF1.3 §7)
+
+/** The fields a FLOW_MOD and a flow-stats entry share, as they are on the wire. */
+interface FlowHead {
+  table: number;
+  priority: number;
+  cookie: bigint;
+  idleTimeout: number;
+  hardTimeout: number;
+  flags: number;
+}
+interface FlowModHead extends FlowHead {
+  cookieMask: bigint;
+  command: number;
+  bufferId: number;
+  outPort: number;
+  outGroup: number;
+}
+interface FlowStatsHead extends FlowHead {
+  durationSec: number;
+  durationNsec: number;
+  packetCount: bigint;
+  byteCount: bigint;
+}
+
+/** The Flow model of decoded flow fields: zero timeouts and flags are left out. */
+function flowOf(h: FlowHead, match: Match, instructions: Instruction[]): Flow {
+  const { table, priority, cookie, idleTimeout, hardTimeout, flags } = h;
+  const flow: Flow = { table, priority, cookie, match, instructions, idleTimeout, hardTimeout, flags };
+  return omitZeros(flow, ['idleTimeout', 'hardTimeout', 'flags']);
+}
+
+/** A message's fields without its type and xid. */
+type Body<K extends OFMessageType> = Omit<Extract<OFMessage, { type: K }>, 'type' | 'xid'>;
+
+const FEATURES_REPLY = layout<Body<'features_reply'>>(
+  'u64 datapath_id, u32 n_buffers, u8 n_tables, u8 auxiliary_id, pad 2, u32 capabilities, pad 4',
+);
+const SWITCH_CONFIG = layout<Body<'set_config'>>('u16 flags, u16 miss_send_len');
+/** ofp_packet_in up to its match. */
+const PACKET_IN = layout<Omit<PacketIn, 'match' | 'data' | 'userdata'>>(
+  'u32 buffer_id, u16 total_len, u8 reason, u8 table_id, u64 cookie',
+);
+/** ofp_flow_removed up to its match. */
+const FLOW_REMOVED = layout<Omit<Body<'flow_removed'>, 'match'>>(
+  'u64 cookie, u16 priority, u8 reason, u8 table_id, u32 duration_sec, u32 duration_nsec, ' +
+    'u16 idle_timeout, u16 hard_timeout, u64 packet_count, u64 byte_count',
+);
+const PORT_DESC = layout<PortDesc>(
+  'u32 port_no, pad 4, mac hw_addr, pad 2, text16 name, u32 config, u32 state, ' +
+    'u32 curr, u32 advertised, u32 supported, u32 peer, u32 curr_speed, u32 max_speed',
+);
+const PORT_MOD = layout<Body<'port_mod'>>(
+  'u32 port_no, pad 4, mac hw_addr, pad 2, u32 config, u32 mask, u32 advertise, pad 4',
+);
+const ROLE = layout<Body<'role_request'>>('u32 role, pad 4, u64 generation_id');
+/** ofp_flow_stats_request (and aggregate) up to its match. */
+const FLOW_STATS_REQUEST = layout<Required<Omit<FlowStatsRequest, 'match'>>>(
+  'u8 table=table_id, pad 3, u32 out_port, u32 out_group, pad 4, u64 cookie, u64 cookie_mask',
+);
+const SWITCH_DESC = layout<SwitchDesc>(
+  'text256 mfr_desc, text256 hw_desc, text256 sw_desc, text32 serial_num, text256 dp_desc',
+);
+const AGGREGATE_STATS = layout<AggregateStats>('u64 packet_count, u64 byte_count, u32 flow_count, pad 4');
+const TABLE_STATS = layout<TableStats>('u8 table_id, pad 3, u32 active_count, u64 lookup_count, u64 matched_count');
+const PORT_STATS = layout<PortStats>(
+  'u32 port_no, pad 4, u64 rx_packets, u64 tx_packets, u64 rx_bytes, u64 tx_bytes, ' +
+    'u64 rx_dropped, u64 tx_dropped, u64 rx_errors, u64 tx_errors, u64 rx_frame_err, u64 rx_over_err, ' +
+    'u64 rx_crc_err, u64 collisions, u32 duration_sec, u32 duration_nsec',
+);
+/** ofp_flow_mod after the header, up to its match. */
+const FLOW_MOD = layout<FlowModHead>(
+  'u64 cookie, u64 cookie_mask, u8 table=table_id, u8 command, u16 idle_timeout, u16 hard_timeout, ' +
+    'u16 priority, u32 buffer_id, u32 out_port, u32 out_group, u16 flags, pad 2',
+);
+/** ofp_flow_stats up to its match (the length before it is read by readFlowStats). */
+const FLOW_STATS = layout<FlowStatsHead>(
+  'u8 table=table_id, pad 1, u32 duration_sec, u32 duration_nsec, u16 priority, u16 idle_timeout, ' +
+    'u16 hard_timeout, u16 flags, pad 4, u64 cookie, u64 packet_count, u64 byte_count',
+);
+/** ONF bundle control after the experimenter header. */
+const BUNDLE_CONTROL = layout<Body<'bundle_control'>>('u32 bundle_id, u16 ctrlType=type, u16 flags');
+
 function start(w: Writer, type: number, xid: number): number {
   const s = w.pos;
   w.u8(OFP_VERSION).u8(type).u16(0).u32(xid);
@@ -281,81 +365,20 @@ function u8(v: number | undefined, what: string, max = 0xff): number {
 const u16 = (v: number | undefined, what: string) => u8(v, what, 0xffff);
 const u32 = (v: number | undefined, what: string) => u8(v, what, 0xffffffff);
 
-function writePort(w: Writer, p: PortDesc): void {
-  w.u32(p.portNo).zeros(4);
-  const mac = new Uint8Array(6);
-  let x = p.hwAddr;
-  for (let i = 5; i >= 0; i--) {
-    mac[i] = Number(x & 0xffn);
-    x >>= 8n;
-  }
-  w.bytes(mac).zeros(2);
-  const name = new Uint8Array(16);
-  name.set(new TextEncoder().encode(p.name).subarray(0, 15));
-  w.bytes(name)
-    .u32(p.config)
-    .u32(p.state)
-    .u32(p.curr)
-    .u32(p.advertised)
-    .u32(p.supported)
-    .u32(p.peer)
-    .u32(p.currSpeed)
-    .u32(p.maxSpeed);
-}
-
-function cstr(b: Uint8Array): string {
-  const z = b.indexOf(0);
-  return new TextDecoder().decode(z < 0 ? b : b.subarray(0, z));
-}
-
-function mac48(b: Uint8Array): bigint {
-  let v = 0n;
-  for (const x of b) v = (v << 8n) | BigInt(x);
-  return v;
-}
-
-function readPort(r: Reader, what: string): PortDesc {
-  const portNo = r.u32(`${what}.port_no`);
-  r.skip(4, what);
-  const hwAddr = mac48(r.bytes(6, `${what}.hw_addr`));
-  r.skip(2, what);
-  const name = cstr(r.bytes(16, `${what}.name`));
-  return {
-    portNo,
-    hwAddr,
-    name,
-    config: r.u32(`${what}.config`),
-    state: r.u32(`${what}.state`),
-    curr: r.u32(`${what}.curr`),
-    advertised: r.u32(`${what}.advertised`),
-    supported: r.u32(`${what}.supported`),
-    peer: r.u32(`${what}.peer`),
-    currSpeed: r.u32(`${what}.curr_speed`),
-    maxSpeed: r.u32(`${what}.max_speed`),
-  };
-}
-
 function writeFlowStatsRequest(w: Writer, q: FlowStatsRequest): void {
-  w.u8(u8(q.table ?? OFPTT_ALL, 'table'))
-    .zeros(3)
-    .u32(q.outPort ?? OFPP.ANY)
-    .u32(q.outGroup ?? OFPG_ANY)
-    .zeros(4)
-    .u64(q.cookie ?? 0n)
-    .u64(q.cookieMask ?? 0n);
+  writeStruct(w, FLOW_STATS_REQUEST, {
+    table: u8(q.table ?? OFPTT_ALL, 'table'),
+    outPort: q.outPort ?? OFPP.ANY,
+    outGroup: q.outGroup ?? OFPG_ANY,
+    cookie: q.cookie ?? 0n,
+    cookieMask: q.cookieMask ?? 0n,
+  });
   encodeMatch(w, q.match ?? {});
 }
 
 function readFlowStatsRequest(r: Reader): FlowStatsRequest {
-  const table = r.u8('flow_stats_request.table_id');
-  r.skip(3, 'flow_stats_request');
-  const outPort = r.u32('flow_stats_request.out_port');
-  const outGroup = r.u32('flow_stats_request.out_group');
-  r.skip(4, 'flow_stats_request');
-  const cookie = r.u64('flow_stats_request.cookie');
-  const cookieMask = r.u64('flow_stats_request.cookie_mask');
-  const { match } = decodeMatch(r, 'flow_stats_request.match');
-  return { table, outPort, outGroup, cookie, cookieMask, match };
+  const q = readStruct(r, FLOW_STATS_REQUEST, 'flow_stats_request');
+  return { ...q, match: decodeMatch(r, 'flow_stats_request.match').match };
 }
 
 function writeBuckets(w: Writer, buckets: Bucket[], what: string): void {
@@ -423,10 +446,66 @@ function writeAsync(w: Writer, a: AsyncConfig): void {
   for (const pair of [a.packetInMask, a.portStatusMask, a.flowRemovedMask]) w.u32(pair[0]).u32(pair[1]);
 }
 
+/** The OFPT_* code each message type goes out with; the Nicira and ONF ones ride in EXPERIMENTER. */
+const MESSAGE_CODE: Record<OFMessageType, number> = {
+  hello: OFPT.HELLO,
+  error: OFPT.ERROR,
+  echo_request: OFPT.ECHO_REQUEST,
+  echo_reply: OFPT.ECHO_REPLY,
+  features_request: OFPT.FEATURES_REQUEST,
+  features_reply: OFPT.FEATURES_REPLY,
+  get_config_request: OFPT.GET_CONFIG_REQUEST,
+  get_config_reply: OFPT.GET_CONFIG_REPLY,
+  set_config: OFPT.SET_CONFIG,
+  packet_in: OFPT.PACKET_IN,
+  flow_removed: OFPT.FLOW_REMOVED,
+  port_status: OFPT.PORT_STATUS,
+  packet_out: OFPT.PACKET_OUT,
+  flow_mod: OFPT.FLOW_MOD,
+  group_mod: OFPT.GROUP_MOD,
+  port_mod: OFPT.PORT_MOD,
+  meter_mod: OFPT.METER_MOD,
+  multipart_request: OFPT.MULTIPART_REQUEST,
+  multipart_reply: OFPT.MULTIPART_REPLY,
+  barrier_request: OFPT.BARRIER_REQUEST,
+  barrier_reply: OFPT.BARRIER_REPLY,
+  role_request: OFPT.ROLE_REQUEST,
+  role_reply: OFPT.ROLE_REPLY,
+  get_async_request: OFPT.GET_ASYNC_REQUEST,
+  get_async_reply: OFPT.GET_ASYNC_REPLY,
+  set_async: OFPT.SET_ASYNC,
+  bundle_control: OFPT.EXPERIMENTER,
+  bundle_add: OFPT.EXPERIMENTER,
+  nx_set_packet_in_format: OFPT.EXPERIMENTER,
+  experimenter: OFPT.EXPERIMENTER,
+};
+
+/** The messages that are only a header, by their OFPT_* code. */
+const HEADER_ONLY = new Map(
+  (['features_request', 'get_config_request', 'barrier_request', 'barrier_reply', 'get_async_request'] as const).map(
+    (type) => [MESSAGE_CODE[type], type],
+  ),
+);
+
+/** Writes the header (length patched later by the caller) and the body; returns where the message starts. */
 function writeBody(w: Writer, m: OFMessage, xid: number): number {
+  const code = MESSAGE_CODE[m.type];
+  if (code === undefined) throw new OpenFlowEncodeError('type', `unknown message type ${m.type}`);
+  const s = start(w, code, xid);
+  writeMessageBody(w, m, s, xid);
+  return s;
+}
+
+/** The body after the 8-byte header that starts at `s`. */
+function writeMessageBody(w: Writer, m: OFMessage, s: number, xid: number): void {
   switch (m.type) {
+    case 'features_request':
+    case 'get_config_request':
+    case 'barrier_request':
+    case 'barrier_reply':
+    case 'get_async_request':
+      return; // the header is all there is (HEADER_ONLY)
     case 'hello': {
-      const s = start(w, OFPT.HELLO, xid);
       let bitmap = 0;
       for (const v of m.versions) {
         if (v < 1 || v > 31) throw new OpenFlowEncodeError('versions', `${v} is not a wire version 1..31`);
@@ -435,59 +514,40 @@ function writeBody(w: Writer, m: OFMessage, xid: number): number {
       w.u16(OFPHET_VERSIONBITMAP)
         .u16(8)
         .u32(bitmap >>> 0);
-      return s;
+      return;
     }
     case 'error': {
-      const s = start(w, OFPT.ERROR, xid);
       w.u16(m.errType);
       if (m.errType === OFPET_EXPERIMENTER) w.u16(m.errCode).u32(m.experimenter ?? 0);
       else w.u16(m.errCode);
       w.bytes(m.data);
-      return s;
+      return;
     }
     case 'echo_request':
-    case 'echo_reply': {
-      const s = start(w, m.type === 'echo_request' ? OFPT.ECHO_REQUEST : OFPT.ECHO_REPLY, xid);
+    case 'echo_reply':
       w.bytes(m.data);
-      return s;
-    }
-    case 'features_request':
-      return start(w, OFPT.FEATURES_REQUEST, xid);
-    case 'features_reply': {
-      const s = start(w, OFPT.FEATURES_REPLY, xid);
-      w.u64(m.datapathId).u32(m.nBuffers).u8(m.nTables).u8(m.auxiliaryId).zeros(2).u32(m.capabilities).u32(0);
-      return s;
-    }
-    case 'get_config_request':
-      return start(w, OFPT.GET_CONFIG_REQUEST, xid);
+      return;
+    case 'features_reply':
+      writeStruct(w, FEATURES_REPLY, m);
+      return;
     case 'get_config_reply':
-    case 'set_config': {
-      const s = start(w, m.type === 'set_config' ? OFPT.SET_CONFIG : OFPT.GET_CONFIG_REPLY, xid);
-      w.u16(m.flags).u16(m.missSendLen);
-      return s;
-    }
-    case 'packet_in': {
-      const s = start(w, OFPT.PACKET_IN, xid);
-      w.u32(m.bufferId).u16(m.totalLen).u8(m.reason).u8(m.tableId).u64(m.cookie);
+    case 'set_config':
+      writeStruct(w, SWITCH_CONFIG, m);
+      return;
+    case 'packet_in':
+      writeStruct(w, PACKET_IN, m);
       encodeMatch(w, m.match);
       w.zeros(2).bytes(m.data);
-      return s;
-    }
-    case 'flow_removed': {
-      const s = start(w, OFPT.FLOW_REMOVED, xid);
-      w.u64(m.cookie).u16(m.priority).u8(m.reason).u8(m.tableId).u32(m.durationSec).u32(m.durationNsec);
-      w.u16(m.idleTimeout).u16(m.hardTimeout).u64(m.packetCount).u64(m.byteCount);
+      return;
+    case 'flow_removed':
+      writeStruct(w, FLOW_REMOVED, m);
       encodeMatch(w, m.match);
-      return s;
-    }
-    case 'port_status': {
-      const s = start(w, OFPT.PORT_STATUS, xid);
+      return;
+    case 'port_status':
       w.u8(m.reason).zeros(7);
-      writePort(w, m.port);
-      return s;
-    }
+      writeStruct(w, PORT_DESC, m.port);
+      return;
     case 'packet_out': {
-      const s = start(w, OFPT.PACKET_OUT, xid);
       w.u32(m.bufferId ?? OFP_NO_BUFFER)
         .u32(m.inPort)
         .u16(0)
@@ -496,32 +556,24 @@ function writeBody(w: Writer, m: OFMessage, xid: number): number {
       encodeActions(w, m.actions, 'actions');
       w.setU16(s + 16, w.pos - a0);
       w.bytes(m.data);
-      return s;
+      return;
     }
-    case 'flow_mod': {
-      const s = start(w, OFPT.FLOW_MOD, xid);
+    case 'flow_mod':
       writeFlowMod(w, m);
-      return s;
-    }
+      return;
     case 'group_mod': {
-      const s = start(w, OFPT.GROUP_MOD, xid);
       const cmd = MOD_COMMANDS.indexOf(m.command);
       const gt = GROUP_TYPES.indexOf(m.groupType);
       if (cmd < 0) throw new OpenFlowEncodeError('command', `unknown group-mod command ${m.command}`);
       if (gt < 0) throw new OpenFlowEncodeError('groupType', `unknown group type ${m.groupType}`);
       w.u16(cmd).u8(gt).u8(0).u32(u32(m.groupId, 'groupId'));
       writeBuckets(w, m.buckets, 'buckets');
-      return s;
+      return;
     }
-    case 'port_mod': {
-      const s = start(w, OFPT.PORT_MOD, xid);
-      w.u32(m.portNo).zeros(4);
-      for (let i = 5; i >= 0; i--) w.u8(Number((m.hwAddr >> BigInt(8 * i)) & 0xffn));
-      w.zeros(2).u32(m.config).u32(m.mask).u32(m.advertise).zeros(4);
-      return s;
-    }
+    case 'port_mod':
+      writeStruct(w, PORT_MOD, m);
+      return;
     case 'meter_mod': {
-      const s = start(w, OFPT.METER_MOD, xid);
       const cmd = MOD_COMMANDS.indexOf(m.command);
       if (cmd < 0) throw new OpenFlowEncodeError('command', `unknown meter-mod command ${m.command}`);
       w.u16(cmd).u16(u16(m.flags, 'flags')).u32(u32(m.meterId, 'meterId'));
@@ -535,127 +587,75 @@ function writeBody(w: Writer, m: OFMessage, xid: number): number {
         if (b.type === 'dscp_remark') w.u8(u8(b.precLevel, `bands[${i}].precLevel`)).zeros(3);
         else w.zeros(4);
       });
-      return s;
+      return;
     }
     case 'multipart_request': {
-      const s = start(w, OFPT.MULTIPART_REQUEST, xid);
       const t = OFPMP[m.mpType.toUpperCase() as keyof typeof OFPMP];
       w.u16(t)
         .u16(m.flags ?? 0)
         .zeros(4);
       if (m.mpType === 'flow' || m.mpType === 'aggregate') writeFlowStatsRequest(w, m.request);
       else if (m.mpType === 'port_stats') w.u32(m.portNo).zeros(4);
-      return s;
+      return;
     }
     case 'multipart_reply': {
-      const s = start(w, OFPT.MULTIPART_REPLY, xid);
       const b = m.body;
       const t = b.mpType === 'other' ? b.rawType : OFPMP[b.mpType.toUpperCase() as keyof typeof OFPMP];
       w.u16(t).u16(m.flags).zeros(4);
       writeReplyBody(w, b);
-      return s;
+      return;
     }
-    case 'barrier_request':
-      return start(w, OFPT.BARRIER_REQUEST, xid);
-    case 'barrier_reply':
-      return start(w, OFPT.BARRIER_REPLY, xid);
     case 'role_request':
-    case 'role_reply': {
-      const s = start(w, m.type === 'role_request' ? OFPT.ROLE_REQUEST : OFPT.ROLE_REPLY, xid);
-      w.u32(m.role).zeros(4).u64(m.generationId);
-      return s;
-    }
-    case 'get_async_request':
-      return start(w, OFPT.GET_ASYNC_REQUEST, xid);
+    case 'role_reply':
+      writeStruct(w, ROLE, m);
+      return;
     case 'get_async_reply':
-    case 'set_async': {
-      const s = start(w, m.type === 'set_async' ? OFPT.SET_ASYNC : OFPT.GET_ASYNC_REPLY, xid);
+    case 'set_async':
       writeAsync(w, m);
-      return s;
-    }
-    case 'bundle_control': {
-      const s = start(w, OFPT.EXPERIMENTER, xid);
-      w.u32(ONF_VENDOR_ID).u32(ONFT.BUNDLE_CONTROL).u32(m.bundleId).u16(m.ctrlType).u16(m.flags);
-      return s;
-    }
+      return;
+    case 'bundle_control':
+      w.u32(ONF_VENDOR_ID).u32(ONFT.BUNDLE_CONTROL);
+      writeStruct(w, BUNDLE_CONTROL, m);
+      return;
     case 'bundle_add': {
-      const s = start(w, OFPT.EXPERIMENTER, xid);
       w.u32(ONF_VENDOR_ID).u32(ONFT.BUNDLE_ADD_MESSAGE).u32(m.bundleId).u16(0).u16(m.flags);
       // The embedded message carries the same xid as the bundle-add (OF1.4 §7.3.9.6).
       w.bytes(encodeMessage({ ...m.message, xid }));
       w.pad(8, s);
-      return s;
+      return;
     }
-    case 'nx_set_packet_in_format': {
-      const s = start(w, OFPT.EXPERIMENTER, xid);
+    case 'nx_set_packet_in_format':
       w.u32(NX_VENDOR_ID).u32(NXT.SET_PACKET_IN_FORMAT).u32(m.format);
-      return s;
-    }
-    case 'experimenter': {
-      const s = start(w, OFPT.EXPERIMENTER, xid);
+      return;
+    case 'experimenter':
       w.u32(m.experimenter).u32(m.expType).bytes(m.data);
-      return s;
-    }
+      return;
   }
 }
 
 function writeReplyBody(w: Writer, b: MultipartReplyBody): void {
-  const str = (s: string, n: number) => {
-    const a = new Uint8Array(n);
-    a.set(new TextEncoder().encode(s).subarray(0, n - 1));
-    w.bytes(a);
-  };
   switch (b.mpType) {
     case 'desc':
-      str(b.desc.mfrDesc, 256);
-      str(b.desc.hwDesc, 256);
-      str(b.desc.swDesc, 256);
-      str(b.desc.serialNum, 32);
-      str(b.desc.dpDesc, 256);
+      writeStruct(w, SWITCH_DESC, b.desc);
       return;
     case 'flow':
       for (const fs of b.flows) {
         const s = w.pos;
-        const f = fs.flow;
-        w.u16(0).u8(f.table).u8(0).u32(fs.durationSec).u32(fs.durationNsec).u16(f.priority);
-        w.u16(f.idleTimeout ?? 0)
-          .u16(f.hardTimeout ?? 0)
-          .u16(f.flags ?? 0)
-          .zeros(4)
-          .u64(f.cookie)
-          .u64(fs.packetCount)
-          .u64(fs.byteCount);
-        encodeMatch(w, f.match);
-        encodeInstructions(w, f.instructions);
+        w.u16(0); // length, patched below
+        writeStruct(w, FLOW_STATS, { ...fs, ...fs.flow });
+        encodeMatch(w, fs.flow.match);
+        encodeInstructions(w, fs.flow.instructions);
         w.setU16(s, w.pos - s);
       }
       return;
     case 'aggregate':
-      w.u64(b.stats.packetCount).u64(b.stats.byteCount).u32(b.stats.flowCount).zeros(4);
+      writeStruct(w, AGGREGATE_STATS, b.stats);
       return;
     case 'table':
-      for (const t of b.tables) w.u8(t.tableId).zeros(3).u32(t.activeCount).u64(t.lookupCount).u64(t.matchedCount);
+      for (const t of b.tables) writeStruct(w, TABLE_STATS, t);
       return;
     case 'port_stats':
-      for (const p of b.ports) {
-        w.u32(p.portNo).zeros(4);
-        for (const v of [
-          p.rxPackets,
-          p.txPackets,
-          p.rxBytes,
-          p.txBytes,
-          p.rxDropped,
-          p.txDropped,
-          p.rxErrors,
-          p.txErrors,
-          p.rxFrameErr,
-          p.rxOverErr,
-          p.rxCrcErr,
-          p.collisions,
-        ])
-          w.u64(v);
-        w.u32(p.durationSec).u32(p.durationNsec);
-      }
+      for (const p of b.ports) writeStruct(w, PORT_STATS, p);
       return;
     case 'group_desc':
       for (const g of b.groups) {
@@ -666,7 +666,7 @@ function writeReplyBody(w: Writer, b: MultipartReplyBody): void {
       }
       return;
     case 'port_desc':
-      for (const p of b.ports) writePort(w, p);
+      for (const p of b.ports) writeStruct(w, PORT_DESC, p);
       return;
     case 'other':
       w.bytes(b.body);
@@ -720,31 +720,16 @@ export function appendMessage(w: Writer, m: OFMessage): number {
 // ---------------------------------------------------------------- decode
 
 function readFlowMod(r: Reader): FlowModMessage {
-  const cookie = r.u64('flow_mod.cookie');
-  const cookieMask = r.u64('flow_mod.cookie_mask');
-  const table = r.u8('flow_mod.table_id');
-  const cmd = r.u8('flow_mod.command');
-  const command = FLOW_MOD_COMMANDS[cmd];
-  if (!command) throw new OpenFlowDecodeError('flow_mod.command', `unknown command ${cmd}`, r.pos - 1);
-  const idle = r.u16('flow_mod.idle_timeout');
-  const hard = r.u16('flow_mod.hard_timeout');
-  const priority = r.u16('flow_mod.priority');
-  const bufferId = r.u32('flow_mod.buffer_id');
-  const outPort = r.u32('flow_mod.out_port');
-  const outGroup = r.u32('flow_mod.out_group');
-  const flags = r.u16('flow_mod.flags');
-  r.skip(2, 'flow_mod.pad');
+  const at = r.pos;
+  const h = readStruct(r, FLOW_MOD, 'flow_mod');
+  const command = FLOW_MOD_COMMANDS[h.command];
+  if (!command) throw new OpenFlowDecodeError('flow_mod.command', `unknown command ${h.command}`, at + 17);
   const { match } = decodeMatch(r, 'flow_mod.match');
-  const instructions = decodeInstructions(r, 'flow_mod.instructions');
-  const flow: Flow = { table, priority, cookie, match, instructions };
-  if (idle) flow.idleTimeout = idle;
-  if (hard) flow.hardTimeout = hard;
-  if (flags) flow.flags = flags;
-  const fm: FlowModMessage = { command, flow };
-  if (cookieMask) fm.cookieMask = cookieMask;
-  if (outPort !== OFPP.ANY) fm.outPort = outPort;
-  if (outGroup !== OFPG_ANY) fm.outGroup = outGroup;
-  if (bufferId !== OFP_NO_BUFFER) fm.bufferId = bufferId;
+  const fm: FlowModMessage = { command, flow: flowOf(h, match, decodeInstructions(r, 'flow_mod.instructions')) };
+  if (h.cookieMask) fm.cookieMask = h.cookieMask;
+  if (h.outPort !== OFPP.ANY) fm.outPort = h.outPort;
+  if (h.outGroup !== OFPG_ANY) fm.outGroup = h.outGroup;
+  if (h.bufferId !== OFP_NO_BUFFER) fm.bufferId = h.bufferId;
   return fm;
 }
 
@@ -758,24 +743,10 @@ function readFlowStats(r: Reader): FlowStats[] {
     r.pos = at;
     const b = r.sub(len, what);
     b.skip(2, what);
-    const table = b.u8(`${what}.table_id`);
-    b.skip(1, what);
-    const durationSec = b.u32(`${what}.duration_sec`);
-    const durationNsec = b.u32(`${what}.duration_nsec`);
-    const priority = b.u16(`${what}.priority`);
-    const idle = b.u16(`${what}.idle_timeout`);
-    const hard = b.u16(`${what}.hard_timeout`);
-    const flags = b.u16(`${what}.flags`);
-    b.skip(4, what);
-    const cookie = b.u64(`${what}.cookie`);
-    const packetCount = b.u64(`${what}.packet_count`);
-    const byteCount = b.u64(`${what}.byte_count`);
+    const h = readStruct(b, FLOW_STATS, what);
     const { match, unknown } = decodeMatch(b, `${what}.match`);
-    const instructions = decodeInstructions(b, `${what}.instructions`);
-    const flow: Flow = { table, priority, cookie, match, instructions };
-    if (idle) flow.idleTimeout = idle;
-    if (hard) flow.hardTimeout = hard;
-    if (flags) flow.flags = flags;
+    const flow = flowOf(h, match, decodeInstructions(b, `${what}.instructions`));
+    const { durationSec, durationNsec, packetCount, byteCount } = h;
     const fs: FlowStats = { flow, durationSec, durationNsec, packetCount, byteCount };
     if (unknown.length) fs.unknownMatch = unknown;
     out.push(fs);
@@ -786,95 +757,42 @@ function readFlowStats(r: Reader): FlowStats[] {
 function readReply(r: Reader, t: number): MultipartReplyBody {
   switch (t) {
     case OFPMP.DESC:
-      return {
-        mpType: 'desc',
-        desc: {
-          mfrDesc: cstr(r.bytes(256, 'desc.mfr_desc')),
-          hwDesc: cstr(r.bytes(256, 'desc.hw_desc')),
-          swDesc: cstr(r.bytes(256, 'desc.sw_desc')),
-          serialNum: cstr(r.bytes(32, 'desc.serial_num')),
-          dpDesc: cstr(r.bytes(256, 'desc.dp_desc')),
-        },
-      };
+      return { mpType: 'desc', desc: readStruct(r, SWITCH_DESC, 'desc') };
     case OFPMP.FLOW:
       return { mpType: 'flow', flows: readFlowStats(r) };
-    case OFPMP.AGGREGATE: {
-      const stats = {
-        packetCount: r.u64('aggregate.packet_count'),
-        byteCount: r.u64('aggregate.byte_count'),
-        flowCount: r.u32('aggregate.flow_count'),
-      };
-      r.skip(4, 'aggregate.pad');
-      return { mpType: 'aggregate', stats };
-    }
-    case OFPMP.TABLE: {
-      const tables: TableStats[] = [];
-      while (r.remaining > 0) {
-        const tableId = r.u8('table_stats.table_id');
-        r.skip(3, 'table_stats.pad');
-        tables.push({
-          tableId,
-          activeCount: r.u32('table_stats.active_count'),
-          lookupCount: r.u64('table_stats.lookup_count'),
-          matchedCount: r.u64('table_stats.matched_count'),
-        });
-      }
-      return { mpType: 'table', tables };
-    }
-    case OFPMP.PORT_STATS: {
-      const ports: PortStats[] = [];
-      while (r.remaining > 0) {
-        const portNo = r.u32('port_stats.port_no');
-        r.skip(4, 'port_stats.pad');
-        const c = Array.from({ length: 12 }, (_, i) => r.u64(`port_stats.counter${i}`));
-        ports.push({
-          portNo,
-          rxPackets: c[0] as bigint,
-          txPackets: c[1] as bigint,
-          rxBytes: c[2] as bigint,
-          txBytes: c[3] as bigint,
-          rxDropped: c[4] as bigint,
-          txDropped: c[5] as bigint,
-          rxErrors: c[6] as bigint,
-          txErrors: c[7] as bigint,
-          rxFrameErr: c[8] as bigint,
-          rxOverErr: c[9] as bigint,
-          rxCrcErr: c[10] as bigint,
-          collisions: c[11] as bigint,
-          durationSec: r.u32('port_stats.duration_sec'),
-          durationNsec: r.u32('port_stats.duration_nsec'),
-        });
-      }
-      return { mpType: 'port_stats', ports };
-    }
-    case OFPMP.GROUP_DESC: {
-      const groups: GroupDesc[] = [];
-      while (r.remaining > 0) {
-        const at = r.pos;
-        const len = r.u16('group_desc.length');
-        if (len < 8) throw new OpenFlowDecodeError('group_desc.length', `${len} < 8`, at);
-        r.pos = at;
-        const b = r.sub(len, 'group_desc');
-        b.skip(2, 'group_desc');
-        const gt = GROUP_TYPES[b.u8('group_desc.type')];
-        if (!gt) throw new OpenFlowDecodeError('group_desc.type', 'unknown group type', at);
-        b.skip(1, 'group_desc.pad');
-        groups.push({
-          groupType: gt,
-          groupId: b.u32('group_desc.group_id'),
-          buckets: readBuckets(b, 'group_desc.buckets'),
-        });
-      }
-      return { mpType: 'group_desc', groups };
-    }
-    case OFPMP.PORT_DESC: {
-      const ports: PortDesc[] = [];
-      while (r.remaining > 0) ports.push(readPort(r, `port_desc[${ports.length}]`));
-      return { mpType: 'port_desc', ports };
-    }
+    case OFPMP.AGGREGATE:
+      return { mpType: 'aggregate', stats: readStruct(r, AGGREGATE_STATS, 'aggregate') };
+    case OFPMP.TABLE:
+      return { mpType: 'table', tables: readEach(r, () => readStruct(r, TABLE_STATS, 'table_stats')) };
+    case OFPMP.PORT_STATS:
+      return { mpType: 'port_stats', ports: readEach(r, () => readStruct(r, PORT_STATS, 'port_stats')) };
+    case OFPMP.GROUP_DESC:
+      return { mpType: 'group_desc', groups: readEach(r, () => readGroupDesc(r)) };
+    case OFPMP.PORT_DESC:
+      return { mpType: 'port_desc', ports: readEach(r, (i) => readStruct(r, PORT_DESC, `port_desc[${i}]`)) };
     default:
       return { mpType: 'other', rawType: t, body: r.copyBytes(r.remaining, 'multipart.body') };
   }
+}
+
+/** Reads entries with `one` until `r` is used up (multipart bodies are arrays without a count). */
+function readEach<T>(r: Reader, one: (index: number) => T): T[] {
+  const out: T[] = [];
+  while (r.remaining > 0) out.push(one(out.length));
+  return out;
+}
+
+function readGroupDesc(r: Reader): GroupDesc {
+  const at = r.pos;
+  const len = r.u16('group_desc.length');
+  if (len < 8) throw new OpenFlowDecodeError('group_desc.length', `${len} < 8`, at);
+  r.pos = at;
+  const b = r.sub(len, 'group_desc');
+  b.skip(2, 'group_desc');
+  const gt = GROUP_TYPES[b.u8('group_desc.type')];
+  if (!gt) throw new OpenFlowDecodeError('group_desc.type', 'unknown group type', at);
+  b.skip(1, 'group_desc.pad');
+  return { groupType: gt, groupId: b.u32('group_desc.group_id'), buckets: readBuckets(b, 'group_desc.buckets') };
 }
 
 function readAsync(r: Reader): AsyncConfig {
@@ -952,10 +870,7 @@ function readExperimenter(r: Reader, xid: number): OFMessage {
   const experimenter = r.u32('experimenter.experimenter');
   const expType = r.u32('experimenter.exp_type');
   if (experimenter === ONF_VENDOR_ID && expType === ONFT.BUNDLE_CONTROL) {
-    const bundleId = r.u32('bundle_control.bundle_id');
-    const ctrlType = r.u16('bundle_control.type');
-    const flags = r.u16('bundle_control.flags');
-    return { type: 'bundle_control', xid, bundleId, ctrlType, flags };
+    return { type: 'bundle_control', xid, ...readStruct(r, BUNDLE_CONTROL, 'bundle_control') };
   }
   if (experimenter === ONF_VENDOR_ID && expType === ONFT.BUNDLE_ADD_MESSAGE) {
     const bundleId = r.u32('bundle_add.bundle_id');
@@ -994,6 +909,8 @@ export function decodeMessage(buf: Uint8Array): OFMessage {
     if (r.remaining !== 0) throw new OpenFlowDecodeError(`${m.type}.length`, `${r.remaining} trailing bytes`, r.pos);
     return m;
   };
+  const headerOnly = HEADER_ONLY.get(h.type);
+  if (headerOnly) return done({ type: headerOnly, xid });
   switch (h.type) {
     case OFPT.HELLO: {
       const versions: number[] = [];
@@ -1026,69 +943,27 @@ export function decodeMessage(buf: Uint8Array): OFMessage {
       return { type: 'echo_request', xid, data: r.copyBytes(r.remaining, 'echo.data') };
     case OFPT.ECHO_REPLY:
       return { type: 'echo_reply', xid, data: r.copyBytes(r.remaining, 'echo.data') };
-    case OFPT.FEATURES_REQUEST:
-      return done({ type: 'features_request', xid });
-    case OFPT.FEATURES_REPLY: {
-      const datapathId = r.u64('features.datapath_id');
-      const nBuffers = r.u32('features.n_buffers');
-      const nTables = r.u8('features.n_tables');
-      const auxiliaryId = r.u8('features.auxiliary_id');
-      r.skip(2, 'features.pad');
-      const capabilities = r.u32('features.capabilities');
-      r.skip(4, 'features.reserved');
-      return done({ type: 'features_reply', xid, datapathId, nBuffers, nTables, auxiliaryId, capabilities });
-    }
-    case OFPT.GET_CONFIG_REQUEST:
-      return done({ type: 'get_config_request', xid });
+    case OFPT.FEATURES_REPLY:
+      return done({ type: 'features_reply', xid, ...readStruct(r, FEATURES_REPLY, 'features') });
     case OFPT.GET_CONFIG_REPLY:
     case OFPT.SET_CONFIG: {
-      const flags = r.u16('config.flags');
-      const missSendLen = r.u16('config.miss_send_len');
-      return done({ type: h.type === OFPT.SET_CONFIG ? 'set_config' : 'get_config_reply', xid, flags, missSendLen });
+      const type = h.type === OFPT.SET_CONFIG ? 'set_config' : 'get_config_reply';
+      return done({ type, xid, ...readStruct(r, SWITCH_CONFIG, 'config') });
     }
     case OFPT.PACKET_IN: {
-      const bufferId = r.u32('packet_in.buffer_id');
-      const totalLen = r.u16('packet_in.total_len');
-      const reason = r.u8('packet_in.reason');
-      const tableId = r.u8('packet_in.table_id');
-      const cookie = r.u64('packet_in.cookie');
+      const head = readStruct(r, PACKET_IN, 'packet_in');
       const { match } = decodeMatch(r, 'packet_in.match');
       r.skip(2, 'packet_in.pad');
-      const data = r.copyBytes(r.remaining, 'packet_in.data');
-      return { type: 'packet_in', xid, bufferId, totalLen, reason, tableId, cookie, match, data };
+      return { type: 'packet_in', xid, ...head, match, data: r.copyBytes(r.remaining, 'packet_in.data') };
     }
     case OFPT.FLOW_REMOVED: {
-      const cookie = r.u64('flow_removed.cookie');
-      const priority = r.u16('flow_removed.priority');
-      const reason = r.u8('flow_removed.reason');
-      const tableId = r.u8('flow_removed.table_id');
-      const durationSec = r.u32('flow_removed.duration_sec');
-      const durationNsec = r.u32('flow_removed.duration_nsec');
-      const idleTimeout = r.u16('flow_removed.idle_timeout');
-      const hardTimeout = r.u16('flow_removed.hard_timeout');
-      const packetCount = r.u64('flow_removed.packet_count');
-      const byteCount = r.u64('flow_removed.byte_count');
-      const { match } = decodeMatch(r, 'flow_removed.match');
-      return done({
-        type: 'flow_removed',
-        xid,
-        cookie,
-        priority,
-        reason,
-        tableId,
-        durationSec,
-        durationNsec,
-        idleTimeout,
-        hardTimeout,
-        packetCount,
-        byteCount,
-        match,
-      });
+      const head = readStruct(r, FLOW_REMOVED, 'flow_removed');
+      return done({ type: 'flow_removed', xid, ...head, match: decodeMatch(r, 'flow_removed.match').match });
     }
     case OFPT.PORT_STATUS: {
       const reason = r.u8('port_status.reason');
       r.skip(7, 'port_status.pad');
-      return done({ type: 'port_status', xid, reason, port: readPort(r, 'port_status.desc') });
+      return done({ type: 'port_status', xid, reason, port: readStruct(r, PORT_DESC, 'port_status.desc') });
     }
     case OFPT.PACKET_OUT: {
       const bufferId = r.u32('packet_out.buffer_id');
@@ -1119,17 +994,8 @@ export function decodeMessage(buf: Uint8Array): OFMessage {
         buckets: readBuckets(r, 'group_mod.buckets'),
       };
     }
-    case OFPT.PORT_MOD: {
-      const portNo = r.u32('port_mod.port_no');
-      r.skip(4, 'port_mod.pad');
-      const hwAddr = mac48(r.bytes(6, 'port_mod.hw_addr'));
-      r.skip(2, 'port_mod.pad2');
-      const config = r.u32('port_mod.config');
-      const mask = r.u32('port_mod.mask');
-      const advertise = r.u32('port_mod.advertise');
-      r.skip(4, 'port_mod.pad3');
-      return done({ type: 'port_mod', xid, portNo, hwAddr, config, mask, advertise });
-    }
+    case OFPT.PORT_MOD:
+      return done({ type: 'port_mod', xid, ...readStruct(r, PORT_MOD, 'port_mod') });
     case OFPT.METER_MOD: {
       const cmd = MOD_COMMANDS[r.u16('meter_mod.command')];
       if (!cmd) throw new OpenFlowDecodeError('meter_mod.command', 'unknown command', 8);
@@ -1186,19 +1052,11 @@ export function decodeMessage(buf: Uint8Array): OFMessage {
       r.skip(4, 'multipart.pad');
       return done({ type: 'multipart_reply', xid, flags, body: readReply(r, t) });
     }
-    case OFPT.BARRIER_REQUEST:
-      return done({ type: 'barrier_request', xid });
-    case OFPT.BARRIER_REPLY:
-      return done({ type: 'barrier_reply', xid });
     case OFPT.ROLE_REQUEST:
     case OFPT.ROLE_REPLY: {
-      const role = r.u32('role.role');
-      r.skip(4, 'role.pad');
-      const generationId = r.u64('role.generation_id');
-      return done({ type: h.type === OFPT.ROLE_REQUEST ? 'role_request' : 'role_reply', xid, role, generationId });
+      const type = h.type === OFPT.ROLE_REQUEST ? 'role_request' : 'role_reply';
+      return done({ type, xid, ...readStruct(r, ROLE, 'role') });
     }
-    case OFPT.GET_ASYNC_REQUEST:
-      return done({ type: 'get_async_request', xid });
     case OFPT.GET_ASYNC_REPLY:
       return done({ type: 'get_async_reply', xid, ...readAsync(r) });
     case OFPT.SET_ASYNC:

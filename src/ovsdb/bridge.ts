@@ -1,21 +1,23 @@
 // Intent-level, idempotent operations on the local Open vSwitch for the agent: take over a
-// bridge, tunnel ports, add/remove ports, read and watch interfaces. Built on the monitor cache.
+// bridge, tunnel ports, add/remove ports, read and watch interfaces. Built on the monitor cache;
+// the info it returns and the events it emits are derived in vswitch-view.ts.
 import { EventEmitter } from 'node:events';
 import { isIPv4 } from 'node:net';
 import type { Logger } from '../util/log.js';
-import { MonitorCache, type RowChange, valuesEqual } from './cache.js';
+import { MonitorCache, valuesEqual } from './cache.js';
 import { OvsdbClient, type OvsdbClientOptions, type OvsdbTarget } from './client.js';
 import { type Datum, map, namedUuid, set, uuid } from './data.js';
 import { OvsdbInputError, OvsdbNotFoundError, OvsdbTimeoutError, OvsdbTransactionError } from './errors.js';
 import { type Operation, op, where } from './ops.js';
+import { type BridgeRow, VSWITCH_COLUMNS, VSWITCH_DB, type VswitchTables } from './vswitch-schema.js';
 import {
-  type BridgeRow,
-  type InterfaceRow,
-  type PortRow,
-  VSWITCH_COLUMNS,
-  VSWITCH_DB,
-  type VswitchTables,
-} from './vswitch-schema.js';
+  type BridgeEvent,
+  type BridgeInfo,
+  type InterfaceEvent,
+  type InterfaceInfo,
+  type VswitchEvents,
+  VswitchView,
+} from './vswitch-view.js';
 
 export const OPENFLOW_PROTOCOLS = [
   'OpenFlow10',
@@ -26,68 +28,6 @@ export const OPENFLOW_PROTOCOLS = [
   'OpenFlow15',
 ] as const;
 export type OpenFlowProtocol = (typeof OPENFLOW_PROTOCOLS)[number];
-
-export interface ControllerInfo {
-  target: string;
-  isConnected: boolean;
-  role: string | undefined;
-  maxBackoff: number | undefined;
-  inactivityProbe: number | undefined;
-}
-
-export interface BridgeInfo {
-  uuid: string;
-  name: string;
-  datapathType: string;
-  /** From the Bridge `datapath_id` column, once ovs-vswitchd has filled it. */
-  datapathId: bigint | undefined;
-  failMode: string | undefined;
-  protocols: string[];
-  controllers: ControllerInfo[];
-  otherConfig: Record<string, string>;
-  externalIds: Record<string, string>;
-  /** Port names. */
-  ports: string[];
-}
-
-export interface InterfaceInfo {
-  uuid: string;
-  name: string;
-  /** The Port holding it (same as name except for bonds). */
-  port: string;
-  bridge: string;
-  /** '' = system device; 'internal', 'gre', 'vxlan', 'patch', 'dummy', ... */
-  type: string;
-  /** OpenFlow port number; undefined until vswitchd assigned one, -1 if it failed. */
-  ofport: number | undefined;
-  macInUse: string | undefined;
-  /** external_ids:iface-id (libvirt, OVN). */
-  ifaceId: string | undefined;
-  /** external_ids:attached-mac. */
-  attachedMac: string | undefined;
-  options: Record<string, string>;
-  externalIds: Record<string, string>;
-  error: string | undefined;
-}
-
-export type InterfaceEvent =
-  | { kind: 'added'; bridge: string; iface: InterfaceInfo }
-  | { kind: 'removed'; bridge: string; iface: InterfaceInfo }
-  | { kind: 'changed'; bridge: string; iface: InterfaceInfo; old: InterfaceInfo };
-
-export type BridgeEvent =
-  | { kind: 'added'; bridge: BridgeInfo }
-  | { kind: 'removed'; bridge: BridgeInfo }
-  | { kind: 'changed'; bridge: BridgeInfo; old: BridgeInfo };
-
-export interface VswitchEvents {
-  /** An interface of some bridge appeared, disappeared, or changed (ofport, ids, mac, type). */
-  interface: [ev: InterfaceEvent];
-  bridge: [ev: BridgeEvent];
-  /** The local copy is (again) complete: after the first load and after each reconnect. */
-  synced: [];
-  unsynced: [];
-}
 
 export interface TakeOverBridgeOptions {
   name: string;
@@ -134,9 +74,6 @@ const BRIDGE_NAME_RE = /^[A-Za-z0-9_.-]{1,15}$/;
 const PORT_NAME_RE = /^[^\s/]{1,255}$/;
 const CONTROLLER_RE = /^(tcp|ssl|unix|ptcp|pssl|punix):\S+$/;
 
-const obj = (m: Map<string, string> | Map<unknown, unknown>): Record<string, string> =>
-  Object.fromEntries([...m].map(([k, v]) => [String(k), String(v)]));
-
 /** Normalise a datapath id to the 16 lowercase hex digits other_config:datapath-id wants. */
 export function formatDatapathId(dpid: string | bigint, field = 'datapathId'): string {
   let v: bigint;
@@ -161,13 +98,8 @@ export class Vswitch extends EventEmitter<VswitchEvents> {
   readonly cache: MonitorCache<VswitchTables>;
   private readonly waitMs: number;
   private queue: Promise<unknown> = Promise.resolve();
-  // What the last events said, and the ownership indexes that let a change to one row
-  // recompute only the interfaces it affects (a bridge may hold thousands of ports).
-  private ifaceView = new Map<string, InterfaceInfo>(); // Interface uuid → info
-  private bridgeView = new Map<string, BridgeInfo>(); // Bridge uuid → info
-  private portOwner = new Map<string, string>(); // Port uuid → Bridge uuid
-  private ifaceOwner = new Map<string, string>(); // Interface uuid → Port uuid
-  private portIfaces = new Map<string, string[]>(); // Port uuid → Interface uuids
+  /** Info built from the cache rows, and the events derived from their changes. */
+  private readonly view: VswitchView;
 
   constructor(
     readonly client: OvsdbClient,
@@ -182,7 +114,12 @@ export class Vswitch extends EventEmitter<VswitchEvents> {
       ...(options.logger ? { logger: options.logger } : {}),
     };
     this.cache = new MonitorCache<VswitchTables>(client, cacheOpts);
-    this.cache.on('change', (changes) => this.onChanges(changes));
+    this.view = new VswitchView(this.cache);
+    const emit = {
+      bridge: (ev: BridgeEvent) => this.emit('bridge', ev),
+      interface: (ev: InterfaceEvent) => this.emit('interface', ev),
+    };
+    this.cache.on('change', (changes) => this.view.apply(changes, emit));
     this.cache.on('synced', () => this.emit('synced'));
     this.cache.on('unsynced', () => this.emit('unsynced'));
   }
@@ -219,25 +156,25 @@ export class Vswitch extends EventEmitter<VswitchEvents> {
   // ---- reads -------------------------------------------------------------------------------
 
   bridges(): BridgeInfo[] {
-    return [...this.cache.rows('Bridge')].map((b) => this.bridgeInfo(b));
+    return [...this.cache.rows('Bridge')].map((b) => this.view.bridgeInfo(b));
   }
 
   bridge(name: string): BridgeInfo | undefined {
     const b = this.bridgeRow(name);
-    return b && this.bridgeInfo(b);
+    return b && this.view.bridgeInfo(b);
   }
 
   /** Every interface on `bridge` (throws OvsdbNotFoundError if there is no such bridge). */
   interfaces(bridge: string): InterfaceInfo[] {
     const b = this.bridgeRow(bridge);
     if (!b) throw new OvsdbNotFoundError('bridge', bridge);
-    return this.interfacesOf(b);
+    return this.view.interfacesOf(b);
   }
 
   /** Interface `name` if it is on `bridge` (names are unique in the database). */
   interface(bridge: string, name: string): InterfaceInfo | undefined {
     const row = this.cache.find('Interface', (x) => x.name === name);
-    const info = row && this.currentInterface(row._uuid);
+    const info = row && this.view.currentInterface(row._uuid);
     return info?.bridge === bridge ? info : undefined;
   }
 
@@ -625,149 +562,10 @@ export class Vswitch extends EventEmitter<VswitchEvents> {
   private bridgeRow(name: string) {
     return this.cache.find('Bridge', (b) => b.name === name);
   }
-
-  private bridgeInfo(b: BridgeRow): BridgeInfo {
-    return {
-      uuid: b._uuid,
-      name: b.name,
-      datapathType: b.datapath_type,
-      datapathId: b.datapath_id ? BigInt(`0x${b.datapath_id}`) : undefined,
-      failMode: b.fail_mode,
-      protocols: [...b.protocols].sort(),
-      controllers: b.controller
-        .map((u) => this.cache.get('Controller', u))
-        .filter((c) => c !== undefined)
-        .map((c) => ({
-          target: c.target,
-          isConnected: c.is_connected,
-          role: c.role,
-          maxBackoff: c.max_backoff,
-          inactivityProbe: c.inactivity_probe,
-        })),
-      otherConfig: obj(b.other_config),
-      externalIds: obj(b.external_ids),
-      ports: b.ports.map((u) => this.cache.get('Port', u)?.name).filter((n) => n !== undefined),
-    };
-  }
-
-  private interfacesOf(b: BridgeRow): InterfaceInfo[] {
-    const out: InterfaceInfo[] = [];
-    for (const pu of b.ports) {
-      const p = this.cache.get('Port', pu);
-      if (!p) continue;
-      for (const iu of p.interfaces) {
-        const i = this.cache.get('Interface', iu);
-        if (i) out.push(interfaceInfo(b, p, i));
-      }
-    }
-    return out;
-  }
-
-  /** The interface as an event would show it now, or undefined if it is on no bridge. */
-  private currentInterface(ifaceUuid: string): InterfaceInfo | undefined {
-    const pu = this.ifaceOwner.get(ifaceUuid);
-    const bu = pu && this.portOwner.get(pu);
-    const i = this.cache.get('Interface', ifaceUuid);
-    const p = pu ? this.cache.get('Port', pu) : undefined;
-    const b = bu ? this.cache.get('Bridge', bu) : undefined;
-    return i && p && b ? interfaceInfo(b, p, i) : undefined;
-  }
-
-  /** Derive bridge and interface events from a batch of row changes, touching only what it names. */
-  private onChanges(changes: RowChange[]): void {
-    const ifaces = new Set<string>();
-    const bridges = new Set<string>();
-    for (const c of changes) {
-      if (c.table === 'Bridge') {
-        const before = (c.old as BridgeRow | undefined)?.ports ?? [];
-        const after = (c.new as BridgeRow | undefined)?.ports ?? [];
-        const now = new Set(after);
-        for (const p of before) {
-          if (now.has(p)) continue;
-          if (this.portOwner.get(p) === c.uuid) this.portOwner.delete(p);
-          for (const i of this.portIfaces.get(p) ?? []) ifaces.add(i);
-        }
-        const was = new Set(before);
-        for (const p of after) {
-          this.portOwner.set(p, c.uuid);
-          if (!was.has(p)) for (const i of this.portIfaces.get(p) ?? []) ifaces.add(i);
-        }
-        bridges.add(c.uuid);
-      } else if (c.table === 'Port') {
-        const before = (c.old as PortRow | undefined)?.interfaces ?? [];
-        const after = (c.new as PortRow | undefined)?.interfaces ?? [];
-        for (const i of before) {
-          if (this.ifaceOwner.get(i) === c.uuid) this.ifaceOwner.delete(i);
-          ifaces.add(i);
-        }
-        for (const i of after) {
-          this.ifaceOwner.set(i, c.uuid);
-          ifaces.add(i);
-        }
-        if (c.new) this.portIfaces.set(c.uuid, after);
-        else this.portIfaces.delete(c.uuid);
-        // Bridge info lists port names.
-        const owner = this.portOwner.get(c.uuid);
-        if (owner) bridges.add(owner);
-      } else if (c.table === 'Interface') {
-        ifaces.add(c.uuid);
-      } else if (c.table === 'Controller') {
-        for (const b of this.cache.rows('Bridge')) if (b.controller.includes(c.uuid)) bridges.add(b._uuid);
-        for (const [bu, info] of this.bridgeView)
-          if (info.controllers.length && !this.cache.get('Bridge', bu)) bridges.add(bu);
-      }
-    }
-    for (const bu of bridges) {
-      const row = this.cache.get('Bridge', bu);
-      const now = row && this.bridgeInfo(row);
-      const o = this.bridgeView.get(bu);
-      if (now) this.bridgeView.set(bu, now);
-      else this.bridgeView.delete(bu);
-      if (now && !o) this.emit('bridge', { kind: 'added', bridge: now });
-      else if (!now && o) this.emit('bridge', { kind: 'removed', bridge: o });
-      else if (now && o && !sameJson(o, now)) this.emit('bridge', { kind: 'changed', bridge: now, old: o });
-    }
-    for (const iu of ifaces) {
-      const now = this.currentInterface(iu);
-      const o = this.ifaceView.get(iu);
-      if (now) this.ifaceView.set(iu, now);
-      else this.ifaceView.delete(iu);
-      if (o && (!now || now.bridge !== o.bridge))
-        this.emit('interface', { kind: 'removed', bridge: o.bridge, iface: o });
-      if (now && (!o || now.bridge !== o.bridge))
-        this.emit('interface', { kind: 'added', bridge: now.bridge, iface: now });
-      else if (now && o && !sameJson(o, now))
-        this.emit('interface', { kind: 'changed', bridge: now.bridge, iface: now, old: o });
-    }
-  }
-}
-
-function interfaceInfo(b: BridgeRow, p: PortRow, i: InterfaceRow): InterfaceInfo {
-  return {
-    uuid: i._uuid,
-    name: i.name,
-    port: p.name,
-    bridge: b.name,
-    type: i.type,
-    ofport: i.ofport,
-    macInUse: i.mac_in_use,
-    ifaceId: i.external_ids.get('iface-id'),
-    attachedMac: i.external_ids.get('attached-mac'),
-    options: obj(i.options),
-    externalIds: obj(i.external_ids),
-    error: i.error,
-  };
 }
 
 function checkBridgeName(name: unknown, field: string): void {
   if (typeof name !== 'string' || !BRIDGE_NAME_RE.test(name)) {
     throw new OvsdbInputError(field, `invalid bridge name ${JSON.stringify(name)} (1-15 of [A-Za-z0-9_.-])`);
   }
-}
-
-function sameJson(a: unknown, b: unknown): boolean {
-  return (
-    JSON.stringify(a, (_k, v) => (typeof v === 'bigint' ? v.toString() : v)) ===
-    JSON.stringify(b, (_k, v) => (typeof v === 'bigint' ? v.toString() : v))
-  );
 }

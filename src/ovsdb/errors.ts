@@ -1,14 +1,8 @@
 // Typed errors of the OVSDB client: every failure a caller can see has a class and a stable `code`.
+import { CodedError } from '../util/errors.js';
 
-/** Base class: `code` is stable and meant for programs; `message` is for people. */
-export class OvsdbError extends Error {
-  readonly code: string;
-  constructor(code: string, message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = new.target.name;
-    this.code = code;
-  }
-}
+/** Base class of every OVSDB client error: `code` is stable and meant for programs; `message` is for people. */
+export class OvsdbError extends CodedError {}
 
 /** The byte stream from the peer is not concatenated JSON, or a message is larger than allowed. */
 export class OvsdbFramingError extends OvsdbError {

@@ -7,3 +7,4 @@ export * from './errors.js';
 export * from './framing.js';
 export * from './ops.js';
 export * from './vswitch-schema.js';
+export * from './vswitch-view.js';

@@ -6,6 +6,16 @@ export function need(buf: Uint8Array, offset: number, len: number, field: string
   if (offset + len > buf.length) throw new PacketTruncatedError(field, len, Math.max(0, buf.length - offset));
 }
 
+/**
+ * A header's own length field (IPv4 total_length, UDP length): at least `headerLen` and all of it in
+ * `buf` (which may be longer, e.g. Ethernet padding). Returns `len`.
+ */
+export function checkLengthField(buf: Uint8Array, len: number, headerLen: number, field: string): number {
+  if (len < headerLen) throw new PacketMalformedError(field, `${len} is shorter than the header (${headerLen})`);
+  need(buf, 0, len, field);
+  return len;
+}
+
 export function u16(buf: Uint8Array, off: number): number {
   return (buf[off]! << 8) | buf[off + 1]!;
 }
@@ -149,6 +159,11 @@ export function onesSum(buf: Uint8Array, off: number, len: number, initial = 0):
   if (i < end) sum += buf[i]! << 8; // odd length: pad with a zero byte (RFC 1071)
   while (sum > 0xffff) sum = (sum & 0xffff) + (sum >>> 16);
   return sum;
+}
+
+/** Throws a PacketMalformedError for `field` unless the region (with its checksum in it) sums to all ones. */
+export function verifyChecksum(buf: Uint8Array, off: number, len: number, field: string, initial = 0): void {
+  if (onesSum(buf, off, len, initial) !== 0xffff) throw new PacketMalformedError(field, 'checksum mismatch');
 }
 
 /** The Internet checksum (RFC 1071) of a region. */

@@ -1,26 +1,26 @@
 // Typed errors of the packet codecs: every failure names the field that was short or wrong.
+import { CodedError } from '../util/errors.js';
 
 /** Base class of every codec error; `code` is stable and safe to switch on. */
-export class PacketError extends Error {
-  readonly code: string;
-  /** Dotted name of the field being read or written, e.g. `ipv4.total_length`. */
-  readonly field: string;
-  constructor(code: string, field: string, message: string) {
-    super(message);
-    this.name = new.target.name;
-    this.code = code;
-    this.field = field;
+export class PacketError extends CodedError {
+  constructor(
+    code: string,
+    /** Dotted name of the field being read or written, e.g. `ipv4.total_length`. */
+    readonly field: string,
+    message: string,
+  ) {
+    super(code, message);
   }
 }
 
 /** The input ended before the named field was complete. */
 export class PacketTruncatedError extends PacketError {
-  readonly needed: number;
-  readonly available: number;
-  constructor(field: string, needed: number, available: number) {
+  constructor(
+    field: string,
+    readonly needed: number,
+    readonly available: number,
+  ) {
     super('PACKET_TRUNCATED', field, `${field}: truncated (need ${needed} bytes, ${available} available)`);
-    this.needed = needed;
-    this.available = available;
   }
 }
 

@@ -1,6 +1,5 @@
 // ICMP for IPv4 (RFC 792) with its checksum: decode and encode, plus echo helpers.
-import { checkUint, internetChecksum, need, onesSum, putU16, putU32, u32 } from './bytes.js';
-import { PacketMalformedError } from './errors.js';
+import { checkUint, internetChecksum, need, putU16, putU32, u32, verifyChecksum } from './bytes.js';
 
 export const ICMP_ECHOREPLY = 0;
 export const ICMP_DEST_UNREACH = 3;
@@ -20,9 +19,7 @@ export interface IcmpMessage {
 
 export function decodeIcmp(buf: Uint8Array, opts: { verifyChecksum?: boolean } = {}): IcmpMessage {
   need(buf, 0, ICMP_HLEN, 'icmp.header');
-  if ((opts.verifyChecksum ?? true) && onesSum(buf, 0, buf.length) !== 0xffff) {
-    throw new PacketMalformedError('icmp.checksum', 'checksum mismatch');
-  }
+  if (opts.verifyChecksum ?? true) verifyChecksum(buf, 0, buf.length, 'icmp.checksum');
   return { type: buf[0]!, code: buf[1]!, rest: u32(buf, 4), payload: buf.subarray(ICMP_HLEN) };
 }
 

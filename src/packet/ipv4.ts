@@ -1,5 +1,16 @@
 // IPv4 headers (RFC 791) with the header checksum (RFC 1071): decode and encode.
-import { checkUint, formatIpv4, internetChecksum, need, onesSum, putU16, u16, writeIpv4 } from './bytes.js';
+import {
+  checkLengthField,
+  checkUint,
+  formatIpv4,
+  internetChecksum,
+  need,
+  onesSum,
+  putU16,
+  u16,
+  verifyChecksum,
+  writeIpv4,
+} from './bytes.js';
 import { PacketMalformedError, PacketValueError } from './errors.js';
 
 export const IPPROTO_ICMP = 1;
@@ -44,13 +55,8 @@ export function decodeIpv4(buf: Uint8Array, opts: Ipv4DecodeOptions = {}): Ipv4P
   const hlen = (buf[0]! & 0x0f) * 4;
   if (hlen < IPV4_HLEN) throw new PacketMalformedError('ipv4.ihl', `header length ${hlen} < 20`);
   need(buf, 0, hlen, 'ipv4.options');
-  const total = u16(buf, 2);
-  if (total < hlen)
-    throw new PacketMalformedError('ipv4.total_length', `${total} is shorter than the header (${hlen})`);
-  need(buf, 0, total, 'ipv4.total_length');
-  if ((opts.verifyChecksum ?? true) && onesSum(buf, 0, hlen) !== 0xffff) {
-    throw new PacketMalformedError('ipv4.header_checksum', 'checksum mismatch');
-  }
+  const total = checkLengthField(buf, u16(buf, 2), hlen, 'ipv4.total_length');
+  if (opts.verifyChecksum ?? true) verifyChecksum(buf, 0, hlen, 'ipv4.header_checksum');
   const frag = u16(buf, 6);
   if (frag & 0x8000) throw new PacketMalformedError('ipv4.flags', 'reserved flag set');
   return {

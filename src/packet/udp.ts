@@ -1,6 +1,6 @@
 // UDP datagrams (RFC 768) with the IPv4 pseudo-header checksum: decode and encode.
-import { checkUint, internetChecksum, need, onesSum, putU16, u16 } from './bytes.js';
-import { PacketMalformedError, PacketValueError } from './errors.js';
+import { checkLengthField, checkUint, internetChecksum, need, putU16, u16, verifyChecksum } from './bytes.js';
+import { PacketValueError } from './errors.js';
 import { IPPROTO_UDP, pseudoHeaderSum } from './ipv4.js';
 
 export const UDP_HLEN = 8;
@@ -24,13 +24,10 @@ export interface IpPair {
  */
 export function decodeUdp(buf: Uint8Array, ip?: IpPair): UdpDatagram {
   need(buf, 0, UDP_HLEN, 'udp.header');
-  const len = u16(buf, 4);
-  if (len < UDP_HLEN) throw new PacketMalformedError('udp.length', `${len} is shorter than the header`);
-  need(buf, 0, len, 'udp.length');
+  const len = checkLengthField(buf, u16(buf, 4), UDP_HLEN, 'udp.length');
   const checksum = u16(buf, 6);
   if (ip && checksum !== 0) {
-    const sum = onesSum(buf, 0, len, pseudoHeaderSum(ip.src, ip.dst, IPPROTO_UDP, len));
-    if (sum !== 0xffff) throw new PacketMalformedError('udp.checksum', 'checksum mismatch');
+    verifyChecksum(buf, 0, len, 'udp.checksum', pseudoHeaderSum(ip.src, ip.dst, IPPROTO_UDP, len));
   }
   return { srcPort: u16(buf, 0), dstPort: u16(buf, 2), payload: buf.subarray(UDP_HLEN, len) };
 }

@@ -5,7 +5,8 @@ import { once } from 'node:events';
 import { createServer } from 'node:net';
 import { after, before, test as nodeTest } from 'node:test';
 import { type OvsInstance, startOvs } from '../../src/lab/ovs-instance.js';
-import { type InterfaceEvent, Vswitch, type BridgeEvent } from '../../src/ovsdb/bridge.js';
+import { Vswitch } from '../../src/ovsdb/bridge.js';
+import type { BridgeEvent, InterfaceEvent } from '../../src/ovsdb/vswitch-view.js';
 import { OvsdbInputError, OvsdbNotFoundError, OvsdbTimeoutError } from '../../src/ovsdb/errors.js';
 import { offlineTransact, restartOvsdbServer } from './restart.js';
 
