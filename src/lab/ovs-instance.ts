@@ -79,20 +79,7 @@ async function launch(
   await run(['ovsdb-tool', 'create', join(dir, 'conf.db'), SCHEMA], env);
   const remotes = [`--remote=punix:${dbSock}`, '--remote=db:Open_vSwitch,Open_vSwitch,manager_options'];
   if (opts.ovsdbTcp) remotes.push(`--remote=${opts.ovsdbTcp}`);
-  await run(
-    [
-      ...pre,
-      'ovsdb-server',
-      join(dir, 'conf.db'),
-      ...remotes,
-      `--pidfile=${join(dir, 'ovsdb-server.pid')}`,
-      `--unixctl=${join(dir, 'ovsdb-server.ctl')}`,
-      `--log-file=${join(dir, 'ovsdb-server.log')}`,
-      '--detach',
-      '--no-chdir',
-    ],
-    env,
-  );
+  await run([...pre, 'ovsdb-server', join(dir, 'conf.db'), ...remotes, ...daemonArgs(dir, 'ovsdb-server')], env);
   const vsctlBase = ['ovs-vsctl', `--db=unix:${dbSock}`, '--timeout=10'];
   await run([...vsctlBase, '--no-wait', 'init'], env);
   await run(
@@ -102,14 +89,21 @@ async function launch(
       `unix:${dbSock}`,
       '--disable-system',
       ...(opts.dummy ? ['--enable-dummy=override'] : []),
-      `--pidfile=${join(dir, 'ovs-vswitchd.pid')}`,
-      `--unixctl=${join(dir, 'ovs-vswitchd.ctl')}`,
-      `--log-file=${join(dir, 'ovs-vswitchd.log')}`,
-      '--detach',
-      '--no-chdir',
+      ...daemonArgs(dir, 'ovs-vswitchd'),
     ],
     env,
   );
+}
+
+/** A daemon's pidfile, control socket and log, all in `dir` (how cleanup and ovsAlive find it). */
+function daemonArgs(dir: string, name: 'ovsdb-server' | 'ovs-vswitchd'): string[] {
+  return [
+    `--pidfile=${join(dir, `${name}.pid`)}`,
+    `--unixctl=${join(dir, `${name}.ctl`)}`,
+    `--log-file=${join(dir, `${name}.log`)}`,
+    '--detach',
+    '--no-chdir',
+  ];
 }
 
 function ovsEnv(dir: string): NodeJS.ProcessEnv {

@@ -41,16 +41,33 @@ export interface VmSpec {
   attach?: boolean;
 }
 
-export interface Topology {
+/** Lab-wide settings: the head of a topology file, and the options of `Lab.create`/`Lab.up`. */
+export interface LabSettings {
+  /** Name prefix of every namespace, temporary veth and the run dir /tmp/<prefix>; default `vnl`. */
   prefix?: string;
   /** Underlay subnet (CIDR); default 192.168.100.0/24. Lives only inside lab namespaces. */
   underlay?: string;
+  /** Encapsulation of the plain setup; default gre. */
   encap?: Encap;
+  /** `plain` (default): the lab programs the bridge with hand-written flows; `none`: an agent will. */
   mode?: LabMode;
   /** Name of the integration bridge; default br0. */
   bridge?: string;
-  /** Default for hosts' createBridge. */
+  /** Default for hosts: create the integration bridge (default true). */
   createBridge?: boolean;
+}
+
+/** The keys of LabSettings, for code that copies or checks them one by one. */
+export const LAB_SETTING_KEYS = [
+  'prefix',
+  'underlay',
+  'encap',
+  'mode',
+  'bridge',
+  'createBridge',
+] as const satisfies readonly (keyof LabSettings)[];
+
+export interface Topology extends LabSettings {
   hosts: HostSpec[];
   vms: VmSpec[];
 }
@@ -195,7 +212,7 @@ function only(o: Record<string, unknown>, allowed: string[], field: string): voi
 /** Validate a topology object (from YAML, JSON or code); throws LabInputError naming the bad field. */
 export function validateTopology(input: unknown): Topology {
   const t = record(input, 'topology');
-  only(t, ['prefix', 'underlay', 'encap', 'mode', 'bridge', 'createBridge', 'hosts', 'vms'], 'topology');
+  only(t, [...LAB_SETTING_KEYS, 'hosts', 'vms'], 'topology');
   const topo: Topology = { hosts: [], vms: [] };
   if (t.prefix !== undefined) topo.prefix = checkPrefix(String(t.prefix));
   if (t.underlay !== undefined) {

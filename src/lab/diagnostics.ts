@@ -1,0 +1,40 @@
+// What a failing lab test prints: per host the bridges, flows, tunnel state and logs; per VM addresses; process log tails.
+import type { LabContext } from './context.js';
+import { logTail } from './processes.js';
+
+/** Text for failure reports: per host the bridges, flows, tunnel neighbours/routes and log tails; per VM addresses and neighbours. */
+export async function diagnostics(ctx: LabContext): Promise<string> {
+  const s = ctx.state;
+  const parts: string[] = [`lab ${s.prefix} (${s.mode}, encap ${s.encap})`];
+  // Each part on its own: one that fails (a dead daemon) must not hide the others.
+  const safe = async (what: string, f: () => Promise<string>) => {
+    try {
+      parts.push(`--- ${what}\n${(await f()).trimEnd()}`);
+    } catch (err) {
+      parts.push(`--- ${what}: ${(err as Error).message}`);
+    }
+  };
+  for (const h of s.hosts) {
+    const ovs = ctx.ovs(h);
+    await safe(`${h.name}: ovs-vsctl show`, () => ovs.vsctl('show'));
+    for (const br of [h.bridge, 'br-phy']) await safe(`${h.name}: dump-flows ${br}`, () => ovs.ofctl('dump-flows', br));
+    await safe(`${h.name}: tnl/neigh/show`, () => ovs.appctl('tnl/neigh/show'));
+    await safe(`${h.name}: ovs/route/show`, () => ovs.appctl('ovs/route/show'));
+    await safe(`${h.name}: ovs-vswitchd.log (tail)`, async () => logTail(ovs.logs().vswitchd, 30));
+  }
+  for (const v of s.vms) {
+    await safe(`${v.name}: ip addr / neigh`, async () => {
+      const a = await ctx.exec(v.name, ['ip', '-br', 'addr']);
+      const n = await ctx.exec(v.name, ['ip', 'neigh']);
+      return a.stdout + n.stdout;
+    });
+  }
+  for (const p of s.procs) await safe(`process ${p.node}/${p.name} (tail)`, async () => logTail(p.log, 30));
+  return parts.join('\n');
+}
+
+/** `ovs-appctl ofproto/trace` on a host's bridge (flow in ovs-ofctl syntax), for failure reports. */
+export function trace(ctx: LabContext, host: string, flow: string, bridge?: string): Promise<string> {
+  const h = ctx.hostState(host);
+  return ctx.ovs(h).appctl('ofproto/trace', bridge ?? h.bridge, flow);
+}

@@ -1,0 +1,94 @@
+// LabHost and LabVm: handles on one host or VM of a Lab, read from its state; commands go through the Lab.
+import type { ExecOptions, ExecResult } from './exec.js';
+import type { Lab } from './lab.js';
+import { attachOvs, type OvsInstance } from './ovs-instance.js';
+import type { PingOptions, PingResult } from './probes.js';
+import type { LabProcess, SpawnOptions } from './processes.js';
+import type { HostState, VmState } from './state.js';
+
+/** What hosts and VMs share: a name, a netns, and commands and processes run inside it. */
+abstract class LabNode<S extends { name: string; netns: string }> {
+  constructor(
+    protected readonly lab: Lab,
+    readonly state: S,
+  ) {}
+  get name(): string {
+    return this.state.name;
+  }
+  get netns(): string {
+    return this.state.netns;
+  }
+  exec(cmd: string[], opts?: ExecOptions): Promise<ExecResult> {
+    return this.lab.exec(this.name, cmd, opts);
+  }
+  run(cmd: string[], opts?: ExecOptions): Promise<string> {
+    return this.lab.run(this.name, cmd, opts);
+  }
+  spawn(name: string, cmd: string[], opts?: SpawnOptions): Promise<LabProcess> {
+    return this.lab.spawn(this.name, name, cmd, opts);
+  }
+}
+
+/** A lab host: a netns with its own ovsdb-server + ovs-vswitchd, br-phy on the underlay, and (usually) br0. */
+export class LabHost extends LabNode<HostState> {
+  readonly ovs: OvsInstance;
+  constructor(lab: Lab, state: HostState) {
+    super(lab, state);
+    this.ovs = attachOvs({ dir: state.dir, netns: state.netns });
+  }
+  /** Run dir (OVS sockets and logs, logs of processes spawned here). */
+  get dir(): string {
+    return this.state.dir;
+  }
+  get underlayIp(): string {
+    return this.state.underlayIp;
+  }
+  get bridge(): string {
+    return this.state.bridge;
+  }
+  /** "0x%016x" set by the lab on the bridge it created, else null. */
+  get dpid(): string | null {
+    return this.state.dpid;
+  }
+  /** ovsdb-server's unix socket path. */
+  get dbSock(): string {
+    return this.ovs.dbSock;
+  }
+  /** What an agent's --ovsdb option takes: `unix:<dbSock>`. */
+  get ovsdbRemote(): string {
+    return `unix:${this.ovs.dbSock}`;
+  }
+  vsctl(...args: string[]): Promise<string> {
+    return this.ovs.vsctl(...args);
+  }
+  ofctl(...args: string[]): Promise<string> {
+    return this.ovs.ofctl(...args);
+  }
+  appctl(...args: string[]): Promise<string> {
+    return this.ovs.appctl(...args);
+  }
+}
+
+/** A lab VM: a netns whose eth0 is a veth to a port of its host's bridge. */
+export class LabVm extends LabNode<VmState> {
+  get host(): string {
+    return this.state.host;
+  }
+  get mac(): string {
+    return this.state.mac;
+  }
+  /** `a.b.c.d/len` or null. */
+  get cidr(): string | null {
+    return this.state.ip;
+  }
+  /** The address without the length, or null. */
+  get ip(): string | null {
+    return this.state.ip ? this.state.ip.split('/')[0]! : null;
+  }
+  get port(): string {
+    return this.state.port;
+  }
+  ping(dst: string, opts?: PingOptions): Promise<PingResult> {
+    return this.lab.ping(this.name, dst, opts);
+  }
+}

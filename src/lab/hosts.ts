@@ -1,0 +1,112 @@
+// The lab's underlay (a Linux bridge in `<prefix>-ul`) and its hosts: a netns each with a private OVS on that underlay.
+import { join } from 'node:path';
+import type { LabContext } from './context.js';
+import { LabInputError } from './errors.js';
+import { runIn } from './exec.js';
+import { addNetns, tmpVethNames } from './netns.js';
+import { startOvs } from './ovs-instance.js';
+import { addTunnelPorts, syncPlainFlows } from './plain.js';
+import type { HostState } from './state.js';
+import { checkName, type HostSpec, inSubnet, nthAddress } from './topology.js';
+
+/** The underlay netns `<prefix>-ul` and its Linux bridge `ulbr`, which every host's underlay veth joins. */
+export async function addUnderlay(ctx: LabContext): Promise<void> {
+  const ns = ctx.underlayNetns;
+  await addNetns(ns);
+  await runIn(undefined, ['ip', '-n', ns, 'link', 'add', 'ulbr', 'type', 'bridge']);
+  await runIn(undefined, ['ip', '-n', ns, 'link', 'set', 'ulbr', 'up']);
+}
+
+/**
+ * Add a host: netns `<prefix>-<name>` (lo up, IPv6 off), an underlay veth into `<prefix>-ul`,
+ * private ovsdb-server + ovs-vswitchd (userspace datapath), `br-phy` holding the underlay veth with
+ * the underlay IP on its internal port, and the integration bridge (netdev, fail_mode=secure) unless
+ * `createBridge: false`.
+ */
+export async function addHost(
+  ctx: LabContext,
+  spec: HostSpec,
+  opts: { deferFlows?: boolean } = {},
+): Promise<HostState> {
+  const s = ctx.state;
+  const name = checkName(spec.name, 'host.name');
+  ctx.assertFreeName(name, 'host.name');
+  const index = Math.max(0, ...s.hosts.map((h) => h.index)) + 1;
+  const underlayIp = spec.underlayIp ?? nthAddress(s.underlay, index);
+  if (!inSubnet(underlayIp, s.underlay))
+    throw new LabInputError('host.underlayIp', `${underlayIp} is not in the underlay ${s.underlay}`);
+  if (s.hosts.some((h) => h.underlayIp === underlayIp))
+    throw new LabInputError('host.underlayIp', `${underlayIp} is already used by another host`);
+  const createBridge = spec.createBridge ?? s.createBridge;
+  if (s.mode === 'plain' && !createBridge)
+    throw new LabInputError('host.createBridge', 'the plain setup needs the lab to create the bridge');
+  const netns = `${s.prefix}-${name}`;
+  const ulPort = `ul-${name}`;
+  const st: HostState = {
+    name,
+    index,
+    netns,
+    dir: join(s.dir, name),
+    underlayIp,
+    underlayPrefixLen: Number(s.underlay.split('/')[1]),
+    ulPort,
+    bridge: s.bridge,
+    bridgeCreated: createBridge,
+    dpid: createBridge ? `0x${index.toString(16).padStart(16, '0')}` : null,
+  };
+  // Recorded before anything is made, so down() finds a half-built host too.
+  s.hosts.push(st);
+  ctx.save();
+  await addNetns(netns);
+  const ul = ctx.underlayNetns;
+  const [a, b] = tmpVethNames(ctx);
+  await runIn(undefined, ['ip', '-n', ul, 'link', 'add', a, 'type', 'veth', 'peer', 'name', b, 'netns', netns]);
+  await runIn(undefined, ['ip', '-n', ul, 'link', 'set', a, 'name', ulPort]);
+  await runIn(undefined, ['ip', '-n', ul, 'link', 'set', ulPort, 'master', 'ulbr', 'up']);
+  await runIn(undefined, ['ip', '-n', netns, 'link', 'set', b, 'name', 'ul0']);
+  await runIn(undefined, ['ip', '-n', netns, 'link', 'set', 'ul0', 'up']);
+  const ovs = await startOvs({ dir: st.dir, netns });
+  const vs = [
+    '--',
+    'set',
+    'open_vswitch',
+    '.',
+    `external_ids:system-id=${netns}`,
+    `external_ids:hostname=${netns}`,
+    '--',
+    'add-br',
+    'br-phy',
+    '--',
+    'set',
+    'bridge',
+    'br-phy',
+    'datapath_type=netdev',
+    '--',
+    'add-port',
+    'br-phy',
+    'ul0',
+  ];
+  if (createBridge)
+    vs.push(
+      '--',
+      'add-br',
+      st.bridge,
+      '--',
+      'set',
+      'bridge',
+      st.bridge,
+      'datapath_type=netdev',
+      'fail_mode=secure',
+      `other_config:datapath-id=${st.dpid!.slice(2)}`,
+      'other_config:disable-in-band=true',
+    );
+  await ovs.vsctl(...vs);
+  // The underlay IP sits on br-phy's internal port: userspace tunnels route and ARP through it.
+  await runIn(undefined, ['ip', '-n', netns, 'addr', 'add', `${underlayIp}/${st.underlayPrefixLen}`, 'dev', 'br-phy']);
+  await runIn(undefined, ['ip', '-n', netns, 'link', 'set', 'br-phy', 'up']);
+  if (s.mode === 'plain') {
+    await addTunnelPorts(ovs, st.bridge);
+    if (!opts.deferFlows) await syncPlainFlows(ctx);
+  }
+  return st;
+}
