@@ -2,12 +2,13 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { DhcpModel, type DhcpResources, DhcpResponder, dhcpContextFrom } from '../../src/dhcp/index.js';
+import type { InterfaceMode } from '../../src/model/types.js';
 import { DHO_CLASSLESS_STATIC_ROUTE, getOption, readClasslessRoutes } from '../../src/packet/index.js';
 import { clientFrame, decodeReply } from './helpers.js';
 
 const ts = { created_at: '2026-01-01T00:00:00Z', updated_at: '2026-01-01T00:00:00Z' };
 
-function iface(uuid: string, mode: string, mac: string, leases: [string, string][], extra: object = {}) {
+function iface(uuid: string, mode: InterfaceMode, mac: string, leases: [string, string][], extra: object = {}) {
   return {
     uuid,
     display_name: uuid,

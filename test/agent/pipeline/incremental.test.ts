@@ -4,13 +4,9 @@ import { test } from 'node:test';
 import fc from 'fast-check';
 import { applyFlowMods, diffFlows, flowKey } from '../../../src/agent/pipeline/diff.js';
 import { computeFlows, FlowCompiler } from '../../../src/agent/pipeline/flows.js';
-import {
-  applyChange,
-  buildModelView,
-  type InterfaceRes,
-  type LocalContext,
-} from '../../../src/agent/pipeline/model-view.js';
+import { applyChange, buildModelView, type LocalContext } from '../../../src/agent/pipeline/model-view.js';
 import type { Flow } from '../../../src/openflow/types.js';
+import type { Interface } from '../../../src/model/types.js';
 import { DP1, DP2, iface, localFor, seedResources, seedVms } from './fixtures.js';
 
 const sameSet = (a: readonly Flow[], b: readonly Flow[]) => assert.deepEqual(diffFlows(a, b), []);
@@ -26,7 +22,7 @@ function setup() {
 
 test('changing one interface recomputes only it and its network', () => {
   const { view, local, c } = setup();
-  const i = structuredClone(view.interfaces.get('if-veth1')!) as InterfaceRes;
+  const i = structuredClone(view.interfaces.get('if-veth1')!) as Interface;
   i.mac_leases![0]!.ip_leases![0]!.ipv4_address = '172.16.1.11';
   const keys = applyChange(view, { revision: 2, resource: 'interfaces', uuid: i.uuid, op: 'upsert', item: i });
   const before = c.flows();
@@ -46,7 +42,7 @@ test('no change → nothing recomputed, no mods', () => {
 
 test('a remote VM moving hosts touches only its network', () => {
   const { view, local, c } = setup();
-  const i = structuredClone(view.interfaces.get('if-veth2')!) as InterfaceRes;
+  const i = structuredClone(view.interfaces.get('if-veth2')!) as Interface;
   i.active_datapath_uuid = 'dp-3';
   const r = c.update(
     view,
@@ -149,7 +145,7 @@ test('property: any sequence of interface edits keeps incremental == full, and m
         } else if (e.kind === 'delete' || !cur) {
           keys = applyChange(view, { revision: rev++, resource: 'interfaces', uuid, op: 'delete', item: null });
         } else {
-          const i = structuredClone(cur) as InterfaceRes;
+          const i = structuredClone(cur) as Interface;
           const il = i.mac_leases![0]!.ip_leases![0];
           if (e.kind === 'ip' && il) il.ipv4_address = `172.16.${il.ipv4_address.split('.')[2]}.${e.x}`;
           if (e.kind === 'move') i.active_datapath_uuid = e.x % 2 ? DP2 : 'dp-3';
@@ -175,7 +171,7 @@ test('property: any sequence of interface edits keeps incremental == full, and m
 
 test('a malformed address in one interface costs only that owner its flows, reported as an error', () => {
   const { view, local, c } = setup();
-  const i = structuredClone(view.interfaces.get('if-veth1')!) as InterfaceRes;
+  const i = structuredClone(view.interfaces.get('if-veth1')!) as Interface;
   i.mac_leases![0]!.ip_leases![0]!.ipv4_address = '172.16.1.300';
   const r = c.update(
     view,
