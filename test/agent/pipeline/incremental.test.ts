@@ -63,6 +63,39 @@ test('a remote VM moving hosts touches only its network', () => {
   assert.equal(toDp3.length, 2, `${r.mods.map((m) => m.command)}`);
 });
 
+test('status-only changes update the view but recompute nothing; a spec change still does', () => {
+  const { view, local, c } = setup();
+  const at = '2026-02-02T00:00:00Z';
+  const upsert = (resource: 'interfaces' | 'datapaths', item: Record<string, unknown>, revision: number) =>
+    c.update(view, local, applyChange(view, { revision, resource, uuid: item.uuid as string, op: 'upsert', item }));
+
+  // This agent's own binding report coming back through the feed (if-veth1 is bound here, on DP1).
+  const own = { ...view.interfaces.get('if-veth1')!, status: 'up', active_port_name: 'if-veth1', updated_at: at };
+  assert.deepEqual(
+    applyChange(view, { revision: 20, resource: 'interfaces', uuid: own.uuid, op: 'upsert', item: own }),
+    [],
+  );
+  assert.equal(view.interfaces.get('if-veth1'), own, 'the view holds the new item');
+  const echo = { ...own, active_datapath_uuid: null, updated_at: `${at}1` };
+  assert.deepEqual(
+    upsert('interfaces', echo, 21).recomputed,
+    [],
+    'bound here: no owner locates it by its active datapath',
+  );
+  assert.deepEqual(upsert('interfaces', { ...echo, active_datapath_uuid: DP1 }, 22).recomputed, []);
+
+  // Another host's health report: is_connected, flows_in_sync, last_error, reported_node_id.
+  const dp2 = view.datapaths.get(DP2)!;
+  const health = { is_connected: true, flows_in_sync: false, last_error: 'x', reported_node_id: 'host2' };
+  const r = upsert('datapaths', { ...dp2, ...health, updated_at: at }, 23);
+  assert.deepEqual([r.recomputed, r.mods], [[], []]);
+
+  // Spec fields still count: dp-2's tunnel address is where its VMs (one in each network) are reached.
+  const moved = upsert('datapaths', { ...view.datapaths.get(DP2)!, ipv4_address: '10.200.0.22', updated_at: at }, 24);
+  assert.deepEqual(moved.recomputed.sort(), ['nw:nw-net1', 'nw:nw-net2', 'nw:nw-net3']);
+  sameSet(c.flows(), computeFlows(view, local));
+});
+
 test('a port appearing binds its interface and reports the binding change; removing it unbinds', () => {
   const { view, vms, c } = setup();
   const extra = iface('if-new', 'vif', 'nw-net2', '02:00:00:00:00:99', '172.16.2.99', { port_name: 'tap99' });
