@@ -1,7 +1,8 @@
 // Benchmark of pure flow generation: full computation, one-interface change, flows per port (issue 6 figures).
 //   node --import tsx bench/agent-flows.ts
 import { FlowCompiler } from '../src/agent/pipeline/flows.js';
-import { applyChange, buildModelView, type InterfaceRes } from '../src/agent/pipeline/model-view.js';
+import { applyChange, buildModelView } from '../src/agent/pipeline/model-view.js';
+import type { Interface } from '../src/model/types.js';
 import { securityScenario, synthetic } from '../test/agent/pipeline/synthetic.js';
 
 // Benchmarks measure what production runs: FlowCompiler's table-contract check (on outside production) stays off.
@@ -40,7 +41,7 @@ function run(label: string, o: Parameters<typeof synthetic>[0]): void {
   let mods = 0;
   for (let k = 0; k < 50; k++) {
     const uuid = `if-s${(k * o.hosts) % o.interfaces}`;
-    const i = structuredClone(view.interfaces.get(uuid)!) as InterfaceRes;
+    const i = structuredClone(view.interfaces.get(uuid)!) as Interface;
     const il = i.mac_leases![0]!.ip_leases![0]!;
     const parts = il.ipv4_address.split('.');
     il.ipv4_address = `${parts[0]}.${parts[1]}.${parts[2]}.${200 + (k % 50)}`;
@@ -80,7 +81,7 @@ run('per-port, routers', { interfaces: 1_000, networks: 100, hosts: 1, networksP
   const sec = c.ownerFlows('sec').length;
   const times: number[] = [];
   for (let k = 0; k < 20; k++) {
-    const i = structuredClone(view.interfaces.get(`if-rg${k % 30}`)!) as InterfaceRes;
+    const i = structuredClone(view.interfaces.get(`if-rg${k % 30}`)!) as Interface;
     i.security_group_uuids = k % 2 ? ['sg-r0'] : ['sg-r1'];
     const t0 = process.hrtime.bigint();
     c.update(

@@ -17,7 +17,7 @@ import {
 } from './build.js';
 import { cookieFor } from './cookies.js';
 import { type CompileContext, isFiltered } from './compile-context.js';
-import type { InterfaceRes } from './model-view.js';
+import type { Interface } from '../../model/types.js';
 import { matchReg, OUT_PORT } from './registers.js';
 
 export const PRIO_IF = {
@@ -27,14 +27,14 @@ export const PRIO_IF = {
 } as const;
 
 /** The MAC addresses an interface may send from: its MAC leases, else its mac_address. */
-export function interfaceMacs(i: InterfaceRes): string[] {
+export function interfaceMacs(i: Interface): string[] {
   const macs = (i.mac_leases ?? []).map((m) => m.mac_address).filter((m): m is string => typeof m === 'string');
   if (macs.length === 0 && i.mac_address) macs.push(i.mac_address);
   return [...new Set(macs.map((m) => m.toLowerCase()))];
 }
 
 /** (mac, ip) pairs an interface holds in network `nw` (IP leases under each MAC lease; ipv4_address as fallback). */
-export function interfaceAddresses(i: InterfaceRes, nw: string): { mac: string; ip: string }[] {
+export function interfaceAddresses(i: Interface, nw: string): { mac: string; ip: string }[] {
   const out: { mac: string; ip: string }[] = [];
   for (const ml of i.mac_leases ?? [])
     for (const il of ml.ip_leases ?? [])
@@ -53,11 +53,11 @@ export interface ParsedAddress {
 
 // Parsed addresses per interface object: items are replaced (never mutated) on change, so a WeakMap keyed by
 // the object is always current and parsing happens once per interface version, not once per flow owner.
-const parsedMacCache = new WeakMap<InterfaceRes, bigint[]>();
-const parsedAddrCache = new WeakMap<InterfaceRes, Map<string, ParsedAddress[]>>();
+const parsedMacCache = new WeakMap<Interface, bigint[]>();
+const parsedAddrCache = new WeakMap<Interface, Map<string, ParsedAddress[]>>();
 
 /** interfaceMacs, parsed (throws PipelineAddressError naming the interface on a bad MAC). */
-export function parsedMacs(i: InterfaceRes): bigint[] {
+export function parsedMacs(i: Interface): bigint[] {
   let v = parsedMacCache.get(i);
   if (!v) {
     v = interfaceMacs(i).map((m) => parseMac(m, `interfaces.${i.uuid}.mac_address`));
@@ -67,7 +67,7 @@ export function parsedMacs(i: InterfaceRes): bigint[] {
 }
 
 /** interfaceAddresses, parsed. */
-export function parsedAddresses(i: InterfaceRes, nw: string): ParsedAddress[] {
+export function parsedAddresses(i: Interface, nw: string): ParsedAddress[] {
   let m = parsedAddrCache.get(i);
   if (!m) parsedAddrCache.set(i, (m = new Map()));
   let v = m.get(nw);

@@ -27,7 +27,7 @@ import { type CompileContext, isFiltered } from './compile-context.js';
 import { parsedAddresses, parsedMacs } from './flows-interface.js';
 import { dhcpPortMeter } from './meters.js';
 import { FROM_TUNNEL, matchFlag, matchReg, NETWORK_KEY } from './registers.js';
-import type { InterfaceRes } from './model-view.js';
+import type { Interface } from '../../model/types.js';
 import { OFPP } from '../../openflow/types.js';
 
 export const PRIO_NW = {
@@ -47,7 +47,7 @@ export type Location =
   | { kind: 'none'; reason: string };
 
 /** Locate an interface: bound here, on a remote datapath we can tunnel to, simulated, or unreachable. */
-export function locate(ctx: CompileContext, i: InterfaceRes): Location {
+export function locate(ctx: CompileContext, i: Interface): Location {
   if (i.mode === 'simulated') return { kind: 'simulated' };
   ctx.dep(`binding:${i.uuid}`);
   const b = ctx.bindings.get(i.uuid);
@@ -55,6 +55,9 @@ export function locate(ctx: CompileContext, i: InterfaceRes): Location {
     ctx.dep(`iface-filters:${i.uuid}`);
     return { kind: 'local', ofport: b.ofport, filtered: isFiltered(ctx, i.uuid) };
   }
+  // Where it is reported active is status, yet it says where to tunnel: its own key, so that only owners
+  // locating it remotely follow it (an agent's own binding report, echoed by the feed, touches none).
+  ctx.dep(`location:${i.uuid}`);
   const dpUuid = i.active_datapath_uuid ?? i.owner_datapath_uuid ?? null;
   if (!dpUuid) return { kind: 'none', reason: 'not bound anywhere' };
   if (dpUuid === ctx.local.datapathUuid) return { kind: 'none', reason: 'its port is not on this bridge' };

@@ -23,7 +23,8 @@ import { cookieFor, objectHash } from './cookies.js';
 import type { CompileContext } from './compile-context.js';
 import { parsedAddresses, parsedMacs } from './flows-interface.js';
 import { matchReg, NETWORK_KEY, ROUTE_LINK, routeLinkId, TMP_MAC_HI, TMP_MAC_LO } from './registers.js';
-import { type InterfaceRes, type RouteRes, routesOfLink } from './model-view.js';
+import type { Interface, Route } from '../../model/types.js';
+import { routesOfLink } from './model-view.js';
 import { OFPP } from '../../openflow/types.js';
 
 export const PRIO_RL = {
@@ -55,8 +56,8 @@ export function echoReplyActions(ip: number): Action[] {
 }
 
 interface RouterPort {
-  route: RouteRes;
-  iface: InterfaceRes;
+  route: Route;
+  iface: Interface;
   mac: bigint;
   /** Router addresses of this interface in the route's network. */
   ips: number[];

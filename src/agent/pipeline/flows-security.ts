@@ -29,7 +29,7 @@ import {
 import { cookieFor, objectHash, pipelineCookie } from './cookies.js';
 import type { CompileContext } from './compile-context.js';
 import { parsedAddresses } from './flows-interface.js';
-import type { FilterRes, FilterStaticRes, InterfaceRes, SecurityGroupRuleRes } from './model-view.js';
+import type { Filter, FilterStatic, Interface, SecurityGroupRule } from '../../model/types.js';
 import { interfaceNetworks } from './model-view.js';
 import {
   CT_BLOCKED_EGRESS,
@@ -137,7 +137,7 @@ function protoMatches(
 interface Target {
   uuid: string;
   ofport: number;
-  iface: InterfaceRes;
+  iface: Interface;
 }
 
 /** Merges flows of one identity (conjunctive clauses of several rules) into one flow with several conjunctions. */
@@ -307,7 +307,7 @@ function compileSgRule(
   out: FlowSet,
   conjIds: ConjIds,
   group: string,
-  rule: SecurityGroupRuleRes,
+  rule: SecurityGroupRule,
   members: Target[],
 ): void {
   const cookie = cookieFor('security_group', group, 'filter');
@@ -358,7 +358,7 @@ function compileSgRule(
   out.add(flow(table, PRIO_SEC.allow, cookie, { conj_id: exact(id), eth_type: exact(ETH_TYPE_IP) }, allow));
 }
 
-function compileFilter(out: FlowSet, t: Target, filter: FilterRes): void {
+function compileFilter(out: FlowSet, t: Target, filter: Filter): void {
   const cookie = cookieFor('filter', filter.uuid, 'filter');
   const dirs: { dir: AclDirection; key: Match; passthrough: boolean }[] = [
     { dir: ACL.egress, key: { in_port: exact(t.ofport) }, passthrough: !!filter.egress_passthrough },
@@ -380,7 +380,7 @@ function compileFilter(out: FlowSet, t: Target, filter: FilterRes): void {
 }
 
 /** Matches of one static rule (ARP rules compile to nothing: ARP is not filtered, anti-spoofing guards it). */
-function staticMatches(filter: FilterRes, s: FilterStaticRes): Match[] {
+function staticMatches(filter: Filter, s: FilterStatic): Match[] {
   if (s.protocol === 'arp') return [];
   const where = `filters.${filter.uuid}.statics`;
   const src = cidrEntry(s.src_address, `${where}.src_address`);

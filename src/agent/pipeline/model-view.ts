@@ -1,141 +1,48 @@
-// The agent's in-memory view of the model (from the change feed) with the indices flow generation needs.
+// The agent's one in-memory copy of the model (from the change feed), with the indices flow generation, DHCP and
+// the runtime's reports read. Items are the API's JSON representation (src/model/types.ts).
 //
-// Items are the API's JSON representation (see the shared contract); only the fields the pipeline reads are
-// typed, the rest pass through. applyChange returns the change keys that flow generation depends on, so the
-// FlowCompiler recomputes only the owners those keys touch.
+// applyChange returns the change keys that flow generation depends on, so the FlowCompiler recomputes only the
+// owners those keys touch. A change confined to status fields (what agents report, see statusOf) and the server's
+// timestamps updates the copy but returns no keys: an agent's own report coming back through the feed is no work.
+import { isDeepStrictEqual } from 'node:util';
+import { parseDpid } from '../../model/params.js';
+import { statusOf } from '../../model/resource.js';
+import { timestamps } from '../../model/resources/common.js';
+import { DECLARATIONS } from '../../model/resources/index.js';
+import type {
+  Datapath,
+  DatapathNetwork,
+  DatapathRouteLink,
+  Filter,
+  Interface,
+  IpLease,
+  MacLease,
+  Network,
+  NetworkService,
+  ResourceMap,
+  Route,
+  RouteLink,
+  SecurityGroup,
+} from '../../model/types.js';
+import { normalizeMac } from '../../packet/index.js';
 
-export interface IpLeaseRes {
-  uuid: string;
-  network_uuid: string;
-  ipv4_address: string;
-  interface_uuid?: string | null;
-  mac_lease_uuid?: string | null;
-  enable_routing?: boolean;
-  [k: string]: unknown;
-}
-export interface MacLeaseRes {
-  uuid: string;
-  mac_address: string;
-  interface_uuid?: string;
-  ip_leases?: IpLeaseRes[];
-  [k: string]: unknown;
-}
-export interface DatapathRes {
-  uuid: string;
-  dpid: string;
-  node_id?: string;
-  ipv4_address: string | null;
-  /** How other hosts reach this one; absent means 'gre'. */
-  encap?: 'gre' | 'vxlan' | null;
-  [k: string]: unknown;
-}
-export interface NetworkRes {
-  uuid: string;
-  ipv4_network: string;
-  ipv4_prefix: number;
-  network_mode?: string;
-  tunnel_key: number;
-  ct_zone: number;
-  [k: string]: unknown;
-}
-export interface InterfaceRes {
-  uuid: string;
-  mode?: string | null;
-  owner_datapath_uuid?: string | null;
-  port_name?: string | null;
-  mac_address?: string | null;
-  network_uuid?: string | null;
-  ipv4_address?: string | null;
-  enable_filtering?: boolean;
-  enable_routing?: boolean;
-  mac_leases?: MacLeaseRes[];
-  security_group_uuids?: string[];
-  active_datapath_uuid?: string | null;
-  active_port_name?: string | null;
-  [k: string]: unknown;
-}
-export interface NetworkServiceRes {
-  uuid: string;
-  mode: string | null;
-  interface_uuid: string | null;
-  [k: string]: unknown;
-}
-export interface RouteLinkRes {
-  uuid: string;
-  mac_address?: string | null;
-  [k: string]: unknown;
-}
-export interface RouteRes {
-  uuid: string;
-  interface_uuid: string;
-  route_link_uuid: string;
-  network_uuid: string;
-  ipv4_network: string;
-  ipv4_prefix: number;
-  ingress?: boolean;
-  egress?: boolean;
-  [k: string]: unknown;
-}
-export interface FilterStaticRes {
-  protocol: 'tcp' | 'udp' | 'icmp' | 'arp' | 'ip';
-  action: 'pass' | 'drop' | 'conn';
-  src_address?: string | null;
-  dst_address?: string | null;
-  src_port?: number | null;
-  dst_port?: number | null;
-  [k: string]: unknown;
-}
-export interface FilterRes {
-  uuid: string;
-  interface_uuid: string;
-  mode?: string;
-  ingress_passthrough?: boolean;
-  egress_passthrough?: boolean;
-  statics?: FilterStaticRes[];
-  [k: string]: unknown;
-}
-export interface SecurityGroupRuleRes {
-  uuid: string;
-  direction: 'ingress' | 'egress';
-  protocol: 'tcp' | 'udp' | 'icmp' | 'any';
-  port_range_min?: number | null;
-  port_range_max?: number | null;
-  remote_ip_prefix?: string | null;
-  remote_group_uuid?: string | null;
-  [k: string]: unknown;
-}
-export interface SecurityGroupRes {
-  uuid: string;
-  rules?: SecurityGroupRuleRes[];
-  [k: string]: unknown;
-}
-export interface DatapathNetworkRes {
-  datapath_uuid: string;
-  network_uuid: string;
-  [k: string]: unknown;
-}
-export interface DatapathRouteLinkRes {
-  datapath_uuid: string;
-  route_link_uuid: string;
-  [k: string]: unknown;
-}
+/** The resource kinds the agent keeps (the others pass by: no flow, DHCP answer or report reads them). */
+export type ViewKind = keyof typeof MAPS;
 
-/** The snapshot's `resources` object (any list may be missing). */
-export interface FeedResources {
-  datapaths?: DatapathRes[];
-  networks?: NetworkRes[];
-  interfaces?: InterfaceRes[];
-  mac_leases?: MacLeaseRes[];
-  ip_leases?: IpLeaseRes[];
-  network_services?: NetworkServiceRes[];
-  route_links?: RouteLinkRes[];
-  routes?: RouteRes[];
-  datapath_networks?: DatapathNetworkRes[];
-  datapath_route_links?: DatapathRouteLinkRes[];
-  filters?: FilterRes[];
-  security_groups?: SecurityGroupRes[];
-  [k: string]: unknown[] | undefined;
-}
+/** Every field optional, down through lists and embedded objects. */
+export type Loose<T> = T extends readonly (infer E)[]
+  ? Loose<E>[]
+  : T extends object
+    ? { [K in keyof T]?: Loose<T[K]> }
+    : T;
+/**
+ * An item as buildModelView and applyChange take it. The feed sends whole documents, but tests and older servers
+ * may leave fields out: every reader defaults a missing field (`?? []`, `?? null`), so the input type says so.
+ */
+export type FeedItem<K extends ViewKind> = Loose<ResourceMap[K]>;
+
+/** The snapshot's `resources` object (any list may be missing; kinds the agent does not keep are ignored). */
+export type FeedResources = { [K in ViewKind]?: FeedItem<K>[] } & { [k: string]: unknown };
 
 /** One change-feed event's data. */
 export interface FeedChange {
@@ -150,35 +57,47 @@ export interface FeedChange {
  * A change key names an input of flow generation. Resource keys are `<resource>:<uuid>` (e.g.
  * `interfaces:if-1`); index keys say a set changed: `members:<network>` (interfaces in a network),
  * `link-routes:<route_link>`, `network-routes:<network>`, `iface-services:<interface>`,
- * `iface-filters:<interface>`, `sg-members:<security_group>`; `local` is the host's LocalContext.
+ * `iface-filters:<interface>`, `sg-members:<security_group>`; `location:<interface>` says the datapath an
+ * interface is reported active on changed (the one status field flows read: where to tunnel to a remote
+ * member); `local` is the host's LocalContext.
  */
 export type ChangeKey = string;
 
 /** The model as the agent sees it, plus indices kept up to date by applyChange. */
 export interface ModelView {
+  /** The newest feed revision applied (changes of every kind count, kept or not). */
   revision: number;
-  datapaths: Map<string, DatapathRes>;
-  networks: Map<string, NetworkRes>;
-  interfaces: Map<string, InterfaceRes>;
-  macLeases: Map<string, MacLeaseRes>;
-  ipLeases: Map<string, IpLeaseRes>;
-  networkServices: Map<string, NetworkServiceRes>;
-  routeLinks: Map<string, RouteLinkRes>;
-  routes: Map<string, RouteRes>;
-  datapathNetworks: Map<string, DatapathNetworkRes>;
-  datapathRouteLinks: Map<string, DatapathRouteLinkRes>;
-  filters: Map<string, FilterRes>;
-  securityGroups: Map<string, SecurityGroupRes>;
+  datapaths: Map<string, Datapath>;
+  networks: Map<string, Network>;
+  interfaces: Map<string, Interface>;
+  macLeases: Map<string, MacLease>;
+  ipLeases: Map<string, IpLease>;
+  networkServices: Map<string, NetworkService>;
+  routeLinks: Map<string, RouteLink>;
+  routes: Map<string, Route>;
+  datapathNetworks: Map<string, DatapathNetwork>;
+  datapathRouteLinks: Map<string, DatapathRouteLink>;
+  filters: Map<string, Filter>;
+  securityGroups: Map<string, SecurityGroup>;
   /** network uuid → interfaces in it (by interfaceNetworks). */
   membersByNetwork: Map<string, Set<string>>;
   /** port_name → interfaces that name it. */
   interfacesByPortName: Map<string, Set<string>>;
+  /** Canonical MAC (mac_address and embedded MAC leases) → interfaces owning it. */
+  interfacesByMac: Map<string, Set<string>>;
+  /** Simulated interfaces with enable_routing (DHCP's last-resort router). */
+  routingSimulated: Set<string>;
+  /** interface → its top-level MAC leases / IP leases. */
+  macLeasesByInterface: Map<string, Set<string>>;
+  ipLeasesByInterface: Map<string, Set<string>>;
   /** route link → routes on it. */
   routesByLink: Map<string, Set<string>>;
   /** network → routes in it. */
   routesByNetwork: Map<string, Set<string>>;
   /** interface → network services on it. */
   servicesByInterface: Map<string, Set<string>>;
+  /** service mode (dhcp, dns, router) → network services of it. */
+  servicesByMode: Map<string, Set<string>>;
   /** interface → filters of it. */
   filtersByInterface: Map<string, Set<string>>;
   /** security group → member interfaces. */
@@ -238,7 +157,14 @@ const MAPS = {
   filters: 'filters',
   security_groups: 'securityGroups',
 } as const;
-type FeedName = keyof typeof MAPS;
+
+/** Per kind, the fields no flow reads: what agents report (status) and the server's timestamps. */
+const NOT_SPEC = Object.fromEntries(
+  Object.keys(MAPS).map((kind) => [
+    kind,
+    new Set([...statusOf(DECLARATIONS[kind as ViewKind].fields), ...Object.keys(timestamps)]),
+  ]),
+) as unknown as Record<ViewKind, ReadonlySet<string>>;
 
 /** An empty view. */
 export function emptyModelView(): ModelView {
@@ -258,9 +184,14 @@ export function emptyModelView(): ModelView {
     securityGroups: new Map(),
     membersByNetwork: new Map(),
     interfacesByPortName: new Map(),
+    interfacesByMac: new Map(),
+    routingSimulated: new Set(),
+    macLeasesByInterface: new Map(),
+    ipLeasesByInterface: new Map(),
     routesByLink: new Map(),
     routesByNetwork: new Map(),
     servicesByInterface: new Map(),
+    servicesByMode: new Map(),
     filtersByInterface: new Map(),
     membersBySecurityGroup: new Map(),
     networkByKey: new Map(),
@@ -279,8 +210,8 @@ function itemUuid(resource: string, item: Record<string, unknown>): string {
 export function buildModelView(resources: FeedResources, revision = 0): ModelView {
   const view = emptyModelView();
   view.revision = revision;
-  for (const name of Object.keys(MAPS) as FeedName[]) {
-    for (const item of (resources[name] ?? []) as Record<string, unknown>[]) {
+  for (const name of Object.keys(MAPS) as ViewKind[]) {
+    for (const item of (resources[name] ?? []) as unknown as Record<string, unknown>[]) {
       if (item === null || typeof item !== 'object') continue;
       applyChange(view, { revision, resource: name, uuid: itemUuid(name, item), op: 'upsert', item });
     }
@@ -289,12 +220,22 @@ export function buildModelView(resources: FeedResources, revision = 0): ModelVie
 }
 
 /** Networks an interface is in: network_uuid and the networks of its IP leases. */
-export function interfaceNetworks(i: InterfaceRes): string[] {
+export function interfaceNetworks(i: Interface): string[] {
   const out: string[] = [];
   if (i.network_uuid) out.push(i.network_uuid);
   for (const ml of i.mac_leases ?? [])
     for (const il of ml.ip_leases ?? [])
       if (il.network_uuid && !out.includes(il.network_uuid)) out.push(il.network_uuid);
+  return out;
+}
+
+/** Canonical MACs of an interface: its mac_address and its MAC leases'. */
+function interfaceMacList(i: Interface): string[] {
+  const out: string[] = [];
+  for (const m of [i.mac_address, ...(i.mac_leases ?? []).map((ml) => ml.mac_address)]) {
+    const mac = m ? normalizeMac(m) : null;
+    if (mac && !out.includes(mac)) out.push(mac);
+  }
   return out;
 }
 
@@ -312,70 +253,114 @@ function delIdx(idx: Map<string, Set<string>>, k: string | null | undefined, v: 
   if (s.size === 0) idx.delete(k);
 }
 
+/** Whether two versions of an item differ in a field flows may read (anything but status and timestamps). */
+function specDiffers(name: ViewKind, a: Record<string, unknown>, b: Record<string, unknown>): boolean {
+  const skip = NOT_SPEC[name];
+  for (const k of Object.keys(a)) if (!skip.has(k) && !isDeepStrictEqual(a[k], b[k])) return true;
+  for (const k of Object.keys(b)) if (!skip.has(k) && !(k in a)) return true;
+  return false;
+}
+
 /**
  * Apply one change-feed event; returns the change keys it touched (the resource key plus the index keys
- * whose sets changed or whose members changed). Unknown resources are ignored (empty result).
+ * whose sets changed or whose members changed). A status-only change (see specDiffers) replaces the item
+ * and returns no key but `location:<interface>` when an interface's active datapath moved. Unknown
+ * resources are ignored (empty result).
  */
 export function applyChange(view: ModelView, change: FeedChange): ChangeKey[] {
-  const name = change.resource as FeedName;
+  if (change.revision > view.revision) view.revision = change.revision;
+  const name = change.resource as ViewKind;
   const mapName = MAPS[name];
   if (mapName === undefined) return [];
-  if (change.revision > view.revision) view.revision = change.revision;
   const map = view[mapName] as Map<string, Record<string, unknown>>;
   const uuid = change.uuid || (change.item ? itemUuid(name, change.item) : '');
   if (!uuid) return [];
   const old = map.get(uuid);
   const next = change.op === 'delete' ? undefined : (change.item ?? undefined);
-  const keys: ChangeKey[] = [`${name}:${uuid}`];
+  const keys: ChangeKey[] = [];
+  if (name === 'interfaces') {
+    const before = old as Interface | undefined;
+    const after = next as Interface | undefined;
+    if ((before?.active_datapath_uuid ?? null) !== (after?.active_datapath_uuid ?? null)) keys.push(`location:${uuid}`);
+  }
+  if (old && next && !specDiffers(name, old, next)) {
+    map.set(uuid, next);
+    return keys;
+  }
+  keys.push(`${name}:${uuid}`);
   if (name === 'interfaces') {
     // Group membership keys only when membership changed: the security owner depends on them.
-    const before = new Set((old as InterfaceRes | undefined)?.security_group_uuids ?? []);
-    const after = new Set((next as InterfaceRes | undefined)?.security_group_uuids ?? []);
+    const before = new Set((old as Interface | undefined)?.security_group_uuids ?? []);
+    const after = new Set((next as Interface | undefined)?.security_group_uuids ?? []);
     for (const g of before) if (!after.has(g)) keys.push(`sg-members:${g}`);
     for (const g of after) if (!before.has(g)) keys.push(`sg-members:${g}`);
   }
-  if (old) unindex(view, name, uuid, old, keys);
+  if (old) indexItem(view, name, uuid, old, keys, delIdx);
   if (next) {
     map.set(uuid, next);
-    index(view, name, uuid, next, keys);
+    indexItem(view, name, uuid, next, keys, addIdx);
   } else map.delete(uuid);
   return [...new Set(keys)];
 }
 
-function index(view: ModelView, name: FeedName, uuid: string, item: Record<string, unknown>, keys: ChangeKey[]): void {
+/** Adds an item to (edit = addIdx) or removes it from (edit = delIdx) the indices, noting the keys touched. */
+function indexItem(
+  view: ModelView,
+  name: ViewKind,
+  uuid: string,
+  item: Record<string, unknown>,
+  keys: ChangeKey[],
+  edit: typeof addIdx,
+): void {
   switch (name) {
     case 'interfaces': {
-      const i = item as InterfaceRes;
+      const i = item as unknown as Interface;
       for (const n of interfaceNetworks(i)) {
-        addIdx(view.membersByNetwork, n, uuid);
+        edit(view.membersByNetwork, n, uuid);
         keys.push(`members:${n}`);
       }
-      addIdx(view.interfacesByPortName, i.port_name, uuid);
-      for (const g of i.security_group_uuids ?? []) addIdx(view.membersBySecurityGroup, g, uuid);
+      edit(view.interfacesByPortName, i.port_name, uuid);
+      for (const g of i.security_group_uuids ?? []) edit(view.membersBySecurityGroup, g, uuid);
+      for (const m of interfaceMacList(i)) edit(view.interfacesByMac, m, uuid);
+      if (i.mode === 'simulated' && i.enable_routing) {
+        if (edit === addIdx) view.routingSimulated.add(uuid);
+        else view.routingSimulated.delete(uuid);
+      }
+      break;
+    }
+    case 'mac_leases': {
+      edit(view.macLeasesByInterface, (item as unknown as MacLease).interface_uuid, uuid);
+      break;
+    }
+    case 'ip_leases': {
+      edit(view.ipLeasesByInterface, (item as unknown as IpLease).interface_uuid, uuid);
       break;
     }
     case 'routes': {
-      const r = item as RouteRes;
-      addIdx(view.routesByLink, r.route_link_uuid, uuid);
-      addIdx(view.routesByNetwork, r.network_uuid, uuid);
+      const r = item as unknown as Route;
+      edit(view.routesByLink, r.route_link_uuid, uuid);
+      edit(view.routesByNetwork, r.network_uuid, uuid);
       keys.push(`link-routes:${r.route_link_uuid}`, `network-routes:${r.network_uuid}`);
       break;
     }
     case 'network_services': {
-      const s = item as NetworkServiceRes;
-      addIdx(view.servicesByInterface, s.interface_uuid, uuid);
+      const s = item as unknown as NetworkService;
+      edit(view.servicesByInterface, s.interface_uuid, uuid);
+      edit(view.servicesByMode, s.mode, uuid);
       if (s.interface_uuid) keys.push(`iface-services:${s.interface_uuid}`);
       break;
     }
     case 'filters': {
-      const f = item as FilterRes;
-      addIdx(view.filtersByInterface, f.interface_uuid, uuid);
+      const f = item as unknown as Filter;
+      edit(view.filtersByInterface, f.interface_uuid, uuid);
       keys.push(`iface-filters:${f.interface_uuid}`);
       break;
     }
     case 'networks': {
-      const n = item as NetworkRes;
-      if (typeof n.tunnel_key === 'number') view.networkByKey.set(n.tunnel_key, uuid);
+      const n = item as unknown as Network;
+      if (typeof n.tunnel_key !== 'number') break;
+      if (edit === addIdx) view.networkByKey.set(n.tunnel_key, uuid);
+      else if (view.networkByKey.get(n.tunnel_key) === uuid) view.networkByKey.delete(n.tunnel_key);
       break;
     }
     default:
@@ -383,62 +368,34 @@ function index(view: ModelView, name: FeedName, uuid: string, item: Record<strin
   }
 }
 
-function unindex(
-  view: ModelView,
-  name: FeedName,
-  uuid: string,
-  item: Record<string, unknown>,
-  keys: ChangeKey[],
-): void {
-  switch (name) {
-    case 'interfaces': {
-      const i = item as InterfaceRes;
-      for (const n of interfaceNetworks(i)) {
-        delIdx(view.membersByNetwork, n, uuid);
-        keys.push(`members:${n}`);
-      }
-      delIdx(view.interfacesByPortName, i.port_name, uuid);
-      for (const g of i.security_group_uuids ?? []) delIdx(view.membersBySecurityGroup, g, uuid);
-      break;
-    }
-    case 'routes': {
-      const r = item as RouteRes;
-      delIdx(view.routesByLink, r.route_link_uuid, uuid);
-      delIdx(view.routesByNetwork, r.network_uuid, uuid);
-      keys.push(`link-routes:${r.route_link_uuid}`, `network-routes:${r.network_uuid}`);
-      break;
-    }
-    case 'network_services': {
-      const s = item as NetworkServiceRes;
-      delIdx(view.servicesByInterface, s.interface_uuid, uuid);
-      if (s.interface_uuid) keys.push(`iface-services:${s.interface_uuid}`);
-      break;
-    }
-    case 'filters': {
-      const f = item as FilterRes;
-      delIdx(view.filtersByInterface, f.interface_uuid, uuid);
-      keys.push(`iface-filters:${f.interface_uuid}`);
-      break;
-    }
-    case 'networks': {
-      const n = item as NetworkRes;
-      if (view.networkByKey.get(n.tunnel_key) === uuid) view.networkByKey.delete(n.tunnel_key);
-      break;
-    }
-    default:
-      break;
+/** The datapath registered with this dpid (dpids are compared as numbers: any spelling the server kept). */
+export function datapathByDpid(view: ModelView, dpid: bigint): Datapath | undefined {
+  for (const dp of view.datapaths.values()) if (dpidOf(dp) === dpid) return dp;
+  return undefined;
+}
+
+function dpidOf(dp: Datapath): bigint | null {
+  try {
+    return typeof dp.dpid === 'string' && /^(0x)?[0-9a-f]{1,16}$/i.test(dp.dpid) ? parseDpid(dp.dpid) : null;
+  } catch {
+    return null;
   }
+}
+
+/** Datapaths registered for a node id. */
+export function datapathsOfNode(view: ModelView, nodeId: string): Datapath[] {
+  return [...view.datapaths.values()].filter((d) => d.node_id === nodeId);
 }
 
 /** Interface modes that occupy a real switch port (simulated interfaces live only in flows). */
 const BINDABLE_MODES = new Set(['vif', 'host', 'internal', 'promiscuous']);
 
 /** The network a bound interface is classified into: network_uuid, else its first IP lease's network. */
-export function primaryNetwork(i: InterfaceRes): string | null {
+export function primaryNetwork(i: Interface): string | null {
   return interfaceNetworks(i)[0] ?? null;
 }
 
-function bindable(i: InterfaceRes, local: LocalContext): boolean {
+function bindable(i: Interface, local: LocalContext): boolean {
   if (!BINDABLE_MODES.has(i.mode ?? 'vif')) return false;
   return !i.owner_datapath_uuid || i.owner_datapath_uuid === local.datapathUuid;
 }
@@ -573,12 +530,17 @@ function cmp(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
-/** Routes on a route link, sorted by uuid. */
-export function routesOfLink(view: ModelView, rl: string): RouteRes[] {
-  const out: RouteRes[] = [];
-  for (const r of view.routesByLink.get(rl) ?? []) {
-    const route = view.routes.get(r);
-    if (route) out.push(route);
+/** The items of `map` named by `uuids` (an index's set), skipping any not there. */
+export function itemsOf<T>(map: ReadonlyMap<string, T>, uuids: Iterable<string> | undefined): T[] {
+  const out: T[] = [];
+  for (const u of uuids ?? []) {
+    const item = map.get(u);
+    if (item) out.push(item);
   }
-  return out.sort((a, b) => (a.uuid < b.uuid ? -1 : a.uuid > b.uuid ? 1 : 0));
+  return out;
+}
+
+/** Routes on a route link, sorted by uuid. */
+export function routesOfLink(view: ModelView, rl: string): Route[] {
+  return itemsOf(view.routes, view.routesByLink.get(rl)).sort((a, b) => cmp(a.uuid, b.uuid));
 }

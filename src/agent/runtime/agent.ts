@@ -1,7 +1,9 @@
-// The `vnet agent` process core: bridge take-over, identity, feed following, flow reconciliation,
-// binding and status reports, DHCP packet-ins. Talks to the world only through deps.ts seams.
+// The `vnet agent` process core: bridge take-over, identity, feed following, flow reconciliation; binding and
+// status reports (status-reports.ts) and DHCP packet-ins (packet-in.ts) are driven from here. Talks to the world
+// only through deps.ts seams.
+import { formatDpid } from '../../model/params.js';
 import { normalizeFlow } from '../../openflow/normalize.js';
-import { type Flow, type FlowMod, OFPP } from '../../openflow/types.js';
+import type { Flow, FlowMod } from '../../openflow/types.js';
 import { Backoff, sleep } from '../../util/backoff.js';
 import type { Logger } from '../../util/log.js';
 import {
@@ -9,11 +11,10 @@ import {
   type Binding,
   buildModelView,
   type ChangeKey,
-  describeCookie,
+  datapathByDpid,
   diffFlows,
   type FeedResources,
   FlowCompiler,
-  isDhcpPunt,
   type LocalContext,
   type LocalPort,
   type MeterSpec,
@@ -21,19 +22,12 @@ import {
   metersOf,
   type ModelView,
 } from '../pipeline/index.js';
-import type {
-  ApiLike,
-  BridgeControl,
-  DhcpHandler,
-  FeedEvent,
-  FeedSource,
-  PacketInEvent,
-  SwitchLink,
-  SwitchListener,
-} from './deps.js';
-import { formatDpid, ResourceMirror } from './mirror.js';
+import type { ApiLike, BridgeControl, DhcpHandler, FeedEvent, FeedSource, SwitchLink, SwitchListener } from './deps.js';
+import { errText } from './errors.js';
 import type { AgentConfig } from './options.js';
-import { type DatapathStatusReport, Reporter } from './reporter.js';
+import { PacketInHandler } from './packet-in.js';
+import { Reporter } from './reporter.js';
+import { StatusReports } from './status-reports.js';
 
 /** Names of the two flow-based tunnel ports every bridge gets (one per encapsulation). */
 export const TUNNEL_PORTS = { gre: 'vnet-gre', vxlan: 'vnet-vxlan' } as const;
@@ -50,8 +44,8 @@ export interface AgentDeps {
   switches: SwitchListener;
   feed: FeedSource;
   api: ApiLike;
-  /** Builds the DHCP service over the agent's copy of the model (absent: DHCP is not answered). */
-  dhcp?: ((mirror: ResourceMirror) => DhcpHandler) | undefined;
+  /** Builds the DHCP service over the agent's model, given as its current view (absent: DHCP is not answered). */
+  dhcp?: ((model: () => ModelView | null) => DhcpHandler) | undefined;
 }
 
 export type AgentPhase =
@@ -91,13 +85,14 @@ export class Agent {
   private readonly cfg: AgentConfig;
   private readonly log: Logger;
   private readonly reporter: Reporter;
-  private readonly mirror = new ResourceMirror();
-  private readonly dhcp: DhcpHandler | undefined;
+  private readonly reports: StatusReports;
+  private readonly packetIns: PacketInHandler;
   private phase: AgentPhase = 'starting';
   private stopped = false;
 
   private dpid: bigint | null = null;
   private datapathUuid: string | null = null;
+  /** The agent's one copy of the model: built by the feed's snapshot, kept current by its changes. */
   private view: ModelView | null = null;
   private compiler = new FlowCompiler();
   /** Change keys applied to the view since the last compile. */
@@ -123,20 +118,16 @@ export class Agent {
   private running: Promise<void> | null = null;
   private rerun = false;
   private retryTimer: NodeJS.Timeout | null = null;
-  private readonly dhcpEvents: Record<string, number> = {};
-  private readonly counters = {
-    syncs: 0,
-    flowModsSent: 0,
-    packetIns: 0,
-    dhcpReplies: 0,
-    dhcpDropped: 0,
-    reportsSent: 0,
-  };
+  private readonly counters = { syncs: 0, flowModsSent: 0 };
 
   constructor(private readonly deps: AgentDeps) {
     this.cfg = deps.config;
     this.log = deps.log;
-    this.dhcp = deps.dhcp?.(this.mirror);
+    this.packetIns = new PacketInHandler(
+      deps.dhcp?.(() => this.view),
+      { encap: this.cfg.encap, underlayMtu: this.cfg.underlayMtu },
+      deps.log,
+    );
     this.reporter = new Reporter(
       {
         reportDatapathStatus: (uuid, body) => deps.api.reportDatapathStatus(uuid, body),
@@ -144,6 +135,7 @@ export class Agent {
       },
       deps.log.child({ component: 'reporter' }),
     );
+    this.reports = new StatusReports(this.cfg, this.reporter, deps.log);
   }
 
   /** Starts everything and returns; progress continues in the background (see status()). */
@@ -200,10 +192,15 @@ export class Agent {
       flowsInSync: this.flowsInSync,
       installedFlows: this.installed?.length ?? 0,
       lastError: this.lastError,
-      warnings: this.warnings(),
+      warnings: this.reports.warnings(this.view, this.datapathUuid ? this.dpid : null),
       bound: [...this.bound],
-      feedRevision: this.mirror.revision,
-      counters: { ...this.counters, dhcpEvents: { ...this.dhcpEvents }, reportsSent: this.reporter.stats.sent },
+      feedRevision: this.view?.revision ?? 0,
+      counters: {
+        ...this.counters,
+        ...this.packetIns.counters,
+        dhcpEvents: { ...this.packetIns.dhcpEvents },
+        reportsSent: this.reporter.stats.sent,
+      },
     };
   }
 
@@ -335,7 +332,7 @@ export class Agent {
       this.log.warn({ reason }, 'switch disconnected; flows stay on the switch (fail_mode=secure)');
       this.kick();
     });
-    link.onPacketIn((ev) => this.onPacketIn(link, ev));
+    link.onPacketIn((ev) => this.packetIns.handle(link, ev, this.datapathUuid === null ? null : this.bound));
     this.kick();
   }
 
@@ -345,7 +342,6 @@ export class Agent {
     if (this.stopped) return;
     switch (ev.kind) {
       case 'snapshot':
-        this.mirror.reset(ev.revision, ev.resources);
         this.view = buildModelView(ev.resources as FeedResources, ev.revision);
         // A fresh compiler: its first delta is "everything", so diff against the switch instead.
         this.compiler = new FlowCompiler();
@@ -359,7 +355,7 @@ export class Agent {
       case 'change': {
         const c = ev.change;
         if (!this.view) return;
-        this.mirror.apply(c);
+        // A status-only change (our own reports coming back, too) updates the view but yields no keys.
         for (const k of applyChange(this.view, c)) this.pendingKeys.add(k);
         if (c.resource === 'interfaces') this.reporter.invalidate('if', c.uuid);
         if (c.resource === 'datapaths') this.reporter.invalidate('dp', c.uuid);
@@ -397,13 +393,13 @@ export class Agent {
     const view = this.view;
     if (!view) return;
     if (this.dpid === null) {
-      this.reportWhileNoBridge();
+      this.reports.whileUnidentified(view, null);
       return;
     }
-    const dp = this.mirror.datapathByDpid(this.dpid);
+    const dp = datapathByDpid(view, this.dpid);
     if (!dp) {
       this.datapathUuid = null;
-      await this.noDatapath();
+      await this.noDatapath(view);
       return;
     }
     if (this.datapathUuid !== dp.uuid) {
@@ -422,7 +418,7 @@ export class Agent {
     const res = this.compiler.update(view, local, keys);
     const computeMs = performance.now() - t0;
     this.bound = [...this.compiler.currentBindings().values()];
-    this.reportBindings();
+    this.reports.bindings(view, dp.uuid, this.bound);
 
     const link = this.link;
     if (!link) {
@@ -525,7 +521,7 @@ export class Agent {
     this.retryTimer.unref();
   }
 
-  private async noDatapath(): Promise<void> {
+  private async noDatapath(view: ModelView): Promise<void> {
     const dpid = formatDpid(this.dpid!);
     if (this.cfg.register) {
       // One registration in flight, and none while the feed has yet to echo the last one.
@@ -561,24 +557,7 @@ export class Agent {
         `no datapath with dpid ${dpid} is registered; waiting (vnctl datapaths add --dpid ${dpid} --node-id ${this.cfg.nodeId} …, or run with --register)`,
       );
     }
-    this.reportWhileNoBridge();
-  }
-
-  /** Without our datapath identified, tell the datapath registered for this node why it is idle. */
-  private reportWhileNoBridge(): void {
-    const mine = this.mirror.datapathsByNodeId(this.cfg.nodeId);
-    if (mine.length !== 1) return;
-    const dp = mine[0]!;
-    const why =
-      this.dpid === null
-        ? `waiting for bridge ${this.cfg.bridge} to exist`
-        : `bridge ${this.cfg.bridge} has dpid ${formatDpid(this.dpid)}, not this datapath's ${dp.dpid}`;
-    this.reporter.datapathStatus(dp.uuid, {
-      is_connected: false,
-      flows_in_sync: false,
-      last_error: why,
-      reported_node_id: this.cfg.nodeId,
-    });
+    this.reports.whileUnidentified(view, this.dpid);
   }
 
   /**
@@ -617,104 +596,15 @@ export class Agent {
 
   // ---------------------------------------------------------------- reports
 
-  private warnings(): string[] {
-    const out: string[] = [];
-    const dp = this.datapathUuid ? this.mirror.datapathByDpid(this.dpid!) : undefined;
-    if (dp?.node_id && dp.node_id !== this.cfg.nodeId)
-      out.push(`warning: datapath node_id '${dp.node_id}' differs from this agent's node id '${this.cfg.nodeId}'`);
-    if (dp && !this.cfg.tunnelIp && !dp.ipv4_address)
-      out.push('warning: no tunnel IP (--tunnel-ip or the datapath ipv4_address): serving local traffic only');
-    return out;
-  }
-
   private reportStatus(dpUuid: string): void {
-    const problems = [...(this.lastError ? [this.lastError] : []), ...this.warnings()];
-    const body: DatapathStatusReport = {
-      is_connected: this.link !== null,
-      flows_in_sync: this.flowsInSync,
-      last_error: problems.length > 0 ? problems.join('; ') : null,
-      reported_node_id: this.cfg.nodeId,
-    };
-    if (this.cfg.tunnelIp) body.ipv4_address = this.cfg.tunnelIp;
-    body.encap = this.cfg.encap;
-    const shown = this.mirror.datapathByDpid(this.dpid!);
-    const same =
-      shown &&
-      shown.is_connected === body.is_connected &&
-      shown.flows_in_sync === body.flows_in_sync &&
-      (shown.last_error ?? null) === body.last_error &&
-      shown.reported_node_id === body.reported_node_id &&
-      (body.ipv4_address === undefined || shown.ipv4_address === body.ipv4_address) &&
-      // A server without the encap field never shows it: do not keep asking for it.
-      (shown.encap === undefined || shown.encap === body.encap);
-    if (!same) this.reporter.datapathStatus(dpUuid, body);
-  }
-
-  private reportBindings(): void {
-    const me = this.datapathUuid!;
-    const boundNow = new Map(this.bound.map((b) => [b.interfaceUuid, b]));
-    for (const b of this.bound) {
-      const shown = this.mirror.interface(b.interfaceUuid);
-      if (shown?.status === 'up' && shown.active_datapath_uuid === me && shown.active_port_name === b.portName)
-        continue;
-      this.log.info({ interface: b.interfaceUuid, port: b.portName, ofport: b.ofport }, 'interface bound');
-      this.reporter.binding(b.interfaceUuid, { status: 'up', active_datapath_uuid: me, active_port_name: b.portName });
-    }
-    // Unbind only what the server shows as ours: another host may already have taken it over.
-    for (const itf of this.mirror.interfaces()) {
-      if (itf.active_datapath_uuid !== me || boundNow.has(itf.uuid)) continue;
-      this.log.info({ interface: itf.uuid, port: itf.active_port_name }, 'interface unbound (port gone)');
-      this.reporter.binding(itf.uuid, { status: 'down', active_datapath_uuid: null, active_port_name: null });
-    }
+    if (!this.view || this.dpid === null) return;
+    const health = { switchConnected: this.link !== null, flowsInSync: this.flowsInSync, lastError: this.lastError };
+    this.reports.datapathStatus(this.view, dpUuid, this.dpid, health);
   }
 
   private setError(msg: string): void {
     this.lastError = msg;
     if (this.datapathUuid && this.dpid !== null) this.reportStatus(this.datapathUuid);
-  }
-
-  // ---------------------------------------------------------------- packet-in
-
-  private onPacketIn(link: SwitchLink, ev: PacketInEvent): void {
-    this.counters.packetIns++;
-    if (!isDhcpPunt(ev.cookie) || !this.dhcp || this.datapathUuid === null) {
-      this.log.debug(
-        { table: ev.table, cookie: describeCookie(ev.cookie).text, inPort: ev.inPort },
-        'packet-in not handled',
-      );
-      return;
-    }
-    const bound = this.bound.find((b) => b.ofport === ev.inPort);
-    const networkUuid = bound?.networkUuid ?? null;
-    if (!bound || !networkUuid) {
-      this.counters.dhcpDropped++;
-      this.log.info({ inPort: ev.inPort }, 'DHCP request from a port with no bound interface in a network; dropped');
-      return;
-    }
-    const local = { encap: this.cfg.encap, underlayMtu: this.cfg.underlayMtu };
-    let result: ReturnType<DhcpHandler['handle']>;
-    try {
-      result = this.dhcp.handle(ev.data, networkUuid, local);
-    } catch (err) {
-      // Malformed bytes must never take the agent down.
-      this.counters.dhcpDropped++;
-      this.log.warn({ err: errText(err), interface: bound.interfaceUuid }, 'DHCP packet dropped');
-      return;
-    }
-    this.dhcpEvents[result.event] = (this.dhcpEvents[result.event] ?? 0) + 1;
-    if (!result.reply) {
-      this.counters.dhcpDropped++;
-      this.log.info(
-        { interface: bound.interfaceUuid, event: result.event, reason: result.reason },
-        'DHCP request not answered',
-      );
-      return;
-    }
-    this.counters.dhcpReplies++;
-    this.log.info({ interface: bound.interfaceUuid, port: bound.portName, event: result.event }, 'DHCP reply sent');
-    link.packetOut({ inPort: OFPP.CONTROLLER, outPort: ev.inPort, data: result.reply }).catch((err: unknown) => {
-      this.log.warn({ err: errText(err) }, 'DHCP packet-out failed');
-    });
   }
 }
 
@@ -728,9 +618,4 @@ function countCommands(mods: readonly { command: string }[]): Record<string, num
   const out: Record<string, number> = {};
   for (const m of mods) out[m.command] = (out[m.command] ?? 0) + 1;
   return out;
-}
-
-export function errText(err: unknown): string {
-  if (err instanceof Error) return (err as { code?: string }).code ? `${err.message}` : err.message;
-  return String(err);
 }

@@ -1,6 +1,7 @@
 // The parts of the OVSDB client, OpenFlow connection, API/feed client and pipeline the agent uses,
 // as narrow interfaces: the runtime is written against these and wire.ts binds the real modules.
 import type { MeterSpec } from '../pipeline/meters.js';
+import type { FeedChange } from '../pipeline/model-view.js';
 import type { Flow } from '../../openflow/types.js';
 
 /** One interface of the bridge as the OVSDB monitor shows it. */
@@ -82,13 +83,7 @@ export interface SwitchListener {
 }
 
 /** A change as the feed carries it (contract). */
-export interface FeedChange {
-  revision: number;
-  resource: string;
-  uuid: string;
-  op: 'upsert' | 'delete';
-  item: Record<string, unknown> | null;
-}
+export type { FeedChange };
 
 export type FeedEvent =
   | { kind: 'snapshot'; revision: number; resources: Record<string, Record<string, unknown>[]> }

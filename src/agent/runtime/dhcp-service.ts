@@ -1,13 +1,32 @@
-// The agent's DHCP service: builds the DhcpContext for a request from the mirrored model and lets
-// the DhcpResponder (src/dhcp) answer it; the runtime sends the reply back out the VM's port.
-import { clientMacOf, DhcpResponder, type DhcpResources, dhcpContextFrom } from '../../dhcp/index.js';
+// The agent's DHCP service: derives a request's DhcpContext from the agent's model (its ModelView, read through
+// the DhcpView lookups its indices serve) and lets the DhcpResponder (src/dhcp) answer it; the runtime sends the
+// reply back out the VM's port.
+import { clientMacOf, DhcpResponder, type DhcpView, dhcpContext } from '../../dhcp/index.js';
+import { itemsOf, type ModelView } from '../pipeline/index.js';
 import type { DhcpHandler } from './deps.js';
-import type { ResourceMirror } from './mirror.js';
+
+/** DHCP's lookups over the agent's model: each one reads an index, none scans every interface. */
+export function modelDhcpView(view: ModelView): DhcpView {
+  return {
+    network: (uuid) => view.networks.get(uuid),
+    interface: (uuid) => view.interfaces.get(uuid),
+    interfaceByMac: (mac) => itemsOf(view.interfaces, view.interfacesByMac.get(mac))[0],
+    macLeasesOf: (uuid) => itemsOf(view.macLeases, view.macLeasesByInterface.get(uuid)),
+    ipLeasesOf: (uuid) => itemsOf(view.ipLeases, view.ipLeasesByInterface.get(uuid)),
+    services: (mode) => itemsOf(view.networkServices, view.servicesByMode.get(mode)),
+    routesIn: (nw) => itemsOf(view.routes, view.routesByNetwork.get(nw)),
+    routesOn: (rl) => itemsOf(view.routes, view.routesByLink.get(rl)),
+    routingInterfaces: () => itemsOf(view.interfaces, view.routingSimulated),
+  };
+}
 
 export class DhcpService implements DhcpHandler {
   readonly responder = new DhcpResponder();
+  /** The lookups of the current view (a snapshot replaces the view). */
+  private reader: { view: ModelView; dhcp: DhcpView } | null = null;
 
-  constructor(private readonly mirror: ResourceMirror) {}
+  /** `model` returns the agent's current view (null before the first snapshot). */
+  constructor(private readonly model: () => ModelView | null) {}
 
   handle(
     frame: Uint8Array,
@@ -19,18 +38,15 @@ export class DhcpService implements DhcpHandler {
       this.responder.counters.malformed++;
       return { event: 'malformed', reason: 'frame shorter than an Ethernet header' };
     }
-    const resources = {
-      networks: this.mirror.all('networks'),
-      interfaces: this.mirror.all('interfaces'),
-      mac_leases: this.mirror.all('mac_leases'),
-      ip_leases: this.mirror.all('ip_leases'),
-      network_services: this.mirror.all('network_services'),
-      routes: this.mirror.all('routes'),
-    } as unknown as DhcpResources;
-    const ctx = dhcpContextFrom(resources, networkUuid, mac, {
-      encapsulation: local.encap,
-      underlayMtu: local.underlayMtu,
-    });
+    const view = this.model();
+    if (view && this.reader?.view !== view) this.reader = { view, dhcp: modelDhcpView(view) };
+    const ctx =
+      view && this.reader
+        ? dhcpContext(this.reader.dhcp, networkUuid, mac, {
+            encapsulation: local.encap,
+            underlayMtu: local.underlayMtu,
+          })
+        : null;
     if (!ctx) {
       this.responder.counters.ignored++;
       return { event: 'ignored', reason: `network ${networkUuid} has no DHCP service` };

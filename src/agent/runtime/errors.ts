@@ -25,3 +25,8 @@ export class AgentStoppedError extends AgentError {
     super('AGENT_STOPPED', `agent stopped while ${what}`);
   }
 }
+
+/** An error's message for logs and reports. */
+export function errText(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}

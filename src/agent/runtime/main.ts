@@ -1,6 +1,7 @@
 // Runs `vnet agent` as a process: config, logger, real dependencies, signals, exit status.
 import { createLogger } from '../../util/log.js';
-import { Agent, errText } from './agent.js';
+import { Agent } from './agent.js';
+import { errText } from './errors.js';
 import { AgentConfigError } from './errors.js';
 import { parseAgentOptions, type RawAgentOptions } from './options.js';
 import { buildAgentDeps } from './wire.js';

@@ -34,8 +34,10 @@ interface Pending {
  * Keyed report queue. The caller states what it wants the server to show for an object whenever
  * its view of the server differs from that; the queue sends it unless the same content was
  * already sent and no newer server state for that object has been seen since (its echo is on
- * the way). Reports are ordinary writes that come back through the feed, so this is what stops
- * report → feed event → report loops.
+ * the way). The echo itself is no work (a status-only change, see applyChange) and ends the
+ * exchange once the model shows it. The dedupe is still needed because the model lags the server
+ * by the feed's delay: until the echo arrives every reconciliation (any other change, a port
+ * event) still sees the old state and asks again, and each would be another PUT and echo.
  */
 export class Reporter {
   private readonly pending = new Map<string, Pending>();

@@ -39,6 +39,6 @@ export async function buildAgentDeps(config: AgentConfig, log: Logger): Promise<
       reportInterfaceBinding: (uuid, body) => api.reportInterfaceBinding(uuid, body as never),
       createDatapath: (body) => api.createDatapath(body),
     },
-    dhcp: (mirror) => new DhcpService(mirror),
+    dhcp: (model) => new DhcpService(model),
   };
 }

@@ -1,5 +1,8 @@
 // Model fixtures for pipeline tests: the seed's three networks and router, spread over hosts as a test asks.
-import type { FeedResources, InterfaceRes, LocalContext, LocalPort } from '../../../src/agent/pipeline/model-view.js';
+import type { InterfaceMode } from '../../../src/model/types.js';
+import type { FeedItem, FeedResources, LocalContext, LocalPort } from '../../../src/agent/pipeline/model-view.js';
+
+type InterfaceRes = FeedItem<'interfaces'>;
 
 export interface VmSpec {
   uuid: string;
@@ -48,7 +51,7 @@ export function seedVms(place: (n: number) => string = () => DP1): VmSpec[] {
 
 export function iface(
   uuid: string,
-  mode: string,
+  mode: InterfaceMode,
   network: string,
   mac: string,
   ip: string | null,

@@ -4,13 +4,9 @@ import { test } from 'node:test';
 import fc from 'fast-check';
 import { applyFlowMods, diffFlows, flowKey } from '../../../src/agent/pipeline/diff.js';
 import { computeFlows, FlowCompiler } from '../../../src/agent/pipeline/flows.js';
-import {
-  applyChange,
-  buildModelView,
-  type InterfaceRes,
-  type LocalContext,
-} from '../../../src/agent/pipeline/model-view.js';
+import { applyChange, buildModelView, type LocalContext } from '../../../src/agent/pipeline/model-view.js';
 import type { Flow } from '../../../src/openflow/types.js';
+import type { Interface } from '../../../src/model/types.js';
 import { DP1, DP2, iface, localFor, seedResources, seedVms } from './fixtures.js';
 
 const sameSet = (a: readonly Flow[], b: readonly Flow[]) => assert.deepEqual(diffFlows(a, b), []);
@@ -26,7 +22,7 @@ function setup() {
 
 test('changing one interface recomputes only it and its network', () => {
   const { view, local, c } = setup();
-  const i = structuredClone(view.interfaces.get('if-veth1')!) as InterfaceRes;
+  const i = structuredClone(view.interfaces.get('if-veth1')!) as Interface;
   i.mac_leases![0]!.ip_leases![0]!.ipv4_address = '172.16.1.11';
   const keys = applyChange(view, { revision: 2, resource: 'interfaces', uuid: i.uuid, op: 'upsert', item: i });
   const before = c.flows();
@@ -46,7 +42,7 @@ test('no change → nothing recomputed, no mods', () => {
 
 test('a remote VM moving hosts touches only its network', () => {
   const { view, local, c } = setup();
-  const i = structuredClone(view.interfaces.get('if-veth2')!) as InterfaceRes;
+  const i = structuredClone(view.interfaces.get('if-veth2')!) as Interface;
   i.active_datapath_uuid = 'dp-3';
   const r = c.update(
     view,
@@ -65,6 +61,39 @@ test('a remote VM moving hosts touches only its network', () => {
   );
   // Its unicast flow (same identity, same cookie) is modified in place; the flood flow gains dp-3.
   assert.equal(toDp3.length, 2, `${r.mods.map((m) => m.command)}`);
+});
+
+test('status-only changes update the view but recompute nothing; a spec change still does', () => {
+  const { view, local, c } = setup();
+  const at = '2026-02-02T00:00:00Z';
+  const upsert = (resource: 'interfaces' | 'datapaths', item: Record<string, unknown>, revision: number) =>
+    c.update(view, local, applyChange(view, { revision, resource, uuid: item.uuid as string, op: 'upsert', item }));
+
+  // This agent's own binding report coming back through the feed (if-veth1 is bound here, on DP1).
+  const own = { ...view.interfaces.get('if-veth1')!, status: 'up', active_port_name: 'if-veth1', updated_at: at };
+  assert.deepEqual(
+    applyChange(view, { revision: 20, resource: 'interfaces', uuid: own.uuid, op: 'upsert', item: own }),
+    [],
+  );
+  assert.equal(view.interfaces.get('if-veth1'), own, 'the view holds the new item');
+  const echo = { ...own, active_datapath_uuid: null, updated_at: `${at}1` };
+  assert.deepEqual(
+    upsert('interfaces', echo, 21).recomputed,
+    [],
+    'bound here: no owner locates it by its active datapath',
+  );
+  assert.deepEqual(upsert('interfaces', { ...echo, active_datapath_uuid: DP1 }, 22).recomputed, []);
+
+  // Another host's health report: is_connected, flows_in_sync, last_error, reported_node_id.
+  const dp2 = view.datapaths.get(DP2)!;
+  const health = { is_connected: true, flows_in_sync: false, last_error: 'x', reported_node_id: 'host2' };
+  const r = upsert('datapaths', { ...dp2, ...health, updated_at: at }, 23);
+  assert.deepEqual([r.recomputed, r.mods], [[], []]);
+
+  // Spec fields still count: dp-2's tunnel address is where its VMs (one in each network) are reached.
+  const moved = upsert('datapaths', { ...view.datapaths.get(DP2)!, ipv4_address: '10.200.0.22', updated_at: at }, 24);
+  assert.deepEqual(moved.recomputed.sort(), ['nw:nw-net1', 'nw:nw-net2', 'nw:nw-net3']);
+  sameSet(c.flows(), computeFlows(view, local));
 });
 
 test('a port appearing binds its interface and reports the binding change; removing it unbinds', () => {
@@ -149,7 +178,7 @@ test('property: any sequence of interface edits keeps incremental == full, and m
         } else if (e.kind === 'delete' || !cur) {
           keys = applyChange(view, { revision: rev++, resource: 'interfaces', uuid, op: 'delete', item: null });
         } else {
-          const i = structuredClone(cur) as InterfaceRes;
+          const i = structuredClone(cur) as Interface;
           const il = i.mac_leases![0]!.ip_leases![0];
           if (e.kind === 'ip' && il) il.ipv4_address = `172.16.${il.ipv4_address.split('.')[2]}.${e.x}`;
           if (e.kind === 'move') i.active_datapath_uuid = e.x % 2 ? DP2 : 'dp-3';
@@ -175,7 +204,7 @@ test('property: any sequence of interface edits keeps incremental == full, and m
 
 test('a malformed address in one interface costs only that owner its flows, reported as an error', () => {
   const { view, local, c } = setup();
-  const i = structuredClone(view.interfaces.get('if-veth1')!) as InterfaceRes;
+  const i = structuredClone(view.interfaces.get('if-veth1')!) as Interface;
   i.mac_leases![0]!.ip_leases![0]!.ipv4_address = '172.16.1.300';
   const r = c.update(
     view,

@@ -9,12 +9,13 @@ import {
   applyChange,
   buildModelView,
   type FeedResources,
-  type FilterStaticRes,
-  type InterfaceRes,
+  type FeedItem,
+  type Loose,
   type ModelView,
 } from '../../../src/agent/pipeline/model-view.js';
 import { SimSwitch } from '../../../src/agent/pipeline/simulate.js';
 import { checkFlows } from '../../../src/agent/pipeline/contract.js';
+import type { FilterStatic, Interface } from '../../../src/model/types.js';
 import { icmpEcho, tcp } from './fabric.js';
 import { DP1, localFor, ROUTER, seedResources, seedVms } from './fixtures.js';
 
@@ -33,7 +34,7 @@ function model(edit: (r: FeedResources) => void): { view: ModelView; c: FlowComp
   return { view, c, sw: new SimSwitch(c.flows()) };
 }
 
-function ifc(r: FeedResources, uuid: string): InterfaceRes {
+function ifc(r: FeedResources, uuid: string): FeedItem<'interfaces'> {
   return r.interfaces!.find((i) => i.uuid === uuid)!;
 }
 
@@ -150,7 +151,7 @@ describe('remote groups follow membership', () => {
       [],
     );
     // veth1 joins sg-app: only the security owner (and veth1's own flows: it becomes filtered) recompute.
-    const i = structuredClone(view.interfaces.get('if-veth1')!) as InterfaceRes;
+    const i = structuredClone(view.interfaces.get('if-veth1')!) as Interface;
     i.security_group_uuids = ['sg-app'];
     const res = c.update(
       view,
@@ -366,7 +367,7 @@ describe('rule changes apply to established connections', () => {
   });
 
   test('a filter drop static added later cuts an established conn connection; pass stays stateless', () => {
-    const filter = (statics: FilterStaticRes[]) =>
+    const filter = (statics: Loose<FilterStatic>[]) =>
       model((r) => {
         r.filters = [{ uuid: 'fil-3', interface_uuid: 'if-veth3', mode: 'static', statics }];
       });

@@ -1,5 +1,7 @@
 // Synthetic models for scale tests and the flow benchmark: N interfaces in M networks over H hosts, with routers.
-import type { FeedResources, InterfaceRes, LocalContext, LocalPort } from '../../../src/agent/pipeline/model-view.js';
+import type { FeedItem, FeedResources, LocalContext, LocalPort } from '../../../src/agent/pipeline/model-view.js';
+
+type InterfaceRes = FeedItem<'interfaces'>;
 
 export interface SyntheticOptions {
   interfaces: number;
@@ -24,7 +26,7 @@ export function synthetic(o: SyntheticOptions): { resources: FeedResources; loca
     uuid: networkUuid(k),
     ipv4_network: ip((10 << 24) | (k << 8)),
     ipv4_prefix: 24,
-    network_mode: 'virtual',
+    network_mode: 'virtual' as const,
     tunnel_key: 1000 + k,
     ct_zone: 1000 + k,
   }));

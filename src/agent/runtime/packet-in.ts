@@ -1,0 +1,61 @@
+// Packet-ins: the pipeline punts DHCP requests to the agent (see isDhcpPunt); this answers each with a
+// packet-out on the port it came from, through the DHCP service, and counts what happened. Others are logged.
+import { OFPP } from '../../openflow/types.js';
+import type { Logger } from '../../util/log.js';
+import { type Binding, describeCookie, isDhcpPunt } from '../pipeline/index.js';
+import type { DhcpHandler, PacketInEvent, SwitchLink } from './deps.js';
+import { errText } from './errors.js';
+
+export class PacketInHandler {
+  readonly counters = { packetIns: 0, dhcpReplies: 0, dhcpDropped: 0 };
+  /** DHCP requests by what the responder made of them (offer, ack, nak, release, malformed, ignored, ...). */
+  readonly dhcpEvents: Record<string, number> = {};
+
+  constructor(
+    private readonly dhcp: DhcpHandler | undefined,
+    private readonly local: { encap: 'gre' | 'vxlan'; underlayMtu: number },
+    private readonly log: Logger,
+  ) {}
+
+  /** `bound`: the current bindings (the request's port names its interface and network); null: no datapath yet. */
+  handle(link: SwitchLink, ev: PacketInEvent, bound: readonly Binding[] | null): void {
+    this.counters.packetIns++;
+    if (!isDhcpPunt(ev.cookie) || !this.dhcp || bound === null) {
+      this.log.debug(
+        { table: ev.table, cookie: describeCookie(ev.cookie).text, inPort: ev.inPort },
+        'packet-in not handled',
+      );
+      return;
+    }
+    const b = bound.find((x) => x.ofport === ev.inPort);
+    const networkUuid = b?.networkUuid ?? null;
+    if (!b || !networkUuid) {
+      this.counters.dhcpDropped++;
+      this.log.info({ inPort: ev.inPort }, 'DHCP request from a port with no bound interface in a network; dropped');
+      return;
+    }
+    let result: ReturnType<DhcpHandler['handle']>;
+    try {
+      result = this.dhcp.handle(ev.data, networkUuid, this.local);
+    } catch (err) {
+      // Malformed bytes must never take the agent down.
+      this.counters.dhcpDropped++;
+      this.log.warn({ err: errText(err), interface: b.interfaceUuid }, 'DHCP packet dropped');
+      return;
+    }
+    this.dhcpEvents[result.event] = (this.dhcpEvents[result.event] ?? 0) + 1;
+    if (!result.reply) {
+      this.counters.dhcpDropped++;
+      this.log.info(
+        { interface: b.interfaceUuid, event: result.event, reason: result.reason },
+        'DHCP request not answered',
+      );
+      return;
+    }
+    this.counters.dhcpReplies++;
+    this.log.info({ interface: b.interfaceUuid, port: b.portName, event: result.event }, 'DHCP reply sent');
+    link.packetOut({ inPort: OFPP.CONTROLLER, outPort: ev.inPort, data: result.reply }).catch((err: unknown) => {
+      this.log.warn({ err: errText(err) }, 'DHCP packet-out failed');
+    });
+  }
+}
