@@ -1,15 +1,22 @@
 // LabHost and LabVm: handles on one host or VM of a Lab, read from its state; commands go through the Lab.
 import type { ExecOptions, ExecResult } from './exec.js';
-import type { Lab } from './lab.js';
 import { attachOvs, type OvsInstance } from './ovs-instance.js';
 import type { PingOptions, PingResult } from './probes.js';
 import type { LabProcess, SpawnOptions } from './processes.js';
 import type { HostState, VmState } from './state.js';
 
+/** The part of the Lab a handle uses: running commands in a node by name (the Lab facade implements it). */
+export interface NodeRunner {
+  exec(node: string, cmd: string[], opts?: ExecOptions): Promise<ExecResult>;
+  run(node: string, cmd: string[], opts?: ExecOptions): Promise<string>;
+  spawn(node: string, name: string, cmd: string[], opts?: SpawnOptions): Promise<LabProcess>;
+  ping(node: string, dst: string, opts?: PingOptions): Promise<PingResult>;
+}
+
 /** What hosts and VMs share: a name, a netns, and commands and processes run inside it. */
 abstract class LabNode<S extends { name: string; netns: string }> {
   constructor(
-    protected readonly lab: Lab,
+    protected readonly lab: NodeRunner,
     readonly state: S,
   ) {}
   get name(): string {
@@ -32,7 +39,7 @@ abstract class LabNode<S extends { name: string; netns: string }> {
 /** A lab host: a netns with its own ovsdb-server + ovs-vswitchd, br-phy on the underlay, and (usually) br0. */
 export class LabHost extends LabNode<HostState> {
   readonly ovs: OvsInstance;
-  constructor(lab: Lab, state: HostState) {
+  constructor(lab: NodeRunner, state: HostState) {
     super(lab, state);
     this.ovs = attachOvs({ dir: state.dir, netns: state.netns });
   }
