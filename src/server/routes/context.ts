@@ -1,0 +1,87 @@
+// What every route plugin gets: the route table to declare its routes in, the service, and the list helpers
+// (OpenVNet's {total_count, offset, limit, items} pages).
+import type { FastifyInstance } from 'fastify';
+import { int, type ParamSpec, type Params } from '../../model/params.js';
+import type { ResourceKind } from '../../model/types.js';
+import type { FeedOptions } from '../feed.js';
+import type { RouteSpec, RouteTable } from '../http/route-table.js';
+import { buildLeaseIndex, represent, representInterface } from '../represent.js';
+import type { Service } from '../service.js';
+import type { WriteContext } from '../write-context.js';
+
+export const MAX_LIMIT = 100_000;
+/** `limit` and `offset` of every list. */
+export const LIST_PARAMS: readonly ParamSpec[] = [
+  int('limit', 0, MAX_LIMIT),
+  int('offset', 0, Number.MAX_SAFE_INTEGER),
+];
+
+export interface RouteOptions {
+  table: RouteTable;
+  service: Service;
+  /** Default page size of lists (OpenVNet's pagination_limit). */
+  defaultLimit: number;
+  feed?: FeedOptions;
+}
+
+export interface Page<T> {
+  total_count: number;
+  offset: number;
+  limit: number;
+  items: T[];
+}
+
+/** The helpers a route plugin's handlers share, bound to one app. */
+export class Routes {
+  constructor(
+    private readonly app: FastifyInstance,
+    readonly opts: RouteOptions,
+  ) {}
+
+  get service(): Service {
+    return this.opts.service;
+  }
+
+  add(spec: RouteSpec): void {
+    this.opts.table.add(this.app, spec);
+  }
+
+  /** One transaction; the result without the revision. */
+  async write<T>(fn: (ctx: WriteContext) => Promise<T>): Promise<T> {
+    return (await this.opts.service.write(fn)).result;
+  }
+
+  private window(p: Params) {
+    return {
+      limit: (p.limit as number | undefined) ?? this.opts.defaultLimit,
+      offset: (p.offset as number | undefined) ?? 0,
+    };
+  }
+
+  /** A page of an in-memory list (a parent's embedded items). */
+  page<T>(items: T[], p: Params): Page<T> {
+    const { limit, offset } = this.window(p);
+    return { total_count: items.length, offset, limit, items: items.slice(offset, offset + limit) };
+  }
+
+  /** A page of stored documents matching `where`; interfaces come with their leases. */
+  list(kind: ResourceKind, where: Record<string, string | number | boolean | null>, p: Params) {
+    const { limit, offset } = this.window(p);
+    return this.opts.service.read(async (ctx) => {
+      const total_count = await ctx.tx.count(kind, where);
+      let items = await ctx.tx.find(kind, where, { limit, offset });
+      if (kind === 'interfaces' && items.length > 100) {
+        // Big pages: one pass over all leases beats two indexed queries per interface.
+        const idx = buildLeaseIndex(await ctx.find('mac_leases'), await ctx.find('ip_leases'));
+        items = items.map((d) =>
+          representInterface(d, idx.macByIface.get(d.uuid) ?? [], (m) => idx.ipByMac.get(m.uuid) ?? []),
+        );
+      } else if (kind === 'interfaces') {
+        const withLeases = [];
+        for (const d of items) withLeases.push(await represent(ctx, kind, d));
+        items = withLeases;
+      }
+      return { total_count, offset, limit, items };
+    });
+  }
+}

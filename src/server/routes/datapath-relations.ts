@@ -1,0 +1,66 @@
+// Per-datapath relation rows: /datapaths/:uuid/{networks,route_links,segments}[/:other_uuid].
+import type { FastifyInstance } from 'fastify';
+import { UUID_PREFIX } from '../../model/types.js';
+import { DATAPATH_RELATIONS, datapathRelationPut } from '../relations.js';
+import { LIST_PARAMS, type RouteOptions, Routes } from './context.js';
+
+export async function datapathRelationRoutes(app: FastifyInstance, opts: RouteOptions): Promise<void> {
+  const r = new Routes(app, opts);
+  for (const rel of DATAPATH_RELATIONS) {
+    const base = `/datapaths/:uuid/${rel.segment}`;
+    const other = rel.otherField;
+    const path = { uuid: UUID_PREFIX.datapaths, [other]: rel.otherPrefix };
+    // OpenVNet clients repeat the path in the body: the datapath as uuid or datapath_uuid, the other by its field.
+    const echoes = (v: Record<string, string>) => ({ uuid: v.uuid!, datapath_uuid: v.uuid!, [other]: v[other]! });
+    const rowId = (v: Record<string, string>) => `${v.uuid}/${v[other]}`;
+    r.add({
+      method: 'GET',
+      url: base,
+      tag: 'datapaths',
+      summary: `List ${rel.segment} of a datapath`,
+      path: { uuid: UUID_PREFIX.datapaths },
+      params: LIST_PARAMS,
+      echoes: (v) => ({ uuid: v.uuid!, datapath_uuid: v.uuid! }),
+      handler: async ({ path, p }) => {
+        await r.service.read((ctx) => ctx.must('datapaths', path.uuid!));
+        return r.list(rel.kind, { datapath_uuid: path.uuid! }, p);
+      },
+    });
+    for (const method of ['POST', 'PUT'] as const)
+      r.add({
+        method,
+        url: `${base}/:${other}`,
+        tag: 'datapaths',
+        summary: `${method === 'POST' ? 'Add' : 'Update'} a datapath's ${rel.segment} row`,
+        path,
+        params: rel.params,
+        echoes,
+        handler: async ({ path, p }) =>
+          r.write((ctx) => datapathRelationPut(ctx, rel, path.uuid!, path[other]!, p, method === 'POST')),
+      });
+    r.add({
+      method: 'GET',
+      url: `${base}/:${other}`,
+      tag: 'datapaths',
+      summary: `Show a datapath's ${rel.segment} row`,
+      path,
+      echoes,
+      handler: async ({ path }) => r.service.read((ctx) => ctx.must(rel.kind, rowId(path))),
+    });
+    r.add({
+      method: 'DELETE',
+      url: `${base}/:${other}`,
+      tag: 'datapaths',
+      summary: `Remove a datapath's ${rel.segment} row`,
+      path,
+      echoes,
+      handler: async ({ path }) => {
+        await r.write(async (ctx) => {
+          await ctx.must(rel.kind, rowId(path));
+          await ctx.remove(rel.kind, rowId(path));
+        });
+        return [path[other]];
+      },
+    });
+  }
+}

@@ -1,0 +1,70 @@
+// Top-level resources: list, create, show, update, delete — one set of five routes per declared resource.
+import type { FastifyInstance } from 'fastify';
+import { represent } from '../represent.js';
+import { RESOURCES, rejectImmutable } from '../resources.js';
+import { LIST_PARAMS, type RouteOptions, Routes } from './context.js';
+
+export async function resourceRoutes(app: FastifyInstance, opts: RouteOptions): Promise<void> {
+  const r = new Routes(app, opts);
+  for (const def of RESOURCES) {
+    const base = `/${def.kind}`;
+    const path = { uuid: def.prefix };
+    const echoUuid = ({ uuid }: Record<string, string>) => ({ uuid: uuid! });
+    r.add({
+      method: 'GET',
+      url: base,
+      tag: def.kind,
+      summary: `List ${def.kind}`,
+      params: [...LIST_PARAMS, ...def.filters],
+      handler: async ({ p }) => {
+        const where: Record<string, string | number | boolean | null> = {};
+        for (const f of def.filters) if (p[f.name] !== undefined) where[f.name] = p[f.name]!;
+        return r.list(def.kind, where, p);
+      },
+    });
+    r.add({
+      method: 'POST',
+      url: base,
+      tag: def.kind,
+      summary: `Create a ${def.singular}`,
+      params: def.createParams,
+      handler: async ({ p }) => r.write(async (ctx) => represent(ctx, def.kind, await def.create(ctx, p))),
+    });
+    r.add({
+      method: 'GET',
+      url: `${base}/:uuid`,
+      tag: def.kind,
+      summary: `Show a ${def.singular}`,
+      path,
+      echoes: echoUuid,
+      handler: async ({ path }) =>
+        r.service.read(async (ctx) => represent(ctx, def.kind, await ctx.must(def.kind, path.uuid!))),
+    });
+    r.add({
+      method: 'PUT',
+      url: `${base}/:uuid`,
+      tag: def.kind,
+      summary: `Update a ${def.singular}`,
+      path,
+      params: def.updateParams,
+      prepare: (raw, path) => rejectImmutable(def, raw, path.uuid!),
+      handler: async ({ path, p }) =>
+        r.write(async (ctx) =>
+          represent(ctx, def.kind, await def.update(ctx, await ctx.must(def.kind, path.uuid!), p)),
+        ),
+    });
+    r.add({
+      method: 'DELETE',
+      url: `${base}/:uuid`,
+      tag: def.kind,
+      summary: `Delete a ${def.singular} (see docs/api.md for cascades)`,
+      path,
+      echoes: echoUuid,
+      handler: async ({ path }) => {
+        const id = path.uuid!;
+        await r.write(async (ctx) => def.remove(ctx, await ctx.must(def.kind, id)));
+        return [id];
+      },
+    });
+  }
+}
