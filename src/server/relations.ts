@@ -8,7 +8,7 @@ import {
   UnknownUUIDResource,
 } from '../model/errors.js';
 import { ipToInt } from '../model/ipv4.js';
-import { bool, mac, type ParamSpec, type Params, str, uuid } from '../model/params.js';
+import { bool, type ParamSpec, type Params, str, uuid } from '../model/params.js';
 import { paramsFor } from '../model/resource.js';
 import * as D from '../model/resources/index.js';
 import { type ResourceKind, SUB_PREFIX, UUID_PREFIX } from '../model/types.js';
@@ -29,11 +29,6 @@ export interface DatapathRelationDef {
   params: ParamSpec[];
 }
 
-const DP_REL_COMMON = [
-  uuid('interface_uuid', P.interfaces, { nullable: true }),
-  mac('mac_address', { nullable: true }),
-];
-
 export const DATAPATH_RELATIONS: readonly DatapathRelationDef[] = [
   {
     kind: 'datapath_networks',
@@ -41,7 +36,7 @@ export const DATAPATH_RELATIONS: readonly DatapathRelationDef[] = [
     otherKind: 'networks',
     otherField: 'network_uuid',
     otherPrefix: P.networks,
-    params: [...DP_REL_COMMON, mac('broadcast_mac_address', { nullable: true })],
+    params: paramsFor(D.datapathNetworks.fields, 'update'),
   },
   {
     kind: 'datapath_route_links',
@@ -49,7 +44,7 @@ export const DATAPATH_RELATIONS: readonly DatapathRelationDef[] = [
     otherKind: 'route_links',
     otherField: 'route_link_uuid',
     otherPrefix: P.route_links,
-    params: DP_REL_COMMON,
+    params: paramsFor(D.datapathRouteLinks.fields, 'update'),
   },
   {
     kind: 'datapath_segments',
@@ -57,7 +52,7 @@ export const DATAPATH_RELATIONS: readonly DatapathRelationDef[] = [
     otherKind: 'segments',
     otherField: 'segment_uuid',
     otherPrefix: P.segments,
-    params: DP_REL_COMMON,
+    params: paramsFor(D.datapathSegments.fields, 'update'),
   },
 ];
 
