@@ -170,6 +170,11 @@ export function seedApiCalls(datapaths: readonly { uuid: string }[] = []): ApiCa
   return calls;
 }
 
+/** A curl command line that POSTs `fields` (each `name=value`) as a form to `url`. */
+function curlPost(url: string, fields: string[]): string[] {
+  return ['curl', '-sf', '-X', 'POST', ...fields.flatMap((f) => ['--data-urlencode', f]), url];
+}
+
 /**
  * The seed's own command lines (vnctl, and curl where the seed's vnctl lacked an option), for the
  * one-host test and for showing users. `api` is the server base URL.
@@ -221,23 +226,15 @@ export function seedVnctlLines(
   }
   for (const n of SEED_NETWORKS) {
     if (!n.gateway) continue;
-    lines.push([
-      'curl',
-      '-sf',
-      '-X',
-      'POST',
-      '--data-urlencode',
-      `uuid=${n.gateway.uuid}`,
-      '--data-urlencode',
-      `network_uuid=${n.uuid}`,
-      '--data-urlencode',
-      `mac_address=${n.gateway.mac}`,
-      '--data-urlencode',
-      `ipv4_address=${n.gateway.ip}`,
-      '--data-urlencode',
-      'mode=simulated',
-      `${api}/api/interfaces`,
-    ]);
+    lines.push(
+      curlPost(`${api}/api/interfaces`, [
+        `uuid=${n.gateway.uuid}`,
+        `network_uuid=${n.uuid}`,
+        `mac_address=${n.gateway.mac}`,
+        `ipv4_address=${n.gateway.ip}`,
+        'mode=simulated',
+      ]),
+    );
     lines.push([
       'vnctl',
       'network_service',
@@ -248,34 +245,22 @@ export function seedVnctlLines(
     ]);
   }
   lines.push(['vnctl', 'route_link', 'add', `--uuid=${ROUTE_LINK.uuid}`, `--mac-address=${ROUTE_LINK.mac}`]);
-  lines.push([
-    'curl',
-    '-sf',
-    '-X',
-    'POST',
-    '--data-urlencode',
-    `route_link_uuid=${ROUTE_LINK.uuid}`,
-    '--data-urlencode',
-    'mac_address=08:00:27:20:01:01',
-    `${api}/api/datapaths/${dp.uuid}/route_links/${ROUTE_LINK.uuid}`,
-  ]);
+  lines.push(
+    curlPost(`${api}/api/datapaths/${dp.uuid}/route_links/${ROUTE_LINK.uuid}`, [
+      `route_link_uuid=${ROUTE_LINK.uuid}`,
+      'mac_address=08:00:27:20:01:01',
+    ]),
+  );
   for (const n of SEED_NETWORKS) {
     if (!n.gateway) continue;
-    lines.push([
-      'curl',
-      '-sf',
-      '-X',
-      'POST',
-      '--data-urlencode',
-      `uuid=${n.gateway.route}`,
-      '--data-urlencode',
-      `interface_uuid=${n.gateway.uuid}`,
-      '--data-urlencode',
-      `route_link_uuid=${ROUTE_LINK.uuid}`,
-      '--data-urlencode',
-      `ipv4_network=${n.ipv4Network}`,
-      `${api}/api/routes`,
-    ]);
+    lines.push(
+      curlPost(`${api}/api/routes`, [
+        `uuid=${n.gateway.route}`,
+        `interface_uuid=${n.gateway.uuid}`,
+        `route_link_uuid=${ROUTE_LINK.uuid}`,
+        `ipv4_network=${n.ipv4Network}`,
+      ]),
+    );
   }
   return lines;
 }
