@@ -109,62 +109,43 @@ export interface ApiCall {
  */
 export function seedApiCalls(datapaths: readonly { uuid: string }[] = []): ApiCall[] {
   const calls: ApiCall[] = [];
+  const post = (path: string, body: Record<string, unknown> = {}): void => {
+    calls.push({ method: 'POST', path, body });
+  };
   for (const n of SEED_NETWORKS) {
-    calls.push({
-      method: 'POST',
-      path: '/networks',
-      body: {
-        uuid: n.uuid,
-        display_name: n.name,
-        ipv4_network: n.ipv4Network,
-        ipv4_prefix: n.prefix,
-        domain_name: `dom${n.name.slice(3)}`,
-        network_mode: 'virtual',
-      },
+    post('/networks', {
+      uuid: n.uuid,
+      display_name: n.name,
+      ipv4_network: n.ipv4Network,
+      ipv4_prefix: n.prefix,
+      domain_name: `dom${n.name.slice(3)}`,
+      network_mode: 'virtual',
     });
-    for (const dp of datapaths)
-      calls.push({ method: 'POST', path: `/datapaths/${dp.uuid}/networks/${n.uuid}`, body: {} });
+    for (const dp of datapaths) post(`/datapaths/${dp.uuid}/networks/${n.uuid}`);
   }
   for (const vm of SEED_VMS) {
-    calls.push({
-      method: 'POST',
-      path: '/interfaces',
-      body: { uuid: vm.uuid, network_uuid: vm.network, ipv4_address: vm.ip, mac_address: vm.mac },
-    });
+    post('/interfaces', { uuid: vm.uuid, network_uuid: vm.network, ipv4_address: vm.ip, mac_address: vm.mac });
   }
   for (const n of SEED_NETWORKS) {
     if (!n.gateway) continue;
-    calls.push({
-      method: 'POST',
-      path: '/interfaces',
-      body: {
-        uuid: n.gateway.uuid,
-        network_uuid: n.uuid,
-        mac_address: n.gateway.mac,
-        ipv4_address: n.gateway.ip,
-        mode: 'simulated',
-      },
+    post('/interfaces', {
+      uuid: n.gateway.uuid,
+      network_uuid: n.uuid,
+      mac_address: n.gateway.mac,
+      ipv4_address: n.gateway.ip,
+      mode: 'simulated',
     });
-    calls.push({
-      method: 'POST',
-      path: '/network_services',
-      body: { uuid: n.gateway.service, interface_uuid: n.gateway.uuid, display_name: 'router' },
-    });
+    post('/network_services', { uuid: n.gateway.service, interface_uuid: n.gateway.uuid, display_name: 'router' });
   }
-  calls.push({ method: 'POST', path: '/route_links', body: { uuid: ROUTE_LINK.uuid, mac_address: ROUTE_LINK.mac } });
-  for (const dp of datapaths)
-    calls.push({ method: 'POST', path: `/datapaths/${dp.uuid}/route_links/${ROUTE_LINK.uuid}`, body: {} });
+  post('/route_links', { uuid: ROUTE_LINK.uuid, mac_address: ROUTE_LINK.mac });
+  for (const dp of datapaths) post(`/datapaths/${dp.uuid}/route_links/${ROUTE_LINK.uuid}`);
   for (const n of SEED_NETWORKS) {
     if (!n.gateway) continue;
-    calls.push({
-      method: 'POST',
-      path: '/routes',
-      body: {
-        uuid: n.gateway.route,
-        interface_uuid: n.gateway.uuid,
-        route_link_uuid: ROUTE_LINK.uuid,
-        ipv4_network: n.ipv4Network,
-      },
+    post('/routes', {
+      uuid: n.gateway.route,
+      interface_uuid: n.gateway.uuid,
+      route_link_uuid: ROUTE_LINK.uuid,
+      ipv4_network: n.ipv4Network,
     });
   }
   return calls;
