@@ -109,65 +109,51 @@ export interface ApiCall {
  */
 export function seedApiCalls(datapaths: readonly { uuid: string }[] = []): ApiCall[] {
   const calls: ApiCall[] = [];
+  const post = (path: string, body: Record<string, unknown> = {}): void => {
+    calls.push({ method: 'POST', path, body });
+  };
   for (const n of SEED_NETWORKS) {
-    calls.push({
-      method: 'POST',
-      path: '/networks',
-      body: {
-        uuid: n.uuid,
-        display_name: n.name,
-        ipv4_network: n.ipv4Network,
-        ipv4_prefix: n.prefix,
-        domain_name: `dom${n.name.slice(3)}`,
-        network_mode: 'virtual',
-      },
+    post('/networks', {
+      uuid: n.uuid,
+      display_name: n.name,
+      ipv4_network: n.ipv4Network,
+      ipv4_prefix: n.prefix,
+      domain_name: `dom${n.name.slice(3)}`,
+      network_mode: 'virtual',
     });
-    for (const dp of datapaths)
-      calls.push({ method: 'POST', path: `/datapaths/${dp.uuid}/networks/${n.uuid}`, body: {} });
+    for (const dp of datapaths) post(`/datapaths/${dp.uuid}/networks/${n.uuid}`);
   }
   for (const vm of SEED_VMS) {
-    calls.push({
-      method: 'POST',
-      path: '/interfaces',
-      body: { uuid: vm.uuid, network_uuid: vm.network, ipv4_address: vm.ip, mac_address: vm.mac },
-    });
+    post('/interfaces', { uuid: vm.uuid, network_uuid: vm.network, ipv4_address: vm.ip, mac_address: vm.mac });
   }
   for (const n of SEED_NETWORKS) {
     if (!n.gateway) continue;
-    calls.push({
-      method: 'POST',
-      path: '/interfaces',
-      body: {
-        uuid: n.gateway.uuid,
-        network_uuid: n.uuid,
-        mac_address: n.gateway.mac,
-        ipv4_address: n.gateway.ip,
-        mode: 'simulated',
-      },
+    post('/interfaces', {
+      uuid: n.gateway.uuid,
+      network_uuid: n.uuid,
+      mac_address: n.gateway.mac,
+      ipv4_address: n.gateway.ip,
+      mode: 'simulated',
     });
-    calls.push({
-      method: 'POST',
-      path: '/network_services',
-      body: { uuid: n.gateway.service, interface_uuid: n.gateway.uuid, display_name: 'router' },
-    });
+    post('/network_services', { uuid: n.gateway.service, interface_uuid: n.gateway.uuid, display_name: 'router' });
   }
-  calls.push({ method: 'POST', path: '/route_links', body: { uuid: ROUTE_LINK.uuid, mac_address: ROUTE_LINK.mac } });
-  for (const dp of datapaths)
-    calls.push({ method: 'POST', path: `/datapaths/${dp.uuid}/route_links/${ROUTE_LINK.uuid}`, body: {} });
+  post('/route_links', { uuid: ROUTE_LINK.uuid, mac_address: ROUTE_LINK.mac });
+  for (const dp of datapaths) post(`/datapaths/${dp.uuid}/route_links/${ROUTE_LINK.uuid}`);
   for (const n of SEED_NETWORKS) {
     if (!n.gateway) continue;
-    calls.push({
-      method: 'POST',
-      path: '/routes',
-      body: {
-        uuid: n.gateway.route,
-        interface_uuid: n.gateway.uuid,
-        route_link_uuid: ROUTE_LINK.uuid,
-        ipv4_network: n.ipv4Network,
-      },
+    post('/routes', {
+      uuid: n.gateway.route,
+      interface_uuid: n.gateway.uuid,
+      route_link_uuid: ROUTE_LINK.uuid,
+      ipv4_network: n.ipv4Network,
     });
   }
   return calls;
+}
+
+/** A curl command line that POSTs `fields` (each `name=value`) as a form to `url`. */
+function curlPost(url: string, fields: string[]): string[] {
+  return ['curl', '-sf', '-X', 'POST', ...fields.flatMap((f) => ['--data-urlencode', f]), url];
 }
 
 /**
@@ -221,23 +207,15 @@ export function seedVnctlLines(
   }
   for (const n of SEED_NETWORKS) {
     if (!n.gateway) continue;
-    lines.push([
-      'curl',
-      '-sf',
-      '-X',
-      'POST',
-      '--data-urlencode',
-      `uuid=${n.gateway.uuid}`,
-      '--data-urlencode',
-      `network_uuid=${n.uuid}`,
-      '--data-urlencode',
-      `mac_address=${n.gateway.mac}`,
-      '--data-urlencode',
-      `ipv4_address=${n.gateway.ip}`,
-      '--data-urlencode',
-      'mode=simulated',
-      `${api}/api/interfaces`,
-    ]);
+    lines.push(
+      curlPost(`${api}/api/interfaces`, [
+        `uuid=${n.gateway.uuid}`,
+        `network_uuid=${n.uuid}`,
+        `mac_address=${n.gateway.mac}`,
+        `ipv4_address=${n.gateway.ip}`,
+        'mode=simulated',
+      ]),
+    );
     lines.push([
       'vnctl',
       'network_service',
@@ -248,34 +226,22 @@ export function seedVnctlLines(
     ]);
   }
   lines.push(['vnctl', 'route_link', 'add', `--uuid=${ROUTE_LINK.uuid}`, `--mac-address=${ROUTE_LINK.mac}`]);
-  lines.push([
-    'curl',
-    '-sf',
-    '-X',
-    'POST',
-    '--data-urlencode',
-    `route_link_uuid=${ROUTE_LINK.uuid}`,
-    '--data-urlencode',
-    'mac_address=08:00:27:20:01:01',
-    `${api}/api/datapaths/${dp.uuid}/route_links/${ROUTE_LINK.uuid}`,
-  ]);
+  lines.push(
+    curlPost(`${api}/api/datapaths/${dp.uuid}/route_links/${ROUTE_LINK.uuid}`, [
+      `route_link_uuid=${ROUTE_LINK.uuid}`,
+      'mac_address=08:00:27:20:01:01',
+    ]),
+  );
   for (const n of SEED_NETWORKS) {
     if (!n.gateway) continue;
-    lines.push([
-      'curl',
-      '-sf',
-      '-X',
-      'POST',
-      '--data-urlencode',
-      `uuid=${n.gateway.route}`,
-      '--data-urlencode',
-      `interface_uuid=${n.gateway.uuid}`,
-      '--data-urlencode',
-      `route_link_uuid=${ROUTE_LINK.uuid}`,
-      '--data-urlencode',
-      `ipv4_network=${n.ipv4Network}`,
-      `${api}/api/routes`,
-    ]);
+    lines.push(
+      curlPost(`${api}/api/routes`, [
+        `uuid=${n.gateway.route}`,
+        `interface_uuid=${n.gateway.uuid}`,
+        `route_link_uuid=${ROUTE_LINK.uuid}`,
+        `ipv4_network=${n.ipv4Network}`,
+      ]),
+    );
   }
   return lines;
 }

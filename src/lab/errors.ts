@@ -1,14 +1,8 @@
 // Typed errors of the lab library: each has a stable `code`, and input errors name the field.
+import { CodedError } from '../util/errors.js';
 
 /** Base class of every lab error; `code` is stable and meant for programs, `message` for people. */
-export class LabError extends Error {
-  readonly code: string;
-  constructor(code: string, message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = new.target.name;
-    this.code = code;
-  }
-}
+export class LabError extends CodedError {}
 
 /** A topology, flag or API argument is invalid; `field` names it (e.g. `vms[1].mac`). */
 export class LabInputError extends LabError {

@@ -125,6 +125,7 @@ export interface DatapathStatusReport {
   last_error: string | null;
   reported_node_id: string;
   ipv4_address?: string;
+  /** How other hosts should reach this one (issue 6 --encap); a field added to the contract. */
   encap?: 'gre' | 'vxlan';
 }
 

@@ -525,51 +525,43 @@ export class SwitchConnection extends EventEmitter<SwitchConnectionEvents> {
     return r.body;
   }
 
+  /** A multipart request whose reply must be of the same kind; `what` names that kind in the error. */
+  private async multipartOf<T extends MultipartRequestBody['mpType']>(
+    body: Extract<MultipartRequestBody, { mpType: T }>,
+    what: string,
+  ): Promise<Extract<MultipartReplyBody, { mpType: T }>> {
+    const b = await this.multipart(body);
+    if (b.mpType !== body.mpType) throw new OpenFlowDecodeError('multipart_reply', `expected ${what}, got ${b.mpType}`);
+    return b as Extract<MultipartReplyBody, { mpType: T }>;
+  }
+
   /** Flow stats: every flow (optionally of one table / cookie under mask) with counters. */
   async dumpFlows(q: FlowStatsRequest = {}): Promise<FlowStats[]> {
-    const b = await this.multipart({ mpType: 'flow', request: q });
-    if (b.mpType !== 'flow') throw new OpenFlowDecodeError('multipart_reply', `expected flow stats, got ${b.mpType}`);
-    return b.flows;
+    return (await this.multipartOf({ mpType: 'flow', request: q }, 'flow stats')).flows;
   }
 
   async aggregateStats(q: FlowStatsRequest = {}): Promise<AggregateStats> {
-    const b = await this.multipart({ mpType: 'aggregate', request: q });
-    if (b.mpType !== 'aggregate')
-      throw new OpenFlowDecodeError('multipart_reply', `expected aggregate, got ${b.mpType}`);
-    return b.stats;
+    return (await this.multipartOf({ mpType: 'aggregate', request: q }, 'aggregate')).stats;
   }
 
   async tableStats(): Promise<TableStats[]> {
-    const b = await this.multipart({ mpType: 'table' });
-    if (b.mpType !== 'table') throw new OpenFlowDecodeError('multipart_reply', `expected table stats, got ${b.mpType}`);
-    return b.tables;
+    return (await this.multipartOf({ mpType: 'table' }, 'table stats')).tables;
   }
 
   async portStats(portNo = 0xffffffff): Promise<PortStats[]> {
-    const b = await this.multipart({ mpType: 'port_stats', portNo });
-    if (b.mpType !== 'port_stats')
-      throw new OpenFlowDecodeError('multipart_reply', `expected port stats, got ${b.mpType}`);
-    return b.ports;
+    return (await this.multipartOf({ mpType: 'port_stats', portNo }, 'port stats')).ports;
   }
 
   async portDesc(): Promise<PortDesc[]> {
-    const b = await this.multipart({ mpType: 'port_desc' });
-    if (b.mpType !== 'port_desc')
-      throw new OpenFlowDecodeError('multipart_reply', `expected port desc, got ${b.mpType}`);
-    return b.ports;
+    return (await this.multipartOf({ mpType: 'port_desc' }, 'port desc')).ports;
   }
 
   async desc(): Promise<SwitchDesc> {
-    const b = await this.multipart({ mpType: 'desc' });
-    if (b.mpType !== 'desc') throw new OpenFlowDecodeError('multipart_reply', `expected desc, got ${b.mpType}`);
-    return b.desc;
+    return (await this.multipartOf({ mpType: 'desc' }, 'desc')).desc;
   }
 
   async groupDesc(): Promise<GroupDesc[]> {
-    const b = await this.multipart({ mpType: 'group_desc' });
-    if (b.mpType !== 'group_desc')
-      throw new OpenFlowDecodeError('multipart_reply', `expected group desc, got ${b.mpType}`);
-    return b.groups;
+    return (await this.multipartOf({ mpType: 'group_desc' }, 'group desc')).groups;
   }
 
   /** Send a packet: `data` is the whole Ethernet frame; inPort defaults to OFPP_CONTROLLER. */

@@ -3,25 +3,22 @@ import type { Action, FieldName, FieldRange, FieldValue, Flow, Instruction, Matc
 import { CT_ZONE, FROM_TUNNEL, NETWORK_KEY_MASK, OUT_PORT } from './registers.js';
 import { TABLE, type TableName } from './tables.js';
 
-/** EtherTypes (IEEE 802 numbers). */
-export const ETH_TYPE_IP = 0x0800;
-export const ETH_TYPE_ARP = 0x0806;
-export const ETH_TYPE_IPV6 = 0x86dd;
-/** IP protocol numbers (IANA). */
-export const IPPROTO_ICMP = 1;
-export const IPPROTO_TCP = 6;
-export const IPPROTO_UDP = 17;
-/** ARP opcodes (RFC 826). */
-export const ARPOP_REQUEST = 1;
-export const ARPOP_REPLY = 2;
-/** ICMP types (RFC 792). */
-export const ICMP_ECHO_REPLY = 0;
-export const ICMP_ECHO_REQUEST = 8;
-/** BOOTP/DHCP ports (RFC 2131). */
-export const DHCP_SERVER_PORT = 67;
-export const DHCP_CLIENT_PORT = 68;
-/** OFPCML_NO_BUFFER: send the whole packet to the controller. */
-export const OFPCML_NO_BUFFER = 0xffff;
+// The protocol numbers flows match on, under the names the flow builders use; the codecs own the values.
+export { OFPCML_NO_BUFFER } from '../../openflow/index.js';
+export {
+  ARPOP_REPLY,
+  ARPOP_REQUEST,
+  DHCP_CLIENT_PORT,
+  DHCP_SERVER_PORT,
+  ETH_P_ARP as ETH_TYPE_ARP,
+  ETH_P_IP as ETH_TYPE_IP,
+  ETH_P_IPV6 as ETH_TYPE_IPV6,
+  ICMP_ECHO as ICMP_ECHO_REQUEST,
+  ICMP_ECHOREPLY as ICMP_ECHO_REPLY,
+  IPPROTO_ICMP,
+  IPPROTO_TCP,
+  IPPROTO_UDP,
+} from '../../packet/index.js';
 
 /** Conntrack state bits (ovs-fields(7) ct_state). */
 export const CS = {

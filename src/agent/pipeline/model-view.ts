@@ -11,8 +11,6 @@ import { timestamps } from '../../model/resources/common.js';
 import { DECLARATIONS } from '../../model/resources/index.js';
 import type {
   Datapath,
-  DatapathNetwork,
-  DatapathRouteLink,
   Filter,
   Interface,
   IpLease,
@@ -21,8 +19,6 @@ import type {
   NetworkService,
   ResourceMap,
   Route,
-  RouteLink,
-  SecurityGroup,
 } from '../../model/types.js';
 import { normalizeMac } from '../../packet/index.js';
 
@@ -63,22 +59,13 @@ export interface FeedChange {
  */
 export type ChangeKey = string;
 
+/** uuid → item of every kept kind, under its field name in MAPS (e.g. `macLeases: Map<string, MacLease>`). */
+type KindMaps = { [K in ViewKind as (typeof MAPS)[K]]: Map<string, ResourceMap[K]> };
+
 /** The model as the agent sees it, plus indices kept up to date by applyChange. */
-export interface ModelView {
+export interface ModelView extends KindMaps {
   /** The newest feed revision applied (changes of every kind count, kept or not). */
   revision: number;
-  datapaths: Map<string, Datapath>;
-  networks: Map<string, Network>;
-  interfaces: Map<string, Interface>;
-  macLeases: Map<string, MacLease>;
-  ipLeases: Map<string, IpLease>;
-  networkServices: Map<string, NetworkService>;
-  routeLinks: Map<string, RouteLink>;
-  routes: Map<string, Route>;
-  datapathNetworks: Map<string, DatapathNetwork>;
-  datapathRouteLinks: Map<string, DatapathRouteLink>;
-  filters: Map<string, Filter>;
-  securityGroups: Map<string, SecurityGroup>;
   /** network uuid → interfaces in it (by interfaceNetworks). */
   membersByNetwork: Map<string, Set<string>>;
   /** port_name → interfaces that name it. */

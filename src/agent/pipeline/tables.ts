@@ -25,6 +25,22 @@ export interface TableSpec {
 // ingress_acl → ingress_verdict → output].
 // Tunnel traffic: classifier → tunnel_ingress → l2_lookup → ... (it was validated, answered and routed at
 // its source host, so it skips those stages). DHCP from a local VM: ... → services → dhcp_punt → agent.
+// The fields both ACL tables judge a packet by; each adds how it knows the interface (in_port or reg2).
+const ACL_MATCHES = [
+  'ct_state',
+  'ct_mark',
+  'eth_type',
+  'ip_proto',
+  'ipv4_src',
+  'ipv4_dst',
+  'tcp_src',
+  'tcp_dst',
+  'udp_src',
+  'udp_dst',
+  'icmpv4_type',
+  'conj_id',
+] as const satisfies readonly FieldName[];
+
 const DECLARATION = [
   {
     name: 'classifier',
@@ -63,21 +79,7 @@ const DECLARATION = [
     name: 'egress_acl',
     purpose:
       "Judge a filtered interface's outbound packets: replies of live connections and related packets pass, replies of blocked ones drop; every other packet (new or established) meets the egress rules, whose allows set EGRESS_ALLOWED.",
-    matches: [
-      'in_port',
-      'ct_state',
-      'ct_mark',
-      'eth_type',
-      'ip_proto',
-      'ipv4_src',
-      'ipv4_dst',
-      'tcp_src',
-      'tcp_dst',
-      'udp_src',
-      'udp_dst',
-      'icmpv4_type',
-      'conj_id',
-    ],
+    matches: ['in_port', ...ACL_MATCHES],
     next: ['egress_verdict', 'arp_responder'],
     miss: 'next',
   },
@@ -151,21 +153,7 @@ const DECLARATION = [
     name: 'ingress_acl',
     purpose:
       "Judge packets for a filtered destination (reg2) as egress_acl does, with the destination's ingress rules (default deny), whose allows set INGRESS_ALLOWED.",
-    matches: [
-      'reg2',
-      'ct_state',
-      'ct_mark',
-      'eth_type',
-      'ip_proto',
-      'ipv4_src',
-      'ipv4_dst',
-      'tcp_src',
-      'tcp_dst',
-      'udp_src',
-      'udp_dst',
-      'icmpv4_type',
-      'conj_id',
-    ],
+    matches: ['reg2', ...ACL_MATCHES],
     next: ['ingress_verdict', 'output'],
     miss: 'next',
   },

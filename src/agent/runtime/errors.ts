@@ -1,14 +1,8 @@
 // Typed errors of the agent process: each has a stable `code`, config errors name the option.
+import { CodedError } from '../../util/errors.js';
 
 /** Base class: every agent error carries a stable machine-readable code. */
-export class AgentError extends Error {
-  readonly code: string;
-  constructor(code: string, message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = new.target.name;
-    this.code = code;
-  }
-}
+export class AgentError extends CodedError {}
 
 /** A command-line option or config value is invalid; `field` is the option's name. */
 export class AgentConfigError extends AgentError {

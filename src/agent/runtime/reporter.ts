@@ -1,23 +1,12 @@
 // Sends the agent's reports (datapath status, interface bindings) to the server: only what differs
 // from what the server already shows, one request per object at a time, retried with backoff.
+import type { DatapathStatusReport, InterfaceBindingReport } from '../../model/types.js';
 import { Backoff } from '../../util/backoff.js';
 import type { Logger } from '../../util/log.js';
 
-export interface DatapathStatusReport {
-  is_connected: boolean;
-  flows_in_sync: boolean;
-  last_error: string | null;
-  reported_node_id: string;
-  ipv4_address?: string;
-  /** How other hosts should reach this one (issue 6 --encap); a field added to the contract. */
-  encap?: 'gre' | 'vxlan';
-}
-
-export interface BindingReport {
-  status: 'up' | 'down';
-  active_datapath_uuid: string | null;
-  active_port_name: string | null;
-}
+// The report bodies are the API contract's own types.
+export type { DatapathStatusReport };
+export type BindingReport = InterfaceBindingReport;
 
 /** The two report calls of the contract (ApiClient provides them). */
 export interface ReportSink {
