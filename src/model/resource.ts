@@ -31,6 +31,12 @@ export interface FieldOptions {
   immutable?: true;
   /** For references (`f.ref`): the uuid prefix of the kind it names, and what deleting that object does here. */
   ref?: { prefix: string; onDelete: OnDelete };
+  /** Stored when a create leaves it out (otherwise null; lists start empty). */
+  default?: string | number | boolean;
+  /** An old spelling of another field (`mode` for `network_mode`): sets that field; both given must agree. */
+  aliasOf?: string;
+  /** Set by the store on every write (created_at, updated_at). */
+  timestamp?: true;
 }
 
 /** The usual settability combinations, spread into a field's options (`{ ...SET.editable, doc }`). */
@@ -97,7 +103,8 @@ export const f = {
   /** An embedded list (leases, rules, ranges): never a request parameter of its owner. */
   list: <S extends TSchema, const O extends FieldOptions>(item: S, o: O) => field(Type.Array(item), null, o),
   /** Server-set timestamps, ISO 8601. */
-  time: <const O extends FieldOptions>(o: O) => field(Type.String({ format: 'date-time' }), null, o),
+  time: <const O extends FieldOptions>(o: O) =>
+    field(Type.String({ format: 'date-time' }), null, { ...o, timestamp: true as const }),
 };
 
 // ---------- the stored document type of a field set ----------
@@ -187,6 +194,12 @@ export function immutableOf(fields: Fields): string[] {
   return Object.entries(fields)
     .filter(([, fl]) => fl.immutable || (fl.create && !fl.update))
     .map(([name]) => name);
+}
+
+/** What a create stores for a field the request left out: its declared default, else null (lists: empty). */
+export function defaultOf(fl: Field): unknown {
+  if (fl.default !== undefined) return fl.default;
+  return (fl.schema as { type?: unknown }).type === 'array' ? [] : null;
 }
 
 /** Fields agents report, per resource: an agent ignores changes confined to them. */

@@ -8,46 +8,12 @@ import {
   MissingArgument,
 } from '../model/errors.js';
 import { inSubnet, intToIp, ipToInt, isAligned, isNetworkOrBroadcast } from '../model/ipv4.js';
-import { cidr, type ParamSpec, type Params } from '../model/params.js';
-import { type Declared, immutableOf, paramsFor } from '../model/resource.js';
+import { cidr, type Params } from '../model/params.js';
 import * as D from '../model/resources/index.js';
-import { type ResourceKind, UUID_PREFIX } from '../model/types.js';
+import { UUID_PREFIX } from '../model/types.js';
 import type { Doc } from '../store/store.js';
+import { define, type ResourceDef } from './documents.js';
 import { randomId, type WriteContext } from './write-context.js';
-
-/** What the declaration (src/model/resources) says about a resource's requests, derived once. */
-export interface DeclaredParams {
-  kind: ResourceKind;
-  prefix: string;
-  /** Singular name, used in OpenAPI and in OpenVNet's single-key body wrapper. */
-  singular: string;
-  createParams: ParamSpec[];
-  updateParams: ParamSpec[];
-  /** Fields that exist but cannot be changed with PUT (answered with a 400 "immutable"). */
-  immutable: string[];
-  /** Fields a list may filter on (`GET /datapaths?dpid=...`). */
-  filters: ParamSpec[];
-}
-
-function declared(decl: Declared): DeclaredParams {
-  return {
-    kind: decl.kind as ResourceKind,
-    prefix: decl.prefix,
-    singular: decl.singular,
-    createParams: paramsFor(decl.fields, 'create'),
-    updateParams: paramsFor(decl.fields, 'update'),
-    immutable: immutableOf(decl.fields),
-    filters: paramsFor(decl.fields, 'filter'),
-  };
-}
-
-/** A top-level resource: its declared parameters and its behaviour (create/update rules, delete cascades). */
-export interface ResourceDef extends DeclaredParams {
-  create(ctx: WriteContext, p: Params): Promise<Doc>;
-  update(ctx: WriteContext, doc: Doc, p: Params): Promise<Doc>;
-  /** Cascades or refuses (409), then removes the document. */
-  remove(ctx: WriteContext, doc: Doc): Promise<void>;
-}
 
 const P = UUID_PREFIX;
 const has = (p: Params, k: string) => p[k] !== undefined;
@@ -185,35 +151,13 @@ async function leaseOwner(ctx: WriteContext, p: Params) {
 
 // ---------- definitions ----------
 
-const datapaths: ResourceDef = {
-  ...declared(D.datapaths),
-  async create(ctx, p) {
+const datapaths = define(D.datapaths, {
+  async check(ctx, p, doc) {
+    if (p.dpid === undefined || p.dpid === doc?.dpid) return;
     const dup = await ctx.findOne('datapaths', { dpid: p.dpid as string });
     if (dup) throw new DuplicateValue('dpid', p.dpid as string, dup.uuid);
-    return ctx.insert('datapaths', {
-      uuid: await ctx.newUuid('datapaths', P.datapaths, p.uuid),
-      display_name: (p.display_name as string | undefined) ?? '',
-      dpid: p.dpid,
-      node_id: p.node_id,
-      ipv4_address: p.ipv4_address ?? null,
-      dc_segment_id: p.dc_segment_id ?? null,
-      enable_ovs_learn_action: p.enable_ovs_learn_action ?? true,
-      is_connected: false,
-      flows_in_sync: false,
-      last_error: null,
-      reported_node_id: null,
-      encap: null,
-    });
   },
-  async update(ctx, doc, p) {
-    if (has(p, 'dpid') && p.dpid !== doc.dpid) {
-      const dup = await ctx.findOne('datapaths', { dpid: p.dpid as string });
-      if (dup) throw new DuplicateValue('dpid', p.dpid as string, dup.uuid);
-    }
-    assign(doc, p, ['display_name', 'dpid', 'node_id', 'ipv4_address', 'dc_segment_id', 'enable_ovs_learn_action']);
-    return ctx.update('datapaths', doc);
-  },
-  async remove(ctx, doc) {
+  async cascade(ctx, doc) {
     const owned = await ctx.find('interfaces', { owner_datapath_uuid: doc.uuid });
     if (owned.length > 0)
       throw new DeleteRestrictionError(
@@ -225,47 +169,25 @@ const datapaths: ResourceDef = {
     // Bindings reported by the agent of this datapath are no longer true.
     for (const i of await ctx.find('interfaces', { active_datapath_uuid: doc.uuid }))
       await ctx.update('interfaces', { ...i, status: 'down', active_datapath_uuid: null, active_port_name: null });
-    await ctx.remove('datapaths', doc.uuid);
   },
-};
+});
 
-const networks: ResourceDef = {
-  ...declared(D.networks),
-  async create(ctx, p) {
-    const prefix = (p.ipv4_prefix as number | undefined) ?? 24;
-    const net = p.ipv4_network as string;
-    if (!isAligned(net, prefix))
-      throw new ArgumentError('ipv4_network', `${net} has host bits set for prefix ${prefix}`);
-    if (has(p, 'mode') && has(p, 'network_mode') && p.mode !== p.network_mode)
-      throw new ArgumentError('mode', 'mode and network_mode disagree');
-    if (p.segment_uuid) await ctx.must('segments', p.segment_uuid as string, 'segment_uuid');
-    const id = await ctx.newUuid('networks', P.networks, p.uuid);
-    return ctx.insert('networks', {
-      uuid: id,
-      display_name: (p.display_name as string | undefined) ?? '',
-      ipv4_network: net,
-      ipv4_prefix: prefix,
-      network_mode: p.network_mode ?? p.mode ?? 'virtual',
-      domain_name: (p.domain_name as string | undefined) ?? '',
-      mtu: p.mtu ?? null,
-      dns_servers: p.dns_servers ?? null,
-      dhcp_lease_time: p.dhcp_lease_time ?? 86400,
-      segment_uuid: p.segment_uuid ?? null,
-      topology_uuid: p.topology_uuid ?? null,
+/** A destination must be a network address: no host bits below its prefix. */
+function checkAligned(doc: Doc): void {
+  const net = doc.ipv4_network as string;
+  const prefix = doc.ipv4_prefix as number;
+  if (!isAligned(net, prefix)) throw new ArgumentError('ipv4_network', `${net} has host bits set for prefix ${prefix}`);
+}
+
+const networks = define(D.networks, {
+  async computed(ctx) {
+    return {
       tunnel_key: await allocate(ctx, 'tunnel_key', MAX_TUNNEL_KEY),
       ct_zone: await allocate(ctx, 'ct_zone', MAX_CT_ZONE),
-    });
+    };
   },
-  async update(ctx, doc, p) {
-    if (has(p, 'mode') && has(p, 'network_mode') && p.mode !== p.network_mode)
-      throw new ArgumentError('mode', 'mode and network_mode disagree');
-    if (p.segment_uuid) await ctx.must('segments', p.segment_uuid as string, 'segment_uuid');
-    if (has(p, 'mode')) doc.network_mode = p.mode;
-    assign(doc, p, ['display_name', 'network_mode', 'domain_name', 'segment_uuid', 'topology_uuid']);
-    assign(doc, p, ['mtu', 'dns_servers', 'dhcp_lease_time']);
-    return ctx.update('networks', doc);
-  },
-  async remove(ctx, doc) {
+  validate: checkAligned,
+  async cascade(ctx, doc) {
     // Cascade as OpenVNet did: per-host rows, routes and IP leases of the network go with it.
     for (const r of await ctx.find('datapath_networks', { network_uuid: doc.uuid }))
       await ctx.remove('datapath_networks', r.uuid);
@@ -273,12 +195,11 @@ const networks: ResourceDef = {
     for (const l of await ctx.find('ip_leases', { network_uuid: doc.uuid })) await removeIpLease(ctx, l);
     for (const i of await ctx.find('interfaces', { network_uuid: doc.uuid }))
       await ctx.update('interfaces', { ...i, network_uuid: null });
-    await ctx.remove('networks', doc.uuid);
   },
-};
+});
 
 const interfaces: ResourceDef = {
-  ...declared(D.interfaces),
+  ...define(D.interfaces),
   async create(ctx, p) {
     if (p.owner_datapath_uuid) await ctx.must('datapaths', p.owner_datapath_uuid as string, 'owner_datapath_uuid');
     if (p.segment_uuid) await ctx.must('segments', p.segment_uuid as string, 'segment_uuid');
@@ -381,7 +302,7 @@ const interfaces: ResourceDef = {
     for (const k of ['filters', 'translations', 'routes'] as const)
       for (const d of await ctx.find(k, { interface_uuid: doc.uuid })) await ctx.remove(k, d.uuid);
     for (const ns of await ctx.find('network_services', { interface_uuid: doc.uuid }))
-      await removeNetworkService(ctx, ns);
+      await networkServices.remove(ctx, ns);
     for (const k of ['datapath_networks', 'datapath_route_links', 'datapath_segments'] as const)
       for (const d of await ctx.find(k, { interface_uuid: doc.uuid }))
         await ctx.update(k, { ...d, interface_uuid: null });
@@ -390,7 +311,7 @@ const interfaces: ResourceDef = {
 };
 
 const macLeases: ResourceDef = {
-  ...declared(D.macLeases),
+  ...define(D.macLeases),
   async create(ctx, p) {
     await ctx.must('interfaces', p.interface_uuid as string, 'interface_uuid');
     if (p.segment_uuid) await ctx.must('segments', p.segment_uuid as string, 'segment_uuid');
@@ -421,7 +342,7 @@ const macLeases: ResourceDef = {
 };
 
 const ipLeases: ResourceDef = {
-  ...declared(D.ipLeases),
+  ...define(D.ipLeases),
   async create(ctx, p) {
     const network = await ctx.must('networks', p.network_uuid as string, 'network_uuid');
     const owner = await leaseOwner(ctx, p);
@@ -453,70 +374,29 @@ const ipLeases: ResourceDef = {
   },
 };
 
-async function removeNetworkService(ctx: WriteContext, ns: Doc) {
-  for (const d of await ctx.find('dns_services', { network_service_uuid: ns.uuid }))
-    await ctx.remove('dns_services', d.uuid);
-  await ctx.remove('network_services', ns.uuid);
-}
+const networkServices = define(D.networkServices, {
+  async cascade(ctx, ns) {
+    for (const d of await ctx.find('dns_services', { network_service_uuid: ns.uuid }))
+      await ctx.remove('dns_services', d.uuid);
+  },
+});
 
-const networkServices: ResourceDef = {
-  ...declared(D.networkServices),
-  async create(ctx, p) {
-    if (has(p, 'mode') && has(p, 'type') && p.mode !== p.type)
-      throw new ArgumentError('type', 'type and mode disagree');
-    if (p.interface_uuid) await ctx.must('interfaces', p.interface_uuid as string, 'interface_uuid');
-    return ctx.insert('network_services', {
-      uuid: await ctx.newUuid('network_services', P.network_services, p.uuid),
-      display_name: (p.display_name as string | undefined) ?? '',
-      mode: p.mode ?? p.type ?? null,
-      interface_uuid: p.interface_uuid ?? null,
-      incoming_port: p.incoming_port ?? null,
-      outgoing_port: p.outgoing_port ?? null,
-    });
+const routeLinks = define(D.routeLinks, {
+  async check(ctx, p, doc) {
+    if (p.mac_address === undefined) return;
+    const dup = await ctx.findOne('route_links', { mac_address: p.mac_address as string });
+    if (dup && dup.uuid !== doc?.uuid) throw new DuplicateValue('mac_address', p.mac_address as string, dup.uuid);
   },
-  async update(ctx, doc, p) {
-    if (has(p, 'mode') && has(p, 'type') && p.mode !== p.type)
-      throw new ArgumentError('type', 'type and mode disagree');
-    if (p.interface_uuid) await ctx.must('interfaces', p.interface_uuid as string, 'interface_uuid');
-    if (has(p, 'type')) doc.mode = p.type;
-    assign(doc, p, ['display_name', 'mode', 'interface_uuid', 'incoming_port', 'outgoing_port']);
-    return ctx.update('network_services', doc);
+  async computed(ctx, p) {
+    return { mac_address: p.mac_address ?? (await freeRandomMac(ctx, 'route_links')) };
   },
-  async remove(ctx, doc) {
-    await removeNetworkService(ctx, doc);
-  },
-};
-
-const routeLinks: ResourceDef = {
-  ...declared(D.routeLinks),
-  async create(ctx, p) {
-    if (has(p, 'mac_address')) {
-      const dup = await ctx.findOne('route_links', { mac_address: p.mac_address as string });
-      if (dup) throw new DuplicateValue('mac_address', p.mac_address as string, dup.uuid);
-    }
-    return ctx.insert('route_links', {
-      uuid: await ctx.newUuid('route_links', P.route_links, p.uuid),
-      display_name: (p.display_name as string | undefined) ?? '',
-      mac_address: p.mac_address ?? (await freeRandomMac(ctx, 'route_links')),
-      topology_uuid: p.topology_uuid ?? null,
-    });
-  },
-  async update(ctx, doc, p) {
-    if (has(p, 'mac_address')) {
-      const dup = await ctx.findOne('route_links', { mac_address: p.mac_address as string });
-      if (dup && dup.uuid !== doc.uuid) throw new DuplicateValue('mac_address', p.mac_address as string, dup.uuid);
-    }
-    assign(doc, p, ['display_name', 'mac_address', 'topology_uuid']);
-    return ctx.update('route_links', doc);
-  },
-  async remove(ctx, doc) {
+  async cascade(ctx, doc) {
     // The routes over a link and its per-host rows mean nothing without it (documented cascade).
     for (const r of await ctx.find('routes', { route_link_uuid: doc.uuid })) await ctx.remove('routes', r.uuid);
     for (const r of await ctx.find('datapath_route_links', { route_link_uuid: doc.uuid }))
       await ctx.remove('datapath_route_links', r.uuid);
-    await ctx.remove('route_links', doc.uuid);
   },
-};
+});
 
 async function routeNetwork(ctx: WriteContext, ifaceUuid: string, given: unknown): Promise<Doc> {
   if (typeof given === 'string') return ctx.must('networks', given, 'network_uuid');
@@ -528,59 +408,15 @@ async function routeNetwork(ctx: WriteContext, ifaceUuid: string, given: unknown
   return ctx.must('networks', nw, 'network_uuid');
 }
 
-function checkRoutePrefix(net: string, prefix: number) {
-  if (!isAligned(net, prefix)) throw new ArgumentError('ipv4_network', `${net} has host bits set for prefix ${prefix}`);
-}
+const routes = define(D.routes, {
+  async computed(ctx, p) {
+    return { network_uuid: (await routeNetwork(ctx, p.interface_uuid as string, p.network_uuid)).uuid };
+  },
+  validate: checkAligned,
+});
 
-const routes: ResourceDef = {
-  ...declared(D.routes),
-  async create(ctx, p) {
-    await ctx.must('interfaces', p.interface_uuid as string, 'interface_uuid');
-    await ctx.must('route_links', p.route_link_uuid as string, 'route_link_uuid');
-    const network = await routeNetwork(ctx, p.interface_uuid as string, p.network_uuid);
-    const prefix = (p.ipv4_prefix as number | undefined) ?? 24;
-    checkRoutePrefix(p.ipv4_network as string, prefix);
-    return ctx.insert('routes', {
-      uuid: await ctx.newUuid('routes', P.routes, p.uuid),
-      display_name: (p.display_name as string | undefined) ?? '',
-      interface_uuid: p.interface_uuid,
-      route_link_uuid: p.route_link_uuid,
-      network_uuid: network.uuid,
-      ipv4_network: p.ipv4_network,
-      ipv4_prefix: prefix,
-      ingress: p.ingress ?? true,
-      egress: p.egress ?? true,
-    });
-  },
-  async update(ctx, doc, p) {
-    if (has(p, 'interface_uuid')) await ctx.must('interfaces', p.interface_uuid as string, 'interface_uuid');
-    if (has(p, 'route_link_uuid')) await ctx.must('route_links', p.route_link_uuid as string, 'route_link_uuid');
-    if (has(p, 'network_uuid')) await ctx.must('networks', p.network_uuid as string, 'network_uuid');
-    assign(doc, p, ['display_name', 'interface_uuid', 'route_link_uuid', 'network_uuid', 'ipv4_network']);
-    assign(doc, p, ['ipv4_prefix', 'ingress', 'egress']);
-    checkRoutePrefix(doc.ipv4_network as string, doc.ipv4_prefix as number);
-    return ctx.update('routes', doc);
-  },
-  async remove(ctx, doc) {
-    await ctx.remove('routes', doc.uuid);
-  },
-};
-
-const segments: ResourceDef = {
-  ...declared(D.segments),
-  async create(ctx, p) {
-    return ctx.insert('segments', {
-      uuid: await ctx.newUuid('segments', P.segments, p.uuid),
-      display_name: (p.display_name as string | undefined) ?? '',
-      mode: p.mode ?? 'virtual',
-      topology_uuid: p.topology_uuid ?? null,
-    });
-  },
-  async update(ctx, doc, p) {
-    assign(doc, p, ['display_name', 'mode', 'topology_uuid']);
-    return ctx.update('segments', doc);
-  },
-  async remove(ctx, doc) {
+const segments = define(D.segments, {
+  async cascade(ctx, doc) {
     const users = [
       ...(await ctx.find('networks', { segment_uuid: doc.uuid })),
       ...(await ctx.find('interfaces', { segment_uuid: doc.uuid })),
@@ -593,48 +429,13 @@ const segments: ResourceDef = {
       );
     for (const r of await ctx.find('datapath_segments', { segment_uuid: doc.uuid }))
       await ctx.remove('datapath_segments', r.uuid);
-    await ctx.remove('segments', doc.uuid);
   },
-};
+});
 
-const filters: ResourceDef = {
-  ...declared(D.filters),
-  async create(ctx, p) {
-    await ctx.must('interfaces', p.interface_uuid as string, 'interface_uuid');
-    return ctx.insert('filters', {
-      uuid: await ctx.newUuid('filters', P.filters, p.uuid),
-      interface_uuid: p.interface_uuid,
-      mode: 'static',
-      ingress_passthrough: p.ingress_passthrough ?? false,
-      egress_passthrough: p.egress_passthrough ?? false,
-      statics: [],
-    });
-  },
-  async update(ctx, doc, p) {
-    if (has(p, 'interface_uuid')) await ctx.must('interfaces', p.interface_uuid as string, 'interface_uuid');
-    assign(doc, p, ['interface_uuid', 'ingress_passthrough', 'egress_passthrough']);
-    return ctx.update('filters', doc);
-  },
-  async remove(ctx, doc) {
-    await ctx.remove('filters', doc.uuid);
-  },
-};
+const filters = define(D.filters);
 
-const securityGroups: ResourceDef = {
-  ...declared(D.securityGroups),
-  async create(ctx, p) {
-    return ctx.insert('security_groups', {
-      uuid: await ctx.newUuid('security_groups', P.security_groups, p.uuid),
-      display_name: (p.display_name as string | undefined) ?? '',
-      description: (p.description as string | undefined) ?? '',
-      rules: [],
-    });
-  },
-  async update(ctx, doc, p) {
-    assign(doc, p, ['display_name', 'description']);
-    return ctx.update('security_groups', doc);
-  },
-  async remove(ctx, doc) {
+const securityGroups = define(D.securityGroups, {
+  async cascade(ctx, doc) {
     const referencing = (await ctx.find('security_groups')).filter(
       (g) =>
         g.uuid !== doc.uuid &&
@@ -651,90 +452,24 @@ const securityGroups: ResourceDef = {
       if (sgs.includes(doc.uuid))
         await ctx.update('interfaces', { ...i, security_group_uuids: sgs.filter((s) => s !== doc.uuid) });
     }
-    await ctx.remove('security_groups', doc.uuid);
   },
-};
+});
 
-const translations: ResourceDef = {
-  ...declared(D.translations),
-  async create(ctx, p) {
-    await ctx.must('interfaces', p.interface_uuid as string, 'interface_uuid');
-    return ctx.insert('translations', {
-      uuid: await ctx.newUuid('translations', P.translations, p.uuid),
-      interface_uuid: p.interface_uuid,
-      mode: 'static_address',
-      passthrough: p.passthrough ?? false,
-      static_addresses: [],
-    });
-  },
-  async update(ctx, doc, p) {
-    if (has(p, 'interface_uuid')) await ctx.must('interfaces', p.interface_uuid as string, 'interface_uuid');
-    assign(doc, p, ['interface_uuid', 'passthrough']);
-    return ctx.update('translations', doc);
-  },
-  async remove(ctx, doc) {
-    await ctx.remove('translations', doc.uuid);
-  },
-};
+const translations = define(D.translations);
 
-const ipRangeGroups: ResourceDef = {
-  ...declared(D.ipRangeGroups),
-  async create(ctx, p) {
-    return ctx.insert('ip_range_groups', {
-      uuid: await ctx.newUuid('ip_range_groups', P.ip_range_groups, p.uuid),
-      allocation_type: p.allocation_type ?? 'incremental',
-      ip_ranges: [],
-    });
-  },
-  async update(ctx, doc, p) {
-    assign(doc, p, ['allocation_type']);
-    return ctx.update('ip_range_groups', doc);
-  },
-  async remove(ctx, doc) {
-    await ctx.remove('ip_range_groups', doc.uuid);
-  },
-};
+const ipRangeGroups = define(D.ipRangeGroups);
 
-const macRangeGroups: ResourceDef = {
-  ...declared(D.macRangeGroups),
-  async create(ctx, p) {
-    return ctx.insert('mac_range_groups', {
-      uuid: await ctx.newUuid('mac_range_groups', P.mac_range_groups, p.uuid),
-      allocation_type: p.allocation_type ?? 'random',
-      mac_ranges: [],
-    });
-  },
-  async update(ctx, doc, p) {
-    assign(doc, p, ['allocation_type']);
-    return ctx.update('mac_range_groups', doc);
-  },
-  async remove(ctx, doc) {
-    await ctx.remove('mac_range_groups', doc.uuid);
-  },
-};
+const macRangeGroups = define(D.macRangeGroups);
 
-const dnsServices: ResourceDef = {
-  ...declared(D.dnsServices),
-  async create(ctx, p) {
+const dnsServices = define(D.dnsServices, {
+  async check(ctx, p, doc) {
+    if (doc) return; // the network service is fixed at create
     const ns = await ctx.must('network_services', p.network_service_uuid as string, 'network_service_uuid');
     if (ns.mode !== 'dns') throw new InvalidID('network_service_uuid', `${ns.uuid} is not a dns network service`);
     const dup = await ctx.findOne('dns_services', { network_service_uuid: ns.uuid });
     if (dup) throw new DuplicateValue('network_service_uuid', ns.uuid, dup.uuid);
-    return ctx.insert('dns_services', {
-      uuid: await ctx.newUuid('dns_services', P.dns_services, p.uuid),
-      network_service_uuid: ns.uuid,
-      public_dns: p.public_dns ?? null,
-      dns_records: [],
-    });
   },
-  async update(ctx, doc, p) {
-    assign(doc, p, ['public_dns']);
-    return ctx.update('dns_services', doc);
-  },
-  async remove(ctx, doc) {
-    await ctx.remove('dns_services', doc.uuid);
-  },
-};
+});
 
 export const RESOURCES: readonly ResourceDef[] = [
   datapaths,

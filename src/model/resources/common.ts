@@ -5,7 +5,7 @@ import { f, SET } from '../resource.js';
 export const uuidField = (prefix: string, what = "the object's") =>
   f.uuid(prefix, { create: 'optional', doc: `${what} uuid (${prefix}-…); generated when omitted` });
 
-export const displayName = f.string({ ...SET.editable, doc: 'a human-readable name' });
+export const displayName = f.string({ ...SET.editable, default: '', doc: 'a human-readable name' });
 
 /** OpenVNet's topology reference, stored as given (no topology resource yet). */
 export const topologyUuid = f.string({ ...SET.clearable, doc: 'topology (topo-…)' });

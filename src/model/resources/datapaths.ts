@@ -13,9 +13,19 @@ export const datapaths = resource({
     node_id: f.string({ ...SET.required, filter: true, doc: 'the id of the agent (vna) that owns the bridge' }),
     ipv4_address: f.ipv4({ ...SET.clearable, report: 'optional', doc: "the host's tunnel endpoint (underlay IPv4)" }),
     dc_segment_id: f.string({ ...SET.clearable, doc: 'OpenVNet 0.x data-center segment id (stored)' }),
-    enable_ovs_learn_action: f.bool({ ...SET.editable, doc: 'let flows use OVS learn()' }),
-    is_connected: f.bool({ status: true, report: 'required', doc: 'its agent holds the switch connection' }),
-    flows_in_sync: f.bool({ status: true, report: 'required', doc: 'the switch holds exactly the desired flows' }),
+    enable_ovs_learn_action: f.bool({ ...SET.editable, default: true, doc: 'let flows use OVS learn()' }),
+    is_connected: f.bool({
+      status: true,
+      report: 'required',
+      default: false,
+      doc: 'its agent holds the switch connection',
+    }),
+    flows_in_sync: f.bool({
+      status: true,
+      report: 'required',
+      default: false,
+      doc: 'the switch holds exactly the desired flows',
+    }),
     last_error: f.string(
       { status: true, report: 'nullable', nullable: true, doc: "the agent's last error, null when healthy" },
       4096,

@@ -20,7 +20,7 @@ export const filterStatics = item({
 });
 
 const passthrough = (which: string) =>
-  f.bool({ ...SET.editable, doc: `pass unmatched ${which} traffic (default false: drop)` });
+  f.bool({ ...SET.editable, default: false, doc: `pass unmatched ${which} traffic (default false: drop)` });
 
 export const filters = resource({
   kind: 'filters',
@@ -29,7 +29,7 @@ export const filters = resource({
   fields: {
     uuid: uuidField('fil'),
     interface_uuid: f.ref('if', 'cascade', { ...SET.required, filter: true, doc: 'interface filtered' }),
-    mode: f.enum(['static'], { create: 'optional', doc: 'static' }),
+    mode: f.enum(['static'], { create: 'optional', default: 'static', doc: 'static' }),
     ingress_passthrough: passthrough('incoming'),
     egress_passthrough: passthrough('outgoing'),
     statics: f.list(filterStatics.schema, { doc: 'its static rules (filters static add)' }),

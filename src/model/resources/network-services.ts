@@ -12,7 +12,12 @@ export const networkServices = resource({
     uuid: uuidField('ns'),
     display_name: displayName,
     mode: f.enum([...NETWORK_SERVICE_MODES], { ...SET.clearable, filter: true, doc: 'dhcp | dns | router' }),
-    type: f.enum([...NETWORK_SERVICE_MODES], { ...SET.editable, paramOnly: true, doc: 'old spelling of mode' }),
+    type: f.enum([...NETWORK_SERVICE_MODES], {
+      ...SET.editable,
+      paramOnly: true,
+      aliasOf: 'mode',
+      doc: 'old spelling of mode',
+    }),
     interface_uuid: f.ref('if', 'cascade', { ...SET.clearable, filter: true, doc: 'the simulated interface serving' }),
     incoming_port: f.int(0, 65535, { ...SET.clearable, doc: 'service port it listens on' }),
     outgoing_port: f.int(0, 65535, { ...SET.clearable, doc: 'service port it answers from' }),

@@ -5,7 +5,11 @@ import { timestamps, uuidField } from './common.js';
 
 const ALLOCATION = ['incremental', 'decremental', 'random'] as const;
 const allocationType = (dflt: (typeof ALLOCATION)[number]) =>
-  f.enum([...ALLOCATION], { ...SET.editable, doc: `incremental | decremental | random (default ${dflt})` });
+  f.enum([...ALLOCATION], {
+    ...SET.editable,
+    default: dflt,
+    doc: `incremental | decremental | random (default ${dflt})`,
+  });
 const rangesOf = <S extends TSchema>(schema: S, what: string) => f.list(schema, { doc: `its ranges (${what} add)` });
 
 export const ipRanges = item({

@@ -30,9 +30,9 @@ export const routes = resource({
       doc: "network; default: the router interface's network",
     }),
     ipv4_network: f.ipv4({ ...SET.required, doc: 'destination network address' }),
-    ipv4_prefix: f.int(0, 32, { ...SET.editable, doc: 'destination prefix length (default 24)' }),
-    ingress: f.bool({ ...SET.editable, doc: 'route traffic entering from this network (default true)' }),
-    egress: f.bool({ ...SET.editable, doc: 'route traffic leaving to this network (default true)' }),
+    ipv4_prefix: f.int(0, 32, { ...SET.editable, default: 24, doc: 'destination prefix length (default 24)' }),
+    ingress: f.bool({ ...SET.editable, default: true, doc: 'route traffic entering from this network (default true)' }),
+    egress: f.bool({ ...SET.editable, default: true, doc: 'route traffic leaving to this network (default true)' }),
     ...timestamps,
   },
 });

@@ -27,7 +27,7 @@ export const securityGroups = resource({
   fields: {
     uuid: uuidField('sg'),
     display_name: displayName,
-    description: f.string({ ...SET.editable, doc: 'free text' }, 1024),
+    description: f.string({ ...SET.editable, default: '', doc: 'free text' }, 1024),
     rules: f.list(securityGroupRules.schema, { immutable: true, doc: 'its rules (security_groups rules add)' }),
     ...timestamps,
   },

@@ -9,7 +9,12 @@ export const segments = resource({
   fields: {
     uuid: uuidField('seg'),
     display_name: displayName,
-    mode: f.enum(['physical', 'virtual'], { ...SET.editable, filter: true, doc: 'virtual (default) | physical' }),
+    mode: f.enum(['physical', 'virtual'], {
+      ...SET.editable,
+      filter: true,
+      default: 'virtual',
+      doc: 'virtual (default) | physical',
+    }),
     topology_uuid: topologyUuid,
     ...timestamps,
   },

@@ -27,8 +27,8 @@ export const translations = resource({
   fields: {
     uuid: uuidField('tr'),
     interface_uuid: f.ref('if', 'cascade', { ...SET.required, filter: true, doc: 'interface translated' }),
-    mode: f.enum(['static_address'], { create: 'optional', doc: 'static_address' }),
-    passthrough: f.bool({ ...SET.editable, doc: 'pass untranslated traffic' }),
+    mode: f.enum(['static_address'], { create: 'optional', default: 'static_address', doc: 'static_address' }),
+    passthrough: f.bool({ ...SET.editable, default: false, doc: 'pass untranslated traffic' }),
     static_addresses: f.list(staticAddresses.schema, { doc: 'its address pairs (translations static_address add)' }),
     ...timestamps,
   },
