@@ -35,7 +35,7 @@ export const ipLeases = resource({
       update: 'nullable',
       filter: true,
       nullable: true,
-      doc: 'interface holding it (its first MAC lease)',
+      doc: 'interface holding it, through its first MAC lease',
     }),
     enable_routing: f.bool({ ...SET.editable, doc: 'the address routes' }),
     ...timestamps,
