@@ -1,33 +1,5 @@
 // The API/feed representation of every resource (the shared server/agent/vnctl contract) and the change-feed types.
 
-/** OpenVNet uuid prefix of each resource kind (openvnet.md §2.1 table), plus ours. */
-export const UUID_PREFIX = {
-  datapaths: 'dp',
-  networks: 'nw',
-  interfaces: 'if',
-  mac_leases: 'ml',
-  ip_leases: 'il',
-  network_services: 'ns',
-  route_links: 'rl',
-  routes: 'r',
-  segments: 'seg',
-  filters: 'fil',
-  translations: 'tr',
-  security_groups: 'sg',
-  ip_range_groups: 'iprg',
-  mac_range_groups: 'mrg',
-  dns_services: 'dnss',
-} as const;
-export type UuidKind = keyof typeof UUID_PREFIX;
-
-/** Prefixes of items that live inside another object (they have uuids but no endpoint of their own). */
-export const SUB_PREFIX = {
-  security_group_rule: 'sgr',
-  ip_range: 'ipr',
-  mac_range: 'mr',
-  dns_record: 'dnsr',
-} as const;
-
 import type { Static } from 'typebox';
 import type { DocOf } from './resource.js';
 import {
@@ -49,6 +21,15 @@ type Decls = typeof DECLARATIONS;
 /** Every resource kind the store and the feed carry, with its representation (derived from its declaration). */
 export type ResourceMap = { [K in keyof Decls]: DocOf<Decls[K]['fields']> };
 export type ResourceKind = keyof ResourceMap;
+
+/** Kinds with uuids of their own prefix and endpoints of their own (relation rows have composite ids). */
+export type UuidKind = Exclude<ResourceKind, 'datapath_networks' | 'datapath_route_links' | 'datapath_segments'>;
+/** OpenVNet uuid prefix of each such kind (openvnet.md §2.1 table, plus ours), from the declarations, in API order. */
+export const UUID_PREFIX = Object.fromEntries(
+  Object.entries(DECLARATIONS)
+    .filter(([, d]) => d.fields.uuid.param?.t === 'uuid')
+    .map(([kind, d]) => [kind, d.prefix]),
+) as Record<UuidKind, string>;
 
 export interface Timestamps {
   created_at: string;

@@ -4,8 +4,7 @@
 import { ArgumentError } from '../model/errors.js';
 import type { ParamSpec, Params } from '../model/params.js';
 import { type Declared, defaultOf, immutableOf, paramsFor } from '../model/resource.js';
-import { DECLARATIONS } from '../model/resources/index.js';
-import type { ResourceKind } from '../model/types.js';
+import { type ResourceKind, UUID_PREFIX } from '../model/types.js';
 import type { Doc } from '../store/store.js';
 import type { WriteContext } from './write-context.js';
 
@@ -44,12 +43,8 @@ export interface Rules {
   cascade?(ctx: WriteContext, doc: Doc): Promise<void>;
 }
 
-/** Kinds by the prefix of their own uuids (relation rows have composite ids and no prefix of their own). */
-const KIND_OF_PREFIX = new Map(
-  Object.entries(DECLARATIONS)
-    .filter(([, d]) => d.fields.uuid.param?.t === 'uuid')
-    .map(([kind, d]) => [d.prefix, kind as ResourceKind]),
-);
+/** Kinds by the prefix of their own uuids. */
+const KIND_OF_PREFIX = new Map(Object.entries(UUID_PREFIX).map(([kind, prefix]) => [prefix, kind as ResourceKind]));
 
 export function kindOfPrefix(prefix: string): ResourceKind {
   const kind = KIND_OF_PREFIX.get(prefix);

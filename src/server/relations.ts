@@ -9,9 +9,9 @@ import {
 } from '../model/errors.js';
 import { ipToInt } from '../model/ipv4.js';
 import { bool, type ParamSpec, type Params, str, uuid } from '../model/params.js';
-import { paramsFor } from '../model/resource.js';
+import { type ItemDecl, paramsFor } from '../model/resource.js';
 import * as D from '../model/resources/index.js';
-import { type ResourceKind, SUB_PREFIX, UUID_PREFIX } from '../model/types.js';
+import { type ResourceKind, UUID_PREFIX } from '../model/types.js';
 import type { Doc } from '../store/store.js';
 import type { WriteContext } from './write-context.js';
 
@@ -164,77 +164,61 @@ export interface SubItemDef {
   build(ctx: WriteContext, parent: Doc, p: Params): Promise<Record<string, unknown>>;
 }
 
-function checkRange(bField: string, b: number, e: number) {
-  if (b > e) throw new ArgumentError(bField, 'begin is after end');
+/** Where an item kind lives and what it takes, from its declaration (and the registry's parent). */
+function itemRoute(decl: ItemDecl) {
+  const parent = D.ITEMS.find((i) => i.decl === decl);
+  if (!parent) throw new Error(`item ${decl.segment} is not in the ITEMS registry`);
+  return {
+    parentKind: parent.parent as ResourceKind,
+    segment: decl.segment,
+    field: decl.field,
+    params: paramsFor(decl.fields, 'create'),
+  };
+}
+
+function subItem(decl: ItemDecl, build: SubItemDef['build']): SubItemDef {
+  return { ...itemRoute(decl), prefix: decl.prefix!, build };
+}
+
+/** A begin/end range item: begin must not be after end (compared as numbers). */
+function range(decl: ItemDecl, begin: string, end: string, num: (v: string) => number): SubItemDef {
+  return subItem(decl, async (_ctx, _parent, p) => {
+    if (num(p[begin] as string) > num(p[end] as string)) throw new ArgumentError(begin, 'begin is after end');
+    return { [begin]: p[begin], [end]: p[end] };
+  });
 }
 
 const macNum = (m: string) => Number.parseInt(m.replaceAll(':', ''), 16);
 
 export const SUB_ITEMS: readonly SubItemDef[] = [
-  {
-    parentKind: 'security_groups',
-    segment: 'rules',
-    field: 'rules',
-    prefix: SUB_PREFIX.security_group_rule,
-    params: paramsFor(D.securityGroupRules.fields, 'create'),
-    async build(ctx, parent, p) {
-      const tcpUdp = p.protocol === 'tcp' || p.protocol === 'udp';
-      for (const f of ['port_range_min', 'port_range_max'])
-        if (p[f] !== undefined && p[f] !== null && !tcpUdp) throw new ArgumentError(f, 'only for protocol tcp or udp');
-      const min = (p.port_range_min as number | null | undefined) ?? null;
-      const max = (p.port_range_max as number | null | undefined) ?? min;
-      if (min !== null && max !== null && min > max)
-        throw new ArgumentError('port_range_min', 'greater than port_range_max');
-      if (p.remote_ip_prefix && p.remote_group_uuid)
-        throw new ArgumentError('remote_group_uuid', 'give remote_ip_prefix or remote_group_uuid, not both');
-      if (p.remote_group_uuid && p.remote_group_uuid !== parent.uuid)
-        await ctx.must('security_groups', p.remote_group_uuid as string, 'remote_group_uuid');
-      const rule = {
-        direction: p.direction,
-        protocol: p.protocol,
-        port_range_min: min,
-        port_range_max: min === null ? null : max,
-        remote_ip_prefix: p.remote_ip_prefix ?? null,
-        remote_group_uuid: p.remote_group_uuid ?? null,
-      };
-      // As Neutron does: a second identical rule would change nothing but the list an operator has to read.
-      const same = (parent.rules as Doc[]).find((r) => Object.entries(rule).every(([k, v]) => r[k] === v));
-      if (same) throw new DuplicateValue('rule', describeRule(rule), String(same.uuid));
-      return rule;
-    },
-  },
-  {
-    parentKind: 'ip_range_groups',
-    segment: 'ip_ranges',
-    field: 'ip_ranges',
-    prefix: SUB_PREFIX.ip_range,
-    params: paramsFor(D.ipRanges.fields, 'create'),
-    async build(_ctx, _parent, p) {
-      checkRange('begin_ipv4_address', ipToInt(p.begin_ipv4_address as string), ipToInt(p.end_ipv4_address as string));
-      return { begin_ipv4_address: p.begin_ipv4_address, end_ipv4_address: p.end_ipv4_address };
-    },
-  },
-  {
-    parentKind: 'mac_range_groups',
-    segment: 'mac_ranges',
-    field: 'mac_ranges',
-    prefix: SUB_PREFIX.mac_range,
-    params: paramsFor(D.macRanges.fields, 'create'),
-    async build(_ctx, _parent, p) {
-      checkRange('begin_mac_address', macNum(p.begin_mac_address as string), macNum(p.end_mac_address as string));
-      return { begin_mac_address: p.begin_mac_address, end_mac_address: p.end_mac_address };
-    },
-  },
-  {
-    parentKind: 'dns_services',
-    segment: 'dns_records',
-    field: 'dns_records',
-    prefix: SUB_PREFIX.dns_record,
-    params: paramsFor(D.dnsRecords.fields, 'create'),
-    async build(_ctx, _parent, p) {
-      return { name: p.name, ipv4_address: p.ipv4_address };
-    },
-  },
+  subItem(D.securityGroupRules, async (ctx, parent, p) => {
+    const tcpUdp = p.protocol === 'tcp' || p.protocol === 'udp';
+    for (const f of ['port_range_min', 'port_range_max'])
+      if (p[f] !== undefined && p[f] !== null && !tcpUdp) throw new ArgumentError(f, 'only for protocol tcp or udp');
+    const min = (p.port_range_min as number | null | undefined) ?? null;
+    const max = (p.port_range_max as number | null | undefined) ?? min;
+    if (min !== null && max !== null && min > max)
+      throw new ArgumentError('port_range_min', 'greater than port_range_max');
+    if (p.remote_ip_prefix && p.remote_group_uuid)
+      throw new ArgumentError('remote_group_uuid', 'give remote_ip_prefix or remote_group_uuid, not both');
+    if (p.remote_group_uuid && p.remote_group_uuid !== parent.uuid)
+      await ctx.must('security_groups', p.remote_group_uuid as string, 'remote_group_uuid');
+    const rule = {
+      direction: p.direction,
+      protocol: p.protocol,
+      port_range_min: min,
+      port_range_max: min === null ? null : max,
+      remote_ip_prefix: p.remote_ip_prefix ?? null,
+      remote_group_uuid: p.remote_group_uuid ?? null,
+    };
+    // As Neutron does: a second identical rule would change nothing but the list an operator has to read.
+    const same = (parent.rules as Doc[]).find((r) => Object.entries(rule).every(([k, v]) => r[k] === v));
+    if (same) throw new DuplicateValue('rule', describeRule(rule), String(same.uuid));
+    return rule;
+  }),
+  range(D.ipRanges, 'begin_ipv4_address', 'end_ipv4_address', ipToInt),
+  range(D.macRanges, 'begin_mac_address', 'end_mac_address', macNum),
+  subItem(D.dnsRecords, async (_ctx, _parent, p) => ({ name: p.name, ipv4_address: p.ipv4_address })),
 ];
 
 export async function addSubItem(ctx: WriteContext, def: SubItemDef, parentUuid: string, p: Params): Promise<Doc> {
@@ -281,10 +265,7 @@ export interface KeyedItemDef {
 
 export const KEYED_ITEMS: readonly KeyedItemDef[] = [
   {
-    parentKind: 'filters',
-    segment: 'static',
-    field: 'statics',
-    params: paramsFor(D.filterStatics.fields, 'create'),
+    ...itemRoute(D.filterStatics),
     keys: ['protocol', 'action', 'src_address', 'dst_address', 'src_port', 'dst_port'],
     async build(_ctx, p, forDelete) {
       if (!forDelete && !has(p, 'action')) throw new ArgumentError('action', 'required (pass, drop or conn)');
@@ -302,10 +283,7 @@ export const KEYED_ITEMS: readonly KeyedItemDef[] = [
     },
   },
   {
-    parentKind: 'translations',
-    segment: 'static_address',
-    field: 'static_addresses',
-    params: paramsFor(D.staticAddresses.fields, 'create'),
+    ...itemRoute(D.staticAddresses),
     keys: [
       'ingress_ipv4_address',
       'egress_ipv4_address',
