@@ -6,12 +6,17 @@ export abstract class VnctlError extends Error {
   abstract readonly exitCode: number;
 }
 
-/** The command line itself is wrong (unknown resource/verb, bad option value, missing uuid). */
-export class UsageError extends VnctlError {
-  readonly code = 'VNCTL_USAGE';
-  readonly exitCode = 2;
-  override readonly name = 'UsageError';
+/** A failure that is only its message: its class says the code and exit status. */
+function simpleError(name: string, code: string, exitCode: number) {
+  return class extends VnctlError {
+    readonly code = code;
+    readonly exitCode = exitCode;
+    override readonly name = name;
+  };
 }
+
+/** The command line itself is wrong (unknown resource/verb, bad option value, missing uuid). */
+export class UsageError extends simpleError('UsageError', 'VNCTL_USAGE', 2) {}
 
 /** The API answered with an error status; carries OpenVNet's error body fields when present. */
 export class ApiError extends VnctlError {
@@ -32,15 +37,7 @@ export class ApiError extends VnctlError {
 }
 
 /** The API answered 2xx but with a body that is not JSON. */
-export class BadReplyError extends VnctlError {
-  readonly code = 'VNCTL_BAD_REPLY';
-  readonly exitCode = 1;
-  override readonly name = 'BadReplyError';
-}
+export class BadReplyError extends simpleError('BadReplyError', 'VNCTL_BAD_REPLY', 1) {}
 
 /** The API could not be reached (refused, unresolvable, timed out, reset). */
-export class TransportError extends VnctlError {
-  readonly code = 'VNCTL_TRANSPORT';
-  readonly exitCode = 3;
-  override readonly name = 'TransportError';
-}
+export class TransportError extends simpleError('TransportError', 'VNCTL_TRANSPORT', 3) {}

@@ -13,6 +13,7 @@ export async function datapathRelationRoutes(app: FastifyInstance, opts: RouteOp
     // OpenVNet clients repeat the path in the body: the datapath as uuid or datapath_uuid, the other by its field.
     const echoes = (v: Record<string, string>) => ({ uuid: v.uuid!, datapath_uuid: v.uuid!, [other]: v[other]! });
     const rowId = (v: Record<string, string>) => `${v.uuid}/${v[other]}`;
+    const oneRow = { url: `${base}/:${other}`, tag: 'datapaths', path, echoes };
     r.add({
       method: 'GET',
       url: base,
@@ -28,32 +29,23 @@ export async function datapathRelationRoutes(app: FastifyInstance, opts: RouteOp
     });
     for (const method of ['POST', 'PUT'] as const)
       r.add({
+        ...oneRow,
         method,
-        url: `${base}/:${other}`,
-        tag: 'datapaths',
         summary: `${method === 'POST' ? 'Add' : 'Update'} a datapath's ${rel.segment} row`,
-        path,
         params: rel.params,
-        echoes,
         handler: async ({ path, p }) =>
           r.write((ctx) => datapathRelationPut(ctx, rel, path.uuid!, path[other]!, p, method === 'POST')),
       });
     r.add({
+      ...oneRow,
       method: 'GET',
-      url: `${base}/:${other}`,
-      tag: 'datapaths',
       summary: `Show a datapath's ${rel.segment} row`,
-      path,
-      echoes,
       handler: async ({ path }) => r.service.read((ctx) => ctx.must(rel.kind, rowId(path))),
     });
     r.add({
+      ...oneRow,
       method: 'DELETE',
-      url: `${base}/:${other}`,
-      tag: 'datapaths',
       summary: `Remove a datapath's ${rel.segment} row`,
-      path,
-      echoes,
       handler: async ({ path }) => {
         await r.write(async (ctx) => {
           await ctx.must(rel.kind, rowId(path));

@@ -17,8 +17,13 @@ export async function itemRoutes(app: FastifyInstance, opts: RouteOptions): Prom
   for (const sub of SUB_ITEMS) {
     const base = `/${sub.parentKind}/:uuid/${sub.segment}`;
     const parent = { uuid: prefixOf(sub.parentKind) };
-    const withItem = { ...parent, item_uuid: sub.prefix };
-    const echoItem = (v: Record<string, string>) => ({ uuid: v.item_uuid! });
+    // One item: its url, path uuids and the echo OpenVNet clients send (the item's uuid as `uuid`).
+    const oneItem = {
+      url: `${base}/:item_uuid`,
+      tag: sub.parentKind,
+      path: { ...parent, item_uuid: sub.prefix },
+      echoes: (v: Record<string, string>) => ({ uuid: v.item_uuid! }),
+    };
     r.add({
       method: 'POST',
       url: base,
@@ -39,12 +44,9 @@ export async function itemRoutes(app: FastifyInstance, opts: RouteOptions): Prom
       handler: async ({ path, p }) => r.page(await itemsOf(sub.parentKind, path.uuid!, sub.field), p),
     });
     r.add({
+      ...oneItem,
       method: 'GET',
-      url: `${base}/:item_uuid`,
-      tag: sub.parentKind,
       summary: `Show one of ${sub.segment}`,
-      path: withItem,
-      echoes: echoItem,
       handler: async ({ path }) => {
         const found = (await itemsOf(sub.parentKind, path.uuid!, sub.field)).find((i) => i.uuid === path.item_uuid);
         if (!found) throw new UnknownUUIDResource(path.item_uuid!);
@@ -52,12 +54,9 @@ export async function itemRoutes(app: FastifyInstance, opts: RouteOptions): Prom
       },
     });
     r.add({
+      ...oneItem,
       method: 'DELETE',
-      url: `${base}/:item_uuid`,
-      tag: sub.parentKind,
       summary: `Remove one of ${sub.segment}`,
-      path: withItem,
-      echoes: echoItem,
       handler: async ({ path }) => {
         await r.write((ctx) => removeSubItem(ctx, sub, path.uuid!, path.item_uuid!));
         return [path.item_uuid];
