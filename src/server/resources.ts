@@ -186,7 +186,18 @@ const networks = define(D.networks, {
       ct_zone: await allocate(ctx, 'ct_zone', MAX_CT_ZONE),
     };
   },
-  validate: checkAligned,
+  async check(ctx, p, doc) {
+    // One VLAN carries one network: two networks on one tag would be one broadcast domain on the uplink.
+    const vlan = p.vlan_id ?? doc?.vlan_id;
+    if (typeof vlan !== 'number') return;
+    const dup = (await ctx.find('networks', { vlan_id: vlan })).find((n) => n.uuid !== doc?.uuid);
+    if (dup) throw new DuplicateValue('vlan_id', String(vlan), dup.uuid);
+  },
+  validate(doc) {
+    checkAligned(doc);
+    if (doc.vlan_id !== null && doc.network_mode !== 'physical')
+      throw new ArgumentError('vlan_id', `only physical networks have a VLAN (network_mode is ${doc.network_mode})`);
+  },
   async cascade(ctx, doc) {
     // Cascade as OpenVNet did: per-host rows, routes and IP leases of the network go with it.
     for (const r of await ctx.find('datapath_networks', { network_uuid: doc.uuid }))

@@ -45,4 +45,9 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
   CREATE INDEX docs_dpid ON docs(kind, json_extract(data, '$.dpid'));
   DROP INDEX docs_ip;
   `,
+  // 4: networks gained vlan_id (physical networks; null = flat or virtual): every stored network carries it.
+  `
+  UPDATE docs SET data = json_set(data, '$.vlan_id', json('null'))
+    WHERE kind = 'networks' AND json_type(data, '$.vlan_id') IS NULL;
+  `,
 ];

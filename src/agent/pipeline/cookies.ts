@@ -33,6 +33,7 @@ export const COOKIE_TAG = {
   tunnel: 0x0a,
   filter: 0x0b,
   ipv6: 0x0c,
+  uplink: 0x0d,
 } as const;
 export type CookieTag = keyof typeof COOKIE_TAG;
 

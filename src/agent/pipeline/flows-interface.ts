@@ -1,4 +1,5 @@
-// Flows owned by a locally bound interface: port classification and anti-spoofing (port_security).
+// Flows owned by a locally bound interface: port classification and anti-spoofing (port_security); an uplink
+// (mode host) is only classified as such.
 import type { Flow } from '../../openflow/types.js';
 import { networkIds, parseIpv4, parseMac } from './addr.js';
 import {
@@ -11,6 +12,7 @@ import {
   flow,
   goto,
   IPPROTO_UDP,
+  load,
   loadZone,
   output,
   writeNetwork,
@@ -18,7 +20,8 @@ import {
 import { cookieFor } from './cookies.js';
 import { type CompileContext, isFiltered } from './compile-context.js';
 import type { Interface } from '../../model/types.js';
-import { matchReg, OUT_PORT } from './registers.js';
+import { FROM_UPLINK, matchReg, OUT_PORT } from './registers.js';
+import { isUplink } from './uplink.js';
 
 export const PRIO_IF = {
   classify: 100,
@@ -86,6 +89,14 @@ export function interfaceFlows(ctx: CompileContext, uuid: string): Flow[] {
   ctx.dep(`binding:${uuid}`);
   const b = ctx.bindings.get(uuid);
   const i = ctx.view.interfaces.get(uuid);
+  if (b && i && isUplink(i))
+    // An uplink carries many hosts' frames: no anti-spoofing; its physical networks map them (uplink_ingress).
+    return [
+      flow('classifier', PRIO_IF.classify, cookieFor('interface', uuid, 'uplink'), { in_port: exact(b.ofport) }, [
+        apply(load(FROM_UPLINK, 1)),
+        goto('uplink_ingress'),
+      ]),
+    ];
   if (!b || !i || !b.networkUuid) return [];
   ctx.dep(`networks:${b.networkUuid}`);
   const net = ctx.view.networks.get(b.networkUuid);

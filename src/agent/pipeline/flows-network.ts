@@ -26,7 +26,8 @@ import { cookieFor } from './cookies.js';
 import { type CompileContext, isFiltered } from './compile-context.js';
 import { parsedAddresses, parsedMacs } from './flows-interface.js';
 import { dhcpPortMeter } from './meters.js';
-import { FROM_TUNNEL, matchFlag, matchReg, NETWORK_KEY } from './registers.js';
+import { FROM_TUNNEL, FROM_UPLINK, matchFlag, matchReg, NETWORK_KEY } from './registers.js';
+import { isPhysical, toUplink, uplinkOf, VLAN_PRESENT } from './uplink.js';
 import type { Interface } from '../../model/types.js';
 import { OFPP } from '../../openflow/types.js';
 
@@ -37,6 +38,9 @@ export const PRIO_NW = {
   neighbor: 100,
   unicast: 100,
   flood: 50,
+  uplinkIngress: 100,
+  /** Physical networks: unicast to no known local port leaves on the uplink (the segment knows the rest). */
+  toUplink: 10,
 } as const;
 
 /** Where a member of the network is, seen from this host. */
@@ -110,14 +114,40 @@ export function networkFlows(ctx: CompileContext, nw: string): Flow[] {
   if (!net || !presence) return [];
   const { key, zone } = networkIds(net);
   const onNetwork = matchReg(NETWORK_KEY, key);
-  // Split horizon: only packets that did not come from a tunnel may be tunnelled.
-  const fromLocal = matchFlag(FROM_TUNNEL, false);
+  // A physical network is never tunnelled: its other hosts are on the segment behind the uplink.
+  const physical = isPhysical(net);
+  const uplink = physical ? uplinkOf(ctx, net) : null;
+  // Split horizon: only packets that did not come from outside (a tunnel; for a physical network, the uplink)
+  // may be sent outside again.
+  const outside = physical ? FROM_UPLINK : FROM_TUNNEL;
+  const fromLocal = matchFlag(outside, false);
   const full = presence === 'full';
   const routed = (ctx.view.routesByNetwork.get(nw)?.size ?? 0) > 0;
   const out: Flow[] = [];
-  const netCookie = (tag: 'tunnel' | 'flood') => cookieFor('network', nw, tag);
+  const netCookie = (tag: 'tunnel' | 'flood' | 'uplink') => cookieFor('network', nw, tag);
 
-  if (full) {
+  if (full && uplink) {
+    // Frames from the segment: this network's tag (or none, flat) on its uplink.
+    const tagged = uplink.vlan !== null;
+    out.push(
+      flow(
+        'uplink_ingress',
+        PRIO_NW.uplinkIngress,
+        netCookie('uplink'),
+        { in_port: exact(uplink.ofport), vlan_vid: exact(tagged ? VLAN_PRESENT | uplink.vlan! : 0) },
+        [
+          apply(...(tagged ? [{ type: 'pop_vlan' } as const] : []), loadZone(zone)),
+          writeNetwork(key),
+          goto('l2_lookup'),
+        ],
+      ),
+      flow('l2_lookup', PRIO_NW.toUplink, netCookie('uplink'), { ...onNetwork, ...fromLocal }, [
+        apply(...toUplink(uplink)),
+      ]),
+    );
+  }
+
+  if (full && !physical) {
     // Packets from other hosts carry the network key as tun_id.
     out.push(
       flow('tunnel_ingress', PRIO_NW.tunnelKey, netCookie('tunnel'), { tunnel_id: exact(BigInt(key)) }, [
@@ -149,7 +179,7 @@ export function networkFlows(ctx: CompileContext, nw: string): Flow[] {
         }
       }
       if (loc.kind === 'local' && ctx.bindings.get(u)?.networkUuid === nw) localPorts.push(loc);
-      if (loc.kind === 'remote') remoteHosts.set(loc.datapathUuid, loc);
+      if (loc.kind === 'remote' && !physical) remoteHosts.set(loc.datapathUuid, loc);
 
       const addrs = parsedAddresses(i, nw);
       const ifArp = cookieFor('interface', u, 'arp');
@@ -178,7 +208,8 @@ export function networkFlows(ctx: CompileContext, nw: string): Flow[] {
           );
       }
 
-      if (loc.kind !== 'local' && loc.kind !== 'remote') continue;
+      // Remote members of a physical network are behind the uplink: the to-uplink flow reaches them.
+      if (loc.kind !== 'local' && (loc.kind !== 'remote' || physical)) continue;
       const l2 = cookieFor('interface', u, 'l2');
       for (const mac of parsedMacs(i)) {
         if (seenMac.has(mac)) continue;
@@ -231,7 +262,7 @@ export function networkFlows(ctx: CompileContext, nw: string): Flow[] {
     // in_port) and once to each other host with ports in it; from a tunnel only to local ports.
     localPorts.sort((a, b) => a.ofport - b.ofport);
     const local: Action[] = localPorts.flatMap((p) => deliverActions(p.ofport, p.filtered));
-    const remote: Action[] = [];
+    const remote: Action[] = uplink ? toUplink(uplink) : [];
     const hosts = [...remoteHosts.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
     if (hosts.length > 0) remote.push(setField('tunnel_id', BigInt(key)));
     for (const [, h] of hosts) remote.push(setField('tun_ipv4_dst', h.ip), output(h.tunnelPort));
@@ -244,7 +275,7 @@ export function networkFlows(ctx: CompileContext, nw: string): Flow[] {
         'l2_lookup',
         PRIO_NW.flood,
         netCookie('flood'),
-        { ...onNetwork, eth_dst: mcast, ...matchFlag(FROM_TUNNEL, true) },
+        { ...onNetwork, eth_dst: mcast, ...matchFlag(outside, true) },
         [apply(...local)],
       ),
     );

@@ -28,6 +28,11 @@ export const NETWORK_KEY_MASK = 0xffffffn;
 export const FLAGS = field('reg0', 0, 32, 'packet flags');
 export const FROM_TUNNEL = field('reg0', 0, 1, 'entered on a tunnel port');
 /**
+ *   bit 3 FROM_UPLINK: the packet entered on an uplink port (a physical network's segment); it must never be
+ *   sent back to an uplink (split horizon: the segment already carried it to everyone there).
+ */
+export const FROM_UPLINK = field('reg0', 3, 1, 'entered on an uplink port');
+/**
  *   bit 1 EGRESS_ALLOWED / bit 2 INGRESS_ALLOWED: a rule of the sending (receiving) interface allows the packet;
  *   set in egress_acl (ingress_acl) and acted on by egress_verdict (ingress_verdict). One bit per direction,
  *   because a packet between two filtered VMs is judged twice.
@@ -101,6 +106,7 @@ export const REGISTER_LAYOUT: readonly RegField[] = [
   NETWORK_KEY,
   FLAGS,
   FROM_TUNNEL,
+  FROM_UPLINK,
   EGRESS_ALLOWED,
   INGRESS_ALLOWED,
   OUT_PORT,

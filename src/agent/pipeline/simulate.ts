@@ -168,7 +168,8 @@ export class SimSwitch {
         if (!conj.has(big(e.value))) return false;
         continue;
       }
-      const v = p[name as FieldName];
+      // vlan_vid is always defined in OpenFlow: 0 (OFPVID_NONE) on an untagged frame.
+      const v = p[name as FieldName] ?? (name === 'vlan_vid' ? 0n : undefined);
       if (v === undefined) return false;
       const mask = e.mask === undefined ? (1n << BigInt(width(name))) - 1n : big(e.mask);
       if ((v & mask) !== (big(e.value) & mask)) return false;
@@ -310,6 +311,13 @@ export class SimSwitch {
           break;
         }
         case 'conjunction':
+          break;
+        case 'push_vlan':
+          // A new tag: VID 0 with OFPVID_PRESENT, until a set_field names the VID.
+          p.vlan_vid = 0x1000n;
+          break;
+        case 'pop_vlan':
+          delete p.vlan_vid;
           break;
         default:
           throw new Error(`simulator: unsupported action ${a.type}`);

@@ -24,7 +24,8 @@ export interface TableSpec {
 // egress_verdict] → arp_responder → services → l3_routing → [l3_neighbor] → l2_lookup → [ingress_ct →
 // ingress_acl → ingress_verdict → output].
 // Tunnel traffic: classifier → tunnel_ingress → l2_lookup → ... (it was validated, answered and routed at
-// its source host, so it skips those stages). DHCP from a local VM: ... → services → dhcp_punt → agent.
+// its source host, so it skips those stages). Uplink traffic of physical networks: classifier →
+// uplink_ingress → l2_lookup → ... (to local ports only). DHCP from a local VM: ... → services → dhcp_punt → agent.
 // The fields both ACL tables judge a packet by; each adds how it knows the interface (in_port or reg2).
 const ACL_MATCHES = [
   'ct_state',
@@ -45,9 +46,9 @@ const DECLARATION = [
   {
     name: 'classifier',
     purpose:
-      'Split tunnel traffic (marked FROM_TUNNEL, to tunnel_ingress) from everything else, which port_security checks.',
+      'Split tunnel traffic (marked FROM_TUNNEL, to tunnel_ingress) and uplink traffic (marked FROM_UPLINK, to uplink_ingress) from everything else, which port_security checks.',
     matches: ['in_port'],
-    next: ['tunnel_ingress', 'port_security'],
+    next: ['tunnel_ingress', 'uplink_ingress', 'port_security'],
     miss: 'next',
     missTo: 'port_security',
   },
@@ -56,6 +57,14 @@ const DECLARATION = [
     purpose:
       'Map the tunnel key (tun_id) of a packet from another host to the local network with that key; unknown keys are dropped.',
     matches: ['tunnel_id'],
+    next: ['l2_lookup'],
+    miss: 'drop',
+  },
+  {
+    name: 'uplink_ingress',
+    purpose:
+      "Map a frame from an uplink port to the physical network of its VLAN tag (popped) or, untagged, to the uplink's flat network; frames of networks not on that uplink are dropped.",
+    matches: ['in_port', 'vlan_vid'],
     next: ['l2_lookup'],
     miss: 'drop',
   },

@@ -1,4 +1,5 @@
-// Networks: tenant IPv4 networks (virtual: tunnelled between hosts), each with a tunnel key and conntrack zone.
+// Networks: tenant IPv4 networks (virtual: tunnelled between hosts; physical: on the hosts' uplinks, flat or one
+// VLAN), each with a tunnel key (also its local id on a host) and conntrack zone.
 import { f, resource, SET } from '../resource.js';
 import { displayName, timestamps, topologyUuid, uuidField } from './common.js';
 
@@ -27,6 +28,11 @@ export const networks = resource({
       doc: 'old spelling of network_mode',
     }),
     domain_name: f.string({ ...SET.editable, default: '', doc: 'DNS domain handed out by DHCP' }),
+    vlan_id: f.int(1, 4094, {
+      ...SET.clearable,
+      filter: true,
+      doc: "physical networks: the VLAN tag on the hosts' uplinks (null: flat, untagged)",
+    }),
     segment_uuid: f.ref('seg', 'restrict', { ...SET.clearable, filter: true, doc: 'segment the network lives on' }),
     topology_uuid: topologyUuid,
     mtu: f.int(68, 65535, { ...SET.clearable, doc: 'interface MTU handed out by DHCP' }),

@@ -1,0 +1,149 @@
+// Physical networks on an uplink, followed packet by packet through the simulated switch: a VLAN network and a flat
+// one share the host's uplink port (OpenVNet's host interface + datapath_networks rows); frames leave tagged or
+// untagged, come back only to their network's local ports, and are never tunnelled.
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { computeFlows } from '../../../src/agent/pipeline/flows.js';
+import { buildModelView, type FeedResources } from '../../../src/agent/pipeline/model-view.js';
+import { type PacketInput, SimSwitch } from '../../../src/agent/pipeline/simulate.js';
+import { BCAST, icmpEcho, macNum } from './fabric.js';
+import { DP1, DP2, DP_IP, GRE_PORT, iface, localFor, VXLAN_PORT } from './fixtures.js';
+
+const UPLINK_PORT = 50;
+const P10 = { uuid: 'nw-p10', ipv4_network: '192.168.10.0', ipv4_prefix: 24, tunnel_key: 201, ct_zone: 21 };
+const FLAT = { uuid: 'nw-flat', ipv4_network: '192.168.0.0', ipv4_prefix: 24, tunnel_key: 202, ct_zone: 22 };
+const VMS = [
+  { uuid: 'if-veth1', network: P10.uuid, ip: '192.168.10.1', mac: '02:00:00:00:10:01', dp: DP1 },
+  { uuid: 'if-veth2', network: P10.uuid, ip: '192.168.10.2', mac: '02:00:00:00:10:02', dp: DP1 },
+  { uuid: 'if-veth3', network: FLAT.uuid, ip: '192.168.0.3', mac: '02:00:00:00:00:03', dp: DP1 },
+  { uuid: 'if-veth4', network: P10.uuid, ip: '192.168.10.4', mac: '02:00:00:00:10:04', dp: DP2 },
+];
+const OUTSIDE_MAC = '02:ee:00:00:00:01';
+
+function resources(opts: { rows?: boolean; uplinkNetwork?: string | null } = {}): FeedResources {
+  const interfaces = VMS.map((v) => iface(v.uuid, 'vif', v.network, v.mac, v.ip, { active_datapath_uuid: v.dp }));
+  interfaces.push(
+    iface('if-eth1', 'host', opts.uplinkNetwork ?? (null as unknown as string), '02:00:00:00:ee:01', null, {
+      owner_datapath_uuid: DP1,
+      port_name: 'eth1',
+      network_uuid: opts.uplinkNetwork ?? null,
+      mac_leases: [],
+    }),
+  );
+  const row = (nw: string) => ({
+    uuid: `${DP1}/${nw}`,
+    datapath_uuid: DP1,
+    network_uuid: nw,
+    interface_uuid: 'if-eth1',
+    mac_address: null,
+  });
+  return {
+    datapaths: [DP1, DP2].map((uuid, k) => ({
+      uuid,
+      dpid: `0x000000000000000${k + 1}`,
+      node_id: `host${k + 1}`,
+      ipv4_address: DP_IP[uuid]!,
+    })),
+    networks: [
+      { ...P10, network_mode: 'physical', vlan_id: 10 },
+      { ...FLAT, network_mode: 'physical', vlan_id: null },
+    ],
+    interfaces,
+    datapath_networks: opts.rows === false ? [] : [row(P10.uuid), row(FLAT.uuid)],
+  };
+}
+
+function host(res: FeedResources) {
+  const local = localFor(DP1, VMS);
+  local.ports.set('eth1', { ofport: UPLINK_PORT });
+  return new SimSwitch(computeFlows(buildModelView(res), local));
+}
+
+const port = (uuid: string) => Number(uuid.replace(/\D/g, ''));
+const vm = (uuid: string) => VMS.find((v) => v.uuid === uuid)!;
+function fromVm(sw: SimSwitch, uuid: string, pkt: PacketInput) {
+  return sw.inject({ ...pkt, in_port: port(uuid) });
+}
+const outPorts = (r: { outputs: { port: number }[] }) => r.outputs.map((o) => o.port).sort((a, b) => a - b);
+
+describe('physical networks on an uplink', () => {
+  const sw = host(resources());
+  const v1 = vm('if-veth1');
+
+  test('unicast to a MAC beyond the uplink leaves tagged with the VLAN, never through a tunnel', () => {
+    const r = fromVm(sw, 'if-veth1', icmpEcho(v1.mac, v1.ip, OUTSIDE_MAC, '192.168.10.100'));
+    assert.deepEqual(outPorts(r), [UPLINK_PORT], r.path.map((s) => `${s.tableName}:${s.owner}`).join(' → '));
+    assert.equal(r.outputs[0]!.packet.vlan_vid, 0x1000n | 10n);
+  });
+
+  test('a VM of the same network on another host is reached through the uplink (tag on), not the tunnel', () => {
+    const v4 = vm('if-veth4');
+    const r = fromVm(sw, 'if-veth1', icmpEcho(v1.mac, v1.ip, v4.mac, v4.ip));
+    assert.deepEqual(outPorts(r), [UPLINK_PORT]);
+    assert.ok(!outPorts(r).includes(GRE_PORT) && !outPorts(r).includes(VXLAN_PORT));
+  });
+
+  test('the flat network leaves untagged', () => {
+    const v3 = vm('if-veth3');
+    const r = fromVm(sw, 'if-veth3', icmpEcho(v3.mac, v3.ip, OUTSIDE_MAC, '192.168.0.100'));
+    assert.deepEqual(outPorts(r), [UPLINK_PORT]);
+    assert.equal(r.outputs[0]!.packet.vlan_vid, undefined);
+  });
+
+  test('a tagged frame from the uplink reaches its VM untagged; other tags and networks stay apart', () => {
+    const inbound = { ...icmpEcho(OUTSIDE_MAC, '192.168.10.100', v1.mac, v1.ip), in_port: UPLINK_PORT };
+    const r = sw.inject({ ...inbound, vlan_vid: 0x1000 | 10 });
+    assert.deepEqual(outPorts(r), [port('if-veth1')]);
+    assert.equal(r.outputs[0]!.packet.vlan_vid, undefined);
+    // VLAN 20 is no network on this uplink; untagged is the flat network, where v1's MAC is nobody.
+    assert.deepEqual(outPorts(sw.inject({ ...inbound, vlan_vid: 0x1000 | 20 })), []);
+    assert.deepEqual(outPorts(sw.inject(inbound)), []);
+    const v3 = vm('if-veth3');
+    const flat = sw.inject({ ...icmpEcho(OUTSIDE_MAC, '192.168.0.100', v3.mac, v3.ip), in_port: UPLINK_PORT });
+    assert.deepEqual(outPorts(flat), [port('if-veth3')]);
+  });
+
+  test('broadcast from the uplink reaches the local ports of its network only, never back out', () => {
+    const r = sw.inject({
+      ...icmpEcho(OUTSIDE_MAC, '192.168.10.100', BCAST, '192.168.10.255'),
+      in_port: UPLINK_PORT,
+      vlan_vid: 0x1000 | 10,
+    });
+    assert.deepEqual(outPorts(r), [port('if-veth1'), port('if-veth2')]);
+  });
+
+  test('broadcast from a VM reaches its local neighbour and the uplink (tagged), nothing else', () => {
+    const r = fromVm(sw, 'if-veth1', icmpEcho(v1.mac, v1.ip, BCAST, '192.168.10.255'));
+    assert.deepEqual(outPorts(r), [port('if-veth2'), UPLINK_PORT]);
+    assert.equal(r.outputs.find((o) => o.port === UPLINK_PORT)!.packet.vlan_vid, 0x1000n | 10n);
+    assert.equal(r.outputs.find((o) => o.port === port('if-veth2'))!.packet.vlan_vid, undefined);
+  });
+
+  test('a VM on a physical network is still anti-spoofed: a forged source MAC goes nowhere', () => {
+    const r = fromVm(sw, 'if-veth1', icmpEcho(OUTSIDE_MAC, v1.ip, BCAST, '192.168.10.255'));
+    assert.deepEqual(outPorts(r), []);
+  });
+
+  test("without datapath_networks rows, a host interface of the network itself is that network's uplink", () => {
+    const s2 = host(resources({ rows: false, uplinkNetwork: FLAT.uuid }));
+    const v3 = vm('if-veth3');
+    assert.deepEqual(outPorts(fromVm(s2, 'if-veth3', icmpEcho(v3.mac, v3.ip, OUTSIDE_MAC, '192.168.0.100'))), [
+      UPLINK_PORT,
+    ]);
+    // The VLAN network has no uplink here: its VMs reach only each other.
+    assert.deepEqual(outPorts(fromVm(s2, 'if-veth1', icmpEcho(v1.mac, v1.ip, OUTSIDE_MAC, '192.168.10.100'))), []);
+    const v2 = vm('if-veth2');
+    assert.deepEqual(outPorts(fromVm(s2, 'if-veth1', icmpEcho(v1.mac, v1.ip, v2.mac, v2.ip))), [port('if-veth2')]);
+  });
+
+  test('the uplink port itself gets no anti-spoofing flows, only its classifier', () => {
+    const r = sw.inject({
+      ...icmpEcho('02:ee:00:00:00:99', '10.9.9.9', macNum(vm('if-veth2').mac), vm('if-veth2').ip),
+      in_port: UPLINK_PORT,
+      vlan_vid: 0x1000 | 10,
+    });
+    assert.deepEqual(outPorts(r), [port('if-veth2')]);
+    assert.equal(r.path[0]!.tableName, 'classifier');
+    assert.match(r.path[0]!.owner, /if-eth1/);
+  });
+});
