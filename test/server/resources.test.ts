@@ -317,6 +317,32 @@ describe('parameter forms', () => {
 });
 
 describe('validation', () => {
+  it('physical networks: vlan_id 1-4094, only on physical networks, one network per tag', async () => {
+    const base = { ipv4_network: '192.168.50.0', network_mode: 'physical' };
+    await fails(s, 'POST', '/api/networks', { ...base, vlan_id: 0 }, 400, '110', 'vlan_id');
+    await fails(s, 'POST', '/api/networks', { ...base, vlan_id: 4095 }, 400, '110', 'vlan_id');
+    await fails(s, 'POST', '/api/networks', { ipv4_network: '192.168.50.0', vlan_id: 50 }, 400, '110', 'vlan_id');
+    const p50 = await ok(s, 'POST', '/api/networks', { ...base, uuid: 'nw-vlan50', vlan_id: '50' }, 'form');
+    assert.equal(p50.vlan_id, 50);
+    await fails(
+      s,
+      'POST',
+      '/api/networks',
+      { ...base, ipv4_network: '192.168.51.0', vlan_id: 50 },
+      409,
+      '120',
+      'vlan_id',
+    );
+    // A virtual network has no VLAN; a physical one without a tag is flat.
+    await fails(s, 'PUT', '/api/networks/nw-vlan50', { network_mode: 'virtual' }, 400, '110', 'vlan_id');
+    const flat = await ok(s, 'POST', '/api/networks', { ...base, ipv4_network: '192.168.52.0', uuid: 'nw-flat52' });
+    assert.equal(flat.vlan_id, null);
+    assert.equal((await ok(s, 'PUT', '/api/networks/nw-vlan50', { vlan_id: null })).vlan_id, null);
+    assert.equal((await ok(s, 'GET', '/api/networks', { vlan_id: 50 })).total_count, 0);
+    await ok(s, 'DELETE', '/api/networks/nw-vlan50');
+    await ok(s, 'DELETE', '/api/networks/nw-flat52');
+  });
+
   it('datapaths', async () => {
     await fails(s, 'POST', '/api/datapaths', { node_id: 'a' }, 400, '111', 'dpid');
     await fails(s, 'POST', '/api/datapaths', { dpid: '0x1' }, 400, '111', 'node_id');

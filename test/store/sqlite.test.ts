@@ -55,3 +55,21 @@ it('sqlite file: WAL, synchronous=FULL, migrations recorded, unique indexes guar
   assert.equal(sync, 2, 'synchronous=FULL');
   await s2.close();
 });
+
+it('migration 4: networks stored before vlan_id existed carry vlan_id null', async () => {
+  const path = join(dir, 'migrate4.db');
+  const d = new Database(path);
+  d.exec('BEGIN');
+  for (const sql of SQLITE_MIGRATIONS.slice(0, 3)) d.exec(sql);
+  d.prepare("INSERT INTO docs(kind, uuid, seq, data) VALUES ('networks', 'nw-old', 1, ?)").run(
+    JSON.stringify({ uuid: 'nw-old', ipv4_network: '10.0.0.0', network_mode: 'virtual' }),
+  );
+  d.exec('COMMIT');
+  d.pragma('user_version = 3');
+  d.close();
+  const s = new SqliteStore({ path });
+  const got = await s.read((tx) => tx.get('networks', 'nw-old'));
+  await s.close();
+  assert.ok(got && 'vlan_id' in got, JSON.stringify(got));
+  assert.equal(got.vlan_id, null);
+});
