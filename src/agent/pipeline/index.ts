@@ -9,3 +9,4 @@ export * from './diff.js';
 export { PipelineAddressError, PipelineModelError, parseIpv4, parseMac, formatIpv4, formatMac } from './addr.js';
 export { formatFlow, tableListMarkdown } from './format.js';
 export { SimSwitch, type Packet, type SimResult } from './simulate.js';
+export { uplinkProblems } from './uplink.js';

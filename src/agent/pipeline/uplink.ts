@@ -4,10 +4,14 @@ import type { Action } from '../../openflow/types.js';
 import type { Interface, Network } from '../../model/types.js';
 import { output } from './build.js';
 import type { CompileContext } from './compile-context.js';
+import type { Binding, LocalContext, ModelView } from './model-view.js';
 
 /** OFPVID_PRESENT: the vlan_vid bit saying a tag is there (OpenFlow 1.3 §7.2.3.7). */
 export const VLAN_PRESENT = 0x1000;
 const ETH_TYPE_VLAN = 0x8100;
+
+/** What finding an uplink reads (a CompileContext is one; status checks pass a no-op `dep`). */
+export type UplinkContext = Pick<CompileContext, 'view' | 'local' | 'bindings' | 'dep'>;
 
 /** A physical network's way out on this host. */
 export interface Uplink {
@@ -31,7 +35,7 @@ export function isUplink(i: Interface): boolean {
  * names (OpenVNet's way: one host port, many networks), else a host interface of the network itself bound
  * on this host. null when there is none (the network then reaches only this host's ports).
  */
-export function uplinkOf(ctx: CompileContext, net: Network): Uplink | null {
+export function uplinkOf(ctx: UplinkContext, net: Network): Uplink | null {
   const vlan = typeof net.vlan_id === 'number' ? net.vlan_id : null;
   const rowKey = `${ctx.local.datapathUuid}/${net.uuid}`;
   ctx.dep(`datapath_networks:${rowKey}`);
@@ -55,4 +59,34 @@ export function toUplink(up: Uplink): Action[] {
     { type: 'set_field', field: 'vlan_vid', value: VLAN_PRESENT | up.vlan },
     output(up.ofport),
   ];
+}
+
+/**
+ * What is wrong with this host's uplinks, one line each, for the datapath's status: a host interface of this
+ * datapath that is not bound (its port is not on the bridge), and a physical network with local ports here
+ * but no uplink (its VMs reach only each other).
+ */
+export function uplinkProblems(
+  view: ModelView,
+  local: LocalContext,
+  bindings: ReadonlyMap<string, Binding>,
+  present: ReadonlyMap<string, unknown>,
+): string[] {
+  const out: string[] = [];
+  for (const i of view.interfaces.values())
+    if (isUplink(i) && i.owner_datapath_uuid === local.datapathUuid && !bindings.has(i.uuid))
+      out.push(`uplink ${i.uuid}: port ${i.port_name ?? '(no port_name)'} is not on the bridge`);
+  const ctx: UplinkContext = { view, local, bindings, dep: () => {} };
+  for (const nw of [...present.keys()].sort()) {
+    const net = view.networks.get(nw);
+    if (net && isPhysical(net) && bindingsOn(bindings, nw) && !uplinkOf(ctx, net))
+      out.push(`physical network ${nw}: no uplink on this datapath (its ports here reach only each other)`);
+  }
+  return out;
+}
+
+/** Whether a VM port (not an uplink) of network `nw` is bound here. */
+function bindingsOn(bindings: ReadonlyMap<string, Binding>, nw: string): boolean {
+  for (const b of bindings.values()) if (b.networkUuid === nw) return true;
+  return false;
 }

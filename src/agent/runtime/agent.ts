@@ -21,6 +21,7 @@ import {
   meterSpec,
   metersOf,
   type ModelView,
+  uplinkProblems,
 } from '../pipeline/index.js';
 import type { ApiLike, BridgeControl, DhcpHandler, FeedEvent, FeedSource, SwitchLink, SwitchListener } from './deps.js';
 import { errText } from './errors.js';
@@ -108,6 +109,8 @@ export class Agent {
   private installed: Flow[] | null = null;
   private flowsInSync = false;
   private lastError: string | null = null;
+  /** The uplink problems last noted (they stay in lastError until resolved). */
+  private uplinkError: string | null = null;
   private bound: Binding[] = [];
   private setupRunning = false;
   private setupAgain = false;
@@ -419,6 +422,7 @@ export class Agent {
     const computeMs = performance.now() - t0;
     this.bound = [...this.compiler.currentBindings().values()];
     this.reports.bindings(view, dp.uuid, this.bound);
+    this.noteUplinks(uplinkProblems(view, local, this.compiler.currentBindings(), this.compiler.presentNetworks()));
 
     const link = this.link;
     if (!link) {
@@ -600,6 +604,21 @@ export class Agent {
     if (!this.view || this.dpid === null) return;
     const health = { switchConnected: this.link !== null, flowsInSync: this.flowsInSync, lastError: this.lastError };
     this.reports.datapathStatus(this.view, dpUuid, this.dpid, health);
+  }
+
+  /** Uplink problems are the datapath's last_error (and a warning) while they last; resolved, they clear it. */
+  private noteUplinks(problems: string[]): void {
+    const msg = problems.length > 0 ? problems.join('; ') : null;
+    if (msg === this.uplinkError) return;
+    const previous = this.uplinkError;
+    this.uplinkError = msg;
+    if (msg) {
+      this.log.warn({ problems }, 'uplink problems: physical networks cannot leave this host as configured');
+      this.lastError = msg;
+    } else {
+      this.log.info('uplink problems resolved');
+      if (this.lastError === previous) this.lastError = null;
+    }
   }
 
   private setError(msg: string): void {

@@ -3,9 +3,10 @@
 // untagged, come back only to their network's local ports, and are never tunnelled.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { computeFlows } from '../../../src/agent/pipeline/flows.js';
+import { computeFlows, FlowCompiler } from '../../../src/agent/pipeline/flows.js';
 import { buildModelView, type FeedResources } from '../../../src/agent/pipeline/model-view.js';
 import { type PacketInput, SimSwitch } from '../../../src/agent/pipeline/simulate.js';
+import { uplinkProblems } from '../../../src/agent/pipeline/uplink.js';
 import { BCAST, icmpEcho, macNum } from './fabric.js';
 import { DP1, DP2, DP_IP, GRE_PORT, iface, localFor, VXLAN_PORT } from './fixtures.js';
 
@@ -146,4 +147,20 @@ describe('physical networks on an uplink', () => {
     assert.equal(r.path[0]!.tableName, 'classifier');
     assert.match(r.path[0]!.owner, /if-eth1/);
   });
+});
+
+test('status: an uplink whose port is not on the bridge, and physical networks left without a way out, are named', () => {
+  const view = buildModelView(resources());
+  const local = localFor(DP1, VMS); // no eth1 port on this bridge
+  const c = new FlowCompiler();
+  c.update(view, local, []);
+  assert.deepEqual(uplinkProblems(view, local, c.currentBindings(), c.presentNetworks()), [
+    'uplink if-eth1: port eth1 is not on the bridge',
+    'physical network nw-flat: no uplink on this datapath (its ports here reach only each other)',
+    'physical network nw-p10: no uplink on this datapath (its ports here reach only each other)',
+  ]);
+  local.ports.set('eth1', { ofport: UPLINK_PORT });
+  const c2 = new FlowCompiler();
+  c2.update(view, local, []);
+  assert.deepEqual(uplinkProblems(view, local, c2.currentBindings(), c2.presentNetworks()), []);
 });
