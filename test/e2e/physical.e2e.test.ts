@@ -1,0 +1,149 @@
+// Issue 17 item 1: physical networks on uplinks, through the real API, agents and OVS. Two hosts have an uplink
+// (ext0) on the lab's provider segment; a VLAN-10 network, a VLAN-20 network with the same subnet and a flat
+// network are carried over it. VMs of one VLAN network on both hosts reach each other across the segment (tag
+// on the wire, no tunnel), reach external hosts of their VLAN, and never the other VLAN.
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { Cluster } from '../../src/demo/cluster.js';
+import { assertE2eEnvironment, labPrefix } from './helpers.js';
+
+const HOSTS = ['h1', 'h2'];
+const NETS = [
+  { uuid: 'nw-v10', ipv4_network: '192.168.10.0', network_mode: 'physical', vlan_id: 10 },
+  { uuid: 'nw-v20', ipv4_network: '192.168.10.0', network_mode: 'physical', vlan_id: 20 },
+  { uuid: 'nw-flat', ipv4_network: '192.168.0.0', network_mode: 'physical' },
+];
+const VMS = [
+  { name: 'a1', uuid: 'if-a1', host: 'h1', network: 'nw-v10', ip: '192.168.10.1', mac: '02:00:00:10:00:01' },
+  { name: 'a2', uuid: 'if-a2', host: 'h2', network: 'nw-v10', ip: '192.168.10.2', mac: '02:00:00:10:00:02' },
+  { name: 'b1', uuid: 'if-b1', host: 'h2', network: 'nw-v20', ip: '192.168.10.3', mac: '02:00:00:20:00:03' },
+  { name: 'f1', uuid: 'if-f1', host: 'h1', network: 'nw-flat', ip: '192.168.0.1', mac: '02:00:00:00:00:01' },
+];
+const ANY_ICMP = 'icmp or (vlan and icmp)';
+
+let cluster: Cluster;
+const dpOf = new Map<string, string>();
+
+before(async () => {
+  assertE2eEnvironment();
+  cluster = await Cluster.start({ prefix: labPrefix('phy'), hosts: HOSTS });
+  for (const [uuid, dp] of await cluster.waitDatapaths()) dpOf.set(String(dp.node_id), uuid);
+  const lab = cluster.lab;
+  for (const h of HOSTS) await lab.addUplink(h);
+  await lab.addExternal({ name: 'x10', ip: '192.168.10.100/24', vlan: 10 });
+  await lab.addExternal({ name: 'x20', ip: '192.168.10.200/24', vlan: 20 });
+  await lab.addExternal({ name: 'x0', ip: '192.168.0.100/24' });
+
+  for (const n of NETS) await cluster.call('POST', '/networks', n);
+  for (const h of HOSTS) {
+    // OpenVNet's shape: one host interface per uplink port, and a datapath_networks row per network it carries.
+    await cluster.call('POST', '/interfaces', {
+      uuid: `if-up${h}`,
+      mode: 'host',
+      port_name: 'ext0',
+      owner_datapath_uuid: dpOf.get(h)!,
+    });
+    for (const n of NETS)
+      await cluster.call('POST', `/datapaths/${dpOf.get(h)}/networks/${n.uuid}`, { interface_uuid: `if-up${h}` });
+  }
+  for (const v of VMS) {
+    await cluster.call('POST', '/interfaces', {
+      uuid: v.uuid,
+      network_uuid: v.network,
+      ipv4_address: v.ip,
+      mac_address: v.mac,
+    });
+    await lab.addVm({ name: v.name, host: v.host, mac: v.mac, ip: `${v.ip}/24`, port: v.uuid, mtu: 1500 });
+  }
+});
+
+after(async () => {
+  await cluster?.down();
+});
+
+async function report(): Promise<string> {
+  const parts = [await cluster.diagnostics()];
+  for (const h of HOSTS) {
+    const host = cluster.lab.host(h);
+    parts.push(`--- ${h} flows\n${await host.ofctl('dump-flows', host.bridge).catch((e) => String(e))}`);
+  }
+  return parts.join('\n');
+}
+
+async function reaches(from: string, ip: string): Promise<void> {
+  const r = await cluster.lab.waitPing(from, ip, { timeoutMs: 15_000 });
+  if (!r.ok) assert.fail(`${from} -> ${ip} got no reply\n${r.output}\n${await report()}`);
+}
+
+async function isolated(from: string, ip: string): Promise<void> {
+  const r = await cluster.lab.ping(from, ip, { count: 2, intervalS: 0.2, timeoutS: 1 });
+  if (r.received > 0) assert.fail(`${from} -> ${ip} was answered but must not be\n${await report()}`);
+}
+
+test('the agents converge with their uplinks bound and no uplink problem reported', async () => {
+  try {
+    await cluster.waitInSync(20_000);
+  } catch (err) {
+    assert.fail(`${String(err)}\n${await report()}`);
+  }
+  for (const h of HOSTS) {
+    const up = await cluster.call<{ status: string; active_port_name: string }>('GET', `/interfaces/if-up${h}`);
+    assert.equal(up.status, 'up', `uplink of ${h} not bound\n${await report()}`);
+    assert.equal(up.active_port_name, 'ext0');
+  }
+  for (const dp of await cluster.datapaths()) assert.equal(dp.last_error, null, String(dp.last_error));
+});
+
+test('VLAN 10 across hosts: a1 (h1) reaches a2 (h2) over the segment, tagged 10 on the trunk, no tunnel', async () => {
+  const lab = cluster.lab;
+  await reaches('a1', '192.168.10.2');
+  const tunnels = await lab.capture('ul', 'ul-h1', 'ip proto 47 or udp port 4789', () =>
+    lab.capture('ext', 'up-h1', ANY_ICMP, () => lab.ping('a1', '192.168.10.2', { count: 3, intervalS: 0.1 })),
+  );
+  const trunk = tunnels.result;
+  assert.equal(trunk.result.received, 3, trunk.result.output);
+  assert.ok(trunk.count >= 6, `expected the pings on h1's trunk:\n${trunk.lines.join('\n')}`);
+  for (const l of trunk.lines) assert.match(l, /vlan 10,/, `not tagged 10 on the trunk: ${l}`);
+  assert.equal(tunnels.count, 0, `a physical network was tunnelled:\n${tunnels.lines.join('\n')}`);
+});
+
+test('VMs reach external hosts of their own network: VLAN 10 tagged, flat untagged', async () => {
+  await reaches('a1', '192.168.10.100');
+  await reaches('a2', '192.168.10.100');
+  await reaches('f1', '192.168.0.100');
+  const r = await cluster.lab.ping('x10', '192.168.10.1', { count: 2, intervalS: 0.2 });
+  assert.equal(r.received, 2, `the external host cannot reach a1\n${r.output}`);
+});
+
+test('networks on different VLANs stay apart, even with the same subnet', async () => {
+  // VLAN 20 works on its own (b1 on h2 reaches its external host), yet nothing of VLAN 10 reaches it.
+  await reaches('b1', '192.168.10.200');
+  await isolated('a1', '192.168.10.3');
+  await isolated('a1', '192.168.10.200');
+  await isolated('x10', '192.168.10.3');
+  await isolated('f1', '192.168.10.100');
+});
+
+test('an uplink whose port is not on the bridge is reported in the datapath status, and the report clears', async () => {
+  const dp = dpOf.get('h1')!;
+  await cluster.call('POST', '/interfaces', {
+    uuid: 'if-upbad',
+    mode: 'host',
+    port_name: 'eth9',
+    owner_datapath_uuid: dp,
+  });
+  const seen = async (want: RegExp | null) => {
+    const deadline = Date.now() + 10_000;
+    for (;;) {
+      const d = await cluster.call<{ last_error: string | null }>('GET', `/datapaths/${dp}`);
+      if (want ? want.test(d.last_error ?? '') : d.last_error === null) return d.last_error;
+      if (Date.now() > deadline) assert.fail(`last_error of ${dp} is ${d.last_error}, expected ${want}`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  };
+  await seen(/uplink if-upbad: port eth9 is not on the bridge/);
+  await cluster.call('DELETE', '/interfaces/if-upbad');
+  await seen(null);
+  // Traffic was never disturbed.
+  await reaches('a1', '192.168.10.2');
+});
