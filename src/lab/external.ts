@@ -236,6 +236,10 @@ export async function addExternal(ctx: LabContext, input: ExternalSpec): Promise
 export async function removeExternal(ctx: LabContext, name: string): Promise<void> {
   const st = ctx.externalState(name);
   await stopProcesses(ctx, (p) => p.node === name);
+  // Its switch port would stay in the segment's database, pointing at a device that is gone.
+  await segmentOvs(ctx)
+    .vsctl('--if-exists', 'del-port', SEGMENT_BRIDGE, st.segPort)
+    .catch(() => undefined);
   // Deleting the netns deletes its veth, and so the segment's port, too. Tolerant: it may be half-built.
   await execIn(undefined, ['ip', 'netns', 'del', st.netns]);
   ctx.state.externals = ctx.state.externals.filter((e) => e.name !== name);

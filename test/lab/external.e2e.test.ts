@@ -120,10 +120,18 @@ test('bad input names the field; names are checked before anything is made', asy
   assert.equal(leftovers(P).namespaces.includes(`${P}-x1`), false);
 });
 
-test('a lab whose state file is lost: Lab.destroy still removes the segment and external nodes', async () => {
-  const l2 = await Lab.create({ prefix: P2 });
+test('a bridge left to the agent: the uplink waits for attachUplink; removeExternal; a lost state file: Lab.destroy removes it all', async () => {
+  const l2 = await Lab.create({ prefix: P2, mode: 'none', createBridge: false });
+  const h1 = await l2.addHost({ name: 'h1' });
+  assert.equal((await l2.addUplink('h1')).attached, false);
+  await h1.vsctl('add-br', 'br0', '--', 'set', 'bridge', 'br0', 'datapath_type=netdev');
+  await l2.attachUplink('h1');
+  assert.ok((await h1.vsctl('list-ports', 'br0')).split('\n').includes('ext0'));
   await l2.addExternal({ name: 'e1', ip: '192.0.2.1/24', vlan: 7 });
-  assert.deepEqual(leftovers(P2).namespaces.sort(), [`${P2}-e1`, `${P2}-ext`, `${P2}-ul`]);
+  await l2.addExternal({ name: 'e2', ip: '192.0.2.2/24' });
+  await l2.removeExternal('e2');
+  assert.deepEqual((await l2.segmentOvs().vsctl('list-ports', 'seg')).trim().split('\n'), ['ex-e1', 'up-h1']);
+  assert.deepEqual(leftovers(P2).namespaces.sort(), [`${P2}-e1`, `${P2}-ext`, `${P2}-h1`, `${P2}-ul`]);
   rmSync(`/tmp/${P2}/lab.json`);
   await Lab.destroy(P2);
   assert.deepEqual(leftovers(P2), { namespaces: [], processes: [], dir: false, links: [] });
