@@ -54,6 +54,19 @@ export function describe(st: StatusReport): string {
       `  ${v.name.padEnd(6)} on ${v.host.padEnd(6)} netns ${v.netns.padEnd(12)} eth0 ${v.mac} ${(v.ip ?? 'no IP').padEnd(18)} mtu ${v.mtu}  port ${v.port}${v.attached ? ` on ${v.bridge}` : ' (detached)'}${v.ifaceId ? ` iface-id ${v.ifaceId}` : ''}`,
     );
   }
+  if (st.segment) {
+    lines.push(
+      `segment: netns ${st.segment.netns} (node ext), switch ${st.segment.bridge} (OVS, ovsdb unix:${st.segment.dir}/db.sock; trunks: untagged = VLAN 1, flat)`,
+    );
+    for (const u of st.uplinks)
+      lines.push(
+        `  uplink ${u.host.padEnd(6)} port ${u.port}${u.attached ? ` on ${u.bridge}` : ' (detached)'} <-> trunk ${u.segPort}  mtu ${u.mtu}${u.cut ? '  CUT' : ''}`,
+      );
+    for (const e of st.externals)
+      lines.push(
+        `  ${e.name.padEnd(6)} netns ${e.netns.padEnd(12)} eth0 ${e.mac} ${(e.ip ?? 'no IP').padEnd(18)} ${e.vlan === null ? 'flat   ' : `vlan ${String(e.vlan).padEnd(4)}`} port ${e.segPort}`,
+      );
+  }
   if (st.procs.length > 0) {
     lines.push('processes:');
     for (const p of st.procs)
@@ -213,9 +226,11 @@ export function labCommand() {
 
   lab
     .command('exec')
-    .description('run a command inside a lab node (VM, host, "ul" or "root"); exits with its status')
+    .description(
+      'run a command inside a lab node (VM, host, external node, "ul", "ext" or "root"); exits with its status',
+    )
     .addOption(prefixOption())
-    .argument('<node>', 'VM or host name (or ul)')
+    .argument('<node>', 'VM, host or external node name (or ul, ext, root)')
     .argument('<cmd...>', 'the command, after --')
     .passThroughOptions()
     .action(async (node, cmd, o) => {

@@ -3,8 +3,8 @@
 import { LabInputError, LabUnknownNodeError } from './errors.js';
 import { type ExecOptions, type ExecResult, execIn, LAB_MARKER_ENV, runIn } from './exec.js';
 import { attachOvs, type OvsInstance } from './ovs-instance.js';
-import { type HostState, type LabState, type VmState, writeState } from './state.js';
-import { ROOT_NODE, UNDERLAY_NODE } from './topology.js';
+import { type ExternalState, type HostState, type LabState, type VmState, writeState } from './state.js';
+import { ROOT_NODE, SEGMENT_NODE, UNDERLAY_NODE } from './topology.js';
 
 export class LabContext {
   constructor(readonly state: LabState) {}
@@ -32,23 +32,41 @@ export class LabContext {
     return findNamed(this.state.vms, 'VM', name);
   }
 
+  externalState(name: string): ExternalState {
+    return findNamed(this.state.externals, 'external node', name);
+  }
+
+  /** Netns of the provider segment (external.ts); exists once `segment` is set in the state. */
+  get segmentNetns(): string {
+    return `${this.state.prefix}-${SEGMENT_NODE}`;
+  }
+
   /** The private OVS of a host. */
   ovs(h: HostState): OvsInstance {
     return attachOvs({ dir: h.dir, netns: h.netns });
   }
 
-  /** The netns of a node: a host, a VM, `ul` (underlay) or `root` (undefined: the machine's own namespace). */
+  /**
+   * The netns of a node: a host, a VM, an external node, `ul` (underlay), `ext` (the provider segment,
+   * once made) or `root` (undefined: the machine's own namespace).
+   */
   nodeNetns(node: string): string | undefined {
     if (node === ROOT_NODE) return undefined;
     if (node === UNDERLAY_NODE) return this.underlayNetns;
-    if (this.state.hosts.some((h) => h.name === node) || this.state.vms.some((v) => v.name === node))
-      return `${this.state.prefix}-${node}`;
-    throw new LabUnknownNodeError('host or VM', node, [
-      ...this.state.hosts.map((h) => h.name),
-      ...this.state.vms.map((v) => v.name),
+    if (node === SEGMENT_NODE && this.state.segment) return this.segmentNetns;
+    if (this.namedNodes().includes(node)) return `${this.state.prefix}-${node}`;
+    throw new LabUnknownNodeError('node', node, [
+      ...this.namedNodes(),
       UNDERLAY_NODE,
+      ...(this.state.segment ? [SEGMENT_NODE] : []),
       ROOT_NODE,
     ]);
+  }
+
+  /** Hosts, VMs and external nodes: they share one name space (their netns is `<prefix>-<name>`). */
+  private namedNodes(): string[] {
+    const s = this.state;
+    return [...s.hosts, ...s.vms, ...s.externals].map((n) => n.name);
   }
 
   /** Run a command in a node's namespace; never throws for a non-zero exit. */
@@ -64,8 +82,8 @@ export class LabContext {
   }
 
   assertFreeName(name: string, field: string): void {
-    if (this.state.hosts.some((h) => h.name === name) || this.state.vms.some((v) => v.name === name))
-      throw new LabInputError(field, `'${name}' is already a host or VM of this lab`);
+    if (this.namedNodes().includes(name))
+      throw new LabInputError(field, `'${name}' is already a host, VM or external node of this lab`);
   }
 }
 

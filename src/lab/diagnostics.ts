@@ -1,5 +1,6 @@
-// What a failing lab test prints: per host the bridges, flows, tunnel state and logs; per VM addresses; process log tails.
+// What a failing lab test prints: per host the bridges, flows, tunnel state and logs; per VM addresses; the segment's VLANs; process log tails.
 import type { LabContext } from './context.js';
+import { attachOvs } from './ovs-instance.js';
 import { logTail } from './processes.js';
 
 /** Text for failure reports: per host the bridges, flows, tunnel neighbours/routes and log tails; per VM addresses and neighbours. */
@@ -26,6 +27,28 @@ export async function diagnostics(ctx: LabContext): Promise<string> {
     await safe(`${v.name}: ip addr / neigh`, async () => {
       const a = await ctx.exec(v.name, ['ip', '-br', 'addr']);
       const n = await ctx.exec(v.name, ['ip', 'neigh']);
+      return a.stdout + n.stdout;
+    });
+  }
+  if (s.segment) {
+    const seg = s.segment;
+    const ovs = attachOvs({ dir: seg.dir, netns: seg.netns });
+    // The switch's VLAN table: each port's vlan_mode, tag (access VLAN / native VLAN) and trunks.
+    await safe(`segment ${seg.netns}: ports (vlan_mode tag trunks)`, () =>
+      ovs.vsctl('--columns=name,vlan_mode,tag,trunks', 'list', 'port'),
+    );
+    await safe(`segment ${seg.netns}: fdb/show ${seg.bridge} (learned MACs per VLAN)`, () =>
+      ovs.appctl('fdb/show', seg.bridge),
+    );
+    await safe(`segment ${seg.netns}: ip -d link`, () => ctx.run('ext', ['ip', '-d', 'link', 'show']));
+  }
+  for (const u of s.uplinks) {
+    await safe(`${u.host}: uplink ${u.port}`, () => ctx.run(u.host, ['ip', '-d', 'link', 'show', u.port]));
+  }
+  for (const e of s.externals) {
+    await safe(`${e.name} (external, vlan ${e.vlan ?? 'flat'}): ip addr / neigh`, async () => {
+      const a = await ctx.exec(e.name, ['ip', '-br', 'addr']);
+      const n = await ctx.exec(e.name, ['ip', 'neigh']);
       return a.stdout + n.stdout;
     });
   }

@@ -1,9 +1,9 @@
-// LabHost and LabVm: handles on one host or VM of a Lab, read from its state; commands go through the Lab.
+// LabHost, LabVm and LabExternal: handles on one host, VM or external node of a Lab, read from its state; commands go through the Lab.
 import type { ExecOptions, ExecResult } from './exec.js';
 import { attachOvs, type OvsInstance } from './ovs-instance.js';
 import type { PingOptions, PingResult } from './probes.js';
 import type { LabProcess, SpawnOptions } from './processes.js';
-import type { HostState, VmState } from './state.js';
+import type { ExternalState, HostState, VmState } from './state.js';
 
 /** The part of the Lab a handle uses: running commands in a node by name (the Lab facade implements it). */
 export interface NodeRunner {
@@ -94,6 +94,32 @@ export class LabVm extends LabNode<VmState> {
   }
   get port(): string {
     return this.state.port;
+  }
+  ping(dst: string, opts?: PingOptions): Promise<PingResult> {
+    return this.lab.ping(this.name, dst, opts);
+  }
+}
+
+/** A node outside the cloud: a netns whose eth0 is an access port (flat or one VLAN) of the provider segment. */
+export class LabExternal extends LabNode<ExternalState> {
+  get mac(): string {
+    return this.state.mac;
+  }
+  /** `a.b.c.d/len` or null. */
+  get cidr(): string | null {
+    return this.state.ip;
+  }
+  /** The address without the length, or null. */
+  get ip(): string | null {
+    return this.state.ip ? this.state.ip.split('/')[0]! : null;
+  }
+  /** The VLAN of its access port, or null (flat: untagged on the uplink trunks). */
+  get vlan(): number | null {
+    return this.state.vlan;
+  }
+  /** Its port on the segment bridge (in the segment netns, node `ext`): capture there to see its frames. */
+  get segPort(): string {
+    return this.state.segPort;
   }
   ping(dst: string, opts?: PingOptions): Promise<PingResult> {
     return this.lab.ping(this.name, dst, opts);

@@ -10,9 +10,20 @@ import { dhcp, type DhcpLease, type DhcpOptions } from './dhcp-client.js';
 import { diagnostics, trace } from './diagnostics.js';
 import { LabError, LabExistsError, LabInputError, LabNotFoundError } from './errors.js';
 import type { ExecOptions, ExecResult } from './exec.js';
-import { LabHost, LabVm } from './handles.js';
+import {
+  addExternal,
+  addSegment,
+  addUplink,
+  attachUplink,
+  detachUplink,
+  removeExternal,
+  SEGMENT_BRIDGE,
+  segmentOvs,
+  setUplinkLink,
+} from './external.js';
+import { LabExternal, LabHost, LabVm } from './handles.js';
 import { addHost, addUnderlay } from './hosts.js';
-import { ovsAlive, stopOvs } from './ovs-instance.js';
+import { type OvsInstance, ovsAlive, stopOvs } from './ovs-instance.js';
 import { refreshPlainFlows, syncPlainFlows } from './plain.js';
 import { type ForwardOptions, forward } from './port-forward.js';
 import { type PingOptions, type PingResult, ping, waitPing } from './probes.js';
@@ -25,7 +36,17 @@ import {
   stopProcess,
   stopProcesses,
 } from './processes.js';
-import { type HostState, type LabState, labDir, type ProcState, readState, type VmState } from './state.js';
+import {
+  type ExternalState,
+  type HostState,
+  type LabState,
+  labDir,
+  type ProcState,
+  readState,
+  type SegmentState,
+  type UplinkState,
+  type VmState,
+} from './state.js';
 import {
   checkCidr,
   checkEncap,
@@ -35,12 +56,15 @@ import {
   DEFAULT_PREFIX,
   DEFAULT_UNDERLAY,
   type Encap,
+  type ExternalSpec,
   type HostSpec,
   LAB_SETTING_KEYS,
   type LabMode,
   type LabSettings,
+  SEGMENT_NODE,
   type Topology,
   UNDERLAY_NODE,
+  type UplinkOptions,
   type VmSpec,
 } from './topology.js';
 import { addVm, attachVm, detachVm, moveVm, removeVm } from './vms.js';
@@ -54,6 +78,7 @@ export type {
   DhcpOptions,
   Encap,
   ExecResult,
+  ExternalSpec,
   ForwardOptions,
   HostSpec,
   LabMode,
@@ -62,9 +87,11 @@ export type {
   PingResult,
   SpawnOptions,
   Topology,
+  UplinkOptions,
+  UplinkState,
   VmSpec,
 };
-export { cleanupLeftovers, LabHost, LabVm };
+export { cleanupLeftovers, LabExternal, LabHost, LabVm, SEGMENT_BRIDGE, SEGMENT_NODE };
 export { packetLines } from './capture.js';
 export { parsePing } from './probes.js';
 
@@ -78,6 +105,9 @@ export interface StatusReport
   hosts: (HostState & { ovsdbPid: number | null; vswitchdPid: number | null; dbSock: string })[];
   vms: VmState[];
   procs: (ProcState & { alive: boolean })[];
+  segment: SegmentState | null;
+  uplinks: UplinkState[];
+  externals: ExternalState[];
 }
 
 /**
@@ -130,6 +160,9 @@ export class Lab {
       hosts: [],
       vms: [],
       procs: [],
+      segment: null,
+      uplinks: [],
+      externals: [],
     });
     lab.ctx.save();
     try {
@@ -196,7 +229,8 @@ export class Lab {
   async down(): Promise<CleanupReport> {
     // In parallel: ovs-vswitchd takes ~1.5 s to exit after TERM, and hosts are independent.
     const killed = await stopProcesses(this.ctx, () => true);
-    await Promise.all(this.s.hosts.map((h) => stopOvs(h.dir).catch(() => undefined)));
+    const ovsDirs = [...this.s.hosts.map((h) => h.dir), ...(this.s.segment ? [this.s.segment.dir] : [])];
+    await Promise.all(ovsDirs.map((dir) => stopOvs(dir).catch(() => undefined)));
     const report = await cleanupLeftovers(this.s.prefix);
     report.killed.unshift(...killed);
     return report;
@@ -238,7 +272,25 @@ export class Lab {
   vm(name: string): LabVm {
     return new LabVm(this, this.ctx.vmState(name));
   }
-  /** The netns of a node: a host, a VM, `ul` (underlay) or `root` (undefined: the machine's own namespace). */
+  externals(): LabExternal[] {
+    return this.s.externals.map((e) => new LabExternal(this, e));
+  }
+  external(name: string): LabExternal {
+    return new LabExternal(this, this.ctx.externalState(name));
+  }
+  /** The uplinks of the hosts (state: host and segment port names, attached, cut). */
+  uplinks(): UplinkState[] {
+    return this.s.uplinks.map((u) => ({ ...u }));
+  }
+  /** Netns of the provider segment (node name `ext`; switch bridge `seg`), whether made yet or not. */
+  get segmentNetns(): string {
+    return this.ctx.segmentNetns;
+  }
+  /** The segment switch's OVS (`vsctl`, `ofctl`, `appctl`); throws if there is no segment yet. */
+  segmentOvs(): OvsInstance {
+    return segmentOvs(this.ctx);
+  }
+  /** The netns of a node: a host, a VM, an external node, `ul` (underlay), `ext` (segment) or `root` (undefined: the machine's own namespace). */
   nodeNetns(node: string): string | undefined {
     return this.ctx.nodeNetns(node);
   }
@@ -265,6 +317,9 @@ export class Lab {
       }),
       vms: s.vms.map((v) => ({ ...v })),
       procs: s.procs.map((p) => ({ ...p, alive: isRunning(p) })),
+      segment: s.segment ? { ...s.segment } : null,
+      uplinks: s.uplinks.map((u) => ({ ...u })),
+      externals: s.externals.map((e) => ({ ...e })),
     };
   }
 
@@ -300,9 +355,58 @@ export class Lab {
     return removeVm(this.ctx, name);
   }
 
+  // ---------------------------------------------------------------- the external side (external.ts)
+
+  /**
+   * The provider segment: netns `<prefix>-ext` (node `ext`) with a VLAN-aware switch, the OVS bridge `seg`
+   * on its own ovsdb-server/ovs-vswitchd (the kernel has no VLAN-filtering Linux bridge).
+   * Made on first use by addUplink/addExternal too; calling it again returns the same segment.
+   */
+  async addSegment(): Promise<SegmentState> {
+    return { ...(await addSegment(this.ctx)) };
+  }
+
+  /**
+   * A host's uplink into the segment: host end `port` (default `ext0`) on the host's bridge, segment
+   * end `up-<host>` a trunk (VLANs 2-4094 tagged, untagged = VLAN 1, the flat network).
+   */
+  async addUplink(host: string, opts: UplinkOptions = {}): Promise<UplinkState> {
+    return { ...(await addUplink(this.ctx, host, opts)) };
+  }
+
+  /** Add a host's uplink port to its bridge (the default bridge, or `bridge`), e.g. once an agent made it. */
+  attachUplink(host: string, opts: { bridge?: string } = {}): Promise<void> {
+    return attachUplink(this.ctx, host, opts);
+  }
+
+  /** Remove a host's uplink port from its bridge (the veth stays). */
+  detachUplink(host: string): Promise<void> {
+    return detachUplink(this.ctx, host);
+  }
+
+  /** Cut a host's uplink (its segment end down: the host end loses carrier), for failover tests. */
+  cutUplink(host: string): Promise<void> {
+    return setUplinkLink(this.ctx, host, false);
+  }
+
+  /** Restore a cut uplink. */
+  restoreUplink(host: string): Promise<void> {
+    return setUplinkLink(this.ctx, host, true);
+  }
+
+  /** An external node: netns `<prefix>-<name>`, eth0 an access port `ex-<name>` of the segment, in `vlan` or flat. */
+  async addExternal(spec: ExternalSpec): Promise<LabExternal> {
+    return new LabExternal(this, await addExternal(this.ctx, spec));
+  }
+
+  /** Delete an external node: its processes, veth and netns. */
+  removeExternal(name: string): Promise<void> {
+    return removeExternal(this.ctx, name);
+  }
+
   // ---------------------------------------------------------------- commands and processes (processes.ts)
 
-  /** Run a command in a node's namespace (host, VM, `ul`, `root`); never throws for a non-zero exit. */
+  /** Run a command in a node's namespace (host, VM, external node, `ul`, `ext`, `root`); never throws for a non-zero exit. */
   exec(node: string, cmd: string[], opts: ExecOptions = {}): Promise<ExecResult> {
     return this.ctx.exec(node, cmd, opts);
   }

@@ -38,6 +38,44 @@ export interface VmState {
   attached: boolean;
 }
 
+/** The provider segment (external.ts): netns `<prefix>-ext` holding a VLAN-aware switch (its own OVS). */
+export interface SegmentState {
+  netns: string;
+  /** The switch's bridge every uplink and external node joins. */
+  bridge: string;
+  /** Run dir of the segment's OVS daemons. */
+  dir: string;
+}
+
+/** A host's uplink: a veth from a port of its integration bridge to a trunk port of the segment bridge. */
+export interface UplinkState {
+  host: string;
+  /** Host-side name (in the host netns), a port of `bridge` while `attached`. */
+  port: string;
+  /** Segment-side name (in the segment netns): a trunk (every VLAN tagged, VLAN 1 untagged). */
+  segPort: string;
+  mtu: number;
+  bridge: string;
+  attached: boolean;
+  /** The segment end is set down (cutUplink) to stand for a failed link. */
+  cut: boolean;
+}
+
+/** A node outside the cloud: a netns whose eth0 is an access port of the segment bridge. */
+export interface ExternalState {
+  name: string;
+  netns: string;
+  mac: string;
+  /** `a.b.c.d/len` or null. */
+  ip: string | null;
+  /** The VLAN its access port is in (untagged), or null for the flat (untagged, VLAN 1) network. */
+  vlan: number | null;
+  gateway: string | null;
+  mtu: number;
+  /** Segment-side name of its veth (in the segment netns). */
+  segPort: string;
+}
+
 export interface ProcState {
   node: string;
   name: string;
@@ -64,6 +102,10 @@ export interface LabState {
   hosts: HostState[];
   vms: VmState[];
   procs: ProcState[];
+  /** The provider segment, made on first use (null until then). */
+  segment: SegmentState | null;
+  uplinks: UplinkState[];
+  externals: ExternalState[];
 }
 
 export function labDir(prefix: string): string {
@@ -87,6 +129,10 @@ export function readState(prefix: string): LabState {
   }
   if (s.version !== 1 || s.prefix !== prefix)
     throw new LabError('VNET_LAB_BAD_STATE', `${file} is not a lab state of prefix ${prefix}`);
+  // Labs written before the external side existed have none of it.
+  s.segment ??= null;
+  s.uplinks ??= [];
+  s.externals ??= [];
   return s;
 }
 

@@ -41,6 +41,32 @@ export interface VmSpec {
   attach?: boolean;
 }
 
+/** An uplink of a host into the provider segment (external.ts). */
+export interface UplinkOptions {
+  /** Host-side port name (≤ 15 chars); default `ext0`. */
+  port?: string;
+  /** MTU of both veth ends; default 1500. */
+  mtu?: number;
+  /** Add the port to the host's bridge now; default: yes if the lab created the bridge (as for VMs). */
+  attach?: boolean;
+}
+
+/** A node outside the cloud, on the provider segment (external.ts). */
+export interface ExternalSpec {
+  /** Short name; the netns is `<prefix>-<name>` (hosts, VMs and external nodes share one name space). */
+  name: string;
+  /** `a.b.c.d/len`, or null/absent for none. */
+  ip?: string | null;
+  /** VLAN 2..4094 of its (untagged) access port; null/absent: the flat network (untagged on the trunks). */
+  vlan?: number | null;
+  /** Default gateway inside the node (optional). */
+  gateway?: string | null;
+  /** MAC of eth0; default `02:00:00:ee:<n>`. */
+  mac?: string;
+  /** MTU of eth0; default 1500. */
+  mtu?: number;
+}
+
 /** Lab-wide settings: the head of a topology file, and the options of `Lab.create`/`Lab.up`. */
 export interface LabSettings {
   /** Name prefix of every namespace, temporary veth and the run dir /tmp/<prefix>; default `vnl`. */
@@ -76,8 +102,12 @@ export const DEFAULT_PREFIX = 'vnl';
 export const DEFAULT_UNDERLAY = '192.168.100.0/24';
 export const DEFAULT_BRIDGE = 'br0';
 export const DEFAULT_VM_MTU = 1450;
+/** MTU of uplinks and external nodes: the provider segment is a plain 1500-byte Ethernet. */
+export const DEFAULT_EXTERNAL_MTU = 1500;
 /** Netns suffix of the underlay namespace (`<prefix>-ul`); no host or VM may use it. */
 export const UNDERLAY_NODE = 'ul';
+/** Netns suffix and node name of the provider segment (`<prefix>-ext`, external.ts); no host, VM or external node may use it. */
+export const SEGMENT_NODE = 'ext';
 /** Pseudo node name for the machine's own (root) namespace, e.g. for `spawn('root', ...)`. */
 export const ROOT_NODE = 'root';
 
@@ -97,7 +127,8 @@ export function checkPrefix(prefix: string, field = 'prefix'): string {
 export function checkName(name: unknown, field: string): string {
   if (typeof name !== 'string' || !NAME_RE.test(name))
     throw new LabInputError(field, `${JSON.stringify(name)} must match ${NAME_RE}`);
-  if (name === UNDERLAY_NODE || name === ROOT_NODE) throw new LabInputError(field, `'${name}' is reserved`);
+  if (name === UNDERLAY_NODE || name === ROOT_NODE || name === SEGMENT_NODE)
+    throw new LabInputError(field, `'${name}' is reserved`);
   return name;
 }
 
@@ -136,7 +167,7 @@ export function checkCidr(cidr: unknown, field: string): { ip: string; prefixLen
   return { ip, prefixLen };
 }
 
-function checkMtu(mtu: unknown, field: string): number {
+export function checkMtu(mtu: unknown, field: string): number {
   if (typeof mtu !== 'number' || !Number.isInteger(mtu) || mtu < 576 || mtu > 9000)
     throw new LabInputError(field, `${JSON.stringify(mtu)} must be an integer 576..9000`);
   return mtu;
@@ -280,6 +311,29 @@ export function validateVmSpec(o: Record<string, unknown>, f = 'vm'): VmSpec {
   }
   if (o.attach !== undefined) spec.attach = checkBool(o.attach, `${f}.attach`);
   return spec;
+}
+
+/** Validate an external node's spec; `f` is the field path used in errors. */
+export function validateExternalSpec(o: Record<string, unknown>, f = 'external'): ExternalSpec {
+  only(o, ['name', 'ip', 'vlan', 'gateway', 'mac', 'mtu'], f);
+  const spec: ExternalSpec = { name: checkName(o.name, `${f}.name`) };
+  if (o.ip !== undefined && o.ip !== null && o.ip !== 'none') {
+    checkCidr(o.ip, `${f}.ip`);
+    spec.ip = o.ip as string;
+  } else if (o.ip !== undefined) spec.ip = null;
+  if (o.vlan !== undefined && o.vlan !== null) spec.vlan = checkVlan(o.vlan, `${f}.vlan`);
+  if (o.gateway !== undefined && o.gateway !== null) spec.gateway = checkIpv4(o.gateway, `${f}.gateway`);
+  if (o.mac !== undefined) spec.mac = checkMac(o.mac, `${f}.mac`);
+  if (o.mtu !== undefined) spec.mtu = checkMtu(o.mtu, `${f}.mtu`);
+  return spec;
+}
+
+/** A VLAN of the provider segment: 2..4094 (VLAN 1 is the untagged, flat network there: say null). */
+export function checkVlan(v: unknown, field: string): number {
+  if (v === 1) throw new LabInputError(field, "VLAN 1 is the segment's untagged (flat) network: use null");
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 2 || v > 4094)
+    throw new LabInputError(field, `${JSON.stringify(v)} must be an integer 2..4094 or null (flat)`);
+  return v;
 }
 
 /** Parse and validate a topology file's text (YAML; JSON is YAML too). */

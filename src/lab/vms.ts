@@ -101,7 +101,8 @@ export async function removeVm(ctx: LabContext, name: string): Promise<void> {
   await syncPlainFlows(ctx);
 }
 
-function assertFreePort(ctx: LabContext, host: string, port: string, field: string): void {
+/** A port name free on a host: not reserved, not its bridge, not another VM's port or its uplink. */
+export function assertFreePort(ctx: LabContext, host: string, port: string, field: string): void {
   const s = ctx.state;
   if (['ul0', 'br-phy', 'lo', 'ovs-netdev', TUNNEL_PORTS.gre, TUNNEL_PORTS.vxlan].includes(port))
     throw new LabInputError(field, `'${port}' is reserved on lab hosts`);
@@ -109,6 +110,8 @@ function assertFreePort(ctx: LabContext, host: string, port: string, field: stri
     throw new LabInputError(field, `'${port}' is the host's bridge`);
   if (s.vms.some((v) => v.host === host && v.port === port))
     throw new LabInputError(field, `'${port}' is already a port on host ${host}`);
+  if (s.uplinks.some((u) => u.host === host && u.port === port))
+    throw new LabInputError(field, `'${port}' is the uplink of host ${host}`);
 }
 
 function freeDefaultMac(ctx: LabContext, n: number): string {

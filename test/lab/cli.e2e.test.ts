@@ -38,7 +38,7 @@ test('vnet lab up / exec ping / down leaves no namespaces, processes, veths or r
     assert.equal(vnet('exec', '--prefix', p, 'vm2', '--', 'sh', '-c', 'exit 7').status, 7);
     const unknown = vnet('exec', '--prefix', p, 'vm9', '--', 'true');
     assert.notEqual(unknown.status, 0);
-    assert.match(unknown.stderr, /unknown host or VM 'vm9'/);
+    assert.match(unknown.stderr, /unknown node 'vm9'/);
 
     const status = vnet('status', '--prefix', p, '--json');
     assert.equal(status.status, 0, status.stderr);

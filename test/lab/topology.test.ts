@@ -10,6 +10,7 @@ import {
   inSubnet,
   nthAddress,
   parseTopology,
+  validateExternalSpec,
   validateTopology,
 } from '../../src/lab/topology.js';
 
@@ -88,6 +89,7 @@ test('bad topologies are refused with the field named', () => {
     ['hosts: [H1]', 'hosts[0].name'],
     ['hosts: [ul]', 'hosts[0].name'],
     ['hosts: [root]', 'hosts[0].name'],
+    ['hosts: [ext]', 'hosts[0].name'],
     ['hosts: [h1, h1]', 'hosts[1].name'],
     ['hosts: [{name: h1, underlay_ip: 300.1.1.1}]', 'hosts[0].underlay_ip'],
     ['hosts: [{name: h1, colour: red}]', 'hosts[0].colour'],
@@ -178,4 +180,30 @@ test('tcpdump output: one entry per packet, inner frames on their own line joine
   assert.match(lines[0]!, /vni 1 02:00:00:00:00:01 > 02:00:00:00:00:02.*ICMP echo request/);
   assert.match(lines[1]!, /GREv0/);
   assert.deepEqual(packetLines(''), []);
+});
+
+test('external nodes: VLAN 2..4094 or null (flat; VLAN 1 is the untagged one), fields named on error', () => {
+  assert.deepEqual(validateExternalSpec({ name: 'e1', ip: '203.0.113.1/24', vlan: 10, gateway: '203.0.113.254' }), {
+    name: 'e1',
+    ip: '203.0.113.1/24',
+    vlan: 10,
+    gateway: '203.0.113.254',
+  });
+  assert.deepEqual(validateExternalSpec({ name: 'e2', ip: null, vlan: null }), { name: 'e2', ip: null });
+  const cases: [Record<string, unknown>, string][] = [
+    [{ name: 'ext' }, 'external.name'],
+    [{ name: 'e1', vlan: 1 }, 'external.vlan'],
+    [{ name: 'e1', vlan: 4095 }, 'external.vlan'],
+    [{ name: 'e1', vlan: '10' }, 'external.vlan'],
+    [{ name: 'e1', ip: '10.0.0.1' }, 'external.ip'],
+    [{ name: 'e1', mac: '01:00:00:00:00:01' }, 'external.mac'],
+    [{ name: 'e1', mtu: 100 }, 'external.mtu'],
+    [{ name: 'e1', colour: 'red' }, 'external.colour'],
+  ];
+  for (const [spec, field] of cases)
+    assert.equal(
+      fieldOf(() => validateExternalSpec(spec)),
+      field,
+      JSON.stringify(spec),
+    );
 });
