@@ -27,7 +27,7 @@ const dpOf = new Map<string, string>();
 before(async () => {
   assertE2eEnvironment();
   cluster = await Cluster.start({ prefix: labPrefix('phy'), hosts: HOSTS });
-  for (const [uuid, dp] of await cluster.waitDatapaths()) dpOf.set(String(dp.node_id), uuid);
+  for (const [host, dp] of await cluster.waitDatapaths()) dpOf.set(host, String(dp.uuid));
   const lab = cluster.lab;
   for (const h of HOSTS) await lab.addUplink(h);
   await lab.addExternal({ name: 'x10', ip: '192.168.10.100/24', vlan: 10 });
