@@ -26,6 +26,8 @@ export interface ClusterOptions {
   labCreatesBridge?: boolean;
   /** Agents run with --create-bridge (default: when the lab does not create it). */
   agentCreatesBridge?: boolean;
+  /** Agents run with --tunnel-ip (their underlay address; default true); false: the model must say it. */
+  tunnelIp?: boolean;
   /** Extra environment for server and agents (e.g. VNET_LOG_LEVEL). */
   env?: NodeJS.ProcessEnv;
 }
@@ -60,6 +62,7 @@ export class Cluster {
       register: true,
       startAgents: true,
       labCreatesBridge: true,
+      tunnelIp: true,
       env: {},
       ...options,
       agentCreatesBridge: options.agentCreatesBridge ?? options.labCreatesBridge === false,
@@ -137,8 +140,7 @@ export class Cluster {
       h.bridge,
       '--ovsdb',
       h.ovsdbRemote,
-      '--tunnel-ip',
-      h.underlayIp,
+      ...(this.opts.tunnelIp ? ['--tunnel-ip', h.underlayIp] : []),
       '--encap',
       this.opts.encap,
       ...(this.opts.register ? ['--register'] : []),

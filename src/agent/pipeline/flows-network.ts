@@ -29,6 +29,7 @@ import { dhcpPortMeter } from './meters.js';
 import { FROM_TUNNEL, FROM_UPLINK, matchFlag, matchReg, NETWORK_KEY } from './registers.js';
 import { isPhysical, toUplink, uplinkOf, VLAN_PRESENT } from './uplink.js';
 import type { Interface } from '../../model/types.js';
+import { tunnelAddress } from './model-view.js';
 import { OFPP } from '../../openflow/types.js';
 
 export const PRIO_NW = {
@@ -66,8 +67,11 @@ export function locate(ctx: CompileContext, i: Interface): Location {
   if (!dpUuid) return { kind: 'none', reason: 'not bound anywhere' };
   if (dpUuid === ctx.local.datapathUuid) return { kind: 'none', reason: 'its port is not on this bridge' };
   ctx.dep(`datapaths:${dpUuid}`);
+  ctx.dep(`host-ifs:${dpUuid}`);
   const dp = ctx.view.datapaths.get(dpUuid);
-  if (!dp?.ipv4_address) return { kind: 'none', reason: `datapath ${dpUuid} has no tunnel address` };
+  for (const u of ctx.view.hostInterfacesByDatapath.get(dpUuid) ?? []) ctx.dep(`interfaces:${u}`);
+  const address = dp ? tunnelAddress(ctx.view, dp) : null;
+  if (!dp || !address) return { kind: 'none', reason: `datapath ${dpUuid} has no tunnel address` };
   if (ctx.local.tunnelIp === null) return { kind: 'none', reason: 'this host cannot tunnel' };
   const encap = dp.encap === 'vxlan' ? 'vxlan' : 'gre';
   const tunnelPort = ctx.local.tunnelPorts[encap];
@@ -75,7 +79,7 @@ export function locate(ctx: CompileContext, i: Interface): Location {
   return {
     kind: 'remote',
     datapathUuid: dpUuid,
-    ip: parseIpv4(dp.ipv4_address, `datapaths.${dpUuid}.ipv4_address`),
+    ip: parseIpv4(address, `datapaths.${dpUuid}.ipv4_address`),
     tunnelPort,
   };
 }

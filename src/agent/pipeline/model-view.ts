@@ -53,7 +53,8 @@ export interface FeedChange {
  * A change key names an input of flow generation. Resource keys are `<resource>:<uuid>` (e.g.
  * `interfaces:if-1`); index keys say a set changed: `members:<network>` (interfaces in a network),
  * `link-routes:<route_link>`, `network-routes:<network>`, `iface-services:<interface>`,
- * `iface-filters:<interface>`, `sg-members:<security_group>`; `location:<interface>` says the datapath an
+ * `iface-filters:<interface>`, `sg-members:<security_group>`, `host-ifs:<datapath>` (its host interfaces or
+ * their addresses changed); `location:<interface>` says the datapath an
  * interface is reported active on changed (the one status field flows read: where to tunnel to a remote
  * member); `local` is the host's LocalContext.
  */
@@ -89,6 +90,8 @@ export interface ModelView extends KindMaps {
   filtersByInterface: Map<string, Set<string>>;
   /** security group → member interfaces. */
   membersBySecurityGroup: Map<string, Set<string>>;
+  /** datapath → its host interfaces (mode host, owner_datapath_uuid): uplinks and the host's own addresses. */
+  hostInterfacesByDatapath: Map<string, Set<string>>;
   /** network key → network uuid. */
   networkByKey: Map<number, string>;
 }
@@ -181,6 +184,7 @@ export function emptyModelView(): ModelView {
     servicesByMode: new Map(),
     filtersByInterface: new Map(),
     membersBySecurityGroup: new Map(),
+    hostInterfacesByDatapath: new Map(),
     networkByKey: new Map(),
   };
 }
@@ -308,6 +312,10 @@ function indexItem(
       }
       edit(view.interfacesByPortName, i.port_name, uuid);
       for (const g of i.security_group_uuids ?? []) edit(view.membersBySecurityGroup, g, uuid);
+      if (i.mode === 'host' && i.owner_datapath_uuid) {
+        edit(view.hostInterfacesByDatapath, i.owner_datapath_uuid, uuid);
+        keys.push(`host-ifs:${i.owner_datapath_uuid}`);
+      }
       for (const m of interfaceMacList(i)) edit(view.interfacesByMac, m, uuid);
       if (i.mode === 'simulated' && i.enable_routing) {
         if (edit === addIdx) view.routingSimulated.add(uuid);
@@ -353,6 +361,21 @@ function indexItem(
     default:
       break;
   }
+}
+
+/**
+ * The address other hosts tunnel to for datapath `dp`: its ipv4_address, else the first address of its host
+ * interfaces (by uuid) — OpenVNet's datasets register no datapath address, only the host's interface on the
+ * public network.
+ */
+export function tunnelAddress(view: ModelView, dp: Datapath): string | null {
+  if (dp.ipv4_address) return dp.ipv4_address;
+  for (const u of [...(view.hostInterfacesByDatapath.get(dp.uuid) ?? [])].sort()) {
+    const i = view.interfaces.get(u);
+    const ip = i?.mac_leases?.flatMap((m) => m.ip_leases ?? []).find((l) => l.ipv4_address)?.ipv4_address;
+    if (ip ?? i?.ipv4_address) return (ip ?? i?.ipv4_address) as string;
+  }
+  return null;
 }
 
 /** The datapath registered with this dpid (dpids are compared as numbers: any spelling the server kept). */

@@ -73,9 +73,10 @@ export function uplinkProblems(
   present: ReadonlyMap<string, unknown>,
 ): string[] {
   const out: string[] = [];
+  // A host interface without a port only declares the host's address (the underlay); it is no uplink.
   for (const i of view.interfaces.values())
-    if (isUplink(i) && i.owner_datapath_uuid === local.datapathUuid && !bindings.has(i.uuid))
-      out.push(`uplink ${i.uuid}: port ${i.port_name ?? '(no port_name)'} is not on the bridge`);
+    if (isUplink(i) && i.port_name && i.owner_datapath_uuid === local.datapathUuid && !bindings.has(i.uuid))
+      out.push(`uplink ${i.uuid}: port ${i.port_name} is not on the bridge`);
   const ctx: UplinkContext = { view, local, bindings, dep: () => {} };
   for (const nw of [...present.keys()].sort()) {
     const net = view.networks.get(nw);

@@ -21,6 +21,7 @@ import {
   meterSpec,
   metersOf,
   type ModelView,
+  tunnelAddress,
   uplinkProblems,
 } from '../pipeline/index.js';
 import type { ApiLike, BridgeControl, DhcpHandler, FeedEvent, FeedSource, SwitchLink, SwitchListener } from './deps.js';
@@ -414,7 +415,7 @@ export class Agent {
     }
     if (this.phase === 'waiting-for-datapath' || this.phase === 'starting') this.phase = 'waiting-for-switch';
 
-    const local = this.localContext(dp.uuid, dp.ipv4_address ?? null);
+    const local = this.localContext(dp.uuid, tunnelAddress(view, dp));
     const keys = [...this.pendingKeys];
     this.pendingKeys.clear();
     const t0 = performance.now();

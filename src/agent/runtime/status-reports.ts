@@ -2,7 +2,7 @@
 // the model shows the server holds, and only a difference goes to the Reporter (its queue sends and retries).
 import type { Logger } from '../../util/log.js';
 import { formatDpid } from '../../model/params.js';
-import { type Binding, datapathByDpid, datapathsOfNode, type ModelView } from '../pipeline/index.js';
+import { type Binding, datapathByDpid, datapathsOfNode, type ModelView, tunnelAddress } from '../pipeline/index.js';
 import type { AgentConfig } from './options.js';
 import type { DatapathStatusReport, Reporter } from './reporter.js';
 
@@ -26,8 +26,10 @@ export class StatusReports {
     const dp = view && dpid !== null ? datapathByDpid(view, dpid) : undefined;
     if (dp?.node_id && dp.node_id !== this.cfg.nodeId)
       out.push(`warning: datapath node_id '${dp.node_id}' differs from this agent's node id '${this.cfg.nodeId}'`);
-    if (dp && !this.cfg.tunnelIp && !dp.ipv4_address)
-      out.push('warning: no tunnel IP (--tunnel-ip or the datapath ipv4_address): serving local traffic only');
+    if (dp && view && !this.cfg.tunnelIp && !tunnelAddress(view, dp))
+      out.push(
+        'warning: no tunnel IP (--tunnel-ip, the datapath ipv4_address or a host interface address): serving local traffic only',
+      );
     return out;
   }
 

@@ -245,3 +245,38 @@ test('a fresh snapshot (new ModelView) recomputes everything and sends only the 
   assert.ok(r.mods.length > 0 && r.mods.length < 20, `${r.mods.length}`);
   assert.ok(view !== fresh);
 });
+
+test("a datapath with no ipv4_address is tunnelled to through its host interface's address, and follows it", () => {
+  const vms = seedVms((n) => (n % 2 ? DP1 : DP2));
+  const res = seedResources(vms);
+  const dp2 = (res.datapaths ?? []).find((d) => d.uuid === DP2)!;
+  dp2.ipv4_address = null;
+  // OpenVNet's datasets: no datapath address, the host's interface on the public network instead (no port).
+  const host = iface('if-eth0h2', 'host', 'nw-public', '02:00:99:00:00:02', '10.99.0.2', {
+    owner_datapath_uuid: DP2,
+  });
+  res.interfaces = [...(res.interfaces ?? []), host];
+  const view = buildModelView(res);
+  const local = localFor(DP1, vms);
+  const c = new FlowCompiler();
+  c.update(view, local, []);
+  const tunDst = () =>
+    c
+      .flows()
+      .filter((f) => f.match.eth_dst?.value === 0x020000000002n)
+      .flatMap((f) => f.instructions.flatMap((ins) => (ins.type === 'apply_actions' ? ins.actions : [])))
+      .filter((a) => a.type === 'set_field' && a.field === 'tun_ipv4_dst')
+      .map((a) => (a.type === 'set_field' ? Number(a.value) : 0));
+  const ip = (s: string) => s.split('.').reduce((n, o) => n * 256 + Number(o), 0);
+  assert.deepEqual(tunDst(), [ip('10.99.0.2')]);
+
+  const moved = structuredClone(host) as Interface;
+  moved.mac_leases![0]!.ip_leases![0]!.ipv4_address = '10.99.0.22';
+  const keys = applyChange(view, { revision: 2, resource: 'interfaces', uuid: 'if-eth0h2', op: 'upsert', item: moved });
+  const before = c.flows();
+  const r = c.update(view, local, keys);
+  assert.ok(r.recomputed.includes('nw:nw-net1'), r.recomputed.join());
+  assert.deepEqual(tunDst(), [ip('10.99.0.22')]);
+  sameSet(applyFlowMods(before, r.mods), c.flows());
+  sameSet(c.flows(), computeFlows(view, local));
+});
