@@ -40,6 +40,8 @@ export const PRIO_NW = {
   unicast: 100,
   flood: 50,
   uplinkIngress: 100,
+  /** uplink_ingress: frames to a router of the network, and ARP for its addresses, before plain switching. */
+  uplinkRouter: 110,
   /** Physical networks: unicast to no known local port leaves on the uplink (the segment knows the rest). */
   toUplink: 10,
 } as const;
@@ -167,6 +169,8 @@ export function networkFlows(ctx: CompileContext, nw: string): Flow[] {
   const remoteHosts = new Map<string, { ip: number; tunnelPort: number }>();
   const seenIp = new Set<number>();
   const seenMac = new Set<bigint>();
+  /** Router ports of this network (simulated, enable_routing); `here`: pinned to this datapath. */
+  const routers: { uuid: string; mac: bigint; ip: number; here: boolean }[] = [];
   let dhcpService: string | null = null;
 
   for (const u of members) {
@@ -186,6 +190,12 @@ export function networkFlows(ctx: CompileContext, nw: string): Flow[] {
       if (loc.kind === 'remote' && !physical) remoteHosts.set(loc.datapathUuid, loc);
 
       const addrs = parsedAddresses(i, nw);
+      if (loc.kind === 'simulated' && i.enable_routing)
+        for (const a of addrs) routers.push({ uuid: u, ...a, here: i.owner_datapath_uuid === ctx.local.datapathUuid });
+      // Who a routed packet can be handed to: local ports, remote hosts over a tunnel; on a physical network
+      // anything not simulated (other hosts' VMs, hosts registered as mode=remote) behind the uplink.
+      const reachable =
+        loc.kind === 'local' || (physical ? uplink !== null && loc.kind !== 'simulated' : loc.kind === 'remote');
       const ifArp = cookieFor('interface', u, 'arp');
       for (const { mac, ip } of addrs) {
         if (seenIp.has(ip)) continue; // two interfaces claiming one address: the first (by uuid) answers
@@ -200,7 +210,7 @@ export function networkFlows(ctx: CompileContext, nw: string): Flow[] {
               [apply(...arpReplyActions(mac, ip))],
             ),
           );
-        if (routed && loc.kind !== 'simulated' && loc.kind !== 'none')
+        if (routed && reachable)
           out.push(
             flow(
               'l3_neighbor',
@@ -236,6 +246,42 @@ export function networkFlows(ctx: CompileContext, nw: string): Flow[] {
     } catch (err) {
       // One interface with bad data loses its flows; the rest of the network keeps working.
       ctx.report(err);
+    }
+  }
+
+  if (full && uplink) {
+    // The segment reaches this network's routers through any host with the uplink (the segment's switch learns
+    // router MACs wherever routed packets leave); ARP for a router address only the router's pinned host
+    // answers (owner_datapath_uuid), so the segment sees one answer. The reply keeps the request's tag.
+    const onUplink = {
+      in_port: exact(uplink.ofport),
+      vlan_vid: exact(uplink.vlan === null ? 0 : VLAN_PRESENT | uplink.vlan),
+    };
+    const pop = uplink.vlan === null ? [] : [{ type: 'pop_vlan' } as const];
+    const routerMacs = new Set<bigint>();
+    for (const r of routers) {
+      if (!routerMacs.has(r.mac)) {
+        routerMacs.add(r.mac);
+        out.push(
+          flow(
+            'uplink_ingress',
+            PRIO_NW.uplinkRouter,
+            cookieFor('interface', r.uuid, 'uplink'),
+            { ...onUplink, eth_dst: exact(r.mac) },
+            [apply(...pop, loadZone(zone)), writeNetwork(key), goto('l3_routing')],
+          ),
+        );
+      }
+      if (r.here)
+        out.push(
+          flow(
+            'uplink_ingress',
+            PRIO_NW.uplinkRouter,
+            cookieFor('interface', r.uuid, 'arp'),
+            { ...onUplink, eth_type: exact(ETH_TYPE_ARP), arp_op: exact(ARPOP_REQUEST), arp_tpa: exact(r.ip) },
+            [apply(...arpReplyActions(r.mac, r.ip))],
+          ),
+        );
     }
   }
 

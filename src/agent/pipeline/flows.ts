@@ -154,14 +154,21 @@ export class FlowCompiler {
     let topo = first || changed.has('local') || networksMoved;
     if (!topo)
       for (const k of changed)
-        if (k.startsWith('routes:') || k.startsWith('link-routes:') || k.startsWith('networks:')) {
+        if (TOPOLOGY_KEYS.some((p) => k.startsWith(p))) {
+          topo = true;
+          break;
+        }
+    // An uplink bound or unbound changes which physical networks this host carries.
+    if (!topo)
+      for (const u of bindingChanges)
+        if (view.interfaces.get(u)?.mode === 'host') {
           topo = true;
           break;
         }
     const presentBefore = this.present;
     const linksBefore = this.links;
     if (topo) {
-      const present = computePresence(view, this.boundByNetwork);
+      const present = computePresence(view, this.boundByNetwork, local, this.binder!.bound);
       for (const [n, p] of present) if (presentBefore.get(n) !== p) changed.add(`present:${n}`);
       for (const n of presentBefore.keys()) if (!present.has(n)) changed.add(`present:${n}`);
       this.present = present;
@@ -315,9 +322,27 @@ function computeOwner(owner: string, ctx: CompileContext): Flow[] {
   }
 }
 
-function computePresence(view: ModelView, boundByNetwork: ReadonlyMap<string, ReadonlySet<string>>) {
+/** Change keys that may change which networks are present here (and how), or which route links matter. */
+const TOPOLOGY_KEYS = ['routes:', 'link-routes:', 'networks:', 'datapath_networks:'];
+
+function computePresence(
+  view: ModelView,
+  boundByNetwork: ReadonlyMap<string, ReadonlySet<string>>,
+  local: LocalContext,
+  bindings: ReadonlyMap<string, Binding>,
+) {
   const present = new Map<string, Presence>();
   for (const n of boundByNetwork.keys()) if (view.networks.has(n)) present.set(n, 'full');
+  // A physical network is fully here wherever it has an uplink: frames from the segment (to its VMs, to its
+  // routers) may arrive on any such host.
+  for (const row of view.datapathNetworks.values())
+    if (
+      row.datapath_uuid === local.datapathUuid &&
+      row.interface_uuid &&
+      bindings.has(row.interface_uuid) &&
+      view.networks.get(row.network_uuid)?.network_mode === 'physical'
+    )
+      present.set(row.network_uuid, 'full');
   for (const n of [...present.keys()]) {
     for (const r of view.routesByNetwork.get(n) ?? []) {
       const route = view.routes.get(r);

@@ -80,8 +80,16 @@ export function uplinkProblems(
   const ctx: UplinkContext = { view, local, bindings, dep: () => {} };
   for (const nw of [...present.keys()].sort()) {
     const net = view.networks.get(nw);
-    if (net && isPhysical(net) && bindingsOn(bindings, nw) && !uplinkOf(ctx, net))
+    if (!net || !isPhysical(net)) continue;
+    const uplink = uplinkOf(ctx, net);
+    if (bindingsOn(bindings, nw) && !uplink)
       out.push(`physical network ${nw}: no uplink on this datapath (its ports here reach only each other)`);
+    if (uplink)
+      for (const u of [...(view.membersByNetwork.get(nw) ?? [])].sort()) {
+        const i = view.interfaces.get(u);
+        if (i?.mode === 'simulated' && i.enable_routing && !i.owner_datapath_uuid)
+          out.push(`router ${u} on physical network ${nw}: no owner_datapath_uuid, so no host answers ARP for it`);
+      }
   }
   return out;
 }

@@ -164,3 +164,97 @@ test('status: an uplink whose port is not on the bridge, and physical networks l
   c2.update(view, local, []);
   assert.deepEqual(uplinkProblems(view, local, c2.currentBindings(), c2.presentNetworks()), []);
 });
+
+describe('routing between a physical network and a virtual one (router_p2v)', () => {
+  const R_P = { mac: '02:00:10:00:00:0a', ip: '192.168.10.254' };
+  const R_V = { mac: '02:00:10:00:01:0a', ip: '10.1.0.254' };
+  const V = { uuid: 'nw-v', ipv4_network: '10.1.0.0', ipv4_prefix: 24, tunnel_key: 301, ct_zone: 31 };
+  const VM5 = { uuid: 'if-veth5', ip: '10.1.0.5', mac: '02:00:00:01:00:05' };
+
+  function routed(pinned: string) {
+    const res = resources();
+    res.networks = [...(res.networks ?? []), { ...V, network_mode: 'virtual', vlan_id: null }];
+    res.interfaces = [
+      ...(res.interfaces ?? []),
+      iface('if-rp', 'simulated', P10.uuid, R_P.mac, R_P.ip, { owner_datapath_uuid: pinned }),
+      iface('if-rv', 'simulated', V.uuid, R_V.mac, R_V.ip),
+      iface(VM5.uuid, 'vif', V.uuid, VM5.mac, VM5.ip, { active_datapath_uuid: DP1 }),
+      // A host beyond the uplink, registered OpenVNet's way (mode remote: its MAC and address are known).
+      iface('if-x', 'remote', P10.uuid, OUTSIDE_MAC, '192.168.10.100'),
+    ];
+    res.route_links = [{ uuid: 'rl-p', mac_address: '02:00:30:00:00:0a' }];
+    const route = (uuid: string, ifc: string, nw: string, net: string) => ({
+      uuid,
+      interface_uuid: ifc,
+      route_link_uuid: 'rl-p',
+      network_uuid: nw,
+      ipv4_network: net,
+      ipv4_prefix: 24,
+      ingress: true,
+      egress: true,
+    });
+    res.routes = [route('r-p', 'if-rp', P10.uuid, '192.168.10.0'), route('r-v', 'if-rv', V.uuid, '10.1.0.0')];
+    const local = localFor(DP1, [...VMS, { ...VM5, network: V.uuid, dp: DP1 }]);
+    local.ports.set('eth1', { ofport: UPLINK_PORT });
+    return new SimSwitch(computeFlows(buildModelView(res), local));
+  }
+
+  const arpForRouter = {
+    in_port: UPLINK_PORT,
+    vlan_vid: 0x1000 | 10,
+    eth_src: macNum(OUTSIDE_MAC),
+    eth_dst: BCAST,
+    eth_type: 0x0806,
+    arp_op: 1,
+    arp_sha: macNum(OUTSIDE_MAC),
+    arp_spa: 0xc0a80a64,
+    arp_tha: 0n,
+    arp_tpa: 0xc0a80afe,
+  };
+
+  test('ARP from the segment for the router address is answered by its pinned host, tag kept', () => {
+    const r = routed(DP1).inject(arpForRouter);
+    assert.deepEqual(outPorts(r), [UPLINK_PORT]);
+    const p = r.outputs[0]!.packet;
+    assert.equal(p.arp_op, 2n);
+    assert.equal(p.arp_sha, macNum(R_P.mac));
+    assert.equal(p.vlan_vid, 0x1000n | 10n);
+    // Pinned elsewhere: this host does not answer (the request only floods to its local ports, as any
+    // broadcast from the segment does), so the segment hears one answer.
+    const elsewhere = routed(DP2).inject(arpForRouter);
+    assert.ok(!outPorts(elsewhere).includes(UPLINK_PORT));
+    assert.ok(elsewhere.outputs.every((o) => o.packet.arp_op === 1n));
+  });
+
+  test('the segment reaches a VM of the virtual network through the router, on any host with the uplink', () => {
+    for (const pinned of [DP1, DP2]) {
+      const r = routed(pinned).inject({
+        ...icmpEcho(OUTSIDE_MAC, '192.168.10.100', R_P.mac, VM5.ip),
+        in_port: UPLINK_PORT,
+        vlan_vid: 0x1000 | 10,
+      });
+      assert.deepEqual(outPorts(r), [port(VM5.uuid)], r.path.map((s) => `${s.tableName}:${s.owner}`).join(' → '));
+      const p = r.outputs[0]!.packet;
+      assert.equal(p.eth_src, macNum(R_V.mac));
+      assert.equal(p.eth_dst, macNum(VM5.mac));
+      assert.equal(p.vlan_vid, undefined);
+      assert.equal(p.nw_ttl, 63n);
+    }
+  });
+
+  test('a VM of the virtual network reaches the host beyond the uplink: routed here, out tagged', () => {
+    const r = routed(DP1).inject({ ...icmpEcho(VM5.mac, VM5.ip, R_V.mac, '192.168.10.100'), in_port: port(VM5.uuid) });
+    assert.deepEqual(outPorts(r), [UPLINK_PORT], r.path.map((s) => `${s.tableName}:${s.owner}`).join(' → '));
+    const p = r.outputs[0]!.packet;
+    assert.equal(p.vlan_vid, 0x1000n | 10n);
+    assert.equal(p.eth_src, macNum(R_P.mac));
+    assert.equal(p.eth_dst, macNum(OUTSIDE_MAC));
+  });
+
+  test('a VM of the physical network on another host is routed to over the uplink, not a tunnel', () => {
+    const v4 = vm('if-veth4');
+    const r = routed(DP1).inject({ ...icmpEcho(VM5.mac, VM5.ip, R_V.mac, v4.ip), in_port: port(VM5.uuid) });
+    assert.deepEqual(outPorts(r), [UPLINK_PORT]);
+    assert.equal(r.outputs[0]!.packet.eth_dst, macNum(v4.mac));
+  });
+});
