@@ -10,6 +10,8 @@ import {
   ETH_TYPE_ARP,
   ETH_TYPE_IP,
   exact,
+  ICMP_ECHO_REQUEST,
+  IPPROTO_ICMP,
   flow,
   goto,
   IPPROTO_UDP,
@@ -25,6 +27,7 @@ import {
 import { cookieFor } from './cookies.js';
 import { type CompileContext, isFiltered } from './compile-context.js';
 import { parsedAddresses, parsedMacs } from './flows-interface.js';
+import { echoReplyActions } from './flows-routing.js';
 import { dhcpPortMeter } from './meters.js';
 import { FROM_TUNNEL, FROM_UPLINK, matchFlag, matchReg, NETWORK_KEY } from './registers.js';
 import { isPhysical, toUplink, uplinkOf, VLAN_PRESENT } from './uplink.js';
@@ -42,6 +45,7 @@ export const PRIO_NW = {
   uplinkIngress: 100,
   /** uplink_ingress: frames to a router of the network, and ARP for its addresses, before plain switching. */
   uplinkRouter: 110,
+  uplinkRouterEcho: 120,
   /** Physical networks: unicast to no known local port leaves on the uplink (the segment knows the rest). */
   toUplink: 10,
 } as const;
@@ -272,6 +276,23 @@ export function networkFlows(ctx: CompileContext, nw: string): Flow[] {
           ),
         );
       }
+      // Echo to the router address is answered here, tag kept (routing would pop it, and the reply leave untagged).
+      out.push(
+        flow(
+          'uplink_ingress',
+          PRIO_NW.uplinkRouterEcho,
+          cookieFor('interface', r.uuid, 'icmp'),
+          {
+            ...onUplink,
+            eth_dst: exact(r.mac),
+            eth_type: exact(ETH_TYPE_IP),
+            ip_proto: exact(IPPROTO_ICMP),
+            icmpv4_type: exact(ICMP_ECHO_REQUEST),
+            ipv4_dst: exact(r.ip),
+          },
+          [apply(...echoReplyActions(r.ip))],
+        ),
+      );
       if (r.here)
         out.push(
           flow(

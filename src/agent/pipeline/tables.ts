@@ -63,8 +63,8 @@ const DECLARATION = [
   {
     name: 'uplink_ingress',
     purpose:
-      "Map a frame from an uplink port to the physical network of its VLAN tag (popped) or, untagged, to the uplink's flat network: to a router MAC of that network it is routed (l3_routing), else switched (l2_lookup); ARP for a router address is answered here by the router's pinned host only; frames of networks not on that uplink are dropped.",
-    matches: ['in_port', 'vlan_vid', 'eth_dst', 'eth_type', 'arp_op', 'arp_tpa'],
+      "Map a frame from an uplink port to the physical network of its VLAN tag (popped) or, untagged, to the uplink's flat network: to a router MAC of that network it is routed (l3_routing), else switched (l2_lookup); ARP for a router address is answered here by the router's pinned host only, ICMP echo to it by any (both keep the tag); frames of networks not on that uplink are dropped.",
+    matches: ['in_port', 'vlan_vid', 'eth_dst', 'eth_type', 'arp_op', 'arp_tpa', 'ip_proto', 'icmpv4_type', 'ipv4_dst'],
     next: ['l3_routing', 'l2_lookup'],
     miss: 'drop',
   },

@@ -251,6 +251,22 @@ describe('routing between a physical network and a virtual one (router_p2v)', ()
     assert.equal(p.eth_dst, macNum(OUTSIDE_MAC));
   });
 
+  test('echo from the segment to the router address is answered in the switch, tag kept, on any host', () => {
+    for (const pinned of [DP1, DP2]) {
+      const r = routed(pinned).inject({
+        ...icmpEcho(OUTSIDE_MAC, '192.168.10.100', R_P.mac, R_P.ip),
+        in_port: UPLINK_PORT,
+        vlan_vid: 0x1000 | 10,
+      });
+      assert.deepEqual(outPorts(r), [UPLINK_PORT]);
+      const p = r.outputs[0]!.packet;
+      assert.equal(p.icmpv4_type, 0n);
+      assert.equal(p.eth_src, macNum(R_P.mac));
+      assert.equal(p.eth_dst, macNum(OUTSIDE_MAC));
+      assert.equal(p.vlan_vid, 0x1000n | 10n);
+    }
+  });
+
   test('a VM of the physical network on another host is routed to over the uplink, not a tunnel', () => {
     const v4 = vm('if-veth4');
     const r = routed(DP1).inject({ ...icmpEcho(VM5.mac, VM5.ip, R_V.mac, v4.ip), in_port: port(VM5.uuid) });

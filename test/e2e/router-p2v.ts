@@ -1,0 +1,162 @@
+// Issue 17 item 3, shared by the two orderings: OpenVNet's router_p2v — a router on a physical (VLAN 10)
+// network joined by a route link to two virtual networks. VMs on the physical network, on the virtual
+// networks, and a host beyond the uplink all reach each other. The router is pinned to h1
+// (owner_datapath_uuid), the one host that answers ARP for it on the segment.
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { Cluster } from '../../src/demo/cluster.js';
+import { assertE2eEnvironment, labPrefix } from './helpers.js';
+
+const HOSTS = ['h1', 'h2'];
+const NETS = [
+  { uuid: 'nw-p', ipv4_network: '192.168.10.0', network_mode: 'physical', vlan_id: 10, router: '192.168.10.254' },
+  { uuid: 'nw-v1', ipv4_network: '10.1.0.0', router: '10.1.0.254' },
+  { uuid: 'nw-v2', ipv4_network: '10.2.0.0', router: '10.2.0.254' },
+];
+const VMS = [
+  { name: 'p1', host: 'h2', network: 'nw-p', ip: '192.168.10.1', mac: '02:00:00:0a:00:01' },
+  { name: 'v1', host: 'h1', network: 'nw-v1', ip: '10.1.0.1', mac: '02:00:00:01:00:01' },
+  { name: 'v2', host: 'h2', network: 'nw-v2', ip: '10.2.0.1', mac: '02:00:00:02:00:01' },
+];
+const X = { name: 'x', ip: '192.168.10.100', mac: '02:00:00:ee:00:64' };
+/** Every pair that must reach each other (x is the host beyond the uplink). */
+const PAIRS: [string, string][] = [
+  ['p1', '10.1.0.1'],
+  ['p1', '10.2.0.1'],
+  ['v1', '192.168.10.1'],
+  ['v2', '192.168.10.1'],
+  ['v1', '10.2.0.1'],
+  ['v1', X.ip],
+  ['v2', X.ip],
+  ['p1', X.ip],
+  ['x', '10.1.0.1'],
+  ['x', '10.2.0.1'],
+  ['x', '192.168.10.1'],
+  // The router address itself, answered in the switch with the tag kept.
+  ['x', '192.168.10.254'],
+];
+
+export function routerP2vSuite(order: 'agents-first' | 'api-first'): void {
+  let cluster: Cluster;
+
+  before(async () => {
+    assertE2eEnvironment();
+    const agentsFirst = order === 'agents-first';
+    cluster = await Cluster.start({
+      prefix: labPrefix(agentsFirst ? 'pva' : 'pvb'),
+      hosts: HOSTS,
+      startAgents: agentsFirst,
+    });
+    const lab = cluster.lab;
+    const dpOf = new Map<string, string>();
+    if (agentsFirst) for (const [host, dp] of await cluster.waitDatapaths()) dpOf.set(host, String(dp.uuid));
+    else
+      for (const h of HOSTS) {
+        const host = lab.host(h);
+        const dp = await cluster.call<{ uuid: string }>('POST', '/datapaths', {
+          uuid: `dp-${h}`,
+          dpid: host.dpid!,
+          node_id: h,
+          ipv4_address: host.underlayIp,
+        });
+        dpOf.set(h, dp.uuid);
+      }
+    for (const h of HOSTS) await lab.addUplink(h);
+    await lab.addExternal({ name: X.name, ip: `${X.ip}/24`, vlan: 10, mac: X.mac, gateway: '192.168.10.254' });
+
+    await cluster.call('POST', '/route_links', { uuid: 'rl-p2v' });
+    for (const [k, n] of NETS.entries()) {
+      const { router, ...net } = n;
+      await cluster.call('POST', '/networks', net);
+      const rif = `if-r${k}`;
+      await cluster.call('POST', '/interfaces', {
+        uuid: rif,
+        mode: 'simulated',
+        enable_routing: true,
+        network_uuid: n.uuid,
+        ipv4_address: router,
+        mac_address: `02:00:10:00:00:0${k + 1}`,
+        // The physical network's router is pinned: h1 alone answers ARP for it on the segment.
+        ...(n.network_mode === 'physical' ? { owner_datapath_uuid: dpOf.get('h1')! } : {}),
+      });
+      await cluster.call('POST', '/routes', {
+        interface_uuid: rif,
+        route_link_uuid: 'rl-p2v',
+        network_uuid: n.uuid,
+        ipv4_network: n.ipv4_network,
+        ipv4_prefix: 24,
+      });
+    }
+    for (const h of HOSTS) {
+      await cluster.call('POST', '/interfaces', {
+        uuid: `if-up${h}`,
+        mode: 'host',
+        port_name: 'ext0',
+        owner_datapath_uuid: dpOf.get(h)!,
+      });
+      await cluster.call('POST', `/datapaths/${dpOf.get(h)}/networks/nw-p`, { interface_uuid: `if-up${h}` });
+    }
+    // The host beyond the uplink, registered as OpenVNet does (mode remote): routers know its MAC.
+    await cluster.call('POST', '/interfaces', {
+      uuid: 'if-x',
+      mode: 'remote',
+      network_uuid: 'nw-p',
+      ipv4_address: X.ip,
+      mac_address: X.mac,
+    });
+    for (const v of VMS) {
+      const uuid = `if-${v.name}`;
+      await cluster.call('POST', '/interfaces', {
+        uuid,
+        network_uuid: v.network,
+        ipv4_address: v.ip,
+        mac_address: v.mac,
+      });
+      const gw = NETS.find((n) => n.uuid === v.network)!.router;
+      await lab.addVm({ name: v.name, host: v.host, mac: v.mac, ip: `${v.ip}/24`, gateway: gw, port: uuid, mtu: 1450 });
+    }
+    if (!agentsFirst) for (const h of HOSTS) await cluster.startAgent(h);
+  });
+
+  after(async () => {
+    await cluster?.down();
+  });
+
+  async function report(): Promise<string> {
+    const parts = [await cluster.diagnostics()];
+    for (const h of HOSTS) {
+      const host = cluster.lab.host(h);
+      parts.push(`--- ${h} flows\n${await host.ofctl('dump-flows', host.bridge).catch((e) => String(e))}`);
+    }
+    return parts.join('\n');
+  }
+
+  test(`router_p2v (${order}): agents converge, nothing reported wrong`, async () => {
+    try {
+      await cluster.waitInSync(20_000);
+    } catch (err) {
+      assert.fail(`${String(err)}\n${await report()}`);
+    }
+    for (const dp of await cluster.datapaths()) assert.equal(dp.last_error, null, String(dp.last_error));
+  });
+
+  test(`router_p2v (${order}): the physical network, both virtual networks and the host beyond the uplink reach each other`, async () => {
+    const failed: string[] = [];
+    for (const [from, ip] of PAIRS) {
+      const r = await cluster.lab.waitPing(from, ip, { timeoutMs: 10_000 });
+      if (!r.ok) failed.push(`${from} -> ${ip}`);
+    }
+    if (failed.length > 0) assert.fail(`unreachable: ${failed.join(', ')}\n${await report()}`);
+  });
+
+  test(`router_p2v (${order}): exactly one host answers ARP for the router on the segment`, async () => {
+    const lab = cluster.lab;
+    await lab.run('x', ['ip', 'neigh', 'flush', 'dev', 'eth0']);
+    const cap = await lab.capture('x', 'eth0', 'arp and arp[6:2] == 2', () =>
+      lab.ping('x', '192.168.10.254', { count: 1, timeoutS: 2 }),
+    );
+    const replies = cap.lines.filter((l) => /192\.168\.10\.254 is-at/.test(l));
+    assert.equal(replies.length, 1, `ARP replies for the router:\n${cap.lines.join('\n')}`);
+    assert.match(replies[0]!, /02:00:10:00:00:01/);
+  });
+}
