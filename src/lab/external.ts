@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import type { LabContext } from './context.js';
 import { LabInputError } from './errors.js';
 import { execIn, runIn } from './exec.js';
-import { addNetns, tmpVethNames } from './netns.js';
+import { addNetns, addVeth, configureEth0, raisePort, tmpVethNames } from './netns.js';
 import { attachOvs, type OvsInstance, startOvs } from './ovs-instance.js';
 import { stopProcesses } from './processes.js';
 import type { ExternalState, SegmentState, UplinkState } from './state.js';
@@ -107,31 +107,10 @@ export async function addUplink(ctx: LabContext, hostName: string, opts: UplinkO
   ctx.save();
   const seg = await addSegment(ctx);
   const [a, b] = tmpVethNames(ctx);
-  const mtu = String(st.mtu);
-  // As for VMs: made inside a lab netns with the peer placed straight into the other one, renamed there.
-  await runIn(undefined, [
-    'ip',
-    '-n',
-    host.netns,
-    'link',
-    'add',
-    a,
-    'mtu',
-    mtu,
-    'type',
-    'veth',
-    'peer',
-    'name',
-    b,
-    'netns',
-    seg.netns,
-  ]);
+  await addVeth(host.netns, a, seg.netns, b, st.mtu);
   await runIn(undefined, ['ip', '-n', seg.netns, 'link', 'set', b, 'name', st.segPort]);
-  await segmentPort(ctx, st.segPort, mtu, ['vlan_mode=native-untagged', `tag=${FLAT_VLAN}`]);
-  await runIn(undefined, ['ip', '-n', host.netns, 'link', 'set', a, 'name', st.port]);
-  await runIn(undefined, ['ip', '-n', host.netns, 'link', 'set', st.port, 'up']);
-  // The userspace datapath reads this veth: checksum offload would leave TCP checksums unfilled.
-  await runIn(host.netns, ['ethtool', '-K', st.port, 'tx', 'off']);
+  await segmentPort(ctx, st.segPort, String(st.mtu), ['vlan_mode=native-untagged', `tag=${FLAT_VLAN}`]);
+  await raisePort(host.netns, a, st.port);
   if (opts.attach ?? host.bridgeCreated) await attachUplink(ctx, host.name);
   return st;
 }
@@ -200,33 +179,9 @@ export async function addExternal(ctx: LabContext, input: ExternalSpec): Promise
   const seg = await addSegment(ctx);
   await addNetns(st.netns);
   const [a, b] = tmpVethNames(ctx);
-  const ns = st.netns;
   const mtu = String(st.mtu);
-  await runIn(undefined, [
-    'ip',
-    '-n',
-    seg.netns,
-    'link',
-    'add',
-    a,
-    'mtu',
-    mtu,
-    'type',
-    'veth',
-    'peer',
-    'name',
-    b,
-    'netns',
-    ns,
-  ]);
-  await runIn(undefined, ['ip', '-n', ns, 'link', 'set', b, 'name', 'eth0']);
-  await runIn(undefined, ['ip', '-n', ns, 'link', 'set', 'eth0', 'address', st.mac, 'mtu', mtu]);
-  await runIn(ns, ['sysctl', '-qw', 'net.ipv4.neigh.eth0.retrans_time_ms=10', 'net.ipv4.neigh.eth0.mcast_solicit=100']);
-  if (st.ip) await runIn(undefined, ['ip', '-n', ns, 'addr', 'add', st.ip, 'dev', 'eth0']);
-  await runIn(undefined, ['ip', '-n', ns, 'link', 'set', 'eth0', 'up']);
-  if (st.gateway) await runIn(undefined, ['ip', '-n', ns, 'route', 'add', 'default', 'via', st.gateway]);
-  // Its frames reach the hosts' userspace datapaths through the uplinks: no checksum offload either.
-  await runIn(ns, ['ethtool', '-K', 'eth0', 'tx', 'off']);
+  await addVeth(seg.netns, a, st.netns, b, st.mtu);
+  await configureEth0(st.netns, b, st);
   await runIn(undefined, ['ip', '-n', seg.netns, 'link', 'set', a, 'name', st.segPort]);
   await segmentPort(ctx, st.segPort, mtu, ['vlan_mode=access', `tag=${st.vlan ?? FLAT_VLAN}`]);
   return st;

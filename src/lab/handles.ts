@@ -76,11 +76,10 @@ export class LabHost extends LabNode<HostState> {
   }
 }
 
-/** A lab VM: a netns whose eth0 is a veth to a port of its host's bridge. */
-export class LabVm extends LabNode<VmState> {
-  get host(): string {
-    return this.state.host;
-  }
+/** What VMs and external nodes share: an eth0 with a MAC and maybe an address, and ping from it. */
+abstract class LabEndpoint<
+  S extends { name: string; netns: string; mac: string; ip: string | null },
+> extends LabNode<S> {
   get mac(): string {
     return this.state.mac;
   }
@@ -91,28 +90,24 @@ export class LabVm extends LabNode<VmState> {
   /** The address without the length, or null. */
   get ip(): string | null {
     return this.state.ip ? this.state.ip.split('/')[0]! : null;
-  }
-  get port(): string {
-    return this.state.port;
   }
   ping(dst: string, opts?: PingOptions): Promise<PingResult> {
     return this.lab.ping(this.name, dst, opts);
   }
 }
 
+/** A lab VM: a netns whose eth0 is a veth to a port of its host's bridge. */
+export class LabVm extends LabEndpoint<VmState> {
+  get host(): string {
+    return this.state.host;
+  }
+  get port(): string {
+    return this.state.port;
+  }
+}
+
 /** A node outside the cloud: a netns whose eth0 is an access port (flat or one VLAN) of the provider segment. */
-export class LabExternal extends LabNode<ExternalState> {
-  get mac(): string {
-    return this.state.mac;
-  }
-  /** `a.b.c.d/len` or null. */
-  get cidr(): string | null {
-    return this.state.ip;
-  }
-  /** The address without the length, or null. */
-  get ip(): string | null {
-    return this.state.ip ? this.state.ip.split('/')[0]! : null;
-  }
+export class LabExternal extends LabEndpoint<ExternalState> {
   /** The VLAN of its access port, or null (flat: untagged on the uplink trunks). */
   get vlan(): number | null {
     return this.state.vlan;
@@ -120,8 +115,5 @@ export class LabExternal extends LabNode<ExternalState> {
   /** Its port on the segment bridge (in the segment netns, node `ext`): capture there to see its frames. */
   get segPort(): string {
     return this.state.segPort;
-  }
-  ping(dst: string, opts?: PingOptions): Promise<PingResult> {
-    return this.lab.ping(this.name, dst, opts);
   }
 }

@@ -1,8 +1,8 @@
 // Lab VMs: a netns each whose eth0 is a veth to a port of its host's bridge; attach, detach, move, remove.
 import type { LabContext } from './context.js';
 import { LabInputError } from './errors.js';
-import { execIn, runIn } from './exec.js';
-import { addNetns, tmpVethNames } from './netns.js';
+import { execIn } from './exec.js';
+import { addNetns, addVeth, configureEth0, raisePort, tmpVethNames } from './netns.js';
 import { syncPlainFlows, TUNNEL_PORTS } from './plain.js';
 import { stopProcesses } from './processes.js';
 import type { VmState } from './state.js';
@@ -125,39 +125,9 @@ async function plug(ctx: LabContext, st: VmState): Promise<void> {
   const hostNs = ctx.hostState(st.host).netns;
   const vm = st.netns;
   const [a, b] = tmpVethNames(ctx);
-  const mtu = String(st.mtu);
-  // Created inside the host netns with the peer placed straight into the VM netns: nothing is
-  // created in, or moved out of, the root namespace; the final names are set inside each netns.
-  await runIn(undefined, [
-    'ip',
-    '-n',
-    hostNs,
-    'link',
-    'add',
-    a,
-    'mtu',
-    mtu,
-    'type',
-    'veth',
-    'peer',
-    'name',
-    b,
-    'netns',
-    vm,
-  ]);
-  await runIn(undefined, ['ip', '-n', vm, 'link', 'set', b, 'name', 'eth0']);
-  await runIn(undefined, ['ip', '-n', vm, 'link', 'set', 'eth0', 'address', st.mac, 'mtu', mtu]);
-  // Fast ARP retries (10 ms, up to 100 probes) so a first ping is not delayed by the 1 s ARP
-  // back-off. Per device: a non-initial netns has no neigh/default.
-  await runIn(vm, ['sysctl', '-qw', 'net.ipv4.neigh.eth0.retrans_time_ms=10', 'net.ipv4.neigh.eth0.mcast_solicit=100']);
-  if (st.ip) await runIn(undefined, ['ip', '-n', vm, 'addr', 'add', st.ip, 'dev', 'eth0']);
-  await runIn(undefined, ['ip', '-n', vm, 'link', 'set', 'eth0', 'up']);
-  if (st.gateway) await runIn(undefined, ['ip', '-n', vm, 'route', 'add', 'default', 'via', st.gateway]);
-  // Checksum offload on a veth into the userspace datapath leaves TCP checksums unfilled: TCP stalls.
-  await runIn(vm, ['ethtool', '-K', 'eth0', 'tx', 'off']);
-  await runIn(undefined, ['ip', '-n', hostNs, 'link', 'set', a, 'name', st.port]);
-  await runIn(undefined, ['ip', '-n', hostNs, 'link', 'set', st.port, 'up']);
-  await runIn(hostNs, ['ethtool', '-K', st.port, 'tx', 'off']);
+  await addVeth(hostNs, a, vm, b, st.mtu);
+  await configureEth0(vm, b, st);
+  await raisePort(hostNs, a, st.port);
 }
 
 async function attachPort(ctx: LabContext, st: VmState): Promise<void> {
