@@ -159,4 +159,37 @@ export function routerP2vSuite(order: 'agents-first' | 'api-first'): void {
     assert.equal(replies.length, 1, `ARP replies for the router:\n${cap.lines.join('\n')}`);
     assert.match(replies[0]!, /02:00:10:00:00:01/);
   });
+
+  test(`floating IP (${order}): the host beyond the uplink reaches v1 at it, and sees it as v1's source`, async () => {
+    const lab = cluster.lab;
+    const FIP = '192.168.10.50';
+    await cluster.call('POST', '/translations', { uuid: 'tr-v1', interface_uuid: 'if-v1' });
+    await cluster.call('POST', '/translations/tr-v1/static_address', {
+      ingress_ipv4_address: '10.1.0.1',
+      egress_ipv4_address: FIP,
+    });
+    const inbound = await lab.waitPing('x', FIP, { timeoutMs: 10_000 });
+    if (!inbound.ok) assert.fail(`x -> ${FIP} (v1's floating IP) got no reply\n${inbound.output}\n${await report()}`);
+    const seen = await lab.capture('x', 'eth0', 'icmp', () => lab.ping('v1', X.ip, { count: 2, intervalS: 0.1 }));
+    assert.equal(seen.result.received, 2, seen.result.output);
+    assert.ok(
+      seen.lines.some((l) => l.includes(`${FIP} > ${X.ip}`)),
+      `x saw:\n${seen.lines.join('\n')}`,
+    );
+    assert.ok(!seen.lines.some((l) => l.includes('10.1.0.1 >')), `v1's own address leaked:\n${seen.lines.join('\n')}`);
+
+    // Removing the translation stops inbound at once; v1 goes out from its own address again (routed).
+    await cluster.call('DELETE', '/translations/tr-v1');
+    const deadline = Date.now() + 5000;
+    for (;;) {
+      const r = await lab.ping('x', FIP, { count: 1, timeoutS: 1 });
+      if (r.received === 0) break;
+      if (Date.now() > deadline) assert.fail(`x still reaches ${FIP} after the translation was removed`);
+    }
+    const after = await lab.capture('x', 'eth0', 'icmp', () => lab.waitPing('v1', X.ip, { timeoutMs: 5000 }));
+    assert.ok(
+      after.lines.some((l) => l.includes(`10.1.0.1 > ${X.ip}`)),
+      `x saw:\n${after.lines.join('\n')}`,
+    );
+  });
 }

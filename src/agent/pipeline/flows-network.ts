@@ -27,6 +27,7 @@ import {
 import { cookieFor } from './cookies.js';
 import { type CompileContext, isFiltered } from './compile-context.js';
 import { parsedAddresses, parsedMacs } from './flows-interface.js';
+import { inNetwork, localFloatingIps, routerMacOf } from './floating.js';
 import { echoReplyActions } from './flows-routing.js';
 import { dhcpPortMeter } from './meters.js';
 import { FROM_TUNNEL, FROM_UPLINK, matchFlag, matchReg, NETWORK_KEY } from './registers.js';
@@ -46,6 +47,8 @@ export const PRIO_NW = {
   /** uplink_ingress: frames to a router of the network, and ARP for its addresses, before plain switching. */
   uplinkRouter: 110,
   uplinkRouterEcho: 120,
+  /** uplink_ingress: IPv4 to a floating address of a VM here (before its network's plain switching). */
+  uplinkFloating: 115,
   /** Physical networks: unicast to no known local port leaves on the uplink (the segment knows the rest). */
   toUplink: 10,
 } as const;
@@ -155,6 +158,53 @@ export function networkFlows(ctx: CompileContext, nw: string): Flow[] {
         apply(...toUplink(uplink)),
       ]),
     );
+  }
+
+  if (full && uplink) {
+    // Floating IPs in this network of VMs bound here: ARP answered with the VM's MAC; inbound packets are
+    // translated to the VM's own address and routed into its network (from its router's MAC, TTL-1), where
+    // its ingress rules still apply.
+    const onUplink = {
+      in_port: exact(uplink.ofport),
+      vlan_vid: exact(uplink.vlan === null ? 0 : VLAN_PRESENT | uplink.vlan),
+    };
+    const pop = uplink.vlan === null ? [] : [{ type: 'pop_vlan' } as const];
+    for (const fip of localFloatingIps(ctx)) {
+      if (!inNetwork(net, fip.floating)) continue;
+      ctx.dep(`networks:${fip.vmNetwork}`);
+      const vmNet = ctx.view.networks.get(fip.vmNetwork);
+      const routerMac = routerMacOf(ctx, fip.vmNetwork);
+      if (!vmNet || routerMac === null) continue;
+      const vm = networkIds(vmNet);
+      const cookie = cookieFor('interface', fip.iface.uuid, 'uplink');
+      out.push(
+        flow(
+          'uplink_ingress',
+          PRIO_NW.uplinkRouter,
+          cookieFor('interface', fip.iface.uuid, 'arp'),
+          { ...onUplink, eth_type: exact(ETH_TYPE_ARP), arp_op: exact(ARPOP_REQUEST), arp_tpa: exact(fip.floating) },
+          [apply(...arpReplyActions(fip.mac, fip.floating))],
+        ),
+        flow(
+          'uplink_ingress',
+          PRIO_NW.uplinkFloating,
+          cookie,
+          { ...onUplink, eth_type: exact(ETH_TYPE_IP), ipv4_dst: exact(fip.floating) },
+          [
+            apply(
+              ...pop,
+              setField('ipv4_dst', fip.fixed),
+              setField('eth_src', routerMac),
+              setField('eth_dst', fip.mac),
+              { type: 'dec_ttl' },
+              loadZone(vm.zone),
+            ),
+            writeNetwork(vm.key),
+            goto('l2_lookup'),
+          ],
+        ),
+      );
+    }
   }
 
   if (full && !physical) {

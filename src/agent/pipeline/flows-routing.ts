@@ -21,6 +21,7 @@ import {
 } from './build.js';
 import { cookieFor, objectHash } from './cookies.js';
 import type { CompileContext } from './compile-context.js';
+import { inNetwork, localFloatingIps } from './floating.js';
 import { parsedAddresses, parsedMacs } from './flows-interface.js';
 import { matchReg, NETWORK_KEY, ROUTE_LINK, routeLinkId, TMP_MAC_HI, TMP_MAC_LO } from './registers.js';
 import type { Interface, Route } from '../../model/types.js';
@@ -32,7 +33,9 @@ export const PRIO_RL = {
   link: 100,
   /** l3_lookup: routing priority = base + prefix length: the longest prefix wins. */
   routeBase: 100,
-  /** l3_lookup: echo answers beat every route (max 132). */
+  /** l3_lookup: a floating IP's outbound translation beats the plain route into its network (base + length). */
+  floatingBase: 200,
+  /** l3_lookup: echo answers beat every route (max 132) and translation (max 232). */
   echo: 300,
 } as const;
 
@@ -158,6 +161,42 @@ export function routeLinkFlows(ctx: CompileContext, rl: string): Flow[] {
         ],
       ),
     );
+  }
+  // Floating IPs of VMs bound here: into the physical network holding the floating address, their packets leave
+  // from that address with the VM's own MAC (the one the segment learned for it), not the router's.
+  for (const fip of localFloatingIps(ctx)) {
+    if (!ports.some((p) => p.route.network_uuid === fip.vmNetwork)) continue;
+    for (const dst of ports) {
+      const dnet = ctx.view.networks.get(dst.route.network_uuid);
+      if (dnet?.network_mode !== 'physical' || dst.route.egress === false || !inNetwork(dnet, fip.floating)) continue;
+      const { addr, len } = parseCidr(
+        `${dst.route.ipv4_network}/${dst.route.ipv4_prefix}`,
+        `routes.${dst.route.uuid}.ipv4_network`,
+      );
+      out.push(
+        flow(
+          'l3_lookup',
+          PRIO_RL.floatingBase + len,
+          cookieFor('interface', fip.iface.uuid, 'routing'),
+          {
+            ...onLink,
+            eth_type: exact(ETH_TYPE_IP),
+            ipv4_src: exact(fip.fixed),
+            ipv4_dst: len === 32 ? exact(addr) : { value: addr, mask: prefixMask(len) },
+          },
+          [
+            apply(
+              setField('eth_src', fip.mac),
+              setField('ipv4_src', fip.floating),
+              { type: 'dec_ttl' },
+              loadZone(dst.zone),
+            ),
+            writeNetwork(dst.key),
+            goto('l3_neighbor'),
+          ],
+        ),
+      );
+    }
   }
   return out;
 }

@@ -146,6 +146,7 @@ const MAPS = {
   datapath_route_links: 'datapathRouteLinks',
   filters: 'filters',
   security_groups: 'securityGroups',
+  translations: 'translations',
 } as const;
 
 /** Per kind, the fields no flow reads: what agents report (status) and the server's timestamps. */
@@ -172,6 +173,7 @@ export function emptyModelView(): ModelView {
     datapathRouteLinks: new Map(),
     filters: new Map(),
     securityGroups: new Map(),
+    translations: new Map(),
     membersByNetwork: new Map(),
     interfacesByPortName: new Map(),
     interfacesByMac: new Map(),

@@ -63,7 +63,7 @@ const DECLARATION = [
   {
     name: 'uplink_ingress',
     purpose:
-      "Map a frame from an uplink port to the physical network of its VLAN tag (popped) or, untagged, to the uplink's flat network: to a router MAC of that network it is routed (l3_routing), else switched (l2_lookup); ARP for a router address is answered here by the router's pinned host only, ICMP echo to it by any (both keep the tag); frames of networks not on that uplink are dropped.",
+      "Map a frame from an uplink port to the physical network of its VLAN tag (popped) or, untagged, to the uplink's flat network: to a router MAC of that network it is routed (l3_routing), else switched (l2_lookup); ARP for a router address is answered here by the router's pinned host only, ICMP echo to it by any (both keep the tag); a floating IP of a VM bound here is answered (ARP) and translated to the VM's own address (routed into its network) on that host; frames of networks not on that uplink are dropped.",
     matches: ['in_port', 'vlan_vid', 'eth_dst', 'eth_type', 'arp_op', 'arp_tpa', 'ip_proto', 'icmpv4_type', 'ipv4_dst'],
     next: ['l3_routing', 'l2_lookup'],
     miss: 'drop',
@@ -129,8 +129,8 @@ const DECLARATION = [
   {
     name: 'l3_lookup',
     purpose:
-      'Per route link: ICMP echo to any router address is answered in the switch; other IPv4 takes the longest matching route to its network (new source MAC, TTL decremented).',
-    matches: ['reg3', 'eth_type', 'ip_proto', 'icmpv4_type', 'ipv4_dst'],
+      'Per route link: ICMP echo to any router address is answered in the switch; other IPv4 takes the longest matching route to its network (new source MAC, TTL decremented); a local VM with a floating IP leaves into its physical network from that address (source translated, its own MAC).',
+    matches: ['reg3', 'eth_type', 'ip_proto', 'icmpv4_type', 'ipv4_src', 'ipv4_dst'],
     next: ['l3_neighbor'],
     miss: 'drop',
   },

@@ -171,8 +171,18 @@ describe('routing between a physical network and a virtual one (router_p2v)', ()
   const V = { uuid: 'nw-v', ipv4_network: '10.1.0.0', ipv4_prefix: 24, tunnel_key: 301, ct_zone: 31 };
   const VM5 = { uuid: 'if-veth5', ip: '10.1.0.5', mac: '02:00:00:01:00:05' };
 
-  function routed(pinned: string) {
+  function routed(pinned: string, opts: { floating?: string } = {}) {
     const res = resources();
+    if (opts.floating)
+      res.translations = [
+        {
+          uuid: 'tr-vm5',
+          interface_uuid: VM5.uuid,
+          mode: 'static_address',
+          passthrough: false,
+          static_addresses: [{ ingress_ipv4_address: VM5.ip, egress_ipv4_address: opts.floating }],
+        },
+      ];
     res.networks = [...(res.networks ?? []), { ...V, network_mode: 'virtual', vlan_id: null }];
     res.interfaces = [
       ...(res.interfaces ?? []),
@@ -272,5 +282,45 @@ describe('routing between a physical network and a virtual one (router_p2v)', ()
     const r = routed(DP1).inject({ ...icmpEcho(VM5.mac, VM5.ip, R_V.mac, v4.ip), in_port: port(VM5.uuid) });
     assert.deepEqual(outPorts(r), [UPLINK_PORT]);
     assert.equal(r.outputs[0]!.packet.eth_dst, macNum(v4.mac));
+  });
+
+  const FIP = '192.168.10.50';
+
+  test('a floating IP: ARP for it is answered on the VM host with the VM MAC, tag kept', () => {
+    const r = routed(DP1, { floating: FIP }).inject({ ...arpForRouter, arp_tpa: 0xc0a80a32 });
+    assert.deepEqual(outPorts(r), [UPLINK_PORT]);
+    const p = r.outputs[0]!.packet;
+    assert.equal(p.arp_sha, macNum(VM5.mac));
+    assert.equal(p.vlan_vid, 0x1000n | 10n);
+  });
+
+  test('a floating IP: inbound is translated to the VM address and routed into its network', () => {
+    const r = routed(DP1, { floating: FIP }).inject({
+      ...icmpEcho(OUTSIDE_MAC, '192.168.10.100', VM5.mac, FIP),
+      in_port: UPLINK_PORT,
+      vlan_vid: 0x1000 | 10,
+    });
+    assert.deepEqual(outPorts(r), [port(VM5.uuid)], r.path.map((s) => `${s.tableName}:${s.owner}`).join(' → '));
+    const p = r.outputs[0]!.packet;
+    assert.equal(p.ipv4_dst, BigInt(0x0a010005));
+    assert.equal(p.ipv4_src, BigInt(0xc0a80a64));
+    assert.equal(p.eth_src, macNum(R_V.mac));
+    assert.equal(p.vlan_vid, undefined);
+  });
+
+  test('a floating IP: the VM leaves into the external network from its floating address, with its own MAC', () => {
+    const out = (sw: SimSwitch) =>
+      sw.inject({ ...icmpEcho(VM5.mac, VM5.ip, R_V.mac, '192.168.10.100'), in_port: port(VM5.uuid) });
+    const r = out(routed(DP1, { floating: FIP }));
+    assert.deepEqual(outPorts(r), [UPLINK_PORT], r.path.map((s) => `${s.tableName}:${s.owner}`).join(' → '));
+    const p = r.outputs[0]!.packet;
+    assert.equal(p.ipv4_src, BigInt(0xc0a80a32));
+    assert.equal(p.eth_src, macNum(VM5.mac));
+    assert.equal(p.eth_dst, macNum(OUTSIDE_MAC));
+    assert.equal(p.vlan_vid, 0x1000n | 10n);
+    // Without the translation it is routed from its own address and the router MAC.
+    const plain = out(routed(DP1)).outputs[0]!.packet;
+    assert.equal(plain.ipv4_src, BigInt(0x0a010005));
+    assert.equal(plain.eth_src, macNum(R_P.mac));
   });
 });

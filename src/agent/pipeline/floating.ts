@@ -1,0 +1,72 @@
+// Floating IPs: OpenVNet's static address translations (1:1 NAT, `translations` mode static_address) of a VM's
+// address to an address of an external physical network. Handled on the VM's host, which needs an uplink on that
+// network: ARP for the floating address is answered there with the VM's MAC (unique, so the segment's switch
+// learns where each floating address lives), inbound packets are translated there, and outbound ones are
+// translated where the VM's packets are routed (its own host).
+import type { Interface, Network } from '../../model/types.js';
+import { parseIpv4, prefixMask } from './addr.js';
+import type { CompileContext } from './compile-context.js';
+import { parsedAddresses, parsedMacs } from './flows-interface.js';
+
+export interface FloatingIp {
+  translationUuid: string;
+  iface: Interface;
+  /** The VM's own (inside) address, and the network it is in. */
+  fixed: number;
+  vmNetwork: string;
+  /** The outside address. */
+  floating: number;
+  /** The MAC the floating address answers with: the VM's. */
+  mac: bigint;
+}
+
+/** Floating IPs of interfaces bound on this host (port translations and unknown addresses are skipped). */
+export function localFloatingIps(ctx: CompileContext): FloatingIp[] {
+  ctx.dep('any:translations');
+  const out: FloatingIp[] = [];
+  for (const t of [...ctx.view.translations.values()].sort((a, b) => (a.uuid < b.uuid ? -1 : 1))) {
+    if (t.mode !== 'static_address') continue;
+    ctx.dep(`interfaces:${t.interface_uuid}`);
+    ctx.dep(`binding:${t.interface_uuid}`);
+    const b = ctx.bindings.get(t.interface_uuid);
+    const iface = ctx.view.interfaces.get(t.interface_uuid);
+    if (!b?.networkUuid || !iface) continue;
+    try {
+      const own = parsedAddresses(iface, b.networkUuid);
+      const mac = parsedMacs(iface)[0];
+      if (mac === undefined) continue;
+      for (const sa of t.static_addresses ?? []) {
+        if (sa.ingress_port_number != null || sa.egress_port_number != null) continue;
+        const fixed = parseIpv4(sa.ingress_ipv4_address, `translations.${t.uuid}.ingress_ipv4_address`);
+        if (!own.some((a) => a.ip === fixed)) continue;
+        const floating = parseIpv4(sa.egress_ipv4_address, `translations.${t.uuid}.egress_ipv4_address`);
+        out.push({ translationUuid: t.uuid, iface, fixed, vmNetwork: b.networkUuid, floating, mac });
+      }
+    } catch (err) {
+      ctx.report(err);
+    }
+  }
+  return out;
+}
+
+/** Whether `ip` is in network `net`'s subnet. */
+export function inNetwork(net: Network, ip: number): boolean {
+  const base = parseIpv4(net.ipv4_network, `networks.${net.uuid}.ipv4_network`);
+  const mask = prefixMask(net.ipv4_prefix ?? 24);
+  return (ip & mask) >>> 0 === (base & mask) >>> 0;
+}
+
+/** The MAC of network `nw`'s router (the interface of its first route, by uuid), the source of routed packets. */
+export function routerMacOf(ctx: CompileContext, nw: string): bigint | null {
+  ctx.dep(`network-routes:${nw}`);
+  for (const r of [...(ctx.view.routesByNetwork.get(nw) ?? [])].sort()) {
+    ctx.dep(`routes:${r}`);
+    const route = ctx.view.routes.get(r);
+    if (!route) continue;
+    ctx.dep(`interfaces:${route.interface_uuid}`);
+    const i = ctx.view.interfaces.get(route.interface_uuid);
+    const mac = i ? parsedMacs(i)[0] : undefined;
+    if (mac !== undefined) return mac;
+  }
+  return null;
+}
