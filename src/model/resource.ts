@@ -1,7 +1,8 @@
 // The vocabulary every resource is declared in (src/model/resources/): one entry per field says its stored type,
 // how a request spells it, where users may set it, whether an agent reports it, what it points to, and its doc.
 // Request parameters, OpenAPI, the TypeScript document types, vnctl's options and docs/api.md derive from it.
-import Type, { type Static, type TSchema, type TUnsafe } from 'typebox';
+import type { Static, TSchema, TUnsafe } from 'typebox';
+import { Type } from './schema.js';
 import { MAX_STRING, type ParamSpec, type ParamType } from './params.js';
 
 /** Where a field may be given: `nullable` also accepts "" or null (clears it). */

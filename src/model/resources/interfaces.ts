@@ -1,5 +1,5 @@
 // Interfaces: VM/container ports, router and service ports, host ports; their addresses live in MAC/IP leases.
-import Type from 'typebox';
+import { Type } from '../schema.js';
 import { f, resource, SET } from '../resource.js';
 import { displayName, timestamps, uuidField } from './common.js';
 
