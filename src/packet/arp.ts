@@ -1,7 +1,7 @@
 // ARP for IPv4 over Ethernet (RFC 826): decode and encode the 28-byte packet.
 import { checkUint, formatIpv4, formatMac, need, putU16, u16, writeIpv4, writeMac } from './bytes.js';
 import { PacketMalformedError } from './errors.js';
-import { ETH_P_IP } from './ethernet.js';
+import { BROADCAST_MAC, encodeEthernet, ETH_P_8021Q, ETH_P_ARP, ETH_P_IP, ETH_ZLEN } from './ethernet.js';
 
 export const ARPHRD_ETHER = 1;
 export const ARPOP_REQUEST = 1;
@@ -47,4 +47,14 @@ export function encodeArp(p: ArpPacket): Uint8Array {
   writeMac(out, 18, p.tha, 'arp.tha');
   writeIpv4(out, 24, p.tpa, 'arp.tpa');
   return out;
+}
+
+/**
+ * A gratuitous ARP (RFC 5227 announcement) for `ip` at `mac`, in a broadcast frame with an optional VLAN tag:
+ * neighbours and learning switches on the segment update to `mac`.
+ */
+export function gratuitousArpFrame(mac: string, ip: string, vlan: number | null): Uint8Array {
+  const arp = encodeArp({ op: ARPOP_REQUEST, sha: mac, spa: ip, tha: '00:00:00:00:00:00', tpa: ip });
+  const vlans = vlan === null ? [] : [{ tpid: ETH_P_8021Q, pcp: 0, dei: false, vid: vlan }];
+  return encodeEthernet({ dst: BROADCAST_MAC, src: mac, vlans, ethertype: ETH_P_ARP, payload: arp }, ETH_ZLEN);
 }

@@ -163,11 +163,20 @@ export function routerP2vSuite(order: 'agents-first' | 'api-first'): void {
   test(`floating IP (${order}): the host beyond the uplink reaches v1 at it, and sees it as v1's source`, async () => {
     const lab = cluster.lab;
     const FIP = '192.168.10.50';
-    await cluster.call('POST', '/translations', { uuid: 'tr-v1', interface_uuid: 'if-v1' });
-    await cluster.call('POST', '/translations/tr-v1/static_address', {
-      ingress_ipv4_address: '10.1.0.1',
-      egress_ipv4_address: FIP,
+    // The floating IP is announced on the segment (gratuitous ARP from v1's MAC) once its flows are in.
+    const v1mac = VMS.find((v) => v.name === 'v1')!.mac;
+    const garp = await lab.capture('x', 'eth0', `arp and ether src ${v1mac} and arp[6:2] == 1`, async () => {
+      await cluster.call('POST', '/translations', { uuid: 'tr-v1', interface_uuid: 'if-v1' });
+      await cluster.call('POST', '/translations/tr-v1/static_address', {
+        ingress_ipv4_address: '10.1.0.1',
+        egress_ipv4_address: FIP,
+      });
+      await new Promise((r) => setTimeout(r, 1500));
     });
+    assert.ok(
+      garp.lines.some((l) => l.includes(FIP)),
+      `no gratuitous ARP for ${FIP} seen at x:\n${garp.lines.join('\n')}\n${await report()}`,
+    );
     const inbound = await lab.waitPing('x', FIP, { timeoutMs: 10_000 });
     if (!inbound.ok) assert.fail(`x -> ${FIP} (v1's floating IP) got no reply\n${inbound.output}\n${await report()}`);
     const seen = await lab.capture('x', 'eth0', 'icmp', () => lab.ping('v1', X.ip, { count: 2, intervalS: 0.1 }));

@@ -20,6 +20,7 @@ import {
   echoIdentifier,
   echoSequence,
   fromHex,
+  gratuitousArpFrame,
   ICMP_ECHO,
   icmpEcho,
   internetChecksum,
@@ -57,6 +58,25 @@ describe('bytes helpers', () => {
 });
 
 describe('ethernet + 802.1Q + ARP', () => {
+  test('a gratuitous ARP: broadcast from the MAC, sender and target the announced address, tagged or not', () => {
+    for (const vlan of [10, null]) {
+      const frame = gratuitousArpFrame('02:00:00:01:00:01', '192.168.10.50', vlan);
+      assert.equal(frame.length, 60);
+      const eth = decodeEthernet(frame);
+      assert.equal(eth.dst, 'ff:ff:ff:ff:ff:ff');
+      assert.equal(eth.src, '02:00:00:01:00:01');
+      assert.deepEqual(eth.vlans, vlan === null ? [] : [{ tpid: ETH_P_8021Q, pcp: 0, dei: false, vid: 10 }]);
+      assert.equal(eth.ethertype, ETH_P_ARP);
+      assert.deepEqual(decodeArp(eth.payload), {
+        op: ARPOP_REQUEST,
+        sha: '02:00:00:01:00:01',
+        spa: '192.168.10.50',
+        tha: '00:00:00:00:00:00',
+        tpa: '192.168.10.50',
+      });
+    }
+  });
+
   const bytes = fromHex(ARP_VLAN);
   test('decodes the golden tagged ARP request', () => {
     const eth = decodeEthernet(bytes);

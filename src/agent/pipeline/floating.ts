@@ -4,9 +4,11 @@
 // learns where each floating address lives), inbound packets are translated there, and outbound ones are
 // translated where the VM's packets are routed (its own host).
 import type { Interface, Network } from '../../model/types.js';
-import { parseIpv4, prefixMask } from './addr.js';
+import { formatIpv4, formatMac, parseIpv4, prefixMask } from './addr.js';
 import type { CompileContext } from './compile-context.js';
 import { parsedAddresses, parsedMacs } from './flows-interface.js';
+import type { Binding, LocalContext, ModelView } from './model-view.js';
+import { isPhysical, uplinkOf } from './uplink.js';
 
 export interface FloatingIp {
   translationUuid: string;
@@ -69,4 +71,37 @@ export function routerMacOf(ctx: CompileContext, nw: string): bigint | null {
     if (mac !== undefined) return mac;
   }
   return null;
+}
+
+/** A floating IP to announce on the segment (gratuitous ARP) once its flows are in: where, with which MAC. */
+export interface FloatingAnnouncement {
+  floating: string;
+  mac: string;
+  ofport: number;
+  vlan: number | null;
+}
+
+/** The floating IPs of VMs bound here whose external network has an uplink here, for the runtime's GARPs. */
+export function floatingAnnouncements(
+  view: ModelView,
+  local: LocalContext,
+  bindings: ReadonlyMap<string, Binding>,
+): FloatingAnnouncement[] {
+  const ctx: CompileContext = {
+    view,
+    local,
+    bindings,
+    boundByNetwork: new Map(),
+    present: new Map(),
+    dep: () => {},
+    report: () => {},
+  };
+  const out: FloatingAnnouncement[] = [];
+  const physical = [...view.networks.values()].filter(isPhysical);
+  for (const fip of localFloatingIps(ctx)) {
+    const net = physical.find((n) => inNetwork(n, fip.floating));
+    const up = net ? uplinkOf(ctx, net) : null;
+    if (up) out.push({ floating: formatIpv4(fip.floating), mac: formatMac(fip.mac), ofport: up.ofport, vlan: up.vlan });
+  }
+  return out;
 }

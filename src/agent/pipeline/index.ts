@@ -10,3 +10,4 @@ export { PipelineAddressError, PipelineModelError, parseIpv4, parseMac, formatIp
 export { formatFlow, tableListMarkdown } from './format.js';
 export { SimSwitch, type Packet, type SimResult } from './simulate.js';
 export { uplinkProblems } from './uplink.js';
+export { type FloatingAnnouncement, floatingAnnouncements } from './floating.js';

@@ -3,7 +3,8 @@
 // only through deps.ts seams.
 import { formatDpid } from '../../model/params.js';
 import { normalizeFlow } from '../../openflow/normalize.js';
-import type { Flow, FlowMod } from '../../openflow/types.js';
+import { type Flow, type FlowMod, OFPP } from '../../openflow/types.js';
+import { gratuitousArpFrame } from '../../packet/arp.js';
 import { Backoff, sleep } from '../../util/backoff.js';
 import type { Logger } from '../../util/log.js';
 import {
@@ -20,6 +21,7 @@ import {
   type MeterSpec,
   meterSpec,
   metersOf,
+  floatingAnnouncements,
   type ModelView,
   tunnelAddress,
   uplinkProblems,
@@ -110,6 +112,9 @@ export class Agent {
   private installed: Flow[] | null = null;
   private flowsInSync = false;
   private lastError: string | null = null;
+  /** Floating IPs announced (GARP) on `announcedLink`: address → the MAC/port/VLAN it was announced with. */
+  private announced = new Map<string, string>();
+  private announcedLink: SwitchLink | null = null;
   /** The uplink problems last noted (they stay in lastError until resolved). */
   private uplinkError: string | null = null;
   private bound: Binding[] = [];
@@ -466,6 +471,7 @@ export class Agent {
       }
       if (wanted) await this.removeUnusedMeters(link, wanted);
       this.installed = desired;
+      this.announceFloating(link, view, local);
       this.fullDiff = false;
       this.counters.syncs++;
       if (this.link === link) {
@@ -605,6 +611,28 @@ export class Agent {
     if (!this.view || this.dpid === null) return;
     const health = { switchConnected: this.link !== null, flowsInSync: this.flowsInSync, lastError: this.lastError };
     this.reports.datapathStatus(this.view, dpUuid, this.dpid, health);
+  }
+
+  /**
+   * A gratuitous ARP for each floating IP of a VM here, once its flows are in: when it is new, when its VM (MAC,
+   * uplink) moved here, and again on a new switch connection, so the segment's switches learn where it lives.
+   */
+  private announceFloating(link: SwitchLink, view: ModelView, local: LocalContext): void {
+    if (this.announcedLink !== link) {
+      this.announcedLink = link;
+      this.announced.clear();
+    }
+    const now = new Map<string, string>();
+    for (const a of floatingAnnouncements(view, local, this.compiler.currentBindings())) {
+      const sig = `${a.mac}/${a.ofport}/${a.vlan ?? ''}`;
+      now.set(a.floating, sig);
+      if (this.announced.get(a.floating) === sig) continue;
+      this.log.info({ floating: a.floating, mac: a.mac, port: a.ofport, vlan: a.vlan }, 'announcing a floating IP');
+      link
+        .packetOut({ inPort: OFPP.CONTROLLER, outPort: a.ofport, data: gratuitousArpFrame(a.mac, a.floating, a.vlan) })
+        .catch((err: unknown) => this.log.warn({ err: errText(err), floating: a.floating }, 'gratuitous ARP failed'));
+    }
+    this.announced = now;
   }
 
   /** Uplink problems are the datapath's last_error (and a warning) while they last; resolved, they clear it. */
