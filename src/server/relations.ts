@@ -301,6 +301,13 @@ export const KEYED_ITEMS: readonly KeyedItemDef[] = [
         if (p.route_link_uuid) await ctx.must('route_links', p.route_link_uuid as string, 'route_link_uuid');
         for (const f of ['ingress_network_uuid', 'egress_network_uuid'])
           if (p[f]) await ctx.must('networks', p[f] as string, f);
+        // One outside address, one inside: a floating address claimed twice would be answered from two hosts.
+        // (Port translations share an address by their ports.)
+        if (!has(p, 'egress_port_number'))
+          for (const t of await ctx.find('translations'))
+            for (const sa of t.static_addresses as Record<string, unknown>[])
+              if (sa.egress_ipv4_address === p.egress_ipv4_address && sa.egress_port_number == null)
+                throw new DuplicateValue('egress_ipv4_address', String(p.egress_ipv4_address), String(t.uuid));
       }
       return {
         ingress_ipv4_address: p.ingress_ipv4_address,

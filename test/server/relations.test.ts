@@ -348,6 +348,18 @@ describe('sub-items', () => {
       'egress_ipv4_address',
     );
     assert.equal((await ok(s, 'GET', '/api/translations/tr-1/static_address')).total_count, 1);
+    // One outside address is one floating IP: a second translation may not claim it (409 naming the field).
+    await ok(s, 'POST', '/api/translations', { uuid: 'tr-2', interface_uuid: 'if-f' });
+    await fails(
+      s,
+      'POST',
+      '/api/translations/tr-2/static_address',
+      { ingress_ipv4_address: '10.1.0.7', egress_ipv4_address: '192.0.2.5' },
+      409,
+      '120',
+      'egress_ipv4_address',
+    );
+    await ok(s, 'DELETE', '/api/translations/tr-2');
     assert.deepEqual(
       await ok(s, 'DELETE', '/api/translations/tr-1/static_address', {
         ingress_ipv4_address: '10.1.0.5',
