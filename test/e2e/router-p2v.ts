@@ -94,7 +94,11 @@ export function routerP2vSuite(order: 'agents-first' | 'api-first'): void {
         port_name: 'ext0',
         owner_datapath_uuid: dpOf.get(h)!,
       });
-      await cluster.call('POST', `/datapaths/${dpOf.get(h)}/networks/nw-p`, { interface_uuid: `if-up${h}` });
+      // Each host's own MAC on the physical network (OpenVNet's per-datapath MAC): routed packets leave from it.
+      await cluster.call('POST', `/datapaths/${dpOf.get(h)}/networks/nw-p`, {
+        interface_uuid: `if-up${h}`,
+        mac_address: `02:00:40:00:00:0${HOSTS.indexOf(h) + 1}`,
+      });
     }
     // The host beyond the uplink, registered as OpenVNet does (mode remote): routers know its MAC.
     await cluster.call('POST', '/interfaces', {
@@ -158,6 +162,21 @@ export function routerP2vSuite(order: 'agents-first' | 'api-first'): void {
     const replies = cap.lines.filter((l) => /192\.168\.10\.254 is-at/.test(l));
     assert.equal(replies.length, 1, `ARP replies for the router:\n${cap.lines.join('\n')}`);
     assert.match(replies[0]!, /02:00:10:00:00:01/);
+  });
+
+  test(`router_p2v (${order}): the segment learns the router MAC only at its pinned host, routed packets come from each host's own MAC`, async () => {
+    const lab = cluster.lab;
+    // v2 (h2) routes to x: from h2's own MAC, so the router MAC never shows up on h2's uplink.
+    const seen = await lab.capture('x', 'eth0', 'icmp', () => lab.ping('v2', X.ip, { count: 2, intervalS: 0.1 }));
+    assert.equal(seen.result.received, 2, seen.result.output);
+    const seg = lab.segmentOvs();
+    const portOf = async (name: string) => (await seg.vsctl('get', 'Interface', name, 'ofport')).trim();
+    const fdb = await seg.appctl('fdb/show', 'seg');
+    const router = fdb.split('\n').filter((l) => l.includes('02:00:10:00:00:01'));
+    assert.equal(router.length, 1, `router MAC in the segment's table:\n${fdb}`);
+    assert.equal(router[0]!.trim().split(/\s+/)[0], await portOf('up-h1'), `router MAC not at h1's uplink:\n${fdb}`);
+    const h2mac = fdb.split('\n').filter((l) => l.includes('02:00:40:00:00:02'));
+    assert.equal(h2mac[0]?.trim().split(/\s+/)[0], await portOf('up-h2'), `h2's own MAC not at h2's uplink:\n${fdb}`);
   });
 
   test(`floating IP (${order}): the host beyond the uplink reaches v1 at it, and sees it as v1's source`, async () => {

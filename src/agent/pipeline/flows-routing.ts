@@ -1,6 +1,6 @@
 // Flows owned by a route link: distributed routing at the source host and ICMP echo answers for router addresses.
 import type { Action, Flow } from '../../openflow/types.js';
-import { networkIds, parseCidr, prefixMask } from './addr.js';
+import { networkIds, parseCidr, parseMac, prefixMask } from './addr.js';
 import {
   apply,
   ETH_TYPE_IP,
@@ -155,7 +155,7 @@ export function routeLinkFlows(ctx: CompileContext, rl: string): Flow[] {
         },
         [
           // dec_ttl drops a packet whose TTL runs out (no packet-in unless the controller asked for them).
-          apply(setField('eth_src', dst.mac), { type: 'dec_ttl' }, loadZone(dst.zone)),
+          apply(setField('eth_src', sourceMac(ctx, dst)), { type: 'dec_ttl' }, loadZone(dst.zone)),
           writeNetwork(dst.key),
           goto('l3_neighbor'),
         ],
@@ -199,4 +199,18 @@ export function routeLinkFlows(ctx: CompileContext, rl: string): Flow[] {
     }
   }
   return out;
+}
+
+/**
+ * The source MAC of packets routed into `dst`'s network from this host: the router's, except on a physical
+ * network whose datapath_networks row gives this host its own MAC there (OpenVNet's per-datapath MAC) — then
+ * the segment's switches see the router MAC only where it answers ARP, never moving between hosts' uplinks.
+ */
+function sourceMac(ctx: CompileContext, dst: RouterPort): bigint {
+  const net = ctx.view.networks.get(dst.route.network_uuid);
+  if (net?.network_mode !== 'physical') return dst.mac;
+  const row = `${ctx.local.datapathUuid}/${net.uuid}`;
+  ctx.dep(`datapath_networks:${row}`);
+  const mac = ctx.view.datapathNetworks.get(row)?.mac_address;
+  return mac ? parseMac(mac, `datapath_networks.${row}.mac_address`) : dst.mac;
 }

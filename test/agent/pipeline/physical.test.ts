@@ -172,8 +172,10 @@ describe('routing between a physical network and a virtual one (router_p2v)', ()
   const V = { uuid: 'nw-v', ipv4_network: '10.1.0.0', ipv4_prefix: 24, tunnel_key: 301, ct_zone: 31 };
   const VM5 = { uuid: 'if-veth5', ip: '10.1.0.5', mac: '02:00:00:01:00:05' };
 
-  function routed(pinned: string, opts: { floating?: string } = {}) {
+  function routed(pinned: string, opts: { floating?: string; hostMac?: string } = {}) {
     const res = resources();
+    if (opts.hostMac)
+      for (const row of res.datapath_networks ?? []) if (row.network_uuid === P10.uuid) row.mac_address = opts.hostMac;
     if (opts.floating)
       res.translations = [
         {
@@ -276,6 +278,15 @@ describe('routing between a physical network and a virtual one (router_p2v)', ()
       assert.equal(p.eth_dst, macNum(OUTSIDE_MAC));
       assert.equal(p.vlan_vid, 0x1000n | 10n);
     }
+  });
+
+  test("with a per-host MAC on the physical network (datapath_networks.mac_address), routed packets leave from it", () => {
+    const r = routed(DP2, { hostMac: '02:00:40:00:00:01' }).inject({
+      ...icmpEcho(VM5.mac, VM5.ip, R_V.mac, '192.168.10.100'),
+      in_port: port(VM5.uuid),
+    });
+    assert.deepEqual(outPorts(r), [UPLINK_PORT]);
+    assert.equal(r.outputs[0]!.packet.eth_src, macNum('02:00:40:00:00:01'));
   });
 
   test('a VM of the physical network on another host is routed to over the uplink, not a tunnel', () => {
