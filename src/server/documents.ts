@@ -38,7 +38,7 @@ export interface Rules {
   /** Fields the server computes for a new document (allocations, generated values). */
   computed?(ctx: WriteContext, p: Params): Promise<Record<string, unknown>>;
   /** Checks over the whole document about to be stored, on create and update. */
-  validate?(doc: Doc): void;
+  validate?(doc: Doc, ctx: WriteContext): void | Promise<void>;
   /** What goes with it or forbids its removal (409), before the document itself is removed. */
   cascade?(ctx: WriteContext, doc: Doc): Promise<void>;
 }
@@ -117,7 +117,7 @@ export function define(decl: Declared, rules: Rules = {}): ResourceDef {
       const computed = (await rules.computed?.(ctx, p)) ?? {};
       const uuid = await ctx.newUuid(def.kind, def.prefix, p.uuid);
       const doc = newDoc(decl, p, { ...computed, uuid });
-      rules.validate?.(doc);
+      await rules.validate?.(doc, ctx);
       return ctx.insert(def.kind, doc);
     },
     async update(ctx, doc, p) {
@@ -125,7 +125,7 @@ export function define(decl: Declared, rules: Rules = {}): ResourceDef {
       await checkRefs(ctx, decl, p);
       await rules.check?.(ctx, p, doc);
       applyUpdate(decl, doc, p);
-      rules.validate?.(doc);
+      await rules.validate?.(doc, ctx);
       return ctx.update(def.kind, doc);
     },
     async remove(ctx, doc) {

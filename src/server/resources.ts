@@ -423,7 +423,18 @@ const routes = define(D.routes, {
   async computed(ctx, p) {
     return { network_uuid: (await routeNetwork(ctx, p.interface_uuid as string, p.network_uuid)).uuid };
   },
-  validate: checkAligned,
+  async validate(doc, ctx) {
+    checkAligned(doc);
+    // The next hop is a neighbour: it must be in the route's own network.
+    const gw = doc.gateway_ipv4_address as string | null;
+    if (!gw) return;
+    const net = await ctx.must('networks', doc.network_uuid as string, 'network_uuid');
+    if (!inSubnet(gw, net.ipv4_network as string, net.ipv4_prefix as number))
+      throw new ArgumentError(
+        'gateway_ipv4_address',
+        `${gw} is not in the route's network ${net.uuid} (${net.ipv4_network}/${net.ipv4_prefix})`,
+      );
+  },
 });
 
 const segments = define(D.segments, {

@@ -50,4 +50,9 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
   UPDATE docs SET data = json_set(data, '$.vlan_id', json('null'))
     WHERE kind = 'networks' AND json_type(data, '$.vlan_id') IS NULL;
   `,
+  // 5: routes gained gateway_ipv4_address (a next hop; null = none): every stored route carries it.
+  `
+  UPDATE docs SET data = json_set(data, '$.gateway_ipv4_address', json('null'))
+    WHERE kind = 'routes' AND json_type(data, '$.gateway_ipv4_address') IS NULL;
+  `,
 ];

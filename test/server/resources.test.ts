@@ -317,6 +317,35 @@ describe('parameter forms', () => {
 });
 
 describe('validation', () => {
+  it("routes: the next hop (gateway_ipv4_address) must be in the route's network", async () => {
+    await ok(s, 'POST', '/api/networks', { uuid: 'nw-gw', ipv4_network: '192.168.60.0', network_mode: 'physical' });
+    await ok(s, 'POST', '/api/interfaces', {
+      uuid: 'if-gwr',
+      mode: 'simulated',
+      network_uuid: 'nw-gw',
+      ipv4_address: '192.168.60.254',
+      mac_address: '02:00:60:00:00:fe',
+    });
+    await ok(s, 'POST', '/api/route_links', { uuid: 'rl-gw' });
+    const base = { interface_uuid: 'if-gwr', route_link_uuid: 'rl-gw', ipv4_network: '0.0.0.0', ipv4_prefix: 0 };
+    await fails(
+      s,
+      'POST',
+      '/api/routes',
+      { ...base, gateway_ipv4_address: '10.9.9.9' },
+      400,
+      '110',
+      'gateway_ipv4_address',
+    );
+    const r = await ok(s, 'POST', '/api/routes', { ...base, uuid: 'r-gw', gateway_ipv4_address: '192.168.60.1' });
+    assert.equal(r.gateway_ipv4_address, '192.168.60.1');
+    await fails(s, 'PUT', '/api/routes/r-gw', { gateway_ipv4_address: '10.9.9.9' }, 400, '110', 'gateway_ipv4_address');
+    assert.equal((await ok(s, 'PUT', '/api/routes/r-gw', { gateway_ipv4_address: null })).gateway_ipv4_address, null);
+    await ok(s, 'DELETE', '/api/interfaces/if-gwr');
+    await ok(s, 'DELETE', '/api/networks/nw-gw');
+    await ok(s, 'DELETE', '/api/route_links/rl-gw');
+  });
+
   it('physical networks: vlan_id 1-4094, only on physical networks, one network per tag', async () => {
     const base = { ipv4_network: '192.168.50.0', network_mode: 'physical' };
     await fails(s, 'POST', '/api/networks', { ...base, vlan_id: 0 }, 400, '110', 'vlan_id');

@@ -56,7 +56,7 @@ it('sqlite file: WAL, synchronous=FULL, migrations recorded, unique indexes guar
   await s2.close();
 });
 
-it('migration 4: networks stored before vlan_id existed carry vlan_id null', async () => {
+it('migrations 4 and 5: networks and routes stored before vlan_id / gateway_ipv4_address carry them as null', async () => {
   const path = join(dir, 'migrate4.db');
   const d = new Database(path);
   d.exec('BEGIN');
@@ -64,12 +64,18 @@ it('migration 4: networks stored before vlan_id existed carry vlan_id null', asy
   d.prepare("INSERT INTO docs(kind, uuid, seq, data) VALUES ('networks', 'nw-old', 1, ?)").run(
     JSON.stringify({ uuid: 'nw-old', ipv4_network: '10.0.0.0', network_mode: 'virtual' }),
   );
+  d.prepare("INSERT INTO docs(kind, uuid, seq, data) VALUES ('routes', 'r-old', 2, ?)").run(
+    JSON.stringify({ uuid: 'r-old', ipv4_network: '10.0.0.0', ipv4_prefix: 24 }),
+  );
   d.exec('COMMIT');
   d.pragma('user_version = 3');
   d.close();
   const s = new SqliteStore({ path });
   const got = await s.read((tx) => tx.get('networks', 'nw-old'));
+  const route = await s.read((tx) => tx.get('routes', 'r-old'));
   await s.close();
   assert.ok(got && 'vlan_id' in got, JSON.stringify(got));
   assert.equal(got.vlan_id, null);
+  assert.ok(route && 'gateway_ipv4_address' in route, JSON.stringify(route));
+  assert.equal(route.gateway_ipv4_address, null);
 });

@@ -1,6 +1,6 @@
 // Flows owned by a route link: distributed routing at the source host and ICMP echo answers for router addresses.
 import type { Action, Flow } from '../../openflow/types.js';
-import { networkIds, parseCidr, parseMac, prefixMask } from './addr.js';
+import { networkIds, PipelineModelError, parseCidr, parseIpv4, parseMac, prefixMask } from './addr.js';
 import {
   apply,
   ETH_TYPE_IP,
@@ -143,6 +143,8 @@ export function routeLinkFlows(ctx: CompileContext, rl: string): Flow[] {
     const k = `route/${addr}/${len}`;
     if (seen.has(k)) continue;
     seen.add(k);
+    const hop = nextHopMac(ctx, dst.route);
+    if (hop === null) continue; // reported: the next hop is no known address of the network
     out.push(
       flow(
         'l3_lookup',
@@ -155,9 +157,9 @@ export function routeLinkFlows(ctx: CompileContext, rl: string): Flow[] {
         },
         [
           // dec_ttl drops a packet whose TTL runs out (no packet-in unless the controller asked for them).
-          apply(setField('eth_src', sourceMac(ctx, dst)), { type: 'dec_ttl' }, loadZone(dst.zone)),
+          apply(setField('eth_src', sourceMac(ctx, dst)), { type: 'dec_ttl' }, loadZone(dst.zone), ...toHop(hop)),
           writeNetwork(dst.key),
-          goto('l3_neighbor'),
+          goto(hop === undefined ? 'l3_neighbor' : 'l2_lookup'),
         ],
       ),
     );
@@ -173,6 +175,8 @@ export function routeLinkFlows(ctx: CompileContext, rl: string): Flow[] {
         `${dst.route.ipv4_network}/${dst.route.ipv4_prefix}`,
         `routes.${dst.route.uuid}.ipv4_network`,
       );
+      const hop = nextHopMac(ctx, dst.route);
+      if (hop === null) continue;
       out.push(
         flow(
           'l3_lookup',
@@ -190,9 +194,10 @@ export function routeLinkFlows(ctx: CompileContext, rl: string): Flow[] {
               setField('ipv4_src', fip.floating),
               { type: 'dec_ttl' },
               loadZone(dst.zone),
+              ...toHop(hop),
             ),
             writeNetwork(dst.key),
-            goto('l3_neighbor'),
+            goto(hop === undefined ? 'l3_neighbor' : 'l2_lookup'),
           ],
         ),
       );
@@ -213,4 +218,31 @@ function sourceMac(ctx: CompileContext, dst: RouterPort): bigint {
   ctx.dep(`datapath_networks:${row}`);
   const mac = ctx.view.datapathNetworks.get(row)?.mac_address;
   return mac ? parseMac(mac, `datapath_networks.${row}.mac_address`) : dst.mac;
+}
+
+/**
+ * The MAC of a route's next hop (`gateway_ipv4_address`), found among the members of the route's network (e.g.
+ * the upstream router, registered as a mode=remote interface); undefined when the route has no next hop, null
+ * (reported) when no member has that address.
+ */
+function nextHopMac(ctx: CompileContext, route: Route): bigint | null | undefined {
+  const gw = route.gateway_ipv4_address;
+  if (!gw) return undefined;
+  const ip = parseIpv4(gw, `routes.${route.uuid}.gateway_ipv4_address`);
+  ctx.dep(`members:${route.network_uuid}`);
+  for (const u of [...(ctx.view.membersByNetwork.get(route.network_uuid) ?? [])].sort()) {
+    ctx.dep(`interfaces:${u}`);
+    const i = ctx.view.interfaces.get(u);
+    const hit = i ? parsedAddresses(i, route.network_uuid).find((a) => a.ip === ip) : undefined;
+    if (hit) return hit.mac;
+  }
+  ctx.report(
+    new PipelineModelError(`routes.${route.uuid}.gateway_ipv4_address`, gw, 'no interface of the network has it'),
+  );
+  return null;
+}
+
+/** Straight to the next hop: its MAC as destination (then l2_lookup), instead of resolving the final address. */
+function toHop(hop: bigint | undefined): Action[] {
+  return hop === undefined ? [] : [setField('eth_dst', hop)];
 }

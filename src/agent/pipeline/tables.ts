@@ -129,9 +129,9 @@ const DECLARATION = [
   {
     name: 'l3_lookup',
     purpose:
-      'Per route link: ICMP echo to any router address is answered in the switch; other IPv4 takes the longest matching route to its network (new source MAC, TTL decremented); a local VM with a floating IP leaves into its physical network from that address (source translated, its own MAC).',
+      'Per route link: ICMP echo to any router address is answered in the switch; other IPv4 takes the longest matching route to its network (new source MAC, TTL decremented), straight to its next hop when the route has one; a local VM with a floating IP leaves into its physical network from that address (source translated, its own MAC).',
     matches: ['reg3', 'eth_type', 'ip_proto', 'icmpv4_type', 'ipv4_src', 'ipv4_dst'],
-    next: ['l3_neighbor'],
+    next: ['l3_neighbor', 'l2_lookup'],
     miss: 'drop',
   },
   {

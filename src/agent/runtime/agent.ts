@@ -426,6 +426,12 @@ export class Agent {
     const t0 = performance.now();
     const res = this.compiler.update(view, local, keys);
     const computeMs = performance.now() - t0;
+    // Bad model data costs its owner the flows it would have made; say which and why.
+    if (res.errors.length > 0)
+      this.log.warn(
+        { errors: res.errors.map((e) => `${e.owner}: ${e.error.message}`) },
+        'model data skipped (its flows are missing)',
+      );
     this.bound = [...this.compiler.currentBindings().values()];
     this.reports.bindings(view, dp.uuid, this.bound);
     this.noteUplinks(uplinkProblems(view, local, this.compiler.currentBindings(), this.compiler.presentNetworks()));

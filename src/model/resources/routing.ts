@@ -31,6 +31,10 @@ export const routes = resource({
     }),
     ipv4_network: f.ipv4({ ...SET.required, doc: 'destination network address' }),
     ipv4_prefix: f.int(0, 32, { ...SET.editable, default: 24, doc: 'destination prefix length (default 24)' }),
+    gateway_ipv4_address: f.ipv4({
+      ...SET.clearable,
+      doc: "next hop in the route's network for destinations beyond it (e.g. the upstream router); null: none",
+    }),
     ingress: f.bool({ ...SET.editable, default: true, doc: 'route traffic entering from this network (default true)' }),
     egress: f.bool({ ...SET.editable, default: true, doc: 'route traffic leaving to this network (default true)' }),
     ...timestamps,

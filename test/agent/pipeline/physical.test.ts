@@ -171,8 +171,9 @@ describe('routing between a physical network and a virtual one (router_p2v)', ()
   const R_V = { mac: '02:00:10:00:01:0a', ip: '10.1.0.254' };
   const V = { uuid: 'nw-v', ipv4_network: '10.1.0.0', ipv4_prefix: 24, tunnel_key: 301, ct_zone: 31 };
   const VM5 = { uuid: 'if-veth5', ip: '10.1.0.5', mac: '02:00:00:01:00:05' };
+  const UPSTREAM = { ip: '192.168.10.1', mac: '02:ee:00:00:00:fe' };
 
-  function routed(pinned: string, opts: { floating?: string; hostMac?: string } = {}) {
+  function routed(pinned: string, opts: { floating?: string; hostMac?: string; upstream?: boolean } = {}) {
     const res = resources();
     if (opts.hostMac)
       for (const row of res.datapath_networks ?? []) if (row.network_uuid === P10.uuid) row.mac_address = opts.hostMac;
@@ -207,6 +208,15 @@ describe('routing between a physical network and a virtual one (router_p2v)', ()
       egress: true,
     });
     res.routes = [route('r-p', 'if-rp', P10.uuid, '192.168.10.0'), route('r-v', 'if-rv', V.uuid, '10.1.0.0')];
+    if (opts.upstream) {
+      // The default route: everything else through the upstream router on the physical network.
+      res.routes.push({
+        ...route('r-up', 'if-rp', P10.uuid, '0.0.0.0'),
+        ipv4_prefix: 0,
+        gateway_ipv4_address: UPSTREAM.ip,
+      });
+      res.interfaces.push(iface('if-upstream', 'remote', P10.uuid, UPSTREAM.mac, UPSTREAM.ip));
+    }
     const local = localFor(DP1, [...VMS, { ...VM5, network: V.uuid, dp: DP1 }]);
     local.ports.set('eth1', { ofport: UPLINK_PORT });
     return new SimSwitch(computeFlows(buildModelView(res), local));
@@ -280,7 +290,22 @@ describe('routing between a physical network and a virtual one (router_p2v)', ()
     }
   });
 
-  test("with a per-host MAC on the physical network (datapath_networks.mac_address), routed packets leave from it", () => {
+  test('a route with a next hop sends beyond the physical network to its gateway, floating IP or not', () => {
+    for (const floating of [undefined, '192.168.10.50']) {
+      const r = routed(DP1, { upstream: true, ...(floating ? { floating } : {}) }).inject({
+        ...icmpEcho(VM5.mac, VM5.ip, R_V.mac, '198.51.100.10'),
+        in_port: port(VM5.uuid),
+      });
+      assert.deepEqual(outPorts(r), [UPLINK_PORT], r.path.map((s) => `${s.tableName}:${s.owner}`).join(' → '));
+      const p = r.outputs[0]!.packet;
+      assert.equal(p.eth_dst, macNum(UPSTREAM.mac));
+      assert.equal(p.ipv4_dst, BigInt(0xc633640a));
+      assert.equal(p.ipv4_src, floating ? BigInt(0xc0a80a32) : BigInt(0x0a010005));
+      assert.equal(p.vlan_vid, 0x1000n | 10n);
+    }
+  });
+
+  test('with a per-host MAC on the physical network (datapath_networks.mac_address), routed packets leave from it', () => {
     const r = routed(DP2, { hostMac: '02:00:40:00:00:01' }).inject({
       ...icmpEcho(VM5.mac, VM5.ip, R_V.mac, '192.168.10.100'),
       in_port: port(VM5.uuid),
