@@ -67,6 +67,12 @@ export function describe(st: StatusReport): string {
         `  ${e.name.padEnd(6)} netns ${e.netns.padEnd(12)} eth0 ${e.mac} ${(e.ip ?? 'no IP').padEnd(18)} ${e.vlan === null ? 'flat   ' : `vlan ${String(e.vlan).padEnd(4)}`} port ${e.segPort}`,
       );
   }
+  if (st.internet) {
+    const i = st.internet;
+    lines.push(
+      `internet: router ${i.router} (eth1 ${i.routerIp}, ip_forward, no NAT) <-> ${i.name} netns ${i.netns} eth0 ${i.ip}  http://${i.ip.split('/')[0]}/ echoes the client address`,
+    );
+  }
   if (st.procs.length > 0) {
     lines.push('processes:');
     for (const p of st.procs)

@@ -63,10 +63,10 @@ export class LabContext {
     ]);
   }
 
-  /** Hosts, VMs and external nodes: they share one name space (their netns is `<prefix>-<name>`). */
+  /** Hosts, VMs, external nodes and the internet host: they share one name space (their netns is `<prefix>-<name>`). */
   private namedNodes(): string[] {
     const s = this.state;
-    return [...s.hosts, ...s.vms, ...s.externals].map((n) => n.name);
+    return [...s.hosts, ...s.vms, ...s.externals, ...(s.internet ? [s.internet] : [])].map((n) => n.name);
   }
 
   /** Run a command in a node's namespace; never throws for a non-zero exit. */
@@ -83,7 +83,7 @@ export class LabContext {
 
   assertFreeName(name: string, field: string): void {
     if (this.namedNodes().includes(name))
-      throw new LabInputError(field, `'${name}' is already a host, VM or external node of this lab`);
+      throw new LabInputError(field, `'${name}' is already a host, VM, external node or internet host of this lab`);
   }
 }
 

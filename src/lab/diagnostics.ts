@@ -52,6 +52,21 @@ export async function diagnostics(ctx: LabContext): Promise<string> {
       return a.stdout + n.stdout;
     });
   }
+  if (s.internet) {
+    const i = s.internet;
+    await safe(`${i.router} (internet router): ip route / eth1 / ip_forward`, async () => {
+      const r = await ctx.exec(i.router, ['ip', 'route']);
+      const a = await ctx.exec(i.router, ['ip', '-br', 'addr', 'show', 'eth1']);
+      const f = await ctx.exec(i.router, ['sysctl', 'net.ipv4.ip_forward']);
+      return r.stdout + a.stdout + f.stdout;
+    });
+    await safe(`${i.name} (internet host): ip addr / route / neigh`, async () => {
+      const a = await ctx.exec(i.name, ['ip', '-br', 'addr']);
+      const r = await ctx.exec(i.name, ['ip', 'route']);
+      const n = await ctx.exec(i.name, ['ip', 'neigh']);
+      return a.stdout + r.stdout + n.stdout;
+    });
+  }
   for (const p of s.procs) await safe(`process ${p.node}/${p.name} (tail)`, async () => logTail(p.log, 30));
   return parts.join('\n');
 }

@@ -190,6 +190,8 @@ export async function addExternal(ctx: LabContext, input: ExternalSpec): Promise
 /** Delete an external node: its processes, veth and netns. */
 export async function removeExternal(ctx: LabContext, name: string): Promise<void> {
   const st = ctx.externalState(name);
+  if (ctx.state.internet?.router === name)
+    throw new LabInputError('name', `${name} is the internet's router (the lab's internet stays until down())`);
   await stopProcesses(ctx, (p) => p.node === name);
   // Its switch port would stay in the segment's database, pointing at a device that is gone.
   await segmentOvs(ctx)

@@ -3,7 +3,7 @@ import type { ExecOptions, ExecResult } from './exec.js';
 import { attachOvs, type OvsInstance } from './ovs-instance.js';
 import type { PingOptions, PingResult } from './probes.js';
 import type { LabProcess, SpawnOptions } from './processes.js';
-import type { ExternalState, HostState, VmState } from './state.js';
+import type { ExternalState, HostState, InternetState, VmState } from './state.js';
 
 /** The part of the Lab a handle uses: running commands in a node by name (the Lab facade implements it). */
 export interface NodeRunner {
@@ -115,5 +115,25 @@ export class LabExternal extends LabEndpoint<ExternalState> {
   /** Its port on the segment bridge (in the segment netns, node `ext`): capture there to see its frames. */
   get segPort(): string {
     return this.state.segPort;
+  }
+}
+
+/** The internet host (lab.addInternet): a netns behind the upstream router, with an HTTP server on port 80 that answers with the client's address. */
+export class LabInternet extends LabEndpoint<InternetState> {
+  /** Node name of the router (an external node). */
+  get router(): string {
+    return this.state.router;
+  }
+  /** The internet subnet, `a.b.c.0/len`. */
+  get subnet(): string {
+    return this.state.subnet;
+  }
+  /** The router's address on the internet subnet (its eth1), without the length. */
+  get routerIp(): string {
+    return this.state.routerIp.split('/')[0]!;
+  }
+  /** `http://<ip>/`: GET answers with one line, the client address the host sees. */
+  get url(): string {
+    return `http://${this.ip}/`;
   }
 }

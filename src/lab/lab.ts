@@ -21,8 +21,9 @@ import {
   segmentOvs,
   setUplinkLink,
 } from './external.js';
-import { LabExternal, LabHost, LabVm } from './handles.js';
+import { LabExternal, LabHost, LabInternet, LabVm } from './handles.js';
 import { addHost, addUnderlay } from './hosts.js';
+import { addInternet, INET_HTTP_PORT, INET_HTTP_PROCESS, type InternetOptions } from './internet.js';
 import { type OvsInstance, ovsAlive, stopOvs } from './ovs-instance.js';
 import { refreshPlainFlows, syncPlainFlows } from './plain.js';
 import { type ForwardOptions, forward } from './port-forward.js';
@@ -39,6 +40,7 @@ import {
 import {
   type ExternalState,
   type HostState,
+  type InternetState,
   type LabState,
   labDir,
   type ProcState,
@@ -81,6 +83,8 @@ export type {
   ExternalSpec,
   ForwardOptions,
   HostSpec,
+  InternetOptions,
+  InternetState,
   LabMode,
   LabProcess,
   PingOptions,
@@ -91,7 +95,17 @@ export type {
   UplinkState,
   VmSpec,
 };
-export { cleanupLeftovers, LabExternal, LabHost, LabVm, SEGMENT_BRIDGE, SEGMENT_NODE };
+export {
+  cleanupLeftovers,
+  INET_HTTP_PORT,
+  INET_HTTP_PROCESS,
+  LabExternal,
+  LabHost,
+  LabInternet,
+  LabVm,
+  SEGMENT_BRIDGE,
+  SEGMENT_NODE,
+};
 export { packetLines } from './capture.js';
 export { parsePing } from './probes.js';
 
@@ -108,6 +122,13 @@ export interface StatusReport
   segment: SegmentState | null;
   uplinks: UplinkState[];
   externals: ExternalState[];
+  internet: InternetState | null;
+}
+
+/** The handles lab.addInternet / lab.internet give: the router (an external node) and the internet host. */
+export interface LabInternetHandles {
+  router: LabExternal;
+  inet: LabInternet;
 }
 
 /**
@@ -163,6 +184,7 @@ export class Lab {
       segment: null,
       uplinks: [],
       externals: [],
+      internet: null,
     });
     lab.ctx.save();
     try {
@@ -320,6 +342,7 @@ export class Lab {
       segment: s.segment ? { ...s.segment } : null,
       uplinks: s.uplinks.map((u) => ({ ...u })),
       externals: s.externals.map((e) => ({ ...e })),
+      internet: s.internet ? { ...s.internet } : null,
     };
   }
 
@@ -397,6 +420,26 @@ export class Lab {
   /** An external node: netns `<prefix>-<name>`, eth0 an access port `ex-<name>` of the segment, in `vlan` or flat. */
   async addExternal(spec: ExternalSpec): Promise<LabExternal> {
     return new LabExternal(this, await addExternal(this.ctx, spec));
+  }
+
+  /**
+   * The "internet" beyond the segment: an upstream router, i.e. an external node (default `rtr`,
+   * 192.168.10.1/24, VLAN 10; `vlan: null` = flat) with IP forwarding on and no NAT, and behind it on a
+   * veth the internet host (default node `inet`, netns `<prefix>-inet`): router eth1 `.1`, host eth0 `.10`
+   * of `subnet` (default 198.51.100.0/24), the host's default route via the router. The host runs an HTTP
+   * server on port 80 (process `http`) answering every GET with the client address it sees, one line;
+   * `iperf3` is there to start on demand (`lab.spawn('inet', 'iperf3', ['iperf3', '-s'])`). One per lab.
+   */
+  async addInternet(opts: InternetOptions = {}): Promise<LabInternetHandles> {
+    const { router, inet } = await addInternet(this.ctx, opts);
+    return { router: new LabExternal(this, router), inet: new LabInternet(this, inet) };
+  }
+
+  /** The router and internet host of lab.addInternet, or null if there are none. */
+  internet(): LabInternetHandles | null {
+    const i = this.s.internet;
+    if (!i) return null;
+    return { router: this.external(i.router), inet: new LabInternet(this, i) };
   }
 
   /** Delete an external node: its processes, veth and netns. */

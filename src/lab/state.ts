@@ -76,6 +76,26 @@ export interface ExternalState {
   segPort: string;
 }
 
+/**
+ * The "internet" beyond the segment (internet.ts): an upstream router (an external node, recorded in
+ * `externals` as well) and a netns behind it on a veth, with an HTTP server that echoes the client address.
+ */
+export interface InternetState {
+  /** Name of the external node acting as router (eth0 on the segment, eth1 towards the internet host). */
+  router: string;
+  /** Node name of the internet host; its netns is `<prefix>-<name>`. */
+  name: string;
+  netns: string;
+  /** MAC of the internet host's eth0. */
+  mac: string;
+  /** The internet subnet, `a.b.c.0/len`. */
+  subnet: string;
+  /** The router's address on it (`a.b.c.1/len`, its eth1). */
+  routerIp: string;
+  /** The internet host's address (`a.b.c.10/len`, its eth0; default route via `routerIp`). */
+  ip: string;
+}
+
 export interface ProcState {
   node: string;
   name: string;
@@ -106,6 +126,8 @@ export interface LabState {
   segment: SegmentState | null;
   uplinks: UplinkState[];
   externals: ExternalState[];
+  /** The upstream router and internet host (internet.ts), or null. */
+  internet: InternetState | null;
 }
 
 export function labDir(prefix: string): string {
@@ -133,6 +155,7 @@ export function readState(prefix: string): LabState {
   s.segment ??= null;
   s.uplinks ??= [];
   s.externals ??= [];
+  s.internet ??= null;
   return s;
 }
 
