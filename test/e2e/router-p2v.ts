@@ -220,4 +220,38 @@ export function routerP2vSuite(order: 'agents-first' | 'api-first'): void {
       `x saw:\n${after.lines.join('\n')}`,
     );
   });
+
+  test(`floating IP (${order}): the internet host beyond the upstream router sees the floating address and reaches it`, async () => {
+    const lab = cluster.lab;
+    const FIP = '192.168.10.51';
+    const { router, inet } = await lab.addInternet({ router: { ip: '192.168.10.2/24', vlan: 10 } });
+    // The upstream router, registered as OpenVNet does (mode remote), and the default route through it.
+    await cluster.call('POST', '/interfaces', {
+      uuid: 'if-upstream',
+      mode: 'remote',
+      network_uuid: 'nw-p',
+      ipv4_address: '192.168.10.2',
+      mac_address: router.mac,
+    });
+    await cluster.call('POST', '/routes', {
+      uuid: 'r-default',
+      interface_uuid: 'if-r0',
+      route_link_uuid: 'rl-p2v',
+      network_uuid: 'nw-p',
+      ipv4_network: '0.0.0.0',
+      ipv4_prefix: 0,
+      gateway_ipv4_address: '192.168.10.2',
+    });
+    await cluster.call('POST', '/translations', { uuid: 'tr-v2', interface_uuid: 'if-v2' });
+    await cluster.call('POST', '/translations/tr-v2/static_address', {
+      ingress_ipv4_address: '10.2.0.1',
+      egress_ipv4_address: FIP,
+    });
+    const out = await lab.waitPing('v2', inet.ip!, { timeoutMs: 10_000 });
+    if (!out.ok) assert.fail(`v2 -> ${inet.ip} (through the upstream router) failed\n${out.output}\n${await report()}`);
+    const seen = (await lab.run('v2', ['curl', '-s', '--max-time', '5', inet.url])).trim();
+    assert.equal(seen, FIP, 'the internet host must see the floating address');
+    const back = await lab.waitPing('inet', FIP, { timeoutMs: 10_000 });
+    if (!back.ok) assert.fail(`inet -> ${FIP} failed\n${back.output}\n${await report()}`);
+  });
 }
