@@ -254,4 +254,21 @@ export function routerP2vSuite(order: 'agents-first' | 'api-first'): void {
     const back = await lab.waitPing('inet', FIP, { timeoutMs: 10_000 });
     if (!back.ok) assert.fail(`inet -> ${FIP} failed\n${back.output}\n${await report()}`);
   });
+
+  test(`floating IP (${order}): kill -9 of the agent on the VM's host under traffic to its floating IP loses nothing`, async () => {
+    // Continues the previous test's layout: v2 (h2) has 192.168.10.51. 10 pings per second from the internet
+    // host for 6 s while h2's agent is killed and restarted: its flows stay in the switch meanwhile.
+    const lab = cluster.lab;
+    const pinging = lab.exec('inet', ['ping', '-n', '-q', '-i', '0.1', '-c', '60', '-W', '1', '192.168.10.51']);
+    await new Promise((r) => setTimeout(r, 1500));
+    await cluster.stopAgent('h2', 'SIGKILL');
+    await new Promise((r) => setTimeout(r, 1000));
+    await cluster.startAgent('h2');
+    const r = await pinging;
+    const m = /(\d+) packets transmitted, (\d+) received/.exec(r.stdout);
+    if (m?.[1] !== '60' || m[2] !== '60')
+      assert.fail(`ping to the floating IP lost packets across the restart: ${r.stdout}\n${await report()}`);
+    await cluster.waitInSync(20_000);
+    for (const dp of await cluster.datapaths()) assert.equal(dp.last_error, null, String(dp.last_error));
+  });
 }
