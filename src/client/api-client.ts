@@ -10,6 +10,8 @@ import type {
   ResourceKind,
   ResourceMap,
   Snapshot,
+  Translation,
+  TranslationStatusReport,
 } from './types.js';
 
 export const DEFAULT_API_URL = 'http://127.0.0.1:9090';
@@ -175,6 +177,10 @@ export class ApiClient {
 
   reportInterfaceBinding(uuid: string, report: InterfaceBindingReport): Promise<Interface> {
     return this.request('PUT', `/interfaces/${encodeURIComponent(uuid)}/binding`, { ...report });
+  }
+
+  reportTranslationStatus(uuid: string, report: TranslationStatusReport): Promise<Translation> {
+    return this.request('PUT', `/translations/${encodeURIComponent(uuid)}/status`, { ...report });
   }
 
   snapshot(): Promise<Snapshot> {

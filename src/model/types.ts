@@ -110,6 +110,11 @@ export interface DatapathStatusReport {
   encap?: 'gre' | 'vxlan';
 }
 
+/** `PUT /translations/:uuid/status` body (agent report): where its floating addresses are answered. */
+export interface TranslationStatusReport {
+  active_datapath_uuid: string | null;
+}
+
 /** `PUT /interfaces/:uuid/binding` body (agent report). */
 export interface InterfaceBindingReport {
   status: 'up' | 'down';

@@ -55,4 +55,9 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
   UPDATE docs SET data = json_set(data, '$.gateway_ipv4_address', json('null'))
     WHERE kind = 'routes' AND json_type(data, '$.gateway_ipv4_address') IS NULL;
   `,
+  // 6: translations report where their floating addresses are active (active_datapath_uuid, null = nowhere).
+  `
+  UPDATE docs SET data = json_set(data, '$.active_datapath_uuid', json('null'))
+    WHERE kind = 'translations' AND json_type(data, '$.active_datapath_uuid') IS NULL;
+  `,
 ];

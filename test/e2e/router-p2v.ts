@@ -253,6 +253,15 @@ export function routerP2vSuite(order: 'agents-first' | 'api-first'): void {
     assert.equal(seen, FIP, 'the internet host must see the floating address');
     const back = await lab.waitPing('inet', FIP, { timeoutMs: 10_000 });
     if (!back.ok) assert.fail(`inet -> ${FIP} failed\n${back.output}\n${await report()}`);
+    // Where it is active: v2's host reported itself.
+    const dpH2 = (await cluster.datapaths()).find((d) => d.node_id === 'h2' || d.reported_node_id === 'h2')!;
+    const deadline = Date.now() + 5000;
+    for (;;) {
+      const t = await cluster.call<{ active_datapath_uuid: string | null }>('GET', '/translations/tr-v2');
+      if (t.active_datapath_uuid === dpH2.uuid) break;
+      if (Date.now() > deadline) assert.fail(`tr-v2 active at ${t.active_datapath_uuid}, expected ${dpH2.uuid}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
   });
 
   test(`floating IP (${order}): kill -9 of the agent on the VM's host under traffic to its floating IP loses nothing`, async () => {

@@ -438,6 +438,38 @@ describe('sub-items', () => {
 });
 
 describe('agent reports', () => {
+  it('translation status: where its floating addresses are active, and back to nowhere', async () => {
+    await ok(s, 'POST', '/api/translations', { uuid: 'tr-st', interface_uuid: 'if-f' });
+    assert.equal((await ok(s, 'GET', '/api/translations/tr-st')).active_datapath_uuid, null);
+    const t = await ok(s, 'PUT', '/api/translations/tr-st/status', { active_datapath_uuid: 'dp-2' });
+    assert.equal(t.active_datapath_uuid, 'dp-2');
+    await fails(
+      s,
+      'PUT',
+      '/api/translations/tr-st/status',
+      { active_datapath_uuid: 'dp-nope' },
+      404,
+      '100',
+      'active_datapath_uuid',
+    );
+    await fails(s, 'PUT', '/api/translations/tr-st/status', { active_datapath_uuid: 'dp-2', x: 1 }, 400, '110', 'x');
+    // Reported, never set by users: a PUT of the translation naming it is refused as immutable.
+    await fails(
+      s,
+      'PUT',
+      '/api/translations/tr-st',
+      { active_datapath_uuid: 'dp-1' },
+      400,
+      '121',
+      'active_datapath_uuid',
+    );
+    assert.equal(
+      (await ok(s, 'PUT', '/api/translations/tr-st/status', { active_datapath_uuid: null })).active_datapath_uuid,
+      null,
+    );
+    await ok(s, 'DELETE', '/api/translations/tr-st');
+  });
+
   it('datapath status and interface binding', async () => {
     const d = await ok(s, 'PUT', '/api/1.0/datapaths/dp-2/status', {
       is_connected: true,

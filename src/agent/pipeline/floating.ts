@@ -75,6 +75,7 @@ export function routerMacOf(ctx: CompileContext, nw: string): bigint | null {
 
 /** A floating IP to announce on the segment (gratuitous ARP) once its flows are in: where, with which MAC. */
 export interface FloatingAnnouncement {
+  translationUuid: string;
   floating: string;
   mac: string;
   ofport: number;
@@ -101,7 +102,14 @@ export function floatingAnnouncements(
   for (const fip of localFloatingIps(ctx)) {
     const net = physical.find((n) => inNetwork(n, fip.floating));
     const up = net ? uplinkOf(ctx, net) : null;
-    if (up) out.push({ floating: formatIpv4(fip.floating), mac: formatMac(fip.mac), ofport: up.ofport, vlan: up.vlan });
+    if (up)
+      out.push({
+        translationUuid: fip.translationUuid,
+        floating: formatIpv4(fip.floating),
+        mac: formatMac(fip.mac),
+        ofport: up.ofport,
+        vlan: up.vlan,
+      });
   }
   return out;
 }

@@ -141,6 +141,7 @@ export class Agent {
       {
         reportDatapathStatus: (uuid, body) => deps.api.reportDatapathStatus(uuid, body),
         reportInterfaceBinding: (uuid, body) => deps.api.reportInterfaceBinding(uuid, body),
+        reportTranslationStatus: (uuid, body) => deps.api.reportTranslationStatus(uuid, body),
       },
       deps.log.child({ component: 'reporter' }),
     );
@@ -368,6 +369,7 @@ export class Agent {
         for (const k of applyChange(this.view, c)) this.pendingKeys.add(k);
         if (c.resource === 'interfaces') this.reporter.invalidate('if', c.uuid);
         if (c.resource === 'datapaths') this.reporter.invalidate('dp', c.uuid);
+        if (c.resource === 'translations') this.reporter.invalidate('tr', c.uuid);
         this.log.debug({ revision: c.revision, resource: c.resource, uuid: c.uuid, op: c.op }, 'change');
         break;
       }
@@ -477,7 +479,7 @@ export class Agent {
       }
       if (wanted) await this.removeUnusedMeters(link, wanted);
       this.installed = desired;
-      this.announceFloating(link, view, local);
+      this.announceFloating(link, view, local, dp.uuid);
       this.fullDiff = false;
       this.counters.syncs++;
       if (this.link === link) {
@@ -623,13 +625,14 @@ export class Agent {
    * A gratuitous ARP for each floating IP of a VM here, once its flows are in: when it is new, when its VM (MAC,
    * uplink) moved here, and again on a new switch connection, so the segment's switches learn where it lives.
    */
-  private announceFloating(link: SwitchLink, view: ModelView, local: LocalContext): void {
+  private announceFloating(link: SwitchLink, view: ModelView, local: LocalContext, me: string): void {
     if (this.announcedLink !== link) {
       this.announcedLink = link;
       this.announced.clear();
     }
     const now = new Map<string, string>();
-    for (const a of floatingAnnouncements(view, local, this.compiler.currentBindings())) {
+    const announcements = floatingAnnouncements(view, local, this.compiler.currentBindings());
+    for (const a of announcements) {
       const sig = `${a.mac}/${a.ofport}/${a.vlan ?? ''}`;
       now.set(a.floating, sig);
       if (this.announced.get(a.floating) === sig) continue;
@@ -639,6 +642,7 @@ export class Agent {
         .catch((err: unknown) => this.log.warn({ err: errText(err), floating: a.floating }, 'gratuitous ARP failed'));
     }
     this.announced = now;
+    this.reports.floatingIps(view, me, new Set(announcements.map((a) => a.translationUuid)));
   }
 
   /** Uplink problems are the datapath's last_error (and a warning) while they last; resolved, they clear it. */

@@ -99,6 +99,7 @@ export interface FeedSource {
 export interface ApiLike {
   reportDatapathStatus(uuid: string, body: object): Promise<unknown>;
   reportInterfaceBinding(uuid: string, body: object): Promise<unknown>;
+  reportTranslationStatus(uuid: string, body: object): Promise<unknown>;
   createDatapath(body: {
     uuid: string;
     display_name: string;

@@ -1,6 +1,6 @@
-// Sends the agent's reports (datapath status, interface bindings) to the server: only what differs
+// Sends the agent's reports (datapath status, interface bindings, where floating IPs are active) to the server: only what differs
 // from what the server already shows, one request per object at a time, retried with backoff.
-import type { DatapathStatusReport, InterfaceBindingReport } from '../../model/types.js';
+import type { DatapathStatusReport, InterfaceBindingReport, TranslationStatusReport } from '../../model/types.js';
 import { Backoff } from '../../util/backoff.js';
 import type { Logger } from '../../util/log.js';
 
@@ -8,10 +8,11 @@ import type { Logger } from '../../util/log.js';
 export type { DatapathStatusReport };
 export type BindingReport = InterfaceBindingReport;
 
-/** The two report calls of the contract (ApiClient provides them). */
+/** The report calls of the contract (ApiClient provides them). */
 export interface ReportSink {
   reportDatapathStatus(uuid: string, body: DatapathStatusReport): Promise<unknown>;
   reportInterfaceBinding(uuid: string, body: BindingReport): Promise<unknown>;
+  reportTranslationStatus(uuid: string, body: TranslationStatusReport): Promise<unknown>;
 }
 
 interface Pending {
@@ -52,8 +53,12 @@ export class Reporter {
     this.want(`if:${ifUuid}`, JSON.stringify(body), () => this.sink.reportInterfaceBinding(ifUuid, body));
   }
 
+  translationStatus(uuid: string, body: TranslationStatusReport): void {
+    this.want(`tr:${uuid}`, JSON.stringify(body), () => this.sink.reportTranslationStatus(uuid, body));
+  }
+
   /** The server's representation of this object changed: a repeat of an earlier report is needed again. */
-  invalidate(kind: 'dp' | 'if', uuid: string): void {
+  invalidate(kind: 'dp' | 'if' | 'tr', uuid: string): void {
     this.sent.delete(`${kind}:${uuid}`);
   }
 

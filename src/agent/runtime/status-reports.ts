@@ -75,6 +75,20 @@ export class StatusReports {
     }
   }
 
+  /**
+   * Where translations' floating addresses are answered: here for those in `active` (announced by this host),
+   * and no longer here for those the server shows here that are not (their VM left; another host may
+   * already have reported them, which is then left alone).
+   */
+  floatingIps(view: ModelView, me: string, active: ReadonlySet<string>): void {
+    for (const t of view.translations.values()) {
+      const shown = t.active_datapath_uuid ?? null;
+      if (active.has(t.uuid)) {
+        if (shown !== me) this.reporter.translationStatus(t.uuid, { active_datapath_uuid: me });
+      } else if (shown === me) this.reporter.translationStatus(t.uuid, { active_datapath_uuid: null });
+    }
+  }
+
   /** Without our datapath identified, tell the datapath registered for this node why it is idle. */
   whileUnidentified(view: ModelView, dpid: bigint | null): void {
     const mine = datapathsOfNode(view, this.cfg.nodeId);

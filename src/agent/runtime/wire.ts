@@ -37,6 +37,7 @@ export async function buildAgentDeps(config: AgentConfig, log: Logger): Promise<
     api: {
       reportDatapathStatus: (uuid, body) => reportStatus(uuid, body as DatapathStatusReport),
       reportInterfaceBinding: (uuid, body) => api.reportInterfaceBinding(uuid, body as never),
+      reportTranslationStatus: (uuid, body) => api.reportTranslationStatus(uuid, body as never),
       createDatapath: (body) => api.createDatapath(body),
     },
     dhcp: (model) => new DhcpService(model),

@@ -30,6 +30,13 @@ export const translations = resource({
     mode: f.enum(['static_address'], { create: 'optional', default: 'static_address', doc: 'static_address' }),
     passthrough: f.bool({ ...SET.editable, default: false, doc: 'pass untranslated traffic' }),
     static_addresses: f.list(staticAddresses.schema, { doc: 'its address pairs (translations static_address add)' }),
+    active_datapath_uuid: f.uuid('dp', {
+      status: true,
+      report: 'nullable',
+      nullable: true,
+      immutable: true,
+      doc: 'the datapath that answers its floating addresses now (reported by that agent; null: nowhere)',
+    }),
     ...timestamps,
   },
 });

@@ -379,7 +379,7 @@ test('floating IPs of VMs bound here are announced on the uplink of their extern
   const c = new FlowCompiler();
   c.update(view, local, []);
   assert.deepEqual(floatingAnnouncements(view, local, c.currentBindings()), [
-    { floating: '192.168.0.50', mac: '02:00:00:00:10:01', ofport: UPLINK_PORT, vlan: null },
+    { translationUuid: 'tr-1', floating: '192.168.0.50', mac: '02:00:00:00:10:01', ofport: UPLINK_PORT, vlan: null },
   ]);
   // Without the uplink there is nowhere to announce it.
   const bare = localFor(DP1, VMS);
