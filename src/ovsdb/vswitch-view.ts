@@ -44,6 +44,8 @@ export interface InterfaceInfo {
   options: Record<string, string>;
   externalIds: Record<string, string>;
   error: string | undefined;
+  /** 'up' or 'down' (carrier), as ovs-vswitchd sees it; undefined until it says. */
+  linkState: string | undefined;
 }
 
 export type InterfaceEvent =
@@ -214,6 +216,7 @@ function interfaceInfo(b: BridgeRow, p: PortRow, i: InterfaceRow): InterfaceInfo
     options: obj(i.options),
     externalIds: obj(i.external_ids),
     error: i.error,
+    linkState: i.link_state,
   };
 }
 

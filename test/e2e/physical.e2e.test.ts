@@ -124,6 +124,26 @@ test('networks on different VLANs stay apart, even with the same subnet', async 
   await isolated('f1', '192.168.10.100');
 });
 
+test("a cut uplink (no carrier) is reported in its datapath's status, and clears when restored", async () => {
+  const dp = dpOf.get('h2')!;
+  const lastError = async () =>
+    (await cluster.call<{ last_error: string | null }>('GET', `/datapaths/${dp}`)).last_error;
+  const until = async (ok: (e: string | null) => boolean, what: string) => {
+    const deadline = Date.now() + 10_000;
+    for (;;) {
+      const e = await lastError();
+      if (ok(e)) return;
+      if (Date.now() > deadline) assert.fail(`last_error of ${dp} is ${e}, expected ${what}\n${await report()}`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  };
+  await cluster.lab.cutUplink('h2');
+  await until((e) => /uplink if-uph2: port ext0 has no carrier/.test(e ?? ''), 'the cut uplink');
+  await cluster.lab.restoreUplink('h2');
+  await until((e) => e === null, 'null');
+  await reaches('a1', '192.168.10.2');
+});
+
 test('an uplink whose port is not on the bridge is reported in the datapath status, and the report clears', async () => {
   const dp = dpOf.get('h1')!;
   await cluster.call('POST', '/interfaces', {

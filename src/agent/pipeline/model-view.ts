@@ -119,6 +119,8 @@ export interface LocalPort {
   ifaceId?: string | undefined;
   /** external_ids:attached-mac. */
   attachedMac?: string | undefined;
+  /** false: the port's link is down (no carrier); only uplinks' is reported. */
+  linkUp?: boolean | undefined;
 }
 
 /** An interface bound to a local port. */

@@ -77,6 +77,11 @@ export function uplinkProblems(
   for (const i of view.interfaces.values())
     if (isUplink(i) && i.port_name && i.owner_datapath_uuid === local.datapathUuid && !bindings.has(i.uuid))
       out.push(`uplink ${i.uuid}: port ${i.port_name} is not on the bridge`);
+  for (const b of bindings.values()) {
+    const i = view.interfaces.get(b.interfaceUuid);
+    if (i && isUplink(i) && local.ports.get(b.portName)?.linkUp === false)
+      out.push(`uplink ${i.uuid}: port ${b.portName} has no carrier (link down)`);
+  }
   const ctx: UplinkContext = { view, local, bindings, dep: () => {} };
   for (const nw of [...present.keys()].sort()) {
     const net = view.networks.get(nw);

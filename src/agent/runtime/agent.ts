@@ -595,6 +595,7 @@ export class Agent {
         const entry: LocalPort = { ofport: p.ofport };
         if (p.ifaceId) entry.ifaceId = p.ifaceId;
         if (p.attachedMac) entry.attachedMac = p.attachedMac;
+        if (p.linkUp === false) entry.linkUp = false;
         ports.set(p.name, entry);
       }
     }

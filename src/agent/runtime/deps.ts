@@ -13,6 +13,8 @@ export interface BridgePort {
   ifaceId?: string | undefined;
   attachedMac?: string | undefined;
   macInUse?: string | undefined;
+  /** false when ovs-vswitchd reports the link down (no carrier); undefined when unknown. */
+  linkUp?: boolean | undefined;
 }
 
 /** OVSDB side: bridge settings, tunnel ports, the bridge's interfaces. */

@@ -133,5 +133,6 @@ function toPort(i: InterfaceInfo): BridgePort {
     ifaceId: i.ifaceId,
     attachedMac: i.attachedMac,
     macInUse: i.macInUse,
+    linkUp: i.linkState === undefined ? undefined : i.linkState === 'up',
   };
 }

@@ -164,6 +164,13 @@ test('status: an uplink whose port is not on the bridge, and physical networks l
   const c2 = new FlowCompiler();
   c2.update(view, local, []);
   assert.deepEqual(uplinkProblems(view, local, c2.currentBindings(), c2.presentNetworks()), []);
+  // A cut cable: the port is there, its carrier is not.
+  local.ports.set('eth1', { ofport: UPLINK_PORT, linkUp: false });
+  const c3 = new FlowCompiler();
+  c3.update(view, local, []);
+  assert.deepEqual(uplinkProblems(view, local, c3.currentBindings(), c3.presentNetworks()), [
+    'uplink if-eth1: port eth1 has no carrier (link down)',
+  ]);
 });
 
 describe('routing between a physical network and a virtual one (router_p2v)', () => {
