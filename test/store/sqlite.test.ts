@@ -56,7 +56,7 @@ it('sqlite file: WAL, synchronous=FULL, migrations recorded, unique indexes guar
   await s2.close();
 });
 
-it('migrations 4 and 5: networks and routes stored before vlan_id / gateway_ipv4_address carry them as null', async () => {
+it('migrations 4-6: networks, routes and translations stored before vlan_id / gateway_ipv4_address / active_datapath_uuid carry them as null', async () => {
   const path = join(dir, 'migrate4.db');
   const d = new Database(path);
   d.exec('BEGIN');
@@ -67,15 +67,21 @@ it('migrations 4 and 5: networks and routes stored before vlan_id / gateway_ipv4
   d.prepare("INSERT INTO docs(kind, uuid, seq, data) VALUES ('routes', 'r-old', 2, ?)").run(
     JSON.stringify({ uuid: 'r-old', ipv4_network: '10.0.0.0', ipv4_prefix: 24 }),
   );
+  d.prepare("INSERT INTO docs(kind, uuid, seq, data) VALUES ('translations', 'tr-old', 3, ?)").run(
+    JSON.stringify({ uuid: 'tr-old', interface_uuid: 'if-x', mode: 'static_address', static_addresses: [] }),
+  );
   d.exec('COMMIT');
   d.pragma('user_version = 3');
   d.close();
   const s = new SqliteStore({ path });
   const got = await s.read((tx) => tx.get('networks', 'nw-old'));
   const route = await s.read((tx) => tx.get('routes', 'r-old'));
+  const translation = await s.read((tx) => tx.get('translations', 'tr-old'));
   await s.close();
   assert.ok(got && 'vlan_id' in got, JSON.stringify(got));
   assert.equal(got.vlan_id, null);
   assert.ok(route && 'gateway_ipv4_address' in route, JSON.stringify(route));
   assert.equal(route.gateway_ipv4_address, null);
+  assert.ok(translation && 'active_datapath_uuid' in translation, JSON.stringify(translation));
+  assert.equal(translation.active_datapath_uuid, null);
 });
