@@ -41,6 +41,7 @@ if (files.length === 0) {
 const child = spawn(
   process.execPath,
   ['--import', 'tsx', '--enable-source-maps', '--test', '--test-concurrency=1', '--test-reporter=spec', ...files],
-  { cwd: root, stdio: 'inherit' },
+  // NODE_ENV=test reaches every process the tests start (bin/vnet agents too), so the table contract is checked.
+  { cwd: root, stdio: 'inherit', env: { ...process.env, NODE_ENV: process.env.NODE_ENV ?? 'test' } },
 );
 child.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
