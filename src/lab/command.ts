@@ -127,6 +127,8 @@ export function labCommand() {
     .option('--no-plain', 'do not install the hand-written flows (an agent will program br0)')
     .option('--create-bridge', 'create br0 on every host (the default)')
     .option('--no-create-bridge', 'do not create br0 (the agent creates it; implies --no-plain)')
+    .option('--uplinks', 'give every host an uplink (ext0 on br0, a trunk on the provider segment)')
+    .option('--internet', 'add an upstream router (192.168.10.1/24, VLAN 10) and an internet host 198.51.100.10')
     .option('--replace', 'take down a running lab with the same prefix first')
     .option('--check', 'after building, ping from the first VM to every other VM; exit 1 if any fails')
     .option('--json', 'print the lab status as JSON')
@@ -153,6 +155,11 @@ export function labCommand() {
         if (o.createBridge === false) opts.createBridge = false;
         if (o.plain === true && o.createBridge === false)
           throw new LabInputError('--plain', 'the plain setup needs the lab to create br0 (drop --no-create-bridge)');
+        if (o.uplinks === true && o.createBridge === false)
+          throw new LabInputError(
+            '--uplinks',
+            'uplinks are attached to the br0 the lab creates (drop --no-create-bridge)',
+          );
         const t0 = Date.now();
         // Ctrl-C while building: finish the step in progress, then remove the half-built lab
         // (rather than leave namespaces and daemons for a later `down`).
@@ -171,6 +178,9 @@ export function labCommand() {
           await l.down();
           process.exit(130);
         }
+        // The external side (docs/north-south.md): uplinks on the provider segment, and an internet beyond it.
+        if (o.uplinks === true) for (const h of l.hosts()) await l.addUplink(h.name);
+        if (o.internet === true) await l.addInternet();
         const st = l.status();
         if (o.json) process.stdout.write(`${JSON.stringify(st, null, 2)}\n`);
         else process.stdout.write(`${describe(st)}\nbuilt in ${((Date.now() - t0) / 1000).toFixed(1)} s\n`);

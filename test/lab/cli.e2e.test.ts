@@ -73,3 +73,35 @@ test('vnet lab smoke: GRE and VXLAN both ways, then nothing left', () => {
   assert.match(r.stdout, /lab smoke: ok/);
   assert.deepEqual(leftovers(p), { namespaces: [], processes: [], dir: false, links: [] });
 });
+
+test('vnet lab up --uplinks --internet: every host gets an uplink, the router reaches the internet host; down removes it all', () => {
+  const p = prefix('n');
+  const vnet = (...args: string[]) => spawnSync('bin/vnet', ['lab', ...args], { encoding: 'utf8', timeout: 60000 });
+  try {
+    const up = vnet('up', '--hosts', '2', '--vms', '0', '--no-plain', '--uplinks', '--internet', '--prefix', p);
+    assert.equal(up.status, 0, up.stderr + up.stdout);
+    for (const h of ['h1', 'h2']) {
+      const ports = vnet(
+        'exec',
+        '--prefix',
+        p,
+        h,
+        '--',
+        'ovs-vsctl',
+        '--db',
+        `unix:/tmp/${p}/${h}/db.sock`,
+        'list-ports',
+        'br0',
+      );
+      assert.match(ports.stdout, /^ext0$/m, ports.stdout + ports.stderr);
+    }
+    const ping = vnet('exec', '--prefix', p, 'rtr', '--', 'ping', '-c1', '-W5', '198.51.100.10');
+    assert.equal(ping.status, 0, ping.stdout + ping.stderr);
+    const bad = vnet('up', '--hosts', '1', '--vms', '0', '--no-create-bridge', '--uplinks', '--prefix', `${p}b`);
+    assert.equal(bad.status, 2, bad.stderr);
+    assert.match(bad.stderr, /--uplinks/);
+  } finally {
+    assert.equal(vnet('down', '--prefix', p).status, 0);
+  }
+  assert.deepEqual(leftovers(p), { namespaces: [], processes: [], dir: false, links: [] });
+});
