@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { Cluster } from '../../src/demo/cluster.js';
+import { waitFor } from '../lib/wait-for.js';
 import { assertE2eEnvironment, labPrefix } from './helpers.js';
 
 const HOSTS = ['h1', 'h2'];
@@ -61,34 +62,25 @@ after(async () => {
   await cluster?.down();
 });
 
-async function report(): Promise<string> {
-  const parts = [await cluster.diagnostics()];
-  for (const h of HOSTS) {
-    const host = cluster.lab.host(h);
-    parts.push(`--- ${h} flows\n${await host.ofctl('dump-flows', host.bridge).catch((e) => String(e))}`);
-  }
-  return parts.join('\n');
-}
-
 async function reaches(from: string, ip: string): Promise<void> {
   const r = await cluster.lab.waitPing(from, ip, { timeoutMs: 15_000 });
-  if (!r.ok) assert.fail(`${from} -> ${ip} got no reply\n${r.output}\n${await report()}`);
+  if (!r.ok) assert.fail(`${from} -> ${ip} got no reply\n${r.output}\n${await cluster.diagnostics()}`);
 }
 
 async function isolated(from: string, ip: string): Promise<void> {
   const r = await cluster.lab.ping(from, ip, { count: 2, intervalS: 0.2, timeoutS: 1 });
-  if (r.received > 0) assert.fail(`${from} -> ${ip} was answered but must not be\n${await report()}`);
+  if (r.received > 0) assert.fail(`${from} -> ${ip} was answered but must not be\n${await cluster.diagnostics()}`);
 }
 
 test('the agents converge with their uplinks bound and no uplink problem reported', async () => {
   try {
     await cluster.waitInSync(20_000);
   } catch (err) {
-    assert.fail(`${String(err)}\n${await report()}`);
+    assert.fail(`${String(err)}\n${await cluster.diagnostics()}`);
   }
   for (const h of HOSTS) {
     const up = await cluster.call<{ status: string; active_port_name: string }>('GET', `/interfaces/if-up${h}`);
-    assert.equal(up.status, 'up', `uplink of ${h} not bound\n${await report()}`);
+    assert.equal(up.status, 'up', `uplink of ${h} not bound\n${await cluster.diagnostics()}`);
     assert.equal(up.active_port_name, 'ext0');
   }
   for (const dp of await cluster.datapaths()) assert.equal(dp.last_error, null, String(dp.last_error));
@@ -124,23 +116,21 @@ test('networks on different VLANs stay apart, even with the same subnet', async 
   await isolated('f1', '192.168.10.100');
 });
 
+/** Waits until datapath `dp`'s last_error satisfies `ok`; a timeout names `what` and shows the lab. */
+async function lastErrorUntil(dp: string, ok: (e: string | null) => boolean, what: string): Promise<void> {
+  await waitFor(
+    async () => ok((await cluster.call<{ last_error: string | null }>('GET', `/datapaths/${dp}`)).last_error),
+    async () => `last_error of ${dp} to be ${what}\n${await cluster.diagnostics()}`,
+    { everyMs: 200 },
+  );
+}
+
 test("a cut uplink (no carrier) is reported in its datapath's status, and clears when restored", async () => {
   const dp = dpOf.get('h2')!;
-  const lastError = async () =>
-    (await cluster.call<{ last_error: string | null }>('GET', `/datapaths/${dp}`)).last_error;
-  const until = async (ok: (e: string | null) => boolean, what: string) => {
-    const deadline = Date.now() + 10_000;
-    for (;;) {
-      const e = await lastError();
-      if (ok(e)) return;
-      if (Date.now() > deadline) assert.fail(`last_error of ${dp} is ${e}, expected ${what}\n${await report()}`);
-      await new Promise((r) => setTimeout(r, 200));
-    }
-  };
   await cluster.lab.cutUplink('h2');
-  await until((e) => /uplink if-uph2: port ext0 has no carrier/.test(e ?? ''), 'the cut uplink');
+  await lastErrorUntil(dp, (e) => /uplink if-uph2: port ext0 has no carrier/.test(e ?? ''), 'the cut uplink');
   await cluster.lab.restoreUplink('h2');
-  await until((e) => e === null, 'null');
+  await lastErrorUntil(dp, (e) => e === null, 'null');
   await reaches('a1', '192.168.10.2');
 });
 
@@ -152,18 +142,9 @@ test('an uplink whose port is not on the bridge is reported in the datapath stat
     port_name: 'eth9',
     owner_datapath_uuid: dp,
   });
-  const seen = async (want: RegExp | null) => {
-    const deadline = Date.now() + 10_000;
-    for (;;) {
-      const d = await cluster.call<{ last_error: string | null }>('GET', `/datapaths/${dp}`);
-      if (want ? want.test(d.last_error ?? '') : d.last_error === null) return d.last_error;
-      if (Date.now() > deadline) assert.fail(`last_error of ${dp} is ${d.last_error}, expected ${want}`);
-      await new Promise((r) => setTimeout(r, 200));
-    }
-  };
-  await seen(/uplink if-upbad: port eth9 is not on the bridge/);
+  await lastErrorUntil(dp, (e) => /uplink if-upbad: port eth9 is not on the bridge/.test(e ?? ''), 'the missing port');
   await cluster.call('DELETE', '/interfaces/if-upbad');
-  await seen(null);
+  await lastErrorUntil(dp, (e) => e === null, 'null');
   // Traffic was never disturbed.
   await reaches('a1', '192.168.10.2');
 });

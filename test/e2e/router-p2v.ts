@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { Cluster } from '../../src/demo/cluster.js';
+import { waitFor } from '../lib/wait-for.js';
 import { assertE2eEnvironment, labPrefix } from './helpers.js';
 
 const HOSTS = ['h1', 'h2'];
@@ -126,20 +127,11 @@ export function routerP2vSuite(order: 'agents-first' | 'api-first'): void {
     await cluster?.down();
   });
 
-  async function report(): Promise<string> {
-    const parts = [await cluster.diagnostics()];
-    for (const h of HOSTS) {
-      const host = cluster.lab.host(h);
-      parts.push(`--- ${h} flows\n${await host.ofctl('dump-flows', host.bridge).catch((e) => String(e))}`);
-    }
-    return parts.join('\n');
-  }
-
   test(`router_p2v (${order}): agents converge, nothing reported wrong`, async () => {
     try {
       await cluster.waitInSync(20_000);
     } catch (err) {
-      assert.fail(`${String(err)}\n${await report()}`);
+      assert.fail(`${String(err)}\n${await cluster.diagnostics()}`);
     }
     for (const dp of await cluster.datapaths()) assert.equal(dp.last_error, null, String(dp.last_error));
   });
@@ -150,7 +142,7 @@ export function routerP2vSuite(order: 'agents-first' | 'api-first'): void {
       const r = await cluster.lab.waitPing(from, ip, { timeoutMs: 10_000 });
       if (!r.ok) failed.push(`${from} -> ${ip}`);
     }
-    if (failed.length > 0) assert.fail(`unreachable: ${failed.join(', ')}\n${await report()}`);
+    if (failed.length > 0) assert.fail(`unreachable: ${failed.join(', ')}\n${await cluster.diagnostics()}`);
   });
 
   test(`router_p2v (${order}): exactly one host answers ARP for the router on the segment`, async () => {
@@ -194,10 +186,11 @@ export function routerP2vSuite(order: 'agents-first' | 'api-first'): void {
     });
     assert.ok(
       garp.lines.some((l) => l.includes(FIP)),
-      `no gratuitous ARP for ${FIP} seen at x:\n${garp.lines.join('\n')}\n${await report()}`,
+      `no gratuitous ARP for ${FIP} seen at x:\n${garp.lines.join('\n')}\n${await cluster.diagnostics()}`,
     );
     const inbound = await lab.waitPing('x', FIP, { timeoutMs: 10_000 });
-    if (!inbound.ok) assert.fail(`x -> ${FIP} (v1's floating IP) got no reply\n${inbound.output}\n${await report()}`);
+    if (!inbound.ok)
+      assert.fail(`x -> ${FIP} (v1's floating IP) got no reply\n${inbound.output}\n${await cluster.diagnostics()}`);
     const seen = await lab.capture('x', 'eth0', 'icmp', () => lab.ping('v1', X.ip, { count: 2, intervalS: 0.1 }));
     assert.equal(seen.result.received, 2, seen.result.output);
     assert.ok(
@@ -208,12 +201,11 @@ export function routerP2vSuite(order: 'agents-first' | 'api-first'): void {
 
     // Removing the translation stops inbound at once; v1 goes out from its own address again (routed).
     await cluster.call('DELETE', '/translations/tr-v1');
-    const deadline = Date.now() + 5000;
-    for (;;) {
-      const r = await lab.ping('x', FIP, { count: 1, timeoutS: 1 });
-      if (r.received === 0) break;
-      if (Date.now() > deadline) assert.fail(`x still reaches ${FIP} after the translation was removed`);
-    }
+    await waitFor(
+      async () => (await lab.ping('x', FIP, { count: 1, timeoutS: 1 })).received === 0,
+      `x to stop reaching ${FIP} after the translation was removed`,
+      { timeoutMs: 5000 },
+    );
     const after = await lab.capture('x', 'eth0', 'icmp', () => lab.waitPing('v1', X.ip, { timeoutMs: 5000 }));
     assert.ok(
       after.lines.some((l) => l.includes(`10.1.0.1 > ${X.ip}`)),
@@ -248,20 +240,23 @@ export function routerP2vSuite(order: 'agents-first' | 'api-first'): void {
       egress_ipv4_address: FIP,
     });
     const out = await lab.waitPing('v2', inet.ip!, { timeoutMs: 10_000 });
-    if (!out.ok) assert.fail(`v2 -> ${inet.ip} (through the upstream router) failed\n${out.output}\n${await report()}`);
+    if (!out.ok)
+      assert.fail(
+        `v2 -> ${inet.ip} (through the upstream router) failed\n${out.output}\n${await cluster.diagnostics()}`,
+      );
     const seen = (await lab.run('v2', ['curl', '-s', '--max-time', '5', inet.url])).trim();
     assert.equal(seen, FIP, 'the internet host must see the floating address');
     const back = await lab.waitPing('inet', FIP, { timeoutMs: 10_000 });
-    if (!back.ok) assert.fail(`inet -> ${FIP} failed\n${back.output}\n${await report()}`);
+    if (!back.ok) assert.fail(`inet -> ${FIP} failed\n${back.output}\n${await cluster.diagnostics()}`);
     // Where it is active: v2's host reported itself.
     const dpH2 = (await cluster.datapaths()).find((d) => d.node_id === 'h2' || d.reported_node_id === 'h2')!;
-    const deadline = Date.now() + 5000;
-    for (;;) {
-      const t = await cluster.call<{ active_datapath_uuid: string | null }>('GET', '/translations/tr-v2');
-      if (t.active_datapath_uuid === dpH2.uuid) break;
-      if (Date.now() > deadline) assert.fail(`tr-v2 active at ${t.active_datapath_uuid}, expected ${dpH2.uuid}`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    await waitFor(
+      async () =>
+        (await cluster.call<{ active_datapath_uuid: string | null }>('GET', '/translations/tr-v2'))
+          .active_datapath_uuid === dpH2.uuid,
+      `tr-v2 to be reported active at ${dpH2.uuid}`,
+      { timeoutMs: 5000, everyMs: 100 },
+    );
   });
 
   test(`floating IP (${order}): kill -9 of the agent on the VM's host under traffic to its floating IP loses nothing`, async () => {
@@ -276,7 +271,9 @@ export function routerP2vSuite(order: 'agents-first' | 'api-first'): void {
     const r = await pinging;
     const m = /(\d+) packets transmitted, (\d+) received/.exec(r.stdout);
     if (m?.[1] !== '60' || m[2] !== '60')
-      assert.fail(`ping to the floating IP lost packets across the restart: ${r.stdout}\n${await report()}`);
+      assert.fail(
+        `ping to the floating IP lost packets across the restart: ${r.stdout}\n${await cluster.diagnostics()}`,
+      );
     await cluster.waitInSync(20_000);
     for (const dp of await cluster.datapaths()) assert.equal(dp.last_error, null, String(dp.last_error));
   });

@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { Cluster } from '../../src/demo/cluster.js';
+import { waitFor } from '../lib/wait-for.js';
 import { assertE2eEnvironment, labPrefix } from './helpers.js';
 
 const HOSTS = ['h1', 'h2'];
@@ -29,19 +30,16 @@ after(async () => {
   await cluster?.down();
 });
 
-async function report(): Promise<string> {
-  return cluster.diagnostics();
-}
-
 test('with no tunnel address anywhere, each agent says it serves local traffic only', async () => {
-  const deadline = Date.now() + 15_000;
-  for (;;) {
-    const dps = await cluster.datapaths();
-    if (dps.length === 2 && dps.every((d) => /no tunnel IP/.test(String(d.last_error)))) break;
-    if (Date.now() > deadline)
-      assert.fail(`expected the no-tunnel warning:\n${dps.map((d) => `${d.uuid}: ${d.last_error}`).join('\n')}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
+  await waitFor(
+    async () => {
+      const dps = await cluster.datapaths();
+      return dps.length === 2 && dps.every((d) => /no tunnel IP/.test(String(d.last_error)));
+    },
+    async () =>
+      `the no-tunnel warning on both datapaths:\n${(await cluster.datapaths()).map((d) => `${d.uuid}: ${d.last_error}`).join('\n')}`,
+    { timeoutMs: 15_000, everyMs: 200 },
+  );
   for (const d of await cluster.datapaths()) assert.equal(d.ipv4_address, null);
   const r = await cluster.lab.ping('vm1', '10.1.0.2', { count: 2, intervalS: 0.2, timeoutS: 1 });
   assert.equal(r.received, 0, 'reached a host nobody said how to reach');
@@ -64,7 +62,7 @@ test("host interfaces with the hosts' addresses make the hosts reach each other 
     });
   const lab = cluster.lab;
   const r = await lab.waitPing('vm1', '10.1.0.2', { timeoutMs: 15_000 });
-  if (!r.ok) assert.fail(`vm1 -> vm2 got no reply\n${r.output}\n${await report()}`);
+  if (!r.ok) assert.fail(`vm1 -> vm2 got no reply\n${r.output}\n${await cluster.diagnostics()}`);
   const gre = await lab.capture('ul', 'ul-h1', 'ip proto 47', () =>
     lab.ping('vm1', '10.1.0.2', { count: 3, intervalS: 0.1 }),
   );
