@@ -98,8 +98,11 @@ export function floatingAnnouncements(
     report: () => {},
   };
   const out: FloatingAnnouncement[] = [];
+  // Runs after every reconciliation: nothing to scan unless a VM here has a floating IP.
+  const fips = view.translations.size === 0 ? [] : localFloatingIps(ctx);
+  if (fips.length === 0) return out;
   const physical = [...view.networks.values()].filter(isPhysical);
-  for (const fip of localFloatingIps(ctx)) {
+  for (const fip of fips) {
     const net = physical.find((n) => inNetwork(n, fip.floating));
     const up = net ? uplinkOf(ctx, net) : null;
     if (up)

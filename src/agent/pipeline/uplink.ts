@@ -74,9 +74,11 @@ export function uplinkProblems(
 ): string[] {
   const out: string[] = [];
   // A host interface without a port only declares the host's address (the underlay); it is no uplink.
-  for (const i of view.interfaces.values())
-    if (isUplink(i) && i.port_name && i.owner_datapath_uuid === local.datapathUuid && !bindings.has(i.uuid))
-      out.push(`uplink ${i.uuid}: port ${i.port_name} is not on the bridge`);
+  // This datapath's host interfaces, from the model's index: this runs after every reconciliation.
+  for (const u of [...(view.hostInterfacesByDatapath.get(local.datapathUuid) ?? [])].sort()) {
+    const port = view.interfaces.get(u)?.port_name;
+    if (port && !bindings.has(u)) out.push(`uplink ${u}: port ${port} is not on the bridge`);
+  }
   for (const b of bindings.values()) {
     const i = view.interfaces.get(b.interfaceUuid);
     if (i && isUplink(i) && local.ports.get(b.portName)?.linkUp === false)
