@@ -3,7 +3,7 @@
 #   make test   install everything, build, lint, type-check, run every test tier
 SHELL := /bin/bash
 APT_PACKAGES := openvswitch-switch openvswitch-common iproute2 iputils-ping ethtool tcpdump iperf3 \
-	busybox netcat-openbsd procps python3 make g++
+	busybox netcat-openbsd procps python3 curl make g++
 export DEBIAN_FRONTEND := noninteractive
 
 .PHONY: all setup system-deps node-deps build lint typecheck check test test-unit demo clean
