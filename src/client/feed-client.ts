@@ -16,6 +16,8 @@ export interface FeedClientOptions {
   idleTimeoutMs?: number;
   /** Start streaming after this revision without taking a snapshot first. */
   since?: number;
+  /** The agent's node id, so the server knows it is alive while a stream is open. */
+  nodeId?: string;
 }
 
 export type FeedEvent =
@@ -85,7 +87,8 @@ export class FeedClient extends EventEmitter<FeedEvents> {
   /** Last revision delivered (snapshot or change). */
   revision: number;
   readonly api: ApiClient;
-  private readonly opts: Required<Omit<FeedClientOptions, 'since' | 'fetch' | 'baseUrl'>>;
+  private readonly opts: Required<Omit<FeedClientOptions, 'since' | 'fetch' | 'baseUrl' | 'nodeId'>>;
+  private readonly nodeId: string | undefined;
   private readonly fetchFn: typeof fetch;
   private abort: AbortController | null = null;
   private running = false;
@@ -106,6 +109,7 @@ export class FeedClient extends EventEmitter<FeedEvents> {
       idleTimeoutMs: opts.idleTimeoutMs ?? 45_000,
     };
     this.revision = opts.since ?? 0;
+    this.nodeId = opts.nodeId;
     this.needSnapshot = opts.since === undefined;
   }
 
@@ -181,7 +185,11 @@ export class FeedClient extends EventEmitter<FeedEvents> {
     const abort = new AbortController();
     this.abort = abort;
     // A stream, not one reply: fetch reads it as it comes; ApiClient only names the call and its errors.
-    const call = this.api.resolve({ method: 'GET', path: '/feed/changes', query: { since: this.revision } });
+    const call = this.api.resolve({
+      method: 'GET',
+      path: '/feed/changes',
+      query: { since: this.revision, ...(this.nodeId ? { node_id: this.nodeId } : {}) },
+    });
     let idle: NodeJS.Timeout | undefined;
     const arm = () => {
       clearTimeout(idle);

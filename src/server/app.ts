@@ -20,6 +20,7 @@ import { ipLeaseRoutes } from './routes/ip-leases.js';
 import { itemRoutes } from './routes/items.js';
 import { resourceRoutes } from './routes/resources.js';
 import { Service } from './service.js';
+import { AgentPresence } from './agent-presence.js';
 
 export interface AppDeps {
   store: Store;
@@ -80,7 +81,8 @@ export async function buildApp(deps: AppDeps): Promise<{ app: FastifyInstance; s
     return reply.status(404).send(e.toBody());
   });
 
-  const opts: RouteOptions = { table, service, defaultLimit: deps.defaultLimit ?? 30, feed: deps.feed };
+  const presence = new AgentPresence(service, deps.logger || undefined);
+  const opts: RouteOptions = { table, service, defaultLimit: deps.defaultLimit ?? 30, feed: deps.feed, presence };
   for (const plugin of ROUTE_PLUGINS) await app.register(plugin, opts);
 
   app.get('/api/openapi.json', async () => app.swagger());

@@ -328,6 +328,11 @@ function sameKeys(def: KeyedItemDef, a: Record<string, unknown>, b: Record<strin
 
 export async function addKeyedItem(ctx: WriteContext, def: KeyedItemDef, parentUuid: string, p: Params) {
   const parent = await ctx.must(def.parentKind, parentUuid, 'uuid');
+  if (def.parentKind === 'translations' && parent.mode === 'snat')
+    throw new ArgumentError(
+      'mode',
+      `${parentUuid} is a snat translation: it translates from its router interface's address and takes no static addresses`,
+    );
   const item = await def.build(ctx, p, false);
   const items = parent[def.field] as Record<string, unknown>[];
   if (items.some((i) => sameKeys(def, i, item)))

@@ -26,8 +26,13 @@ export const MAX_TUNNEL_KEY = 0xffffff;
 export const MAX_CT_ZONE = 0xffff;
 
 /** Lowest free value in [1, max] of a numeric field over all networks. */
+/** The lowest free value of `field` (a network's tunnel key; a conntrack zone, shared by networks and snat translations). */
 async function allocate(ctx: WriteContext, field: string, max: number): Promise<number> {
-  const used = new Set((await ctx.find('networks')).map((n) => n[field] as number));
+  const holders =
+    field === 'ct_zone'
+      ? [...(await ctx.find('networks')), ...(await ctx.find('translations'))]
+      : await ctx.find('networks');
+  const used = new Set(holders.map((n) => n[field] as number));
   for (let v = 1; v <= max; v++) if (!used.has(v)) return v;
   throw new ArgumentError(field, 'no free value left');
 }
@@ -477,7 +482,27 @@ const securityGroups = define(D.securityGroups, {
   },
 });
 
-const translations = define(D.translations);
+const translations = define(D.translations, {
+  async computed(ctx, p) {
+    // A gateway's connections get their own zone: two routers may translate the same inside addresses.
+    return { ct_zone: p.mode === 'snat' ? await allocate(ctx, 'ct_zone', MAX_CT_ZONE) : null };
+  },
+  async check(ctx, p, doc) {
+    if (doc || p.mode !== 'snat') return;
+    // The gateway translates from its router interface's address on an external (physical) network.
+    const i = await ctx.must('interfaces', p.interface_uuid as string, 'interface_uuid');
+    const lease = await ctx.findOne('ip_leases', { interface_uuid: i.uuid });
+    const nw = (lease?.network_uuid ?? i.network_uuid) as string | null;
+    const net = nw ? await ctx.must('networks', nw, 'interface_uuid') : null;
+    if (i.mode !== 'simulated' || i.enable_routing !== true || net?.network_mode !== 'physical')
+      throw new ArgumentError(
+        'interface_uuid',
+        `a snat translation needs a router interface (simulated, enable_routing) on a physical network; ${i.uuid} is ${i.mode}${i.enable_routing ? ' routing' : ''} on ${net ? `${net.network_mode} network ${net.uuid}` : 'no network'}`,
+      );
+    const dup = (await ctx.find('translations', { interface_uuid: i.uuid })).find((t) => t.mode === 'snat');
+    if (dup) throw new DuplicateValue('interface_uuid', i.uuid, dup.uuid);
+  },
+});
 
 const ipRangeGroups = define(D.ipRangeGroups);
 

@@ -60,4 +60,12 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
   UPDATE docs SET data = json_set(data, '$.active_datapath_uuid', json('null'))
     WHERE kind = 'translations' AND json_type(data, '$.active_datapath_uuid') IS NULL;
   `,
+  // 7: snat translations have a conntrack zone (null for static_address); a datapath's row of a network may
+  // make it a gateway candidate (gateway_priority, null = never).
+  `
+  UPDATE docs SET data = json_set(data, '$.ct_zone', json('null'))
+    WHERE kind = 'translations' AND json_type(data, '$.ct_zone') IS NULL;
+  UPDATE docs SET data = json_set(data, '$.gateway_priority', json('null'))
+    WHERE kind = 'datapath_networks' AND json_type(data, '$.gateway_priority') IS NULL;
+  `,
 ];

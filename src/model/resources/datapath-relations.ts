@@ -22,6 +22,10 @@ export const datapathNetworks = resource({
   fields: {
     ...relation('network_uuid', 'nw', 'network'),
     broadcast_mac_address: f.mac({ ...SET.clearable, doc: 'broadcast MAC (OpenVNet 0.x)' }),
+    gateway_priority: f.int(1, 32767, {
+      ...SET.clearable,
+      doc: "this datapath may be the gateway of the network's routers (snat, router ARP); the connected one with the highest priority is active; null: never",
+    }),
     ...timestamps,
   },
 });

@@ -1,4 +1,5 @@
-// Translations: OpenVNet's static address translations (1:1 NAT) of an interface.
+// Translations: OpenVNet's static address translations (1:1 NAT) of an interface, and vnet's source NAT of a
+// router's external interface (mode snat: the route link's VMs without a floating IP leave from its address).
 import { f, item, resource, SET } from '../resource.js';
 import { timestamps, uuidField } from './common.js';
 
@@ -23,11 +24,15 @@ export const staticAddresses = item({
 export const translations = resource({
   kind: 'translations',
   prefix: 'tr',
-  doc: 'address translations (1:1 NAT)',
+  doc: 'address translations (1:1 NAT of a VM; snat of a router gateway)',
   fields: {
     uuid: uuidField('tr'),
     interface_uuid: f.ref('if', 'cascade', { ...SET.required, filter: true, doc: 'interface translated' }),
-    mode: f.enum(['static_address'], { create: 'optional', default: 'static_address', doc: 'static_address' }),
+    mode: f.enum(['static_address', 'snat'], {
+      create: 'optional',
+      default: 'static_address',
+      doc: "static_address (floating IPs of a VM) or snat (a router interface on an external physical network: the other networks of its route links leave from the interface's address)",
+    }),
     passthrough: f.bool({ ...SET.editable, default: false, doc: 'pass untranslated traffic' }),
     static_addresses: f.list(staticAddresses.schema, { doc: 'its address pairs (translations static_address add)' }),
     active_datapath_uuid: f.uuid('dp', {
@@ -35,7 +40,12 @@ export const translations = resource({
       report: 'nullable',
       nullable: true,
       immutable: true,
-      doc: 'the datapath that answers its floating addresses now (reported by that agent; null: nowhere)',
+      doc: 'the datapath that answers its floating addresses, or translates as the gateway, now (reported by that agent; null: nowhere)',
+    }),
+    ct_zone: f.int(1, 0xffff, {
+      immutable: true,
+      nullable: true,
+      doc: "conntrack zone of a snat translation's connections, allocated by the server (null for static_address)",
     }),
     ...timestamps,
   },

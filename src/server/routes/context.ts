@@ -1,5 +1,6 @@
 // What every route plugin gets: the route table to declare its routes in, the service, and the list helpers
 // (OpenVNet's {total_count, offset, limit, items} pages).
+import type { AgentPresence } from '../agent-presence.js';
 import type { FastifyInstance } from 'fastify';
 import { int, type ParamSpec, type Params } from '../../model/params.js';
 import type { ResourceKind } from '../../model/types.js';
@@ -22,6 +23,8 @@ export interface RouteOptions {
   /** Default page size of lists (OpenVNet's pagination_limit). */
   defaultLimit: number;
   feed?: FeedOptions;
+  /** Agents following the feed (their liveness); absent: a feed stream's end means nothing. */
+  presence?: AgentPresence;
 }
 
 export interface Page<T> {

@@ -1,10 +1,15 @@
 // The change feed agents follow: a snapshot of every resource at one revision, then a stream of changes.
 import type { FastifyInstance } from 'fastify';
-import { int } from '../../model/params.js';
+import { int, str } from '../../model/params.js';
 import { streamChanges } from '../feed.js';
 import { type RouteOptions, Routes } from './context.js';
 
-const SINCE = [int('since', 0, Number.MAX_SAFE_INTEGER, { required: true })];
+const CHANGES = [
+  int('since', 0, Number.MAX_SAFE_INTEGER, { required: true }),
+  str('node_id', {
+    doc: "the watching agent's node id: while none of its streams is open, its datapaths show disconnected",
+  }),
+];
 
 export async function feedRoutes(app: FastifyInstance, opts: RouteOptions): Promise<void> {
   const r = new Routes(app, opts);
@@ -20,9 +25,10 @@ export async function feedRoutes(app: FastifyInstance, opts: RouteOptions): Prom
     url: '/feed/changes',
     tag: 'feed',
     summary: 'Server-Sent Events: every change after ?since=R (event: change | resync)',
-    params: SINCE,
+    params: CHANGES,
     handler: async ({ p, reply }) => {
       reply.hijack();
+      if (typeof p.node_id === 'string' && opts.presence) reply.raw.on('close', opts.presence.opened(p.node_id));
       await streamChanges(r.service, reply.raw, p.since as number, opts.feed);
     },
   });
