@@ -99,10 +99,20 @@ export function load(r: FieldRange, value: number): Action {
   return { type: 'load', dst: range(r), value };
 }
 
-/** ct() in the current network's zone; `exec` runs on the entry when committing (e.g. ct_mark loads). */
-export function ct(opts: { commit?: boolean; table?: TableName; exec?: Action[] }): Action {
-  const a: Action = { type: 'ct', zone: range(CT_ZONE) };
+/**
+ * ct() in the current network's zone (or `zone`, e.g. a gateway's); `exec` runs on the entry when committing
+ * (e.g. ct_mark loads); `nat` translates (src: a new connection from that address; none: as the connection was).
+ */
+export function ct(opts: {
+  commit?: boolean;
+  table?: TableName;
+  exec?: Action[];
+  zone?: number;
+  nat?: { src: number } | 'reverse';
+}): Action {
+  const a: Action = { type: 'ct', zone: opts.zone ?? range(CT_ZONE) };
   if (opts.commit) a.commit = true;
+  if (opts.nat) a.nat = opts.nat === 'reverse' ? { kind: 'none' } : { kind: 'src', ipMin: opts.nat.src };
   if (opts.table) a.table = TABLE[opts.table];
   if (opts.exec?.length) a.exec = opts.exec;
   return a;

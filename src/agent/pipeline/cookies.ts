@@ -15,6 +15,7 @@ export const COOKIE_KIND = {
   network_service: 0x07,
   filter: 0x08,
   security_group: 0x09,
+  translation: 0x0a,
 } as const;
 export type CookieKind = keyof typeof COOKIE_KIND;
 
@@ -34,6 +35,7 @@ export const COOKIE_TAG = {
   filter: 0x0b,
   ipv6: 0x0c,
   uplink: 0x0d,
+  snat: 0x0e,
 } as const;
 export type CookieTag = keyof typeof COOKIE_TAG;
 

@@ -73,42 +73,42 @@ export function routerMacOf(ctx: CompileContext, nw: string): bigint | null {
   return null;
 }
 
-/** A floating IP to announce on the segment (gratuitous ARP) once its flows are in: where, with which MAC. */
-export interface FloatingAnnouncement {
-  translationUuid: string;
-  floating: string;
+/**
+ * An address this host answers for on a segment, to announce (gratuitous ARP) once its flows are in: a floating
+ * IP of a VM here, or a router address on a network whose active gateway this is. `translationUuid`: the
+ * translation whose activity the announcement shows (reported), if any.
+ */
+export interface Announcement {
+  translationUuid: string | null;
+  address: string;
   mac: string;
   ofport: number;
   vlan: number | null;
 }
 
-/** The floating IPs of VMs bound here whose external network has an uplink here, for the runtime's GARPs. */
-export function floatingAnnouncements(
+/** What the status-side computations read; dependencies are not recorded (they run after every reconciliation). */
+export function statusContext(
   view: ModelView,
   local: LocalContext,
   bindings: ReadonlyMap<string, Binding>,
-): FloatingAnnouncement[] {
-  const ctx: CompileContext = {
-    view,
-    local,
-    bindings,
-    boundByNetwork: new Map(),
-    present: new Map(),
-    dep: () => {},
-    report: () => {},
-  };
-  const out: FloatingAnnouncement[] = [];
+): CompileContext {
+  return { view, local, bindings, boundByNetwork: new Map(), present: new Map(), dep: () => {}, report: () => {} };
+}
+
+/** The floating IPs of VMs bound here whose external network has an uplink here, for the runtime's GARPs. */
+export function floatingAnnouncements(ctx: CompileContext): Announcement[] {
+  const out: Announcement[] = [];
   // Runs after every reconciliation: nothing to scan unless a VM here has a floating IP.
-  const fips = view.translations.size === 0 ? [] : localFloatingIps(ctx);
+  const fips = ctx.view.translations.size === 0 ? [] : localFloatingIps(ctx);
   if (fips.length === 0) return out;
-  const physical = [...view.networks.values()].filter(isPhysical);
+  const physical = [...ctx.view.networks.values()].filter(isPhysical);
   for (const fip of fips) {
     const net = physical.find((n) => inNetwork(n, fip.floating));
     const up = net ? uplinkOf(ctx, net) : null;
     if (up)
       out.push({
         translationUuid: fip.translationUuid,
-        floating: formatIpv4(fip.floating),
+        address: formatIpv4(fip.floating),
         mac: formatMac(fip.mac),
         ofport: up.ofport,
         vlan: up.vlan,

@@ -1,6 +1,6 @@
 // Flows owned by a network present on this host: tunnel key mapping, ARP answers, DHCP punt, neighbours, L2.
 import type { Action, Flow } from '../../openflow/types.js';
-import { MAC_MULTICAST_BIT, networkIds, parseIpv4 } from './addr.js';
+import { MAC_MULTICAST_BIT, networkIds } from './addr.js';
 import {
   apply,
   ARPOP_REPLY,
@@ -25,15 +25,15 @@ import {
   writeNetwork,
 } from './build.js';
 import { cookieFor } from './cookies.js';
-import { type CompileContext, isFiltered } from './compile-context.js';
+import type { CompileContext } from './compile-context.js';
 import { parsedAddresses, parsedMacs } from './flows-interface.js';
+import { answersForRouter } from './active-gateway.js';
+import { locate, tunnelActions } from './locate.js';
 import { inNetwork, localFloatingIps, routerMacOf } from './floating.js';
 import { echoReplyActions } from './flows-routing.js';
 import { dhcpPortMeter } from './meters.js';
 import { FROM_TUNNEL, FROM_UPLINK, matchFlag, matchReg, NETWORK_KEY } from './registers.js';
 import { isPhysical, toUplink, uplinkOf, VLAN_PRESENT } from './uplink.js';
-import type { Interface } from '../../model/types.js';
-import { tunnelAddress } from './model-view.js';
 import { OFPP } from '../../openflow/types.js';
 
 export const PRIO_NW = {
@@ -52,51 +52,6 @@ export const PRIO_NW = {
   /** Physical networks: unicast to no known local port leaves on the uplink (the segment knows the rest). */
   toUplink: 10,
 } as const;
-
-/** Where a member of the network is, seen from this host. */
-export type Location =
-  | { kind: 'local'; ofport: number; filtered: boolean }
-  | { kind: 'remote'; datapathUuid: string; ip: number; tunnelPort: number }
-  | { kind: 'simulated' }
-  | { kind: 'none'; reason: string };
-
-/** Locate an interface: bound here, on a remote datapath we can tunnel to, simulated, or unreachable. */
-export function locate(ctx: CompileContext, i: Interface): Location {
-  if (i.mode === 'simulated') return { kind: 'simulated' };
-  ctx.dep(`binding:${i.uuid}`);
-  const b = ctx.bindings.get(i.uuid);
-  if (b) {
-    ctx.dep(`iface-filters:${i.uuid}`);
-    return { kind: 'local', ofport: b.ofport, filtered: isFiltered(ctx, i.uuid) };
-  }
-  // Where it is reported active is status, yet it says where to tunnel: its own key, so that only owners
-  // locating it remotely follow it (an agent's own binding report, echoed by the feed, touches none).
-  ctx.dep(`location:${i.uuid}`);
-  const dpUuid = i.active_datapath_uuid ?? i.owner_datapath_uuid ?? null;
-  if (!dpUuid) return { kind: 'none', reason: 'not bound anywhere' };
-  if (dpUuid === ctx.local.datapathUuid) return { kind: 'none', reason: 'its port is not on this bridge' };
-  ctx.dep(`datapaths:${dpUuid}`);
-  ctx.dep(`host-ifs:${dpUuid}`);
-  const dp = ctx.view.datapaths.get(dpUuid);
-  for (const u of ctx.view.hostInterfacesByDatapath.get(dpUuid) ?? []) ctx.dep(`interfaces:${u}`);
-  const address = dp ? tunnelAddress(ctx.view, dp) : null;
-  if (!dp || !address) return { kind: 'none', reason: `datapath ${dpUuid} has no tunnel address` };
-  if (ctx.local.tunnelIp === null) return { kind: 'none', reason: 'this host cannot tunnel' };
-  const encap = dp.encap === 'vxlan' ? 'vxlan' : 'gre';
-  const tunnelPort = ctx.local.tunnelPorts[encap];
-  if (tunnelPort === null) return { kind: 'none', reason: `no ${encap} port on this bridge` };
-  return {
-    kind: 'remote',
-    datapathUuid: dpUuid,
-    ip: parseIpv4(address, `datapaths.${dpUuid}.ipv4_address`),
-    tunnelPort,
-  };
-}
-
-/** Actions that send the packet through a tunnel to a remote host with the network's key. */
-function tunnelActions(key: number, ip: number, port: number): Action[] {
-  return [setField('tunnel_id', BigInt(key)), setField('tun_ipv4_dst', ip), output(port)];
-}
 
 /** Actions that deliver to a local port, through ingress filtering when the port's interface is filtered. */
 function deliverActions(ofport: number, filtered: boolean): Action[] {
@@ -245,7 +200,7 @@ export function networkFlows(ctx: CompileContext, nw: string): Flow[] {
 
       const addrs = parsedAddresses(i, nw);
       if (loc.kind === 'simulated' && i.enable_routing)
-        for (const a of addrs) routers.push({ uuid: u, ...a, here: i.owner_datapath_uuid === ctx.local.datapathUuid });
+        for (const a of addrs) routers.push({ uuid: u, ...a, here: physical && answersForRouter(ctx, i, nw) });
       // Who a routed packet can be handed to: local ports, remote hosts over a tunnel; on a physical network
       // anything not simulated (other hosts' VMs, hosts registered as mode=remote) behind the uplink.
       const reachable =
@@ -271,7 +226,7 @@ export function networkFlows(ctx: CompileContext, nw: string): Flow[] {
               PRIO_NW.neighbor,
               cookieFor('interface', u, 'neighbor'),
               { ...onNetwork, eth_type: exact(ETH_TYPE_IP), ipv4_dst: exact(ip) },
-              [apply(setField('eth_dst', mac)), goto('l2_lookup')],
+              [apply(setField('eth_dst', mac)), goto('snat')],
             ),
           );
       }

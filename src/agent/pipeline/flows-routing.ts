@@ -22,9 +22,10 @@ import {
 import { cookieFor, objectHash } from './cookies.js';
 import type { CompileContext } from './compile-context.js';
 import { inNetwork, localFloatingIps } from './floating.js';
+import { type LinkPort, snatFlows } from './gateway.js';
 import { parsedAddresses, parsedMacs } from './flows-interface.js';
 import { matchReg, NETWORK_KEY, ROUTE_LINK, routeLinkId, TMP_MAC_HI, TMP_MAC_LO } from './registers.js';
-import type { Interface, Route } from '../../model/types.js';
+import type { Route } from '../../model/types.js';
 import { routesOfLink } from './model-view.js';
 import { OFPP } from '../../openflow/types.js';
 
@@ -58,14 +59,8 @@ export function echoReplyActions(ip: number): Action[] {
   ];
 }
 
-interface RouterPort {
+interface RouterPort extends LinkPort {
   route: Route;
-  iface: Interface;
-  mac: bigint;
-  /** Router addresses of this interface in the route's network. */
-  ips: number[];
-  key: number;
-  zone: number;
 }
 
 export function routeLinkFlows(ctx: CompileContext, rl: string): Flow[] {
@@ -159,11 +154,13 @@ export function routeLinkFlows(ctx: CompileContext, rl: string): Flow[] {
           // dec_ttl drops a packet whose TTL runs out (no packet-in unless the controller asked for them).
           apply(setField('eth_src', sourceMac(ctx, dst)), { type: 'dec_ttl' }, loadZone(dst.zone), ...toHop(hop)),
           writeNetwork(dst.key),
-          goto(hop === undefined ? 'l3_neighbor' : 'l2_lookup'),
+          goto(hop === undefined ? 'l3_neighbor' : 'snat'),
         ],
       ),
     );
   }
+  // Router gateways with snat on this link (on the active gateway, and the way there from elsewhere).
+  out.push(...snatFlows(ctx, rlId, ports));
   // Floating IPs of VMs bound here: into the physical network holding the floating address, their packets leave
   // from that address with the VM's own MAC (the one the segment learned for it), not the router's.
   for (const fip of localFloatingIps(ctx)) {

@@ -36,6 +36,7 @@ export const PRIO = {
   verdictCommit: 300,
   verdictAllow: 200,
   verdictBlock: 100,
+  unsnat: 100,
 } as const;
 
 export function staticFlows(ctx: CompileContext): Flow[] {
@@ -113,6 +114,18 @@ export function staticFlows(ctx: CompileContext): Flow[] {
       ]),
     );
   }
+  // Back from a gateway's conntrack zone with the inside address restored: replies and related packets (ICMP
+  // errors) of translated connections are routed; nothing else is (no connection: nobody asked for it).
+  for (const bit of [CS.rpl, CS.rel])
+    out.push(
+      flow(
+        'unsnat',
+        PRIO.unsnat,
+        pipelineCookie('snat'),
+        { ct_state: { value: CS.trk | bit, mask: CS.trk | CS.inv | bit } },
+        [goto('l3_routing')],
+      ),
+    );
   // DHCP that passed its port's meter (services) meets the bridge-wide budget, then the agent.
   out.push(
     flow('dhcp_punt', PRIO.dhcpPunt, pipelineCookie('dhcp'), {}, [

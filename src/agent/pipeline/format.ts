@@ -1,5 +1,5 @@
 // Flows as ovs-ofctl text (ovs-fields(7)/ovs-actions(7) syntax): for docs, traces, and feeding a real switch in tests.
-import type { Action, FieldName, FieldRange, FieldValue, Flow, Instruction } from '../../openflow/types.js';
+import type { Action, FieldName, FieldRange, FieldValue, Flow, Instruction, NatSpec } from '../../openflow/types.js';
 import { OFPP } from '../../openflow/types.js';
 import { formatIpv4, formatMac } from './addr.js';
 import { TABLES, tableName } from './tables.js';
@@ -84,6 +84,7 @@ export function formatAction(a: Action): string {
       if (a.zone !== undefined) parts.push(`zone=${typeof a.zone === 'number' ? a.zone : rangeText(a.zone)}`);
       if (a.table !== undefined) parts.push(`table=${a.table}`);
       if (a.exec?.length) parts.push(`exec(${a.exec.map(formatAction).join(',')})`);
+      if (a.nat) parts.push(natText(a.nat));
       return `ct(${parts.join(',')})`;
     }
     case 'controller':
@@ -142,4 +143,18 @@ export function tableListMarkdown(): string {
     return `| ${i} | ${t.name} | ${t.matches.join(', ')} | ${t.next.join(', ') || '—'} | ${miss} |`;
   });
   return ['| # | table | matches | continues to | miss |', '|---|---|---|---|---|', ...rows].join('\n');
+}
+
+/** A ct action's nat as ovs-ofctl prints it: bare `nat` (reverse), or `nat(src=a[-b][:p[-q]])`. */
+function natText(n: NatSpec | { kind: 'none' }): string {
+  if (n.kind === 'none') return 'nat';
+  const ip =
+    n.ipMin === undefined
+      ? ''
+      : formatIpv4(n.ipMin) + (n.ipMax !== undefined && n.ipMax !== n.ipMin ? `-${formatIpv4(n.ipMax)}` : '');
+  const ports =
+    n.portMin === undefined
+      ? ''
+      : `:${n.portMin}${n.portMax !== undefined && n.portMax !== n.portMin ? `-${n.portMax}` : ''}`;
+  return `nat(${n.kind}=${ip}${ports})`;
 }

@@ -277,7 +277,16 @@ export function applyChange(view: ModelView, change: FeedChange): ChangeKey[] {
     const before = old as Interface | undefined;
     const after = next as Interface | undefined;
     if ((before?.active_datapath_uuid ?? null) !== (after?.active_datapath_uuid ?? null)) keys.push(`location:${uuid}`);
+    // An uplink's reported status (down: no carrier) decides whether its datapath can be a gateway.
+    if ((before ?? after)?.mode === 'host' && (before?.status ?? null) !== (after?.status ?? null))
+      keys.push(`link:${uuid}`);
   }
+  // Whether a datapath's agent is connected is status, yet it picks the active gateway among the candidates.
+  if (
+    name === 'datapaths' &&
+    (old as Datapath | undefined)?.is_connected !== (next as Datapath | undefined)?.is_connected
+  )
+    keys.push(`liveness:${uuid}`);
   if (old && next && !specDiffers(name, old, next)) {
     map.set(uuid, next);
     return keys;

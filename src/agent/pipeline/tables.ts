@@ -55,9 +55,9 @@ const DECLARATION = [
   {
     name: 'tunnel_ingress',
     purpose:
-      'Map the tunnel key (tun_id) of a packet from another host to the local network with that key; unknown keys are dropped.',
-    matches: ['tunnel_id'],
-    next: ['l2_lookup'],
+      "Map the tunnel key (tun_id) of a packet from another host to the local network with that key; unknown keys are dropped. On a router's active gateway, a packet still addressed to the router (sent here to be translated) continues in its route link's lookup.",
+    matches: ['tunnel_id', 'eth_dst'],
+    next: ['l2_lookup', 'l3_lookup'],
     miss: 'drop',
   },
   {
@@ -65,7 +65,15 @@ const DECLARATION = [
     purpose:
       "Map a frame from an uplink port to the physical network of its VLAN tag (popped) or, untagged, to the uplink's flat network: to a router MAC of that network it is routed (l3_routing), else switched (l2_lookup); ARP for a router address is answered here by the router's pinned host only, ICMP echo to it by any (both keep the tag); a floating IP of a VM bound here is answered (ARP) and translated to the VM's own address (routed into its network) on that host; frames of networks not on that uplink are dropped.",
     matches: ['in_port', 'vlan_vid', 'eth_dst', 'eth_type', 'arp_op', 'arp_tpa', 'ip_proto', 'icmpv4_type', 'ipv4_dst'],
-    next: ['l3_routing', 'l2_lookup'],
+    next: ['l3_routing', 'l2_lookup', 'unsnat'],
+    miss: 'drop',
+  },
+  {
+    name: 'unsnat',
+    purpose:
+      "On a router's active gateway: a packet from the segment to the gateway address came back from its conntrack zone with the inside address restored; replies and related packets of translated connections are routed, anything else (no connection) is dropped.",
+    matches: ['ct_state'],
+    next: ['l3_routing'],
     miss: 'drop',
   },
   {
@@ -129,9 +137,9 @@ const DECLARATION = [
   {
     name: 'l3_lookup',
     purpose:
-      'Per route link: ICMP echo to any router address is answered in the switch; other IPv4 takes the longest matching route to its network (new source MAC, TTL decremented), straight to its next hop when the route has one; a local VM with a floating IP leaves into its physical network from that address (source translated, its own MAC).',
+      "Per route link: ICMP echo to any router address is answered in the switch; other IPv4 takes the longest matching route to its network (new source MAC, TTL decremented), straight to its next hop when the route has one; a local VM with a floating IP leaves into its physical network from that address (source translated, its own MAC); on a host that is not the link's active gateway, the link's other networks' packets into a snat network are tunnelled, unrouted, to the gateway.",
     matches: ['reg3', 'eth_type', 'ip_proto', 'icmpv4_type', 'ipv4_src', 'ipv4_dst'],
-    next: ['l3_neighbor', 'l2_lookup'],
+    next: ['l3_neighbor', 'snat', 'l2_lookup'],
     miss: 'drop',
   },
   {
@@ -139,8 +147,16 @@ const DECLARATION = [
     purpose:
       'Resolve the routed destination IPv4 to the VM MAC from the model (no ARP on the wire); unknown destinations are dropped.',
     matches: ['metadata', 'eth_type', 'ipv4_dst'],
-    next: ['l2_lookup'],
+    next: ['snat'],
     miss: 'drop',
+  },
+  {
+    name: 'snat',
+    purpose:
+      "On a router's active gateway: a packet routed on its link into the external network from one of the link's other networks leaves from the gateway address (conntrack NAT in the gateway's zone); every other routed packet passes untranslated.",
+    matches: ['reg3', 'metadata', 'eth_type', 'ipv4_src'],
+    next: ['l2_lookup'],
+    miss: 'next',
   },
   {
     name: 'l2_lookup',

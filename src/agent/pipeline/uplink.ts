@@ -2,6 +2,7 @@
 // interfaces). Which uplink serves a physical network on this host, and how a frame leaves through it.
 import type { Action } from '../../openflow/types.js';
 import type { Interface, Network } from '../../model/types.js';
+import { activeGateway } from './active-gateway.js';
 import { output } from './build.js';
 import type { CompileContext } from './compile-context.js';
 import type { Binding, LocalContext, ModelView } from './model-view.js';
@@ -91,11 +92,19 @@ export function uplinkProblems(
     const uplink = uplinkOf(ctx, net);
     if (bindingsOn(bindings, nw) && !uplink)
       out.push(`physical network ${nw}: no uplink on this datapath (its ports here reach only each other)`);
-    if (uplink)
+    if (!uplink) continue;
+    const gateway = activeGateway(ctx, nw);
+    if (gateway === null)
+      out.push(
+        `physical network ${nw}: none of its gateway candidates is connected, so no host answers for its routers`,
+      );
+    if (gateway === undefined)
       for (const u of [...(view.membersByNetwork.get(nw) ?? [])].sort()) {
         const i = view.interfaces.get(u);
         if (i?.mode === 'simulated' && i.enable_routing && !i.owner_datapath_uuid)
-          out.push(`router ${u} on physical network ${nw}: no owner_datapath_uuid, so no host answers ARP for it`);
+          out.push(
+            `router ${u} on physical network ${nw}: no owner_datapath_uuid and no gateway candidates, so no host answers ARP for it`,
+          );
       }
   }
   return out;

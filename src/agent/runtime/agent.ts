@@ -22,6 +22,8 @@ import {
   meterSpec,
   metersOf,
   floatingAnnouncements,
+  gatewayAnnouncements,
+  statusContext,
   type ModelView,
   tunnelAddress,
   uplinkProblems,
@@ -33,6 +35,8 @@ import { PacketInHandler } from './packet-in.js';
 import { Reporter } from './reporter.js';
 import { StatusReports } from './status-reports.js';
 
+/** When an address is (re)announced on a segment: gratuitous ARPs at these delays. */
+const GARP_SCHEDULE_MS = [0, 500, 2000];
 /** Names of the two flow-based tunnel ports every bridge gets (one per encapsulation). */
 export const TUNNEL_PORTS = { gre: 'vnet-gre', vxlan: 'vnet-vxlan' } as const;
 
@@ -112,7 +116,7 @@ export class Agent {
   private installed: Flow[] | null = null;
   private flowsInSync = false;
   private lastError: string | null = null;
-  /** Floating IPs announced (GARP) on `announcedLink`: address → the MAC/port/VLAN it was announced with. */
+  /** Addresses announced (GARP) on `announcedLink`: address → the MAC/port/VLAN it was announced with. */
   private announced = new Map<string, string>();
   private announcedLink: SwitchLink | null = null;
   /** The uplink problems last noted (they stay in lastError until resolved). */
@@ -435,7 +439,7 @@ export class Agent {
         'model data skipped (its flows are missing)',
       );
     this.bound = [...this.compiler.currentBindings().values()];
-    this.reports.bindings(view, dp.uuid, this.bound);
+    this.reports.bindings(view, dp.uuid, this.bound, local.ports);
     this.noteUplinks(uplinkProblems(view, local, this.compiler.currentBindings(), this.compiler.presentNetworks()));
 
     const link = this.link;
@@ -479,7 +483,7 @@ export class Agent {
       }
       if (wanted) await this.removeUnusedMeters(link, wanted);
       this.installed = desired;
-      this.announceFloating(link, view, local, dp.uuid);
+      this.announce(link, view, local, dp.uuid);
       this.fullDiff = false;
       this.counters.syncs++;
       if (this.link === link) {
@@ -623,27 +627,40 @@ export class Agent {
   }
 
   /**
-   * A gratuitous ARP for each floating IP of a VM here, once its flows are in: when it is new, when its VM (MAC,
-   * uplink) moved here, and again on a new switch connection, so the segment's switches learn where it lives.
+   * A gratuitous ARP for each address this host answers for on a segment — floating IPs of VMs here, router
+   * addresses of networks whose active gateway this is — once its flows are in: when it is new, when it moved
+   * here (VM move, gateway takeover), and again on a new switch connection, so the segment's switches and
+   * neighbours' ARP caches follow it at once.
    */
-  private announceFloating(link: SwitchLink, view: ModelView, local: LocalContext, me: string): void {
+  private announce(link: SwitchLink, view: ModelView, local: LocalContext, me: string): void {
     if (this.announcedLink !== link) {
       this.announcedLink = link;
       this.announced.clear();
     }
     const now = new Map<string, string>();
-    const announcements = floatingAnnouncements(view, local, this.compiler.currentBindings());
+    const ctx = statusContext(view, local, this.compiler.currentBindings());
+    const announcements = [...floatingAnnouncements(ctx), ...gatewayAnnouncements(ctx)];
     for (const a of announcements) {
       const sig = `${a.mac}/${a.ofport}/${a.vlan ?? ''}`;
-      now.set(a.floating, sig);
-      if (this.announced.get(a.floating) === sig) continue;
-      this.log.info({ floating: a.floating, mac: a.mac, port: a.ofport, vlan: a.vlan }, 'announcing a floating IP');
-      link
-        .packetOut({ inPort: OFPP.CONTROLLER, outPort: a.ofport, data: gratuitousArpFrame(a.mac, a.floating, a.vlan) })
-        .catch((err: unknown) => this.log.warn({ err: errText(err), floating: a.floating }, 'gratuitous ARP failed'));
+      now.set(a.address, sig);
+      if (this.announced.get(a.address) === sig) continue;
+      this.log.info(
+        { address: a.address, mac: a.mac, port: a.ofport, vlan: a.vlan },
+        'announcing an address on the segment',
+      );
+      const send = () => {
+        // Only while it is still announced so, on this connection.
+        if (this.announcedLink !== link || this.announced.get(a.address) !== sig) return;
+        link
+          .packetOut({ inPort: OFPP.CONTROLLER, outPort: a.ofport, data: gratuitousArpFrame(a.mac, a.address, a.vlan) })
+          .catch((err: unknown) => this.log.warn({ err: errText(err), address: a.address }, 'gratuitous ARP failed'));
+      };
+      // Repeated, as keepalived and OVN do: the first may leave while a just-restored link does not forward yet.
+      for (const ms of GARP_SCHEDULE_MS) setTimeout(send, ms).unref();
     }
     this.announced = now;
-    this.reports.floatingIps(view, me, new Set(announcements.map((a) => a.translationUuid)));
+    const active = new Set(announcements.flatMap((a) => (a.translationUuid ? [a.translationUuid] : [])));
+    this.reports.translations(view, me, active);
   }
 
   /** Uplink problems are the datapath's last_error (and a warning) while they last; resolved, they clear it. */

@@ -5,9 +5,10 @@ import type { FeedChange, FeedEvent, FeedSource } from './deps.js';
 export class ServerFeed implements FeedSource {
   private readonly client: FeedClient;
 
-  constructor(baseUrl: string) {
+  /** `nodeId`: who is watching — while its stream is open, the server counts the agent alive. */
+  constructor(baseUrl: string, nodeId?: string) {
     // Reconnects quickly: a server restart should not keep agents blind for long.
-    this.client = new FeedClient({ baseUrl, initialBackoffMs: 100, maxBackoffMs: 2000 });
+    this.client = new FeedClient({ baseUrl, initialBackoffMs: 100, maxBackoffMs: 2000, ...(nodeId ? { nodeId } : {}) });
   }
 
   start(listener: (ev: FeedEvent) => void): void {

@@ -2,7 +2,15 @@
 // the model shows the server holds, and only a difference goes to the Reporter (its queue sends and retries).
 import type { Logger } from '../../util/log.js';
 import { formatDpid } from '../../model/params.js';
-import { type Binding, datapathByDpid, datapathsOfNode, type ModelView, tunnelAddress } from '../pipeline/index.js';
+import {
+  type Binding,
+  datapathByDpid,
+  datapathsOfNode,
+  isUplink,
+  type LocalContext,
+  type ModelView,
+  tunnelAddress,
+} from '../pipeline/index.js';
 import type { AgentConfig } from './options.js';
 import type { DatapathStatusReport, Reporter } from './reporter.js';
 
@@ -57,15 +65,20 @@ export class StatusReports {
     if (!same) this.reporter.datapathStatus(dpUuid, body);
   }
 
-  /** Bindings of datapath `me`: up where bound here, down where the server shows ours but the port is gone. */
-  bindings(view: ModelView, me: string, bound: readonly Binding[]): void {
+  /**
+   * Bindings of datapath `me`: up where bound here, down where the server shows ours but the port is gone. An
+   * uplink bound here whose port has no carrier is down too (still bound): gateway candidates read it, so a
+   * gateway whose uplink was cut hands over.
+   */
+  bindings(view: ModelView, me: string, bound: readonly Binding[], ports: LocalContext['ports']): void {
     const boundNow = new Set(bound.map((b) => b.interfaceUuid));
     for (const b of bound) {
       const shown = view.interfaces.get(b.interfaceUuid);
-      if (shown?.status === 'up' && shown.active_datapath_uuid === me && shown.active_port_name === b.portName)
+      const status = shown && isUplink(shown) && ports.get(b.portName)?.linkUp === false ? 'down' : 'up';
+      if (shown?.status === status && shown.active_datapath_uuid === me && shown.active_port_name === b.portName)
         continue;
-      this.log.info({ interface: b.interfaceUuid, port: b.portName, ofport: b.ofport }, 'interface bound');
-      this.reporter.binding(b.interfaceUuid, { status: 'up', active_datapath_uuid: me, active_port_name: b.portName });
+      this.log.info({ interface: b.interfaceUuid, port: b.portName, ofport: b.ofport, status }, 'interface bound');
+      this.reporter.binding(b.interfaceUuid, { status, active_datapath_uuid: me, active_port_name: b.portName });
     }
     // Unbind only what the server shows as ours: another host may already have taken it over.
     for (const itf of view.interfaces.values()) {
@@ -76,11 +89,11 @@ export class StatusReports {
   }
 
   /**
-   * Where translations' floating addresses are answered: here for those in `active` (announced by this host),
-   * and no longer here for those the server shows here that are not (their VM left; another host may
-   * already have reported them, which is then left alone).
+   * Where translations are active: here for those in `active` (their floating addresses, or their gateway
+   * address, announced by this host), and no longer here for those the server shows here that are not (their
+   * VM left, the gateway moved; another host may already have reported them, which is then left alone).
    */
-  floatingIps(view: ModelView, me: string, active: ReadonlySet<string>): void {
+  translations(view: ModelView, me: string, active: ReadonlySet<string>): void {
     for (const t of view.translations.values()) {
       const shown = t.active_datapath_uuid ?? null;
       if (active.has(t.uuid)) {

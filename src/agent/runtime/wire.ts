@@ -33,7 +33,7 @@ export async function buildAgentDeps(config: AgentConfig, log: Logger): Promise<
     log,
     bridge: new OvsdbBridgeControl(config.ovsdb, log.child({ component: 'ovsdb' })),
     switches,
-    feed: new ServerFeed(config.server),
+    feed: new ServerFeed(config.server, config.nodeId),
     api: {
       reportDatapathStatus: (uuid, body) => reportStatus(uuid, body as DatapathStatusReport),
       reportInterfaceBinding: (uuid, body) => api.reportInterfaceBinding(uuid, body as never),

@@ -6,7 +6,7 @@ import { describe, test } from 'node:test';
 import { computeFlows, FlowCompiler } from '../../../src/agent/pipeline/flows.js';
 import { buildModelView, type FeedResources } from '../../../src/agent/pipeline/model-view.js';
 import { type PacketInput, SimSwitch } from '../../../src/agent/pipeline/simulate.js';
-import { floatingAnnouncements } from '../../../src/agent/pipeline/floating.js';
+import { floatingAnnouncements, statusContext } from '../../../src/agent/pipeline/floating.js';
 import { uplinkProblems } from '../../../src/agent/pipeline/uplink.js';
 import { BCAST, icmpEcho, macNum } from './fabric.js';
 import { DP1, DP2, DP_IP, GRE_PORT, iface, localFor, VXLAN_PORT } from './fixtures.js';
@@ -385,12 +385,12 @@ test('floating IPs of VMs bound here are announced on the uplink of their extern
   local.ports.set('eth1', { ofport: UPLINK_PORT });
   const c = new FlowCompiler();
   c.update(view, local, []);
-  assert.deepEqual(floatingAnnouncements(view, local, c.currentBindings()), [
-    { translationUuid: 'tr-1', floating: '192.168.0.50', mac: '02:00:00:00:10:01', ofport: UPLINK_PORT, vlan: null },
+  assert.deepEqual(floatingAnnouncements(statusContext(view, local, c.currentBindings())), [
+    { translationUuid: 'tr-1', address: '192.168.0.50', mac: '02:00:00:00:10:01', ofport: UPLINK_PORT, vlan: null },
   ]);
   // Without the uplink there is nowhere to announce it.
   const bare = localFor(DP1, VMS);
   const c2 = new FlowCompiler();
   c2.update(view, bare, []);
-  assert.deepEqual(floatingAnnouncements(view, bare, c2.currentBindings()), []);
+  assert.deepEqual(floatingAnnouncements(statusContext(view, bare, c2.currentBindings())), []);
 });

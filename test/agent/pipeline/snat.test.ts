@@ -1,0 +1,132 @@
+// Router gateways with snat, from the model to each host's flows: which candidate is active (priority, agent
+// connected, uplink not down), what the active gateway translates, how the other hosts send there, and that
+// nothing leaves untranslated while no candidate can serve. The packets themselves are in test/e2e/snat.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { activeGateway } from '../../../src/agent/pipeline/active-gateway.js';
+import { computeFlows } from '../../../src/agent/pipeline/flows.js';
+import { formatFlow } from '../../../src/agent/pipeline/format.js';
+import { buildModelView, type FeedResources } from '../../../src/agent/pipeline/model-view.js';
+import { TABLE } from '../../../src/agent/pipeline/tables.js';
+import { DP1, DP2, DP3, DP_IP, iface, localFor } from './fixtures.js';
+
+const EXT = { uuid: 'nw-ext', ipv4_network: '192.168.10.0', ipv4_prefix: 24, tunnel_key: 201, ct_zone: 21 };
+const INSIDE = { uuid: 'nw-a', ipv4_network: '10.0.0.0', ipv4_prefix: 24, tunnel_key: 202, ct_zone: 22 };
+const VM = { uuid: 'if-vm7', network: INSIDE.uuid, ip: '10.0.0.10', mac: '02:00:00:0a:00:10', dp: DP3 };
+const UPLINK_PORT = 50;
+
+function resources(opts: { connected?: Record<string, boolean>; uplinkDown?: string[]; candidates?: boolean } = {}) {
+  const connected = opts.connected ?? {};
+  const interfaces = [
+    iface(VM.uuid, 'vif', VM.network, VM.mac, VM.ip, { active_datapath_uuid: VM.dp }),
+    iface('if-rin', 'simulated', INSIDE.uuid, '02:00:10:00:0a:02', '10.0.0.1'),
+    iface('if-rext', 'simulated', EXT.uuid, '02:00:10:00:0a:01', '192.168.10.11'),
+    iface('if-upstream', 'remote', EXT.uuid, '02:00:00:ee:00:01', '192.168.10.1'),
+  ];
+  for (const dp of [DP1, DP2])
+    interfaces.push(
+      iface(`if-up-${dp}`, 'host', null as unknown as string, '02:00:00:00:ee:01', null, {
+        owner_datapath_uuid: dp,
+        port_name: 'eth1',
+        network_uuid: null,
+        mac_leases: [],
+        status: opts.uplinkDown?.includes(dp) ? 'down' : 'up',
+        active_datapath_uuid: dp,
+      }),
+    );
+  const res: FeedResources = {
+    datapaths: [DP1, DP2, DP3].map((uuid, k) => ({
+      uuid,
+      dpid: `0x000000000000000${k + 1}`,
+      node_id: `host${k + 1}`,
+      ipv4_address: DP_IP[uuid]!,
+      is_connected: connected[uuid] ?? true,
+    })),
+    networks: [
+      { ...EXT, network_mode: 'physical', vlan_id: 10 },
+      { ...INSIDE, network_mode: 'virtual' },
+    ],
+    interfaces,
+    datapath_networks: [DP1, DP2].map((dp, k) => ({
+      uuid: `${dp}/${EXT.uuid}`,
+      datapath_uuid: dp,
+      network_uuid: EXT.uuid,
+      interface_uuid: `if-up-${dp}`,
+      mac_address: null,
+      gateway_priority: opts.candidates === false ? null : 200 - 100 * k,
+    })),
+    route_links: [{ uuid: 'rl-a', mac_address: '02:00:30:00:00:0a' }],
+    routes: [
+      ['r-in', 'if-rin', INSIDE.uuid, '10.0.0.0', 24, null],
+      ['r-ext', 'if-rext', EXT.uuid, '192.168.10.0', 24, null],
+      ['r-default', 'if-rext', EXT.uuid, '0.0.0.0', 0, '192.168.10.1'],
+    ].map(([uuid, i, nw, net, len, hop]) => ({
+      uuid: uuid as string,
+      interface_uuid: i as string,
+      route_link_uuid: 'rl-a',
+      network_uuid: nw as string,
+      ipv4_network: net as string,
+      ipv4_prefix: len as number,
+      gateway_ipv4_address: hop as string | null,
+      ingress: true,
+      egress: true,
+    })),
+    translations: [
+      {
+        uuid: 'tr-snat',
+        interface_uuid: 'if-rext',
+        mode: 'snat',
+        passthrough: false,
+        static_addresses: [],
+        ct_zone: 30,
+      },
+    ],
+  };
+  return res;
+}
+
+function flowsOf(dp: string, res: FeedResources): string[] {
+  const local = localFor(dp, dp === DP3 ? [VM] : []);
+  if (dp !== DP3) local.ports.set('eth1', { ofport: UPLINK_PORT });
+  return computeFlows(buildModelView(res), local).map((f) => formatFlow(f, { names: true }));
+}
+
+const ctx = (res: FeedResources) => ({ view: buildModelView(res), dep: () => {} });
+
+test('the active gateway is the connected candidate with the highest priority whose uplink is not down', () => {
+  assert.equal(activeGateway(ctx(resources()), EXT.uuid), DP1);
+  assert.equal(activeGateway(ctx(resources({ connected: { [DP1]: false } })), EXT.uuid), DP2);
+  assert.equal(activeGateway(ctx(resources({ uplinkDown: [DP1] })), EXT.uuid), DP2);
+  assert.equal(activeGateway(ctx(resources({ connected: { [DP1]: false }, uplinkDown: [DP2] })), EXT.uuid), null);
+  assert.equal(activeGateway(ctx(resources({ candidates: false })), EXT.uuid), undefined);
+});
+
+test('the active gateway translates the inside subnet in its own zone and restores it on the way back', () => {
+  const flows = flowsOf(DP1, resources());
+  const snat = flows.filter((f) => f.includes('table=snat,priority=100'));
+  assert.equal(snat.length, 1, flows.join('\n'));
+  assert.match(snat[0]!, /nw_src=10\.0\.0\.0\/255\.255\.255\.0/);
+  assert.match(snat[0]!, /ct\(commit,zone=30,table=l2_lookup,nat\(src=192\.168\.10\.11\)\)/);
+  const back = flows.filter((f) => f.includes('table=uplink_ingress,priority=112'));
+  assert.equal(back.length, 1, flows.join('\n'));
+  assert.match(back[0]!, /nw_dst=192\.168\.10\.11/);
+  assert.match(back[0]!, /ct\(zone=30,table=unsnat,nat\)/);
+  // Packets other hosts tunnel here, still addressed to the router, enter the link's lookup.
+  assert.ok(flows.some((f) => /table=tunnel_ingress,priority=110,tun_id=0xca,eth_dst=02:00:10:00:0a:02 /.test(f)), flows.filter((f) => f.includes('tunnel_ingress')).join('\n'));
+  // The standby has none of it.
+  const standby = flowsOf(DP2, resources());
+  assert.ok(!standby.some((f) => /table=snat,priority=100|uplink_ingress,priority=112/.test(f)));
+});
+
+test('elsewhere the inside network goes to the gateway through a tunnel, or nowhere while none can serve', () => {
+  const toGateway = (res: FeedResources) =>
+    flowsOf(DP3, res).filter((f) => /table=l3_lookup,priority=1(50|74),/.test(f));
+  const now = toGateway(resources());
+  assert.equal(now.length, 2, now.join('\n')); // the default route and the external subnet
+  for (const f of now) assert.match(f, new RegExp(`set_field:${DP_IP[DP1]}->tun_dst`));
+  for (const f of toGateway(resources({ connected: { [DP1]: false } })))
+    assert.match(f, new RegExp(`set_field:${DP_IP[DP2]}->tun_dst`));
+  for (const f of toGateway(resources({ connected: { [DP1]: false, [DP2]: false } })))
+    assert.match(f, / actions=drop$/, f);
+  assert.ok(TABLE.snat > TABLE.l3_neighbor && TABLE.snat < TABLE.l2_lookup);
+});
