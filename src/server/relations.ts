@@ -76,9 +76,8 @@ export async function datapathRelationPut(
     uuid: id,
     datapath_uuid: dp,
     [def.otherField]: other,
-    interface_uuid: null,
-    mac_address: null,
-    ...(def.kind === 'datapath_networks' ? { broadcast_mac_address: null } : {}),
+    // Every settable field of the row, null until given (host interface, MACs, gateway priority).
+    ...Object.fromEntries(def.params.map((s) => [s.name, null])),
   };
   for (const s of def.params) if (has(p, s.name)) doc[s.name] = p[s.name];
   return existing ? ctx.update(def.kind, doc) : ctx.insert(def.kind, doc);

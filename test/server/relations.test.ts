@@ -47,6 +47,7 @@ describe('datapath relations', () => {
         interface_uuid: null,
         mac_address: null,
         broadcast_mac_address: '08:00:27:10:03:01',
+        gateway_priority: null,
         created_at: undefined,
         updated_at: undefined,
       },
