@@ -112,7 +112,10 @@ test('the active gateway translates the inside subnet in its own zone and restor
   assert.match(back[0]!, /nw_dst=192\.168\.10\.11/);
   assert.match(back[0]!, /ct\(zone=30,table=unsnat,nat\)/);
   // Packets other hosts tunnel here, still addressed to the router, enter the link's lookup.
-  assert.ok(flows.some((f) => /table=tunnel_ingress,priority=110,tun_id=0xca,eth_dst=02:00:10:00:0a:02 /.test(f)), flows.filter((f) => f.includes('tunnel_ingress')).join('\n'));
+  assert.ok(
+    flows.some((f) => /table=tunnel_ingress,priority=110,tun_id=0xca,eth_dst=02:00:10:00:0a:02 /.test(f)),
+    flows.filter((f) => f.includes('tunnel_ingress')).join('\n'),
+  );
   // The standby has none of it.
   const standby = flowsOf(DP2, resources());
   assert.ok(!standby.some((f) => /table=snat,priority=100|uplink_ingress,priority=112/.test(f)));
