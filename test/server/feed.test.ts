@@ -310,4 +310,48 @@ describe('change feed', () => {
     await client.stop();
     assert.deepEqual(seen, ['seg-a', 'seg-b']);
   });
+
+  it("an agent's datapaths show disconnected once the last of its feed streams closes, not before", async () => {
+    const s = await server();
+    await post(s.base, '/api/datapaths', { uuid: 'dp-p', dpid: '0x77', node_id: 'node-p' });
+    const report = async () => {
+      const r = await fetch(`${s.base}/api/datapaths/dp-p/status`, {
+        method: 'PUT',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ is_connected: true, flows_in_sync: true, reported_node_id: 'node-p' }),
+      });
+      assert.equal(r.status, 200, await r.text());
+    };
+    const connected = async () =>
+      (await (await fetch(`${s.base}/api/datapaths/dp-p`)).json()) as {
+        is_connected: boolean;
+        last_error: string | null;
+      };
+    const open = async () => {
+      const ac = new AbortController();
+      const res = await fetch(`${s.base}/api/1.0/feed/changes?since=0&node_id=node-p`, { signal: ac.signal });
+      assert.equal(res.status, 200);
+      return ac;
+    };
+    await report();
+    const a = await open();
+    const b = await open();
+    a.abort();
+    // One stream is still open: nothing changes.
+    await new Promise((r) => setTimeout(r, 200));
+    assert.equal((await connected()).is_connected, true);
+    b.abort();
+    const gone = await waitFor(async () => {
+      const d = await connected();
+      return d.is_connected === false ? d : null;
+    }, 'dp-p to be marked disconnected');
+    assert.match(String(gone.last_error), /agent node-p stopped following the server's change feed/);
+    // Streams without a node id (vnctl, tests) say nothing about any agent.
+    await report();
+    const anon = new AbortController();
+    await fetch(`${s.base}/api/1.0/feed/changes?since=0`, { signal: anon.signal });
+    anon.abort();
+    await new Promise((r) => setTimeout(r, 200));
+    assert.equal((await connected()).is_connected, true);
+  });
 });
