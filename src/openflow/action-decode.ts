@@ -156,6 +156,11 @@ function decodeNx(b: Reader, len: number, what: string, at: number): Action {
       return decodeCt(b, what, at);
     case NXAST.LEARN:
       return decodeLearn(b, what, at);
+    case NXAST.CHECK_PKT_LARGER: {
+      const pktLen = b.u16(`${what}.pkt_len`);
+      const offset = b.u16(`${what}.offset`);
+      return { type: 'check_pkt_larger', pktLen, dst: readRange(b, `${what}.dst`, offset, 1) };
+    }
     case NXAST.MULTIPATH: {
       const fields = b.u16(`${what}.fields`);
       const basis = b.u16(`${what}.basis`);

@@ -253,6 +253,17 @@ function encodeActionBody(w: Writer, a: Action, what: string): void {
     case 'learn':
       encodeLearn(w, a, what);
       return;
+    case 'check_pkt_larger': {
+      checkRange(a.dst, `${what}.dst`);
+      if (a.dst.nBits !== 1) throw new OpenFlowEncodeError(`${what}.dst`, 'must be a 1-bit field');
+      if (!Number.isInteger(a.pktLen) || a.pktLen < 0 || a.pktLen > 0xffff)
+        throw new OpenFlowEncodeError(`${what}.pktLen`, `${a.pktLen} is not a 16-bit length`);
+      nxHeaderStart(w, NXAST.CHECK_PKT_LARGER);
+      w.u16(a.pktLen).u16(a.dst.start);
+      writeFieldHeader(w, fieldDef(a.dst.field));
+      finishAction(w, start);
+      return;
+    }
     case 'multipath': {
       checkRange(a.dst, `${what}.dst`);
       nxHeaderStart(w, NXAST.MULTIPATH);

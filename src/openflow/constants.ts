@@ -110,6 +110,7 @@ export const NXAST = {
   OUTPUT_TRUNC: 39,
   CT_CLEAR: 43,
   RESUBMIT_TABLE_CT: 44,
+  CHECK_PKT_LARGER: 49,
 } as const;
 
 /** NXAST_CONTROLLER2 property types. */

@@ -268,6 +268,8 @@ export function formatAction(a: Action): string {
     }
     case 'opaque':
       return `opaque(${Array.from(a.data, (x) => x.toString(16).padStart(2, '0')).join('')})`;
+    case 'check_pkt_larger':
+      return `check_pkt_larger(${a.pktLen})->${formatRange(a.dst)}`;
     case 'multipath': {
       const fields =
         ['eth_src', 'symmetric_l4', 'symmetric_l3l4', 'symmetric_l3l4+udp', 'nw_src', 'nw_dst', 'symmetric_l3'][

@@ -146,6 +146,8 @@ export type Action =
       exec?: Action[];
     }
   | { type: 'ct_clear' }
+  /** check_pkt_larger(pktLen)->dst: 1 in the 1-bit `dst` when the frame (without VLAN tag) is longer than pktLen. */
+  | { type: 'check_pkt_larger'; pktLen: number; dst: FieldRange }
   // clause is 1-based as in ovs-ofctl `conjunction(id,k/n)` (the wire carries k-1).
   | { type: 'conjunction'; id: number; clause: number; nClauses: number }
   | {

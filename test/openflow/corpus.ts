@@ -393,6 +393,11 @@ export const CORPUS: CorpusEntry[] = [
   ),
   F('dec_ttl', { ...IP }, apply({ type: 'dec_ttl' }, out(1))),
   F(
+    'check_pkt_larger',
+    { ...IP },
+    apply({ type: 'check_pkt_larger', pktLen: 1464, dst: { field: 'reg0', start: 4, nBits: 1 } }, out(1)),
+  ),
+  F(
     'multipath',
     {},
     apply({

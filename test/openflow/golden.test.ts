@@ -42,6 +42,7 @@ describe('golden corpus against ovs-ofctl', () => {
       'controller',
       'dec_ttl',
       'multipath',
+      'check_pkt_larger',
     ];
     const instr = ['goto_table', 'write_metadata', 'apply_actions', 'write_actions', 'clear_actions', 'meter'].map(
       (i) => `instruction:${i}`,
