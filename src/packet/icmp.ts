@@ -1,5 +1,7 @@
 // ICMP for IPv4 (RFC 792) with its checksum: decode and encode, plus echo helpers.
 import { checkUint, internetChecksum, need, putU16, putU32, u32, verifyChecksum } from './bytes.js';
+import { decodeEthernet, ETH_P_IP, ETH_ZLEN, encodeEthernet } from './ethernet.js';
+import { decodeIpv4, encodeIpv4, IPPROTO_ICMP, IPV4_HLEN } from './ipv4.js';
 
 export const ICMP_ECHOREPLY = 0;
 export const ICMP_DEST_UNREACH = 3;
@@ -54,4 +56,45 @@ export function icmpEcho(
     rest: ((checkUint(id, 16, 'icmp.identifier') << 16) | checkUint(seq, 16, 'icmp.sequence')) >>> 0,
     payload,
   };
+}
+
+/**
+ * RFC 1191's answer to a frame too big for the path: "fragmentation needed and DF set" carrying the next-hop
+ * `mtu`, back to the sender — Ethernet addresses swapped, the same VLAN tags, from the address it was sent to,
+ * quoting its IPv4 header and first 8 payload bytes (RFC 792). null when no error may be sent: not IPv4, DF not
+ * set (it would have to be fragmented; vnet cannot), not the first fragment, or itself an ICMP error.
+ */
+export function fragNeededFrame(frame: Uint8Array, mtu: number, ttl = 64): Uint8Array | null {
+  const eth = decodeEthernet(frame);
+  if (eth.ethertype !== ETH_P_IP) return null;
+  const ip = decodeIpv4(eth.payload, { verifyChecksum: false });
+  if (!ip.df || ip.fragmentOffset !== 0) return null;
+  if (ip.protocol === IPPROTO_ICMP && ip.payload.length > 0 && ![ICMP_ECHO, ICMP_ECHOREPLY].includes(ip.payload[0]!))
+    return null;
+  const headerLength = IPV4_HLEN + ip.options.length;
+  const quoted = eth.payload.subarray(0, Math.min(eth.payload.length, headerLength + 8));
+  const icmp = encodeIcmp({
+    type: ICMP_DEST_UNREACH,
+    code: ICMP_FRAG_NEEDED,
+    rest: checkUint(mtu, 16, 'mtu'),
+    payload: quoted,
+  });
+  const reply = encodeIpv4({
+    dscp: 0,
+    ecn: 0,
+    id: 0,
+    df: false,
+    mf: false,
+    fragmentOffset: 0,
+    ttl,
+    protocol: IPPROTO_ICMP,
+    src: ip.dst,
+    dst: ip.src,
+    options: new Uint8Array(0),
+    payload: icmp,
+  });
+  return encodeEthernet(
+    { dst: eth.src, src: eth.dst, vlans: eth.vlans, ethertype: ETH_P_IP, payload: reply },
+    ETH_ZLEN,
+  );
 }

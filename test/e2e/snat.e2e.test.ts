@@ -7,17 +7,12 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { Cluster } from '../../src/demo/cluster.js';
+import { EXTERNAL, northSouthApiCalls, TENANTS } from '../../src/demo/north-south.js';
 import type { LabInternetHandles } from '../../src/lab/lab.js';
 import { waitFor } from '../lib/wait-for.js';
 import { assertE2eEnvironment, labPrefix } from './helpers.js';
 
 const HOSTS = ['h1', 'h2', 'h3'];
-const EXT = { uuid: 'nw-ext', ipv4_network: '192.168.10.0', network_mode: 'physical', vlan_id: 10 };
-const UPSTREAM = '192.168.10.1';
-const TENANTS = [
-  { t: 'a', gw: '192.168.10.11', extMac: '02:00:10:00:0a:01', inMac: '02:00:10:00:0a:02' },
-  { t: 'b', gw: '192.168.10.12', extMac: '02:00:10:00:0b:01', inMac: '02:00:10:00:0b:02' },
-];
 const VMS = [
   { name: 'a1', host: 'h3', t: 'a', ip: '10.0.0.10', mac: '02:00:00:0a:00:10' },
   { name: 'b1', host: 'h3', t: 'b', ip: '10.0.0.10', mac: '02:00:00:0b:00:10' },
@@ -36,62 +31,13 @@ before(async () => {
   for (const h of ['h1', 'h2']) await lab.addUplink(h);
   net = await lab.addInternet();
 
-  await cluster.call('POST', '/networks', EXT);
-  // The upstream router, registered as OpenVNet does (mode remote): the routes' next hop.
-  await cluster.call('POST', '/interfaces', {
-    uuid: 'if-upstream',
-    mode: 'remote',
-    network_uuid: EXT.uuid,
-    ipv4_address: UPSTREAM,
-    mac_address: net.router.mac,
-  });
-  for (const [i, h] of ['h1', 'h2'].entries()) {
-    await cluster.call('POST', '/interfaces', {
-      uuid: `if-up${h}`,
-      mode: 'host',
-      port_name: 'ext0',
-      owner_datapath_uuid: dpOf.get(h)!,
-    });
-    await cluster.call('POST', `/datapaths/${dpOf.get(h)}/networks/${EXT.uuid}`, {
-      interface_uuid: `if-up${h}`,
-      gateway_priority: 200 - 100 * i,
-    });
-  }
-  for (const { t, gw, extMac, inMac } of TENANTS) {
-    const rl = `rl-${t}`;
-    await cluster.call('POST', '/route_links', { uuid: rl });
-    await cluster.call('POST', '/networks', { uuid: `nw-${t}`, ipv4_network: '10.0.0.0' });
-    await cluster.call('POST', '/interfaces', {
-      uuid: `if-r${t}in`,
-      mode: 'simulated',
-      enable_routing: true,
-      network_uuid: `nw-${t}`,
-      ipv4_address: '10.0.0.1',
-      mac_address: inMac,
-    });
-    await cluster.call('POST', '/interfaces', {
-      uuid: `if-r${t}ext`,
-      mode: 'simulated',
-      enable_routing: true,
-      network_uuid: EXT.uuid,
-      ipv4_address: gw,
-      mac_address: extMac,
-    });
-    for (const [iface, network, ipv4_network, ipv4_prefix, hop] of [
-      [`if-r${t}in`, `nw-${t}`, '10.0.0.0', 24, null],
-      [`if-r${t}ext`, EXT.uuid, '192.168.10.0', 24, null],
-      [`if-r${t}ext`, EXT.uuid, '0.0.0.0', 0, UPSTREAM],
-    ] as const)
-      await cluster.call('POST', '/routes', {
-        interface_uuid: iface,
-        route_link_uuid: rl,
-        network_uuid: network,
-        ipv4_network,
-        ipv4_prefix,
-        ...(hop ? { gateway_ipv4_address: hop } : {}),
-      });
-    await cluster.call('POST', '/translations', { uuid: `tr-snat${t}`, interface_uuid: `if-r${t}ext`, mode: 'snat' });
-  }
+  // h1 (priority 200) and h2 (100) have uplinks and are the gateway candidates; h3 has VMs only.
+  await cluster.apply(
+    northSouthApiCalls({
+      upstreamMac: net.router.mac,
+      uplinks: ['h1', 'h2'].map((h, i) => ({ host: h, datapath: dpOf.get(h)!, gatewayPriority: 200 - 100 * i })),
+    }),
+  );
   for (const v of VMS) {
     const uuid = `if-${v.name}`;
     await cluster.call('POST', '/interfaces', {
@@ -218,6 +164,61 @@ test("snat: cutting the active gateway's uplink hands over to the standby, and b
   assert.ok(back <= 20, `lost ${back} pings at the failback\n${await cluster.diagnostics()}`);
 });
 
+test('a don\'t-fragment ping too big for the tunnelled networks gets "fragmentation needed" (mtu 1450) from the edge', async () => {
+  // a2 (on h1, which has an uplink) gets a floating IP; the internet host pings it with DF set.
+  const FIP = '192.168.10.60';
+  await cluster.call('POST', '/translations', { uuid: 'tr-a2', interface_uuid: 'if-a2' });
+  await cluster.call('POST', '/translations/tr-a2/static_address', {
+    ingress_ipv4_address: '10.0.0.11',
+    egress_ipv4_address: FIP,
+  });
+  const fits = await cluster.lab.waitPing('inet', FIP, { timeoutMs: 10_000 });
+  if (!fits.ok) assert.fail(`inet -> ${FIP} failed\n${fits.output}\n${await cluster.diagnostics()}`);
+  // 1,450 bytes of IP fit the VM's MTU; 1,500 do not.
+  const ok = await cluster.lab.exec('inet', [
+    'ping',
+    '-n',
+    '-c',
+    '3',
+    '-i',
+    '0.3',
+    '-W',
+    '2',
+    '-M',
+    'do',
+    '-s',
+    '1422',
+    FIP,
+  ]);
+  assert.match(ok.stdout, /3 received/, ok.stdout + ok.stderr);
+  // One byte too many is answered (the boundary), and so is a full 1,500.
+  const over = await cluster.lab.exec('inet', ['ping', '-n', '-c', '1', '-W', '2', '-M', 'do', '-s', '1423', FIP]);
+  assert.match(over.stdout + over.stderr, /Frag needed and DF set \(mtu = 1450\)/, `${over.stdout}${over.stderr}`);
+  await cluster.lab.run('inet', ['ip', 'route', 'flush', 'cache']);
+  const big = await cluster.lab.exec('inet', [
+    'ping',
+    '-n',
+    '-c',
+    '2',
+    '-i',
+    '0.5',
+    '-W',
+    '2',
+    '-M',
+    'do',
+    '-s',
+    '1472',
+    FIP,
+  ]);
+  assert.match(
+    big.stdout + big.stderr,
+    /Frag needed and DF set \(mtu = 1450\)|message too long, mtu=1450/,
+    `${big.stdout}${big.stderr}\n${await cluster.diagnostics()}`,
+  );
+  // The sender's kernel learned the path MTU from it.
+  assert.match(await cluster.lab.run('inet', ['ip', 'route', 'get', FIP]), /mtu 1450/);
+});
+
 test('snat: bad input names the field', async () => {
   const bad = (path: string, body: Record<string, unknown>, re: RegExp) =>
     assert.rejects(cluster.call('POST', path, body), re, path);
@@ -232,5 +233,5 @@ test('snat: bad input names the field', async () => {
     { ingress_ipv4_address: '10.0.0.10', egress_ipv4_address: '192.168.10.60' },
     /mode/,
   );
-  await bad(`/datapaths/${dpOf.get('h3')}/networks/${EXT.uuid}`, { gateway_priority: 0 }, /gateway_priority/);
+  await bad(`/datapaths/${dpOf.get('h3')}/networks/${EXTERNAL.uuid}`, { gateway_priority: 0 }, /gateway_priority/);
 });

@@ -20,8 +20,11 @@ import {
   echoIdentifier,
   echoSequence,
   fromHex,
+  fragNeededFrame,
   gratuitousArpFrame,
+  ICMP_DEST_UNREACH,
   ICMP_ECHO,
+  ICMP_FRAG_NEEDED,
   icmpEcho,
   internetChecksum,
   isIpv4,
@@ -75,6 +78,52 @@ describe('ethernet + 802.1Q + ARP', () => {
         tpa: '192.168.10.50',
       });
     }
+  });
+
+  test('fragmentation needed: back to the sender, same tag, from the address it sent to, quoting header + 8 bytes', () => {
+    const big = (df: boolean, payload: Uint8Array) =>
+      encodeEthernet({
+        dst: '02:00:00:0a:00:11',
+        src: '02:00:00:ee:00:01',
+        vlans: [{ tpid: ETH_P_8021Q, pcp: 0, dei: false, vid: 10 }],
+        ethertype: 0x0800,
+        payload: encodeIpv4({
+          dscp: 0,
+          ecn: 0,
+          id: 7,
+          df,
+          mf: false,
+          fragmentOffset: 0,
+          ttl: 63,
+          protocol: IPPROTO_ICMP,
+          src: '198.51.100.10',
+          dst: '192.168.10.60',
+          options: new Uint8Array(0),
+          payload,
+        }),
+      });
+    const echo = encodeIcmp(icmpEcho(ICMP_ECHO, 1, 2, new Uint8Array(1472)));
+    const reply = fragNeededFrame(big(true, echo), 1450)!;
+    const eth = decodeEthernet(reply);
+    assert.equal(eth.dst, '02:00:00:ee:00:01');
+    assert.equal(eth.src, '02:00:00:0a:00:11');
+    assert.deepEqual(eth.vlans, [{ tpid: ETH_P_8021Q, pcp: 0, dei: false, vid: 10 }]);
+    const ip = decodeIpv4(eth.payload);
+    assert.equal(ip.src, '192.168.10.60');
+    assert.equal(ip.dst, '198.51.100.10');
+    const icmp = decodeIcmp(ip.payload);
+    assert.equal(icmp.type, ICMP_DEST_UNREACH);
+    assert.equal(icmp.code, ICMP_FRAG_NEEDED);
+    assert.equal(icmp.rest, 1450);
+    assert.equal(icmp.payload.length, 28);
+    // The quoted header is the sender's own (its destination, the floating address, is what its kernel matches).
+    assert.deepEqual([...icmp.payload.subarray(16, 20)], [192, 168, 10, 60]);
+    // Without DF it would have to be fragmented: no error. Nor about an ICMP error.
+    assert.equal(fragNeededFrame(big(false, echo), 1450), null);
+    assert.equal(
+      fragNeededFrame(big(true, encodeIcmp({ type: 3, code: 4, rest: 1400, payload: new Uint8Array(28) })), 1450),
+      null,
+    );
   });
 
   const bytes = fromHex(ARP_VLAN);

@@ -36,6 +36,7 @@ export const COOKIE_TAG = {
   ipv6: 0x0c,
   uplink: 0x0d,
   snat: 0x0e,
+  mtu: 0x0f,
 } as const;
 export type CookieTag = keyof typeof COOKIE_TAG;
 
@@ -125,6 +126,16 @@ export function cookieKindTag(cookie: bigint): { kind: CookieKind | 'unknown'; t
     kind: KIND_BY_VALUE.get(Number((cookie >> 56n) & 0xffn)) ?? 'unknown',
     tag: TAG_BY_VALUE.get(Number((cookie >> 48n) & 0xffn)) ?? 'unknown',
   };
+}
+
+/** The same object's cookie with another feature tag. */
+export function withTag(cookie: bigint, tag: CookieTag): bigint {
+  return (cookie & ~0x00ff_0000_0000_0000n) | (BigInt(COOKIE_TAG[tag]) << 48n);
+}
+
+/** True when a packet-in is a frame too big for a virtual network (answered with ICMP "fragmentation needed"). */
+export function isTooBigPunt(cookie: bigint): boolean {
+  return cookieKindTag(cookie).tag === 'mtu';
 }
 
 /** True when a packet-in came from the DHCP punt flow (dhcp_punt; the runtime answers it with its DHCP server). */

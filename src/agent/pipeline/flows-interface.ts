@@ -15,13 +15,14 @@ import {
   load,
   loadZone,
   output,
+  range,
   writeNetwork,
 } from './build.js';
 import { cookieFor } from './cookies.js';
 import { type CompileContext, isFiltered } from './compile-context.js';
 import type { Interface } from '../../model/types.js';
-import { FROM_UPLINK, matchReg, OUT_PORT } from './registers.js';
-import { isUplink } from './uplink.js';
+import { FROM_UPLINK, matchReg, OUT_PORT, TOO_BIG } from './registers.js';
+import { isUplink, tooBigLength, VLAN_PRESENT } from './uplink.js';
 
 export const PRIO_IF = {
   classify: 100,
@@ -91,12 +92,26 @@ export function interfaceFlows(ctx: CompileContext, uuid: string): Flow[] {
   const i = ctx.view.interfaces.get(uuid);
   if (b && i && isUplink(i))
     // An uplink carries many hosts' frames: no anti-spoofing; its physical networks map them (uplink_ingress).
-    return [
-      flow('classifier', PRIO_IF.classify, cookieFor('interface', uuid, 'uplink'), { in_port: exact(b.ofport) }, [
-        apply(load(FROM_UPLINK, 1)),
-        goto('uplink_ingress'),
-      ]),
-    ];
+    // Untagged and tagged frames apart: the switch counts a frame's VLAN tag in its length.
+    return [false, true].map((tagged) =>
+      flow(
+        'classifier',
+        PRIO_IF.classify,
+        cookieFor('interface', uuid, 'uplink'),
+        {
+          in_port: exact(b.ofport),
+          vlan_vid: tagged ? { value: VLAN_PRESENT, mask: VLAN_PRESENT } : exact(0),
+        },
+        [
+          apply(load(FROM_UPLINK, 1), {
+            type: 'check_pkt_larger',
+            pktLen: tooBigLength(ctx.local, tagged),
+            dst: range(TOO_BIG),
+          }),
+          goto('uplink_ingress'),
+        ],
+      ),
+    );
   if (!b || !i || !b.networkUuid) return [];
   ctx.dep(`networks:${b.networkUuid}`);
   const net = ctx.view.networks.get(b.networkUuid);

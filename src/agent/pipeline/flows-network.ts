@@ -33,7 +33,7 @@ import { inNetwork, localFloatingIps, routerMacOf } from './floating.js';
 import { echoReplyActions } from './flows-routing.js';
 import { dhcpPortMeter } from './meters.js';
 import { FROM_TUNNEL, FROM_UPLINK, matchFlag, matchReg, NETWORK_KEY } from './registers.js';
-import { isPhysical, toUplink, uplinkOf, VLAN_PRESENT } from './uplink.js';
+import { isPhysical, toUplink, tooBigTwin, uplinkOf, VLAN_PRESENT } from './uplink.js';
 import { OFPP } from '../../openflow/types.js';
 
 export const PRIO_NW = {
@@ -132,31 +132,33 @@ export function networkFlows(ctx: CompileContext, nw: string): Flow[] {
       if (!vmNet || routerMac === null) continue;
       const vm = networkIds(vmNet);
       const cookie = cookieFor('interface', fip.iface.uuid, 'uplink');
+      const inbound = flow(
+        'uplink_ingress',
+        PRIO_NW.uplinkFloating,
+        cookie,
+        { ...onUplink, eth_type: exact(ETH_TYPE_IP), ipv4_dst: exact(fip.floating) },
+        [
+          apply(
+            ...pop,
+            setField('ipv4_dst', fip.fixed),
+            setField('eth_src', routerMac),
+            setField('eth_dst', fip.mac),
+            { type: 'dec_ttl' },
+            loadZone(vm.zone),
+          ),
+          writeNetwork(vm.key),
+          goto('l2_lookup'),
+        ],
+      );
       out.push(
+        inbound,
+        tooBigTwin(inbound),
         flow(
           'uplink_ingress',
           PRIO_NW.uplinkRouter,
           cookieFor('interface', fip.iface.uuid, 'arp'),
           { ...onUplink, eth_type: exact(ETH_TYPE_ARP), arp_op: exact(ARPOP_REQUEST), arp_tpa: exact(fip.floating) },
           [apply(...arpReplyActions(fip.mac, fip.floating))],
-        ),
-        flow(
-          'uplink_ingress',
-          PRIO_NW.uplinkFloating,
-          cookie,
-          { ...onUplink, eth_type: exact(ETH_TYPE_IP), ipv4_dst: exact(fip.floating) },
-          [
-            apply(
-              ...pop,
-              setField('ipv4_dst', fip.fixed),
-              setField('eth_src', routerMac),
-              setField('eth_dst', fip.mac),
-              { type: 'dec_ttl' },
-              loadZone(vm.zone),
-            ),
-            writeNetwork(vm.key),
-            goto('l2_lookup'),
-          ],
         ),
       );
     }
@@ -271,15 +273,14 @@ export function networkFlows(ctx: CompileContext, nw: string): Flow[] {
     for (const r of routers) {
       if (!routerMacs.has(r.mac)) {
         routerMacs.add(r.mac);
-        out.push(
-          flow(
-            'uplink_ingress',
-            PRIO_NW.uplinkRouter,
-            cookieFor('interface', r.uuid, 'uplink'),
-            { ...onUplink, eth_dst: exact(r.mac) },
-            [apply(...pop, loadZone(zone)), writeNetwork(key), goto('l3_routing')],
-          ),
+        const toRouter = flow(
+          'uplink_ingress',
+          PRIO_NW.uplinkRouter,
+          cookieFor('interface', r.uuid, 'uplink'),
+          { ...onUplink, eth_dst: exact(r.mac) },
+          [apply(...pop, loadZone(zone)), writeNetwork(key), goto('l3_routing')],
         );
+        out.push(toRouter, tooBigTwin(toRouter));
       }
       // Echo to the router address is answered here, tag kept (routing would pop it, and the reply leave untagged).
       out.push(

@@ -87,6 +87,8 @@ export function formatAction(a: Action): string {
       if (a.nat) parts.push(natText(a.nat));
       return `ct(${parts.join(',')})`;
     }
+    case 'check_pkt_larger':
+      return `check_pkt_larger(${a.pktLen})->${rangeText(a.dst)}`;
     case 'controller':
       return `controller(max_len=${a.maxLen ?? 65535})`;
     case 'conjunction':

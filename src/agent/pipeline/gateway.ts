@@ -11,7 +11,7 @@ import type { Announcement } from './floating.js';
 import { parsedAddresses } from './flows-interface.js';
 import { tunnelActions, tunnelTo } from './locate.js';
 import { matchReg, NETWORK_KEY, ROUTE_LINK } from './registers.js';
-import { uplinkOf, VLAN_PRESENT } from './uplink.js';
+import { tooBigTwin, uplinkOf, VLAN_PRESENT } from './uplink.js';
 
 /** A snat translation of a router interface, as the route link's flows need it. */
 export interface Snat {
@@ -112,30 +112,30 @@ export function snatFlows(ctx: CompileContext, rlId: number, ports: readonly Lin
           ),
         );
       const up = uplinkOf(ctx, net);
-      if (up)
-        out.push(
-          flow(
-            'uplink_ingress',
-            PRIO_GW.fromUplink,
-            cookie,
-            {
-              in_port: exact(up.ofport),
-              vlan_vid: exact(up.vlan === null ? 0 : VLAN_PRESENT | up.vlan),
-              eth_dst: exact(ext.mac),
-              eth_type: exact(ETH_TYPE_IP),
-              ipv4_dst: exact(address),
-            },
-            [
-              apply(
-                ...(up.vlan === null ? [] : [{ type: 'pop_vlan' } as const]),
-                loadZone(ext.zone),
-                // Before ct: the packet that comes back from conntrack carries the registers as they are now.
-                load(NETWORK_KEY, ext.key),
-                ct({ zone: snat.zone, nat: 'reverse', table: 'unsnat' }),
-              ),
-            ],
-          ),
+      if (up) {
+        const back = flow(
+          'uplink_ingress',
+          PRIO_GW.fromUplink,
+          cookie,
+          {
+            in_port: exact(up.ofport),
+            vlan_vid: exact(up.vlan === null ? 0 : VLAN_PRESENT | up.vlan),
+            eth_dst: exact(ext.mac),
+            eth_type: exact(ETH_TYPE_IP),
+            ipv4_dst: exact(address),
+          },
+          [
+            apply(
+              ...(up.vlan === null ? [] : [{ type: 'pop_vlan' } as const]),
+              loadZone(ext.zone),
+              // Before ct: the packet that comes back from conntrack carries the registers as they are now.
+              load(NETWORK_KEY, ext.key),
+              ct({ zone: snat.zone, nat: 'reverse', table: 'unsnat' }),
+            ),
+          ],
         );
+        out.push(back, tooBigTwin(back));
+      }
       continue;
     }
     const there = snat.active ? tunnelTo(ctx, snat.active) : null;

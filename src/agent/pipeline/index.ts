@@ -9,6 +9,6 @@ export * from './diff.js';
 export { PipelineAddressError, PipelineModelError, parseIpv4, parseMac, formatIpv4, formatMac } from './addr.js';
 export { formatFlow, tableListMarkdown } from './format.js';
 export { SimSwitch, type Packet, type SimResult } from './simulate.js';
-export { isUplink, uplinkProblems } from './uplink.js';
+export { isUplink, uplinkProblems, virtualMtu } from './uplink.js';
 export { type Announcement, floatingAnnouncements, statusContext } from './floating.js';
 export { gatewayAnnouncements } from './gateway.js';

@@ -26,6 +26,18 @@ export const DHCP_METER: MeterSpec = {
   burst: 500,
 };
 
+/**
+ * The agent's budget for ICMP errors it makes ("fragmentation needed" for frames too big for a virtual network):
+ * path MTU discovery needs one per flow and size, so 100/s is plenty; a flood of big frames costs no more.
+ */
+export const ICMP_ERROR_METER: MeterSpec = {
+  id: 2,
+  name: 'icmp-error',
+  purpose: 'rate-limit packet-ins of frames too big for a virtual network (answered with ICMP)',
+  ratePps: 100,
+  burst: 50,
+};
+
 /** Per-port DHCP meters are numbered from here: id = base + ofport (ofports end at 0xfeff, below OFPM_MAX). */
 export const DHCP_PORT_METER_BASE = 0x10000;
 
@@ -46,6 +58,7 @@ export function dhcpPortMeter(ofport: number): MeterSpec {
 /** The meter behind an id a flow names, or null for an id the pipeline never uses. */
 export function meterSpec(id: number): MeterSpec | null {
   if (id === DHCP_METER.id) return DHCP_METER;
+  if (id === ICMP_ERROR_METER.id) return ICMP_ERROR_METER;
   const ofport = id - DHCP_PORT_METER_BASE;
   if (ofport >= 1 && ofport <= 0xfeff) return dhcpPortMeter(ofport);
   return null;

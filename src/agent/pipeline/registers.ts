@@ -33,6 +33,11 @@ export const FROM_TUNNEL = field('reg0', 0, 1, 'entered on a tunnel port');
  */
 export const FROM_UPLINK = field('reg0', 3, 1, 'entered on an uplink port');
 /**
+ *   bit 4 TOO_BIG: a frame from an uplink is longer than a virtual network takes (check_pkt_larger in the
+ *   classifier); routed or translated into one, it is answered with ICMP "fragmentation needed" instead.
+ */
+export const TOO_BIG = field('reg0', 4, 1, 'frame from an uplink longer than virtual networks take');
+/**
  *   bit 1 EGRESS_ALLOWED / bit 2 INGRESS_ALLOWED: a rule of the sending (receiving) interface allows the packet;
  *   set in egress_acl (ingress_acl) and acted on by egress_verdict (ingress_verdict). One bit per direction,
  *   because a packet between two filtered VMs is judged twice.
@@ -107,6 +112,7 @@ export const REGISTER_LAYOUT: readonly RegField[] = [
   FLAGS,
   FROM_TUNNEL,
   FROM_UPLINK,
+  TOO_BIG,
   EGRESS_ALLOWED,
   INGRESS_ALLOWED,
   OUT_PORT,

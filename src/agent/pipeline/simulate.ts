@@ -9,10 +9,11 @@ import { describeCookie } from './cookies.js';
 import { tableName } from './tables.js';
 
 /** A packet as field values (absent field = header not present). MACs and 64-bit fields as bigint. */
-export type Packet = Partial<Record<FieldName | 'nw_ttl', bigint>>;
+/** `frame_len`: the frame's length as the switch counts it for check_pkt_larger (default 64). */
+export type Packet = Partial<Record<FieldName | 'nw_ttl' | 'frame_len', bigint>>;
 
 /** Convenience input: numbers accepted and converted. */
-export type PacketInput = Partial<Record<FieldName | 'nw_ttl', number | bigint>>;
+export type PacketInput = Partial<Record<FieldName | 'nw_ttl' | 'frame_len', number | bigint>>;
 
 export interface SimOutput {
   port: number;
@@ -310,6 +311,9 @@ export class SimSwitch {
           }
           break;
         }
+        case 'check_pkt_larger':
+          writeRange(p, a.dst, (p.frame_len ?? 64n) > BigInt(a.pktLen) ? 1n : 0n);
+          break;
         case 'conjunction':
           break;
         case 'push_vlan':

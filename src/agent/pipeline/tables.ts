@@ -47,7 +47,7 @@ const DECLARATION = [
     name: 'classifier',
     purpose:
       'Split tunnel traffic (marked FROM_TUNNEL, to tunnel_ingress) and uplink traffic (marked FROM_UPLINK, to uplink_ingress) from everything else, which port_security checks.',
-    matches: ['in_port'],
+    matches: ['in_port', 'vlan_vid'],
     next: ['tunnel_ingress', 'uplink_ingress', 'port_security'],
     miss: 'next',
     missTo: 'port_security',
@@ -63,8 +63,19 @@ const DECLARATION = [
   {
     name: 'uplink_ingress',
     purpose:
-      "Map a frame from an uplink port to the physical network of its VLAN tag (popped) or, untagged, to the uplink's flat network: to a router MAC of that network it is routed (l3_routing), else switched (l2_lookup); ARP for a router address is answered here by the router's pinned host only, ICMP echo to it by any (both keep the tag); a floating IP of a VM bound here is answered (ARP) and translated to the VM's own address (routed into its network) on that host; frames of networks not on that uplink are dropped.",
-    matches: ['in_port', 'vlan_vid', 'eth_dst', 'eth_type', 'arp_op', 'arp_tpa', 'ip_proto', 'icmpv4_type', 'ipv4_dst'],
+      "Map a frame from an uplink port to the physical network of its VLAN tag (popped) or, untagged, to the uplink's flat network: to a router MAC of that network it is routed (l3_routing), else switched (l2_lookup); ARP for a router address is answered here by the router's pinned host only, ICMP echo to it by any (both keep the tag); a floating IP of a VM bound here is answered (ARP) and translated to the VM's own address (routed into its network) on that host; frames of networks not on that uplink are dropped. IPv4 routed or translated from here that is longer than virtual networks take (TOO_BIG) goes to the agent instead, which answers it with ICMP 'fragmentation needed'.",
+    matches: [
+      'in_port',
+      'reg0',
+      'vlan_vid',
+      'eth_dst',
+      'eth_type',
+      'arp_op',
+      'arp_tpa',
+      'ip_proto',
+      'icmpv4_type',
+      'ipv4_dst',
+    ],
     next: ['l3_routing', 'l2_lookup', 'unsnat'],
     miss: 'drop',
   },

@@ -1,9 +1,14 @@
 // Uplinks: the host ports that carry physical networks to the segment outside (OpenVNet's `mode=host`
 // interfaces). Which uplink serves a physical network on this host, and how a frame leaves through it.
-import type { Action } from '../../openflow/types.js';
+import { ENCAP_OVERHEAD } from '../../dhcp/mtu.js';
+import type { Action, Flow } from '../../openflow/types.js';
+import { ETH_HLEN, VLAN_HLEN } from '../../packet/index.js';
 import type { Interface, Network } from '../../model/types.js';
 import { activeGateway } from './active-gateway.js';
-import { output } from './build.js';
+import { apply, ETH_TYPE_IP, exact, OFPCML_NO_BUFFER, output } from './build.js';
+import { withTag } from './cookies.js';
+import { ICMP_ERROR_METER } from './meters.js';
+import { matchFlag, TOO_BIG } from './registers.js';
 import type { CompileContext } from './compile-context.js';
 import type { Binding, LocalContext, ModelView } from './model-view.js';
 
@@ -50,6 +55,41 @@ export function uplinkOf(ctx: UplinkContext, net: Network): Uplink | null {
     if (i && b && isUplink(i)) return { interfaceUuid: u, ofport: b.ofport, vlan };
   }
   return null;
+}
+
+/**
+ * The IP MTU a virtual network takes on every host, whatever encapsulation its hosts use (VXLAN's overhead is
+ * the larger): frames from an uplink longer than this (plus the Ethernet header) are TOO_BIG to route into one.
+ */
+export function virtualMtu(local: Pick<LocalContext, 'underlayMtu'>): number {
+  return local.underlayMtu - Math.max(...Object.values(ENCAP_OVERHEAD));
+}
+
+/**
+ * check_pkt_larger's length for frames from an uplink: the virtual MTU plus the Ethernet header, plus the tag for a
+ * tagged frame (ovs-actions(7) says the tag does not count; Linux's OVS counts it, checked with the e2e's boundary
+ * pings: 1,450 bytes of IP pass, 1,451 are answered).
+ */
+export function tooBigLength(local: Pick<LocalContext, 'underlayMtu'>, tagged: boolean): number {
+  return virtualMtu(local) + ETH_HLEN + (tagged ? VLAN_HLEN : 0);
+}
+
+/**
+ * The twin of an uplink_ingress flow that routes or translates into virtual networks: one priority higher, for
+ * the same frames when they are TOO_BIG, it sends them to the agent (through the ICMP-error meter), which
+ * answers with ICMP "fragmentation needed" — path MTU discovery from outside works instead of silent loss.
+ */
+export function tooBigTwin(f: Flow): Flow {
+  return {
+    ...f,
+    priority: f.priority + 1,
+    cookie: withTag(f.cookie, 'mtu'),
+    match: { ...f.match, eth_type: exact(ETH_TYPE_IP), ...matchFlag(TOO_BIG, true) },
+    instructions: [
+      { type: 'meter', meterId: ICMP_ERROR_METER.id },
+      apply({ type: 'controller', maxLen: OFPCML_NO_BUFFER }),
+    ],
+  };
 }
 
 /** Out through the uplink, tagged with the network's VLAN when it has one. */

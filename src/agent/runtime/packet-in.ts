@@ -1,13 +1,15 @@
-// Packet-ins: the pipeline punts DHCP requests to the agent (see isDhcpPunt); this answers each with a
-// packet-out on the port it came from, through the DHCP service, and counts what happened. Others are logged.
+// Packet-ins: the pipeline punts DHCP requests to the agent (see isDhcpPunt), and frames from an uplink too big
+// for a virtual network (isTooBigPunt); this answers each with a packet-out on the port it came from — a DHCP
+// reply through the DHCP service, ICMP "fragmentation needed" — and counts what happened. Others are logged.
 import { OFPP } from '../../openflow/types.js';
 import type { Logger } from '../../util/log.js';
-import { type Binding, describeCookie, isDhcpPunt } from '../pipeline/index.js';
+import { fragNeededFrame } from '../../packet/index.js';
+import { type Binding, describeCookie, isDhcpPunt, isTooBigPunt, virtualMtu } from '../pipeline/index.js';
 import type { DhcpHandler, PacketInEvent, SwitchLink } from './deps.js';
 import { errText } from './errors.js';
 
 export class PacketInHandler {
-  readonly counters = { packetIns: 0, dhcpReplies: 0, dhcpDropped: 0 };
+  readonly counters = { packetIns: 0, dhcpReplies: 0, dhcpDropped: 0, fragNeededSent: 0, tooBigDropped: 0 };
   /** DHCP requests by what the responder made of them (offer, ack, nak, release, malformed, ignored, ...). */
   readonly dhcpEvents: Record<string, number> = {};
 
@@ -20,6 +22,10 @@ export class PacketInHandler {
   /** `bound`: the current bindings (the request's port names its interface and network); null: no datapath yet. */
   handle(link: SwitchLink, ev: PacketInEvent, bound: readonly Binding[] | null): void {
     this.counters.packetIns++;
+    if (isTooBigPunt(ev.cookie)) {
+      this.tooBig(link, ev);
+      return;
+    }
     if (!isDhcpPunt(ev.cookie) || !this.dhcp || bound === null) {
       this.log.debug(
         { table: ev.table, cookie: describeCookie(ev.cookie).text, inPort: ev.inPort },
@@ -56,6 +62,29 @@ export class PacketInHandler {
     this.log.info({ interface: b.interfaceUuid, port: b.portName, event: result.event }, 'DHCP reply sent');
     link.packetOut({ inPort: OFPP.CONTROLLER, outPort: ev.inPort, data: result.reply }).catch((err: unknown) => {
       this.log.warn({ err: errText(err) }, 'DHCP packet-out failed');
+    });
+  }
+
+  /**
+   * A frame from an uplink too big for a virtual network: ICMP "fragmentation needed" with the virtual MTU back
+   * out of the uplink, so the sender's path MTU discovery shrinks its packets. Without DF (it would have to be
+   * fragmented; vnet cannot) or when the frame is no IPv4 it may answer, it is dropped and counted.
+   */
+  private tooBig(link: SwitchLink, ev: PacketInEvent): void {
+    let reply: Uint8Array | null;
+    try {
+      reply = fragNeededFrame(ev.data, virtualMtu(this.local));
+    } catch (err) {
+      reply = null;
+      this.log.debug({ err: errText(err) }, 'malformed too-big frame');
+    }
+    if (!reply) {
+      this.counters.tooBigDropped++;
+      return;
+    }
+    this.counters.fragNeededSent++;
+    link.packetOut({ inPort: OFPP.CONTROLLER, outPort: ev.inPort, data: reply }).catch((err: unknown) => {
+      this.log.warn({ err: errText(err) }, 'ICMP fragmentation-needed packet-out failed');
     });
   }
 }

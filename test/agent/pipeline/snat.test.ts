@@ -133,3 +133,18 @@ test('elsewhere the inside network goes to the gateway through a tunnel, or nowh
     assert.match(f, / actions=drop$/, f);
   assert.ok(TABLE.snat > TABLE.l3_neighbor && TABLE.snat < TABLE.l2_lookup);
 });
+
+test('frames from the uplink too big for the virtual networks go to the agent (for ICMP), not on', () => {
+  const flows = flowsOf(DP1, resources());
+  // Untagged frames up to 1,464 bytes (1,450 of IP), tagged ones up to 1,468 (the switch counts the tag).
+  for (const len of [1464, 1468])
+    assert.ok(
+      flows.some((f) => new RegExp(`table=classifier,.*in_port=50.* actions=.*check_pkt_larger\\(${len}\\)->reg0\\[4\\.\\.4\\]`).test(f)),
+      flows.filter((f) => f.includes('classifier')).join('\n'),
+    );
+  // The way back through the gateway has a twin one priority higher for TOO_BIG frames: meter 2, controller.
+  const twin = flows.filter((f) => f.includes('table=uplink_ingress,priority=113'));
+  assert.equal(twin.length, 1, flows.filter((f) => f.includes('uplink_ingress')).join('\n'));
+  assert.match(twin[0]!, /reg0=0x10\/0x10/);
+  assert.match(twin[0]!, /meter:2.*controller/);
+});

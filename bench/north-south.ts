@@ -1,0 +1,197 @@
+// Lab benchmark of the way out (issue 17), through real agents: h1 is the gateway (SNAT) and has an uplink, h2
+// has an uplink and the VMs, the internet host is behind the lab's upstream router (src/demo/north-south.ts).
+//   floating IP latency: t0 = the API writes (translation + static address), then a ping every 5 ms from the
+//     internet host to the floating address until the first reply;
+//   flows per floating IP: flows on the VM's host and on the other host, before and after FIPS floating IPs;
+//   throughput (iperf3 TCP to the internet host, median): through SNAT (a VM with no floating IP, tunnelled to
+//     the gateway) and through a floating IP, against routed VM-to-VM across the same two hosts;
+//   failover gap: pings every 50 ms from a VM behind SNAT while the active gateway's agent is killed (and
+//     started again): pings lost × 50 ms.
+// Needs root; builds its own lab.
+//   npx tsc -p tsconfig.build.json && node --import tsx bench/north-south.ts [--rounds 10] [--fips 5]
+//     [--iperf-s 5] [--iperf-runs 3] [--failovers 3]
+import { Cluster } from '../src/demo/cluster.js';
+import { northSouthApiCalls } from '../src/demo/north-south.js';
+import { percentile } from './compare/report.js';
+import { flowCount, iperfMedian } from './compare/vnet.js';
+
+function arg(name: string, dflt: number): number {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 ? Number(process.argv[i + 1]) : dflt;
+}
+const ROUNDS = arg('rounds', 10);
+const FIPS = arg('fips', 5);
+const IPERF_S = arg('iperf-s', 5);
+const IPERF_RUNS = arg('iperf-runs', 3);
+const FAILOVERS = arg('failovers', 3);
+
+const prefix = `dns${process.pid % 100000}`.slice(0, 8);
+const cluster = await Cluster.start({ prefix, hosts: ['h1', 'h2'] });
+const lab = cluster.lab;
+const fmt = (xs: number[]) =>
+  `p50 ${(percentile(xs, 50) ?? Number.NaN).toFixed(0)} ms, p95 ${(percentile(xs, 95) ?? Number.NaN).toFixed(0)} ms, max ${Math.max(...xs).toFixed(0)} ms`;
+const mbit = (t: { median: number | null; samples: number[] }) =>
+  `${((t.median ?? Number.NaN) / 1e6).toFixed(0)} Mbit/s (runs ${t.samples.map((b) => (b / 1e6).toFixed(0)).join(', ')})`;
+try {
+  const dps = await cluster.waitDatapaths();
+  const dp = (h: string) => String(dps.get(h)!.uuid);
+  for (const h of ['h1', 'h2']) await lab.addUplink(h);
+  const { router, inet } = await lab.addInternet();
+  await cluster.apply(
+    northSouthApiCalls({
+      upstreamMac: router.mac,
+      uplinks: [
+        { host: 'h1', datapath: dp('h1'), gatewayPriority: 200 },
+        { host: 'h2', datapath: dp('h2'), gatewayPriority: 100 },
+      ],
+      tenants: [
+        {
+          t: 'a',
+          subnet: '10.0.0.0',
+          router: '10.0.0.1',
+          gateway: '192.168.10.11',
+          extMac: '02:00:10:00:0a:01',
+          inMac: '02:00:10:00:0a:02',
+        },
+      ],
+    }),
+  );
+  // A second inside network on the same router, for the routed VM-to-VM baseline.
+  await cluster.call('POST', '/networks', { uuid: 'nw-c', ipv4_network: '10.3.0.0' });
+  await cluster.call('POST', '/interfaces', {
+    uuid: 'if-rcin',
+    mode: 'simulated',
+    enable_routing: true,
+    network_uuid: 'nw-c',
+    ipv4_address: '10.3.0.1',
+    mac_address: '02:00:10:00:0c:02',
+  });
+  await cluster.call('POST', '/routes', {
+    interface_uuid: 'if-rcin',
+    route_link_uuid: 'rl-a',
+    network_uuid: 'nw-c',
+    ipv4_network: '10.3.0.0',
+  });
+  const vms = [
+    { name: 'c1', host: 'h1', net: 'nw-c', ip: '10.3.0.10', gw: '10.3.0.1' },
+    { name: 'nat', host: 'h2', net: 'nw-a', ip: '10.0.0.9', gw: '10.0.0.1' },
+    ...Array.from({ length: FIPS }, (_, i) => ({
+      name: `f${i}`,
+      host: 'h2',
+      net: 'nw-a',
+      ip: `10.0.0.${20 + i}`,
+      gw: '10.0.0.1',
+    })),
+  ];
+  for (const [i, v] of vms.entries()) {
+    const mac = `02:00:00:0b:00:${(16 + i).toString(16)}`;
+    await cluster.call('POST', '/interfaces', {
+      uuid: `if-${v.name}`,
+      network_uuid: v.net,
+      ipv4_address: v.ip,
+      mac_address: mac,
+    });
+    await lab.addVm({
+      name: v.name,
+      host: v.host,
+      mac,
+      ip: `${v.ip}/24`,
+      gateway: v.gw,
+      port: `if-${v.name}`,
+      mtu: 1450,
+    });
+  }
+  await cluster.waitInSync(30_000);
+  const fip = (i: number) => `192.168.10.${100 + i}`;
+  const addFip = async (i: number) => {
+    await cluster.call('POST', '/translations', { uuid: `tr-f${i}`, interface_uuid: `if-f${i}` });
+    await cluster.call('POST', '/translations/tr-f' + i + '/static_address', {
+      ingress_ipv4_address: `10.0.0.${20 + i}`,
+      egress_ipv4_address: fip(i),
+    });
+  };
+  const answers = (ip: string, wait: string) =>
+    lab.exec('inet', ['ping', '-q', '-n', '-c1', '-W', wait, ip]).then((r) => r.ok);
+
+  // 1. Floating IP created → first reply from the internet host.
+  const created: number[] = [];
+  const errors: string[] = [];
+  for (let r = 0; r < ROUNDS; r++) {
+    const t0 = performance.now();
+    await addFip(0);
+    for (;;) {
+      if (await lab.exec('inet', ['ping', '-q', '-n', '-c1', '-i', '0.005', '-w', '10', fip(0)]).then((x) => x.ok))
+        break;
+      if (performance.now() - t0 > 10_000) {
+        errors.push(`round ${r}: no reply 10 s after creating the floating IP`);
+        break;
+      }
+    }
+    created.push(performance.now() - t0);
+    await cluster.call('DELETE', '/translations/tr-f0');
+    while (await answers(fip(0), '0.2')) if (performance.now() - t0 > 20_000) break;
+    await cluster.waitInSync(30_000);
+  }
+  console.log(`floating IP created → first reply from the internet host, ${ROUNDS} rounds: ${fmt(created)}`);
+
+  // 2. Flows per floating IP, on the VM's host and on the other host.
+  const before = { h1: await flowCount(cluster, 'h1'), h2: await flowCount(cluster, 'h2') };
+  for (let i = 0; i < FIPS; i++) await addFip(i);
+  await cluster.waitInSync(30_000);
+  const after = { h1: await flowCount(cluster, 'h1'), h2: await flowCount(cluster, 'h2') };
+  console.log(
+    `flows per floating IP (${FIPS} floating IPs): on the VM's host ${((after.h2 - before.h2) / FIPS).toFixed(1)}, on the other host ${((after.h1 - before.h1) / FIPS).toFixed(1)}`,
+  );
+
+  // 3. Throughput to the internet host: SNAT, floating IP; routed VM to VM across the same hosts.
+  const snat = await iperfMedian(lab, 'nat', 'inet', inet.ip!, IPERF_S, IPERF_RUNS);
+  const floating = await iperfMedian(lab, 'f0', 'inet', inet.ip!, IPERF_S, IPERF_RUNS);
+  const routed = await iperfMedian(lab, 'nat', 'c1', '10.3.0.10', IPERF_S, IPERF_RUNS);
+  const share = (x: { median: number | null }) =>
+    x.median !== null && routed.median ? `${((100 * x.median) / routed.median).toFixed(0)} %` : 'n/a';
+  console.log(`iperf3 TCP, median of ${IPERF_RUNS} × ${IPERF_S} s:`);
+  console.log(`  SNAT (h2 → tunnel → gateway h1 → internet):  ${mbit(snat)}, ${share(snat)} of routed`);
+  console.log(`  floating IP (h2 → internet):                  ${mbit(floating)}, ${share(floating)} of routed`);
+  console.log(`  routed VM to VM (h2 → h1):                    ${mbit(routed)}`);
+
+  // 4. Failover gap: the active gateway's agent killed, then started again (it takes over again).
+  const gaps: number[] = [];
+  const backs: number[] = [];
+  const lost = async (disrupt: () => Promise<void>) => {
+    const pinging = lab.exec('nat', ['ping', '-n', '-q', '-i', '0.05', '-c', '120', '-W', '1', inet.ip!]);
+    await new Promise((r) => setTimeout(r, 1000));
+    await disrupt();
+    const m = /(\d+) packets transmitted, (\d+) received/.exec((await pinging).stdout);
+    return m ? (Number(m[1]) - Number(m[2])) * 50 : Number.NaN;
+  };
+  const activeAt = async (host: string) => {
+    const t0 = performance.now();
+    while (performance.now() - t0 < 15_000) {
+      const t = await cluster.call<{ active_datapath_uuid: string | null }>('GET', '/translations/tr-snata');
+      if (t.active_datapath_uuid === dp(host)) return;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    errors.push(`the gateway did not move to ${host} within 15 s`);
+  };
+  for (let r = 0; r < FAILOVERS; r++) {
+    gaps.push(
+      await lost(async () => {
+        await cluster.stopAgent('h1', 'SIGKILL');
+        await activeAt('h2');
+      }),
+    );
+    backs.push(
+      await lost(async () => {
+        await cluster.startAgent('h1');
+        await activeAt('h1');
+      }),
+    );
+    await cluster.waitInSync(30_000);
+  }
+  console.log(
+    `failover gap, ${FAILOVERS} rounds (pings every 50 ms): agent killed ${fmt(gaps)}; agent back ${fmt(backs)}`,
+  );
+  for (const e of errors) console.log(`  error: ${e}`);
+} finally {
+  await cluster.down();
+}
