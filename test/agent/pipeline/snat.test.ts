@@ -139,7 +139,11 @@ test('frames from the uplink too big for the virtual networks go to the agent (f
   // Untagged frames up to 1,464 bytes (1,450 of IP), tagged ones up to 1,468 (the switch counts the tag).
   for (const len of [1464, 1468])
     assert.ok(
-      flows.some((f) => new RegExp(`table=classifier,.*in_port=50.* actions=.*check_pkt_larger\\(${len}\\)->reg0\\[4\\.\\.4\\]`).test(f)),
+      flows.some((f) =>
+        new RegExp(`table=classifier,.*in_port=50.* actions=.*check_pkt_larger\\(${len}\\)->reg0\\[4\\.\\.4\\]`).test(
+          f,
+        ),
+      ),
       flows.filter((f) => f.includes('classifier')).join('\n'),
     );
   // The way back through the gateway has a twin one priority higher for TOO_BIG frames: meter 2, controller.
