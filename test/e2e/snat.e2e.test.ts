@@ -164,6 +164,41 @@ test("snat: cutting the active gateway's uplink hands over to the standby, and b
   assert.ok(back <= 20, `lost ${back} pings at the failback\n${await cluster.diagnostics()}`);
 });
 
+test('a floating IP of a VM on a host without an uplink is served by the active gateway, and follows it', async () => {
+  const FIP = '192.168.10.70';
+  await cluster.call('POST', '/translations', { uuid: 'tr-a1', interface_uuid: 'if-a1' });
+  await cluster.call('POST', '/translations/tr-a1/static_address', {
+    ingress_ipv4_address: '10.0.0.10',
+    egress_ipv4_address: FIP,
+  });
+  const inbound = await cluster.lab.waitPing('inet', FIP, { timeoutMs: 10_000 });
+  if (!inbound.ok)
+    assert.fail(`inet -> ${FIP} (a1 on h3, no uplink) failed\n${inbound.output}\n${await cluster.diagnostics()}`);
+  assert.equal(await seenByInternet('a1'), FIP, 'a1 leaves from its floating address, not the gateway address');
+  const activeAt = async (dp: string) =>
+    (await cluster.call<{ active_datapath_uuid: string | null }>('GET', '/translations/tr-a1')).active_datapath_uuid ===
+    dp;
+  await waitFor(() => activeAt(dpOf.get('h1')!), 'tr-a1 active at the gateway h1', { timeoutMs: 5000, everyMs: 100 });
+  // The gateway's uplink fails: the standby serves it.
+  await cluster.lab.cutUplink('h1');
+  try {
+    await waitFor(() => activeAt(dpOf.get('h2')!), 'tr-a1 active at h2', { timeoutMs: 10_000, everyMs: 100 });
+    const moved = await cluster.lab.waitPing('inet', FIP, { timeoutMs: 10_000 });
+    if (!moved.ok) assert.fail(`inet -> ${FIP} through h2 failed\n${moved.output}\n${await cluster.diagnostics()}`);
+    assert.equal(await seenByInternet('a1'), FIP);
+  } finally {
+    await cluster.lab.restoreUplink('h1');
+  }
+  await waitFor(() => activeAt(dpOf.get('h1')!), 'tr-a1 back at h1', { timeoutMs: 10_000, everyMs: 100 });
+  await cluster.call('DELETE', '/translations/tr-a1');
+  // Without it, a1 leaves through SNAT again.
+  await waitFor(async () => (await seenByInternet('a1')) === '192.168.10.11', 'a1 seen as the gateway address again', {
+    timeoutMs: 5000,
+    everyMs: 200,
+    retryErrors: true,
+  });
+});
+
 test('a don\'t-fragment ping too big for the tunnelled networks gets "fragmentation needed" (mtu 1450) from the edge', async () => {
   // a2 (on h1, which has an uplink) gets a floating IP; the internet host pings it with DF set.
   const FIP = '192.168.10.60';

@@ -7,8 +7,9 @@ import type { Interface, Network } from '../../model/types.js';
 import { formatIpv4, formatMac, parseIpv4, prefixMask } from './addr.js';
 import type { CompileContext } from './compile-context.js';
 import { parsedAddresses, parsedMacs } from './flows-interface.js';
-import type { Binding, LocalContext, ModelView } from './model-view.js';
-import { isPhysical, uplinkOf } from './uplink.js';
+import { type Binding, interfaceNetworks, type LocalContext, type ModelView } from './model-view.js';
+import { activeGateway } from './active-gateway.js';
+import { hasUplink, isPhysical, uplinkOf } from './uplink.js';
 
 export interface FloatingIp {
   translationUuid: string;
@@ -22,19 +23,42 @@ export interface FloatingIp {
   mac: bigint;
 }
 
-/** Floating IPs of interfaces bound on this host (port translations and unknown addresses are skipped). */
-export function localFloatingIps(ctx: CompileContext): FloatingIp[] {
+/** A floating IP with where its VM is and which datapath serves it. */
+export interface PlacedFloatingIp extends FloatingIp {
+  /** The datapath the VM is bound on. */
+  vmDatapath: string;
+  /** The physical network holding the floating address. */
+  external: Network;
+  /**
+   * The datapath that answers for it on the segment and translates it: the VM's own when that has an uplink on
+   * the external network (distributed), else the external network's active gateway; null: none can.
+   */
+  servedBy: string | null;
+}
+
+/**
+ * Every floating IP (static_address translations of VMs bound somewhere; port translations and unknown
+ * addresses are skipped) with where it is served. Every agent computes the same placement from the model.
+ */
+export function placedFloatingIps(ctx: CompileContext): PlacedFloatingIp[] {
   ctx.dep('any:translations');
-  const out: FloatingIp[] = [];
+  const out: PlacedFloatingIp[] = [];
+  if (ctx.view.translations.size === 0) return out;
+  const me = ctx.local.datapathUuid;
+  const physical = [...ctx.view.networks.values()].filter(isPhysical);
   for (const t of [...ctx.view.translations.values()].sort((a, b) => (a.uuid < b.uuid ? -1 : 1))) {
     if (t.mode !== 'static_address') continue;
     ctx.dep(`interfaces:${t.interface_uuid}`);
     ctx.dep(`binding:${t.interface_uuid}`);
-    const b = ctx.bindings.get(t.interface_uuid);
+    ctx.dep(`location:${t.interface_uuid}`);
     const iface = ctx.view.interfaces.get(t.interface_uuid);
-    if (!b?.networkUuid || !iface) continue;
+    if (!iface) continue;
+    const b = ctx.bindings.get(t.interface_uuid);
+    const vmDatapath = b ? me : (iface.active_datapath_uuid ?? null);
+    const vmNetwork = b ? b.networkUuid : (interfaceNetworks(iface)[0] ?? null);
+    if (!vmDatapath || !vmNetwork) continue;
     try {
-      const own = parsedAddresses(iface, b.networkUuid);
+      const own = parsedAddresses(iface, vmNetwork);
       const mac = parsedMacs(iface)[0];
       if (mac === undefined) continue;
       for (const sa of t.static_addresses ?? []) {
@@ -42,13 +66,24 @@ export function localFloatingIps(ctx: CompileContext): FloatingIp[] {
         const fixed = parseIpv4(sa.ingress_ipv4_address, `translations.${t.uuid}.ingress_ipv4_address`);
         if (!own.some((a) => a.ip === fixed)) continue;
         const floating = parseIpv4(sa.egress_ipv4_address, `translations.${t.uuid}.egress_ipv4_address`);
-        out.push({ translationUuid: t.uuid, iface, fixed, vmNetwork: b.networkUuid, floating, mac });
+        const external = physical.find((n) => inNetwork(n, floating));
+        if (!external) continue;
+        ctx.dep(`networks:${external.uuid}`);
+        const servedBy = hasUplink(ctx, vmDatapath, external.uuid)
+          ? vmDatapath
+          : (activeGateway(ctx, external.uuid) ?? null);
+        out.push({ translationUuid: t.uuid, iface, fixed, vmNetwork, floating, mac, vmDatapath, external, servedBy });
       }
     } catch (err) {
       ctx.report(err);
     }
   }
   return out;
+}
+
+/** The floating IPs this host serves: of its own VMs where it has the uplink, of others' as their gateway. */
+export function localFloatingIps(ctx: CompileContext): PlacedFloatingIp[] {
+  return placedFloatingIps(ctx).filter((f) => f.servedBy === ctx.local.datapathUuid);
 }
 
 /** Whether `ip` is in network `net`'s subnet. */
@@ -98,13 +133,8 @@ export function statusContext(
 /** The floating IPs of VMs bound here whose external network has an uplink here, for the runtime's GARPs. */
 export function floatingAnnouncements(ctx: CompileContext): Announcement[] {
   const out: Announcement[] = [];
-  // Runs after every reconciliation: nothing to scan unless a VM here has a floating IP.
-  const fips = ctx.view.translations.size === 0 ? [] : localFloatingIps(ctx);
-  if (fips.length === 0) return out;
-  const physical = [...ctx.view.networks.values()].filter(isPhysical);
-  for (const fip of fips) {
-    const net = physical.find((n) => inNetwork(n, fip.floating));
-    const up = net ? uplinkOf(ctx, net) : null;
+  for (const fip of localFloatingIps(ctx)) {
+    const up = uplinkOf(ctx, fip.external);
     if (up)
       out.push({
         translationUuid: fip.translationUuid,

@@ -21,8 +21,9 @@ import {
 } from './build.js';
 import { cookieFor, objectHash } from './cookies.js';
 import type { CompileContext } from './compile-context.js';
-import { inNetwork, localFloatingIps } from './floating.js';
-import { type LinkPort, snatFlows } from './gateway.js';
+import { inNetwork, placedFloatingIps } from './floating.js';
+import { gatewayEntryFlows, type LinkPort, snatFlows } from './gateway.js';
+import { tunnelActions, tunnelTo } from './locate.js';
 import { parsedAddresses, parsedMacs } from './flows-interface.js';
 import { matchReg, NETWORK_KEY, ROUTE_LINK, routeLinkId, TMP_MAC_HI, TMP_MAC_LO } from './registers.js';
 import type { Route } from '../../model/types.js';
@@ -160,11 +161,18 @@ export function routeLinkFlows(ctx: CompileContext, rl: string): Flow[] {
     );
   }
   // Router gateways with snat on this link (on the active gateway, and the way there from elsewhere).
-  out.push(...snatFlows(ctx, rlId, ports));
-  // Floating IPs of VMs bound here: into the physical network holding the floating address, their packets leave
-  // from that address with the VM's own MAC (the one the segment learned for it), not the router's.
-  for (const fip of localFloatingIps(ctx)) {
-    if (!ports.some((p) => p.route.network_uuid === fip.vmNetwork)) continue;
+  const entries = new Set<string>();
+  out.push(...snatFlows(ctx, rlId, ports, entries));
+  // Floating IPs served here (of VMs here with the uplink; of VMs elsewhere as their gateway): into the physical
+  // network holding the floating address, their packets leave from that address with the VM's own MAC (the one
+  // the segment learned for it), not the router's. A VM here whose floating IP a gateway serves sends them there.
+  for (const fip of placedFloatingIps(ctx)) {
+    const mine = fip.servedBy === ctx.local.datapathUuid;
+    const viaGateway = !mine && fip.servedBy !== null && fip.vmDatapath === ctx.local.datapathUuid;
+    if ((!mine && !viaGateway) || !ports.some((p) => p.route.network_uuid === fip.vmNetwork)) continue;
+    if (mine && fip.vmDatapath !== ctx.local.datapathUuid) entries.add(fip.vmNetwork);
+    const there = viaGateway ? tunnelTo(ctx, fip.servedBy!) : null;
+    const vmPort = ports.find((p) => p.route.network_uuid === fip.vmNetwork)!;
     for (const dst of ports) {
       const dnet = ctx.view.networks.get(dst.route.network_uuid);
       if (dnet?.network_mode !== 'physical' || dst.route.egress === false || !inNetwork(dnet, fip.floating)) continue;
@@ -172,34 +180,37 @@ export function routeLinkFlows(ctx: CompileContext, rl: string): Flow[] {
         `${dst.route.ipv4_network}/${dst.route.ipv4_prefix}`,
         `routes.${dst.route.uuid}.ipv4_network`,
       );
+      const match = {
+        ...onLink,
+        eth_type: exact(ETH_TYPE_IP),
+        ipv4_src: exact(fip.fixed),
+        ipv4_dst: len === 32 ? exact(addr) : { value: addr, mask: prefixMask(len) },
+      };
+      const cookie = cookieFor('interface', fip.iface.uuid, 'routing');
+      if (viaGateway) {
+        // Unrouted, still addressed to the router, with the VM network's key: the gateway translates it.
+        const to = there?.kind === 'remote' ? [apply(...tunnelActions(vmPort.key, there.ip, there.tunnelPort))] : [];
+        out.push(flow('l3_lookup', PRIO_RL.floatingBase + len, cookie, match, to));
+        continue;
+      }
       const hop = nextHopMac(ctx, dst.route);
       if (hop === null) continue;
       out.push(
-        flow(
-          'l3_lookup',
-          PRIO_RL.floatingBase + len,
-          cookieFor('interface', fip.iface.uuid, 'routing'),
-          {
-            ...onLink,
-            eth_type: exact(ETH_TYPE_IP),
-            ipv4_src: exact(fip.fixed),
-            ipv4_dst: len === 32 ? exact(addr) : { value: addr, mask: prefixMask(len) },
-          },
-          [
-            apply(
-              setField('eth_src', fip.mac),
-              setField('ipv4_src', fip.floating),
-              { type: 'dec_ttl' },
-              loadZone(dst.zone),
-              ...toHop(hop),
-            ),
-            writeNetwork(dst.key),
-            goto(hop === undefined ? 'l3_neighbor' : 'l2_lookup'),
-          ],
-        ),
+        flow('l3_lookup', PRIO_RL.floatingBase + len, cookie, match, [
+          apply(
+            setField('eth_src', fip.mac),
+            setField('ipv4_src', fip.floating),
+            { type: 'dec_ttl' },
+            loadZone(dst.zone),
+            ...toHop(hop),
+          ),
+          writeNetwork(dst.key),
+          goto(hop === undefined ? 'l3_neighbor' : 'l2_lookup'),
+        ]),
       );
     }
   }
+  out.push(...gatewayEntryFlows(rlId, ports, entries));
   return out;
 }
 

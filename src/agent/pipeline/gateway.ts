@@ -69,11 +69,11 @@ export const PRIO_GW = {
  * The flows of route link `rl`'s snat translations. On the active gateway: packets routed into the external
  * network from the link's other networks leave from the router interface's address (table snat, conntrack in
  * the translation's zone), packets other hosts tunnel here still addressed to the router enter the link's
- * lookup, and packets from the segment to the gateway address have the inside address restored (then table
+ * lookup (those networks are added to `entries`, see gatewayEntryFlows), and packets from the segment to the gateway address have the inside address restored (then table
  * unsnat). Elsewhere: the other networks' packets into the external network are tunnelled, unrouted, to the
  * gateway — or dropped while no gateway is connected (never leaving untranslated).
  */
-export function snatFlows(ctx: CompileContext, rlId: number, ports: readonly LinkPort[]): Flow[] {
+export function snatFlows(ctx: CompileContext, rlId: number, ports: readonly LinkPort[], entries: Set<string>): Flow[] {
   const out: Flow[] = [];
   const onLink = matchReg(ROUTE_LINK, rlId);
   const done = new Set<string>();
@@ -94,7 +94,7 @@ export function snatFlows(ctx: CompileContext, rlId: number, ports: readonly Lin
       if (n) inside.set(n.uuid, { port: p, subnet: subnetOf(n) });
     }
     if (snat.active === ctx.local.datapathUuid) {
-      for (const { port, subnet } of inside.values())
+      for (const { subnet } of inside.values())
         out.push(
           flow(
             'snat',
@@ -103,14 +103,8 @@ export function snatFlows(ctx: CompileContext, rlId: number, ports: readonly Lin
             { ...onLink, ...matchReg(NETWORK_KEY, ext.key), eth_type: exact(ETH_TYPE_IP), ipv4_src: subnet },
             [apply(ct({ commit: true, zone: snat.zone, nat: { src: address }, table: 'l2_lookup' }))],
           ),
-          flow(
-            'tunnel_ingress',
-            PRIO_GW.fromTunnel,
-            cookie,
-            { tunnel_id: exact(BigInt(port.key)), eth_dst: exact(port.mac) },
-            [apply(loadZone(port.zone), load(ROUTE_LINK, rlId)), writeNetwork(port.key), goto('l3_lookup')],
-          ),
         );
+      for (const nw of inside.keys()) entries.add(nw);
       const up = uplinkOf(ctx, net);
       if (up) {
         const back = flow(
@@ -163,6 +157,30 @@ export function snatFlows(ctx: CompileContext, rlId: number, ports: readonly Lin
         );
       }
     }
+  }
+  return out;
+}
+
+/**
+ * On a gateway: packets other hosts tunnel here from networks in `entries` (for snat, for floating IPs served
+ * here), still addressed to the network's router MAC, enter the link's lookup instead of being switched.
+ */
+export function gatewayEntryFlows(rlId: number, ports: readonly LinkPort[], entries: ReadonlySet<string>): Flow[] {
+  const out: Flow[] = [];
+  const done = new Set<string>();
+  for (const port of ports) {
+    const nw = port.route.network_uuid;
+    if (!entries.has(nw) || done.has(nw)) continue;
+    done.add(nw);
+    out.push(
+      flow(
+        'tunnel_ingress',
+        PRIO_GW.fromTunnel,
+        cookieFor('route', port.route.uuid, 'tunnel'),
+        { tunnel_id: exact(BigInt(port.key)), eth_dst: exact(port.mac) },
+        [apply(loadZone(port.zone), load(ROUTE_LINK, rlId)), writeNetwork(port.key), goto('l3_lookup')],
+      ),
+    );
   }
   return out;
 }

@@ -10,7 +10,7 @@ import { withTag } from './cookies.js';
 import { ICMP_ERROR_METER } from './meters.js';
 import { matchFlag, TOO_BIG } from './registers.js';
 import type { CompileContext } from './compile-context.js';
-import type { Binding, LocalContext, ModelView } from './model-view.js';
+import { type Binding, interfaceNetworks, type LocalContext, type ModelView } from './model-view.js';
 
 /** OFPVID_PRESENT: the vlan_vid bit saying a tag is there (OpenFlow 1.3 §7.2.3.7). */
 export const VLAN_PRESENT = 0x1000;
@@ -90,6 +90,23 @@ export function tooBigTwin(f: Flow): Flow {
       apply({ type: 'controller', maxLen: OFPCML_NO_BUFFER }),
     ],
   };
+}
+
+/**
+ * Whether datapath `dp` has an uplink on physical network `nw`, as the model says (a datapath_networks row naming
+ * a host interface, or a host interface of that datapath on the network) — what every agent can tell of every
+ * other host, e.g. to place a floating IP.
+ */
+export function hasUplink(ctx: Pick<UplinkContext, 'view' | 'dep'>, dp: string, nw: string): boolean {
+  ctx.dep(`datapath_networks:${dp}/${nw}`);
+  ctx.dep(`host-ifs:${dp}`);
+  const named = ctx.view.datapathNetworks.get(`${dp}/${nw}`)?.interface_uuid;
+  if (named && ctx.view.interfaces.get(named)?.mode === 'host') return true;
+  for (const u of ctx.view.hostInterfacesByDatapath.get(dp) ?? []) {
+    const i = ctx.view.interfaces.get(u);
+    if (i?.port_name && interfaceNetworks(i).includes(nw)) return true;
+  }
+  return false;
 }
 
 /** Out through the uplink, tagged with the network's VLAN when it has one. */
