@@ -51,16 +51,8 @@ export interface UplinkHost {
   gatewayPriority?: number;
 }
 
-/**
- * Every write that builds it: the external network, the upstream router as a mode=remote interface (its MAC
- * from the lab), the hosts' uplinks and datapath_networks rows, and per tenant a network, a router with routes
- * (its subnet, the external subnet, the default route through the upstream router) and a snat translation.
- */
-export function northSouthApiCalls(opts: {
-  upstreamMac: string;
-  uplinks: readonly UplinkHost[];
-  tenants?: readonly Tenant[];
-}): ApiCall[] {
+/** The external network, the upstream router as a mode=remote interface (its MAC from the lab), the hosts' uplinks. */
+export function externalApiCalls(opts: { upstreamMac: string; uplinks: readonly UplinkHost[] }): ApiCall[] {
   const calls: ApiCall[] = [
     { method: 'POST', path: '/networks', body: { ...EXTERNAL } },
     {
@@ -91,6 +83,63 @@ export function northSouthApiCalls(opts: {
         },
       },
     );
+  return calls;
+}
+
+/**
+ * A router's way out: on route link `routeLink`, an interface `if-r<t>ext` on the external network at
+ * `gateway`, routes to the external subnet and the default route through the upstream router, and a snat
+ * translation `tr-snat<t>` from that address for the link's other networks.
+ */
+export function gatewayApiCalls(g: { t: string; routeLink: string; gateway: string; extMac: string }): ApiCall[] {
+  const calls: ApiCall[] = [
+    {
+      method: 'POST',
+      path: '/interfaces',
+      body: {
+        uuid: `if-r${g.t}ext`,
+        mode: 'simulated',
+        enable_routing: true,
+        network_uuid: EXTERNAL.uuid,
+        ipv4_address: g.gateway,
+        mac_address: g.extMac,
+      },
+    },
+  ];
+  for (const [ipv4_network, ipv4_prefix, hop] of [
+    [EXTERNAL.ipv4_network, EXTERNAL.ipv4_prefix, null],
+    ['0.0.0.0', 0, UPSTREAM_IP],
+  ] as const)
+    calls.push({
+      method: 'POST',
+      path: '/routes',
+      body: {
+        interface_uuid: `if-r${g.t}ext`,
+        route_link_uuid: g.routeLink,
+        network_uuid: EXTERNAL.uuid,
+        ipv4_network,
+        ipv4_prefix,
+        ...(hop ? { gateway_ipv4_address: hop } : {}),
+      },
+    });
+  calls.push({
+    method: 'POST',
+    path: '/translations',
+    body: { uuid: `tr-snat${g.t}`, interface_uuid: `if-r${g.t}ext`, mode: 'snat' },
+  });
+  return calls;
+}
+
+/**
+ * Every write that builds it: the external side (externalApiCalls), and per tenant a network, a router with its
+ * inside interface and route, and its way out (gatewayApiCalls).
+ */
+export function northSouthApiCalls(opts: {
+  upstreamMac: string;
+  uplinks: readonly UplinkHost[];
+  tenants?: readonly Tenant[];
+}): ApiCall[] {
+  const calls = externalApiCalls(opts);
   for (const { t, subnet, router, gateway, extMac, inMac } of opts.tenants ?? TENANTS) {
     const rl = `rl-${t}`;
     calls.push(
@@ -110,39 +159,17 @@ export function northSouthApiCalls(opts: {
       },
       {
         method: 'POST',
-        path: '/interfaces',
-        body: {
-          uuid: `if-r${t}ext`,
-          mode: 'simulated',
-          enable_routing: true,
-          network_uuid: EXTERNAL.uuid,
-          ipv4_address: gateway,
-          mac_address: extMac,
-        },
-      },
-    );
-    for (const [iface, network, ipv4_network, ipv4_prefix, hop] of [
-      [`if-r${t}in`, `nw-${t}`, subnet, 24, null],
-      [`if-r${t}ext`, EXTERNAL.uuid, EXTERNAL.ipv4_network, EXTERNAL.ipv4_prefix, null],
-      [`if-r${t}ext`, EXTERNAL.uuid, '0.0.0.0', 0, UPSTREAM_IP],
-    ] as const)
-      calls.push({
-        method: 'POST',
         path: '/routes',
         body: {
-          interface_uuid: iface,
+          interface_uuid: `if-r${t}in`,
           route_link_uuid: rl,
-          network_uuid: network,
-          ipv4_network,
-          ipv4_prefix,
-          ...(hop ? { gateway_ipv4_address: hop } : {}),
+          network_uuid: `nw-${t}`,
+          ipv4_network: subnet,
+          ipv4_prefix: 24,
         },
-      });
-    calls.push({
-      method: 'POST',
-      path: '/translations',
-      body: { uuid: `tr-snat${t}`, interface_uuid: `if-r${t}ext`, mode: 'snat' },
-    });
+      },
+      ...gatewayApiCalls({ t, routeLink: rl, gateway, extMac }),
+    );
   }
   return calls;
 }

@@ -3,7 +3,8 @@
 import type { Logger } from '../util/log.js';
 import { Cluster, VNCTL_BIN } from './cluster.js';
 import { formatMatrix, runMatrix } from './matrix.js';
-import { SEED_VMS, seedApiCalls } from './seed.js';
+import { externalApiCalls, gatewayApiCalls } from './north-south.js';
+import { ROUTE_LINK, SEED_VMS, seedApiCalls } from './seed.js';
 
 export interface DemoOptions {
   once: boolean;
@@ -80,7 +81,9 @@ export async function runDemo(opts: DemoOptions): Promise<number> {
       out('diagnostics:');
       out(await cluster.diagnostics());
     }
-    const status = result.wrong.length === 0 ? 0 : 1;
+    if (interrupted) return 130;
+    const northSouth = await showNorthSouth(cluster, dps, step, out);
+    const status = result.wrong.length === 0 && northSouth ? 0 : 1;
     if (opts.once) return status;
 
     const p = opts.prefix;
@@ -94,6 +97,7 @@ export async function runDemo(opts: DemoOptions): Promise<number> {
     out(`  a VM:                        ip netns exec ${p}-ns1 ping 172.16.2.3`);
     out(`                               vnet lab exec --prefix ${p} ns5 -- ping -c3 172.16.1.2`);
     out(`  flows of a host:             OVS_RUNDIR=${h1.dir} ovs-ofctl -O OpenFlow13 dump-flows br0`);
+    out(`  the internet host:           ip netns exec ${p}-inet curl -s http://${FLOATING.ip}/ ; ping ${FLOATING.ip}`);
     out(`  agent log:                   ${cluster.agents.get(DEMO_HOSTS[0])?.log}`);
     out('');
     out('running; press Ctrl-C to stop and remove everything');
@@ -117,4 +121,69 @@ export async function runDemo(opts: DemoOptions): Promise<number> {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
   }
+}
+
+/** ns1's floating IP in the demo, on host1 (which has an uplink). */
+const FLOATING = { vm: 'ns1', interface: 'if-veth1', fixed: '172.16.1.1', ip: '192.168.10.50' } as const;
+const GATEWAY_IP = '192.168.10.11';
+
+/**
+ * The way out: both hosts get an uplink on a provider segment (VLAN 10) with an upstream router and an internet
+ * host behind it; the seed router gets an interface there with SNAT (host1 the active gateway, host2 the
+ * standby) and ns1 a floating IP. Shows what the internet host sees of a VM behind SNAT and of ns1, and that it
+ * reaches ns1 at its floating IP. Returns whether all three held.
+ */
+async function showNorthSouth(
+  cluster: Cluster,
+  datapaths: ReadonlyMap<string, Record<string, unknown>>,
+  step: (s: string) => void,
+  out: (line: string) => void,
+): Promise<boolean> {
+  step(
+    'north-south: uplinks to a provider segment (VLAN 10), an upstream router 192.168.10.1, an internet host 198.51.100.10',
+  );
+  for (const h of DEMO_HOSTS) await cluster.lab.addUplink(h);
+  const { router, inet } = await cluster.lab.addInternet();
+  step(
+    `the seed router gets ${GATEWAY_IP} on nw-ext with SNAT (gateway host1, standby host2); ns1 the floating IP ${FLOATING.ip}`,
+  );
+  await cluster.apply([
+    ...externalApiCalls({
+      upstreamMac: router.mac,
+      uplinks: DEMO_HOSTS.map((host, i) => ({
+        host,
+        datapath: String(datapaths.get(host)!.uuid),
+        gatewayPriority: 200 - 100 * i,
+      })),
+    }),
+    ...gatewayApiCalls({ t: 'seed', routeLink: ROUTE_LINK.uuid, gateway: GATEWAY_IP, extMac: '52:54:00:60:11:ee' }),
+    { method: 'POST', path: '/translations', body: { uuid: 'tr-ns1', interface_uuid: FLOATING.interface } },
+    {
+      method: 'POST',
+      path: '/translations/tr-ns1/static_address',
+      body: { ingress_ipv4_address: FLOATING.fixed, egress_ipv4_address: FLOATING.ip },
+    },
+  ]);
+  await cluster.waitInSync(30_000);
+  const seen = async (vm: string): Promise<string> => {
+    // The first packets may still meet a switch that has not learned the gateway yet: a few tries.
+    for (let i = 0; i < 20; i++) {
+      const r = await cluster.lab.exec(vm, ['curl', '-s', '--max-time', '2', inet.url]);
+      if (r.ok && r.stdout.trim()) return r.stdout.trim();
+      await new Promise((res) => setTimeout(res, 250));
+    }
+    return 'nothing';
+  };
+  const mark = (ok: boolean) => (ok ? 'ok' : 'FAIL');
+  const snat = await seen('ns4');
+  out(
+    `    ns4 (net2, no floating IP, host2) → internet host, seen as ${snat.padEnd(15)} expected ${GATEWAY_IP} (SNAT)  ${mark(snat === GATEWAY_IP)}`,
+  );
+  const fip = await seen(FLOATING.vm);
+  out(
+    `    ns1 (floating IP) → internet host, seen as ${fip.padEnd(15)} expected ${FLOATING.ip}  ${mark(fip === FLOATING.ip)}`,
+  );
+  const back = await cluster.lab.waitPing('inet', FLOATING.ip, { timeoutMs: 10_000 });
+  out(`    internet host → ${FLOATING.ip} (ns1's floating IP)  ${mark(back.ok)}`);
+  return snat === GATEWAY_IP && fip === FLOATING.ip && back.ok;
 }

@@ -34,6 +34,10 @@ test('vnet demo --once prints a fully expected matrix, exits 0 and cleans up', a
   const r = await run(['demo', '--once', '--prefix', prefix], 50_000);
   assert.equal(r.code, 0, r.out);
   assert.match(r.out, /all 42 cells as expected/);
+  // North-south: SNAT, the floating IP both ways.
+  assert.match(r.out, /ns4 .* seen as 192\.168\.10\.11 .* ok$/m);
+  assert.match(r.out, /ns1 .* seen as 192\.168\.10\.50 .* ok$/m);
+  assert.match(r.out, /internet host → 192\.168\.10\.50 .* ok$/m);
   assert.match(r.out, /ns5 {2,}.* ok /, 'net3 VMs reach each other');
   assert.doesNotMatch(r.out, / (FAIL|LEAK)( {2,}|$)/m);
   const { stdout } = await new Promise<{ stdout: string }>((resolve) => {
