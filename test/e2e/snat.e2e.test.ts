@@ -17,6 +17,7 @@ const VMS = [
   { name: 'a1', host: 'h3', t: 'a', ip: '10.0.0.10', mac: '02:00:00:0a:00:10' },
   { name: 'b1', host: 'h3', t: 'b', ip: '10.0.0.10', mac: '02:00:00:0b:00:10' },
   { name: 'a2', host: 'h1', t: 'a', ip: '10.0.0.11', mac: '02:00:00:0a:00:11' },
+  { name: 'a3', host: 'h2', t: 'a', ip: '10.0.0.12', mac: '02:00:00:0a:00:12' },
 ];
 
 let cluster: Cluster;
@@ -197,6 +198,33 @@ test('a floating IP of a VM on a host without an uplink is served by the active 
     everyMs: 200,
     retryErrors: true,
   });
+});
+
+test("hairpin through the segment: VMs reach a floating IP served on another host, their own, and another tenant's", async () => {
+  // a3 (h2, which has an uplink and is not the active gateway) gets a floating IP, served on h2.
+  const FIP = '192.168.10.80';
+  await cluster.call('POST', '/translations', { uuid: 'tr-a3', interface_uuid: 'if-a3' });
+  await cluster.call('POST', '/translations/tr-a3/static_address', {
+    ingress_ipv4_address: '10.0.0.12',
+    egress_ipv4_address: FIP,
+  });
+  const outside = await cluster.lab.waitPing('inet', FIP, { timeoutMs: 10_000 });
+  if (!outside.ok) assert.fail(`inet -> ${FIP} failed\n${outside.output}\n${await cluster.diagnostics()}`);
+  const failed: string[] = [];
+  for (const vm of ['a1', 'a3', 'b1']) {
+    const r = await cluster.lab.waitPing(vm, FIP, { timeoutMs: 10_000 });
+    if (!r.ok) failed.push(`${vm} -> ${FIP}`);
+  }
+  if (failed.length > 0) assert.fail(`no hairpin: ${failed.join(', ')}\n${await cluster.diagnostics()}`);
+  // a3 sees a1 as its tenant's gateway address (a1 has no floating IP: SNAT on the way out).
+  const cap = await cluster.lab.capture('a3', 'eth0', 'icmp', () =>
+    cluster.lab.ping('a1', FIP, { count: 2, intervalS: 0.1 }),
+  );
+  assert.equal(cap.result.received, 2, cap.result.output);
+  assert.ok(
+    cap.lines.some((l) => l.includes('192.168.10.11 > 10.0.0.12')),
+    `a3 saw:\n${cap.lines.join('\n')}`,
+  );
 });
 
 test('a don\'t-fragment ping too big for the tunnelled networks gets "fragmentation needed" (mtu 1450) from the edge', async () => {

@@ -29,7 +29,7 @@ import type { CompileContext } from './compile-context.js';
 import { parsedAddresses, parsedMacs } from './flows-interface.js';
 import { answersForRouter } from './active-gateway.js';
 import { locate, tunnelActions } from './locate.js';
-import { inNetwork, localFloatingIps, routerMacOf } from './floating.js';
+import { inNetwork, localFloatingIps, placedFloatingIps, routerMacOf } from './floating.js';
 import { echoReplyActions } from './flows-routing.js';
 import { dhcpPortMeter } from './meters.js';
 import { FROM_TUNNEL, FROM_UPLINK, matchFlag, matchReg, NETWORK_KEY } from './registers.js';
@@ -309,6 +309,33 @@ export function networkFlows(ctx: CompileContext, nw: string): Flow[] {
             [apply(...arpReplyActions(r.mac, r.ip))],
           ),
         );
+    }
+  }
+
+  if (physical && uplink && routed) {
+    // Hairpin through the segment: a routed packet to a floating address of this network goes to the MAC that
+    // address answers with (the VM's, wherever it is served), and one to a router address here to the router's
+    // MAC (its gateway un-translates it); the segment carries both to the host that answers for them.
+    // (Router addresses answer ARP but, simulated, got no neighbour entry above; a floating address that is
+    // also a member's address is left to the member.)
+    const hairpin: { ip: number; mac: bigint; cookie: bigint }[] = [];
+    for (const fip of placedFloatingIps(ctx))
+      if (fip.external.uuid === nw && fip.servedBy !== null && !seenIp.has(fip.floating))
+        hairpin.push({ ip: fip.floating, mac: fip.mac, cookie: cookieFor('interface', fip.iface.uuid, 'neighbor') });
+    for (const r of routers) hairpin.push({ ip: r.ip, mac: r.mac, cookie: cookieFor('interface', r.uuid, 'neighbor') });
+    const done = new Set<number>();
+    for (const h of hairpin) {
+      if (done.has(h.ip)) continue;
+      done.add(h.ip);
+      out.push(
+        flow(
+          'l3_neighbor',
+          PRIO_NW.neighbor,
+          h.cookie,
+          { ...onNetwork, eth_type: exact(ETH_TYPE_IP), ipv4_dst: exact(h.ip) },
+          [apply(setField('eth_dst', h.mac)), goto('snat')],
+        ),
+      );
     }
   }
 
