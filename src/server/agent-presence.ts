@@ -8,6 +8,7 @@ import type { Service } from './service.js';
 
 export class AgentPresence {
   private readonly streams = new Map<string, number>();
+  private stopped = false;
 
   constructor(
     private readonly service: Service,
@@ -31,7 +32,13 @@ export class AgentPresence {
     };
   }
 
+  /** The server is closing: the streams it ends say nothing about the agents (they reconnect elsewhere or later). */
+  stop(): void {
+    this.stopped = true;
+  }
+
   private async gone(nodeId: string): Promise<void> {
+    if (this.stopped) return;
     try {
       const { result } = await this.service.write(async (ctx) => {
         // A stream may have reopened while this write waited for the store.

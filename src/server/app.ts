@@ -82,6 +82,8 @@ export async function buildApp(deps: AppDeps): Promise<{ app: FastifyInstance; s
   });
 
   const presence = new AgentPresence(service, deps.logger || undefined);
+  // Closing the server closes every feed stream: that says nothing about the agents.
+  app.addHook('preClose', async () => presence.stop());
   const opts: RouteOptions = { table, service, defaultLimit: deps.defaultLimit ?? 30, feed: deps.feed, presence };
   for (const plugin of ROUTE_PLUGINS) await app.register(plugin, opts);
 

@@ -354,4 +354,26 @@ describe('change feed', () => {
     await new Promise((r) => setTimeout(r, 200));
     assert.equal((await connected()).is_connected, true);
   });
+
+  it("closing the server ends the agents' streams without marking their datapaths disconnected", async () => {
+    const s = await startServer();
+    try {
+      await post(s.base, '/api/datapaths', { uuid: 'dp-q', dpid: '0x78', node_id: 'node-q' });
+      const r = await fetch(`${s.base}/api/datapaths/dp-q/status`, {
+        method: 'PUT',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ is_connected: true, flows_in_sync: true, reported_node_id: 'node-q' }),
+      });
+      assert.equal(r.status, 200);
+      const ac = new AbortController();
+      await fetch(`${s.base}/api/1.0/feed/changes?since=0&node_id=node-q`, { signal: ac.signal });
+      await s.app.close();
+      ac.abort();
+      await new Promise((res) => setTimeout(res, 200));
+      const dp = await s.service.read((ctx) => ctx.get('datapaths', 'dp-q'));
+      assert.equal(dp?.is_connected, true);
+    } finally {
+      await s.store.close();
+    }
+  });
 });
