@@ -81,6 +81,9 @@ export async function addHost(
     'bridge',
     'br-phy',
     'datapath_type=netdev',
+    // A fixed MAC: left to OVS, br-phy's MAC is re-picked on reconfigurations (seen when another bridge's port
+    // flapped), and the other hosts' tunnel neighbour caches then point at a MAC nobody has for seconds.
+    `other_config:hwaddr=${underlayMac(underlayIp)}`,
     '--',
     'add-port',
     'br-phy',
@@ -109,4 +112,9 @@ export async function addHost(
     if (!opts.deferFlows) await syncPlainFlows(ctx);
   }
   return st;
+}
+
+/** A host's underlay MAC, from its underlay address: 02:00 followed by the address's four bytes. */
+function underlayMac(ip: string): string {
+  return ['02', '00', ...ip.split('.').map((o) => Number(o).toString(16).padStart(2, '0'))].join(':');
 }
