@@ -11,7 +11,7 @@
 //   npx tsc -p tsconfig.build.json && node --import tsx bench/north-south.ts [--rounds 10] [--fips 5]
 //     [--iperf-s 5] [--iperf-runs 3] [--failovers 3]
 import { Cluster } from '../src/demo/cluster.js';
-import { northSouthApiCalls } from '../src/demo/north-south.js';
+import { northSouthApiCalls, TENANTS } from '../src/demo/north-south.js';
 import { percentile } from './compare/report.js';
 import { flowCount, iperfMedian } from './compare/vnet.js';
 
@@ -44,16 +44,7 @@ try {
         { host: 'h1', datapath: dp('h1'), gatewayPriority: 200 },
         { host: 'h2', datapath: dp('h2'), gatewayPriority: 100 },
       ],
-      tenants: [
-        {
-          t: 'a',
-          subnet: '10.0.0.0',
-          router: '10.0.0.1',
-          gateway: '192.168.10.11',
-          extMac: '02:00:10:00:0a:01',
-          inMac: '02:00:10:00:0a:02',
-        },
-      ],
+      tenants: [TENANTS[0]!],
     }),
   );
   // A second inside network on the same router, for the routed VM-to-VM baseline.
