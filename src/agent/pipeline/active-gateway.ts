@@ -8,10 +8,13 @@ import type { CompileContext } from './compile-context.js';
 
 /** Candidate gateway datapaths of network `nw`, in order of preference. */
 export function gatewayCandidates(ctx: Pick<CompileContext, 'view' | 'dep'>, nw: string): string[] {
-  ctx.dep('any:datapath_networks');
-  const rows = [...ctx.view.datapathNetworks.values()].filter(
-    (r) => r.network_uuid === nw && typeof r.gateway_priority === 'number',
-  );
+  ctx.dep(`network-datapaths:${nw}`);
+  const rows = [];
+  for (const u of ctx.view.datapathsByNetwork.get(nw) ?? []) {
+    ctx.dep(`datapath_networks:${u}`);
+    const r = ctx.view.datapathNetworks.get(u);
+    if (typeof r?.gateway_priority === 'number') rows.push(r);
+  }
   rows.sort(
     (a, b) =>
       (b.gateway_priority as number) - (a.gateway_priority as number) ||

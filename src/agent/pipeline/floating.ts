@@ -46,6 +46,17 @@ export function placedFloatingIps(ctx: CompileContext): PlacedFloatingIp[] {
   if (ctx.view.translations.size === 0) return out;
   const me = ctx.local.datapathUuid;
   const physical = [...ctx.view.networks.values()].filter(isPhysical);
+  // Many floating IPs share a VM host and an external network: place each pair once.
+  const placement = new Map<string, string | null>();
+  const servedHere = (dp: string, nw: string): string | null => {
+    const k = `${dp}/${nw}`;
+    let at = placement.get(k);
+    if (at === undefined) {
+      at = hasUplink(ctx, dp, nw) ? dp : (activeGateway(ctx, nw) ?? null);
+      placement.set(k, at);
+    }
+    return at;
+  };
   for (const t of [...ctx.view.translations.values()].sort((a, b) => (a.uuid < b.uuid ? -1 : 1))) {
     if (t.mode !== 'static_address') continue;
     ctx.dep(`interfaces:${t.interface_uuid}`);
@@ -69,9 +80,7 @@ export function placedFloatingIps(ctx: CompileContext): PlacedFloatingIp[] {
         const external = physical.find((n) => inNetwork(n, floating));
         if (!external) continue;
         ctx.dep(`networks:${external.uuid}`);
-        const servedBy = hasUplink(ctx, vmDatapath, external.uuid)
-          ? vmDatapath
-          : (activeGateway(ctx, external.uuid) ?? null);
+        const servedBy = servedHere(vmDatapath, external.uuid);
         out.push({ translationUuid: t.uuid, iface, fixed, vmNetwork, floating, mac, vmDatapath, external, servedBy });
       }
     } catch (err) {

@@ -29,7 +29,7 @@ import type { CompileContext } from './compile-context.js';
 import { parsedAddresses, parsedMacs } from './flows-interface.js';
 import { answersForRouter } from './active-gateway.js';
 import { locate, tunnelActions } from './locate.js';
-import { inNetwork, localFloatingIps, placedFloatingIps, routerMacOf } from './floating.js';
+import { inNetwork, placedFloatingIps, routerMacOf } from './floating.js';
 import { echoReplyActions } from './flows-routing.js';
 import { dhcpPortMeter } from './meters.js';
 import { FROM_TUNNEL, FROM_UPLINK, matchFlag, matchReg, NETWORK_KEY } from './registers.js';
@@ -92,6 +92,8 @@ export function networkFlows(ctx: CompileContext, nw: string): Flow[] {
   const full = presence === 'full';
   const routed = (ctx.view.routesByNetwork.get(nw)?.size ?? 0) > 0;
   const out: Flow[] = [];
+  // Floating IPs, for the uplink's answers and translations and for hairpin neighbours: placed once per owner.
+  const placed = physical && uplink ? placedFloatingIps(ctx) : [];
   const netCookie = (tag: 'tunnel' | 'flood' | 'uplink') => cookieFor('network', nw, tag);
 
   if (full && uplink) {
@@ -124,7 +126,7 @@ export function networkFlows(ctx: CompileContext, nw: string): Flow[] {
       vlan_vid: exact(uplink.vlan === null ? 0 : VLAN_PRESENT | uplink.vlan),
     };
     const pop = uplink.vlan === null ? [] : [{ type: 'pop_vlan' } as const];
-    for (const fip of localFloatingIps(ctx)) {
+    for (const fip of placed.filter((f) => f.servedBy === ctx.local.datapathUuid)) {
       if (!inNetwork(net, fip.floating)) continue;
       ctx.dep(`networks:${fip.vmNetwork}`);
       const vmNet = ctx.view.networks.get(fip.vmNetwork);
@@ -319,7 +321,7 @@ export function networkFlows(ctx: CompileContext, nw: string): Flow[] {
     // (Router addresses answer ARP but, simulated, got no neighbour entry above; a floating address that is
     // also a member's address is left to the member.)
     const hairpin: { ip: number; mac: bigint; cookie: bigint }[] = [];
-    for (const fip of placedFloatingIps(ctx))
+    for (const fip of placed)
       if (fip.external.uuid === nw && fip.servedBy !== null && !seenIp.has(fip.floating))
         hairpin.push({ ip: fip.floating, mac: fip.mac, cookie: cookieFor('interface', fip.iface.uuid, 'neighbor') });
     for (const r of routers) hairpin.push({ ip: r.ip, mac: r.mac, cookie: cookieFor('interface', r.uuid, 'neighbor') });

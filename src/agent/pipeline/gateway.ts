@@ -28,9 +28,9 @@ export interface Snat {
 /** The snat translation of router interface `iface` on network `net`, or null when it has none. */
 export function snatOf(ctx: CompileContext, iface: Interface, net: Network): Snat | null {
   ctx.dep('any:translations');
+  if (net.network_mode !== 'physical') return null;
   for (const t of ctx.view.translations.values()) {
     if (t.mode !== 'snat' || t.interface_uuid !== iface.uuid || typeof t.ct_zone !== 'number') continue;
-    if (net.network_mode !== 'physical') return null;
     const active = activeGateway(ctx, net.uuid);
     // Without candidates the router's pin is its gateway.
     return {
@@ -71,9 +71,10 @@ export const PRIO_GW = {
  * The flows of route link `rl`'s snat translations. On the active gateway: packets routed into the external
  * network from the link's other networks leave from the router interface's address (table snat, conntrack in
  * the translation's zone), packets other hosts tunnel here still addressed to the router enter the link's
- * lookup (those networks are added to `entries`, see gatewayEntryFlows), and packets from the segment to the gateway address have the inside address restored (then table
- * unsnat). Elsewhere: the other networks' packets into the external network are tunnelled, unrouted, to the
- * gateway — or dropped while no gateway is connected (never leaving untranslated).
+ * lookup (those networks are added to `entries`, see gatewayEntryFlows), and packets from the segment to the
+ * gateway address have the inside address restored (then table unsnat). Elsewhere: the other networks' packets
+ * into the external network are tunnelled, unrouted, to the gateway — or dropped while no gateway is connected
+ * (never leaving untranslated).
  */
 export function snatFlows(ctx: CompileContext, rlId: number, ports: readonly LinkPort[], entries: Set<string>): Flow[] {
   const out: Flow[] = [];
@@ -219,15 +220,25 @@ export function subnetOf(net: Network): { value: number; mask: number } {
  */
 export function gatewayAnnouncements(ctx: CompileContext): Announcement[] {
   const out: Announcement[] = [];
-  for (const u of [...ctx.view.routingSimulated].sort()) {
+  for (const u of ctx.view.routingSimulated) {
     const i = ctx.view.interfaces.get(u);
     const net = i?.network_uuid ? ctx.view.networks.get(i.network_uuid) : undefined;
     if (!i || !net || net.network_mode !== 'physical' || !answersForRouter(ctx, i, net.uuid)) continue;
     const up = uplinkOf(ctx, net);
     if (!up) continue;
     const translationUuid = snatOf(ctx, i, net)?.translationUuid ?? null;
-    for (const a of parsedAddresses(i, net.uuid))
-      out.push({ translationUuid, address: formatIpv4(a.ip), mac: formatMac(a.mac), ofport: up.ofport, vlan: up.vlan });
+    try {
+      for (const a of parsedAddresses(i, net.uuid))
+        out.push({
+          translationUuid,
+          address: formatIpv4(a.ip),
+          mac: formatMac(a.mac),
+          ofport: up.ofport,
+          vlan: up.vlan,
+        });
+    } catch {
+      // A router with malformed addresses has no flows either (its owner reported it): nothing to announce.
+    }
   }
   return out;
 }

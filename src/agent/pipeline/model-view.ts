@@ -92,6 +92,8 @@ export interface ModelView extends KindMaps {
   membersBySecurityGroup: Map<string, Set<string>>;
   /** datapath → its host interfaces (mode host, owner_datapath_uuid): uplinks and the host's own addresses. */
   hostInterfacesByDatapath: Map<string, Set<string>>;
+  /** network → its datapath_networks rows ("<datapath>/<network>"): uplinks, per-host MACs, gateway candidates. */
+  datapathsByNetwork: Map<string, Set<string>>;
   /** network key → network uuid. */
   networkByKey: Map<number, string>;
 }
@@ -189,6 +191,7 @@ export function emptyModelView(): ModelView {
     filtersByInterface: new Map(),
     membersBySecurityGroup: new Map(),
     hostInterfacesByDatapath: new Map(),
+    datapathsByNetwork: new Map(),
     networkByKey: new Map(),
   };
 }
@@ -362,6 +365,12 @@ function indexItem(
       const f = item as unknown as Filter;
       edit(view.filtersByInterface, f.interface_uuid, uuid);
       keys.push(`iface-filters:${f.interface_uuid}`);
+      break;
+    }
+    case 'datapath_networks': {
+      const nw = (item as { network_uuid?: string }).network_uuid;
+      edit(view.datapathsByNetwork, nw, uuid);
+      keys.push(`network-datapaths:${nw}`);
       break;
     }
     case 'networks': {

@@ -80,6 +80,17 @@ export function iface(
   };
 }
 
+/** The three datapaths (dpid = index, node hostN, the DP_IP address), each with `extra(uuid)`'s fields. */
+export function datapathItems(extra: (uuid: string) => Record<string, unknown> = () => ({})) {
+  return [DP1, DP2, DP3].map((uuid, k) => ({
+    uuid,
+    dpid: `0x000000000000000${k + 1}`,
+    node_id: `host${k + 1}`,
+    ipv4_address: DP_IP[uuid]!,
+    ...extra(uuid),
+  }));
+}
+
 /** Resources for the seed layout; VMs active on their datapath. */
 export function seedResources(vms: VmSpec[] = seedVms(), opts: { encap?: Record<string, 'gre' | 'vxlan'> } = {}) {
   const interfaces: InterfaceRes[] = vms.map((v) =>
@@ -91,13 +102,7 @@ export function seedResources(vms: VmSpec[] = seedVms(), opts: { encap?: Record<
     iface(DHCP_IF.uuid, 'simulated', NET.net1.uuid, DHCP_IF.mac, DHCP_IF.ip),
   );
   const res: FeedResources = {
-    datapaths: [DP1, DP2, DP3].map((uuid, k) => ({
-      uuid,
-      dpid: `0x000000000000000${k + 1}`,
-      node_id: `host${k + 1}`,
-      ipv4_address: DP_IP[uuid]!,
-      ...(opts.encap?.[uuid] ? { encap: opts.encap[uuid] } : {}),
-    })),
+    datapaths: datapathItems((uuid) => (opts.encap?.[uuid] ? { encap: opts.encap[uuid] } : {})),
     networks: Object.values(NET).map((n) => ({ ...n, network_mode: 'virtual' })),
     interfaces,
     network_services: [{ uuid: 'ns-dhcp1', mode: 'dhcp', interface_uuid: DHCP_IF.uuid }],

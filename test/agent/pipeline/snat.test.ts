@@ -8,7 +8,7 @@ import { computeFlows } from '../../../src/agent/pipeline/flows.js';
 import { formatFlow } from '../../../src/agent/pipeline/format.js';
 import { buildModelView, type FeedResources } from '../../../src/agent/pipeline/model-view.js';
 import { TABLE } from '../../../src/agent/pipeline/tables.js';
-import { DP1, DP2, DP3, DP_IP, iface, localFor } from './fixtures.js';
+import { DP1, DP2, DP3, DP_IP, datapathItems, iface, localFor } from './fixtures.js';
 
 const EXT = { uuid: 'nw-ext', ipv4_network: '192.168.10.0', ipv4_prefix: 24, tunnel_key: 201, ct_zone: 21 };
 const INSIDE = { uuid: 'nw-a', ipv4_network: '10.0.0.0', ipv4_prefix: 24, tunnel_key: 202, ct_zone: 22 };
@@ -35,13 +35,7 @@ function resources(opts: { connected?: Record<string, boolean>; uplinkDown?: str
       }),
     );
   const res: FeedResources = {
-    datapaths: [DP1, DP2, DP3].map((uuid, k) => ({
-      uuid,
-      dpid: `0x000000000000000${k + 1}`,
-      node_id: `host${k + 1}`,
-      ipv4_address: DP_IP[uuid]!,
-      is_connected: connected[uuid] ?? true,
-    })),
+    datapaths: datapathItems((uuid) => ({ is_connected: connected[uuid] ?? true })),
     networks: [
       { ...EXT, network_mode: 'physical', vlan_id: 10 },
       { ...INSIDE, network_mode: 'virtual' },
