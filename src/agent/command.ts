@@ -19,6 +19,12 @@ export function agentCommand() {
       'datapath type for --create-bridge (default: netdev without the OVS kernel module)',
     )
     .option('--register', 'register this datapath with the server if no datapath has its dpid')
+    .option('--token-file <file>', 'API token file (env VNET_TOKEN overrides; written by --enroll-token)')
+    .option(
+      '--enroll-token <token>',
+      'one-time enrollment token (env VNET_ENROLL_TOKEN): traded for an agent token kept in --token-file',
+      process.env.VNET_ENROLL_TOKEN,
+    )
     .action(async (opts) => {
       const { runAgent } = await import('./runtime/main.js');
       await runAgent(opts);

@@ -37,6 +37,8 @@ export interface ApiClientOptions {
   timeoutMs?: number;
   /** Reuse connections between calls (default true); vnctl makes one call per process and opts out. */
   keepAlive?: boolean;
+  /** API token, sent as `Authorization: Bearer …` (a loopback-only server needs none). */
+  token?: string | undefined;
 }
 
 function toQuery(params: Readonly<Record<string, ParamValue>>): string {
@@ -63,7 +65,11 @@ export class ApiClient {
     this.baseUrl = (opts.baseUrl ?? DEFAULT_API_URL).replace(/\/+$/, '');
     this.timeoutMs = opts.timeoutMs ?? 30_000;
     this.keepAlive = opts.keepAlive ?? true;
+    this.auth = opts.token ? { authorization: `Bearer ${opts.token.trim()}` } : {};
   }
+
+  /** The headers that carry this client's credential (none without a token). */
+  readonly auth: Readonly<Record<string, string>>;
 
   /** The full path (under /api/1.0 unless it already starts with /api/) with the call's query, and its URL. */
   resolve(call: Pick<ApiCall, 'method' | 'path' | 'query'>): ApiCallInfo {
@@ -82,7 +88,7 @@ export class ApiClient {
    */
   async send<T = unknown>(call: ApiCall): Promise<T> {
     const info = this.resolve(call);
-    const headers: Record<string, string> = { accept: 'application/json' };
+    const headers: Record<string, string> = { accept: 'application/json', ...this.auth };
     let body: string | undefined;
     if (call.body !== undefined) {
       body = JSON.stringify(call.body);

@@ -18,6 +18,8 @@ export interface FeedClientOptions {
   since?: number;
   /** The agent's node id, so the server knows it is alive while a stream is open. */
   nodeId?: string;
+  /** API token (see ApiClientOptions.token). */
+  token?: string | undefined;
 }
 
 export type FeedEvent =
@@ -87,7 +89,7 @@ export class FeedClient extends EventEmitter<FeedEvents> {
   /** Last revision delivered (snapshot or change). */
   revision: number;
   readonly api: ApiClient;
-  private readonly opts: Required<Omit<FeedClientOptions, 'since' | 'fetch' | 'baseUrl' | 'nodeId'>>;
+  private readonly opts: Required<Omit<FeedClientOptions, 'since' | 'fetch' | 'baseUrl' | 'nodeId' | 'token'>>;
   private readonly nodeId: string | undefined;
   private readonly fetchFn: typeof fetch;
   private abort: AbortController | null = null;
@@ -102,7 +104,10 @@ export class FeedClient extends EventEmitter<FeedEvents> {
   constructor(opts: FeedClientOptions = {}) {
     super();
     this.fetchFn = opts.fetch ?? fetch;
-    this.api = new ApiClient(opts.baseUrl === undefined ? {} : { baseUrl: opts.baseUrl });
+    this.api = new ApiClient({
+      ...(opts.baseUrl === undefined ? {} : { baseUrl: opts.baseUrl }),
+      ...(opts.token ? { token: opts.token } : {}),
+    });
     this.opts = {
       initialBackoffMs: opts.initialBackoffMs ?? 200,
       maxBackoffMs: opts.maxBackoffMs ?? 10_000,
@@ -199,7 +204,10 @@ export class FeedClient extends EventEmitter<FeedEvents> {
       arm();
       let res: Response;
       try {
-        res = await this.fetchFn(call.url, { signal: abort.signal, headers: { accept: 'text/event-stream' } });
+        res = await this.fetchFn(call.url, {
+          signal: abort.signal,
+          headers: { accept: 'text/event-stream', ...this.api.auth },
+        });
       } catch (e) {
         throw new ApiUnreachableError(call, e);
       }

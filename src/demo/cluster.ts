@@ -1,5 +1,6 @@
 // A whole vnet installation in a lab: server in the first host's netns, one agent per host, the API
 // reachable from the caller's namespace through a lab forward. Used by `vnet demo` and the e2e tests.
+import { existsSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -30,6 +31,12 @@ export interface ClusterOptions {
   tunnelIp?: boolean;
   /** Extra environment for server and agents (e.g. VNET_LOG_LEVEL). */
   env?: NodeJS.ProcessEnv;
+  /**
+   * Where the server listens in the first host: 'all' (0.0.0.0 — tokens required: the cluster uses the admin
+   * token the server wrote and enrolls each agent with a one-time token) or 'loopback' (127.0.0.1 — local trust,
+   * as a one-box install: only the first host's agent reaches it).
+   */
+  serverListen?: 'all' | 'loopback';
 }
 
 async function freePort(): Promise<number> {
@@ -48,6 +55,8 @@ export class Cluster {
   server: LabProcess | null = null;
   /** The API as the caller's namespace reaches it (a lab forward to the server's port). */
   api = '';
+  /** The admin token the server wrote (null with a loopback-only server, which needs none). */
+  adminToken: string | null = null;
   private apiClient: ApiClient | undefined;
 
   private constructor(
@@ -64,6 +73,7 @@ export class Cluster {
       labCreatesBridge: true,
       tunnelIp: true,
       env: {},
+      serverListen: 'all' as const,
       ...options,
       agentCreatesBridge: options.agentCreatesBridge ?? options.labCreatesBridge === false,
     };
@@ -97,26 +107,37 @@ export class Cluster {
 
   /** The server URL as agents and vnctl inside the lab use it. */
   get labApi(): string {
-    return `http://${this.firstHost.underlayIp}:${SERVER_PORT}`;
+    const host = this.opts.serverListen === 'all' ? this.firstHost.underlayIp : '127.0.0.1';
+    return `http://${host}:${SERVER_PORT}`;
+  }
+
+  /** Where the server writes its first admin token (tokens are required when it listens on every address). */
+  get adminTokenFile(): string {
+    return join(this.firstHost.dir, 'admin.token');
   }
 
   private async startServer(): Promise<void> {
     const h = this.firstHost;
+    const listen = this.opts.serverListen === 'all' ? '0.0.0.0' : '127.0.0.1';
     this.server = await h.spawn(
       'server',
-      [VNET_BIN, 'server', '--listen', `0.0.0.0:${SERVER_PORT}`, '--db', join(h.dir, 'vnet.db')],
+      [VNET_BIN, 'server', '--listen', `${listen}:${SERVER_PORT}`, '--db', join(h.dir, 'vnet.db')],
       { env: { ...process.env, ...this.opts.env } },
     );
     const port = await freePort();
     await this.lab.forward({ from: { node: 'root', port }, to: { node: h.name, port: SERVER_PORT } });
     this.api = `http://127.0.0.1:${port}`;
-    this.apiClient = new ApiClient({ baseUrl: this.api, timeoutMs: 10_000 });
-    // The forwarder accepts and drops connections until the server listens: poll with a short deadline.
-    const probe = new ApiClient({ baseUrl: this.api, timeoutMs: 2000 });
+    // The forwarder accepts and drops connections until the server listens: poll with a short deadline. The
+    // server writes its admin token before it listens.
     const deadline = Date.now() + 20_000;
     for (;;) {
+      if (this.opts.serverListen === 'all' && existsSync(this.adminTokenFile))
+        this.adminToken = readFileSync(this.adminTokenFile, 'utf8').trim();
+      const token = this.adminToken ?? undefined;
+      const probe = new ApiClient({ baseUrl: this.api, timeoutMs: 2000, token });
       try {
         await probe.send({ method: 'GET', path: '/datapaths' });
+        this.apiClient = new ApiClient({ baseUrl: this.api, timeoutMs: 10_000, token });
         return;
       } catch {
         /* not up yet */
@@ -153,11 +174,25 @@ export class Cluster {
     const old = this.agents.get(host);
     if (old?.alive()) throw new Error(`the agent of ${host} already runs (pid ${old.pid})`);
     if (old) await this.lab.stopProcess(host, 'agent').catch(() => undefined);
-    const p = await this.lab.spawn(host, 'agent', this.agentArgs(host, extra), {
-      env: { ...process.env, ...this.opts.env },
+    const cred = await this.credentials(host);
+    const p = await this.lab.spawn(host, 'agent', this.agentArgs(host, [...cred.args, ...extra]), {
+      env: { ...process.env, ...this.opts.env, ...cred.env },
     });
     this.agents.set(host, p);
     return p;
+  }
+
+  /**
+   * An agent's credential when the server requires tokens: the first start enrolls with a one-time token for
+   * its node (as an operator would hand one out; in the environment, not on a command line `ps` shows);
+   * later starts reuse the agent token it kept.
+   */
+  private async credentials(host: string): Promise<{ args: string[]; env: NodeJS.ProcessEnv }> {
+    if (this.adminToken === null) return { args: [], env: {} };
+    const file = join(this.lab.host(host).dir, 'agent.token');
+    if (existsSync(file)) return { args: ['--token-file', file], env: {} };
+    const { token } = await this.call<{ token: string }>('POST', '/tokens', { role: 'enrollment', node_id: host });
+    return { args: ['--token-file', file], env: { VNET_ENROLL_TOKEN: token } };
   }
 
   /** Stops an agent: SIGTERM (clean) or SIGKILL (crash). The lab forgets the process either way. */

@@ -90,10 +90,14 @@ export async function runDemo(opts: DemoOptions): Promise<number> {
     const h1 = cluster.firstHost;
     out('');
     out('explore:');
-    out(`  API (inside the lab):        ${cluster.labApi}/api/1.0/networks`);
-    out(`  API (from this machine):     ${cluster.api}/api/1.0/networks`);
-    out(`  vnctl here:                  ${VNCTL_BIN} --api ${cluster.api} interfaces show`);
-    out(`  vnctl in the server's host:  ip netns exec ${h1.netns} ${VNCTL_BIN} networks show`);
+    // The server listens on every address of its host, so it requires tokens: the explore lines carry one.
+    const tf = cluster.adminTokenFile;
+    const bearer = `-H "Authorization: Bearer $(cat ${tf})"`;
+    out(`  admin token:                 ${tf}`);
+    out(`  API (inside the lab):        curl ${bearer} ${cluster.labApi}/api/1.0/networks`);
+    out(`  API (from this machine):     curl ${bearer} ${cluster.api}/api/1.0/networks`);
+    out(`  vnctl here:                  VNET_TOKEN_FILE=${tf} ${VNCTL_BIN} --api ${cluster.api} interfaces show`);
+    out(`  vnctl in the server's host:  VNET_TOKEN_FILE=${tf} ip netns exec ${h1.netns} ${VNCTL_BIN} networks show`);
     out(`  a VM:                        ip netns exec ${p}-ns1 ping 172.16.2.3`);
     out(`                               vnet lab exec --prefix ${p} ns5 -- ping -c3 172.16.1.2`);
     out(`  flows of a host:             OVS_RUNDIR=${h1.dir} ovs-ofctl -O OpenFlow13 dump-flows br0`);

@@ -126,3 +126,17 @@ export class Unavailable extends ApiError {
     super(503, '124', 'Unavailable', message);
   }
 }
+
+/** 401/130 (ours): no token, or one that is unknown, revoked, expired or malformed. */
+export class Unauthenticated extends ApiError {
+  constructor(message: string) {
+    super(401, '130', 'Unauthenticated', message);
+  }
+}
+
+/** 403/131 (ours): the token is valid but its role may not do this (or not to this object). */
+export class Forbidden extends ApiError {
+  constructor(message: string, field?: string) {
+    super(403, '131', 'Forbidden', message, field);
+  }
+}

@@ -38,6 +38,8 @@ export interface FieldOptions {
   aliasOf?: string;
   /** Set by the store on every write (created_at, updated_at). */
   timestamp?: true;
+  /** Stored, never in a reply (a token's hash). */
+  secret?: true;
 }
 
 /** The usual settability combinations, spread into a field's options (`{ ...SET.editable, doc }`). */

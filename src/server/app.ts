@@ -21,6 +21,8 @@ import { itemRoutes } from './routes/items.js';
 import { resourceRoutes } from './routes/resources.js';
 import { Service } from './service.js';
 import { AgentPresence } from './agent-presence.js';
+import { type GuardOptions, RequestGuard } from './auth/guard.js';
+import { tokenRoutes } from './routes/tokens.js';
 
 export interface AppDeps {
   store: Store;
@@ -28,6 +30,8 @@ export interface AppDeps {
   feed?: FeedOptions;
   /** Default page size of lists (OpenVNet's pagination_limit). */
   defaultLimit?: number;
+  /** Who may call (default: local trust, for a loopback-only server). */
+  auth?: GuardOptions;
 }
 
 /** Route plugins in registration order (the OpenAPI document lists them so). */
@@ -39,6 +43,7 @@ const ROUTE_PLUGINS = [
   ipLeaseRoutes,
   itemRoutes,
   feedRoutes,
+  tokenRoutes,
 ];
 
 export async function buildApp(deps: AppDeps): Promise<{ app: FastifyInstance; service: Service }> {
@@ -80,6 +85,10 @@ export async function buildApp(deps: AppDeps): Promise<{ app: FastifyInstance; s
     const e = new RouteNotFound(req.method, req.url.split('?')[0]!.slice(0, 200));
     return reply.status(404).send(e.toBody());
   });
+
+  new RequestGuard(service, deps.auth ?? { mode: 'local' }, table.accessOf, deps.logger || undefined).install(
+    app as unknown as FastifyInstance,
+  );
 
   const presence = new AgentPresence(service, deps.logger || undefined);
   // Closing the server closes every feed stream: that says nothing about the agents.

@@ -3,7 +3,24 @@ import { Command } from '@commander-js/extra-typings';
 import { SqliteStore } from '../store/sqlite.js';
 import { createLogger } from '../util/log.js';
 import { buildApp } from './app.js';
-import { ConfigError, resolveConfig } from './config.js';
+import { dirname, join } from 'node:path';
+import { type AuthMode, isLoopbackListen } from './auth/guard.js';
+import { bootstrapAdminToken } from './auth/token-rows.js';
+import { ConfigError, type ServerConfig, resolveConfig } from './config.js';
+
+const collect = (v: string, acc: string[]) => [...acc, v];
+
+/** Loopback only: local trust (tokens checked when given); any other address: tokens, unless --insecure. */
+export function authMode(cfg: ServerConfig): AuthMode {
+  if (cfg.insecure) return 'insecure';
+  if (cfg.requireAuth || !isLoopbackListen(cfg.host)) return 'tokens';
+  return 'local';
+}
+
+function defaultAdminTokenFile(db: string): string {
+  if (db === ':memory:') throw new ConfigError('--admin-token-file is needed with an in-memory database');
+  return join(dirname(db), 'admin.token');
+}
 
 export function serverCommand() {
   return new Command('server')
@@ -12,11 +29,22 @@ export function serverCommand() {
     .option('--db <path>', 'SQLite database file (env VNET_DB; default /var/lib/vnet/vnet.db)')
     .option('--config <file>', 'YAML config file: listen, db, retain_changes, heartbeat_ms (env VNET_CONFIG)')
     .option('--retain-changes <n>', 'changes kept for resuming watchers (default 100000)')
+    .option('--require-auth', 'require API tokens even when listening on loopback only')
+    .option('--insecure', 'serve without tokens on a non-loopback address (anyone who reaches it is admin)')
+    .option(
+      '--admin-token-file <file>',
+      'where the first admin token is written when tokens are required (env VNET_ADMIN_TOKEN_FILE; default: admin.token next to --db)',
+    )
+    .option('--allowed-host <name>', 'a Host header name to serve besides loopback names (repeatable)', collect, [])
     .action(async (opts) => {
       const log = createLogger('vnet-server');
       let cfg: ReturnType<typeof resolveConfig>;
+      let mode: AuthMode;
+      let tokenFile: string | null = null;
       try {
         cfg = resolveConfig({ flags: opts, env: process.env });
+        mode = authMode(cfg);
+        if (mode === 'tokens') tokenFile = cfg.adminTokenFile ?? defaultAdminTokenFile(cfg.db);
       } catch (e) {
         if (!(e instanceof ConfigError)) throw e;
         process.stderr.write(`vnet server: ${e.message}\n`);
@@ -29,7 +57,25 @@ export function serverCommand() {
         process.stderr.write(`vnet server: cannot open database ${cfg.db}: ${(e as Error).message}\n`);
         process.exit(2);
       }
-      const { app } = await buildApp({ store, logger: log, feed: { heartbeatMs: cfg.heartbeatMs } });
+      const { app, service } = await buildApp({
+        store,
+        logger: log,
+        feed: { heartbeatMs: cfg.heartbeatMs },
+        auth: { mode, allowedHosts: cfg.allowedHosts },
+      });
+      if (mode === 'insecure')
+        log.warn({ host: cfg.host }, 'serving WITHOUT tokens (--insecure): anyone who reaches this address is admin');
+      if (tokenFile) {
+        const written = await bootstrapAdminToken(service, tokenFile).catch(async (e: Error) => {
+          process.stderr.write(`vnet server: cannot write the admin token to ${tokenFile}: ${e.message}\n`);
+          await store.close();
+          process.exit(2);
+        });
+        if (written) {
+          log.info({ file: written }, 'no admin token existed: one was created');
+          process.stdout.write(`vnet server: admin token written to ${written}\n`);
+        }
+      }
       try {
         await app.listen({ host: cfg.host, port: cfg.port });
       } catch (e) {
@@ -39,7 +85,7 @@ export function serverCommand() {
       }
       const addr = app.server.address();
       const port = typeof addr === 'object' && addr ? addr.port : cfg.port;
-      log.info({ host: cfg.host, port, db: cfg.db }, 'vnet server listening');
+      log.info({ host: cfg.host, port, db: cfg.db, auth: mode }, 'vnet server listening');
       // One parseable line on stdout so scripts/tests using --listen HOST:0 learn the port.
       process.stdout.write(`vnet server listening on http://${cfg.host}:${port}\n`);
       let stopping = false;

@@ -8,6 +8,14 @@ export interface ServerConfig {
   db: string;
   retainChanges: number;
   heartbeatMs: number;
+  /** Require tokens even on a loopback-only listener. */
+  requireAuth: boolean;
+  /** Serve without tokens on any address (never the default). */
+  insecure: boolean;
+  /** Where the first admin token is written when tokens are required (default: next to the database). */
+  adminTokenFile: string | null;
+  /** Host header names served besides loopback ones. */
+  allowedHosts: string[];
 }
 
 export const DEFAULT_CONFIG_FILE = '/etc/vnet/server.yaml';
@@ -17,6 +25,10 @@ export const DEFAULTS: ServerConfig = {
   db: '/var/lib/vnet/vnet.db',
   retainChanges: 100_000,
   heartbeatMs: 15_000,
+  requireAuth: false,
+  insecure: false,
+  adminTokenFile: null,
+  allowedHosts: [],
 };
 
 export class ConfigError extends Error {
@@ -37,8 +49,41 @@ function positive(name: string, v: unknown): number {
   return n;
 }
 
+const FILE_KEYS = [
+  'listen',
+  'db',
+  'retain_changes',
+  'heartbeat_ms',
+  'require_auth',
+  'insecure',
+  'admin_token_file',
+  'allowed_hosts',
+];
+
+function bool(name: string, v: unknown): boolean {
+  if (typeof v !== 'boolean') throw new ConfigError(`${name}: not true or false`);
+  return v;
+}
+
+function hostList(name: string, v: unknown): string[] {
+  const list = Array.isArray(v) ? v.map(String) : String(v).split(',');
+  const out = list.map((h) => h.trim()).filter(Boolean);
+  for (const h of out)
+    if (!/^[A-Za-z0-9.[\]:-]{1,253}$/.test(h)) throw new ConfigError(`${name}: '${h}' is not a host name`);
+  return out;
+}
+
 export interface ConfigSources {
-  flags: { listen?: string; db?: string; config?: string; retainChanges?: string };
+  flags: {
+    listen?: string;
+    db?: string;
+    config?: string;
+    retainChanges?: string;
+    requireAuth?: boolean;
+    insecure?: boolean;
+    adminTokenFile?: string;
+    allowedHost?: string[];
+  };
   env: NodeJS.ProcessEnv;
 }
 
@@ -57,12 +102,15 @@ export function resolveConfig({ flags, env }: ConfigSources): ServerConfig {
         throw new ConfigError(`config file ${file}: not a mapping`);
       const o = parsed as Record<string, unknown>;
       for (const k of Object.keys(o))
-        if (!['listen', 'db', 'retain_changes', 'heartbeat_ms'].includes(k))
-          throw new ConfigError(`config file ${file}: unknown key ${k}`);
+        if (!FILE_KEYS.includes(k)) throw new ConfigError(`config file ${file}: unknown key ${k}`);
       if (o.listen !== undefined) Object.assign(cfg, parseListen(String(o.listen)));
       if (o.db !== undefined) cfg.db = String(o.db);
       if (o.retain_changes !== undefined) cfg.retainChanges = positive('retain_changes', o.retain_changes);
       if (o.heartbeat_ms !== undefined) cfg.heartbeatMs = positive('heartbeat_ms', o.heartbeat_ms);
+      if (o.require_auth !== undefined) cfg.requireAuth = bool('require_auth', o.require_auth);
+      if (o.insecure !== undefined) cfg.insecure = bool('insecure', o.insecure);
+      if (o.admin_token_file !== undefined) cfg.adminTokenFile = String(o.admin_token_file);
+      if (o.allowed_hosts !== undefined) cfg.allowedHosts = hostList('allowed_hosts', o.allowed_hosts);
     }
   }
   if (env.VNET_LISTEN) Object.assign(cfg, parseListen(env.VNET_LISTEN));
@@ -71,5 +119,11 @@ export function resolveConfig({ flags, env }: ConfigSources): ServerConfig {
   if (flags.listen) Object.assign(cfg, parseListen(flags.listen));
   if (flags.db) cfg.db = flags.db;
   if (flags.retainChanges) cfg.retainChanges = positive('--retain-changes', flags.retainChanges);
+  if (env.VNET_ADMIN_TOKEN_FILE) cfg.adminTokenFile = env.VNET_ADMIN_TOKEN_FILE;
+  if (flags.requireAuth) cfg.requireAuth = true;
+  if (flags.insecure) cfg.insecure = true;
+  if (flags.adminTokenFile) cfg.adminTokenFile = flags.adminTokenFile;
+  if (flags.allowedHost?.length) cfg.allowedHosts = hostList('--allowed-host', flags.allowedHost.join(','));
+  if (cfg.insecure && cfg.requireAuth) throw new ConfigError('--insecure and --require-auth contradict each other');
   return cfg;
 }

@@ -2,7 +2,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
-import type { Change, ResourceKind } from '../model/types.js';
+import type { Change } from '../model/types.js';
 import { SQLITE_MIGRATIONS } from './migrations.js';
 import {
   type ChangesPage,
@@ -11,6 +11,7 @@ import {
   type PendingChange,
   type Store,
   type StoreReader,
+  type StoredKind,
   StoreUnavailableError,
   type StoreWriter,
   type Where,
@@ -111,7 +112,7 @@ export class SqliteStore implements Store {
     if (this.closed) throw new StoreUnavailableError('store is closed');
   }
 
-  private whereSql(kind: ResourceKind, where: Where | undefined): { sql: string; args: (string | number | null)[] } {
+  private whereSql(kind: StoredKind, where: Where | undefined): { sql: string; args: (string | number | null)[] } {
     let sql = 'kind = ?';
     const args: (string | number | null)[] = [kind];
     for (const [k, v] of Object.entries(where ?? {})) {

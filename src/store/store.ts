@@ -1,5 +1,9 @@
 // The storage interface: revisioned JSON documents per kind plus a change log; SQLite now, PostgreSQL later.
 import type { Change, ResourceKind } from '../model/types.js';
+import type { PRIVATE_DECLARATIONS } from '../model/resources/index.js';
+
+/** Every kind the store keeps: the feed's resources and the private ones (tokens). */
+export type StoredKind = ResourceKind | keyof typeof PRIVATE_DECLARATIONS;
 
 /** A stored document: the resource's own fields (derived/embedded parts are computed by the service). */
 export type Doc = { uuid: string } & Record<string, unknown>;
@@ -17,19 +21,19 @@ export type PendingChange = Omit<Change, 'revision'>;
 
 /** Reads inside a transaction (or a consistent read). */
 export interface StoreReader {
-  get(kind: ResourceKind, uuid: string): Promise<Doc | undefined>;
+  get(kind: StoredKind, uuid: string): Promise<Doc | undefined>;
   /** Documents matching `where`, ordered by creation (insertion) order. */
-  find(kind: ResourceKind, where?: Where, page?: Page): Promise<Doc[]>;
-  count(kind: ResourceKind, where?: Where): Promise<number>;
+  find(kind: StoredKind, where?: Where, page?: Page): Promise<Doc[]>;
+  count(kind: StoredKind, where?: Where): Promise<number>;
   /** The last committed revision (0 for an empty store). */
   revision(): Promise<number>;
 }
 
 /** Writes inside one transaction; nothing is visible to others until the transaction commits. */
 export interface StoreWriter extends StoreReader {
-  insert(kind: ResourceKind, doc: Doc): Promise<void>;
-  update(kind: ResourceKind, doc: Doc): Promise<void>;
-  remove(kind: ResourceKind, uuid: string): Promise<void>;
+  insert(kind: StoredKind, doc: Doc): Promise<void>;
+  update(kind: StoredKind, doc: Doc): Promise<void>;
+  remove(kind: StoredKind, uuid: string): Promise<void>;
   /** Appends a change; returns its revision (each change gets the next revision, strictly increasing). */
   appendChange(change: PendingChange): Promise<number>;
 }

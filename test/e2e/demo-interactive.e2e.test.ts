@@ -1,7 +1,7 @@
 // `vnet demo` without --once: stays up, prints working exploration hints, and Ctrl-C removes everything.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { VNET_BIN } from '../../src/demo/cluster.js';
 import { Lab } from '../../src/lab/lab.js';
@@ -25,10 +25,14 @@ test('vnet demo stays up until Ctrl-C, shows how to explore, then removes everyt
     assert.match(out, /vnctl/);
     assert.match(out, /api\/1\.0/);
     assert.match(out, /ip netns exec/);
-    // The explore hints work: the API answers through the printed URL from this namespace.
-    const url = /API \(from this machine\): +(\S+)/.exec(out)?.[1];
-    assert.ok(url, out);
-    const res = await fetch(url!);
+    // The explore hints work: the API answers through the printed URL from this namespace, with the printed
+    // admin token (the server listens on every address of its host, so it requires one).
+    const m = /API \(from this machine\): +curl -H "Authorization: Bearer \$\(cat (\S+)\)" (\S+)/.exec(out);
+    assert.ok(m, out);
+    const [, tokenFile, url] = m;
+    assert.equal((await fetch(url!)).status, 401, 'no token, no answer');
+    const token = readFileSync(tokenFile!, 'utf8').trim();
+    const res = await fetch(url!, { headers: { authorization: `Bearer ${token}` } });
     assert.equal(res.status, 200);
     const body = (await res.json()) as { total_count: number };
     // The seed's three networks and the external one of the north-south step.

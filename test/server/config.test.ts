@@ -4,6 +4,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, it } from 'node:test';
+import { authMode } from '../../src/server/command.js';
 import { ConfigError, DEFAULTS, parseListen, resolveConfig } from '../../src/server/config.js';
 
 const dir = mkdtempSync(join(tmpdir(), `vnet-cfg-${process.pid}-`));
@@ -12,7 +13,10 @@ after(() => rmSync(dir, { recursive: true, force: true }));
 it('defaults, file, env, flags in increasing precedence', () => {
   assert.deepEqual(resolveConfig({ flags: {}, env: { VNET_CONFIG: '' } }).port, DEFAULTS.port);
   const file = join(dir, 'server.yaml');
-  writeFileSync(file, 'listen: 0.0.0.0:9191\ndb: /tmp/file.db\nretain_changes: 500\nheartbeat_ms: 1000\n');
+  writeFileSync(
+    file,
+    'listen: 0.0.0.0:9191\ndb: /tmp/file.db\nretain_changes: 500\nheartbeat_ms: 1000\nallowed_hosts: [vnet.example]\n',
+  );
   const fromFile = resolveConfig({ flags: { config: file }, env: {} });
   assert.deepEqual(fromFile, {
     host: '0.0.0.0',
@@ -20,6 +24,10 @@ it('defaults, file, env, flags in increasing precedence', () => {
     db: '/tmp/file.db',
     retainChanges: 500,
     heartbeatMs: 1000,
+    requireAuth: false,
+    insecure: false,
+    adminTokenFile: null,
+    allowedHosts: ['vnet.example'],
   });
   const fromEnv = resolveConfig({
     flags: {},
@@ -48,4 +56,20 @@ it('refuses bad values with ConfigError', () => {
   }
   assert.throws(() => resolveConfig({ flags: { config: join(dir, 'missing.yaml') }, env: {} }), ConfigError);
   assert.throws(() => resolveConfig({ flags: { retainChanges: 'many' }, env: {} }), ConfigError);
+});
+
+it('tokens are required on any non-loopback listener unless --insecure; loopback alone is local trust', () => {
+  const mode = (flags: Parameters<typeof resolveConfig>[0]['flags']) =>
+    authMode(resolveConfig({ flags, env: { VNET_CONFIG: '' } }));
+  assert.equal(mode({}), 'local', 'the default listener is 127.0.0.1');
+  assert.equal(mode({ listen: '127.0.0.5:9090' }), 'local');
+  assert.equal(mode({ listen: '[::1]:9090' }), 'local');
+  assert.equal(mode({ listen: 'localhost:9090' }), 'local');
+  assert.equal(mode({ listen: '0.0.0.0:9090' }), 'tokens');
+  assert.equal(mode({ listen: '[::]:9090' }), 'tokens');
+  assert.equal(mode({ listen: '192.0.2.1:9090' }), 'tokens');
+  assert.equal(mode({ listen: '0.0.0.0:9090', insecure: true }), 'insecure');
+  assert.equal(mode({ requireAuth: true }), 'tokens');
+  assert.throws(() => mode({ requireAuth: true, insecure: true }), ConfigError);
+  assert.throws(() => mode({ allowedHost: ['bad host'] }), ConfigError);
 });

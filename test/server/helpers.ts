@@ -2,6 +2,7 @@
 import assert from 'node:assert/strict';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../../src/server/app.js';
+import type { GuardOptions } from '../../src/server/auth/guard.js';
 import type { Service } from '../../src/server/service.js';
 import { SqliteStore } from '../../src/store/sqlite.js';
 
@@ -14,10 +15,14 @@ export interface TestServer {
 }
 
 export async function startServer(
-  opts: { path?: string; retainChanges?: number; heartbeatMs?: number; listen?: boolean } = {},
+  opts: { path?: string; retainChanges?: number; heartbeatMs?: number; listen?: boolean; auth?: GuardOptions } = {},
 ): Promise<TestServer> {
   const store = new SqliteStore({ path: opts.path ?? ':memory:', retainChanges: opts.retainChanges ?? 100_000 });
-  const { app, service } = await buildApp({ store, feed: { heartbeatMs: opts.heartbeatMs ?? 15_000 } });
+  const { app, service } = await buildApp({
+    store,
+    feed: { heartbeatMs: opts.heartbeatMs ?? 15_000 },
+    ...(opts.auth ? { auth: opts.auth } : {}),
+  });
   let base = '';
   if (opts.listen !== false) {
     await app.listen({ host: '127.0.0.1', port: 0 });

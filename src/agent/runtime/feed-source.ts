@@ -6,9 +6,15 @@ export class ServerFeed implements FeedSource {
   private readonly client: FeedClient;
 
   /** `nodeId`: who is watching — while its stream is open, the server counts the agent alive. */
-  constructor(baseUrl: string, nodeId?: string) {
+  constructor(baseUrl: string, nodeId?: string, token?: string) {
     // Reconnects quickly: a server restart should not keep agents blind for long.
-    this.client = new FeedClient({ baseUrl, initialBackoffMs: 100, maxBackoffMs: 2000, ...(nodeId ? { nodeId } : {}) });
+    this.client = new FeedClient({
+      baseUrl,
+      initialBackoffMs: 100,
+      maxBackoffMs: 2000,
+      ...(nodeId ? { nodeId } : {}),
+      token,
+    });
   }
 
   start(listener: (ev: FeedEvent) => void): void {

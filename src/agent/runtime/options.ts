@@ -23,6 +23,10 @@ export interface AgentConfig {
   createBridge: boolean;
   datapathType: DatapathType;
   register: boolean;
+  /** Where the agent's API token is kept (read at start; written after an enrollment); null: none. */
+  tokenFile: string | null;
+  /** A one-time enrollment token to trade for an agent token when the token file holds none. */
+  enrollToken: string | null;
 }
 
 /** Raw option strings as commander hands them over (all optional; defaults applied here). */
@@ -38,6 +42,8 @@ export interface RawAgentOptions {
   createBridge?: boolean | undefined;
   datapathType?: string | undefined;
   register?: boolean | undefined;
+  tokenFile?: string | undefined;
+  enrollToken?: string | undefined;
 }
 
 export const DEFAULT_OVSDB = 'unix:/var/run/openvswitch/db.sock';
@@ -78,6 +84,9 @@ export function parseAgentOptions(raw: RawAgentOptions): AgentConfig {
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:')
     throw new AgentConfigError('server', `'${server}' must be an http:// or https:// URL`);
+
+  if (raw.enrollToken !== undefined && raw.tokenFile === undefined)
+    throw new AgentConfigError('enroll-token', 'needs --token-file (where the agent token it is traded for is kept)');
 
   const nodeId = raw.nodeId ?? hostname();
   if (nodeId.length === 0 || nodeId.length > 255) throw new AgentConfigError('node-id', 'must be 1..255 characters');
@@ -122,5 +131,7 @@ export function parseAgentOptions(raw: RawAgentOptions): AgentConfig {
     createBridge: raw.createBridge ?? false,
     datapathType,
     register: raw.register ?? false,
+    tokenFile: raw.tokenFile ?? null,
+    enrollToken: raw.enrollToken?.trim() || null,
   };
 }

@@ -2,6 +2,7 @@
 import { ApiClient, VnetApiError } from '../../client/index.js';
 import type { Logger } from '../../util/log.js';
 import type { AgentDeps } from './agent.js';
+import { agentToken } from './credentials.js';
 import { DhcpService } from './dhcp-service.js';
 import { ServerFeed } from './feed-source.js';
 import { OpenFlowListener } from './openflow-link.js';
@@ -11,7 +12,8 @@ import { OvsdbBridgeControl } from './ovsdb-bridge.js';
 
 export async function buildAgentDeps(config: AgentConfig, log: Logger): Promise<AgentDeps> {
   const switches = await OpenFlowListener.listen(config.listen, log.child({ component: 'openflow' }));
-  const api = new ApiClient({ baseUrl: config.server, timeoutMs: 10_000 });
+  const token = await agentToken(config, log);
+  const api = new ApiClient({ baseUrl: config.server, timeoutMs: 10_000, token });
   // `encap` in the status report is an addition to the contract; a server that does not know it
   // answers 400 naming it, and then the agent reports without it (remote hosts then assume GRE).
   let encapAccepted = true;
@@ -33,7 +35,7 @@ export async function buildAgentDeps(config: AgentConfig, log: Logger): Promise<
     log,
     bridge: new OvsdbBridgeControl(config.ovsdb, log.child({ component: 'ovsdb' })),
     switches,
-    feed: new ServerFeed(config.server, config.nodeId),
+    feed: new ServerFeed(config.server, config.nodeId, token),
     api: {
       reportDatapathStatus: (uuid, body) => reportStatus(uuid, body as DatapathStatusReport),
       reportInterfaceBinding: (uuid, body) => api.reportInterfaceBinding(uuid, body as never),

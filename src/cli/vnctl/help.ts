@@ -20,6 +20,7 @@ const GLOBAL_HELP = [
   '                     default http://127.0.0.1:9090)',
   "  -o, --output FMT   table (default), yaml (the API body, as OpenVNet's vnctl printed it) or json",
   '  --timeout SECONDS  give up on an unanswered call (default 30)',
+  '  --token TOKEN      API token (env VNET_TOKEN, or VNET_TOKEN_FILE=FILE); a loopback-only server needs none',
   '  -h, --help         this help; vnctl RESOURCE --help for its verbs and options',
   '  --version          the vnctl version',
 ];

@@ -1,6 +1,7 @@
 // vnctl's HTTP side: where the API is (--api, VNET_API, OpenVNet's VNET_WEBAPI), and how a failed call of
 // the shared ApiClient reads as vnctl's one-line errors with their exit statuses.
 // The client module itself, not client/index.js: the feed client is of no use to a one-shot CLI.
+import { readFileSync } from 'node:fs';
 import { ApiClient, DEFAULT_API_URL } from '../../client/api-client.js';
 import { ApiUnreachableError, VnetApiError } from '../../client/errors.js';
 import { ApiError, BadReplyError, TransportError, UsageError, type VnctlError } from './errors.js';
@@ -34,6 +35,27 @@ export function resolveApiBase(flag: string | undefined, env: Readonly<Record<st
   if (url.search || url.hash) throw new UsageError(`${source}: no query or fragment allowed in "${text}"`);
   const path = url.pathname.replace(/\/+$/, '').replace(/\/api(\/1\.0)?$/, '');
   return `${url.origin}${path}`;
+}
+
+/**
+ * The API token: `--token`, else `VNET_TOKEN`, else the first line of the file `VNET_TOKEN_FILE` names; none
+ * otherwise (a loopback-only server trusts its local users).
+ */
+export function resolveToken(
+  flag: string | undefined,
+  env: Readonly<Record<string, string | undefined>>,
+): string | undefined {
+  const given = flag ?? env.VNET_TOKEN;
+  if (given !== undefined && given.trim() !== '') return given.trim();
+  const file = env.VNET_TOKEN_FILE;
+  if (file === undefined || file.trim() === '') return undefined;
+  try {
+    return readFileSync(file, 'utf8').split('\n')[0]!.trim() || undefined;
+  } catch (e) {
+    throw new UsageError(
+      `VNET_TOKEN_FILE: cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
+    );
+  }
 }
 
 /** Squeezes any text to one line, so every failure prints as exactly one line. */
@@ -96,12 +118,18 @@ function describeFailure(err: VnetApiError, opts: CallOptions): VnctlError {
 export interface CallOptions {
   readonly base: string;
   readonly timeoutSeconds: number;
+  readonly token?: string | undefined;
 }
 
 /** Makes one API call; resolves to the parsed JSON body (null when empty) or throws a VnctlError. */
 export async function callApi(req: ApiRequest, opts: CallOptions): Promise<unknown> {
   // One connection, closed after the reply: a pooled socket would only delay the process's exit.
-  const api = new ApiClient({ baseUrl: opts.base, timeoutMs: opts.timeoutSeconds * 1000, keepAlive: false });
+  const api = new ApiClient({
+    baseUrl: opts.base,
+    timeoutMs: opts.timeoutSeconds * 1000,
+    keepAlive: false,
+    token: opts.token,
+  });
   const withBody = req.body !== undefined && (req.method === 'POST' || req.method === 'PUT');
   try {
     const reply = await api.send({

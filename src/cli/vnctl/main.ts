@@ -5,7 +5,7 @@ import { batchLines } from './batch.js';
 import { ApiError, UsageError, VnctlError } from './errors.js';
 import { combine, formatResult } from './format.js';
 import { helpText } from './help.js';
-import { callApi, oneLine, resolveApiBase } from './http.js';
+import { callApi, oneLine, resolveApiBase, resolveToken } from './http.js';
 import { type GlobalOptions, type OutputFormat, parseArgs } from './parse.js';
 
 /** Where vnctl writes; the entry point passes process streams, tests collect strings. */
@@ -39,10 +39,11 @@ export async function runVnctl(
       return 0;
     }
     const base = resolveApiBase(inv.globals.api, env);
+    const token = resolveToken(inv.globals.token, env);
     const timeoutSeconds = inv.globals.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS;
     const replies: unknown[] = [];
     try {
-      for (const req of inv.requests) replies.push(await callApi(req, { base, timeoutSeconds }));
+      for (const req of inv.requests) replies.push(await callApi(req, { base, timeoutSeconds, token }));
     } catch (e) {
       // `del A B C` failing at B: A is gone, so say so before the error.
       if (replies.length > 0)
@@ -69,6 +70,7 @@ function globalsArgv(g: GlobalOptions): string[] {
   const out = ['--output', g.output];
   if (g.api !== undefined) out.push('--api', g.api);
   if (g.timeoutSeconds !== undefined) out.push('--timeout', String(g.timeoutSeconds));
+  if (g.token !== undefined) out.push('--token', g.token);
   return out;
 }
 

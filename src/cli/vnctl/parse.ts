@@ -32,6 +32,8 @@ export interface GlobalOptions {
   readonly output: OutputFormat;
   /** `--timeout` in seconds. */
   readonly timeoutSeconds?: number;
+  /** `--token`, when given (env VNET_TOKEN / VNET_TOKEN_FILE are resolved by the caller). */
+  readonly token?: string;
 }
 
 /**
@@ -81,7 +83,7 @@ type Context =
       readonly options: readonly OptionSpec[];
     };
 
-const GLOBAL_NAMES = new Set(['api', 'output', 'timeout', 'help', 'version']);
+const GLOBAL_NAMES = new Set(['api', 'output', 'timeout', 'token', 'help', 'version']);
 const TRUE_WORDS = new Set(['true', 'yes', 'on', '1']);
 const FALSE_WORDS = new Set(['false', 'no', 'off', '0']);
 
@@ -329,6 +331,7 @@ export function parseArgs(argv: readonly string[], table: readonly ResourceSpec[
   let api: string | undefined;
   let output: OutputFormat = 'table';
   let timeoutSeconds: number | undefined;
+  let apiToken: string | undefined;
   // Help wins over anything else wrong on the line, wherever it stands (before a lone `--`).
   const end = argv.indexOf('--');
   let help = (end < 0 ? argv : argv.slice(0, end)).some((t) => t === '-h' || t.toLowerCase() === '--help');
@@ -342,6 +345,7 @@ export function parseArgs(argv: readonly string[], table: readonly ResourceSpec[
     output,
     ...(api !== undefined ? { api } : {}),
     ...(timeoutSeconds !== undefined ? { timeoutSeconds } : {}),
+    ...(apiToken !== undefined ? { token: apiToken } : {}),
   });
 
   for (let i = 0; i < argv.length; i++) {
@@ -386,6 +390,7 @@ export function parseArgs(argv: readonly string[], table: readonly ResourceSpec[
       if (name === 'help') help = true;
       else if (name === 'version') version = true;
       else if (name === 'api') api = takeValue();
+      else if (name === 'token') apiToken = takeValue();
       else if (name === 'output') output = parseOutput(takeValue());
       else {
         const t = takeValue();

@@ -235,4 +235,6 @@ export const RESOURCES: readonly ResourceSpec[] = [
       ]),
     ],
   }),
+  // `token` is in the create reply only: the one time the secret is shown.
+  resource(D.tokens, { columns: ['uuid', 'display_name', 'role', 'node_id', 'expires_at', 'token'] }),
 ];

@@ -13,6 +13,7 @@ import { routeLinks, routes } from './routing.js';
 import { securityGroupRules, securityGroups } from './security-groups.js';
 import { segments } from './segments.js';
 import { staticAddresses, translations } from './translations.js';
+import { tokens } from './tokens.js';
 
 export * from './datapath-relations.js';
 export * from './datapaths.js';
@@ -26,6 +27,7 @@ export * from './range-groups.js';
 export * from './routing.js';
 export * from './security-groups.js';
 export * from './segments.js';
+export * from './tokens.js';
 export * from './translations.js';
 
 /** Every stored kind, keyed by its plural name: the store's tables and the feed's resources, in snapshot order. */
@@ -49,6 +51,9 @@ export const DECLARATIONS = {
   mac_range_groups: macRangeGroups,
   dns_services: dnsServices,
 } as const;
+
+/** Kinds the store keeps that the change feed never carries (credentials), keyed by plural name. */
+export const PRIVATE_DECLARATIONS = { tokens } as const;
 
 /** Items embedded in a parent's list, with the parent kind (routes `/<parent>/:uuid/<segment>`). */
 export const ITEMS: readonly { parent: string; decl: ItemDecl<Fields> }[] = [

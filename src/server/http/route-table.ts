@@ -4,6 +4,7 @@
 // errors naming the field in OpenVNet's shape). OpenVNet's conventions run first, in a preValidation hook.
 import type { FastifyInstance, FastifyReply, FastifyRequest, FastifySchemaCompiler } from 'fastify';
 import { checkUuid, type ParamSpec, type Params, paramJsonSchema, parseParams } from '../../model/params.js';
+import { type Access, defaultAccess, type Principal } from '../auth/policy.js';
 import { API_PREFIX, requestParams } from './openvnet.js';
 
 export type Method = 'GET' | 'POST' | 'PUT' | 'DELETE';
@@ -24,7 +25,9 @@ export interface RouteSpec {
   echoes?: (path: PathValues) => Record<string, string>;
   /** Runs on the merged request before validation, for checks with their own error (immutable fields). */
   prepare?: (raw: Record<string, unknown>, path: PathValues) => void;
-  handler: (req: { path: PathValues; p: Params; reply: FastifyReply }) => Promise<unknown>;
+  /** What it does as far as rights go (auth/policy.ts); default: read for GET, write otherwise. */
+  access?: Access;
+  handler: (req: { path: PathValues; p: Params; reply: FastifyReply; who: Principal }) => Promise<unknown>;
 }
 
 /** Where a method's parameters are validated: GET and DELETE have no body in OpenVNet's clients. */
@@ -42,6 +45,10 @@ export class RouteTable {
   private lookup(method: string, url: string): RouteSpec | undefined {
     return this.specs.get(`${method === 'HEAD' ? 'GET' : method} ${url}`);
   }
+
+  /** The access a request to `routeUrl` (fastify's route pattern, absent when nothing matched) needs. */
+  readonly accessOf = (method: string, routeUrl: string | undefined): Access =>
+    (routeUrl === undefined ? undefined : this.lookup(method, routeUrl)?.access) ?? defaultAccess(method);
 
   /** fastify's validatorCompiler: a route's body/querystring is checked by parseParams against its specs. */
   readonly validatorCompiler: FastifySchemaCompiler<unknown> = ({ method, url, httpPart }) => {
@@ -103,7 +110,12 @@ export class RouteTable {
       // HEAD on the never-ending change stream would hold a connection open for nothing.
       exposeHeadRoute: spec.url !== '/feed/changes',
       handler: (req, reply) =>
-        spec.handler({ path: req.params as PathValues, p: (bodyPart ? req.body : req.query) as Params, reply }),
+        spec.handler({
+          path: req.params as PathValues,
+          p: (bodyPart ? req.body : req.query) as Params,
+          reply,
+          who: req.principal,
+        }),
     });
   }
 }

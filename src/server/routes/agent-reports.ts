@@ -4,6 +4,7 @@ import type { FastifyInstance } from 'fastify';
 import { paramsFor } from '../../model/resource.js';
 import { DECLARATIONS, datapaths } from '../../model/resources/index.js';
 import { UUID_PREFIX } from '../../model/types.js';
+import { ownNode } from '../auth/policy.js';
 import { represent } from '../represent.js';
 import { type RouteOptions, Routes } from './context.js';
 
@@ -18,10 +19,12 @@ export async function agentReportRoutes(app: FastifyInstance, opts: RouteOptions
     summary: 'Agent report: datapath health',
     path: { uuid: UUID_PREFIX.datapaths },
     params: STATUS_PARAMS,
+    access: 'report',
     echoes: ({ uuid }) => ({ uuid: uuid! }),
-    handler: async ({ path, p }) =>
+    handler: async ({ path, p, who }) =>
       r.write(async (ctx) => {
         const doc = await ctx.must('datapaths', path.uuid!);
+        ownNode(who, doc.node_id, `the status of datapath ${doc.uuid}`);
         for (const s of STATUS_PARAMS) if (p[s.name] !== undefined) doc[s.name] = p[s.name];
         // A report without an error means healthy: the last one is cleared.
         if (p.last_error === undefined) doc.last_error = null;
@@ -39,12 +42,19 @@ export async function agentReportRoutes(app: FastifyInstance, opts: RouteOptions
       summary,
       path: { uuid: UUID_PREFIX[kind] },
       params,
+      access: 'report',
       echoes: ({ uuid }) => ({ uuid: uuid! }),
-      handler: async ({ path, p }) =>
+      handler: async ({ path, p, who }) =>
         r.write(async (ctx) => {
           const doc = await ctx.must(kind, path.uuid!);
-          if (p.active_datapath_uuid)
-            await ctx.must('datapaths', p.active_datapath_uuid as string, 'active_datapath_uuid');
+          // An agent may claim the object for its own datapath (a VM moved here) or release it from there;
+          // never point it at, or take it from, another host.
+          const target = p.active_datapath_uuid
+            ? await ctx.must('datapaths', p.active_datapath_uuid as string, 'active_datapath_uuid')
+            : doc.active_datapath_uuid
+              ? await ctx.get('datapaths', doc.active_datapath_uuid as string)
+              : undefined;
+          if (target) ownNode(who, target.node_id, `${doc.uuid} bound to ${target.uuid}`, 'active_datapath_uuid');
           for (const s of params) doc[s.name] = p[s.name] ?? null;
           return represent(ctx, kind, await ctx.update(kind, doc));
         }),

@@ -1,5 +1,6 @@
 // Top-level resources: list, create, show, update, delete — one set of five routes per declared resource.
 import type { FastifyInstance } from 'fastify';
+import { ownNode } from '../auth/policy.js';
 import { represent } from '../represent.js';
 import { RESOURCES, rejectImmutable } from '../resources.js';
 import { LIST_PARAMS, type RouteOptions, Routes } from './context.js';
@@ -28,7 +29,12 @@ export async function resourceRoutes(app: FastifyInstance, opts: RouteOptions): 
       tag: def.kind,
       summary: `Create a ${def.singular}`,
       params: def.createParams,
-      handler: async ({ p }) => r.write(async (ctx) => represent(ctx, def.kind, await def.create(ctx, p))),
+      // Agents with --register create their own datapath row (node_id = theirs); everything else is an admin's.
+      ...(def.kind === 'datapaths' ? { access: 'register' as const } : {}),
+      handler: async ({ p, who }) => {
+        if (def.kind === 'datapaths') ownNode(who, p.node_id, 'a datapath of another node', 'node_id');
+        return r.write(async (ctx) => represent(ctx, def.kind, await def.create(ctx, p)));
+      },
     });
     r.add({
       method: 'GET',

@@ -1,0 +1,55 @@
+// Who may do what, declared once: each route names its access (routes/*.ts, default by method) and each role the
+// accesses it has. The guard (guard.ts) checks the pair before a request is parsed; `ownNode` is the one
+// object-level rule (OVN's southbound RBAC): an agent writes only rows of its own node.
+import { Forbidden } from '../../model/errors.js';
+import type { TokenRole } from '../../model/resources/tokens.js';
+
+/** What a route does, as far as rights go. */
+export const ACCESS = {
+  read: 'reads the model or the feed',
+  write: 'changes the model',
+  report: "an agent's report about its own datapath (status, bindings, where translations are active)",
+  register: 'registers a datapath (agents: only one with their own node_id)',
+  admin: 'manages tokens',
+  enroll: 'exchanges an enrollment token for an agent token',
+} as const;
+export type Access = keyof typeof ACCESS;
+
+/** Each role with the accesses it has and one line for docs and `vnctl tokens --help`. */
+export const ROLES: Record<TokenRole, { may: readonly Access[]; doc: string }> = {
+  admin: { may: ['read', 'write', 'report', 'register', 'admin'], doc: 'everything, including tokens' },
+  reader: { may: ['read'], doc: 'reads the model and follows the feed (monitoring, UIs)' },
+  agent: {
+    may: ['read', 'report', 'register'],
+    doc: "a host's agent: reads everything, writes only the status and bindings of datapaths with its node_id",
+  },
+  enrollment: { may: ['enroll'], doc: 'one-time: an agent exchanges it for an agent token of the same node' },
+};
+
+/** Who is calling: a token's holder, or the local user of a loopback-only server without tokens. */
+export interface Principal {
+  /** The token's uuid, or 'local' / 'insecure' when no token is needed. */
+  readonly id: string;
+  readonly role: TokenRole;
+  /** Agent and enrollment tokens: the node they act for. */
+  readonly nodeId: string | null;
+}
+
+export const LOCAL_ADMIN: Principal = { id: 'local', role: 'admin', nodeId: null };
+
+export function mayAccess(who: Principal, access: Access): boolean {
+  return ROLES[who.role].may.includes(access);
+}
+
+/** The route's default access when it names none: reads for GET, writes otherwise. */
+export const defaultAccess = (method: string): Access => (method === 'GET' || method === 'HEAD' ? 'read' : 'write');
+
+/**
+ * 403 unless `who` may write an object of node `nodeId` (a datapath's node_id): admins may write any, agents only
+ * their own. `field` names the request parameter that pointed there.
+ */
+export function ownNode(who: Principal, nodeId: unknown, what: string, field?: string): void {
+  if (who.role === 'admin') return;
+  if (who.role === 'agent' && who.nodeId !== null && nodeId === who.nodeId) return;
+  throw new Forbidden(`${who.role} token ${who.id} (node ${who.nodeId ?? '-'}) may not write ${what}`, field);
+}
