@@ -537,7 +537,11 @@ export const RESOURCES: readonly ResourceDef[] = [
 ];
 
 /** Rejects PUT parameters naming immutable fields with a clear 400 (before the unknown-parameter check). */
-export function rejectImmutable(def: ResourceDef, raw: Record<string, unknown>, pathUuid: string): void {
+export function rejectImmutable(
+  def: Pick<ResourceDef, 'immutable'>,
+  raw: Record<string, unknown>,
+  pathUuid: string,
+): void {
   for (const f of def.immutable) {
     if (!(f in raw)) continue;
     if (f === 'uuid' && raw[f] === pathUuid) {

@@ -2,7 +2,7 @@
 // outputs and exit statuses. Spawns the compiled dist/ (built here when src/ is newer).
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -10,6 +10,7 @@ import { parse as parseYaml } from 'yaml';
 import { runVnctl } from '../../src/cli/vnctl/main.js';
 import type { OptionSpec } from '../../src/cli/vnctl/spec.js';
 import { LIST_OPTIONS, RESOURCES } from '../../src/cli/vnctl/table.js';
+import { ensureBuilt } from '../lib/built.js';
 import { freePort } from '../lib/free-port.js';
 
 /** The seed documents' lines, in their order, exactly as written (they target localhost:9090). */
@@ -33,27 +34,6 @@ let dir = '';
 let api = '';
 let server: ChildProcess | undefined;
 let serverLog = '';
-
-/** Newest modification time under a directory (for "is dist/ older than src/"). */
-function newest(path: string): number {
-  const st = statSync(path);
-  if (!st.isDirectory()) return st.mtimeMs;
-  return Math.max(st.mtimeMs, ...readdirSync(path).map((n) => newest(join(path, n))));
-}
-
-/** `npm test` builds first; a developer running this file alone gets a build when src/ changed. */
-function ensureBuilt(): void {
-  const entry = join(ROOT, 'dist/main.js');
-  if (
-    existsSync(entry) &&
-    existsSync(join(ROOT, 'dist/cli/vnctl.js')) &&
-    newest(join(ROOT, 'src')) <= statSync(entry).mtimeMs
-  )
-    return;
-  // Other areas' in-progress files may have type errors; tsc still emits, so judge by the outputs.
-  spawnSync('npx', ['tsc', '-p', 'tsconfig.build.json'], { cwd: ROOT, encoding: 'utf8', timeout: 240_000 });
-  assert.ok(existsSync(entry), 'dist/main.js missing after build');
-}
 
 /** The environment without any API setting of the developer's shell. */
 function cleanEnv(extra: Record<string, string>): NodeJS.ProcessEnv {

@@ -137,6 +137,19 @@ describe('a server that requires tokens', () => {
       'x',
     );
     assert.equal(node.field, 'node_id');
+    const t = expect(await send(s, 'POST', '/api/1.0/tokens', { token: admin, body: { role: 'reader' } }), 200, 'x');
+    const renamed = expect(
+      await send(s, 'PUT', `/api/1.0/tokens/${t.uuid}`, { token: admin, body: { display_name: 'ui' } }),
+      200,
+      'rename',
+    );
+    assert.equal(renamed.display_name, 'ui');
+    const immutable = expect(
+      await send(s, 'PUT', `/api/1.0/tokens/${t.uuid}`, { token: admin, body: { role: 'admin' } }),
+      400,
+      'promote',
+    );
+    assert.deepEqual([immutable.code, immutable.field], ['121', 'role']);
   });
 
   test('an agent writes only its own node’s datapath status and bindings', async () => {

@@ -3,7 +3,7 @@
 import type { ParamSpec, ParamType } from '../params.js';
 import { type Declared, immutableOf, paramsFor } from '../resource.js';
 import { UUID_PREFIX } from '../types.js';
-import { DECLARATIONS } from './index.js';
+import { DECLARATIONS, PRIVATE_DECLARATIONS } from './index.js';
 
 /** The markers around the generated block in docs/api.md. */
 export const API_PARAMS_BEGIN = '<!-- params:begin -->';
@@ -43,8 +43,11 @@ export function resourceParamsMarkdown(decl: Declared): string {
 
 /** Every resource with endpoints of its own (a uuid prefix; not the datapath relation rows), in API order. */
 export function apiParamsMarkdown(): string {
-  return Object.keys(UUID_PREFIX)
-    .map((kind) => resourceParamsMarkdown(DECLARATIONS[kind as keyof typeof UUID_PREFIX]))
+  return [
+    ...Object.keys(UUID_PREFIX).map((kind) => DECLARATIONS[kind as keyof typeof UUID_PREFIX] as Declared),
+    ...Object.values(PRIVATE_DECLARATIONS),
+  ]
+    .map(resourceParamsMarkdown)
     .join('\n\n');
 }
 

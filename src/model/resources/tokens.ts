@@ -17,7 +17,7 @@ export const tokens = resource({
     role: f.enum(TOKEN_ROLES, {
       create: 'required',
       filter: true,
-      doc: 'admin: everything; reader: reads only; agent: reads, and writes only its node’s datapaths; enrollment: one-time, exchanged by an agent for an agent token',
+      doc: 'what it may do (src/server/auth/policy.ts, docs/security.md)',
     }),
     node_id: f.string(
       {

@@ -3,7 +3,8 @@
 // are written to the store directly, never through the change feed (watchers must not see credentials).
 import type { FastifyInstance } from 'fastify';
 import { Unauthenticated, UnknownUUIDResource } from '../../model/errors.js';
-import { paramsFor } from '../../model/resource.js';
+import { immutableOf, paramsFor } from '../../model/resource.js';
+import { rejectImmutable } from '../resources.js';
 import { tokens } from '../../model/resources/tokens.js';
 import { insertToken, shown } from '../auth/token-rows.js';
 import { LIST_PARAMS, type RouteOptions, Routes } from './context.js';
@@ -11,6 +12,7 @@ import { LIST_PARAMS, type RouteOptions, Routes } from './context.js';
 const CREATE = paramsFor(tokens.fields, 'create');
 const FILTERS = paramsFor(tokens.fields, 'filter');
 const UPDATE = paramsFor(tokens.fields, 'update');
+const IMMUTABLE = { immutable: immutableOf(tokens.fields) };
 const ENROLL = CREATE.filter((s) => s.name === 'display_name');
 
 export async function tokenRoutes(app: FastifyInstance, opts: RouteOptions): Promise<void> {
@@ -63,6 +65,7 @@ export async function tokenRoutes(app: FastifyInstance, opts: RouteOptions): Pro
     access: 'admin',
     path,
     params: UPDATE,
+    prepare: (raw, path) => rejectImmutable(IMMUTABLE, raw, path.uuid!),
     handler: async ({ path, p }) =>
       r.write(async (ctx) => {
         const doc = await ctx.wtx.get('tokens', path.uuid!);
