@@ -1,12 +1,27 @@
 // Declarative request parameters: coercion from query/form strings or JSON values, validation naming the field.
 import ipaddr from 'ipaddr.js';
 import { ArgumentError, InvalidUUID, MissingArgument } from './errors.js';
+import { inSubnet, intToIp, ipToInt, isAligned, maskOf } from './ipv4.js';
+
+/** Where no VM, host, next hop or tenant network can be: packets there are never forwarded as unicast. */
+export const UNUSABLE_IPV4: readonly { network: string; prefix: number; what: string }[] = [
+  { network: '0.0.0.0', prefix: 8, what: '"this network" (0.0.0.0/8)' },
+  { network: '127.0.0.0', prefix: 8, what: 'loopback (127.0.0.0/8)' },
+  { network: '224.0.0.0', prefix: 4, what: 'multicast (224.0.0.0/4)' },
+  { network: '240.0.0.0', prefix: 4, what: 'reserved or broadcast (240.0.0.0/4)' },
+];
+
+function usableIpv4(field: string, addr: string): void {
+  const bad = UNUSABLE_IPV4.find((r) => inSubnet(addr, r.network, r.prefix));
+  if (bad) throw new ArgumentError(field, `${addr} is ${bad.what}, which no endpoint or network can use`);
+}
 
 export type ParamType =
   | { t: 'string'; max?: number; pattern?: RegExp; patternText?: string }
   | { t: 'int'; min: number; max: number }
   | { t: 'bool' }
-  | { t: 'ipv4' }
+  /** An address of something (a VM, a host, a next hop, a network): not in UNUSABLE_IPV4; `any`: a route destination. */
+  | { t: 'ipv4'; any?: true }
   /** Comma-separated IPv4 list. */
   | { t: 'ipv4list' }
   /** "a.b.c.d/n" or a bare address (= /32). */
@@ -109,14 +124,18 @@ export function coerce(spec: ParamSpec, raw: unknown): ParamValue {
     case 'ipv4': {
       if (typeof raw !== 'string' || !isIpv4(raw))
         throw new ArgumentError(f, `'${describe(raw)}' is not an IPv4 address (a.b.c.d)`);
-      return ipaddr.IPv4.parse(raw).toString();
+      const addr = ipaddr.IPv4.parse(raw).toString();
+      if (!ty.any) usableIpv4(f, addr);
+      return addr;
     }
     case 'ipv4list': {
       if (typeof raw !== 'string') throw new ArgumentError(f, `must be a comma-separated IPv4 list`);
       const parts = raw.split(',').map((p) => p.trim());
       if (parts.length > 16) throw new ArgumentError(f, 'at most 16 addresses');
-      for (const p of parts)
+      for (const p of parts) {
         if (!isIpv4(p)) throw new ArgumentError(f, `'${describe(p)}' is not an IPv4 address (a.b.c.d)`);
+        usableIpv4(f, ipaddr.IPv4.parse(p).toString());
+      }
       return parts.map((p) => ipaddr.IPv4.parse(p).toString()).join(',');
     }
     case 'cidr': {
@@ -125,12 +144,24 @@ export function coerce(spec: ParamSpec, raw: unknown): ParamValue {
       const n = len === undefined ? 32 : /^\d{1,2}$/.test(len) ? Number(len) : -1;
       if (rest.length > 0 || addr === undefined || !isIpv4(addr) || n < 0 || n > 32)
         throw new ArgumentError(f, `'${describe(raw)}' is not an IPv4 prefix a.b.c.d/n`);
-      return `${ipaddr.IPv4.parse(addr).toString()}/${n}`;
+      const net = ipaddr.IPv4.parse(addr).toString();
+      // 10.0.0.5/24 is ambiguous (a host, or 10.0.0.0/24?): refused rather than guessed.
+      if (!isAligned(net, n)) {
+        const aligned = intToIp((ipToInt(net) & maskOf(n)) >>> 0);
+        throw new ArgumentError(f, `'${net}/${n}' has host bits set (the network is ${aligned}/${n})`);
+      }
+      return `${net}/${n}`;
     }
     case 'mac': {
       if (typeof raw !== 'string' || !MAC_RE.test(raw))
         throw new ArgumentError(f, `'${describe(raw)}' is not a MAC address (xx:xx:xx:xx:xx:xx)`);
-      return normalizeMac(raw);
+      const m = normalizeMac(raw);
+      // Every MAC in the model is an endpoint's: a group MAC would capture its network's broadcasts (its unicast
+      // flow outranks flooding), and 00:00:00:00:00:00 is no one's.
+      if (Number.parseInt(m.slice(0, 2), 16) & 1)
+        throw new ArgumentError(f, `'${m}' is a multicast or broadcast MAC; an endpoint needs a unicast one`);
+      if (m === '00:00:00:00:00:00') throw new ArgumentError(f, `'${m}' is not a usable MAC`);
+      return m;
     }
     case 'dpid': {
       const s = typeof raw === 'number' && Number.isSafeInteger(raw) && raw >= 0 ? raw.toString(16) : raw;

@@ -83,7 +83,11 @@ export const f = {
   int: <const O extends FieldOptions>(min: number, max: number, o: O) =>
     field(Type.Integer({ minimum: min, maximum: max }), { t: 'int', min, max }, o),
   bool: <const O extends FieldOptions>(o: O) => field(Type.Boolean(), { t: 'bool' }, o),
+  /** An address of something (not loopback, multicast, 0/8, 240/4: params.ts UNUSABLE_IPV4). */
   ipv4: <const O extends FieldOptions>(o: O) => field(Type.String({ format: 'ipv4' }), { t: 'ipv4' }, o),
+  /** A route destination: any address (0.0.0.0 with prefix 0 is the default route). */
+  destination: <const O extends FieldOptions>(o: O) =>
+    field(Type.String({ format: 'ipv4' }), { t: 'ipv4', any: true }, o),
   /** Comma-separated IPv4 list ("8.8.8.8,1.1.1.1"). */
   ipv4list: <const O extends FieldOptions>(o: O) => field(Type.String(), { t: 'ipv4list' }, o),
   /** "a.b.c.d/n" or a bare address (= /32). */

@@ -430,6 +430,19 @@ const routes = define(D.routes, {
   },
   async validate(doc, ctx) {
     checkAligned(doc);
+    // Two routes to one destination on one route link: which one the switch uses would be an accident.
+    const twin = (
+      await ctx.find('routes', {
+        route_link_uuid: doc.route_link_uuid as string | null,
+        ipv4_network: doc.ipv4_network as string,
+      })
+    ).find((r) => r.uuid !== doc.uuid && r.ipv4_prefix === doc.ipv4_prefix);
+    if (twin)
+      throw new DuplicateValue(
+        'ipv4_network',
+        `${doc.ipv4_network}/${doc.ipv4_prefix} on route link ${doc.route_link_uuid ?? '(none)'}`,
+        twin.uuid,
+      );
     // The next hop is a neighbour: it must be in the route's own network.
     const gw = doc.gateway_ipv4_address as string | null;
     if (!gw) return;

@@ -113,7 +113,13 @@ const CASES: Case[] = [
   {
     kind: 'routes',
     prefix: 'r',
-    create: () => ({ interface_uuid: 'if-fix', route_link_uuid: 'rl-fix', ipv4_network: '10.9.0.0', ipv4_prefix: 16 }),
+    // A destination of its own each: two routes to one destination on one route link are refused.
+    create: () => ({
+      interface_uuid: 'if-fix',
+      route_link_uuid: 'rl-fix',
+      ipv4_network: `10.${100 + (next() % 150)}.0.0`,
+      ipv4_prefix: 16,
+    }),
     update: { ipv4_network: '192.168.0.0', ipv4_prefix: 24, ingress: false },
     check: (d) => {
       assert.equal(d.network_uuid, 'nw-fix');

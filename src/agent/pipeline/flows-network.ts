@@ -23,15 +23,16 @@ import {
   setField,
   whole,
   writeNetwork,
+  OFPCML_NO_BUFFER,
 } from './build.js';
-import { cookieFor } from './cookies.js';
+import { cookieFor, pipelineCookie } from './cookies.js';
 import type { CompileContext } from './compile-context.js';
 import { parsedAddresses, parsedMacs } from './flows-interface.js';
 import { answersForRouter } from './active-gateway.js';
 import { locate, tunnelActions } from './locate.js';
 import { inNetwork, placedFloatingIps, routerMacOf } from './floating.js';
 import { echoReplyActions } from './flows-routing.js';
-import { dhcpPortMeter } from './meters.js';
+import { dhcpNetworkMeter, dhcpPortMeter } from './meters.js';
 import { FROM_TUNNEL, FROM_UPLINK, matchFlag, matchReg, NETWORK_KEY } from './registers.js';
 import { isPhysical, toUplink, tooBigTwin, uplinkOf, VLAN_PRESENT } from './uplink.js';
 import { OFPP } from '../../openflow/types.js';
@@ -343,7 +344,16 @@ export function networkFlows(ctx: CompileContext, nw: string): Flow[] {
 
   if (full && dhcpService !== null) {
     // DHCP from local VMs goes to the agent only (never flooded, never tunnelled): first through the VM's own
-    // meter, so a flooding VM spends only its own budget, then through the bridge-wide one in dhcp_punt.
+    // meter, so a flooding VM spends only its own budget, then through its network's in dhcp_punt, so a
+    // tenant's VMs together spend only their network's.
+    if (localPorts.length > 0)
+      out.push(
+        // The pipeline's dhcp cookie: the agent knows a DHCP packet-in by it (packet-in.ts).
+        flow('dhcp_punt', PRIO_NW.dhcpPunt, pipelineCookie('dhcp'), onNetwork, [
+          { type: 'meter', meterId: dhcpNetworkMeter(key).id },
+          apply({ type: 'controller', maxLen: OFPCML_NO_BUFFER }),
+        ]),
+      );
     for (const p of localPorts)
       out.push(
         flow(

@@ -11,14 +11,12 @@ import {
   goto,
   load,
   loadFromTunnel,
-  OFPCML_NO_BUFFER,
   output,
   PRIO_MISS,
 } from './build.js';
 import { pipelineCookie } from './cookies.js';
 import type { CompileContext } from './compile-context.js';
 import { ACL } from './flows-security.js';
-import { DHCP_METER } from './meters.js';
 import { CT_BLOCKED_EGRESS, CT_BLOCKED_INGRESS, matchFlag } from './registers.js';
 import { missTarget, TABLES, type TableName } from './tables.js';
 import { OFPP } from '../../openflow/types.js';
@@ -28,7 +26,6 @@ export const PRIO = {
   tunnelPort: 100,
   ipv6Drop: 200,
   ctDispatch: 10,
-  dhcpPunt: 10,
   nonIpPass: 1,
   ctInvalid: 65000,
   ctReply: 64000,
@@ -126,12 +123,5 @@ export function staticFlows(ctx: CompileContext): Flow[] {
         [goto('l3_routing')],
       ),
     );
-  // DHCP that passed its port's meter (services) meets the bridge-wide budget, then the agent.
-  out.push(
-    flow('dhcp_punt', PRIO.dhcpPunt, pipelineCookie('dhcp'), {}, [
-      { type: 'meter', meterId: DHCP_METER.id },
-      apply({ type: 'controller', maxLen: OFPCML_NO_BUFFER }),
-    ]),
-  );
   return out;
 }

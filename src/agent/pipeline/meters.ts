@@ -14,19 +14,6 @@ export interface MeterSpec {
 }
 
 /**
- * The agent's whole DHCP budget: every DHCP packet-in of the bridge passes it after its port's own meter, so
- * many flooding VMs together cannot starve the agent. 1,000/s is far below what the agent handles (~10,000
- * OFFERs/s in process) and far above what real clients need.
- */
-export const DHCP_METER: MeterSpec = {
-  id: 1,
-  name: 'dhcp',
-  purpose: 'rate-limit all DHCP packet-ins of the bridge to the agent',
-  ratePps: 1000,
-  burst: 500,
-};
-
-/**
  * The agent's budget for ICMP errors it makes ("fragmentation needed" for frames too big for a virtual network):
  * path MTU discovery needs one per flow and size, so 100/s is plenty; a flood of big frames costs no more.
  */
@@ -55,12 +42,36 @@ export function dhcpPortMeter(ofport: number): MeterSpec {
   };
 }
 
+/**
+ * Per-network DHCP meters are numbered from here: id = base + tunnel key modulo NETWORK_METERS. OVS refuses meter
+ * ids above its max_meters (2^18 on the userspace datapath), so past 131,072 networks two share a budget.
+ */
+export const DHCP_NETWORK_METER_BASE = 0x20000;
+const NETWORK_METERS = 0x20000;
+
+/**
+ * One network's (tenant's) DHCP budget, after each VM's own: 50 flooding VMs of one tenant fill only their
+ * network's budget, never another tenant's (a bridge-wide budget let them starve every network on the host).
+ * 200/s serves ten VMs booting at once with room; the agent answers ~10,000/s, so it is not the bottleneck.
+ */
+export function dhcpNetworkMeter(tunnelKey: number): MeterSpec {
+  const slot = tunnelKey % NETWORK_METERS;
+  return {
+    id: DHCP_NETWORK_METER_BASE + slot,
+    name: `dhcp-network-${slot}`,
+    purpose: `rate-limit DHCP packet-ins of the network with tunnel key ${slot} (mod ${NETWORK_METERS})`,
+    ratePps: 200,
+    burst: 100,
+  };
+}
+
 /** The meter behind an id a flow names, or null for an id the pipeline never uses. */
 export function meterSpec(id: number): MeterSpec | null {
-  if (id === DHCP_METER.id) return DHCP_METER;
   if (id === ICMP_ERROR_METER.id) return ICMP_ERROR_METER;
   const ofport = id - DHCP_PORT_METER_BASE;
   if (ofport >= 1 && ofport <= 0xfeff) return dhcpPortMeter(ofport);
+  const slot = id - DHCP_NETWORK_METER_BASE;
+  if (slot >= 0 && slot < NETWORK_METERS) return dhcpNetworkMeter(slot);
   return null;
 }
 

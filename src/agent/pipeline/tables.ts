@@ -210,8 +210,8 @@ const DECLARATION = [
   {
     name: 'dhcp_punt',
     purpose:
-      "Send DHCP that passed its port's meter to the agent through the bridge-wide DHCP meter (the agent's total budget).",
-    matches: [],
+      "Send DHCP that passed its port's meter to the agent through its network's DHCP meter (one tenant's VMs together cannot starve another's).",
+    matches: ['metadata'],
     next: [],
     miss: 'drop',
   },

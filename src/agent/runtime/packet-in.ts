@@ -37,7 +37,7 @@ export class PacketInHandler {
     const networkUuid = b?.networkUuid ?? null;
     if (!b || !networkUuid) {
       this.counters.dhcpDropped++;
-      this.log.info({ inPort: ev.inPort }, 'DHCP request from a port with no bound interface in a network; dropped');
+      this.log.debug({ inPort: ev.inPort }, 'DHCP request from a port with no bound interface in a network; dropped');
       return;
     }
     let result: ReturnType<DhcpHandler['handle']>;
@@ -46,20 +46,22 @@ export class PacketInHandler {
     } catch (err) {
       // Malformed bytes must never take the agent down.
       this.counters.dhcpDropped++;
-      this.log.warn({ err: errText(err), interface: b.interfaceUuid }, 'DHCP packet dropped');
+      this.log.debug({ err: errText(err), interface: b.interfaceUuid }, 'DHCP packet dropped');
       return;
     }
     this.dhcpEvents[result.event] = (this.dhcpEvents[result.event] ?? 0) + 1;
     if (!result.reply) {
       this.counters.dhcpDropped++;
-      this.log.info(
+      this.log.debug(
         { interface: b.interfaceUuid, event: result.event, reason: result.reason },
         'DHCP request not answered',
       );
       return;
     }
     this.counters.dhcpReplies++;
-    this.log.info({ interface: b.interfaceUuid, port: b.portName, event: result.event }, 'DHCP reply sent');
+    // Per packet at debug only: a flooding VM must not flood the log too. The counters (status(), SIGUSR2) say
+    // how many of each happened.
+    this.log.debug({ interface: b.interfaceUuid, port: b.portName, event: result.event }, 'DHCP reply sent');
     link.packetOut({ inPort: OFPP.CONTROLLER, outPort: ev.inPort, data: result.reply }).catch((err: unknown) => {
       this.log.warn({ err: errText(err) }, 'DHCP packet-out failed');
     });

@@ -14,3 +14,15 @@ export const timestamps = {
   created_at: f.time({ doc: 'when it was created (server time, ISO 8601)' }),
   updated_at: f.time({ doc: 'when it last changed (server time, ISO 8601)' }),
 };
+
+/** A DNS name in ASCII (IDNs in their xn-- form): labels of letters, digits, '-' and '_', 253 characters in all. */
+export const DNS_NAME = {
+  re: /^(?=.{1,253}$)[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,62})(?:\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,62}))*\.?$/,
+  text: 'a DNS name (ASCII letters, digits, - and _; IDNs as xn--)',
+};
+
+/** A name a port can have on Linux (IFNAMSIZ): OVS binds system and internal ports to a device of that name. */
+export const LINUX_IFNAME = {
+  re: /^(?!\.\.?$)[^/\s:]{1,15}$/,
+  text: 'a Linux interface name (1-15 characters, no "/", ":" or spaces, not "." or "..")',
+};

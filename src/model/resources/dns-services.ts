@@ -1,8 +1,6 @@
 // DNS services: the records a dns network service answers, and its upstream servers.
 import { f, item, resource, SET } from '../resource.js';
-import { timestamps, uuidField } from './common.js';
-
-const DNS_NAME = /^(?=.{1,253}$)[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,62})(?:\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,62}))*\.?$/;
+import { DNS_NAME, timestamps, uuidField } from './common.js';
 
 export const dnsRecords = item({
   segment: 'dns_records',
@@ -11,7 +9,7 @@ export const dnsRecords = item({
   doc: 'the records of the service',
   fields: {
     uuid: uuidField('dnsr', "the record's"),
-    name: f.string({ create: 'required', doc: 'host name' }, 253, { re: DNS_NAME, text: 'a DNS name' }),
+    name: f.string({ create: 'required', doc: 'host name' }, 253, DNS_NAME),
     ipv4_address: f.ipv4({ create: 'required', doc: 'its address' }),
   },
 });

@@ -1,7 +1,7 @@
 // Interfaces: VM/container ports, router and service ports, host ports; their addresses live in MAC/IP leases.
 import { Type } from '../schema.js';
 import { f, resource, SET } from '../resource.js';
-import { displayName, timestamps, uuidField } from './common.js';
+import { displayName, timestamps, uuidField, LINUX_IFNAME } from './common.js';
 
 export const INTERFACE_MODES = ['vif', 'simulated', 'host', 'internal', 'patch', 'promiscuous', 'remote'] as const;
 export type InterfaceMode = (typeof INTERFACE_MODES)[number];
@@ -34,7 +34,11 @@ export const interfaces = resource({
       doc: 'vif (default) | simulated | host | internal | patch | promiscuous | remote',
     }),
     owner_datapath_uuid: f.ref('dp', 'restrict', { ...SET.clearable, filter: true, doc: 'datapath it belongs to' }),
-    port_name: f.string({ ...SET.clearable, filter: true, doc: 'OVS port name the agent binds it to' }),
+    port_name: f.string(
+      { ...SET.clearable, filter: true, doc: 'OVS port name the agent binds it to' },
+      15,
+      LINUX_IFNAME,
+    ),
     mac_address: f.mac({
       create: 'optional',
       update: 'nullable',

@@ -1,7 +1,7 @@
 // Networks: tenant IPv4 networks (virtual: tunnelled between hosts; physical: on the hosts' uplinks, flat or one
 // VLAN), each with a tunnel key (also its local id on a host) and conntrack zone.
 import { f, resource, SET } from '../resource.js';
-import { displayName, timestamps, topologyUuid, uuidField } from './common.js';
+import { displayName, timestamps, topologyUuid, uuidField, DNS_NAME } from './common.js';
 
 export const NETWORK_MODES = ['virtual', 'physical', 'internal'] as const;
 export type NetworkMode = (typeof NETWORK_MODES)[number];
@@ -27,7 +27,11 @@ export const networks = resource({
       aliasOf: 'network_mode',
       doc: 'old spelling of network_mode',
     }),
-    domain_name: f.string({ ...SET.editable, default: '', doc: 'DNS domain handed out by DHCP' }),
+    // DHCP carries it as ASCII (option 15): one bad byte would stop DHCP for the whole network.
+    domain_name: f.string({ ...SET.editable, default: '', doc: 'DNS domain handed out by DHCP ("" = none)' }, 253, {
+      re: new RegExp(`^$|${DNS_NAME.re.source}`),
+      text: DNS_NAME.text,
+    }),
     vlan_id: f.int(1, 4094, {
       ...SET.clearable,
       filter: true,

@@ -29,7 +29,7 @@ export const routes = resource({
       filter: true,
       doc: "network; default: the router interface's network",
     }),
-    ipv4_network: f.ipv4({ ...SET.required, doc: 'destination network address' }),
+    ipv4_network: f.destination({ ...SET.required, doc: 'destination network address' }),
     ipv4_prefix: f.int(0, 32, { ...SET.editable, default: 24, doc: 'destination prefix length (default 24)' }),
     gateway_ipv4_address: f.ipv4({
       ...SET.clearable,

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { describeCookie, isDhcpPunt } from '../../../src/agent/pipeline/cookies.js';
-import { DHCP_METER, dhcpPortMeter } from '../../../src/agent/pipeline/meters.js';
+import { dhcpNetworkMeter, dhcpPortMeter } from '../../../src/agent/pipeline/meters.js';
 import { OFPP } from '../../../src/openflow/types.js';
 import { arpRequest, BCAST, dhcpDiscover, Fabric, icmpEcho, ipNum, macNum } from './fabric.js';
 import { DHCP_IF, DP1, DP2, DP3, GRE_PORT, ROUTER, seedResources, seedVms, VXLAN_PORT } from './fixtures.js';
@@ -119,18 +119,19 @@ describe('one host, the seed layout', () => {
     assert.equal(describeCookie(r.traces[0]!.result.path.at(-1)!.cookie).text, 'pipeline (ipv6)');
   });
 
-  test("DHCP DISCOVER reaches the controller through its port's meter and the bridge's, and nobody else", () => {
+  test("DHCP DISCOVER reaches the controller through its port's meter and its network's, and nobody else", () => {
     const r = fab.send('if-veth1', dhcpDiscover(MAC(1)));
     assert.deepEqual(to(r), []);
     assert.equal(r.packetIns.length, 1);
     assert.ok(isDhcpPunt(r.packetIns[0]!.cookie));
     const port = fab.port('if-veth1');
-    assert.deepEqual(r.packetIns[0]!.meters, [dhcpPortMeter(port).id, DHCP_METER.id]);
+    const net1 = dhcpNetworkMeter(Number(fab.view.networks.get(fab.vm('if-veth1').network)!.tunnel_key)).id;
+    assert.deepEqual(r.packetIns[0]!.meters, [dhcpPortMeter(port).id, net1]);
     const owners = r.traces[0]!.result.path.map((s) => describeCookie(s.cookie).uuid);
     assert.ok(owners.includes('ns-dhcp1'), `the network service's flow punts it: ${owners.join(' → ')}`);
     // Another VM's DHCP is metered by its own port's meter.
     const r2 = fab.send('if-veth2', dhcpDiscover(MAC(2)));
-    assert.deepEqual(r2.packetIns[0]!.meters, [dhcpPortMeter(fab.port('if-veth2')).id, DHCP_METER.id]);
+    assert.deepEqual(r2.packetIns[0]!.meters, [dhcpPortMeter(fab.port('if-veth2')).id, net1]);
     // net2 has no DHCP service: the broadcast is just flooded in net2.
     const n2 = fab.send('if-veth3', dhcpDiscover(MAC(3)));
     assert.equal(n2.packetIns.length, 0);

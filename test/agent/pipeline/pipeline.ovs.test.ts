@@ -5,7 +5,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { formatFlow } from '../../../src/agent/pipeline/format.js';
-import { meterSpec, metersOf } from '../../../src/agent/pipeline/meters.js';
+import { dhcpNetworkMeter, meterSpec, metersOf } from '../../../src/agent/pipeline/meters.js';
 import type { Flow } from '../../../src/openflow/types.js';
 import { type OvsInstance, startOvs } from '../../../src/lab/ovs-instance.js';
 import { Fabric } from './fabric.js';
@@ -375,12 +375,13 @@ describe('generated flows on real OVS', { timeout: 60_000 }, () => {
     }
   });
 
-  test("DHCP goes to the controller through its port's meter and the bridge's", async () => {
+  test("DHCP goes to the controller through its port's meter and its network's", async () => {
     const t = await trace(
       `in_port=1,udp,dl_src=${MAC(1)},dl_dst=ff:ff:ff:ff:ff:ff,nw_src=0.0.0.0,nw_dst=255.255.255.255,udp_src=68,udp_dst=67`,
     );
     assert.match(t, /meter:65537/, t);
-    assert.match(t, /meter:1\b/, t);
+    // net1 (tunnel key 101): its network's meter, which real OVS accepts (ids up to its max_meters).
+    assert.match(t, new RegExp(`meter:${dhcpNetworkMeter(101).id}\\b`), t);
     assert.match(datapathActions(t), /userspace/, t);
   });
 });
