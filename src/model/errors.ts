@@ -140,3 +140,13 @@ export class Forbidden extends ApiError {
     super(403, '131', 'Forbidden', message, field);
   }
 }
+
+/** 429/132 (ours): too many open streams (or requests) for this credential or the server; retry later. */
+export class TooManyRequests extends ApiError {
+  constructor(
+    message: string,
+    readonly retryAfterSeconds: number,
+  ) {
+    super(429, '132', 'TooManyRequests', message);
+  }
+}

@@ -4,7 +4,7 @@
 import formbody from '@fastify/formbody';
 import swagger from '@fastify/swagger';
 import Fastify, { type FastifyInstance, LogController } from 'fastify';
-import { ApiError, MalformedRequest, RouteNotFound } from '../model/errors.js';
+import { ApiError, MalformedRequest, RouteNotFound, TooManyRequests } from '../model/errors.js';
 import type { Store } from '../store/store.js';
 import type { Logger } from '../util/log.js';
 import { VERSION } from '../util/version.js';
@@ -72,6 +72,7 @@ export async function buildApp(deps: AppDeps): Promise<{ app: FastifyInstance; s
   });
 
   app.setErrorHandler((err: unknown, req, reply) => {
+    if (err instanceof TooManyRequests) reply.header('retry-after', String(err.retryAfterSeconds));
     if (err instanceof ApiError) return reply.status(err.status).send(err.toBody());
     const e = err as { statusCode?: number; message?: string; code?: string };
     if (typeof e.statusCode === 'number' && e.statusCode >= 400 && e.statusCode < 500)

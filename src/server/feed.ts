@@ -1,6 +1,7 @@
 // Change feed over Server-Sent Events: backlog from the store's change log, then live changes, resync when too old.
 import type { ServerResponse } from 'node:http';
 import type { Change } from '../model/types.js';
+import type { RawChange } from '../store/store.js';
 import type { Service } from './service.js';
 
 export interface FeedOptions {
@@ -10,17 +11,48 @@ export interface FeedOptions {
   maxBufferedBytes?: number;
   /** Changes read from the store per backlog page. */
   pageSize?: number;
+  /** Item bytes per backlog page (a page is written, then the socket drained, before the next is read). */
+  pageBytes?: number;
+  /** Open streams at most, in all (429 beyond). */
+  maxWatchers?: number;
+  /** Open streams at most per credential (token, or the local user). */
+  maxWatchersPerCredential?: number;
 }
 
-/** Serialised once per change, however many watchers send it. */
+export const FEED_DEFAULTS = {
+  heartbeatMs: 15_000,
+  maxBufferedBytes: 16 * 1024 * 1024,
+  pageSize: 1000,
+  pageBytes: 256 * 1024,
+  maxWatchers: 1000,
+  maxWatchersPerCredential: 50,
+} as const;
+
+const frameOf = (revision: number, json: string) => `event: change\nid: ${revision}\ndata: ${json}\n\n`;
+
+/** Live changes: serialised once per change, however many watchers send it. */
 const frames = new WeakMap<Change, string>();
-function frame(c: Change): string {
+function frame(c: Change | RawChange): string {
+  if ('json' in c) return frameOf(c.revision, c.json);
   let f = frames.get(c);
   if (f === undefined) {
-    f = `event: change\nid: ${c.revision}\ndata: ${JSON.stringify(c)}\n\n`;
+    f = frameOf(c.revision, JSON.stringify(c));
     frames.set(c, f);
   }
   return f;
+}
+
+/** Resolves when `res` drains or closes. */
+function drained(res: ServerResponse): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      res.off('drain', done);
+      res.off('close', done);
+      resolve();
+    };
+    res.on('drain', done);
+    res.on('close', done);
+  });
 }
 
 /** Streams changes after `since` to `res` until the client goes away (or falls too far behind). */
@@ -30,9 +62,10 @@ export async function streamChanges(
   since: number,
   opts: FeedOptions = {},
 ): Promise<void> {
-  const heartbeatMs = opts.heartbeatMs ?? 15_000;
-  const maxBuffered = opts.maxBufferedBytes ?? 64 * 1024 * 1024;
-  const pageSize = opts.pageSize ?? 1000;
+  const heartbeatMs = opts.heartbeatMs ?? FEED_DEFAULTS.heartbeatMs;
+  const maxBuffered = opts.maxBufferedBytes ?? FEED_DEFAULTS.maxBufferedBytes;
+  const pageSize = opts.pageSize ?? FEED_DEFAULTS.pageSize;
+  const pageBytes = opts.pageBytes ?? FEED_DEFAULTS.pageBytes;
   let last = since;
   let closed = false;
   // Live changes that arrive while the backlog is read wait here; duplicates are dropped by revision.
@@ -45,7 +78,7 @@ export async function streamChanges(
     clearInterval(ping);
     res.end();
   };
-  const send = (changes: Change[]) => {
+  const send = (changes: readonly (Change | RawChange)[]) => {
     let out = '';
     for (const c of changes) {
       if (c.revision <= last) continue;
@@ -77,7 +110,7 @@ export async function streamChanges(
 
   try {
     for (;;) {
-      const page = await service.store.changesSince(last, pageSize);
+      const page = await service.store.changesSinceRaw(last, pageSize, pageBytes);
       if (closed) return;
       if (last > page.current || (last + 1 < page.oldest && last < page.current)) {
         const reason =
@@ -90,7 +123,11 @@ export async function streamChanges(
       }
       send(page.changes);
       if (closed) return;
-      if (page.changes.length < pageSize) break;
+      if (page.changes.length === 0 || page.current <= last) break;
+      // Back-pressure: the next page is read only once this one has left, so a replaying watcher holds about
+      // one page in memory however long the history (20 replays used to take the server to 2 GB).
+      if (res.writableNeedDrain) await drained(res);
+      if (closed) return;
     }
     const buffered = pending;
     pending = null;

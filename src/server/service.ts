@@ -57,6 +57,27 @@ export class Service extends EventEmitter<{ changes: [Change[]] }> {
     }
   }
 
+  private snapshotCache: { revision: number; json: Promise<string> } | null = null;
+
+  /**
+   * The snapshot as JSON text, built once per revision and shared by every reader of that revision (and by
+   * readers arriving while it is built): four clients reading a 9k-interface model used to serialise it four
+   * times and stall every other request meanwhile.
+   */
+  async snapshotJson(): Promise<string> {
+    const revision = await this.read((ctx) => ctx.tx.revision());
+    const cached = this.snapshotCache;
+    if (cached && cached.revision >= revision) return cached.json;
+    const json = this.snapshot().then((s) => JSON.stringify(s));
+    this.snapshotCache = { revision, json };
+    // The snapshot may be newer than `revision` (a write in between): still correct, the watcher resumes from
+    // the revision inside it. A failed build is not kept.
+    json.catch(() => {
+      if (this.snapshotCache?.json === json) this.snapshotCache = null;
+    });
+    return json;
+  }
+
   /** Every resource at one revision (one read transaction). */
   snapshot(): Promise<Snapshot> {
     return this.read(async (ctx) => {

@@ -9,6 +9,7 @@ import {
   type Doc,
   type Page,
   type PendingChange,
+  type RawChangesPage,
   type Store,
   type StoreReader,
   type StoredKind,
@@ -22,6 +23,8 @@ export interface SqliteStoreOptions {
   path: string;
   /** How many changes the feed keeps for resuming watchers (older ones are pruned). */
   retainChanges?: number;
+  /** At most about this many bytes of change items are kept too (default 256 MiB): big items prune sooner. */
+  retainBytes?: number;
 }
 
 const FIELD_RE = /^[a-z_][a-z0-9_]*$/;
@@ -56,6 +59,9 @@ export class SqliteStore implements Store {
   private readonly db: Database.Database;
   private readonly mutex = new Mutex();
   private readonly retain: number;
+  private readonly retainBytes: number;
+  /** Item bytes appended since retention was last checked by size. */
+  private bytesSinceCheck = 0;
   private closed = false;
   private readonly pending: WriteJob[] = [];
   private batchScheduled = false;
@@ -69,6 +75,7 @@ export class SqliteStore implements Store {
     this.db.pragma('synchronous = FULL');
     this.db.pragma('busy_timeout = 5000');
     this.retain = opts.retainChanges ?? 100_000;
+    this.retainBytes = opts.retainBytes ?? 256 * 1024 * 1024;
     this.migrate();
     this.stmts = {
       get: this.db.prepare<[string, string], { data: string }>('SELECT data FROM docs WHERE kind = ? AND uuid = ?'),
@@ -80,6 +87,11 @@ export class SqliteStore implements Store {
       addChange: this.db.prepare('INSERT INTO changes(revision, resource, uuid, op, item) VALUES (?, ?, ?, ?, ?)'),
       prune: this.db.prepare('DELETE FROM changes WHERE revision <= ?'),
       oldest: this.db.prepare<[], { m: number | null }>('SELECT MIN(revision) AS m FROM changes'),
+      // The newest revision below which the kept items exceed the byte budget (everything up to it goes).
+      overBudget: this.db.prepare<[number], { revision: number }>(
+        `SELECT revision FROM (SELECT revision, SUM(COALESCE(length(item), 0)) OVER (ORDER BY revision DESC) AS total
+           FROM changes) WHERE total > ? ORDER BY revision DESC LIMIT 1`,
+      ),
       since: this.db.prepare<
         [number, number],
         { revision: number; resource: string; uuid: string; op: string; item: string | null }
@@ -172,9 +184,18 @@ export class SqliteStore implements Store {
       appendChange: async (c: PendingChange) => {
         const rev = this.stmts.meta.get('revision')!.value + 1;
         this.stmts.setMeta.run(rev, 'revision');
-        this.stmts.addChange.run(rev, c.resource, c.uuid, c.op, c.item === null ? null : JSON.stringify(c.item));
+        const item = c.item === null ? null : JSON.stringify(c.item);
+        this.stmts.addChange.run(rev, c.resource, c.uuid, c.op, item);
         // Prune in batches so the feed keeps at least `retain` changes without a delete per write.
         if (rev % 1024 === 0 && rev > this.retain) this.stmts.prune.run(rev - this.retain);
+        // And by size, checked once a sixteenth of the budget has been appended (900 rule writes to one big
+        // group used to keep 67 MB): a watcher further behind than that gets a resync instead.
+        this.bytesSinceCheck += item?.length ?? 0;
+        if (this.bytesSinceCheck > this.retainBytes / 16) {
+          this.bytesSinceCheck = 0;
+          const cut = this.stmts.overBudget.get(this.retainBytes);
+          if (cut) this.stmts.prune.run(cut.revision);
+        }
         return rev;
       },
     };
@@ -254,24 +275,46 @@ export class SqliteStore implements Store {
     });
   }
 
-  changesSince(since: number, limit: number): Promise<ChangesPage> {
+  /** Rows after `since`, bounded by count and item bytes (at least one), read under the lock; nothing parsed. */
+  private changeRows(since: number, limit: number, maxBytes: number) {
     return this.mutex.run(async () => {
       this.check();
       const current = this.stmts.meta.get('revision')!.value;
       const oldest = this.stmts.oldest.get()?.m ?? current + 1;
-      const rows = this.stmts.since.all(since, limit);
-      const changes = rows.map(
-        (r) =>
-          ({
-            revision: r.revision,
-            resource: r.resource,
-            uuid: r.uuid,
-            op: r.op,
-            item: r.item === null ? null : JSON.parse(r.item),
-          }) as Change,
-      );
-      return { changes, oldest, current };
+      const rows: { revision: number; resource: string; uuid: string; op: string; item: string | null }[] = [];
+      let bytes = 0;
+      for (const r of this.stmts.since.iterate(since, limit)) {
+        rows.push(r);
+        bytes += r.item?.length ?? 0;
+        if (bytes >= maxBytes) break;
+      }
+      return { rows, oldest, current };
     });
+  }
+
+  async changesSince(since: number, limit: number, maxBytes = Number.POSITIVE_INFINITY): Promise<ChangesPage> {
+    const { rows, oldest, current } = await this.changeRows(since, limit, maxBytes);
+    const changes = rows.map(
+      (r) =>
+        ({
+          revision: r.revision,
+          resource: r.resource,
+          uuid: r.uuid,
+          op: r.op,
+          item: r.item === null ? null : JSON.parse(r.item),
+        }) as Change,
+    );
+    return { changes, oldest, current };
+  }
+
+  async changesSinceRaw(since: number, limit: number, maxBytes = Number.POSITIVE_INFINITY): Promise<RawChangesPage> {
+    const { rows, oldest, current } = await this.changeRows(since, limit, maxBytes);
+    // The stored item is already JSON (written by JSON.stringify): spliced in as it is.
+    const changes = rows.map((r) => ({
+      revision: r.revision,
+      json: `{"revision":${r.revision},"resource":${JSON.stringify(r.resource)},"uuid":${JSON.stringify(r.uuid)},"op":${JSON.stringify(r.op)},"item":${r.item ?? 'null'}}`,
+    }));
+    return { changes, oldest, current };
   }
 
   async close(): Promise<void> {

@@ -38,6 +38,18 @@ export interface StoreWriter extends StoreReader {
   appendChange(change: PendingChange): Promise<number>;
 }
 
+/** A change as the feed sends it: its revision and its JSON text (never parsed on the way from the store). */
+export interface RawChange {
+  revision: number;
+  json: string;
+}
+
+export interface RawChangesPage {
+  changes: RawChange[];
+  oldest: number;
+  current: number;
+}
+
 export interface ChangesPage {
   changes: Change[];
   /** Lowest revision still retained (changes below it were pruned); `current + 1` when none are retained. */
@@ -58,8 +70,13 @@ export interface Store {
   write<T>(fn: (tx: StoreWriter) => Promise<T>, afterCommit?: (result: T) => void): Promise<T>;
   /** Runs `fn` against one consistent view (snapshot isolation). */
   read<T>(fn: (tx: StoreReader) => Promise<T>): Promise<T>;
-  /** Changes with revision > `since`, oldest first, at most `limit`. */
-  changesSince(since: number, limit: number): Promise<ChangesPage>;
+  /**
+   * Changes with revision > `since`, oldest first, at most `limit`, and (when `maxBytes` is given) no more than
+   * about that many bytes of items: at least one change, then only while the page stays under it.
+   */
+  changesSince(since: number, limit: number, maxBytes?: number): Promise<ChangesPage>;
+  /** The same page with each change as JSON text: the feed's backlog, without a parse and a re-serialisation. */
+  changesSinceRaw(since: number, limit: number, maxBytes?: number): Promise<RawChangesPage>;
   close(): Promise<void>;
 }
 

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../../src/server/app.js';
 import type { GuardOptions } from '../../src/server/auth/guard.js';
+import type { FeedOptions } from '../../src/server/feed.js';
 import type { Service } from '../../src/server/service.js';
 import { SqliteStore } from '../../src/store/sqlite.js';
 
@@ -15,12 +16,24 @@ export interface TestServer {
 }
 
 export async function startServer(
-  opts: { path?: string; retainChanges?: number; heartbeatMs?: number; listen?: boolean; auth?: GuardOptions } = {},
+  opts: {
+    path?: string;
+    retainChanges?: number;
+    retainBytes?: number;
+    heartbeatMs?: number;
+    listen?: boolean;
+    auth?: GuardOptions;
+    feed?: FeedOptions;
+  } = {},
 ): Promise<TestServer> {
-  const store = new SqliteStore({ path: opts.path ?? ':memory:', retainChanges: opts.retainChanges ?? 100_000 });
+  const store = new SqliteStore({
+    path: opts.path ?? ':memory:',
+    retainChanges: opts.retainChanges ?? 100_000,
+    ...(opts.retainBytes ? { retainBytes: opts.retainBytes } : {}),
+  });
   const { app, service } = await buildApp({
     store,
-    feed: { heartbeatMs: opts.heartbeatMs ?? 15_000 },
+    feed: { heartbeatMs: opts.heartbeatMs ?? 15_000, ...opts.feed },
     ...(opts.auth ? { auth: opts.auth } : {}),
   });
   let base = '';

@@ -2,7 +2,8 @@
 import type { FastifyInstance } from 'fastify';
 import { int, str } from '../../model/params.js';
 import { ownNode } from '../auth/policy.js';
-import { streamChanges } from '../feed.js';
+import { TooManyRequests } from '../../model/errors.js';
+import { FEED_DEFAULTS, streamChanges } from '../feed.js';
 import { type RouteOptions, Routes } from './context.js';
 
 const CHANGES = [
@@ -12,14 +13,53 @@ const CHANGES = [
   }),
 ];
 
+/** Open change streams, in all and per credential, so one client cannot take every socket and page buffer. */
+class WatcherCount {
+  private total = 0;
+  private readonly byCredential = new Map<string, number>();
+
+  constructor(private readonly limits: { maxWatchers: number; maxWatchersPerCredential: number }) {}
+
+  /** Counts one more stream of `who`, or 429 (retry in 5 s); returns the function that uncounts it. */
+  open(who: string): () => void {
+    const mine = this.byCredential.get(who) ?? 0;
+    if (this.total >= this.limits.maxWatchers)
+      throw new TooManyRequests(`the server already serves ${this.total} change streams (its limit)`, 5);
+    if (mine >= this.limits.maxWatchersPerCredential)
+      throw new TooManyRequests(
+        `${who} already has ${mine} change streams open (limit ${this.limits.maxWatchersPerCredential})`,
+        5,
+      );
+    this.total++;
+    this.byCredential.set(who, mine + 1);
+    let open = true;
+    return () => {
+      if (!open) return;
+      open = false;
+      this.total--;
+      const n = (this.byCredential.get(who) ?? 1) - 1;
+      if (n === 0) this.byCredential.delete(who);
+      else this.byCredential.set(who, n);
+    };
+  }
+}
+
 export async function feedRoutes(app: FastifyInstance, opts: RouteOptions): Promise<void> {
   const r = new Routes(app, opts);
+  const watchers = new WatcherCount({
+    maxWatchers: opts.feed?.maxWatchers ?? FEED_DEFAULTS.maxWatchers,
+    maxWatchersPerCredential: opts.feed?.maxWatchersPerCredential ?? FEED_DEFAULTS.maxWatchersPerCredential,
+  });
   r.add({
     method: 'GET',
     url: '/feed/snapshot',
     tag: 'feed',
     summary: 'Every resource at one revision',
-    handler: async () => r.service.snapshot(),
+    // Serialised once per revision and shared: concurrent readers of a big model cost one serialisation.
+    handler: async ({ reply }) => {
+      reply.type('application/json; charset=utf-8');
+      return r.service.snapshotJson();
+    },
   });
   r.add({
     method: 'GET',
@@ -30,6 +70,8 @@ export async function feedRoutes(app: FastifyInstance, opts: RouteOptions): Prom
     handler: async ({ p, reply, who }) => {
       // An agent's stream keeps its own datapaths connected, never another node's.
       if (typeof p.node_id === 'string' && who.role !== 'admin') ownNode(who, p.node_id, 'presence', 'node_id');
+      const close = watchers.open(who.id);
+      reply.raw.on('close', close);
       reply.hijack();
       if (typeof p.node_id === 'string' && opts.presence) reply.raw.on('close', opts.presence.opened(p.node_id));
       await streamChanges(r.service, reply.raw, p.since as number, opts.feed);
