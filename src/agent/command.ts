@@ -19,6 +19,7 @@ export function agentCommand() {
       'datapath type for --create-bridge (default: netdev without the OVS kernel module)',
     )
     .option('--register', 'register this datapath with the server if no datapath has its dpid')
+    .option('--ca-file <file>', 'PEM certificate(s) to verify an https server with (e.g. its self-signed tls.crt)')
     .option('--token-file <file>', 'API token file (env VNET_TOKEN overrides; written by --enroll-token)')
     .option(
       '--enroll-token <token>',

@@ -39,6 +39,8 @@ export interface ApiClientOptions {
   keepAlive?: boolean;
   /** API token, sent as `Authorization: Bearer …` (a loopback-only server needs none). */
   token?: string | undefined;
+  /** For https: the CA certificates (PEM) to verify the server with, instead of the system's. */
+  ca?: string | undefined;
 }
 
 function toQuery(params: Readonly<Record<string, ParamValue>>): string {
@@ -66,7 +68,11 @@ export class ApiClient {
     this.timeoutMs = opts.timeoutMs ?? 30_000;
     this.keepAlive = opts.keepAlive ?? true;
     this.auth = opts.token ? { authorization: `Bearer ${opts.token.trim()}` } : {};
+    this.ca = opts.ca;
   }
+
+  /** The CA bundle this client trusts for https (undefined: the system's). */
+  readonly ca: string | undefined;
 
   /** The headers that carry this client's credential (none without a token). */
   readonly auth: Readonly<Record<string, string>>;
@@ -103,6 +109,7 @@ export class ApiClient {
         body,
         timeoutMs: this.timeoutMs,
         keepAlive: this.keepAlive,
+        ca: this.ca,
       });
     } catch (e) {
       throw new ApiUnreachableError(info, e);

@@ -1,6 +1,7 @@
 // Change-feed client: snapshot, then SSE changes; resumes from the last revision after a disconnect, re-snapshots on resync.
 import { EventEmitter } from 'node:events';
 import { Backoff, sleep } from '../util/backoff.js';
+import { fetchWithCa } from './transport.js';
 import { ApiClient } from './api-client.js';
 import { ApiUnreachableError, VnetApiError } from './errors.js';
 import type { Change, ResyncEvent, Snapshot } from './types.js';
@@ -20,6 +21,8 @@ export interface FeedClientOptions {
   nodeId?: string;
   /** API token (see ApiClientOptions.token). */
   token?: string | undefined;
+  /** CA certificates for https (see ApiClientOptions.ca). */
+  ca?: string | undefined;
 }
 
 export type FeedEvent =
@@ -89,7 +92,7 @@ export class FeedClient extends EventEmitter<FeedEvents> {
   /** Last revision delivered (snapshot or change). */
   revision: number;
   readonly api: ApiClient;
-  private readonly opts: Required<Omit<FeedClientOptions, 'since' | 'fetch' | 'baseUrl' | 'nodeId' | 'token'>>;
+  private readonly opts: Required<Omit<FeedClientOptions, 'since' | 'fetch' | 'baseUrl' | 'nodeId' | 'token' | 'ca'>>;
   private readonly nodeId: string | undefined;
   private readonly fetchFn: typeof fetch;
   private abort: AbortController | null = null;
@@ -103,10 +106,11 @@ export class FeedClient extends EventEmitter<FeedEvents> {
 
   constructor(opts: FeedClientOptions = {}) {
     super();
-    this.fetchFn = opts.fetch ?? fetch;
+    this.fetchFn = opts.fetch ?? (opts.ca ? fetchWithCa(opts.ca) : fetch);
     this.api = new ApiClient({
       ...(opts.baseUrl === undefined ? {} : { baseUrl: opts.baseUrl }),
       ...(opts.token ? { token: opts.token } : {}),
+      ...(opts.ca ? { ca: opts.ca } : {}),
     });
     this.opts = {
       initialBackoffMs: opts.initialBackoffMs ?? 200,

@@ -37,6 +37,8 @@ export interface ClusterOptions {
    * as a one-box install: only the first host's agent reaches it).
    */
   serverListen?: 'all' | 'loopback';
+  /** Serve the API over https with the server's self-signed certificate; agents and the cluster verify it. */
+  tls?: boolean;
 }
 
 async function freePort(): Promise<number> {
@@ -74,6 +76,7 @@ export class Cluster {
       tunnelIp: true,
       env: {},
       serverListen: 'all' as const,
+      tls: false,
       ...options,
       agentCreatesBridge: options.agentCreatesBridge ?? options.labCreatesBridge === false,
     };
@@ -108,7 +111,16 @@ export class Cluster {
   /** The server URL as agents and vnctl inside the lab use it. */
   get labApi(): string {
     const host = this.opts.serverListen === 'all' ? this.firstHost.underlayIp : '127.0.0.1';
-    return `http://${host}:${SERVER_PORT}`;
+    return `${this.scheme}://${host}:${SERVER_PORT}`;
+  }
+
+  private get scheme(): 'http' | 'https' {
+    return this.opts.tls ? 'https' : 'http';
+  }
+
+  /** The server's self-signed certificate (with `tls`), which agents and the cluster's client trust. */
+  get tlsCertFile(): string {
+    return join(this.firstHost.dir, 'tls.crt');
   }
 
   /** Where the server writes its first admin token (tokens are required when it listens on every address). */
@@ -121,12 +133,20 @@ export class Cluster {
     const listen = this.opts.serverListen === 'all' ? '0.0.0.0' : '127.0.0.1';
     this.server = await h.spawn(
       'server',
-      [VNET_BIN, 'server', '--listen', `${listen}:${SERVER_PORT}`, '--db', join(h.dir, 'vnet.db')],
+      [
+        VNET_BIN,
+        'server',
+        '--listen',
+        `${listen}:${SERVER_PORT}`,
+        '--db',
+        join(h.dir, 'vnet.db'),
+        ...(this.opts.tls ? ['--tls'] : []),
+      ],
       { env: { ...process.env, ...this.opts.env } },
     );
     const port = await freePort();
     await this.lab.forward({ from: { node: 'root', port }, to: { node: h.name, port: SERVER_PORT } });
-    this.api = `http://127.0.0.1:${port}`;
+    this.api = `${this.scheme}://127.0.0.1:${port}`;
     // The forwarder accepts and drops connections until the server listens: poll with a short deadline. The
     // server writes its admin token before it listens.
     const deadline = Date.now() + 20_000;
@@ -134,10 +154,11 @@ export class Cluster {
       if (this.opts.serverListen === 'all' && existsSync(this.adminTokenFile))
         this.adminToken = readFileSync(this.adminTokenFile, 'utf8').trim();
       const token = this.adminToken ?? undefined;
-      const probe = new ApiClient({ baseUrl: this.api, timeoutMs: 2000, token });
+      const ca = this.opts.tls && existsSync(this.tlsCertFile) ? readFileSync(this.tlsCertFile, 'utf8') : undefined;
+      const probe = new ApiClient({ baseUrl: this.api, timeoutMs: 2000, token, ca });
       try {
         await probe.send({ method: 'GET', path: '/datapaths' });
-        this.apiClient = new ApiClient({ baseUrl: this.api, timeoutMs: 10_000, token });
+        this.apiClient = new ApiClient({ baseUrl: this.api, timeoutMs: 10_000, token, ca });
         return;
       } catch {
         /* not up yet */
@@ -188,11 +209,12 @@ export class Cluster {
    * later starts reuse the agent token it kept.
    */
   private async credentials(host: string): Promise<{ args: string[]; env: NodeJS.ProcessEnv }> {
-    if (this.adminToken === null) return { args: [], env: {} };
+    const tls = this.opts.tls ? ['--ca-file', this.tlsCertFile] : [];
+    if (this.adminToken === null) return { args: tls, env: {} };
     const file = join(this.lab.host(host).dir, 'agent.token');
-    if (existsSync(file)) return { args: ['--token-file', file], env: {} };
+    if (existsSync(file)) return { args: [...tls, '--token-file', file], env: {} };
     const { token } = await this.call<{ token: string }>('POST', '/tokens', { role: 'enrollment', node_id: host });
-    return { args: ['--token-file', file], env: { VNET_ENROLL_TOKEN: token } };
+    return { args: [...tls, '--token-file', file], env: { VNET_ENROLL_TOKEN: token } };
   }
 
   /** Stops an agent: SIGTERM (clean) or SIGKILL (crash). The lab forgets the process either way. */

@@ -32,6 +32,8 @@ export interface AppDeps {
   defaultLimit?: number;
   /** Who may call (default: local trust, for a loopback-only server). */
   auth?: GuardOptions;
+  /** Serve HTTPS with this key and certificate (PEM). */
+  tls?: { key: string; cert: string };
 }
 
 /** Route plugins in registration order (the OpenAPI document lists them so). */
@@ -49,6 +51,7 @@ const ROUTE_PLUGINS = [
 export async function buildApp(deps: AppDeps): Promise<{ app: FastifyInstance; service: Service }> {
   const service = new Service(deps.store, deps.logger || undefined);
   const app = Fastify({
+    ...(deps.tls ? { https: { key: deps.tls.key, cert: deps.tls.cert } } : {}),
     loggerInstance: deps.logger || undefined,
     logger: deps.logger === undefined ? false : undefined,
     // Per-request lines would dominate the log (agents report often); errors are still logged.

@@ -7,6 +7,7 @@ import { dirname, join } from 'node:path';
 import { type AuthMode, isLoopbackListen } from './auth/guard.js';
 import { bootstrapAdminToken } from './auth/token-rows.js';
 import { ConfigError, type ServerConfig, resolveConfig } from './config.js';
+import { type TlsIdentity, tlsIdentity } from './tls.js';
 
 const collect = (v: string, acc: string[]) => [...acc, v];
 
@@ -36,6 +37,12 @@ export function serverCommand() {
       'where the first admin token is written when tokens are required (env VNET_ADMIN_TOKEN_FILE; default: admin.token next to --db)',
     )
     .option('--allowed-host <name>', 'a Host header name to serve besides loopback names (repeatable)', collect, [])
+    .option(
+      '--tls',
+      'serve HTTPS; without --tls-cert/--tls-key a self-signed pair is made next to --db (tls.crt, tls.key)',
+    )
+    .option('--tls-cert <file>', 'PEM certificate (chain) to serve HTTPS with')
+    .option('--tls-key <file>', 'PEM private key of --tls-cert')
     .action(async (opts) => {
       const log = createLogger('vnet-server');
       let cfg: ReturnType<typeof resolveConfig>;
@@ -57,7 +64,27 @@ export function serverCommand() {
         process.stderr.write(`vnet server: cannot open database ${cfg.db}: ${(e as Error).message}\n`);
         process.exit(2);
       }
+      let tls: TlsIdentity | null = null;
+      if (cfg.tls) {
+        try {
+          tls = await tlsIdentity({
+            certFile: cfg.tlsCert,
+            keyFile: cfg.tlsKey,
+            dir: cfg.db === ':memory:' ? process.cwd() : dirname(cfg.db),
+            listenHost: cfg.host,
+            names: cfg.allowedHosts,
+          });
+        } catch (e) {
+          process.stderr.write(`vnet server: ${(e as Error).message}\n`);
+          await store.close();
+          process.exit(2);
+        }
+        if (tls.generated) log.info({ cert: tls.certFile }, 'generated a self-signed TLS certificate');
+        // Clients verify it with --ca-file; the fingerprint lets an operator compare it out of band.
+        process.stdout.write(`vnet server: TLS certificate ${tls.certFile} sha256 ${tls.fingerprint}\n`);
+      }
       const { app, service } = await buildApp({
+        ...(tls ? { tls } : {}),
         store,
         logger: log,
         feed: { heartbeatMs: cfg.heartbeatMs },
@@ -87,7 +114,7 @@ export function serverCommand() {
       const port = typeof addr === 'object' && addr ? addr.port : cfg.port;
       log.info({ host: cfg.host, port, db: cfg.db, auth: mode }, 'vnet server listening');
       // One parseable line on stdout so scripts/tests using --listen HOST:0 learn the port.
-      process.stdout.write(`vnet server listening on http://${cfg.host}:${port}\n`);
+      process.stdout.write(`vnet server listening on ${tls ? 'https' : 'http'}://${cfg.host}:${port}\n`);
       let stopping = false;
       const stop = async (signal: string) => {
         if (stopping) return;

@@ -16,6 +16,10 @@ export interface ServerConfig {
   adminTokenFile: string | null;
   /** Host header names served besides loopback ones. */
   allowedHosts: string[];
+  /** Serve HTTPS: with tlsCert/tlsKey, or a self-signed pair generated next to the database. */
+  tls: boolean;
+  tlsCert: string | null;
+  tlsKey: string | null;
 }
 
 export const DEFAULT_CONFIG_FILE = '/etc/vnet/server.yaml';
@@ -29,6 +33,9 @@ export const DEFAULTS: ServerConfig = {
   insecure: false,
   adminTokenFile: null,
   allowedHosts: [],
+  tls: false,
+  tlsCert: null,
+  tlsKey: null,
 };
 
 export class ConfigError extends Error {
@@ -58,6 +65,9 @@ const FILE_KEYS = [
   'insecure',
   'admin_token_file',
   'allowed_hosts',
+  'tls',
+  'tls_cert',
+  'tls_key',
 ];
 
 function bool(name: string, v: unknown): boolean {
@@ -83,6 +93,9 @@ export interface ConfigSources {
     insecure?: boolean;
     adminTokenFile?: string;
     allowedHost?: string[];
+    tls?: boolean;
+    tlsCert?: string;
+    tlsKey?: string;
   };
   env: NodeJS.ProcessEnv;
 }
@@ -111,6 +124,9 @@ export function resolveConfig({ flags, env }: ConfigSources): ServerConfig {
       if (o.insecure !== undefined) cfg.insecure = bool('insecure', o.insecure);
       if (o.admin_token_file !== undefined) cfg.adminTokenFile = String(o.admin_token_file);
       if (o.allowed_hosts !== undefined) cfg.allowedHosts = hostList('allowed_hosts', o.allowed_hosts);
+      if (o.tls !== undefined) cfg.tls = bool('tls', o.tls);
+      if (o.tls_cert !== undefined) cfg.tlsCert = String(o.tls_cert);
+      if (o.tls_key !== undefined) cfg.tlsKey = String(o.tls_key);
     }
   }
   if (env.VNET_LISTEN) Object.assign(cfg, parseListen(env.VNET_LISTEN));
@@ -124,6 +140,13 @@ export function resolveConfig({ flags, env }: ConfigSources): ServerConfig {
   if (flags.insecure) cfg.insecure = true;
   if (flags.adminTokenFile) cfg.adminTokenFile = flags.adminTokenFile;
   if (flags.allowedHost?.length) cfg.allowedHosts = hostList('--allowed-host', flags.allowedHost.join(','));
+  if (flags.tls) cfg.tls = true;
+  if (flags.tlsCert) cfg.tlsCert = flags.tlsCert;
+  if (flags.tlsKey) cfg.tlsKey = flags.tlsKey;
+  if (cfg.tlsCert || cfg.tlsKey) {
+    if (!cfg.tlsCert || !cfg.tlsKey) throw new ConfigError('--tls-cert and --tls-key go together');
+    cfg.tls = true;
+  }
   if (cfg.insecure && cfg.requireAuth) throw new ConfigError('--insecure and --require-auth contradict each other');
   return cfg;
 }

@@ -28,6 +28,9 @@ it('defaults, file, env, flags in increasing precedence', () => {
     insecure: false,
     adminTokenFile: null,
     allowedHosts: ['vnet.example'],
+    tls: false,
+    tlsCert: null,
+    tlsKey: null,
   });
   const fromEnv = resolveConfig({
     flags: {},
@@ -72,4 +75,7 @@ it('tokens are required on any non-loopback listener unless --insecure; loopback
   assert.equal(mode({ requireAuth: true }), 'tokens');
   assert.throws(() => mode({ requireAuth: true, insecure: true }), ConfigError);
   assert.throws(() => mode({ allowedHost: ['bad host'] }), ConfigError);
+  // A certificate without its key (or the reverse) is a configuration error; both given mean TLS.
+  assert.throws(() => resolveConfig({ flags: { tlsCert: '/x.crt' }, env: { VNET_CONFIG: '' } }), ConfigError);
+  assert.equal(resolveConfig({ flags: { tlsCert: '/x.crt', tlsKey: '/x.key' }, env: { VNET_CONFIG: '' } }).tls, true);
 });

@@ -20,7 +20,12 @@ export async function agentToken(
     if (kept) return kept;
   }
   if (!config.enrollToken || !file) return undefined;
-  const api = new ApiClient({ baseUrl: config.server, timeoutMs: 10_000, token: config.enrollToken });
+  const api = new ApiClient({
+    baseUrl: config.server,
+    timeoutMs: 10_000,
+    token: config.enrollToken,
+    ca: config.ca ?? undefined,
+  });
   // The server may not be up yet (agents may start first): retry until it answers; a refusal is final.
   for (;;) {
     try {
@@ -34,7 +39,9 @@ export async function agentToken(
       log.info({ token: reply.uuid, file }, 'enrolled: agent token kept in the token file');
       return reply.token;
     } catch (err) {
-      if (!(err instanceof ApiUnreachableError)) throw new Error(`enrollment refused: ${(err as Error).message}`);
+      // A refusal, or a certificate we do not trust, is final; an absent server is waited for.
+      if (!(err instanceof ApiUnreachableError) || /TLS:/.test(err.message))
+        throw new Error(`enrollment refused: ${(err as Error).message}`);
       log.warn({ err: err.message }, 'enrollment: server unreachable, retrying');
       await new Promise((r) => setTimeout(r, RETRY_MS));
     }

@@ -6,7 +6,7 @@ export class ServerFeed implements FeedSource {
   private readonly client: FeedClient;
 
   /** `nodeId`: who is watching — while its stream is open, the server counts the agent alive. */
-  constructor(baseUrl: string, nodeId?: string, token?: string) {
+  constructor(baseUrl: string, nodeId?: string, token?: string, ca?: string) {
     // Reconnects quickly: a server restart should not keep agents blind for long.
     this.client = new FeedClient({
       baseUrl,
@@ -14,6 +14,7 @@ export class ServerFeed implements FeedSource {
       maxBackoffMs: 2000,
       ...(nodeId ? { nodeId } : {}),
       token,
+      ca,
     });
   }
 

@@ -1,5 +1,5 @@
 // Parsing and validation of `vnet agent` options into a typed AgentConfig (errors name the option).
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import ipaddr from 'ipaddr.js';
 import { AgentConfigError } from './errors.js';
@@ -27,6 +27,8 @@ export interface AgentConfig {
   tokenFile: string | null;
   /** A one-time enrollment token to trade for an agent token when the token file holds none. */
   enrollToken: string | null;
+  /** PEM certificates to verify an https server with (its self-signed certificate, or its CA); null: the system's. */
+  ca: string | null;
 }
 
 /** Raw option strings as commander hands them over (all optional; defaults applied here). */
@@ -44,6 +46,7 @@ export interface RawAgentOptions {
   register?: boolean | undefined;
   tokenFile?: string | undefined;
   enrollToken?: string | undefined;
+  caFile?: string | undefined;
 }
 
 export const DEFAULT_OVSDB = 'unix:/var/run/openvswitch/db.sock';
@@ -71,6 +74,21 @@ export function parseOvsdbRemote(value: string, field = 'ovsdb'): string {
     return value;
   }
   throw new AgentConfigError(field, `expected unix:/PATH or tcp:HOST:PORT, got '${value}'`);
+}
+
+function readCa(file: string): string {
+  let pem: string;
+  try {
+    pem = readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new AgentConfigError(
+      'ca-file',
+      `cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
+    );
+  }
+  if (!pem.includes('-----BEGIN CERTIFICATE-----'))
+    throw new AgentConfigError('ca-file', `${file} holds no PEM certificate`);
+  return pem;
 }
 
 /** Apply defaults and validate every option; throws AgentConfigError naming the first bad one. */
@@ -133,5 +151,6 @@ export function parseAgentOptions(raw: RawAgentOptions): AgentConfig {
     register: raw.register ?? false,
     tokenFile: raw.tokenFile ?? null,
     enrollToken: raw.enrollToken?.trim() || null,
+    ca: raw.caFile === undefined ? null : readCa(raw.caFile),
   };
 }

@@ -13,7 +13,8 @@ import { OvsdbBridgeControl } from './ovsdb-bridge.js';
 export async function buildAgentDeps(config: AgentConfig, log: Logger): Promise<AgentDeps> {
   const switches = await OpenFlowListener.listen(config.listen, log.child({ component: 'openflow' }));
   const token = await agentToken(config, log);
-  const api = new ApiClient({ baseUrl: config.server, timeoutMs: 10_000, token });
+  const ca = config.ca ?? undefined;
+  const api = new ApiClient({ baseUrl: config.server, timeoutMs: 10_000, token, ca });
   // `encap` in the status report is an addition to the contract; a server that does not know it
   // answers 400 naming it, and then the agent reports without it (remote hosts then assume GRE).
   let encapAccepted = true;
@@ -35,7 +36,7 @@ export async function buildAgentDeps(config: AgentConfig, log: Logger): Promise<
     log,
     bridge: new OvsdbBridgeControl(config.ovsdb, log.child({ component: 'ovsdb' })),
     switches,
-    feed: new ServerFeed(config.server, config.nodeId, token),
+    feed: new ServerFeed(config.server, config.nodeId, token, ca),
     api: {
       reportDatapathStatus: (uuid, body) => reportStatus(uuid, body as DatapathStatusReport),
       reportInterfaceBinding: (uuid, body) => api.reportInterfaceBinding(uuid, body as never),

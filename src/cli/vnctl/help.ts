@@ -21,6 +21,7 @@ const GLOBAL_HELP = [
   "  -o, --output FMT   table (default), yaml (the API body, as OpenVNet's vnctl printed it) or json",
   '  --timeout SECONDS  give up on an unanswered call (default 30)',
   '  --token TOKEN      API token (env VNET_TOKEN, or VNET_TOKEN_FILE=FILE); a loopback-only server needs none',
+  "  --ca-file FILE     PEM certificate(s) to verify an https API with (env VNET_CA_FILE; e.g. the server's tls.crt)",
   '  -h, --help         this help; vnctl RESOURCE --help for its verbs and options',
   '  --version          the vnctl version',
 ];

@@ -58,6 +58,22 @@ export function resolveToken(
   }
 }
 
+/** The CA certificates to verify an https API with: `--ca-file`, else `VNET_CA_FILE`; none: the system's. */
+export function resolveCa(
+  flag: string | undefined,
+  env: Readonly<Record<string, string | undefined>>,
+): string | undefined {
+  const [file, source] = flag !== undefined ? [flag, '--ca-file'] : [env.VNET_CA_FILE, 'VNET_CA_FILE'];
+  if (file === undefined || file.trim() === '') return undefined;
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new UsageError(
+      `${source}: cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
+    );
+  }
+}
+
 /** Squeezes any text to one line, so every failure prints as exactly one line. */
 export const oneLine = (text: string): string => text.replace(/\s+/g, ' ').trim();
 
@@ -119,6 +135,7 @@ export interface CallOptions {
   readonly base: string;
   readonly timeoutSeconds: number;
   readonly token?: string | undefined;
+  readonly ca?: string | undefined;
 }
 
 /** Makes one API call; resolves to the parsed JSON body (null when empty) or throws a VnctlError. */
@@ -129,6 +146,7 @@ export async function callApi(req: ApiRequest, opts: CallOptions): Promise<unkno
     timeoutMs: opts.timeoutSeconds * 1000,
     keepAlive: false,
     token: opts.token,
+    ca: opts.ca,
   });
   const withBody = req.body !== undefined && (req.method === 'POST' || req.method === 'PUT');
   try {

@@ -5,7 +5,7 @@ import { batchLines } from './batch.js';
 import { ApiError, UsageError, VnctlError } from './errors.js';
 import { combine, formatResult } from './format.js';
 import { helpText } from './help.js';
-import { callApi, oneLine, resolveApiBase, resolveToken } from './http.js';
+import { callApi, oneLine, resolveApiBase, resolveCa, resolveToken } from './http.js';
 import { type GlobalOptions, type OutputFormat, parseArgs } from './parse.js';
 
 /** Where vnctl writes; the entry point passes process streams, tests collect strings. */
@@ -40,10 +40,11 @@ export async function runVnctl(
     }
     const base = resolveApiBase(inv.globals.api, env);
     const token = resolveToken(inv.globals.token, env);
+    const ca = resolveCa(inv.globals.caFile, env);
     const timeoutSeconds = inv.globals.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS;
     const replies: unknown[] = [];
     try {
-      for (const req of inv.requests) replies.push(await callApi(req, { base, timeoutSeconds, token }));
+      for (const req of inv.requests) replies.push(await callApi(req, { base, timeoutSeconds, token, ca }));
     } catch (e) {
       // `del A B C` failing at B: A is gone, so say so before the error.
       if (replies.length > 0)
@@ -71,6 +72,7 @@ function globalsArgv(g: GlobalOptions): string[] {
   if (g.api !== undefined) out.push('--api', g.api);
   if (g.timeoutSeconds !== undefined) out.push('--timeout', String(g.timeoutSeconds));
   if (g.token !== undefined) out.push('--token', g.token);
+  if (g.caFile !== undefined) out.push('--ca-file', g.caFile);
   return out;
 }
 

@@ -34,6 +34,8 @@ export interface GlobalOptions {
   readonly timeoutSeconds?: number;
   /** `--token`, when given (env VNET_TOKEN / VNET_TOKEN_FILE are resolved by the caller). */
   readonly token?: string;
+  /** `--ca-file`, when given (env VNET_CA_FILE is resolved by the caller). */
+  readonly caFile?: string;
 }
 
 /**
@@ -83,7 +85,7 @@ type Context =
       readonly options: readonly OptionSpec[];
     };
 
-const GLOBAL_NAMES = new Set(['api', 'output', 'timeout', 'token', 'help', 'version']);
+const GLOBAL_NAMES = new Set(['api', 'output', 'timeout', 'token', 'ca_file', 'help', 'version']);
 const TRUE_WORDS = new Set(['true', 'yes', 'on', '1']);
 const FALSE_WORDS = new Set(['false', 'no', 'off', '0']);
 
@@ -332,6 +334,7 @@ export function parseArgs(argv: readonly string[], table: readonly ResourceSpec[
   let output: OutputFormat = 'table';
   let timeoutSeconds: number | undefined;
   let apiToken: string | undefined;
+  let caFile: string | undefined;
   // Help wins over anything else wrong on the line, wherever it stands (before a lone `--`).
   const end = argv.indexOf('--');
   let help = (end < 0 ? argv : argv.slice(0, end)).some((t) => t === '-h' || t.toLowerCase() === '--help');
@@ -346,6 +349,7 @@ export function parseArgs(argv: readonly string[], table: readonly ResourceSpec[
     ...(api !== undefined ? { api } : {}),
     ...(timeoutSeconds !== undefined ? { timeoutSeconds } : {}),
     ...(apiToken !== undefined ? { token: apiToken } : {}),
+    ...(caFile !== undefined ? { caFile } : {}),
   });
 
   for (let i = 0; i < argv.length; i++) {
@@ -391,6 +395,7 @@ export function parseArgs(argv: readonly string[], table: readonly ResourceSpec[
       else if (name === 'version') version = true;
       else if (name === 'api') api = takeValue();
       else if (name === 'token') apiToken = takeValue();
+      else if (name === 'ca_file') caFile = takeValue();
       else if (name === 'output') output = parseOutput(takeValue());
       else {
         const t = takeValue();
