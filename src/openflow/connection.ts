@@ -97,6 +97,8 @@ export class SwitchConnection extends EventEmitter<SwitchConnectionEvents> {
   nBuffers = 0;
   capabilities = 0;
   readonly remote: string;
+  /** Both ends of a TCP session (ours first), for telling who the peer is; null on other sockets. */
+  readonly endpoints: { local: { address: string; port: number }; peer: { address: string; port: number } } | null;
   closed = false;
   closeReason = '';
   /** Counters for metrics and tests: frames and bytes received, bytes written. */
@@ -131,6 +133,13 @@ export class SwitchConnection extends EventEmitter<SwitchConnectionEvents> {
       packetIn2: opts.packetIn2 ?? false,
     };
     this.remote = socket.remoteAddress ? `${socket.remoteAddress}:${socket.remotePort}` : 'unix';
+    this.endpoints =
+      socket.remoteAddress && socket.localAddress && socket.remotePort && socket.localPort
+        ? {
+            local: { address: socket.localAddress, port: socket.localPort },
+            peer: { address: socket.remoteAddress, port: socket.remotePort },
+          }
+        : null;
     socket.setNoDelay?.(true);
     socket.on('data', (d: Buffer) => this.onData(d));
     socket.on('error', (e) => this.close(`socket error: ${e.message}`));

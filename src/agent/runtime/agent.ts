@@ -333,7 +333,29 @@ export class Agent {
       link.close();
       return;
     }
-    if (this.link && this.link !== link) this.link.close();
+    const old = this.link;
+    if (old && old !== link) {
+      // A second connection claiming our bridge: the live one stays (an impostor never displaces the switch);
+      // one that no longer answers is replaced (the switch reconnected and the old session is dead).
+      void old.isAlive(1000).then((alive) => {
+        if (this.stopped || this.link !== old) return link.close();
+        if (alive) {
+          this.log.warn(
+            { dpid: formatDpid(link.dpid) },
+            'a second connection claims our bridge while the switch answers; closing the newcomer',
+          );
+          link.close();
+          return;
+        }
+        old.close();
+        this.adoptSwitch(link);
+      });
+      return;
+    }
+    this.adoptSwitch(link);
+  }
+
+  private adoptSwitch(link: SwitchLink): void {
     this.link = link;
     this.installed = null;
     this.flowsInSync = false;

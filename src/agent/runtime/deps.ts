@@ -76,6 +76,8 @@ export interface SwitchLink {
   onPacketIn(listener: (ev: PacketInEvent) => void): void;
   onClose(listener: (reason: string) => void): void;
   close(): void;
+  /** Whether the switch answers a barrier within `timeoutMs`. */
+  isAlive(timeoutMs: number): Promise<boolean>;
 }
 
 export interface SwitchListener {

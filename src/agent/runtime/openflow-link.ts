@@ -4,6 +4,7 @@ import type { Flow, FlowMod } from '../../openflow/types.js';
 import type { Logger } from '../../util/log.js';
 import type { MeterSpec } from '../pipeline/meters.js';
 import type { PacketInEvent, SwitchLink, SwitchListener } from './deps.js';
+import { identifyPeer } from './switch-identity.js';
 
 /** OFPMF_PKTPS | OFPMF_BURST (OF 1.3 §7.3.4.4): rates in packets per second, with a burst size. */
 const METER_FLAGS = 0x2 | 0x4;
@@ -86,6 +87,16 @@ export class OpenFlowLink implements SwitchLink {
   close(): void {
     this.conn.close('closed by the agent');
   }
+
+  async isAlive(timeoutMs: number): Promise<boolean> {
+    if (this.conn.closed) return false;
+    try {
+      await this.conn.barrier(timeoutMs);
+      return true;
+    } catch {
+      return false;
+    }
+  }
 }
 
 export class OpenFlowListener implements SwitchListener {
@@ -95,11 +106,17 @@ export class OpenFlowListener implements SwitchListener {
     server: OpenFlowServer,
     readonly address: { host: string; port: number },
     private readonly log: Logger,
+    private readonly verifyPeer: boolean,
   ) {
     this.server = server;
   }
 
-  static async listen(where: { host: string; port: number }, log: Logger): Promise<OpenFlowListener> {
+  /** `verifyPeer`: take only ovs-vswitchd for the switch (switch-identity.ts); off only for tests' fake switches. */
+  static async listen(
+    where: { host: string; port: number },
+    log: Logger,
+    opts: { verifyPeer?: boolean } = {},
+  ): Promise<OpenFlowListener> {
     // Echo every 2 s and give up after 6 s of silence: a dead switch is noticed quickly.
     const server = new OpenFlowServer({
       host: where.host,
@@ -109,11 +126,43 @@ export class OpenFlowListener implements SwitchListener {
       idleTimeoutMs: 6000,
     });
     const address = await server.listen();
-    return new OpenFlowListener(server, address, log);
+    return new OpenFlowListener(server, address, log, opts.verifyPeer ?? true);
   }
 
   onSwitch(listener: (link: SwitchLink) => void): void {
-    this.server.on('connection', (conn) => listener(new OpenFlowLink(conn, this.log)));
+    this.server.on('connection', (conn) => {
+      if (!this.verifyPeer || !conn.endpoints) {
+        listener(new OpenFlowLink(conn, this.log));
+        return;
+      }
+      const { local, peer } = conn.endpoints;
+      void identifyPeer(local, peer).then(
+        (v) => {
+          if (conn.closed) return;
+          if (v.kind === 'other') {
+            this.log.warn(
+              { remote: conn.remote, pid: v.pid, exe: v.exe, dpid: `0x${conn.dpid.toString(16).padStart(16, '0')}` },
+              'refused an OpenFlow connection: the peer is not ovs-vswitchd',
+            );
+            conn.close('not ovs-vswitchd');
+            return;
+          }
+          if (v.kind === 'unknown')
+            this.log.warn(
+              { remote: conn.remote, reason: v.reason },
+              'cannot tell which program the switch is; taking it',
+            );
+          listener(new OpenFlowLink(conn, this.log));
+        },
+        (err: unknown) => {
+          this.log.warn(
+            { remote: conn.remote, err: String(err) },
+            'cannot tell which program the switch is; taking it',
+          );
+          if (!conn.closed) listener(new OpenFlowLink(conn, this.log));
+        },
+      );
+    });
   }
 
   close(): Promise<void> {

@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { dhcpNetworkMeter } from '../../../src/agent/pipeline/meters.js';
 import { type OvsInstance, startOvs } from '../../../src/lab/ovs-instance.js';
 import { freePort } from '../../lib/free-port.js';
 import { waitFor } from '../../lib/wait-for.js';
@@ -137,10 +138,9 @@ test('registers its datapath (--register) and reports status, with the no-tunnel
   assert.match(String(dp.last_error), /no tunnel IP/);
 });
 
-test('installs flows and the DHCP meter; removes a stale flow without wiping the others', async () => {
+test('installs flows; removes a stale flow without wiping the others', async () => {
   const flows = await ovs.ofctl('dump-flows', BRIDGE);
   assert.ok(flows.split('\n').length > 5, flows);
-  assert.match(await ovs.ofctl('dump-meters', BRIDGE), /meter=1 pktps burst/);
   // A flow the model does not want (e.g. left by someone else) goes; ours stay (their counters too).
   await ovs.ofctl('add-flow', BRIDGE, 'table=0,priority=7,in_port=99,actions=drop');
   const dpUuid = (await call<{ items: any[] }>('GET', '/datapaths')).items[0].uuid;
@@ -155,7 +155,7 @@ test('installs flows and the DHCP meter; removes a stale flow without wiping the
   assert.doesNotMatch(agentLog, /"add":/, 'the restarted agent re-added flows it should have kept');
 });
 
-test('binds an interface by external_ids:iface-id and reports it up; its DHCP meter comes and goes with it', async () => {
+test('binds an interface by external_ids:iface-id and reports it up; its DHCP meters come and go with it', async () => {
   await call('POST', '/networks', { uuid: 'nw-rt1', ipv4_network: '10.50.0.0', ipv4_prefix: 24 });
   await call('POST', '/interfaces', {
     uuid: 'if-rtdhcp',
@@ -189,17 +189,21 @@ test('binds an interface by external_ids:iface-id and reports it up; its DHCP me
   assert.equal(itf.active_port_name, `tap${process.pid % 10000}`);
   // The port's flows carry the interface's cookie kind (0x04 = interface).
   await until('interface flows', async () => /cookie=0x4/.test(await ovs.ofctl('dump-flows', BRIDGE)));
-  // The port's own DHCP meter (0x10000 + ofport) is on the switch while the port is bound, and gone after.
+  // The port's own DHCP meter (0x10000 + ofport) and its network's are on the switch while the port is bound
+  // (the network's while the network has a local VM), and gone after.
   const ofport = Number((await vsctl('get', 'interface', `tap${process.pid % 10000}`, 'ofport')).trim());
   const portMeter = new RegExp(`meter=${0x10000 + ofport} pktps burst`);
-  await until('port DHCP meter', async () =>
-    portMeter.test(await ovs.ofctl('-O', 'OpenFlow13', 'dump-meters', BRIDGE)),
-  );
+  const key = Number((await call('GET', '/networks/nw-rt1')).tunnel_key);
+  const networkMeter = new RegExp(`meter=${dhcpNetworkMeter(key).id} pktps burst`);
+  await until('port and network DHCP meters', async () => {
+    const meters = await ovs.ofctl('-O', 'OpenFlow13', 'dump-meters', BRIDGE);
+    return portMeter.test(meters) && networkMeter.test(meters);
+  });
   await vsctl('del-port', BRIDGE, `tap${process.pid % 10000}`);
   await until('reported down', async () => (await call('GET', '/interfaces/if-rtvm1')).status === 'down');
   await until('port DHCP meter removed', async () => {
     const meters = await ovs.ofctl('-O', 'OpenFlow13', 'dump-meters', BRIDGE);
-    return !portMeter.test(meters) && /meter=1 pktps burst/.test(meters);
+    return !portMeter.test(meters) && !networkMeter.test(meters);
   });
 });
 
