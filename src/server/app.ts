@@ -21,7 +21,9 @@ import { itemRoutes } from './routes/items.js';
 import { resourceRoutes } from './routes/resources.js';
 import { Service } from './service.js';
 import { AgentPresence } from './agent-presence.js';
+import { installActorContext } from './auth/audit.js';
 import { type GuardOptions, RequestGuard } from './auth/guard.js';
+import { auditRoutes } from './routes/audit.js';
 import { tokenRoutes } from './routes/tokens.js';
 
 export interface AppDeps {
@@ -46,6 +48,7 @@ const ROUTE_PLUGINS = [
   itemRoutes,
   feedRoutes,
   tokenRoutes,
+  auditRoutes,
 ];
 
 export async function buildApp(deps: AppDeps): Promise<{ app: FastifyInstance; service: Service }> {
@@ -93,6 +96,8 @@ export async function buildApp(deps: AppDeps): Promise<{ app: FastifyInstance; s
   new RequestGuard(service, deps.auth ?? { mode: 'local' }, table.accessOf, deps.logger || undefined).install(
     app as unknown as FastifyInstance,
   );
+  // After the guard: the request's actor follows its handler into Service.write (the audit entry).
+  installActorContext(app as unknown as FastifyInstance, table.accessOf);
 
   const presence = new AgentPresence(service, deps.logger || undefined);
   // Closing the server closes every feed stream: that says nothing about the agents.

@@ -5,6 +5,7 @@ import { type Change, RESOURCE_KINDS, type ResourceKind, type Snapshot } from '.
 import type { Store } from '../store/store.js';
 import type { Logger } from '../util/log.js';
 import { StoreUnavailableError } from '../store/store.js';
+import { recordAudit } from './auth/audit.js';
 import { buildLeaseIndex, representInterface } from './represent.js';
 import { ReadContext, WriteContext } from './write-context.js';
 
@@ -28,6 +29,7 @@ export class Service extends EventEmitter<{ changes: [Change[]] }> {
           const ctx = new WriteContext(tx);
           const r = await fn(ctx);
           changes = await ctx.flush();
+          await recordAudit(tx, changes, ctx.now);
           return r;
         },
         // Emitted under the store's write lock, so watchers get batches in revision order.

@@ -316,3 +316,56 @@ describe('a loopback-only server (local trust)', () => {
     );
   });
 });
+
+describe('the audit trail', () => {
+  let s: TestServer;
+  let admin: string;
+  before(async () => {
+    s = await startServer({ auth: { mode: 'tokens' } });
+    const file = join(mkdtempSync(join(tmpdir(), 'vnet-audit-')), 'admin.token');
+    await bootstrapAdminToken(s.service, file);
+    admin = readFileSync(file, 'utf8').trim();
+  });
+  after(() => s.close());
+
+  test('every write that changed the model has an entry naming who, what and the revisions, in its transaction', async () => {
+    const adminId = admin.split('.')[0];
+    const nw = await send(s, 'POST', '/api/1.0/networks', { token: admin, body: { ipv4_network: '10.80.0.0' } });
+    expect(nw, 200, 'create');
+    const agent = expect(
+      await send(s, 'POST', '/api/1.0/tokens', { token: admin, body: { role: 'agent', node_id: 'ha' } }),
+      200,
+      'agent token',
+    );
+    expect(
+      await send(s, 'POST', '/api/1.0/datapaths', {
+        token: agent.token,
+        body: { uuid: 'dp-au', dpid: '0xa9', node_id: 'ha' },
+      }),
+      200,
+      'register',
+    );
+    expect(await send(s, 'POST', '/api/1.0/networks', { token: admin, body: { ipv4_network: 'bad' } }), 400, 'refused');
+    // Agents' reports are their account of their hosts, not audited.
+    expect(
+      await send(s, 'PUT', '/api/1.0/datapaths/dp-au/status', {
+        token: agent.token,
+        body: { is_connected: true, flows_in_sync: true, reported_node_id: 'ha' },
+      }),
+      200,
+      'report',
+    );
+    const trail = expect(await send(s, 'GET', '/api/1.0/audit_events', { token: admin }), 200, 'trail');
+    const rows = trail.items.map((e: any) => [e.who, e.role, e.method, e.path]);
+    assert.deepEqual(rows, [
+      [adminId, 'admin', 'POST', '/api/1.0/networks'],
+      [agent.uuid, 'agent', 'POST', '/api/1.0/datapaths'],
+    ]);
+    const changes = (await s.store.changesSince(0, 1000)).changes;
+    const dpChange = changes.find((c) => c.uuid === 'dp-au')!;
+    assert.equal(trail.items[1].revision, dpChange.revision, 'the entry names the revision its write made');
+    const mine = expect(await send(s, 'GET', `/api/1.0/audit_events?who=${agent.uuid}`, { token: admin }), 200, 'x');
+    assert.equal(mine.total_count, 1);
+    expect(await send(s, 'GET', '/api/1.0/audit_events', { token: agent.token }), 403, 'agents do not read it');
+  });
+});

@@ -34,9 +34,11 @@ export function resourceParamsMarkdown(decl: Declared): string {
   return [
     `### ${decl.kind} (\`${decl.prefix}-\`)`,
     '',
-    `- POST: ${paramsFor(decl.fields, 'create').map(paramText).join('; ')}`,
+    `- POST: ${paramsFor(decl.fields, 'create').map(paramText).join('; ') || '— (written by the server)'}`,
     `- PUT: ${put.length ? put.map(paramText).join('; ') : '—'}`,
-    `- immutable (PUT → 400 code 121): ${names(immutableOf(decl.fields))}`,
+    ...(immutableOf(decl.fields).length
+      ? [`- immutable (PUT → 400 code 121): ${names(immutableOf(decl.fields))}`]
+      : []),
     ...(filters.length ? [`- list filters: ${names(filters.map((p) => p.name))}`] : []),
   ].join('\n');
 }

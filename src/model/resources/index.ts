@@ -14,6 +14,7 @@ import { securityGroupRules, securityGroups } from './security-groups.js';
 import { segments } from './segments.js';
 import { staticAddresses, translations } from './translations.js';
 import { tokens } from './tokens.js';
+import { auditEvents } from './audit.js';
 
 export * from './datapath-relations.js';
 export * from './datapaths.js';
@@ -28,6 +29,7 @@ export * from './routing.js';
 export * from './security-groups.js';
 export * from './segments.js';
 export * from './tokens.js';
+export * from './audit.js';
 export * from './translations.js';
 
 /** Every stored kind, keyed by its plural name: the store's tables and the feed's resources, in snapshot order. */
@@ -53,7 +55,7 @@ export const DECLARATIONS = {
 } as const;
 
 /** Kinds the store keeps that the change feed never carries (credentials), keyed by plural name. */
-export const PRIVATE_DECLARATIONS = { tokens } as const;
+export const PRIVATE_DECLARATIONS = { tokens, audit_events: auditEvents } as const;
 
 /** Items embedded in a parent's list, with the parent kind (routes `/<parent>/:uuid/<segment>`). */
 export const ITEMS: readonly { parent: string; decl: ItemDecl<Fields> }[] = [
