@@ -150,3 +150,10 @@ export class TooManyRequests extends ApiError {
     super(429, '132', 'TooManyRequests', message);
   }
 }
+
+/** 409/133 (ours): a limit on how many of something may exist (items per parent) is reached. */
+export class LimitExceeded extends ApiError {
+  constructor(field: string, message: string) {
+    super(409, '133', 'LimitExceeded', `${field}: ${message}`, field);
+  }
+}

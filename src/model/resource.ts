@@ -163,6 +163,11 @@ export interface ItemDecl<F extends Fields = Fields> {
   prefix: string | null;
   doc: string;
   fields: F;
+  /**
+   * At most this many per parent (409, code 133, beyond): every change of one item carries the parent with its
+   * whole list, so an unbounded list makes every write, the feed and the agents' work grow without bound.
+   */
+  max: number;
 }
 
 export function item<const F extends Fields>(decl: ItemDecl<F>): ItemDecl<F> & { schema: TUnsafe<DocOf<F>> } {

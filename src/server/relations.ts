@@ -6,6 +6,7 @@ import {
   RelationAlreadyExists,
   UnknownResource,
   UnknownUUIDResource,
+  LimitExceeded,
 } from '../model/errors.js';
 import { ipToInt } from '../model/ipv4.js';
 import { bool, type ParamSpec, type Params, str, uuid } from '../model/params.js';
@@ -159,6 +160,7 @@ export interface SubItemDef {
   field: string;
   prefix: string;
   params: ParamSpec[];
+  max: number;
   /** Validates and builds the item (without uuid). */
   build(ctx: WriteContext, parent: Doc, p: Params): Promise<Record<string, unknown>>;
 }
@@ -172,7 +174,14 @@ function itemRoute(decl: ItemDecl) {
     segment: decl.segment,
     field: decl.field,
     params: paramsFor(decl.fields, 'create'),
+    max: decl.max,
   };
+}
+
+/** 409 when the parent's list is full (ItemDecl.max). */
+function checkRoom(def: { field: string; max: number }, parentUuid: string, items: readonly unknown[]): void {
+  if (items.length >= def.max)
+    throw new LimitExceeded(def.field, `${parentUuid} already has ${items.length} (the limit is ${def.max})`);
 }
 
 function subItem(decl: ItemDecl, build: SubItemDef['build']): SubItemDef {
@@ -223,6 +232,7 @@ export const SUB_ITEMS: readonly SubItemDef[] = [
 export async function addSubItem(ctx: WriteContext, def: SubItemDef, parentUuid: string, p: Params): Promise<Doc> {
   const parent = await ctx.must(def.parentKind, parentUuid, 'uuid');
   const items = parent[def.field] as Doc[];
+  checkRoom(def, parentUuid, items);
   const body = await def.build(ctx, parent, p);
   let id = p.uuid as string | undefined;
   if (id !== undefined) {
@@ -256,6 +266,7 @@ export interface KeyedItemDef {
   segment: string;
   field: string;
   params: ParamSpec[];
+  max: number;
   /** Builds the full item with defaults (also used to identify the item on DELETE). */
   build(ctx: WriteContext, p: Params, forDelete: boolean): Promise<Record<string, unknown>>;
   /** Fields compared to identify an item on DELETE (given ones only). */
@@ -334,6 +345,7 @@ export async function addKeyedItem(ctx: WriteContext, def: KeyedItemDef, parentU
     );
   const item = await def.build(ctx, p, false);
   const items = parent[def.field] as Record<string, unknown>[];
+  checkRoom(def, parentUuid, items);
   if (items.some((i) => sameKeys(def, i, item)))
     throw new RelationAlreadyExists(`${parentUuid} already has this entry`);
   if (

@@ -244,6 +244,32 @@ describe('a server that requires tokens', () => {
     );
   });
 
+  test('request rates are limited per credential by role (429 with Retry-After); admins are not', async () => {
+    const reader = expect(
+      await send(s, 'POST', '/api/1.0/tokens', { token: admin, body: { role: 'reader' } }),
+      200,
+      'reader',
+    );
+    const statuses: number[] = [];
+    let retryAfter: string | null = null;
+    for (let i = 0; i < 260; i++) {
+      const res = await fetch(`${s.base}/api/1.0/networks?limit=1`, {
+        headers: { authorization: `Bearer ${reader.token}` },
+      });
+      statuses.push(res.status);
+      if (res.status === 429) retryAfter ??= res.headers.get('retry-after');
+      await res.text();
+    }
+    assert.ok(
+      statuses.slice(0, 200).every((x) => x === 200),
+      'the burst (200) passes',
+    );
+    assert.ok(statuses.includes(429), 'then the reader is slowed down');
+    assert.ok(Number(retryAfter) >= 1, `Retry-After: ${retryAfter}`);
+    for (let i = 0; i < 300; i++)
+      expect(await send(s, 'GET', '/api/1.0/networks?limit=1', { token: admin }), 200, 'admin');
+  });
+
   test('tokens are never in the snapshot or the change feed', async () => {
     const before = await s.service.snapshot();
     await send(s, 'POST', '/api/1.0/tokens', { token: admin, body: { role: 'reader' } });

@@ -92,6 +92,29 @@ describe('refused, naming the field', () => {
   });
 });
 
+describe('bounded lists', () => {
+  it('a security group holds at most 1000 rules (409, code 133): each rule write carries the whole group', async () => {
+    const sg = await ok(s, 'POST', '/api/security_groups', {});
+    for (let i = 0; i < 1000; i++)
+      await ok(s, 'POST', `/api/security_groups/${sg.uuid}/rules`, {
+        direction: 'ingress',
+        protocol: 'tcp',
+        port_range_min: 1 + i,
+        port_range_max: 1 + i,
+      });
+    const body = await fails(
+      s,
+      'POST',
+      `/api/security_groups/${sg.uuid}/rules`,
+      { direction: 'egress', protocol: 'icmp' },
+      409,
+      '133',
+      'rules',
+    );
+    if (!String(body.message).includes('the limit is 1000')) throw new Error(body.message);
+  });
+});
+
 describe('still accepted', () => {
   it('locally administered unicast MACs, IDNs in xn-- form, the default route, private and test ranges', async () => {
     await ok(s, 'POST', '/api/interfaces', { network_uuid: 'nw-h', mac_address: '02:ff:ff:ff:ff:fe' });

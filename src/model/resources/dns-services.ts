@@ -4,6 +4,7 @@ import { DNS_NAME, timestamps, uuidField } from './common.js';
 
 export const dnsRecords = item({
   segment: 'dns_records',
+  max: 10_000,
   field: 'dns_records',
   prefix: 'dnsr',
   doc: 'the records of the service',

@@ -6,6 +6,7 @@ const port = (which: string) => f.int(0, 65535, { create: 'optional', doc: `${wh
 
 export const filterStatics = item({
   segment: 'static',
+  max: 1_000,
   field: 'statics',
   prefix: null,
   doc: 'the static rules of a filter',

@@ -14,6 +14,7 @@ const rangesOf = <S extends TSchema>(schema: S, what: string) => f.list(schema, 
 
 export const ipRanges = item({
   segment: 'ip_ranges',
+  max: 1_000,
   field: 'ip_ranges',
   prefix: 'ipr',
   doc: 'the ranges of the group',
@@ -38,6 +39,7 @@ export const ipRangeGroups = resource({
 
 export const macRanges = item({
   segment: 'mac_ranges',
+  max: 1_000,
   field: 'mac_ranges',
   prefix: 'mr',
   doc: 'the ranges of the group',

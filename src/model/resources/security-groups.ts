@@ -6,6 +6,7 @@ const optional = { create: 'nullable', nullable: true } as const;
 
 export const securityGroupRules = item({
   segment: 'rules',
+  max: 1_000,
   field: 'rules',
   prefix: 'sgr',
   doc: 'the rules of the group',

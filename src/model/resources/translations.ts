@@ -7,6 +7,7 @@ const optional = { create: 'optional', nullable: true } as const;
 
 export const staticAddresses = item({
   segment: 'static_address',
+  max: 1_000,
   field: 'static_addresses',
   prefix: null,
   doc: 'the static address pairs of a translation',

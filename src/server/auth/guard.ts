@@ -2,7 +2,7 @@
 // calling (a bearer token, or local trust on a loopback-only server), then whether their role has the route's
 // access (policy.ts). Object-level rules (an agent's own node) are checked by the routes with `ownNode`.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { Forbidden, Unauthenticated } from '../../model/errors.js';
+import { Forbidden, TooManyRequests, Unauthenticated } from '../../model/errors.js';
 import type { TokenRole } from '../../model/resources/tokens.js';
 import type { Logger } from '../../util/log.js';
 import type { Service } from '../service.js';
@@ -68,6 +68,7 @@ export class RequestGuard {
       this.checkHost(req);
       this.checkOrigin(req);
       req.principal = await this.authenticate(req);
+      this.checkRate(req.principal);
       const access = this.accessOf(req.method, req.routeOptions.url);
       if (!mayAccess(req.principal, access))
         throw new Forbidden(
@@ -92,6 +93,24 @@ export class RequestGuard {
         'write',
       );
     });
+  }
+
+  /** Token buckets per credential (only roles with a rate; see policy.ts). */
+  private readonly buckets = new Map<string, { tokens: number; at: number }>();
+
+  private checkRate(who: Principal): void {
+    const rate = ROLES[who.role].rate;
+    if (!rate) return;
+    const now = Date.now();
+    const b = this.buckets.get(who.id) ?? { tokens: rate.burst, at: now };
+    b.tokens = Math.min(rate.burst, b.tokens + ((now - b.at) / 1000) * rate.perSecond);
+    b.at = now;
+    this.buckets.set(who.id, b);
+    if (b.tokens < 1) {
+      const wait = Math.ceil((1 - b.tokens) / rate.perSecond);
+      throw new TooManyRequests(`${who.id} makes more than ${rate.perSecond} requests/s (its role's limit)`, wait);
+    }
+    b.tokens -= 1;
   }
 
   /** DNS rebinding: a browser page whose name resolves to 127.0.0.1 would otherwise be served with local trust. */

@@ -15,15 +15,33 @@ export const ACCESS = {
 } as const;
 export type Access = keyof typeof ACCESS;
 
-/** Each role with the accesses it has and one line for docs and `vnctl tokens --help`. */
-export const ROLES: Record<TokenRole, { may: readonly Access[]; doc: string }> = {
-  admin: { may: ['read', 'write', 'report', 'register', 'admin'], doc: 'everything, including tokens' },
-  reader: { may: ['read'], doc: 'reads the model and follows the feed (monitoring, UIs)' },
+/** Requests per second a credential may make (a token bucket: `burst` at once, refilled at `perSecond`). */
+export interface RateLimit {
+  perSecond: number;
+  burst: number;
+}
+
+/**
+ * Each role with the accesses it has, its request rate (null: unlimited — admins are the operators), and one
+ * line for docs. Agents' rate covers binding a thousand VMs at start-up in one burst.
+ */
+export const ROLES: Record<TokenRole, { may: readonly Access[]; rate: RateLimit | null; doc: string }> = {
+  admin: { may: ['read', 'write', 'report', 'register', 'admin'], rate: null, doc: 'everything, including tokens' },
+  reader: {
+    may: ['read'],
+    rate: { perSecond: 50, burst: 200 },
+    doc: 'reads the model and follows the feed (monitoring, UIs)',
+  },
   agent: {
     may: ['read', 'report', 'register'],
+    rate: { perSecond: 200, burst: 2000 },
     doc: "a host's agent: reads everything, writes only the status and bindings of datapaths with its node_id",
   },
-  enrollment: { may: ['enroll'], doc: 'one-time: an agent exchanges it for an agent token of the same node' },
+  enrollment: {
+    may: ['enroll'],
+    rate: { perSecond: 1, burst: 10 },
+    doc: 'one-time: an agent exchanges it for an agent token of the same node',
+  },
 };
 
 /** Who is calling: a token's holder, or the local user of a loopback-only server without tokens. */
