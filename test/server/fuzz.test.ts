@@ -1,15 +1,22 @@
 // Randomized malformed requests (fast-check): bad types, huge values, unknown fields, broken JSON, bad uuids/IPs/MACs.
 // Every answer must be a non-5xx with the error body shape when it is an error.
 import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, it } from 'node:test';
 import fc from 'fast-check';
 import YAML from 'yaml';
 import { RESOURCES } from '../../src/server/resources.js';
+import { bootstrapAdminToken } from '../../src/server/auth/token-rows.js';
 import { ok, startServer, type TestServer } from './helpers.js';
 
 let s: TestServer;
-before(async () => {
-  s = await startServer({ listen: false });
+/** The same model on a server that requires tokens, and credentials of every kind to send it. */
+let guarded: TestServer;
+const credentials: Record<string, string | undefined> = {};
+
+async function seed(s: TestServer) {
   await ok(s, 'POST', '/api/datapaths', { uuid: 'dp-a', dpid: '0xa', node_id: 'a' });
   await ok(s, 'POST', '/api/networks', { uuid: 'nw-a', ipv4_network: '10.0.0.0', ipv4_prefix: 24 });
   await ok(s, 'POST', '/api/interfaces', {
@@ -24,9 +31,49 @@ before(async () => {
   await ok(s, 'POST', '/api/translations', { uuid: 'tr-a', interface_uuid: 'if-a' });
   await ok(s, 'POST', '/api/ip_range_groups', { uuid: 'iprg-a' });
   await ok(s, 'POST', '/api/mac_range_groups', { uuid: 'mrg-a' });
+}
+
+before(async () => {
+  s = await startServer({ listen: false });
+  await seed(s);
+  // The guarded server: its bootstrap admin mints one token of each role through the API.
+  guarded = await startServer({ listen: false, auth: { mode: 'tokens' } });
+  const file = join(mkdtempSync(join(tmpdir(), 'vnet-fuzz-')), 'admin.token');
+  await bootstrapAdminToken(guarded.service, file);
+  const admin = readFileSync(file, 'utf8').trim();
+  const mint = async (body: object) => {
+    const res = await guarded.app.inject({
+      method: 'POST',
+      url: '/api/1.0/tokens',
+      headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/json' },
+      payload: JSON.stringify(body),
+    });
+    return JSON.parse(res.body).token as string;
+  };
+  for (const [path, body] of [
+    ['/api/1.0/datapaths', { uuid: 'dp-a', dpid: '0xa', node_id: 'a' }],
+    ['/api/1.0/networks', { uuid: 'nw-a', ipv4_network: '10.0.0.0', ipv4_prefix: 24 }],
+  ] as const)
+    await guarded.app.inject({
+      method: 'POST',
+      url: path,
+      headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/json' },
+      payload: JSON.stringify(body),
+    });
+  Object.assign(credentials, {
+    none: undefined,
+    admin: `Bearer ${admin}`,
+    reader: `Bearer ${await mint({ role: 'reader' })}`,
+    agent: `Bearer ${await mint({ role: 'agent', node_id: 'a' })}`,
+    enrollment: `Bearer ${await mint({ role: 'enrollment', node_id: 'b' })}`,
+    unknown: 'Bearer tk-nobody.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA',
+    garbage: 'Bearer \u0000%%%',
+    basic: 'Basic YTpi',
+  });
 });
 after(async () => {
   await s.close();
+  await guarded.close();
 });
 
 const PARAM_NAMES = [
@@ -158,60 +205,68 @@ const request = fc.record({
   ),
 });
 
+type FuzzRequest = typeof request extends fc.Arbitrary<infer T> ? T : never;
+
+/** Sends one generated request; asserts no 5xx and the error shape. Returns the status. */
+async function sendOne(server: TestServer, r: FuzzRequest, authorization?: string): Promise<number> {
+  let url = r.prefix + r.path.p + r.suffix;
+  const headers: Record<string, string> = authorization ? { authorization } : {};
+  let payload: string | undefined;
+  const stringify = (v: unknown) => (typeof v === 'string' ? v : (JSON.stringify(v) ?? ''));
+  switch (r.encoding) {
+    case 'query':
+      url += `?${new URLSearchParams(Object.entries(r.params).map(([k, v]): [string, string] => [k, stringify(v)]))}`;
+      break;
+    case 'form':
+      headers['content-type'] = 'application/x-www-form-urlencoded';
+      payload = new URLSearchParams(
+        Object.entries(r.params).map(([k, v]): [string, string] => [k, stringify(v)]),
+      ).toString();
+      break;
+    case 'json':
+      headers['content-type'] = 'application/json';
+      payload = JSON.stringify(r.params);
+      break;
+    case 'wrapped':
+      headers['content-type'] = 'application/json';
+      payload = JSON.stringify({ interface: r.params });
+      break;
+    case 'broken-json':
+      headers['content-type'] = 'application/json';
+      payload = r.raw;
+      break;
+    case 'raw':
+      headers['content-type'] = 'application/x-www-form-urlencoded';
+      payload = r.raw;
+      break;
+    case 'wrong-type':
+      headers['content-type'] = 'text/plain';
+      payload = r.raw;
+      break;
+  }
+  if (r.method === 'GET' || r.method === 'HEAD' || r.method === 'OPTIONS') payload = undefined;
+  const res = await server.app.inject({ method: r.method as 'GET', url, headers, payload });
+  assert.ok(res.statusCode < 500, `${r.method} ${url} ${payload ?? ''} → ${res.statusCode} ${res.body}`);
+  if (res.statusCode >= 400 && r.method !== 'HEAD') {
+    // YAML is a superset of JSON: .yml answers parse the same way.
+    const body = YAML.parse(res.body);
+    assert.equal(typeof body.error, 'string');
+    assert.equal(typeof body.message, 'string');
+    assert.equal(typeof body.code, 'string');
+  }
+  return res.statusCode;
+}
+
 it('≥10k malformed requests: zero 5xx, every error has {error, message, code}', async () => {
   let count = 0;
   const statuses = new Map<number, number>();
   await fc.assert(
     fc.asyncProperty(request, async (r) => {
       count++;
-      let url = r.prefix + r.path.p + r.suffix;
-      const headers: Record<string, string> = {};
-      let payload: string | undefined;
-      const stringify = (v: unknown) => (typeof v === 'string' ? v : (JSON.stringify(v) ?? ''));
-      switch (r.encoding) {
-        case 'query':
-          url += `?${new URLSearchParams(Object.entries(r.params).map(([k, v]): [string, string] => [k, stringify(v)]))}`;
-          break;
-        case 'form':
-          headers['content-type'] = 'application/x-www-form-urlencoded';
-          payload = new URLSearchParams(
-            Object.entries(r.params).map(([k, v]): [string, string] => [k, stringify(v)]),
-          ).toString();
-          break;
-        case 'json':
-          headers['content-type'] = 'application/json';
-          payload = JSON.stringify(r.params);
-          break;
-        case 'wrapped':
-          headers['content-type'] = 'application/json';
-          payload = JSON.stringify({ interface: r.params });
-          break;
-        case 'broken-json':
-          headers['content-type'] = 'application/json';
-          payload = r.raw;
-          break;
-        case 'raw':
-          headers['content-type'] = 'application/x-www-form-urlencoded';
-          payload = r.raw;
-          break;
-        case 'wrong-type':
-          headers['content-type'] = 'text/plain';
-          payload = r.raw;
-          break;
-      }
-      if (r.method === 'GET' || r.method === 'HEAD' || r.method === 'OPTIONS') payload = undefined;
       // The change stream never ends by design; it is exercised with bad `since` values only.
       if (r.path.p === '/feed/changes') return;
-      const res = await s.app.inject({ method: r.method as 'GET', url, headers, payload });
-      statuses.set(res.statusCode, (statuses.get(res.statusCode) ?? 0) + 1);
-      assert.ok(res.statusCode < 500, `${r.method} ${url} ${payload ?? ''} → ${res.statusCode} ${res.body}`);
-      if (res.statusCode >= 400 && r.method !== 'HEAD') {
-        // YAML is a superset of JSON: .yml answers parse the same way.
-        const body = YAML.parse(res.body);
-        assert.equal(typeof body.error, 'string');
-        assert.equal(typeof body.message, 'string');
-        assert.equal(typeof body.code, 'string');
-      }
+      const status = await sendOne(s, r);
+      statuses.set(status, (statuses.get(status) ?? 0) + 1);
     }),
     { numRuns: 10_500, seed: Number(process.env.FUZZ_SEED ?? 424242) },
   );
@@ -221,4 +276,24 @@ it('≥10k malformed requests: zero 5xx, every error has {error, message, code}'
   assert.ok(codes.some((c) => c < 300) && codes.includes(400) && codes.includes(404), JSON.stringify([...statuses]));
   const r = await s.app.inject({ method: 'GET', url: '/api/1.0/feed/changes?since=%00' });
   assert.equal(r.statusCode, 400);
+});
+
+it('≥10k malformed requests to a server that requires tokens, with every kind of credential: zero 5xx', async () => {
+  const statuses = new Map<number, number>();
+  const kinds = Object.keys(credentials);
+  await fc.assert(
+    fc.asyncProperty(request, fc.constantFrom(...kinds), async (r, kind) => {
+      if (r.path.p === '/feed/changes') return;
+      const status = await sendOne(guarded, r, credentials[kind]);
+      statuses.set(status, (statuses.get(status) ?? 0) + 1);
+    }),
+    { numRuns: 10_500, seed: Number(process.env.FUZZ_SEED ?? 424243) },
+  );
+  // Answers of every kind: successes (admin, reader), 401 (none, unknown, garbage), 403 (roles) and 400s.
+  const codes = [...statuses.keys()];
+  for (const c of [401, 403, 400]) assert.ok(codes.includes(c), `${c} in ${JSON.stringify([...statuses])}`);
+  assert.ok(
+    codes.some((c) => c < 300),
+    JSON.stringify([...statuses]),
+  );
 });
