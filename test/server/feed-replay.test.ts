@@ -2,6 +2,7 @@
 // leave ~80 MB of history (each change carries the whole group); 20 watchers then replay it from revision 0 —
 // ten that never read and ten that read — while a client keeps listing. The server (a real process) must stay
 // under 300 MB RSS and keep answering; before back-pressure it buffered up to 64 MiB per watcher (2 GB).
+// (GET latency meanwhile: bench/security.ts.)
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { readFileSync, mkdtempSync, rmSync } from 'node:fs';
@@ -106,8 +107,10 @@ test('20 watchers replaying ~80 MB of history from 0 keep the server under 300 M
   );
   assert.ok(peak < 300, `server RSS peaked at ${peak.toFixed(0)} MB`);
   assert.ok(Math.min(...mb) > 20, `every reading watcher made progress: ${mb.join(',')} MB`);
-  // Generous: the figure to watch is in the line above and in bench/; this catches a stalled event loop.
-  assert.ok(p99 < 1000, `GET p99 ${p99.toFixed(0)} ms while 20 watchers replay`);
+  // Latency is measured by bench/security.ts, not asserted here (this test shares 2 cores with whatever else
+  // runs); what must hold is that the server keeps answering: no GET waits for the replays to finish.
+  const worst = latencies[latencies.length - 1]!;
+  assert.ok(worst < 5000, `a GET waited ${worst.toFixed(0)} ms while 20 watchers replayed`);
 });
 
 test('watchers are capped per credential and in all: 429 with Retry-After, counted down when a stream closes', async () => {

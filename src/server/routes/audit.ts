@@ -3,7 +3,7 @@
 import type { FastifyInstance } from 'fastify';
 import { paramsFor } from '../../model/resource.js';
 import { auditEvents } from '../../model/resources/audit.js';
-import { LIST_PARAMS, type RouteOptions, Routes } from './context.js';
+import { LIST_PARAMS, type RouteOptions, Routes, whereOf } from './context.js';
 
 const FILTERS = paramsFor(auditEvents.fields, 'filter');
 
@@ -16,17 +16,6 @@ export async function auditRoutes(app: FastifyInstance, opts: RouteOptions): Pro
     summary: 'Who changed what, when, at which revision (oldest first)',
     access: 'admin',
     params: [...LIST_PARAMS, ...FILTERS],
-    handler: async ({ p }) => {
-      const where: Record<string, string> = {};
-      for (const f of FILTERS) if (p[f.name] !== undefined) where[f.name] = p[f.name] as string;
-      const limit = (p.limit as number | undefined) ?? opts.defaultLimit;
-      const offset = (p.offset as number | undefined) ?? 0;
-      return r.service.read(async (ctx) => ({
-        total_count: await ctx.tx.count('audit_events', where),
-        offset,
-        limit,
-        items: await ctx.tx.find('audit_events', where, { limit, offset }),
-      }));
-    },
+    handler: async ({ p }) => r.list('audit_events', whereOf(FILTERS, p), p),
   });
 }

@@ -3,7 +3,7 @@
 import type { AgentPresence } from '../agent-presence.js';
 import type { FastifyInstance } from 'fastify';
 import { int, type ParamSpec, type Params } from '../../model/params.js';
-import type { ResourceKind } from '../../model/types.js';
+import type { Doc, StoredKind, Where } from '../../store/store.js';
 import type { FeedOptions } from '../feed.js';
 import type { RouteSpec, RouteTable } from '../http/route-table.js';
 import { buildLeaseIndex, represent, representInterface } from '../represent.js';
@@ -25,6 +25,13 @@ export interface RouteOptions {
   feed?: FeedOptions;
   /** Agents following the feed (their liveness); absent: a feed stream's end means nothing. */
   presence?: AgentPresence;
+}
+
+/** The equality filter a list request asks for: the declared filters it carries. */
+export function whereOf(filters: readonly ParamSpec[], p: Params): Where {
+  const where: Where = {};
+  for (const f of filters) if (p[f.name] !== undefined) where[f.name] = p[f.name] as Where[string];
+  return where;
 }
 
 export interface Page<T> {
@@ -67,12 +74,13 @@ export class Routes {
     return { total_count: items.length, offset, limit, items: items.slice(offset, offset + limit) };
   }
 
-  /** A page of stored documents matching `where`; interfaces come with their leases. */
-  list(kind: ResourceKind, where: Record<string, string | number | boolean | null>, p: Params) {
+  /** A page of stored documents matching `where`; interfaces come with their leases, tokens through `show`. */
+  list(kind: StoredKind, where: Where, p: Params, show?: (d: Doc) => Doc) {
     const { limit, offset } = this.window(p);
     return this.opts.service.read(async (ctx) => {
       const total_count = await ctx.tx.count(kind, where);
       let items = await ctx.tx.find(kind, where, { limit, offset });
+      if (show) items = items.map(show);
       if (kind === 'interfaces' && items.length > 100) {
         // Big pages: one pass over all leases beats two indexed queries per interface.
         const idx = buildLeaseIndex(await ctx.find('mac_leases'), await ctx.find('ip_leases'));

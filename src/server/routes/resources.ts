@@ -3,7 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import { ownNode } from '../auth/policy.js';
 import { represent } from '../represent.js';
 import { RESOURCES, rejectImmutable } from '../resources.js';
-import { LIST_PARAMS, type RouteOptions, Routes } from './context.js';
+import { LIST_PARAMS, type RouteOptions, Routes, whereOf } from './context.js';
 
 export async function resourceRoutes(app: FastifyInstance, opts: RouteOptions): Promise<void> {
   const r = new Routes(app, opts);
@@ -17,11 +17,7 @@ export async function resourceRoutes(app: FastifyInstance, opts: RouteOptions): 
       tag: def.kind,
       summary: `List ${def.kind}`,
       params: [...LIST_PARAMS, ...def.filters],
-      handler: async ({ p }) => {
-        const where: Record<string, string | number | boolean | null> = {};
-        for (const f of def.filters) if (p[f.name] !== undefined) where[f.name] = p[f.name]!;
-        return r.list(def.kind, where, p);
-      },
+      handler: async ({ p }) => r.list(def.kind, whereOf(def.filters, p), p),
     });
     r.add({
       method: 'POST',

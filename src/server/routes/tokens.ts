@@ -7,7 +7,7 @@ import { immutableOf, paramsFor } from '../../model/resource.js';
 import { rejectImmutable } from '../resources.js';
 import { tokens } from '../../model/resources/tokens.js';
 import { insertToken, shown } from '../auth/token-rows.js';
-import { LIST_PARAMS, type RouteOptions, Routes } from './context.js';
+import { LIST_PARAMS, type RouteOptions, Routes, whereOf } from './context.js';
 
 const CREATE = paramsFor(tokens.fields, 'create');
 const FILTERS = paramsFor(tokens.fields, 'filter');
@@ -26,12 +26,7 @@ export async function tokenRoutes(app: FastifyInstance, opts: RouteOptions): Pro
     summary: 'List tokens (without their secrets)',
     access: 'admin',
     params: [...LIST_PARAMS, ...FILTERS],
-    handler: async ({ p }) => {
-      const where: Record<string, string> = {};
-      for (const f of FILTERS) if (p[f.name] !== undefined) where[f.name] = p[f.name] as string;
-      const all = await r.service.read((ctx) => ctx.tx.find('tokens', where));
-      return r.page(all.map(shown), p);
-    },
+    handler: async ({ p }) => r.list('tokens', whereOf(FILTERS, p), p, shown),
   });
   r.add({
     method: 'POST',
