@@ -18,6 +18,8 @@ export interface OvsInstanceOptions {
   dummy?: boolean;
   /** Extra TCP remote for ovsdb-server, e.g. `ptcp:6640:127.0.0.1`. */
   ovsdbTcp?: string;
+  /** An SSL remote for ovsdb-server on 127.0.0.1:`port`, with its key, certificate and client CA (files). */
+  ovsdbSsl?: { port: number; key: string; cert: string; ca: string };
 }
 
 export interface OvsInstance {
@@ -79,6 +81,15 @@ async function launch(
   await run(['ovsdb-tool', 'create', join(dir, 'conf.db'), SCHEMA], env);
   const remotes = [`--remote=punix:${dbSock}`, '--remote=db:Open_vSwitch,Open_vSwitch,manager_options'];
   if (opts.ovsdbTcp) remotes.push(`--remote=${opts.ovsdbTcp}`);
+  if (opts.ovsdbSsl) {
+    const t = opts.ovsdbSsl;
+    remotes.push(
+      `--remote=pssl:${t.port}:127.0.0.1`,
+      `--private-key=${t.key}`,
+      `--certificate=${t.cert}`,
+      `--ca-cert=${t.ca}`,
+    );
+  }
   await run([...pre, 'ovsdb-server', join(dir, 'conf.db'), ...remotes, ...daemonArgs(dir, 'ovsdb-server')], env);
   const vsctlBase = ['ovs-vsctl', `--db=unix:${dbSock}`, '--timeout=10'];
   await run([...vsctlBase, '--no-wait', 'init'], env);

@@ -2,6 +2,7 @@
 // notifications, reconnect with backoff, and the protocol's methods with typed results.
 import { EventEmitter } from 'node:events';
 import { createConnection, type Socket } from 'node:net';
+import { connect as tlsConnect } from 'node:tls';
 import { Backoff } from '../util/backoff.js';
 import type { Logger } from '../util/log.js';
 import {
@@ -17,7 +18,7 @@ import {
 import { DEFAULT_MAX_MESSAGE_BYTES, JsonSplitter } from './framing.js';
 import type { Condition, Operation, OpResult } from './ops.js';
 
-/** `unix:/path/to/db.sock` or `tcp:host:port` (ovs-vsctl's `--db` syntax, active forms only). */
+/** `unix:/path/to/db.sock`, `tcp:host:port` or `ssl:host:port` (ovs-vsctl's `--db` syntax, active forms only). */
 export type OvsdbTarget = string;
 
 export interface OvsdbClientOptions {
@@ -34,6 +35,12 @@ export interface OvsdbClientOptions {
    *  connection (a silent half-open TCP peer is otherwise never noticed). 0 disables. Default 5 s. */
   probeIntervalMs?: number;
   logger?: Logger;
+  /**
+   * For `ssl:` targets: our private key and certificate, and the CA certificate(s) the server's must be signed
+   * by (PEM). As OVS itself does, the server is verified by its CA only, not by its name (ovs-pki certificates
+   * carry no address).
+   */
+  tls?: { key: string; cert: string; ca: string };
 }
 
 /** RFC 7047 <monitor-request>. */
@@ -91,30 +98,35 @@ export interface RequestOptions {
   signal?: AbortSignal;
 }
 
-type Endpoint = { path: string } | { host: string; port: number };
+type Endpoint = { path: string } | { host: string; port: number; ssl?: true };
 
-/** Parse `unix:PATH` / `tcp:HOST:PORT` (IPv6 as `tcp:[::1]:6640`). */
+/** Parse `unix:PATH` / `tcp:HOST:PORT` / `ssl:HOST:PORT` (IPv6 as `tcp:[::1]:6640`). */
 export function parseTarget(target: OvsdbTarget): Endpoint {
   if (target.startsWith('unix:')) {
     const path = target.slice(5);
     if (!path) throw new OvsdbInputError('target', 'unix: needs a socket path');
     return { path };
   }
-  if (target.startsWith('tcp:')) {
-    const m = /^tcp:(?:\[([^\]]+)\]|([^:]+)):(\d{1,5})$/.exec(target);
-    const port = m ? Number(m[3]) : Number.NaN;
-    if (!m || port < 1 || port > 65535) throw new OvsdbInputError('target', `expected tcp:HOST:PORT, got ${target}`);
-    return { host: (m[1] ?? m[2])!, port };
+  if (target.startsWith('tcp:') || target.startsWith('ssl:')) {
+    const m = /^(tcp|ssl):(?:\[([^\]]+)\]|([^:]+)):(\d{1,5})$/.exec(target);
+    const port = m ? Number(m[4]) : Number.NaN;
+    if (!m || port < 1 || port > 65535)
+      throw new OvsdbInputError('target', `expected ${target.slice(0, 3)}:HOST:PORT, got ${target}`);
+    return { host: (m[2] ?? m[3])!, port, ...(m[1] === 'ssl' ? { ssl: true as const } : {}) };
   }
-  throw new OvsdbInputError('target', `expected unix:PATH or tcp:HOST:PORT, got ${JSON.stringify(target)}`);
+  throw new OvsdbInputError(
+    'target',
+    `expected unix:PATH, tcp:HOST:PORT or ssl:HOST:PORT, got ${JSON.stringify(target)}`,
+  );
 }
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 export class OvsdbClient extends EventEmitter<OvsdbClientEvents> {
   readonly endpoint: Endpoint;
-  private readonly opts: Required<Omit<OvsdbClientOptions, 'logger'>>;
+  private readonly opts: Required<Omit<OvsdbClientOptions, 'logger' | 'tls'>>;
   private readonly log: Logger | undefined;
+  private readonly tls: OvsdbClientOptions['tls'];
   private socket: Socket | undefined;
   private splitter: JsonSplitter | undefined;
   private isConnected = false;
@@ -146,6 +158,9 @@ export class OvsdbClient extends EventEmitter<OvsdbClientEvents> {
       probeIntervalMs: options.probeIntervalMs ?? 5000,
     };
     this.log = options.logger;
+    this.tls = options.tls;
+    if ('ssl' in this.endpoint && !this.tls)
+      throw new OvsdbInputError('tls', `${target} needs a private key, a certificate and a CA certificate`);
     this.backoff = new Backoff({ initialMs: this.opts.backoffMinMs, maxMs: this.opts.backoffMaxMs });
   }
 
@@ -212,14 +227,26 @@ export class OvsdbClient extends EventEmitter<OvsdbClientEvents> {
   }
 
   private dial(): void {
-    const sock = createConnection(this.endpoint);
+    const ep = this.endpoint;
+    const ssl = 'ssl' in ep && ep.ssl === true;
+    const sock: Socket = ssl
+      ? tlsConnect({
+          host: (ep as { host: string }).host,
+          port: (ep as { port: number }).port,
+          key: this.tls!.key,
+          cert: this.tls!.cert,
+          ca: this.tls!.ca,
+          checkServerIdentity: () => undefined,
+        })
+      : createConnection(ep);
     this.socket = sock;
     const splitter = new JsonSplitter(this.opts.maxMessageBytes);
     this.splitter = splitter;
     let failure: Error | undefined;
     let sockConnected = false;
     sock.setNoDelay?.(true);
-    sock.on('connect', () => {
+    // Over TLS the session is usable once the handshake (and the server's certificate) checked out.
+    sock.on(ssl ? 'secureConnect' : 'connect', () => {
       sockConnected = true;
       this.isConnected = true;
       this.connects++;

@@ -35,8 +35,20 @@ import { PacketInHandler } from './packet-in.js';
 import { Reporter } from './reporter.js';
 import { StatusReports } from './status-reports.js';
 
-/** When an address is (re)announced on a segment: gratuitous ARPs at these delays. */
-const GARP_SCHEDULE_MS = [0, 500, 2000];
+/**
+ * When an address is (re)announced on a segment: gratuitous ARPs at these delays. Dense for the first 4 s: a
+ * link just restored may drop frames for a second or two after its carrier is back (the lab's segment did,
+ * now and then), and a takeover whose GARPs all fall in that window is only noticed when the upstream router
+ * re-probes its ARP entry (6.5 s of loss in the SNAT e2e; with 0/0.5/2 s, 2 of 3 runs lost it).
+ */
+const GARP_SCHEDULE_MS = [0, 250, 500, 1000, 1500, 2000, 3000, 4000];
+/**
+ * A port whose carrier came back counts as up only after it has stayed up this long (a routers' "carrier
+ * delay"): carrier is not forwarding — in the lab a restored link dropped frames for 4–5 s after its carrier
+ * returned — and a gateway that takes back its router on carrier alone blackholes it for that long, while
+ * the standby was serving it fine. Carrier loss counts at once.
+ */
+const CARRIER_UP_DELAY_MS = 6000;
 /** Names of the two flow-based tunnel ports every bridge gets (one per encapsulation). */
 export const TUNNEL_PORTS = { gre: 'vnet-gre', vxlan: 'vnet-vxlan' } as const;
 
@@ -605,6 +617,32 @@ export class Agent {
     this.reports.whileUnidentified(view, this.dpid);
   }
 
+  /** Ports whose carrier was lost: when it came back (null while still down). */
+  private readonly carrierBack = new Map<string, number | null>();
+
+  /** Whether a port's link counts as up: not down, and up for CARRIER_UP_DELAY_MS if it was down before. */
+  private carrierSettled(port: string, linkUp: boolean | undefined): boolean {
+    if (linkUp === false) {
+      this.carrierBack.set(port, null);
+      return false;
+    }
+    if (!this.carrierBack.has(port)) return true;
+    const now = Date.now();
+    const since = this.carrierBack.get(port) ?? now;
+    this.carrierBack.set(port, since);
+    const left = since + CARRIER_UP_DELAY_MS - now;
+    if (left <= 0) {
+      this.carrierBack.delete(port);
+      this.log.info({ port }, 'link up and settled: counted as up again');
+      return true;
+    }
+    if (since === now) {
+      this.log.info({ port, delayMs: CARRIER_UP_DELAY_MS }, 'carrier back: counted as up once it stays up');
+      setTimeout(() => this.kick(), left + 20).unref();
+    }
+    return false;
+  }
+
   /**
    * This host as the pipeline sees it. The same object is returned while nothing changed: the
    * compiler treats a new LocalContext as "the host changed" and recomputes what depends on it.
@@ -621,7 +659,7 @@ export class Agent {
         const entry: LocalPort = { ofport: p.ofport };
         if (p.ifaceId) entry.ifaceId = p.ifaceId;
         if (p.attachedMac) entry.attachedMac = p.attachedMac;
-        if (p.linkUp === false) entry.linkUp = false;
+        if (!this.carrierSettled(p.name, p.linkUp)) entry.linkUp = false;
         ports.set(p.name, entry);
       }
     }

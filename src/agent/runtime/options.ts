@@ -29,6 +29,8 @@ export interface AgentConfig {
   enrollToken: string | null;
   /** PEM certificates to verify an https server with (its self-signed certificate, or its CA); null: the system's. */
   ca: string | null;
+  /** For an `ssl:` OVSDB remote: the agent's key and certificate and the CA of ovsdb-server's (PEM). */
+  ovsdbTls: { key: string; cert: string; ca: string } | null;
 }
 
 /** Raw option strings as commander hands them over (all optional; defaults applied here). */
@@ -47,6 +49,9 @@ export interface RawAgentOptions {
   tokenFile?: string | undefined;
   enrollToken?: string | undefined;
   caFile?: string | undefined;
+  ovsdbKey?: string | undefined;
+  ovsdbCert?: string | undefined;
+  ovsdbCa?: string | undefined;
 }
 
 export const DEFAULT_OVSDB = 'unix:/var/run/openvswitch/db.sock';
@@ -68,27 +73,48 @@ export function parseListen(value: string, field = 'listen'): { host: string; po
 
 export function parseOvsdbRemote(value: string, field = 'ovsdb'): string {
   if (/^unix:\/.+/.test(value)) return value;
-  const m = /^tcp:(.+)$/.exec(value);
+  const m = /^(?:tcp|ssl):(.+)$/.exec(value);
   if (m) {
     parseListen(m[1]!, field);
     return value;
   }
-  throw new AgentConfigError(field, `expected unix:/PATH or tcp:HOST:PORT, got '${value}'`);
+  throw new AgentConfigError(field, `expected unix:/PATH, tcp:HOST:PORT or ssl:HOST:PORT, got '${value}'`);
 }
 
-function readCa(file: string): string {
+/** A PEM file named by option `option`, holding a block of `what` (CERTIFICATE, or any PRIVATE KEY). */
+function readPem(file: string, option: string, what: string): string {
   let pem: string;
   try {
     pem = readFileSync(file, 'utf8');
   } catch (e) {
     throw new AgentConfigError(
-      'ca-file',
+      option,
       `cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
     );
   }
-  if (!pem.includes('-----BEGIN CERTIFICATE-----'))
-    throw new AgentConfigError('ca-file', `${file} holds no PEM certificate`);
+  if (!new RegExp(`-----BEGIN [A-Z ]*${what}-----`).test(pem))
+    throw new AgentConfigError(option, `${file} holds no PEM ${what.toLowerCase()}`);
   return pem;
+}
+
+/** `ssl:` OVSDB remotes need all three files (as ovs-vsctl's --private-key, --certificate, --ca-cert); others none. */
+function ovsdbTls(remote: string, raw: RawAgentOptions): AgentConfig['ovsdbTls'] {
+  const given = raw.ovsdbKey !== undefined || raw.ovsdbCert !== undefined || raw.ovsdbCa !== undefined;
+  if (!remote.startsWith('ssl:')) {
+    if (given) throw new AgentConfigError('ovsdb-key', 'only an ssl: --ovsdb remote takes a key and certificates');
+    return null;
+  }
+  for (const [name, v] of [
+    ['ovsdb-key', raw.ovsdbKey],
+    ['ovsdb-cert', raw.ovsdbCert],
+    ['ovsdb-ca', raw.ovsdbCa],
+  ] as const)
+    if (v === undefined) throw new AgentConfigError(name, `needed with the ssl: remote ${remote}`);
+  return {
+    key: readPem(raw.ovsdbKey!, 'ovsdb-key', 'PRIVATE KEY'),
+    cert: readPem(raw.ovsdbCert!, 'ovsdb-cert', 'CERTIFICATE'),
+    ca: readPem(raw.ovsdbCa!, 'ovsdb-ca', 'CERTIFICATE'),
+  };
 }
 
 /** Apply defaults and validate every option; throws AgentConfigError naming the first bad one. */
@@ -151,6 +177,7 @@ export function parseAgentOptions(raw: RawAgentOptions): AgentConfig {
     register: raw.register ?? false,
     tokenFile: raw.tokenFile ?? null,
     enrollToken: raw.enrollToken?.trim() || null,
-    ca: raw.caFile === undefined ? null : readCa(raw.caFile),
+    ca: raw.caFile === undefined ? null : readPem(raw.caFile, 'ca-file', 'CERTIFICATE'),
+    ovsdbTls: ovsdbTls(ovsdb, raw),
   };
 }

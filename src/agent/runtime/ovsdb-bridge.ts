@@ -11,12 +11,19 @@ export class OvsdbBridgeControl implements BridgeControl {
   private closed = false;
   private readonly vs: Vswitch;
 
+  /** `tls`: for an `ssl:` target, the agent's key and certificate and the CA the server's is signed by. */
   constructor(
     target: string,
     private readonly log: Logger,
+    tls?: { key: string; cert: string; ca: string },
   ) {
     // Reconnects with backoff on its own; the cache is rebuilt after each reconnect.
-    const client = new OvsdbClient(target, { logger: log, backoffMinMs: 100, backoffMaxMs: 2000 });
+    const client = new OvsdbClient(target, {
+      logger: log,
+      backoffMinMs: 100,
+      backoffMaxMs: 2000,
+      ...(tls ? { tls } : {}),
+    });
     this.vs = new Vswitch(client, { logger: log, waitTimeoutMs: 10_000 });
     this.vs.start();
   }

@@ -34,7 +34,7 @@ export async function buildAgentDeps(config: AgentConfig, log: Logger): Promise<
   return {
     config,
     log,
-    bridge: new OvsdbBridgeControl(config.ovsdb, log.child({ component: 'ovsdb' })),
+    bridge: new OvsdbBridgeControl(config.ovsdb, log.child({ component: 'ovsdb' }), config.ovsdbTls ?? undefined),
     switches,
     feed: new ServerFeed(config.server, config.nodeId, token, ca),
     api: {

@@ -62,12 +62,16 @@ export function mayAccess(who: Principal, access: Access): boolean {
 /** The route's default access when it names none: reads for GET, writes otherwise. */
 export const defaultAccess = (method: string): Access => (method === 'GET' || method === 'HEAD' ? 'read' : 'write');
 
+/** Whether `who` may write an object of node `nodeId`: admins any, agents their own. */
+export function mayWriteNode(who: Principal, nodeId: unknown): boolean {
+  return who.role === 'admin' || (who.role === 'agent' && who.nodeId !== null && nodeId === who.nodeId);
+}
+
 /**
  * 403 unless `who` may write an object of node `nodeId` (a datapath's node_id): admins may write any, agents only
  * their own. `field` names the request parameter that pointed there.
  */
 export function ownNode(who: Principal, nodeId: unknown, what: string, field?: string): void {
-  if (who.role === 'admin') return;
-  if (who.role === 'agent' && who.nodeId !== null && nodeId === who.nodeId) return;
+  if (mayWriteNode(who, nodeId)) return;
   throw new Forbidden(`${who.role} token ${who.id} (node ${who.nodeId ?? '-'}) may not write ${what}`, field);
 }

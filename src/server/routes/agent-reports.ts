@@ -4,7 +4,7 @@ import type { FastifyInstance } from 'fastify';
 import { paramsFor } from '../../model/resource.js';
 import { DECLARATIONS, datapaths } from '../../model/resources/index.js';
 import { UUID_PREFIX } from '../../model/types.js';
-import { ownNode } from '../auth/policy.js';
+import { mayWriteNode, ownNode } from '../auth/policy.js';
 import { represent } from '../represent.js';
 import { type RouteOptions, Routes } from './context.js';
 
@@ -54,6 +54,9 @@ export async function agentReportRoutes(app: FastifyInstance, opts: RouteOptions
             : doc.active_datapath_uuid
               ? await ctx.get('datapaths', doc.active_datapath_uuid as string)
               : undefined;
+          // Releasing what another host already claimed (the report crossed that host's claim) changes nothing:
+          // answered with the object as it is, so the releasing agent does not retry a refusal forever.
+          if (!p.active_datapath_uuid && target && !mayWriteNode(who, target.node_id)) return represent(ctx, kind, doc);
           if (target) ownNode(who, target.node_id, `${doc.uuid} bound to ${target.uuid}`, 'active_datapath_uuid');
           for (const s of params) doc[s.name] = p[s.name] ?? null;
           return represent(ctx, kind, await ctx.update(kind, doc));

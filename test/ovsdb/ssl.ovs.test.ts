@@ -1,0 +1,96 @@
+// OVSDB over SSL against a real ovsdb-server (`--remote=pssl:`): our client presents its certificate and
+// verifies the server's against its CA, as ovs-vsctl's --private-key/--certificate/--ca-cert do; a server
+// signed by another CA is refused.
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { generate } from 'selfsigned';
+import { type OvsInstance, startOvs } from '../../src/lab/ovs-instance.js';
+import { OvsdbClient } from '../../src/ovsdb/index.js';
+import { parseAgentOptions } from '../../src/agent/runtime/options.js';
+import { freePort } from '../lib/free-port.js';
+
+const dir = mkdtempSync(join(tmpdir(), `vnet-ovsdb-ssl-${process.pid}-`));
+let ovs: OvsInstance;
+let port = 0;
+const pems: Record<string, { key: string; cert: string }> = {};
+
+/** A self-signed pair that may serve as its own CA (OpenSSL takes a self-signed certificate as a trust anchor). */
+async function pair(name: string) {
+  const p = await generate([{ name: 'commonName', value: name }], {
+    keyType: 'ec',
+    curve: 'P-256',
+    algorithm: 'sha256',
+    extensions: [
+      { name: 'basicConstraints', cA: true },
+      { name: 'keyUsage', keyCertSign: true, digitalSignature: true },
+      { name: 'extKeyUsage', serverAuth: true, clientAuth: true },
+    ],
+  });
+  pems[name] = { key: p.private, cert: p.cert };
+  writeFileSync(join(dir, `${name}.key`), p.private, { mode: 0o600 });
+  writeFileSync(join(dir, `${name}.crt`), p.cert);
+}
+
+before(async () => {
+  for (const n of ['server', 'agent', 'stranger']) await pair(n);
+  port = await freePort();
+  ovs = await startOvs({
+    dir: `/tmp/vnet-ovsdbssl-${process.pid}`,
+    dummy: true,
+    ovsdbSsl: { port, key: join(dir, 'server.key'), cert: join(dir, 'server.crt'), ca: join(dir, 'agent.crt') },
+  });
+});
+after(async () => {
+  await ovs?.stop();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+test('the client speaks OVSDB over SSL with its certificate, verifying the server by its CA', async () => {
+  const c = await OvsdbClient.connect(`ssl:127.0.0.1:${port}`, {
+    tls: { key: pems.agent!.key, cert: pems.agent!.cert, ca: pems.server!.cert },
+    timeoutMs: 10_000,
+  });
+  try {
+    assert.ok((await c.listDbs()).includes('Open_vSwitch'));
+  } finally {
+    c.close();
+  }
+});
+
+test('a server whose certificate another CA signed is refused; so is a client the server does not know', async () => {
+  for (const [what, tls] of [
+    ['untrusted server', { key: pems.agent!.key, cert: pems.agent!.cert, ca: pems.stranger!.cert }],
+    ['unknown client', { key: pems.stranger!.key, cert: pems.stranger!.cert, ca: pems.server!.cert }],
+  ] as const) {
+    await assert.rejects(
+      OvsdbClient.connect(`ssl:127.0.0.1:${port}`, { tls, timeoutMs: 2000, reconnect: false }),
+      what,
+    );
+  }
+});
+
+test('the agent takes an ssl: remote only with its key, certificate and CA, and names what is missing', () => {
+  const base = { ovsdb: `ssl:127.0.0.1:${port}`, nodeId: 'n1' };
+  assert.throws(() => parseAgentOptions(base), /ovsdb-key: needed with the ssl: remote/);
+  const cfg = parseAgentOptions({
+    ...base,
+    ovsdbKey: join(dir, 'agent.key'),
+    ovsdbCert: join(dir, 'agent.crt'),
+    ovsdbCa: join(dir, 'server.crt'),
+  });
+  assert.equal(cfg.ovsdbTls?.ca, pems.server!.cert);
+  assert.throws(
+    () =>
+      parseAgentOptions({
+        ...base,
+        ovsdbKey: join(dir, 'agent.crt'),
+        ovsdbCert: join(dir, 'agent.crt'),
+        ovsdbCa: join(dir, 'server.crt'),
+      }),
+    /ovsdb-key: .* holds no PEM private key/,
+  );
+  assert.throws(() => parseAgentOptions({ ovsdb: 'unix:/x', ovsdbKey: 'k' }), /only an ssl: --ovsdb remote/);
+});
