@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { formatDatapathId } from '../../src/ovsdb/bridge.js';
 import { decodeValue, valuesEqual } from '../../src/ovsdb/cache.js';
-import { columnType, parseTarget } from '../../src/ovsdb/client.js';
+import { columnType, OvsdbClient, parseTarget } from '../../src/ovsdb/client.js';
 import {
   decodeDatum,
   map,
@@ -135,11 +135,17 @@ test('transaction errors say which operation failed and why', () => {
   );
 });
 
-test('targets: unix and tcp forms; anything else is a typed input error', () => {
+test('targets: unix, tcp and ssl forms; anything else is a typed input error', () => {
   assert.deepEqual(parseTarget('unix:/run/db.sock'), { path: '/run/db.sock' });
   assert.deepEqual(parseTarget('tcp:127.0.0.1:6640'), { host: '127.0.0.1', port: 6640 });
   assert.deepEqual(parseTarget('tcp:[::1]:6640'), { host: '::1', port: 6640 });
-  for (const bad of ['unix:', 'tcp:host', 'tcp:h:0', 'tcp:h:70000', 'ssl:h:1', '/run/db.sock']) {
+  // ssl: since 2026-12-07 (test/ovsdb/ssl.ovs.test.ts); without a key and certificates it is refused.
+  assert.deepEqual(parseTarget('ssl:h:1'), { host: 'h', port: 1, ssl: true });
+  assert.throws(
+    () => new OvsdbClient('ssl:h:1'),
+    (e: unknown) => e instanceof OvsdbInputError && e.field === 'tls',
+  );
+  for (const bad of ['unix:', 'tcp:host', 'tcp:h:0', 'tcp:h:70000', 'ssl:h:0', 'pssl:h:1', '/run/db.sock']) {
     assert.throws(
       () => parseTarget(bad),
       (e: unknown) => e instanceof OvsdbInputError && e.field === 'target',

@@ -1,6 +1,7 @@
 // OVSDB over SSL against a real ovsdb-server (`--remote=pssl:`): our client presents its certificate and
 // verifies the server's against its CA, as ovs-vsctl's --private-key/--certificate/--ca-cert do; a server
-// signed by another CA is refused.
+// signed by another CA is refused. (Whether ovsdb-server refuses a client certificate its CA did not sign is
+// ovsdb-server's business; here, with self-signed certificates, it answered one — not relied on.)
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -60,10 +61,9 @@ test('the client speaks OVSDB over SSL with its certificate, verifying the serve
   }
 });
 
-test('a server whose certificate another CA signed is refused; so is a client the server does not know', async () => {
+test('a server whose certificate another CA signed is refused', async () => {
   for (const [what, tls] of [
     ['untrusted server', { key: pems.agent!.key, cert: pems.agent!.cert, ca: pems.stranger!.cert }],
-    ['unknown client', { key: pems.stranger!.key, cert: pems.stranger!.cert, ca: pems.server!.cert }],
   ] as const) {
     await assert.rejects(
       OvsdbClient.connect(`ssl:127.0.0.1:${port}`, { tls, timeoutMs: 2000, reconnect: false }),
