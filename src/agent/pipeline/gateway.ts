@@ -3,7 +3,7 @@
 import type { Interface, Network } from '../../model/types.js';
 import type { Flow } from '../../openflow/types.js';
 import { formatIpv4, formatMac, parseCidr, prefixMask } from './addr.js';
-import { apply, ct, ETH_TYPE_IP, exact, flow, goto, load, loadZone, setField, writeNetwork } from './build.js';
+import { apply, ct, ETH_TYPE_IP, exact, flow, goto, load, loadZone, writeNetwork } from './build.js';
 import { cookieFor } from './cookies.js';
 import { activeGateway, answersForRouter } from './active-gateway.js';
 import type { CompileContext } from './compile-context.js';
@@ -104,15 +104,7 @@ export function snatFlows(ctx: CompileContext, rlId: number, ports: readonly Lin
             PRIO_GW.snat,
             cookie,
             { ...onLink, ...matchReg(NETWORK_KEY, ext.key), eth_type: exact(ETH_TYPE_IP), ipv4_src: subnet },
-            // From the router's own MAC, the one its address resolves to: every translated packet keeps the
-            // segment's switches pointing that MAC at this host, so a takeover does not hang on GARPs alone
-            // (a just-restored link may drop them; the other host's per-host MAC would teach nothing).
-            [
-              apply(
-                setField('eth_src', ext.mac),
-                ct({ commit: true, zone: snat.zone, nat: { src: address }, table: 'l2_lookup' }),
-              ),
-            ],
+            [apply(ct({ commit: true, zone: snat.zone, nat: { src: address }, table: 'l2_lookup' }))],
           ),
         );
       for (const nw of inside.keys()) entries.add(nw);
