@@ -1,4 +1,4 @@
-// What a failing lab test prints: per host the bridges, flows, tunnel state and logs; per VM addresses; the segment's VLANs; process log tails.
+// What a failing lab test prints: per host the bridges, flows (and the datapath's), conntrack, tunnel state and logs; per VM addresses; the segment's VLANs; process log tails.
 import type { LabContext } from './context.js';
 import { attachOvs } from './ovs-instance.js';
 import { logTail } from './processes.js';
@@ -21,6 +21,13 @@ export async function diagnostics(ctx: LabContext): Promise<string> {
     for (const br of [h.bridge, 'br-phy']) await safe(`${h.name}: dump-flows ${br}`, () => ovs.ofctl('dump-flows', br));
     await safe(`${h.name}: tnl/neigh/show`, () => ovs.appctl('tnl/neigh/show'));
     await safe(`${h.name}: ovs/route/show`, () => ovs.appctl('ovs/route/show'));
+    // What the datapath really does and what conntrack holds (gateways' SNAT zones, security groups): the
+    // questions a flaky north-south failure leaves open. The last lines only: both can be long.
+    const last = (text: string, n: number) => text.trimEnd().split('\n').slice(-n).join('\n');
+    await safe(`${h.name}: dpctl/dump-flows (last 60)`, async () => last(await ovs.appctl('dpctl/dump-flows'), 60));
+    await safe(`${h.name}: dpctl/dump-conntrack (last 40)`, async () =>
+      last(await ovs.appctl('dpctl/dump-conntrack'), 40),
+    );
     await safe(`${h.name}: ovs-vswitchd.log (tail)`, async () => logTail(ovs.logs().vswitchd, 30));
   }
   for (const v of s.vms) {
