@@ -2,7 +2,7 @@
 import { randomBytes } from 'node:crypto';
 import { DuplicateUUID, UnknownUUIDResource } from '../model/errors.js';
 import type { Change, ResourceKind } from '../model/types.js';
-import type { Doc, StoreReader, StoreWriter, Where } from '../store/store.js';
+import type { Doc, StoreReader, StoredKind, StoreWriter, Where } from '../store/store.js';
 import { represent } from './represent.js';
 
 const ID_ALPHABET = 'abcdefghijklmnopqrstuvwxyz0123456789';
@@ -49,7 +49,7 @@ export class WriteContext extends ReadContext {
   }
 
   /** A fresh uuid with `prefix`, or the client's one after checking it is free. */
-  async newUuid(kind: ResourceKind, prefix: string, given: unknown): Promise<string> {
+  async newUuid(kind: StoredKind, prefix: string, given: unknown): Promise<string> {
     if (typeof given === 'string') {
       if (await this.wtx.get(kind, given)) throw new DuplicateUUID(given);
       return given;

@@ -2,12 +2,12 @@
 // their hash. Written with the store's writer directly, never through the change feed.
 import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { ArgumentError, DuplicateUUID, MissingArgument } from '../../model/errors.js';
+import { ArgumentError, MissingArgument } from '../../model/errors.js';
 import type { Params } from '../../model/params.js';
 import { tokens } from '../../model/resources/tokens.js';
 import type { Doc } from '../../store/store.js';
 import type { Service } from '../service.js';
-import { type WriteContext, randomId } from '../write-context.js';
+import type { WriteContext } from '../write-context.js';
 import { mintSecret, secretSha256, tokenString } from './credentials.js';
 
 const HIDDEN = Object.entries(tokens.fields)
@@ -28,12 +28,7 @@ export async function insertToken(ctx: WriteContext, p: Params): Promise<Doc & {
   const needsNode = role === 'agent' || role === 'enrollment';
   if (needsNode && (p.node_id === undefined || p.node_id === null)) throw new MissingArgument('node_id');
   if (!needsNode && p.node_id != null) throw new ArgumentError('node_id', `a ${role} token names no node`);
-  let uuid = p.uuid as string | undefined;
-  if (uuid !== undefined && (await ctx.wtx.get('tokens', uuid))) throw new DuplicateUUID(uuid);
-  while (uuid === undefined) {
-    const id = `${tokens.prefix}-${randomId()}`;
-    if (!(await ctx.wtx.get('tokens', id))) uuid = id;
-  }
+  const uuid = await ctx.newUuid('tokens', tokens.prefix, p.uuid);
   const ttl = (p.expires_in as number | undefined) ?? (role === 'enrollment' ? ENROLLMENT_TTL_S : undefined);
   const secret = mintSecret();
   const doc: Doc = {
