@@ -4,6 +4,9 @@
 SHELL := /bin/bash
 APT_PACKAGES := openvswitch-switch openvswitch-common iproute2 iputils-ping ethtool tcpdump iperf3 \
 	busybox netcat-openbsd procps python3 curl make g++
+# promtool (Prometheus's own parser of /metrics, for the tests) ships only in the prometheus package: installed
+# without its recommends (node exporter), and its service, which would take vnet's default port 9090, disabled.
+APT_TOOLS := prometheus
 export DEBIAN_FRONTEND := noninteractive
 
 .PHONY: all setup system-deps node-deps build lint typecheck check test test-unit demo clean
@@ -17,6 +20,11 @@ system-deps:
 	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then echo "installing:$$missing"; apt-get update -q && apt-get install -y -q $$missing; \
 	else echo "system packages present"; fi
+	@missing=""; for p in $(APT_TOOLS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then echo "installing:$$missing"; apt-get update -q && \
+		apt-get install -y -q --no-install-recommends $$missing && \
+		if [ -d /run/systemd/system ]; then systemctl disable --now $$missing; fi; \
+	else echo "tools present"; fi
 
 # npm ci when the lockfile changed since the last install (it rebuilds better-sqlite3 from source).
 node-deps:

@@ -13,6 +13,10 @@ export function agentCommand() {
     .option('--ovsdb-cert <file>', 'for an ssl: OVSDB remote: the agent’s certificate (PEM)')
     .option('--ovsdb-ca <file>', 'for an ssl: OVSDB remote: the CA certificate ovsdb-server’s is signed by (PEM)')
     .option('--listen <host:port>', 'OpenFlow listen address the bridge connects to', DEFAULT_LISTEN)
+    .option(
+      '--metrics-listen <host:port>',
+      'serve Prometheus metrics at http://HOST:PORT/metrics, without authentication (default: off)',
+    )
     .option('--tunnel-ip <addr>', "this host's underlay IPv4 address (tunnel endpoint)")
     .option('--encap <gre|vxlan>', 'how other hosts reach this one', 'gre')
     .option('--underlay-mtu <n>', 'underlay MTU (the DHCP MTU is this minus the encapsulation overhead)', '1500')

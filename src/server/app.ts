@@ -18,11 +18,13 @@ import { feedRoutes } from './routes/feed.js';
 import { interfaceRoutes } from './routes/interfaces.js';
 import { ipLeaseRoutes } from './routes/ip-leases.js';
 import { itemRoutes } from './routes/items.js';
+import { metricsRoutes } from './routes/metrics.js';
 import { resourceRoutes } from './routes/resources.js';
 import { Service } from './service.js';
 import { AgentPresence } from './agent-presence.js';
 import { installActorContext } from './auth/audit.js';
 import { type GuardOptions, RequestGuard } from './auth/guard.js';
+import { ServerMetrics } from './metrics.js';
 import { auditRoutes } from './routes/audit.js';
 import { tokenRoutes } from './routes/tokens.js';
 
@@ -49,6 +51,7 @@ const ROUTE_PLUGINS = [
   feedRoutes,
   tokenRoutes,
   auditRoutes,
+  metricsRoutes,
 ];
 
 export async function buildApp(deps: AppDeps): Promise<{ app: FastifyInstance; service: Service }> {
@@ -102,7 +105,17 @@ export async function buildApp(deps: AppDeps): Promise<{ app: FastifyInstance; s
   const presence = new AgentPresence(service, deps.logger || undefined);
   // Closing the server closes every feed stream: that says nothing about the agents.
   app.addHook('preClose', async () => presence.stop());
-  const opts: RouteOptions = { table, service, defaultLimit: deps.defaultLimit ?? 30, feed: deps.feed, presence };
+  // One registry per app: several servers in one (test) process keep their own counts.
+  const metrics = new ServerMetrics(service);
+  await metrics.install(app as unknown as FastifyInstance, table.isStream);
+  const opts: RouteOptions = {
+    table,
+    service,
+    defaultLimit: deps.defaultLimit ?? 30,
+    feed: deps.feed,
+    presence,
+    metrics,
+  };
   for (const plugin of ROUTE_PLUGINS) await app.register(plugin, opts);
 
   app.get('/api/openapi.json', async () => app.swagger());

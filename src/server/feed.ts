@@ -55,12 +55,16 @@ function drained(res: ServerResponse): Promise<void> {
   });
 }
 
-/** Streams changes after `since` to `res` until the client goes away (or falls too far behind). */
+/**
+ * Streams changes after `since` to `res` until the client goes away (or falls too far behind); `sent` hears the
+ * last revision written after each write (the feed's lag metric).
+ */
 export async function streamChanges(
   service: Service,
   res: ServerResponse,
   since: number,
   opts: FeedOptions = {},
+  sent?: (revision: number) => void,
 ): Promise<void> {
   const heartbeatMs = opts.heartbeatMs ?? FEED_DEFAULTS.heartbeatMs;
   const maxBuffered = opts.maxBufferedBytes ?? FEED_DEFAULTS.maxBufferedBytes;
@@ -85,7 +89,10 @@ export async function streamChanges(
       last = c.revision;
       out += frame(c);
     }
-    if (out) res.write(out);
+    if (out) {
+      res.write(out);
+      sent?.(last);
+    }
     // A watcher that cannot keep up is cut off rather than buffering without bound; it resumes from `last`.
     if (res.writableLength > maxBuffered) end();
   };

@@ -6,6 +6,7 @@ import type { Change } from '../model/types.js';
 import { SQLITE_MIGRATIONS } from './migrations.js';
 import {
   type ChangesPage,
+  type CommitStats,
   type Doc,
   type Page,
   type PendingChange,
@@ -65,6 +66,7 @@ export class SqliteStore implements Store {
   private closed = false;
   private readonly pending: WriteJob[] = [];
   private batchScheduled = false;
+  private readonly commitObservers = new Set<(stats: CommitStats) => void>();
   private readonly stmts;
 
   constructor(opts: SqliteStoreOptions) {
@@ -229,6 +231,7 @@ export class SqliteStore implements Store {
       return;
     }
     const outcomes: ({ ok: true; value: unknown } | { ok: false; error: unknown })[] = [];
+    const t0 = performance.now();
     try {
       this.db.exec('BEGIN IMMEDIATE');
       const w = this.writer();
@@ -250,6 +253,14 @@ export class SqliteStore implements Store {
       for (const j of batch) j.reject(e);
       return;
     }
+    const stats = { seconds: (performance.now() - t0) / 1000, writes: batch.length };
+    for (const fn of this.commitObservers) {
+      try {
+        fn(stats);
+      } catch {
+        // An observer (metrics) must never turn a committed write into a failure.
+      }
+    }
     // Committed: announce in revision order, then answer; all before the next batch starts.
     batch.forEach((job, k) => {
       const o = outcomes[k]!;
@@ -261,6 +272,11 @@ export class SqliteStore implements Store {
         }
       } else job.reject(o.error);
     });
+  }
+
+  observeCommits(fn: (stats: CommitStats) => void): () => void {
+    this.commitObservers.add(fn);
+    return () => this.commitObservers.delete(fn);
   }
 
   read<T>(fn: (tx: StoreReader) => Promise<T>): Promise<T> {

@@ -57,6 +57,12 @@ export interface ChangesPage {
   current: number;
 }
 
+/** What one committed transaction cost: BEGIN to COMMIT (fsync included), and how many writes it carried. */
+export interface CommitStats {
+  seconds: number;
+  writes: number;
+}
+
 /**
  * The store every server process uses. Implementations must guarantee: every `write` is one atomic, durable
  * transaction (acknowledged = survives a crash); writes are serialisable with respect to each other, so a
@@ -77,6 +83,8 @@ export interface Store {
   changesSince(since: number, limit: number, maxBytes?: number): Promise<ChangesPage>;
   /** The same page with each change as JSON text: the feed's backlog, without a parse and a re-serialisation. */
   changesSinceRaw(since: number, limit: number, maxBytes?: number): Promise<RawChangesPage>;
+  /** Calls `fn` after every committed transaction (the server's metrics); returns the function that stops it. */
+  observeCommits(fn: (stats: CommitStats) => void): () => void;
   close(): Promise<void>;
 }
 

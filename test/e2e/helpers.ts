@@ -46,6 +46,23 @@ export async function addSeedVm(
   });
 }
 
+/** A DHCP service in a network, OpenVNet's way: a simulated interface (`iface`) with a dhcp network service. */
+export async function addDhcpService(
+  cluster: Cluster,
+  iface: { uuid: string; ip: string; mac: string },
+  serviceUuid: string,
+  network = 'nw-net1',
+): Promise<void> {
+  await cluster.call('POST', '/interfaces', {
+    uuid: iface.uuid,
+    network_uuid: network,
+    ipv4_address: iface.ip,
+    mac_address: iface.mac,
+    mode: 'simulated',
+  });
+  await cluster.call('POST', '/network_services', { uuid: serviceUuid, interface_uuid: iface.uuid, mode: 'dhcp' });
+}
+
 /** A VM beyond the seed in net1 (interface created through the API, then plugged into `host`). */
 export async function addNet1Vm(
   cluster: Cluster,

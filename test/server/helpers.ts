@@ -1,6 +1,10 @@
 // Test helpers: a real server on an ephemeral port over an in-memory or temp-file store, and request shorthands.
 import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
+import { bootstrapAdminToken } from '../../src/server/auth/token-rows.js';
 import { buildApp } from '../../src/server/app.js';
 import type { GuardOptions } from '../../src/server/auth/guard.js';
 import type { FeedOptions } from '../../src/server/feed.js';
@@ -52,6 +56,13 @@ export async function startServer(
       await store.close();
     },
   };
+}
+
+/** The first admin token of a server that requires tokens, as `vnet server` mints it (into a temp file). */
+export async function adminToken(s: TestServer): Promise<string> {
+  const file = join(mkdtempSync(join(tmpdir(), 'vnet-admin-')), 'admin.token');
+  await bootstrapAdminToken(s.service, file);
+  return readFileSync(file, 'utf8').trim();
 }
 
 export interface Reply {

@@ -28,7 +28,16 @@ import {
   tunnelAddress,
   uplinkProblems,
 } from '../pipeline/index.js';
-import type { ApiLike, BridgeControl, DhcpHandler, FeedEvent, FeedSource, SwitchLink, SwitchListener } from './deps.js';
+import type {
+  AgentObserver,
+  ApiLike,
+  BridgeControl,
+  DhcpHandler,
+  FeedEvent,
+  FeedSource,
+  SwitchLink,
+  SwitchListener,
+} from './deps.js';
 import { errText } from './errors.js';
 import type { AgentConfig } from './options.js';
 import { PacketInHandler } from './packet-in.js';
@@ -66,6 +75,8 @@ export interface AgentDeps {
   api: ApiLike;
   /** Builds the DHCP service over the agent's model, given as its current view (absent: DHCP is not answered). */
   dhcp?: ((model: () => ModelView | null) => DhcpHandler) | undefined;
+  /** Hears what is measured as it happens (sync durations: the metrics' histogram); absent: nobody. */
+  observer?: AgentObserver | undefined;
 }
 
 export type AgentPhase =
@@ -83,8 +94,11 @@ export interface AgentStatus {
   dpid: string | null;
   datapathUuid: string | null;
   switchConnected: boolean;
+  ovsdbConnected: boolean;
   flowsInSync: boolean;
   installedFlows: number;
+  /** Flows the model asks of this host (the compiler's current set). */
+  desiredFlows: number;
   lastError: string | null;
   warnings: string[];
   bound: Binding[];
@@ -92,9 +106,17 @@ export interface AgentStatus {
   counters: {
     syncs: number;
     flowModsSent: number;
+    /** Connections after the first: the switch's OpenFlow connection, and OVSDB's. */
+    openflowReconnects: number;
+    ovsdbReconnects: number;
     packetIns: number;
+    /** Packet-ins by what the pipeline punted them for: dhcp, too_big, other. */
+    packetInsByKind: Record<string, number>;
     dhcpReplies: number;
     dhcpDropped: number;
+    /** Frames from an uplink too big for a virtual network: answered with ICMP "fragmentation needed", or dropped. */
+    fragNeededSent: number;
+    tooBigDropped: number;
     /** DHCP requests by what the responder made of them (offer, ack, nak, release, malformed, ignored, ...). */
     dhcpEvents: Record<string, number>;
     reportsSent: number;
@@ -143,7 +165,11 @@ export class Agent {
   private running: Promise<void> | null = null;
   private rerun = false;
   private retryTimer: NodeJS.Timeout | null = null;
-  private readonly counters = { syncs: 0, flowModsSent: 0 };
+  private readonly counters = { syncs: 0, flowModsSent: 0, openflowReconnects: 0, ovsdbReconnects: 0 };
+  private ovsdbConnected = false;
+  /** Connections seen so far (the first one is no reconnect). */
+  private switchConnections = 0;
+  private ovsdbConnections = 0;
 
   constructor(private readonly deps: AgentDeps) {
     this.cfg = deps.config;
@@ -182,6 +208,8 @@ export class Agent {
     this.deps.bridge.onInterfacesChanged(() => this.kick());
     this.deps.bridge.onBridgeChanged(this.cfg.bridge, (kind) => this.onBridgeChanged(kind));
     this.deps.bridge.onConnection((up) => {
+      this.ovsdbConnected = up;
+      if (up && this.ovsdbConnections++ > 0) this.counters.ovsdbReconnects++;
       this.log.info({ ovsdb: this.cfg.ovsdb, up }, up ? 'OVSDB connected' : 'OVSDB connection lost; reconnecting');
       if (up) this.kick();
     });
@@ -215,8 +243,10 @@ export class Agent {
       dpid: this.dpid === null ? null : formatDpid(this.dpid),
       datapathUuid: this.datapathUuid,
       switchConnected: this.link !== null,
+      ovsdbConnected: this.ovsdbConnected,
       flowsInSync: this.flowsInSync,
       installedFlows: this.installed?.length ?? 0,
+      desiredFlows: this.compiler.flows().length,
       lastError: this.lastError,
       warnings: this.reports.warnings(this.view, this.datapathUuid ? this.dpid : null),
       bound: [...this.bound],
@@ -224,6 +254,7 @@ export class Agent {
       counters: {
         ...this.counters,
         ...this.packetIns.counters,
+        packetInsByKind: { ...this.packetIns.byKind },
         dhcpEvents: { ...this.packetIns.dhcpEvents },
         reportsSent: this.reporter.stats.sent,
       },
@@ -369,6 +400,7 @@ export class Agent {
 
   private adoptSwitch(link: SwitchLink): void {
     this.link = link;
+    if (this.switchConnections++ > 0) this.counters.openflowReconnects++;
     this.installed = null;
     this.flowsInSync = false;
     this.log.info({ dpid: formatDpid(link.dpid) }, 'switch connected; reading its flows before any change');
@@ -520,6 +552,7 @@ export class Agent {
       this.announce(link, view, local, dp.uuid);
       this.fullDiff = false;
       this.counters.syncs++;
+      this.deps.observer?.syncDuration((performance.now() - t0) / 1000);
       if (this.link === link) {
         this.flowsInSync = true;
         this.phase = 'running';

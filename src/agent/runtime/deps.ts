@@ -121,3 +121,12 @@ export interface DhcpHandler {
     local: { encap: 'gre' | 'vxlan'; underlayMtu: number },
   ): { reply?: Uint8Array; event: string; reason?: string };
 }
+
+/**
+ * What the agent measures as it happens, for its Prometheus histograms (metrics.ts); the counts it keeps itself,
+ * in status(), which scrapes read.
+ */
+export interface AgentObserver {
+  /** One reconciliation pass that reached the switch: compile, diff, meters and the bundle of flow-mods. */
+  syncDuration(seconds: number): void;
+}

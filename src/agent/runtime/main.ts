@@ -3,6 +3,7 @@ import { createLogger } from '../../util/log.js';
 import { Agent } from './agent.js';
 import { errText } from './errors.js';
 import { AgentConfigError } from './errors.js';
+import { AgentMetrics } from './metrics.js';
 import { parseAgentOptions, type RawAgentOptions } from './options.js';
 import { buildAgentDeps } from './wire.js';
 
@@ -19,8 +20,15 @@ export async function runAgent(raw: RawAgentOptions): Promise<void> {
   }
   const log = createLogger('vnet-agent').child({ nodeId: config.nodeId, bridge: config.bridge });
   let agent: Agent;
+  const metrics = config.metricsListen ? new AgentMetrics() : null;
   try {
-    agent = new Agent(await buildAgentDeps(config, log));
+    agent = new Agent(await buildAgentDeps(config, log, metrics ?? undefined));
+    if (metrics && config.metricsListen) {
+      const { host } = config.metricsListen;
+      // Scrapes and SIGUSR2 read the same account of the agent: status().
+      const { port } = await metrics.serve(config.metricsListen, () => agent.status());
+      log.info({ metrics: `http://${host.includes(':') ? `[${host}]` : host}:${port}/metrics` }, 'serving metrics');
+    }
   } catch (err) {
     log.fatal({ err: errText(err) }, 'agent could not start');
     process.stderr.write(`vnet agent: ${errText(err)}\n`);
@@ -34,7 +42,7 @@ export async function runAgent(raw: RawAgentOptions): Promise<void> {
     log.info({ signal }, 'shutting down');
     const force = setTimeout(() => process.exit(0), 5000);
     force.unref();
-    agent.stop().then(
+    Promise.all([agent.stop(), metrics?.close()]).then(
       () => log.flush(() => process.exit(0)),
       (err: unknown) => {
         log.error({ err: errText(err) }, 'unclean shutdown');

@@ -31,6 +31,8 @@ export interface AgentConfig {
   ca: string | null;
   /** For an `ssl:` OVSDB remote: the agent's key and certificate and the CA of ovsdb-server's (PEM). */
   ovsdbTls: { key: string; cert: string; ca: string } | null;
+  /** Where `GET /metrics` (Prometheus) is served; null: nowhere (the default). */
+  metricsListen: { host: string; port: number } | null;
 }
 
 /** Raw option strings as commander hands them over (all optional; defaults applied here). */
@@ -52,6 +54,7 @@ export interface RawAgentOptions {
   ovsdbKey?: string | undefined;
   ovsdbCert?: string | undefined;
   ovsdbCa?: string | undefined;
+  metricsListen?: string | undefined;
 }
 
 export const DEFAULT_OVSDB = 'unix:/var/run/openvswitch/db.sock';
@@ -179,5 +182,6 @@ export function parseAgentOptions(raw: RawAgentOptions): AgentConfig {
     enrollToken: raw.enrollToken?.trim() || null,
     ca: raw.caFile === undefined ? null : readPem(raw.caFile, 'ca-file', 'CERTIFICATE'),
     ovsdbTls: ovsdbTls(ovsdb, raw),
+    metricsListen: raw.metricsListen === undefined ? null : parseListen(raw.metricsListen, 'metrics-listen'),
   };
 }

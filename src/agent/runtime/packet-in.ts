@@ -10,6 +10,8 @@ import { errText } from './errors.js';
 
 export class PacketInHandler {
   readonly counters = { packetIns: 0, dhcpReplies: 0, dhcpDropped: 0, fragNeededSent: 0, tooBigDropped: 0 };
+  /** Packet-ins by what the pipeline punted them for (their cookie): DHCP requests, too-big frames, anything else. */
+  readonly byKind = { dhcp: 0, too_big: 0, other: 0 };
   /** DHCP requests by what the responder made of them (offer, ack, nak, release, malformed, ignored, ...). */
   readonly dhcpEvents: Record<string, number> = {};
 
@@ -23,9 +25,11 @@ export class PacketInHandler {
   handle(link: SwitchLink, ev: PacketInEvent, bound: readonly Binding[] | null): void {
     this.counters.packetIns++;
     if (isTooBigPunt(ev.cookie)) {
+      this.byKind.too_big++;
       this.tooBig(link, ev);
       return;
     }
+    this.byKind[isDhcpPunt(ev.cookie) ? 'dhcp' : 'other']++;
     if (!isDhcpPunt(ev.cookie) || !this.dhcp || bound === null) {
       this.log.debug(
         { table: ev.table, cookie: describeCookie(ev.cookie).text, inPort: ev.inPort },

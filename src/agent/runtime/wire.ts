@@ -2,6 +2,7 @@
 import { ApiClient, VnetApiError } from '../../client/index.js';
 import type { Logger } from '../../util/log.js';
 import type { AgentDeps } from './agent.js';
+import type { AgentObserver } from './deps.js';
 import { agentToken } from './credentials.js';
 import { DhcpService } from './dhcp-service.js';
 import { ServerFeed } from './feed-source.js';
@@ -10,7 +11,8 @@ import type { AgentConfig } from './options.js';
 import type { DatapathStatusReport } from './reporter.js';
 import { OvsdbBridgeControl } from './ovsdb-bridge.js';
 
-export async function buildAgentDeps(config: AgentConfig, log: Logger): Promise<AgentDeps> {
+/** `observer`: the agent's metrics, when `--metrics-listen` asked for them. */
+export async function buildAgentDeps(config: AgentConfig, log: Logger, observer?: AgentObserver): Promise<AgentDeps> {
   const switches = await OpenFlowListener.listen(config.listen, log.child({ component: 'openflow' }));
   const token = await agentToken(config, log);
   const ca = config.ca ?? undefined;
@@ -44,5 +46,6 @@ export async function buildAgentDeps(config: AgentConfig, log: Logger): Promise<
       createDatapath: (body) => api.createDatapath(body),
     },
     dhcp: (model) => new DhcpService(model),
+    observer,
   };
 }

@@ -13,8 +13,12 @@ export type PathValues = Record<string, string>;
 
 export interface RouteSpec {
   method: Method;
-  /** Below the API prefix, e.g. '/datapaths/:uuid/networks/:network_uuid'. */
+  /** Below the API prefix, e.g. '/datapaths/:uuid/networks/:network_uuid' (with `root`, the URL itself). */
   url: string;
+  /** Served at `url` itself, not below the API prefix (/metrics, where Prometheus scrapers look). */
+  root?: boolean;
+  /** Its reply is a stream that lasts as long as the client (the change feed): no HEAD route, no latency metric. */
+  stream?: boolean;
   tag: string;
   summary: string;
   /** Each path parameter's uuid prefix; checked in this order, before anything else about the request. */
@@ -50,6 +54,9 @@ export class RouteTable {
   readonly accessOf = (method: string, routeUrl: string | undefined): Access =>
     (routeUrl === undefined ? undefined : this.lookup(method, routeUrl)?.access) ?? defaultAccess(method);
 
+  /** Whether the route `routeUrl` (fastify's route pattern) answers with a never-ending stream. */
+  readonly isStream = (method: string, routeUrl: string): boolean => this.lookup(method, routeUrl)?.stream === true;
+
   /** fastify's validatorCompiler: a route's body/querystring is checked by parseParams against its specs. */
   readonly validatorCompiler: FastifySchemaCompiler<unknown> = ({ method, url, httpPart }) => {
     const spec = this.lookup(method, url);
@@ -80,7 +87,7 @@ export class RouteTable {
 
   /** Registers the route on `app` (a route plugin's instance). */
   add(app: FastifyInstance, spec: RouteSpec): void {
-    const url = API_PREFIX + spec.url;
+    const url = spec.root ? spec.url : API_PREFIX + spec.url;
     this.specs.set(`${spec.method} ${url}`, spec);
     const params = spec.params ?? [];
     const schema: Record<string, unknown> = {
@@ -108,7 +115,7 @@ export class RouteTable {
       url,
       schema,
       // HEAD on the never-ending change stream would hold a connection open for nothing.
-      exposeHeadRoute: spec.url !== '/feed/changes',
+      exposeHeadRoute: !spec.stream,
       handler: (req, reply) =>
         spec.handler({
           path: req.params as PathValues,

@@ -5,6 +5,7 @@ import type { FastifyInstance } from 'fastify';
 import { int, type ParamSpec, type Params } from '../../model/params.js';
 import type { Doc, StoredKind, Where } from '../../store/store.js';
 import type { FeedOptions } from '../feed.js';
+import type { ServerMetrics } from '../metrics.js';
 import type { RouteSpec, RouteTable } from '../http/route-table.js';
 import { buildLeaseIndex, represent, representInterface } from '../represent.js';
 import type { Service } from '../service.js';
@@ -25,6 +26,8 @@ export interface RouteOptions {
   feed?: FeedOptions;
   /** Agents following the feed (their liveness); absent: a feed stream's end means nothing. */
   presence?: AgentPresence;
+  /** The server's Prometheus metrics (GET /metrics, the feed's gauges); absent: none. */
+  metrics?: ServerMetrics;
 }
 
 /** The equality filter a list request asks for: the declared filters it carries. */

@@ -67,6 +67,7 @@ export async function feedRoutes(app: FastifyInstance, opts: RouteOptions): Prom
     tag: 'feed',
     summary: 'Server-Sent Events: every change after ?since=R (event: change | resync)',
     params: CHANGES,
+    stream: true,
     handler: async ({ p, reply, who }) => {
       // An agent's stream keeps its own datapaths connected, never another node's.
       if (typeof p.node_id === 'string' && who.role !== 'admin') ownNode(who, p.node_id, 'presence', 'node_id');
@@ -74,7 +75,10 @@ export async function feedRoutes(app: FastifyInstance, opts: RouteOptions): Prom
       reply.raw.on('close', close);
       reply.hijack();
       if (typeof p.node_id === 'string' && opts.presence) reply.raw.on('close', opts.presence.opened(p.node_id));
-      await streamChanges(r.service, reply.raw, p.since as number, opts.feed);
+      const res = reply.raw;
+      const watched = opts.metrics?.watcherOpened(p.since as number, () => res.writableLength);
+      if (watched) res.on('close', watched.close);
+      await streamChanges(r.service, res, p.since as number, opts.feed, watched?.sent);
     },
   });
 }
