@@ -64,7 +64,12 @@ export async function addHost(
   await runIn(undefined, ['ip', '-n', ul, 'link', 'set', a, 'name', ulPort]);
   await runIn(undefined, ['ip', '-n', ul, 'link', 'set', ulPort, 'master', 'ulbr', 'up']);
   await runIn(undefined, ['ip', '-n', netns, 'link', 'set', b, 'name', 'ul0']);
-  await runIn(undefined, ['ip', '-n', netns, 'link', 'set', 'ul0', 'up']);
+  // ul0 is read by OVS's userspace datapath (AF_PACKET), but the host's kernel sees its frames too: with ARP
+  // on, it answered "192.168.100.1 is-at <ul0's random MAC>" beside br-phy's own reply, and whichever came
+  // last won in the other hosts' tunnel neighbour caches — tunnels to the host then went to a MAC its OVS
+  // does not terminate (the SNAT e2e's flake). Only br-phy, which holds the underlay IP, may answer.
+  await runIn(undefined, ['ip', '-n', netns, 'link', 'set', 'ul0', 'arp', 'off', 'up']);
+  await runIn(netns, ['sysctl', '-qw', 'net.ipv4.conf.all.arp_ignore=1']);
   const ovs = await startOvs({ dir: st.dir, netns });
   const vs = [
     '--',
