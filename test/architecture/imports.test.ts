@@ -18,7 +18,7 @@ const RULES: readonly { from: readonly string[]; forbid: readonly string[]; why:
     why: 'the model describes resources; everyone uses it, it uses no one',
   },
   {
-    from: ['openflow/', 'ovsdb/', 'packet/'],
+    from: ['openflow/', 'ovsdb/', 'packet/', 'unixctl/'],
     forbid: ['server/', 'store/', 'agent/', 'cli/', 'lab/'],
     why: 'protocol codecs are libraries: they know nothing of the programs built on them',
   },
