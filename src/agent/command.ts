@@ -17,6 +17,10 @@ export function agentCommand() {
       '--metrics-listen <host:port>',
       'serve Prometheus metrics at http://HOST:PORT/metrics, without authentication (default: off)',
     )
+    .option(
+      '--vswitchd-ctl <path>',
+      "ovs-vswitchd's control socket, for traces (default: found next to a unix: --ovsdb socket)",
+    )
     .option('--tunnel-ip <addr>', "this host's underlay IPv4 address (tunnel endpoint)")
     .option('--encap <gre|vxlan>', 'how other hosts reach this one', 'gre')
     .option('--underlay-mtu <n>', 'underlay MTU (the DHCP MTU is this minus the encapsulation overhead)', '1500')

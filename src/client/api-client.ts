@@ -1,6 +1,7 @@
 // Typed HTTP client of the vnet API: the one used by the agent, vnctl, the demo and the benches.
 import { type ApiCallInfo, ApiUnreachableError, type ApiReply, VnetApiError } from './errors.js';
 import { exchange } from './transport.js';
+import type { TraceResult } from '../model/trace.js';
 import type {
   Datapath,
   DatapathStatusReport,
@@ -194,6 +195,23 @@ export class ApiClient {
 
   reportTranslationStatus(uuid: string, report: TranslationStatusReport): Promise<Translation> {
     return this.request('PUT', `/translations/${encodeURIComponent(uuid)}/status`, { ...report });
+  }
+
+  /** An agent's answer to a request the server sent down its feed stream: a result (JSON text) or an error. */
+  answerAgentRequest(id: string, answer: { result: string } | { error: string }): Promise<{ id: string }> {
+    return this.request('PUT', `/agent_requests/${encodeURIComponent(id)}`, { ...answer });
+  }
+
+  /** A packet's way from an interface, traced host by host (vnctl trace). */
+  trace(body: {
+    interface_uuid: string;
+    dst: string;
+    proto?: string;
+    dport?: number;
+    sport?: number;
+    ttl?: number;
+  }): Promise<TraceResult> {
+    return this.request('POST', '/traces', { ...body });
   }
 
   snapshot(): Promise<Snapshot> {

@@ -30,10 +30,19 @@ export type FeedEvent =
   | { type: 'change'; change: Change }
   | { type: 'resync'; resync: ResyncEvent };
 
+/** What the server asks an agent down its stream (server/agent-requests.ts). */
+export interface AgentRequestEvent {
+  id: string;
+  kind: string;
+  body: unknown;
+}
+
 interface FeedEvents {
   snapshot: [Snapshot];
   change: [Change];
   resync: [ResyncEvent];
+  /** A request of the server's to this agent (a watcher with a node id): answer with PUT /agent_requests/:id. */
+  request: [AgentRequestEvent];
   connected: [{ since: number }];
   disconnected: [{ error: Error | null; retryInMs: number }];
 }
@@ -230,6 +239,8 @@ export class FeedClient extends EventEmitter<FeedEvents> {
           this.revision = c.revision;
           this.deliver({ type: 'change', change: c });
         } else if (ev.event === 'resync') resync = JSON.parse(ev.data) as ResyncEvent;
+        // Not a change: no revision, not replayed after a reconnect (the server's caller waits for it now or never).
+        else if (ev.event === 'request') this.emit('request', JSON.parse(ev.data) as AgentRequestEvent);
       });
       const decoder = new TextDecoder();
       const reader = res.body.getReader();

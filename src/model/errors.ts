@@ -157,3 +157,17 @@ export class LimitExceeded extends ApiError {
     super(409, '133', 'LimitExceeded', `${field}: ${message}`, field);
   }
 }
+
+/** 504/134 (ours): a request relayed to an agent (a trace) got no answer in time. */
+export class AgentTimeout extends ApiError {
+  constructor(message: string) {
+    super(504, '134', 'AgentTimeout', message);
+  }
+}
+
+/** 502/135 (ours): the agent a request was relayed to answered with an error of its own. */
+export class AgentFailed extends ApiError {
+  constructor(nodeId: string, message: string) {
+    super(502, '135', 'AgentFailed', `the agent of node ${nodeId} could not do it: ${message}`);
+  }
+}

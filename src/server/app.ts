@@ -22,11 +22,13 @@ import { metricsRoutes } from './routes/metrics.js';
 import { resourceRoutes } from './routes/resources.js';
 import { Service } from './service.js';
 import { AgentPresence } from './agent-presence.js';
+import { AgentRequests } from './agent-requests.js';
 import { installActorContext } from './auth/audit.js';
 import { type GuardOptions, RequestGuard } from './auth/guard.js';
 import { ServerMetrics } from './metrics.js';
 import { auditRoutes } from './routes/audit.js';
 import { tokenRoutes } from './routes/tokens.js';
+import { traceRoutes } from './routes/traces.js';
 
 export interface AppDeps {
   store: Store;
@@ -36,6 +38,8 @@ export interface AppDeps {
   defaultLimit?: number;
   /** Who may call (default: local trust, for a loopback-only server). */
   auth?: GuardOptions;
+  /** How long a request relayed to an agent (a trace's hop) may wait for its answer (default 10 s). */
+  agentRequestTimeoutMs?: number;
   /** Serve HTTPS with this key and certificate (PEM). */
   tls?: { key: string; cert: string };
 }
@@ -50,6 +54,7 @@ const ROUTE_PLUGINS = [
   itemRoutes,
   feedRoutes,
   tokenRoutes,
+  traceRoutes,
   auditRoutes,
   metricsRoutes,
 ];
@@ -114,6 +119,7 @@ export async function buildApp(deps: AppDeps): Promise<{ app: FastifyInstance; s
     defaultLimit: deps.defaultLimit ?? 30,
     feed: deps.feed,
     presence,
+    requests: new AgentRequests(deps.agentRequestTimeoutMs),
     metrics,
   };
   for (const plugin of ROUTE_PLUGINS) await app.register(plugin, opts);

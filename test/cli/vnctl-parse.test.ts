@@ -444,3 +444,29 @@ describe('the command table', () => {
     assert.equal(normalizeName('Network-Services'), 'network_services');
   });
 });
+
+describe('trace', () => {
+  test('vnctl trace IF --dst … is POST /traces; --flows only changes the printing', () => {
+    assert.deepEqual(one('trace if-veth1 --dst 172.16.2.3 --proto tcp --dport 22'), {
+      method: 'POST',
+      path: '/traces',
+      query: {},
+      body: { interface_uuid: 'if-veth1', dst: '172.16.2.3', proto: 'tcp', dport: 22 },
+    });
+    const inv = parseArgs(['trace', 'if-veth1', '--dst', '172.16.2.3', '--flows']);
+    assert.equal(inv.kind, 'call');
+    const call = inv as Extract<Invocation, { kind: 'call' }>;
+    assert.equal(call.shape, 'trace_flows');
+    assert.deepEqual(call.requests[0]!.body, { interface_uuid: 'if-veth1', dst: '172.16.2.3' });
+  });
+  test('usage errors name what is missing', () => {
+    usage(['trace', '--dst', '1.2.3.4'], /missing the interface uuid/);
+    usage(['trace', 'if-a', 'if-b', '--dst', '1.2.3.4'], /unexpected argument 'if-b'/);
+    usage(['trace', 'if-a', '--dport', 'x'], /--dport: expected an integer/);
+  });
+  test('vnctl trace --help', () => {
+    const inv = parseArgs(['trace', '--help']);
+    assert.equal(inv.kind, 'help');
+    assert.deepEqual((inv as Extract<Invocation, { kind: 'help' }>).topic, { trace: true });
+  });
+});

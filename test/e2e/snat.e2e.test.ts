@@ -120,6 +120,24 @@ test('snat: two tenants with the same 10.0.0.0/24 reach the internet host at onc
   assert.equal(r.ok, false);
 });
 
+test('vnctl trace follows a VM on a host without an uplink to the gateway and out of its uplink, translated', async () => {
+  const r = await cluster.client.trace({ interface_uuid: 'if-b1', dst: net.inet.ip! });
+  const why = JSON.stringify(r, null, 2);
+  assert.equal(r.result, 'left', why);
+  assert.deepEqual(
+    r.hops.map((h) => h.node_id),
+    ['h3', 'h1'],
+    why,
+  );
+  const out = r.hops[1]!.outcome;
+  assert.equal(out.kind, 'uplink', why);
+  if (out.kind === 'uplink') {
+    assert.equal(out.vlan, 10, why);
+    assert.equal(out.packet.ip_src, '192.168.10.12', `seen outside as tenant b's gateway address\n${why}`);
+  }
+  console.log(`# ${r.path.join(' → ')}\n# ${r.verdict}`);
+});
+
 test('snat: kill -9 of the active gateway agent hands over to the standby, and back when it returns', async () => {
   const gap = await lostDuring('a1', 8, async () => {
     await cluster.stopAgent('h1', 'SIGKILL');

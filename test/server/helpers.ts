@@ -28,6 +28,7 @@ export async function startServer(
     listen?: boolean;
     auth?: GuardOptions;
     feed?: FeedOptions;
+    agentRequestTimeoutMs?: number;
   } = {},
 ): Promise<TestServer> {
   const store = new SqliteStore({
@@ -39,6 +40,7 @@ export async function startServer(
     store,
     feed: { heartbeatMs: opts.heartbeatMs ?? 15_000, ...opts.feed },
     ...(opts.auth ? { auth: opts.auth } : {}),
+    ...(opts.agentRequestTimeoutMs ? { agentRequestTimeoutMs: opts.agentRequestTimeoutMs } : {}),
   });
   let base = '';
   if (opts.listen !== false) {

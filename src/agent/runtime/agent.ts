@@ -37,9 +37,12 @@ import type {
   FeedSource,
   SwitchLink,
   SwitchListener,
+  VswitchControl,
 } from './deps.js';
 import { errText } from './errors.js';
 import type { AgentConfig } from './options.js';
+import type { TraceAsk, TraceHop } from '../../model/trace.js';
+import { type HopContext, hopOf, TraceRefused, traceFlow } from '../trace/hop.js';
 import { PacketInHandler } from './packet-in.js';
 import { Reporter } from './reporter.js';
 import { StatusReports } from './status-reports.js';
@@ -77,6 +80,8 @@ export interface AgentDeps {
   dhcp?: ((model: () => ModelView | null) => DhcpHandler) | undefined;
   /** Hears what is measured as it happens (sync durations: the metrics' histogram); absent: nobody. */
   observer?: AgentObserver | undefined;
+  /** ovs-vswitchd's control socket, for traces; absent: traces are refused with the reason. */
+  vswitch?: VswitchControl | undefined;
 }
 
 export type AgentPhase =
@@ -443,11 +448,55 @@ export class Agent {
         this.log.debug({ revision: c.revision, resource: c.resource, uuid: c.uuid, op: c.op }, 'change');
         break;
       }
+      case 'request':
+        void this.answerRequest(ev.request);
+        return;
       case 'error':
         this.log.warn({ err: errText(ev.error) }, 'change feed interrupted; resuming');
         return;
     }
     this.kick();
+  }
+
+  // ---------------------------------------------------------------- requests (traces)
+
+  /** Answers a request of the server's: a result, or the error that stopped it (the caller waits for either). */
+  private async answerRequest(req: { id: string; kind: string; body: unknown }): Promise<void> {
+    let answer: { result: string } | { error: string };
+    try {
+      if (req.kind !== 'trace') throw new TraceRefused(`this agent does not know requests of kind ${req.kind}`);
+      answer = { result: JSON.stringify(await this.traceHop(req.body as TraceAsk)) };
+    } catch (err) {
+      answer = { error: errText(err) };
+    }
+    this.log.info(
+      { request: req.id, kind: req.kind, error: 'error' in answer ? answer.error : undefined },
+      'request answered',
+    );
+    try {
+      await this.deps.api.answerRequest(req.id, answer);
+    } catch (err) {
+      this.log.warn({ request: req.id, err: errText(err) }, 'could not answer the server');
+    }
+  }
+
+  /** This host's part of a trace: the switch traces the packet; its flows are read in the model's terms. */
+  private async traceHop(ask: TraceAsk): Promise<TraceHop> {
+    if (!this.deps.vswitch)
+      throw new TraceRefused('no ovs-vswitchd control socket: give the agent --vswitchd-ctl (or a unix: --ovsdb)');
+    if (!this.view || this.datapathUuid === null) throw new TraceRefused(`the agent is ${this.phase}, not running`);
+    if (ask.datapath_uuid !== this.datapathUuid)
+      throw new TraceRefused(`this agent drives ${this.datapathUuid}, not ${ask.datapath_uuid}`);
+    const ctx: HopContext = {
+      bridge: this.cfg.bridge,
+      datapathUuid: this.datapathUuid,
+      nodeId: this.cfg.nodeId,
+      ports: this.deps.bridge.interfaces(this.cfg.bridge),
+      bound: this.bound,
+      view: this.view,
+    };
+    const { trace } = await this.deps.vswitch.trace(this.cfg.bridge, traceFlow(ask, ctx));
+    return hopOf(trace, ask, ctx);
   }
 
   // ---------------------------------------------------------------- reconciliation

@@ -3,6 +3,7 @@
 import type { MeterSpec } from '../pipeline/meters.js';
 import type { FeedChange } from '../pipeline/model-view.js';
 import type { Flow } from '../../openflow/types.js';
+import type { OfprotoTrace } from '../../unixctl/index.js';
 
 /** One interface of the bridge as the OVSDB monitor shows it. */
 export interface BridgePort {
@@ -92,6 +93,8 @@ export type { FeedChange };
 export type FeedEvent =
   | { kind: 'snapshot'; revision: number; resources: Record<string, Record<string, unknown>[]> }
   | { kind: 'change'; change: FeedChange }
+  /** A request of the server's (a trace), to answer with ApiLike.answerRequest. */
+  | { kind: 'request'; request: { id: string; kind: string; body: unknown } }
   | { kind: 'error'; error: unknown };
 
 export interface FeedSource {
@@ -101,6 +104,7 @@ export interface FeedSource {
 }
 
 export interface ApiLike {
+  answerRequest(id: string, answer: { result: string } | { error: string }): Promise<unknown>;
   reportDatapathStatus(uuid: string, body: object): Promise<unknown>;
   reportInterfaceBinding(uuid: string, body: object): Promise<unknown>;
   reportTranslationStatus(uuid: string, body: object): Promise<unknown>;
@@ -111,6 +115,12 @@ export interface ApiLike {
     node_id: string;
     ipv4_address?: string;
   }): Promise<unknown>;
+}
+
+/** ovs-vswitchd's own control channel (unixctl, what ovs-appctl speaks): for traces. */
+export interface VswitchControl {
+  /** `ofproto/trace` of `flow` (ovs-ofctl syntax) on `bridge`: OVS's text and its parse. */
+  trace(bridge: string, flow: string): Promise<{ text: string; trace: OfprotoTrace }>;
 }
 
 export interface DhcpHandler {

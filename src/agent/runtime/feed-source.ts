@@ -27,6 +27,7 @@ export class ServerFeed implements FeedSource {
       }),
     );
     this.client.on('change', (c) => listener({ kind: 'change', change: c as unknown as FeedChange }));
+    this.client.on('request', (request) => listener({ kind: 'request', request }));
     this.client.on('disconnected', ({ error, retryInMs }) =>
       listener({ kind: 'error', error: new Error(`${error?.message ?? 'stream ended'}; retry in ${retryInMs} ms`) }),
     );

@@ -33,6 +33,11 @@ export interface AgentConfig {
   ovsdbTls: { key: string; cert: string; ca: string } | null;
   /** Where `GET /metrics` (Prometheus) is served; null: nowhere (the default). */
   metricsListen: { host: string; port: number } | null;
+  /**
+   * ovs-vswitchd's control socket (what ovs-appctl talks to; traces ask it), or null: found next to a `unix:`
+   * OVSDB socket, as OVS puts both in its run directory.
+   */
+  vswitchdCtl: string | null;
 }
 
 /** Raw option strings as commander hands them over (all optional; defaults applied here). */
@@ -55,6 +60,7 @@ export interface RawAgentOptions {
   ovsdbCert?: string | undefined;
   ovsdbCa?: string | undefined;
   metricsListen?: string | undefined;
+  vswitchdCtl?: string | undefined;
 }
 
 export const DEFAULT_OVSDB = 'unix:/var/run/openvswitch/db.sock';
@@ -183,5 +189,6 @@ export function parseAgentOptions(raw: RawAgentOptions): AgentConfig {
     ca: raw.caFile === undefined ? null : readPem(raw.caFile, 'ca-file', 'CERTIFICATE'),
     ovsdbTls: ovsdbTls(ovsdb, raw),
     metricsListen: raw.metricsListen === undefined ? null : parseListen(raw.metricsListen, 'metrics-listen'),
+    vswitchdCtl: raw.vswitchdCtl ?? null,
   };
 }

@@ -2,7 +2,9 @@
 import { ApiClient, VnetApiError } from '../../client/index.js';
 import type { Logger } from '../../util/log.js';
 import type { AgentDeps } from './agent.js';
-import type { AgentObserver } from './deps.js';
+import { dirname } from 'node:path';
+import { findVswitchdControlSocket, ofprotoTrace } from '../../unixctl/index.js';
+import type { AgentObserver, VswitchControl } from './deps.js';
 import { agentToken } from './credentials.js';
 import { DhcpService } from './dhcp-service.js';
 import { ServerFeed } from './feed-source.js';
@@ -44,8 +46,20 @@ export async function buildAgentDeps(config: AgentConfig, log: Logger, observer?
       reportInterfaceBinding: (uuid, body) => api.reportInterfaceBinding(uuid, body as never),
       reportTranslationStatus: (uuid, body) => api.reportTranslationStatus(uuid, body as never),
       createDatapath: (body) => api.createDatapath(body),
+      answerRequest: (id, answer) => api.answerAgentRequest(id, answer),
     },
     dhcp: (model) => new DhcpService(model),
     observer,
+    vswitch: vswitchControl(config),
+  };
+}
+
+/** ovs-vswitchd's control socket: --vswitchd-ctl, else looked up (at each trace) next to a unix: OVSDB socket. */
+function vswitchControl(config: AgentConfig): VswitchControl | undefined {
+  const ovsdbDir = config.ovsdb.startsWith('unix:') ? dirname(config.ovsdb.slice('unix:'.length)) : null;
+  if (!config.vswitchdCtl && !ovsdbDir) return undefined;
+  return {
+    trace: async (bridge, flow) =>
+      ofprotoTrace(config.vswitchdCtl ?? (await findVswitchdControlSocket(ovsdbDir!)), bridge, flow),
   };
 }

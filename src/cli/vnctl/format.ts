@@ -1,4 +1,6 @@
 // vnctl's output: human tables and key/value lines by default, or the API body as YAML or JSON.
+import type { TraceResult } from '../../model/trace.js';
+import { formatTrace } from './trace-format.js';
 import { createRequire } from 'node:module';
 import type * as Yaml from 'yaml';
 import type { OutputFormat, ResultShape } from './parse.js';
@@ -106,7 +108,7 @@ function renderHuman(v: unknown, columns: readonly string[]): string {
 
 /** Combines the replies of several calls into the value that is printed. */
 export function combine(replies: readonly unknown[], shape: ResultShape): unknown {
-  if (shape === 'body') return replies[0] ?? null;
+  if (shape === 'body' || shape === 'trace' || shape === 'trace_flows') return replies[0] ?? null;
   if (shape === 'objects') return replies;
   return replies.flatMap((r) => (Array.isArray(r) ? r : [r]));
 }
@@ -120,6 +122,8 @@ export function formatResult(
 ): string {
   if (format === 'json') return `${JSON.stringify(value ?? null, null, 2)}\n`;
   if (format === 'yaml') return toYaml(value ?? null);
+  if ((shape === 'trace' || shape === 'trace_flows') && isObj(value))
+    return formatTrace(value as unknown as TraceResult, shape === 'trace_flows');
   if (shape === 'objects' && Array.isArray(value)) {
     return value.map((v) => (isObj(v) ? renderObject(v) : `${inline(v)}\n`)).join('\n');
   }

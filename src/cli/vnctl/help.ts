@@ -1,7 +1,7 @@
 // vnctl's help text, generated from the command table so it cannot drift from what the parser accepts.
 import type { HelpTopic } from './parse.js';
 import type { OptionSpec, RelationSpec, ResourceSpec } from './spec.js';
-import { LIST_OPTIONS, RESOURCES } from './table.js';
+import { LIST_OPTIONS, RESOURCES, TRACE_OPTIONS } from './table.js';
 
 const dashed = (name: string) => name.replaceAll('_', '-');
 
@@ -41,6 +41,7 @@ function topLevel(table: readonly ResourceSpec[]): string {
     '       vnctl RESOURCE del UUID…',
     '       vnctl RESOURCE RELATION add|show|modify|del UUID [ITEM…] [--options]',
     '       vnctl batch [FILE]     one command a line (stdin without FILE); stops at the first failure',
+    "       vnctl trace IF --dst ADDR [--proto icmp|tcp|udp] [--dport N] [--flows]   a packet's way (vnctl trace --help)",
     '',
     'The OpenVNet-compatible command line for vnet. Resource names may be singular or plural,',
     'with dashes or underscores (network_service, network-services).',
@@ -110,12 +111,27 @@ function resourceHelp(r: ResourceSpec): string {
   return lines.join('\n');
 }
 
+function traceHelp(): string {
+  return [
+    'vnctl trace IF --dst ADDR [--options]: the way a packet from interface IF takes, host by host, as each',
+    "host's switch forwards it (ofproto/trace, asked by that host's agent): the objects it passes (networks,",
+    'route links, tunnels, interfaces) and where it ends: delivered, answered, out of an uplink, or dropped —',
+    'naming the security groups when they drop it, and saying so when IF is not bound anywhere.',
+    '',
+    ...optionLines(TRACE_OPTIONS),
+    '',
+    ...GLOBAL_HELP,
+    '',
+  ].join('\n');
+}
+
 function relationHelp(r: ResourceSpec, rel: RelationSpec): string {
   return [`vnctl ${r.name} ${rel.name}: ${rel.help}`, '', ...relationUsage(r, rel), '', ...GLOBAL_HELP, ''].join('\n');
 }
 
 /** The help text for a topic (top level, a resource, or one of its relations). */
 export function helpText(topic: HelpTopic, table: readonly ResourceSpec[] = RESOURCES): string {
+  if (topic.trace) return traceHelp();
   if (topic.resource && topic.relation) return relationHelp(topic.resource, topic.relation);
   if (topic.resource) return resourceHelp(topic.resource);
   return topLevel(table);

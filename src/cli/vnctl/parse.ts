@@ -12,7 +12,7 @@ import {
   type ResourceSpec,
   type Verb,
 } from './spec.js';
-import { LIST_OPTIONS, RESOURCES } from './table.js';
+import { LIST_OPTIONS, RESOURCES, TRACE_OPTIONS } from './table.js';
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'DELETE';
 
@@ -42,9 +42,10 @@ export interface GlobalOptions {
  * How the replies combine into what is printed: `body` prints the one reply, `objects` prints the
  * replies of `show UUID…` together, `deleted` concatenates the uuid arrays DELETE returns.
  */
-export type ResultShape = 'body' | 'objects' | 'deleted';
+export type ResultShape = 'body' | 'objects' | 'deleted' | 'trace' | 'trace_flows';
 
 export interface HelpTopic {
+  readonly trace?: boolean;
   readonly resource?: ResourceSpec;
   readonly relation?: RelationSpec;
 }
@@ -83,7 +84,9 @@ type Context =
       readonly resource: ResourceSpec;
       readonly action: ActionSpec;
       readonly options: readonly OptionSpec[];
-    };
+    }
+  /** `vnctl trace IF …`: a command of its own, not a resource's verb. */
+  | { readonly kind: 'trace'; readonly options: readonly OptionSpec[] };
 
 const GLOBAL_NAMES = new Set(['api', 'output', 'timeout', 'token', 'ca_file', 'help', 'version']);
 const TRUE_WORDS = new Set(['true', 'yes', 'on', '1']);
@@ -143,7 +146,7 @@ function verbOptions(resource: ResourceSpec, verb: Verb): readonly OptionSpec[] 
 }
 
 /** Number of leading positionals that are command words, once they resolve. */
-const commandWords = (ctx: Context): number => (ctx.kind === 'relation' ? 3 : 2);
+const commandWords = (ctx: Context): number => (ctx.kind === 'relation' ? 3 : ctx.kind === 'trace' ? 1 : 2);
 
 /**
  * Resolves the command words at the head of `words`. Returns undefined while they are incomplete
@@ -152,6 +155,7 @@ const commandWords = (ctx: Context): number => (ctx.kind === 'relation' ? 3 : 2)
 function resolveContext(table: readonly ResourceSpec[], words: readonly string[]): Context | undefined {
   const [first, second, third] = words;
   if (first === undefined) return undefined;
+  if (normalizeName(first) === 'trace') return { kind: 'trace', options: TRACE_OPTIONS };
   const resource = findResource(table, first);
   if (!resource) throw new UsageError(`unknown resource '${first}' (see vnctl --help)`);
   if (second === undefined) return undefined;
@@ -177,6 +181,7 @@ function resolveContext(table: readonly ResourceSpec[], words: readonly string[]
 
 /** Best-effort help topic from whatever command words were given (help must work on broken lines). */
 function helpTopic(table: readonly ResourceSpec[], words: readonly string[]): HelpTopic {
+  if (words[0] !== undefined && normalizeName(words[0]) === 'trace') return { trace: true };
   const resource = words[0] === undefined ? undefined : findResource(table, words[0]);
   if (!resource) return {};
   const relation = words[1] === undefined ? undefined : findRelation(resource, words[1]);
@@ -216,6 +221,7 @@ function buildCall(
   params: ReadonlyMap<string, unknown>,
   globals: GlobalOptions,
 ): Invocation {
+  if (ctx.kind === 'trace') return traceCall(rest, params, globals);
   const body = Object.fromEntries(params);
   const query = stringQuery(params);
   const base = `/${ctx.resource.name}`;
@@ -465,4 +471,19 @@ export function parseArgs(argv: readonly string[], table: readonly ResourceSpec[
     );
   }
   return buildCall(ctx, positionals.slice(commandWords(ctx)), params, globals());
+}
+
+/** `vnctl trace IF --dst … [--flows]` → POST /traces; `--flows` only changes how the answer is printed. */
+function traceCall(rest: readonly string[], params: ReadonlyMap<string, unknown>, globals: GlobalOptions): Invocation {
+  if (rest.length < 1)
+    throw new UsageError('missing the interface uuid the packet comes from (vnctl trace IF --dst ADDR)');
+  if (rest.length > 1) throw new UsageError(`unexpected argument '${rest[1]}'`);
+  const { flows, ...body } = Object.fromEntries(params);
+  return {
+    kind: 'call',
+    globals,
+    requests: [{ method: 'POST', path: '/traces', query: {}, body: { interface_uuid: rest[0], ...body } }],
+    shape: flows === true ? 'trace_flows' : 'trace',
+    columns: [],
+  };
 }

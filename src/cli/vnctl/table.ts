@@ -26,6 +26,16 @@ export const LIST_OPTIONS: readonly OptionSpec[] = [
   opt('offset', 'integer', 'index of the first item'),
 ];
 
+/** `vnctl trace IF --dst ADDR …`: a packet's way from an interface (POST /traces); `--flows` is vnctl's own. */
+export const TRACE_OPTIONS: readonly OptionSpec[] = [
+  { ...opt('dst', 'string', 'destination IPv4 address'), required: true },
+  opt('proto', 'string', 'icmp (an echo request; the default), tcp (a SYN) or udp'),
+  opt('dport', 'integer', 'tcp/udp destination port (default 80)'),
+  opt('sport', 'integer', 'tcp/udp source port (default 40000)'),
+  opt('ttl', 'integer', 'IP TTL (default 64)'),
+  opt('flows', 'boolean', "also print each host's OpenFlow tables and flows the packet hit"),
+];
+
 /** How a relation's rows are addressed: by a second uuid in the path, or (`params`) by their fields on `del`. */
 interface Addressing {
   readonly add: 'path' | 'none';

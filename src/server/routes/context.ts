@@ -1,6 +1,7 @@
 // What every route plugin gets: the route table to declare its routes in, the service, and the list helpers
 // (OpenVNet's {total_count, offset, limit, items} pages).
 import type { AgentPresence } from '../agent-presence.js';
+import type { AgentRequests } from '../agent-requests.js';
 import type { FastifyInstance } from 'fastify';
 import { int, type ParamSpec, type Params } from '../../model/params.js';
 import type { Doc, StoredKind, Where } from '../../store/store.js';
@@ -26,6 +27,8 @@ export interface RouteOptions {
   feed?: FeedOptions;
   /** Agents following the feed (their liveness); absent: a feed stream's end means nothing. */
   presence?: AgentPresence;
+  /** Requests relayed to agents down their feed streams (traces); absent: none can be. */
+  requests?: AgentRequests;
   /** The server's Prometheus metrics (GET /metrics, the feed's gauges); absent: none. */
   metrics?: ServerMetrics;
 }

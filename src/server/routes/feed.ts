@@ -75,6 +75,9 @@ export async function feedRoutes(app: FastifyInstance, opts: RouteOptions): Prom
       reply.raw.on('close', close);
       reply.hijack();
       if (typeof p.node_id === 'string' && opts.presence) reply.raw.on('close', opts.presence.opened(p.node_id));
+      // The agent's own stream also carries the server's requests to it (traces): see agent-requests.ts.
+      if (typeof p.node_id === 'string' && opts.requests)
+        reply.raw.on('close', opts.requests.attach(p.node_id, reply.raw));
       const res = reply.raw;
       const watched = opts.metrics?.watcherOpened(p.since as number, () => res.writableLength);
       if (watched) res.on('close', watched.close);

@@ -1,0 +1,93 @@
+// The trace contract: what `POST /traces` takes and answers, and what the server asks each agent on the way
+// (one host at a time: the agent traces the packet through its own switch, the server follows it across tunnels).
+
+export const TRACE_PROTOCOLS = ['icmp', 'tcp', 'udp'] as const;
+export type TraceProtocol = (typeof TRACE_PROTOCOLS)[number];
+
+/** A packet as it enters a bridge. */
+export interface TracePacket {
+  eth_src: string;
+  eth_dst: string;
+  ip_src: string;
+  ip_dst: string;
+  proto: TraceProtocol;
+  /** tcp/udp ports. */
+  sport?: number;
+  dport?: number;
+  ttl: number;
+}
+
+/** Where a packet enters a bridge: a port of this host's, or a tunnel from another host. */
+export type TraceEntry =
+  | { interface_uuid: string }
+  | { tunnel: { type: 'gre' | 'vxlan'; src_ip: string; dst_ip: string; key: number } };
+
+/** What the server asks the agent of one datapath (agent request kind `trace`). */
+export interface TraceAsk {
+  datapath_uuid: string;
+  packet: TracePacket;
+  from: TraceEntry;
+}
+
+/** The API object a flow's cookie names. */
+export interface TraceOwner {
+  kind: string;
+  uuid: string | null;
+  /** The job the flow does for it (cookie tag): classify, routing, filter, … */
+  tag: string;
+}
+
+/** One flow a packet hit. */
+export interface TraceFlowHit {
+  bridge: string;
+  table: number;
+  /** The pipeline's name of the table (docs/pipeline.md); null outside vnet's pipeline (br-phy). */
+  table_name: string | null;
+  priority: number | null;
+  /** Hex, as `ovs-ofctl dump-flows` prints it; null when no flow matched (the table's miss). */
+  cookie: string | null;
+  owner: TraceOwner | null;
+  match: string;
+  actions: string[];
+}
+
+/** How a packet left one host's bridge. */
+export type TraceOutcome =
+  | { kind: 'delivered'; interface_uuid: string | null; port: string }
+  | { kind: 'answered'; by: string }
+  | {
+      kind: 'tunnel';
+      type: 'gre' | 'vxlan';
+      /** The tunnel's outer source (this host) and destination addresses. */
+      local_ip: string;
+      remote_ip: string;
+      key: number;
+      datapath_uuid: string | null;
+      packet: TracePacket;
+    }
+  | { kind: 'uplink'; port: string; vlan: number | null; packet: TracePacket }
+  | { kind: 'controller'; reason: string }
+  | { kind: 'dropped'; table: number | null; table_name: string | null; owner: TraceOwner | null };
+
+/** What one agent answers: the flows hit on its switch and where the packet went. */
+export interface TraceHop {
+  datapath_uuid: string;
+  node_id: string;
+  flows: TraceFlowHit[];
+  outcome: TraceOutcome;
+  /** OVS's own summary ("Datapath actions: …"). */
+  datapath_actions: string;
+}
+
+/** The reply of POST /traces. */
+export interface TraceResult {
+  from_interface: string;
+  packet: TracePacket;
+  hops: TraceHop[];
+  /** The way in the model's terms: "interface if-a", "network nw-a", "route_link rl-1", "tunnel to dp-2", … */
+  path: string[];
+  /** One line: where the packet ended, or what stopped it. */
+  verdict: string;
+  /** delivered | answered | left | dropped | unbound | unreachable */
+  result: 'delivered' | 'answered' | 'left' | 'dropped' | 'unbound' | 'unreachable';
+}

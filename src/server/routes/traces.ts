@@ -1,0 +1,70 @@
+// Traces (`vnctl trace`): the server follows a packet host by host, asking each host's agent over its feed stream
+// (agent-requests.ts); agents answer here.
+import type { FastifyInstance } from 'fastify';
+import { MalformedRequest } from '../../model/errors.js';
+import { int, ipv4, oneOf, type ParamSpec, uuid } from '../../model/params.js';
+import { TRACE_PROTOCOLS, type TraceProtocol } from '../../model/trace.js';
+import type { AgentReply } from '../agent-requests.js';
+import { runTrace } from '../trace.js';
+import { type RouteOptions, Routes } from './context.js';
+
+const TRACE_PARAMS = [
+  uuid('interface_uuid', 'if', { required: true, doc: 'the interface the packet comes from (a VM port)' }),
+  ipv4('dst', { required: true, doc: 'destination address' }),
+  oneOf('proto', TRACE_PROTOCOLS, { doc: 'icmp (echo request, the default), tcp (a SYN) or udp' }),
+  int('dport', 1, 65535, { doc: 'tcp/udp destination port (default 80)' }),
+  int('sport', 1, 65535, { doc: 'tcp/udp source port (default 40000)' }),
+  int('ttl', 1, 255, { doc: 'IP TTL (default 64)' }),
+];
+
+/** An agent's answer carries its whole result as JSON text (a trace of a few hosts is tens of KiB). */
+const ANSWER_PARAMS: ParamSpec[] = [
+  { name: 'result', type: { t: 'string', max: 1 << 20 }, doc: 'the result, as JSON text' },
+  { name: 'error', type: { t: 'string', max: 4096 }, doc: 'what went wrong, instead of a result' },
+];
+
+export async function traceRoutes(app: FastifyInstance, opts: RouteOptions): Promise<void> {
+  const requests = opts.requests;
+  if (!requests) return;
+  const r = new Routes(app, opts);
+  r.add({
+    method: 'POST',
+    url: '/traces',
+    tag: 'traces',
+    summary: "A packet's way from an interface, host by host, traced in each host's switch",
+    params: TRACE_PARAMS,
+    // Reads only: nothing is written, and the flows it shows are what the model already tells a reader.
+    access: 'read',
+    handler: async ({ p }) =>
+      runTrace(r.service, requests, {
+        interface_uuid: p.interface_uuid as string,
+        dst: p.dst as string,
+        proto: (p.proto as TraceProtocol | undefined) ?? 'icmp',
+        dport: p.dport as number | undefined,
+        sport: p.sport as number | undefined,
+        ttl: p.ttl as number | undefined,
+      }),
+  });
+  r.add({
+    method: 'PUT',
+    url: '/agent_requests/:id',
+    tag: 'agent',
+    summary: "Agent report: its answer to a request the server sent down its feed stream (a trace's hop)",
+    path: { id: 'rq' },
+    params: ANSWER_PARAMS,
+    access: 'report',
+    handler: async ({ path, p, who }) => {
+      let reply: AgentReply;
+      if (typeof p.error === 'string') reply = { error: p.error };
+      else if (typeof p.result === 'string') {
+        try {
+          reply = { result: JSON.parse(p.result) };
+        } catch {
+          throw new MalformedRequest('result: not JSON');
+        }
+      } else throw new MalformedRequest('result or error is required');
+      requests.answer(who.role === 'agent' ? who.nodeId : null, path.id!, reply);
+      return { id: path.id };
+    },
+  });
+}
