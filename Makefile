@@ -4,12 +4,12 @@
 SHELL := /bin/bash
 APT_PACKAGES := openvswitch-switch openvswitch-common iproute2 iputils-ping ethtool tcpdump iperf3 \
 	busybox netcat-openbsd procps python3 curl make g++
-# promtool (Prometheus's own parser of /metrics, for the tests) ships only in the prometheus package: installed
+# promtool (Prometheus's own parser of /metrics, for the tests; `make test` only) ships only in the prometheus package: installed
 # without its recommends (node exporter), and its service, which would take vnet's default port 9090, disabled.
 APT_TOOLS := prometheus
 export DEBIAN_FRONTEND := noninteractive
 
-.PHONY: all setup system-deps node-deps build lint typecheck check test test-unit demo clean
+.PHONY: all setup system-deps test-tools node-deps build lint typecheck check test test-unit demo clean
 
 all: build
 
@@ -20,6 +20,9 @@ system-deps:
 	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then echo "installing:$$missing"; apt-get update -q && apt-get install -y -q $$missing; \
 	else echo "system packages present"; fi
+
+# Test-only tools: `make demo` does not need them.
+test-tools:
 	@missing=""; for p in $(APT_TOOLS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then echo "installing:$$missing"; apt-get update -q && \
 		apt-get install -y -q --no-install-recommends $$missing && \
@@ -42,7 +45,7 @@ typecheck:
 
 check: lint typecheck
 
-test: setup check
+test: setup test-tools check
 	npm run -s test
 
 test-unit: setup
