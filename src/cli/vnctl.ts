@@ -12,4 +12,5 @@ for (const stream of [process.stdout, process.stderr]) {
 process.exitCode = await runVnctl(process.argv.slice(2), process.env, {
   stdout: (text) => process.stdout.write(text),
   stderr: (text) => process.stderr.write(text),
+  isTTY: process.stdout.isTTY === true,
 });

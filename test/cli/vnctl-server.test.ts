@@ -140,7 +140,8 @@ describe('the seed lines, verbatim and in order', () => {
         const r = vnctlProcess(words(line).slice(1));
         assert.equal(r.status, 0, `${line}\n→ ${r.status}: ${r.stderr}\nserver log tail: ${serverLog.slice(-2000)}`);
         assert.equal(r.stderr, '');
-        assert.match(r.stdout, /^uuid\s+\S+$/m, 'prints the created object');
+        // Its stdout is a pipe: OpenVNet's YAML, as OpenVNet's vnctl printed it.
+        assert.match(r.stdout, /^uuid: \S+$/m, 'prints the created object');
         continue;
       }
       // curl as written, pointed at this test's server; -w adds the status code to check it.
@@ -458,7 +459,9 @@ describe('failures exit non-zero with one line naming the problem', () => {
     const apiError = vnctlProcess(words('datapaths show dp-nope'));
     assert.equal(apiError.status, 1);
     assert.match(apiError.stderr, /^vnctl: GET \/api\/1\.0\/datapaths\/dp-nope: 404 [^\n]+\n$/);
-    assert.equal(apiError.stdout, '');
+    // A pipe gets OpenVNet's YAML, errors included (its scripts grep the body for `error`).
+    assert.match(apiError.stdout, /^error: Vnet::Endpoints::Errors::UnknownUUIDResource$/m);
+    assert.equal(vnctlProcess(words('datapaths show dp-nope -o table')).stdout, '');
     const usage = vnctlProcess(words('datapaths frob'));
     assert.equal(usage.status, 2);
     assert.match(usage.stderr, /^vnctl: unknown verb or relation 'frob' for datapaths[^\n]+\n$/);
@@ -466,6 +469,38 @@ describe('failures exit non-zero with one line naming the problem', () => {
     const down = vnctlProcess(words('datapaths show'), { VNET_API: `http://127.0.0.1:${port}` });
     assert.equal(down.status, 3);
     assert.match(down.stderr, /^vnctl: cannot reach the API at [^\n]+\n$/);
+  });
+
+  test("output: a table on a terminal, OpenVNet's YAML on a pipe, vnctl.conf's output_format, --output above all", async () => {
+    const conf = join(dir, 'vnctl.conf');
+    writeFileSync(
+      conf,
+      `# as OpenVNet's vnctl reads it\nwebapi_uri '127.0.0.1'\nwebapi_port ${new URL(api).port}\noutput_format 'json'\n`,
+    );
+    // The file's address and format: no VNET_API given.
+    const viaConf = vnctlProcess(words('datapaths show dp-br0'), { VNCTL_CONF: conf });
+    assert.equal(viaConf.status, 0, viaConf.stderr);
+    assert.equal(JSON.parse(viaConf.stdout).uuid, 'dp-br0');
+    assert.match(vnctlProcess(words('datapaths show dp-br0')).stdout, /^uuid: dp-br0$/m);
+    assert.match(
+      vnctlProcess(words('datapaths show dp-br0 -o table'), { VNCTL_CONF: conf }).stdout,
+      /^uuid\s{2,}dp-br0$/m,
+    );
+    let text = '';
+    const run = (isTTY: boolean) =>
+      runVnctl(
+        ['datapaths', 'show', 'dp-br0'],
+        { VNET_API: api },
+        { stdout: (s) => (text = s), stderr: () => {}, isTTY },
+      );
+    await run(true);
+    assert.match(text, /^uuid\s{2,}dp-br0$/m);
+    await run(false);
+    assert.match(text, /^uuid: dp-br0$/m);
+    writeFileSync(conf, "output_format 'xml'\n");
+    const bad = vnctlProcess(words('datapaths show'), { VNCTL_CONF: conf });
+    assert.equal(bad.status, 2);
+    assert.match(bad.stderr, /output_format: expected yml or json, got "xml"/);
   });
 
   test('API unreachable → 3', async () => {

@@ -74,7 +74,7 @@ test('a routed ping: both router interfaces, the route link and the tunnel to th
   assert.equal(r.hops[1]!.node_id, 'h2');
   assert.deepEqual(r.hops[1]!.outcome.kind, 'delivered');
   // The human form says the same.
-  const human = await vnctl('trace', 'if-veth1', '--dst', '172.16.2.3');
+  const human = await vnctl('-o', 'table', 'trace', 'if-veth1', '--dst', '172.16.2.3');
   assert.equal(human.code, 0, human.stderr);
   console.log(human.stdout.replace(/^/gm, '# '));
   assert.match(human.stdout, /verdict: delivered: delivered to if-veth3/);
@@ -129,7 +129,7 @@ test("--flows: each host's tables and cookies are those ovs-ofctl dump-flows sho
       assert.ok(f.table_name, `${host}: table ${f.table} has no name`);
     }
   }
-  const human = await vnctl('trace', 'if-veth1', '--dst', '172.16.2.3', '--flows');
+  const human = await vnctl('-o', 'table', 'trace', 'if-veth1', '--dst', '172.16.2.3', '--flows');
   assert.equal(human.code, 0, human.stderr);
   console.log(human.stdout.replace(/^/gm, '# '));
   assert.match(human.stdout, /table \d+ classifier .*cookie 0x/);

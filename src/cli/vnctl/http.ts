@@ -6,6 +6,7 @@ import { ApiClient, DEFAULT_API_URL } from '../../client/api-client.js';
 import { ApiUnreachableError, VnetApiError } from '../../client/errors.js';
 import { ApiError, BadReplyError, TransportError, UsageError, type VnctlError } from './errors.js';
 import type { ApiRequest } from './parse.js';
+import type { OpenVNetConf } from './openvnet-conf.js';
 
 export const DEFAULT_API = DEFAULT_API_URL;
 
@@ -14,11 +15,16 @@ export const DEFAULT_API = DEFAULT_API_URL;
  * default. A bare `host:port` gets `http://`; a trailing `/api` or `/api/1.0` is dropped, so
  * copying a full API URL works too.
  */
-export function resolveApiBase(flag: string | undefined, env: Readonly<Record<string, string | undefined>>): string {
+export function resolveApiBase(
+  flag: string | undefined,
+  env: Readonly<Record<string, string | undefined>>,
+  conf: OpenVNetConf | null = null,
+): string {
   const candidates: [string | undefined, string][] = [
     [flag, '--api'],
     [env.VNET_API, 'VNET_API'],
     [env.VNET_WEBAPI, 'VNET_WEBAPI'],
+    [conf?.api, conf?.path ?? 'vnctl.conf'],
   ];
   const [raw, source] = candidates.find(([v]) => v !== undefined && v.trim() !== '') ?? [DEFAULT_API, 'default'];
   const text = raw!.trim();

@@ -5,6 +5,7 @@ import { batchLines } from './batch.js';
 import { ApiError, UsageError, VnctlError } from './errors.js';
 import { combine, formatResult } from './format.js';
 import { helpText } from './help.js';
+import { type OpenVNetConf, readOpenVNetConf } from './openvnet-conf.js';
 import { callApi, oneLine, resolveApiBase, resolveCa, resolveToken } from './http.js';
 import { type GlobalOptions, type OutputFormat, parseArgs } from './parse.js';
 
@@ -12,6 +13,17 @@ import { type GlobalOptions, type OutputFormat, parseArgs } from './parse.js';
 export interface VnctlIo {
   readonly stdout: (text: string) => void;
   readonly stderr: (text: string) => void;
+  /** Whether stdout is a terminal (absent: treated as one — a table, the interactive default). */
+  readonly isTTY?: boolean;
+}
+
+/**
+ * How results are printed: `--output` wins; else OpenVNet's vnctl.conf `output_format`; else a table on a
+ * terminal and, when stdout is a pipe or a file, YAML — what OpenVNet's vnctl printed, which scripts and its
+ * test harness parse.
+ */
+export function outputFormat(given: OutputFormat | undefined, conf: OpenVNetConf | null, io: VnctlIo): OutputFormat {
+  return given ?? conf?.output ?? (io.isTTY === false ? 'yaml' : 'table');
 }
 
 export const DEFAULT_TIMEOUT_SECONDS = 30;
@@ -27,7 +39,8 @@ export async function runVnctl(
   let format: OutputFormat = 'table';
   try {
     const inv = parseArgs(argv);
-    format = inv.globals.output;
+    const conf = readOpenVNetConf(env);
+    format = outputFormat(inv.globals.output, conf, io);
     if (inv.kind === 'help') {
       // `vnctl` alone is a usage mistake: help goes to stderr with a failure status.
       (inv.requested ? io.stdout : io.stderr)(helpText(inv.topic));
@@ -38,7 +51,7 @@ export async function runVnctl(
       io.stdout(`vnctl ${VERSION}\n`);
       return 0;
     }
-    const base = resolveApiBase(inv.globals.api, env);
+    const base = resolveApiBase(inv.globals.api, env, conf);
     const token = resolveToken(inv.globals.token, env);
     const ca = resolveCa(inv.globals.caFile, env);
     const timeoutSeconds = inv.globals.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS;
@@ -47,11 +60,10 @@ export async function runVnctl(
       for (const req of inv.requests) replies.push(await callApi(req, { base, timeoutSeconds, token, ca }));
     } catch (e) {
       // `del A B C` failing at B: A is gone, so say so before the error.
-      if (replies.length > 0)
-        io.stdout(formatResult(combine(replies, inv.shape), inv.globals.output, inv.shape, inv.columns));
+      if (replies.length > 0) io.stdout(formatResult(combine(replies, inv.shape), format, inv.shape, inv.columns));
       throw e;
     }
-    io.stdout(formatResult(combine(replies, inv.shape), inv.globals.output, inv.shape, inv.columns));
+    io.stdout(formatResult(combine(replies, inv.shape), format, inv.shape, inv.columns));
     return 0;
   } catch (e) {
     // OpenVNet's vnctl printed the error body as YAML and scripts grep it for `error`: keep that in yaml/json mode.
@@ -68,7 +80,7 @@ export async function runVnctl(
 
 /** The batch's global options, put in front of every line (a line's own options come later and win). */
 function globalsArgv(g: GlobalOptions): string[] {
-  const out = ['--output', g.output];
+  const out = g.output === undefined ? [] : ['--output', g.output];
   if (g.api !== undefined) out.push('--api', g.api);
   if (g.timeoutSeconds !== undefined) out.push('--timeout', String(g.timeoutSeconds));
   if (g.token !== undefined) out.push('--token', g.token);

@@ -29,7 +29,8 @@ export type OutputFormat = 'table' | 'yaml' | 'json';
 export interface GlobalOptions {
   /** `--api`, when given (env and default are resolved by the caller). */
   readonly api?: string;
-  readonly output: OutputFormat;
+  /** `--output`/`-o`, when given (else: a table on a terminal, OpenVNet's YAML otherwise; see main.ts). */
+  readonly output?: OutputFormat;
   /** `--timeout` in seconds. */
   readonly timeoutSeconds?: number;
   /** `--token`, when given (env VNET_TOKEN / VNET_TOKEN_FILE are resolved by the caller). */
@@ -337,7 +338,7 @@ function buildCall(
  */
 export function parseArgs(argv: readonly string[], table: readonly ResourceSpec[] = RESOURCES): Invocation {
   let api: string | undefined;
-  let output: OutputFormat = 'table';
+  let output: OutputFormat | undefined;
   let timeoutSeconds: number | undefined;
   let apiToken: string | undefined;
   let caFile: string | undefined;
@@ -351,7 +352,7 @@ export function parseArgs(argv: readonly string[], table: readonly ResourceSpec[
   let dashDash = false;
 
   const globals = (): GlobalOptions => ({
-    output,
+    ...(output !== undefined ? { output } : {}),
     ...(api !== undefined ? { api } : {}),
     ...(timeoutSeconds !== undefined ? { timeoutSeconds } : {}),
     ...(apiToken !== undefined ? { token: apiToken } : {}),
