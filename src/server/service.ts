@@ -9,7 +9,11 @@ import { recordAudit } from './auth/audit.js';
 import { buildLeaseIndex, representInterface } from './represent.js';
 import { ReadContext, WriteContext } from './write-context.js';
 
-/** Emits 'changes' (Change[]) after each committed write, in revision order. */
+/**
+ * Emits 'changes' (Change[]) after each committed write, in revision order: this server's own writes and, over
+ * a store several servers share (PostgreSQL), the other servers' as the store hands them on, one gapless
+ * sequence.
+ */
 export class Service extends EventEmitter<{ changes: [Change[]] }> {
   constructor(
     readonly store: Store,
@@ -17,6 +21,17 @@ export class Service extends EventEmitter<{ changes: [Change[]] }> {
   ) {
     super();
     this.setMaxListeners(0);
+    store.observeForeignChanges((changes) => this.publish(changes));
+  }
+
+  /** Announces committed changes: a failing listener must not turn a committed write into an error reply. */
+  private publish(changes: Change[]): void {
+    if (changes.length === 0) return;
+    try {
+      this.emit('changes', changes);
+    } catch (err) {
+      this.log?.error({ err }, 'change listener failed');
+    }
   }
 
   /** One write transaction: `fn` may throw an ApiError to roll everything back. */
@@ -33,15 +48,7 @@ export class Service extends EventEmitter<{ changes: [Change[]] }> {
           return r;
         },
         // Emitted under the store's write lock, so watchers get batches in revision order.
-        () => {
-          if (changes.length === 0) return;
-          // The write is committed: a failing listener must not turn it into an error reply.
-          try {
-            this.emit('changes', changes);
-          } catch (err) {
-            this.log?.error({ err }, 'change listener failed');
-          }
-        },
+        () => this.publish(changes),
       );
     } catch (e) {
       if (e instanceof StoreUnavailableError) throw new Unavailable(e.message);

@@ -3,6 +3,17 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import type { Change } from '../model/types.js';
+import {
+  changeOfRow,
+  FIELD_RE,
+  Mutex,
+  type Outcome,
+  rawChangeJson,
+  runInSavepoints,
+  settleBatch,
+  type WriteJob,
+  WriteQueue,
+} from './batch.js';
 import { SQLITE_MIGRATIONS } from './migrations.js';
 import {
   type ChangesPage,
@@ -28,30 +39,6 @@ export interface SqliteStoreOptions {
   retainBytes?: number;
 }
 
-const FIELD_RE = /^[a-z_][a-z0-9_]*$/;
-/** Most writes sharing one transaction (one fsync). */
-const MAX_BATCH = 256;
-
-interface WriteJob {
-  fn: (tx: StoreWriter) => Promise<unknown>;
-  afterCommit: ((result: unknown) => void) | undefined;
-  resolve: (v: unknown) => void;
-  reject: (e: unknown) => void;
-}
-
-/** Serialises async sections: one transaction at a time on the single connection. */
-class Mutex {
-  private tail: Promise<void> = Promise.resolve();
-  run<T>(fn: () => Promise<T>): Promise<T> {
-    const result = this.tail.then(fn);
-    this.tail = result.then(
-      () => undefined,
-      () => undefined,
-    );
-    return result;
-  }
-}
-
 function bindValue(v: string | number | boolean | null): string | number | null {
   return typeof v === 'boolean' ? (v ? 1 : 0) : v;
 }
@@ -64,8 +51,8 @@ export class SqliteStore implements Store {
   /** Item bytes appended since retention was last checked by size. */
   private bytesSinceCheck = 0;
   private closed = false;
-  private readonly pending: WriteJob[] = [];
-  private batchScheduled = false;
+  /** Group commit: the writes queued meanwhile share one transaction, each in its own savepoint. */
+  private readonly queue = new WriteQueue(this.mutex, (batch) => this.runBatch(batch));
   private readonly commitObservers = new Set<(stats: CommitStats) => void>();
   private readonly stmts;
 
@@ -204,25 +191,7 @@ export class SqliteStore implements Store {
   }
 
   write<T>(fn: (tx: StoreWriter) => Promise<T>, afterCommit?: (result: T) => void): Promise<T> {
-    return new Promise<T>((resolve, reject) => {
-      this.pending.push({ fn, afterCommit, resolve, reject } as WriteJob);
-      this.scheduleBatch();
-    });
-  }
-
-  /**
-   * Group commit: the writes queued meanwhile run one after another in one transaction, each inside its own
-   * savepoint (a failing one rolls back alone), and share one fsync at COMMIT. Nobody is answered before it.
-   */
-  private scheduleBatch(): void {
-    if (this.batchScheduled) return;
-    this.batchScheduled = true;
-    void this.mutex.run(async () => {
-      this.batchScheduled = false;
-      const batch = this.pending.splice(0, MAX_BATCH);
-      if (this.pending.length > 0) this.scheduleBatch();
-      await this.runBatch(batch);
-    });
+    return this.queue.push(fn, afterCommit);
   }
 
   private async runBatch(batch: WriteJob[]): Promise<void> {
@@ -230,53 +199,32 @@ export class SqliteStore implements Store {
       for (const j of batch) j.reject(new StoreUnavailableError('store is closed'));
       return;
     }
-    const outcomes: ({ ok: true; value: unknown } | { ok: false; error: unknown })[] = [];
+    let outcomes: Outcome[];
     const t0 = performance.now();
     try {
       this.db.exec('BEGIN IMMEDIATE');
-      const w = this.writer();
-      for (const job of batch) {
-        this.db.exec('SAVEPOINT w');
-        try {
-          const value = await job.fn(w);
-          this.db.exec('RELEASE w');
-          outcomes.push({ ok: true, value });
-        } catch (error) {
-          this.db.exec('ROLLBACK TO w');
-          this.db.exec('RELEASE w');
-          outcomes.push({ ok: false, error });
-        }
-      }
+      outcomes = await runInSavepoints(batch, this.writer(), (sql) => this.db.exec(sql));
       this.db.exec('COMMIT');
     } catch (e) {
       if (this.db.inTransaction) this.db.exec('ROLLBACK');
       for (const j of batch) j.reject(e);
       return;
     }
-    const stats = { seconds: (performance.now() - t0) / 1000, writes: batch.length };
-    for (const fn of this.commitObservers) {
-      try {
-        fn(stats);
-      } catch {
-        // An observer (metrics) must never turn a committed write into a failure.
-      }
-    }
     // Committed: announce in revision order, then answer; all before the next batch starts.
-    batch.forEach((job, k) => {
-      const o = outcomes[k]!;
-      if (o.ok) {
-        try {
-          job.afterCommit?.(o.value);
-        } finally {
-          job.resolve(o.value);
-        }
-      } else job.reject(o.error);
+    settleBatch(batch, outcomes, this.commitObservers, {
+      seconds: (performance.now() - t0) / 1000,
+      writes: batch.length,
     });
   }
 
   observeCommits(fn: (stats: CommitStats) => void): () => void {
     this.commitObservers.add(fn);
     return () => this.commitObservers.delete(fn);
+  }
+
+  /** One process owns a SQLite file (the lock is in this process): no change is ever someone else's. */
+  observeForeignChanges(_fn: (changes: Change[]) => void): () => void {
+    return () => {};
   }
 
   read<T>(fn: (tx: StoreReader) => Promise<T>): Promise<T> {
@@ -310,26 +258,13 @@ export class SqliteStore implements Store {
 
   async changesSince(since: number, limit: number, maxBytes = Number.POSITIVE_INFINITY): Promise<ChangesPage> {
     const { rows, oldest, current } = await this.changeRows(since, limit, maxBytes);
-    const changes = rows.map(
-      (r) =>
-        ({
-          revision: r.revision,
-          resource: r.resource,
-          uuid: r.uuid,
-          op: r.op,
-          item: r.item === null ? null : JSON.parse(r.item),
-        }) as Change,
-    );
+    const changes = rows.map(changeOfRow);
     return { changes, oldest, current };
   }
 
   async changesSinceRaw(since: number, limit: number, maxBytes = Number.POSITIVE_INFINITY): Promise<RawChangesPage> {
     const { rows, oldest, current } = await this.changeRows(since, limit, maxBytes);
-    // The stored item is already JSON (written by JSON.stringify): spliced in as it is.
-    const changes = rows.map((r) => ({
-      revision: r.revision,
-      json: `{"revision":${r.revision},"resource":${JSON.stringify(r.resource)},"uuid":${JSON.stringify(r.uuid)},"op":${JSON.stringify(r.op)},"item":${r.item ?? 'null'}}`,
-    }));
+    const changes = rows.map((r) => ({ revision: r.revision, json: rawChangeJson(r) }));
     return { changes, oldest, current };
   }
 

@@ -1,4 +1,5 @@
-// The storage interface: revisioned JSON documents per kind plus a change log; SQLite now, PostgreSQL later.
+// The storage interface: revisioned JSON documents per kind plus a change log; SQLite (one server) or PostgreSQL
+// (several servers sharing one database).
 import type { Change, ResourceKind } from '../model/types.js';
 import type { PRIVATE_DECLARATIONS } from '../model/resources/index.js';
 
@@ -85,6 +86,14 @@ export interface Store {
   changesSinceRaw(since: number, limit: number, maxBytes?: number): Promise<RawChangesPage>;
   /** Calls `fn` after every committed transaction (the server's metrics); returns the function that stops it. */
   observeCommits(fn: (stats: CommitStats) => void): () => void;
+  /**
+   * Calls `fn` with the changes other processes committed to this same storage (several servers on one
+   * PostgreSQL), oldest first. Its calls and this store's own `afterCommit`s together follow the revisions in
+   * order with no gap and no repeat: before a local write's `afterCommit` runs, every earlier foreign change
+   * has been handed to `fn`. A store only one process writes to (SQLite) never calls it. Returns the function
+   * that stops it.
+   */
+  observeForeignChanges(fn: (changes: Change[]) => void): () => void;
   close(): Promise<void>;
 }
 
