@@ -6,7 +6,9 @@ APT_PACKAGES := openvswitch-switch openvswitch-common iproute2 iputils-ping etht
 	busybox netcat-openbsd procps python3 curl make g++
 # promtool (Prometheus's own parser of /metrics, for the tests; `make test` only) ships only in the prometheus package: installed
 # without its recommends (node exporter), and its service, which would take vnet's default port 9090, disabled.
-APT_TOOLS := prometheus
+# postgresql: initdb/pg_ctl for the PostgreSQL store's tests, which start their own throwaway cluster (the
+# package's own service is disabled too).
+APT_TOOLS := prometheus postgresql
 export DEBIAN_FRONTEND := noninteractive
 
 .PHONY: all setup system-deps test-tools node-deps build lint typecheck check test test-unit demo clean

@@ -1,6 +1,8 @@
 // `vnet server`: the API + store + change feed process (OpenVNet's webapi and vnmgr in one).
 import { Command } from '@commander-js/extra-typings';
+import { isPostgresUrl, PostgresStore, redactUrl } from '../store/postgres.js';
 import { SqliteStore } from '../store/sqlite.js';
+import type { Store } from '../store/store.js';
 import { createLogger } from '../util/log.js';
 import { buildApp } from './app.js';
 import { dirname, join } from 'node:path';
@@ -20,14 +22,23 @@ export function authMode(cfg: ServerConfig): AuthMode {
 
 function defaultAdminTokenFile(db: string): string {
   if (db === ':memory:') throw new ConfigError('--admin-token-file is needed with an in-memory database');
+  if (isPostgresUrl(db)) throw new ConfigError('--admin-token-file is needed with a PostgreSQL database');
   return join(dirname(db), 'admin.token');
+}
+
+/** The directory of a SQLite file (a generated TLS pair goes there); the working directory otherwise. */
+function dataDir(db: string): string {
+  return db === ':memory:' || isPostgresUrl(db) ? process.cwd() : dirname(db);
 }
 
 export function serverCommand() {
   return new Command('server')
-    .description('run the vnet API server (OpenVNet 1.0 WebAPI, SQLite store, change feed)')
+    .description('run the vnet API server (OpenVNet 1.0 WebAPI, SQLite or PostgreSQL store, change feed)')
     .option('--listen <host:port>', 'address to listen on (env VNET_LISTEN; default 127.0.0.1:9090)')
-    .option('--db <path>', 'SQLite database file (env VNET_DB; default /var/lib/vnet/vnet.db)')
+    .option(
+      '--db <path|url>',
+      'SQLite database file, or postgres://user@host:port/db shared by several servers (env VNET_DB; default /var/lib/vnet/vnet.db)',
+    )
     .option('--config <file>', 'YAML config file: listen, db, retain_changes, heartbeat_ms (env VNET_CONFIG)')
     .option('--retain-changes <n>', 'changes kept for resuming watchers (default 100000)')
     .option('--require-auth', 'require API tokens even when listening on loopback only')
@@ -57,11 +68,14 @@ export function serverCommand() {
         process.stderr.write(`vnet server: ${e.message}\n`);
         process.exit(2);
       }
-      let store: SqliteStore;
+      let store: Store;
+      const dbName = isPostgresUrl(cfg.db) ? redactUrl(cfg.db) : cfg.db;
       try {
-        store = new SqliteStore({ path: cfg.db, retainChanges: cfg.retainChanges });
+        store = isPostgresUrl(cfg.db)
+          ? await PostgresStore.open({ url: cfg.db, retainChanges: cfg.retainChanges, log })
+          : new SqliteStore({ path: cfg.db, retainChanges: cfg.retainChanges });
       } catch (e) {
-        process.stderr.write(`vnet server: cannot open database ${cfg.db}: ${(e as Error).message}\n`);
+        process.stderr.write(`vnet server: cannot open database ${dbName}: ${(e as Error).message}\n`);
         process.exit(2);
       }
       let tls: TlsIdentity | null = null;
@@ -70,7 +84,7 @@ export function serverCommand() {
           tls = await tlsIdentity({
             certFile: cfg.tlsCert,
             keyFile: cfg.tlsKey,
-            dir: cfg.db === ':memory:' ? process.cwd() : dirname(cfg.db),
+            dir: dataDir(cfg.db),
             listenHost: cfg.host,
             names: cfg.allowedHosts,
           });
@@ -112,7 +126,7 @@ export function serverCommand() {
       }
       const addr = app.server.address();
       const port = typeof addr === 'object' && addr ? addr.port : cfg.port;
-      log.info({ host: cfg.host, port, db: cfg.db, auth: mode }, 'vnet server listening');
+      log.info({ host: cfg.host, port, db: dbName, auth: mode }, 'vnet server listening');
       // One parseable line on stdout so scripts/tests using --listen HOST:0 learn the port.
       process.stdout.write(`vnet server listening on ${tls ? 'https' : 'http'}://${cfg.host}:${port}\n`);
       let stopping = false;

@@ -5,6 +5,7 @@ import YAML from 'yaml';
 export interface ServerConfig {
   host: string;
   port: number;
+  /** A SQLite file (or ':memory:'), or a postgres:// URL several servers share. */
   db: string;
   retainChanges: number;
   heartbeatMs: number;

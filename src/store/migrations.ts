@@ -1,4 +1,5 @@
-// SQLite schema migrations, applied in order inside one transaction each; `user_version` records the last one.
+// Schema migrations, applied in order inside one transaction each: SQLite's (`user_version` records the last one)
+// and PostgreSQL's (`vnet_schema.version`).
 
 /** Each entry is the SQL of one migration; never edit a shipped one, append a new one. */
 export const SQLITE_MIGRATIONS: readonly string[] = [
@@ -67,5 +68,49 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
     WHERE kind = 'translations' AND json_type(data, '$.ct_zone') IS NULL;
   UPDATE docs SET data = json_set(data, '$.gateway_priority', json('null'))
     WHERE kind = 'datapath_networks' AND json_type(data, '$.gateway_priority') IS NULL;
+  `,
+];
+
+/**
+ * PostgreSQL: each entry is the SQL of one migration; never edit a shipped one, append a new one. Documents are
+ * `json` (kept as written, so key order survives like SQLite's text) with the same expression indexes as SQLite's;
+ * change items are text, sent to the feed as stored. Every table is `vnet_`-prefixed, so the database may be shared.
+ */
+export const POSTGRES_MIGRATIONS: readonly string[] = [
+  // 1: SQLite's schema as of its migration 7 (networks, routes, translations, datapath_networks' later fields are
+  // written by the service on every document from the start).
+  `
+  CREATE TABLE vnet_docs (
+    kind text NOT NULL,
+    uuid text NOT NULL,
+    seq bigserial NOT NULL,
+    data json NOT NULL,
+    PRIMARY KEY (kind, uuid)
+  );
+  CREATE INDEX vnet_docs_kind_seq ON vnet_docs(kind, seq);
+  CREATE TABLE vnet_changes (
+    revision bigint PRIMARY KEY,
+    resource text NOT NULL,
+    uuid text NOT NULL,
+    op text NOT NULL,
+    item text
+  );
+  CREATE TABLE vnet_meta (key text PRIMARY KEY, value bigint NOT NULL);
+  INSERT INTO vnet_meta(key, value) VALUES ('revision', 0);
+  CREATE INDEX vnet_docs_iface ON vnet_docs(kind, (data->>'interface_uuid'));
+  CREATE INDEX vnet_docs_network ON vnet_docs(kind, (data->>'network_uuid'));
+  CREATE INDEX vnet_docs_mac ON vnet_docs(kind, (data->>'mac_address'));
+  CREATE INDEX vnet_docs_dp ON vnet_docs(kind, (data->>'datapath_uuid'));
+  CREATE INDEX vnet_docs_mlease ON vnet_docs(kind, (data->>'mac_lease_uuid'));
+  CREATE INDEX vnet_docs_rl ON vnet_docs(kind, (data->>'route_link_uuid'));
+  CREATE INDEX vnet_docs_net_ip ON vnet_docs(kind, (data->>'network_uuid'), (data->>'ipv4_address'));
+  CREATE INDEX vnet_docs_owner_dp ON vnet_docs(kind, (data->>'owner_datapath_uuid'));
+  CREATE INDEX vnet_docs_dpid ON vnet_docs(kind, (data->>'dpid'));
+  CREATE UNIQUE INDEX vnet_docs_unique_mac ON vnet_docs((data->>'mac_address')) WHERE kind = 'mac_leases';
+  CREATE UNIQUE INDEX vnet_docs_unique_ip ON vnet_docs((data->>'network_uuid'), (data->>'ipv4_address'))
+    WHERE kind = 'ip_leases';
+  CREATE UNIQUE INDEX vnet_docs_unique_dpid ON vnet_docs((data->>'dpid')) WHERE kind = 'datapaths';
+  CREATE UNIQUE INDEX vnet_docs_unique_tunnel_key ON vnet_docs((data->>'tunnel_key')) WHERE kind = 'networks';
+  CREATE UNIQUE INDEX vnet_docs_unique_ct_zone ON vnet_docs((data->>'ct_zone')) WHERE kind = 'networks';
   `,
 ];
