@@ -29,6 +29,7 @@ import { ServerMetrics } from './metrics.js';
 import { auditRoutes } from './routes/audit.js';
 import { tokenRoutes } from './routes/tokens.js';
 import { traceRoutes } from './routes/traces.js';
+import { uiRoutes } from './routes/ui.js';
 
 export interface AppDeps {
   store: Store;
@@ -57,6 +58,7 @@ const ROUTE_PLUGINS = [
   traceRoutes,
   auditRoutes,
   metricsRoutes,
+  uiRoutes,
 ];
 
 export async function buildApp(deps: AppDeps): Promise<{ app: FastifyInstance; service: Service }> {

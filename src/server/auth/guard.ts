@@ -7,7 +7,7 @@ import type { TokenRole } from '../../model/resources/tokens.js';
 import type { Logger } from '../../util/log.js';
 import type { Service } from '../service.js';
 import { bearerOf, parseToken, secretMatches } from './credentials.js';
-import { ACCESS, type Access, LOCAL_ADMIN, mayAccess, type Principal, ROLES } from './policy.js';
+import { ACCESS, type Access, LOCAL_ADMIN, mayAccess, PAGE_VISITOR, type Principal, ROLES } from './policy.js';
 
 /**
  * local: loopback-only server — a request without a token is the local admin (OpenVNet's one-box trust), but
@@ -67,9 +67,9 @@ export class RequestGuard {
     app.addHook('onRequest', async (req) => {
       this.checkHost(req);
       this.checkOrigin(req);
-      req.principal = await this.authenticate(req);
-      this.checkRate(req.principal);
       const access = this.accessOf(req.method, req.routeOptions.url);
+      req.principal = await this.authenticate(req, access);
+      this.checkRate(req.principal);
       if (!mayAccess(req.principal, access))
         throw new Forbidden(
           `a ${req.principal.role} token may not do this (${access}: ${ACCESS[access]}; ${req.principal.role}: ${ROLES[req.principal.role].doc})`,
@@ -142,10 +142,11 @@ export class RequestGuard {
     throw new Forbidden(`cross-origin request refused (Origin: ${origin.slice(0, 100)})`);
   }
 
-  private async authenticate(req: FastifyRequest): Promise<Principal> {
+  private async authenticate(req: FastifyRequest, access: Access): Promise<Principal> {
     const given = bearerOf(req.headers);
     if (given === null) {
       if (this.opts.mode === 'local') return LOCAL_ADMIN;
+      if (access === 'page') return PAGE_VISITOR;
       if (this.opts.mode === 'insecure') return { id: 'insecure', role: 'admin', nodeId: null };
       throw new Unauthenticated('a token is required (Authorization: Bearer TOKEN or X-Auth-Token: TOKEN)');
     }

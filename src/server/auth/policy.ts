@@ -12,6 +12,7 @@ export const ACCESS = {
   register: 'registers a datapath (agents: only one with their own node_id)',
   admin: 'manages tokens',
   enroll: 'exchanges an enrollment token for an agent token',
+  page: "the topology page's static files (they hold no data: the page reads the API with its own token)",
 } as const;
 export type Access = keyof typeof ACCESS;
 
@@ -26,19 +27,23 @@ export interface RateLimit {
  * line for docs. Agents' rate covers binding a thousand VMs at start-up in one burst.
  */
 export const ROLES: Record<TokenRole, { may: readonly Access[]; rate: RateLimit | null; doc: string }> = {
-  admin: { may: ['read', 'write', 'report', 'register', 'admin'], rate: null, doc: 'everything, including tokens' },
+  admin: {
+    may: ['read', 'write', 'report', 'register', 'admin', 'page'],
+    rate: null,
+    doc: 'everything, including tokens',
+  },
   reader: {
-    may: ['read'],
+    may: ['read', 'page'],
     rate: { perSecond: 50, burst: 200 },
     doc: 'reads the model and follows the feed (monitoring, UIs)',
   },
   agent: {
-    may: ['read', 'report', 'register'],
+    may: ['read', 'report', 'register', 'page'],
     rate: { perSecond: 200, burst: 2000 },
     doc: "a host's agent: reads everything, writes only the status and bindings of datapaths with its node_id",
   },
   enrollment: {
-    may: ['enroll'],
+    may: ['enroll', 'page'],
     rate: { perSecond: 1, burst: 10 },
     doc: 'one-time: an agent exchanges it for an agent token of the same node',
   },
@@ -54,6 +59,12 @@ export interface Principal {
 }
 
 export const LOCAL_ADMIN: Principal = { id: 'local', role: 'admin', nodeId: null };
+
+/**
+ * A browser loading the page's files without a token (a browser cannot send one with a navigation): the guard
+ * lets it reach only routes whose access is `page`, at a reader's rate (one bucket for all of them).
+ */
+export const PAGE_VISITOR: Principal = { id: 'page-visitor', role: 'reader', nodeId: null };
 
 export function mayAccess(who: Principal, access: Access): boolean {
   return ROLES[who.role].may.includes(access);
