@@ -8,7 +8,10 @@ APT_PACKAGES := openvswitch-switch openvswitch-common iproute2 iputils-ping etht
 # without its recommends (node exporter), and its service, which would take vnet's default port 9090, disabled.
 # postgresql: initdb/pg_ctl for the PostgreSQL store's tests, which start their own throwaway cluster (the
 # package's own service is disabled too).
-APT_TOOLS := prometheus postgresql
+# chromium: the topology page's browser test (headless, driven by playwright-core, which downloads no browser).
+APT_TOOLS := prometheus postgresql chromium
+# Of those, the ones that come with a service to disable.
+APT_TOOL_SERVICES := prometheus postgresql
 export DEBIAN_FRONTEND := noninteractive
 
 .PHONY: all setup system-deps test-tools node-deps build lint typecheck check test test-unit demo clean
@@ -28,7 +31,9 @@ test-tools:
 	@missing=""; for p in $(APT_TOOLS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then echo "installing:$$missing"; apt-get update -q && \
 		apt-get install -y -q --no-install-recommends $$missing && \
-		if [ -d /run/systemd/system ]; then systemctl disable --now $$missing; fi; \
+		for s in $(APT_TOOL_SERVICES); do \
+			case " $$missing " in *" $$s "*) if [ -d /run/systemd/system ]; then systemctl disable --now $$s; fi;; esac; \
+		done; \
 	else echo "tools present"; fi
 
 # npm ci when the lockfile changed since the last install (it rebuilds better-sqlite3 from source).

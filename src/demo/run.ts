@@ -94,6 +94,7 @@ export async function runDemo(opts: DemoOptions): Promise<number> {
     const tf = cluster.adminTokenFile;
     const bearer = `-H "Authorization: Bearer $(cat ${tf})"`;
     out(`  admin token:                 ${tf}`);
+    out(`  topology page (browser):     ${cluster.api}/ui  (it asks for the admin token above)`);
     out(`  API (inside the lab):        curl ${bearer} ${cluster.labApi}/api/1.0/networks`);
     out(`  API (from this machine):     curl ${bearer} ${cluster.api}/api/1.0/networks`);
     out(`  vnctl here:                  VNET_TOKEN_FILE=${tf} ${VNCTL_BIN} --api ${cluster.api} interfaces show`);

@@ -37,6 +37,12 @@ test('vnet demo stays up until Ctrl-C, shows how to explore, then removes everyt
     const body = (await res.json()) as { total_count: number };
     // The seed's three networks and the external one of the north-south step.
     assert.equal(body.total_count, 4);
+    // The topology page's URL: the page itself needs no token (it asks for one before reading the API).
+    const page = /topology page \(browser\): +(\S+)/.exec(out);
+    assert.ok(page, out);
+    const ui = await fetch(page[1]!);
+    assert.equal(ui.status, 200);
+    assert.match(ui.headers.get('content-type') ?? '', /^text\/html/);
   } finally {
     child.kill('SIGINT');
     const code = await closed;
