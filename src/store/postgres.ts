@@ -399,11 +399,13 @@ export class PostgresStore implements Store {
     }
     let broken = false;
     try {
-      await client.query('BEGIN');
-      // Held to COMMIT: the writes of every server are serialised, so revisions commit in order.
-      await client.query('SELECT pg_advisory_xact_lock($1)', [WRITE_LOCK]);
-      // A fresh statement after the lock: it sees every commit of the lock's earlier holders.
-      const base = await this.currentRevision(client);
+      // One round trip (the lock is held by every write of every server: its critical section is kept short).
+      // The lock is held to COMMIT: the writes of every server are serialised, so revisions commit in order. The
+      // revision is read by a statement of its own after the lock: it sees every commit of the lock's earlier holders.
+      const begun = (await client.query(
+        `BEGIN; SELECT pg_advisory_xact_lock(${WRITE_LOCK}); SELECT value FROM vnet_meta WHERE key = 'revision'`,
+      )) as unknown as pg.QueryResult<{ value: number }>[];
+      const base = begun[2]!.rows[0]!.value;
       // Other servers' changes up to here are committed: announced before ours, which follow them.
       await this.deliverForeign(client, base);
       const state = { revision: base };
@@ -418,11 +420,13 @@ export class PostgresStore implements Store {
           };
         },
       );
-      if (state.revision > base) {
-        await client.query("UPDATE vnet_meta SET value = $1 WHERE key = 'revision'", [state.revision]);
-        await client.query('SELECT pg_notify($1, $2)', [CHANGES_CHANNEL, String(state.revision)]);
-      }
-      await client.query('COMMIT');
+      // The revision (an integer: safe to splice), the notification (sent at COMMIT) and COMMIT: one round trip.
+      const rev = state.revision;
+      await client.query(
+        rev > base
+          ? `UPDATE vnet_meta SET value = ${rev} WHERE key = 'revision'; NOTIFY ${CHANGES_CHANNEL}, '${rev}'; COMMIT`
+          : 'COMMIT',
+      );
       this.delivered = state.revision;
     } catch (e) {
       broken = true;
