@@ -15,6 +15,7 @@ import type { Action, Flow, Match, MatchEntry } from '../../openflow/types.js';
 import { parseCidr, prefixMask } from './addr.js';
 import {
   apply,
+  CS,
   DHCP_CLIENT_PORT,
   DHCP_SERVER_PORT,
   ETH_TYPE_IP,
@@ -92,7 +93,16 @@ export const PRIO_SEC = {
   allow: 2000,
   /** Direction-wide allows: security-group egress, filter passthrough. */
   direction: 1000,
+  /**
+   * Stateless statics on packets conntrack calls invalid, above the acl tables' invalid-drop (flows-static.ts
+   * PRIO.ctInvalid, 65000): drops first, as everywhere.
+   */
+  invalidDrop: 65200,
+  invalidPass: 65100,
 } as const;
+
+/** ct_state +trk+inv: what conntrack calls invalid (e.g. the reply of a request nobody committed). */
+const CT_INVALID: Match = { ct_state: { value: CS.trk | CS.inv, mask: CS.trk | CS.inv } };
 
 /** [min, max] as value/mask blocks (the classic prefix decomposition). */
 export function portMasks(min: number, max: number): MatchEntry[] {
@@ -370,10 +380,17 @@ function compileFilter(out: FlowSet, t: Target, filter: Filter): void {
     for (const s of filter.statics ?? []) {
       for (const m of staticMatches(filter, s)) {
         const match: Match = { ...key, ...m };
-        if (s.action === 'drop') out.add(flow(dir.acl, PRIO_SEC.drop, cookie, match, refuseAction(dir)));
-        else if (s.action === 'conn') out.add(flow(dir.acl, PRIO_SEC.filterAllow, cookie, match, allowAction(dir)));
-        // Stateless: the packet goes on untouched by conntrack (its replies need a rule of their own).
-        else if (s.action === 'pass') out.add(flow(dir.acl, PRIO_SEC.filterAllow, cookie, match, [goto(dir.next)]));
+        if (s.action === 'drop') {
+          out.add(flow(dir.acl, PRIO_SEC.drop, cookie, match, refuseAction(dir)));
+          out.add(flow(dir.acl, PRIO_SEC.invalidDrop, cookie, { ...match, ...CT_INVALID }, []));
+        } else if (s.action === 'conn') out.add(flow(dir.acl, PRIO_SEC.filterAllow, cookie, match, allowAction(dir)));
+        else if (s.action === 'pass') {
+          // Stateless: the packet goes on untouched by conntrack (its replies need a rule of their own) — whatever
+          // conntrack thinks of it: nothing committed a stateless request, so its reply (an echo reply, a
+          // SYN-ACK) is "invalid" to conntrack; OpenVNet's statics never asked (its filter spec: fil-test1).
+          out.add(flow(dir.acl, PRIO_SEC.filterAllow, cookie, match, [goto(dir.next)]));
+          out.add(flow(dir.acl, PRIO_SEC.invalidPass, cookie, { ...match, ...CT_INVALID }, [goto(dir.next)]));
+        }
       }
     }
   }

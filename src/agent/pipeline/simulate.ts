@@ -110,6 +110,9 @@ export class SimConntrack {
   lookup(zone: bigint, p: Packet): { state: bigint; mark: bigint } {
     if (this.key(zone, p, false) === null) return { state: CT_FIELDS.trk | CT_FIELDS.inv, mark: 0n };
     const f = this.find(zone, p);
+    // As OVS's conntrack: an ICMP echo reply cannot start a connection (nor a TCP segment other than a SYN,
+    // not modelled: the simulated packets carry no flags).
+    if (!f && p.ip_proto === 1n && p.icmpv4_type === 0n) return { state: CT_FIELDS.trk | CT_FIELDS.inv, mark: 0n };
     if (!f) return { state: CT_FIELDS.trk | CT_FIELDS.new, mark: 0n };
     if (f.reply) {
       f.entry.replied = true;

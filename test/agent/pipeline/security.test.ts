@@ -196,6 +196,39 @@ describe('filters', () => {
     assert.deepEqual(fromNet1.outputs, []);
   });
 
+  test('a stateless pass meets packets conntrack calls invalid: the echo reply to an unfiltered peer', () => {
+    // OpenVNet's fil-test1: nothing committed the unfiltered veth4's ping, so its echo reply is "invalid".
+    const { sw: s2 } = model((r) => {
+      r.filters = [
+        {
+          uuid: 'fil-t1',
+          interface_uuid: 'if-veth3',
+          mode: 'static',
+          statics: [{ protocol: 'icmp', action: 'pass' }],
+        },
+      ];
+    });
+    assert.deepEqual(send(s2, 4, ping(4, 3)), [3]);
+    assert.deepEqual(send(s2, 3, { ...ping(3, 4), icmpv4_type: 0 }), [4]);
+    assert.deepEqual(send(s2, 3, ping(3, 4)), [4]);
+    assert.deepEqual(send(s2, 4, { ...ping(4, 3), icmpv4_type: 0 }), [3]);
+    // A drop static still wins over an invalid packet's pass.
+    const { sw: s3 } = model((r) => {
+      r.filters = [
+        {
+          uuid: 'fil-t2',
+          interface_uuid: 'if-veth3',
+          mode: 'static',
+          statics: [
+            { protocol: 'icmp', action: 'pass' },
+            { protocol: 'ip', action: 'drop', src_address: '172.16.2.4/32' },
+          ],
+        },
+      ];
+    });
+    assert.deepEqual(send(s3, 4, { ...ping(4, 3), icmpv4_type: 0 }), []);
+  });
+
   test('egress passthrough: the filtered VM may open connections, and their replies come back', () => {
     assert.deepEqual(send(sw, 3, tcpTo(3, 4, 43000, 9999)), [4]);
     assert.deepEqual(send(sw, 4, tcpTo(4, 3, 9999, 43000)), [3]);
