@@ -210,6 +210,7 @@ export class ApiClient {
     dport?: number;
     sport?: number;
     ttl?: number;
+    explain?: boolean;
   }): Promise<TraceResult> {
     return this.request('POST', '/traces', { ...body });
   }

@@ -15,6 +15,8 @@ export interface TracePacket {
   sport?: number;
   dport?: number;
   ttl: number;
+  /** The reply direction of a connection (an echo reply, a SYN-ACK): what --explain traces back. */
+  reply?: boolean;
 }
 
 /** Where a packet enters a bridge: a port of this host's, or a tunnel from another host. */
@@ -27,6 +29,11 @@ export interface TraceAsk {
   datapath_uuid: string;
   packet: TracePacket;
   from: TraceEntry;
+  /**
+   * The conntrack state each ct() of the trace resumes with, in order (ofproto/trace --ct-next; OVS's default
+   * is trk,new): a reply is traced as conntrack would see it — est,rpl when the request committed, else inv.
+   */
+  ct_next?: string[];
 }
 
 /** The API object a flow's cookie names. */
@@ -79,6 +86,14 @@ export interface TraceHop {
   datapath_actions: string;
 }
 
+/** One direction of a trace: the hosts, the way, the verdict. */
+export interface TraceLeg {
+  hops: TraceHop[];
+  path: string[];
+  verdict: string;
+  result: TraceResult['result'];
+}
+
 /** The reply of POST /traces. */
 export interface TraceResult {
   from_interface: string;
@@ -90,4 +105,8 @@ export interface TraceResult {
   verdict: string;
   /** delivered | answered | left | dropped | unbound | unreachable */
   result: 'delivered' | 'answered' | 'left' | 'dropped' | 'unbound' | 'unreachable';
+  /** With `explain`: the reply's way back from where the packet was delivered (absent when it was not). */
+  reply?: TraceLeg;
+  /** With `explain`: one line — both ways work, or the first object that blocks, and in which direction. */
+  explanation?: string;
 }

@@ -3,7 +3,7 @@
 // and follows it across tunnels host by host; then says it in the model's terms.
 import { ArgumentError } from '../model/errors.js';
 import { inSubnet } from '../model/ipv4.js';
-import type { TraceAsk, TraceHop, TracePacket, TraceProtocol, TraceResult } from '../model/trace.js';
+import type { TraceAsk, TraceHop, TraceLeg, TracePacket, TraceProtocol, TraceResult } from '../model/trace.js';
 import type { Doc } from '../store/store.js';
 import type { AgentRequests } from './agent-requests.js';
 import { represent } from './represent.js';
@@ -19,6 +19,8 @@ export interface TraceInput {
   dport?: number | undefined;
   sport?: number | undefined;
   ttl?: number | undefined;
+  /** Also trace the reply back, and say which direction fails first (vnctl trace --explain). */
+  explain?: boolean | undefined;
 }
 
 /** Tables whose drops are a security group's (or filter's) verdict; `ingress_*` judge the receiving port. */
@@ -41,29 +43,57 @@ interface Start {
 
 export async function runTrace(service: Service, requests: AgentRequests, input: TraceInput): Promise<TraceResult> {
   const start = await resolveStart(service, input);
-  const base = { from_interface: input.interface_uuid, packet: start.packet };
+  const forward = await traceLeg(service, requests, start, input.interface_uuid);
+  const result: TraceResult = { from_interface: input.interface_uuid, packet: start.packet, ...forward };
+  if (!input.explain) return result;
+  const last = forward.hops.at(-1)?.outcome;
+  if (forward.result !== 'delivered' || last?.kind !== 'delivered' || !last.interface_uuid) {
+    result.explanation = `${input.interface_uuid} does not reach ${input.dst}: ${forward.verdict}`;
+    return result;
+  }
+  // The reply, from where the packet arrived, as conntrack will see it: the reply of a connection the request
+  // committed (est,rpl), else — a stateless way there — a new UDP datagram, or an invalid echo reply/SYN-ACK.
+  const committed = forward.hops.some((h) => h.datapath_actions.includes('ct(commit'));
+  const state = committed ? 'est,rpl,trk' : input.proto === 'udp' ? 'new,trk' : 'inv,trk';
+  const back = await resolveStart(service, {
+    interface_uuid: last.interface_uuid,
+    dst: start.packet.ip_src,
+    proto: input.proto,
+    sport: start.packet.dport,
+    dport: start.packet.sport,
+  });
+  back.packet.reply = true;
+  result.reply = await traceLeg(service, requests, back, last.interface_uuid, [state, state, state, state]);
+  result.explanation =
+    result.reply.result === 'delivered'
+      ? `both ways work: ${input.interface_uuid} reaches ${last.interface_uuid}, and its reply comes back (conntrack: ${state})`
+      : `${last.interface_uuid} receives it, but its reply does not come back: ${result.reply.verdict}`;
+  return result;
+}
+
+/** One direction: from `from`'s port, host by host across tunnels. */
+async function traceLeg(
+  service: Service,
+  requests: AgentRequests,
+  start: Start,
+  from: string,
+  ctNext?: string[],
+): Promise<TraceLeg> {
   if (!start.datapath)
     return {
-      ...base,
       hops: [],
-      path: [`interface ${input.interface_uuid}`],
-      verdict: `no binding for ${input.interface_uuid}: no agent has reported it bound to a port of its bridge`,
+      path: [`interface ${from}`],
+      verdict: `no binding for ${from}: no agent has reported it bound to a port of its bridge`,
       result: 'unbound',
     };
-  if (start.stuck)
-    return {
-      ...base,
-      hops: [],
-      path: [`interface ${input.interface_uuid}`],
-      verdict: start.stuck,
-      result: 'unreachable',
-    };
+  if (start.stuck) return { hops: [], path: [`interface ${from}`], verdict: start.stuck, result: 'unreachable' };
 
   const hops: TraceHop[] = [];
   let ask: TraceAsk = {
     datapath_uuid: start.datapath.uuid,
     packet: start.packet,
-    from: { interface_uuid: input.interface_uuid },
+    from: { interface_uuid: from },
+    ...(ctNext ? { ct_next: ctNext } : {}),
   };
   let node = start.datapath.node_id as string;
   for (;;) {
@@ -78,9 +108,10 @@ export async function runTrace(service: Service, requests: AgentRequests, input:
       datapath_uuid: next.uuid,
       packet: out.packet,
       from: { tunnel: { type: out.type, src_ip: out.local_ip, dst_ip: out.remote_ip, key: out.key } },
+      ...(ctNext ? { ct_next: ctNext } : {}),
     };
   }
-  return { ...base, hops, path: await pathOf(service, start.iface, hops), ...(await verdictOf(service, start, hops)) };
+  return { hops, path: await pathOf(service, start.iface, hops), ...(await verdictOf(service, start, hops)) };
 }
 
 async function resolveStart(service: Service, input: TraceInput): Promise<Start> {
@@ -218,7 +249,7 @@ async function verdictOf(
           result: 'dropped',
           verdict:
             groups.length > 0
-              ? `dropped by the security groups of ${subject} (${groups.join(', ')}): no ${dir} rule admits ${what} (${where})`
+              ? `dropped by the security groups and filters of ${subject} (${groups.join(', ')}): no ${dir} rule admits ${what} (${where})`
               : `dropped by the ${dir} filter of ${subject ?? 'the port'}: nothing admits ${what} (${where})`,
         };
       }
@@ -237,7 +268,11 @@ function lastInterfaceOwner(hop: TraceHop): string | null {
   return null;
 }
 
+/** The security groups and filters that judge an interface's traffic. */
 async function groupsOf(service: Service, ifaceUuid: string): Promise<string[]> {
-  const doc = await service.read((ctx) => ctx.get('interfaces', ifaceUuid));
-  return (doc?.security_group_uuids as string[] | undefined) ?? [];
+  return service.read(async (ctx) => {
+    const doc = await ctx.get('interfaces', ifaceUuid);
+    const filters = (await ctx.find('filters', { interface_uuid: ifaceUuid })).map((f) => f.uuid);
+    return [...((doc?.security_group_uuids as string[] | undefined) ?? []), ...filters];
+  });
 }

@@ -69,3 +69,36 @@ test('vnctl trace says delivered both ways', async () => {
     assert.equal(r.result, 'delivered', JSON.stringify(r, null, 2));
   }
 });
+
+test('--explain traces the reply back as conntrack sees it (invalid: nothing committed) — it comes back', async () => {
+  const r = await cluster.client.trace({ interface_uuid: ns4.uuid, dst: ns3.ip, explain: true });
+  const why = JSON.stringify(r, null, 2);
+  assert.equal(r.result, 'delivered', why);
+  assert.equal(r.reply?.result, 'delivered', why);
+  assert.match(
+    r.explanation ?? '',
+    /both ways work: if-veth4 reaches if-veth3, and its reply comes back \(conntrack: inv,trk\)/,
+  );
+  console.log(`# ${r.explanation}`);
+});
+
+test('--explain names the filter that drops the reply, when only the way back is closed', async () => {
+  await cluster.call('POST', '/filters/fil-test1/static', {
+    protocol: 'icmp',
+    action: 'drop',
+    dst_address: `${ns4.ip}/32`,
+  });
+  await cluster.waitInSync(20_000);
+  const r = await cluster.client.trace({ interface_uuid: ns4.uuid, dst: ns3.ip, explain: true });
+  const why = JSON.stringify(r, null, 2);
+  assert.equal(r.result, 'delivered', why);
+  assert.equal(r.reply?.result, 'dropped', why);
+  assert.match(
+    r.explanation ?? '',
+    /if-veth3 receives it, but its reply does not come back: dropped by the security groups and filters of if-veth3 \(fil-test1\): no egress rule admits icmp from 172\.16\.2\.3 to 172\.16\.2\.4/,
+  );
+  console.log(`# ${r.explanation}`);
+  // And so it is: the ping goes unanswered.
+  const ping = await cluster.lab.ping('ns4', ns3.ip, { count: 2, intervalS: 0.2, timeoutS: 1 });
+  assert.equal(ping.received, 0, ping.output);
+});

@@ -91,6 +91,31 @@ test('a packet the security group does not admit: dropped, naming the group and 
   assert.equal(ssh.result, 'delivered', JSON.stringify(ssh, null, 2));
 });
 
+test('--explain: a connection the security group admits works both ways (the reply of a committed connection)', async () => {
+  const r = await trace('if-veth1', '--dst', '172.16.2.4', '--proto', 'tcp', '--dport', '22', '--explain');
+  const why = JSON.stringify(r, null, 2);
+  assert.equal(r.reply?.result, 'delivered', why);
+  assert.match(r.explanation ?? '', /both ways work: if-veth1 reaches if-veth4, .*conntrack: est,rpl,trk/);
+  const blocked = await vnctl(
+    '-o',
+    'table',
+    'trace',
+    'if-veth1',
+    '--dst',
+    '172.16.2.4',
+    '--proto',
+    'tcp',
+    '--dport',
+    '80',
+    '--explain',
+  );
+  assert.equal(blocked.code, 0, blocked.stderr);
+  assert.match(
+    blocked.stdout,
+    /^explain: if-veth1 does not reach 172\.16\.2\.4: dropped by the security groups and filters of if-veth4 \(sg-ssh\)/m,
+  );
+});
+
 test('an address another network also has: only its own network is reached', async () => {
   // 172.16.1.2 is ns2 in net1 and ns6 in net3, both on h2.
   const r = await trace('if-veth1', '--dst', '172.16.1.2');

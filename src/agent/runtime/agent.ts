@@ -495,7 +495,7 @@ export class Agent {
       bound: this.bound,
       view: this.view,
     };
-    const { trace } = await this.deps.vswitch.trace(this.cfg.bridge, traceFlow(ask, ctx));
+    const { trace } = await this.deps.vswitch.trace(this.cfg.bridge, traceFlow(ask, ctx), ask.ct_next);
     return hopOf(trace, ask, ctx);
   }
 

@@ -120,7 +120,7 @@ export interface ApiLike {
 /** ovs-vswitchd's own control channel (unixctl, what ovs-appctl speaks): for traces. */
 export interface VswitchControl {
   /** `ofproto/trace` of `flow` (ovs-ofctl syntax) on `bridge`: OVS's text and its parse. */
-  trace(bridge: string, flow: string): Promise<{ text: string; trace: OfprotoTrace }>;
+  trace(bridge: string, flow: string, ctNext?: string[]): Promise<{ text: string; trace: OfprotoTrace }>;
 }
 
 export interface DhcpHandler {

@@ -59,7 +59,9 @@ function vswitchControl(config: AgentConfig): VswitchControl | undefined {
   const ovsdbDir = config.ovsdb.startsWith('unix:') ? dirname(config.ovsdb.slice('unix:'.length)) : null;
   if (!config.vswitchdCtl && !ovsdbDir) return undefined;
   return {
-    trace: async (bridge, flow) =>
-      ofprotoTrace(config.vswitchdCtl ?? (await findVswitchdControlSocket(ovsdbDir!)), bridge, flow),
+    trace: async (bridge, flow, ctNext) =>
+      ofprotoTrace(config.vswitchdCtl ?? (await findVswitchdControlSocket(ovsdbDir!)), bridge, flow, {
+        ...(ctNext ? { ctNext } : {}),
+      }),
   };
 }

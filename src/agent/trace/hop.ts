@@ -24,10 +24,11 @@ export interface HopContext {
 
 /** The packet's fields in ovs-ofctl flow syntax (what ofproto/trace parses). */
 function packetFields(p: TracePacket): string {
+  // A request: an echo request, a SYN; a reply: an echo reply, a SYN-ACK.
   const l4 =
     p.proto === 'icmp'
-      ? 'icmp_type=8,icmp_code=0'
-      : `tp_src=${p.sport ?? 40000},tp_dst=${p.dport ?? 80}${p.proto === 'tcp' ? ',tcp_flags=0x002' : ''}`;
+      ? `icmp_type=${p.reply ? 0 : 8},icmp_code=0`
+      : `tp_src=${p.sport ?? 40000},tp_dst=${p.dport ?? 80}${p.proto === 'tcp' ? `,tcp_flags=${p.reply ? '0x012' : '0x002'}` : ''}`;
   return `${p.proto},dl_src=${p.eth_src},dl_dst=${p.eth_dst},nw_src=${p.ip_src},nw_dst=${p.ip_dst},nw_ttl=${p.ttl},${l4}`;
 }
 

@@ -33,6 +33,7 @@ export const TRACE_OPTIONS: readonly OptionSpec[] = [
   opt('dport', 'integer', 'tcp/udp destination port (default 80)'),
   opt('sport', 'integer', 'tcp/udp source port (default 40000)'),
   opt('ttl', 'integer', 'IP TTL (default 64)'),
+  opt('explain', 'boolean', 'also trace the reply back: which direction fails first, and at which object'),
   opt('flows', 'boolean', "also print each host's OpenFlow tables and flows the packet hit"),
 ];
 

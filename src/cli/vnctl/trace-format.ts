@@ -1,6 +1,6 @@
 // How `vnctl trace` prints a TraceResult for people: the way in the model's terms and the verdict, then each
 // host's part (with --flows, every OpenFlow flow hit: table number and name, priority, cookie and its owner).
-import type { TraceFlowHit, TraceHop, TraceOutcome, TraceResult } from '../../model/trace.js';
+import type { TraceFlowHit, TraceHop, TraceLeg, TraceOutcome, TraceResult } from '../../model/trace.js';
 
 function outcomeLine(o: TraceOutcome): string {
   switch (o.kind) {
@@ -46,13 +46,21 @@ function hopLines(h: TraceHop, withFlows: boolean): string[] {
   return out;
 }
 
+function legLines(l: TraceLeg, withFlows: boolean): string[] {
+  return [
+    `path:    ${l.path.join(' → ')}`,
+    `verdict: ${l.result}: ${l.verdict}`,
+    ...(l.hops.length > 0 ? ['hosts:', ...l.hops.flatMap((h) => hopLines(h, withFlows))] : []),
+  ];
+}
+
 export function formatTrace(r: TraceResult, withFlows: boolean): string {
   const p = r.packet;
   const ports = p.dport === undefined ? '' : ` ${p.sport} → ${p.dport}`;
   return `${[
     `${r.from_interface}: ${p.proto}${ports} ${p.ip_src} (${p.eth_src}) → ${p.ip_dst} (next hop ${p.eth_dst}), ttl ${p.ttl}`,
-    `path:    ${r.path.join(' → ')}`,
-    `verdict: ${r.result}: ${r.verdict}`,
-    ...(r.hops.length > 0 ? ['hosts:', ...r.hops.flatMap((h) => hopLines(h, withFlows))] : []),
+    ...legLines(r, withFlows),
+    ...(r.reply ? ['reply:', ...legLines(r.reply, withFlows).map((l) => `  ${l}`)] : []),
+    ...(r.explanation ? [`explain: ${r.explanation}`] : []),
   ].join('\n')}\n`;
 }

@@ -2,7 +2,7 @@
 // (agent-requests.ts); agents answer here.
 import type { FastifyInstance } from 'fastify';
 import { MalformedRequest } from '../../model/errors.js';
-import { int, ipv4, oneOf, type ParamSpec, uuid } from '../../model/params.js';
+import { bool, int, ipv4, oneOf, type ParamSpec, uuid } from '../../model/params.js';
 import { TRACE_PROTOCOLS, type TraceProtocol } from '../../model/trace.js';
 import type { AgentReply } from '../agent-requests.js';
 import { runTrace } from '../trace.js';
@@ -15,6 +15,7 @@ const TRACE_PARAMS = [
   int('dport', 1, 65535, { doc: 'tcp/udp destination port (default 80)' }),
   int('sport', 1, 65535, { doc: 'tcp/udp source port (default 40000)' }),
   int('ttl', 1, 255, { doc: 'IP TTL (default 64)' }),
+  bool('explain', { doc: 'also trace the reply back and say which direction fails first' }),
 ];
 
 /** An agent's answer carries its whole result as JSON text (a trace of a few hosts is tens of KiB). */
@@ -43,6 +44,7 @@ export async function traceRoutes(app: FastifyInstance, opts: RouteOptions): Pro
         dport: p.dport as number | undefined,
         sport: p.sport as number | undefined,
         ttl: p.ttl as number | undefined,
+        explain: p.explain === true,
       }),
   });
   r.add({
