@@ -3,7 +3,7 @@
 // with cytoscape; a side panel with the hosts' agent states, the selected object's details and a trace form.
 // Everything the API says is put into the page as text (textContent) or drawn on cytoscape's canvas, never as
 // HTML. The drawn graph is published as `window.vnetTopology` (and a `vnet:drawn` event) for tests and benches.
-import { addressesOf, hostState, networksOf, Topology } from './model.js';
+import { addressesOf, hostState, layoutOf, networksOf, Topology } from './model.js';
 import { api, followFeed, NeedToken, savedToken, saveToken } from './feed.js';
 import cytoscape from './vendor/cytoscape.esm.min.js';
 
@@ -86,76 +86,51 @@ const cy = cytoscape({ container: $('graph'), style: /** @type {any} */ (STYLE),
 
 /** @type {string | null} */
 let selected = null;
-let drawing = false;
-let redraw = false;
+let pending = false;
 /** @type {number | null} */
 let firstDrawnMs = null;
-/** Whether a layout ran yet (the first one starts from random positions). */
-let laidOut = false;
+/** Whether the user zoomed or panned (then a change no longer refits the view). */
+let userMoved = false;
 
-/** Draws the model's graph (coalescing changes that arrive while a drawing and its layout run). */
+/**
+ * Draws the model's graph at the next frame: the changes that arrive before it (the several revisions of one
+ * write, a burst of agents' reports) are drawn together.
+ */
 function scheduleDraw() {
-  if (drawing) {
-    redraw = true;
-    return;
-  }
-  drawing = true;
-  setTimeout(() => {
-    const done = () => {
-      drawing = false;
-      if (redraw) {
-        redraw = false;
-        scheduleDraw();
-      }
-    };
-    try {
-      draw(topology.graph(), done);
-    } catch (err) {
-      done();
-      throw err;
-    }
-  }, 0);
+  if (pending) return;
+  pending = true;
+  requestAnimationFrame(() => {
+    pending = false;
+    draw(topology.graph());
+  });
 }
 
 /**
- * Brings cytoscape's elements to `graph`, runs the layout when something was added, removed or moved to another
- * host, then publishes the drawing and calls `done`.
+ * Brings cytoscape's elements to `graph` and puts every node where the layout (model.js) says, then publishes
+ * the drawing. The view is fitted to the graph at first, and after a change that adds or removes
+ * something as long as the user has not zoomed or panned.
  * @param {Graph} graph
- * @param {() => void} done
  */
-function draw(graph, done) {
+function draw(graph) {
   const want = new Set([...graph.nodes.map((n) => n.id), ...graph.edges.map((e) => e.id)]);
-  let moved = false;
-  const box = cy.extent();
-  /**
-   * Where a new node starts: in its host (near its centre), else anywhere in the view; the layout goes on from
-   * there rather than from scratch, so what the user saw stays where it was.
-   * @param {string | null} parent
-   */
-  const start = (parent) => {
-    const host = parent ? cy.getElementById(parent) : null;
-    if (host?.nonempty()) {
-      const p = host.position();
-      return { x: p.x + Math.random() * 20 - 10, y: p.y + Math.random() * 20 - 10 };
-    }
-    return { x: box.x1 + Math.random() * box.w, y: box.y1 + Math.random() * box.h };
-  };
+  let changed = false;
+  const pos = layoutOf(graph);
   cy.batch(() => {
     for (const el of cy.elements().toArray())
       if (!el.removed() && !want.has(el.id())) {
         el.remove();
-        moved = true;
+        changed = true;
       }
     for (const n of graph.nodes) {
       const el = cy.getElementById(n.id);
       const parent = n.parent ?? null;
       if (el.empty()) {
-        cy.add({ group: 'nodes', data: { ...n }, position: start(parent) });
-        moved = true;
+        cy.add({ group: 'nodes', data: { ...n }, position: { ...(pos[n.id] ?? { x: 0, y: 0 }) } });
+        changed = true;
       } else {
         if ((el.data('parent') ?? null) !== parent) {
           el.move({ parent });
-          moved = true;
+          changed = true;
         }
         el.data({ label: n.label, state: n.state });
       }
@@ -164,35 +139,22 @@ function draw(graph, done) {
       const el = cy.getElementById(e.id);
       if (el.empty()) {
         cy.add({ group: 'edges', data: { ...e } });
-        moved = true;
+        changed = true;
       } else el.data({ label: e.label });
     }
+    // A host with interfaces is as big as they are (cytoscape sizes it); an empty one has a place of its own.
+    // Only those that move: a position set is a bounding box to recompute.
+    for (const n of cy.nodes().toArray()) {
+      const p = pos[n.id()];
+      if (!p || n.isParent()) continue;
+      const at = n.position();
+      if (at.x !== p.x || at.y !== p.y) n.position(p);
+    }
   });
-  const finish = () => {
-    published(graph);
-    renderHosts();
-    if (selected) showDetails(selected);
-    done();
-  };
-  if (moved) {
-    const first = !laidOut;
-    laidOut = true;
-    const layout = cy.layout(
-      /** @type {any} */ ({
-        name: 'cose',
-        animate: false,
-        randomize: first,
-        fit: true,
-        padding: 40,
-        nodeDimensionsIncludeLabels: true,
-        idealEdgeLength: () => 90,
-        nodeRepulsion: () => 9000,
-        componentSpacing: 60,
-      }),
-    );
-    layout.one('layoutstop', finish);
-    layout.run();
-  } else finish();
+  if (firstDrawnMs === null || (changed && !userMoved)) cy.fit(undefined, 40);
+  published(graph);
+  renderHosts();
+  if (selected) showDetails(selected);
 }
 
 /** @param {Graph} graph */
@@ -226,7 +188,8 @@ function renderHosts() {
   const list = $('host-list');
   list.replaceChildren();
   const interfaces = topology.list('interfaces');
-  for (const dp of topology.list('datapaths')) {
+  const hosts = topology.list('datapaths').sort((a, b) => String(a.node_id).localeCompare(String(b.node_id)));
+  for (const dp of hosts) {
     const state = hostState(dp);
     const bound = interfaces.filter((i) => i.active_datapath_uuid === dp.uuid).length;
     const li = el('li', '', { 'data-host': dp.uuid, 'data-state': state });
@@ -478,6 +441,14 @@ $('token-form').addEventListener('submit', (ev) => {
   start();
 });
 $('trace-form').addEventListener('submit', (ev) => void runTrace(/** @type {SubmitEvent} */ (ev)));
+for (const ev of ['wheel', 'mousedown', 'touchstart'])
+  $('graph').addEventListener(ev, () => {
+    userMoved = true;
+  });
+$('fit').addEventListener('click', () => {
+  userMoved = false;
+  cy.fit(undefined, 40);
+});
 cy.on('tap', (ev) => {
   const t = ev.target;
   if (t === cy) select(null);

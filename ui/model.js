@@ -218,3 +218,86 @@ export function graphOf(t) {
   }
   return { nodes, edges };
 }
+
+/** Grid cell of an interface (its label is two or three short lines), the gap between blocks, the rows' heights. */
+const CELL = { w: 110, h: 60 };
+const GAP = 90;
+const ROW = { router: -220, translation: -110, network: 0, hosts: 200 };
+
+/**
+ * Where each node of `graph` is drawn: a deterministic layout, linear in the graph's size, so a change moves
+ * only what it must and a thousand VMs draw at once. Networks in a row, routers above the networks they join,
+ * translations between them and what they translate; below, the hosts side by side, each with its interfaces
+ * in a grid (grouped by network); interfaces bound nowhere in a block of their own after the hosts.
+ * @param {Graph} graph
+ * @returns {Record<string, { x: number, y: number }>}
+ */
+export function layoutOf(graph) {
+  /** @type {Record<string, { x: number, y: number }>} */
+  const pos = {};
+  const byKind = (/** @type {GraphNode['kind']} */ k) =>
+    graph.nodes.filter((n) => n.kind === k).sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  /** @type {Map<string, string[]>} each node's neighbours */
+  const near = new Map();
+  for (const e of graph.edges) {
+    near.set(e.source, [...(near.get(e.source) ?? []), e.target]);
+    near.set(e.target, [...(near.get(e.target) ?? []), e.source]);
+  }
+  // Networks a router joins sit next to each other: order them by their first router, then by uuid.
+  const routerOf = (/** @type {string} */ nw) =>
+    (near.get(nw) ?? []).filter((id) => id.startsWith('rl-')).sort()[0] ?? '~';
+  const networks = byKind('network').sort((a, b) => {
+    const ra = routerOf(a.id);
+    const rb = routerOf(b.id);
+    return ra !== rb ? (ra < rb ? -1 : 1) : a.id < b.id ? -1 : 1;
+  });
+  const netIndex = new Map(networks.map((n, i) => [n.id, i]));
+  const netOf = (/** @type {string} */ id) =>
+    Math.min(...(near.get(id) ?? []).map((x) => netIndex.get(x) ?? Number.MAX_SAFE_INTEGER));
+
+  // Interfaces in blocks: one per host, then the unbound ones.
+  /** @type {Map<string, GraphNode[]>} */
+  const blocks = new Map(byKind('host').map((h) => [h.id, []]));
+  /** @type {GraphNode[]} */
+  const unbound = [];
+  for (const i of byKind('interface')) (i.parent && blocks.get(i.parent) ? blocks.get(i.parent) : unbound)?.push(i);
+  let x = 0;
+  /** @param {GraphNode[]} members @param {string | null} host */
+  const block = (members, host) => {
+    const cols = Math.max(2, Math.ceil(Math.sqrt(members.length)));
+    members.sort((a, b) => netOf(a.id) - netOf(b.id) || (a.id < b.id ? -1 : 1));
+    members.forEach((m, k) => {
+      pos[m.id] = { x: x + (k % cols) * CELL.w, y: ROW.hosts + Math.floor(k / cols) * CELL.h };
+    });
+    // An empty host still takes room for its box.
+    if (host && members.length === 0) pos[host] = { x, y: ROW.hosts };
+    x += cols * CELL.w + GAP;
+  };
+  for (const [host, members] of blocks) block(members, host);
+  if (unbound.length) block(unbound, null);
+  const width = Math.max(x - GAP - CELL.w, (networks.length - 1) * 180, 0);
+
+  const step = networks.length > 1 ? width / (networks.length - 1) : 0;
+  networks.forEach((n, k) => {
+    pos[n.id] = { x: networks.length > 1 ? k * step : width / 2, y: ROW.network };
+  });
+  const mean = (/** @type {number[]} */ xs, /** @type {number} */ dflt) =>
+    xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : dflt;
+  const taken = new Set();
+  /** A free place in a row near `want` (nodes of a row keep 120 px apart). @param {number} want @param {number} y */
+  const place = (want, y) => {
+    let at = Math.round(want / 120) * 120;
+    for (let k = 1; taken.has(`${y}:${at}`); k++) at += (k % 2 ? k : -k) * 120;
+    taken.add(`${y}:${at}`);
+    return { x: at, y };
+  };
+  for (const r of byKind('router')) {
+    const xs = (near.get(r.id) ?? []).map((id) => pos[id]?.x).filter((v) => v !== undefined);
+    pos[r.id] = place(mean(/** @type {number[]} */ (xs), 0), ROW.router);
+  }
+  for (const t of byKind('translation')) {
+    const target = (near.get(t.id) ?? []).map((id) => pos[id]).find((p) => p !== undefined);
+    pos[t.id] = place(target?.x ?? 0, ROW.translation);
+  }
+  return pos;
+}

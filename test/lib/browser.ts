@@ -67,6 +67,14 @@ export interface DrawnGraph {
   positions: Record<string, { x: number; y: number }>;
 }
 
+/** What waitForNode answers of the drawing it waited for. */
+export interface DrawnSummary {
+  revision: number;
+  firstDrawnMs: number;
+  nodes: number;
+  edges: number;
+}
+
 /**
  * Code run in the page is given as source text: tsx (esbuild) wraps named functions of this file in a `__name`
  * helper that does not exist in the page.
@@ -78,15 +86,19 @@ export function drawnGraph(page: Page): Promise<DrawnGraph | null> {
   return page.evaluate(DRAWN);
 }
 
-/** In the page: resolves at the first drawing that shows node `want` (at once when the drawn graph has it). */
+/**
+ * In the page: resolves at the first drawing that shows node `want` (at once when the drawn graph has it), with
+ * a summary of that drawing (not the whole graph: that would be a large answer to carry, into the measurement).
+ */
 const WAIT_FOR_NODE = `(want, ms) => new Promise((resolve, reject) => {
   const has = (g) => g != null && g.nodes.some((n) => n.id === want);
-  if (has(globalThis.vnetTopology)) return resolve(globalThis.vnetTopology);
+  const summary = (g) => ({ revision: g.revision, firstDrawnMs: g.firstDrawnMs, nodes: g.nodes.length, edges: g.edges.length });
+  if (has(globalThis.vnetTopology)) return resolve(summary(globalThis.vnetTopology));
   const on = (ev) => {
     if (!has(ev.detail)) return;
     clearTimeout(timer);
     globalThis.removeEventListener('vnet:drawn', on);
-    resolve(ev.detail);
+    resolve(summary(ev.detail));
   };
   const timer = setTimeout(() => {
     globalThis.removeEventListener('vnet:drawn', on);
@@ -99,6 +111,6 @@ const WAIT_FOR_NODE = `(want, ms) => new Promise((resolve, reject) => {
  * Resolves at the first drawing that shows node `id` (at once when the drawn graph has it): the page tells, no
  * polling, so a bench measures when the page drew it, not when a poll noticed.
  */
-export function waitForNode(page: Page, id: string, timeoutMs = 20_000): Promise<DrawnGraph> {
+export function waitForNode(page: Page, id: string, timeoutMs = 20_000): Promise<DrawnSummary> {
   return page.evaluate(`(${WAIT_FOR_NODE})(${JSON.stringify(id)}, ${timeoutMs})`);
 }

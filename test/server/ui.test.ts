@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { seedApiCalls } from '../../src/demo/seed.js';
 import { UI_CSP, UI_FILES } from '../../src/server/routes/ui.js';
-import { graphOf, Topology } from '../../ui/model.js';
+import { graphOf, layoutOf, Topology } from '../../ui/model.js';
 import { adminToken, startServer, type TestServer } from './helpers.js';
 
 describe('a local-trust server', () => {
@@ -176,6 +176,22 @@ describe('the page model (ui/model.js)', () => {
       'router-port nw-net2 rl-vnetlink1 172.16.2.254',
     ]);
 
+    // The layout: routers above the networks they join, networks in a row, each host's interfaces in a block of
+    // their own below (the unbound ones after the hosts), every node somewhere and no two in one place.
+    const at = layoutOf(g);
+    // (A host with interfaces is drawn around them: it has no place of its own.)
+    const placed = g.nodes.filter((n) => !g.nodes.some((c) => c.parent === n.id)).map((n) => n.id);
+    assert.deepEqual(Object.keys(at).sort(), placed.sort());
+    assert.equal(new Set(Object.values(at).map((p) => `${p.x},${p.y}`)).size, placed.length);
+    const y = (id: string) => at[id]!.y;
+    assert.ok(y('rl-vnetlink1') < y('nw-net1') && y('nw-net1') === y('nw-net3') && y('nw-net1') < y('if-veth1'));
+    const rlX = at['rl-vnetlink1']!.x;
+    assert.ok(
+      Math.min(at['nw-net1']!.x, at['nw-net2']!.x) <= rlX && rlX <= Math.max(at['nw-net1']!.x, at['nw-net2']!.x),
+    );
+    assert.ok(at['if-veth1']!.x < Math.min(...['if-veth2', 'if-veth5'].map((id) => at[id]!.x)), 'h1 first');
+    assert.deepEqual(layoutOf(graphOf(t)), at, 'the same model, the same places');
+
     // Changes as the feed sends them: a new VM, a floating IP, a host's agent coming up, a deleted network.
     const since = t.revision;
     await send('POST', '/interfaces', {
@@ -204,5 +220,8 @@ describe('the page model (ui/model.js)', () => {
     assert.equal(node('dp-h2')?.state, 'out-of-sync');
     assert.equal(node('nw-net3'), undefined);
     assert.ok(!after.edges.some((e) => e.target === 'nw-net3'), 'no edge to a deleted network');
+    const moved = layoutOf(after);
+    assert.deepEqual(moved['if-veth1'], at['if-veth1'], 'a VM of a host that gained nothing stays where it was');
+    assert.ok(moved['tr-fip']!.y < moved['nw-net1']!.y);
   });
 });

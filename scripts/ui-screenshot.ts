@@ -1,0 +1,32 @@
+// docs/ui-topology.png: a screenshot of the topology page on a running `vnet demo` (the page URL and the token file
+// it prints), with a trace from ns1 to ns3 shown. Headless Chromium as in the tests (test/lib/browser.ts).
+//   node --import tsx scripts/ui-screenshot.ts URL TOKEN_FILE OUT.png
+import { readFileSync } from 'node:fs';
+import { drawnGraph, launchBrowser, waitForNode } from '../test/lib/browser.js';
+
+const [url, tokenFile, out] = process.argv.slice(2);
+if (!url || !tokenFile || !out) {
+  console.error('usage: node --import tsx scripts/ui-screenshot.ts URL TOKEN_FILE OUT.png');
+  process.exit(2);
+}
+const browser = await launchBrowser();
+try {
+  const page = await browser.page();
+  await page.setViewportSize({ width: 1600, height: 1000 });
+  await page.goto(url);
+  await page.locator('#token-form').waitFor({ state: 'visible' });
+  await page.fill('#token-input', readFileSync(tokenFile, 'utf8').trim());
+  await page.click('#token-form button[type=submit]');
+  await waitForNode(page, 'if-veth1');
+  const g = (await drawnGraph(page))!;
+  const box = (await page.locator('#graph').boundingBox())!;
+  const at = g.positions['if-veth1']!;
+  await page.mouse.click(box.x + at.x, box.y + at.y);
+  await page.fill('#trace-dst', '172.16.2.3');
+  await page.click('#trace-form button[type=submit]');
+  await page.locator('#trace-verdict[data-result]:not([data-result=""])').waitFor({ timeout: 30_000 });
+  await page.screenshot({ path: out });
+  console.log(`${out}: ${g.nodes.length} nodes, ${g.edges.length} edges`);
+} finally {
+  await browser.close();
+}
