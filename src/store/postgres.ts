@@ -144,6 +144,8 @@ export class PostgresStore implements Store {
     });
     // An idle connection the server dropped: the next query gets a new one (or fails as unavailable).
     this.pool.on('error', (err) => this.log?.warn({ err }, 'postgres: idle connection lost'));
+    // One dropped while checked out also emits 'error' (besides failing its query): never an uncaught exception.
+    this.pool.on('connect', (client) => client.on('error', () => {}));
   }
 
   private async start(): Promise<void> {

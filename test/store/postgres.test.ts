@@ -147,6 +147,43 @@ describe('postgres store', { skip: skip ?? false }, () => {
     }
   });
 
+  it('connections cut by the database (pg_terminate_backend): writes and other servers’ changes resume', async () => {
+    const url = await freshDatabase();
+    const a = await PostgresStore.open({ url, pollMs: 100 });
+    const b = await PostgresStore.open({ url, pollMs: 100 });
+    const heard: number[] = [];
+    b.observeForeignChanges((changes) => heard.push(...changes.map((c) => c.revision)));
+    const admin = new pg.Client({ connectionString: url });
+    await admin.connect();
+    try {
+      const append = (s: PostgresStore) =>
+        s.write((tx) => tx.appendChange({ resource: 'segments', uuid: 'seg-x', op: 'delete', item: null }));
+      await append(a);
+      await waitFor(() => heard.length === 1, 'the first change on b');
+      // Every connection of both stores (pools and LISTEN) goes, as in a database restart.
+      const cut = await admin.query(
+        'SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()',
+      );
+      assert.ok(cut.rows.length >= 2, `${cut.rows.length} connections cut`);
+      // A write may meet a dead connection once (refused as unavailable, never half-done); the next one works.
+      const rev = await append(a).catch(async (e) => {
+        assert.ok(e instanceof StoreUnavailableError, String(e));
+        return append(a);
+      });
+      await waitFor(() => heard.includes(rev), `b to hear revision ${rev} after reconnecting (heard ${heard})`, {
+        timeoutMs: 5000,
+      });
+      assert.deepEqual(
+        heard,
+        Array.from({ length: rev }, (_, i) => i + 1),
+      );
+      assert.equal(await b.read((tx) => tx.revision()), rev);
+    } finally {
+      await admin.end();
+      await Promise.all([a.close(), b.close()]);
+    }
+  });
+
   it('another server’s write reaches this one within milliseconds (NOTIFY, not the poll)', async () => {
     const url = await freshDatabase();
     const a = await PostgresStore.open({ url, pollMs: 60_000 });
