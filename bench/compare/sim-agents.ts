@@ -14,6 +14,7 @@ import {
   type ModelView,
 } from '../../src/agent/pipeline/model-view.js';
 import { ServerFeed } from '../../src/agent/runtime/feed-source.js';
+import { ApiClient } from '../../src/client/index.js';
 
 export interface SimAgentSpec {
   datapathUuid: string;
@@ -50,7 +51,7 @@ class SimAgent {
   }
 
   follow(base: string): ServerFeed {
-    const feed = new ServerFeed(base);
+    const feed = new ServerFeed(new ApiClient({ baseUrl: base }));
     feed.start((ev) => {
       if (ev.kind === 'snapshot') {
         this.view = buildModelView(ev.resources as FeedResources, ev.revision);

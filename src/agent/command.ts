@@ -5,7 +5,11 @@ import { DEFAULT_LISTEN, DEFAULT_OVSDB, DEFAULT_SERVER } from './runtime/options
 export function agentCommand() {
   return new Command('agent')
     .description('per-host agent: takes over an OVS bridge and programs it from the server model')
-    .option('--server <url>', 'vnet server base URL', DEFAULT_SERVER)
+    .option(
+      '--server <url[,url…]>',
+      'vnet server base URL; several (one database): the agent fails over',
+      DEFAULT_SERVER,
+    )
     .option('--node-id <name>', 'this host (default: the host name)')
     .option('--bridge <name>', 'OVS bridge to program', 'br0')
     .option('--ovsdb <remote>', 'OVSDB remote: unix:PATH, tcp:HOST:PORT or ssl:HOST:PORT', DEFAULT_OVSDB)

@@ -34,6 +34,11 @@ export interface ApiCall {
 export interface ApiClientOptions {
   /** e.g. http://127.0.0.1:9090 (vnctl resolves it from --api, VNET_API, VNET_WEBAPI). */
   baseUrl?: string;
+  /**
+   * Several servers of one deployment (one database): calls go to one at a time, `failover()` moves to the
+   * next (the agent's `--server URL1,URL2`). Overrides `baseUrl`.
+   */
+  baseUrls?: readonly string[];
   /** Per call: connecting, headers and body together. Default 30 s. */
   timeoutMs?: number;
   /** Reuse connections between calls (default true); vnctl makes one call per process and opts out. */
@@ -60,16 +65,30 @@ function jsonBody(params: RequestParams): Record<string, unknown> {
 }
 
 export class ApiClient {
-  readonly baseUrl: string;
+  /** Every server this client may use, in order; calls go to `baseUrl`. */
+  readonly servers: readonly string[];
+  private current = 0;
   private readonly timeoutMs: number;
   private readonly keepAlive: boolean;
 
   constructor(opts: ApiClientOptions = {}) {
-    this.baseUrl = (opts.baseUrl ?? DEFAULT_API_URL).replace(/\/+$/, '');
+    const urls = opts.baseUrls && opts.baseUrls.length > 0 ? opts.baseUrls : [opts.baseUrl ?? DEFAULT_API_URL];
+    this.servers = urls.map((u) => u.replace(/\/+$/, ''));
     this.timeoutMs = opts.timeoutMs ?? 30_000;
     this.keepAlive = opts.keepAlive ?? true;
     this.auth = opts.token ? { authorization: `Bearer ${opts.token.trim()}` } : {};
     this.ca = opts.ca;
+  }
+
+  /** The server calls go to now. */
+  get baseUrl(): string {
+    return this.servers[this.current]!;
+  }
+
+  /** Moves to the next server (round robin); returns it. With one server, that server. */
+  failover(): string {
+    this.current = (this.current + 1) % this.servers.length;
+    return this.baseUrl;
   }
 
   /** The CA bundle this client trusts for https (undefined: the system's). */

@@ -8,6 +8,13 @@ import type { Change, ResyncEvent, Snapshot } from './types.js';
 
 export interface FeedClientOptions {
   baseUrl?: string;
+  /**
+   * The API client to follow the feed through, shared with the caller's other calls: with several servers
+   * (ApiClientOptions.baseUrls), a failed or stalled stream moves it — and so the caller's reports — to the
+   * next server, and the stream resumes there after the last revision it delivered (no snapshot, no resync).
+   * Overrides baseUrl, token and ca.
+   */
+  api?: ApiClient;
   /** The fetch the change stream uses (tests); snapshots go through ApiClient. */
   fetch?: typeof fetch;
   /** First reconnect delay; doubles up to maxBackoffMs, with jitter; reset after a successful connect. */
@@ -44,7 +51,8 @@ interface FeedEvents {
   /** A request of the server's to this agent (a watcher with a node id): answer with PUT /agent_requests/:id. */
   request: [AgentRequestEvent];
   connected: [{ since: number }];
-  disconnected: [{ error: Error | null; retryInMs: number }];
+  /** `server`: where the next attempt goes (another server than the one that failed, when there are several). */
+  disconnected: [{ error: Error | null; retryInMs: number; server: string }];
 }
 
 /** Thrown into a stream reader when the server says the revision is too old. */
@@ -101,7 +109,9 @@ export class FeedClient extends EventEmitter<FeedEvents> {
   /** Last revision delivered (snapshot or change). */
   revision: number;
   readonly api: ApiClient;
-  private readonly opts: Required<Omit<FeedClientOptions, 'since' | 'fetch' | 'baseUrl' | 'nodeId' | 'token' | 'ca'>>;
+  private readonly opts: Required<
+    Omit<FeedClientOptions, 'since' | 'fetch' | 'baseUrl' | 'nodeId' | 'token' | 'ca' | 'api'>
+  >;
   private readonly nodeId: string | undefined;
   private readonly fetchFn: typeof fetch;
   private abort: AbortController | null = null;
@@ -115,12 +125,15 @@ export class FeedClient extends EventEmitter<FeedEvents> {
 
   constructor(opts: FeedClientOptions = {}) {
     super();
-    this.fetchFn = opts.fetch ?? (opts.ca ? fetchWithCa(opts.ca) : fetch);
-    this.api = new ApiClient({
-      ...(opts.baseUrl === undefined ? {} : { baseUrl: opts.baseUrl }),
-      ...(opts.token ? { token: opts.token } : {}),
-      ...(opts.ca ? { ca: opts.ca } : {}),
-    });
+    const ca = opts.ca ?? opts.api?.ca;
+    this.fetchFn = opts.fetch ?? (ca ? fetchWithCa(ca) : fetch);
+    this.api =
+      opts.api ??
+      new ApiClient({
+        ...(opts.baseUrl === undefined ? {} : { baseUrl: opts.baseUrl }),
+        ...(opts.token ? { token: opts.token } : {}),
+        ...(opts.ca ? { ca: opts.ca } : {}),
+      });
     this.opts = {
       initialBackoffMs: opts.initialBackoffMs ?? 200,
       maxBackoffMs: opts.maxBackoffMs ?? 10_000,
@@ -191,8 +204,10 @@ export class FeedClient extends EventEmitter<FeedEvents> {
         error = e as Error;
       }
       if (!this.running) break;
+      // Several servers share one database and one revision sequence: the next one continues the same feed.
+      const server = error && this.api.servers.length > 1 ? this.api.failover() : this.api.baseUrl;
       const wait = backoff.next();
-      this.emit('disconnected', { error, retryInMs: wait });
+      this.emit('disconnected', { error, retryInMs: wait, server });
       if (!this.running) break;
       await sleep(wait, this.stopping.signal);
     }

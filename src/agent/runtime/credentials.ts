@@ -21,7 +21,7 @@ export async function agentToken(
   }
   if (!config.enrollToken || !file) return undefined;
   const api = new ApiClient({
-    baseUrl: config.server,
+    baseUrls: config.servers,
     timeoutMs: 10_000,
     token: config.enrollToken,
     ca: config.ca ?? undefined,
@@ -42,7 +42,7 @@ export async function agentToken(
       // A refusal, or a certificate we do not trust, is final; an absent server is waited for.
       if (!(err instanceof ApiUnreachableError) || /TLS:/.test(err.message))
         throw new Error(`enrollment refused: ${(err as Error).message}`);
-      log.warn({ err: err.message }, 'enrollment: server unreachable, retrying');
+      log.warn({ err: err.message, next: api.failover() }, 'enrollment: server unreachable, retrying');
       await new Promise((r) => setTimeout(r, RETRY_MS));
     }
   }

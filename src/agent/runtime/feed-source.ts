@@ -1,21 +1,17 @@
 // FeedSource on the change-feed client (src/client FeedClient): snapshot, changes, re-snapshots.
-import { FeedClient } from '../../client/index.js';
+import { type ApiClient, FeedClient } from '../../client/index.js';
 import type { FeedChange, FeedEvent, FeedSource } from './deps.js';
 
 export class ServerFeed implements FeedSource {
   private readonly client: FeedClient;
 
-  /** `nodeId`: who is watching — while its stream is open, the server counts the agent alive. */
-  constructor(baseUrl: string, nodeId?: string, token?: string, ca?: string) {
+  /**
+   * `api`: the agent's client (its servers, token and CA; a failover moves its reports too); `nodeId`: who is
+   * watching — while its stream is open, the server counts the agent alive.
+   */
+  constructor(api: ApiClient, nodeId?: string) {
     // Reconnects quickly: a server restart should not keep agents blind for long.
-    this.client = new FeedClient({
-      baseUrl,
-      initialBackoffMs: 100,
-      maxBackoffMs: 2000,
-      ...(nodeId ? { nodeId } : {}),
-      token,
-      ca,
-    });
+    this.client = new FeedClient({ api, initialBackoffMs: 100, maxBackoffMs: 2000, ...(nodeId ? { nodeId } : {}) });
   }
 
   start(listener: (ev: FeedEvent) => void): void {
@@ -28,8 +24,11 @@ export class ServerFeed implements FeedSource {
     );
     this.client.on('change', (c) => listener({ kind: 'change', change: c as unknown as FeedChange }));
     this.client.on('request', (request) => listener({ kind: 'request', request }));
-    this.client.on('disconnected', ({ error, retryInMs }) =>
-      listener({ kind: 'error', error: new Error(`${error?.message ?? 'stream ended'}; retry in ${retryInMs} ms`) }),
+    this.client.on('disconnected', ({ error, retryInMs, server }) =>
+      listener({
+        kind: 'error',
+        error: new Error(`${error?.message ?? 'stream ended'}; retry at ${server} in ${retryInMs} ms`),
+      }),
     );
     this.client.start();
   }

@@ -8,8 +8,13 @@ export type Encap = 'gre' | 'vxlan';
 export type DatapathType = 'netdev' | 'system';
 
 export interface AgentConfig {
-  /** Base URL of the vnet server, e.g. http://127.0.0.1:9090 (no trailing slash). */
+  /** Base URL of the vnet server, e.g. http://127.0.0.1:9090 (no trailing slash): the first of `servers`. */
   server: string;
+  /**
+   * Every server of the deployment (`--server URL1,URL2`, one database behind them): the agent follows one and
+   * moves to the next when its feed fails or stalls, resuming after its last revision.
+   */
+  servers: string[];
   nodeId: string;
   bridge: string;
   /** OVSDB remote: `unix:PATH` or `tcp:HOST:PORT`. */
@@ -128,15 +133,22 @@ function ovsdbTls(remote: string, raw: RawAgentOptions): AgentConfig['ovsdbTls']
 
 /** Apply defaults and validate every option; throws AgentConfigError naming the first bad one. */
 export function parseAgentOptions(raw: RawAgentOptions): AgentConfig {
-  const server = (raw.server ?? DEFAULT_SERVER).replace(/\/+$/, '');
-  let url: URL;
-  try {
-    url = new URL(server);
-  } catch {
-    throw new AgentConfigError('server', `'${server}' is not a URL`);
+  const servers = (raw.server ?? DEFAULT_SERVER)
+    .split(',')
+    .map((s) => s.trim().replace(/\/+$/, ''))
+    .filter((s) => s !== '');
+  if (servers.length === 0) throw new AgentConfigError('server', 'names no server');
+  for (const server of servers) {
+    let url: URL;
+    try {
+      url = new URL(server);
+    } catch {
+      throw new AgentConfigError('server', `'${server}' is not a URL`);
+    }
+    if (url.protocol !== 'http:' && url.protocol !== 'https:')
+      throw new AgentConfigError('server', `'${server}' must be an http:// or https:// URL`);
   }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:')
-    throw new AgentConfigError('server', `'${server}' must be an http:// or https:// URL`);
+  const server = servers[0]!;
 
   if (raw.enrollToken !== undefined && raw.tokenFile === undefined)
     throw new AgentConfigError('enroll-token', 'needs --token-file (where the agent token it is traded for is kept)');
@@ -174,6 +186,7 @@ export function parseAgentOptions(raw: RawAgentOptions): AgentConfig {
 
   return {
     server,
+    servers,
     nodeId,
     bridge,
     ovsdb,

@@ -18,7 +18,8 @@ export async function buildAgentDeps(config: AgentConfig, log: Logger, observer?
   const switches = await OpenFlowListener.listen(config.listen, log.child({ component: 'openflow' }));
   const token = await agentToken(config, log);
   const ca = config.ca ?? undefined;
-  const api = new ApiClient({ baseUrl: config.server, timeoutMs: 10_000, token, ca });
+  // One client for the feed and the reports: they fail over together ("reports go where the agent is connected").
+  const api = new ApiClient({ baseUrls: config.servers, timeoutMs: 10_000, token, ca });
   // `encap` in the status report is an addition to the contract; a server that does not know it
   // answers 400 naming it, and then the agent reports without it (remote hosts then assume GRE).
   let encapAccepted = true;
@@ -40,7 +41,7 @@ export async function buildAgentDeps(config: AgentConfig, log: Logger, observer?
     log,
     bridge: new OvsdbBridgeControl(config.ovsdb, log.child({ component: 'ovsdb' }), config.ovsdbTls ?? undefined),
     switches,
-    feed: new ServerFeed(config.server, config.nodeId, token, ca),
+    feed: new ServerFeed(api, config.nodeId),
     api: {
       reportDatapathStatus: (uuid, body) => reportStatus(uuid, body as DatapathStatusReport),
       reportInterfaceBinding: (uuid, body) => api.reportInterfaceBinding(uuid, body as never),

@@ -45,6 +45,8 @@ test('all options are taken as given', () => {
 const bad: Array<[string, Parameters<typeof parseAgentOptions>[0]]> = [
   ['server', { server: 'not a url' }],
   ['server', { server: 'ftp://x' }],
+  ['server', { server: 'http://a:9090,ftp://b' }],
+  ['server', { server: ' , ' }],
   ['bridge', { bridge: 'a-bridge-name-that-is-too-long' }],
   ['bridge', { bridge: 'br/0' }],
   ['ovsdb', { ovsdb: '/var/run/openvswitch/db.sock' }],
@@ -71,6 +73,12 @@ for (const [field, raw] of bad) {
     );
   });
 }
+
+test('--server takes several servers, comma-separated (the first is followed first)', () => {
+  const c = parseAgentOptions({ nodeId: 'n', server: 'http://a:9090/, https://b:9443' });
+  assert.deepEqual(c.servers, ['http://a:9090', 'https://b:9443']);
+  assert.equal(c.server, 'http://a:9090');
+});
 
 test('IPv6 listen addresses in brackets are accepted', () => {
   assert.deepEqual(parseListen('[::1]:6633'), { host: '::1', port: 6633 });
