@@ -241,9 +241,10 @@ export class PostgresStore implements Store {
 
   /**
    * Hands the changes after `delivered` up to `upTo` (all committed: revisions commit in order) to the foreign
-   * observers, oldest first. Runs under the mutex, so no local afterCommit interleaves.
+   * observers, oldest first — or into `held`, for the caller to hand on (a write batch: after its COMMIT, so the
+   * global lock is not held while watchers are written to). Runs under the mutex: no local afterCommit interleaves.
    */
-  private async deliverForeign(q: Queryable, upTo: number): Promise<void> {
+  private async deliverForeign(q: Queryable, upTo: number, held?: Change[][]): Promise<void> {
     if (upTo <= this.delivered) return;
     if (this.foreignObservers.size === 0) {
       this.delivered = upTo;
@@ -269,12 +270,17 @@ export class PostgresStore implements Store {
       }
       const changes = r.rows.map(changeOfRow);
       this.delivered = changes[changes.length - 1]!.revision;
-      for (const fn of this.foreignObservers) {
-        try {
-          fn(changes);
-        } catch (err) {
-          this.log?.error({ err }, 'postgres: foreign change observer failed');
-        }
+      if (held) held.push(changes);
+      else this.emitForeign(changes);
+    }
+  }
+
+  private emitForeign(changes: Change[]): void {
+    for (const fn of this.foreignObservers) {
+      try {
+        fn(changes);
+      } catch (err) {
+        this.log?.error({ err }, 'postgres: foreign change observer failed');
       }
     }
   }
@@ -400,6 +406,7 @@ export class PostgresStore implements Store {
       return;
     }
     let broken = false;
+    const held: Change[][] = [];
     try {
       // One round trip (the lock is held by every write of every server: its critical section is kept short).
       // The lock is held to COMMIT: the writes of every server are serialised, so revisions commit in order. The
@@ -408,8 +415,8 @@ export class PostgresStore implements Store {
         `BEGIN; SELECT pg_advisory_xact_lock(${WRITE_LOCK}); SELECT value FROM vnet_meta WHERE key = 'revision'`,
       )) as unknown as pg.QueryResult<{ value: number }>[];
       const base = begun[2]!.rows[0]!.value;
-      // Other servers' changes up to here are committed: announced before ours, which follow them.
-      await this.deliverForeign(client, base);
+      // Other servers' changes up to here are committed: read now, announced after COMMIT before ours.
+      await this.deliverForeign(client, base, held);
       const state = { revision: base };
       outcomes = await runInSavepoints(
         batch,
@@ -433,11 +440,13 @@ export class PostgresStore implements Store {
     } catch (e) {
       broken = true;
       await client.query('ROLLBACK').catch(() => {});
+      for (const changes of held) this.emitForeign(changes);
       for (const j of batch) j.reject(unavailable(e));
       return;
     } finally {
       client.release(broken);
     }
+    for (const changes of held) this.emitForeign(changes);
     // Committed: announce in revision order, then answer; all before the next batch (or foreign delivery).
     settleBatch(batch, outcomes, this.commitObservers, {
       seconds: (performance.now() - t0) / 1000,
