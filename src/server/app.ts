@@ -27,6 +27,7 @@ import { installActorContext } from './auth/audit.js';
 import { type GuardOptions, RequestGuard } from './auth/guard.js';
 import { ServerMetrics } from './metrics.js';
 import { auditRoutes } from './routes/audit.js';
+import { healthRoutes } from './routes/health.js';
 import { tokenRoutes } from './routes/tokens.js';
 import { traceRoutes } from './routes/traces.js';
 import { uiRoutes } from './routes/ui.js';
@@ -59,6 +60,7 @@ const ROUTE_PLUGINS = [
   auditRoutes,
   metricsRoutes,
   uiRoutes,
+  healthRoutes,
 ];
 
 export async function buildApp(deps: AppDeps): Promise<{ app: FastifyInstance; service: Service }> {

@@ -72,8 +72,9 @@ describe('a server that requires tokens', () => {
           headers,
           body: method === 'GET' || method === 'DELETE' ? undefined : '{',
         });
-        // The topology page's files (access `page`, no data in them) need no token; a token given is checked.
-        if (url.startsWith('/ui') && authorization === '') {
+        // The topology page's files (access `page`) and the health probes (`probe`) hold no data and need no
+        // token; a token given is checked.
+        if ((url.startsWith('/ui') || url === '/healthz' || url === '/readyz') && authorization === '') {
           assert.equal(r.status, 200, `${method} ${url} without a token`);
           continue;
         }

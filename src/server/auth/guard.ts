@@ -7,7 +7,16 @@ import type { TokenRole } from '../../model/resources/tokens.js';
 import type { Logger } from '../../util/log.js';
 import type { Service } from '../service.js';
 import { bearerOf, parseToken, secretMatches } from './credentials.js';
-import { ACCESS, type Access, LOCAL_ADMIN, mayAccess, PAGE_VISITOR, type Principal, ROLES } from './policy.js';
+import {
+  ACCESS,
+  type Access,
+  ANONYMOUS_ACCESS,
+  LOCAL_ADMIN,
+  mayAccess,
+  PAGE_VISITOR,
+  type Principal,
+  ROLES,
+} from './policy.js';
 
 /**
  * local: loopback-only server — a request without a token is the local admin (OpenVNet's one-box trust), but
@@ -146,7 +155,7 @@ export class RequestGuard {
     const given = bearerOf(req.headers);
     if (given === null) {
       if (this.opts.mode === 'local') return LOCAL_ADMIN;
-      if (access === 'page') return PAGE_VISITOR;
+      if (ANONYMOUS_ACCESS.includes(access)) return PAGE_VISITOR;
       if (this.opts.mode === 'insecure') return { id: 'insecure', role: 'admin', nodeId: null };
       throw new Unauthenticated('a token is required (Authorization: Bearer TOKEN or X-Auth-Token: TOKEN)');
     }

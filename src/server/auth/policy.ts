@@ -13,7 +13,11 @@ export const ACCESS = {
   admin: 'manages tokens',
   enroll: 'exchanges an enrollment token for an agent token',
   page: "the topology page's static files (they hold no data: the page reads the API with its own token)",
+  probe: "a load balancer's health probe: whether the process is up and its store answers (no data)",
 } as const;
+
+/** Accesses a request without a token may have on a server that requires tokens: they reveal no data. */
+export const ANONYMOUS_ACCESS: readonly Access[] = ['page', 'probe'];
 export type Access = keyof typeof ACCESS;
 
 /** Requests per second a credential may make (a token bucket: `burst` at once, refilled at `perSecond`). */
@@ -28,22 +32,22 @@ export interface RateLimit {
  */
 export const ROLES: Record<TokenRole, { may: readonly Access[]; rate: RateLimit | null; doc: string }> = {
   admin: {
-    may: ['read', 'write', 'report', 'register', 'admin', 'page'],
+    may: ['read', 'write', 'report', 'register', 'admin', 'page', 'probe'],
     rate: null,
     doc: 'everything, including tokens',
   },
   reader: {
-    may: ['read', 'page'],
+    may: ['read', 'page', 'probe'],
     rate: { perSecond: 50, burst: 200 },
     doc: 'reads the model and follows the feed (monitoring, UIs)',
   },
   agent: {
-    may: ['read', 'report', 'register', 'page'],
+    may: ['read', 'report', 'register', 'page', 'probe'],
     rate: { perSecond: 200, burst: 2000 },
     doc: "a host's agent: reads everything, writes only the status and bindings of datapaths with its node_id",
   },
   enrollment: {
-    may: ['enroll', 'page'],
+    may: ['enroll', 'page', 'probe'],
     rate: { perSecond: 1, burst: 10 },
     doc: 'one-time: an agent exchanges it for an agent token of the same node',
   },
@@ -61,8 +65,9 @@ export interface Principal {
 export const LOCAL_ADMIN: Principal = { id: 'local', role: 'admin', nodeId: null };
 
 /**
- * A browser loading the page's files without a token (a browser cannot send one with a navigation): the guard
- * lets it reach only routes whose access is `page`, at a reader's rate (one bucket for all of them).
+ * A browser loading the page's files without a token (a browser cannot send one with a navigation), or a load
+ * balancer's probe: the guard lets it reach only routes whose access is in ANONYMOUS_ACCESS, at a reader's rate
+ * (one bucket for all of them).
  */
 export const PAGE_VISITOR: Principal = { id: 'page-visitor', role: 'reader', nodeId: null };
 
