@@ -1,7 +1,7 @@
 // A packet's way through the network, for `vnctl trace`: the server resolves where it starts (the interface, its
 // binding, the next hop's MAC) from the model, asks the agent of that host to trace it through its own switch,
 // and follows it across tunnels host by host; then says it in the model's terms.
-import { ArgumentError } from '../model/errors.js';
+import { ArgumentError, MissingArgument, UnknownResource } from '../model/errors.js';
 import { inSubnet } from '../model/ipv4.js';
 import type { TraceAsk, TraceHop, TraceLeg, TracePacket, TraceProtocol, TraceResult } from '../model/trace.js';
 import type { Doc } from '../store/store.js';
@@ -112,6 +112,34 @@ async function traceLeg(
     };
   }
   return { hops, path: await pathOf(service, start.iface, hops), ...(await verdictOf(service, start, hops)) };
+}
+
+/** The interface a trace starts from: given, or found by the VM's MAC or address (which must name one). */
+export async function sourceInterface(
+  service: Service,
+  p: { interface_uuid?: unknown; src_mac?: unknown; src_ip?: unknown },
+): Promise<string> {
+  const given = (['interface_uuid', 'src_mac', 'src_ip'] as const).filter((k) => typeof p[k] === 'string');
+  if (given.length === 0) throw new MissingArgument('interface_uuid');
+  if (given.length > 1)
+    throw new ArgumentError(given[1]!, `give one of interface_uuid, src_mac and src_ip, not ${given.join(' and ')}`);
+  if (typeof p.interface_uuid === 'string') return p.interface_uuid;
+  return service.read(async (ctx) => {
+    if (typeof p.src_mac === 'string') {
+      const lease = (await ctx.find('mac_leases', { mac_address: p.src_mac }))[0];
+      if (!lease) throw new UnknownResource(`src_mac: no interface has the MAC ${p.src_mac}`);
+      return lease.interface_uuid as string;
+    }
+    const leases = (await ctx.find('ip_leases', { ipv4_address: p.src_ip as string })).filter((l) => l.interface_uuid);
+    if (leases.length === 0) throw new UnknownResource(`src_ip: no interface has the address ${p.src_ip}`);
+    const owners = [...new Set(leases.map((l) => `${l.interface_uuid} (${l.network_uuid})`))];
+    if (owners.length > 1)
+      throw new ArgumentError(
+        'src_ip',
+        `${p.src_ip} is the address of ${owners.join(' and ')}: give interface_uuid or src_mac`,
+      );
+    return leases[0]!.interface_uuid as string;
+  });
 }
 
 async function resolveStart(service: Service, input: TraceInput): Promise<Start> {

@@ -459,8 +459,15 @@ describe('trace', () => {
     assert.equal(call.shape, 'trace_flows');
     assert.deepEqual(call.requests[0]!.body, { interface_uuid: 'if-veth1', dst: '172.16.2.3' });
   });
+  test("the source may be the VM's MAC or address instead of its interface", () => {
+    assert.deepEqual(one('trace 52:54:00:0d:84:01 --dst 172.16.2.3').body, {
+      src_mac: '52:54:00:0d:84:01',
+      dst: '172.16.2.3',
+    });
+    assert.deepEqual(one('trace 172.16.1.1 --dst 172.16.2.3').body, { src_ip: '172.16.1.1', dst: '172.16.2.3' });
+  });
   test('usage errors name what is missing', () => {
-    usage(['trace', '--dst', '1.2.3.4'], /missing the interface uuid/);
+    usage(['trace', '--dst', '1.2.3.4'], /missing where the packet comes from/);
     usage(['trace', 'if-a', 'if-b', '--dst', '1.2.3.4'], /unexpected argument 'if-b'/);
     usage(['trace', 'if-a', '--dport', 'x'], /--dport: expected an integer/);
   });

@@ -114,6 +114,37 @@ test('the packet is traced on its host, then on the host its tunnel leads to', a
   assert.equal(r.path.at(-1), 'interface if-b');
 });
 
+test("the source may be given by the VM's MAC or address; an address two networks have is refused", async () => {
+  const byMac = (await ok(s, 'POST', '/api/1.0/traces', {
+    src_mac: '02:00:00:00:09:01',
+    dst: '10.9.0.2',
+  })) as TraceResult;
+  assert.equal(byMac.from_interface, 'if-a');
+  const byIp = (await ok(s, 'POST', '/api/1.0/traces', { src_ip: '10.9.0.1', dst: '10.9.0.2' })) as TraceResult;
+  assert.equal(byIp.from_interface, 'if-a');
+  await fails(
+    s,
+    'POST',
+    '/api/1.0/traces',
+    { src_ip: '10.9.0.1', src_mac: '02:00:00:00:09:01', dst: '10.9.0.2' },
+    400,
+    '110',
+    'src_ip',
+  );
+  await fails(s, 'POST', '/api/1.0/traces', { src_mac: '02:00:00:00:09:77', dst: '10.9.0.2' }, 404, '114');
+  await ok(s, 'POST', '/api/1.0/networks', { uuid: 'nw-t2', ipv4_network: '10.9.0.0', ipv4_prefix: 24 });
+  await ok(s, 'POST', '/api/1.0/interfaces', {
+    uuid: 'if-a2',
+    network_uuid: 'nw-t2',
+    ipv4_address: '10.9.0.1',
+    mac_address: '02:00:00:00:09:11',
+  });
+  const r = await call(s, 'POST', '/api/1.0/traces', { src_ip: '10.9.0.1', dst: '10.9.0.2' });
+  assert.equal(r.status, 400, r.text);
+  assert.equal(r.body.field, 'src_ip');
+  assert.match(r.body.message, /if-a \(nw-t\) and if-a2 \(nw-t2\)/);
+});
+
 test('an unbound interface is answered from the model, without asking any agent', async () => {
   asked.length = 0;
   const r = (await ok(s, 'POST', '/api/1.0/traces', { interface_uuid: 'if-c', dst: '10.9.0.2' })) as TraceResult;

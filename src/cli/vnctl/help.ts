@@ -113,7 +113,8 @@ function resourceHelp(r: ResourceSpec): string {
 
 function traceHelp(): string {
   return [
-    'vnctl trace IF --dst ADDR [--options]: the way a packet from interface IF takes, host by host, as each',
+    "vnctl trace IF --dst ADDR [--options]: the way a packet from interface IF (its uuid, or the VM's MAC or",
+    'address) takes, host by host, as each',
     "host's switch forwards it (ofproto/trace, asked by that host's agent): the objects it passes (networks,",
     'route links, tunnels, interfaces) and where it ends: delivered, answered, out of an uplink, or dropped —',
     'naming the security groups when they drop it, and saying so when IF is not bound anywhere.',

@@ -477,13 +477,22 @@ export function parseArgs(argv: readonly string[], table: readonly ResourceSpec[
 /** `vnctl trace IF --dst … [--flows]` → POST /traces; `--flows` only changes how the answer is printed. */
 function traceCall(rest: readonly string[], params: ReadonlyMap<string, unknown>, globals: GlobalOptions): Invocation {
   if (rest.length < 1)
-    throw new UsageError('missing the interface uuid the packet comes from (vnctl trace IF --dst ADDR)');
+    throw new UsageError(
+      "missing where the packet comes from: an interface uuid, or the VM's MAC or address (vnctl trace IF --dst ADDR)",
+    );
   if (rest.length > 1) throw new UsageError(`unexpected argument '${rest[1]}'`);
   const { flows, ...body } = Object.fromEntries(params);
+  // The packet's source: an interface uuid, or the VM's MAC or address (the server finds its interface).
+  const src = rest[0]!;
+  const key = /^[0-9a-f]{2}([:-][0-9a-f]{2}){5}$/i.test(src)
+    ? 'src_mac'
+    : /^\d{1,3}(\.\d{1,3}){3}$/.test(src)
+      ? 'src_ip'
+      : 'interface_uuid';
   return {
     kind: 'call',
     globals,
-    requests: [{ method: 'POST', path: '/traces', query: {}, body: { interface_uuid: rest[0], ...body } }],
+    requests: [{ method: 'POST', path: '/traces', query: {}, body: { [key]: src, ...body } }],
     shape: flows === true ? 'trace_flows' : 'trace',
     columns: [],
   };

@@ -2,14 +2,18 @@
 // (agent-requests.ts); agents answer here.
 import type { FastifyInstance } from 'fastify';
 import { MalformedRequest } from '../../model/errors.js';
-import { bool, int, ipv4, oneOf, type ParamSpec, uuid } from '../../model/params.js';
+import { bool, int, ipv4, mac, oneOf, type ParamSpec, uuid } from '../../model/params.js';
 import { TRACE_PROTOCOLS, type TraceProtocol } from '../../model/trace.js';
 import type { AgentReply } from '../agent-requests.js';
-import { runTrace } from '../trace.js';
+import { runTrace, sourceInterface } from '../trace.js';
 import { type RouteOptions, Routes } from './context.js';
 
 const TRACE_PARAMS = [
-  uuid('interface_uuid', 'if', { required: true, doc: 'the interface the packet comes from (a VM port)' }),
+  uuid('interface_uuid', 'if', { doc: 'the interface the packet comes from (a VM port); or src_mac, or src_ip' }),
+  mac('src_mac', { doc: "the sending VM's MAC (instead of interface_uuid)" }),
+  ipv4('src_ip', {
+    doc: "the sending VM's address (instead of interface_uuid; refused when several networks have it)",
+  }),
   ipv4('dst', { required: true, doc: 'destination address' }),
   oneOf('proto', TRACE_PROTOCOLS, { doc: 'icmp (echo request, the default), tcp (a SYN) or udp' }),
   int('dport', 1, 65535, { doc: 'tcp/udp destination port (default 80)' }),
@@ -38,7 +42,7 @@ export async function traceRoutes(app: FastifyInstance, opts: RouteOptions): Pro
     access: 'read',
     handler: async ({ p }) =>
       runTrace(r.service, requests, {
-        interface_uuid: p.interface_uuid as string,
+        interface_uuid: await sourceInterface(r.service, p),
         dst: p.dst as string,
         proto: (p.proto as TraceProtocol | undefined) ?? 'icmp',
         dport: p.dport as number | undefined,
