@@ -222,13 +222,13 @@ export function graphOf(t) {
 /** Grid cell of an interface (its label is two or three short lines), the gap between blocks, the rows' heights. */
 const CELL = { w: 110, h: 60 };
 const GAP = 90;
-const ROW = { router: -220, translation: -110, network: 0, hosts: 200 };
+const ROW = { router: -220, network: 0, floating: 110, hosts: 220 };
 
 /**
  * Where each node of `graph` is drawn: a deterministic layout, linear in the graph's size, so a change moves
- * only what it must and a thousand VMs draw at once. Networks in a row, routers above the networks they join,
- * translations between them and what they translate; below, the hosts side by side, each with its interfaces
- * in a grid (grouped by network); interfaces bound nowhere in a block of their own after the hosts.
+ * only what it must and a thousand VMs draw at once. Networks in a row, routers above the networks they join
+ * (a gateway's SNAT beside its router); below, the hosts side by side, each with its interfaces in a grid
+ * (grouped by network), floating IPs above their VMs; interfaces bound nowhere in a block after the hosts.
  * @param {Graph} graph
  * @returns {Record<string, { x: number, y: number }>}
  */
@@ -295,9 +295,11 @@ export function layoutOf(graph) {
     const xs = (near.get(r.id) ?? []).map((id) => pos[id]?.x).filter((v) => v !== undefined);
     pos[r.id] = place(mean(/** @type {number[]} */ (xs), 0), ROW.router);
   }
+  // A gateway's SNAT beside its router; a floating IP between the networks and its VM.
   for (const t of byKind('translation')) {
-    const target = (near.get(t.id) ?? []).map((id) => pos[id]).find((p) => p !== undefined);
-    pos[t.id] = place(target?.x ?? 0, ROW.translation);
+    const target = (near.get(t.id) ?? []).find((id) => pos[id] !== undefined);
+    const at = target ? pos[target] : undefined;
+    pos[t.id] = target?.startsWith('rl-') ? place((at?.x ?? 0) + 120, ROW.router) : place(at?.x ?? 0, ROW.floating);
   }
   return pos;
 }

@@ -222,6 +222,6 @@ describe('the page model (ui/model.js)', () => {
     assert.ok(!after.edges.some((e) => e.target === 'nw-net3'), 'no edge to a deleted network');
     const moved = layoutOf(after);
     assert.deepEqual(moved['if-veth1'], at['if-veth1'], 'a VM of a host that gained nothing stays where it was');
-    assert.ok(moved['tr-fip']!.y < moved['nw-net1']!.y);
+    assert.ok(moved['nw-net1']!.y < moved['tr-fip']!.y && moved['tr-fip']!.y < moved['if-veth1']!.y, 'above its VM');
   });
 });
