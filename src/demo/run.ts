@@ -136,7 +136,7 @@ const GATEWAY_IP = '192.168.10.11';
  * The way out: both hosts get an uplink on a provider segment (VLAN 10) with an upstream router and an internet
  * host behind it; the seed router gets an interface there with SNAT (host1 the active gateway, host2 the
  * standby) and ns1 a floating IP. Shows what the internet host sees of a VM behind SNAT and of ns1, and that it
- * reaches ns1 at its floating IP. Returns whether all three held.
+ * reaches ns1 at its floating IP, and that the routes between the inside networks still win. Returns whether all held.
  */
 async function showNorthSouth(
   cluster: Cluster,
@@ -190,5 +190,16 @@ async function showNorthSouth(
   );
   const back = await cluster.lab.waitPing('inet', FLOATING.ip, { timeoutMs: 10_000 });
   out(`    internet host → ${FLOATING.ip} (ns1's floating IP)  ${mark(back.ok)}`);
-  return snat === GATEWAY_IP && fip === FLOATING.ip && back.ok;
+  // The way out must not take the way between the router's inside networks (the default route's translations
+  // once outranked the inside routes).
+  let inside = true;
+  for (const [vm, dst] of [
+    [FLOATING.vm, '172.16.2.3'],
+    ['ns4', '172.16.1.2'],
+  ] as const) {
+    const r = await cluster.lab.waitPing(vm, dst, { timeoutMs: 10_000 });
+    out(`    ${vm} → ${dst} (routed inside, not out)  ${mark(r.ok)}`);
+    inside &&= r.ok;
+  }
+  return snat === GATEWAY_IP && fip === FLOATING.ip && back.ok && inside;
 }

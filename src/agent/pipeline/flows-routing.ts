@@ -23,6 +23,7 @@ import { cookieFor, objectHash } from './cookies.js';
 import type { CompileContext } from './compile-context.js';
 import { inNetwork, placedFloatingIps } from './floating.js';
 import { gatewayEntryFlows, type LinkPort, snatFlows } from './gateway.js';
+import { lookupPriority } from './lookup-priority.js';
 import { tunnelActions, tunnelTo } from './locate.js';
 import { parsedAddresses, parsedMacs } from './flows-interface.js';
 import { matchReg, NETWORK_KEY, ROUTE_LINK, routeLinkId, TMP_MAC_HI, TMP_MAC_LO } from './registers.js';
@@ -33,11 +34,7 @@ import { OFPP } from '../../openflow/types.js';
 export const PRIO_RL = {
   /** l3_routing: a network's router MAC selects its link. */
   link: 100,
-  /** l3_lookup: routing priority = base + prefix length: the longest prefix wins. */
-  routeBase: 100,
-  /** l3_lookup: a floating IP's outbound translation beats the plain route into its network (base + length). */
-  floatingBase: 200,
-  /** l3_lookup: echo answers beat every route (max 132) and translation (max 232). */
+  /** l3_lookup: echo answers beat every route and translation (lookupPriority ≤ 230). */
   echo: 300,
 } as const;
 
@@ -129,7 +126,7 @@ export function routeLinkFlows(ctx: CompileContext, rl: string): Flow[] {
       ),
     );
   }
-  // Routes: longest prefix wins (priority = base + prefix length).
+  // Routes: longest prefix wins (lookupPriority).
   for (const dst of ports) {
     if (dst.route.egress === false) continue;
     const { addr, len } = parseCidr(
@@ -144,7 +141,7 @@ export function routeLinkFlows(ctx: CompileContext, rl: string): Flow[] {
     out.push(
       flow(
         'l3_lookup',
-        PRIO_RL.routeBase + len,
+        lookupPriority(len, 'route'),
         cookieFor('route', dst.route.uuid, 'routing'),
         {
           ...onLink,
@@ -190,13 +187,13 @@ export function routeLinkFlows(ctx: CompileContext, rl: string): Flow[] {
       if (viaGateway) {
         // Unrouted, still addressed to the router, with the VM network's key: the gateway translates it.
         const to = there?.kind === 'remote' ? [apply(...tunnelActions(vmPort.key, there.ip, there.tunnelPort))] : [];
-        out.push(flow('l3_lookup', PRIO_RL.floatingBase + len, cookie, match, to));
+        out.push(flow('l3_lookup', lookupPriority(len, 'floating'), cookie, match, to));
         continue;
       }
       const hop = nextHopMac(ctx, dst.route);
       if (hop === null) continue;
       out.push(
-        flow('l3_lookup', PRIO_RL.floatingBase + len, cookie, match, [
+        flow('l3_lookup', lookupPriority(len, 'floating'), cookie, match, [
           apply(
             setField('eth_src', fip.mac),
             setField('ipv4_src', fip.floating),

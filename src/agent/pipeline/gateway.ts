@@ -1,5 +1,6 @@
 // Router gateways' flows: snat on the active gateway (see active-gateway.ts for which one that is), the way
 // there from the other hosts, and the addresses the gateway announces on the segment.
+import { lookupPriority } from './lookup-priority.js';
 import type { Interface, Network } from '../../model/types.js';
 import type { Flow } from '../../openflow/types.js';
 import { formatIpv4, formatMac, parseCidr, prefixMask } from './addr.js';
@@ -56,9 +57,7 @@ export interface LinkPort {
 
 /** Priorities of the gateway's flows in tables other owners share. */
 export const PRIO_GW = {
-  /** l3_lookup: to the gateway beats the plain route (100 + length), not a floating IP (200 + length). */
-  toGatewayBase: 150,
-  /** l3_lookup: to a floating address served here, via the gateway: above floating IPs (≤ 232), below echo (300). */
+  /** l3_lookup: to a floating address served here, via the gateway: above every route (≤ 230), below echo (300). */
   hairpin: 270,
   /** tunnel_ingress: a packet still addressed to the router beats the network's plain key mapping (100). */
   fromTunnel: 110,
@@ -147,7 +146,7 @@ export function snatFlows(ctx: CompileContext, rlId: number, ports: readonly Lin
         out.push(
           flow(
             'l3_lookup',
-            PRIO_GW.toGatewayBase + len,
+            lookupPriority(len, 'gateway'),
             cookie,
             {
               ...onLink,

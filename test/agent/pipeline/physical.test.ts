@@ -180,7 +180,15 @@ describe('routing between a physical network and a virtual one (router_p2v)', ()
   const VM5 = { uuid: 'if-veth5', ip: '10.1.0.5', mac: '02:00:00:01:00:05' };
   const UPSTREAM = { ip: '192.168.10.1', mac: '02:ee:00:00:00:fe' };
 
-  function routed(pinned: string, opts: { floating?: string; hostMac?: string; upstream?: boolean } = {}) {
+  /** A second inside network of the same router, with a VM on the same host. */
+  const W = { uuid: 'nw-w', ipv4_network: '10.2.0.0', ipv4_prefix: 24, tunnel_key: 302, ct_zone: 32 };
+  const R_W = { mac: '02:00:10:00:02:0a', ip: '10.2.0.254' };
+  const VM6 = { uuid: 'if-veth6', ip: '10.2.0.6', mac: '02:00:00:02:00:06' };
+
+  function routed(
+    pinned: string,
+    opts: { floating?: string; hostMac?: string; upstream?: boolean; second?: boolean } = {},
+  ) {
     const res = resources();
     if (opts.hostMac)
       for (const row of res.datapath_networks ?? []) if (row.network_uuid === P10.uuid) row.mac_address = opts.hostMac;
@@ -224,7 +232,17 @@ describe('routing between a physical network and a virtual one (router_p2v)', ()
       });
       res.interfaces.push(iface('if-upstream', 'remote', P10.uuid, UPSTREAM.mac, UPSTREAM.ip));
     }
-    const local = localFor(DP1, [...VMS, { ...VM5, network: V.uuid, dp: DP1 }]);
+    const vms = [...VMS, { ...VM5, network: V.uuid, dp: DP1 }];
+    if (opts.second) {
+      res.networks.push({ ...W, network_mode: 'virtual', vlan_id: null });
+      res.interfaces.push(
+        iface('if-rw', 'simulated', W.uuid, R_W.mac, R_W.ip),
+        iface(VM6.uuid, 'vif', W.uuid, VM6.mac, VM6.ip, { active_datapath_uuid: DP1 }),
+      );
+      res.routes.push(route('r-w', 'if-rw', W.uuid, '10.2.0.0'));
+      vms.push({ ...VM6, network: W.uuid, dp: DP1 });
+    }
+    const local = localFor(DP1, vms);
     local.ports.set('eth1', { ofport: UPLINK_PORT });
     return new SimSwitch(computeFlows(buildModelView(res), local));
   }
@@ -309,6 +327,18 @@ describe('routing between a physical network and a virtual one (router_p2v)', ()
       assert.equal(p.ipv4_dst, BigInt(0xc633640a));
       assert.equal(p.ipv4_src, floating ? BigInt(0xc0a80a32) : BigInt(0x0a010005));
       assert.equal(p.vlan_vid, 0x1000n | 10n);
+    }
+  });
+
+  test("a VM with a floating IP reaches its router's other inside network untranslated, not out of the uplink", () => {
+    // The default route's translation (0/0) used to outrank the inside network's /24 route.
+    for (const floating of [undefined, '192.168.10.50']) {
+      const r = routed(DP1, { upstream: true, second: true, ...(floating ? { floating } : {}) }).inject({
+        ...icmpEcho(VM5.mac, VM5.ip, R_V.mac, VM6.ip),
+        in_port: port(VM5.uuid),
+      });
+      assert.deepEqual(outPorts(r), [port(VM6.uuid)], r.path.map((s) => `${s.tableName}:${s.owner}`).join(' → '));
+      assert.equal(r.outputs[0]!.packet.ipv4_src, BigInt(0x0a010005), 'its own address');
     }
   });
 

@@ -4,6 +4,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { activeGateway } from '../../../src/agent/pipeline/active-gateway.js';
+import { lookupPriority } from '../../../src/agent/pipeline/lookup-priority.js';
 import { computeFlows } from '../../../src/agent/pipeline/flows.js';
 import { formatFlow } from '../../../src/agent/pipeline/format.js';
 import { buildModelView, type FeedResources } from '../../../src/agent/pipeline/model-view.js';
@@ -117,7 +118,11 @@ test('the active gateway translates the inside subnet in its own zone and restor
 
 test('elsewhere the inside network goes to the gateway through a tunnel, or nowhere while none can serve', () => {
   const toGateway = (res: FeedResources) =>
-    flowsOf(DP3, res).filter((f) => /table=l3_lookup,priority=1(50|74),/.test(f));
+    flowsOf(DP3, res).filter((f) =>
+      new RegExp(`table=l3_lookup,priority=(${lookupPriority(0, 'gateway')}|${lookupPriority(24, 'gateway')}),`).test(
+        f,
+      ),
+    );
   const now = toGateway(resources());
   assert.equal(now.length, 2, now.join('\n')); // the default route and the external subnet
   for (const f of now) assert.match(f, new RegExp(`set_field:${DP_IP[DP1]}->tun_dst`));
@@ -126,6 +131,9 @@ test('elsewhere the inside network goes to the gateway through a tunnel, or nowh
   for (const f of toGateway(resources({ connected: { [DP1]: false, [DP2]: false } })))
     assert.match(f, / actions=drop$/, f);
   assert.ok(TABLE.snat > TABLE.l3_neighbor && TABLE.snat < TABLE.l2_lookup);
+  // The way to the gateway for 0/0 must not outrank the route into an inside network (a /24).
+  assert.ok(lookupPriority(0, 'gateway') < lookupPriority(24, 'route'));
+  assert.ok(lookupPriority(0, 'floating') < lookupPriority(24, 'route'));
 });
 
 test('frames from the uplink too big for the virtual networks go to the agent (for ICMP), not on', () => {
