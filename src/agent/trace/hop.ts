@@ -122,6 +122,19 @@ function outcomeOf(trace: OfprotoTrace, ask: TraceAsk, ctx: HopContext, flows: T
       packet: after,
     };
   }
+  const unresolved = pipelineTunnel(mine, ctx);
+  if (unresolved) {
+    // The pipeline chose a tunnel, but OVS's native tunnel has no neighbour entry for the remote host yet (no
+    // packet has crossed since it started): the trace shows a drop where a real packet is sent once ARP
+    // resolves. Report the pipeline's choice.
+    return {
+      kind: 'tunnel',
+      ...unresolved,
+      local_ip: tunnelAddress(ctx.view, ctx.view.datapaths.get(ctx.datapathUuid)!) ?? '',
+      datapath_uuid: datapathAt(ctx.view, unresolved.remote_ip),
+      packet: after,
+    };
+  }
   if (trace.toController) {
     const by = [...mine].reverse().find((f) => f.actions.some((a) => a.startsWith('CONTROLLER')));
     return { kind: 'controller', reason: by?.table_name ?? 'a packet-in' };
@@ -153,6 +166,23 @@ function outcomeOf(trace: OfprotoTrace, ask: TraceAsk, ctx: HopContext, flows: T
     table_name: last?.table_name ?? null,
     owner: last?.owner ?? null,
   };
+}
+
+/** A tunnel the pipeline's own actions chose (set tun_dst and tun_id, output to a tunnel port), if any. */
+function pipelineTunnel(
+  mine: TraceFlowHit[],
+  ctx: HopContext,
+): { type: 'gre' | 'vxlan'; remote_ip: string; key: number } | null {
+  for (const f of mine) {
+    const dst = f.actions.map((a) => /^set_field:([\d.]+)->tun_dst$/.exec(a)?.[1]).find(Boolean);
+    if (!dst) continue;
+    const key = f.actions.map((a) => /^set_field:(0x[0-9a-f]+|\d+)->tun_id$/.exec(a)?.[1]).find(Boolean);
+    const out = f.actions.map((a) => /^output:(\d+)$/.exec(a)?.[1]).find(Boolean);
+    const port = ctx.ports.find((p) => p.ofport === Number(out));
+    const type = port?.name === TUNNEL_PORT_NAMES.vxlan ? 'vxlan' : port?.name === TUNNEL_PORT_NAMES.gre ? 'gre' : null;
+    if (type) return { type, remote_ip: dst, key: key ? Number(key) : 0 };
+  }
+  return null;
 }
 
 const isHostPort = (view: ModelView, uuid: string) => view.interfaces.get(uuid)?.mode === 'host';

@@ -97,3 +97,18 @@ test('delivered after a conntrack recirculation; a table miss; a packet-in', () 
   });
   assert.equal(hopOf(fixture('controller'), ask, ctx).outcome.kind, 'controller');
 });
+
+test('a tunnel OVS cannot send yet (no neighbour entry for the remote host) is reported as the pipeline chose it', () => {
+  const text = readFileSync(new URL('../../unixctl/fixtures/tunnel-gre.txt', import.meta.url), 'utf8').replace(
+    /Datapath actions: tnl_push\(.*$/m,
+    'Datapath actions: drop',
+  );
+  const h = hopOf(parseOfprotoTrace(text), ask, ctx);
+  assert.equal(h.outcome.kind, 'tunnel');
+  if (h.outcome.kind === 'tunnel') {
+    assert.equal(h.outcome.remote_ip, '192.168.100.2');
+    assert.equal(h.outcome.key, 0x1234);
+    assert.equal(h.outcome.datapath_uuid, 'dp-2');
+    assert.equal(h.outcome.local_ip, '192.168.100.1');
+  }
+});
