@@ -38,6 +38,9 @@ test('vnet demo --once prints a fully expected matrix, exits 0 and cleans up', a
   assert.match(r.out, /ns4 .* seen as 192\.168\.10\.11 .* ok$/m);
   assert.match(r.out, /ns1 .* seen as 192\.168\.10\.50 .* ok$/m);
   assert.match(r.out, /internet host → 192\.168\.10\.50 .* ok$/m);
+  // ...and the way out has not taken the way between the router's inside networks.
+  assert.match(r.out, /ns1 → 172\.16\.2\.3 \(routed inside, not out\) {2}ok$/m);
+  assert.match(r.out, /ns4 → 172\.16\.1\.2 \(routed inside, not out\) {2}ok$/m);
   assert.match(r.out, /ns5 {2,}.* ok /, 'net3 VMs reach each other');
   assert.doesNotMatch(r.out, / (FAIL|LEAK)( {2,}|$)/m);
   const { stdout } = await new Promise<{ stdout: string }>((resolve) => {
