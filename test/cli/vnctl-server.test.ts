@@ -503,6 +503,22 @@ describe('failures exit non-zero with one line naming the problem', () => {
     assert.match(bad.stderr, /output_format: expected yml or json, got "xml"/);
   });
 
+  test('several servers (VNET_API=URL1,URL2): a server that cannot be reached is passed over, writes too', async () => {
+    const down = `http://127.0.0.1:${await freePort()}`;
+    const env = { VNET_API: `${down},${api}` };
+    const shown = await vnctl(words('datapaths show dp-br0 -o json'), env);
+    assert.equal(shown.status, 0, shown.stderr);
+    assert.equal(JSON.parse(shown.stdout).uuid, 'dp-br0');
+    const added = await vnctl(
+      words('networks add --uuid nw-two --ipv4-network 10.77.0.0 --ipv4-prefix 24 -o json'),
+      env,
+    );
+    assert.equal(added.status, 0, added.stderr);
+    const none = await vnctl(words('datapaths show'), { VNET_API: `${down},${down}` });
+    assert.equal(none.status, 3);
+    assert.equal((await vnctl(words('datapaths show'), { VNET_API: ' , ' })).status, 2);
+  });
+
   test('API unreachable → 3', async () => {
     const port = await freePort();
     assert.match(await fails('datapaths show', 3, { VNET_API: `http://127.0.0.1:${port}` }), /connection refused/);

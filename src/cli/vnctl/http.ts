@@ -13,13 +13,22 @@ export const DEFAULT_API = DEFAULT_API_URL;
 /**
  * The API base URL: `--api`, else `VNET_API`, else OpenVNet's `VNET_WEBAPI=host:port`, else the
  * default. A bare `host:port` gets `http://`; a trailing `/api` or `/api/1.0` is dropped, so
- * copying a full API URL works too.
+ * copying a full API URL works too. With several servers (`URL1,URL2`), the first.
  */
 export function resolveApiBase(
   flag: string | undefined,
   env: Readonly<Record<string, string | undefined>>,
   conf: OpenVNetConf | null = null,
 ): string {
+  return resolveApiBases(flag, env, conf)[0]!;
+}
+
+/** Every server the chosen source names (`URL1,URL2`: several servers of one deployment), in order. */
+export function resolveApiBases(
+  flag: string | undefined,
+  env: Readonly<Record<string, string | undefined>>,
+  conf: OpenVNetConf | null = null,
+): string[] {
   const candidates: [string | undefined, string][] = [
     [flag, '--api'],
     [env.VNET_API, 'VNET_API'],
@@ -27,7 +36,15 @@ export function resolveApiBase(
     [conf?.api, conf?.path ?? 'vnctl.conf'],
   ];
   const [raw, source] = candidates.find(([v]) => v !== undefined && v.trim() !== '') ?? [DEFAULT_API, 'default'];
-  const text = raw!.trim();
+  const texts = raw!
+    .split(',')
+    .map((t) => t.trim())
+    .filter((t) => t !== '');
+  if (texts.length === 0) throw new UsageError(`${source}: names no server`);
+  return texts.map((t) => normalizeBase(t, source));
+}
+
+function normalizeBase(text: string, source: string): string {
   const withScheme = /^[a-z][a-z0-9+.-]*:\/\//i.test(text) ? text : `http://${text}`;
   let url: URL;
   try {
@@ -138,7 +155,10 @@ function describeFailure(err: VnetApiError, opts: CallOptions): VnctlError {
 }
 
 export interface CallOptions {
+  /** The server, or the first of several (`bases`). */
   readonly base: string;
+  /** Several servers of one deployment: a call that cannot reach one is tried on the next. */
+  readonly bases?: readonly string[];
   readonly timeoutSeconds: number;
   readonly token?: string | undefined;
   readonly ca?: string | undefined;
@@ -148,23 +168,39 @@ export interface CallOptions {
 export async function callApi(req: ApiRequest, opts: CallOptions): Promise<unknown> {
   // One connection, closed after the reply: a pooled socket would only delay the process's exit.
   const api = new ApiClient({
-    baseUrl: opts.base,
+    baseUrls: opts.bases ?? [opts.base],
     timeoutMs: opts.timeoutSeconds * 1000,
     keepAlive: false,
     token: opts.token,
     ca: opts.ca,
   });
   const withBody = req.body !== undefined && (req.method === 'POST' || req.method === 'PUT');
-  try {
-    const reply = await api.send({
-      method: req.method,
-      path: req.path,
-      query: req.query,
-      body: withBody ? req.body : undefined,
-    });
-    return reply ?? null;
-  } catch (e) {
-    if (e instanceof VnetApiError) throw describeFailure(e, opts);
-    throw e;
+  for (let tried = 1; ; tried++) {
+    try {
+      const reply = await api.send({
+        method: req.method,
+        path: req.path,
+        query: req.query,
+        body: withBody ? req.body : undefined,
+      });
+      return reply ?? null;
+    } catch (e) {
+      if (e instanceof ApiUnreachableError && tried < api.servers.length && mayRetry(req.method, e.cause)) {
+        api.failover();
+        continue;
+      }
+      if (e instanceof VnetApiError) throw describeFailure(e, { ...opts, base: api.baseUrl });
+      throw e;
+    }
   }
+}
+
+/**
+ * Whether a call that reached no server may go to the next one: always when it never left (refused, no such
+ * host); a timed-out or reset write may have been done, so only reads and idempotent writes are repeated.
+ */
+function mayRetry(method: string, cause: unknown): boolean {
+  const code = (cause as { code?: string })?.code;
+  if (code === 'ECONNREFUSED' || code === 'ENOTFOUND' || code === 'EAI_AGAIN' || code === 'EHOSTUNREACH') return true;
+  return method !== 'POST';
 }

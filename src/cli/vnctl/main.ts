@@ -6,7 +6,7 @@ import { ApiError, UsageError, VnctlError } from './errors.js';
 import { combine, formatResult } from './format.js';
 import { helpText } from './help.js';
 import { type OpenVNetConf, readOpenVNetConf } from './openvnet-conf.js';
-import { callApi, oneLine, resolveApiBase, resolveCa, resolveToken } from './http.js';
+import { callApi, oneLine, resolveApiBases, resolveCa, resolveToken } from './http.js';
 import { type GlobalOptions, type OutputFormat, parseArgs } from './parse.js';
 
 /** Where vnctl writes; the entry point passes process streams, tests collect strings. */
@@ -51,13 +51,14 @@ export async function runVnctl(
       io.stdout(`vnctl ${VERSION}\n`);
       return 0;
     }
-    const base = resolveApiBase(inv.globals.api, env, conf);
+    const bases = resolveApiBases(inv.globals.api, env, conf);
+    const base = bases[0]!;
     const token = resolveToken(inv.globals.token, env);
     const ca = resolveCa(inv.globals.caFile, env);
     const timeoutSeconds = inv.globals.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS;
     const replies: unknown[] = [];
     try {
-      for (const req of inv.requests) replies.push(await callApi(req, { base, timeoutSeconds, token, ca }));
+      for (const req of inv.requests) replies.push(await callApi(req, { base, bases, timeoutSeconds, token, ca }));
     } catch (e) {
       // `del A B C` failing at B: A is gone, so say so before the error.
       if (replies.length > 0) io.stdout(formatResult(combine(replies, inv.shape), format, inv.shape, inv.columns));
