@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import { Cluster } from '../src/demo/cluster.js';
 import { seedApiCalls } from '../src/demo/seed.js';
 import { buildUdpFrame, DHCPDISCOVER, encodeDhcp, toHex, u8Option } from '../src/packet/index.js';
+import { pct } from './lib/stats.js';
 
 function arg(name: string, dflt: number): number {
   const i = process.argv.indexOf(`--${name}`);
@@ -22,11 +23,6 @@ function cpuOf(pid: number): number {
   const f = readFileSync(`/proc/${pid}/stat`, 'utf8');
   const fields = f.slice(f.lastIndexOf(')') + 2).split(' ');
   return (Number(fields[11]) + Number(fields[12])) / 100;
-}
-
-function pct(xs: number[], p: number): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] ?? Number.NaN;
 }
 
 const prefix = `dbl${process.pid % 100000}`.slice(0, 8);

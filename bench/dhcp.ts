@@ -11,6 +11,7 @@ import {
   dhcpContextFrom,
 } from '../src/dhcp/index.js';
 import { buildUdpFrame, DHCPDISCOVER, DHCPREQUEST, encodeDhcp, ipv4ListOption, u8Option } from '../src/packet/index.js';
+import { pct } from './lib/stats.js';
 
 const json = process.argv.includes('--json');
 
@@ -125,11 +126,6 @@ function now(): number {
 function cpuNow(): number {
   const u = process.cpuUsage();
   return (u.user + u.system) / 1e6;
-}
-
-function pct(xs: number[], p: number): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]!;
 }
 
 const results: Record<string, number | string> = {};

@@ -14,6 +14,7 @@ import { Vswitch } from '../src/ovsdb/bridge.js';
 import { OvsdbClient } from '../src/ovsdb/client.js';
 import { map, namedUuid, set, uuid } from '../src/ovsdb/data.js';
 import { type Operation, op, where } from '../src/ovsdb/ops.js';
+import { pct } from './lib/stats.js';
 
 const PORTS = Number(process.env.PORTS ?? 5000);
 const ROUNDS = Number(process.env.ROUNDS ?? 200);
@@ -21,10 +22,6 @@ const DB = 'Open_vSwitch';
 const pexec = promisify(execFile);
 
 const ms = (t0: number) => performance.now() - t0;
-const pct = (xs: number[], p: number) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]!;
-};
 const fmt = (x: number) => x.toFixed(x < 10 ? 2 : 0);
 
 const dir = `/tmp/vnet-bench-ovsdb-${process.pid}`;

@@ -7,21 +7,14 @@
 import { SseParser } from '../src/client/index.js';
 import { startPostgres } from '../test/lib/postgres.js';
 import { type ServerProcess, startServerProcess } from './lib/server-process.js';
+import { ms, numOption, pct } from './lib/stats.js';
 const args = process.argv.slice(2);
-const opt = (name: string, def: number) => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? Number(args[i + 1]) : def;
-};
+const opt = (name: string, def: number) => numOption(args, name, def);
 const json = args.includes('--json');
 const N = opt('writes', 2000);
 const C = opt('concurrency', 16);
 const M = opt('latency', 200);
 
-const pct = (xs: number[], p: number) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]!;
-};
-const ms = (x: number) => Math.round(x * 100) / 100;
 const hex = (i: number, bytes: number) =>
   Array.from({ length: bytes }, (_, k) => ((i >> (8 * (bytes - 1 - k))) & 0xff).toString(16).padStart(2, '0'));
 const macOf = (i: number) => `52:54:${hex(i, 4).join(':')}`;

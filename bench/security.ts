@@ -7,21 +7,13 @@ import { readFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { startServerProcess } from './lib/server-process.js';
+import { ms, numOption, pct } from './lib/stats.js';
 
 const args = process.argv.slice(2);
-const opt = (name: string, def: number) => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? Number(args[i + 1]) : def;
-};
+const opt = (name: string, def: number) => numOption(args, name, def);
 const json = args.includes('--json');
 const N = opt('writes', 2000);
 const C = opt('concurrency', 8);
-
-const pct = (xs: number[], p: number) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]!;
-};
-const ms = (x: number) => Math.round(x * 100) / 100;
 
 type Server = Awaited<ReturnType<typeof startServerProcess>>;
 

@@ -4,23 +4,15 @@
 //   node --import tsx bench/server.ts [--interfaces N] [--concurrency C] [--watchers W] [--writes M] [--json]
 import { SseParser } from '../src/client/index.js';
 import { startServerProcess } from './lib/server-process.js';
+import { ms, numOption, pct } from './lib/stats.js';
 
 const args = process.argv.slice(2);
-const opt = (name: string, def: number) => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? Number(args[i + 1]) : def;
-};
+const opt = (name: string, def: number) => numOption(args, name, def);
 const json = args.includes('--json');
 const N = opt('interfaces', 10_000);
 const C = opt('concurrency', 16);
 const W = opt('watchers', 100);
 const M = opt('writes', 300);
-
-const pct = (xs: number[], p: number) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]!;
-};
-const ms = (x: number) => Math.round(x * 100) / 100;
 
 const macOf = (i: number) =>
   `52:54:${((i >> 24) & 0xff).toString(16).padStart(2, '0')}:${((i >> 16) & 0xff).toString(16).padStart(2, '0')}:${((i >> 8) & 0xff).toString(16).padStart(2, '0')}:${(i & 0xff).toString(16).padStart(2, '0')}`;

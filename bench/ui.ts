@@ -11,12 +11,10 @@ import { percentile } from './compare/report.js';
 import { startServerProcess } from './lib/server-process.js';
 import { launchBrowser, waitForNode } from '../test/lib/browser.js';
 import { seedApiCalls } from '../src/demo/seed.js';
+import { numOption } from './lib/stats.js';
 
 const args = process.argv.slice(2);
-const opt = (name: string, def: number) => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? Number(args[i + 1]) : def;
-};
+const opt = (name: string, def: number) => numOption(args, name, def);
 const VMS = opt('vms', 100);
 const LOADS = opt('loads', 5);
 const WRITES = opt('writes', 20);
