@@ -43,11 +43,6 @@ export class AgentRequests {
     };
   }
 
-  /** Whether an agent of `nodeId` follows the feed here now. */
-  connected(nodeId: string): boolean {
-    return (this.streams.get(nodeId)?.length ?? 0) > 0;
-  }
-
   /** Asks the agent of `nodeId`; resolves with its reply, or fails with 503 (not connected) or 504 (no answer). */
   ask(nodeId: string, kind: AgentRequest['kind'], body: unknown, timeoutMs?: number): Promise<unknown> {
     const wait = timeoutMs ?? this.timeoutMs;

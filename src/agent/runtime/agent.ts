@@ -492,6 +492,7 @@ export class Agent {
       datapathUuid: this.datapathUuid,
       nodeId: this.cfg.nodeId,
       ports: this.deps.bridge.interfaces(this.cfg.bridge),
+      tunnelPorts: this.local?.ctx.tunnelPorts ?? { gre: null, vxlan: null },
       bound: this.bound,
       view: this.view,
     };

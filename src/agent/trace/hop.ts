@@ -8,8 +8,6 @@ import { type Binding, type ModelView, tunnelAddress } from '../pipeline/model-v
 import { tableName } from '../pipeline/tables.js';
 import type { BridgePort } from '../runtime/deps.js';
 
-export const TUNNEL_PORT_NAMES = { gre: 'vnet-gre', vxlan: 'vnet-vxlan' } as const;
-
 /** The request cannot be traced here (a port that is not on this bridge): the server says why. */
 export class TraceRefused extends Error {}
 
@@ -18,6 +16,8 @@ export interface HopContext {
   datapathUuid: string;
   nodeId: string;
   ports: readonly BridgePort[];
+  /** The bridge's tunnel ports (ofports), as the agent's local context has them. */
+  tunnelPorts: { gre: number | null; vxlan: number | null };
   bound: readonly Binding[];
   view: ModelView;
 }
@@ -41,10 +41,9 @@ export function traceFlow(ask: TraceAsk, ctx: HopContext): string {
     return `in_port=${b.ofport},${packetFields(ask.packet)}`;
   }
   const t = ask.from.tunnel;
-  const name = TUNNEL_PORT_NAMES[t.type];
-  const port = ctx.ports.find((p) => p.name === name);
-  if (!port?.ofport || port.ofport < 0) throw new TraceRefused(`${ctx.bridge} has no ${name} port`);
-  return `in_port=${port.ofport},tun_id=${t.key},tun_src=${t.src_ip},tun_dst=${t.dst_ip},${packetFields(ask.packet)}`;
+  const ofport = ctx.tunnelPorts[t.type];
+  if (ofport === null) throw new TraceRefused(`${ctx.bridge} has no ${t.type} tunnel port`);
+  return `in_port=${ofport},tun_id=${t.key},tun_src=${t.src_ip},tun_dst=${t.dst_ip},${packetFields(ask.packet)}`;
 }
 
 const ownerOf = (cookie: bigint | null): TraceOwner | null => {
@@ -177,9 +176,8 @@ function pipelineTunnel(
     const dst = f.actions.map((a) => /^set_field:([\d.]+)->tun_dst$/.exec(a)?.[1]).find(Boolean);
     if (!dst) continue;
     const key = f.actions.map((a) => /^set_field:(0x[0-9a-f]+|\d+)->tun_id$/.exec(a)?.[1]).find(Boolean);
-    const out = f.actions.map((a) => /^output:(\d+)$/.exec(a)?.[1]).find(Boolean);
-    const port = ctx.ports.find((p) => p.ofport === Number(out));
-    const type = port?.name === TUNNEL_PORT_NAMES.vxlan ? 'vxlan' : port?.name === TUNNEL_PORT_NAMES.gre ? 'gre' : null;
+    const out = Number(f.actions.map((a) => /^output:(\d+)$/.exec(a)?.[1]).find(Boolean));
+    const type = out === ctx.tunnelPorts.vxlan ? 'vxlan' : out === ctx.tunnelPorts.gre ? 'gre' : null;
     if (type) return { type, remote_ip: dst, key: key ? Number(key) : 0 };
   }
   return null;

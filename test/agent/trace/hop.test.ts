@@ -15,6 +15,7 @@ const ctx: HopContext = {
   bridge: 'br0',
   datapathUuid: 'dp-1',
   nodeId: 'h1',
+  tunnelPorts: { gre: 100, vxlan: null },
   ports: [
     { name: 'vnet-gre', ofport: 100, type: 'gre' },
     { name: 'if-a', ofport: 1, type: '' },
@@ -60,7 +61,7 @@ test('the packet enters at its interface port, or from a tunnel with its key and
   assert.throws(() => traceFlow({ ...ask, from: { interface_uuid: 'if-zz' } }, ctx), TraceRefused);
   assert.throws(
     () => traceFlow({ ...ask, from: { tunnel: { type: 'vxlan', src_ip: 'a', dst_ip: 'b', key: 1 } } }, ctx),
-    /no vnet-vxlan port/,
+    /no vxlan tunnel port/,
   );
 });
 
