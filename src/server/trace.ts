@@ -174,11 +174,13 @@ async function resolveStart(service: Service, input: TraceInput): Promise<Start>
       const routed = new Set(
         (await ctx.find('routes')).filter((r) => r.network_uuid === networkUuid).map((r) => r.interface_uuid),
       );
-      for (const l of candidates) {
-        const owner = await ctx.get('interfaces', l.interface_uuid as string);
-        if (routed.has(l.interface_uuid) || owner?.enable_routing === true || l.enable_routing === true) nextHop = l;
-        if (nextHop) break;
-      }
+      // The lease's own marks first: an interface is read only when they do not decide (a big network's VMs).
+      nextHop = candidates.find((l) => routed.has(l.interface_uuid) || l.enable_routing === true);
+      for (const l of nextHop ? [] : candidates)
+        if ((await ctx.get('interfaces', l.interface_uuid as string))?.enable_routing === true) {
+          nextHop = l;
+          break;
+        }
     }
     if (nextHop) {
       const macLease = await ctx.get('mac_leases', nextHop.mac_lease_uuid as string);
