@@ -4,7 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { Cluster } from '../src/demo/cluster.js';
 import { seedApiCalls } from '../src/demo/seed.js';
-import { buildUdpFrame, DHCPDISCOVER, encodeDhcp, toHex, u8Option } from '../src/packet/index.js';
+import { buildUdpFrame, DHCP_MESSAGE_TYPE, encodeDhcp, toHex, u8Option } from '../src/packet/index.js';
 import { pct } from './lib/stats.js';
 
 function arg(name: string, dflt: number): number {
@@ -97,7 +97,7 @@ try {
       chaddr: mac(0),
       sname: '',
       file: '',
-      options: [u8Option(53, DHCPDISCOVER)],
+      options: [u8Option(53, DHCP_MESSAGE_TYPE.DISCOVER)],
     }),
   });
   const sender = await cluster.lab.spawn('b0', 'flood', [

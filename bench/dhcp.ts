@@ -10,7 +10,7 @@ import {
   dhcpContext,
   dhcpContextFrom,
 } from '../src/dhcp/index.js';
-import { buildUdpFrame, DHCPDISCOVER, DHCPREQUEST, encodeDhcp, ipv4ListOption, u8Option } from '../src/packet/index.js';
+import { buildUdpFrame, DHCP_MESSAGE_TYPE, encodeDhcp, ipv4ListOption, u8Option } from '../src/packet/index.js';
 import { pct } from './lib/stats.js';
 
 const json = process.argv.includes('--json');
@@ -145,8 +145,8 @@ function report(key: string, value: number, unit: string, what: string): void {
     const ctx = dhcpContextFrom(res, `nw-${i % 10}`, mac, { encapsulation: 'vxlan', underlayMtu: 1500 })!;
     ctxs.push(ctx);
     frames.push([
-      request(mac, DHCPDISCOVER, i),
-      request(mac, DHCPREQUEST, i, ctx.client!.ipv4Address!, ctx.server.ipv4Address),
+      request(mac, DHCP_MESSAGE_TYPE.DISCOVER, i),
+      request(mac, DHCP_MESSAGE_TYPE.REQUEST, i, ctx.client!.ipv4Address!, ctx.server.ipv4Address),
     ]);
   }
   const r = new DhcpResponder();
@@ -214,9 +214,9 @@ async function flood(kind: 'discover' | 'garbage'): Promise<void> {
   const victimMac = macOf(8);
   const floodFrame =
     kind === 'discover'
-      ? request(floodMac, DHCPDISCOVER, 1)
+      ? request(floodMac, DHCP_MESSAGE_TYPE.DISCOVER, 1)
       : (() => {
-          const f = request(floodMac, DHCPDISCOVER, 1);
+          const f = request(floodMac, DHCP_MESSAGE_TYPE.DISCOVER, 1);
           f[42 + 236] = 0; // broken magic cookie: a typed decode error on every frame
           return f;
         })();
@@ -257,11 +257,22 @@ async function flood(kind: 'discover' | 'garbage'): Promise<void> {
   const lease = async () => {
     const t0 = now();
     await new Promise<void>((resolve) =>
-      enqueue({ frame: request(victimMac, DHCPDISCOVER, 9), mac: victimMac, at: now(), done: () => resolve() }),
+      enqueue({
+        frame: request(victimMac, DHCP_MESSAGE_TYPE.DISCOVER, 9),
+        mac: victimMac,
+        at: now(),
+        done: () => resolve(),
+      }),
     );
     await new Promise<void>((resolve) =>
       enqueue({
-        frame: request(victimMac, DHCPREQUEST, 9, victimCtx.client!.ipv4Address!, victimCtx.server.ipv4Address),
+        frame: request(
+          victimMac,
+          DHCP_MESSAGE_TYPE.REQUEST,
+          9,
+          victimCtx.client!.ipv4Address!,
+          victimCtx.server.ipv4Address,
+        ),
         mac: victimMac,
         at: now(),
         done: () => resolve(),

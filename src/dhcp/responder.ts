@@ -1,44 +1,20 @@
 // The DHCP responder: turns a DHCP request frame (from an OpenFlow packet-in) into a reply frame for packet-out.
 import {
   BOOTP_BROADCAST,
-  BOOTREPLY,
-  BOOTREQUEST,
+  BOOTP_OP,
   BROADCAST_MAC,
   buildUdpFrame,
   type ClasslessRoute,
   classlessRoutesOption,
-  DHCP_CLIENT_PORT,
+  DHCP_PORT,
   DHCP_INFINITE_LEASE,
   DHCP_MESSAGE_TYPE_NAMES,
   DHCP_MIN_MAX_MESSAGE_SIZE,
-  DHCP_SERVER_PORT,
-  DHCPACK,
-  DHCPDECLINE,
-  DHCPDISCOVER,
-  DHCPINFORM,
+  DHCP_MESSAGE_TYPE,
   type DhcpMessage,
   dhcpMessageType,
-  DHCPNAK,
-  DHCPOFFER,
   type DhcpOption,
-  DHCPRELEASE,
-  DHCPREQUEST,
-  DHO_BROADCAST_ADDRESS,
-  DHO_CLASSLESS_STATIC_ROUTE,
-  DHO_DHCP_CLIENT_IDENTIFIER,
-  DHO_DHCP_LEASE_TIME,
-  DHO_DHCP_MAX_MESSAGE_SIZE,
-  DHO_DHCP_MESSAGE,
-  DHO_DHCP_MESSAGE_TYPE,
-  DHO_DHCP_REBINDING_TIME,
-  DHO_DHCP_RENEWAL_TIME,
-  DHO_DHCP_REQUESTED_ADDRESS,
-  DHO_DHCP_SERVER_IDENTIFIER,
-  DHO_DOMAIN_NAME,
-  DHO_DOMAIN_NAME_SERVERS,
-  DHO_INTERFACE_MTU,
-  DHO_ROUTERS,
-  DHO_SUBNET_MASK,
+  DHO,
   decodeDhcp,
   decodeFrame,
   type decodeUdpFrame,
@@ -46,7 +22,7 @@ import {
   ETH_HLEN,
   formatMac,
   getOption,
-  HTYPE_ETHER,
+  ARPHRD_ETHER,
   intToIpv4,
   ipv4ListOption,
   ipv4ToInt,
@@ -179,7 +155,7 @@ export class DhcpResponder {
       if (!d.ipv4 || !d.udp) return { event: 'ignored', reason: 'not a UDP/IPv4 frame' };
       eth = d.eth;
       ipv4 = d.ipv4;
-      if (d.udp.dstPort !== DHCP_SERVER_PORT)
+      if (d.udp.dstPort !== DHCP_PORT.SERVER)
         return { event: 'ignored', reason: `UDP port ${d.udp.dstPort} is not 67` };
       msg = decodeDhcp(d.udp.payload);
     } catch (e) {
@@ -204,8 +180,8 @@ export class DhcpResponder {
     msg: DhcpMessage,
     ctx: DhcpContext,
   ): DhcpResult {
-    if (msg.op !== BOOTREQUEST) return { event: 'ignored', reason: `op ${msg.op} is not BOOTREQUEST` };
-    if (msg.htype !== HTYPE_ETHER || msg.chaddr.length !== 17) {
+    if (msg.op !== BOOTP_OP.REQUEST) return { event: 'ignored', reason: `op ${msg.op} is not BOOTREQUEST` };
+    if (msg.htype !== ARPHRD_ETHER || msg.chaddr.length !== 17) {
       return { event: 'ignored', reason: `unsupported hardware type ${msg.htype}` };
     }
     const type = dhcpMessageType(msg);
@@ -218,10 +194,10 @@ export class DhcpResponder {
     if (ipv4.dst !== LIMITED_BROADCAST && ipv4.dst !== ctx.server.ipv4Address) {
       return { event: 'ignored', reason: `addressed to ${ipv4.dst}, not this server` };
     }
-    const serverIdData = getOption(msg, DHO_DHCP_SERVER_IDENTIFIER);
-    const serverId = serverIdData ? readIpv4Option(serverIdData, DHO_DHCP_SERVER_IDENTIFIER) : undefined;
-    const requestedData = getOption(msg, DHO_DHCP_REQUESTED_ADDRESS);
-    const requested = requestedData ? readIpv4Option(requestedData, DHO_DHCP_REQUESTED_ADDRESS) : undefined;
+    const serverIdData = getOption(msg, DHO.DHCP_SERVER_IDENTIFIER);
+    const serverId = serverIdData ? readIpv4Option(serverIdData, DHO.DHCP_SERVER_IDENTIFIER) : undefined;
+    const requestedData = getOption(msg, DHO.DHCP_REQUESTED_ADDRESS);
+    const requested = requestedData ? readIpv4Option(requestedData, DHO.DHCP_REQUESTED_ADDRESS) : undefined;
     const client = ctx.client && normalizeMac(ctx.client.macAddress) === msg.chaddr ? ctx.client : null;
     const lease = client?.ipv4Address ?? null;
     if (lease !== null && !inNetwork(lease, ctx)) {
@@ -232,12 +208,12 @@ export class DhcpResponder {
     }
 
     switch (type) {
-      case DHCPDISCOVER:
+      case DHCP_MESSAGE_TYPE.DISCOVER:
         if (lease === null)
           return { event: 'ignored', reason: client ? 'interface has no IP lease in this network' : 'unknown MAC' };
-        return this.reply('offer', DHCPOFFER, eth, msg, ctx, lease);
+        return this.reply('offer', DHCP_MESSAGE_TYPE.OFFER, eth, msg, ctx, lease);
 
-      case DHCPREQUEST: {
+      case DHCP_MESSAGE_TYPE.REQUEST: {
         if (serverId !== undefined) {
           // SELECTING (RFC 2131 §4.3.2): the client chose a server; if not us, stay silent.
           if (serverId !== ctx.server.ipv4Address)
@@ -245,7 +221,7 @@ export class DhcpResponder {
           if (lease === null) return this.nak(eth, msg, ctx, client ? 'interface has no IP lease' : 'unknown MAC');
           if (requested !== lease)
             return this.nak(eth, msg, ctx, `requested ${requested ?? 'nothing'}, lease is ${lease}`);
-          return this.reply('ack', DHCPACK, eth, msg, ctx, lease);
+          return this.reply('ack', DHCP_MESSAGE_TYPE.ACK, eth, msg, ctx, lease);
         }
         // INIT-REBOOT asks for `requested`; RENEWING/REBINDING carry their address in ciaddr.
         const asked = requested ?? (msg.ciaddr !== ZERO ? msg.ciaddr : undefined);
@@ -258,26 +234,26 @@ export class DhcpResponder {
           return this.nak(eth, msg, ctx, 'interface has no IP lease');
         }
         if (asked !== lease) return this.nak(eth, msg, ctx, `requested ${asked}, lease is ${lease}`);
-        return this.reply('ack', DHCPACK, eth, msg, ctx, lease);
+        return this.reply('ack', DHCP_MESSAGE_TYPE.ACK, eth, msg, ctx, lease);
       }
 
-      case DHCPRELEASE:
+      case DHCP_MESSAGE_TYPE.RELEASE:
         if (serverId !== undefined && serverId !== ctx.server.ipv4Address) {
           return { event: 'ignored', reason: `RELEASE for server ${serverId}` };
         }
         // Leases are the model's; a release frees nothing, it is only reported.
         return { event: 'release', reason: `client released ${msg.ciaddr}` };
 
-      case DHCPDECLINE:
+      case DHCP_MESSAGE_TYPE.DECLINE:
         if (serverId !== undefined && serverId !== ctx.server.ipv4Address) {
           return { event: 'ignored', reason: `DECLINE for server ${serverId}` };
         }
         // The client found its address in use (RFC 2131 §4.3.3): an operator must look at it.
         return { event: 'decline', reason: `client declined ${requested ?? msg.ciaddr}: address in use` };
 
-      case DHCPINFORM:
+      case DHCP_MESSAGE_TYPE.INFORM:
         // The client has an address already and wants only parameters (RFC 2131 §4.3.5).
-        return this.reply('inform', DHCPACK, eth, msg, ctx, null);
+        return this.reply('inform', DHCP_MESSAGE_TYPE.ACK, eth, msg, ctx, null);
 
       default:
         return {
@@ -294,12 +270,12 @@ export class DhcpResponder {
     reason: string,
   ): DhcpResult {
     const options: DhcpOption[] = [
-      u8Option(DHO_DHCP_MESSAGE_TYPE, DHCPNAK),
-      ipv4ListOption(DHO_DHCP_SERVER_IDENTIFIER, [ctx.server.ipv4Address]),
-      stringOption(DHO_DHCP_MESSAGE, reason.replace(/[^\x20-\x7e]/g, '?').slice(0, 255)),
+      u8Option(DHO.DHCP_MESSAGE_TYPE, DHCP_MESSAGE_TYPE.NAK),
+      ipv4ListOption(DHO.DHCP_SERVER_IDENTIFIER, [ctx.server.ipv4Address]),
+      stringOption(DHO.DHCP_MESSAGE, reason.replace(/[^\x20-\x7e]/g, '?').slice(0, 255)),
     ];
-    const cid = getOption(msg, DHO_DHCP_CLIENT_IDENTIFIER);
-    if (cid) options.push({ code: DHO_DHCP_CLIENT_IDENTIFIER, data: cid });
+    const cid = getOption(msg, DHO.DHCP_CLIENT_IDENTIFIER);
+    if (cid) options.push({ code: DHO.DHCP_CLIENT_IDENTIFIER, data: cid });
     const reply: DhcpMessage = { ...replyHeader(msg), ciaddr: ZERO, yiaddr: ZERO, options };
     // RFC 2131 §4.1: with giaddr zero, a DHCPNAK is always broadcast.
     return { event: 'nak', reason, reply: this.frame(eth, ctx, reply, LIMITED_BROADCAST, BROADCAST_MAC) };
@@ -315,28 +291,28 @@ export class DhcpResponder {
   ): DhcpResult {
     const optional = buildParameterOptions(ctx, lease !== null);
     const head: DhcpOption[] = [
-      u8Option(DHO_DHCP_MESSAGE_TYPE, type),
-      ipv4ListOption(DHO_DHCP_SERVER_IDENTIFIER, [ctx.server.ipv4Address]),
+      u8Option(DHO.DHCP_MESSAGE_TYPE, type),
+      ipv4ListOption(DHO.DHCP_SERVER_IDENTIFIER, [ctx.server.ipv4Address]),
     ];
-    const cid = getOption(msg, DHO_DHCP_CLIENT_IDENTIFIER);
+    const cid = getOption(msg, DHO.DHCP_CLIENT_IDENTIFIER);
     // RFC 6842: a server that receives a client identifier returns it.
-    const tail: DhcpOption[] = cid ? [{ code: DHO_DHCP_CLIENT_IDENTIFIER, data: cid }] : [];
+    const tail: DhcpOption[] = cid ? [{ code: DHO.DHCP_CLIENT_IDENTIFIER, data: cid }] : [];
     const reply: DhcpMessage = {
       ...replyHeader(msg),
       // RFC 2131 table 3: ciaddr is echoed in ACK (and INFORM's ACK), zero in OFFER.
-      ciaddr: type === DHCPOFFER ? ZERO : msg.ciaddr,
+      ciaddr: type === DHCP_MESSAGE_TYPE.OFFER ? ZERO : msg.ciaddr,
       yiaddr: lease ?? ZERO,
       options: [...head, ...optional, ...tail],
     };
     // Fit the client's maximum message size (option 57, never below 576-byte datagrams): shed the
     // least essential options first.
-    const maxData = getOption(msg, DHO_DHCP_MAX_MESSAGE_SIZE);
+    const maxData = getOption(msg, DHO.DHCP_MAX_MESSAGE_SIZE);
     const maxSize = Math.max(
       DHCP_MIN_MAX_MESSAGE_SIZE,
-      maxData ? readUintOption(maxData, 2, DHO_DHCP_MAX_MESSAGE_SIZE) - 28 : 0,
+      maxData ? readUintOption(maxData, 2, DHO.DHCP_MAX_MESSAGE_SIZE) - 28 : 0,
     );
     let payload = encodeDhcp(reply);
-    for (const shed of [DHO_CLASSLESS_STATIC_ROUTE, DHO_DOMAIN_NAME, DHO_DOMAIN_NAME_SERVERS]) {
+    for (const shed of [DHO.CLASSLESS_STATIC_ROUTE, DHO.DOMAIN_NAME, DHO.DOMAIN_NAME_SERVERS]) {
       if (payload.length <= maxSize) break;
       reply.options = reply.options.filter((o) => o.code !== shed);
       payload = encodeDhcp(reply);
@@ -373,8 +349,8 @@ export class DhcpResponder {
       vlans: eth.vlans,
       srcIp: ctx.server.ipv4Address,
       dstIp,
-      srcPort: DHCP_SERVER_PORT,
-      dstPort: DHCP_CLIENT_PORT,
+      srcPort: DHCP_PORT.SERVER,
+      dstPort: DHCP_PORT.CLIENT,
       ttl: this.ttl,
       id: this.ipId,
       payload,
@@ -384,7 +360,7 @@ export class DhcpResponder {
 
 function replyHeader(msg: DhcpMessage): Omit<DhcpMessage, 'ciaddr' | 'yiaddr' | 'options'> {
   return {
-    op: BOOTREPLY,
+    op: BOOTP_OP.REPLY,
     htype: msg.htype,
     hops: 0,
     xid: msg.xid,
@@ -441,22 +417,22 @@ export function buildParameterOptions(ctx: DhcpContext, withLease: boolean): Dhc
   const out: DhcpOption[] = [];
   const lease = ctx.network.leaseTime;
   if (withLease) {
-    out.push(u32Option(DHO_DHCP_LEASE_TIME, lease));
+    out.push(u32Option(DHO.DHCP_LEASE_TIME, lease));
     if (lease !== DHCP_INFINITE_LEASE) {
       // RFC 2131 §4.4.5 defaults: T1 = 0.5 × lease, T2 = 0.875 × lease.
-      out.push(u32Option(DHO_DHCP_RENEWAL_TIME, Math.floor(lease / 2)));
-      out.push(u32Option(DHO_DHCP_REBINDING_TIME, Math.floor((lease * 7) / 8)));
+      out.push(u32Option(DHO.DHCP_RENEWAL_TIME, Math.floor(lease / 2)));
+      out.push(u32Option(DHO.DHCP_REBINDING_TIME, Math.floor((lease * 7) / 8)));
     }
   }
   const mask = prefixToMask(ctx.network.ipv4Prefix);
-  out.push(ipv4ListOption(DHO_SUBNET_MASK, [intToIpv4(mask)]));
+  out.push(ipv4ListOption(DHO.SUBNET_MASK, [intToIpv4(mask)]));
   const bcast = ((ipv4ToInt(ctx.network.ipv4Network) & mask) | ~mask) >>> 0;
-  out.push(ipv4ListOption(DHO_BROADCAST_ADDRESS, [intToIpv4(bcast)]));
-  if (ctx.router) out.push(ipv4ListOption(DHO_ROUTERS, [ctx.router.ipv4Address]));
+  out.push(ipv4ListOption(DHO.BROADCAST_ADDRESS, [intToIpv4(bcast)]));
+  if (ctx.router) out.push(ipv4ListOption(DHO.ROUTERS, [ctx.router.ipv4Address]));
   const dns = dnsServersFor(ctx);
-  if (dns.length > 0) out.push(ipv4ListOption(DHO_DOMAIN_NAME_SERVERS, dns));
-  if (ctx.network.domainName) out.push(stringOption(DHO_DOMAIN_NAME, ctx.network.domainName));
-  out.push(u16Option(DHO_INTERFACE_MTU, interfaceMtu(ctx.network.mtu, ctx.encapsulation, ctx.underlayMtu)));
+  if (dns.length > 0) out.push(ipv4ListOption(DHO.DOMAIN_NAME_SERVERS, dns));
+  if (ctx.network.domainName) out.push(stringOption(DHO.DOMAIN_NAME, ctx.network.domainName));
+  out.push(u16Option(DHO.INTERFACE_MTU, interfaceMtu(ctx.network.mtu, ctx.encapsulation, ctx.underlayMtu)));
   const routes = classlessRoutesFor(ctx);
   if (routes.length > 0) out.push(classlessRoutesOption(routes));
   return out;

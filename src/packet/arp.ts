@@ -4,8 +4,8 @@ import { PacketMalformedError } from './errors.js';
 import { BROADCAST_MAC, encodeEthernet, ETH_P_8021Q, ETH_P_ARP, ETH_P_IP, ETH_ZLEN } from './ethernet.js';
 
 export const ARPHRD_ETHER = 1;
-export const ARPOP_REQUEST = 1;
-export const ARPOP_REPLY = 2;
+/** The operation codes (`op`). */
+export const ARPOP = { REQUEST: 1, REPLY: 2 } as const;
 export const ARP_LEN = 28;
 
 export interface ArpPacket {
@@ -54,7 +54,7 @@ export function encodeArp(p: ArpPacket): Uint8Array {
  * neighbours and learning switches on the segment update to `mac`.
  */
 export function gratuitousArpFrame(mac: string, ip: string, vlan: number | null): Uint8Array {
-  const arp = encodeArp({ op: ARPOP_REQUEST, sha: mac, spa: ip, tha: '00:00:00:00:00:00', tpa: ip });
+  const arp = encodeArp({ op: ARPOP.REQUEST, sha: mac, spa: ip, tha: '00:00:00:00:00:00', tpa: ip });
   const vlans = vlan === null ? [] : [{ tpid: ETH_P_8021Q, pcp: 0, dei: false, vid: vlan }];
   return encodeEthernet({ dst: BROADCAST_MAC, src: mac, vlans, ethertype: ETH_P_ARP, payload: arp }, ETH_ZLEN);
 }

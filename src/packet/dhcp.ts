@@ -14,69 +14,59 @@ import {
 } from './bytes.js';
 import { PacketMalformedError, PacketTruncatedError, PacketValueError } from './errors.js';
 
-// Op codes and ports (RFC 2131 §2, §4.1).
-export const BOOTREQUEST = 1;
-export const BOOTREPLY = 2;
-export const DHCP_SERVER_PORT = 67;
-export const DHCP_CLIENT_PORT = 68;
-export const HTYPE_ETHER = 1;
+// Message types, option 53 (RFC 2132 §9.6).
+export const DHCP_MESSAGE_TYPE = {
+  DISCOVER: 1,
+  OFFER: 2,
+  REQUEST: 3,
+  DECLINE: 4,
+  ACK: 5,
+  NAK: 6,
+  RELEASE: 7,
+  INFORM: 8,
+} as const;
+
+/** Each message type's name as RFC 2131 writes it (DHCPDISCOVER, …), for logs and reasons. */
+export const DHCP_MESSAGE_TYPE_NAMES: Readonly<Record<number, string>> = Object.freeze(
+  Object.fromEntries(Object.entries(DHCP_MESSAGE_TYPE).map(([name, type]) => [type, `DHCP${name}`])),
+);
+
+// Option codes (RFC 2132 and later; names as in ISC dhcp's dhcp.h, without its DHO_ prefix).
+export const DHO = {
+  PAD: 0,
+  SUBNET_MASK: 1,
+  ROUTERS: 3,
+  DOMAIN_NAME_SERVERS: 6,
+  HOST_NAME: 12,
+  DOMAIN_NAME: 15,
+  INTERFACE_MTU: 26,
+  BROADCAST_ADDRESS: 28,
+  STATIC_ROUTES: 33,
+  DHCP_REQUESTED_ADDRESS: 50,
+  DHCP_LEASE_TIME: 51,
+  DHCP_OPTION_OVERLOAD: 52,
+  DHCP_MESSAGE_TYPE: 53,
+  DHCP_SERVER_IDENTIFIER: 54,
+  DHCP_PARAMETER_REQUEST_LIST: 55,
+  DHCP_MESSAGE: 56,
+  DHCP_MAX_MESSAGE_SIZE: 57,
+  DHCP_RENEWAL_TIME: 58,
+  DHCP_REBINDING_TIME: 59,
+  VENDOR_CLASS_IDENTIFIER: 60,
+  DHCP_CLIENT_IDENTIFIER: 61,
+  CLASSLESS_STATIC_ROUTE: 121,
+  END: 255,
+} as const;
+
+// Op codes, ports, flags and sizes (RFC 2131 §2, §4.1; RFC 951). `htype` takes ARP's hardware types (ARPHRD_ETHER).
+export const BOOTP_OP = { REQUEST: 1, REPLY: 2 } as const;
+export const DHCP_PORT = { SERVER: 67, CLIENT: 68 } as const;
 /** The BROADCAST bit of `flags` (RFC 2131 §2, figure 2). */
 export const BOOTP_BROADCAST = 0x8000;
-/** 99.130.83.99, RFC 2131 §3 "magic cookie". */
-export const DHCP_OPTIONS_COOKIE = 0x63825363;
-/** Fixed BOOTP header before the cookie: op..file. */
-export const DHCP_FIXED_LEN = 236;
 /** RFC 951's minimum BOOTP message (64-byte vend area); some clients drop shorter replies. */
 export const BOOTP_MIN_LEN = 300;
 /** RFC 2131 §2: every client must accept 576-byte IP datagrams, so 576 − 20 − 8 bytes of DHCP. */
 export const DHCP_MIN_MAX_MESSAGE_SIZE = 548;
-
-// Message types, option 53 (RFC 2132 §9.6).
-export const DHCPDISCOVER = 1;
-export const DHCPOFFER = 2;
-export const DHCPREQUEST = 3;
-export const DHCPDECLINE = 4;
-export const DHCPACK = 5;
-export const DHCPNAK = 6;
-export const DHCPRELEASE = 7;
-export const DHCPINFORM = 8;
-
-export const DHCP_MESSAGE_TYPE_NAMES: Readonly<Record<number, string>> = Object.freeze({
-  [DHCPDISCOVER]: 'DHCPDISCOVER',
-  [DHCPOFFER]: 'DHCPOFFER',
-  [DHCPREQUEST]: 'DHCPREQUEST',
-  [DHCPDECLINE]: 'DHCPDECLINE',
-  [DHCPACK]: 'DHCPACK',
-  [DHCPNAK]: 'DHCPNAK',
-  [DHCPRELEASE]: 'DHCPRELEASE',
-  [DHCPINFORM]: 'DHCPINFORM',
-});
-
-// Option codes (RFC 2132 and later; names as in ISC dhcp's dhcp.h).
-export const DHO_PAD = 0;
-export const DHO_SUBNET_MASK = 1;
-export const DHO_ROUTERS = 3;
-export const DHO_DOMAIN_NAME_SERVERS = 6;
-export const DHO_HOST_NAME = 12;
-export const DHO_DOMAIN_NAME = 15;
-export const DHO_INTERFACE_MTU = 26;
-export const DHO_BROADCAST_ADDRESS = 28;
-export const DHO_STATIC_ROUTES = 33;
-export const DHO_DHCP_REQUESTED_ADDRESS = 50;
-export const DHO_DHCP_LEASE_TIME = 51;
-export const DHO_DHCP_OPTION_OVERLOAD = 52;
-export const DHO_DHCP_MESSAGE_TYPE = 53;
-export const DHO_DHCP_SERVER_IDENTIFIER = 54;
-export const DHO_DHCP_PARAMETER_REQUEST_LIST = 55;
-export const DHO_DHCP_MESSAGE = 56;
-export const DHO_DHCP_MAX_MESSAGE_SIZE = 57;
-export const DHO_DHCP_RENEWAL_TIME = 58;
-export const DHO_DHCP_REBINDING_TIME = 59;
-export const DHO_VENDOR_CLASS_IDENTIFIER = 60;
-export const DHO_DHCP_CLIENT_IDENTIFIER = 61;
-export const DHO_CLASSLESS_STATIC_ROUTE = 121;
-export const DHO_END = 255;
-
 /** A lease time of all ones means "infinite" (RFC 2131 §3.3). */
 export const DHCP_INFINITE_LEASE = 0xffffffff;
 
@@ -106,6 +96,10 @@ export interface DhcpMessage {
   options: DhcpOption[];
 }
 
+/** 99.130.83.99, RFC 2131 §3 "magic cookie". */
+export const DHCP_OPTIONS_COOKIE = 0x63825363;
+/** Fixed BOOTP header before the cookie: op..file. */
+export const DHCP_FIXED_LEN = 236;
 const SNAME_OFF = 44;
 const SNAME_LEN = 64;
 const FILE_OFF = 108;
@@ -136,8 +130,8 @@ function parseOptionArea(
   let i = start;
   while (i < end) {
     const code = buf[i]!;
-    if (code === DHO_END) return;
-    if (code === DHO_PAD) {
+    if (code === DHO.END) return;
+    if (code === DHO.PAD) {
       i++;
       continue;
     }
@@ -153,7 +147,7 @@ function parseOptionArea(
     }
     i += 2 + len;
   }
-  // Reaching the end without DHO_END is tolerated: many stacks omit it in the sname/file areas.
+  // Reaching the end without END (option 255) is tolerated: many stacks omit it in the sname/file areas.
 }
 
 function concat(chunks: Uint8Array[]): Uint8Array {
@@ -183,7 +177,7 @@ export function decodeDhcp(buf: Uint8Array): DhcpMessage {
   const order: number[] = [];
   parseOptionArea(buf, OPTIONS_OFF, buf.length, 'dhcp.options', map, order);
   // Option overload (RFC 2131 §4.1): options continue in `file`, then `sname`.
-  const overload = map.get(DHO_DHCP_OPTION_OVERLOAD);
+  const overload = map.get(DHO.DHCP_OPTION_OVERLOAD);
   let overloadValue = 0;
   if (overload) {
     const v = concat(overload);
@@ -266,7 +260,7 @@ export function encodeDhcp(m: DhcpMessage, minLength = BOOTP_MIN_LEN): Uint8Arra
   let o = OPTIONS_OFF;
   for (const opt of m.options) {
     const code = checkUint(opt.code, 8, 'dhcp.options.code');
-    if (code === DHO_PAD || code === DHO_END)
+    if (code === DHO.PAD || code === DHO.END)
       throw new PacketValueError(`dhcp.options[${code}]`, 'PAD and END are written by the encoder');
     let rest = opt.data;
     do {
@@ -278,7 +272,7 @@ export function encodeDhcp(m: DhcpMessage, minLength = BOOTP_MIN_LEN): Uint8Arra
       rest = rest.subarray(piece.length);
     } while (rest.length > 0);
   }
-  out[o] = DHO_END;
+  out[o] = DHO.END;
   return out;
 }
 
@@ -292,7 +286,7 @@ export function getOption(m: Pick<DhcpMessage, 'options'>, code: number): Uint8A
 
 /** Option 53, or undefined when absent or not one byte. */
 export function dhcpMessageType(m: Pick<DhcpMessage, 'options'>): number | undefined {
-  const d = getOption(m, DHO_DHCP_MESSAGE_TYPE);
+  const d = getOption(m, DHO.DHCP_MESSAGE_TYPE);
   return d?.length === 1 ? d[0] : undefined;
 }
 
@@ -382,7 +376,7 @@ export function classlessRoutesOption(routes: readonly ClasslessRoute[]): DhcpOp
     const gw = ipv4ToInt(r.router, `${f}.router`);
     parts.push(gw >>> 24, (gw >>> 16) & 0xff, (gw >>> 8) & 0xff, gw & 0xff);
   });
-  return { code: DHO_CLASSLESS_STATIC_ROUTE, data: Uint8Array.from(parts) };
+  return { code: DHO.CLASSLESS_STATIC_ROUTE, data: Uint8Array.from(parts) };
 }
 
 export function readClasslessRoutes(data: Uint8Array): ClasslessRoute[] {

@@ -3,7 +3,7 @@ import { type ArpPacket, decodeArp } from './arp.js';
 import { decodeEthernet, type EthernetFrame, ETH_P_ARP, ETH_P_IP, encodeEthernet, type VlanTag } from './ethernet.js';
 import { PacketMalformedError } from './errors.js';
 import { decodeIcmp, type IcmpMessage } from './icmp.js';
-import { decodeIpv4, encodeIpv4, IPPROTO_ICMP, IPPROTO_UDP, type Ipv4Packet } from './ipv4.js';
+import { decodeIpv4, encodeIpv4, IPPROTO, type Ipv4Packet } from './ipv4.js';
 import { decodeUdp, encodeUdp, type UdpDatagram } from './udp.js';
 
 export interface DecodedFrame {
@@ -33,10 +33,10 @@ export function decodeFrame(buf: Uint8Array, opts: DecodeFrameOptions = {}): Dec
   if (eth.ethertype !== ETH_P_IP) return { eth };
   const ipv4 = decodeIpv4(eth.payload);
   if (ipv4.fragmentOffset !== 0 || ipv4.mf) return { eth, ipv4 };
-  if (ipv4.protocol === IPPROTO_UDP) {
+  if (ipv4.protocol === IPPROTO.UDP) {
     return { eth, ipv4, udp: decodeUdp(ipv4.payload, (opts.verifyUdpChecksum ?? true) ? ipv4 : undefined) };
   }
-  if (ipv4.protocol === IPPROTO_ICMP) return { eth, ipv4, icmp: decodeIcmp(ipv4.payload) };
+  if (ipv4.protocol === IPPROTO.ICMP) return { eth, ipv4, icmp: decodeIcmp(ipv4.payload) };
   return { eth, ipv4 };
 }
 
@@ -66,7 +66,7 @@ export function buildUdpFrame(s: UdpFrameSpec): Uint8Array {
     mf: false,
     fragmentOffset: 0,
     ttl: s.ttl ?? 64,
-    protocol: IPPROTO_UDP,
+    protocol: IPPROTO.UDP,
     src: s.srcIp,
     dst: s.dstIp,
     options: new Uint8Array(0),

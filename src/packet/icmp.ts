@@ -1,13 +1,11 @@
 // ICMP for IPv4 (RFC 792) with its checksum: decode and encode, plus echo helpers.
 import { checkUint, internetChecksum, need, putU16, putU32, u32, verifyChecksum } from './bytes.js';
 import { decodeEthernet, ETH_P_IP, ETH_ZLEN, encodeEthernet } from './ethernet.js';
-import { decodeIpv4, encodeIpv4, IPPROTO_ICMP, IPV4_HLEN } from './ipv4.js';
+import { decodeIpv4, encodeIpv4, IPPROTO, IPV4_HLEN } from './ipv4.js';
 
-export const ICMP_ECHOREPLY = 0;
-export const ICMP_DEST_UNREACH = 3;
-export const ICMP_ECHO = 8;
-export const ICMP_TIME_EXCEEDED = 11;
-/** Code of ICMP_DEST_UNREACH meaning "fragmentation needed and DF set" (path MTU discovery). */
+/** The message types vnet reads or writes. */
+export const ICMP_TYPE = { ECHO_REPLY: 0, DEST_UNREACH: 3, ECHO: 8, TIME_EXCEEDED: 11 } as const;
+/** Code of ICMP_TYPE.DEST_UNREACH meaning "fragmentation needed and DF set" (path MTU discovery). */
 export const ICMP_FRAG_NEEDED = 4;
 export const ICMP_HLEN = 8;
 
@@ -45,7 +43,7 @@ export function echoSequence(m: IcmpMessage): number {
 
 /** An echo request or reply with the given identifier and sequence number. */
 export function icmpEcho(
-  type: typeof ICMP_ECHO | typeof ICMP_ECHOREPLY,
+  type: typeof ICMP_TYPE.ECHO | typeof ICMP_TYPE.ECHO_REPLY,
   id: number,
   seq: number,
   payload: Uint8Array,
@@ -69,12 +67,12 @@ export function fragNeededFrame(frame: Uint8Array, mtu: number, ttl = 64): Uint8
   if (eth.ethertype !== ETH_P_IP) return null;
   const ip = decodeIpv4(eth.payload, { verifyChecksum: false });
   if (!ip.df || ip.fragmentOffset !== 0) return null;
-  if (ip.protocol === IPPROTO_ICMP && ip.payload.length > 0 && ![ICMP_ECHO, ICMP_ECHOREPLY].includes(ip.payload[0]!))
-    return null;
+  const icmpType = ip.protocol === IPPROTO.ICMP ? ip.payload[0] : undefined;
+  if (icmpType !== undefined && icmpType !== ICMP_TYPE.ECHO && icmpType !== ICMP_TYPE.ECHO_REPLY) return null;
   const headerLength = IPV4_HLEN + ip.options.length;
   const quoted = eth.payload.subarray(0, Math.min(eth.payload.length, headerLength + 8));
   const icmp = encodeIcmp({
-    type: ICMP_DEST_UNREACH,
+    type: ICMP_TYPE.DEST_UNREACH,
     code: ICMP_FRAG_NEEDED,
     rest: checkUint(mtu, 16, 'mtu'),
     payload: quoted,
@@ -87,7 +85,7 @@ export function fragNeededFrame(frame: Uint8Array, mtu: number, ttl = 64): Uint8
     mf: false,
     fragmentOffset: 0,
     ttl,
-    protocol: IPPROTO_ICMP,
+    protocol: IPPROTO.ICMP,
     src: ip.dst,
     dst: ip.src,
     options: new Uint8Array(0),

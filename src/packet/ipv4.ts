@@ -13,15 +13,13 @@ import {
 } from './bytes.js';
 import { PacketMalformedError, PacketValueError } from './errors.js';
 
-export const IPPROTO_ICMP = 1;
-export const IPPROTO_TCP = 6;
-export const IPPROTO_UDP = 17;
+/** IP protocol numbers (IANA) of the payloads vnet reads or matches on. */
+export const IPPROTO = { ICMP: 1, TCP: 6, UDP: 17 } as const;
 
 export const IPV4_HLEN = 20;
 export const IPV4_MAX_OPTIONS = 40;
-export const IP_DF = 0x4000;
-export const IP_MF = 0x2000;
-export const IP_OFFMASK = 0x1fff;
+/** The 16-bit word at byte 6: don't fragment, more fragments, and the fragment offset below them. */
+export const IP_FRAG = { DF: 0x4000, MF: 0x2000, OFFSET_MASK: 0x1fff } as const;
 
 export interface Ipv4Packet {
   /** Differentiated services code point, 6 bits. */
@@ -63,9 +61,9 @@ export function decodeIpv4(buf: Uint8Array, opts: Ipv4DecodeOptions = {}): Ipv4P
     dscp: buf[1]! >>> 2,
     ecn: buf[1]! & 3,
     id: u16(buf, 4),
-    df: (frag & IP_DF) !== 0,
-    mf: (frag & IP_MF) !== 0,
-    fragmentOffset: frag & IP_OFFMASK,
+    df: (frag & IP_FRAG.DF) !== 0,
+    mf: (frag & IP_FRAG.MF) !== 0,
+    fragmentOffset: frag & IP_FRAG.OFFSET_MASK,
     ttl: buf[8]!,
     protocol: buf[9]!,
     src: formatIpv4(buf, 12),
@@ -89,7 +87,11 @@ export function encodeIpv4(p: Ipv4Packet): Uint8Array {
   out[1] = (checkUint(p.dscp, 6, 'ipv4.dscp') << 2) | checkUint(p.ecn, 2, 'ipv4.ecn');
   putU16(out, 2, total);
   putU16(out, 4, checkUint(p.id, 16, 'ipv4.id'));
-  putU16(out, 6, (p.df ? IP_DF : 0) | (p.mf ? IP_MF : 0) | checkUint(p.fragmentOffset, 13, 'ipv4.fragment_offset'));
+  putU16(
+    out,
+    6,
+    (p.df ? IP_FRAG.DF : 0) | (p.mf ? IP_FRAG.MF : 0) | checkUint(p.fragmentOffset, 13, 'ipv4.fragment_offset'),
+  );
   out[8] = checkUint(p.ttl, 8, 'ipv4.ttl');
   out[9] = checkUint(p.protocol, 8, 'ipv4.protocol');
   writeIpv4(out, 12, p.src, 'ipv4.src');

@@ -1,7 +1,7 @@
 // UDP datagrams (RFC 768) with the IPv4 pseudo-header checksum: decode and encode.
 import { checkLengthField, checkUint, internetChecksum, need, putU16, u16, verifyChecksum } from './bytes.js';
 import { PacketValueError } from './errors.js';
-import { IPPROTO_UDP, pseudoHeaderSum } from './ipv4.js';
+import { IPPROTO, pseudoHeaderSum } from './ipv4.js';
 
 export const UDP_HLEN = 8;
 
@@ -27,7 +27,7 @@ export function decodeUdp(buf: Uint8Array, ip?: IpPair): UdpDatagram {
   const len = checkLengthField(buf, u16(buf, 4), UDP_HLEN, 'udp.length');
   const checksum = u16(buf, 6);
   if (ip && checksum !== 0) {
-    verifyChecksum(buf, 0, len, 'udp.checksum', pseudoHeaderSum(ip.src, ip.dst, IPPROTO_UDP, len));
+    verifyChecksum(buf, 0, len, 'udp.checksum', pseudoHeaderSum(ip.src, ip.dst, IPPROTO.UDP, len));
   }
   return { srcPort: u16(buf, 0), dstPort: u16(buf, 2), payload: buf.subarray(UDP_HLEN, len) };
 }
@@ -42,7 +42,7 @@ export function encodeUdp(d: UdpDatagram, ip?: IpPair): Uint8Array {
   putU16(out, 4, len);
   out.set(d.payload, UDP_HLEN);
   if (ip) {
-    const c = internetChecksum(out, 0, len, pseudoHeaderSum(ip.src, ip.dst, IPPROTO_UDP, len));
+    const c = internetChecksum(out, 0, len, pseudoHeaderSum(ip.src, ip.dst, IPPROTO.UDP, len));
     putU16(out, 6, c === 0 ? 0xffff : c); // 0 means "no checksum", so a computed 0 is sent as all ones
   }
   return out;

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { DhcpModel, DhcpResponder, dhcpContextFrom } from '../../src/dhcp/index.js';
-import { DHO_CLASSLESS_STATIC_ROUTE, getOption, readClasslessRoutes } from '../../src/packet/index.js';
+import { DHO, getOption, readClasslessRoutes } from '../../src/packet/index.js';
 import { clientFrame, decodeReply } from './helpers.js';
 import { iface, seed, topLevelLeases } from './seed.js';
 
@@ -88,7 +88,7 @@ describe('dhcpContextFrom', () => {
     assert.equal(res.event, 'offer');
     const { dhcp } = decodeReply(res.reply);
     assert.equal(dhcp.yiaddr, '10.101.0.10');
-    assert.deepEqual(readClasslessRoutes(getOption(dhcp, DHO_CLASSLESS_STATIC_ROUTE)!), [
+    assert.deepEqual(readClasslessRoutes(getOption(dhcp, DHO.CLASSLESS_STATIC_ROUTE)!), [
       { network: '10.102.0.0', prefix: 24, router: '10.101.0.1' },
       { network: '0.0.0.0', prefix: 0, router: '10.101.0.1' },
     ]);

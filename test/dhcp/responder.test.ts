@@ -4,30 +4,11 @@ import { describe, test } from 'node:test';
 import { DhcpResponder } from '../../src/dhcp/index.js';
 import {
   BOOTP_BROADCAST,
-  BOOTREPLY,
+  BOOTP_OP,
   buildUdpFrame,
-  DHCPACK,
-  DHCPDECLINE,
-  DHCPDISCOVER,
-  DHCPINFORM,
+  DHCP_MESSAGE_TYPE,
   dhcpMessageType,
-  DHCPNAK,
-  DHCPOFFER,
-  DHCPRELEASE,
-  DHCPREQUEST,
-  DHO_BROADCAST_ADDRESS,
-  DHO_CLASSLESS_STATIC_ROUTE,
-  DHO_DHCP_CLIENT_IDENTIFIER,
-  DHO_DHCP_LEASE_TIME,
-  DHO_DHCP_MESSAGE,
-  DHO_DHCP_REBINDING_TIME,
-  DHO_DHCP_RENEWAL_TIME,
-  DHO_DHCP_SERVER_IDENTIFIER,
-  DHO_DOMAIN_NAME,
-  DHO_DOMAIN_NAME_SERVERS,
-  DHO_INTERFACE_MTU,
-  DHO_ROUTERS,
-  DHO_SUBNET_MASK,
+  DHO,
   fromHex,
   getOption,
   readClasslessRoutes,
@@ -56,28 +37,28 @@ describe('DISCOVER → OFFER', () => {
     assert.equal(ipv4.src, '10.0.0.2');
     assert.equal(ipv4.dst, '10.0.0.20');
     assert.deepEqual([udp.srcPort, udp.dstPort], [67, 68]);
-    assert.equal(dhcp.op, BOOTREPLY);
+    assert.equal(dhcp.op, BOOTP_OP.REPLY);
     assert.equal(dhcp.xid, 0x8fe63808);
     assert.equal(dhcp.chaddr, CLIENT_MAC);
     assert.equal(dhcp.yiaddr, '10.0.0.20');
     assert.equal(dhcp.ciaddr, '0.0.0.0');
-    assert.equal(dhcpMessageType(dhcp), DHCPOFFER);
-    assert.equal(readIpv4Option(opt(dhcp, DHO_DHCP_SERVER_IDENTIFIER)!, 54), '10.0.0.2');
-    assert.equal(readUintOption(opt(dhcp, DHO_DHCP_LEASE_TIME)!, 4, 51), 86400);
-    assert.equal(readUintOption(opt(dhcp, DHO_DHCP_RENEWAL_TIME)!, 4, 58), 43200);
-    assert.equal(readUintOption(opt(dhcp, DHO_DHCP_REBINDING_TIME)!, 4, 59), 75600);
-    assert.equal(readIpv4Option(opt(dhcp, DHO_SUBNET_MASK)!, 1), '255.255.255.0');
-    assert.equal(readIpv4Option(opt(dhcp, DHO_BROADCAST_ADDRESS)!, 28), '10.0.0.255');
-    assert.deepEqual(readIpv4ListOption(opt(dhcp, DHO_ROUTERS)!, 3), ['10.0.0.1']);
-    assert.deepEqual(readIpv4ListOption(opt(dhcp, DHO_DOMAIN_NAME_SERVERS)!, 6), ['8.8.8.8', '1.1.1.1']);
-    assert.equal(readStringOption(opt(dhcp, DHO_DOMAIN_NAME)!), 'vnet1.example');
-    assert.equal(readUintOption(opt(dhcp, DHO_INTERFACE_MTU)!, 2, 26), 1450);
+    assert.equal(dhcpMessageType(dhcp), DHCP_MESSAGE_TYPE.OFFER);
+    assert.equal(readIpv4Option(opt(dhcp, DHO.DHCP_SERVER_IDENTIFIER)!, 54), '10.0.0.2');
+    assert.equal(readUintOption(opt(dhcp, DHO.DHCP_LEASE_TIME)!, 4, 51), 86400);
+    assert.equal(readUintOption(opt(dhcp, DHO.DHCP_RENEWAL_TIME)!, 4, 58), 43200);
+    assert.equal(readUintOption(opt(dhcp, DHO.DHCP_REBINDING_TIME)!, 4, 59), 75600);
+    assert.equal(readIpv4Option(opt(dhcp, DHO.SUBNET_MASK)!, 1), '255.255.255.0');
+    assert.equal(readIpv4Option(opt(dhcp, DHO.BROADCAST_ADDRESS)!, 28), '10.0.0.255');
+    assert.deepEqual(readIpv4ListOption(opt(dhcp, DHO.ROUTERS)!, 3), ['10.0.0.1']);
+    assert.deepEqual(readIpv4ListOption(opt(dhcp, DHO.DOMAIN_NAME_SERVERS)!, 6), ['8.8.8.8', '1.1.1.1']);
+    assert.equal(readStringOption(opt(dhcp, DHO.DOMAIN_NAME)!), 'vnet1.example');
+    assert.equal(readUintOption(opt(dhcp, DHO.INTERFACE_MTU)!, 2, 26), 1450);
     // RFC 3442 clients ignore option 3 when 121 is present, so the default route rides in 121 too.
-    assert.deepEqual(readClasslessRoutes(opt(dhcp, DHO_CLASSLESS_STATIC_ROUTE)!), [
+    assert.deepEqual(readClasslessRoutes(opt(dhcp, DHO.CLASSLESS_STATIC_ROUTE)!), [
       { network: '10.102.0.0', prefix: 24, router: '10.0.0.1' },
       { network: '0.0.0.0', prefix: 0, router: '10.0.0.1' },
     ]);
-    assert.equal(toHex(opt(dhcp, DHO_DHCP_CLIENT_IDENTIFIER)!), '01525400123456');
+    assert.equal(toHex(opt(dhcp, DHO.DHCP_CLIENT_IDENTIFIER)!), '01525400123456');
     assert.equal(r.counters.offer, 1);
   });
 
@@ -96,7 +77,10 @@ describe('DISCOVER → OFFER', () => {
   });
 
   test('broadcast flag → reply to 255.255.255.255 / ff:ff:ff:ff:ff:ff', () => {
-    const res = new DhcpResponder().handle(clientFrame({ type: DHCPDISCOVER, flags: BOOTP_BROADCAST }), context());
+    const res = new DhcpResponder().handle(
+      clientFrame({ type: DHCP_MESSAGE_TYPE.DISCOVER, flags: BOOTP_BROADCAST }),
+      context(),
+    );
     const { eth, ipv4, dhcp } = decodeReply(res.reply);
     assert.equal(eth.dst, 'ff:ff:ff:ff:ff:ff');
     assert.equal(ipv4.dst, '255.255.255.255');
@@ -105,7 +89,7 @@ describe('DISCOVER → OFFER', () => {
 
   test('an 802.1Q-tagged request gets a reply with the same tag', () => {
     const tag = { tpid: 0x8100, pcp: 0, dei: false, vid: 42 };
-    const res = new DhcpResponder().handle(clientFrame({ type: DHCPDISCOVER, vlans: [tag] }), context());
+    const res = new DhcpResponder().handle(clientFrame({ type: DHCP_MESSAGE_TYPE.DISCOVER, vlans: [tag] }), context());
     assert.deepEqual(decodeReply(res.reply).eth.vlans, [tag]);
   });
 
@@ -132,7 +116,7 @@ describe('DISCOVER → OFFER', () => {
 
   test('chaddr differing from the source MAC is ignored (no lease stealing)', () => {
     const res = new DhcpResponder().handle(
-      clientFrame({ type: DHCPDISCOVER, mac: '52:54:00:66:66:66', chaddr: CLIENT_MAC }),
+      clientFrame({ type: DHCP_MESSAGE_TYPE.DISCOVER, mac: '52:54:00:66:66:66', chaddr: CLIENT_MAC }),
       context(),
     );
     assert.equal(res.event, 'ignored');
@@ -140,7 +124,10 @@ describe('DISCOVER → OFFER', () => {
   });
 
   test('relayed requests (giaddr set) are not served', () => {
-    const res = new DhcpResponder().handle(clientFrame({ type: DHCPDISCOVER, giaddr: '10.9.9.9' }), context());
+    const res = new DhcpResponder().handle(
+      clientFrame({ type: DHCP_MESSAGE_TYPE.DISCOVER, giaddr: '10.9.9.9' }),
+      context(),
+    );
     assert.equal(res.event, 'ignored');
   });
 
@@ -171,11 +158,11 @@ describe('options follow the model', () => {
 
   test('router without routes: option 3 only; no router: neither 3 nor 121', () => {
     const noRoutes = offer(context({ routes: [] }));
-    assert.deepEqual(readIpv4ListOption(opt(noRoutes, DHO_ROUTERS)!, 3), ['10.0.0.1']);
-    assert.equal(opt(noRoutes, DHO_CLASSLESS_STATIC_ROUTE), undefined);
+    assert.deepEqual(readIpv4ListOption(opt(noRoutes, DHO.ROUTERS)!, 3), ['10.0.0.1']);
+    assert.equal(opt(noRoutes, DHO.CLASSLESS_STATIC_ROUTE), undefined);
     const noRouter = offer(context({ router: null, routes: [] }));
-    assert.equal(opt(noRouter, DHO_ROUTERS), undefined);
-    assert.equal(opt(noRouter, DHO_CLASSLESS_STATIC_ROUTE), undefined);
+    assert.equal(opt(noRouter, DHO.ROUTERS), undefined);
+    assert.equal(opt(noRouter, DHO.CLASSLESS_STATIC_ROUTE), undefined);
   });
 
   test('routes are normalised, deduplicated, and may name their own gateway', () => {
@@ -188,7 +175,7 @@ describe('options follow the model', () => {
         ],
       }),
     );
-    assert.deepEqual(readClasslessRoutes(opt(m, DHO_CLASSLESS_STATIC_ROUTE)!), [
+    assert.deepEqual(readClasslessRoutes(opt(m, DHO.CLASSLESS_STATIC_ROUTE)!), [
       { network: '10.102.0.0', prefix: 24, router: '10.0.0.1' },
       { network: '172.16.0.0', prefix: 12, router: '10.0.0.254' },
       { network: '0.0.0.0', prefix: 0, router: '10.0.0.1' },
@@ -197,22 +184,28 @@ describe('options follow the model', () => {
 
   test('no domain → no option 15; infinite lease → no T1/T2', () => {
     const m = offer(context({}, { domainName: null, leaseTime: 0xffffffff }));
-    assert.equal(opt(m, DHO_DOMAIN_NAME), undefined);
-    assert.equal(readUintOption(opt(m, DHO_DHCP_LEASE_TIME)!, 4, 51), 0xffffffff);
-    assert.equal(opt(m, DHO_DHCP_RENEWAL_TIME), undefined);
-    assert.equal(opt(m, DHO_DHCP_REBINDING_TIME), undefined);
+    assert.equal(opt(m, DHO.DOMAIN_NAME), undefined);
+    assert.equal(readUintOption(opt(m, DHO.DHCP_LEASE_TIME)!, 4, 51), 0xffffffff);
+    assert.equal(opt(m, DHO.DHCP_RENEWAL_TIME), undefined);
+    assert.equal(opt(m, DHO.DHCP_REBINDING_TIME), undefined);
   });
 
   test('a reply that would exceed the client maximum sheds routes, keeps the essentials', () => {
     const routes = Array.from({ length: 60 }, (_, i) => ({ ipv4Network: `10.${100 + i}.0.0`, ipv4Prefix: 16 }));
-    const res = new DhcpResponder().handle(clientFrame({ type: DHCPDISCOVER, maxSize: 576 }), context({ routes }));
+    const res = new DhcpResponder().handle(
+      clientFrame({ type: DHCP_MESSAGE_TYPE.DISCOVER, maxSize: 576 }),
+      context({ routes }),
+    );
     const { ipv4, dhcp } = decodeReply(res.reply);
     assert.ok(ipv4.payload.length + 20 <= 576, `reply is ${ipv4.payload.length + 20} bytes`);
-    assert.equal(opt(dhcp, DHO_CLASSLESS_STATIC_ROUTE), undefined);
-    assert.ok(opt(dhcp, DHO_ROUTERS));
+    assert.equal(opt(dhcp, DHO.CLASSLESS_STATIC_ROUTE), undefined);
+    assert.ok(opt(dhcp, DHO.ROUTERS));
     // With a larger maximum the routes stay.
-    const big = new DhcpResponder().handle(clientFrame({ type: DHCPDISCOVER, maxSize: 1500 }), context({ routes }));
-    assert.equal(readClasslessRoutes(opt(decodeReply(big.reply).dhcp, DHO_CLASSLESS_STATIC_ROUTE)!).length, 61);
+    const big = new DhcpResponder().handle(
+      clientFrame({ type: DHCP_MESSAGE_TYPE.DISCOVER, maxSize: 1500 }),
+      context({ routes }),
+    );
+    assert.equal(readClasslessRoutes(opt(decodeReply(big.reply).dhcp, DHO.CLASSLESS_STATIC_ROUTE)!).length, 61);
   });
 });
 
@@ -221,15 +214,15 @@ describe('REQUEST → ACK / NAK', () => {
     const res = new DhcpResponder().handle(fromHex(UDHCPC_REQUEST), context());
     assert.equal(res.event, 'ack', res.reason);
     const { dhcp, ipv4 } = decodeReply(res.reply);
-    assert.equal(dhcpMessageType(dhcp), DHCPACK);
+    assert.equal(dhcpMessageType(dhcp), DHCP_MESSAGE_TYPE.ACK);
     assert.equal(dhcp.yiaddr, '10.0.0.20');
     assert.equal(ipv4.dst, '10.0.0.20');
-    assert.equal(readUintOption(opt(dhcp, DHO_INTERFACE_MTU)!, 2, 26), 1450);
+    assert.equal(readUintOption(opt(dhcp, DHO.INTERFACE_MTU)!, 2, 26), 1450);
   });
 
   test('SELECTING another server → silent', () => {
     const res = new DhcpResponder().handle(
-      clientFrame({ type: DHCPREQUEST, requested: '10.0.0.20', serverId: '10.0.0.9' }),
+      clientFrame({ type: DHCP_MESSAGE_TYPE.REQUEST, requested: '10.0.0.20', serverId: '10.0.0.9' }),
       context(),
     );
     assert.equal(res.event, 'ignored');
@@ -238,36 +231,43 @@ describe('REQUEST → ACK / NAK', () => {
 
   test('SELECTING a different address → NAK, broadcast, with a message', () => {
     const res = new DhcpResponder().handle(
-      clientFrame({ type: DHCPREQUEST, requested: '10.0.0.21', serverId: '10.0.0.2' }),
+      clientFrame({ type: DHCP_MESSAGE_TYPE.REQUEST, requested: '10.0.0.21', serverId: '10.0.0.2' }),
       context(),
     );
     assert.equal(res.event, 'nak');
     const { eth, ipv4, dhcp } = decodeReply(res.reply);
-    assert.equal(dhcpMessageType(dhcp), DHCPNAK);
+    assert.equal(dhcpMessageType(dhcp), DHCP_MESSAGE_TYPE.NAK);
     assert.equal(eth.dst, 'ff:ff:ff:ff:ff:ff');
     assert.equal(ipv4.dst, '255.255.255.255');
     assert.equal(dhcp.yiaddr, '0.0.0.0');
-    assert.match(readStringOption(opt(dhcp, DHO_DHCP_MESSAGE)!), /10\.0\.0\.21/);
-    assert.equal(opt(dhcp, DHO_DHCP_LEASE_TIME), undefined);
+    assert.match(readStringOption(opt(dhcp, DHO.DHCP_MESSAGE)!), /10\.0\.0\.21/);
+    assert.equal(opt(dhcp, DHO.DHCP_LEASE_TIME), undefined);
   });
 
   test('INIT-REBOOT: the right address is ACKed, a stale one NAKed', () => {
     const r = new DhcpResponder();
-    assert.equal(r.handle(clientFrame({ type: DHCPREQUEST, requested: '10.0.0.20' }), context()).event, 'ack');
-    assert.equal(r.handle(clientFrame({ type: DHCPREQUEST, requested: '10.0.0.77' }), context()).event, 'nak');
+    assert.equal(
+      r.handle(clientFrame({ type: DHCP_MESSAGE_TYPE.REQUEST, requested: '10.0.0.20' }), context()).event,
+      'ack',
+    );
+    assert.equal(
+      r.handle(clientFrame({ type: DHCP_MESSAGE_TYPE.REQUEST, requested: '10.0.0.77' }), context()).event,
+      'nak',
+    );
     // The interface lost its lease: its old address is taken away.
     const lost = context({ client: { interfaceUuid: 'if-vm1', macAddress: CLIENT_MAC, ipv4Address: null } });
-    assert.equal(r.handle(clientFrame({ type: DHCPREQUEST, requested: '10.0.0.20' }), lost).event, 'nak');
+    assert.equal(r.handle(clientFrame({ type: DHCP_MESSAGE_TYPE.REQUEST, requested: '10.0.0.20' }), lost).event, 'nak');
     // An unknown MAC is nobody we have a record of: silent (RFC 2131 §4.3.2).
     assert.equal(
-      r.handle(clientFrame({ type: DHCPREQUEST, requested: '10.0.0.20' }), context({ client: null })).event,
+      r.handle(clientFrame({ type: DHCP_MESSAGE_TYPE.REQUEST, requested: '10.0.0.20' }), context({ client: null }))
+        .event,
       'ignored',
     );
   });
 
   test('RENEWING: unicast from ciaddr to the server is ACKed by unicast', () => {
     const res = new DhcpResponder().handle(
-      clientFrame({ type: DHCPREQUEST, ciaddr: '10.0.0.20', dstIp: '10.0.0.2', dstMac: SERVER_MAC }),
+      clientFrame({ type: DHCP_MESSAGE_TYPE.REQUEST, ciaddr: '10.0.0.20', dstIp: '10.0.0.2', dstMac: SERVER_MAC }),
       context(),
     );
     assert.equal(res.event, 'ack');
@@ -279,13 +279,16 @@ describe('REQUEST → ACK / NAK', () => {
   });
 
   test('REBINDING with an address the model moved → NAK', () => {
-    const res = new DhcpResponder().handle(clientFrame({ type: DHCPREQUEST, ciaddr: '10.0.0.30' }), context());
+    const res = new DhcpResponder().handle(
+      clientFrame({ type: DHCP_MESSAGE_TYPE.REQUEST, ciaddr: '10.0.0.30' }),
+      context(),
+    );
     assert.equal(res.event, 'nak');
   });
 
   test('a unicast to some other server address is not ours', () => {
     const res = new DhcpResponder().handle(
-      clientFrame({ type: DHCPREQUEST, ciaddr: '10.0.0.20', dstIp: '10.0.0.50' }),
+      clientFrame({ type: DHCP_MESSAGE_TYPE.REQUEST, ciaddr: '10.0.0.20', dstIp: '10.0.0.50' }),
       context(),
     );
     assert.equal(res.event, 'ignored');
@@ -296,17 +299,20 @@ describe('RELEASE, DECLINE, INFORM', () => {
   test('RELEASE and DECLINE are reported, never answered', () => {
     const r = new DhcpResponder();
     const rel = r.handle(
-      clientFrame({ type: DHCPRELEASE, ciaddr: '10.0.0.20', serverId: '10.0.0.2', dstIp: '10.0.0.2' }),
+      clientFrame({ type: DHCP_MESSAGE_TYPE.RELEASE, ciaddr: '10.0.0.20', serverId: '10.0.0.2', dstIp: '10.0.0.2' }),
       context(),
     );
     assert.equal(rel.event, 'release');
     assert.equal(rel.reply, undefined);
-    const dec = r.handle(clientFrame({ type: DHCPDECLINE, requested: '10.0.0.20', serverId: '10.0.0.2' }), context());
+    const dec = r.handle(
+      clientFrame({ type: DHCP_MESSAGE_TYPE.DECLINE, requested: '10.0.0.20', serverId: '10.0.0.2' }),
+      context(),
+    );
     assert.equal(dec.event, 'decline');
     assert.match(dec.reason!, /10\.0\.0\.20/);
     assert.equal(dec.reply, undefined);
     const elsewhere = r.handle(
-      clientFrame({ type: DHCPRELEASE, ciaddr: '10.0.0.20', serverId: '10.0.0.9' }),
+      clientFrame({ type: DHCP_MESSAGE_TYPE.RELEASE, ciaddr: '10.0.0.20', serverId: '10.0.0.9' }),
       context(),
     );
     assert.equal(elsewhere.event, 'ignored');
@@ -315,23 +321,23 @@ describe('RELEASE, DECLINE, INFORM', () => {
 
   test('INFORM gets an ACK with parameters and no lease', () => {
     const res = new DhcpResponder().handle(
-      clientFrame({ type: DHCPINFORM, ciaddr: '10.0.0.20', dstIp: '10.0.0.2' }),
+      clientFrame({ type: DHCP_MESSAGE_TYPE.INFORM, ciaddr: '10.0.0.20', dstIp: '10.0.0.2' }),
       context(),
     );
     assert.equal(res.event, 'inform');
     const { ipv4, dhcp } = decodeReply(res.reply);
-    assert.equal(dhcpMessageType(dhcp), DHCPACK);
+    assert.equal(dhcpMessageType(dhcp), DHCP_MESSAGE_TYPE.ACK);
     assert.equal(dhcp.yiaddr, '0.0.0.0');
     assert.equal(dhcp.ciaddr, '10.0.0.20');
     assert.equal(ipv4.dst, '10.0.0.20');
-    assert.equal(opt(dhcp, DHO_DHCP_LEASE_TIME), undefined);
-    assert.equal(opt(dhcp, DHO_DHCP_RENEWAL_TIME), undefined);
-    assert.ok(opt(dhcp, DHO_SUBNET_MASK));
-    assert.ok(opt(dhcp, DHO_INTERFACE_MTU));
+    assert.equal(opt(dhcp, DHO.DHCP_LEASE_TIME), undefined);
+    assert.equal(opt(dhcp, DHO.DHCP_RENEWAL_TIME), undefined);
+    assert.ok(opt(dhcp, DHO.SUBNET_MASK));
+    assert.ok(opt(dhcp, DHO.INTERFACE_MTU));
   });
 
   test('server messages sent by a VM (OFFER/ACK/NAK) are ignored', () => {
-    for (const type of [DHCPOFFER, DHCPACK, DHCPNAK]) {
+    for (const type of [DHCP_MESSAGE_TYPE.OFFER, DHCP_MESSAGE_TYPE.ACK, DHCP_MESSAGE_TYPE.NAK]) {
       assert.equal(new DhcpResponder().handle(clientFrame({ type }), context()).event, 'ignored');
     }
   });
@@ -345,7 +351,10 @@ describe('malformed and oversized input', () => {
     badIpSum[24]! ^= 0xff;
     const badCookie = good.slice();
     badCookie[42 + 236] = 0;
-    const badOpt50 = clientFrame({ type: DHCPREQUEST, extra: [{ code: 50, data: Uint8Array.of(10, 0, 0) }] });
+    const badOpt50 = clientFrame({
+      type: DHCP_MESSAGE_TYPE.REQUEST,
+      extra: [{ code: 50, data: Uint8Array.of(10, 0, 0) }],
+    });
     const oversized = new Uint8Array(2000);
     oversized.set(good);
     const cases = [
@@ -413,8 +422,8 @@ describe('malformed and oversized input', () => {
 
   test('replies echo the xid, and IPv4 ids advance', () => {
     const r = new DhcpResponder();
-    const a = decodeReply(r.handle(clientFrame({ type: DHCPDISCOVER, xid: 1 }), context()).reply);
-    const b = decodeReply(r.handle(clientFrame({ type: DHCPDISCOVER, xid: 2 }), context()).reply);
+    const a = decodeReply(r.handle(clientFrame({ type: DHCP_MESSAGE_TYPE.DISCOVER, xid: 1 }), context()).reply);
+    const b = decodeReply(r.handle(clientFrame({ type: DHCP_MESSAGE_TYPE.DISCOVER, xid: 2 }), context()).reply);
     assert.deepEqual([a.dhcp.xid, b.dhcp.xid], [1, 2]);
     assert.notEqual(a.ipv4.id, b.ipv4.id);
   });

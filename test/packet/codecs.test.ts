@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';
 import {
-  ARPOP_REQUEST,
+  ARPOP,
   decodeArp,
   decodeEthernet,
   decodeFrame,
@@ -22,13 +22,12 @@ import {
   fromHex,
   fragNeededFrame,
   gratuitousArpFrame,
-  ICMP_DEST_UNREACH,
-  ICMP_ECHO,
+  ICMP_TYPE,
   ICMP_FRAG_NEEDED,
   icmpEcho,
   internetChecksum,
   isIpv4,
-  IPPROTO_ICMP,
+  IPPROTO,
   ipv4ToInt,
   intToIpv4,
   normalizeMac,
@@ -71,7 +70,7 @@ describe('ethernet + 802.1Q + ARP', () => {
       assert.deepEqual(eth.vlans, vlan === null ? [] : [{ tpid: ETH_P_8021Q, pcp: 0, dei: false, vid: 10 }]);
       assert.equal(eth.ethertype, ETH_P_ARP);
       assert.deepEqual(decodeArp(eth.payload), {
-        op: ARPOP_REQUEST,
+        op: ARPOP.REQUEST,
         sha: '02:00:00:01:00:01',
         spa: '192.168.10.50',
         tha: '00:00:00:00:00:00',
@@ -95,14 +94,14 @@ describe('ethernet + 802.1Q + ARP', () => {
           mf: false,
           fragmentOffset: 0,
           ttl: 63,
-          protocol: IPPROTO_ICMP,
+          protocol: IPPROTO.ICMP,
           src: '198.51.100.10',
           dst: '192.168.10.60',
           options: new Uint8Array(0),
           payload,
         }),
       });
-    const echo = encodeIcmp(icmpEcho(ICMP_ECHO, 1, 2, new Uint8Array(1472)));
+    const echo = encodeIcmp(icmpEcho(ICMP_TYPE.ECHO, 1, 2, new Uint8Array(1472)));
     const reply = fragNeededFrame(big(true, echo), 1450)!;
     const eth = decodeEthernet(reply);
     assert.equal(eth.dst, '02:00:00:ee:00:01');
@@ -112,7 +111,7 @@ describe('ethernet + 802.1Q + ARP', () => {
     assert.equal(ip.src, '192.168.10.60');
     assert.equal(ip.dst, '198.51.100.10');
     const icmp = decodeIcmp(ip.payload);
-    assert.equal(icmp.type, ICMP_DEST_UNREACH);
+    assert.equal(icmp.type, ICMP_TYPE.DEST_UNREACH);
     assert.equal(icmp.code, ICMP_FRAG_NEEDED);
     assert.equal(icmp.rest, 1450);
     assert.equal(icmp.payload.length, 28);
@@ -134,7 +133,7 @@ describe('ethernet + 802.1Q + ARP', () => {
     assert.deepEqual(eth.vlans, [{ tpid: ETH_P_8021Q, pcp: 3, dei: false, vid: 100 }]);
     assert.equal(eth.ethertype, ETH_P_ARP);
     assert.deepEqual(decodeArp(eth.payload), {
-      op: ARPOP_REQUEST,
+      op: ARPOP.REQUEST,
       sha: '52:54:00:12:34:56',
       spa: '10.0.0.10',
       tha: '00:00:00:00:00:00',
@@ -195,15 +194,15 @@ describe('IPv4 + ICMP', () => {
     assert.equal(d.ipv4.dst, '10.0.0.1');
     assert.equal(d.ipv4.df, true);
     assert.equal(d.ipv4.id, 0x4242);
-    assert.equal(d.ipv4.protocol, IPPROTO_ICMP);
-    assert.equal(d.icmp.type, ICMP_ECHO);
+    assert.equal(d.ipv4.protocol, IPPROTO.ICMP);
+    assert.equal(d.icmp.type, ICMP_TYPE.ECHO);
     assert.equal(echoIdentifier(d.icmp), 0x1234);
     assert.equal(echoSequence(d.icmp), 1);
     assert.equal(Buffer.from(d.icmp.payload).toString(), 'abcdefgh');
   });
   test('encodes the same bytes (checksums computed)', () => {
     const d = decodeFrame(bytes);
-    const icmp = encodeIcmp(icmpEcho(ICMP_ECHO, 0x1234, 1, Buffer.from('abcdefgh')));
+    const icmp = encodeIcmp(icmpEcho(ICMP_TYPE.ECHO, 0x1234, 1, Buffer.from('abcdefgh')));
     const ip = encodeIpv4({ ...d.ipv4!, payload: icmp });
     assert.equal(toHex(encodeEthernet({ ...d.eth, payload: ip })), ICMP_ECHO_FRAME);
   });

@@ -6,23 +6,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import {
-  BOOTREPLY,
-  BOOTREQUEST,
+  BOOTP_OP,
   buildUdpFrame,
   classlessRoutesOption,
-  DHCPDISCOVER,
-  DHCPOFFER,
-  DHCPREQUEST,
-  DHO_CLASSLESS_STATIC_ROUTE,
-  DHO_DHCP_CLIENT_IDENTIFIER,
-  DHO_DHCP_MAX_MESSAGE_SIZE,
-  DHO_DHCP_PARAMETER_REQUEST_LIST,
-  DHO_DHCP_REQUESTED_ADDRESS,
-  DHO_DHCP_SERVER_IDENTIFIER,
-  DHO_DOMAIN_NAME,
-  DHO_HOST_NAME,
-  DHO_INTERFACE_MTU,
-  DHO_VENDOR_CLASS_IDENTIFIER,
+  DHCP_MESSAGE_TYPE,
+  DHO,
   decodeDhcp,
   decodeUdpFrame,
   dhcpMessageType,
@@ -52,32 +40,32 @@ describe('DHCP codec on busybox captures', () => {
     assert.equal(ipv4.src, '0.0.0.0');
     assert.equal(ipv4.dst, '255.255.255.255');
     assert.equal(udp.srcPort, 68);
-    assert.equal(dhcp.op, BOOTREQUEST);
+    assert.equal(dhcp.op, BOOTP_OP.REQUEST);
     assert.equal(dhcp.xid, 0x8fe63808);
     assert.equal(dhcp.chaddr, '52:54:00:12:34:56');
-    assert.equal(dhcpMessageType(dhcp), DHCPDISCOVER);
-    assert.equal(readUintOption(getOption(dhcp, DHO_DHCP_MAX_MESSAGE_SIZE)!, 2, 57), 576);
-    assert.deepEqual([...getOption(dhcp, DHO_DHCP_PARAMETER_REQUEST_LIST)!], [1, 3, 6, 12, 15, 28, 42]);
-    assert.equal(readStringOption(getOption(dhcp, DHO_VENDOR_CLASS_IDENTIFIER)!), 'udhcp 1.35.0');
-    assert.equal(toHex(getOption(dhcp, DHO_DHCP_CLIENT_IDENTIFIER)!), '01525400123456');
+    assert.equal(dhcpMessageType(dhcp), DHCP_MESSAGE_TYPE.DISCOVER);
+    assert.equal(readUintOption(getOption(dhcp, DHO.DHCP_MAX_MESSAGE_SIZE)!, 2, 57), 576);
+    assert.deepEqual([...getOption(dhcp, DHO.DHCP_PARAMETER_REQUEST_LIST)!], [1, 3, 6, 12, 15, 28, 42]);
+    assert.equal(readStringOption(getOption(dhcp, DHO.VENDOR_CLASS_IDENTIFIER)!), 'udhcp 1.35.0');
+    assert.equal(toHex(getOption(dhcp, DHO.DHCP_CLIENT_IDENTIFIER)!), '01525400123456');
   });
 
   test('udhcpc REQUEST (SELECTING) carries requested address and server id', () => {
     const { dhcp } = dhcpOf(UDHCPC_REQUEST);
-    assert.equal(dhcpMessageType(dhcp), DHCPREQUEST);
+    assert.equal(dhcpMessageType(dhcp), DHCP_MESSAGE_TYPE.REQUEST);
     assert.equal(dhcp.secs, 2);
-    assert.equal(readIpv4Option(getOption(dhcp, DHO_DHCP_REQUESTED_ADDRESS)!, 50), '10.0.0.20');
-    assert.equal(readIpv4Option(getOption(dhcp, DHO_DHCP_SERVER_IDENTIFIER)!, 54), '10.0.0.2');
+    assert.equal(readIpv4Option(getOption(dhcp, DHO.DHCP_REQUESTED_ADDRESS)!, 50), '10.0.0.20');
+    assert.equal(readIpv4Option(getOption(dhcp, DHO.DHCP_SERVER_IDENTIFIER)!, 54), '10.0.0.2');
   });
 
   test('udhcpd OFFER decodes, including option 121 and 26', () => {
     const { dhcp } = dhcpOf(UDHCPD_OFFER);
-    assert.equal(dhcp.op, BOOTREPLY);
-    assert.equal(dhcpMessageType(dhcp), DHCPOFFER);
+    assert.equal(dhcp.op, BOOTP_OP.REPLY);
+    assert.equal(dhcpMessageType(dhcp), DHCP_MESSAGE_TYPE.OFFER);
     assert.equal(dhcp.yiaddr, '10.0.0.20');
-    assert.equal(readUintOption(getOption(dhcp, DHO_INTERFACE_MTU)!, 2, 26), 1450);
-    assert.equal(readStringOption(getOption(dhcp, DHO_DOMAIN_NAME)!), 'example.com');
-    assert.deepEqual(readClasslessRoutes(getOption(dhcp, DHO_CLASSLESS_STATIC_ROUTE)!), [
+    assert.equal(readUintOption(getOption(dhcp, DHO.INTERFACE_MTU)!, 2, 26), 1450);
+    assert.equal(readStringOption(getOption(dhcp, DHO.DOMAIN_NAME)!), 'example.com');
+    assert.deepEqual(readClasslessRoutes(getOption(dhcp, DHO.CLASSLESS_STATIC_ROUTE)!), [
       { network: '10.1.0.0', prefix: 24, router: '10.0.0.1' },
       { network: '0.0.0.0', prefix: 0, router: '10.0.0.1' },
     ]);
@@ -135,10 +123,10 @@ describe('DHCP options', () => {
   test('RFC 3396: a 600-byte option is split on encode and concatenated on decode', () => {
     const { dhcp } = dhcpOf(UDHCPC_DISCOVER);
     const long = Uint8Array.from({ length: 600 }, (_, i) => i & 0xff);
-    const bytes = encodeDhcp({ ...dhcp, options: [...dhcp.options, { code: DHO_HOST_NAME, data: long }] });
+    const bytes = encodeDhcp({ ...dhcp, options: [...dhcp.options, { code: DHO.HOST_NAME, data: long }] });
     // 600 bytes take 3 pieces: 255 + 255 + 90.
     const back = decodeDhcp(bytes);
-    assert.deepEqual(getOption(back, DHO_HOST_NAME), long);
+    assert.deepEqual(getOption(back, DHO.HOST_NAME), long);
     assert.equal(
       bytes.length,
       240 + [...dhcp.options.map((o) => o.data.length + 2)].reduce((a, b) => a + b) + 600 + 6 + 1,
@@ -151,8 +139,8 @@ describe('DHCP options', () => {
     bytes.set([12, 3, 0x61, 0x62, 0x63, 255], 108); // host name "abc" in file
     bytes.set([15, 2, 0x78, 0x79], 44); // domain "xy" in sname, no END (tolerated)
     const m = decodeDhcp(bytes);
-    assert.equal(readStringOption(getOption(m, DHO_HOST_NAME)!), 'abc');
-    assert.equal(readStringOption(getOption(m, DHO_DOMAIN_NAME)!), 'xy');
+    assert.equal(readStringOption(getOption(m, DHO.HOST_NAME)!), 'abc');
+    assert.equal(readStringOption(getOption(m, DHO.DOMAIN_NAME)!), 'xy');
     assert.equal(m.file, '');
     assert.equal(m.sname, '');
   });
@@ -224,7 +212,7 @@ test('tcpdump decodes what the encoder builds', (t) => {
       payload: encodeDhcp({
         ...dhcp,
         options: [
-          ...dhcp.options.filter((o) => o.code !== DHO_CLASSLESS_STATIC_ROUTE),
+          ...dhcp.options.filter((o) => o.code !== DHO.CLASSLESS_STATIC_ROUTE),
           classlessRoutesOption([
             { network: '10.1.0.0', prefix: 16, router: '10.0.0.1' },
             { network: '0.0.0.0', prefix: 0, router: '10.0.0.1' },

@@ -1,24 +1,20 @@
 // Small builders for pipeline flows: tables by name, EtherType/IP protocol constants, common action shapes.
 import type { Action, FieldName, FieldRange, FieldValue, Flow, Instruction, Match } from '../../openflow/types.js';
+import { ARPOP, DHCP_PORT, ICMP_TYPE, IPPROTO } from '../../packet/index.js';
 import { CT_ZONE, FROM_TUNNEL, NETWORK_KEY_MASK, OUT_PORT } from './registers.js';
 import { TABLE, type TableName } from './tables.js';
 
 // The protocol numbers flows match on, under the names the flow builders use; the codecs own the values.
 export { OFPCML_NO_BUFFER } from '../../openflow/index.js';
 export {
-  ARPOP_REPLY,
-  ARPOP_REQUEST,
-  DHCP_CLIENT_PORT,
-  DHCP_SERVER_PORT,
   ETH_P_ARP as ETH_TYPE_ARP,
   ETH_P_IP as ETH_TYPE_IP,
   ETH_P_IPV6 as ETH_TYPE_IPV6,
-  ICMP_ECHO as ICMP_ECHO_REQUEST,
-  ICMP_ECHOREPLY as ICMP_ECHO_REPLY,
-  IPPROTO_ICMP,
-  IPPROTO_TCP,
-  IPPROTO_UDP,
 } from '../../packet/index.js';
+export const { SERVER: DHCP_SERVER_PORT, CLIENT: DHCP_CLIENT_PORT } = DHCP_PORT;
+export const { REQUEST: ARPOP_REQUEST, REPLY: ARPOP_REPLY } = ARPOP;
+export const { ECHO: ICMP_ECHO_REQUEST, ECHO_REPLY: ICMP_ECHO_REPLY } = ICMP_TYPE;
+export const { ICMP: IPPROTO_ICMP, TCP: IPPROTO_TCP, UDP: IPPROTO_UDP } = IPPROTO;
 
 /** Conntrack state bits (ovs-fields(7) ct_state). */
 export const CS = {
