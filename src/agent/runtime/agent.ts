@@ -1,10 +1,10 @@
-// The `vnet agent` process core: bridge take-over, identity, feed following, flow reconciliation; binding and
-// status reports (status-reports.ts) and DHCP packet-ins (packet-in.ts) are driven from here. Talks to the world
-// only through deps.ts seams.
+// The `vnet agent` process core: identity, feed following, flow reconciliation. Driven from here, each in its own
+// file: the bridge take-over (bridge-takeover.ts), this host's ports (host-ports.ts), meters (meters.ts),
+// gratuitous ARPs (announcer.ts), binding and status reports (status-reports.ts) and DHCP packet-ins
+// (packet-in.ts). Talks to the world only through deps.ts seams.
 import { formatDpid } from '../../model/params.js';
 import { normalizeFlow } from '../../openflow/normalize.js';
-import { type Flow, type FlowMod, OFPP } from '../../openflow/types.js';
-import { gratuitousArpFrame } from '../../packet/arp.js';
+import type { Flow, FlowMod } from '../../openflow/types.js';
 import { Backoff, sleep } from '../../util/backoff.js';
 import type { Logger } from '../../util/log.js';
 import {
@@ -16,14 +16,7 @@ import {
   diffFlows,
   type FeedResources,
   FlowCompiler,
-  type LocalContext,
-  type LocalPort,
-  type MeterSpec,
-  meterSpec,
   metersOf,
-  floatingAnnouncements,
-  gatewayAnnouncements,
-  statusContext,
   type ModelView,
   tunnelAddress,
   uplinkProblems,
@@ -43,31 +36,13 @@ import { errText } from './errors.js';
 import type { AgentConfig } from './options.js';
 import type { TraceAsk, TraceHop } from '../../model/trace.js';
 import { type HopContext, hopOf, TraceRefused, traceFlow } from '../trace/hop.js';
+import { Announcer } from './announcer.js';
+import { ensureBridge, takeOverBridge } from './bridge-takeover.js';
+import { HostPorts } from './host-ports.js';
+import { Meters } from './meters.js';
 import { PacketInHandler } from './packet-in.js';
 import { Reporter } from './reporter.js';
 import { StatusReports } from './status-reports.js';
-
-/**
- * When an address is (re)announced on a segment: gratuitous ARPs at these delays. Dense for the first 4 s: a
- * link just restored may drop frames for a second or two after its carrier is back (the lab's segment did,
- * now and then), and a takeover whose GARPs all fall in that window is only noticed when the upstream router
- * re-probes its ARP entry (6.5 s of loss in the SNAT e2e; with 0/0.5/2 s, 2 of 3 runs lost it).
- */
-const GARP_SCHEDULE_MS = [0, 250, 500, 1000, 1500, 2000, 3000, 4000];
-/**
- * A port whose carrier came back counts as up only after it has stayed up this long (a routers' "carrier
- * delay"): carrier is not forwarding — in the lab a restored link dropped frames for 4–5 s after its carrier
- * returned — and a gateway that takes back its router on carrier alone blackholes it for that long, while
- * the standby was serving it fine. Carrier loss counts at once.
- */
-const CARRIER_UP_DELAY_MS = 6000;
-/** Names of the two flow-based tunnel ports every bridge gets (one per encapsulation). */
-export const TUNNEL_PORTS = { gre: 'vnet-gre', vxlan: 'vnet-vxlan' } as const;
-
-/** OVS's inactivity probe for the controller: short, so a dead agent is noticed within seconds. */
-export const INACTIVITY_PROBE_MS = 5000;
-/** OVS reconnect backoff cap: OVS's default of 8 s would defeat fast reconvergence. */
-export const CONTROLLER_MAX_BACKOFF_MS = 1000;
 
 export interface AgentDeps {
   config: AgentConfig;
@@ -146,18 +121,14 @@ export class Agent {
   private pendingKeys = new Set<ChangeKey>();
   /** The next sync must diff the switch's table against the whole desired set (not send the compiler's delta). */
   private fullDiff = true;
-  private local: { sig: string; ctx: LocalContext } | null = null;
-  /** Meters installed on `metersLink` in this connection; a new connection starts empty (re-ensures all). */
-  private meters = new Set<number>();
-  private metersLink: SwitchLink | null = null;
+  private readonly hostPorts: HostPorts;
+  private readonly meters: Meters;
+  private readonly announcer: Announcer;
   private link: SwitchLink | null = null;
   /** What the switch holds, as far as we know; null = unknown (read it before diffing). */
   private installed: Flow[] | null = null;
   private flowsInSync = false;
   private lastError: string | null = null;
-  /** Addresses announced (GARP) on `announcedLink`: address → the MAC/port/VLAN it was announced with. */
-  private announced = new Map<string, string>();
-  private announcedLink: SwitchLink | null = null;
   /** The uplink problems last noted (they stay in lastError until resolved). */
   private uplinkError: string | null = null;
   private bound: Binding[] = [];
@@ -193,6 +164,9 @@ export class Agent {
       deps.log.child({ component: 'reporter' }),
     );
     this.reports = new StatusReports(this.cfg, this.reporter, deps.log);
+    this.hostPorts = new HostPorts(this.cfg, deps.bridge, deps.log, () => this.kick());
+    this.meters = new Meters(deps.log);
+    this.announcer = new Announcer(deps.log);
   }
 
   /** Starts everything and returns; progress continues in the background (see status()). */
@@ -311,39 +285,13 @@ export class Agent {
     const retry = new Backoff({ initialMs: 400, maxMs: 5000 });
     while (!this.stopped) {
       try {
-        // Only a loaded cache can say a bridge is missing; creating it on a guess would
-        // overwrite a user's datapath_type.
-        await ovs.ready();
-        if (!ovs.bridgeExists(name)) {
-          if (this.cfg.createBridge) {
-            this.log.info({ bridge: name, datapathType: this.cfg.datapathType }, 'creating bridge (--create-bridge)');
-            await ovs.createBridge({ name, datapathType: this.cfg.datapathType });
-          } else {
-            this.phase = 'waiting-for-bridge';
-            this.log.warn(
-              { bridge: name },
-              `waiting for bridge ${name} to exist (create it, e.g. ovs-vsctl add-br ${name}, or run with --create-bridge)`,
-            );
-            this.kick();
-            await ovs.waitForBridge(name);
-            this.log.info({ bridge: name }, 'bridge appeared');
-          }
-        }
+        await ensureBridge(ovs, this.cfg, this.log, () => {
+          this.phase = 'waiting-for-bridge';
+          this.kick();
+        });
         this.phase = 'taking-over-bridge';
         const controller = `tcp:${this.deps.switches.address.host}:${this.deps.switches.address.port}`;
-        await ovs.takeOverBridge({
-          name,
-          controllers: [controller],
-          failMode: 'secure',
-          protocols: ['OpenFlow13'],
-          disableInBand: true,
-          controllerMaxBackoff: CONTROLLER_MAX_BACKOFF_MS,
-          inactivityProbe: INACTIVITY_PROBE_MS,
-        });
-        for (const type of ['gre', 'vxlan'] as const) {
-          await ovs.ensureTunnelPort({ bridge: name, name: TUNNEL_PORTS[type], type });
-        }
-        this.dpid = await ovs.bridgeDatapathId(name);
+        this.dpid = await takeOverBridge(ovs, name, controller);
         this.log.info(
           { bridge: name, dpid: formatDpid(this.dpid), controller, failMode: 'secure' },
           'bridge taken over: controller set, fail_mode=secure, tunnel ports present',
@@ -492,7 +440,7 @@ export class Agent {
       datapathUuid: this.datapathUuid,
       nodeId: this.cfg.nodeId,
       ports: this.deps.bridge.interfaces(this.cfg.bridge),
-      tunnelPorts: this.local?.ctx.tunnelPorts ?? { gre: null, vxlan: null },
+      tunnelPorts: this.hostPorts.tunnelPorts,
       bound: this.bound,
       view: this.view,
     };
@@ -542,7 +490,7 @@ export class Agent {
     }
     if (this.phase === 'waiting-for-datapath' || this.phase === 'starting') this.phase = 'waiting-for-switch';
 
-    const local = this.localContext(dp.uuid, tunnelAddress(view, dp));
+    const local = this.hostPorts.context(dp.uuid, this.dpid, tunnelAddress(view, dp));
     const keys = [...this.pendingKeys];
     this.pendingKeys.clear();
     const t0 = performance.now();
@@ -572,16 +520,12 @@ export class Agent {
         this.fullDiff = true;
         this.log.info({ flows: this.installed.length }, 'read installed flows from the switch');
       }
-      if (this.metersLink !== link) {
-        this.metersLink = link;
-        this.meters = new Set();
-      }
       const desired = this.compiler.flows();
       // Flow stats come back in the codec's canonical form: compare like with like.
       const mods: FlowMod[] = this.fullDiff ? diffFlows(this.installed, desired.map(normalizeFlow)) : res.mods;
       // Meters change only with flows that name one (a port's DHCP punt): scan everything only then.
-      const wanted = this.fullDiff || mods.some((m) => metersOf(m.flow).size > 0) ? this.wantedMeters(desired) : null;
-      if (wanted) await this.installMeters(link, wanted);
+      const wanted = this.fullDiff || mods.some((m) => metersOf(m.flow).size > 0) ? this.meters.wanted(desired) : null;
+      if (wanted) await this.meters.install(link, wanted);
       if (mods.length > 0) {
         await link.sendFlowMods(mods, { bundle: true });
         this.counters.flowModsSent += mods.length;
@@ -597,9 +541,13 @@ export class Agent {
           'flows reconciled',
         );
       }
-      if (wanted) await this.removeUnusedMeters(link, wanted);
+      if (wanted) await this.meters.removeUnused(link, wanted);
       this.installed = desired;
-      this.announce(link, view, local, dp.uuid);
+      this.reports.translations(
+        view,
+        dp.uuid,
+        this.announcer.announce(link, view, local, this.compiler.currentBindings()),
+      );
       this.fullDiff = false;
       this.counters.syncs++;
       this.deps.observer?.syncDuration((performance.now() - t0) / 1000);
@@ -617,39 +565,6 @@ export class Agent {
       this.scheduleRetry(1000);
     }
     this.reportStatus(dp.uuid);
-  }
-
-  /** Meter ids the desired flows name. */
-  private wantedMeters(desired: readonly Flow[]): Set<number> {
-    const ids = new Set<number>();
-    for (const f of desired) metersOf(f, ids);
-    return ids;
-  }
-
-  /** Before the flows that name them: a flow naming a missing meter is rejected by the switch. */
-  private async installMeters(link: SwitchLink, wanted: Set<number>): Promise<void> {
-    const missing = [...wanted].filter((id) => !this.meters.has(id));
-    if (missing.length === 0) return;
-    const specs = missing.map((id) => meterSpec(id));
-    const unknown = missing.filter((_, k) => specs[k] === null);
-    if (unknown.length > 0) throw new Error(`flows name meters the pipeline does not declare: ${unknown.join(', ')}`);
-    await link.ensureMeters(specs as MeterSpec[]);
-    for (const id of missing) this.meters.add(id);
-    this.log.info({ meters: missing.length, total: this.meters.size }, 'meters installed');
-  }
-
-  /** After the flows that named them are gone (deleting a meter in use would delete its flows too). */
-  private async removeUnusedMeters(link: SwitchLink, wanted: Set<number>): Promise<void> {
-    const unused = [...this.meters].filter((id) => !wanted.has(id));
-    if (unused.length === 0) return;
-    try {
-      await link.deleteMeters(unused);
-      for (const id of unused) this.meters.delete(id);
-      this.log.info({ meters: unused.length, total: this.meters.size }, 'unused meters deleted');
-    } catch (err) {
-      // A leftover meter costs nothing but a slot; the next change retries.
-      this.log.warn({ err: errText(err), meters: unused }, 'deleting unused meters failed');
-    }
   }
 
   private scheduleRetry(ms: number): void {
@@ -700,110 +615,12 @@ export class Agent {
     this.reports.whileUnidentified(view, this.dpid);
   }
 
-  /** Ports whose carrier was lost: when it came back (null while still down). */
-  private readonly carrierBack = new Map<string, number | null>();
-
-  /** Whether a port's link counts as up: not down, and up for CARRIER_UP_DELAY_MS if it was down before. */
-  private carrierSettled(port: string, linkUp: boolean | undefined): boolean {
-    if (linkUp === false) {
-      this.carrierBack.set(port, null);
-      return false;
-    }
-    if (!this.carrierBack.has(port)) return true;
-    const now = Date.now();
-    const since = this.carrierBack.get(port) ?? now;
-    this.carrierBack.set(port, since);
-    const left = since + CARRIER_UP_DELAY_MS - now;
-    if (left <= 0) {
-      this.carrierBack.delete(port);
-      this.log.info({ port }, 'link up and settled: counted as up again');
-      return true;
-    }
-    if (since === now) {
-      this.log.info({ port, delayMs: CARRIER_UP_DELAY_MS }, 'carrier back: counted as up once it stays up');
-      setTimeout(() => this.kick(), left + 20).unref();
-    }
-    return false;
-  }
-
-  /**
-   * This host as the pipeline sees it. The same object is returned while nothing changed: the
-   * compiler treats a new LocalContext as "the host changed" and recomputes what depends on it.
-   */
-  private localContext(datapathUuid: string, registeredIp: string | null): LocalContext {
-    const ports = new Map<string, LocalPort>();
-    const tunnelPorts: LocalContext['tunnelPorts'] = { gre: null, vxlan: null };
-    for (const p of this.deps.bridge.interfaces(this.cfg.bridge)) {
-      if (p.ofport === null || p.ofport < 1) continue;
-      if (p.name === TUNNEL_PORTS.gre) tunnelPorts.gre = p.ofport;
-      else if (p.name === TUNNEL_PORTS.vxlan) tunnelPorts.vxlan = p.ofport;
-      // Internal ports may be VM/container ports too; only the bridge's own (LOCAL) port is skipped.
-      else if (p.name !== this.cfg.bridge && p.type !== 'gre' && p.type !== 'vxlan' && p.type !== 'patch') {
-        const entry: LocalPort = { ofport: p.ofport };
-        if (p.ifaceId) entry.ifaceId = p.ifaceId;
-        if (p.attachedMac) entry.attachedMac = p.attachedMac;
-        if (!this.carrierSettled(p.name, p.linkUp)) entry.linkUp = false;
-        ports.set(p.name, entry);
-      }
-    }
-    const ctx: LocalContext = {
-      datapathUuid,
-      dpid: this.dpid!,
-      tunnelIp: this.cfg.tunnelIp ?? registeredIp,
-      encap: this.cfg.encap,
-      tunnelPorts,
-      ports,
-      underlayMtu: this.cfg.underlayMtu,
-    };
-    const sig = JSON.stringify({ ...ctx, dpid: String(ctx.dpid), ports: [...ports].sort() });
-    if (this.local?.sig === sig) return this.local.ctx;
-    this.local = { sig, ctx };
-    return ctx;
-  }
-
   // ---------------------------------------------------------------- reports
 
   private reportStatus(dpUuid: string): void {
     if (!this.view || this.dpid === null) return;
     const health = { switchConnected: this.link !== null, flowsInSync: this.flowsInSync, lastError: this.lastError };
     this.reports.datapathStatus(this.view, dpUuid, this.dpid, health);
-  }
-
-  /**
-   * A gratuitous ARP for each address this host answers for on a segment — floating IPs of VMs here, router
-   * addresses of networks whose active gateway this is — once its flows are in: when it is new, when it moved
-   * here (VM move, gateway takeover), and again on a new switch connection, so the segment's switches and
-   * neighbours' ARP caches follow it at once.
-   */
-  private announce(link: SwitchLink, view: ModelView, local: LocalContext, me: string): void {
-    if (this.announcedLink !== link) {
-      this.announcedLink = link;
-      this.announced.clear();
-    }
-    const now = new Map<string, string>();
-    const ctx = statusContext(view, local, this.compiler.currentBindings());
-    const announcements = [...floatingAnnouncements(ctx), ...gatewayAnnouncements(ctx)];
-    for (const a of announcements) {
-      const sig = `${a.mac}/${a.ofport}/${a.vlan ?? ''}`;
-      now.set(a.address, sig);
-      if (this.announced.get(a.address) === sig) continue;
-      this.log.info(
-        { address: a.address, mac: a.mac, port: a.ofport, vlan: a.vlan },
-        'announcing an address on the segment',
-      );
-      const send = () => {
-        // Only while it is still announced so, on this connection.
-        if (this.announcedLink !== link || this.announced.get(a.address) !== sig) return;
-        link
-          .packetOut({ inPort: OFPP.CONTROLLER, outPort: a.ofport, data: gratuitousArpFrame(a.mac, a.address, a.vlan) })
-          .catch((err: unknown) => this.log.warn({ err: errText(err), address: a.address }, 'gratuitous ARP failed'));
-      };
-      // Repeated, as keepalived and OVN do: the first may leave while a just-restored link does not forward yet.
-      for (const ms of GARP_SCHEDULE_MS) setTimeout(send, ms).unref();
-    }
-    this.announced = now;
-    const active = new Set(announcements.flatMap((a) => (a.translationUuid ? [a.translationUuid] : [])));
-    this.reports.translations(view, me, active);
   }
 
   /** Uplink problems are the datapath's last_error (and a warning) while they last; resolved, they clear it. */
