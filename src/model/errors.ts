@@ -127,6 +127,13 @@ export class Unavailable extends ApiError {
   }
 }
 
+/** 400/125 (ours): the request names something the API knows but vnet does not do (never stored to be ignored). */
+export class NotSupported extends ApiError {
+  constructor(field: string, message: string) {
+    super(400, '125', 'NotSupported', `${field}: ${message}`, field);
+  }
+}
+
 /** 401/130 (ours): no token, or one that is unknown, revoked, expired or malformed. */
 export class Unauthenticated extends ApiError {
   constructor(message: string) {

@@ -6,6 +6,7 @@ import {
   ImmutableField,
   InvalidID,
   MissingArgument,
+  NotSupported,
 } from '../model/errors.js';
 import { inSubnet, intToIp, ipToInt, isAligned, isNetworkOrBroadcast } from '../model/ipv4.js';
 import { cidr, type Params } from '../model/params.js';
@@ -25,13 +26,13 @@ function assign(doc: Doc, p: Params, keys: string[]): void {
 export const MAX_TUNNEL_KEY = 0xffffff;
 export const MAX_CT_ZONE = 0xffff;
 
-/** Lowest free value in [1, max] of a numeric field over all networks. */
-/** The lowest free value of `field` (a network's tunnel key; a conntrack zone, shared by networks and snat translations). */
+/**
+ * The lowest free value of `field`: a tunnel key, shared by networks and segments (both are the packet's key in
+ * the pipeline and on the wire); a conntrack zone, shared by networks, segments and snat translations.
+ */
 async function allocate(ctx: WriteContext, field: string, max: number): Promise<number> {
-  const holders =
-    field === 'ct_zone'
-      ? [...(await ctx.find('networks')), ...(await ctx.find('translations'))]
-      : await ctx.find('networks');
+  const holders = [...(await ctx.find('networks')), ...(await ctx.find('segments'))];
+  if (field === 'ct_zone') holders.push(...(await ctx.find('translations')));
   const used = new Set(holders.map((n) => n[field] as number));
   for (let v = 1; v <= max; v++) if (!used.has(v)) return v;
   throw new ArgumentError(field, 'no free value left');
@@ -91,13 +92,20 @@ async function macFromGroup(ctx: WriteContext, groupUuid: string): Promise<strin
 
 // ---------- leases (shared by interfaces, mac_leases, ip_leases) ----------
 
-async function createMacLease(ctx: WriteContext, ifaceUuid: string, macAddr: string, field: string, given?: unknown) {
+async function createMacLease(
+  ctx: WriteContext,
+  ifaceUuid: string,
+  macAddr: string,
+  field: string,
+  given?: unknown,
+  segment: string | null = null,
+) {
   await checkMacFree(ctx, macAddr, field);
   const doc: Doc = {
     uuid: await ctx.newUuid('mac_leases', P.mac_leases, given),
     interface_uuid: ifaceUuid,
     mac_address: macAddr,
-    segment_uuid: null,
+    segment_uuid: segment,
   };
   await ctx.insert('mac_leases', doc);
   ctx.touch('interfaces', ifaceUuid);
@@ -154,6 +162,50 @@ async function leaseOwner(ctx: WriteContext, p: Params) {
   return { interface_uuid: null, mac_lease_uuid: null };
 }
 
+// ---------- segments on interfaces ----------
+
+/** Interface modes that may be on a segment: the ones bound to a VM's (or a container's) port. */
+const SEGMENT_MODES: ReadonlySet<unknown> = new Set(['vif', 'internal']);
+
+/**
+ * An interface on a segment (segment_uuid) is on it instead of a network: no network_uuid, no IP leases (its
+ * addresses are configured in the VM), its MAC leases on no other segment, and a mode that binds a VM's port.
+ * OpenVNet let a network and a segment meet on one interface only when the segment was the network's; networks on
+ * segments are refused here, so that is always a mismatch, answered as OpenVNet did (InvalidID naming `field`).
+ */
+async function checkSegmentInterface(ctx: WriteContext, iface: Doc, field: string): Promise<void> {
+  const seg = iface.segment_uuid as string | null;
+  const leases = await ctx.find('mac_leases', { interface_uuid: iface.uuid });
+  const stray = leases.find((ml) => ml.segment_uuid && ml.segment_uuid !== seg);
+  if (stray)
+    throw new InvalidID(
+      field,
+      `MAC lease ${stray.uuid} of ${iface.uuid} is on segment ${stray.segment_uuid}, the interface on ${seg ?? 'none'} (set the interface's segment_uuid)`,
+    );
+  if (!seg) return;
+  if (!SEGMENT_MODES.has(iface.mode))
+    throw new NotSupported(
+      field,
+      `${iface.uuid} is mode ${iface.mode}; only vif and internal interfaces can be on a segment`,
+    );
+  if (iface.network_uuid)
+    throw new InvalidID(
+      field,
+      `${iface.uuid} cannot be on segment ${seg} and in network ${iface.network_uuid}: ${seg} is not that network's segment (an interface is on a network or on a segment)`,
+    );
+  const ip = await ctx.findOne('ip_leases', { interface_uuid: iface.uuid });
+  if (ip)
+    throw new InvalidID(
+      field,
+      `${iface.uuid} on segment ${seg} cannot have an IP lease (${ip.uuid} in ${ip.network_uuid}): a segment has no IP, its VMs configure their own addresses`,
+    );
+}
+
+/** The field a request that broke checkSegmentInterface is answered with: the first of `fields` it gave. */
+function givenField(p: Params, fields: string[]): string {
+  return fields.find((k) => has(p, k)) ?? fields[0]!;
+}
+
 // ---------- definitions ----------
 
 const datapaths = define(D.datapaths, {
@@ -192,6 +244,13 @@ const networks = define(D.networks, {
     };
   },
   async check(ctx, p, doc) {
+    // OpenVNet layered a network's L2 on a segment (one broadcast domain for both); vnet does not, so it refuses
+    // the field rather than store it to be ignored.
+    if (typeof p.segment_uuid === 'string')
+      throw new NotSupported(
+        'segment_uuid',
+        'a network on a segment is not supported: a segment carries interfaces with segment_uuid and no network',
+      );
     // One VLAN carries one network: two networks on one tag would be one broadcast domain on the uplink.
     const vlan = p.vlan_id ?? doc?.vlan_id;
     if (typeof vlan !== 'number') return;
@@ -244,13 +303,14 @@ const interfaces: ResourceDef = {
       active_port_name: null,
     });
     if (macAddr) {
-      const ml = await createMacLease(ctx, id, macAddr, 'mac_address');
+      const ml = await createMacLease(ctx, id, macAddr, 'mac_address', undefined, doc.segment_uuid as string | null);
       if (network && has(p, 'ipv4_address'))
         await createIpLease(ctx, network, p.ipv4_address as string, 'ipv4_address', {
           interface_uuid: id,
           mac_lease_uuid: ml.uuid,
         });
     }
+    await checkSegmentInterface(ctx, doc, 'segment_uuid');
     return doc;
   },
   async update(ctx, doc, p) {
@@ -277,8 +337,21 @@ const interfaces: ResourceDef = {
           await checkMacFree(ctx, p.mac_address as string, 'mac_address', ml.uuid);
           await ctx.update('mac_leases', { ...ml, mac_address: p.mac_address });
         }
-      } else ml = await createMacLease(ctx, doc.uuid, p.mac_address as string, 'mac_address');
+      } else
+        ml = await createMacLease(
+          ctx,
+          doc.uuid,
+          p.mac_address as string,
+          'mac_address',
+          undefined,
+          doc.segment_uuid as string | null,
+        );
     }
+    // Its MAC leases follow the interface's segment (OpenVNet kept the segment on the MAC lease).
+    if (has(p, 'segment_uuid'))
+      for (const l of await ctx.find('mac_leases', { interface_uuid: doc.uuid }))
+        if (l.segment_uuid !== doc.segment_uuid)
+          await ctx.update('mac_leases', { ...l, segment_uuid: doc.segment_uuid });
     if (has(p, 'ipv4_address') || has(p, 'network_uuid')) {
       const il = ml ? await ctx.findOne('ip_leases', { mac_lease_uuid: ml.uuid }) : undefined;
       if (p.ipv4_address === null) {
@@ -309,6 +382,11 @@ const interfaces: ResourceDef = {
         doc.network_uuid = p.network_uuid;
       }
     }
+    await checkSegmentInterface(
+      ctx,
+      doc,
+      givenField(p, ['segment_uuid', 'network_uuid', 'ipv4_address', 'mode', 'mac_address']),
+    );
     return ctx.update('interfaces', doc);
   },
   async remove(ctx, doc) {
@@ -331,11 +409,15 @@ const macLeases: ResourceDef = {
   async create(ctx, p) {
     await ctx.must('interfaces', p.interface_uuid as string, 'interface_uuid');
     if (p.segment_uuid) await ctx.must('segments', p.segment_uuid as string, 'segment_uuid');
-    const ml = await createMacLease(ctx, p.interface_uuid as string, p.mac_address as string, 'mac_address', p.uuid);
-    if (p.segment_uuid) {
-      ml.segment_uuid = p.segment_uuid;
-      await ctx.update('mac_leases', ml);
-    }
+    const ml = await createMacLease(
+      ctx,
+      p.interface_uuid as string,
+      p.mac_address as string,
+      'mac_address',
+      p.uuid,
+      (p.segment_uuid as string | null | undefined) ?? null,
+    );
+    await checkSegmentInterface(ctx, await ctx.must('interfaces', ml.interface_uuid as string), 'segment_uuid');
     return ml;
   },
   async update(ctx, doc, p) {
@@ -350,7 +432,13 @@ const macLeases: ResourceDef = {
     }
     assign(doc, p, ['interface_uuid', 'mac_address', 'segment_uuid']);
     ctx.touch('interfaces', doc.interface_uuid as string);
-    return ctx.update('mac_leases', doc);
+    const updated = await ctx.update('mac_leases', doc);
+    await checkSegmentInterface(
+      ctx,
+      await ctx.must('interfaces', doc.interface_uuid as string),
+      givenField(p, ['segment_uuid', 'interface_uuid']),
+    );
+    return updated;
   },
   async remove(ctx, doc) {
     await removeMacLease(ctx, doc);
@@ -362,10 +450,17 @@ const ipLeases: ResourceDef = {
   async create(ctx, p) {
     const network = await ctx.must('networks', p.network_uuid as string, 'network_uuid');
     const owner = await leaseOwner(ctx, p);
-    return createIpLease(ctx, network, p.ipv4_address as string, 'ipv4_address', owner, {
+    const lease = await createIpLease(ctx, network, p.ipv4_address as string, 'ipv4_address', owner, {
       uuid: p.uuid,
       enable_routing: (p.enable_routing as boolean | undefined) ?? false,
     });
+    if (owner.interface_uuid)
+      await checkSegmentInterface(
+        ctx,
+        await ctx.must('interfaces', owner.interface_uuid),
+        givenField(p, ['interface_uuid', 'mac_lease_uuid']),
+      );
+    return lease;
   },
   async update(ctx, doc, p) {
     if (has(p, 'network_uuid') || has(p, 'ipv4_address')) {
@@ -383,7 +478,14 @@ const ipLeases: ResourceDef = {
     }
     assign(doc, p, ['enable_routing']);
     ctx.touch('interfaces', doc.interface_uuid as string | null);
-    return ctx.update('ip_leases', doc);
+    const updated = await ctx.update('ip_leases', doc);
+    if (doc.interface_uuid)
+      await checkSegmentInterface(
+        ctx,
+        await ctx.must('interfaces', doc.interface_uuid as string),
+        givenField(p, ['interface_uuid', 'mac_lease_uuid']),
+      );
+    return updated;
   },
   async remove(ctx, doc) {
     await removeIpLease(ctx, doc);
@@ -456,6 +558,17 @@ const routes = define(D.routes, {
 });
 
 const segments = define(D.segments, {
+  async computed(ctx) {
+    return {
+      tunnel_key: await allocate(ctx, 'tunnel_key', MAX_TUNNEL_KEY),
+      ct_zone: await allocate(ctx, 'ct_zone', MAX_CT_ZONE),
+    };
+  },
+  validate(doc) {
+    // OpenVNet never implemented physical segments (its agent has only virtual ones): refused, not stored.
+    if (doc.mode === 'physical')
+      throw new NotSupported('mode', 'physical segments are not supported; a segment is virtual (tunnelled)');
+  },
   async cascade(ctx, doc) {
     const users = [
       ...(await ctx.find('networks', { segment_uuid: doc.uuid })),

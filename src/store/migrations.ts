@@ -69,6 +69,19 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
   UPDATE docs SET data = json_set(data, '$.gateway_priority', json('null'))
     WHERE kind = 'datapath_networks' AND json_type(data, '$.gateway_priority') IS NULL;
   `,
+  // 8: segments gained a tunnel key (the networks' key space) and a conntrack zone (the networks' and snat
+  // translations' zones): stored segments get the next ones after the highest in use, in uuid order.
+  `
+  UPDATE docs SET data = json_set(data,
+      '$.tunnel_key',
+        (SELECT COALESCE(MAX(json_extract(o.data, '$.tunnel_key')), 0) FROM docs o WHERE o.kind = 'networks')
+        + (SELECT COUNT(*) FROM docs s WHERE s.kind = 'segments' AND s.uuid <= docs.uuid),
+      '$.ct_zone',
+        (SELECT COALESCE(MAX(json_extract(o.data, '$.ct_zone')), 0) FROM docs o
+          WHERE o.kind IN ('networks', 'translations'))
+        + (SELECT COUNT(*) FROM docs s WHERE s.kind = 'segments' AND s.uuid <= docs.uuid))
+    WHERE kind = 'segments' AND json_type(data, '$.tunnel_key') IS NULL;
+  `,
 ];
 
 /**
@@ -112,5 +125,17 @@ export const POSTGRES_MIGRATIONS: readonly string[] = [
   CREATE UNIQUE INDEX vnet_docs_unique_dpid ON vnet_docs((data->>'dpid')) WHERE kind = 'datapaths';
   CREATE UNIQUE INDEX vnet_docs_unique_tunnel_key ON vnet_docs((data->>'tunnel_key')) WHERE kind = 'networks';
   CREATE UNIQUE INDEX vnet_docs_unique_ct_zone ON vnet_docs((data->>'ct_zone')) WHERE kind = 'networks';
+  `,
+  // 2: as SQLite's 8 — segments gained a tunnel key and a conntrack zone, the next ones after the highest in use.
+  `
+  UPDATE vnet_docs d SET data = (d.data::jsonb || jsonb_build_object(
+      'tunnel_key',
+        (SELECT COALESCE(MAX((o.data->>'tunnel_key')::bigint), 0) FROM vnet_docs o WHERE o.kind = 'networks')
+        + (SELECT COUNT(*) FROM vnet_docs s WHERE s.kind = 'segments' AND s.uuid <= d.uuid),
+      'ct_zone',
+        (SELECT COALESCE(MAX((o.data->>'ct_zone')::bigint), 0) FROM vnet_docs o
+          WHERE o.kind IN ('networks', 'translations'))
+        + (SELECT COUNT(*) FROM vnet_docs s WHERE s.kind = 'segments' AND s.uuid <= d.uuid)))::json
+    WHERE d.kind = 'segments' AND d.data->>'tunnel_key' IS NULL;
   `,
 ];

@@ -589,9 +589,10 @@ describe('delete cascades and restrictions', () => {
 
   it('segment in use is refused; route link delete cascades routes', async () => {
     await ok(s, 'POST', '/api/segments', { uuid: 'seg-1' });
-    await ok(s, 'POST', '/api/networks', { uuid: 'nw-s', ipv4_network: '10.88.0.0', segment_uuid: 'seg-1' });
+    await ok(s, 'POST', '/api/interfaces', { uuid: 'if-s', segment_uuid: 'seg-1', mac_address: '02:00:00:88:00:09' });
     const body = await fails(s, 'DELETE', '/api/segments/seg-1', {}, 409, '113');
-    assert.match(body.message, /nw-s/);
+    assert.match(body.message, /if-s/);
+    await ok(s, 'POST', '/api/networks', { uuid: 'nw-s', ipv4_network: '10.88.0.0' });
     await ok(s, 'POST', '/api/route_links', { uuid: 'rl-2' });
     await ok(s, 'POST', '/api/interfaces', {
       uuid: 'if-r',

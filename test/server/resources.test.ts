@@ -131,9 +131,12 @@ const CASES: Case[] = [
   {
     kind: 'segments',
     prefix: 'seg',
-    create: () => ({ mode: 'physical' }),
-    update: { mode: 'virtual', display_name: 's' },
-    check: (d) => assert.equal(d.mode, 'virtual'),
+    create: () => ({ mode: 'virtual' }),
+    update: { display_name: 's' },
+    check: (d) => {
+      assert.equal(d.mode, 'virtual');
+      assert.equal(d.display_name, 's');
+    },
   },
   {
     kind: 'filters',

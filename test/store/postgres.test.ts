@@ -62,6 +62,28 @@ describe('postgres store', { skip: skip ?? false }, () => {
     }
   });
 
+  it('migration 2: segments stored before their tunnel key get keys and zones after the highest in use', async () => {
+    const url = await freshDatabase();
+    const c = new pg.Client({ connectionString: url });
+    await c.connect();
+    try {
+      await c.query(POSTGRES_MIGRATIONS[0]!);
+      await c.query('CREATE TABLE vnet_schema (version integer NOT NULL); INSERT INTO vnet_schema VALUES (1)');
+      await c.query(`INSERT INTO vnet_docs(kind, uuid, data) VALUES
+        ('networks', 'nw-a', '{"uuid":"nw-a","tunnel_key":7,"ct_zone":3}'),
+        ('translations', 'tr-a', '{"uuid":"tr-a","ct_zone":9}'),
+        ('segments', 'seg-b', '{"uuid":"seg-b","mode":"virtual"}'),
+        ('segments', 'seg-a', '{"uuid":"seg-a","mode":"virtual"}')`);
+    } finally {
+      await c.end();
+    }
+    const s = await PostgresStore.open({ url });
+    const a = await s.read((tx) => tx.get('segments', 'seg-a'));
+    const b = await s.read((tx) => tx.get('segments', 'seg-b'));
+    await s.close();
+    assert.deepEqual([a?.tunnel_key, a?.ct_zone, b?.tunnel_key, b?.ct_zone], [8, 10, 9, 11]);
+  });
+
   it('an unreachable database: open fails with StoreUnavailableError', async () => {
     const port = await freePort();
     await assert.rejects(PostgresStore.open({ url: `postgres://vnet@127.0.0.1:${port}/none` }), StoreUnavailableError);

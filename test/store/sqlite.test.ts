@@ -85,3 +85,23 @@ it('migrations 4-6: networks, routes and translations stored before vlan_id / ga
   assert.ok(translation && 'active_datapath_uuid' in translation, JSON.stringify(translation));
   assert.equal(translation.active_datapath_uuid, null);
 });
+
+it('migration 8: segments stored before their tunnel key get keys and zones after the highest in use', async () => {
+  const path = join(dir, 'migrate8.db');
+  const d = new Database(path);
+  d.exec('BEGIN');
+  for (const sql of SQLITE_MIGRATIONS.slice(0, 7)) d.exec(sql);
+  const put = d.prepare('INSERT INTO docs(kind, uuid, seq, data) VALUES (?, ?, ?, ?)');
+  put.run('networks', 'nw-a', 1, JSON.stringify({ uuid: 'nw-a', tunnel_key: 7, ct_zone: 3 }));
+  put.run('translations', 'tr-a', 2, JSON.stringify({ uuid: 'tr-a', mode: 'snat', ct_zone: 9 }));
+  put.run('segments', 'seg-b', 3, JSON.stringify({ uuid: 'seg-b', mode: 'virtual' }));
+  put.run('segments', 'seg-a', 4, JSON.stringify({ uuid: 'seg-a', mode: 'virtual' }));
+  d.exec('COMMIT');
+  d.pragma('user_version = 7');
+  d.close();
+  const s = new SqliteStore({ path });
+  const a = await s.read((tx) => tx.get('segments', 'seg-a'));
+  const b = await s.read((tx) => tx.get('segments', 'seg-b'));
+  await s.close();
+  assert.deepEqual([a?.tunnel_key, a?.ct_zone, b?.tunnel_key, b?.ct_zone], [8, 10, 9, 11]);
+});
