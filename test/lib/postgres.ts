@@ -44,8 +44,11 @@ export function skipWithoutPostgres(t: TestContext): boolean {
 export interface PostgresCluster {
   /** `postgres://vnet@127.0.0.1:PORT/postgres` */
   url: string;
-  /** Creates an empty database and returns its URL. */
-  createDatabase(): Promise<string>;
+  /**
+   * Creates an empty database and returns its URL; with `template` (a database of this cluster nobody is connected
+   * to), a copy of that one (a migrated schema: several times faster than a fresh database migrated).
+   */
+  createDatabase(opts?: { template?: string }): Promise<string>;
   /** Stops the server (immediate mode) and removes the directory; idempotent. */
   stop(): Promise<void>;
 }
@@ -127,12 +130,13 @@ export async function startPostgres(opts: { durable?: boolean } = {}): Promise<P
     let n = 0;
     return {
       url,
-      async createDatabase() {
+      async createDatabase(create = {}) {
         const name = `vnet_test_${++n}`;
         const c = new pg.Client({ connectionString: url });
         await c.connect();
         try {
-          await c.query(`CREATE DATABASE ${name}`);
+          const template = create.template === undefined ? '' : ` TEMPLATE ${pg.escapeIdentifier(create.template)}`;
+          await c.query(`CREATE DATABASE ${name}${template}`);
         } finally {
           await c.end();
         }

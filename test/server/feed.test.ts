@@ -239,22 +239,7 @@ describe('change feed', () => {
       await s.close();
       servers.splice(servers.indexOf(s), 1);
       await new Promise((r) => setTimeout(r, 150));
-      const { buildApp } = await import('../../src/server/app.js');
-      const { SqliteStore } = await import('../../src/store/sqlite.js');
-      const store = new SqliteStore({ path });
-      const { app, service } = await buildApp({ store });
-      await app.listen({ host: '127.0.0.1', port });
-      s = {
-        app,
-        service,
-        store,
-        base: `http://127.0.0.1:${port}`,
-        close: async () => {
-          await app.close();
-          store.close();
-        },
-      };
-      servers.push(s);
+      s = await server({ path, port });
       await post(s.base, '/api/datapaths', { uuid: 'dp-c2', dpid: '0x11', node_id: 'n' });
       await post(s.base, '/api/datapaths', { uuid: 'dp-c3', dpid: '0x12', node_id: 'n' });
       await waitFor(() => changes.length === 3, withEvents('changes after restart'));
@@ -271,21 +256,7 @@ describe('change feed', () => {
       // A replaced store (revision went backwards) → resync → a new snapshot.
       await s.close();
       servers.splice(servers.indexOf(s), 1);
-      rmSync(path, { force: true });
-      rmSync(`${path}-wal`, { force: true });
-      rmSync(`${path}-shm`, { force: true });
-      const store2 = new SqliteStore({ path });
-      const b2 = await buildApp({ store: store2 });
-      await b2.app.listen({ host: '127.0.0.1', port });
-      servers.push({
-        ...b2,
-        store: store2,
-        base: s.base,
-        close: async () => {
-          await b2.app.close();
-          store2.close();
-        },
-      });
+      await server({ path: join(dir, 'replaced.db'), port });
       await waitFor(() => snapshots === 2, withEvents('snapshot after resync'));
       assert.deepEqual(events, ['snapshot@0', 'resync', 'snapshot@0']);
       assert.equal(client.revision, 0);

@@ -1,4 +1,6 @@
 // Test helpers: a real server on an ephemeral port over an in-memory or temp-file store, and request shorthands.
+// VNET_TEST_DB=postgres: every server is on a fresh database of one private PostgreSQL cluster per test process
+// (test/lib/postgres.ts; stopped and removed when the process exits), so the API suite runs on either store.
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -9,19 +11,59 @@ import { buildApp } from '../../src/server/app.js';
 import type { GuardOptions } from '../../src/server/auth/guard.js';
 import type { FeedOptions } from '../../src/server/feed.js';
 import type { Service } from '../../src/server/service.js';
+import { PostgresStore } from '../../src/store/postgres.js';
 import { SqliteStore } from '../../src/store/sqlite.js';
+import type { Store } from '../../src/store/store.js';
+import { type PostgresCluster, startPostgres } from '../lib/postgres.js';
+
+/** The store startServer puts servers on: VNET_TEST_DB=postgres, or SQLite (the default). */
+export const TEST_DB: 'sqlite' | 'postgres' = process.env.VNET_TEST_DB === 'postgres' ? 'postgres' : 'sqlite';
+let cluster: Promise<PostgresCluster> | null = null;
+/** On PostgreSQL, a `path` names a database: a server started again on the same path finds its data. */
+const databases = new Map<string, Promise<string>>();
+/** A database migrated once, which every test database copies (CREATE DATABASE … TEMPLATE). */
+let template: Promise<string> | null = null;
+
+async function freshDatabase(c: PostgresCluster): Promise<string> {
+  template ??= (async () => {
+    const url = await c.createDatabase();
+    await (await PostgresStore.open({ url })).close();
+    return new URL(url).pathname.slice(1);
+  })();
+  return c.createDatabase({ template: await template });
+}
+
+async function openStore(opts: { path?: string; retainChanges?: number; retainBytes?: number }): Promise<Store> {
+  const retain = {
+    retainChanges: opts.retainChanges ?? 100_000,
+    ...(opts.retainBytes ? { retainBytes: opts.retainBytes } : {}),
+  };
+  if (TEST_DB === 'sqlite') return new SqliteStore({ path: opts.path ?? ':memory:', ...retain });
+  // A missing PostgreSQL fails here (asked for explicitly: never a skip).
+  cluster ??= startPostgres();
+  const c = await cluster;
+  let url = opts.path === undefined ? undefined : databases.get(opts.path);
+  if (!url) {
+    url = freshDatabase(c);
+    if (opts.path !== undefined) databases.set(opts.path, url);
+  }
+  return PostgresStore.open({ url: await url, ...retain });
+}
 
 export interface TestServer {
   app: FastifyInstance;
   service: Service;
-  store: SqliteStore;
+  store: Store;
   base: string;
   close(): Promise<void>;
 }
 
 export async function startServer(
   opts: {
+    /** SQLite file (default in memory); on PostgreSQL, one database per path (a fresh one without). */
     path?: string;
+    /** Listen on this port (default: any free one). */
+    port?: number;
     retainChanges?: number;
     retainBytes?: number;
     heartbeatMs?: number;
@@ -31,11 +73,7 @@ export async function startServer(
     agentRequestTimeoutMs?: number;
   } = {},
 ): Promise<TestServer> {
-  const store = new SqliteStore({
-    path: opts.path ?? ':memory:',
-    retainChanges: opts.retainChanges ?? 100_000,
-    ...(opts.retainBytes ? { retainBytes: opts.retainBytes } : {}),
-  });
+  const store = await openStore(opts);
   const { app, service } = await buildApp({
     store,
     feed: { heartbeatMs: opts.heartbeatMs ?? 15_000, ...opts.feed },
@@ -44,7 +82,7 @@ export async function startServer(
   });
   let base = '';
   if (opts.listen !== false) {
-    await app.listen({ host: '127.0.0.1', port: 0 });
+    await app.listen({ host: '127.0.0.1', port: opts.port ?? 0 });
     const addr = app.server.address();
     base = `http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}`;
   } else await app.ready();
