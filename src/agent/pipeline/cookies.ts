@@ -16,6 +16,7 @@ export const COOKIE_KIND = {
   filter: 0x08,
   security_group: 0x09,
   translation: 0x0a,
+  segment: 0x0b,
 } as const;
 export type CookieKind = keyof typeof COOKIE_KIND;
 

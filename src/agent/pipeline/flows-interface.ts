@@ -28,6 +28,8 @@ export const PRIO_IF = {
   classify: 100,
   spoofAllow: 100,
   dhcpDiscover: 110,
+  /** A segment port's MACs, any ethertype: above the pipeline's IPv6 drop (200), since a segment has no IP. */
+  segmentAllow: 210,
 } as const;
 
 /** The MAC addresses an interface may send from: its MAC leases, else its mac_address. */
@@ -112,6 +114,7 @@ export function interfaceFlows(ctx: CompileContext, uuid: string): Flow[] {
         ],
       ),
     );
+  if (b && i && !b.networkUuid && b.segmentUuid) return segmentPortFlows(ctx, uuid, i, b.ofport, b.segmentUuid);
   if (!b || !i || !b.networkUuid) return [];
   ctx.dep(`networks:${b.networkUuid}`);
   const net = ctx.view.networks.get(b.networkUuid);
@@ -181,5 +184,30 @@ export function interfaceFlows(ctx: CompileContext, uuid: string): Flow[] {
       ),
     );
   }
+  return out;
+}
+
+/**
+ * A port on a segment (an interface with segment_uuid and no network): classified to the segment's key and zone
+ * from its own MACs only — a segment has no IP, so no address is checked (the VM configures its own) and any
+ * ethertype passes, IPv6 included; frames from other MACs are dropped by the table's miss.
+ */
+function segmentPortFlows(ctx: CompileContext, uuid: string, i: Interface, port: number, seg: string): Flow[] {
+  ctx.dep(`segments:${seg}`);
+  const segment = ctx.view.segments.get(seg);
+  if (!segment) return [];
+  const { key, zone } = networkIds(segment);
+  const filtered = isFiltered(ctx, uuid);
+  const pass = [apply(loadZone(zone)), writeNetwork(key), goto(filtered ? 'egress_ct' : 'arp_responder')];
+  const out: Flow[] = [];
+  if (filtered)
+    out.push(
+      flow('output', PRIO_IF.classify, cookieFor('interface', uuid, 'filter'), matchReg(OUT_PORT, port), [
+        apply(output(port)),
+      ]),
+    );
+  const spoof = cookieFor('interface', uuid, 'spoof');
+  for (const mac of parsedMacs(i))
+    out.push(flow('port_security', PRIO_IF.segmentAllow, spoof, { in_port: exact(port), eth_src: exact(mac) }, pass));
   return out;
 }

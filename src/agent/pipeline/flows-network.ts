@@ -55,7 +55,7 @@ export const PRIO_NW = {
 } as const;
 
 /** Actions that deliver to a local port, through ingress filtering when the port's interface is filtered. */
-function deliverActions(ofport: number, filtered: boolean): Action[] {
+export function deliverActions(ofport: number, filtered: boolean): Action[] {
   return filtered ? [loadOutPort(ofport), resubmit('ingress_ct')] : [output(ofport)];
 }
 

@@ -2,9 +2,10 @@
 //
 // Flows are grouped by owner: `static` (pipeline-wide), `if:<uuid>` (a locally bound interface: classification
 // and anti-spoofing), `nw:<uuid>` (a network present on this host: ARP answers, DHCP punt, neighbours, L2),
-// `rl:<uuid>` (a route link with a network present here: routing and ICMP answers), `sec` (filters and
-// security groups). Each owner records the change keys it read; an update recomputes only owners whose keys
-// changed, so one interface change touches its own flows and its network's, nothing else.
+// `rl:<uuid>` (a route link with a network present here: routing and ICMP answers), `seg:<uuid>` (a segment
+// with ports here: its tunnel key, L2 and flood), `sec` (filters and security groups). Each owner records the
+// change keys it read; an update recomputes only owners whose keys changed, so one interface change touches its
+// own flows and its network's (or segment's), nothing else.
 import type { Flow, FlowMod } from '../../openflow/types.js';
 import type { CompileContext, Presence } from './compile-context.js';
 import { checkFlows, contractCheckedByDefault } from './contract.js';
@@ -12,6 +13,7 @@ import { diffFlows } from './diff.js';
 import { interfaceFlows } from './flows-interface.js';
 import { networkFlows } from './flows-network.js';
 import { routeLinkFlows } from './flows-routing.js';
+import { segmentFlows } from './flows-segment.js';
 import { securityFlows } from './flows-security.js';
 import { staticFlows } from './flows-static.js';
 import { type Binding, Binder, type ChangeKey, type LocalContext, type ModelView, routesOfLink } from './model-view.js';
@@ -48,6 +50,9 @@ export class FlowCompiler {
   private readonly depIndex = new Map<ChangeKey, Set<string>>();
   private binder: Binder | undefined;
   private readonly boundByNetwork = new Map<string, Set<string>>();
+  /** segment → its interfaces bound here; a segment is present where it has one. */
+  private readonly boundBySegment = new Map<string, Set<string>>();
+  private segments = new Set<string>();
   private present = new Map<string, Presence>();
   private links = new Set<string>();
   private lastLocal: LocalContext | undefined;
@@ -117,7 +122,13 @@ export class FlowCompiler {
       this.binder = new Binder(local, view);
       for (const [u, b] of this.binder.bound) {
         const o = old.get(u);
-        if (!o || o.ofport !== b.ofport || o.portName !== b.portName || o.networkUuid !== b.networkUuid)
+        if (
+          !o ||
+          o.ofport !== b.ofport ||
+          o.portName !== b.portName ||
+          o.networkUuid !== b.networkUuid ||
+          (o.segmentUuid ?? null) !== (b.segmentUuid ?? null)
+        )
           bindingChanges.add(u);
       }
       for (const u of old.keys()) if (!this.binder.bound.has(u)) bindingChanges.add(u);
@@ -167,6 +178,7 @@ export class FlowCompiler {
         }
     const presentBefore = this.present;
     const linksBefore = this.links;
+    const segmentsBefore = this.segments;
     if (topo) {
       const present = computePresence(view, this.boundByNetwork, local, this.binder!.bound);
       for (const [n, p] of present) if (presentBefore.get(n) !== p) changed.add(`present:${n}`);
@@ -180,6 +192,7 @@ export class FlowCompiler {
             if (rl) links.add(rl);
           }
       this.links = links;
+      this.segments = new Set([...this.boundBySegment.keys()].filter((s) => view.segments.has(s)));
     }
 
     // Owners to drop and to (re)compute.
@@ -192,6 +205,8 @@ export class FlowCompiler {
       for (const n of presentBefore.keys()) if (!this.present.has(n)) gone.add(`nw:${n}`);
       for (const l of this.links) if (!linksBefore.has(l)) todo.add(`rl:${l}`);
       for (const l of linksBefore) if (!this.links.has(l)) gone.add(`rl:${l}`);
+      for (const g of this.segments) if (!segmentsBefore.has(g)) todo.add(`seg:${g}`);
+      for (const g of segmentsBefore) if (!this.segments.has(g)) gone.add(`seg:${g}`);
     }
     for (const k of changed) for (const o of this.depIndex.get(k) ?? []) if (!gone.has(o)) todo.add(o);
 
@@ -255,24 +270,35 @@ export class FlowCompiler {
   /** Last reported binding per interface (what bindingChanges are relative to). */
   private readonly shadow = new Map<string, Binding>();
 
-  /** Returns true when the network gained its first local port. */
+  /** The local-port index and key a binding counts in: its network's, else its segment's. */
+  private boundIn(b: Binding): [Map<string, Set<string>>, string] | null {
+    if (b.networkUuid) return [this.boundByNetwork, b.networkUuid];
+    if (b.segmentUuid) return [this.boundBySegment, b.segmentUuid];
+    return null;
+  }
+
+  /** Returns true when the network (segment) gained its first local port. */
   private bound(b: Binding): boolean {
-    if (!b.networkUuid) return false;
-    let s = this.boundByNetwork.get(b.networkUuid);
+    const at = this.boundIn(b);
+    if (!at) return false;
+    const [idx, k] = at;
+    let s = idx.get(k);
     const fresh = !s;
-    if (!s) this.boundByNetwork.set(b.networkUuid, (s = new Set()));
+    if (!s) idx.set(k, (s = new Set()));
     s.add(b.interfaceUuid);
     return fresh;
   }
 
-  /** Returns true when the network lost its last local port. */
+  /** Returns true when the network (segment) lost its last local port. */
   private unbound(b: Binding): boolean {
-    if (!b.networkUuid) return false;
-    const s = this.boundByNetwork.get(b.networkUuid);
+    const at = this.boundIn(b);
+    if (!at) return false;
+    const [idx, k] = at;
+    const s = idx.get(k);
     if (!s) return false;
     s.delete(b.interfaceUuid);
     if (s.size === 0) {
-      this.boundByNetwork.delete(b.networkUuid);
+      idx.delete(k);
       return true;
     }
     return false;
@@ -315,6 +341,8 @@ function computeOwner(owner: string, ctx: CompileContext): Flow[] {
       return networkFlows(ctx, id);
     case 'rl':
       return routeLinkFlows(ctx, id);
+    case 'seg':
+      return segmentFlows(ctx, id);
     case 'sec':
       return securityFlows(ctx);
     default:
@@ -323,7 +351,7 @@ function computeOwner(owner: string, ctx: CompileContext): Flow[] {
 }
 
 /** Change keys that may change which networks are present here (and how), or which route links matter. */
-const TOPOLOGY_KEYS = ['routes:', 'link-routes:', 'networks:', 'datapath_networks:'];
+const TOPOLOGY_KEYS = ['routes:', 'link-routes:', 'networks:', 'datapath_networks:', 'segments:'];
 
 function computePresence(
   view: ModelView,

@@ -52,6 +52,7 @@ export interface FeedChange {
 /**
  * A change key names an input of flow generation. Resource keys are `<resource>:<uuid>` (e.g.
  * `interfaces:if-1`); index keys say a set changed: `members:<network>` (interfaces in a network),
+ * `seg-members:<segment>` (interfaces on a segment),
  * `link-routes:<route_link>`, `network-routes:<network>`, `iface-services:<interface>`,
  * `iface-filters:<interface>`, `sg-members:<security_group>`, `host-ifs:<datapath>` (its host interfaces or
  * their addresses changed); `location:<interface>` says the datapath an
@@ -69,6 +70,8 @@ export interface ModelView extends KindMaps {
   revision: number;
   /** network uuid → interfaces in it (by interfaceNetworks). */
   membersByNetwork: Map<string, Set<string>>;
+  /** segment uuid → interfaces on it (by interfaceSegment: segment_uuid and no network). */
+  membersBySegment: Map<string, Set<string>>;
   /** port_name → interfaces that name it. */
   interfacesByPortName: Map<string, Set<string>>;
   /** Canonical MAC (mac_address and embedded MAC leases) → interfaces owning it. */
@@ -134,6 +137,8 @@ export interface Binding {
   via: 'port_name' | 'uuid' | 'iface_id';
   /** The interface's network (network_uuid, else its first IP lease's), null when it has none. */
   networkUuid: string | null;
+  /** The interface's segment when it has no network (see interfaceSegment); absent or null: none. */
+  segmentUuid?: string | null;
 }
 
 /** Resource list names of the feed → ModelView map fields. */
@@ -151,6 +156,7 @@ const MAPS = {
   filters: 'filters',
   security_groups: 'securityGroups',
   translations: 'translations',
+  segments: 'segments',
 } as const;
 
 /** Per kind, the fields no flow reads: what agents report (status) and the server's timestamps. */
@@ -178,7 +184,9 @@ export function emptyModelView(): ModelView {
     filters: new Map(),
     securityGroups: new Map(),
     translations: new Map(),
+    segments: new Map(),
     membersByNetwork: new Map(),
+    membersBySegment: new Map(),
     interfacesByPortName: new Map(),
     interfacesByMac: new Map(),
     routingSimulated: new Set(),
@@ -225,6 +233,15 @@ export function interfaceNetworks(i: Interface): string[] {
     for (const il of ml.ip_leases ?? [])
       if (il.network_uuid && !out.includes(il.network_uuid)) out.push(il.network_uuid);
   return out;
+}
+
+/**
+ * The segment an interface is on: its segment_uuid when it is in no network. The server refuses an interface on both
+ * (OpenVNet allowed it only for the network's own segment, and vnet has no networks on segments); should one come
+ * anyway, its network classifies it.
+ */
+export function interfaceSegment(i: Interface): string | null {
+  return i.segment_uuid && interfaceNetworks(i).length === 0 ? i.segment_uuid : null;
 }
 
 /** Canonical MACs of an interface: its mac_address and its MAC leases'. */
@@ -325,6 +342,11 @@ function indexItem(
       for (const n of interfaceNetworks(i)) {
         edit(view.membersByNetwork, n, uuid);
         keys.push(`members:${n}`);
+      }
+      const seg = interfaceSegment(i);
+      if (seg) {
+        edit(view.membersBySegment, seg, uuid);
+        keys.push(`seg-members:${seg}`);
       }
       edit(view.interfacesByPortName, i.port_name, uuid);
       for (const g of i.security_group_uuids ?? []) edit(view.membersBySecurityGroup, g, uuid);
@@ -480,12 +502,13 @@ export class Binder {
     const i = view.interfaces.get(uuid);
     if (!i || !bindable(i, this.local)) return undefined;
     const networkUuid = primaryNetwork(i);
+    const segmentUuid = interfaceSegment(i);
     let best: Binding | undefined;
     const consider = (portName: string | null | undefined, via: Binding['via']) => {
       if (!portName) return;
       const port = this.local.ports.get(portName);
       if (!port || !this.usable(port)) return;
-      const c: Binding = { interfaceUuid: uuid, portName, ofport: port.ofport, via, networkUuid };
+      const c: Binding = { interfaceUuid: uuid, portName, ofport: port.ofport, via, networkUuid, segmentUuid };
       if (!best || better(c, best)) best = c;
     };
     consider(i.port_name, 'port_name');
@@ -531,6 +554,7 @@ export class Binder {
         o.portName !== b.portName ||
         o.ofport !== b.ofport ||
         o.networkUuid !== b.networkUuid ||
+        (o.segmentUuid ?? null) !== (b.segmentUuid ?? null) ||
         o.via !== b.via
       )
         changed.add(u);

@@ -55,7 +55,7 @@ const DECLARATION = [
   {
     name: 'tunnel_ingress',
     purpose:
-      "Map the tunnel key (tun_id) of a packet from another host to the local network with that key; unknown keys are dropped. On a router's active gateway, a packet still addressed to the router (sent here to be translated) continues in its route link's lookup.",
+      "Map the tunnel key (tun_id) of a packet from another host to the local network or segment with that key; unknown keys are dropped. On a router's active gateway, a packet still addressed to the router (sent here to be translated) continues in its route link's lookup.",
     matches: ['tunnel_id', 'eth_dst'],
     next: ['l2_lookup', 'l3_lookup'],
     miss: 'drop',
@@ -90,7 +90,7 @@ const DECLARATION = [
   {
     name: 'port_security',
     purpose:
-      'Classify and anti-spoof local ports: a bound VM may send only from its leased MAC and IPv4 addresses (ARP sha/spa too) or DHCP from 0.0.0.0, which loads its network (metadata) and zone (reg5); other ports and IPv6 are dropped.',
+      'Classify and anti-spoof local ports: a bound VM may send only from its leased MAC and IPv4 addresses (ARP sha/spa too) or DHCP from 0.0.0.0, which loads its network (metadata) and zone (reg5); a port on a segment (no IP) only from its MACs, any ethertype, loading the segment; other ports and IPv6 in networks are dropped.',
     matches: ['in_port', 'eth_src', 'eth_type', 'ipv4_src', 'arp_sha', 'arp_spa', 'ip_proto', 'udp_src', 'udp_dst'],
     next: ['egress_ct', 'arp_responder'],
     miss: 'drop',
@@ -172,7 +172,7 @@ const DECLARATION = [
   {
     name: 'l2_lookup',
     purpose:
-      'L2 forwarding in the network: to a local port, tunnelled once to the host of a remote MAC, or flooded for broadcast/multicast (split horizon for tunnel traffic); unknown unicast is dropped.',
+      'L2 forwarding in the network or segment: to a local port, tunnelled once to the host of a remote MAC, or flooded for broadcast/multicast (split horizon for tunnel traffic); unknown unicast is dropped.',
     matches: ['metadata', 'eth_dst', 'reg0'],
     next: ['ingress_ct'],
     miss: 'drop',
