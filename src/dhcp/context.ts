@@ -123,7 +123,8 @@ export function dhcpContext(
   local: DhcpLocal,
 ): DhcpContext | null {
   const network = view.network(networkUuid);
-  if (!network) return null;
+  // A Neutron network before its subnet has no addresses to offer.
+  if (!network || network.ipv4_network === null) return null;
   const dhcp = serviceLease(view, 'dhcp', networkUuid);
   if (!dhcp) return null;
   const serverMac = dhcp.lease.mac ?? (dhcp.iface.mac_address ? normalizeMac(dhcp.iface.mac_address) : null);
@@ -182,7 +183,7 @@ export function dhcpContext(
   return {
     network: {
       uuid: network.uuid,
-      ipv4Network: network.ipv4_network,
+      ipv4Network: network.ipv4_network as string,
       ipv4Prefix: network.ipv4_prefix,
       domainName: network.domain_name || null,
       mtu: network.mtu ?? null,

@@ -8,7 +8,8 @@ import { buildApp } from './app.js';
 import { dirname, join } from 'node:path';
 import { type AuthMode, isLoopbackListen } from './auth/guard.js';
 import { bootstrapAdminToken } from './auth/token-rows.js';
-import { ConfigError, type ServerConfig, resolveConfig } from './config.js';
+import { ConfigError, parseListen, type ServerConfig, resolveConfig } from './config.js';
+import { buildNeutronApp } from './neutron/app.js';
 import { type TlsIdentity, tlsIdentity } from './tls.js';
 
 const collect = (v: string, acc: string[]) => [...acc, v];
@@ -54,13 +55,19 @@ export function serverCommand() {
     )
     .option('--tls-cert <file>', 'PEM certificate (chain) to serve HTTPS with')
     .option('--tls-key <file>', 'PEM private key of --tls-cert')
+    .option(
+      '--neutron-listen <host:port>',
+      "also serve OpenStack's Neutron v2.0 API here (e.g. 127.0.0.1:9696; docs/neutron.md); same store, tokens and TLS",
+    )
     .action(async (opts) => {
       const log = createLogger('vnet-server');
       let cfg: ReturnType<typeof resolveConfig>;
       let mode: AuthMode;
       let tokenFile: string | null = null;
+      let neutronListen: { host: string; port: number } | null = null;
       try {
         cfg = resolveConfig({ flags: opts, env: process.env });
+        if (opts.neutronListen) neutronListen = parseListen(opts.neutronListen);
         mode = authMode(cfg);
         if (mode === 'tokens') tokenFile = cfg.adminTokenFile ?? defaultAdminTokenFile(cfg.db);
       } catch (e) {
@@ -129,12 +136,37 @@ export function serverCommand() {
       log.info({ host: cfg.host, port, db: dbName, auth: mode }, 'vnet server listening');
       // One parseable line on stdout so scripts/tests using --listen HOST:0 learn the port.
       process.stdout.write(`vnet server listening on ${tls ? 'https' : 'http'}://${cfg.host}:${port}\n`);
+      const neutron = neutronListen
+        ? await buildNeutronApp({
+            service,
+            logger: log,
+            ...(tls ? { tls } : {}),
+            // Its own address decides its trust, as the OpenVNet listener's does.
+            mode: authMode({ ...cfg, host: neutronListen.host }),
+          })
+        : null;
+      if (neutron && neutronListen) {
+        try {
+          await neutron.listen(neutronListen);
+        } catch (e) {
+          process.stderr.write(
+            `vnet server: cannot listen on ${neutronListen.host}:${neutronListen.port}: ${(e as Error).message}\n`,
+          );
+          await store.close();
+          process.exit(2);
+        }
+        const na = neutron.server.address();
+        const nport = typeof na === 'object' && na ? na.port : neutronListen.port;
+        log.info({ host: neutronListen.host, port: nport }, 'neutron API listening');
+        process.stdout.write(`vnet server neutron API on ${tls ? 'https' : 'http'}://${neutronListen.host}:${nport}\n`);
+      }
       let stopping = false;
       const stop = async (signal: string) => {
         if (stopping) return;
         stopping = true;
         log.info({ signal }, 'stopping');
         await app.close();
+        await neutron?.close();
         await store.close();
         process.exit(0);
       };

@@ -13,7 +13,7 @@ import { cidr, type Params } from '../model/params.js';
 import * as D from '../model/resources/index.js';
 import { UUID_PREFIX } from '../model/types.js';
 import type { Doc } from '../store/store.js';
-import { define, type ResourceDef } from './documents.js';
+import { applyUpdate, define, newDoc, type ResourceDef } from './documents.js';
 import { randomId, type WriteContext } from './write-context.js';
 
 const P = UUID_PREFIX;
@@ -45,8 +45,9 @@ async function checkMacFree(ctx: WriteContext, macAddr: string, field: string, s
 
 /** The address must be a host address inside the network's subnet and not leased in that network yet. */
 async function checkIpFree(ctx: WriteContext, network: Doc, ip: string, field: string, self?: string): Promise<void> {
-  const net = network.ipv4_network as string;
+  const net = network.ipv4_network as string | null;
   const prefix = network.ipv4_prefix as number;
+  if (net === null) throw new ArgumentError(field, `${network.uuid} has no address yet: give it a subnet first`);
   if (!inSubnet(ip, net, prefix))
     throw new ArgumentError(field, `${ip} is not inside ${network.uuid} (${net}/${prefix})`);
   if (isNetworkOrBroadcast(ip, net, prefix))
@@ -231,7 +232,8 @@ const datapaths = define(D.datapaths, {
 
 /** A destination must be a network address: no host bits below its prefix. */
 function checkAligned(doc: Doc): void {
-  const net = doc.ipv4_network as string;
+  const net = doc.ipv4_network as string | null;
+  if (net === null) return; // a Neutron network before its subnet
   const prefix = doc.ipv4_prefix as number;
   if (!isAligned(net, prefix)) throw new ArgumentError('ipv4_network', `${net} has host bits set for prefix ${prefix}`);
 }
@@ -264,6 +266,10 @@ const networks = define(D.networks, {
   },
   async cascade(ctx, doc) {
     // Cascade as OpenVNet did: per-host rows, routes and IP leases of the network go with it.
+    for (const sn of await ctx.find('subnets', { network_uuid: doc.uuid })) {
+      await dropDhcpPort(ctx, sn);
+      await ctx.remove('subnets', sn.uuid);
+    }
     for (const r of await ctx.find('datapath_networks', { network_uuid: doc.uuid }))
       await ctx.remove('datapath_networks', r.uuid);
     for (const r of await ctx.find('routes', { network_uuid: doc.uuid })) await ctx.remove('routes', r.uuid);
@@ -297,6 +303,10 @@ const interfaces: ResourceDef = {
       enable_filtering: p.enable_filtering ?? false,
       network_uuid: network && !has(p, 'ipv4_address') ? network.uuid : null,
       segment_uuid: p.segment_uuid ?? null,
+      project_id: p.project_id ?? null,
+      description: p.description ?? '',
+      device_owner: p.device_owner ?? '',
+      device_id: p.device_id ?? '',
       security_group_uuids: [],
       status: 'down',
       active_datapath_uuid: null,
@@ -325,6 +335,9 @@ const interfaces: ResourceDef = {
       'enable_routing',
       'enable_route_translation',
       'enable_filtering',
+      'description',
+      'device_owner',
+      'device_id',
     ]);
     // Addresses live in leases: PUT edits the first MAC lease and its first IP lease (the convenience fields).
     let ml = await ctx.findOne('mac_leases', { interface_uuid: doc.uuid });
@@ -557,6 +570,126 @@ const routes = define(D.routes, {
   },
 });
 
+// ---------- subnets (Neutron's addressing of a network) ----------
+
+type Pool = { start: string; end: string };
+
+/** Every host address of the subnet but the gateway, as one or two ranges (Neutron's default pools). */
+function defaultPools(net: string, prefix: number, gateway: string | null): Pool[] {
+  const first = ipToInt(net) + 1;
+  const last = ipToInt(net) + 2 ** (32 - prefix) - 2;
+  const gw = gateway === null ? -1 : ipToInt(gateway);
+  const ranges: [number, number][] =
+    gw < first || gw > last
+      ? [[first, last]]
+      : [
+          [first, gw - 1],
+          [gw + 1, last],
+        ];
+  return ranges.filter(([a, b]) => a <= b).map(([a, b]) => ({ start: intToIp(a), end: intToIp(b) }));
+}
+
+/** The first address of the subnet's pools no lease in its network holds (409-style error when none). */
+export async function freeIpIn(ctx: WriteContext, subnet: Doc, field: string): Promise<string> {
+  const used = new Set(
+    (await ctx.find('ip_leases', { network_uuid: subnet.network_uuid as string })).map((l) => l.ipv4_address),
+  );
+  for (const pool of subnet.allocation_pools as Pool[])
+    for (let n = ipToInt(pool.start); n <= ipToInt(pool.end); n++) if (!used.has(intToIp(n))) return intToIp(n);
+  throw new DuplicateValue(field, 'every address of the allocation pools', `the ports of ${subnet.network_uuid}`);
+}
+
+/** The gateway must be a host address of the subnet. */
+function checkGateway(doc: Doc): void {
+  const gw = doc.gateway_ipv4_address as string | null;
+  if (gw === null) return;
+  const net = doc.ipv4_network as string;
+  const prefix = doc.ipv4_prefix as number;
+  if (!inSubnet(gw, net, prefix) || isNetworkOrBroadcast(gw, net, prefix))
+    throw new ArgumentError('gateway_ipv4_address', `${gw} is not a host address of ${net}/${prefix}`);
+}
+
+/** The network's DHCP port (a simulated interface with an address from the pools) and its dhcp service. */
+async function makeDhcpPort(ctx: WriteContext, subnet: Doc): Promise<string> {
+  const network = await ctx.must('networks', subnet.network_uuid as string);
+  const iface = await interfaces.create(ctx, {
+    mode: 'simulated',
+    network_uuid: network.uuid,
+    mac_address: await freeRandomMac(ctx, 'mac_leases'),
+    ipv4_address: await freeIpIn(ctx, subnet, 'enable_dhcp'),
+    display_name: `dhcp of ${subnet.uuid}`,
+    device_owner: 'network:dhcp',
+    device_id: `dhcp-${network.uuid}`,
+    project_id: subnet.project_id as string | null,
+  });
+  await networkServices.create(ctx, { interface_uuid: iface.uuid, mode: 'dhcp', display_name: 'dhcp' });
+  return iface.uuid;
+}
+
+async function dropDhcpPort(ctx: WriteContext, subnet: Doc): Promise<void> {
+  const iface = subnet.dhcp_interface_uuid ? await ctx.get('interfaces', subnet.dhcp_interface_uuid as string) : null;
+  if (iface) await interfaces.remove(ctx, iface);
+  subnet.dhcp_interface_uuid = null;
+}
+
+const subnets: ResourceDef = {
+  ...define(D.subnets),
+  async create(ctx, p) {
+    const network = await ctx.must('networks', p.network_uuid as string, 'network_uuid');
+    const twin = await ctx.findOne('subnets', { network_uuid: network.uuid });
+    if (twin) throw new DuplicateValue('network_uuid', `${network.uuid} (one subnet per network)`, twin.uuid);
+    const net = p.ipv4_network as string;
+    const prefix = p.ipv4_prefix as number;
+    if (!isAligned(net, prefix))
+      throw new ArgumentError('ipv4_network', `${net} has host bits set for prefix ${prefix}`);
+    // An OpenVNet network with its address already may take a subnet of that same address, and no other.
+    if (network.ipv4_network !== null && (network.ipv4_network !== net || network.ipv4_prefix !== prefix))
+      throw new ArgumentError(
+        'ipv4_network',
+        `${network.uuid} is ${network.ipv4_network}/${network.ipv4_prefix}, not ${net}/${prefix}`,
+      );
+    const gateway =
+      p.gateway_ipv4_address === undefined ? intToIp(ipToInt(net) + 1) : (p.gateway_ipv4_address as string | null);
+    const doc = newDoc(D.subnets, p, {
+      uuid: await ctx.newUuid('subnets', P.subnets, p.uuid),
+      gateway_ipv4_address: gateway,
+      allocation_pools: (p.allocation_pools as Pool[] | undefined) ?? defaultPools(net, prefix, gateway),
+      dhcp_interface_uuid: null,
+    });
+    checkGateway(doc);
+    await ctx.update('networks', { ...network, ipv4_network: net, ipv4_prefix: prefix });
+    await ctx.insert('subnets', doc);
+    if (doc.enable_dhcp) {
+      doc.dhcp_interface_uuid = await makeDhcpPort(ctx, doc);
+      await ctx.update('subnets', doc);
+    }
+    return doc;
+  },
+  async update(ctx, doc, p) {
+    const hadDhcp = doc.enable_dhcp === true;
+    applyUpdate(D.subnets, doc, p);
+    checkGateway(doc);
+    if (doc.enable_dhcp && !hadDhcp) doc.dhcp_interface_uuid = await makeDhcpPort(ctx, doc);
+    if (!doc.enable_dhcp && hadDhcp) await dropDhcpPort(ctx, doc);
+    return ctx.update('subnets', doc);
+  },
+  async remove(ctx, doc) {
+    // Addresses held by ports other than the subnet's own DHCP port keep it (Neutron's SubnetInUse).
+    const held = (await ctx.find('ip_leases', { network_uuid: doc.network_uuid as string })).filter(
+      (l) => l.interface_uuid !== doc.dhcp_interface_uuid,
+    );
+    if (held.length > 0)
+      throw new DeleteRestrictionError(
+        doc.uuid,
+        held.map((l) => `${l.interface_uuid ?? l.uuid} (${l.ipv4_address})`),
+      );
+    await dropDhcpPort(ctx, doc);
+    await ctx.remove('subnets', doc.uuid);
+    const network = await ctx.get('networks', doc.network_uuid as string);
+    if (network) await ctx.update('networks', { ...network, ipv4_network: null });
+  },
+};
+
 const segments = define(D.segments, {
   async computed(ctx) {
     return {
@@ -647,6 +780,7 @@ const dnsServices = define(D.dnsServices, {
 export const RESOURCES: readonly ResourceDef[] = [
   datapaths,
   networks,
+  subnets,
   interfaces,
   macLeases,
   ipLeases,
@@ -678,4 +812,4 @@ export function rejectImmutable(
   }
 }
 
-export { cidr, intToIp, ipToInt, randomId };
+export { cidr, freeRandomMac, intToIp, ipToInt, randomId };

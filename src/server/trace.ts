@@ -164,7 +164,9 @@ async function resolveStart(service: Service, input: TraceInput): Promise<Start>
     let stuck: string | null = null;
     // The VM's next hop: the destination itself on its own network, else the network's router port. What a VM
     // would learn by ARP, looked up in the model (the switch answers ARP for both from these same records).
-    const local = inSubnet(input.dst, network.ipv4_network as string, network.ipv4_prefix as number);
+    const local =
+      network.ipv4_network !== null &&
+      inSubnet(input.dst, network.ipv4_network as string, network.ipv4_prefix as number);
     const nextHopIp = local ? input.dst : null;
     const candidates = await ctx.find('ip_leases', { network_uuid: networkUuid });
     let nextHop: Doc | undefined;

@@ -82,6 +82,18 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
         + (SELECT COUNT(*) FROM docs s WHERE s.kind = 'segments' AND s.uuid <= docs.uuid))
     WHERE kind = 'segments' AND json_type(data, '$.tunnel_key') IS NULL;
   `,
+  // 9: Neutron's attributes on the objects it shares with OpenVNet's API (project, description, device, shared,
+  // external): every stored network, interface and security group carries them.
+  `
+  UPDATE docs SET data = json_set(data, '$.project_id', json('null'), '$.description', '',
+      '$.shared', json('false'), '$.external', json('false'))
+    WHERE kind = 'networks' AND json_type(data, '$.project_id') IS NULL;
+  UPDATE docs SET data = json_set(data, '$.project_id', json('null'), '$.description', '',
+      '$.device_owner', '', '$.device_id', '')
+    WHERE kind = 'interfaces' AND json_type(data, '$.project_id') IS NULL;
+  UPDATE docs SET data = json_set(data, '$.project_id', json('null'))
+    WHERE kind = 'security_groups' AND json_type(data, '$.project_id') IS NULL;
+  `,
 ];
 
 /**
@@ -137,5 +149,14 @@ export const POSTGRES_MIGRATIONS: readonly string[] = [
           WHERE o.kind IN ('networks', 'translations'))
         + (SELECT COUNT(*) FROM vnet_docs s WHERE s.kind = 'segments' AND s.uuid <= d.uuid)))::json
     WHERE d.kind = 'segments' AND d.data->>'tunnel_key' IS NULL;
+  `,
+  // 3: as SQLite's 9 (Neutron's attributes on networks, interfaces and security groups).
+  `
+  UPDATE vnet_docs SET data = (data::jsonb || '{"project_id":null,"description":"","shared":false,"external":false}')::json
+    WHERE kind = 'networks' AND data->'project_id' IS NULL;
+  UPDATE vnet_docs SET data = (data::jsonb || '{"project_id":null,"description":"","device_owner":"","device_id":""}')::json
+    WHERE kind = 'interfaces' AND data->'project_id' IS NULL;
+  UPDATE vnet_docs SET data = (data::jsonb || '{"project_id":null}')::json
+    WHERE kind = 'security_groups' AND data->'project_id' IS NULL;
   `,
 ];

@@ -89,6 +89,17 @@ const MAKERS: Record<string, Maker> = {
     assert.equal(r.body.field, 'segment_uuid');
     return null;
   },
+  'subnets.network_uuid': async (s) => {
+    // An OpenVNet network with its address may take the subnet of that address (Neutron's view of it).
+    await ok(s, 'POST', '/api/subnets', {
+      uuid: 'sn-x',
+      network_uuid: 'nw-a',
+      ipv4_network: '10.0.0.0',
+      ipv4_prefix: 24,
+      enable_dhcp: false,
+    });
+    return { target: NET, referrer: '/api/subnets/sn-x' };
+  },
   'interfaces.owner_datapath_uuid': async (s) => {
     await ok(s, 'POST', '/api/interfaces', { uuid: 'if-x', owner_datapath_uuid: 'dp-a' });
     return { target: DP, referrer: '/api/interfaces/if-x' };

@@ -97,6 +97,7 @@ export function localFloatingIps(ctx: CompileContext): PlacedFloatingIp[] {
 
 /** Whether `ip` is in network `net`'s subnet. */
 export function inNetwork(net: Network, ip: number): boolean {
+  if (net.ipv4_network === null) return false; // no subnet yet: no address is in it
   const base = parseIpv4(net.ipv4_network, `networks.${net.uuid}.ipv4_network`);
   const mask = prefixMask(net.ipv4_prefix ?? 24);
   return (ip & mask) >>> 0 === (base & mask) >>> 0;

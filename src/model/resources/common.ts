@@ -10,6 +10,23 @@ export const displayName = f.string({ ...SET.editable, default: '', doc: 'a huma
 /** OpenVNet's topology reference, stored as given (no topology resource yet). */
 export const topologyUuid = f.string({ ...SET.clearable, doc: 'topology (topo-…)' });
 
+/**
+ * The Neutron project owning the object (`project_id`/`tenant_id`): a non-admin Neutron caller sees and changes
+ * only its project's objects. null: the operator's (objects made through the OpenVNet API). Fixed at create.
+ */
+export const projectId = f.string(
+  {
+    create: 'nullable',
+    nullable: true,
+    filter: true,
+    doc: "owning project (Neutron's project_id); null: the operator's",
+  },
+  64,
+);
+
+/** Free text (Neutron's description). */
+export const description = f.string({ ...SET.editable, default: '', doc: 'free text' }, 1024);
+
 export const timestamps = {
   created_at: f.time({ doc: 'when it was created (server time, ISO 8601)' }),
   updated_at: f.time({ doc: 'when it last changed (server time, ISO 8601)' }),

@@ -12,6 +12,7 @@ import { ipRangeGroups, ipRanges, macRangeGroups, macRanges } from './range-grou
 import { routeLinks, routes } from './routing.js';
 import { securityGroupRules, securityGroups } from './security-groups.js';
 import { segments } from './segments.js';
+import { subnets } from './subnets.js';
 import { staticAddresses, translations } from './translations.js';
 import { tokens } from './tokens.js';
 import { auditEvents } from './audit.js';
@@ -28,6 +29,7 @@ export * from './range-groups.js';
 export * from './routing.js';
 export * from './security-groups.js';
 export * from './segments.js';
+export * from './subnets.js';
 export * from './tokens.js';
 export * from './audit.js';
 export * from './translations.js';
@@ -36,6 +38,7 @@ export * from './translations.js';
 export const DECLARATIONS = {
   datapaths,
   networks,
+  subnets,
   interfaces,
   mac_leases: macLeases,
   ip_leases: ipLeases,

@@ -1,7 +1,7 @@
 // Interfaces: VM/container ports, router and service ports, host ports; their addresses live in MAC/IP leases.
 import { Type } from '../schema.js';
 import { f, resource, SET } from '../resource.js';
-import { displayName, timestamps, uuidField, LINUX_IFNAME } from './common.js';
+import { description, displayName, projectId, timestamps, uuidField, LINUX_IFNAME } from './common.js';
 
 export const INTERFACE_MODES = ['vif', 'simulated', 'host', 'internal', 'patch', 'promiscuous', 'remote'] as const;
 export type InterfaceMode = (typeof INTERFACE_MODES)[number];
@@ -66,6 +66,21 @@ export const interfaces = resource({
     enable_routing: f.bool({ ...SET.editable, doc: 'the interface routes (router port)' }),
     enable_route_translation: f.bool({ ...SET.editable, doc: 'apply translations when routing' }),
     enable_filtering: f.bool({ ...SET.editable, doc: 'apply filters and security groups' }),
+    project_id: projectId,
+    description,
+    device_owner: f.string(
+      {
+        ...SET.editable,
+        default: '',
+        filter: true,
+        doc: "what uses it (Neutron's device_owner: compute:nova, network:dhcp, network:router_interface, ...)",
+      },
+      255,
+    ),
+    device_id: f.string(
+      { ...SET.editable, default: '', filter: true, doc: "the VM or router using it (Neutron's device_id)" },
+      255,
+    ),
     mac_leases: f.list(embeddedMacLease, { doc: 'its MAC leases, each with its IP leases' }),
     security_group_uuids: f.list(Type.String(), {
       doc: 'security groups it belongs to (interfaces security_groups add)',

@@ -1,7 +1,7 @@
 // Networks: tenant IPv4 networks (virtual: tunnelled between hosts; physical: on the hosts' uplinks, flat or one
 // VLAN), each with a tunnel key (also its local id on a host) and conntrack zone.
 import { f, resource, SET } from '../resource.js';
-import { displayName, timestamps, topologyUuid, uuidField, DNS_NAME } from './common.js';
+import { description, displayName, projectId, timestamps, topologyUuid, uuidField, DNS_NAME } from './common.js';
 
 export const NETWORK_MODES = ['virtual', 'physical', 'internal'] as const;
 export type NetworkMode = (typeof NETWORK_MODES)[number];
@@ -13,7 +13,12 @@ export const networks = resource({
   fields: {
     uuid: uuidField('nw'),
     display_name: displayName,
-    ipv4_network: f.ipv4({ ...SET.fixed, doc: 'network address, e.g. 10.0.0.0' }),
+    // Required through the OpenVNet API; a Neutron network has none until its subnet is made (subnets.ts).
+    ipv4_network: f.ipv4({
+      ...SET.fixed,
+      nullable: true,
+      doc: 'network address, e.g. 10.0.0.0 (null: a Neutron network without a subnet yet, L2 only)',
+    }),
     ipv4_prefix: f.int(1, 32, { create: 'optional', default: 24, doc: 'prefix length (default 24)' }),
     network_mode: f.enum([...NETWORK_MODES], {
       ...SET.editable,
@@ -45,6 +50,15 @@ export const networks = resource({
       ...SET.editable,
       default: 86400,
       doc: 'DHCP lease time in seconds (default 86400)',
+    }),
+    project_id: projectId,
+    description,
+    shared: f.bool({ ...SET.editable, default: false, doc: "every project may attach ports to it (Neutron's shared)" }),
+    external: f.bool({
+      ...SET.editable,
+      default: false,
+      filter: true,
+      doc: "routers may take their gateway on it and floating IPs come from it (Neutron's router:external)",
     }),
     tunnel_key: f.int(1, 0xffffff, { immutable: true, doc: '24-bit tunnel key, allocated by the server' }),
     ct_zone: f.int(1, 0xffff, { immutable: true, doc: '16-bit conntrack zone, allocated by the server' }),

@@ -1,6 +1,6 @@
 // Security groups: stateful firewall groups (ours, as Neutron's) and their rules.
 import { f, item, resource, SET } from '../resource.js';
-import { displayName, timestamps, uuidField } from './common.js';
+import { displayName, projectId, timestamps, uuidField } from './common.js';
 
 const optional = { create: 'nullable', nullable: true } as const;
 
@@ -29,6 +29,7 @@ export const securityGroups = resource({
     uuid: uuidField('sg'),
     display_name: displayName,
     description: f.string({ ...SET.editable, default: '', doc: 'free text' }, 1024),
+    project_id: projectId,
     rules: f.list(securityGroupRules.schema, { immutable: true, doc: 'its rules (security_groups rules add)' }),
     ...timestamps,
   },

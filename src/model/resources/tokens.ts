@@ -4,7 +4,7 @@ import { f, resource } from '../resource.js';
 import { displayName, timestamps, uuidField } from './common.js';
 
 /** Roles, in the order docs list them; what each may do is declared in src/server/auth/policy.ts. */
-export const TOKEN_ROLES = ['admin', 'reader', 'agent', 'enrollment'] as const;
+export const TOKEN_ROLES = ['admin', 'reader', 'agent', 'enrollment', 'member'] as const;
 export type TokenRole = (typeof TOKEN_ROLES)[number];
 
 export const tokens = resource({
@@ -25,6 +25,15 @@ export const tokens = resource({
         nullable: true,
         filter: true,
         doc: 'agent and enrollment tokens (required there): the node id of the agent; it may write only datapaths with this node_id',
+      },
+      64,
+    ),
+    project_id: f.string(
+      {
+        create: 'optional',
+        nullable: true,
+        filter: true,
+        doc: "Neutron's project of the holder: a member token (required there) sees and changes only that project's objects through the Neutron API; an admin token's objects are made in it",
       },
       64,
     ),

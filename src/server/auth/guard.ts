@@ -163,14 +163,24 @@ export class RequestGuard {
   }
 
   /** The principal of a token string, or 401 saying why not (never which part of a secret was wrong). */
-  async verify(token: string): Promise<Principal> {
-    const parsed = parseToken(token);
-    if (!parsed) throw new Unauthenticated('malformed token (expected tk-….SECRET)');
-    const row = await this.service.read((ctx) => ctx.tx.get('tokens', parsed.uuid));
-    if (!row || !secretMatches(parsed.secret, String(row.secret_sha256)))
-      throw new Unauthenticated(`token ${parsed.uuid} is unknown or revoked`);
-    if (typeof row.expires_at === 'string' && Date.parse(row.expires_at) <= Date.now())
-      throw new Unauthenticated(`token ${parsed.uuid} expired at ${row.expires_at}`);
-    return { id: parsed.uuid, role: row.role as TokenRole, nodeId: (row.node_id as string | null) ?? null };
+  verify(token: string): Promise<Principal> {
+    return verifyToken(this.service, token);
   }
+}
+
+/** The principal of a token string, or 401 saying why not (never which part of a secret was wrong). */
+export async function verifyToken(service: Service, token: string): Promise<Principal> {
+  const parsed = parseToken(token);
+  if (!parsed) throw new Unauthenticated('malformed token (expected tk-….SECRET)');
+  const row = await service.read((ctx) => ctx.tx.get('tokens', parsed.uuid));
+  if (!row || !secretMatches(parsed.secret, String(row.secret_sha256)))
+    throw new Unauthenticated(`token ${parsed.uuid} is unknown or revoked`);
+  if (typeof row.expires_at === 'string' && Date.parse(row.expires_at) <= Date.now())
+    throw new Unauthenticated(`token ${parsed.uuid} expired at ${row.expires_at}`);
+  return {
+    id: parsed.uuid,
+    role: row.role as TokenRole,
+    nodeId: (row.node_id as string | null) ?? null,
+    projectId: (row.project_id as string | null) ?? null,
+  };
 }

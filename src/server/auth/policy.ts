@@ -46,6 +46,11 @@ export const ROLES: Record<TokenRole, { may: readonly Access[]; rate: RateLimit 
     rate: { perSecond: 200, burst: 2000 },
     doc: "a host's agent: reads everything, writes only the status and bindings of datapaths with its node_id",
   },
+  member: {
+    may: ['page', 'probe'],
+    rate: { perSecond: 50, burst: 200 },
+    doc: "a Neutron project's user: the Neutron API only, and there only its project's objects (and shared ones)",
+  },
   enrollment: {
     may: ['enroll', 'page', 'probe'],
     rate: { perSecond: 1, burst: 10 },
@@ -60,6 +65,8 @@ export interface Principal {
   readonly role: TokenRole;
   /** Agent and enrollment tokens: the node they act for. */
   readonly nodeId: string | null;
+  /** Neutron's project of the caller (member tokens; admins' objects are made in theirs); null: none given. */
+  readonly projectId?: string | null;
 }
 
 export const LOCAL_ADMIN: Principal = { id: 'local', role: 'admin', nodeId: null };

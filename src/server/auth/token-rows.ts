@@ -28,6 +28,10 @@ export async function insertToken(ctx: WriteContext, p: Params): Promise<Doc & {
   const needsNode = role === 'agent' || role === 'enrollment';
   if (needsNode && (p.node_id === undefined || p.node_id === null)) throw new MissingArgument('node_id');
   if (!needsNode && p.node_id != null) throw new ArgumentError('node_id', `a ${role} token names no node`);
+  // A Neutron project's member acts only in that project; admins may name one (their objects are made there).
+  if (role === 'member' && p.project_id == null) throw new MissingArgument('project_id');
+  if (role !== 'member' && role !== 'admin' && p.project_id != null)
+    throw new ArgumentError('project_id', `a ${role} token names no project`);
   const uuid = await ctx.newUuid('tokens', tokens.prefix, p.uuid);
   const ttl = (p.expires_in as number | undefined) ?? (role === 'enrollment' ? ENROLLMENT_TTL_S : undefined);
   const secret = mintSecret();
@@ -36,6 +40,7 @@ export async function insertToken(ctx: WriteContext, p: Params): Promise<Doc & {
     display_name: (p.display_name as string | undefined) ?? '',
     role,
     node_id: (p.node_id as string | null | undefined) ?? null,
+    project_id: (p.project_id as string | null | undefined) ?? null,
     expires_at: ttl === undefined ? null : new Date(Date.now() + ttl * 1000).toISOString(),
     secret_sha256: secretSha256(secret),
     created_at: ctx.now,

@@ -1,0 +1,456 @@
+// Neutron's requests as vnet writes: each create/update/delete goes through the same resource rules as the
+// OpenVNet API (src/server/resources.ts: references, address checks, allocations, cascades), so one object is
+// one object whichever dialect made it, and its change reaches agents through the same feed.
+import type { Params } from '../../model/params.js';
+import type { Doc } from '../../store/store.js';
+import { addSubItem, removeSubItem, SUB_ITEMS } from '../relations.js';
+import { freeIpIn, freeRandomMac, RESOURCES } from '../resources.js';
+import type { ReadContext, WriteContext } from '../write-context.js';
+import type { Body, NeutronKind } from './dialect.js';
+import { NeutronError, notFound } from './errors.js';
+import type { Caller, NeutronView } from './views.js';
+
+const def = (kind: string) => RESOURCES.find((d) => d.kind === kind)!;
+const RULES = SUB_ITEMS.find((s) => s.parentKind === 'security_groups')!;
+
+const invalid = (attr: string, why: string) =>
+  new NeutronError(400, 'InvalidInput', `Invalid input for ${attr}. Reason: ${why}.`);
+/** A Neutron feature vnet does not implement: refused, never stored and ignored. */
+const unsupported = (attr: string, why: string) => invalid(attr, `not supported by vnet: ${why}`);
+
+/** The project an object is made in: the caller's, or (admins) the one the request names. */
+function projectFor(o: Body, caller: Caller): string {
+  const p = (o.project_id ?? o.tenant_id) as string | undefined;
+  if (o.project_id !== undefined && o.tenant_id !== undefined && o.project_id !== o.tenant_id)
+    throw invalid('tenant_id', 'project_id and tenant_id differ');
+  return p ?? caller.projectId;
+}
+
+/** Settings vnet cannot honour are refused rather than stored and ignored. */
+function refuseUnsupported(o: Body): void {
+  if (o.admin_state_up === false) throw unsupported('admin_state_up', 'every object is up');
+  for (const k of ['allowed_address_pairs', 'extra_dhcp_opts', 'host_routes', 'availability_zone_hints'])
+    if (Array.isArray(o[k]) && (o[k] as unknown[]).length > 0) throw unsupported(k, 'give an empty list');
+  if (o['binding:profile'] && Object.keys(o['binding:profile'] as object).length > 0)
+    throw unsupported('binding:profile', 'give {}');
+}
+
+async function visibleNetwork(ctx: ReadContext, view: NeutronView, id: string): Promise<Doc> {
+  const n = await ctx.get('networks', id);
+  if (!n || !view.seesNetwork(n)) throw notFound('Network', id);
+  return n;
+}
+
+async function owned(
+  ctx: ReadContext,
+  view: NeutronView,
+  kind: 'subnets' | 'interfaces' | 'security_groups',
+  id: string,
+  type: string,
+) {
+  const d = await ctx.get(kind, id);
+  if (!d || !view.seesOwn(d)) throw notFound(type, id);
+  return d;
+}
+
+/** The network of a port: its address's, or the one it names without an address. */
+async function portNetwork(ctx: ReadContext, i: Doc): Promise<string | null> {
+  const lease = await ctx.findOne('ip_leases', { interface_uuid: i.uuid });
+  return ((lease?.network_uuid ?? i.network_uuid) as string | null) ?? null;
+}
+
+/** The security group a rule is in (rules live inside their group). */
+async function groupOfRule(ctx: ReadContext, view: NeutronView, ruleId: string): Promise<{ group: Doc; rule: Doc }> {
+  for (const g of await ctx.find('security_groups')) {
+    const rule = (g.rules as Doc[]).find((r) => r.uuid === ruleId);
+    if (rule && view.seesOwn(g)) return { group: g, rule };
+  }
+  throw notFound('SecurityGroupRule', ruleId);
+}
+
+/** Every project has a `default` group on first use: all egress, ingress only from its own members. */
+export async function defaultGroup(ctx: WriteContext, project: string): Promise<Doc> {
+  const mine = await ctx.find('security_groups', { project_id: project });
+  const found = mine.find((g) => g.display_name === 'default');
+  if (found) return found;
+  const g = await def('security_groups').create(ctx, {
+    display_name: 'default',
+    description: 'Default security group',
+    project_id: project,
+  });
+  await addSubItem(ctx, RULES, g.uuid, { direction: 'egress', protocol: 'any' });
+  await addSubItem(ctx, RULES, g.uuid, { direction: 'ingress', protocol: 'any', remote_group_uuid: g.uuid });
+  return (await ctx.get('security_groups', g.uuid))!;
+}
+
+// ---------- reads ----------
+
+export async function listOf(view: NeutronView, ctx: ReadContext, kind: NeutronKind): Promise<Body[]> {
+  switch (kind) {
+    case 'networks':
+      return (await ctx.find('networks')).filter((n) => view.seesNetwork(n)).map((n) => view.network(n));
+    case 'subnets': {
+      const out: Body[] = [];
+      for (const s of await ctx.find('subnets')) {
+        const n = await ctx.get('networks', s.network_uuid as string);
+        if (view.seesSubnet(s, n)) out.push(view.subnet(s, n));
+      }
+      return out;
+    }
+    case 'ports': {
+      const out: Body[] = [];
+      for (const i of await ctx.find('interfaces')) if (view.seesOwn(i)) out.push(await view.port(i));
+      return out;
+    }
+    case 'security_groups':
+      return (await ctx.find('security_groups')).filter((g) => view.seesOwn(g)).map((g) => view.securityGroup(g));
+    case 'security_group_rules':
+      return (await ctx.find('security_groups'))
+        .filter((g) => view.seesOwn(g))
+        .flatMap((g) => (g.rules as Doc[]).map((r) => view.rule(g, r)));
+  }
+}
+
+export async function showOf(view: NeutronView, ctx: ReadContext, kind: NeutronKind, id: string): Promise<Body> {
+  switch (kind) {
+    case 'networks':
+      return view.network(await visibleNetwork(ctx, view, id));
+    case 'subnets': {
+      const s = await ctx.get('subnets', id);
+      const n = s ? await ctx.get('networks', s.network_uuid as string) : undefined;
+      if (!s || !view.seesSubnet(s, n)) throw notFound('Subnet', id);
+      return view.subnet(s, n);
+    }
+    case 'ports':
+      return view.port(await owned(ctx, view, 'interfaces', id, 'Port'));
+    case 'security_groups':
+      return view.securityGroup(await owned(ctx, view, 'security_groups', id, 'SecurityGroup'));
+    case 'security_group_rules': {
+      const { group, rule } = await groupOfRule(ctx, view, id);
+      return view.rule(group, rule);
+    }
+  }
+}
+
+// ---------- writes: each returns the uuid of the object to show ----------
+
+function networkParams(o: Body): Params {
+  const p: Params = {};
+  if (o.name !== undefined) p.display_name = o.name as string;
+  if (o.description !== undefined) p.description = o.description as string;
+  if (o.shared !== undefined) p.shared = o.shared as boolean;
+  if (o['router:external'] !== undefined) p.external = o['router:external'] as boolean;
+  if (o.mtu !== undefined) p.mtu = o.mtu as number | null;
+  if (o.port_security_enabled === false)
+    throw unsupported('port_security_enabled', 'a network cannot turn port security off; set it per port');
+  return p;
+}
+
+async function createNetwork(ctx: WriteContext, caller: Caller, o: Body): Promise<string> {
+  refuseUnsupported(o);
+  const type = o['provider:network_type'] as string | null | undefined;
+  const seg = o['provider:segmentation_id'] as number | null | undefined;
+  if (o['provider:physical_network'] != null)
+    throw unsupported(
+      'provider:physical_network',
+      "a physical network reaches each host's uplink through that host's datapath row (vnctl datapaths networks add DP NW --interface-uuid UPLINK)",
+    );
+  const physical = type === 'flat' || type === 'vlan';
+  if (type === 'vlan' && (seg == null || seg < 1 || seg > 4094))
+    throw invalid('provider:segmentation_id', 'a vlan network needs a VLAN id 1-4094');
+  if (type !== 'vlan' && seg != null)
+    throw invalid('provider:segmentation_id', 'vnet allocates tunnel keys itself; only a vlan network takes one');
+  const doc = await def('networks').create(ctx, {
+    ...networkParams(o),
+    project_id: projectFor(o, caller),
+    network_mode: physical ? 'physical' : 'virtual',
+    vlan_id: type === 'vlan' ? (seg as number) : null,
+  });
+  return doc.uuid;
+}
+
+/** Neutron's CIDR "a.b.c.d/n" as vnet's address and prefix (host bits refused, as vnet does). */
+function splitCidr(cidr: string): { net: string; prefix: number } {
+  const [net, len] = cidr.split('/');
+  const prefix = Number(len);
+  if (prefix > 30) throw invalid('cidr', `${cidr} leaves no room for a gateway and hosts (vnet needs /30 or larger)`);
+  return { net: net!, prefix };
+}
+
+function poolsOf(o: Body): { start: string; end: string }[] | undefined {
+  if (o.allocation_pools === undefined) return undefined;
+  return (o.allocation_pools as Body[]).map((p, i) => {
+    if (typeof p?.start !== 'string' || typeof p?.end !== 'string')
+      throw invalid('allocation_pools', `entry ${i} needs start and end`);
+    return { start: p.start, end: p.end };
+  });
+}
+
+async function createSubnet(ctx: WriteContext, view: NeutronView, o: Body): Promise<string> {
+  refuseUnsupported(o);
+  if (o.ip_version !== 4) throw unsupported('ip_version', 'IPv4 only');
+  for (const k of ['subnetpool_id', 'ipv6_ra_mode', 'ipv6_address_mode'])
+    if (o[k] != null) throw unsupported(k, 'IPv4 subnets with a given CIDR only');
+  const network = await visibleNetwork(ctx, view, o.network_id as string);
+  if (!view.seesOwn(network))
+    throw new NeutronError(403, 'PolicyNotAuthorized', `network ${network.uuid} is another project's`);
+  const { net, prefix } = splitCidr(o.cidr as string);
+  if (o.dns_nameservers !== undefined)
+    await def('networks').update(ctx, network, { dns_servers: (o.dns_nameservers as string[]).join(',') || null });
+  const p = {
+    network_uuid: network.uuid,
+    ipv4_network: net,
+    ipv4_prefix: prefix,
+    display_name: (o.name as string | undefined) ?? '',
+    description: (o.description as string | undefined) ?? '',
+    project_id: projectFor(o, view.caller),
+    ...(o.gateway_ip !== undefined ? { gateway_ipv4_address: o.gateway_ip as string | null } : {}),
+    ...(o.enable_dhcp !== undefined ? { enable_dhcp: o.enable_dhcp as boolean } : {}),
+    ...(o.allocation_pools !== undefined ? { allocation_pools: poolsOf(o) } : {}),
+  };
+  return (await def('subnets').create(ctx, p as unknown as Params)).uuid;
+}
+
+/** A port's security: vnet filters a port's traffic by its groups when port security is on. */
+async function portGroups(ctx: WriteContext, view: NeutronView, o: Body, project: string, enabled: boolean) {
+  const given = o.security_groups as string[] | undefined;
+  if (!enabled) {
+    if (given && given.length > 0)
+      throw new NeutronError(
+        400,
+        'PortSecurityAndIPRequiredForSecurityGroups',
+        'Port security must be enabled and port must have an IP address in order to use security groups.',
+      );
+    return [];
+  }
+  if (given === undefined) return [(await defaultGroup(ctx, project)).uuid];
+  for (const id of given) await owned(ctx, view, 'security_groups', id, 'SecurityGroup');
+  return [...new Set(given)];
+}
+
+/** binding:host_id names a host; vnet's host is a datapath with that node_id. */
+async function datapathOfHost(ctx: ReadContext, host: unknown): Promise<string | null> {
+  if (host === undefined || host === null || host === '') return null;
+  const dp = await ctx.findOne('datapaths', { node_id: host as string });
+  if (!dp) throw invalid('binding:host_id', `no datapath has node_id ${String(host)}`);
+  return dp.uuid;
+}
+
+/** The one fixed IP a port asks for (vnet ports hold one address): null = none, undefined = any free one. */
+async function fixedIp(ctx: WriteContext, network: Doc, view: NeutronView, o: Body): Promise<string | null> {
+  const subnet = view.subnetOf(network.uuid);
+  const fixed = o.fixed_ips as Body[] | undefined;
+  if (fixed === undefined) return subnet ? freeIpIn(ctx, subnet, 'fixed_ips') : null;
+  if (fixed.length === 0) return null;
+  if (fixed.length > 1) throw unsupported('fixed_ips', 'one address per port');
+  const want = fixed[0]!;
+  if (want.subnet_id !== undefined && want.subnet_id !== subnet?.uuid)
+    throw invalid('fixed_ips', `subnet ${String(want.subnet_id)} is not on network ${network.uuid}`);
+  if (!subnet) throw invalid('fixed_ips', `network ${network.uuid} has no subnet`);
+  return typeof want.ip_address === 'string' ? want.ip_address : freeIpIn(ctx, subnet, 'fixed_ips');
+}
+
+async function createPort(ctx: WriteContext, view: NeutronView, o: Body): Promise<string> {
+  refuseUnsupported(o);
+  const network = await visibleNetwork(ctx, view, o.network_id as string);
+  const project = projectFor(o, view.caller);
+  const security = o.port_security_enabled !== false;
+  const ip = await fixedIp(ctx, network, view, o);
+  const iface = await def('interfaces').create(ctx, {
+    network_uuid: network.uuid,
+    ...(ip ? { ipv4_address: ip } : {}),
+    mac_address: (o.mac_address as string | undefined) ?? (await freeRandomMac(ctx, 'mac_leases')),
+    display_name: (o.name as string | undefined) ?? '',
+    description: (o.description as string | undefined) ?? '',
+    project_id: project,
+    device_owner: (o.device_owner as string | undefined) ?? '',
+    device_id: (o.device_id as string | undefined) ?? '',
+    enable_filtering: security,
+    owner_datapath_uuid: await datapathOfHost(ctx, o['binding:host_id']),
+  });
+  iface.security_group_uuids = await portGroups(ctx, view, o, project, security);
+  await ctx.update('interfaces', iface);
+  return iface.uuid;
+}
+
+async function updatePort(ctx: WriteContext, view: NeutronView, id: string, o: Body): Promise<void> {
+  refuseUnsupported(o);
+  const iface = await owned(ctx, view, 'interfaces', id, 'Port');
+  const p: Params = {};
+  if (o.name !== undefined) p.display_name = o.name as string;
+  for (const k of ['description', 'device_owner', 'device_id'] as const) if (o[k] !== undefined) p[k] = o[k] as string;
+  if (o.mac_address !== undefined) p.mac_address = o.mac_address as string;
+  if (o['binding:host_id'] !== undefined) p.owner_datapath_uuid = await datapathOfHost(ctx, o['binding:host_id']);
+  if (o.port_security_enabled !== undefined) p.enable_filtering = o.port_security_enabled as boolean;
+  if (o.fixed_ips !== undefined) {
+    const network = await ctx.must('networks', (await portNetwork(ctx, iface)) ?? '');
+    p.ipv4_address = await fixedIp(ctx, network, view, o);
+  }
+  const updated = await def('interfaces').update(ctx, iface, p);
+  if (o.security_groups !== undefined || o.port_security_enabled !== undefined) {
+    const enabled = updated.enable_filtering === true;
+    const groups = o.security_groups === undefined && enabled ? updated.security_group_uuids : undefined;
+    updated.security_group_uuids =
+      groups ??
+      (await portGroups(ctx, view, o, (updated.project_id as string | null) ?? view.caller.projectId, enabled));
+    await ctx.update('interfaces', updated);
+  }
+}
+
+function ruleProtocol(v: unknown): string {
+  if (v === null || v === undefined || v === 'any') return 'any';
+  const byNumber: Record<string, string> = { '1': 'icmp', '6': 'tcp', '17': 'udp' };
+  const name = byNumber[String(v)] ?? String(v).toLowerCase();
+  if (!['tcp', 'udp', 'icmp'].includes(name)) throw unsupported('protocol', `${String(v)} (tcp, udp, icmp or any)`);
+  return name;
+}
+
+async function createRule(ctx: WriteContext, view: NeutronView, o: Body): Promise<string> {
+  if (o.ethertype !== undefined && String(o.ethertype).toLowerCase() !== 'ipv4')
+    throw unsupported('ethertype', 'IPv4 only');
+  if (o.remote_address_group_id != null) throw unsupported('remote_address_group_id', 'no address groups');
+  if (o.remote_ip_prefix != null && o.remote_group_id != null)
+    throw invalid('remote_ip_prefix', 'give remote_ip_prefix or remote_group_id, not both');
+  const group = await owned(ctx, view, 'security_groups', o.security_group_id as string, 'SecurityGroup');
+  const protocol = ruleProtocol(o.protocol);
+  const ports = o.port_range_min != null || o.port_range_max != null;
+  if (ports && protocol === 'icmp') throw unsupported('port_range_min', 'ICMP type and code matches');
+  if (ports && protocol === 'any') throw invalid('port_range_min', 'ports need protocol tcp or udp');
+  if (o.remote_group_id != null)
+    await owned(ctx, view, 'security_groups', o.remote_group_id as string, 'SecurityGroup');
+  const p: Params = { direction: o.direction as string, protocol };
+  if (o.port_range_min != null) p.port_range_min = o.port_range_min as number;
+  if (o.port_range_max != null) p.port_range_max = o.port_range_max as number;
+  if (o.remote_ip_prefix != null) p.remote_ip_prefix = o.remote_ip_prefix as string;
+  if (o.remote_group_id != null) p.remote_group_uuid = o.remote_group_id as string;
+  try {
+    return (await addSubItem(ctx, RULES, group.uuid, p)).uuid;
+  } catch (e) {
+    const m = /already used by (\S+)/.exec((e as Error).message);
+    if ((e as { name?: string }).name === 'DuplicateValue' && m)
+      throw new NeutronError(409, 'SecurityGroupRuleExists', `Security group rule already exists. Rule id is ${m[1]}.`);
+    throw e;
+  }
+}
+
+export async function createOf(ctx: WriteContext, view: NeutronView, kind: NeutronKind, o: Body): Promise<string> {
+  switch (kind) {
+    case 'networks':
+      return createNetwork(ctx, view.caller, o);
+    case 'subnets':
+      return createSubnet(ctx, view, o);
+    case 'ports':
+      return createPort(ctx, view, o);
+    case 'security_groups': {
+      if (o.stateful === false) throw unsupported('stateful', 'groups are stateful');
+      const project = projectFor(o, view.caller);
+      if (
+        o.name === 'default' &&
+        (await ctx.find('security_groups', { project_id: project })).some((g) => g.display_name === 'default')
+      )
+        throw new NeutronError(409, 'SecurityGroupDefaultAlreadyExists', 'Default security group already exists.');
+      await defaultGroup(ctx, project);
+      const g = await def('security_groups').create(ctx, {
+        display_name: (o.name as string | undefined) ?? '',
+        description: (o.description as string | undefined) ?? '',
+        project_id: project,
+      });
+      await addSubItem(ctx, RULES, g.uuid, { direction: 'egress', protocol: 'any' });
+      return g.uuid;
+    }
+    case 'security_group_rules':
+      return createRule(ctx, view, o);
+  }
+}
+
+export async function updateOf(ctx: WriteContext, view: NeutronView, kind: NeutronKind, id: string, o: Body) {
+  switch (kind) {
+    case 'networks': {
+      refuseUnsupported(o);
+      const n = await visibleNetwork(ctx, view, id);
+      if (!view.seesOwn(n)) throw new NeutronError(403, 'PolicyNotAuthorized', `network ${id} is another project's`);
+      await def('networks').update(ctx, n, networkParams(o));
+      return;
+    }
+    case 'subnets': {
+      refuseUnsupported(o);
+      const s = await owned(ctx, view, 'subnets', id, 'Subnet');
+      if (o.dns_nameservers !== undefined) {
+        const n = await ctx.must('networks', s.network_uuid as string);
+        await def('networks').update(ctx, n, { dns_servers: (o.dns_nameservers as string[]).join(',') || null });
+      }
+      const p: Params = {};
+      if (o.name !== undefined) p.display_name = o.name as string;
+      if (o.description !== undefined) p.description = o.description as string;
+      if (o.gateway_ip !== undefined) p.gateway_ipv4_address = o.gateway_ip as string | null;
+      if (o.enable_dhcp !== undefined) p.enable_dhcp = o.enable_dhcp as boolean;
+      await def('subnets').update(ctx, s, p);
+      return;
+    }
+    case 'ports':
+      return updatePort(ctx, view, id, o);
+    case 'security_groups': {
+      if (o.stateful === false) throw unsupported('stateful', 'groups are stateful');
+      const g = await owned(ctx, view, 'security_groups', id, 'SecurityGroup');
+      const p: Params = {};
+      if (o.name !== undefined) p.display_name = o.name as string;
+      if (o.description !== undefined) p.description = o.description as string;
+      await def('security_groups').update(ctx, g, p);
+      return;
+    }
+    case 'security_group_rules':
+      throw new NeutronError(405, 'HTTPMethodNotAllowed', 'security group rules cannot be updated');
+  }
+}
+
+export async function removeOf(ctx: WriteContext, view: NeutronView, kind: NeutronKind, id: string): Promise<void> {
+  switch (kind) {
+    case 'networks': {
+      const n = await visibleNetwork(ctx, view, id);
+      if (!view.seesOwn(n)) throw new NeutronError(403, 'PolicyNotAuthorized', `network ${id} is another project's`);
+      // Ports other than the network's own (its DHCP port) keep it (Neutron's NetworkInUse).
+      const holders = new Set([
+        ...(await ctx.find('ip_leases', { network_uuid: n.uuid })).map((l) => l.interface_uuid as string | null),
+        ...(await ctx.find('interfaces', { network_uuid: n.uuid })).map((i) => i.uuid),
+      ]);
+      const users: Doc[] = [];
+      for (const uuid of holders) {
+        const i = uuid ? await ctx.get('interfaces', uuid) : undefined;
+        if (i && i.device_owner !== 'network:dhcp') users.push(i);
+      }
+      if (users.length > 0)
+        throw new NeutronError(
+          409,
+          'NetworkInUse',
+          `Unable to complete operation on network ${id}. There are one or more ports still in use on the network: ${users.map((u) => u.uuid).join(', ')}.`,
+        );
+      await def('networks').remove(ctx, n);
+      return;
+    }
+    case 'subnets':
+      return def('subnets').remove(ctx, await owned(ctx, view, 'subnets', id, 'Subnet'));
+    case 'ports':
+      return def('interfaces').remove(ctx, await owned(ctx, view, 'interfaces', id, 'Port'));
+    case 'security_groups': {
+      const g = await owned(ctx, view, 'security_groups', id, 'SecurityGroup');
+      if (g.display_name === 'default' && g.project_id !== null && !view.caller.admin)
+        throw new NeutronError(
+          409,
+          'SecurityGroupCannotRemoveDefault',
+          'Insufficient rights for removing default security group.',
+        );
+      const users = (await ctx.find('interfaces')).filter((i) => (i.security_group_uuids as string[]).includes(g.uuid));
+      if (users.length > 0)
+        throw new NeutronError(
+          409,
+          'SecurityGroupInUse',
+          `Security Group ${id} in use by ${users.map((u) => u.uuid).join(', ')}.`,
+        );
+      return def('security_groups').remove(ctx, g);
+    }
+    case 'security_group_rules': {
+      const { group } = await groupOfRule(ctx, view, id);
+      return removeSubItem(ctx, RULES, group.uuid, id);
+    }
+  }
+}
