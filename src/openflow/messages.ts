@@ -4,26 +4,5 @@
 export { decodeMessage } from './message-decode.js';
 export { appendMessage, encodeMessage } from './message-encode.js';
 export { type Header, MORE_FLAG, readHeader } from './message-layout.js';
-export type {
-  AggregateStats,
-  AsyncConfig,
-  Bucket,
-  FlowModCommand,
-  FlowModMessage,
-  FlowStats,
-  FlowStatsRequest,
-  GroupDesc,
-  GroupMod,
-  GroupType,
-  MeterBand,
-  MeterMod,
-  MultipartReplyBody,
-  MultipartRequestBody,
-  OFMessage,
-  OFMessageType,
-  PacketIn,
-  PortDesc,
-  PortStats,
-  SwitchDesc,
-  TableStats,
-} from './message-model.js';
+// Every type of the model, as it declares them (a list here would be the model's a second time).
+export type * from './message-model.js';
