@@ -260,36 +260,20 @@ export function paramJsonSchema(spec: ParamSpec): Record<string, unknown> {
 }
 
 // Shorthands for the resource declarations.
-export const str = (name: string, extra: Partial<ParamSpec> = {}): ParamSpec => ({
-  name,
-  type: { t: 'string' },
-  ...extra,
-});
+/** A shorthand for a parameter whose type is only its kind (no bounds, prefix or values). */
+const plain =
+  (t: 'string' | 'bool' | 'ipv4' | 'mac' | 'cidr') =>
+  (name: string, extra: Partial<ParamSpec> = {}): ParamSpec => ({ name, type: { t }, ...extra });
+export const str = plain('string');
 export const int = (name: string, min: number, max: number, extra: Partial<ParamSpec> = {}): ParamSpec => ({
   name,
   type: { t: 'int', min, max },
   ...extra,
 });
-export const bool = (name: string, extra: Partial<ParamSpec> = {}): ParamSpec => ({
-  name,
-  type: { t: 'bool' },
-  ...extra,
-});
-export const ipv4 = (name: string, extra: Partial<ParamSpec> = {}): ParamSpec => ({
-  name,
-  type: { t: 'ipv4' },
-  ...extra,
-});
-export const mac = (name: string, extra: Partial<ParamSpec> = {}): ParamSpec => ({
-  name,
-  type: { t: 'mac' },
-  ...extra,
-});
-export const cidr = (name: string, extra: Partial<ParamSpec> = {}): ParamSpec => ({
-  name,
-  type: { t: 'cidr' },
-  ...extra,
-});
+export const bool = plain('bool');
+export const ipv4 = plain('ipv4');
+export const mac = plain('mac');
+export const cidr = plain('cidr');
 export const uuid = (name: string, prefix: string, extra: Partial<ParamSpec> = {}): ParamSpec => ({
   name,
   type: { t: 'uuid', prefix },
