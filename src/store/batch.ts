@@ -1,7 +1,7 @@
 // What the SQLite and PostgreSQL stores share: the write queue's jobs, their group commit's settling, the
 // lock that serialises async sections, the field-name check of `Where`, and the feed's raw change text.
 import type { Change } from '../model/types.js';
-import type { CommitStats, StoreWriter } from './store.js';
+import { type CommitStats, StoreUnavailableError, type StoreWriter } from './store.js';
 
 /** A `Where` key: a top-level field name, spliced into SQL, so nothing else is accepted. */
 export const FIELD_RE = /^[a-z_][a-z0-9_]*$/;
@@ -31,16 +31,22 @@ export class Mutex {
 }
 
 /**
- * The group-commit queue: writes wait here while a transaction runs; then up to MAX_BATCH of them go to `run` as
- * one batch (one transaction), under `mutex`, in the order they were asked for.
+ * The group-commit queue: writes wait here while a transaction runs; then up to MAX_BATCH of them go to `commit` as
+ * one batch (one transaction), under `mutex`, in the order they were asked for, and are settled once it is over.
  */
 export class WriteQueue {
   private readonly pending: WriteJob[] = [];
   private scheduled = false;
+  private readonly commitObservers = new Set<(stats: CommitStats) => void>();
 
+  /**
+   * `commit` runs a batch in one transaction and gives each write's outcome, or rejects the batch itself and gives
+   * null when the transaction is lost; a batch that finds the store `closed` is refused without it.
+   */
   constructor(
     private readonly mutex: Mutex,
-    private readonly run: (batch: WriteJob[]) => Promise<void>,
+    private readonly closed: () => boolean,
+    private readonly commit: (batch: WriteJob[]) => Promise<Outcome[] | null>,
   ) {}
 
   push<T>(fn: (tx: StoreWriter) => Promise<T>, afterCommit?: (result: T) => void): Promise<T> {
@@ -58,6 +64,27 @@ export class WriteQueue {
       const batch = this.pending.splice(0, MAX_BATCH);
       if (this.pending.length > 0) this.schedule();
       await this.run(batch);
+    });
+  }
+
+  /** `fn` hears of each group commit (the metrics); returns what stops it. */
+  observeCommits(fn: (stats: CommitStats) => void): () => void {
+    this.commitObservers.add(fn);
+    return () => this.commitObservers.delete(fn);
+  }
+
+  private async run(batch: WriteJob[]): Promise<void> {
+    if (this.closed()) {
+      for (const j of batch) j.reject(new StoreUnavailableError('store is closed'));
+      return;
+    }
+    const t0 = performance.now();
+    const outcomes = await this.commit(batch);
+    if (!outcomes) return;
+    // Committed: announce in revision order, then answer; all before the next batch starts.
+    settleBatch(batch, outcomes, this.commitObservers, {
+      seconds: (performance.now() - t0) / 1000,
+      writes: batch.length,
     });
   }
 }
@@ -95,7 +122,7 @@ export async function runInSavepoints(
  * After a group commit: tells the commit observers (metrics), then announces each successful write in revision
  * order (`afterCommit`) and answers it, and rejects the failed ones — all before the next batch starts.
  */
-export function settleBatch(
+function settleBatch(
   batch: readonly WriteJob[],
   outcomes: readonly Outcome[],
   observers: Iterable<(stats: CommitStats) => void>,

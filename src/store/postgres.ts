@@ -13,7 +13,6 @@ import {
   type Outcome,
   rawChangeJson,
   runInSavepoints,
-  settleBatch,
   type WriteJob,
   WriteQueue,
 } from './batch.js';
@@ -118,7 +117,11 @@ export class PostgresStore implements Store {
   /** Writes, and deliveries of other servers' changes, one at a time: together they are one ordered sequence. */
   private readonly mutex = new Mutex();
   /** Group commit, as SQLite's: the writes queued meanwhile share one transaction, each in its own savepoint. */
-  private readonly queue = new WriteQueue(this.mutex, (batch) => this.runBatch(batch));
+  private readonly queue = new WriteQueue(
+    this.mutex,
+    () => this.closed,
+    (batch) => this.commitBatch(batch),
+  );
   private followScheduled = false;
   private closed = false;
   private bytesSinceCheck = 0;
@@ -127,7 +130,6 @@ export class PostgresStore implements Store {
   private listener: pg.Client | null = null;
   private poll: NodeJS.Timeout | null = null;
   private relistenTimer: NodeJS.Timeout | null = null;
-  private readonly commitObservers = new Set<(stats: CommitStats) => void>();
   private readonly foreignObservers = new Set<(changes: Change[]) => void>();
 
   private constructor(opts: PostgresStoreOptions) {
@@ -391,19 +393,14 @@ export class PostgresStore implements Store {
     return this.queue.push(fn, afterCommit);
   }
 
-  private async runBatch(batch: WriteJob[]): Promise<void> {
-    if (this.closed) {
-      for (const j of batch) j.reject(new StoreUnavailableError('store is closed'));
-      return;
-    }
+  private async commitBatch(batch: WriteJob[]): Promise<Outcome[] | null> {
     let outcomes: Outcome[];
-    const t0 = performance.now();
     let client: pg.PoolClient;
     try {
       client = await this.pool.connect();
     } catch (e) {
       for (const j of batch) j.reject(unavailable(e));
-      return;
+      return null;
     }
     let broken = false;
     const held: Change[][] = [];
@@ -442,21 +439,18 @@ export class PostgresStore implements Store {
       await client.query('ROLLBACK').catch(() => {});
       for (const changes of held) this.emitForeign(changes);
       for (const j of batch) j.reject(unavailable(e));
-      return;
+      return null;
     } finally {
       client.release(broken);
     }
+    // Committed: the foreign changes read before ours are announced first; then the queue settles ours, all before
+    // the next batch (or foreign delivery).
     for (const changes of held) this.emitForeign(changes);
-    // Committed: announce in revision order, then answer; all before the next batch (or foreign delivery).
-    settleBatch(batch, outcomes, this.commitObservers, {
-      seconds: (performance.now() - t0) / 1000,
-      writes: batch.length,
-    });
+    return outcomes;
   }
 
   observeCommits(fn: (stats: CommitStats) => void): () => void {
-    this.commitObservers.add(fn);
-    return () => this.commitObservers.delete(fn);
+    return this.queue.observeCommits(fn);
   }
 
   observeForeignChanges(fn: (changes: Change[]) => void): () => void {
@@ -525,7 +519,7 @@ export class PostgresStore implements Store {
     this.closed = true;
     if (this.poll) clearInterval(this.poll);
     if (this.relistenTimer) clearTimeout(this.relistenTimer);
-    // The batch in flight finishes; queued ones are refused by runBatch.
+    // The batch in flight finishes; queued ones are refused by the write queue.
     await this.mutex.run(async () => {});
     const listener = this.listener;
     this.listener = null;

@@ -10,7 +10,6 @@ import {
   type Outcome,
   rawChangeJson,
   runInSavepoints,
-  settleBatch,
   type WriteJob,
   WriteQueue,
 } from './batch.js';
@@ -52,8 +51,11 @@ export class SqliteStore implements Store {
   private bytesSinceCheck = 0;
   private closed = false;
   /** Group commit: the writes queued meanwhile share one transaction, each in its own savepoint. */
-  private readonly queue = new WriteQueue(this.mutex, (batch) => this.runBatch(batch));
-  private readonly commitObservers = new Set<(stats: CommitStats) => void>();
+  private readonly queue = new WriteQueue(
+    this.mutex,
+    () => this.closed,
+    (batch) => this.commitBatch(batch),
+  );
   private readonly stmts;
 
   constructor(opts: SqliteStoreOptions) {
@@ -194,32 +196,21 @@ export class SqliteStore implements Store {
     return this.queue.push(fn, afterCommit);
   }
 
-  private async runBatch(batch: WriteJob[]): Promise<void> {
-    if (this.closed) {
-      for (const j of batch) j.reject(new StoreUnavailableError('store is closed'));
-      return;
-    }
-    let outcomes: Outcome[];
-    const t0 = performance.now();
+  private async commitBatch(batch: WriteJob[]): Promise<Outcome[] | null> {
     try {
       this.db.exec('BEGIN IMMEDIATE');
-      outcomes = await runInSavepoints(batch, this.writer(), (sql) => this.db.exec(sql));
+      const outcomes = await runInSavepoints(batch, this.writer(), (sql) => this.db.exec(sql));
       this.db.exec('COMMIT');
+      return outcomes;
     } catch (e) {
       if (this.db.inTransaction) this.db.exec('ROLLBACK');
       for (const j of batch) j.reject(e);
-      return;
+      return null;
     }
-    // Committed: announce in revision order, then answer; all before the next batch starts.
-    settleBatch(batch, outcomes, this.commitObservers, {
-      seconds: (performance.now() - t0) / 1000,
-      writes: batch.length,
-    });
   }
 
   observeCommits(fn: (stats: CommitStats) => void): () => void {
-    this.commitObservers.add(fn);
-    return () => this.commitObservers.delete(fn);
+    return this.queue.observeCommits(fn);
   }
 
   /** One process owns a SQLite file (the lock is in this process): no change is ever someone else's. */
