@@ -10,6 +10,7 @@ import { type AuthMode, isLoopbackListen } from './auth/guard.js';
 import { bootstrapAdminToken } from './auth/token-rows.js';
 import { ConfigError, parseListen, type ServerConfig, resolveConfig } from './config.js';
 import { buildNeutronApp } from './neutron/app.js';
+import { KeystoneConfigError, type KeystoneUser, loadKeystoneUsers } from './neutron/keystone.js';
 import { type TlsIdentity, tlsIdentity } from './tls.js';
 
 const collect = (v: string, acc: string[]) => [...acc, v];
@@ -59,19 +60,25 @@ export function serverCommand() {
       '--neutron-listen <host:port>',
       "also serve OpenStack's Neutron v2.0 API here (e.g. 127.0.0.1:9696; docs/neutron.md); same store, tokens and TLS",
     )
+    .option(
+      '--keystone-users <file>',
+      'YAML list of {name, password, project, roles: [admin|member]}: logins of the minimal Keystone v3 at NEUTRON/identity/v3 (docs/neutron.md)',
+    )
     .action(async (opts) => {
       const log = createLogger('vnet-server');
       let cfg: ReturnType<typeof resolveConfig>;
       let mode: AuthMode;
       let tokenFile: string | null = null;
       let neutronListen: { host: string; port: number } | null = null;
+      let keystoneUsers: KeystoneUser[] = [];
       try {
         cfg = resolveConfig({ flags: opts, env: process.env });
         if (opts.neutronListen) neutronListen = parseListen(opts.neutronListen);
+        if (cfg.keystoneUsers) keystoneUsers = loadKeystoneUsers(cfg.keystoneUsers);
         mode = authMode(cfg);
         if (mode === 'tokens') tokenFile = cfg.adminTokenFile ?? defaultAdminTokenFile(cfg.db);
       } catch (e) {
-        if (!(e instanceof ConfigError)) throw e;
+        if (!(e instanceof ConfigError) && !(e instanceof KeystoneConfigError)) throw e;
         process.stderr.write(`vnet server: ${e.message}\n`);
         process.exit(2);
       }
@@ -143,6 +150,7 @@ export function serverCommand() {
             ...(tls ? { tls } : {}),
             // Its own address decides its trust, as the OpenVNet listener's does.
             mode: authMode({ ...cfg, host: neutronListen.host }),
+            keystoneUsers,
           })
         : null;
       if (neutron && neutronListen) {

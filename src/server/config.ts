@@ -21,6 +21,8 @@ export interface ServerConfig {
   tls: boolean;
   tlsCert: string | null;
   tlsKey: string | null;
+  /** The minimal Keystone's users on the Neutron listener (YAML; src/server/neutron/keystone.ts). */
+  keystoneUsers: string | null;
 }
 
 export const DEFAULT_CONFIG_FILE = '/etc/vnet/server.yaml';
@@ -37,6 +39,7 @@ export const DEFAULTS: ServerConfig = {
   tls: false,
   tlsCert: null,
   tlsKey: null,
+  keystoneUsers: null,
 };
 
 export class ConfigError extends Error {
@@ -69,6 +72,7 @@ const FILE_KEYS = [
   'tls',
   'tls_cert',
   'tls_key',
+  'keystone_users',
 ];
 
 function bool(name: string, v: unknown): boolean {
@@ -97,6 +101,7 @@ export interface ConfigSources {
     tls?: boolean;
     tlsCert?: string;
     tlsKey?: string;
+    keystoneUsers?: string;
   };
   env: NodeJS.ProcessEnv;
 }
@@ -128,6 +133,7 @@ export function resolveConfig({ flags, env }: ConfigSources): ServerConfig {
       if (o.tls !== undefined) cfg.tls = bool('tls', o.tls);
       if (o.tls_cert !== undefined) cfg.tlsCert = String(o.tls_cert);
       if (o.tls_key !== undefined) cfg.tlsKey = String(o.tls_key);
+      if (o.keystone_users !== undefined) cfg.keystoneUsers = String(o.keystone_users);
     }
   }
   if (env.VNET_LISTEN) Object.assign(cfg, parseListen(env.VNET_LISTEN));
@@ -144,6 +150,7 @@ export function resolveConfig({ flags, env }: ConfigSources): ServerConfig {
   if (flags.tls) cfg.tls = true;
   if (flags.tlsCert) cfg.tlsCert = flags.tlsCert;
   if (flags.tlsKey) cfg.tlsKey = flags.tlsKey;
+  if (flags.keystoneUsers) cfg.keystoneUsers = flags.keystoneUsers;
   if (cfg.tlsCert || cfg.tlsKey) {
     if (!cfg.tlsCert || !cfg.tlsKey) throw new ConfigError('--tls-cert and --tls-key go together');
     cfg.tls = true;

@@ -15,7 +15,7 @@ it('defaults, file, env, flags in increasing precedence', () => {
   const file = join(dir, 'server.yaml');
   writeFileSync(
     file,
-    'listen: 0.0.0.0:9191\ndb: /tmp/file.db\nretain_changes: 500\nheartbeat_ms: 1000\nallowed_hosts: [vnet.example]\n',
+    'listen: 0.0.0.0:9191\ndb: /tmp/file.db\nretain_changes: 500\nheartbeat_ms: 1000\nallowed_hosts: [vnet.example]\nkeystone_users: /etc/vnet/users.yaml\n',
   );
   const fromFile = resolveConfig({ flags: { config: file }, env: {} });
   assert.deepEqual(fromFile, {
@@ -31,6 +31,7 @@ it('defaults, file, env, flags in increasing precedence', () => {
     tls: false,
     tlsCert: null,
     tlsKey: null,
+    keystoneUsers: '/etc/vnet/users.yaml',
   });
   const fromEnv = resolveConfig({
     flags: {},

@@ -9,6 +9,7 @@ import { PAGE_VISITOR, type Principal } from '../auth/policy.js';
 import type { Service } from '../service.js';
 import { type Body, listFilters, matches, NEUTRON, type NeutronKind, pick, requestObject } from './dialect.js';
 import { NeutronError, neutronErrorOf } from './errors.js';
+import { isPublicIdentityRoute, type KeystoneUser, keystoneRoutes } from './keystone.js';
 import { createOf, defaultGroup, listOf, removeOf, showOf, updateOf } from './resources.js';
 import { type Caller, NeutronView } from './views.js';
 
@@ -49,6 +50,8 @@ export interface NeutronAppOptions {
   mode: AuthMode;
   logger?: Logger;
   tls?: { key: string; cert: string };
+  /** Users of the minimal Keystone v3 under /identity/v3 (keystone.ts); none: every login fails. */
+  keystoneUsers?: readonly KeystoneUser[];
 }
 
 function callerOf(p: Principal): Caller {
@@ -88,8 +91,8 @@ export async function buildNeutronApp(opts: NeutronAppOptions): Promise<FastifyI
   app.decorateRequest('caller', null as unknown as Caller);
   app.decorateRequest('principal', null as unknown as Principal);
   app.addHook('onRequest', async (req) => {
-    if (req.url === '/' || req.url.startsWith('/?')) {
-      req.principal = PAGE_VISITOR; // version discovery needs no credential and shows no data
+    if (req.url === '/' || req.url.startsWith('/?') || isPublicIdentityRoute(req.method, req.url)) {
+      req.principal = PAGE_VISITOR; // version discovery and login need no credential and show no data
       return;
     }
     req.principal = await authenticate(req, opts);
@@ -144,6 +147,7 @@ export async function buildNeutronApp(opts: NeutronAppOptions): Promise<FastifyI
   };
   app.get('/v2.0', async () => resources);
   app.get('/v2.0/', async () => resources);
+  keystoneRoutes(app, service, opts.keystoneUsers ?? []);
   const ext = (e: (typeof EXTENSIONS)[number]) => ({ ...e, links: [], updated: '2026-12-07T00:00:00-00:00' });
   app.get('/v2.0/extensions', async () => ({ extensions: EXTENSIONS.map(ext) }));
   app.get<{ Params: { alias: string } }>('/v2.0/extensions/:alias', async (req) => {
