@@ -14,122 +14,90 @@ interface AgentMetricSpec extends MetricSpec {
   readonly from?: (s: AgentStatus) => Reading;
 }
 
+/** A counter or gauge of the agent read from status() at each scrape; every name starts `vnet_agent_`. */
+function fromStatus<const T extends 'counter' | 'gauge'>(type: T) {
+  return <const N extends string>(
+    name: N,
+    help: string,
+    from: (s: AgentStatus) => Reading,
+    labels?: readonly string[],
+  ) => ({
+    name: `vnet_agent_${name}` as const,
+    type,
+    help,
+    from,
+    ...(labels ? { labels } : {}),
+  });
+}
+const counter = fromStatus('counter');
+const gauge = fromStatus('gauge');
+
 export const AGENT_METRICS = [
-  {
-    name: 'vnet_agent_flows_installed',
-    type: 'gauge',
-    help: 'Flows on the switch as far as the agent knows (0 until it has read them)',
-    from: (s) => s.installedFlows,
-  },
-  {
-    name: 'vnet_agent_flows_desired',
-    type: 'gauge',
-    help: 'Flows the model asks of this host',
-    from: (s) => s.desiredFlows,
-  },
-  {
-    name: 'vnet_agent_flows_in_sync',
-    type: 'gauge',
-    help: '1 when the switch holds exactly the desired flows (last pass succeeded, switch connected), else 0',
-    from: (s) => s.flowsInSync,
-  },
-  {
-    name: 'vnet_agent_flow_mods_total',
-    type: 'counter',
-    help: 'Flow-mods sent to the switch',
-    from: (s) => s.counters.flowModsSent,
-  },
-  {
-    name: 'vnet_agent_syncs_total',
-    type: 'counter',
-    help: 'Reconciliation passes that reached the switch',
-    from: (s) => s.counters.syncs,
-  },
+  gauge(
+    'flows_installed',
+    'Flows on the switch as far as the agent knows (0 until it has read them)',
+    (s) => s.installedFlows,
+  ),
+  gauge('flows_desired', 'Flows the model asks of this host', (s) => s.desiredFlows),
+  gauge(
+    'flows_in_sync',
+    '1 when the switch holds exactly the desired flows (last pass succeeded, switch connected), else 0',
+    (s) => s.flowsInSync,
+  ),
+  counter('flow_mods_total', 'Flow-mods sent to the switch', (s) => s.counters.flowModsSent),
+  counter('syncs_total', 'Reconciliation passes that reached the switch', (s) => s.counters.syncs),
   {
     name: 'vnet_agent_sync_duration_seconds',
     type: 'histogram',
     help: 'One reconciliation pass that reached the switch: compile, diff, meters and the bundle of flow-mods',
   },
-  {
-    name: 'vnet_agent_openflow_connected',
-    type: 'gauge',
-    help: '1 while the switch’s OpenFlow connection is up, else 0',
-    from: (s) => s.switchConnected,
-  },
-  {
-    name: 'vnet_agent_openflow_reconnects_total',
-    type: 'counter',
-    help: 'OpenFlow connections of the switch after the first',
-    from: (s) => s.counters.openflowReconnects,
-  },
-  {
-    name: 'vnet_agent_ovsdb_connected',
-    type: 'gauge',
-    help: '1 while the OVSDB connection is up, else 0',
-    from: (s) => s.ovsdbConnected,
-  },
-  {
-    name: 'vnet_agent_ovsdb_reconnects_total',
-    type: 'counter',
-    help: 'OVSDB connections after the first',
-    from: (s) => s.counters.ovsdbReconnects,
-  },
-  {
-    name: 'vnet_agent_packet_ins_total',
-    type: 'counter',
-    help: 'Packet-ins by what the pipeline punted them for: dhcp, too_big (a frame from an uplink too big for a virtual network), other',
-    labels: ['kind'],
-    from: (s) => s.counters.packetInsByKind,
-  },
-  {
-    name: 'vnet_agent_dhcp_requests_total',
-    type: 'counter',
-    help: 'DHCP requests by what the responder made of them (offer, ack, nak, release, ignored, malformed, …)',
-    labels: ['event'],
-    from: (s) => s.counters.dhcpEvents,
-  },
-  {
-    name: 'vnet_agent_dhcp_replies_total',
-    type: 'counter',
-    help: 'DHCP replies sent',
-    from: (s) => s.counters.dhcpReplies,
-  },
-  {
-    name: 'vnet_agent_dhcp_dropped_total',
-    type: 'counter',
-    help: 'DHCP requests not answered (no bound interface on the port, malformed, nothing to offer)',
-    from: (s) => s.counters.dhcpDropped,
-  },
-  {
-    name: 'vnet_agent_frag_needed_sent_total',
-    type: 'counter',
-    help: 'ICMP “fragmentation needed” replies to frames from an uplink too big for a virtual network',
-    from: (s) => s.counters.fragNeededSent,
-  },
-  {
-    name: 'vnet_agent_too_big_dropped_total',
-    type: 'counter',
-    help: 'Frames from an uplink too big for a virtual network that got no ICMP reply (no DF, not IPv4)',
-    from: (s) => s.counters.tooBigDropped,
-  },
-  {
-    name: 'vnet_agent_bindings',
-    type: 'gauge',
-    help: 'Interfaces bound to ports of this host’s bridge',
-    from: (s) => s.bound.length,
-  },
-  {
-    name: 'vnet_agent_reports_sent_total',
-    type: 'counter',
-    help: 'Reports sent to the server (datapath status, bindings, translations)',
-    from: (s) => s.counters.reportsSent,
-  },
-  {
-    name: 'vnet_agent_feed_revision',
-    type: 'gauge',
-    help: 'The model revision the agent has applied (compare with the server’s vnet_store_revision)',
-    from: (s) => s.feedRevision,
-  },
+  gauge('openflow_connected', '1 while the switch’s OpenFlow connection is up, else 0', (s) => s.switchConnected),
+  counter(
+    'openflow_reconnects_total',
+    'OpenFlow connections of the switch after the first',
+    (s) => s.counters.openflowReconnects,
+  ),
+  gauge('ovsdb_connected', '1 while the OVSDB connection is up, else 0', (s) => s.ovsdbConnected),
+  counter('ovsdb_reconnects_total', 'OVSDB connections after the first', (s) => s.counters.ovsdbReconnects),
+  counter(
+    'packet_ins_total',
+    'Packet-ins by what the pipeline punted them for: dhcp, too_big (a frame from an uplink too big for a virtual network), other',
+    (s) => s.counters.packetInsByKind,
+    ['kind'],
+  ),
+  counter(
+    'dhcp_requests_total',
+    'DHCP requests by what the responder made of them (offer, ack, nak, release, ignored, malformed, …)',
+    (s) => s.counters.dhcpEvents,
+    ['event'],
+  ),
+  counter('dhcp_replies_total', 'DHCP replies sent', (s) => s.counters.dhcpReplies),
+  counter(
+    'dhcp_dropped_total',
+    'DHCP requests not answered (no bound interface on the port, malformed, nothing to offer)',
+    (s) => s.counters.dhcpDropped,
+  ),
+  counter(
+    'frag_needed_sent_total',
+    'ICMP “fragmentation needed” replies to frames from an uplink too big for a virtual network',
+    (s) => s.counters.fragNeededSent,
+  ),
+  counter(
+    'too_big_dropped_total',
+    'Frames from an uplink too big for a virtual network that got no ICMP reply (no DF, not IPv4)',
+    (s) => s.counters.tooBigDropped,
+  ),
+  gauge('bindings', 'Interfaces bound to ports of this host’s bridge', (s) => s.bound.length),
+  counter(
+    'reports_sent_total',
+    'Reports sent to the server (datapath status, bindings, translations)',
+    (s) => s.counters.reportsSent,
+  ),
+  gauge(
+    'feed_revision',
+    'The model revision the agent has applied (compare with the server’s vnet_store_revision)',
+    (s) => s.feedRevision,
+  ),
 ] as const satisfies readonly AgentMetricSpec[];
 
 export class AgentMetrics implements AgentObserver {
