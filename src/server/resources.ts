@@ -14,6 +14,7 @@ import * as D from '../model/resources/index.js';
 import { UUID_PREFIX } from '../model/types.js';
 import type { Doc } from '../store/store.js';
 import { applyUpdate, define, newDoc, type ResourceDef } from './documents.js';
+import { addKeyedItem, KEYED_ITEMS } from './relations.js';
 import { randomId, type WriteContext } from './write-context.js';
 
 const P = UUID_PREFIX;
@@ -266,6 +267,7 @@ const networks = define(D.networks, {
   },
   async cascade(ctx, doc) {
     // Cascade as OpenVNet did: per-host rows, routes and IP leases of the network go with it.
+    for (const fip of await ctx.find('floating_ips', { network_uuid: doc.uuid })) await floatingIps.remove(ctx, fip);
     for (const sn of await ctx.find('subnets', { network_uuid: doc.uuid })) {
       await dropDhcpPort(ctx, sn);
       await ctx.remove('subnets', sn.uuid);
@@ -405,6 +407,14 @@ const interfaces: ResourceDef = {
   async remove(ctx, doc) {
     for (const ml of await ctx.find('mac_leases', { interface_uuid: doc.uuid })) await removeMacLease(ctx, ml);
     for (const il of await ctx.find('ip_leases', { interface_uuid: doc.uuid })) await removeIpLease(ctx, il);
+    // Floating IPs stay held, no longer associated (Neutron: a port's delete disassociates them).
+    for (const fip of await ctx.find('floating_ips', { interface_uuid: doc.uuid }))
+      await ctx.update('floating_ips', {
+        ...fip,
+        interface_uuid: null,
+        fixed_ipv4_address: null,
+        translation_uuid: null,
+      });
     // Objects that only exist for this interface go with it (documented cascade).
     for (const k of ['filters', 'translations', 'routes'] as const)
       for (const d of await ctx.find(k, { interface_uuid: doc.uuid })) await ctx.remove(k, d.uuid);
@@ -590,10 +600,12 @@ function defaultPools(net: string, prefix: number, gateway: string | null): Pool
 }
 
 /** The first address of the subnet's pools no lease in its network holds (409-style error when none). */
-export async function freeIpIn(ctx: WriteContext, subnet: Doc, field: string): Promise<string> {
-  const used = new Set(
-    (await ctx.find('ip_leases', { network_uuid: subnet.network_uuid as string })).map((l) => l.ipv4_address),
-  );
+export async function freeIpIn(ctx: WriteContext, subnet: Doc, field: string, held: string[] = []): Promise<string> {
+  const used = new Set<unknown>([
+    ...held,
+    ...(await ctx.find('ip_leases', { network_uuid: subnet.network_uuid as string })).map((l) => l.ipv4_address),
+    ...(await ctx.find('floating_ips', { network_uuid: subnet.network_uuid as string })).map((f) => f.ipv4_address),
+  ]);
   for (const pool of subnet.allocation_pools as Pool[])
     for (let n = ipToInt(pool.start); n <= ipToInt(pool.end); n++) if (!used.has(intToIp(n))) return intToIp(n);
   throw new DuplicateValue(field, 'every address of the allocation pools', `the ports of ${subnet.network_uuid}`);
@@ -763,6 +775,85 @@ const translations = define(D.translations, {
   },
 });
 
+// ---------- floating IPs (Neutron's; realised as static_address translations) ----------
+
+const STATIC_ADDRESS = KEYED_ITEMS.find((k) => k.parentKind === 'translations')!;
+
+/** An address of the network no lease and no other floating IP holds. */
+async function checkFloatingFree(ctx: WriteContext, network: Doc, ip: string, self?: string): Promise<void> {
+  await checkIpFree(ctx, network, ip, 'ipv4_address');
+  const other = await ctx.findOne('floating_ips', { network_uuid: network.uuid, ipv4_address: ip });
+  if (other && other.uuid !== self) throw new DuplicateValue('ipv4_address', ip, other.uuid);
+}
+
+/** The floating IP forwards to `fip.interface_uuid`: its translation is (re)made for the current association. */
+async function realise(ctx: WriteContext, fip: Doc): Promise<void> {
+  const old = fip.translation_uuid ? await ctx.get('translations', fip.translation_uuid as string) : undefined;
+  if (old) await ctx.remove('translations', old.uuid);
+  fip.translation_uuid = null;
+  if (!fip.interface_uuid) {
+    fip.fixed_ipv4_address = null;
+    return;
+  }
+  const leases = await ctx.find('ip_leases', { interface_uuid: fip.interface_uuid as string });
+  if (leases.length === 0)
+    throw new ArgumentError('interface_uuid', `${fip.interface_uuid} has no address to forward to`);
+  const fixed = (fip.fixed_ipv4_address as string | null) ?? (leases[0]!.ipv4_address as string);
+  if (!leases.some((l) => l.ipv4_address === fixed))
+    throw new ArgumentError('fixed_ipv4_address', `${fixed} is not an address of ${fip.interface_uuid}`);
+  const twin = (await ctx.find('floating_ips', { interface_uuid: fip.interface_uuid as string })).find(
+    (o) => o.uuid !== fip.uuid && o.fixed_ipv4_address === fixed,
+  );
+  if (twin) throw new DuplicateValue('fixed_ipv4_address', `${fixed} of ${fip.interface_uuid}`, twin.uuid);
+  const tr = await translations.create(ctx, { interface_uuid: fip.interface_uuid as string, mode: 'static_address' });
+  await addKeyedItem(ctx, STATIC_ADDRESS, tr.uuid, {
+    ingress_ipv4_address: fixed,
+    egress_ipv4_address: fip.ipv4_address as string,
+  });
+  fip.fixed_ipv4_address = fixed;
+  fip.translation_uuid = tr.uuid;
+}
+
+const floatingIps: ResourceDef = {
+  ...define(D.floatingIps),
+  async create(ctx, p) {
+    const network = await ctx.must('networks', p.network_uuid as string, 'network_uuid');
+    if (network.external !== true)
+      throw new ArgumentError('network_uuid', `${network.uuid} is not an external network (external = false)`);
+    if (p.interface_uuid) await ctx.must('interfaces', p.interface_uuid as string, 'interface_uuid');
+    let ip = p.ipv4_address as string | undefined;
+    if (ip) await checkFloatingFree(ctx, network, ip);
+    else {
+      const subnet = await ctx.findOne('subnets', { network_uuid: network.uuid });
+      if (!subnet) throw new MissingArgument('ipv4_address');
+      const held = (await ctx.find('floating_ips', { network_uuid: network.uuid })).map(
+        (f) => f.ipv4_address as string,
+      );
+      ip = await freeIpIn(ctx, subnet, 'ipv4_address', held);
+    }
+    const doc = newDoc(D.floatingIps, p, {
+      uuid: await ctx.newUuid('floating_ips', P.floating_ips, p.uuid),
+      ipv4_address: ip,
+      translation_uuid: null,
+    });
+    await realise(ctx, doc);
+    return ctx.insert('floating_ips', doc);
+  },
+  async update(ctx, doc, p) {
+    if (p.interface_uuid) await ctx.must('interfaces', p.interface_uuid as string, 'interface_uuid');
+    // A new interface without a fixed address takes that interface's first one.
+    if (has(p, 'interface_uuid') && !has(p, 'fixed_ipv4_address')) doc.fixed_ipv4_address = null;
+    applyUpdate(D.floatingIps, doc, p);
+    await realise(ctx, doc);
+    return ctx.update('floating_ips', doc);
+  },
+  async remove(ctx, doc) {
+    doc.interface_uuid = null;
+    await realise(ctx, doc);
+    await ctx.remove('floating_ips', doc.uuid);
+  },
+};
+
 const ipRangeGroups = define(D.ipRangeGroups);
 
 const macRangeGroups = define(D.macRangeGroups);
@@ -791,6 +882,7 @@ export const RESOURCES: readonly ResourceDef[] = [
   filters,
   securityGroups,
   translations,
+  floatingIps,
   ipRangeGroups,
   macRangeGroups,
   dnsServices,

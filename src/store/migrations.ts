@@ -83,7 +83,7 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
     WHERE kind = 'segments' AND json_type(data, '$.tunnel_key') IS NULL;
   `,
   // 9: Neutron's attributes on the objects it shares with OpenVNet's API (project, description, device, shared,
-  // external): every stored network, interface and security group carries them.
+  // external): every stored network, interface, security group and route link carries them.
   `
   UPDATE docs SET data = json_set(data, '$.project_id', json('null'), '$.description', '',
       '$.shared', json('false'), '$.external', json('false'))
@@ -93,6 +93,8 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
     WHERE kind = 'interfaces' AND json_type(data, '$.project_id') IS NULL;
   UPDATE docs SET data = json_set(data, '$.project_id', json('null'))
     WHERE kind = 'security_groups' AND json_type(data, '$.project_id') IS NULL;
+  UPDATE docs SET data = json_set(data, '$.project_id', json('null'), '$.description', '')
+    WHERE kind = 'route_links' AND json_type(data, '$.project_id') IS NULL;
   `,
 ];
 
@@ -150,7 +152,7 @@ export const POSTGRES_MIGRATIONS: readonly string[] = [
         + (SELECT COUNT(*) FROM vnet_docs s WHERE s.kind = 'segments' AND s.uuid <= d.uuid)))::json
     WHERE d.kind = 'segments' AND d.data->>'tunnel_key' IS NULL;
   `,
-  // 3: as SQLite's 9 (Neutron's attributes on networks, interfaces and security groups).
+  // 3: as SQLite's 9 (Neutron's attributes on networks, interfaces, security groups and route links).
   `
   UPDATE vnet_docs SET data = (data::jsonb || '{"project_id":null,"description":"","shared":false,"external":false}')::json
     WHERE kind = 'networks' AND data->'project_id' IS NULL;
@@ -158,5 +160,7 @@ export const POSTGRES_MIGRATIONS: readonly string[] = [
     WHERE kind = 'interfaces' AND data->'project_id' IS NULL;
   UPDATE vnet_docs SET data = (data::jsonb || '{"project_id":null}')::json
     WHERE kind = 'security_groups' AND data->'project_id' IS NULL;
+  UPDATE vnet_docs SET data = (data::jsonb || '{"project_id":null,"description":""}')::json
+    WHERE kind = 'route_links' AND data->'project_id' IS NULL;
   `,
 ];

@@ -100,6 +100,21 @@ const MAKERS: Record<string, Maker> = {
     });
     return { target: NET, referrer: '/api/subnets/sn-x' };
   },
+  'floating_ips.network_uuid': async (s) => {
+    await ok(s, 'POST', '/api/networks', { uuid: 'nw-e', ipv4_network: '192.168.50.0', external: true });
+    await ok(s, 'POST', '/api/floating_ips', { uuid: 'fip-x', network_uuid: 'nw-e', ipv4_address: '192.168.50.5' });
+    return { target: '/api/networks/nw-e', referrer: '/api/floating_ips/fip-x' };
+  },
+  'floating_ips.interface_uuid': async (s) => {
+    await ok(s, 'POST', '/api/networks', { uuid: 'nw-e', ipv4_network: '192.168.50.0', external: true });
+    await ok(s, 'POST', '/api/floating_ips', {
+      uuid: 'fip-x',
+      network_uuid: 'nw-e',
+      ipv4_address: '192.168.50.5',
+      interface_uuid: 'if-a',
+    });
+    return { target: IFACE, referrer: '/api/floating_ips/fip-x' };
+  },
   'interfaces.owner_datapath_uuid': async (s) => {
     await ok(s, 'POST', '/api/interfaces', { uuid: 'if-x', owner_datapath_uuid: 'dp-a' });
     return { target: DP, referrer: '/api/interfaces/if-x' };

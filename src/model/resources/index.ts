@@ -4,6 +4,7 @@ import { datapathNetworks, datapathRouteLinks, datapathSegments } from './datapa
 import { datapaths } from './datapaths.js';
 import { dnsRecords, dnsServices } from './dns-services.js';
 import { filterStatics, filters } from './filters.js';
+import { floatingIps } from './floating-ips.js';
 import { interfaces } from './interfaces.js';
 import { ipLeases, macLeases } from './leases.js';
 import { networkServices } from './network-services.js';
@@ -21,6 +22,7 @@ export * from './datapath-relations.js';
 export * from './datapaths.js';
 export * from './dns-services.js';
 export * from './filters.js';
+export * from './floating-ips.js';
 export * from './interfaces.js';
 export * from './leases.js';
 export * from './network-services.js';
@@ -52,6 +54,7 @@ export const DECLARATIONS = {
   security_groups: securityGroups,
   segments,
   translations,
+  floating_ips: floatingIps,
   ip_range_groups: ipRangeGroups,
   mac_range_groups: macRangeGroups,
   dns_services: dnsServices,

@@ -1,6 +1,6 @@
 // Route links and routes: the transit links joining router interfaces, and the routes over them.
 import { f, resource, SET } from '../resource.js';
-import { displayName, timestamps, topologyUuid, uuidField } from './common.js';
+import { description, displayName, projectId, timestamps, topologyUuid, uuidField } from './common.js';
 
 export const routeLinks = resource({
   kind: 'route_links',
@@ -11,6 +11,8 @@ export const routeLinks = resource({
     display_name: displayName,
     mac_address: f.mac({ ...SET.editable, filter: true, doc: 'MAC of the route link (generated when omitted)' }),
     topology_uuid: topologyUuid,
+    project_id: projectId,
+    description,
     ...timestamps,
   },
 });

@@ -11,6 +11,7 @@ import { type Body, listFilters, matches, NEUTRON, type NeutronKind, pick, reque
 import { NeutronError, neutronErrorOf } from './errors.js';
 import { isPublicIdentityRoute, type KeystoneUser, keystoneRoutes } from './keystone.js';
 import { createOf, defaultGroup, listOf, removeOf, showOf, updateOf } from './resources.js';
+import { addRouterInterface, removeRouterInterface } from './routers.js';
 import { type Caller, NeutronView } from './views.js';
 
 /** The project of callers that name none: local trust, --insecure, an admin token without a project. */
@@ -23,6 +24,12 @@ const NO_TOKEN = 'notused';
 export const EXTENSIONS: readonly { alias: string; name: string; description: string }[] = [
   { alias: 'external-net', name: 'Neutron external network', description: 'router:external on networks' },
   { alias: 'security-group', name: 'security-group', description: 'Security groups and their rules (IPv4)' },
+  {
+    alias: 'router',
+    name: 'Neutron L3 Router',
+    description: 'routers (route links), their interfaces and gateways; floating IPs',
+  },
+  { alias: 'ext-gw-mode', name: 'Neutron L3 Configurable external gateway mode', description: 'enable_snat' },
   { alias: 'port-security', name: 'Port Security', description: 'port_security_enabled on ports' },
   { alias: 'provider', name: 'Provider Network', description: 'flat and VLAN physical networks; tunnel keys' },
   { alias: 'binding', name: 'Port Binding', description: 'binding:host_id names the datapath node' },
@@ -199,6 +206,18 @@ export async function buildNeutronApp(opts: NeutronAppOptions): Promise<FastifyI
       });
       return { [res.singular]: result };
     });
+    if (kind === 'routers')
+      for (const [action, fn] of [
+        ['add_router_interface', addRouterInterface],
+        ['remove_router_interface', removeRouterInterface],
+      ] as const)
+        app.put<Q>(`${base}/:id/${action}`, { config }, async (req) => {
+          const body = (req.body ?? {}) as Body;
+          const { result } = await service.write(async (ctx) =>
+            fn(ctx, await NeutronView.load(ctx, req.caller), req.params.id, body),
+          );
+          return result;
+        });
     app.delete<Q>(`${base}/:id`, { config }, async (req, reply) => {
       await service.write(async (ctx) => removeOf(ctx, await NeutronView.load(ctx, req.caller), kind, req.params.id));
       return reply.status(204).send();

@@ -8,6 +8,17 @@ import { freeIpIn, freeRandomMac, RESOURCES } from '../resources.js';
 import type { ReadContext, WriteContext } from '../write-context.js';
 import type { Body, NeutronKind } from './dialect.js';
 import { NeutronError, notFound } from './errors.js';
+import {
+  createFloating,
+  createRouter,
+  floatingView,
+  ownedFloating,
+  ownedRouter,
+  removeRouter,
+  routerView,
+  updateFloating,
+  updateRouter,
+} from './routers.js';
 import type { Caller, NeutronView } from './views.js';
 
 const def = (kind: string) => RESOURCES.find((d) => d.kind === kind)!;
@@ -108,6 +119,17 @@ export async function listOf(view: NeutronView, ctx: ReadContext, kind: NeutronK
       return (await ctx.find('security_groups'))
         .filter((g) => view.seesOwn(g))
         .flatMap((g) => (g.rules as Doc[]).map((r) => view.rule(g, r)));
+    case 'routers': {
+      const out: Body[] = [];
+      // Route links made through the OpenVNet API are routers too (admins see them).
+      for (const rl of await ctx.find('route_links')) if (view.seesOwn(rl)) out.push(await routerView(ctx, rl));
+      return out;
+    }
+    case 'floatingips': {
+      const out: Body[] = [];
+      for (const f of await ctx.find('floating_ips')) if (view.seesOwn(f)) out.push(await floatingView(ctx, f));
+      return out;
+    }
   }
 }
 
@@ -129,6 +151,10 @@ export async function showOf(view: NeutronView, ctx: ReadContext, kind: NeutronK
       const { group, rule } = await groupOfRule(ctx, view, id);
       return view.rule(group, rule);
     }
+    case 'routers':
+      return routerView(ctx, await ownedRouter(ctx, view, id));
+    case 'floatingips':
+      return floatingView(ctx, await ownedFloating(ctx, view, id));
   }
 }
 
@@ -155,7 +181,8 @@ async function createNetwork(ctx: WriteContext, caller: Caller, o: Body): Promis
       'provider:physical_network',
       "a physical network reaches each host's uplink through that host's datapath row (vnctl datapaths networks add DP NW --interface-uuid UPLINK)",
     );
-  const physical = type === 'flat' || type === 'vlan';
+  // An external network is how routers reach the world: on the hosts' uplinks (flat unless a VLAN is given).
+  const physical = type === 'flat' || type === 'vlan' || (type == null && o['router:external'] === true);
   if (type === 'vlan' && (seg == null || seg < 1 || seg > 4094))
     throw invalid('provider:segmentation_id', 'a vlan network needs a VLAN id 1-4094');
   if (type !== 'vlan' && seg != null)
@@ -360,6 +387,11 @@ export async function createOf(ctx: WriteContext, view: NeutronView, kind: Neutr
     }
     case 'security_group_rules':
       return createRule(ctx, view, o);
+    case 'routers':
+      refuseUnsupported(o);
+      return createRouter(ctx, view, o, projectFor(o, view.caller));
+    case 'floatingips':
+      return createFloating(ctx, view, o, projectFor(o, view.caller));
   }
 }
 
@@ -400,6 +432,11 @@ export async function updateOf(ctx: WriteContext, view: NeutronView, kind: Neutr
     }
     case 'security_group_rules':
       throw new NeutronError(405, 'HTTPMethodNotAllowed', 'security group rules cannot be updated');
+    case 'routers':
+      refuseUnsupported(o);
+      return updateRouter(ctx, view, id, o);
+    case 'floatingips':
+      return updateFloating(ctx, view, id, o);
   }
 }
 
@@ -452,5 +489,9 @@ export async function removeOf(ctx: WriteContext, view: NeutronView, kind: Neutr
       const { group } = await groupOfRule(ctx, view, id);
       return removeSubItem(ctx, RULES, group.uuid, id);
     }
+    case 'routers':
+      return removeRouter(ctx, view, id);
+    case 'floatingips':
+      return def('floating_ips').remove(ctx, await ownedFloating(ctx, view, id));
   }
 }
