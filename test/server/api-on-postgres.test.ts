@@ -6,7 +6,7 @@
 // Or one file: VNET_TEST_DB=postgres node --import tsx --test test/server/resources.test.ts
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { describe } from 'node:test';
+import { after, describe } from 'node:test';
 import { pathToFileURL } from 'node:url';
 import { postgresMissing } from '../lib/postgres.js';
 
@@ -23,6 +23,10 @@ const files = ['test/server', 'test/client']
 
 // Outside CI a machine without PostgreSQL skips; in CI startPostgres fails, saying why.
 const skip = postgresMissing();
+// A file whose test failed before closing its server leaves its store open: closed here, so the process can exit.
+after(async () => {
+  if (!skip) await (await import('./helpers.js')).closePostgres();
+});
 for (const file of files)
   describe(`${relative(ROOT, file)} on PostgreSQL`, { skip: skip ?? false }, async () => {
     await import(pathToFileURL(file).href);

@@ -21,6 +21,8 @@ export const TEST_DB: 'sqlite' | 'postgres' = process.env.VNET_TEST_DB === 'post
 let cluster: Promise<PostgresCluster> | null = null;
 /** On PostgreSQL, a `path` names a database: a server started again on the same path finds its data. */
 const databases = new Map<string, Promise<string>>();
+/** PostgreSQL stores startServer opened: a test that fails before its close() leaves one (and its connections). */
+const openStores = new Set<Store>();
 /** A database migrated once, which every test database copies (CREATE DATABASE … TEMPLATE). */
 let template: Promise<string> | null = null;
 
@@ -47,7 +49,23 @@ async function openStore(opts: { path?: string; retainChanges?: number; retainBy
     url = freshDatabase(c);
     if (opts.path !== undefined) databases.set(opts.path, url);
   }
-  return PostgresStore.open({ url: await url, ...retain });
+  const store = await PostgresStore.open({ url: await url, ...retain });
+  openStores.add(store);
+  return store;
+}
+
+/**
+ * Closes every PostgreSQL store still open and stops the cluster (test/server/api-on-postgres.test.ts, after all
+ * its files): an open pool or LISTEN connection would keep the process from ever exiting.
+ */
+export async function closePostgres(): Promise<void> {
+  for (const s of openStores) await s.close().catch(() => {});
+  openStores.clear();
+  const c = cluster;
+  cluster = null;
+  template = null;
+  databases.clear();
+  await (await c?.catch(() => null))?.stop();
 }
 
 export interface TestServer {
