@@ -9,7 +9,8 @@ APT_PACKAGES := openvswitch-switch openvswitch-common iproute2 iputils-ping etht
 # postgresql: initdb/pg_ctl for the PostgreSQL store's tests, which start their own throwaway cluster (the
 # package's own service is disabled too).
 # chromium: the topology page's browser test (headless, driven by playwright-core, which downloads no browser).
-APT_TOOLS := prometheus postgresql chromium
+# python3-openstackclient: the `openstack` CLI the Neutron API's end-to-end test drives.
+APT_TOOLS := prometheus postgresql chromium python3-openstackclient
 # Of those, the ones that come with a service to disable.
 APT_TOOL_SERVICES := prometheus postgresql
 export DEBIAN_FRONTEND := noninteractive

@@ -14,6 +14,8 @@ export const VNET_BIN = fileURLToPath(new URL('../../bin/vnet', import.meta.url)
 export const VNCTL_BIN = fileURLToPath(new URL('../../bin/vnctl', import.meta.url));
 
 export const SERVER_PORT = 9090;
+/** Where the first host's server serves the Neutron API (Neutron's own port), with `neutron`. */
+export const NEUTRON_PORT = 9696;
 
 export interface ClusterOptions {
   prefix: string;
@@ -39,6 +41,8 @@ export interface ClusterOptions {
   serverListen?: 'all' | 'loopback';
   /** Serve the API over https with the server's self-signed certificate; agents and the cluster verify it. */
   tls?: boolean;
+  /** Also serve the Neutron API (`--neutron-listen`); `neutronApi` is where the caller reaches it. */
+  neutron?: boolean;
 }
 
 async function freePort(): Promise<number> {
@@ -57,6 +61,8 @@ export class Cluster {
   server: LabProcess | null = null;
   /** The API as the caller's namespace reaches it (a lab forward to the server's port). */
   api = '';
+  /** The Neutron API as the caller's namespace reaches it (with `neutron`). */
+  neutronApi = '';
   /** The admin token the server wrote (null with a loopback-only server, which needs none). */
   adminToken: string | null = null;
   private apiClient: ApiClient | undefined;
@@ -77,6 +83,7 @@ export class Cluster {
       env: {},
       serverListen: 'all' as const,
       tls: false,
+      neutron: false,
       ...options,
       agentCreatesBridge: options.agentCreatesBridge ?? options.labCreatesBridge === false,
     };
@@ -141,12 +148,18 @@ export class Cluster {
         '--db',
         join(h.dir, 'vnet.db'),
         ...(this.opts.tls ? ['--tls'] : []),
+        ...(this.opts.neutron ? ['--neutron-listen', `${listen}:${NEUTRON_PORT}`] : []),
       ],
       { env: { ...process.env, ...this.opts.env } },
     );
     const port = await freePort();
     await this.lab.forward({ from: { node: 'root', port }, to: { node: h.name, port: SERVER_PORT } });
     this.api = `${this.scheme}://127.0.0.1:${port}`;
+    if (this.opts.neutron) {
+      const nport = await freePort();
+      await this.lab.forward({ from: { node: 'root', port: nport }, to: { node: h.name, port: NEUTRON_PORT } });
+      this.neutronApi = `${this.scheme}://127.0.0.1:${nport}`;
+    }
     // The forwarder accepts and drops connections until the server listens: poll with a short deadline. The
     // server writes its admin token before it listens.
     const deadline = Date.now() + 20_000;
