@@ -1,25 +1,21 @@
 // Action decoding (OF1.3 standard + Nicira extensions); actions outside the model come back as 'opaque'.
 import { bytesToBigint, type Reader } from './buffer.js';
-import {
-  NX_CT_F,
-  NX_LEARN_DST_LOAD,
-  NX_LEARN_DST_OUTPUT,
-  NX_LEARN_SRC_IMMEDIATE,
-  NX_NAT_F,
-  NX_NAT_RANGE,
-  NX_VENDOR_ID,
-  NXAC2PT,
-  NXAST,
-  OFPAT,
-  OFPCML_NO_BUFFER,
-  OFPR,
-} from './constants.js';
+import { NX_CT_F, NX_NAT_F, NX_NAT_RANGE, NX_VENDOR_ID, NXAC2PT, NXAST, OFPAT } from './constants.js';
 import { OpenFlowDecodeError } from './errors.js';
 import { fieldByHeader } from './fields.js';
-import { LEARN, type LearnAction, port32, readFieldHeader, valueFor } from './action-layout.js';
+import {
+  CONTROLLER_DEFAULTS,
+  LEARN,
+  type LearnAction,
+  outputMaxLen,
+  port32,
+  readFieldHeader,
+  readLearnSpecHeader,
+  valueFor,
+} from './action-layout.js';
 import { readOxm } from './match.js';
 import { omitZeros, readStruct } from './struct.js';
-import { OFPP, type Action, type FieldRange, type LearnSpec, type NatSpec } from './types.js';
+import type { Action, FieldRange, LearnSpec, NatSpec } from './types.js';
 
 export function decodeActions(r: Reader, what = 'actions'): Action[] {
   const out: Action[] = [];
@@ -45,8 +41,7 @@ function decodeAction(r: Reader, what: string): Action | undefined {
       if (len !== 16) throw new OpenFlowDecodeError(`${what}.len`, 'output must be 16 bytes', at);
       const port = b.u32(`${what}.port`);
       const maxLen = b.u16(`${what}.max_len`);
-      const dflt = port === OFPP.CONTROLLER ? OFPCML_NO_BUFFER : 0;
-      return maxLen === dflt ? { type: 'output', port } : { type: 'output', port, maxLen };
+      return maxLen === outputMaxLen(port) ? { type: 'output', port } : { type: 'output', port, maxLen };
     }
     case OFPAT.GROUP:
       return { type: 'group', groupId: b.u32(`${what}.group_id`) };
@@ -145,8 +140,8 @@ function decodeNx(b: Reader, len: number, what: string, at: number): Action {
       const id = b.u16(`${what}.controller_id`);
       const reason = b.u8(`${what}.reason`);
       const a: Extract<Action, { type: 'controller' }> = { type: 'controller' };
-      if (maxLen !== OFPCML_NO_BUFFER) a.maxLen = maxLen;
-      if (reason !== OFPR.ACTION) a.reason = reason;
+      if (maxLen !== CONTROLLER_DEFAULTS.maxLen) a.maxLen = maxLen;
+      if (reason !== CONTROLLER_DEFAULTS.reason) a.reason = reason;
       if (id !== 0) a.controllerId = id;
       return a;
     }
@@ -290,9 +285,7 @@ function decodeLearn(b: Reader, what: string, at: number): Action {
   while (b.remaining >= 2) {
     const hdr = b.u16(`${what}.spec`);
     if (hdr === 0) break;
-    const nBits = hdr & 0x3ff;
-    const imm = (hdr & NX_LEARN_SRC_IMMEDIATE) !== 0;
-    const dstType = hdr & (3 << 11);
+    const { immediate: imm, dst: dstType, nBits } = readLearnSpecHeader(hdr);
     const sw = `${what}.specs[${specs.length}]`;
     if (nBits === 0) throw new OpenFlowDecodeError(`${sw}.n_bits`, 'zero', at);
     let value: bigint | undefined;
@@ -303,16 +296,15 @@ function decodeLearn(b: Reader, what: string, at: number): Action {
       const h = readFieldHeader(b, `${sw}.src`);
       src = { field: h.def.name, start: b.u16(`${sw}.src_ofs`), nBits };
     }
-    if (dstType === NX_LEARN_DST_OUTPUT) {
+    if (dstType === 'output') {
       if (!src) throw new OpenFlowDecodeError(sw, 'output spec with an immediate source', at);
       specs.push({ kind: 'output', src });
       continue;
     }
-    if (dstType !== 0 && dstType !== NX_LEARN_DST_LOAD)
-      throw new OpenFlowDecodeError(sw, `bad destination type ${dstType >> 11}`, at);
+    if (typeof dstType === 'number') throw new OpenFlowDecodeError(sw, `bad destination type ${dstType}`, at);
     const h = readFieldHeader(b, `${sw}.dst`);
     const dst = { field: h.def.name, start: b.u16(`${sw}.dst_ofs`), nBits };
-    const load = dstType === NX_LEARN_DST_LOAD;
+    const load = dstType === 'load';
     if (value !== undefined)
       specs.push({ kind: load ? 'load-value' : 'match-value', dst, value: valueFor(value, nBits) });
     else specs.push({ kind: load ? 'load-field' : 'match-field', dst, src: src as FieldRange });

@@ -1,27 +1,17 @@
 // Action encoding (OF1.3 standard + Nicira extensions) in the bytes OVS writes for OF1.3.
 import { bigintToBytes, type Writer } from './buffer.js';
-import {
-  NX_CT_F,
-  NX_LEARN_DST_LOAD,
-  NX_LEARN_DST_OUTPUT,
-  NX_LEARN_SRC_IMMEDIATE,
-  NX_NAT_F,
-  NX_NAT_RANGE,
-  NX_VENDOR_ID,
-  NXAC2PT,
-  NXAST,
-  OFPAT,
-  OFPCML_NO_BUFFER,
-  OFPR,
-} from './constants.js';
+import { NX_CT_F, NX_NAT_F, NX_NAT_RANGE, NX_VENDOR_ID, NXAC2PT, NXAST, OFPAT } from './constants.js';
 import { OpenFlowEncodeError } from './errors.js';
 import { checkValue, fieldDef } from './fields.js';
 import {
   checkRange,
+  CONTROLLER_DEFAULTS,
   LEARN,
   type LearnAction,
+  learnSpecHeader,
   nxHeader,
   ofsNbits,
+  outputMaxLen,
   port16,
   u64,
   valueFor,
@@ -98,11 +88,10 @@ function encodeActionBody(w: Writer, a: Action, what: string): void {
   const start = w.pos;
   switch (a.type) {
     case 'output': {
-      const dflt = a.port === OFPP.CONTROLLER ? OFPCML_NO_BUFFER : 0;
       w.u16(OFPAT.OUTPUT)
         .u16(16)
         .u32(a.port)
-        .u16(a.maxLen ?? dflt)
+        .u16(a.maxLen ?? outputMaxLen(a.port))
         .zeros(6);
       return;
     }
@@ -334,13 +323,13 @@ function encodeNat(w: Writer, nat: NatSpec | { kind: 'none' }, what: string): vo
 
 function encodeController(w: Writer, a: Extract<Action, { type: 'controller' }>, what: string): void {
   const start = w.pos;
-  const maxLen = a.maxLen ?? OFPCML_NO_BUFFER;
-  const reason = a.reason ?? OFPR.ACTION;
+  const maxLen = a.maxLen ?? CONTROLLER_DEFAULTS.maxLen;
+  const reason = a.reason ?? CONTROLLER_DEFAULTS.reason;
   const id = a.controllerId ?? 0;
   // Empty userdata is no userdata (OVS drops it).
   const userdata = a.userdata?.length ? a.userdata : undefined;
   if (userdata === undefined && !a.pause && a.meterId === undefined) {
-    if (reason === OFPR.ACTION && id === 0) {
+    if (reason === CONTROLLER_DEFAULTS.reason && id === 0) {
       // Same bytes OVS writes for a plain controller action: output to CONTROLLER.
       encodeAction(w, { type: 'output', port: OFPP.CONTROLLER, maxLen }, what);
       return;
@@ -358,9 +347,9 @@ function encodeController(w: Writer, a: Extract<Action, { type: 'controller' }>,
     w.setU16(p + 2, w.pos - p);
     w.pad(8, p);
   };
-  if (maxLen !== OFPCML_NO_BUFFER) prop(NXAC2PT.MAX_LEN, (w) => w.u16(maxLen).zeros(2));
+  if (maxLen !== CONTROLLER_DEFAULTS.maxLen) prop(NXAC2PT.MAX_LEN, (w) => w.u16(maxLen).zeros(2));
   if (id !== 0) prop(NXAC2PT.CONTROLLER_ID, (w) => w.u16(id).zeros(2));
-  if (reason !== OFPR.ACTION) prop(NXAC2PT.REASON, (w) => w.u8(reason));
+  if (reason !== CONTROLLER_DEFAULTS.reason) prop(NXAC2PT.REASON, (w) => w.u8(reason));
   if (userdata !== undefined) prop(NXAC2PT.USERDATA, (w) => w.bytes(userdata));
   if (a.pause) prop(NXAC2PT.PAUSE, () => {});
   if (a.meterId !== undefined) prop(NXAC2PT.METER_ID, (w) => w.u32(a.meterId as number));
@@ -380,8 +369,8 @@ function encodeLearn(w: Writer, a: LearnAction, what: string): void {
       if (s.src.nBits !== nBits) throw new OpenFlowEncodeError(`${sw}.src`, 'source and destination widths differ');
     }
     const imm = s.kind === 'match-value' || s.kind === 'load-value';
-    const dstType = s.kind === 'output' ? NX_LEARN_DST_OUTPUT : s.kind.startsWith('load') ? NX_LEARN_DST_LOAD : 0;
-    w.u16((imm ? NX_LEARN_SRC_IMMEDIATE : 0) | dstType | nBits);
+    const dst = s.kind === 'output' ? 'output' : s.kind.startsWith('load') ? 'load' : 'match';
+    w.u16(learnSpecHeader({ immediate: imm, dst, nBits }));
     if (imm) {
       const nBytes = 2 * Math.ceil(nBits / 16);
       w.bytes(bigintToBytes(u64(s.value as FieldValue, `${sw}.value`, nBits), nBytes));

@@ -1,10 +1,11 @@
 // Pieces action encode and decode share: field headers inside Nicira actions, 16-bit ports, value widths, the learn layout.
 import type { Reader, Writer } from './buffer.js';
+import { NX_LEARN_DST_LOAD, NX_LEARN_DST_OUTPUT, NX_LEARN_SRC_IMMEDIATE, OFPCML_NO_BUFFER, OFPR } from './constants.js';
 import { OpenFlowDecodeError, OpenFlowEncodeError } from './errors.js';
 import { type FieldDef, fieldByHeader, fieldDef, type OxmHeader } from './fields.js';
 import { oxmHeaderWord } from './match.js';
 import { layout } from './struct.js';
-import type { Action, FieldRange, FieldValue } from './types.js';
+import { type Action, type FieldRange, type FieldValue, OFPP } from './types.js';
 
 // ---------------------------------------------------------------- field headers inside NX actions
 
@@ -72,6 +73,14 @@ export function u64(v: FieldValue | undefined, what: string, bits = 64): bigint 
   return b;
 }
 
+// ---------------------------------------------------------------- defaults the model leaves out
+
+/** The max_len OVS writes for an output action: the whole packet to the controller, none elsewhere. */
+export const outputMaxLen = (port: number): number => (port === OFPP.CONTROLLER ? OFPCML_NO_BUFFER : 0);
+
+/** A controller action's max_len and reason when the model does not say: the whole packet, "action". */
+export const CONTROLLER_DEFAULTS = { maxLen: OFPCML_NO_BUFFER, reason: OFPR.ACTION } as const;
+
 /** Numbers for values up to 32 bits, bigints above, as the model wants. */
 export const valueFor = (v: bigint, bits: number): FieldValue => (bits > 32 ? v : Number(v));
 
@@ -82,3 +91,23 @@ export const LEARN = layout<Omit<LearnAction, 'type' | 'specs'>>(
   'u16 idle_timeout, u16 hard_timeout, u16 priority, u64 cookie, u16 flags, u8 table=table_id, pad 1, ' +
     'u16 fin_idle_timeout, u16 fin_hard_timeout',
 );
+
+/** What a learn spec's 16-bit header says: an immediate or a field source, where it goes, its width in bits. */
+export interface LearnSpecHeader {
+  immediate: boolean;
+  /** A destination type the header names but nx_action_learn does not define (3) comes back as its number. */
+  dst: 'match' | 'load' | 'output' | number;
+  nBits: number;
+}
+
+const LEARN_DST = { match: 0, load: NX_LEARN_DST_LOAD, output: NX_LEARN_DST_OUTPUT } as const;
+
+export function learnSpecHeader(h: LearnSpecHeader & { dst: keyof typeof LEARN_DST }): number {
+  return (h.immediate ? NX_LEARN_SRC_IMMEDIATE : 0) | LEARN_DST[h.dst] | h.nBits;
+}
+
+export function readLearnSpecHeader(word: number): LearnSpecHeader {
+  const dstType = word & (3 << 11);
+  const dst = (Object.keys(LEARN_DST) as (keyof typeof LEARN_DST)[]).find((k) => LEARN_DST[k] === dstType);
+  return { immediate: (word & NX_LEARN_SRC_IMMEDIATE) !== 0, dst: dst ?? dstType >> 11, nBits: word & 0x3ff };
+}
