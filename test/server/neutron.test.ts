@@ -1,0 +1,518 @@
+// The Neutron v2.0 listener (src/server/neutron/) through fastify's inject: what OpenStack clients rely on
+// (docs/reference neutron-api.md 1.3, 1.4, 2): discovery, request checks named after the attribute, defaults,
+// allocations, in-use conflicts with Neutron's exception names, filters, routers and floating IPs realised as
+// vnet's route links and translations, project scoping of member tokens, and one model shared with the OpenVNet
+// API. Admin calls go without a token (a local-mode app: admin of project "admin"); members send X-Auth-Token.
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import type { FastifyInstance } from 'fastify';
+import { buildNeutronApp } from '../../src/server/neutron/app.js';
+import { ok, startServer, type TestServer } from './helpers.js';
+
+let s: TestServer;
+let neutron: FastifyInstance;
+/** Member tokens of projects p1 and p2. */
+let p1: string;
+let p2: string;
+
+interface R {
+  status: number;
+  body: any;
+}
+
+async function api(method: 'GET' | 'POST' | 'PUT' | 'DELETE', url: string, body?: unknown, token?: string): Promise<R> {
+  const headers: Record<string, string> = {};
+  if (token) headers['x-auth-token'] = token;
+  if (body !== undefined) headers['content-type'] = 'application/json';
+  const r = await neutron.inject({
+    method,
+    url,
+    headers,
+    ...(body !== undefined ? { payload: JSON.stringify(body) } : {}),
+  });
+  return { status: r.statusCode, body: r.body === '' ? undefined : JSON.parse(r.body) };
+}
+
+/** Asserts the status and returns the body. */
+function expect(r: R, status: number, what = ''): any {
+  assert.equal(r.status, status, `${what} → ${r.status} ${JSON.stringify(r.body)}`);
+  return r.body;
+}
+
+/** Asserts a NeutronError of this status and type; returns its message. */
+function refused(r: R, status: number, type: string): string {
+  assert.equal(r.status, status, JSON.stringify(r.body));
+  assert.equal(r.body?.NeutronError?.type, type, JSON.stringify(r.body));
+  assert.equal(typeof r.body.NeutronError.message, 'string');
+  assert.equal(r.body.NeutronError.detail, '');
+  return r.body.NeutronError.message as string;
+}
+
+const SINGULAR: Record<string, string> = {
+  networks: 'network',
+  subnets: 'subnet',
+  ports: 'port',
+  routers: 'router',
+  floatingips: 'floatingip',
+  'security-groups': 'security_group',
+  'security-group-rules': 'security_group_rule',
+};
+
+/** POST /v2.0/<collection> expecting 201; the created object. */
+async function make(collection: string, obj: Record<string, unknown> = {}, token?: string): Promise<any> {
+  const key = SINGULAR[collection]!;
+  const r = await api('POST', `/v2.0/${collection}`, { [key]: obj }, token);
+  return expect(r, 201, `create ${key} ${JSON.stringify(obj)}`)[key];
+}
+
+const create = (collection: string, obj: Record<string, unknown>, token?: string) =>
+  api('POST', `/v2.0/${collection}`, { [SINGULAR[collection]!]: obj }, token);
+const update = (collection: string, id: string, obj: Record<string, unknown>, token?: string) =>
+  api('PUT', `/v2.0/${collection}/${id}`, { [SINGULAR[collection]!]: obj }, token);
+const show = async (collection: string, id: string, token?: string) =>
+  expect(await api('GET', `/v2.0/${collection}/${id}`, undefined, token), 200)[SINGULAR[collection]!];
+const list = async (collection: string, query = '', token?: string): Promise<any[]> =>
+  expect(await api('GET', `/v2.0/${collection}${query}`, undefined, token), 200)[collection.replaceAll('-', '_')];
+
+let cidrs = 0;
+/** A network with a /24 subnet of its own (10.100+n.x.0/24), as most tests need. */
+async function networkWithSubnet(extra: Record<string, unknown> = {}, token?: string) {
+  const n = cidrs++;
+  const network = await make('networks', { name: `net${n}` }, token);
+  const subnet = await make(
+    'subnets',
+    { network_id: network.id, ip_version: 4, cidr: `10.${100 + Math.floor(n / 200)}.${n % 200}.0/24`, ...extra },
+    token,
+  );
+  return { network, subnet };
+}
+
+/** An external network with a subnet, as an admin makes it (flat, on the hosts' uplinks). */
+async function externalNetwork() {
+  const n = cidrs++;
+  const network = await make('networks', { name: `ext${n}`, 'router:external': true });
+  const subnet = await make('subnets', {
+    network_id: network.id,
+    ip_version: 4,
+    cidr: `192.168.${n % 250}.0/24`,
+    enable_dhcp: false,
+  });
+  return { network, subnet };
+}
+
+before(async () => {
+  s = await startServer({ listen: false });
+  neutron = await buildNeutronApp({ service: s.service, mode: 'local' });
+  await neutron.ready();
+  p1 = (await ok(s, 'POST', '/api/1.0/tokens', { role: 'member', project_id: 'p1' })).token;
+  p2 = (await ok(s, 'POST', '/api/1.0/tokens', { role: 'member', project_id: 'p2' })).token;
+  assert.match(p1, /^tk-/);
+});
+after(async () => {
+  await neutron?.close();
+  await s?.close();
+});
+
+describe('discovery', () => {
+  test('GET / answers the versions document without a token, on a server that requires tokens', async () => {
+    const strict = await buildNeutronApp({ service: s.service, mode: 'tokens' });
+    try {
+      const r = await strict.inject({ method: 'GET', url: '/' });
+      assert.equal(r.statusCode, 200, r.body);
+      assert.deepEqual(r.json(), {
+        versions: [{ id: 'v2.0', status: 'CURRENT', links: [{ rel: 'self', href: '/v2.0/' }] }],
+      });
+      // Everything else needs a token there.
+      const lists = await strict.inject({ method: 'GET', url: '/v2.0/networks' });
+      assert.equal(lists.statusCode, 401);
+      assert.equal(lists.json().NeutronError.type, 'Unauthorized');
+      const member = await strict.inject({ method: 'GET', url: '/v2.0/networks', headers: { 'x-auth-token': p1 } });
+      assert.equal(member.statusCode, 200, member.body);
+    } finally {
+      await strict.close();
+    }
+  });
+
+  test('/v2.0/ lists the resources; /v2.0/extensions lists aliases; an unknown alias is a 404 NeutronError', async () => {
+    const resources = expect(await api('GET', '/v2.0/'), 200).resources as any[];
+    const collections = resources.map((r) => r.collection);
+    for (const c of ['networks', 'subnets', 'ports', 'routers', 'floatingips', 'security_groups'])
+      assert.ok(collections.includes(c), `${c} in ${collections}`);
+
+    const exts = expect(await api('GET', '/v2.0/extensions'), 200).extensions as any[];
+    const aliases = exts.map((e) => e.alias);
+    for (const a of ['router', 'external-net', 'ext-gw-mode', 'security-group', 'port-security', 'provider'])
+      assert.ok(aliases.includes(a), `${a} in ${aliases}`);
+    for (const e of exts) {
+      assert.deepEqual(e.links, []);
+      assert.equal(typeof e.updated, 'string');
+      assert.equal(typeof e.name, 'string');
+      assert.equal(typeof e.description, 'string');
+    }
+    assert.equal(expect(await api('GET', '/v2.0/extensions/router'), 200).extension.alias, 'router');
+    refused(await api('GET', '/v2.0/extensions/no-such-extension'), 404, 'ExtensionNotFound');
+  });
+
+  test('an unknown URL or an object that does not exist is a 404 NeutronError, never a 500', async () => {
+    refused(await api('GET', '/v2.0/nowhere'), 404, 'HTTPNotFound');
+    refused(await api('GET', '/v2.0/networks/not-a-uuid'), 404, 'NetworkNotFound');
+    refused(await api('GET', '/v2.0/ports/if-doesnotexist'), 404, 'PortNotFound');
+    refused(await api('DELETE', '/v2.0/routers/rl-doesnotexist'), 404, 'RouterNotFound');
+  });
+});
+
+describe('networks', () => {
+  test('created from an empty body with Neutron defaults', async () => {
+    const n = await make('networks', {});
+    assert.match(n.id, /\S/);
+    assert.equal(n.name, '');
+    assert.equal(n.description, '');
+    assert.equal(n.admin_state_up, true);
+    assert.equal(n.shared, false);
+    assert.equal(n['router:external'], false);
+    assert.deepEqual(n.subnets, []);
+    assert.equal(n.status, 'ACTIVE');
+    assert.equal(n.port_security_enabled, true);
+    assert.equal(n.project_id, 'admin');
+    assert.equal(n.tenant_id, n.project_id);
+    assert.match(n.created_at, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
+    assert.deepEqual(await show('networks', n.id), n);
+  });
+
+  test('an unknown attribute is refused with 400 naming it', async () => {
+    const msg = refused(await create('networks', { name: 'x', colour: 'blue' }), 400, 'HTTPBadRequest');
+    assert.match(msg, /colour/);
+    const put = refused(
+      await update('networks', (await make('networks', {})).id, { flavour: 1 }),
+      400,
+      'HTTPBadRequest',
+    );
+    assert.match(put, /flavour/);
+    // A body without the resource's key.
+    refused(await api('POST', '/v2.0/networks', { net: {} }), 400, 'HTTPBadRequest');
+  });
+
+  test('mtu as a string is converted; a bad one is refused naming mtu', async () => {
+    const n = await make('networks', { mtu: '1400' });
+    assert.equal(n.mtu, 1400);
+    assert.equal((await show('networks', n.id)).mtu, 1400);
+    const updated = expect(await update('networks', n.id, { mtu: '1300' }), 200).network;
+    assert.equal(updated.mtu, 1300);
+    assert.match(refused(await create('networks', { mtu: 'big' }), 400, 'InvalidInput'), /mtu/);
+  });
+
+  test('admin_state_up false is refused (vnet cannot take an object down), true is accepted', async () => {
+    assert.match(refused(await create('networks', { admin_state_up: false }), 400, 'InvalidInput'), /admin_state_up/);
+    assert.equal((await make('networks', { admin_state_up: true })).admin_state_up, true);
+    assert.match(
+      refused(
+        await update('networks', (await make('networks', {})).id, { admin_state_up: false }),
+        400,
+        'InvalidInput',
+      ),
+      /admin_state_up/,
+    );
+  });
+
+  test('a provider vlan network needs a segmentation id; with one it is a VLAN', async () => {
+    const msg = refused(await create('networks', { 'provider:network_type': 'vlan' }), 400, 'InvalidInput');
+    assert.match(msg, /provider:segmentation_id/);
+    refused(
+      await create('networks', { 'provider:network_type': 'vlan', 'provider:segmentation_id': 5000 }),
+      400,
+      'InvalidInput',
+    );
+    const n = await make('networks', { 'provider:network_type': 'vlan', 'provider:segmentation_id': '42' });
+    assert.equal(n['provider:network_type'], 'vlan');
+    assert.equal(n['provider:segmentation_id'], 42);
+    const flat = await make('networks', { 'provider:network_type': 'flat' });
+    assert.equal(flat['provider:network_type'], 'flat');
+    const overlay = await make('networks', {});
+    assert.equal(overlay['provider:network_type'], 'vxlan');
+    assert.equal(typeof overlay['provider:segmentation_id'], 'number');
+  });
+
+  test('a member may not set router:external or shared (403), on create or update', async () => {
+    refused(await create('networks', { 'router:external': true }, p1), 403, 'PolicyNotAuthorized');
+    refused(await create('networks', { shared: true }, p1), 403, 'PolicyNotAuthorized');
+    const mine = await make('networks', { name: 'p1-own' }, p1);
+    refused(await update('networks', mine.id, { 'router:external': true }, p1), 403, 'PolicyNotAuthorized');
+    assert.equal((await show('networks', mine.id))['router:external'], false);
+  });
+
+  test('a PUT of a read-only attribute is a 400 naming it; name and description change', async () => {
+    const n = await make('networks', { name: 'before' });
+    assert.match(refused(await update('networks', n.id, { status: 'DOWN' }), 400, 'HTTPBadRequest'), /status/);
+    const u = expect(await update('networks', n.id, { name: 'after', description: 'd' }), 200).network;
+    assert.equal(u.name, 'after');
+    assert.equal(u.description, 'd');
+  });
+});
+
+describe('subnets', () => {
+  test('a subnet gives its network its address, a .1 gateway and pools without it', async () => {
+    const network = await make('networks', { name: 'addressed' });
+    const subnet = await make('subnets', { network_id: network.id, ip_version: 4, cidr: '10.50.0.0/24' });
+    assert.equal(subnet.network_id, network.id);
+    assert.equal(subnet.cidr, '10.50.0.0/24');
+    assert.equal(subnet.ip_version, 4);
+    assert.equal(subnet.gateway_ip, '10.50.0.1');
+    assert.deepEqual(subnet.allocation_pools, [{ start: '10.50.0.2', end: '10.50.0.254' }]);
+    assert.equal(subnet.enable_dhcp, true);
+    assert.deepEqual(subnet.host_routes, []);
+    assert.deepEqual(subnet.dns_nameservers, []);
+    assert.equal(subnet.project_id, 'admin');
+    assert.deepEqual((await show('networks', network.id)).subnets, [subnet.id]);
+    const vnet = await ok(s, 'GET', `/api/1.0/networks/${network.id}`);
+    assert.equal(vnet.ipv4_network, '10.50.0.0');
+    assert.equal(vnet.ipv4_prefix, 24);
+
+    // A gateway in the middle splits the pools around it; null means none (the whole range).
+    const mid = await networkWithSubnet({ gateway_ip: null, enable_dhcp: false });
+    assert.equal(mid.subnet.gateway_ip, null);
+    assert.equal(mid.subnet.allocation_pools.length, 1);
+    assert.match(mid.subnet.allocation_pools[0].start, /\.1$/);
+    const other = await make('networks', {});
+    const split = await make('subnets', {
+      network_id: other.id,
+      ip_version: 4,
+      cidr: '10.51.0.0/24',
+      gateway_ip: '10.51.0.100',
+      enable_dhcp: false,
+    });
+    assert.deepEqual(split.allocation_pools, [
+      { start: '10.51.0.1', end: '10.51.0.99' },
+      { start: '10.51.0.101', end: '10.51.0.254' },
+    ]);
+  });
+
+  test('a second subnet on a network is a 409; ip_version 6 and a missing cidr are 400', async () => {
+    const { network } = await networkWithSubnet();
+    refused(await create('subnets', { network_id: network.id, ip_version: 4, cidr: '10.52.0.0/24' }), 409, 'Conflict');
+    const other = await make('networks', {});
+    // IPv6 is refused, whether the CIDR gives it away or only ip_version does.
+    assert.match(
+      refused(await create('subnets', { network_id: other.id, ip_version: 6, cidr: 'fd00::/64' }), 400, 'InvalidInput'),
+      /cidr|ip_version/,
+    );
+    assert.match(
+      refused(
+        await create('subnets', { network_id: other.id, ip_version: 6, cidr: '10.52.0.0/24' }),
+        400,
+        'InvalidInput',
+      ),
+      /ip_version/,
+    );
+    refused(
+      await create('subnets', { network_id: other.id, ip_version: 5, cidr: '10.52.0.0/24' }),
+      400,
+      'InvalidInput',
+    );
+    assert.match(
+      refused(await create('subnets', { network_id: other.id, ip_version: 4 }), 400, 'HTTPBadRequest'),
+      /cidr/,
+    );
+    refused(
+      await create('subnets', { network_id: 'nw-nothere', ip_version: 4, cidr: '10.53.0.0/24' }),
+      404,
+      'NetworkNotFound',
+    );
+    assert.deepEqual((await show('networks', other.id)).subnets, []);
+  });
+
+  test('enable_dhcp makes a network:dhcp port, listed by device_owner; turning it off removes it', async () => {
+    const { network, subnet } = await networkWithSubnet();
+    const dhcp = await list('ports', `?device_owner=network:dhcp&network_id=${network.id}`);
+    assert.equal(dhcp.length, 1, JSON.stringify(dhcp));
+    assert.equal(dhcp[0].device_owner, 'network:dhcp');
+    assert.equal(dhcp[0].fixed_ips.length, 1);
+    assert.equal(dhcp[0].fixed_ips[0].subnet_id, subnet.id);
+    assert.equal(dhcp[0].fixed_ips[0].ip_address, subnet.allocation_pools[0].start);
+
+    expect(await update('subnets', subnet.id, { enable_dhcp: false }), 200);
+    assert.deepEqual(await list('ports', `?device_owner=network:dhcp&network_id=${network.id}`), []);
+    const none = await networkWithSubnet({ enable_dhcp: false });
+    assert.deepEqual(await list('ports', `?network_id=${none.network.id}`), []);
+  });
+
+  test('deleting a subnet while a port holds an address is 409 SubnetInUse; after the port, 204', async () => {
+    const { network, subnet } = await networkWithSubnet();
+    const port = await make('ports', { network_id: network.id, device_owner: 'compute:nova' });
+    refused(await api('DELETE', `/v2.0/subnets/${subnet.id}`), 409, 'SubnetInUse');
+    expect(await api('DELETE', `/v2.0/ports/${port.id}`), 204);
+    const gone = await api('DELETE', `/v2.0/subnets/${subnet.id}`);
+    expect(gone, 204);
+    assert.equal(gone.body, undefined);
+    refused(await api('GET', `/v2.0/subnets/${subnet.id}`), 404, 'SubnetNotFound');
+    assert.deepEqual((await show('networks', network.id)).subnets, []);
+    // Its DHCP port went with it.
+    assert.deepEqual(await list('ports', `?network_id=${network.id}`), []);
+  });
+
+  test('deleting a network with a compute port is 409 NetworkInUse; without, 204 and its subnet and DHCP port go', async () => {
+    const { network, subnet } = await networkWithSubnet();
+    const port = await make('ports', { network_id: network.id, device_owner: 'compute:nova' });
+    const [dhcp] = await list('ports', `?device_owner=network:dhcp&network_id=${network.id}`);
+    assert.ok(dhcp);
+    const msg = refused(await api('DELETE', `/v2.0/networks/${network.id}`), 409, 'NetworkInUse');
+    assert.ok(msg.includes(port.id), msg);
+    // A port without an address on the network keeps it too.
+    expect(await api('DELETE', `/v2.0/ports/${port.id}`), 204);
+    const bare = await make('ports', { network_id: network.id, fixed_ips: [] });
+    refused(await api('DELETE', `/v2.0/networks/${network.id}`), 409, 'NetworkInUse');
+    expect(await api('DELETE', `/v2.0/ports/${bare.id}`), 204);
+
+    expect(await api('DELETE', `/v2.0/networks/${network.id}`), 204);
+    refused(await api('GET', `/v2.0/networks/${network.id}`), 404, 'NetworkNotFound');
+    refused(await api('GET', `/v2.0/subnets/${subnet.id}`), 404, 'SubnetNotFound');
+    refused(await api('GET', `/v2.0/ports/${dhcp.id}`), 404, 'PortNotFound');
+    assert.equal((await list('ports', `?id=${dhcp.id}`)).length, 0);
+  });
+});
+
+describe('ports', () => {
+  test('a port without fixed_ips gets the first free address of the pools; given ones are checked', async () => {
+    const { network, subnet } = await networkWithSubnet({ enable_dhcp: false });
+    const a = await make('ports', { network_id: network.id, name: 'a' });
+    assert.equal(a.network_id, network.id);
+    assert.deepEqual(a.fixed_ips, [{ subnet_id: subnet.id, ip_address: subnet.allocation_pools[0].start }]);
+    assert.match(a.mac_address, /^([0-9a-f]{2}:){5}[0-9a-f]{2}$/);
+    assert.equal(a.admin_state_up, true);
+    assert.equal(a.device_owner, '');
+    assert.equal(a.device_id, '');
+    assert.equal(a.port_security_enabled, true);
+    assert.equal(a['binding:host_id'], '');
+    const b = await make('ports', { network_id: network.id });
+    assert.notEqual(b.fixed_ips[0].ip_address, a.fixed_ips[0].ip_address);
+
+    const prefix = subnet.cidr.replace(/0\/24$/, '');
+    const given = await make('ports', { network_id: network.id, fixed_ips: [{ ip_address: `${prefix}77` }] });
+    assert.equal(given.fixed_ips[0].ip_address, `${prefix}77`);
+    assert.equal(given.fixed_ips[0].subnet_id, subnet.id);
+    const taken = refused(
+      await create('ports', { network_id: network.id, fixed_ips: [{ ip_address: `${prefix}77` }] }),
+      409,
+      'IpAddressInUse',
+    );
+    assert.match(taken, /77/);
+    // By subnet only: any free address of it.
+    const bySubnet = await make('ports', { network_id: network.id, fixed_ips: [{ subnet_id: subnet.id }] });
+    assert.equal(bySubnet.fixed_ips[0].subnet_id, subnet.id);
+    // Outside the subnet: 400.
+    refused(
+      await create('ports', { network_id: network.id, fixed_ips: [{ ip_address: '172.16.0.5' }] }),
+      400,
+      'InvalidInput',
+    );
+
+    const none = await make('ports', { network_id: network.id, fixed_ips: [] });
+    assert.deepEqual(none.fixed_ips, []);
+    assert.equal(none.network_id, network.id);
+    assert.deepEqual((await show('ports', none.id)).fixed_ips, []);
+  });
+
+  test("security_groups default to the project's default group, which allows egress and ingress from itself", async () => {
+    const { network } = await networkWithSubnet({ enable_dhcp: false }, p1);
+    const port = await make('ports', { network_id: network.id }, p1);
+    assert.equal(port.security_groups.length, 1);
+    const group = await show('security-groups', port.security_groups[0], p1);
+    assert.equal(group.name, 'default');
+    assert.equal(group.project_id, 'p1');
+    const rules = group.security_group_rules as any[];
+    const egress = rules.filter((r) => r.direction === 'egress');
+    assert.equal(egress.length, 1, JSON.stringify(rules));
+    assert.equal(egress[0].protocol, null);
+    assert.equal(egress[0].remote_ip_prefix, null);
+    assert.equal(egress[0].remote_group_id, null);
+    const ingress = rules.filter((r) => r.direction === 'ingress');
+    assert.equal(ingress.length, 1, JSON.stringify(rules));
+    assert.equal(ingress[0].remote_group_id, group.id);
+    assert.equal(ingress[0].protocol, null);
+    for (const r of rules) {
+      assert.equal(r.ethertype, 'IPv4');
+      assert.equal(r.security_group_id, group.id);
+      assert.equal(r.belongs_to_default_sg, true);
+    }
+    // One default group per project, whatever asked for it first.
+    const defaults = (await list('security-groups', '?name=default', p1)).filter((g) => g.project_id === 'p1');
+    assert.equal(defaults.length, 1);
+    refused(await create('security-groups', { name: 'default' }, p1), 409, 'SecurityGroupDefaultAlreadyExists');
+  });
+
+  test('port_security_enabled false takes no groups; with groups it is a 400', async () => {
+    const { network } = await networkWithSubnet({ enable_dhcp: false });
+    const open = await make('ports', { network_id: network.id, port_security_enabled: false });
+    assert.equal(open.port_security_enabled, false);
+    assert.deepEqual(open.security_groups, []);
+    const sg = await make('security-groups', { name: 'web' });
+    refused(
+      await create('ports', { network_id: network.id, port_security_enabled: false, security_groups: [sg.id] }),
+      400,
+      'PortSecurityAndIPRequiredForSecurityGroups',
+    );
+    const withSg = await make('ports', { network_id: network.id, security_groups: [sg.id] });
+    assert.deepEqual(withSg.security_groups, [sg.id]);
+    refused(
+      await update('ports', withSg.id, { port_security_enabled: false, security_groups: [sg.id] }),
+      400,
+      'PortSecurityAndIPRequiredForSecurityGroups',
+    );
+    refused(
+      await create('ports', { network_id: network.id, security_groups: ['sg-nothere'] }),
+      404,
+      'SecurityGroupNotFound',
+    );
+  });
+
+  test('binding:host_id must name a known host (a datapath node_id)', async () => {
+    const { network } = await networkWithSubnet({ enable_dhcp: false });
+    const msg = refused(
+      await create('ports', { network_id: network.id, 'binding:host_id': 'no-such-host' }),
+      400,
+      'InvalidInput',
+    );
+    assert.match(msg, /binding:host_id/);
+    await ok(s, 'POST', '/api/1.0/datapaths', { node_id: 'compute-1', dpid: '0x0000aaaaaaaaaaaa', display_name: 'c1' });
+    const bound = await make('ports', { network_id: network.id, 'binding:host_id': 'compute-1' });
+    assert.equal(bound['binding:host_id'], 'compute-1');
+    // Members may not bind (admin-only by Neutron's policy).
+    refused(
+      await create('ports', { network_id: network.id, 'binding:host_id': 'compute-1' }, p1),
+      403,
+      'PolicyNotAuthorized',
+    );
+  });
+
+  test('list filters: network_id, device_owner, repeated keys are OR, fields= keeps only those', async () => {
+    const one = await networkWithSubnet({ enable_dhcp: false });
+    const two = await networkWithSubnet({ enable_dhcp: false });
+    const a = await make('ports', { network_id: one.network.id, name: 'fa', device_owner: 'compute:nova' });
+    const b = await make('ports', { network_id: two.network.id, name: 'fb', device_owner: 'compute:other' });
+    const c = await make('ports', { network_id: two.network.id, name: 'fc' });
+
+    const ids = (ports: any[]) => ports.map((p) => p.id).sort();
+    assert.deepEqual(ids(await list('ports', `?network_id=${one.network.id}`)), [a.id]);
+    assert.deepEqual(ids(await list('ports', `?network_id=${two.network.id}`)), [b.id, c.id].sort());
+    assert.deepEqual(
+      ids(await list('ports', `?network_id=${one.network.id}&network_id=${two.network.id}`)),
+      [a.id, b.id, c.id].sort(),
+    );
+    assert.deepEqual(ids(await list('ports', `?network_id=${two.network.id}&device_owner=compute:other`)), [b.id]);
+    assert.deepEqual(
+      ids(await list('ports', '?device_owner=compute:nova&device_owner=compute:other&name=fa&name=fb')),
+      [a.id, b.id].sort(),
+    );
+    assert.deepEqual(await list('ports', '?name=nothing-by-this-name'), []);
+
+    const picked = await list('ports', `?network_id=${one.network.id}&fields=id&fields=name`);
+    assert.deepEqual(picked, [{ id: a.id, name: 'fa' }]);
+    const single = await list('ports', `?network_id=${one.network.id}&fields=id`);
+    assert.deepEqual(single, [{ id: a.id }]);
+    const shown = expect(await api('GET', `/v2.0/ports/${a.id}?fields=id&fields=mac_address`), 200).port;
+    assert.deepEqual(Object.keys(shown).sort(), ['id', 'mac_address']);
+    // Booleans as the CLI sends them.
+    const ext = await list('networks', '?router:external=True');
+    assert.ok(ext.every((n) => n['router:external'] === true));
+    assert.ok((await list('networks', '?router:external=False')).some((n) => n.id === one.network.id));
+  });
+});
