@@ -44,7 +44,10 @@ async function checkMacFree(ctx: WriteContext, macAddr: string, field: string, s
   if (other && other.uuid !== self) throw new DuplicateValue(field, macAddr, `${other.interface_uuid} (${other.uuid})`);
 }
 
-/** The address must be a host address inside the network's subnet and not leased in that network yet. */
+/**
+ * The address must be a host address inside the network's subnet, not leased in that network yet and not a
+ * floating IP of it (a floating IP holds its address without a lease, as Neutron's hidden network:floatingip port).
+ */
 async function checkIpFree(ctx: WriteContext, network: Doc, ip: string, field: string, self?: string): Promise<void> {
   const net = network.ipv4_network as string | null;
   const prefix = network.ipv4_prefix as number;
@@ -60,6 +63,8 @@ async function checkIpFree(ctx: WriteContext, network: Doc, ip: string, field: s
       ip,
       `${other.interface_uuid ?? 'an unattached lease'} (${other.uuid}) in ${network.uuid}`,
     );
+  const floating = await ctx.findOne('floating_ips', { network_uuid: network.uuid, ipv4_address: ip });
+  if (floating) throw new DuplicateValue(field, ip, `floating IP ${floating.uuid} in ${network.uuid}`);
 }
 
 /** A locally administered MAC no mac lease or route link uses. */
