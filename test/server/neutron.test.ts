@@ -516,3 +516,492 @@ describe('ports', () => {
     assert.ok((await list('networks', '?router:external=False')).some((n) => n.id === one.network.id));
   });
 });
+
+describe('security groups and rules', () => {
+  test('a new group has one egress rule; rules are listed by security_group_id', async () => {
+    const g = await make('security-groups', { name: 'web', description: 'web servers' });
+    assert.equal(g.name, 'web');
+    assert.equal(g.description, 'web servers');
+    assert.equal(g.stateful, true);
+    const rules = g.security_group_rules as any[];
+    assert.equal(rules.length, 1, JSON.stringify(rules));
+    assert.equal(rules[0].direction, 'egress');
+    assert.equal(rules[0].protocol, null);
+    assert.equal(rules[0].belongs_to_default_sg, false);
+
+    const other = await make('security-groups', { name: 'db' });
+    const listed = await list('security-group-rules', `?security_group_id=${g.id}`);
+    assert.deepEqual(
+      listed.map((r) => r.id),
+      [rules[0].id],
+    );
+    const both = await list('security-group-rules', `?security_group_id=${g.id}&security_group_id=${other.id}`);
+    assert.equal(both.length, 2);
+    assert.deepEqual(await show('security-group-rules', rules[0].id), rules[0]);
+  });
+
+  test('protocol "6" is tcp; a duplicate rule is 409 SecurityGroupRuleExists naming the existing rule', async () => {
+    const g = await make('security-groups', { name: 'ssh' });
+    const rule = {
+      security_group_id: g.id,
+      direction: 'ingress',
+      protocol: '6',
+      port_range_min: 22,
+      port_range_max: 22,
+      remote_ip_prefix: '0.0.0.0/0',
+    };
+    const made = await make('security-group-rules', rule);
+    assert.equal(made.protocol, 'tcp');
+    assert.equal(made.port_range_min, 22);
+    assert.equal(made.port_range_max, 22);
+    assert.equal(made.ethertype, 'IPv4');
+    assert.equal(made.direction, 'ingress');
+    assert.equal(made.security_group_id, g.id);
+    const msg = refused(await create('security-group-rules', rule), 409, 'SecurityGroupRuleExists');
+    assert.ok(msg.includes(made.id), msg);
+    // The same rule by name is the same rule.
+    const byName = refused(
+      await create('security-group-rules', { ...rule, protocol: 'tcp' }),
+      409,
+      'SecurityGroupRuleExists',
+    );
+    assert.ok(byName.includes(made.id), byName);
+    assert.equal((await show('security-groups', g.id)).security_group_rules.length, 2);
+  });
+
+  test('rules vnet cannot honour are 400: IPv6, ports without a protocol, prefix with a remote group', async () => {
+    const g = await make('security-groups', { name: 'checked' });
+    const base = { security_group_id: g.id, direction: 'ingress' };
+    assert.match(
+      refused(await create('security-group-rules', { ...base, ethertype: 'IPv6' }), 400, 'InvalidInput'),
+      /ethertype/,
+    );
+    refused(
+      await create('security-group-rules', { ...base, port_range_min: 80, port_range_max: 80 }),
+      400,
+      'InvalidInput',
+    );
+    refused(
+      await create('security-group-rules', { ...base, remote_ip_prefix: '10.0.0.0/8', remote_group_id: g.id }),
+      400,
+      'InvalidInput',
+    );
+    refused(await create('security-group-rules', { ...base, direction: 'sideways' }), 400, 'InvalidInput');
+    refused(
+      await create('security-group-rules', { security_group_id: 'sg-nothere', direction: 'ingress' }),
+      404,
+      'SecurityGroupNotFound',
+    );
+    // Rules have no PUT.
+    const [rule] = (await show('security-groups', g.id)).security_group_rules;
+    refused(await update('security-group-rules', rule.id, { description: 'x' }), 405, 'HTTPMethodNotAllowed');
+    assert.equal((await show('security-groups', g.id)).security_group_rules.length, 1);
+  });
+
+  test('a group in use by a port cannot be deleted (409); a rule and an unused group can', async () => {
+    const { network } = await networkWithSubnet({ enable_dhcp: false });
+    const g = await make('security-groups', { name: 'busy' });
+    const port = await make('ports', { network_id: network.id, security_groups: [g.id] });
+    const msg = refused(await api('DELETE', `/v2.0/security-groups/${g.id}`), 409, 'SecurityGroupInUse');
+    assert.ok(msg.includes(port.id), msg);
+    const rule = await make('security-group-rules', {
+      security_group_id: g.id,
+      direction: 'ingress',
+      protocol: 'icmp',
+    });
+    expect(await api('DELETE', `/v2.0/security-group-rules/${rule.id}`), 204);
+    refused(await api('GET', `/v2.0/security-group-rules/${rule.id}`), 404, 'SecurityGroupRuleNotFound');
+    expect(await update('ports', port.id, { security_groups: [] }), 200);
+    expect(await api('DELETE', `/v2.0/security-groups/${g.id}`), 204);
+    refused(await api('GET', `/v2.0/security-groups/${g.id}`), 404, 'SecurityGroupNotFound');
+  });
+});
+
+describe('routers', () => {
+  test('add_router_interface by subnet gives the interface info; twice is 400; RouterInUse until removed', async () => {
+    const { network, subnet } = await networkWithSubnet({ enable_dhcp: false });
+    const router = await make('routers', { name: 'r1' });
+    assert.equal(router.external_gateway_info, null);
+    assert.equal(router.admin_state_up, true);
+    assert.equal(router.status, 'ACTIVE');
+
+    const info = expect(
+      await api('PUT', `/v2.0/routers/${router.id}/add_router_interface`, { subnet_id: subnet.id }),
+      200,
+    );
+    assert.equal(info.id, router.id);
+    assert.equal(info.subnet_id, subnet.id);
+    assert.deepEqual(info.subnet_ids, [subnet.id]);
+    assert.equal(info.network_id, network.id);
+    assert.equal(info.project_id, 'admin');
+    assert.equal(info.tenant_id, 'admin');
+    const port = await show('ports', info.port_id);
+    assert.equal(port.device_owner, 'network:router_interface');
+    assert.equal(port.device_id, router.id);
+    assert.deepEqual(port.fixed_ips, [{ subnet_id: subnet.id, ip_address: subnet.gateway_ip }]);
+    assert.deepEqual(
+      (await list('ports', `?device_id=${router.id}`)).map((p) => p.id),
+      [info.port_id],
+    );
+
+    refused(
+      await api('PUT', `/v2.0/routers/${router.id}/add_router_interface`, { subnet_id: subnet.id }),
+      400,
+      'BadRequest',
+    );
+    refused(
+      await api('PUT', `/v2.0/routers/${router.id}/add_router_interface`, {
+        subnet_id: subnet.id,
+        port_id: info.port_id,
+      }),
+      400,
+      'BadRequest',
+    );
+    refused(await api('DELETE', `/v2.0/routers/${router.id}`), 409, 'RouterInUse');
+    // The network is in use by the router's port too.
+    refused(await api('DELETE', `/v2.0/networks/${network.id}`), 409, 'NetworkInUse');
+
+    const removed = expect(
+      await api('PUT', `/v2.0/routers/${router.id}/remove_router_interface`, { subnet_id: subnet.id }),
+      200,
+    );
+    assert.equal(removed.port_id, info.port_id);
+    assert.equal(removed.subnet_id, subnet.id);
+    refused(await api('GET', `/v2.0/ports/${info.port_id}`), 404, 'PortNotFound');
+    refused(
+      await api('PUT', `/v2.0/routers/${router.id}/remove_router_interface`, { subnet_id: subnet.id }),
+      404,
+      'RouterInterfaceNotFound',
+    );
+    expect(await api('DELETE', `/v2.0/routers/${router.id}`), 204);
+    refused(await api('GET', `/v2.0/routers/${router.id}`), 404, 'RouterNotFound');
+  });
+
+  test('add_router_interface by port: a port without an address is 400; with one it becomes the interface', async () => {
+    const { network, subnet } = await networkWithSubnet({ enable_dhcp: false });
+    const router = await make('routers', { name: 'by-port' });
+    const bare = await make('ports', { network_id: network.id, fixed_ips: [] });
+    refused(
+      await api('PUT', `/v2.0/routers/${router.id}/add_router_interface`, { port_id: bare.id }),
+      400,
+      'BadRequest',
+    );
+    const port = await make('ports', { network_id: network.id, fixed_ips: [{ ip_address: subnet.gateway_ip }] });
+    const info = expect(await api('PUT', `/v2.0/routers/${router.id}/add_router_interface`, { port_id: port.id }), 200);
+    assert.equal(info.port_id, port.id);
+    assert.equal(info.subnet_id, subnet.id);
+    const shown = await show('ports', port.id);
+    assert.equal(shown.device_owner, 'network:router_interface');
+    assert.equal(shown.device_id, router.id);
+    // A port in use already: 409.
+    const other = await make('routers', { name: 'other' });
+    refused(await api('PUT', `/v2.0/routers/${other.id}/add_router_interface`, { port_id: port.id }), 409, 'PortInUse');
+    expect(await api('PUT', `/v2.0/routers/${router.id}/remove_router_interface`, { port_id: port.id }), 200);
+    expect(await api('DELETE', `/v2.0/routers/${router.id}`), 204);
+  });
+
+  test('external_gateway_info: an external network only; {} clears it; enable_snat false makes no snat', async () => {
+    const internal = await networkWithSubnet({ enable_dhcp: false });
+    assert.match(
+      refused(
+        await create('routers', { name: 'bad-gw', external_gateway_info: { network_id: internal.network.id } }),
+        400,
+        'BadRequest',
+      ),
+      /external/,
+    );
+    assert.deepEqual(await list('routers', '?name=bad-gw'), [], 'a refused create leaves no router behind');
+
+    const ext = await externalNetwork();
+    const snatOf = async (portId: string) =>
+      ((await ok(s, 'GET', '/api/1.0/translations', { interface_uuid: portId })).items as any[]).filter(
+        (t) => t.mode === 'snat' && t.interface_uuid === portId,
+      );
+
+    const router = await make('routers', { name: 'gw', external_gateway_info: { network_id: ext.network.id } });
+    const gw = router.external_gateway_info;
+    assert.equal(gw.network_id, ext.network.id);
+    assert.equal(gw.enable_snat, true);
+    assert.equal(gw.external_fixed_ips.length, 1);
+    assert.equal(gw.external_fixed_ips[0].subnet_id, ext.subnet.id);
+    const [gwPort] = await list('ports', `?device_id=${router.id}&device_owner=network:router_gateway`);
+    assert.ok(gwPort, 'a network:router_gateway port');
+    assert.equal(gwPort.fixed_ips[0].ip_address, gw.external_fixed_ips[0].ip_address);
+    assert.equal((await snatOf(gwPort.id)).length, 1, 'a snat translation on the gateway port');
+
+    // enable_snat false: the same gateway, no snat translation.
+    const noSnat = expect(
+      await update('routers', router.id, { external_gateway_info: { network_id: ext.network.id, enable_snat: false } }),
+      200,
+    ).router;
+    assert.equal(noSnat.external_gateway_info.enable_snat, false);
+    assert.deepEqual(noSnat.external_gateway_info.external_fixed_ips, gw.external_fixed_ips);
+    assert.equal((await snatOf(gwPort.id)).length, 0);
+    const fresh = await make('routers', {
+      name: 'gw-nosnat',
+      external_gateway_info: { network_id: ext.network.id, enable_snat: false },
+    });
+    assert.equal(fresh.external_gateway_info.enable_snat, false);
+    const [freshPort] = await list('ports', `?device_id=${fresh.id}&device_owner=network:router_gateway`);
+    assert.equal((await snatOf(freshPort.id)).length, 0);
+
+    // {} clears the gateway and its port.
+    const cleared = expect(await update('routers', router.id, { external_gateway_info: {} }), 200).router;
+    assert.equal(cleared.external_gateway_info, null);
+    assert.equal((await show('routers', router.id)).external_gateway_info, null);
+    refused(await api('GET', `/v2.0/ports/${gwPort.id}`), 404, 'PortNotFound');
+    // null clears too; a router with only a gateway deletes (its gateway port with it).
+    expect(await update('routers', fresh.id, { external_gateway_info: null }), 200);
+    assert.equal((await show('routers', fresh.id)).external_gateway_info, null);
+    const again = expect(
+      await update('routers', fresh.id, { external_gateway_info: { network_id: ext.network.id } }),
+      200,
+    ).router;
+    assert.equal(again.external_gateway_info.enable_snat, true);
+    expect(await api('DELETE', `/v2.0/routers/${fresh.id}`), 204);
+    assert.deepEqual(await list('ports', `?device_id=${fresh.id}`), []);
+  });
+});
+
+/** The OpenVNet side's static_address translations of an interface. */
+async function staticTranslationsOf(portId: string): Promise<any[]> {
+  const all = (await ok(s, 'GET', '/api/1.0/translations', { interface_uuid: portId })).items as any[];
+  return all.filter((t) => t.mode === 'static_address' && t.interface_uuid === portId);
+}
+
+describe('floating IPs', () => {
+  test('a floating IP of a network that is not external is a 400', async () => {
+    const internal = await networkWithSubnet({ enable_dhcp: false });
+    assert.match(
+      refused(await create('floatingips', { floating_network_id: internal.network.id }), 400, 'BadRequest'),
+      /external/,
+    );
+    refused(await create('floatingips', { floating_network_id: 'nw-nothere' }), 404, 'NetworkNotFound');
+    assert.match(refused(await create('floatingips', {}), 400, 'HTTPBadRequest'), /floating_network_id/);
+  });
+
+  test('association needs a router between the port and the floating network (404 ExternalGatewayForFloatingIPNotFound)', async () => {
+    const ext = await externalNetwork();
+    const inside = await networkWithSubnet({ enable_dhcp: false });
+    const port = await make('ports', { network_id: inside.network.id, device_owner: 'compute:nova' });
+
+    refused(
+      await create('floatingips', { floating_network_id: ext.network.id, port_id: port.id }),
+      404,
+      'ExternalGatewayForFloatingIPNotFound',
+    );
+    const fip = await make('floatingips', { floating_network_id: ext.network.id });
+    assert.equal(fip.port_id, null);
+    assert.equal(fip.router_id, null);
+    assert.equal(fip.fixed_ip_address, null);
+    assert.equal(fip.status, 'DOWN');
+    assert.equal(fip.subnet_id, ext.subnet.id);
+    assert.ok(fip.floating_ip_address.startsWith(ext.subnet.cidr.replace(/0\/24$/, '')), fip.floating_ip_address);
+    const msg = refused(
+      await update('floatingips', fip.id, { port_id: port.id }),
+      404,
+      'ExternalGatewayForFloatingIPNotFound',
+    );
+    assert.ok(msg.includes(port.id), msg);
+    // A router with only a gateway, or only an interface, is not enough.
+    const gwOnly = await make('routers', { external_gateway_info: { network_id: ext.network.id } });
+    refused(await update('floatingips', fip.id, { port_id: port.id }), 404, 'ExternalGatewayForFloatingIPNotFound');
+    expect(await api('DELETE', `/v2.0/routers/${gwOnly.id}`), 204);
+    assert.equal((await show('floatingips', fip.id)).port_id, null);
+  });
+
+  test('associated through a router: router_id and fixed_ip_address, a static_address translation; PUT without port_id disassociates', async () => {
+    const ext = await externalNetwork();
+    const inside = await networkWithSubnet({ enable_dhcp: false });
+    const router = await make('routers', { external_gateway_info: { network_id: ext.network.id } });
+    expect(await api('PUT', `/v2.0/routers/${router.id}/add_router_interface`, { subnet_id: inside.subnet.id }), 200);
+    const port = await make('ports', { network_id: inside.network.id, device_owner: 'compute:nova' });
+    const fixed = port.fixed_ips[0].ip_address;
+
+    const fip = await make('floatingips', { floating_network_id: ext.network.id, port_id: port.id });
+    assert.equal(fip.port_id, port.id);
+    assert.equal(fip.router_id, router.id);
+    assert.equal(fip.fixed_ip_address, fixed);
+    assert.equal(fip.status, 'ACTIVE');
+    const [tr] = await staticTranslationsOf(port.id);
+    assert.ok(tr, 'a static_address translation of the port');
+    assert.deepEqual(
+      tr.static_addresses.map((a: any) => [a.ingress_ipv4_address, a.egress_ipv4_address]),
+      [[fixed, fip.floating_ip_address]],
+    );
+    assert.deepEqual(
+      (await list('floatingips', `?port_id=${port.id}`)).map((f) => f.id),
+      [fip.id],
+    );
+
+    // A blank update disassociates (neutron-tempest-plugin test_blank_update_clears_association).
+    const blank = expect(await update('floatingips', fip.id, {}), 200).floatingip;
+    assert.equal(blank.port_id, null);
+    assert.equal(blank.router_id, null);
+    assert.equal(blank.fixed_ip_address, null);
+    assert.equal(blank.floating_ip_address, fip.floating_ip_address, 'the address stays held');
+    assert.deepEqual(await staticTranslationsOf(port.id), []);
+
+    // Associated again by PUT, then moved: fixed_ip_address follows the port.
+    const again = expect(await update('floatingips', fip.id, { port_id: port.id }), 200).floatingip;
+    assert.equal(again.fixed_ip_address, fixed);
+    assert.equal((await staticTranslationsOf(port.id)).length, 1);
+    const second = await make('ports', { network_id: inside.network.id });
+    const moved = expect(await update('floatingips', fip.id, { port_id: second.id }), 200).floatingip;
+    assert.equal(moved.port_id, second.id);
+    assert.equal(moved.fixed_ip_address, second.fixed_ips[0].ip_address);
+    assert.deepEqual(await staticTranslationsOf(port.id), []);
+    assert.equal((await staticTranslationsOf(second.id)).length, 1);
+    // One floating IP per fixed address.
+    refused(await create('floatingips', { floating_network_id: ext.network.id, port_id: second.id }), 409, 'Conflict');
+  });
+
+  test('deleting the associated port disassociates the floating IP, whose address stays held', async () => {
+    const ext = await externalNetwork();
+    const inside = await networkWithSubnet({ enable_dhcp: false });
+    const router = await make('routers', { external_gateway_info: { network_id: ext.network.id } });
+    expect(await api('PUT', `/v2.0/routers/${router.id}/add_router_interface`, { subnet_id: inside.subnet.id }), 200);
+    const port = await make('ports', { network_id: inside.network.id });
+    const fip = await make('floatingips', { floating_network_id: ext.network.id, port_id: port.id });
+    assert.equal((await staticTranslationsOf(port.id)).length, 1);
+
+    expect(await api('DELETE', `/v2.0/ports/${port.id}`), 204);
+    const after = await show('floatingips', fip.id);
+    assert.equal(after.port_id, null);
+    assert.equal(after.fixed_ip_address, null);
+    assert.equal(after.router_id, null);
+    assert.equal(after.floating_ip_address, fip.floating_ip_address);
+    assert.deepEqual(await staticTranslationsOf(port.id), []);
+    // Still held: a port on the external network cannot take the address, nor another floating IP.
+    refused(
+      await create('ports', { network_id: ext.network.id, fixed_ips: [{ ip_address: fip.floating_ip_address }] }),
+      409,
+      'IpAddressInUse',
+    );
+    refused(
+      await create('routers', {
+        external_gateway_info: {
+          network_id: ext.network.id,
+          external_fixed_ips: [{ ip_address: fip.floating_ip_address }],
+        },
+      }),
+      409,
+      'IpAddressInUse',
+    );
+    const next = await make('floatingips', { floating_network_id: ext.network.id });
+    assert.notEqual(next.floating_ip_address, fip.floating_ip_address);
+    expect(await api('DELETE', `/v2.0/floatingips/${fip.id}`), 204);
+    refused(await api('GET', `/v2.0/floatingips/${fip.id}`), 404, 'FloatingIPNotFound');
+  });
+});
+
+describe('projects', () => {
+  test("a member sees its own networks plus shared and external ones, never another project's", async () => {
+    const mine = await make('networks', { name: 'p1-net' }, p1);
+    assert.equal(mine.project_id, 'p1');
+    assert.equal(mine.tenant_id, 'p1');
+    const theirs = await make('networks', { name: 'p2-net' }, p2);
+    const adminPrivate = await make('networks', { name: 'admin-private' });
+    const shared = await make('networks', { name: 'everyone', shared: true });
+    const external = await make('networks', { name: 'outside', 'router:external': true });
+
+    const seen = (await list('networks', '', p1)).map((n) => n.id);
+    assert.ok(seen.includes(mine.id));
+    assert.ok(seen.includes(shared.id));
+    assert.ok(seen.includes(external.id));
+    assert.ok(!seen.includes(theirs.id));
+    assert.ok(!seen.includes(adminPrivate.id));
+    for (const n of await list('networks', '', p1))
+      assert.ok(n.project_id === 'p1' || n.shared || n['router:external'], JSON.stringify(n));
+    refused(await api('GET', `/v2.0/networks/${theirs.id}`, undefined, p1), 404, 'NetworkNotFound');
+    assert.equal((await show('networks', shared.id, p1)).id, shared.id);
+    // The admin sees them all.
+    const all = (await list('networks')).map((n) => n.id);
+    for (const id of [mine.id, theirs.id, adminPrivate.id]) assert.ok(all.includes(id));
+  });
+
+  test("another project's port, router and floating IP are 404 to a member (not 403), and unchanged by it", async () => {
+    const ext = await externalNetwork();
+    const { network } = await networkWithSubnet({ enable_dhcp: false }, p2);
+    const port = await make('ports', { network_id: network.id }, p2);
+    const router = await make('routers', { name: 'p2-router' }, p2);
+    const fip = await make('floatingips', { floating_network_id: ext.network.id }, p2);
+    assert.equal(fip.project_id, 'p2');
+
+    refused(await api('GET', `/v2.0/ports/${port.id}`, undefined, p1), 404, 'PortNotFound');
+    refused(await api('GET', `/v2.0/routers/${router.id}`, undefined, p1), 404, 'RouterNotFound');
+    refused(await api('GET', `/v2.0/floatingips/${fip.id}`, undefined, p1), 404, 'FloatingIPNotFound');
+    refused(await update('ports', port.id, { name: 'hijacked' }, p1), 404, 'PortNotFound');
+    refused(await api('DELETE', `/v2.0/routers/${router.id}`, undefined, p1), 404, 'RouterNotFound');
+    refused(await api('DELETE', `/v2.0/floatingips/${fip.id}`, undefined, p1), 404, 'FloatingIPNotFound');
+    refused(await api('DELETE', `/v2.0/networks/${network.id}`, undefined, p1), 404, 'NetworkNotFound');
+    // Nor can it attach a port to p2's network.
+    refused(await create('ports', { network_id: network.id }, p1), 404, 'NetworkNotFound');
+    assert.equal((await show('ports', port.id)).name, '');
+    for (const kind of ['ports', 'routers', 'floatingips', 'subnets', 'security-groups', 'security-group-rules'])
+      for (const o of await list(kind, '', p1)) assert.equal(o.project_id, 'p1', `${kind}: ${JSON.stringify(o)}`);
+  });
+
+  test('a member creates in its own project and may not name another (403); tenant_id equals project_id', async () => {
+    const { network, subnet } = await networkWithSubnet({ enable_dhcp: false }, p1);
+    const port = await make('ports', { network_id: network.id }, p1);
+    const sg = await make('security-groups', { name: 'p1-sg' }, p1);
+    const rule = await make('security-group-rules', { security_group_id: sg.id, direction: 'ingress' }, p1);
+    const router = await make('routers', { name: 'p1-router' }, p1);
+    const info = expect(
+      await api('PUT', `/v2.0/routers/${router.id}/add_router_interface`, { subnet_id: subnet.id }, p1),
+      200,
+    );
+    const ext = await externalNetwork();
+    const fip = await make('floatingips', { floating_network_id: ext.network.id }, p1);
+    for (const o of [network, subnet, port, sg, rule, router, info, fip, ...sg.security_group_rules]) {
+      assert.equal(o.project_id, 'p1', JSON.stringify(o));
+      assert.equal(o.tenant_id, o.project_id, JSON.stringify(o));
+    }
+    for (const collection of ['networks', 'subnets', 'ports', 'routers', 'floatingips', 'security-groups']) {
+      refused(await create(collection, { project_id: 'p2' }, p1), 403, 'PolicyNotAuthorized');
+      refused(await create(collection, { tenant_id: 'p2' }, p1), 403, 'PolicyNotAuthorized');
+    }
+    // The admin may make objects in any project; tenant_id alone says which.
+    const forP2 = await make('networks', { name: 'made-for-p2', tenant_id: 'p2' });
+    assert.equal(forP2.project_id, 'p2');
+    assert.ok((await list('networks', '', p2)).some((n) => n.id === forP2.id));
+    refused(await create('networks', { project_id: 'p1', tenant_id: 'p2' }), 400, 'InvalidInput');
+    // Every object the admin lists has tenant_id = project_id.
+    for (const kind of [
+      'networks',
+      'subnets',
+      'ports',
+      'routers',
+      'floatingips',
+      'security-groups',
+      'security-group-rules',
+    ])
+      for (const o of await list(kind)) assert.equal(o.tenant_id, o.project_id, `${kind}: ${JSON.stringify(o)}`);
+  });
+});
+
+describe('one model', () => {
+  test('a network made through the OpenVNet API is listed by Neutron (project ""), and the other way round', async () => {
+    const vnet = await ok(s, 'POST', '/api/1.0/networks', {
+      display_name: 'from-openvnet',
+      ipv4_network: '10.77.0.0',
+      ipv4_prefix: 24,
+    });
+    const listed = (await list('networks')).find((n) => n.id === vnet.uuid);
+    assert.ok(listed, 'the admin lists it');
+    assert.equal(listed.name, 'from-openvnet');
+    assert.equal(listed.project_id, '');
+    assert.equal(listed.tenant_id, '');
+    assert.ok(!(await list('networks', '', p1)).some((n) => n.id === vnet.uuid), 'no member sees it');
+
+    const made = await make('networks', { name: 'from-neutron', description: 'made by Neutron' });
+    const shown = await ok(s, 'GET', `/api/1.0/networks/${made.id}`);
+    assert.equal(shown.uuid, made.id);
+    assert.equal(shown.display_name, 'from-neutron');
+    assert.equal(shown.project_id, 'admin');
+    // A rename on either side shows on the other.
+    await ok(s, 'PUT', `/api/1.0/networks/${made.id}`, { display_name: 'renamed-in-openvnet' });
+    assert.equal((await show('networks', made.id)).name, 'renamed-in-openvnet');
+  });
+});
