@@ -10,6 +10,7 @@ import { type AuthMode, isLoopbackListen } from './auth/guard.js';
 import { bootstrapAdminToken } from './auth/token-rows.js';
 import { ConfigError, parseListen, type ServerConfig, resolveConfig } from './config.js';
 import { buildNeutronApp } from './neutron/app.js';
+import { parseQuotas, type Quotas } from './neutron/quotas.js';
 import { KeystoneConfigError, type KeystoneUser, loadKeystoneUsers } from './neutron/keystone.js';
 import { type TlsIdentity, tlsIdentity } from './tls.js';
 
@@ -61,6 +62,12 @@ export function serverCommand() {
       "also serve OpenStack's Neutron v2.0 API here (e.g. 127.0.0.1:9696; docs/neutron.md); same store, tokens and TLS",
     )
     .option(
+      '--neutron-quota <kind=n>',
+      "a per-project quota of the Neutron API over Neutron's defaults, e.g. ports=1000 (-1: unlimited; repeatable)",
+      collect,
+      [],
+    )
+    .option(
       '--keystone-users <file>',
       'YAML list of {name, password, project, roles: [admin|member]}: logins of the minimal Keystone v3 at NEUTRON/identity/v3 (docs/neutron.md)',
     )
@@ -70,10 +77,12 @@ export function serverCommand() {
       let mode: AuthMode;
       let tokenFile: string | null = null;
       let neutronListen: { host: string; port: number } | null = null;
+      let quotas: Quotas;
       let keystoneUsers: KeystoneUser[] = [];
       try {
         cfg = resolveConfig({ flags: opts, env: process.env });
         if (opts.neutronListen) neutronListen = parseListen(opts.neutronListen);
+        quotas = parseQuotas(opts.neutronQuota);
         if (cfg.keystoneUsers) keystoneUsers = loadKeystoneUsers(cfg.keystoneUsers);
         mode = authMode(cfg);
         if (mode === 'tokens') tokenFile = cfg.adminTokenFile ?? defaultAdminTokenFile(cfg.db);
@@ -148,6 +157,7 @@ export function serverCommand() {
             service,
             logger: log,
             ...(tls ? { tls } : {}),
+            quotas,
             // Its own address decides its trust, as the OpenVNet listener's does.
             mode: authMode({ ...cfg, host: neutronListen.host }),
             keystoneUsers,

@@ -11,6 +11,7 @@ import { type Body, listFilters, matches, NEUTRON, type NeutronKind, pick, reque
 import { NeutronError, neutronErrorOf } from './errors.js';
 import { isPublicIdentityRoute, type KeystoneUser, keystoneRoutes } from './keystone.js';
 import { createOf, defaultGroup, listOf, removeOf, showOf, updateOf } from './resources.js';
+import { checkQuota, DEFAULT_QUOTAS, projectOfCreate, type Quotas } from './quotas.js';
 import { addRouterInterface, removeRouterInterface } from './routers.js';
 import { type Caller, NeutronView } from './views.js';
 
@@ -57,6 +58,8 @@ export interface NeutronAppOptions {
   mode: AuthMode;
   logger?: Logger;
   tls?: { key: string; cert: string };
+  /** Per-project quotas (default: Neutron's, quotas.ts). */
+  quotas?: Quotas;
   /** Users of the minimal Keystone v3 under /identity/v3 (keystone.ts); none: every login fails. */
   keystoneUsers?: readonly KeystoneUser[];
 }
@@ -94,7 +97,14 @@ export async function buildNeutronApp(opts: NeutronAppOptions): Promise<FastifyI
     bodyLimit: 1024 * 1024,
   }) as unknown as FastifyInstance;
   const service = opts.service;
+  const quotas = opts.quotas ?? DEFAULT_QUOTAS;
 
+  // Tempest sends Content-Type: application/json on every request, DELETEs and GETs without a body included.
+  const json = app.getDefaultJsonParser('error', 'error');
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (req, body, done) =>
+    body === '' ? done(null, undefined) : json(req, body as string, done),
+  );
   app.decorateRequest('caller', null as unknown as Caller);
   app.decorateRequest('principal', null as unknown as Principal);
   app.addHook('onRequest', async (req) => {
@@ -190,13 +200,22 @@ export async function buildNeutronApp(opts: NeutronAppOptions): Promise<FastifyI
       ),
     }));
     app.post<Q>(base, { config }, async (req, reply) => {
-      const o = requestObject(kind, req.body, 'post', req.caller.admin);
+      // Bulk: {"networks": [{...}, ...]} makes every one in one transaction (all or none), as Neutron's bulk create.
+      const bulk = (req.body as Body | null)?.[listKey];
+      const objects = Array.isArray(bulk)
+        ? bulk.map((b) => requestObject(kind, { [res.singular]: b }, 'post', req.caller.admin))
+        : [requestObject(kind, req.body, 'post', req.caller.admin)];
       const { result } = await service.write(async (ctx) => {
-        const view = await NeutronView.load(ctx, req.caller);
-        const id = await createOf(ctx, view, kind, o);
-        return showOf(await NeutronView.load(ctx, req.caller), ctx, kind, id);
+        const made: Body[] = [];
+        for (const o of objects) {
+          const view = await NeutronView.load(ctx, req.caller);
+          await checkQuota(ctx, quotas, kind, await projectOfCreate(ctx, kind, o, req.caller.projectId));
+          const id = await createOf(ctx, view, kind, o);
+          made.push(await showOf(await NeutronView.load(ctx, req.caller), ctx, kind, id));
+        }
+        return made;
       });
-      return reply.status(201).send({ [res.singular]: result });
+      return reply.status(201).send(Array.isArray(bulk) ? { [listKey]: result } : { [res.singular]: result[0] });
     });
     app.put<Q>(`${base}/:id`, { config }, async (req) => {
       const o = requestObject(kind, req.body, 'put', req.caller.admin);
