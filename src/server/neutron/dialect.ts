@@ -13,8 +13,8 @@ export interface Attr {
   post?: 'required' | 'optional';
   /** PUT may change it. */
   put?: true;
-  /** Only an admin may set it (Neutron's default policy). */
-  admin?: true;
+  /** Only an admin may set it (Neutron's default policy); 'put': anyone may give it on create, only admins change it. */
+  admin?: true | 'put';
   /** Accepted values (strings). */
   values?: readonly string[];
   /** May be null in a request. */
@@ -105,7 +105,8 @@ export const NEUTRON = {
       ...standard,
       network_id: { type: 'id', post: 'required' },
       admin_state_up: { type: 'bool', post: 'optional', put: true },
-      mac_address: { type: 'mac', post: 'optional', put: true, admin: true },
+      // Neutron lets the network's owner choose a port's MAC (resources.ts checks that); changing it is admin-only.
+      mac_address: { type: 'mac', post: 'optional', put: true, admin: 'put' },
       fixed_ips: { type: 'list', post: 'optional', put: true },
       device_id: { type: 'string', post: 'optional', put: true },
       device_owner: { type: 'string', post: 'optional', put: true },
@@ -254,7 +255,7 @@ export function requestObject(kind: NeutronKind, body: unknown, op: 'post' | 'pu
     const a = res.attrs[k] as Attr;
     if (op === 'post' && !a.post) throw badRequest(`Attribute '${k}' not allowed in POST`);
     if (op === 'put' && !a.put) throw badRequest(`Cannot update read-only attribute ${k}`);
-    if (a.admin && !admin && v !== undefined)
+    if ((a.admin === true || (a.admin === 'put' && op === 'put')) && !admin && v !== undefined)
       throw new NeutronError(
         403,
         'PolicyNotAuthorized',
@@ -286,6 +287,12 @@ export function listFilters(
 /** Whether an object's attribute matches one of the filter's values (as Neutron compares: "True" is true). */
 export function matches(value: unknown, wanted: readonly string[]): boolean {
   if (Array.isArray(value)) return value.some((x) => matches(x, wanted));
+  // A list of objects is filtered by their keys, as Neutron's `fixed_ips=ip_address=10.0.0.5` or `subnet_id=…`.
+  if (typeof value === 'object' && value !== null)
+    return wanted.some((w) => {
+      const eq = w.indexOf('=');
+      return eq > 0 && String((value as Body)[w.slice(0, eq)] ?? '') === w.slice(eq + 1);
+    });
   if (typeof value === 'boolean') return wanted.some((w) => w.toLowerCase() === String(value));
   return wanted.some((w) => String(value ?? '') === w);
 }

@@ -52,6 +52,17 @@ async function visibleNetwork(ctx: ReadContext, view: NeutronView, id: string): 
   return n;
 }
 
+/**
+ * The network a new port or subnet goes on: the caller's own, or a shared one. Another project's external network
+ * is seen but not attachable (a member would take addresses on the uplink): 404, as Neutron's
+ * _validate_network_tenant_ownership answers.
+ */
+async function attachableNetwork(ctx: ReadContext, view: NeutronView, id: string): Promise<Doc> {
+  const n = await visibleNetwork(ctx, view, id);
+  if (!view.seesOwn(n) && n.shared !== true) throw notFound('Network', id);
+  return n;
+}
+
 async function owned(
   ctx: ReadContext,
   view: NeutronView,
@@ -218,7 +229,7 @@ async function createSubnet(ctx: WriteContext, view: NeutronView, o: Body): Prom
   if (o.ip_version !== 4) throw unsupported('ip_version', 'IPv4 only');
   for (const k of ['subnetpool_id', 'ipv6_ra_mode', 'ipv6_address_mode'])
     if (o[k] != null) throw unsupported(k, 'IPv4 subnets with a given CIDR only');
-  const network = await visibleNetwork(ctx, view, o.network_id as string);
+  const network = await attachableNetwork(ctx, view, o.network_id as string);
   if (!view.seesOwn(network))
     throw new NeutronError(403, 'PolicyNotAuthorized', `network ${network.uuid} is another project's`);
   const { net, prefix } = splitCidr(o.cidr as string);
@@ -279,7 +290,10 @@ async function fixedIp(ctx: WriteContext, network: Doc, view: NeutronView, o: Bo
 
 async function createPort(ctx: WriteContext, view: NeutronView, o: Body): Promise<string> {
   refuseUnsupported(o);
-  const network = await visibleNetwork(ctx, view, o.network_id as string);
+  const network = await attachableNetwork(ctx, view, o.network_id as string);
+  // Neutron's policy: a port's MAC is chosen by an admin or the network's owner.
+  if (o.mac_address !== undefined && !view.seesOwn(network))
+    throw new NeutronError(403, 'PolicyNotAuthorized', '(rule:create_port:mac_address) is disallowed by policy');
   const project = projectFor(o, view.caller);
   const security = o.port_security_enabled !== false;
   const ip = await fixedIp(ctx, network, view, o);
@@ -312,6 +326,8 @@ async function updatePort(ctx: WriteContext, view: NeutronView, id: string, o: B
   if (o.fixed_ips !== undefined) {
     const network = await ctx.must('networks', (await portNetwork(ctx, iface)) ?? '');
     p.ipv4_address = await fixedIp(ctx, network, view, o);
+    // Without an address the port stays on its network (vnet holds that as the interface's network_uuid).
+    if (p.ipv4_address === null) p.network_uuid = network.uuid;
   }
   const updated = await def('interfaces').update(ctx, iface, p);
   if (o.security_groups !== undefined || o.port_security_enabled !== undefined) {
@@ -332,6 +348,42 @@ function ruleProtocol(v: unknown): string {
   return name;
 }
 
+/** Neutron's checks of a rule's ports (ICMP: type and code), with its messages: clients and Tempest match them. */
+function checkRulePorts(protocol: string, min: number | null | undefined, max: number | null | undefined): void {
+  for (const v of [min, max])
+    if (v != null && (v < 0 || v > 65535))
+      throw new NeutronError(400, 'SecurityGroupInvalidPortValue', `Invalid value for port ${v}.`);
+  if (protocol === 'tcp' || protocol === 'udp') {
+    if (min === 0 || max === 0)
+      throw new NeutronError(400, 'SecurityGroupInvalidPortValue', 'Invalid value for port 0.');
+    // vnet's own leniency stays: a minimum alone is that one port.
+    if ((min == null && max != null) || (min != null && max != null && min > max))
+      throw new NeutronError(
+        400,
+        'SecurityGroupInvalidPortRange',
+        'For TCP/UDP protocols, port_range_min must be <= port_range_max',
+      );
+  }
+  if (protocol === 'icmp') {
+    for (const [v, field, attr] of [
+      [min, 'type', 'port-range-min'],
+      [max, 'code', 'port-range-max'],
+    ] as const)
+      if (v != null && v > 255)
+        throw new NeutronError(
+          400,
+          'SecurityGroupInvalidIcmpValue',
+          `Invalid value for ICMP ${field} (${attr}) ${v}. It must be 0 to 255.`,
+        );
+    if (min == null && max != null)
+      throw new NeutronError(
+        400,
+        'SecurityGroupMissingIcmpType',
+        `ICMP code (port-range-max) ${max} is provided but ICMP type (port-range-min) is missing.`,
+      );
+  }
+}
+
 async function createRule(ctx: WriteContext, view: NeutronView, o: Body): Promise<string> {
   if (o.ethertype !== undefined && String(o.ethertype).toLowerCase() !== 'ipv4')
     throw unsupported('ethertype', 'IPv4 only');
@@ -341,6 +393,11 @@ async function createRule(ctx: WriteContext, view: NeutronView, o: Body): Promis
   const group = await owned(ctx, view, 'security_groups', o.security_group_id as string, 'SecurityGroup');
   const protocol = ruleProtocol(o.protocol);
   const ports = o.port_range_min != null || o.port_range_max != null;
+  checkRulePorts(
+    protocol,
+    o.port_range_min as number | null | undefined,
+    o.port_range_max as number | null | undefined,
+  );
   if (ports && protocol === 'icmp') throw unsupported('port_range_min', 'ICMP type and code matches');
   if (ports && protocol === 'any') throw invalid('port_range_min', 'ports need protocol tcp or udp');
   if (o.remote_group_id != null)
@@ -424,6 +481,12 @@ export async function updateOf(ctx: WriteContext, view: NeutronView, kind: Neutr
     case 'security_groups': {
       if (o.stateful === false) throw unsupported('stateful', 'groups are stateful');
       const g = await owned(ctx, view, 'security_groups', id, 'SecurityGroup');
+      // A project has one default group: none becomes it by a rename, and it keeps its name.
+      const isDefault = g.display_name === 'default' && g.project_id !== null;
+      if (o.name === 'default' && !isDefault)
+        throw new NeutronError(409, 'SecurityGroupDefaultAlreadyExists', 'Default security group already exists.');
+      if (o.name !== undefined && o.name !== 'default' && isDefault)
+        throw new NeutronError(409, 'SecurityGroupCannotUpdateDefault', 'Updating default security group not allowed.');
       const p: Params = {};
       if (o.name !== undefined) p.display_name = o.name as string;
       if (o.description !== undefined) p.description = o.description as string;
@@ -466,8 +529,21 @@ export async function removeOf(ctx: WriteContext, view: NeutronView, kind: Neutr
     }
     case 'subnets':
       return def('subnets').remove(ctx, await owned(ctx, view, 'subnets', id, 'Subnet'));
-    case 'ports':
-      return def('interfaces').remove(ctx, await owned(ctx, view, 'interfaces', id, 'Port'));
+    case 'ports': {
+      const iface = await owned(ctx, view, 'interfaces', id, 'Port');
+      // A router's ports go with its interfaces and gateway, not through the port API (Neutron's L3PortInUse).
+      const owner = iface.device_owner as string;
+      if (
+        (owner === 'network:router_interface' || owner === 'network:router_gateway') &&
+        (await ctx.get('route_links', iface.device_id as string))
+      )
+        throw new NeutronError(
+          409,
+          'L3PortInUse',
+          `Port ${id} has owner ${owner} and therefore cannot be deleted directly via the port API.`,
+        );
+      return def('interfaces').remove(ctx, iface);
+    }
     case 'security_groups': {
       const g = await owned(ctx, view, 'security_groups', id, 'SecurityGroup');
       if (g.display_name === 'default' && g.project_id !== null && !view.caller.admin)
