@@ -2,9 +2,7 @@
 import { Reader, Writer } from './buffer.js';
 import { decodeActions } from './action-decode.js';
 import {
-  NX_VENDOR_ID,
   NXPINT,
-  NXT,
   OFP_HEADER_LEN,
   OFP_NO_BUFFER,
   OFP_VERSION,
@@ -13,8 +11,6 @@ import {
   OFPHET_VERSIONBITMAP,
   OFPMP,
   OFPT,
-  ONF_VENDOR_ID,
-  ONFT,
 } from './constants.js';
 import { OpenFlowDecodeError } from './errors.js';
 import { decodeInstructions } from './instructions.js';
@@ -22,7 +18,7 @@ import { decodeMatch } from './match.js';
 import {
   AGGREGATE_STATS,
   BUNDLE_CONTROL,
-  FEATURES_REPLY,
+  experimenterType,
   FLOW_MOD,
   FLOW_MOD_COMMANDS,
   FLOW_REMOVED,
@@ -34,11 +30,9 @@ import {
   MOD_COMMANDS,
   PACKET_IN,
   PORT_DESC,
-  PORT_MOD,
   PORT_STATS,
-  ROLE,
   readHeader,
-  SWITCH_CONFIG,
+  STRUCT_BODY,
   SWITCH_DESC,
   TABLE_STATS,
 } from './message-layout.js';
@@ -235,10 +229,11 @@ function readPacketIn2(r: Reader): PacketIn {
 function readExperimenter(r: Reader, xid: number): OFMessage {
   const experimenter = r.u32('experimenter.experimenter');
   const expType = r.u32('experimenter.exp_type');
-  if (experimenter === ONF_VENDOR_ID && expType === ONFT.BUNDLE_CONTROL) {
+  const type = experimenterType(experimenter, expType);
+  if (type === 'bundle_control') {
     return { type: 'bundle_control', xid, ...readStruct(r, BUNDLE_CONTROL, 'bundle_control') };
   }
-  if (experimenter === ONF_VENDOR_ID && expType === ONFT.BUNDLE_ADD_MESSAGE) {
+  if (type === 'bundle_add') {
     const bundleId = r.u32('bundle_add.bundle_id');
     r.skip(2, 'bundle_add.pad');
     const flags = r.u16('bundle_add.flags');
@@ -248,10 +243,10 @@ function readExperimenter(r: Reader, xid: number): OFMessage {
     const message = decodeMessage(r.bytes(inner.length, 'bundle_add.message'));
     return { type: 'bundle_add', xid, bundleId, flags, message };
   }
-  if (experimenter === NX_VENDOR_ID && expType === NXT.PACKET_IN2) {
+  if (type === 'packet_in') {
     return { type: 'packet_in', xid, ...readPacketIn2(r) };
   }
-  if (experimenter === NX_VENDOR_ID && expType === NXT.SET_PACKET_IN_FORMAT) {
+  if (type === 'nx_set_packet_in_format') {
     return { type: 'nx_set_packet_in_format', xid, format: r.u32('set_packet_in_format.format') };
   }
   return { type: 'experimenter', xid, experimenter, expType, data: r.copyBytes(r.remaining, 'experimenter.data') };
@@ -277,6 +272,8 @@ export function decodeMessage(buf: Uint8Array): OFMessage {
   };
   const headerOnly = HEADER_ONLY.get(h.type);
   if (headerOnly) return done({ type: headerOnly, xid });
+  const struct = STRUCT_BODY.get(h.type);
+  if (struct) return done({ type: struct.type, xid, ...readStruct(r, struct.layout, struct.what) } as OFMessage);
   switch (h.type) {
     case OFPT.HELLO: {
       const versions: number[] = [];
@@ -309,13 +306,6 @@ export function decodeMessage(buf: Uint8Array): OFMessage {
       return { type: 'echo_request', xid, data: r.copyBytes(r.remaining, 'echo.data') };
     case OFPT.ECHO_REPLY:
       return { type: 'echo_reply', xid, data: r.copyBytes(r.remaining, 'echo.data') };
-    case OFPT.FEATURES_REPLY:
-      return done({ type: 'features_reply', xid, ...readStruct(r, FEATURES_REPLY, 'features') });
-    case OFPT.GET_CONFIG_REPLY:
-    case OFPT.SET_CONFIG: {
-      const type = h.type === OFPT.SET_CONFIG ? 'set_config' : 'get_config_reply';
-      return done({ type, xid, ...readStruct(r, SWITCH_CONFIG, 'config') });
-    }
     case OFPT.PACKET_IN: {
       const head = readStruct(r, PACKET_IN, 'packet_in');
       const { match } = decodeMatch(r, 'packet_in.match');
@@ -360,8 +350,6 @@ export function decodeMessage(buf: Uint8Array): OFMessage {
         buckets: readBuckets(r, 'group_mod.buckets'),
       };
     }
-    case OFPT.PORT_MOD:
-      return done({ type: 'port_mod', xid, ...readStruct(r, PORT_MOD, 'port_mod') });
     case OFPT.METER_MOD: {
       const cmd = MOD_COMMANDS[r.u16('meter_mod.command')];
       if (!cmd) throw new OpenFlowDecodeError('meter_mod.command', 'unknown command', 8);
@@ -417,11 +405,6 @@ export function decodeMessage(buf: Uint8Array): OFMessage {
       const flags = r.u16('multipart.flags');
       r.skip(4, 'multipart.pad');
       return done({ type: 'multipart_reply', xid, flags, body: readReply(r, t) });
-    }
-    case OFPT.ROLE_REQUEST:
-    case OFPT.ROLE_REPLY: {
-      const type = h.type === OFPT.ROLE_REQUEST ? 'role_request' : 'role_reply';
-      return done({ type, xid, ...readStruct(r, ROLE, 'role') });
     }
     case OFPT.GET_ASYNC_REPLY:
       return done({ type: 'get_async_reply', xid, ...readAsync(r) });

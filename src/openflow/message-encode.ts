@@ -2,18 +2,13 @@
 import { Writer } from './buffer.js';
 import { encodeActions } from './action-encode.js';
 import {
-  NX_VENDOR_ID,
-  NXT,
   OFP_MAX_MSG_LEN,
   OFP_NO_BUFFER,
-  OFP_VERSION,
   OFPET_EXPERIMENTER,
   OFPG_ANY,
   OFPHET_VERSIONBITMAP,
   OFPMP,
   OFPTT_ALL,
-  ONF_VENDOR_ID,
-  ONFT,
 } from './constants.js';
 import { OpenFlowEncodeError } from './errors.js';
 import { encodeInstructions } from './instructions.js';
@@ -21,7 +16,6 @@ import { encodeMatch } from './match.js';
 import {
   AGGREGATE_STATS,
   BUNDLE_CONTROL,
-  FEATURES_REPLY,
   FLOW_MOD_COMMAND_CODE,
   FLOW_REMOVED,
   FLOW_STATS,
@@ -31,12 +25,12 @@ import {
   MOD_COMMANDS,
   PACKET_IN,
   PORT_DESC,
-  PORT_MOD,
   PORT_STATS,
-  ROLE,
-  SWITCH_CONFIG,
+  STRUCT_BODY,
   SWITCH_DESC,
   TABLE_STATS,
+  writeExperimenter,
+  writeHeader,
 } from './message-layout.js';
 import type {
   AsyncConfig,
@@ -48,12 +42,6 @@ import type {
 } from './message-model.js';
 import { writeStruct } from './struct.js';
 import { OFPP } from './types.js';
-
-function start(w: Writer, type: number, xid: number): number {
-  const s = w.pos;
-  w.u8(OFP_VERSION).u8(type).u16(0).u32(xid);
-  return s;
-}
 
 function u8(v: number | undefined, what: string, max = 0xff): number {
   const x = v ?? 0;
@@ -118,13 +106,18 @@ function writeAsync(w: Writer, a: AsyncConfig): void {
 function writeBody(w: Writer, m: OFMessage, xid: number): number {
   const code = MESSAGE_CODE[m.type];
   if (code === undefined) throw new OpenFlowEncodeError('type', `unknown message type ${m.type}`);
-  const s = start(w, code, xid);
+  const s = writeHeader(w, code, xid);
   writeMessageBody(w, m, s, xid);
   return s;
 }
 
 /** The body after the 8-byte header that starts at `s`. */
 function writeMessageBody(w: Writer, m: OFMessage, s: number, xid: number): void {
+  const struct = STRUCT_BODY.get(MESSAGE_CODE[m.type]);
+  if (struct?.type === m.type) {
+    writeStruct(w, struct.layout, m);
+    return;
+  }
   switch (m.type) {
     case 'features_request':
     case 'get_config_request':
@@ -153,13 +146,6 @@ function writeMessageBody(w: Writer, m: OFMessage, s: number, xid: number): void
     case 'echo_request':
     case 'echo_reply':
       w.bytes(m.data);
-      return;
-    case 'features_reply':
-      writeStruct(w, FEATURES_REPLY, m);
-      return;
-    case 'get_config_reply':
-    case 'set_config':
-      writeStruct(w, SWITCH_CONFIG, m);
       return;
     case 'packet_in':
       writeStruct(w, PACKET_IN, m);
@@ -197,9 +183,6 @@ function writeMessageBody(w: Writer, m: OFMessage, s: number, xid: number): void
       writeBuckets(w, m.buckets, 'buckets');
       return;
     }
-    case 'port_mod':
-      writeStruct(w, PORT_MOD, m);
-      return;
     case 'meter_mod': {
       const cmd = MOD_COMMANDS.indexOf(m.command);
       if (cmd < 0) throw new OpenFlowEncodeError('command', `unknown meter-mod command ${m.command}`);
@@ -232,27 +215,23 @@ function writeMessageBody(w: Writer, m: OFMessage, s: number, xid: number): void
       writeReplyBody(w, b);
       return;
     }
-    case 'role_request':
-    case 'role_reply':
-      writeStruct(w, ROLE, m);
-      return;
     case 'get_async_reply':
     case 'set_async':
       writeAsync(w, m);
       return;
     case 'bundle_control':
-      w.u32(ONF_VENDOR_ID).u32(ONFT.BUNDLE_CONTROL);
+      writeExperimenter(w, 'bundle_control');
       writeStruct(w, BUNDLE_CONTROL, m);
       return;
     case 'bundle_add': {
-      w.u32(ONF_VENDOR_ID).u32(ONFT.BUNDLE_ADD_MESSAGE).u32(m.bundleId).u16(0).u16(m.flags);
+      writeExperimenter(w, 'bundle_add').u32(m.bundleId).u16(0).u16(m.flags);
       // The embedded message carries the same xid as the bundle-add (OF1.4 §7.3.9.6).
       w.bytes(encodeMessage({ ...m.message, xid }));
       w.pad(8, s);
       return;
     }
     case 'nx_set_packet_in_format':
-      w.u32(NX_VENDOR_ID).u32(NXT.SET_PACKET_IN_FORMAT).u32(m.format);
+      writeExperimenter(w, 'nx_set_packet_in_format').u32(m.format);
       return;
     case 'experimenter':
       w.u32(m.experimenter).u32(m.expType).bytes(m.data);

@@ -1,6 +1,7 @@
-// What message encode and decode share: the header, the OFPT_* codes, the command tables and the fixed-layout structs.
-import { Reader } from './buffer.js';
-import { OFPFC, OFPMPF_MORE, OFPT } from './constants.js';
+// What message encode and decode share: the header, the OFPT_* codes, the command tables, the fixed-layout structs,
+// which messages are one struct and the experimenter ids of the Nicira and ONF ones.
+import { Reader, type Writer } from './buffer.js';
+import { NX_VENDOR_ID, NXT, OFP_VERSION, OFPFC, OFPMPF_MORE, OFPT, ONF_VENDOR_ID, ONFT } from './constants.js';
 import type {
   AggregateStats,
   FlowModCommand,
@@ -14,7 +15,7 @@ import type {
   SwitchDesc,
   TableStats,
 } from './message-model.js';
-import { layout, omitZeros } from './struct.js';
+import { type Layout, layout, omitZeros } from './struct.js';
 import type { Flow, Instruction, Match } from './types.js';
 
 // ---------------------------------------------------------------- framing helpers
@@ -34,6 +35,13 @@ export function readHeader(buf: Uint8Array, offset = 0): Header {
     length: r.u16('header.length'),
     xid: r.u32('header.xid'),
   };
+}
+
+/** Writes an OpenFlow 1.3 header with length 0 (the caller patches it once the body is written); where it starts. */
+export function writeHeader(w: Writer, type: number, xid: number): number {
+  const s = w.pos;
+  w.u8(OFP_VERSION).u8(type).u16(0).u32(xid);
+  return s;
 }
 
 export const FLOW_MOD_COMMANDS: FlowModCommand[] = ['add', 'modify', 'modify_strict', 'delete', 'delete_strict'];
@@ -174,5 +182,47 @@ export const HEADER_ONLY = new Map(
     (type) => [MESSAGE_CODE[type], type],
   ),
 );
+
+/**
+ * The messages whose body is one fixed struct, by their OFPT_* code: the model's type, the struct, and the name
+ * a decode error gives its fields. Encode and decode both go by this table.
+ */
+export const STRUCT_BODY = new Map(
+  (
+    [
+      ['features_reply', FEATURES_REPLY, 'features'],
+      ['get_config_reply', SWITCH_CONFIG, 'config'],
+      ['set_config', SWITCH_CONFIG, 'config'],
+      ['port_mod', PORT_MOD, 'port_mod'],
+      ['role_request', ROLE, 'role'],
+      ['role_reply', ROLE, 'role'],
+    ] as const
+  ).map(([type, body, what]) => [MESSAGE_CODE[type], { type, layout: body as Layout<object>, what }]),
+);
+
+/**
+ * The Nicira and ONF messages of the model, each as the experimenter (vendor) id and the vendor's message type
+ * it rides in an OFPT_EXPERIMENTER with. packet_in comes this way only from the switch (NXT_PACKET_IN2).
+ */
+export const EXPERIMENTER_CODE = {
+  bundle_control: [ONF_VENDOR_ID, ONFT.BUNDLE_CONTROL],
+  bundle_add: [ONF_VENDOR_ID, ONFT.BUNDLE_ADD_MESSAGE],
+  nx_set_packet_in_format: [NX_VENDOR_ID, NXT.SET_PACKET_IN_FORMAT],
+  packet_in: [NX_VENDOR_ID, NXT.PACKET_IN2],
+} as const;
+export type ExperimenterType = keyof typeof EXPERIMENTER_CODE;
+
+/** The model's type for an experimenter message, or undefined when it is not one vnet reads. */
+export function experimenterType(experimenter: number, expType: number): ExperimenterType | undefined {
+  return (Object.keys(EXPERIMENTER_CODE) as ExperimenterType[]).find(
+    (t) => EXPERIMENTER_CODE[t][0] === experimenter && EXPERIMENTER_CODE[t][1] === expType,
+  );
+}
+
+/** Writes the experimenter id and message type of `type` (the start of its body after the OpenFlow header). */
+export function writeExperimenter(w: Writer, type: ExperimenterType): Writer {
+  const [experimenter, expType] = EXPERIMENTER_CODE[type];
+  return w.u32(experimenter).u32(expType);
+}
 
 export const MORE_FLAG = OFPMPF_MORE;
