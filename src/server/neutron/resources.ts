@@ -291,6 +291,9 @@ async function fixedIp(ctx: WriteContext, network: Doc, view: NeutronView, o: Bo
 async function createPort(ctx: WriteContext, view: NeutronView, o: Body): Promise<string> {
   refuseUnsupported(o);
   const network = await attachableNetwork(ctx, view, o.network_id as string);
+  // Neutron's policy: a port's MAC is chosen by an admin or the network's owner.
+  if (o.mac_address !== undefined && !view.seesOwn(network))
+    throw new NeutronError(403, 'PolicyNotAuthorized', '(rule:create_port:mac_address) is disallowed by policy');
   const project = projectFor(o, view.caller);
   const security = o.port_security_enabled !== false;
   const ip = await fixedIp(ctx, network, view, o);
@@ -345,6 +348,42 @@ function ruleProtocol(v: unknown): string {
   return name;
 }
 
+/** Neutron's checks of a rule's ports (ICMP: type and code), with its messages: clients and Tempest match them. */
+function checkRulePorts(protocol: string, min: number | null | undefined, max: number | null | undefined): void {
+  for (const v of [min, max])
+    if (v != null && (v < 0 || v > 65535))
+      throw new NeutronError(400, 'SecurityGroupInvalidPortValue', `Invalid value for port ${v}.`);
+  if (protocol === 'tcp' || protocol === 'udp') {
+    if (min === 0 || max === 0)
+      throw new NeutronError(400, 'SecurityGroupInvalidPortValue', 'Invalid value for port 0.');
+    // vnet's own leniency stays: a minimum alone is that one port.
+    if ((min == null && max != null) || (min != null && max != null && min > max))
+      throw new NeutronError(
+        400,
+        'SecurityGroupInvalidPortRange',
+        'For TCP/UDP protocols, port_range_min must be <= port_range_max',
+      );
+  }
+  if (protocol === 'icmp') {
+    for (const [v, field, attr] of [
+      [min, 'type', 'port-range-min'],
+      [max, 'code', 'port-range-max'],
+    ] as const)
+      if (v != null && v > 255)
+        throw new NeutronError(
+          400,
+          'SecurityGroupInvalidIcmpValue',
+          `Invalid value for ICMP ${field} (${attr}) ${v}. It must be 0 to 255.`,
+        );
+    if (min == null && max != null)
+      throw new NeutronError(
+        400,
+        'SecurityGroupMissingIcmpType',
+        `ICMP code (port-range-max) ${max} is provided but ICMP type (port-range-min) is missing.`,
+      );
+  }
+}
+
 async function createRule(ctx: WriteContext, view: NeutronView, o: Body): Promise<string> {
   if (o.ethertype !== undefined && String(o.ethertype).toLowerCase() !== 'ipv4')
     throw unsupported('ethertype', 'IPv4 only');
@@ -354,6 +393,11 @@ async function createRule(ctx: WriteContext, view: NeutronView, o: Body): Promis
   const group = await owned(ctx, view, 'security_groups', o.security_group_id as string, 'SecurityGroup');
   const protocol = ruleProtocol(o.protocol);
   const ports = o.port_range_min != null || o.port_range_max != null;
+  checkRulePorts(
+    protocol,
+    o.port_range_min as number | null | undefined,
+    o.port_range_max as number | null | undefined,
+  );
   if (ports && protocol === 'icmp') throw unsupported('port_range_min', 'ICMP type and code matches');
   if (ports && protocol === 'any') throw invalid('port_range_min', 'ports need protocol tcp or udp');
   if (o.remote_group_id != null)
@@ -437,6 +481,12 @@ export async function updateOf(ctx: WriteContext, view: NeutronView, kind: Neutr
     case 'security_groups': {
       if (o.stateful === false) throw unsupported('stateful', 'groups are stateful');
       const g = await owned(ctx, view, 'security_groups', id, 'SecurityGroup');
+      // A project has one default group: none becomes it by a rename, and it keeps its name.
+      const isDefault = g.display_name === 'default' && g.project_id !== null;
+      if (o.name === 'default' && !isDefault)
+        throw new NeutronError(409, 'SecurityGroupDefaultAlreadyExists', 'Default security group already exists.');
+      if (o.name !== undefined && o.name !== 'default' && isDefault)
+        throw new NeutronError(409, 'SecurityGroupCannotUpdateDefault', 'Updating default security group not allowed.');
       const p: Params = {};
       if (o.name !== undefined) p.display_name = o.name as string;
       if (o.description !== undefined) p.description = o.description as string;
