@@ -199,6 +199,20 @@ export const RESOURCES: readonly ResourceSpec[] = [
     ],
   }),
   resource(D.segments, { columns: ['uuid', 'mode'] }),
+  resource(D.subnets, {
+    columns: [
+      'uuid',
+      'display_name',
+      'network_uuid',
+      'ipv4_network',
+      'ipv4_prefix',
+      'gateway_ipv4_address',
+      'enable_dhcp',
+    ],
+  }),
+  resource(D.floatingIps, {
+    columns: ['uuid', 'network_uuid', 'ipv4_address', 'interface_uuid', 'fixed_ipv4_address', 'project_id'],
+  }),
   resource(D.filters, {
     columns: ['uuid', 'interface_uuid', 'mode', 'ingress_passthrough', 'egress_passthrough'],
     relations: [keyedByParams(D.filterStatics, 'statics', Object.keys(D.filterStatics.fields))],
