@@ -411,6 +411,27 @@ describe('ports', () => {
     assert.deepEqual((await show('ports', none.id)).fixed_ips, []);
   });
 
+  test('a PUT of fixed_ips replaces the address; [] leaves the port on its network without one', async () => {
+    const { network, subnet } = await networkWithSubnet({ enable_dhcp: false });
+    const port = await make('ports', { network_id: network.id, device_owner: 'compute:nova' });
+    const prefix = subnet.cidr.replace(/0\/24$/, '');
+    const moved = expect(await update('ports', port.id, { fixed_ips: [{ ip_address: `${prefix}60` }] }), 200).port;
+    assert.deepEqual(moved.fixed_ips, [{ subnet_id: subnet.id, ip_address: `${prefix}60` }]);
+    const other = await make('ports', { network_id: network.id });
+    refused(await update('ports', other.id, { fixed_ips: [{ ip_address: `${prefix}60` }] }), 409, 'IpAddressInUse');
+
+    const bare = expect(await update('ports', port.id, { fixed_ips: [] }), 200).port;
+    assert.deepEqual(bare.fixed_ips, []);
+    assert.equal(bare.network_id, network.id);
+    assert.equal((await show('ports', port.id)).network_id, network.id);
+    assert.ok((await list('ports', `?network_id=${network.id}`)).some((p) => p.id === port.id));
+    // Still a port of the network: it keeps the network, and takes an address again.
+    refused(await api('DELETE', `/v2.0/networks/${network.id}`), 409, 'NetworkInUse');
+    const back = expect(await update('ports', port.id, { fixed_ips: [{ ip_address: `${prefix}61` }] }), 200).port;
+    assert.deepEqual(back.fixed_ips, [{ subnet_id: subnet.id, ip_address: `${prefix}61` }]);
+    assert.equal(back.network_id, network.id);
+  });
+
   test("security_groups default to the project's default group, which allows egress and ingress from itself", async () => {
     const { network } = await networkWithSubnet({ enable_dhcp: false }, p1);
     const port = await make('ports', { network_id: network.id }, p1);
@@ -677,6 +698,29 @@ describe('routers', () => {
     refused(await api('GET', `/v2.0/routers/${router.id}`), 404, 'RouterNotFound');
   });
 
+  test("a router's interface and gateway ports are not deleted through the port API (409)", async () => {
+    const ext = await externalNetwork();
+    const { subnet } = await networkWithSubnet({ enable_dhcp: false });
+    const router = await make('routers', {
+      name: 'keeps-ports',
+      external_gateway_info: { network_id: ext.network.id },
+    });
+    const info = expect(
+      await api('PUT', `/v2.0/routers/${router.id}/add_router_interface`, { subnet_id: subnet.id }),
+      200,
+    );
+    const [gwPort] = await list('ports', `?device_id=${router.id}&device_owner=network:router_gateway`);
+    for (const id of [info.port_id, gwPort.id]) {
+      const msg = refused(await api('DELETE', `/v2.0/ports/${id}`), 409, 'L3PortInUse');
+      assert.ok(msg.includes(id), msg);
+      assert.equal((await show('ports', id)).device_id, router.id);
+    }
+    assert.equal((await show('routers', router.id)).external_gateway_info.network_id, ext.network.id);
+    expect(await api('PUT', `/v2.0/routers/${router.id}/remove_router_interface`, { port_id: info.port_id }), 200);
+    expect(await api('DELETE', `/v2.0/routers/${router.id}`), 204);
+    refused(await api('GET', `/v2.0/ports/${gwPort.id}`), 404, 'PortNotFound');
+  });
+
   test('add_router_interface by port: a port without an address is 400; with one it becomes the interface', async () => {
     const { network, subnet } = await networkWithSubnet({ enable_dhcp: false });
     const router = await make('routers', { name: 'by-port' });
@@ -920,6 +964,30 @@ describe('projects', () => {
     for (const id of [mine.id, theirs.id, adminPrivate.id]) assert.ok(all.includes(id));
   });
 
+  test('a member puts no port or subnet on a network it sees but does not own unless it is shared (404, as Neutron)', async () => {
+    const ext = await externalNetwork();
+    const upstream = ext.subnet.gateway_ip;
+    refused(
+      await create('ports', { network_id: ext.network.id, fixed_ips: [{ ip_address: upstream }] }, p1),
+      404,
+      'NetworkNotFound',
+    );
+    refused(await create('ports', { network_id: ext.network.id }, p1), 404, 'NetworkNotFound');
+    assert.deepEqual(await list('ports', `?network_id=${ext.network.id}`, p1), []);
+    const bare = await make('networks', { name: 'ext-bare', 'router:external': true });
+    refused(
+      await create('subnets', { network_id: bare.id, ip_version: 4, cidr: '10.99.0.0/24' }, p1),
+      404,
+      'NetworkNotFound',
+    );
+    // A shared network takes anyone's ports (in the member's project).
+    const { network: shared } = await networkWithSubnet({ enable_dhcp: false });
+    expect(await update('networks', shared.id, { shared: true }), 200);
+    const port = await make('ports', { network_id: shared.id }, p1);
+    assert.equal(port.project_id, 'p1');
+    assert.equal(port.fixed_ips.length, 1);
+  });
+
   test("another project's port, router and floating IP are 404 to a member (not 403), and unchanged by it", async () => {
     const ext = await externalNetwork();
     const { network } = await networkWithSubnet({ enable_dhcp: false }, p2);
@@ -938,8 +1006,13 @@ describe('projects', () => {
     // Nor can it attach a port to p2's network.
     refused(await create('ports', { network_id: network.id }, p1), 404, 'NetworkNotFound');
     assert.equal((await show('ports', port.id)).name, '');
-    for (const kind of ['ports', 'routers', 'floatingips', 'subnets', 'security-groups', 'security-group-rules'])
+    for (const kind of ['ports', 'routers', 'floatingips', 'security-groups', 'security-group-rules'])
       for (const o of await list(kind, '', p1)) assert.equal(o.project_id, 'p1', `${kind}: ${JSON.stringify(o)}`);
+    // Subnets: its own, and those of shared networks.
+    const shared = new Set((await list('networks', '?shared=True', p1)).map((n) => n.id));
+    for (const o of await list('subnets', '', p1))
+      assert.ok(o.project_id === 'p1' || shared.has(o.network_id), JSON.stringify(o));
+    assert.ok(!(await list('subnets', '', p1)).some((o) => o.network_id === network.id));
   });
 
   test('a member creates in its own project and may not name another (403); tenant_id equals project_id', async () => {
