@@ -691,15 +691,17 @@ const subnets: ResourceDef = {
     return ctx.update('subnets', doc);
   },
   async remove(ctx, doc) {
-    // Addresses held by ports other than the subnet's own DHCP port keep it (Neutron's SubnetInUse).
+    // Addresses held by ports other than the subnet's own DHCP port, or by floating IPs, keep it (Neutron's
+    // SubnetInUse: a floating IP's address is its hidden port's).
     const held = (await ctx.find('ip_leases', { network_uuid: doc.network_uuid as string })).filter(
       (l) => l.interface_uuid !== doc.dhcp_interface_uuid,
     );
-    if (held.length > 0)
-      throw new DeleteRestrictionError(
-        doc.uuid,
-        held.map((l) => `${l.interface_uuid ?? l.uuid} (${l.ipv4_address})`),
-      );
+    const floating = await ctx.find('floating_ips', { network_uuid: doc.network_uuid as string });
+    if (held.length > 0 || floating.length > 0)
+      throw new DeleteRestrictionError(doc.uuid, [
+        ...held.map((l) => `${l.interface_uuid ?? l.uuid} (${l.ipv4_address})`),
+        ...floating.map((f) => `${f.uuid} (${f.ipv4_address})`),
+      ]);
     await dropDhcpPort(ctx, doc);
     await ctx.remove('subnets', doc.uuid);
     const network = await ctx.get('networks', doc.network_uuid as string);

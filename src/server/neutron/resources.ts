@@ -508,12 +508,13 @@ export async function removeOf(ctx: WriteContext, view: NeutronView, kind: Neutr
     case 'networks': {
       const n = await visibleNetwork(ctx, view, id);
       if (!view.seesOwn(n)) throw new NeutronError(403, 'PolicyNotAuthorized', `network ${id} is another project's`);
-      // Ports other than the network's own (its DHCP port) keep it (Neutron's NetworkInUse).
+      // Ports other than the network's own (its DHCP port) keep it (Neutron's NetworkInUse), and so do floating IPs
+      // of it (Neutron's network:floatingip ports): a delete would take other projects' addresses with it.
       const holders = new Set([
         ...(await ctx.find('ip_leases', { network_uuid: n.uuid })).map((l) => l.interface_uuid as string | null),
         ...(await ctx.find('interfaces', { network_uuid: n.uuid })).map((i) => i.uuid),
       ]);
-      const users: Doc[] = [];
+      const users: Doc[] = await ctx.find('floating_ips', { network_uuid: n.uuid });
       for (const uuid of holders) {
         const i = uuid ? await ctx.get('interfaces', uuid) : undefined;
         if (i && i.device_owner !== 'network:dhcp') users.push(i);

@@ -92,7 +92,17 @@ async function setGateway(ctx: WriteContext, rl: Doc, info: Body | null | undefi
       return;
     }
   }
-  if (current) await def('interfaces').remove(ctx, current);
+  if (current) {
+    // Floating IPs reached through this gateway keep it on its network (Neutron's 409).
+    const net = ((await firstLease(ctx, current.uuid))?.network_uuid ?? current.network_uuid) as string;
+    if (wanted?.network_id !== net && (await floatingIpsThrough(ctx, rl.uuid, net)).length > 0)
+      throw new NeutronError(
+        409,
+        'RouterExternalGatewayInUseByFloatingIp',
+        `Gateway cannot be updated for router ${rl.uuid}, since a gateway to external network ${net} is required by one or more floating IPs.`,
+      );
+    await def('interfaces').remove(ctx, current);
+  }
   if (!wanted) return;
   const network = await ctx.get('networks', wanted.network_id as string);
   if (network?.external !== true)
@@ -254,6 +264,14 @@ export async function removeRouterInterface(
         );
       continue;
     }
+    const gw = (await portsOf(ctx, rl.uuid, ROUTER_GATEWAY))[0];
+    const gwNetwork = gw ? ((await firstLease(ctx, gw.uuid))?.network_uuid as string | undefined) : undefined;
+    if (gwNetwork && (await floatingIpsThrough(ctx, rl.uuid, gwNetwork, network)).length > 0)
+      throw new NeutronError(
+        409,
+        'RouterInterfaceInUseByFloatingIP',
+        `Router interface for subnet ${subnet?.uuid ?? network} on router ${rl.uuid} cannot be deleted, as it is required by one or more floating IPs.`,
+      );
     await def('interfaces').remove(ctx, iface);
     return interfaceInfo(rl, iface, network, subnet);
   }
@@ -276,6 +294,23 @@ async function routerFor(ctx: ReadContext, fipNetwork: string, portNetwork: stri
       if ((await firstLease(ctx, gw.uuid))?.network_uuid === fipNetwork) return inside.device_id as string;
   }
   return null;
+}
+
+/** The associated floating IPs of `fipNetwork` whose router (router_id) is this one; only ports on `portNetwork`. */
+async function floatingIpsThrough(
+  ctx: ReadContext,
+  router: string,
+  fipNetwork: string,
+  portNetwork?: string,
+): Promise<Doc[]> {
+  const out: Doc[] = [];
+  for (const f of await ctx.find('floating_ips', { network_uuid: fipNetwork })) {
+    if (!f.interface_uuid) continue;
+    const net = ((await firstLease(ctx, f.interface_uuid as string))?.network_uuid as string | undefined) ?? null;
+    if (portNetwork !== undefined && net !== portNetwork) continue;
+    if ((await routerFor(ctx, fipNetwork, net)) === router) out.push(f);
+  }
+  return out;
 }
 
 export async function floatingView(ctx: ReadContext, f: Doc): Promise<Body> {
