@@ -939,6 +939,66 @@ describe('floating IPs', () => {
   });
 });
 
+describe('floating IPs keep what they need', () => {
+  test("an external network's subnet or network is in use while a floating IP holds an address of it (409)", async () => {
+    const ext = await externalNetwork();
+    const fip = await make('floatingips', { floating_network_id: ext.network.id }, p1);
+    refused(await api('DELETE', `/v2.0/subnets/${ext.subnet.id}`), 409, 'SubnetInUse');
+    const msg = refused(await api('DELETE', `/v2.0/networks/${ext.network.id}`), 409, 'NetworkInUse');
+    assert.ok(msg.includes(fip.id), msg);
+    const kept = await show('floatingips', fip.id, p1);
+    assert.equal(kept.floating_ip_address, fip.floating_ip_address);
+    assert.equal(kept.subnet_id, ext.subnet.id);
+    expect(await api('DELETE', `/v2.0/floatingips/${fip.id}`, undefined, p1), 204);
+    expect(await api('DELETE', `/v2.0/networks/${ext.network.id}`), 204);
+    refused(await api('GET', `/v2.0/subnets/${ext.subnet.id}`), 404, 'SubnetNotFound');
+  });
+
+  test("a router's gateway and the interface a floating IP is reached through are in use by it (409)", async () => {
+    const ext = await externalNetwork();
+    const inside = await networkWithSubnet({ enable_dhcp: false });
+    const router = await make('routers', { external_gateway_info: { network_id: ext.network.id } });
+    expect(await api('PUT', `/v2.0/routers/${router.id}/add_router_interface`, { subnet_id: inside.subnet.id }), 200);
+    const port = await make('ports', { network_id: inside.network.id });
+    const fip = await make('floatingips', { floating_network_id: ext.network.id, port_id: port.id });
+    assert.equal(fip.router_id, router.id);
+
+    refused(
+      await update('routers', router.id, { external_gateway_info: {} }),
+      409,
+      'RouterExternalGatewayInUseByFloatingIp',
+    );
+    refused(
+      await update('routers', router.id, {
+        external_gateway_info: { network_id: (await externalNetwork()).network.id },
+      }),
+      409,
+      'RouterExternalGatewayInUseByFloatingIp',
+    );
+    refused(
+      await api('PUT', `/v2.0/routers/${router.id}/remove_router_interface`, { subnet_id: inside.subnet.id }),
+      409,
+      'RouterInterfaceInUseByFloatingIP',
+    );
+    const still = await show('floatingips', fip.id);
+    assert.equal(still.router_id, router.id);
+    assert.equal((await show('routers', router.id)).external_gateway_info.network_id, ext.network.id);
+    // enable_snat may still change: the gateway stays.
+    expect(
+      await update('routers', router.id, { external_gateway_info: { network_id: ext.network.id, enable_snat: false } }),
+      200,
+    );
+
+    expect(await update('floatingips', fip.id, { port_id: null }), 200);
+    expect(
+      await api('PUT', `/v2.0/routers/${router.id}/remove_router_interface`, { subnet_id: inside.subnet.id }),
+      200,
+    );
+    expect(await update('routers', router.id, { external_gateway_info: null }), 200);
+    expect(await api('DELETE', `/v2.0/routers/${router.id}`), 204);
+  });
+});
+
 describe('projects', () => {
   test("a member sees its own networks plus shared and external ones, never another project's", async () => {
     const mine = await make('networks', { name: 'p1-net' }, p1);
