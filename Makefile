@@ -10,7 +10,9 @@ APT_PACKAGES := openvswitch-switch openvswitch-common iproute2 iputils-ping etht
 # package's own service is disabled too).
 # chromium: the topology page's browser test (headless, driven by playwright-core, which downloads no browser).
 # python3-openstackclient: the `openstack` CLI the Neutron API's end-to-end test drives.
-APT_TOOLS := prometheus postgresql chromium python3-openstackclient
+# tempest, neutron-tempest-plugin: Tempest's network API tests against the Neutron listener (scripts/tempest.mjs,
+# test/server/neutron-tempest.test.ts).
+APT_TOOLS := prometheus postgresql chromium python3-openstackclient tempest neutron-tempest-plugin
 # Of those, the ones that come with a service to disable.
 APT_TOOL_SERVICES := prometheus postgresql
 export DEBIAN_FRONTEND := noninteractive
