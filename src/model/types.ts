@@ -82,6 +82,11 @@ export type Change = {
     uuid: string;
     op: 'upsert' | 'delete';
     item: ResourceMap[K] | null;
+    /**
+     * When the writing server committed it (ms since the epoch): on live events of that server's own writes only,
+     * not on the backlog or on other servers' writes; the agents' change spans measure delivery from it.
+     */
+    committed_at?: number;
   };
 }[ResourceKind];
 

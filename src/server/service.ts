@@ -47,8 +47,13 @@ export class Service extends EventEmitter<{ changes: [Change[]] }> {
           await recordAudit(tx, changes, ctx.now);
           return r;
         },
-        // Emitted under the store's write lock, so watchers get batches in revision order.
-        () => this.publish(changes),
+        // Emitted under the store's write lock, so watchers get batches in revision order. Stamped with the commit
+        // time (live events only; the stored change has none): agents trace a change's delivery from it.
+        () => {
+          const committedAt = Date.now();
+          changes = changes.map((c) => ({ ...c, committed_at: committedAt }));
+          this.publish(changes);
+        },
       );
     } catch (e) {
       if (e instanceof StoreUnavailableError) throw new Unavailable(e.message);
