@@ -1095,6 +1095,10 @@ describe('projects', () => {
       refused(await create(collection, { project_id: 'p2' }, p1), 403, 'PolicyNotAuthorized');
       refused(await create(collection, { tenant_id: 'p2' }, p1), 403, 'PolicyNotAuthorized');
     }
+    // Its own project it may name (Neutron's populate_project_info; `openstack ... --project` sends it).
+    assert.equal((await make('networks', { project_id: 'p1' }, p1)).project_id, 'p1');
+    assert.equal((await make('routers', { tenant_id: 'p1', project_id: 'p1' }, p1)).project_id, 'p1');
+    assert.equal((await make('security-groups', { name: 'named', tenant_id: 'p1' }, p1)).tenant_id, 'p1');
     // The admin may make objects in any project; tenant_id alone says which.
     const forP2 = await make('networks', { name: 'made-for-p2', tenant_id: 'p2' });
     assert.equal(forP2.project_id, 'p2');

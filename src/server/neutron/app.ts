@@ -203,8 +203,8 @@ export async function buildNeutronApp(opts: NeutronAppOptions): Promise<FastifyI
       // Bulk: {"networks": [{...}, ...]} makes every one in one transaction (all or none), as Neutron's bulk create.
       const bulk = (req.body as Body | null)?.[listKey];
       const objects = Array.isArray(bulk)
-        ? bulk.map((b) => requestObject(kind, { [res.singular]: b }, 'post', req.caller.admin))
-        : [requestObject(kind, req.body, 'post', req.caller.admin)];
+        ? bulk.map((b) => requestObject(kind, { [res.singular]: b }, 'post', req.caller.admin, req.caller.projectId))
+        : [requestObject(kind, req.body, 'post', req.caller.admin, req.caller.projectId)];
       const { result } = await service.write(async (ctx) => {
         const made: Body[] = [];
         for (const o of objects) {

@@ -242,8 +242,15 @@ function coerce(attr: string, a: Attr, v: unknown): unknown {
 /**
  * The request body's object (`{"network": {...}}`), each attribute checked against the table: unknown ones,
  * read-only ones, ones a PUT may not change and admin-only ones set by a member are refused with Neutron's 400/403.
+ * A member may name its own `project` as project_id/tenant_id (Neutron's populate_project_info), no other.
  */
-export function requestObject(kind: NeutronKind, body: unknown, op: 'post' | 'put', admin: boolean): Body {
+export function requestObject(
+  kind: NeutronKind,
+  body: unknown,
+  op: 'post' | 'put',
+  admin: boolean,
+  project?: string,
+): Body {
   const res: NeutronResource = NEUTRON[kind];
   const obj = (body as Body | null)?.[res.singular];
   if (typeof obj !== 'object' || obj === null || Array.isArray(obj))
@@ -255,7 +262,8 @@ export function requestObject(kind: NeutronKind, body: unknown, op: 'post' | 'pu
     const a = res.attrs[k] as Attr;
     if (op === 'post' && !a.post) throw badRequest(`Attribute '${k}' not allowed in POST`);
     if (op === 'put' && !a.put) throw badRequest(`Cannot update read-only attribute ${k}`);
-    if ((a.admin === true || (a.admin === 'put' && op === 'put')) && !admin && v !== undefined)
+    const own = (k === 'project_id' || k === 'tenant_id') && project !== undefined && v === project;
+    if ((a.admin === true || (a.admin === 'put' && op === 'put')) && !admin && v !== undefined && !own)
       throw new NeutronError(
         403,
         'PolicyNotAuthorized',
