@@ -626,6 +626,37 @@ function checkGateway(doc: Doc): void {
     throw new ArgumentError('gateway_ipv4_address', `${gw} is not a host address of ${net}/${prefix}`);
 }
 
+/** Given pools (Neutron's rules): ranges of host addresses of the subnet, each in order, none overlapping another. */
+function checkPools(doc: Doc): void {
+  const net = doc.ipv4_network as string;
+  const prefix = doc.ipv4_prefix as number;
+  const pools = doc.allocation_pools as Pool[];
+  for (const [i, p] of pools.entries()) {
+    const range = `${p.start}-${p.end}`;
+    for (const ip of [p.start, p.end])
+      if (!inSubnet(ip, net, prefix) || isNetworkOrBroadcast(ip, net, prefix))
+        throw new ArgumentError('allocation_pools', `${range}: ${ip} is not a host address of ${net}/${prefix}`);
+    if (ipToInt(p.start) > ipToInt(p.end))
+      throw new ArgumentError('allocation_pools', `${range} ends before it starts`);
+    const other = pools
+      .slice(0, i)
+      .find((q) => ipToInt(q.start) <= ipToInt(p.end) && ipToInt(p.start) <= ipToInt(q.end));
+    if (other) throw new DuplicateValue('allocation_pools', range, `pool ${other.start}-${other.end}`);
+  }
+}
+
+/** The gateway stays out of the pools, or ports would be handed the router's address (Neutron's 409). */
+function checkGatewayOutsidePools(doc: Doc, field: 'allocation_pools' | 'gateway_ipv4_address'): void {
+  const gw = doc.gateway_ipv4_address as string | null;
+  if (gw === null) return;
+  const g = ipToInt(gw);
+  const pool = (doc.allocation_pools as Pool[]).find((p) => ipToInt(p.start) <= g && g <= ipToInt(p.end));
+  if (!pool) return;
+  if (field === 'allocation_pools')
+    throw new DuplicateValue(field, `${pool.start}-${pool.end}`, `the gateway ${gw} (gateway_ipv4_address)`);
+  throw new DuplicateValue(field, gw, `allocation pool ${pool.start}-${pool.end}`);
+}
+
 /** The network's DHCP port (a simulated interface with an address from the pools) and its dhcp service. */
 async function makeDhcpPort(ctx: WriteContext, subnet: Doc): Promise<string> {
   const network = await ctx.must('networks', subnet.network_uuid as string);
@@ -674,6 +705,10 @@ const subnets: ResourceDef = {
       dhcp_interface_uuid: null,
     });
     checkGateway(doc);
+    if (p.allocation_pools !== undefined) {
+      checkPools(doc);
+      checkGatewayOutsidePools(doc, 'allocation_pools');
+    }
     await ctx.update('networks', { ...network, ipv4_network: net, ipv4_prefix: prefix });
     await ctx.insert('subnets', doc);
     if (doc.enable_dhcp) {
@@ -686,6 +721,7 @@ const subnets: ResourceDef = {
     const hadDhcp = doc.enable_dhcp === true;
     applyUpdate(D.subnets, doc, p);
     checkGateway(doc);
+    if (has(p, 'gateway_ipv4_address')) checkGatewayOutsidePools(doc, 'gateway_ipv4_address');
     if (doc.enable_dhcp && !hadDhcp) doc.dhcp_interface_uuid = await makeDhcpPort(ctx, doc);
     if (!doc.enable_dhcp && hadDhcp) await dropDhcpPort(ctx, doc);
     return ctx.update('subnets', doc);

@@ -286,6 +286,52 @@ describe('subnets', () => {
     ]);
   });
 
+  test('allocation_pools must be ranges of host addresses of the subnet, apart from each other and the gateway', async () => {
+    const attempt = async (extra: Record<string, unknown>) => {
+      const network = await make('networks', {});
+      const r = await create('subnets', {
+        network_id: network.id,
+        ip_version: 4,
+        cidr: '10.60.0.0/24',
+        enable_dhcp: false,
+        ...extra,
+      });
+      return { network, r };
+    };
+    const pools = (...p: [string, string][]) => ({ allocation_pools: p.map(([start, end]) => ({ start, end })) });
+    for (const bad of [
+      pools(['10.9.0.1', '10.9.0.20']), // outside the CIDR
+      pools(['10.60.0.30', '10.60.0.20']), // ends before it starts
+      pools(['10.60.0.0', '10.60.0.20']), // the network address
+      pools(['10.60.0.200', '10.60.0.255']), // the broadcast address
+    ]) {
+      const { network, r } = await attempt(bad);
+      assert.match(refused(r, 400, 'InvalidInput'), /allocation_pools/, JSON.stringify(bad));
+      assert.deepEqual((await show('networks', network.id)).subnets, [], 'no subnet left behind');
+    }
+    // Overlapping each other, or holding the gateway (the default .1 or a given one): 409, as Neutron.
+    refused((await attempt(pools(['10.60.0.2', '10.60.0.20'], ['10.60.0.10', '10.60.0.30']))).r, 409, 'Conflict');
+    refused((await attempt(pools(['10.60.0.1', '10.60.0.20']))).r, 409, 'Conflict');
+    refused((await attempt({ gateway_ip: '10.60.0.50', ...pools(['10.60.0.40', '10.60.0.60']) })).r, 409, 'Conflict');
+
+    const { r } = await attempt(pools(['10.60.0.10', '10.60.0.11'], ['10.60.0.20', '10.60.0.20']));
+    const subnet = expect(r, 201).subnet;
+    assert.equal(subnet.gateway_ip, '10.60.0.1');
+    // Ports take addresses of the pools only, never the gateway.
+    const got = [];
+    for (let i = 0; i < 3; i++)
+      got.push((await make('ports', { network_id: subnet.network_id })).fixed_ips[0].ip_address);
+    assert.deepEqual(got, ['10.60.0.10', '10.60.0.11', '10.60.0.20']);
+    refused(await create('ports', { network_id: subnet.network_id }), 409, 'IpAddressGenerationFailure');
+    // A gateway moved into a pool is refused; outside them it is fine.
+    refused(await update('subnets', subnet.id, { gateway_ip: '10.60.0.11' }), 409, 'Conflict');
+    assert.equal((await show('subnets', subnet.id)).gateway_ip, '10.60.0.1');
+    assert.equal(
+      expect(await update('subnets', subnet.id, { gateway_ip: '10.60.0.254' }), 200).subnet.gateway_ip,
+      '10.60.0.254',
+    );
+  });
+
   test('a second subnet on a network is a 409; ip_version 6 and a missing cidr are 400', async () => {
     const { network } = await networkWithSubnet();
     refused(await create('subnets', { network_id: network.id, ip_version: 4, cidr: '10.52.0.0/24' }), 409, 'Conflict');
