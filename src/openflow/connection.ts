@@ -64,6 +64,8 @@ export interface SendFlowModsOptions {
   /** Apply all mods atomically through an ONF bundle (OF1.3 extension 230). */
   bundle?: boolean;
   timeoutMs?: number;
+  /** Called once every flow-mod is written to the socket, before the barrier's reply is awaited (tracing). */
+  onWritten?: () => void;
 }
 
 interface Pending {
@@ -500,6 +502,7 @@ export class SwitchConnection extends EventEmitter<SwitchConnectionEvents> {
       }
       // Back-pressure: each write waits for the socket to drain when the kernel buffer is full.
       for (const c of chunks) await this.write(c);
+      opts.onWritten?.();
       if (opts.bundle) {
         // OVS checks each message when it is added and leaves a bad one out of the bundle, so a
         // commit would apply the rest: wait (barrier) for add errors, and discard if there are any.

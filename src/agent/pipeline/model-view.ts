@@ -47,6 +47,8 @@ export interface FeedChange {
   uuid: string;
   op: 'upsert' | 'delete';
   item: Record<string, unknown> | null;
+  /** The server's commit time (ms since the epoch), on live events: the agent's change spans start there. */
+  committed_at?: number;
 }
 
 /**

@@ -37,6 +37,7 @@ import type { AgentConfig } from './options.js';
 import type { TraceAsk, TraceHop } from '../../model/trace.js';
 import { type HopContext, hopOf, TraceRefused, traceFlow } from '../trace/hop.js';
 import { Announcer } from './announcer.js';
+import { ChangeSpans, type PassTrace } from './change-span.js';
 import { ensureBridge, takeOverBridge } from './bridge-takeover.js';
 import { HostPorts } from './host-ports.js';
 import { Meters } from './meters.js';
@@ -119,6 +120,8 @@ export class Agent {
   private compiler = new FlowCompiler();
   /** Change keys applied to the view since the last compile. */
   private pendingKeys = new Set<ChangeKey>();
+  /** The feed changes behind pendingKeys, timed for the next pass's span (change-span.ts). */
+  private readonly spans = new ChangeSpans();
   /** The next sync must diff the switch's table against the whole desired set (not send the compiler's delta). */
   private fullDiff = true;
   private readonly hostPorts: HostPorts;
@@ -379,6 +382,7 @@ export class Agent {
         // A fresh compiler: its first delta is "everything", so diff against the switch instead.
         this.compiler = new FlowCompiler();
         this.pendingKeys.clear();
+        this.spans.reset();
         this.fullDiff = true;
         this.log.info(
           { revision: ev.revision, counts: countResources(ev.resources) },
@@ -388,8 +392,10 @@ export class Agent {
       case 'change': {
         const c = ev.change;
         if (!this.view) return;
+        this.spans.received(c.revision, c.committed_at);
         // A status-only change (our own reports coming back, too) updates the view but yields no keys.
         for (const k of applyChange(this.view, c)) this.pendingKeys.add(k);
+        this.spans.applied();
         if (c.resource === 'interfaces') this.reporter.invalidate('if', c.uuid);
         if (c.resource === 'datapaths') this.reporter.invalidate('dp', c.uuid);
         if (c.resource === 'translations') this.reporter.invalidate('tr', c.uuid);
@@ -493,9 +499,10 @@ export class Agent {
     const local = this.hostPorts.context(dp.uuid, this.dpid, tunnelAddress(view, dp));
     const keys = [...this.pendingKeys];
     this.pendingKeys.clear();
+    const trace = this.spans.start();
     const t0 = performance.now();
     const res = this.compiler.update(view, local, keys);
-    const computeMs = performance.now() - t0;
+    trace.computeDone();
     // Bad model data costs its owner the flows it would have made; say which and why.
     if (res.errors.length > 0)
       this.log.warn(
@@ -527,20 +534,10 @@ export class Agent {
       const wanted = this.fullDiff || mods.some((m) => metersOf(m.flow).size > 0) ? this.meters.wanted(desired) : null;
       if (wanted) await this.meters.install(link, wanted);
       if (mods.length > 0) {
-        await link.sendFlowMods(mods, { bundle: true });
+        await link.sendFlowMods(mods, { bundle: true, onWritten: trace.writeDone });
         this.counters.flowModsSent += mods.length;
-        this.log.info(
-          {
-            sent: mods.length,
-            ...countCommands(mods),
-            desired: desired.length,
-            full: this.fullDiff,
-            recomputed: res.recomputed.length,
-            computeMs: Math.round(computeMs * 10) / 10,
-          },
-          'flows reconciled',
-        );
       }
+      this.endSpan(trace, mods, desired.length, res.recomputed.length);
       if (wanted) await this.meters.removeUnused(link, wanted);
       this.installed = desired;
       this.reports.translations(
@@ -565,6 +562,19 @@ export class Agent {
       this.scheduleRetry(1000);
     }
     this.reportStatus(dp.uuid);
+  }
+
+  /**
+   * The pass's span: one line, `flows reconciled` at info when flow-mods went out (with their counts), else at
+   * debug (our own reports' echoes make many empty passes); its stages go to the metrics.
+   */
+  private endSpan(trace: PassTrace, mods: readonly FlowMod[], desired: number, recomputed: number): void {
+    const span = trace.finish(mods.length, this.fullDiff);
+    if (span.changes === 0 && mods.length === 0) return;
+    this.deps.observer?.changeSpan(span);
+    if (mods.length > 0) this.log.info({ ...span, ...countCommands(mods), desired, recomputed }, 'flows reconciled');
+    else if (this.log.isLevelEnabled('debug'))
+      this.log.debug({ ...span, recomputed }, 'feed changes applied; no flow to change');
   }
 
   private scheduleRetry(ms: number): void {

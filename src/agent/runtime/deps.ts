@@ -1,6 +1,7 @@
 // The parts of the OVSDB client, OpenFlow connection, API/feed client and pipeline the agent uses,
 // as narrow interfaces: the runtime is written against these and wire.ts binds the real modules.
 import type { MeterSpec } from '../pipeline/meters.js';
+import type { ChangeSpan } from './change-span.js';
 import type { FeedChange } from '../pipeline/model-view.js';
 import type { Flow } from '../../openflow/types.js';
 import type { OfprotoTrace } from '../../unixctl/index.js';
@@ -72,7 +73,8 @@ export interface SwitchLink {
   /** Deletes meters no flow refers to any more (the switch would delete flows that still did). */
   deleteMeters(ids: readonly number[]): Promise<void>;
   dumpFlows(): Promise<Flow[]>;
-  sendFlowMods(mods: FlowModLike[], opts: { bundle: boolean }): Promise<void>;
+  /** Resolves on the switch's reply (the bundle committed); `onWritten` hears when the last flow-mod was written. */
+  sendFlowMods(mods: FlowModLike[], opts: { bundle: boolean; onWritten?: () => void }): Promise<void>;
   packetOut(opts: { inPort: number; outPort: number; data: Uint8Array }): Promise<void>;
   onPacketIn(listener: (ev: PacketInEvent) => void): void;
   onClose(listener: (reason: string) => void): void;
@@ -139,4 +141,6 @@ export interface DhcpHandler {
 export interface AgentObserver {
   /** One reconciliation pass that reached the switch: compile, diff, meters and the bundle of flow-mods. */
   syncDuration(seconds: number): void;
+  /** One pass's stages (change-span.ts), for a pass that applied feed changes or sent flow-mods. */
+  changeSpan(span: ChangeSpan): void;
 }

@@ -5,7 +5,10 @@
 import { createServer, type Server } from 'node:http';
 import { createMetrics, type MetricSpec, mirror } from '../../util/metrics.js';
 import type { AgentStatus } from './agent.js';
+import type { ChangeSpan } from './change-span.js';
 import type { AgentObserver } from './deps.js';
+
+const STAGES = ['deliver', 'apply', 'wait', 'compute', 'send', 'barrier'] as const;
 
 type Reading = number | boolean | Readonly<Record<string, number>>;
 
@@ -50,6 +53,17 @@ export const AGENT_METRICS = [
     name: 'vnet_agent_sync_duration_seconds',
     type: 'histogram',
     help: 'One reconciliation pass that reached the switch: compile, diff, meters and the bundle of flow-mods',
+  },
+  {
+    name: 'vnet_agent_change_stage_seconds',
+    type: 'histogram',
+    help: 'A pass that applied feed changes or sent flow-mods, by stage: deliver (server commit → received), apply (→ in the model), wait (→ the pass started), compute, send (→ flow-mods written), barrier (→ the switch’s reply)',
+    labels: ['stage'],
+  },
+  {
+    name: 'vnet_agent_change_seconds',
+    type: 'histogram',
+    help: 'A feed change from the server’s commit to the switch’s reply for its flow-mods (passes that sent some, of live changes)',
   },
   gauge('openflow_connected', '1 while the switch’s OpenFlow connection is up, else 0', (s) => s.switchConnected),
   counter(
@@ -123,6 +137,20 @@ export class AgentMetrics implements AgentObserver {
 
   syncDuration(seconds: number): void {
     this.metrics.m.vnet_agent_sync_duration_seconds.observe(seconds);
+  }
+
+  changeSpan(span: ChangeSpan): void {
+    const h = this.metrics.m.vnet_agent_change_stage_seconds;
+    const st = span.stages;
+    let total = 0;
+    for (const stage of STAGES) {
+      const v = st[`${stage}_ms`];
+      if (v === undefined) continue;
+      total += v;
+      h.observe({ stage }, v / 1000);
+    }
+    if (span.flow_mods > 0 && st.deliver_ms !== undefined)
+      this.metrics.m.vnet_agent_change_seconds.observe(total / 1000);
   }
 
   /** The metrics in Prometheus's text format, those of the agent read from `status` (one agent's status()). */

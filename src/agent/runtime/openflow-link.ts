@@ -30,8 +30,8 @@ export class OpenFlowLink implements SwitchLink {
     return stats.map((s) => s.flow);
   }
 
-  sendFlowMods(mods: FlowMod[], opts: { bundle: boolean }): Promise<void> {
-    return this.conn.sendFlowMods(mods, { bundle: opts.bundle });
+  sendFlowMods(mods: FlowMod[], opts: { bundle: boolean; onWritten?: () => void }): Promise<void> {
+    return this.conn.sendFlowMods(mods, opts);
   }
 
   async ensureMeters(meters: readonly MeterSpec[]): Promise<void> {
