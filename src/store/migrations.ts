@@ -93,7 +93,8 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
     WHERE kind = 'interfaces' AND json_type(data, '$.project_id') IS NULL;
   UPDATE docs SET data = json_set(data, '$.project_id', json('null'))
     WHERE kind = 'security_groups' AND json_type(data, '$.project_id') IS NULL;
-  UPDATE docs SET data = json_set(data, '$.project_id', json('null'), '$.description', '')
+  UPDATE docs SET data = json_set(data, '$.project_id', json('null'), '$.description', '',
+      '$.admin_state_up', json('true'))
     WHERE kind = 'route_links' AND json_type(data, '$.project_id') IS NULL;
   `,
 ];
@@ -160,7 +161,7 @@ export const POSTGRES_MIGRATIONS: readonly string[] = [
     WHERE kind = 'interfaces' AND data->'project_id' IS NULL;
   UPDATE vnet_docs SET data = (data::jsonb || '{"project_id":null}')::json
     WHERE kind = 'security_groups' AND data->'project_id' IS NULL;
-  UPDATE vnet_docs SET data = (data::jsonb || '{"project_id":null,"description":""}')::json
+  UPDATE vnet_docs SET data = (data::jsonb || '{"project_id":null,"description":"","admin_state_up":true}')::json
     WHERE kind = 'route_links' AND data->'project_id' IS NULL;
   `,
   // 4: the lookup indexes leave out the kinds whose documents carry long lists and are never looked up by those

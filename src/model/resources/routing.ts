@@ -13,6 +13,11 @@ export const routeLinks = resource({
     topology_uuid: topologyUuid,
     project_id: projectId,
     description,
+    admin_state_up: f.bool({
+      ...SET.editable,
+      default: true,
+      doc: "false: the router routes nothing — every route over the link has ingress and egress off (Neutron's router admin state)",
+    }),
     ...timestamps,
   },
 });

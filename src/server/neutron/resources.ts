@@ -445,7 +445,8 @@ export async function createOf(ctx: WriteContext, view: NeutronView, kind: Neutr
     case 'security_group_rules':
       return createRule(ctx, view, o);
     case 'routers':
-      refuseUnsupported(o);
+      // A router's admin state is served (its routes' flags, routers.ts); the other settings are not.
+      refuseUnsupported({ ...o, admin_state_up: undefined });
       return createRouter(ctx, view, o, projectFor(o, view.caller));
     case 'floatingips':
       return createFloating(ctx, view, o, projectFor(o, view.caller));
@@ -496,7 +497,7 @@ export async function updateOf(ctx: WriteContext, view: NeutronView, kind: Neutr
     case 'security_group_rules':
       throw new NeutronError(405, 'HTTPMethodNotAllowed', 'security group rules cannot be updated');
     case 'routers':
-      refuseUnsupported(o);
+      refuseUnsupported({ ...o, admin_state_up: undefined });
       return updateRouter(ctx, view, id, o);
     case 'floatingips':
       return updateFloating(ctx, view, id, o);

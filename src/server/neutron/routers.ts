@@ -4,6 +4,7 @@
 // routes out (the external subnet, and the default route through that subnet's gateway) and, with enable_snat,
 // a snat translation. A floating IP is vnet's floating_ips resource, whose association is a static_address
 // translation of the port (docs/north-south.md).
+import { inSubnet } from '../../model/ipv4.js';
 import type { Params } from '../../model/params.js';
 import type { Doc } from '../../store/store.js';
 import { freeIpIn, freeRandomMac, RESOURCES } from '../resources.js';
@@ -28,6 +29,16 @@ async function portsOf(ctx: ReadContext, router: string, owner: string): Promise
 
 async function firstLease(ctx: ReadContext, iface: string): Promise<Doc | undefined> {
   return ctx.findOne('ip_leases', { interface_uuid: iface });
+}
+
+/** A router that is down routes nothing: its routes carry neither entering nor leaving traffic. */
+const routeState = (rl: Doc) => ({ ingress: rl.admin_state_up !== false, egress: rl.admin_state_up !== false });
+
+/** The router's admin state onto every route over its link (the agents honour the routes' flags). */
+async function setAdminState(ctx: WriteContext, rl: Doc, up: boolean | undefined): Promise<void> {
+  if (up === undefined) return;
+  for (const r of await ctx.find('routes', { route_link_uuid: rl.uuid }))
+    if (r.ingress !== up || r.egress !== up) await def('routes').update(ctx, r, { ingress: up, egress: up });
 }
 
 export async function ownedRouter(ctx: ReadContext, view: NeutronView, id: string): Promise<Doc> {
@@ -57,8 +68,8 @@ export async function routerView(ctx: ReadContext, rl: Doc): Promise<Body> {
     description: rl.description ?? '',
     project_id: project,
     tenant_id: project,
-    admin_state_up: true,
-    status: 'ACTIVE',
+    admin_state_up: rl.admin_state_up !== false,
+    status: rl.admin_state_up === false ? 'DOWN' : 'ACTIVE',
     external_gateway_info: gateway,
     routes: [],
     distributed: true,
@@ -105,7 +116,8 @@ async function setGateway(ctx: WriteContext, rl: Doc, info: Body | null | undefi
   }
   if (!wanted) return;
   const network = await ctx.get('networks', wanted.network_id as string);
-  if (network?.external !== true)
+  if (!network) throw notFound('Network', String(wanted.network_id));
+  if (network.external !== true)
     throw badRequest(`Network ${String(wanted.network_id)} is not a valid external network.`);
   const subnet = await ctx.findOne('subnets', { network_uuid: network.uuid });
   if (!subnet) throw badRequest(`Network ${network.uuid} has no subnet to take the gateway's address from.`);
@@ -129,6 +141,7 @@ async function setGateway(ctx: WriteContext, rl: Doc, info: Body | null | undefi
       ipv4_network,
       ipv4_prefix,
       gateway_ipv4_address: hop,
+      ...routeState(rl),
     });
   await route(subnet.ipv4_network as string, subnet.ipv4_prefix as number, null);
   // The world is beyond the external subnet's gateway (the upstream router, registered as a mode=remote interface).
@@ -141,6 +154,7 @@ export async function createRouter(ctx: WriteContext, view: NeutronView, o: Body
     display_name: (o.name as string | undefined) ?? '',
     description: (o.description as string | undefined) ?? '',
     project_id: project,
+    admin_state_up: o.admin_state_up !== false,
   });
   await setGateway(ctx, rl, o.external_gateway_info as Body | null | undefined);
   void view;
@@ -152,8 +166,10 @@ export async function updateRouter(ctx: WriteContext, view: NeutronView, id: str
   const p: Params = {};
   if (o.name !== undefined) p.display_name = o.name as string;
   if (o.description !== undefined) p.description = o.description as string;
+  if (o.admin_state_up !== undefined) p.admin_state_up = o.admin_state_up as boolean;
   const updated = await def('route_links').update(ctx, rl, p);
   await setGateway(ctx, updated, o.external_gateway_info as Body | null | undefined);
+  await setAdminState(ctx, updated, o.admin_state_up as boolean | undefined);
 }
 
 export async function removeRouter(ctx: WriteContext, view: NeutronView, id: string): Promise<void> {
@@ -182,6 +198,16 @@ export async function addRouterInterface(ctx: WriteContext, view: NeutronView, i
     for (const i of await portsOf(ctx, rl.uuid, ROUTER_INTERFACE))
       if ((await firstLease(ctx, i.uuid))?.network_uuid === subnet.network_uuid) already.push(i);
     if (already.length > 0) throw badRequest(`Bad router request: Router already has a port on subnet ${subnet.uuid}.`);
+    // Two networks behind one router with overlapping addresses: which one a packet goes to would be an accident.
+    for (const r of await ctx.find('routes', { route_link_uuid: rl.uuid })) {
+      const net = r.ipv4_network as string;
+      const len = r.ipv4_prefix as number;
+      const shortest = Math.min(len, subnet.ipv4_prefix as number);
+      if (len > 0 && inSubnet(net, subnet.ipv4_network as string, shortest))
+        throw badRequest(
+          `Bad router request: Cidr ${subnet.ipv4_network}/${subnet.ipv4_prefix} of subnet ${subnet.uuid} overlaps with cidr ${net}/${len} routed by ${rl.uuid}.`,
+        );
+    }
     iface = await def('interfaces').create(ctx, {
       mode: 'simulated',
       enable_routing: true,
@@ -222,6 +248,7 @@ export async function addRouterInterface(ctx: WriteContext, view: NeutronView, i
     network_uuid: network,
     ipv4_network: net.ipv4_network as string,
     ipv4_prefix: net.ipv4_prefix as number,
+    ...routeState(rl),
   });
   return interfaceInfo(rl, iface, network, subnet);
 }
