@@ -407,7 +407,9 @@ const interfaces: ResourceDef = {
       doc,
       givenField(p, ['segment_uuid', 'network_uuid', 'ipv4_address', 'mode', 'mac_address']),
     );
-    return ctx.update('interfaces', doc);
+    const updated = await ctx.update('interfaces', doc);
+    await refloat(ctx, doc.uuid);
+    return updated;
   },
   async remove(ctx, doc) {
     for (const ml of await ctx.find('mac_leases', { interface_uuid: doc.uuid })) await removeMacLease(ctx, ml);
@@ -491,6 +493,7 @@ const ipLeases: ResourceDef = {
     return lease;
   },
   async update(ctx, doc, p) {
+    const before = doc.interface_uuid as string | null;
     if (has(p, 'network_uuid') || has(p, 'ipv4_address')) {
       const network = await ctx.must('networks', (p.network_uuid ?? doc.network_uuid) as string, 'network_uuid');
       const ip = (p.ipv4_address ?? doc.ipv4_address) as string;
@@ -513,10 +516,12 @@ const ipLeases: ResourceDef = {
         await ctx.must('interfaces', doc.interface_uuid as string),
         givenField(p, ['interface_uuid', 'mac_lease_uuid']),
       );
+    await refloat(ctx, before);
     return updated;
   },
   async remove(ctx, doc) {
     await removeIpLease(ctx, doc);
+    await refloat(ctx, doc.interface_uuid as string | null);
   },
 };
 
@@ -855,6 +860,22 @@ async function realise(ctx: WriteContext, fip: Doc): Promise<void> {
   });
   fip.fixed_ipv4_address = fixed;
   fip.translation_uuid = tr.uuid;
+}
+
+/**
+ * An interface's floating IPs forward to addresses it holds: after its addresses change, one whose fixed address
+ * it no longer holds follows its first address, or (none left) is disassociated and stays held, as on its delete.
+ * Else the translation would send the floating address's traffic to whichever port takes the old address next.
+ */
+async function refloat(ctx: WriteContext, iface: string | null): Promise<void> {
+  if (!iface) return;
+  const held = new Set((await ctx.find('ip_leases', { interface_uuid: iface })).map((l) => l.ipv4_address));
+  for (const fip of await ctx.find('floating_ips', { interface_uuid: iface })) {
+    if (held.has(fip.fixed_ipv4_address)) continue;
+    const doc: Doc = { ...fip, fixed_ipv4_address: null, ...(held.size === 0 ? { interface_uuid: null } : {}) };
+    await realise(ctx, doc);
+    await ctx.update('floating_ips', doc);
+  }
 }
 
 const floatingIps: ResourceDef = {

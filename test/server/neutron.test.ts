@@ -946,6 +946,40 @@ describe('floating IPs', () => {
     refused(await create('floatingips', { floating_network_id: ext.network.id, port_id: second.id }), 409, 'Conflict');
   });
 
+  test("a floating IP follows its port's address when a PUT changes it, and is disassociated when it goes", async () => {
+    const ext = await externalNetwork();
+    const inside = await networkWithSubnet({ enable_dhcp: false });
+    const router = await make('routers', { external_gateway_info: { network_id: ext.network.id } });
+    expect(await api('PUT', `/v2.0/routers/${router.id}/add_router_interface`, { subnet_id: inside.subnet.id }), 200);
+    const port = await make('ports', { network_id: inside.network.id });
+    const fip = await make('floatingips', { floating_network_id: ext.network.id, port_id: port.id });
+    const prefix = inside.subnet.cidr.replace(/0\/24$/, '');
+
+    expect(await update('ports', port.id, { fixed_ips: [{ ip_address: `${prefix}77` }] }), 200);
+    const moved = await show('floatingips', fip.id);
+    assert.equal(moved.port_id, port.id);
+    assert.equal(moved.fixed_ip_address, `${prefix}77`);
+    const [tr] = await staticTranslationsOf(port.id);
+    assert.deepEqual(
+      tr.static_addresses.map((a: any) => [a.ingress_ipv4_address, a.egress_ipv4_address]),
+      [[`${prefix}77`, fip.floating_ip_address]],
+      'the translation forwards to the address the port holds now',
+    );
+    // The old address is free for another port, and the floating IP does not reach it.
+    const taker = await make('ports', {
+      network_id: inside.network.id,
+      fixed_ips: [{ ip_address: fip.fixed_ip_address }],
+    });
+    assert.deepEqual(await staticTranslationsOf(taker.id), []);
+
+    expect(await update('ports', port.id, { fixed_ips: [] }), 200);
+    const gone = await show('floatingips', fip.id);
+    assert.equal(gone.port_id, null);
+    assert.equal(gone.fixed_ip_address, null);
+    assert.equal(gone.floating_ip_address, fip.floating_ip_address);
+    assert.deepEqual(await staticTranslationsOf(port.id), []);
+  });
+
   test('deleting the associated port disassociates the floating IP, whose address stays held', async () => {
     const ext = await externalNetwork();
     const inside = await networkWithSubnet({ enable_dhcp: false });
