@@ -1128,6 +1128,26 @@ describe('projects', () => {
     assert.equal(port.fixed_ips.length, 1);
   });
 
+  test("a member's router takes a gateway on an external network, but only an admin picks its address (403)", async () => {
+    const ext = await externalNetwork();
+    const upstream = ext.subnet.gateway_ip;
+    const info = (ip: string) => ({ network_id: ext.network.id, external_fixed_ips: [{ ip_address: ip }] });
+    refused(await create('routers', { external_gateway_info: info(upstream) }, p1), 403, 'PolicyNotAuthorized');
+    const router = await make('routers', { external_gateway_info: { network_id: ext.network.id } }, p1);
+    const got = router.external_gateway_info.external_fixed_ips[0].ip_address;
+    assert.notEqual(got, upstream);
+    refused(
+      await update('routers', router.id, { external_gateway_info: info(upstream) }, p1),
+      403,
+      'PolicyNotAuthorized',
+    );
+    assert.equal((await show('routers', router.id, p1)).external_gateway_info.external_fixed_ips[0].ip_address, got);
+    // The admin may.
+    const prefix = ext.subnet.cidr.replace(/0\/24$/, '');
+    const admins = await make('routers', { external_gateway_info: info(`${prefix}200`) });
+    assert.equal(admins.external_gateway_info.external_fixed_ips[0].ip_address, `${prefix}200`);
+  });
+
   test("another project's port, router and floating IP are 404 to a member (not 403), and unchanged by it", async () => {
     const ext = await externalNetwork();
     const { network } = await networkWithSubnet({ enable_dhcp: false }, p2);

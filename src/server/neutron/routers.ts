@@ -149,7 +149,19 @@ async function setGateway(ctx: WriteContext, rl: Doc, info: Body | null | undefi
   if (snat) await def('translations').create(ctx, { interface_uuid: iface.uuid, mode: 'snat' });
 }
 
+/** Neutron's policy: only an admin picks the gateway's address (a member could take the upstream router's). */
+function checkGatewayPolicy(view: NeutronView, info: unknown, op: 'create' | 'update'): void {
+  const fixed = (info as Body | null | undefined)?.external_fixed_ips;
+  if (!view.caller.admin && Array.isArray(fixed) && fixed.length > 0)
+    throw new NeutronError(
+      403,
+      'PolicyNotAuthorized',
+      `(rule:${op}_router:external_gateway_info:external_fixed_ips) is disallowed by policy`,
+    );
+}
+
 export async function createRouter(ctx: WriteContext, view: NeutronView, o: Body, project: string): Promise<string> {
+  checkGatewayPolicy(view, o.external_gateway_info, 'create');
   const rl = await def('route_links').create(ctx, {
     display_name: (o.name as string | undefined) ?? '',
     description: (o.description as string | undefined) ?? '',
@@ -157,12 +169,12 @@ export async function createRouter(ctx: WriteContext, view: NeutronView, o: Body
     admin_state_up: o.admin_state_up !== false,
   });
   await setGateway(ctx, rl, o.external_gateway_info as Body | null | undefined);
-  void view;
   return rl.uuid;
 }
 
 export async function updateRouter(ctx: WriteContext, view: NeutronView, id: string, o: Body): Promise<void> {
   const rl = await ownedRouter(ctx, view, id);
+  checkGatewayPolicy(view, o.external_gateway_info, 'update');
   const p: Params = {};
   if (o.name !== undefined) p.display_name = o.name as string;
   if (o.description !== undefined) p.description = o.description as string;
