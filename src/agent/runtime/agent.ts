@@ -533,6 +533,7 @@ export class Agent {
       // Meters change only with flows that name one (a port's DHCP punt): scan everything only then.
       const wanted = this.fullDiff || mods.some((m) => metersOf(m.flow).size > 0) ? this.meters.wanted(desired) : null;
       if (wanted) await this.meters.install(link, wanted);
+      trace.metersDone();
       if (mods.length > 0) {
         await link.sendFlowMods(mods, { bundle: true, onWritten: trace.writeDone });
         this.counters.flowModsSent += mods.length;

@@ -12,7 +12,9 @@ export interface ChangeStages {
   wait_ms?: number;
   /** The flow compiler's update. */
   compute_ms: number;
-  /** Flows computed → every flow-mod written to the switch's socket (a flow read after a reconnect, meters, the bundle's opening). */
+  /** Flows computed → the meters the flows name installed (each a round trip; 0 when none changed; a flow dump after a reconnect counts here too). */
+  meters_ms: number;
+  /** Meters in → every flow-mod written to the switch's socket (the bundle's opening is a round trip). */
   send_ms: number;
   /** Flow-mods written → the switch's reply (barrier, then the bundle's commit): the flows are in. */
   barrier_ms: number;
@@ -39,6 +41,7 @@ const ms = (x: number) => Math.round(x * 1000) / 1000;
 /** One pass under way: the batch it took and the times its stages ended (performance.now()). */
 export class PassTrace {
   private computed = 0;
+  private metered = 0;
   private written = 0;
 
   constructor(
@@ -59,6 +62,11 @@ export class PassTrace {
     this.computed = performance.now();
   }
 
+  /** The meters the flows need are on the switch (or none were needed). */
+  metersDone(): void {
+    this.metered = performance.now();
+  }
+
   /** The last flow-mod left for the switch. */
   readonly writeDone = (): void => {
     this.written = performance.now();
@@ -68,11 +76,13 @@ export class PassTrace {
   finish(flowMods: number, full: boolean): ChangeSpan {
     const done = performance.now();
     const computed = this.computed || done;
+    const metered = this.metered || computed;
     const written = this.written || done;
     const b = this.batch;
     const stages: ChangeStages = {
       compute_ms: ms(computed - this.startedAt),
-      send_ms: ms(written - computed),
+      meters_ms: ms(metered - computed),
+      send_ms: ms(written - metered),
       barrier_ms: ms(done - written),
     };
     const span: ChangeSpan = { span: 'change', changes: b.changes, stages, flow_mods: flowMods, full };

@@ -8,7 +8,7 @@ import type { AgentStatus } from './agent.js';
 import type { ChangeSpan } from './change-span.js';
 import type { AgentObserver } from './deps.js';
 
-const STAGES = ['deliver', 'apply', 'wait', 'compute', 'send', 'barrier'] as const;
+const STAGES = ['deliver', 'apply', 'wait', 'compute', 'meters', 'send', 'barrier'] as const;
 
 type Reading = number | boolean | Readonly<Record<string, number>>;
 
@@ -57,7 +57,7 @@ export const AGENT_METRICS = [
   {
     name: 'vnet_agent_change_stage_seconds',
     type: 'histogram',
-    help: 'A pass that applied feed changes or sent flow-mods, by stage: deliver (server commit → received), apply (→ in the model), wait (→ the pass started), compute, send (→ flow-mods written), barrier (→ the switch’s reply)',
+    help: 'A pass that applied feed changes or sent flow-mods, by stage: deliver (server commit → received), apply (→ in the model), wait (→ the pass started), compute, meters (→ the meters its flows name installed), send (→ flow-mods written), barrier (→ the switch’s reply)',
     labels: ['stage'],
   },
   {

@@ -207,6 +207,53 @@ test('binds an interface by external_ids:iface-id and reports it up; its DHCP me
   });
 });
 
+test('a feed change that changes flows is one span in the log: every stage timed, in order, from the commit', async () => {
+  const port = `spn${process.pid % 10000}`;
+  await vsctl(
+    'add-port',
+    BRIDGE,
+    port,
+    '--',
+    'set',
+    'interface',
+    port,
+    'type=internal',
+    'external_ids:iface-id=if-rtspan',
+  );
+  const from = agentLog.length;
+  const t0 = Date.now();
+  await call('POST', '/interfaces', {
+    uuid: 'if-rtspan',
+    network_uuid: 'nw-rt1',
+    ipv4_address: '10.50.0.6',
+    mac_address: '52:54:00:50:00:06',
+  });
+  const t1 = Date.now();
+  const span = await until('a span with flow-mods for the write', async () =>
+    agentLog
+      .slice(from)
+      .split('\n')
+      .filter((l) => l.includes('"span":"change"'))
+      .map((l) => JSON.parse(l))
+      .find((l) => l.flow_mods > 0 && l.committed_at >= t0 - 1),
+  );
+  assert.equal(span.msg, 'flows reconciled');
+  assert.ok(span.committed_at <= t1 + 1, 'committed while the write was answered');
+  const order = ['deliver_ms', 'apply_ms', 'wait_ms', 'compute_ms', 'meters_ms', 'send_ms', 'barrier_ms'];
+  let sum = 0;
+  for (const k of order) {
+    assert.equal(typeof span.stages[k], 'number', `${k}: ${JSON.stringify(span)}`);
+    assert.ok(span.stages[k] >= 0, `${k} is not negative: ${JSON.stringify(span)}`);
+    sum += span.stages[k];
+  }
+  // The stages follow each other from the commit to the line's own time (the switch's reply).
+  assert.ok(
+    span.committed_at + sum <= span.time + 2,
+    `stages (${sum} ms) fit between commit and log: ${JSON.stringify(span)}`,
+  );
+  await vsctl('del-port', BRIDGE, port);
+});
+
 test('settings changed behind its back are restored; a deleted bridge is re-created and re-programmed', async () => {
   await vsctl('set', 'bridge', BRIDGE, 'fail_mode=standalone');
   await until('fail_mode restored', async () => (await vsctl('get', 'bridge', BRIDGE, 'fail_mode')) === 'secure');

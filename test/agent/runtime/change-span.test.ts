@@ -129,7 +129,7 @@ test('a feed change comes out as one span: every stage present, non-negative, in
   assert.ok(s.flow_mods > 0, 'the new port got flows');
   assert.equal(s.flow_mods, f.sent.at(-1)!.length);
   const st = s.stages;
-  const order = ['deliver_ms', 'apply_ms', 'wait_ms', 'compute_ms', 'send_ms', 'barrier_ms'] as const;
+  const order = ['deliver_ms', 'apply_ms', 'wait_ms', 'compute_ms', 'meters_ms', 'send_ms', 'barrier_ms'] as const;
   for (const k of order) {
     assert.equal(typeof st[k], 'number', `${k} present`);
     assert.ok(st[k]! >= 0, `${k} = ${st[k]} is not negative`);
@@ -143,7 +143,7 @@ test('a feed change comes out as one span: every stage present, non-negative, in
   assert.ok(st.barrier_ms >= REPLY_MS - 1, `barrier ${st.barrier_ms} ≥ ${REPLY_MS}`);
 
   const text = await f.metrics.text(f.agent.status());
-  for (const stage of ['deliver', 'apply', 'wait', 'compute', 'send', 'barrier'])
+  for (const stage of ['deliver', 'apply', 'wait', 'compute', 'meters', 'send', 'barrier'])
     assert.ok(
       (sampleValue(text, 'vnet_agent_change_stage_seconds_count', { stage }) ?? 0) >= 1,
       `stage ${stage} observed`,
