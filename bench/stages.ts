@@ -180,7 +180,10 @@ try {
       // The agent reports a binding as soon as its flows are computed, while they are sent.
       if (bind?.committed_at !== undefined && s2) {
         row['h2 flows computed → binding report committed'] = bind.committed_at - computedAt(s2);
-        stagesOf('h1 binding:', covering(h1, bind.revision), row);
+        const s1b = covering(h1, bind.revision);
+        stagesOf('h1 binding:', s1b, row);
+        // What the report adds to the path: h1's binding pass ends after h2's own flows are in.
+        if (s1b) row['h1 binding: commit (of the write) → flows in'] = s1b.time - write.committed_at;
       }
       const seen = [...h1, ...h2].filter((s) => s.time >= t0 && s.time <= pingAt);
       if (seen.length > 0)
