@@ -19,25 +19,22 @@ export const DEFAULT_QUOTAS: Quotas = {
   security_group_rules: 100,
 };
 
-/** How many objects of a kind a project holds now (rules live inside their groups). */
+/** Where each Neutron kind is stored (rules live inside their groups and are counted there). */
+const STORED = {
+  networks: 'networks',
+  subnets: 'subnets',
+  ports: 'interfaces',
+  routers: 'route_links',
+  floatingips: 'floating_ips',
+  security_groups: 'security_groups',
+} as const satisfies Partial<Record<NeutronKind, string>>;
+
+/** How many objects of a kind a project holds now. */
 async function held(ctx: ReadContext, kind: NeutronKind, project: string): Promise<number> {
   const mine = { project_id: project };
-  switch (kind) {
-    case 'networks':
-      return (await ctx.find('networks', mine)).length;
-    case 'subnets':
-      return (await ctx.find('subnets', mine)).length;
-    case 'ports':
-      return (await ctx.find('interfaces', mine)).length;
-    case 'routers':
-      return (await ctx.find('route_links', mine)).length;
-    case 'floatingips':
-      return (await ctx.find('floating_ips', mine)).length;
-    case 'security_groups':
-      return (await ctx.find('security_groups', mine)).length;
-    case 'security_group_rules':
-      return (await ctx.find('security_groups', mine)).reduce((n, g: Doc) => n + (g.rules as unknown[]).length, 0);
-  }
+  if (kind === 'security_group_rules')
+    return (await ctx.find('security_groups', mine)).reduce((n, g: Doc) => n + (g.rules as unknown[]).length, 0);
+  return (await ctx.find(STORED[kind], mine)).length;
 }
 
 /** 409 OverQuota when `project` already holds its quota of `kind` (`adding` more would be created). */
