@@ -1,0 +1,314 @@
+// Interfaces and what hangs on them: MAC leases, IP leases, network services, and the segment rules they share;
+// an interface's delete removes its network services, so those are defined here too.
+import { ArgumentError, InvalidID, MissingArgument, NotSupported } from '../../model/errors.js';
+import type { Params } from '../../model/params.js';
+import * as D from '../../model/resources/index.js';
+import { UUID_PREFIX } from '../../model/types.js';
+import type { Doc } from '../../store/store.js';
+import { define, type ResourceDef } from '../documents.js';
+import type { WriteContext } from '../write-context.js';
+import { refloat } from './floating-ips.js';
+import {
+  assign,
+  checkIpFree,
+  checkMacFree,
+  createIpLease,
+  createMacLease,
+  has,
+  leaseOwner,
+  macFromGroup,
+  removeIpLease,
+  removeMacLease,
+} from './leases.js';
+
+const P = UUID_PREFIX;
+
+// ---------- segments on interfaces ----------
+
+/** Interface modes that may be on a segment: the ones bound to a VM's (or a container's) port. */
+const SEGMENT_MODES: ReadonlySet<unknown> = new Set(['vif', 'internal']);
+
+/**
+ * An interface on a segment (segment_uuid) is on it instead of a network: no network_uuid, no IP leases (its
+ * addresses are configured in the VM), its MAC leases on no other segment, and a mode that binds a VM's port.
+ * OpenVNet let a network and a segment meet on one interface only when the segment was the network's; networks on
+ * segments are refused here, so that is always a mismatch, answered as OpenVNet did (InvalidID naming `field`).
+ */
+async function checkSegmentInterface(ctx: WriteContext, iface: Doc, field: string): Promise<void> {
+  const seg = iface.segment_uuid as string | null;
+  const leases = await ctx.find('mac_leases', { interface_uuid: iface.uuid });
+  const stray = leases.find((ml) => ml.segment_uuid && ml.segment_uuid !== seg);
+  if (stray)
+    throw new InvalidID(
+      field,
+      `MAC lease ${stray.uuid} of ${iface.uuid} is on segment ${stray.segment_uuid}, the interface on ${seg ?? 'none'} (set the interface's segment_uuid)`,
+    );
+  if (!seg) return;
+  if (!SEGMENT_MODES.has(iface.mode))
+    throw new NotSupported(
+      field,
+      `${iface.uuid} is mode ${iface.mode}; only vif and internal interfaces can be on a segment`,
+    );
+  if (iface.network_uuid)
+    throw new InvalidID(
+      field,
+      `${iface.uuid} cannot be on segment ${seg} and in network ${iface.network_uuid}: ${seg} is not that network's segment (an interface is on a network or on a segment)`,
+    );
+  const ip = await ctx.findOne('ip_leases', { interface_uuid: iface.uuid });
+  if (ip)
+    throw new InvalidID(
+      field,
+      `${iface.uuid} on segment ${seg} cannot have an IP lease (${ip.uuid} in ${ip.network_uuid}): a segment has no IP, its VMs configure their own addresses`,
+    );
+}
+
+/** The field a request that broke checkSegmentInterface is answered with: the first of `fields` it gave. */
+function givenField(p: Params, fields: string[]): string {
+  return fields.find((k) => has(p, k)) ?? fields[0]!;
+}
+
+export const interfaces: ResourceDef = {
+  ...define(D.interfaces),
+  async create(ctx, p) {
+    if (p.owner_datapath_uuid) await ctx.must('datapaths', p.owner_datapath_uuid as string, 'owner_datapath_uuid');
+    if (p.segment_uuid) await ctx.must('segments', p.segment_uuid as string, 'segment_uuid');
+    const network = has(p, 'network_uuid')
+      ? await ctx.must('networks', p.network_uuid as string, 'network_uuid')
+      : null;
+    if (has(p, 'ipv4_address') && !network) throw new MissingArgument('network_uuid');
+    let macAddr = p.mac_address as string | undefined;
+    if (!macAddr && has(p, 'mac_range_group_uuid')) macAddr = await macFromGroup(ctx, p.mac_range_group_uuid as string);
+    if (has(p, 'ipv4_address') && !macAddr) throw new MissingArgument('mac_address');
+    const id = await ctx.newUuid('interfaces', P.interfaces, p.uuid);
+    const doc = await ctx.insert('interfaces', {
+      uuid: id,
+      display_name: (p.display_name as string | undefined) ?? '',
+      mode: p.mode ?? 'vif',
+      owner_datapath_uuid: p.owner_datapath_uuid ?? null,
+      port_name: p.port_name ?? null,
+      enable_routing: p.enable_routing ?? false,
+      enable_route_translation: p.enable_route_translation ?? false,
+      enable_filtering: p.enable_filtering ?? false,
+      network_uuid: network && !has(p, 'ipv4_address') ? network.uuid : null,
+      segment_uuid: p.segment_uuid ?? null,
+      project_id: p.project_id ?? null,
+      description: p.description ?? '',
+      device_owner: p.device_owner ?? '',
+      device_id: p.device_id ?? '',
+      security_group_uuids: [],
+      status: 'down',
+      active_datapath_uuid: null,
+      active_port_name: null,
+    });
+    if (macAddr) {
+      const ml = await createMacLease(ctx, id, macAddr, 'mac_address', undefined, doc.segment_uuid as string | null);
+      if (network && has(p, 'ipv4_address'))
+        await createIpLease(ctx, network, p.ipv4_address as string, 'ipv4_address', {
+          interface_uuid: id,
+          mac_lease_uuid: ml.uuid,
+        });
+    }
+    await checkSegmentInterface(ctx, doc, 'segment_uuid');
+    return doc;
+  },
+  async update(ctx, doc, p) {
+    if (p.owner_datapath_uuid) await ctx.must('datapaths', p.owner_datapath_uuid as string, 'owner_datapath_uuid');
+    if (p.segment_uuid) await ctx.must('segments', p.segment_uuid as string, 'segment_uuid');
+    assign(doc, p, [
+      'display_name',
+      'mode',
+      'owner_datapath_uuid',
+      'port_name',
+      'segment_uuid',
+      'enable_routing',
+      'enable_route_translation',
+      'enable_filtering',
+      'description',
+      'device_owner',
+      'device_id',
+    ]);
+    // Addresses live in leases: PUT edits the first MAC lease and its first IP lease (the convenience fields).
+    let ml = await ctx.findOne('mac_leases', { interface_uuid: doc.uuid });
+    if (has(p, 'mac_address')) {
+      if (p.mac_address === null) {
+        if (ml) await removeMacLease(ctx, ml);
+        ml = undefined;
+      } else if (ml) {
+        if (ml.mac_address !== p.mac_address) {
+          await checkMacFree(ctx, p.mac_address as string, 'mac_address', ml.uuid);
+          await ctx.update('mac_leases', { ...ml, mac_address: p.mac_address });
+        }
+      } else
+        ml = await createMacLease(
+          ctx,
+          doc.uuid,
+          p.mac_address as string,
+          'mac_address',
+          undefined,
+          doc.segment_uuid as string | null,
+        );
+    }
+    // Its MAC leases follow the interface's segment (OpenVNet kept the segment on the MAC lease).
+    if (has(p, 'segment_uuid'))
+      for (const l of await ctx.find('mac_leases', { interface_uuid: doc.uuid }))
+        if (l.segment_uuid !== doc.segment_uuid)
+          await ctx.update('mac_leases', { ...l, segment_uuid: doc.segment_uuid });
+    if (has(p, 'ipv4_address') || has(p, 'network_uuid')) {
+      const il = ml ? await ctx.findOne('ip_leases', { mac_lease_uuid: ml.uuid }) : undefined;
+      if (p.ipv4_address === null) {
+        if (il) await removeIpLease(ctx, il);
+        if (has(p, 'network_uuid')) doc.network_uuid = p.network_uuid;
+      } else if (il) {
+        const network =
+          has(p, 'network_uuid') && p.network_uuid !== null
+            ? await ctx.must('networks', p.network_uuid as string, 'network_uuid')
+            : await ctx.must('networks', il.network_uuid as string);
+        if (p.network_uuid === null) throw new ArgumentError('network_uuid', 'cannot be cleared while an IP is leased');
+        const ip = (p.ipv4_address as string | undefined) ?? (il.ipv4_address as string);
+        await checkIpFree(ctx, network, ip, has(p, 'ipv4_address') ? 'ipv4_address' : 'network_uuid', il.uuid);
+        await ctx.update('ip_leases', { ...il, network_uuid: network.uuid, ipv4_address: ip });
+        ctx.touch('interfaces', doc.uuid);
+      } else if (has(p, 'ipv4_address')) {
+        const nwUuid = (p.network_uuid ?? doc.network_uuid) as string | null;
+        if (!nwUuid) throw new MissingArgument('network_uuid');
+        const network = await ctx.must('networks', nwUuid, 'network_uuid');
+        if (!ml) throw new MissingArgument('mac_address');
+        await createIpLease(ctx, network, p.ipv4_address as string, 'ipv4_address', {
+          interface_uuid: doc.uuid,
+          mac_lease_uuid: ml.uuid,
+        });
+        doc.network_uuid = null;
+      } else {
+        if (p.network_uuid) await ctx.must('networks', p.network_uuid as string, 'network_uuid');
+        doc.network_uuid = p.network_uuid;
+      }
+    }
+    await checkSegmentInterface(
+      ctx,
+      doc,
+      givenField(p, ['segment_uuid', 'network_uuid', 'ipv4_address', 'mode', 'mac_address']),
+    );
+    const updated = await ctx.update('interfaces', doc);
+    await refloat(ctx, doc.uuid);
+    return updated;
+  },
+  async remove(ctx, doc) {
+    for (const ml of await ctx.find('mac_leases', { interface_uuid: doc.uuid })) await removeMacLease(ctx, ml);
+    for (const il of await ctx.find('ip_leases', { interface_uuid: doc.uuid })) await removeIpLease(ctx, il);
+    // Floating IPs stay held, no longer associated (Neutron: a port's delete disassociates them).
+    for (const fip of await ctx.find('floating_ips', { interface_uuid: doc.uuid }))
+      await ctx.update('floating_ips', {
+        ...fip,
+        interface_uuid: null,
+        fixed_ipv4_address: null,
+        translation_uuid: null,
+      });
+    // Objects that only exist for this interface go with it (documented cascade).
+    for (const k of ['filters', 'translations', 'routes'] as const)
+      for (const d of await ctx.find(k, { interface_uuid: doc.uuid })) await ctx.remove(k, d.uuid);
+    for (const ns of await ctx.find('network_services', { interface_uuid: doc.uuid }))
+      await networkServices.remove(ctx, ns);
+    for (const k of ['datapath_networks', 'datapath_route_links', 'datapath_segments'] as const)
+      for (const d of await ctx.find(k, { interface_uuid: doc.uuid }))
+        await ctx.update(k, { ...d, interface_uuid: null });
+    await ctx.remove('interfaces', doc.uuid);
+  },
+};
+
+export const macLeases: ResourceDef = {
+  ...define(D.macLeases),
+  async create(ctx, p) {
+    await ctx.must('interfaces', p.interface_uuid as string, 'interface_uuid');
+    if (p.segment_uuid) await ctx.must('segments', p.segment_uuid as string, 'segment_uuid');
+    const ml = await createMacLease(
+      ctx,
+      p.interface_uuid as string,
+      p.mac_address as string,
+      'mac_address',
+      p.uuid,
+      (p.segment_uuid as string | null | undefined) ?? null,
+    );
+    await checkSegmentInterface(ctx, await ctx.must('interfaces', ml.interface_uuid as string), 'segment_uuid');
+    return ml;
+  },
+  async update(ctx, doc, p) {
+    if (has(p, 'mac_address')) await checkMacFree(ctx, p.mac_address as string, 'mac_address', doc.uuid);
+    if (p.segment_uuid) await ctx.must('segments', p.segment_uuid as string, 'segment_uuid');
+    if (has(p, 'interface_uuid') && p.interface_uuid !== doc.interface_uuid) {
+      await ctx.must('interfaces', p.interface_uuid as string, 'interface_uuid');
+      ctx.touch('interfaces', doc.interface_uuid as string);
+      // IP leases follow their MAC lease to the new interface.
+      for (const il of await ctx.find('ip_leases', { mac_lease_uuid: doc.uuid }))
+        await ctx.update('ip_leases', { ...il, interface_uuid: p.interface_uuid });
+    }
+    assign(doc, p, ['interface_uuid', 'mac_address', 'segment_uuid']);
+    ctx.touch('interfaces', doc.interface_uuid as string);
+    const updated = await ctx.update('mac_leases', doc);
+    await checkSegmentInterface(
+      ctx,
+      await ctx.must('interfaces', doc.interface_uuid as string),
+      givenField(p, ['segment_uuid', 'interface_uuid']),
+    );
+    return updated;
+  },
+  async remove(ctx, doc) {
+    await removeMacLease(ctx, doc);
+  },
+};
+
+export const ipLeases: ResourceDef = {
+  ...define(D.ipLeases),
+  async create(ctx, p) {
+    const network = await ctx.must('networks', p.network_uuid as string, 'network_uuid');
+    const owner = await leaseOwner(ctx, p);
+    const lease = await createIpLease(ctx, network, p.ipv4_address as string, 'ipv4_address', owner, {
+      uuid: p.uuid,
+      enable_routing: (p.enable_routing as boolean | undefined) ?? false,
+    });
+    if (owner.interface_uuid)
+      await checkSegmentInterface(
+        ctx,
+        await ctx.must('interfaces', owner.interface_uuid),
+        givenField(p, ['interface_uuid', 'mac_lease_uuid']),
+      );
+    return lease;
+  },
+  async update(ctx, doc, p) {
+    const before = doc.interface_uuid as string | null;
+    if (has(p, 'network_uuid') || has(p, 'ipv4_address')) {
+      const network = await ctx.must('networks', (p.network_uuid ?? doc.network_uuid) as string, 'network_uuid');
+      const ip = (p.ipv4_address ?? doc.ipv4_address) as string;
+      await checkIpFree(ctx, network, ip, has(p, 'ipv4_address') ? 'ipv4_address' : 'network_uuid', doc.uuid);
+      doc.network_uuid = network.uuid;
+      doc.ipv4_address = ip;
+    }
+    if (has(p, 'interface_uuid') || has(p, 'mac_lease_uuid')) {
+      ctx.touch('interfaces', doc.interface_uuid as string | null);
+      const owner = await leaseOwner(ctx, p);
+      doc.interface_uuid = owner.interface_uuid;
+      doc.mac_lease_uuid = owner.mac_lease_uuid;
+    }
+    assign(doc, p, ['enable_routing']);
+    ctx.touch('interfaces', doc.interface_uuid as string | null);
+    const updated = await ctx.update('ip_leases', doc);
+    if (doc.interface_uuid)
+      await checkSegmentInterface(
+        ctx,
+        await ctx.must('interfaces', doc.interface_uuid as string),
+        givenField(p, ['interface_uuid', 'mac_lease_uuid']),
+      );
+    await refloat(ctx, before);
+    return updated;
+  },
+  async remove(ctx, doc) {
+    await removeIpLease(ctx, doc);
+    await refloat(ctx, doc.interface_uuid as string | null);
+  },
+};
+
+export const networkServices = define(D.networkServices, {
+  async cascade(ctx, ns) {
+    for (const d of await ctx.find('dns_services', { network_service_uuid: ns.uuid }))
+      await ctx.remove('dns_services', d.uuid);
+  },
+});
