@@ -12,7 +12,10 @@ export interface ChangeStages {
   wait_ms?: number;
   /** The flow compiler's update. */
   compute_ms: number;
-  /** Flows computed → the meters the flows name installed (each a round trip; 0 when none changed; a flow dump after a reconnect counts here too). */
+  /**
+   * Flows computed → the meters the flows name installed (each a round trip; none when no flow names a new one).
+   * The bindings handed to the reporter, the delta chosen and a flow dump after a reconnect count here too.
+   */
   meters_ms: number;
   /** Meters in → every flow-mod written to the switch's socket (the bundle's opening is a round trip). */
   send_ms: number;
