@@ -167,6 +167,13 @@ const dnsServices = define(D.dnsServices, {
   },
 });
 
+/** The rules of one kind (other dialects write through them: src/server/neutron). */
+export function resourceDef(kind: string): ResourceDef {
+  const def = RESOURCES.find((d) => d.kind === kind);
+  if (!def) throw new Error(`no resource ${kind}`);
+  return def;
+}
+
 export const RESOURCES: readonly ResourceDef[] = [
   datapaths,
   networks,

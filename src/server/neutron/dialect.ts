@@ -3,7 +3,7 @@
 // (400 naming the attribute, Neutron's own messages), list filters and `fields=` derive from these tables; views.ts
 // builds the objects from vnet's documents, resources.ts turns requests into vnet writes.
 import { coerce as coerceParam } from '../../model/params.js';
-import { NeutronError } from './errors.js';
+import { invalid, NeutronError } from './errors.js';
 
 export type AttrType = 'string' | 'bool' | 'int' | 'id' | 'ipv4' | 'cidr' | 'mac' | 'list' | 'object' | 'any';
 
@@ -200,8 +200,6 @@ export type NeutronKind = keyof typeof NEUTRON;
 export type Body = Record<string, unknown>;
 
 const badRequest = (message: string) => new NeutronError(400, 'HTTPBadRequest', message);
-const invalid = (attr: string, why: string) =>
-  new NeutronError(400, 'InvalidInput', `Invalid input for ${attr}. Reason: ${why}.`);
 
 /** A request value in the attribute's type (Neutron converts "1400" and "True" as its clients send them). */
 function coerce(attr: string, a: Attr, v: unknown): unknown {

@@ -16,6 +16,10 @@ export class NeutronError extends Error {
   }
 }
 
+/** A bad value, named after its attribute (Neutron's InvalidInput). */
+export const invalid = (attr: string, why: string) =>
+  new NeutronError(400, 'InvalidInput', `Invalid input for ${attr}. Reason: ${why}.`);
+
 export const notFound = (type: string, id: string) =>
   new NeutronError(404, `${type}NotFound`, `${type.replace(/([a-z])([A-Z])/g, '$1 $2')} ${id} could not be found.`);
 

@@ -4,10 +4,10 @@
 import type { Params } from '../../model/params.js';
 import type { Doc } from '../../store/store.js';
 import { addSubItem, removeSubItem, SUB_ITEMS } from '../relations.js';
-import { freeIpIn, freeRandomMac, RESOURCES } from '../resources.js';
+import { freeIpIn, freeRandomMac, resourceDef } from '../resources.js';
 import type { ReadContext, WriteContext } from '../write-context.js';
 import type { Body, NeutronKind } from './dialect.js';
-import { NeutronError, notFound } from './errors.js';
+import { invalid, NeutronError, notFound } from './errors.js';
 import {
   createFloating,
   createRouter,
@@ -21,11 +21,8 @@ import {
 } from './routers.js';
 import type { Caller, NeutronView } from './views.js';
 
-const def = (kind: string) => RESOURCES.find((d) => d.kind === kind)!;
 const RULES = SUB_ITEMS.find((s) => s.parentKind === 'security_groups')!;
 
-const invalid = (attr: string, why: string) =>
-  new NeutronError(400, 'InvalidInput', `Invalid input for ${attr}. Reason: ${why}.`);
 /** A Neutron feature vnet does not implement: refused, never stored and ignored. */
 const unsupported = (attr: string, why: string) => invalid(attr, `not supported by vnet: ${why}`);
 
@@ -95,7 +92,7 @@ export async function defaultGroup(ctx: WriteContext, project: string): Promise<
   const mine = await ctx.find('security_groups', { project_id: project });
   const found = mine.find((g) => g.display_name === 'default');
   if (found) return found;
-  const g = await def('security_groups').create(ctx, {
+  const g = await resourceDef('security_groups').create(ctx, {
     display_name: 'default',
     description: 'Default security group',
     project_id: project,
@@ -198,7 +195,7 @@ async function createNetwork(ctx: WriteContext, caller: Caller, o: Body): Promis
     throw invalid('provider:segmentation_id', 'a vlan network needs a VLAN id 1-4094');
   if (type !== 'vlan' && seg != null)
     throw invalid('provider:segmentation_id', 'vnet allocates tunnel keys itself; only a vlan network takes one');
-  const doc = await def('networks').create(ctx, {
+  const doc = await resourceDef('networks').create(ctx, {
     ...networkParams(o),
     project_id: projectFor(o, caller),
     network_mode: physical ? 'physical' : 'virtual',
@@ -234,7 +231,9 @@ async function createSubnet(ctx: WriteContext, view: NeutronView, o: Body): Prom
     throw new NeutronError(403, 'PolicyNotAuthorized', `network ${network.uuid} is another project's`);
   const { net, prefix } = splitCidr(o.cidr as string);
   if (o.dns_nameservers !== undefined)
-    await def('networks').update(ctx, network, { dns_servers: (o.dns_nameservers as string[]).join(',') || null });
+    await resourceDef('networks').update(ctx, network, {
+      dns_servers: (o.dns_nameservers as string[]).join(',') || null,
+    });
   const p = {
     network_uuid: network.uuid,
     ipv4_network: net,
@@ -246,7 +245,7 @@ async function createSubnet(ctx: WriteContext, view: NeutronView, o: Body): Prom
     ...(o.enable_dhcp !== undefined ? { enable_dhcp: o.enable_dhcp as boolean } : {}),
     ...(o.allocation_pools !== undefined ? { allocation_pools: poolsOf(o) } : {}),
   };
-  return (await def('subnets').create(ctx, p as unknown as Params)).uuid;
+  return (await resourceDef('subnets').create(ctx, p as unknown as Params)).uuid;
 }
 
 /** A port's security: vnet filters a port's traffic by its groups when port security is on. */
@@ -297,7 +296,7 @@ async function createPort(ctx: WriteContext, view: NeutronView, o: Body): Promis
   const project = projectFor(o, view.caller);
   const security = o.port_security_enabled !== false;
   const ip = await fixedIp(ctx, network, view, o);
-  const iface = await def('interfaces').create(ctx, {
+  const iface = await resourceDef('interfaces').create(ctx, {
     network_uuid: network.uuid,
     ...(ip ? { ipv4_address: ip } : {}),
     mac_address: (o.mac_address as string | undefined) ?? (await freeRandomMac(ctx, 'mac_leases')),
@@ -329,7 +328,7 @@ async function updatePort(ctx: WriteContext, view: NeutronView, id: string, o: B
     // Without an address the port stays on its network (vnet holds that as the interface's network_uuid).
     if (p.ipv4_address === null) p.network_uuid = network.uuid;
   }
-  const updated = await def('interfaces').update(ctx, iface, p);
+  const updated = await resourceDef('interfaces').update(ctx, iface, p);
   if (o.security_groups !== undefined || o.port_security_enabled !== undefined) {
     const enabled = updated.enable_filtering === true;
     const groups = o.security_groups === undefined && enabled ? updated.security_group_uuids : undefined;
@@ -434,7 +433,7 @@ export async function createOf(ctx: WriteContext, view: NeutronView, kind: Neutr
       )
         throw new NeutronError(409, 'SecurityGroupDefaultAlreadyExists', 'Default security group already exists.');
       await defaultGroup(ctx, project);
-      const g = await def('security_groups').create(ctx, {
+      const g = await resourceDef('security_groups').create(ctx, {
         display_name: (o.name as string | undefined) ?? '',
         description: (o.description as string | undefined) ?? '',
         project_id: project,
@@ -459,7 +458,7 @@ export async function updateOf(ctx: WriteContext, view: NeutronView, kind: Neutr
       refuseUnsupported(o);
       const n = await visibleNetwork(ctx, view, id);
       if (!view.seesOwn(n)) throw new NeutronError(403, 'PolicyNotAuthorized', `network ${id} is another project's`);
-      await def('networks').update(ctx, n, networkParams(o));
+      await resourceDef('networks').update(ctx, n, networkParams(o));
       return;
     }
     case 'subnets': {
@@ -467,14 +466,16 @@ export async function updateOf(ctx: WriteContext, view: NeutronView, kind: Neutr
       const s = await owned(ctx, view, 'subnets', id, 'Subnet');
       if (o.dns_nameservers !== undefined) {
         const n = await ctx.must('networks', s.network_uuid as string);
-        await def('networks').update(ctx, n, { dns_servers: (o.dns_nameservers as string[]).join(',') || null });
+        await resourceDef('networks').update(ctx, n, {
+          dns_servers: (o.dns_nameservers as string[]).join(',') || null,
+        });
       }
       const p: Params = {};
       if (o.name !== undefined) p.display_name = o.name as string;
       if (o.description !== undefined) p.description = o.description as string;
       if (o.gateway_ip !== undefined) p.gateway_ipv4_address = o.gateway_ip as string | null;
       if (o.enable_dhcp !== undefined) p.enable_dhcp = o.enable_dhcp as boolean;
-      await def('subnets').update(ctx, s, p);
+      await resourceDef('subnets').update(ctx, s, p);
       return;
     }
     case 'ports':
@@ -491,7 +492,7 @@ export async function updateOf(ctx: WriteContext, view: NeutronView, kind: Neutr
       const p: Params = {};
       if (o.name !== undefined) p.display_name = o.name as string;
       if (o.description !== undefined) p.description = o.description as string;
-      await def('security_groups').update(ctx, g, p);
+      await resourceDef('security_groups').update(ctx, g, p);
       return;
     }
     case 'security_group_rules':
@@ -526,11 +527,11 @@ export async function removeOf(ctx: WriteContext, view: NeutronView, kind: Neutr
           'NetworkInUse',
           `Unable to complete operation on network ${id}. There are one or more ports still in use on the network: ${users.map((u) => u.uuid).join(', ')}.`,
         );
-      await def('networks').remove(ctx, n);
+      await resourceDef('networks').remove(ctx, n);
       return;
     }
     case 'subnets':
-      return def('subnets').remove(ctx, await owned(ctx, view, 'subnets', id, 'Subnet'));
+      return resourceDef('subnets').remove(ctx, await owned(ctx, view, 'subnets', id, 'Subnet'));
     case 'ports': {
       const iface = await owned(ctx, view, 'interfaces', id, 'Port');
       // A router's ports go with its interfaces and gateway, not through the port API (Neutron's L3PortInUse).
@@ -544,7 +545,7 @@ export async function removeOf(ctx: WriteContext, view: NeutronView, kind: Neutr
           'L3PortInUse',
           `Port ${id} has owner ${owner} and therefore cannot be deleted directly via the port API.`,
         );
-      return def('interfaces').remove(ctx, iface);
+      return resourceDef('interfaces').remove(ctx, iface);
     }
     case 'security_groups': {
       const g = await owned(ctx, view, 'security_groups', id, 'SecurityGroup');
@@ -561,7 +562,7 @@ export async function removeOf(ctx: WriteContext, view: NeutronView, kind: Neutr
           'SecurityGroupInUse',
           `Security Group ${id} in use by ${users.map((u) => u.uuid).join(', ')}.`,
         );
-      return def('security_groups').remove(ctx, g);
+      return resourceDef('security_groups').remove(ctx, g);
     }
     case 'security_group_rules': {
       const { group } = await groupOfRule(ctx, view, id);
@@ -570,6 +571,6 @@ export async function removeOf(ctx: WriteContext, view: NeutronView, kind: Neutr
     case 'routers':
       return removeRouter(ctx, view, id);
     case 'floatingips':
-      return def('floating_ips').remove(ctx, await ownedFloating(ctx, view, id));
+      return resourceDef('floating_ips').remove(ctx, await ownedFloating(ctx, view, id));
   }
 }

@@ -7,21 +7,15 @@
 import { inSubnet } from '../../model/ipv4.js';
 import type { Params } from '../../model/params.js';
 import type { Doc } from '../../store/store.js';
-import { freeIpIn, freeRandomMac, RESOURCES } from '../resources.js';
+import { freeIpIn, freeRandomMac, resourceDef } from '../resources.js';
 import type { ReadContext, WriteContext } from '../write-context.js';
 import type { Body } from './dialect.js';
-import { NeutronError, notFound } from './errors.js';
-import type { NeutronView } from './views.js';
+import { invalid, NeutronError, notFound } from './errors.js';
+import { type NeutronView, projectOf, stamp } from './views.js';
 
-const def = (kind: string) => RESOURCES.find((d) => d.kind === kind)!;
 const ROUTER_INTERFACE = 'network:router_interface';
 const ROUTER_GATEWAY = 'network:router_gateway';
-const invalid = (attr: string, why: string) =>
-  new NeutronError(400, 'InvalidInput', `Invalid input for ${attr}. Reason: ${why}.`);
 const badRequest = (message: string) => new NeutronError(400, 'BadRequest', message);
-
-const stamp = (iso: unknown) => (typeof iso === 'string' ? iso.replace(/\.\d+Z$/, 'Z') : null);
-const projectOf = (d: Doc) => (d.project_id as string | null) ?? '';
 
 async function portsOf(ctx: ReadContext, router: string, owner: string): Promise<Doc[]> {
   return (await ctx.find('interfaces', { device_id: router })).filter((i) => i.device_owner === owner);
@@ -38,7 +32,7 @@ const routeState = (rl: Doc) => ({ ingress: rl.admin_state_up !== false, egress:
 async function setAdminState(ctx: WriteContext, rl: Doc, up: boolean | undefined): Promise<void> {
   if (up === undefined) return;
   for (const r of await ctx.find('routes', { route_link_uuid: rl.uuid }))
-    if (r.ingress !== up || r.egress !== up) await def('routes').update(ctx, r, { ingress: up, egress: up });
+    if (r.ingress !== up || r.egress !== up) await resourceDef('routes').update(ctx, r, { ingress: up, egress: up });
 }
 
 export async function ownedRouter(ctx: ReadContext, view: NeutronView, id: string): Promise<Doc> {
@@ -98,8 +92,8 @@ async function setGateway(ctx: WriteContext, rl: Doc, info: Body | null | undefi
     const sameIp = !fixed?.ip_address || fixed.ip_address === lease?.ipv4_address;
     if (lease?.network_uuid === wanted.network_id && sameIp) {
       const tr = (await ctx.find('translations', { interface_uuid: current.uuid })).find((t) => t.mode === 'snat');
-      if (snat && !tr) await def('translations').create(ctx, { interface_uuid: current.uuid, mode: 'snat' });
-      if (!snat && tr) await def('translations').remove(ctx, tr);
+      if (snat && !tr) await resourceDef('translations').create(ctx, { interface_uuid: current.uuid, mode: 'snat' });
+      if (!snat && tr) await resourceDef('translations').remove(ctx, tr);
       return;
     }
   }
@@ -112,7 +106,7 @@ async function setGateway(ctx: WriteContext, rl: Doc, info: Body | null | undefi
         'RouterExternalGatewayInUseByFloatingIp',
         `Gateway cannot be updated for router ${rl.uuid}, since a gateway to external network ${net} is required by one or more floating IPs.`,
       );
-    await def('interfaces').remove(ctx, current);
+    await resourceDef('interfaces').remove(ctx, current);
   }
   if (!wanted) return;
   const network = await ctx.get('networks', wanted.network_id as string);
@@ -123,7 +117,7 @@ async function setGateway(ctx: WriteContext, rl: Doc, info: Body | null | undefi
   if (!subnet) throw badRequest(`Network ${network.uuid} has no subnet to take the gateway's address from.`);
   const ip =
     typeof fixed?.ip_address === 'string' ? fixed.ip_address : await freeIpIn(ctx, subnet, 'external_gateway_info');
-  const iface = await def('interfaces').create(ctx, {
+  const iface = await resourceDef('interfaces').create(ctx, {
     mode: 'simulated',
     enable_routing: true,
     network_uuid: network.uuid,
@@ -134,7 +128,7 @@ async function setGateway(ctx: WriteContext, rl: Doc, info: Body | null | undefi
     project_id: rl.project_id as string | null,
   });
   const route = (ipv4_network: string, ipv4_prefix: number, hop: string | null) =>
-    def('routes').create(ctx, {
+    resourceDef('routes').create(ctx, {
       interface_uuid: iface.uuid,
       route_link_uuid: rl.uuid,
       network_uuid: network.uuid,
@@ -146,7 +140,7 @@ async function setGateway(ctx: WriteContext, rl: Doc, info: Body | null | undefi
   await route(subnet.ipv4_network as string, subnet.ipv4_prefix as number, null);
   // The world is beyond the external subnet's gateway (the upstream router, registered as a mode=remote interface).
   if (subnet.gateway_ipv4_address) await route('0.0.0.0', 0, subnet.gateway_ipv4_address as string);
-  if (snat) await def('translations').create(ctx, { interface_uuid: iface.uuid, mode: 'snat' });
+  if (snat) await resourceDef('translations').create(ctx, { interface_uuid: iface.uuid, mode: 'snat' });
 }
 
 /** Neutron's policy: only an admin picks the gateway's address (a member could take the upstream router's). */
@@ -162,7 +156,7 @@ function checkGatewayPolicy(view: NeutronView, info: unknown, op: 'create' | 'up
 
 export async function createRouter(ctx: WriteContext, view: NeutronView, o: Body, project: string): Promise<string> {
   checkGatewayPolicy(view, o.external_gateway_info, 'create');
-  const rl = await def('route_links').create(ctx, {
+  const rl = await resourceDef('route_links').create(ctx, {
     display_name: (o.name as string | undefined) ?? '',
     description: (o.description as string | undefined) ?? '',
     project_id: project,
@@ -179,7 +173,7 @@ export async function updateRouter(ctx: WriteContext, view: NeutronView, id: str
   if (o.name !== undefined) p.display_name = o.name as string;
   if (o.description !== undefined) p.description = o.description as string;
   if (o.admin_state_up !== undefined) p.admin_state_up = o.admin_state_up as boolean;
-  const updated = await def('route_links').update(ctx, rl, p);
+  const updated = await resourceDef('route_links').update(ctx, rl, p);
   await setGateway(ctx, updated, o.external_gateway_info as Body | null | undefined);
   await setAdminState(ctx, updated, o.admin_state_up as boolean | undefined);
 }
@@ -189,8 +183,8 @@ export async function removeRouter(ctx: WriteContext, view: NeutronView, id: str
   const inside = await portsOf(ctx, rl.uuid, ROUTER_INTERFACE);
   if (inside.length > 0)
     throw new NeutronError(409, 'RouterInUse', `Router ${id} still has ports: ${inside.map((i) => i.uuid).join(', ')}`);
-  for (const gw of await portsOf(ctx, rl.uuid, ROUTER_GATEWAY)) await def('interfaces').remove(ctx, gw);
-  await def('route_links').remove(ctx, rl);
+  for (const gw of await portsOf(ctx, rl.uuid, ROUTER_GATEWAY)) await resourceDef('interfaces').remove(ctx, gw);
+  await resourceDef('route_links').remove(ctx, rl);
 }
 
 /** PUT /routers/:id/add_router_interface: by subnet (a new port at its gateway_ip) or by an existing port. */
@@ -220,7 +214,7 @@ export async function addRouterInterface(ctx: WriteContext, view: NeutronView, i
           `Bad router request: Cidr ${subnet.ipv4_network}/${subnet.ipv4_prefix} of subnet ${subnet.uuid} overlaps with cidr ${net}/${len} routed by ${rl.uuid}.`,
         );
     }
-    iface = await def('interfaces').create(ctx, {
+    iface = await resourceDef('interfaces').create(ctx, {
       mode: 'simulated',
       enable_routing: true,
       network_uuid: subnet.network_uuid as string,
@@ -242,7 +236,7 @@ export async function addRouterInterface(ctx: WriteContext, view: NeutronView, i
     const lease = await firstLease(ctx, port.uuid);
     if (!lease) throw badRequest(`Bad router request: Router port ${port.uuid} must have at least one fixed IP.`);
     subnet = await ctx.findOne('subnets', { network_uuid: lease.network_uuid as string });
-    iface = await def('interfaces').update(ctx, port, {
+    iface = await resourceDef('interfaces').update(ctx, port, {
       mode: 'simulated',
       enable_routing: true,
       enable_filtering: false,
@@ -254,7 +248,7 @@ export async function addRouterInterface(ctx: WriteContext, view: NeutronView, i
   }
   const network = (await firstLease(ctx, iface.uuid))!.network_uuid as string;
   const net = await ctx.must('networks', network);
-  await def('routes').create(ctx, {
+  await resourceDef('routes').create(ctx, {
     interface_uuid: iface.uuid,
     route_link_uuid: rl.uuid,
     network_uuid: network,
@@ -311,7 +305,7 @@ export async function removeRouterInterface(
         'RouterInterfaceInUseByFloatingIP',
         `Router interface for subnet ${subnet?.uuid ?? network} on router ${rl.uuid} cannot be deleted, as it is required by one or more floating IPs.`,
       );
-    await def('interfaces').remove(ctx, iface);
+    await resourceDef('interfaces').remove(ctx, iface);
     return interfaceInfo(rl, iface, network, subnet);
   }
   throw new NeutronError(
@@ -410,7 +404,7 @@ export async function createFloating(ctx: WriteContext, view: NeutronView, o: Bo
       throw badRequest(`Bad floatingip request: subnet ${String(o.subnet_id)} is not on ${network.uuid}.`);
   }
   await checkAssociable(ctx, view, network.uuid, o.port_id);
-  const f = await def('floating_ips').create(ctx, {
+  const f = await resourceDef('floating_ips').create(ctx, {
     network_uuid: network.uuid,
     description: (o.description as string | undefined) ?? '',
     project_id: project,
@@ -434,5 +428,5 @@ export async function updateFloating(ctx: WriteContext, view: NeutronView, id: s
   await checkAssociable(ctx, view, f.network_uuid as string, port);
   const p: Params = { interface_uuid: port, fixed_ipv4_address: (o.fixed_ip_address as string | undefined) ?? null };
   if (o.description !== undefined) p.description = o.description as string;
-  await def('floating_ips').update(ctx, f, p);
+  await resourceDef('floating_ips').update(ctx, f, p);
 }

@@ -14,9 +14,9 @@ export interface Caller {
 }
 
 /** Neutron's timestamps have whole seconds. */
-const stamp = (iso: unknown) => (typeof iso === 'string' ? iso.replace(/\.\d+Z$/, 'Z') : null);
+export const stamp = (iso: unknown) => (typeof iso === 'string' ? iso.replace(/\.\d+Z$/, 'Z') : null);
 /** Objects made through the OpenVNet API belong to no project: Neutron shows an empty one (admins see them). */
-const projectOf = (d: Doc) => (d.project_id as string | null) ?? '';
+export const projectOf = (d: Doc) => (d.project_id as string | null) ?? '';
 
 function standard(d: Doc): Body {
   const project = projectOf(d);
