@@ -12,7 +12,15 @@ import { readFileSync } from 'node:fs';
 import { FeedClient } from '../src/client/index.js';
 import type { Change } from '../src/client/types.js';
 import { Cluster } from '../src/demo/cluster.js';
-import { addInternalPorts, bgPort, createInterfaces, createNetwork, PROBE, REF } from './compare/vnet.js';
+import {
+  addInternalPorts,
+  bgPort,
+  createInterfaces,
+  createNetwork,
+  PROBE,
+  plugProbePair,
+  REF,
+} from './compare/vnet.js';
 import { ms, numOption, pct } from './lib/stats.js';
 
 const args = process.argv.slice(2);
@@ -120,15 +128,7 @@ try {
           .map((b) => ({ name: `${prefix.slice(0, 6)}b${b.i}`, ifaceId: b.uuid })),
       );
   }
-  await c.lab.addVm({ name: 'bref', host: 'h1', mac: REF.mac, ip: `${REF.ip}/16`, port: 'p-bref', ifaceId: REF.uuid });
-  await c.lab.addVm({
-    name: 'bprobe',
-    host: 'h2',
-    mac: PROBE.mac,
-    ip: `${PROBE.ip}/16`,
-    port: 'p-bprobe',
-    ifaceId: PROBE.uuid,
-  });
+  await plugProbePair(c);
   await c.waitInSync(120_000);
 
   const changes: Change[] = [];

@@ -160,8 +160,14 @@ export async function startBenchCluster(
 async function setupProbePair(c: Cluster, dps: Map<string, string>, withProbe: boolean): Promise<void> {
   await createNetwork(c, [...dps.values()], NETWORK, ['10.10.0.0', 16]);
   await createInterfaces(c, [{ ...REF, network: NETWORK }, ...(withProbe ? [{ ...PROBE, network: NETWORK }] : [])]);
-  await c.lab.addVm({ name: 'bref', host: 'h1', mac: REF.mac, ip: `${REF.ip}/16`, port: 'p-bref', ifaceId: REF.uuid });
   // The probe VM is plugged (iface-id set) before any t0: only the API write happens after t0.
+  await plugProbePair(c);
+  await c.waitInSync(60_000);
+}
+
+/** The reference VM bref on h1 and the probe VM bprobe on h2, bound by iface-id to REF and PROBE. */
+export async function plugProbePair(c: Cluster): Promise<void> {
+  await c.lab.addVm({ name: 'bref', host: 'h1', mac: REF.mac, ip: `${REF.ip}/16`, port: 'p-bref', ifaceId: REF.uuid });
   await c.lab.addVm({
     name: 'bprobe',
     host: 'h2',
@@ -170,7 +176,6 @@ async function setupProbePair(c: Cluster, dps: Map<string, string>, withProbe: b
     port: 'p-bprobe',
     ifaceId: PROBE.uuid,
   });
-  await c.waitInSync(60_000);
 }
 
 /** Port-up latency at each level of background ports, with flows, CPU and memory per level. */
