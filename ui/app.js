@@ -3,7 +3,7 @@
 // with cytoscape; a side panel with the hosts' agent states, the selected object's details and a trace form.
 // Everything the API says is put into the page as text (textContent) or drawn on cytoscape's canvas, never as
 // HTML. The drawn graph is published as `window.vnetTopology` (and a `vnet:drawn` event) for tests and benches.
-import { addressesOf, hostState, layoutOf, networksOf, Topology } from './model.js';
+import { addressesOf, hostState, layoutOf, networkAddress, networksOf, Topology } from './model.js';
 import { api, followFeed, NeedToken, savedToken, saveToken } from './feed.js';
 import cytoscape from './vendor/cytoscape.esm.min.js';
 
@@ -280,7 +280,7 @@ function detailsOf(id) {
       title: `network ${nw.display_name || nw.uuid}`,
       fields: [
         ['uuid', nw.uuid],
-        ['address', `${nw.ipv4_network}/${nw.ipv4_prefix}`],
+        ['address', networkAddress(nw)],
         ['mode', nw.network_mode],
         ['vlan', nw.vlan_id],
         ['tunnel key', nw.tunnel_key],

@@ -104,6 +104,15 @@ export function addressesOf(iface) {
 }
 
 /**
+ * A network's address as shown: its prefix, or what it is without one (a Neutron network before its subnet,
+ * an L2-only network).
+ * @param {Item} nw
+ */
+export function networkAddress(nw) {
+  return typeof nw.ipv4_network === 'string' ? `${nw.ipv4_network}/${nw.ipv4_prefix}` : 'no subnet (L2 only)';
+}
+
+/**
  * The networks an interface is on: those of its IP leases, else its plain network_uuid.
  * @param {Item} iface
  */
@@ -137,7 +146,7 @@ export function graphOf(t) {
     node({
       id: nw.uuid,
       kind: 'network',
-      label: `${nw.display_name || nw.uuid}\n${nw.ipv4_network}/${nw.ipv4_prefix}${mode}`,
+      label: `${nw.display_name || nw.uuid}\n${networkAddress(nw)}${mode}`,
       state: nw.network_mode ?? 'virtual',
     });
   }

@@ -220,6 +220,17 @@ describe('the page model (ui/model.js)', () => {
     assert.equal(node('dp-h2')?.state, 'out-of-sync');
     assert.equal(node('nw-net3'), undefined);
     assert.ok(!after.edges.some((e) => e.target === 'nw-net3'), 'no edge to a deleted network');
+    assert.equal(node('nw-net1')?.label, 'net1\n172.16.1.0/24');
+    // A Neutron network before its subnet has no address: said so, not `null/24`.
+    t.apply({
+      revision: until + 1,
+      resource: 'networks',
+      uuid: 'nw-l2',
+      op: 'upsert',
+      item: { uuid: 'nw-l2', display_name: 'l2', ipv4_network: null, ipv4_prefix: 24 },
+    });
+    assert.equal(graphOf(t).nodes.find((n) => n.id === 'nw-l2')?.label, 'l2\nno subnet (L2 only)');
+    t.resources.get('networks')!.delete('nw-l2');
     const moved = layoutOf(after);
     assert.deepEqual(moved['if-veth1'], at['if-veth1'], 'a VM of a host that gained nothing stays where it was');
     assert.ok(moved['nw-net1']!.y < moved['tr-fip']!.y && moved['tr-fip']!.y < moved['if-veth1']!.y, 'above its VM');
