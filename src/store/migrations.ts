@@ -99,6 +99,28 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
   `,
 ];
 
+/** PostgreSQL's lookup indexes as migration 1 made them: name suffix and the document fields after `kind`. */
+const LOOKUP_INDEXES: readonly (readonly [string, readonly string[]])[] = [
+  ['iface', ['interface_uuid']],
+  ['network', ['network_uuid']],
+  ['mac', ['mac_address']],
+  ['dp', ['datapath_uuid']],
+  ['mlease', ['mac_lease_uuid']],
+  ['rl', ['route_link_uuid']],
+  ['net_ip', ['network_uuid', 'ipv4_address']],
+  ['owner_dp', ['owner_datapath_uuid']],
+  ['dpid', ['dpid']],
+];
+
+/** Every lookup index re-made to leave out the given kinds (PostgreSQL migration 4's SQL). */
+function lookupIndexesWithout(kinds: readonly string[]): string {
+  const where = `WHERE kind NOT IN (${kinds.map((k) => `'${k}'`).join(', ')})`;
+  return LOOKUP_INDEXES.map(([name, fields]) => {
+    const cols = fields.map((f) => `(data->>'${f}')`).join(', ');
+    return `DROP INDEX vnet_docs_${name};\nCREATE INDEX vnet_docs_${name} ON vnet_docs(kind, ${cols}) ${where};`;
+  }).join('\n');
+}
+
 /**
  * PostgreSQL: each entry is the SQL of one migration; never edit a shipped one, append a new one. Documents are
  * `json` (kept as written, so key order survives like SQLite's text) with the same expression indexes as SQLite's;
@@ -169,33 +191,5 @@ export const POSTGRES_MIGRATIONS: readonly string[] = [
   // expression indexes parse its whole text again at every update, and a rule write to a group of 700 rules spent
   // 13 of its 15 ms of SQL there. Lookups name their kind (`kind = $1`, planned with its value), which proves
   // the predicate, so they keep their index.
-  `
-  DROP INDEX vnet_docs_iface;
-  CREATE INDEX vnet_docs_iface ON vnet_docs(kind, (data->>'interface_uuid'))
-    WHERE kind NOT IN ('security_groups', 'dns_services', 'ip_range_groups', 'mac_range_groups');
-  DROP INDEX vnet_docs_network;
-  CREATE INDEX vnet_docs_network ON vnet_docs(kind, (data->>'network_uuid'))
-    WHERE kind NOT IN ('security_groups', 'dns_services', 'ip_range_groups', 'mac_range_groups');
-  DROP INDEX vnet_docs_mac;
-  CREATE INDEX vnet_docs_mac ON vnet_docs(kind, (data->>'mac_address'))
-    WHERE kind NOT IN ('security_groups', 'dns_services', 'ip_range_groups', 'mac_range_groups');
-  DROP INDEX vnet_docs_dp;
-  CREATE INDEX vnet_docs_dp ON vnet_docs(kind, (data->>'datapath_uuid'))
-    WHERE kind NOT IN ('security_groups', 'dns_services', 'ip_range_groups', 'mac_range_groups');
-  DROP INDEX vnet_docs_mlease;
-  CREATE INDEX vnet_docs_mlease ON vnet_docs(kind, (data->>'mac_lease_uuid'))
-    WHERE kind NOT IN ('security_groups', 'dns_services', 'ip_range_groups', 'mac_range_groups');
-  DROP INDEX vnet_docs_rl;
-  CREATE INDEX vnet_docs_rl ON vnet_docs(kind, (data->>'route_link_uuid'))
-    WHERE kind NOT IN ('security_groups', 'dns_services', 'ip_range_groups', 'mac_range_groups');
-  DROP INDEX vnet_docs_net_ip;
-  CREATE INDEX vnet_docs_net_ip ON vnet_docs(kind, (data->>'network_uuid'), (data->>'ipv4_address'))
-    WHERE kind NOT IN ('security_groups', 'dns_services', 'ip_range_groups', 'mac_range_groups');
-  DROP INDEX vnet_docs_owner_dp;
-  CREATE INDEX vnet_docs_owner_dp ON vnet_docs(kind, (data->>'owner_datapath_uuid'))
-    WHERE kind NOT IN ('security_groups', 'dns_services', 'ip_range_groups', 'mac_range_groups');
-  DROP INDEX vnet_docs_dpid;
-  CREATE INDEX vnet_docs_dpid ON vnet_docs(kind, (data->>'dpid'))
-    WHERE kind NOT IN ('security_groups', 'dns_services', 'ip_range_groups', 'mac_range_groups');
-  `,
+  lookupIndexesWithout(['security_groups', 'dns_services', 'ip_range_groups', 'mac_range_groups']),
 ];
