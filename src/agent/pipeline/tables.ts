@@ -46,9 +46,9 @@ const DECLARATION = [
   {
     name: 'classifier',
     purpose:
-      'Split tunnel traffic (marked FROM_TUNNEL, to tunnel_ingress) and uplink traffic (marked FROM_UPLINK, to uplink_ingress) from everything else, which port_security checks.',
+      "Split tunnel traffic (marked FROM_TUNNEL, to tunnel_ingress), uplink traffic (marked FROM_UPLINK, to uplink_ingress) and the agent's metadata port (to metadata_reply) from everything else, which port_security checks.",
     matches: ['in_port', 'vlan_vid'],
-    next: ['tunnel_ingress', 'uplink_ingress', 'port_security'],
+    next: ['tunnel_ingress', 'uplink_ingress', 'metadata_reply', 'port_security'],
     miss: 'next',
     missTo: 'port_security',
   },
@@ -85,6 +85,14 @@ const DECLARATION = [
       "On a router's active gateway: a packet from the segment to the gateway address came back from its conntrack zone with the inside address restored; replies and related packets of translated connections are routed, anything else (no connection) is dropped.",
     matches: ['ct_state'],
     next: ['l3_routing'],
+    miss: 'drop',
+  },
+  {
+    name: 'metadata_reply',
+    purpose:
+      "Traffic from the agent's metadata port (its HTTP server for 169.254.169.254): ARP for an interface's metadata source address (169.254.x.y, from its ofport) is answered here; the server's TCP to that address gets 169.254.169.254:80 and the VM's own address and MACs back (stateless) and is delivered in the VM's network (l2_lookup, through its ingress conntrack when filtered); anything else from that port is dropped.",
+    matches: ['eth_type', 'arp_op', 'arp_tpa', 'ip_proto', 'ipv4_dst', 'tcp_src'],
+    next: ['l2_lookup'],
     miss: 'drop',
   },
   {
@@ -130,8 +138,8 @@ const DECLARATION = [
   {
     name: 'services',
     purpose:
-      "DHCP from each local VM of a network with a DHCP service passes that VM's own meter and goes on to dhcp_punt; nothing else is answered by the controller.",
-    matches: ['metadata', 'in_port', 'eth_type', 'ip_proto', 'udp_src', 'udp_dst'],
+      "DHCP from each local VM of a network with a DHCP service passes that VM's own meter and goes on to dhcp_punt; TCP from a local VM's own address to 169.254.169.254:80 leaves to the agent's metadata port from the source address that names its interface (stateless: metadata_reply turns the answer back); nothing else is answered by the controller.",
+    matches: ['metadata', 'in_port', 'eth_type', 'ip_proto', 'udp_src', 'udp_dst', 'ipv4_src', 'ipv4_dst', 'tcp_dst'],
     next: ['l3_routing', 'dhcp_punt'],
     miss: 'next',
   },
