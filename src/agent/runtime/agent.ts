@@ -43,6 +43,7 @@ import { HostPorts } from './host-ports.js';
 import { Meters } from './meters.js';
 import { PacketInHandler } from './packet-in.js';
 import { Reporter } from './reporter.js';
+import { StartupSpan } from './startup-span.js';
 import { StatusReports } from './status-reports.js';
 
 export interface AgentDeps {
@@ -58,6 +59,8 @@ export interface AgentDeps {
   observer?: AgentObserver | undefined;
   /** ovs-vswitchd's control socket, for traces; absent: traces are refused with the reason. */
   vswitch?: VswitchControl | undefined;
+  /** The process's start-up milestones so far (runAgent marks the code loaded); absent: a fresh one. */
+  startup?: StartupSpan | undefined;
 }
 
 export type AgentPhase =
@@ -122,6 +125,8 @@ export class Agent {
   private pendingKeys = new Set<ChangeKey>();
   /** The feed changes behind pendingKeys, timed for the next pass's span (change-span.ts). */
   private readonly spans = new ChangeSpans();
+  /** Process start → first flows in sync, logged once (startup-span.ts). */
+  private readonly startup: StartupSpan;
   /** The next sync must diff the switch's table against the whole desired set (not send the compiler's delta). */
   private fullDiff = true;
   private readonly hostPorts: HostPorts;
@@ -153,6 +158,7 @@ export class Agent {
   constructor(private readonly deps: AgentDeps) {
     this.cfg = deps.config;
     this.log = deps.log;
+    this.startup = deps.startup ?? new StartupSpan();
     this.packetIns = new PacketInHandler(
       deps.dhcp?.(() => this.view),
       { encap: this.cfg.encap, underlayMtu: this.cfg.underlayMtu },
@@ -174,6 +180,7 @@ export class Agent {
 
   /** Starts everything and returns; progress continues in the background (see status()). */
   start(): void {
+    this.startup.mark('started');
     this.log.info(
       {
         server: this.cfg.server,
@@ -292,9 +299,11 @@ export class Agent {
           this.phase = 'waiting-for-bridge';
           this.kick();
         });
+        this.startup.mark('ovsdb_ready');
         this.phase = 'taking-over-bridge';
         const controller = `tcp:${this.deps.switches.address.host}:${this.deps.switches.address.port}`;
         this.dpid = await takeOverBridge(ovs, name, controller);
+        this.startup.mark('bridge_taken_over');
         this.log.info(
           { bridge: name, dpid: formatDpid(this.dpid), controller, failMode: 'secure' },
           'bridge taken over: controller set, fail_mode=secure, tunnel ports present',
@@ -356,6 +365,7 @@ export class Agent {
 
   private adoptSwitch(link: SwitchLink): void {
     this.link = link;
+    this.startup.mark('switch_connected');
     if (this.switchConnections++ > 0) this.counters.openflowReconnects++;
     this.installed = null;
     this.flowsInSync = false;
@@ -379,6 +389,7 @@ export class Agent {
     switch (ev.kind) {
       case 'snapshot':
         this.view = buildModelView(ev.resources as FeedResources, ev.revision);
+        this.startup.mark('snapshot');
         // A fresh compiler: its first delta is "everything", so diff against the switch instead.
         this.compiler = new FlowCompiler();
         this.pendingKeys.clear();
@@ -503,6 +514,7 @@ export class Agent {
     const t0 = performance.now();
     const res = this.compiler.update(view, local, keys);
     trace.computeDone();
+    this.startup.mark('computed');
     // Bad model data costs its owner the flows it would have made; say which and why.
     if (res.errors.length > 0)
       this.log.warn(
@@ -524,12 +536,14 @@ export class Agent {
     try {
       if (this.installed === null) {
         this.installed = await link.dumpFlows();
+        this.startup.mark('dumped');
         this.fullDiff = true;
         this.log.info({ flows: this.installed.length }, 'read installed flows from the switch');
       }
       const desired = this.compiler.flows();
       // Flow stats come back in the codec's canonical form: compare like with like.
       const mods: FlowMod[] = this.fullDiff ? diffFlows(this.installed, desired.map(normalizeFlow)) : res.mods;
+      this.startup.mark('diffed');
       // Meters change only with flows that name one (a port's DHCP punt): scan everything only then.
       const wanted = this.fullDiff || mods.some((m) => metersOf(m.flow).size > 0) ? this.meters.wanted(desired) : null;
       if (wanted) await this.meters.install(link, wanted);
@@ -552,6 +566,8 @@ export class Agent {
       if (this.link === link) {
         this.flowsInSync = true;
         this.phase = 'running';
+        const started = this.startup.finish({ installed_flows: this.installed.length, flow_mods: mods.length });
+        if (started) this.log.info(started, 'in sync since process start');
         if (this.lastError?.startsWith('flow sync failed')) this.lastError = null;
       }
     } catch (err) {

@@ -1,0 +1,56 @@
+// The agent's start, stage by stage, from the process's own start to its first flows in sync (issue 18, item 3):
+// where a restart's time goes — Node and module loading, the OVSDB and OpenFlow handshakes, the feed's snapshot,
+// the flow dump, the compute, the diff. One line, `in sync since process start`, logged once.
+
+/** The milestones, in ms since the process started (performance.now()); each the first time it happened. */
+export type StartupMark =
+  /** The agent's code is loaded and runAgent() runs (Node's start-up and every import before it). */
+  | 'loaded'
+  /** The OpenFlow listener listens, the credentials are read: Agent.start(). */
+  | 'started'
+  /** OVSDB connected and its monitor cache loaded. */
+  | 'ovsdb_ready'
+  /** Controller, fail mode and tunnel ports set on the bridge (an OVSDB transaction), dpid known. */
+  | 'bridge_taken_over'
+  /** The feed's snapshot is loaded into the model. */
+  | 'snapshot'
+  /** The switch connected (OpenFlow handshake done, the peer verified). */
+  | 'switch_connected'
+  /** The first pass with the datapath identified computed the whole flow set. */
+  | 'computed'
+  /** The switch's flow table read (flow stats). */
+  | 'dumped'
+  /** Switch table vs desired flows diffed. */
+  | 'diffed'
+  /** The diff's flow-mods in and acknowledged (none when the switch already held every flow). */
+  | 'in_sync';
+
+const r1 = (x: number) => Math.round(x * 10) / 10;
+
+export class StartupSpan {
+  private readonly marks: Partial<Record<StartupMark, number>> = {};
+  private done = false;
+
+  /** Notes a milestone the first time it happens (later ones — a reconnect — are not the start). */
+  mark(m: StartupMark): void {
+    if (!this.done && this.marks[m] === undefined) this.marks[m] = performance.now();
+  }
+
+  /**
+   * At the first flows in sync: the line's fields once (then null). `since_process_start_ms` holds every
+   * milestone; `process_started_at` (ms since the epoch) lets a bench put it on its own clock.
+   */
+  finish(extra: Record<string, number>): Record<string, unknown> | null {
+    if (this.done) return null;
+    this.mark('in_sync');
+    this.done = true;
+    const since: Record<string, number> = {};
+    for (const [k, v] of Object.entries(this.marks)) since[k] = r1(v);
+    return {
+      span: 'startup',
+      process_started_at: Math.round(performance.timeOrigin),
+      since_process_start_ms: since,
+      ...extra,
+    };
+  }
+}
