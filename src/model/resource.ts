@@ -137,6 +137,8 @@ export function docSchema<F extends Fields>(fields: F): TUnsafe<DocOf<F>> {
 export interface ResourceDecl<F extends Fields = Fields> {
   /** Plural, as in the URL (`/api/1.0/networks`); the singular (OpenAPI, the body wrapper) drops its "s". */
   kind: string;
+  /** The singular when dropping the "s" does not make it (`lease_policy`). */
+  singular?: string;
   /** uuid prefix ("nw"). */
   prefix: string;
   /** One line: what the resource is. */
@@ -150,7 +152,7 @@ export interface ResourceDecl<F extends Fields = Fields> {
 export type Declared<F extends Fields = Fields> = ResourceDecl<F> & { singular: string; schema: TUnsafe<DocOf<F>> };
 
 export function resource<const F extends Fields>(decl: ResourceDecl<F>): Declared<F> {
-  return { ...decl, singular: decl.kind.slice(0, -1), schema: docSchema(decl.fields) };
+  return { ...decl, singular: decl.singular ?? decl.kind.slice(0, -1), schema: docSchema(decl.fields) };
 }
 
 /** An item embedded in another object's list (rules, ranges, records, statics, static addresses). */

@@ -17,10 +17,12 @@ import { datapathRelationRoutes } from './routes/datapath-relations.js';
 import { feedRoutes } from './routes/feed.js';
 import { interfaceRoutes } from './routes/interfaces.js';
 import { ipLeaseRoutes } from './routes/ip-leases.js';
+import { leasePolicyRoutes } from './routes/lease-policies.js';
 import { itemRoutes } from './routes/items.js';
 import { metricsRoutes } from './routes/metrics.js';
 import { resourceRoutes } from './routes/resources.js';
 import { Service } from './service.js';
+import { DEFAULT_LEASE_SWEEP_MS, LeaseSweeper } from './lease-sweeper.js';
 import { AgentPresence } from './agent-presence.js';
 import { AgentRequests } from './agent-requests.js';
 import { installActorContext } from './auth/audit.js';
@@ -44,6 +46,8 @@ export interface AppDeps {
   agentRequestTimeoutMs?: number;
   /** Serve HTTPS with this key and certificate (PEM). */
   tls?: { key: string; cert: string };
+  /** How often lease policies' retentions are expired (ms; 0: never; default DEFAULT_LEASE_SWEEP_MS). */
+  leaseSweepMs?: number;
 }
 
 /** Route plugins in registration order (the OpenAPI document lists them so). */
@@ -53,6 +57,7 @@ const ROUTE_PLUGINS = [
   agentReportRoutes,
   interfaceRoutes,
   ipLeaseRoutes,
+  leasePolicyRoutes,
   itemRoutes,
   feedRoutes,
   tokenRoutes,
@@ -114,6 +119,9 @@ export async function buildApp(deps: AppDeps): Promise<{ app: FastifyInstance; s
   const presence = new AgentPresence(service, deps.logger || undefined);
   // Closing the server closes every feed stream: that says nothing about the agents.
   app.addHook('preClose', async () => presence.stop());
+  const sweeper = new LeaseSweeper(service, deps.leaseSweepMs ?? DEFAULT_LEASE_SWEEP_MS, deps.logger || undefined);
+  app.addHook('onReady', async () => sweeper.start());
+  app.addHook('preClose', async () => sweeper.stop());
   // One registry per app: several servers in one (test) process keep their own counts.
   const metrics = new ServerMetrics(service);
   await metrics.install(app as unknown as FastifyInstance, table.isStream);

@@ -18,6 +18,7 @@ import { define, type ResourceDef } from './documents.js';
 import { checkAligned, networks, subnets } from './resources/addressing.js';
 import { floatingIps, translations } from './resources/floating-ips.js';
 import { interfaces, ipLeases, macLeases, networkServices } from './resources/interfaces.js';
+import { ipLeaseContainers, ipRetentionContainers, leasePolicies } from './resources/lease-policies.js';
 import { allocate, freeIpIn, freeRandomMac, MAX_CT_ZONE, MAX_TUNNEL_KEY } from './resources/leases.js';
 import { randomId, type WriteContext } from './write-context.js';
 
@@ -192,6 +193,9 @@ export const RESOURCES: readonly ResourceDef[] = [
   ipRangeGroups,
   macRangeGroups,
   dnsServices,
+  leasePolicies,
+  ipLeaseContainers,
+  ipRetentionContainers,
 ];
 
 /** Rejects PUT parameters naming immutable fields with a clear 400 (before the unknown-parameter check). */

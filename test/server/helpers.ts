@@ -89,6 +89,8 @@ export async function startServer(
     auth?: GuardOptions;
     feed?: FeedOptions;
     agentRequestTimeoutMs?: number;
+    /** How often lease retentions are swept (ms; default the server's). */
+    leaseSweepMs?: number;
   } = {},
 ): Promise<TestServer> {
   const store = await openStore(opts);
@@ -97,6 +99,7 @@ export async function startServer(
     feed: { heartbeatMs: opts.heartbeatMs ?? 15_000, ...opts.feed },
     ...(opts.auth ? { auth: opts.auth } : {}),
     ...(opts.agentRequestTimeoutMs ? { agentRequestTimeoutMs: opts.agentRequestTimeoutMs } : {}),
+    ...(opts.leaseSweepMs !== undefined ? { leaseSweepMs: opts.leaseSweepMs } : {}),
   });
   let base = '';
   if (opts.listen !== false) {

@@ -128,6 +128,14 @@ export function flowBodyKey(f: Flow): string {
   return k;
 }
 
+/** Computes the flows' identity and body keys now (both are cached per flow): a later diff keys only the other side. */
+export function keyFlows(flows: readonly Flow[]): void {
+  for (const f of flows) {
+    flowKey(f);
+    flowBodyKey(f);
+  }
+}
+
 /**
  * Ordered FlowMods turning `installed` into `desired`:
  *   1. adds (new identities, and changed cookies — an add replaces the flow whole, cookie included, while

@@ -14,6 +14,7 @@ import {
   type ChangeKey,
   datapathByDpid,
   diffFlows,
+  keyFlows,
   type FeedResources,
   FlowCompiler,
   metersOf,
@@ -133,6 +134,11 @@ export class Agent {
   private readonly meters: Meters;
   private readonly announcer: Announcer;
   private link: SwitchLink | null = null;
+  /**
+   * The desired flows in the codec's canonical form (what a flow dump returns), keyed, made while the first switch
+   * connection is awaited: the restart's diff then keys only the dump. Dropped once the switch is in sync.
+   */
+  private canonical: { of: readonly Flow[]; flows: Flow[] } | null = null;
   /** What the switch holds, as far as we know; null = unknown (read it before diffing). */
   private installed: Flow[] | null = null;
   private flowsInSync = false;
@@ -529,6 +535,8 @@ export class Agent {
     if (!link) {
       // The delta is lost with no switch to send it to: the next connection diffs everything.
       this.fullDiff = true;
+      // Before the first connection (a restart: ovs-vswitchd retries once a second) the wait is free time.
+      if (this.switchConnections === 0) this.canonicalDesired(this.compiler.flows());
       if (this.phase === 'running') this.phase = 'waiting-for-switch';
       this.reportStatus(dp.uuid);
       return;
@@ -542,7 +550,7 @@ export class Agent {
       }
       const desired = this.compiler.flows();
       // Flow stats come back in the codec's canonical form: compare like with like.
-      const mods: FlowMod[] = this.fullDiff ? diffFlows(this.installed, desired.map(normalizeFlow)) : res.mods;
+      const mods: FlowMod[] = this.fullDiff ? diffFlows(this.installed, this.canonicalDesired(desired)) : res.mods;
       this.startup.mark('diffed');
       // Meters change only with flows that name one (a port's DHCP punt): scan everything only then.
       const wanted = this.fullDiff || mods.some((m) => metersOf(m.flow).size > 0) ? this.meters.wanted(desired) : null;
@@ -555,6 +563,7 @@ export class Agent {
       this.endSpan(trace, mods, desired.length, res.recomputed.length);
       if (wanted) await this.meters.removeUnused(link, wanted);
       this.installed = desired;
+      this.canonical = null;
       this.reports.translations(
         view,
         dp.uuid,
@@ -579,6 +588,16 @@ export class Agent {
       this.scheduleRetry(1000);
     }
     this.reportStatus(dp.uuid);
+  }
+
+  /** `desired` in canonical form with its keys computed, made once per flow set. */
+  private canonicalDesired(desired: readonly Flow[]): Flow[] {
+    if (this.canonical?.of !== desired) {
+      const flows = desired.map(normalizeFlow);
+      keyFlows(flows);
+      this.canonical = { of: desired, flows };
+    }
+    return this.canonical.flows;
   }
 
   /**

@@ -7,6 +7,7 @@ import { filterStatics, filters } from './filters.js';
 import { floatingIps } from './floating-ips.js';
 import { interfaces } from './interfaces.js';
 import { ipLeases, macLeases } from './leases.js';
+import { ipLeaseContainers, ipRetentionContainers, leasePolicies } from './lease-policies.js';
 import { networkServices } from './network-services.js';
 import { networks } from './networks.js';
 import { ipRangeGroups, ipRanges, macRangeGroups, macRanges } from './range-groups.js';
@@ -25,6 +26,7 @@ export * from './filters.js';
 export * from './floating-ips.js';
 export * from './interfaces.js';
 export * from './leases.js';
+export * from './lease-policies.js';
 export * from './network-services.js';
 export * from './networks.js';
 export * from './range-groups.js';
@@ -58,6 +60,9 @@ export const DECLARATIONS = {
   ip_range_groups: ipRangeGroups,
   mac_range_groups: macRangeGroups,
   dns_services: dnsServices,
+  lease_policies: leasePolicies,
+  ip_lease_containers: ipLeaseContainers,
+  ip_retention_containers: ipRetentionContainers,
 } as const;
 
 /** Kinds the store keeps that the change feed never carries (credentials), keyed by plural name. */

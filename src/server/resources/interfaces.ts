@@ -17,6 +17,7 @@ import {
   has,
   leaseOwner,
   macFromGroup,
+  markRetentions,
   removeIpLease,
   removeMacLease,
 } from './leases.js';
@@ -291,6 +292,8 @@ export const ipLeases: ResourceDef = {
     assign(doc, p, ['enable_routing']);
     ctx.touch('interfaces', doc.interface_uuid as string | null);
     const updated = await ctx.update('ip_leases', doc);
+    // Retention containers time a lease from its attach and its grace from its release (OpenVNet's ip_retentions).
+    if (doc.interface_uuid !== before) await markRetentions(ctx, doc.uuid, doc.interface_uuid as string | null);
     if (doc.interface_uuid)
       await checkSegmentInterface(
         ctx,

@@ -141,6 +141,59 @@ export async function createIpLease(
 export async function removeIpLease(ctx: WriteContext, lease: Doc) {
   await ctx.remove('ip_leases', lease.uuid);
   ctx.touch('interfaces', lease.interface_uuid as string | null);
+  await forgetLease(ctx, lease.uuid);
+}
+
+// ---------- what lease policies keep about a lease (src/server/resources/lease-policies.ts) ----------
+
+/** One lease an ip retention container times (declared in src/model/resources/lease-policies.ts). */
+export type Retention = {
+  ip_lease_uuid: string;
+  interface_uuid: string | null;
+  leased_at: string;
+  released_at: string | null;
+};
+
+/**
+ * A lease was attached to `iface` (a new lease term: leased_at restarts) or released from its interface
+ * (`null`: grace_time starts, the interface is remembered so the address can go back to it).
+ */
+export async function markRetentions(ctx: WriteContext, leaseUuid: string, iface: string | null): Promise<void> {
+  for (const c of await ctx.find('ip_retention_containers')) {
+    const list = c.ip_retentions as Retention[];
+    if (!list.some((r) => r.ip_lease_uuid === leaseUuid)) continue;
+    const next = list.map((r) => {
+      if (r.ip_lease_uuid !== leaseUuid) return r;
+      if (iface === null) return { ...r, released_at: r.released_at ?? ctx.now };
+      return { ...r, interface_uuid: iface, leased_at: ctx.now, released_at: null };
+    });
+    await ctx.update('ip_retention_containers', { ...c, ip_retentions: next });
+  }
+}
+
+/** A deleted lease leaves the containers and lease policies that named it. */
+async function forgetLease(ctx: WriteContext, leaseUuid: string): Promise<void> {
+  for (const c of await ctx.find('ip_lease_containers')) {
+    const list = c.ip_lease_uuids as string[];
+    if (list.includes(leaseUuid))
+      await ctx.update('ip_lease_containers', { ...c, ip_lease_uuids: list.filter((u) => u !== leaseUuid) });
+  }
+  for (const c of await ctx.find('ip_retention_containers')) {
+    const list = c.ip_retentions as Retention[];
+    if (list.some((r) => r.ip_lease_uuid === leaseUuid))
+      await ctx.update('ip_retention_containers', {
+        ...c,
+        ip_retentions: list.filter((r) => r.ip_lease_uuid !== leaseUuid),
+      });
+  }
+  for (const lp of await ctx.find('lease_policies')) {
+    const list = lp.interfaces as { ip_lease_uuid: string | null }[];
+    if (list.some((e) => e.ip_lease_uuid === leaseUuid))
+      await ctx.update('lease_policies', {
+        ...lp,
+        interfaces: list.map((e) => (e.ip_lease_uuid === leaseUuid ? { ...e, ip_lease_uuid: null } : e)),
+      });
+  }
 }
 
 export async function removeMacLease(ctx: WriteContext, lease: Doc) {
