@@ -72,23 +72,57 @@ export class Service extends EventEmitter<{ changes: [Change[]] }> {
   }
 
   private snapshotCache: { revision: number; json: Promise<string> } | null = null;
+  /** The build in flight, if any. */
+  private snapshotBuilding: Promise<string> | null = null;
+  /** The build that starts when the one in flight is done, shared by everyone who asked for newer meanwhile. */
+  private snapshotNext: { revision: number; json: Promise<string> } | null = null;
 
   /**
    * The snapshot as JSON text, built once per revision and shared by every reader of that revision (and by
    * readers arriving while it is built): four clients reading a 9k-interface model used to serialise it four
-   * times and stall every other request meanwhile.
+   * times and stall every other request meanwhile. One build at a time: readers who need a newer revision than
+   * the one being built wait for it to finish and share the next build, which then holds every write they could
+   * have seen. With every reader building its own, 1,000 agents starting together while their reports moved the
+   * revision built one each, concurrently: the server reached 2 GB and answered nothing for minutes.
    */
   async snapshotJson(): Promise<string> {
     const revision = await this.read((ctx) => ctx.tx.revision());
     const cached = this.snapshotCache;
     if (cached && cached.revision >= revision) return cached.json;
+    const building = this.snapshotBuilding;
+    if (!building) return this.buildSnapshot(revision);
+    if (this.snapshotNext) {
+      this.snapshotNext.revision = Math.max(this.snapshotNext.revision, revision);
+      return this.snapshotNext.json;
+    }
+    const start = (): Promise<string> => {
+      if (this.snapshotNext === next) this.snapshotNext = null;
+      return this.buildSnapshot(next.revision);
+    };
+    const next: { revision: number; json: Promise<string> } = {
+      revision,
+      json: building.then(start, start),
+    };
+    this.snapshotNext = next;
+    return next.json;
+  }
+
+  /** Builds the snapshot (at `revision` or newer: a write may come in between) and caches it for that revision. */
+  private buildSnapshot(revision: number): Promise<string> {
     const json = this.snapshot().then((s) => JSON.stringify(s));
     this.snapshotCache = { revision, json };
-    // The snapshot may be newer than `revision` (a write in between): still correct, the watcher resumes from
-    // the revision inside it. A failed build is not kept.
-    json.catch(() => {
-      if (this.snapshotCache?.json === json) this.snapshotCache = null;
-    });
+    this.snapshotBuilding = json;
+    // A snapshot newer than `revision` is still correct: the watcher resumes from the revision inside it. A
+    // failed build is not kept.
+    json.then(
+      () => {
+        if (this.snapshotBuilding === json) this.snapshotBuilding = null;
+      },
+      () => {
+        if (this.snapshotBuilding === json) this.snapshotBuilding = null;
+        if (this.snapshotCache?.json === json) this.snapshotCache = null;
+      },
+    );
     return json;
   }
 
