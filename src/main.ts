@@ -1,20 +1,26 @@
 // Entry point of `bin/vnet`: one subcommand per process kind, each defined in its own area. It lives at the top
 // of src/ (not in src/cli) because it is the one file that starts every room: server, agent, lab and demo.
 import { Command } from '@commander-js/extra-typings';
-import { agentCommand } from './agent/command.js';
-import { demoCommand } from './demo/command.js';
-import { labCommand } from './lab/command.js';
-import { serverCommand } from './server/command.js';
 import { VERSION } from './util/version.js';
+
+// Each room's command module, loaded only when it runs: the server's (Fastify, SQLite, PostgreSQL, Neutron) took
+// most of an agent's start-up, and a restarted agent's flows wait on it (docs/benchmarks.md, agent restart).
+const COMMANDS = {
+  server: async () => (await import('./server/command.js')).serverCommand(),
+  agent: async () => (await import('./agent/command.js')).agentCommand(),
+  lab: async () => (await import('./lab/command.js')).labCommand(),
+  demo: async () => (await import('./demo/command.js')).demoCommand(),
+};
+const named = process.argv[2];
+// A known subcommand: that one alone; anything else (help, --version, a typo): all, so help lists them.
+const wanted = named !== undefined && Object.hasOwn(COMMANDS, named) ? [named as keyof typeof COMMANDS] : null;
 
 const program = new Command('vnet')
   .description('vnet: virtual networks for VMs and containers on Open vSwitch (OpenVNet-compatible)')
   .version(VERSION)
-  .addCommand(serverCommand())
-  .addCommand(agentCommand())
-  .addCommand(labCommand())
-  .addCommand(demoCommand())
   .showHelpAfterError();
+for (const name of wanted ?? (Object.keys(COMMANDS) as (keyof typeof COMMANDS)[]))
+  program.addCommand(await COMMANDS[name]());
 
 // Node ends the process with status 13 when the event loop empties while this await is pending (an
 // operation nothing can complete any more); Node 20 says nothing about it. Say it. process.exit()
