@@ -44,8 +44,10 @@ async function ownsSocket(pid: string, inode: number): Promise<boolean> {
   } catch {
     return false;
   }
-  for (const fd of fds) if ((await readlink(`/proc/${pid}/fd/${fd}`).catch(() => '')) === want) return true;
-  return false;
+  // All at once: a bridge with 1,000 ports holds thousands of descriptors, and one await after the other cost
+  // seconds of a restarted agent's time on a loaded machine (the new socket takes the lowest free number: anywhere).
+  const links = await Promise.all(fds.map((fd) => readlink(`/proc/${pid}/fd/${fd}`).catch(() => '')));
+  return links.includes(want);
 }
 
 const isSwitchProgram = (exe: string) => basename(exe).replace(/ \(deleted\)$/, '') === 'ovs-vswitchd';
@@ -67,8 +69,8 @@ export async function identifyPeer(ours: Endpoint, peer: Endpoint): Promise<Peer
   const pids = (await readdir('/proc')).filter((p) => /^\d+$/.test(p));
   const comm = async (pid: string) => (await readFile(`/proc/${pid}/comm`, 'utf8').catch(() => '')).trim();
   const exe = async (pid: string) => readlink(`/proc/${pid}/exe`).catch(() => null);
-  const switches: string[] = [];
-  for (const pid of pids) if ((await comm(pid)).startsWith('ovs-vswitchd')) switches.push(pid);
+  const names = await Promise.all(pids.map(comm));
+  const switches = pids.filter((_, i) => names[i]!.startsWith('ovs-vswitchd'));
   for (const pid of switches)
     if (await ownsSocket(pid, inode)) {
       const path = await exe(pid);
