@@ -137,6 +137,41 @@ const release: ActionSpec = {
   options: [],
 };
 
+/** A lease policy's relation to another object (`lease_policies networks add LP NW --ip-range-group-uuid …`). */
+function policyRelation(
+  name: string,
+  singular: string,
+  item: string,
+  options: OptionSpec[],
+  columns: string[],
+): RelationSpec {
+  return {
+    name,
+    singular,
+    item,
+    help: `the lease policy's ${name}`,
+    add: { target: 'path', method: 'POST', options },
+    del: { target: 'path', options: [] },
+    show: true,
+    showItem: false,
+    columns,
+  };
+}
+const leaseFrom = {
+  ...opt('ip_range_group_uuid', 'string', 'range group its addresses come from (iprg-…)'),
+  required: true,
+};
+
+/** What a container holds: listed, changed only through its lease policies. */
+const listedOnly = (name: string, singular: string, columns: string[]): RelationSpec => ({
+  name,
+  singular,
+  help: `the ${name} it holds`,
+  show: true,
+  showItem: false,
+  columns,
+});
+
 /** A top-level resource: names, help and options from its declaration, the rest from vnctl. */
 function resource(
   decl: Declared,
@@ -258,6 +293,45 @@ export const RESOURCES: readonly ResourceSpec[] = [
         'remote_ip_prefix',
         'remote_group_uuid',
       ]),
+    ],
+  }),
+  resource(D.leasePolicies, {
+    columns: ['uuid', 'display_name', 'mode', 'timing'],
+    relations: [
+      policyRelation('networks', 'network', 'NW', [leaseFrom], ['uuid', 'display_name', 'ipv4_network', 'ipv4_prefix']),
+      policyRelation(
+        'interfaces',
+        'interface',
+        'IF',
+        [opt('label', 'string', 'a label for the relation')],
+        ['uuid', 'mac_address', 'ipv4_address', 'network_uuid'],
+      ),
+      policyRelation('ip_lease_containers', 'ip_lease_container', 'ILC', [], ['uuid']),
+      policyRelation(
+        'ip_retention_containers',
+        'ip_retention_container',
+        'IRC',
+        [],
+        ['uuid', 'lease_time', 'grace_time'],
+      ),
+    ],
+    actions: [
+      {
+        name: 'ip_leases',
+        method: 'POST',
+        help: 'lease an address from the policy to no interface',
+        options: [opt('ip_lease_uuid', 'string', "the new lease's uuid (il-…)"), opt('label', 'string', 'a label')],
+      },
+    ],
+  }),
+  resource(D.ipLeaseContainers, {
+    columns: ['uuid'],
+    relations: [listedOnly('ip_leases', 'ip_lease', ['uuid', 'network_uuid', 'ipv4_address', 'interface_uuid'])],
+  }),
+  resource(D.ipRetentionContainers, {
+    columns: ['uuid', 'lease_time', 'grace_time'],
+    relations: [
+      listedOnly('ip_retentions', 'ip_retention', ['ip_lease_uuid', 'interface_uuid', 'leased_at', 'released_at']),
     ],
   }),
   // `token` is in the create reply only: the one time the secret is shown.
