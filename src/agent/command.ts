@@ -16,7 +16,20 @@ export function agentCommand() {
     .option('--ovsdb-key <file>', 'for an ssl: OVSDB remote: the agent’s private key (PEM)')
     .option('--ovsdb-cert <file>', 'for an ssl: OVSDB remote: the agent’s certificate (PEM)')
     .option('--ovsdb-ca <file>', 'for an ssl: OVSDB remote: the CA certificate ovsdb-server’s is signed by (PEM)')
-    .option('--listen <host:port>', 'OpenFlow listen address the bridge connects to', DEFAULT_LISTEN)
+    .option(
+      '--listen <[tcp:|ssl:]host:port>',
+      'OpenFlow listen address the bridge connects to; ssl: for OpenFlow over TLS',
+      DEFAULT_LISTEN,
+    )
+    .option('--openflow-key <file>', 'with --listen ssl:…: the agent’s private key (PEM)')
+    .option('--openflow-cert <file>', 'with --listen ssl:…: the agent’s certificate (PEM)')
+    .option('--openflow-ca <file>', 'with --listen ssl:…: the CA certificate the switch’s must be signed by (PEM)')
+    .option('--switch-key <file>', 'with --listen ssl:…: ovs-vswitchd’s private key, set in its SSL table')
+    .option('--switch-cert <file>', 'with --listen ssl:…: ovs-vswitchd’s certificate, set in its SSL table')
+    .option(
+      '--switch-ca <file>',
+      'with --listen ssl:…: the CA ovs-vswitchd verifies the agent’s certificate with (default: its own set-ssl)',
+    )
     .option(
       '--metrics-listen <host:port>',
       'serve Prometheus metrics at http://HOST:PORT/metrics, without authentication (default: off)',

@@ -47,6 +47,12 @@ export interface TakeOverBridgeOptions {
   datapathType?: string;
 }
 
+export interface SslOptions {
+  privateKey: string;
+  certificate: string;
+  caCert: string;
+}
+
 export interface AddPortOptions {
   bridge: string;
   name: string;
@@ -381,6 +387,37 @@ export class Vswitch extends EventEmitter<VswitchEvents> {
   }
 
   /**
+   * ovs-vswitchd's SSL files (`ovs-vsctl set-ssl KEY CERT CA`): the key and certificate it presents on every
+   * `ssl:` connection (controllers, managers) and the CA it verifies the peer's certificate against. Paths on the
+   * switch's host, read by ovs-vswitchd. Writes nothing when they are set already.
+   */
+  async setSsl(o: SslOptions): Promise<void> {
+    for (const k of ['privateKey', 'certificate', 'caCert'] as const)
+      if (typeof o[k] !== 'string' || !o[k].startsWith('/')) throw new OvsdbInputError(k, 'must be an absolute path');
+    const want = { private_key: o.privateKey, certificate: o.certificate, ca_cert: o.caCert, bootstrap_ca_cert: false };
+    const current = () => {
+      const ref = this.ovsRow().ssl;
+      return ref === undefined ? undefined : this.cache.get('SSL', ref);
+    };
+    const same = () => {
+      const c = current();
+      return c !== undefined && Object.entries(want).every(([k, v]) => c[k as keyof typeof want] === v);
+    };
+    return this.serial(async () => {
+      await this.transactIdempotent('set SSL', () => {
+        if (same()) return [];
+        const c = current();
+        if (c) return [op.update('SSL', [where.eq('_uuid', uuid(c._uuid))], want)];
+        return [
+          op.insert('SSL', want, 'ssl'),
+          op.update('Open_vSwitch', [where.eq('_uuid', uuid(this.ovsRow()._uuid))], { ssl: namedUuid('ssl') }),
+        ];
+      });
+      await this.waitState(() => same() || undefined, 'SSL settings');
+    });
+  }
+
+  /**
    * Ensure a flow-based tunnel port (`options:remote_ip=flow`, `options:key=flow`, and
    * `local_ip` when given) named `name` on `bridge`; fixes type/options if they differ.
    */
@@ -547,7 +584,8 @@ export class Vswitch extends EventEmitter<VswitchEvents> {
   }
 
   private rowSeen(u: string): boolean {
-    for (const t of ['Interface', 'Port', 'Bridge', 'Controller'] as const) if (this.cache.get(t, u)) return true;
+    for (const t of ['Interface', 'Port', 'Bridge', 'Controller', 'SSL'] as const)
+      if (this.cache.get(t, u)) return true;
     return false;
   }
 

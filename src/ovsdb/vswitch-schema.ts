@@ -13,6 +13,16 @@ export interface OpenVSwitchRow extends CachedRow {
   external_ids: StrMap;
   next_cfg: number;
   cur_cfg: number;
+  /** The SSL row ovs-vswitchd's ssl: connections (controllers, managers) use; undefined: none. */
+  ssl: string | undefined;
+}
+
+/** The files ovs-vswitchd reads for its SSL connections (paths on its host), as `ovs-vsctl set-ssl` sets them. */
+export interface SslRow extends CachedRow {
+  private_key: string;
+  certificate: string;
+  ca_cert: string;
+  bootstrap_ca_cert: boolean;
 }
 
 export interface BridgeRow extends CachedRow {
@@ -70,6 +80,7 @@ export interface VswitchTables {
   Port: PortRow;
   Interface: InterfaceRow;
   Controller: ControllerRow;
+  SSL: SslRow;
 }
 
 /** Statistics columns are left out on purpose: vswitchd rewrites them every few seconds. */
@@ -84,6 +95,7 @@ export const VSWITCH_COLUMNS: { [K in keyof VswitchTables]: readonly (keyof Vswi
     'external_ids',
     'next_cfg',
     'cur_cfg',
+    'ssl',
   ],
   Bridge: [
     'name',
@@ -122,6 +134,7 @@ export const VSWITCH_COLUMNS: { [K in keyof VswitchTables]: readonly (keyof Vswi
     'other_config',
     'external_ids',
   ],
+  SSL: ['private_key', 'certificate', 'ca_cert', 'bootstrap_ca_cert'],
 };
 
 export const VSWITCH_DB = 'Open_vSwitch';

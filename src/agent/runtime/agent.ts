@@ -307,8 +307,9 @@ export class Agent {
         });
         this.startup.mark('ovsdb_ready');
         this.phase = 'taking-over-bridge';
-        const controller = `tcp:${this.deps.switches.address.host}:${this.deps.switches.address.port}`;
-        this.dpid = await takeOverBridge(ovs, name, controller);
+        const { host, port } = this.deps.switches.address;
+        const controller = `${this.cfg.openflowTls ? 'ssl' : 'tcp'}:${host}:${port}`;
+        this.dpid = await takeOverBridge(ovs, name, controller, this.cfg.switchSsl);
         this.startup.mark('bridge_taken_over');
         this.log.info(
           { bridge: name, dpid: formatDpid(this.dpid), controller, failMode: 'secure' },

@@ -39,9 +39,18 @@ export async function ensureBridge(
   log.info({ bridge: name }, 'bridge appeared');
 }
 
-/** Makes `controller` the bridge's controller (fail_mode=secure, OpenFlow 1.3), adds the tunnel ports; its dpid. */
-export async function takeOverBridge(ovs: BridgeControl, name: string, controller: string): Promise<bigint> {
+/**
+ * Makes `controller` the bridge's controller (fail_mode=secure, OpenFlow 1.3), adds the tunnel ports; its dpid.
+ * `ssl`: ovs-vswitchd's key, certificate and CA files for an `ssl:` controller, set first (--switch-key …).
+ */
+export async function takeOverBridge(
+  ovs: BridgeControl,
+  name: string,
+  controller: string,
+  ssl: AgentConfig['switchSsl'] = null,
+): Promise<bigint> {
   await ovs.takeOverBridge({
+    ...(ssl ? { ssl } : {}),
     name,
     controllers: [controller],
     failMode: 'secure',

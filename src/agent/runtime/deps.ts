@@ -35,6 +35,8 @@ export interface BridgeControl {
     disableInBand: boolean;
     controllerMaxBackoff: number;
     inactivityProbe: number;
+    /** ovs-vswitchd's SSL files (an ssl: controller), set before the controller. */
+    ssl?: { privateKey: string; certificate: string; caCert: string };
   }): Promise<void>;
   ensureTunnelPort(opts: { bridge: string; name: string; type: 'gre' | 'vxlan' }): Promise<void>;
   bridgeDatapathId(name: string): Promise<bigint>;

@@ -111,11 +111,14 @@ export class OpenFlowListener implements SwitchListener {
     this.server = server;
   }
 
-  /** `verifyPeer`: take only ovs-vswitchd for the switch (switch-identity.ts); off only for tests' fake switches. */
+  /**
+   * `verifyPeer`: take only ovs-vswitchd for the switch (switch-identity.ts); off only for tests' fake switches.
+   * `tls`: OpenFlow over TLS (`--listen ssl:`): only a switch whose certificate chains to `tls.ca` gets in.
+   */
   static async listen(
     where: { host: string; port: number },
     log: Logger,
-    opts: { verifyPeer?: boolean } = {},
+    opts: { verifyPeer?: boolean; tls?: { key: string; cert: string; ca: string } | null } = {},
   ): Promise<OpenFlowListener> {
     // Echo every 2 s and give up after 6 s of silence: a dead switch is noticed quickly.
     const server = new OpenFlowServer({
@@ -124,7 +127,14 @@ export class OpenFlowListener implements SwitchListener {
       logger: log,
       echoIntervalMs: 2000,
       idleTimeoutMs: 6000,
+      ...(opts.tls ? { tls: opts.tls } : {}),
     });
+    server.on('tlsRefused', ({ remote, reason }) =>
+      log.warn(
+        { remote, reason },
+        "refused a switch's TLS connection: its certificate is missing or not signed by the --openflow-ca",
+      ),
+    );
     const address = await server.listen();
     return new OpenFlowListener(server, address, log, opts.verifyPeer ?? true);
   }

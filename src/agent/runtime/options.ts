@@ -1,6 +1,7 @@
 // Parsing and validation of `vnet agent` options into a typed AgentConfig (errors name the option).
 import { existsSync, readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
+import { resolve } from 'node:path';
 import ipaddr from 'ipaddr.js';
 import { AgentConfigError } from './errors.js';
 
@@ -19,8 +20,18 @@ export interface AgentConfig {
   bridge: string;
   /** OVSDB remote: `unix:PATH` or `tcp:HOST:PORT`. */
   ovsdb: string;
-  /** Where the agent listens for the switch's OpenFlow connection. */
+  /** Where the agent listens for the switch's OpenFlow connection (`ssl:HOST:PORT` → `openflowTls`). */
   listen: { host: string; port: number };
+  /**
+   * OpenFlow over TLS (`--listen ssl:…`): the agent's key and certificate, and the CA a switch's certificate must
+   * chain to (PEM); null: plain TCP.
+   */
+  openflowTls: { key: string; cert: string; ca: string } | null;
+  /**
+   * The files ovs-vswitchd presents and verifies with on its ssl: controller connection (absolute paths on this
+   * host, written to OVSDB's SSL table as `ovs-vsctl set-ssl` does); null: the operator's own `set-ssl` stays.
+   */
+  switchSsl: { privateKey: string; certificate: string; caCert: string } | null;
   /** This host's underlay IPv4 address (tunnel endpoint), or null: use the registered one. */
   tunnelIp: string | null;
   encap: Encap;
@@ -64,6 +75,12 @@ export interface RawAgentOptions {
   ovsdbKey?: string | undefined;
   ovsdbCert?: string | undefined;
   ovsdbCa?: string | undefined;
+  openflowKey?: string | undefined;
+  openflowCert?: string | undefined;
+  openflowCa?: string | undefined;
+  switchKey?: string | undefined;
+  switchCert?: string | undefined;
+  switchCa?: string | undefined;
   metricsListen?: string | undefined;
   vswitchdCtl?: string | undefined;
 }
@@ -131,6 +148,55 @@ function ovsdbTls(remote: string, raw: RawAgentOptions): AgentConfig['ovsdbTls']
   };
 }
 
+/** A file ovs-vswitchd will read: must exist here (the switch runs on this host) and is passed as an absolute path. */
+function switchFile(file: string, option: string): string {
+  const path = resolve(file);
+  if (!existsSync(path)) throw new AgentConfigError(option, `${path} does not exist`);
+  return path;
+}
+
+/**
+ * `--listen ssl:HOST:PORT` needs the agent's key and certificate and the CA of the switch's (--openflow-key,
+ * --openflow-cert, --openflow-ca); --switch-key/--switch-cert/--switch-ca (all or none) are set in ovs-vswitchd's
+ * SSL table. Plain listeners take none of them.
+ */
+function openflowTls(ssl: boolean, raw: RawAgentOptions): Pick<AgentConfig, 'openflowTls' | 'switchSsl'> {
+  const ours = [
+    ['openflow-key', raw.openflowKey],
+    ['openflow-cert', raw.openflowCert],
+    ['openflow-ca', raw.openflowCa],
+  ] as const;
+  const switchs = [
+    ['switch-key', raw.switchKey],
+    ['switch-cert', raw.switchCert],
+    ['switch-ca', raw.switchCa],
+  ] as const;
+  if (!ssl) {
+    const given = [...ours, ...switchs].find(([, v]) => v !== undefined);
+    if (given) throw new AgentConfigError(given[0], 'only an ssl: --listen address takes keys and certificates');
+    return { openflowTls: null, switchSsl: null };
+  }
+  for (const [name, v] of ours) if (v === undefined) throw new AgentConfigError(name, 'needed with --listen ssl:…');
+  const anySwitch = switchs.some(([, v]) => v !== undefined);
+  if (anySwitch)
+    for (const [name, v] of switchs)
+      if (v === undefined) throw new AgentConfigError(name, 'the switch-key, switch-cert and switch-ca go together');
+  return {
+    openflowTls: {
+      key: readPem(raw.openflowKey!, 'openflow-key', 'PRIVATE KEY'),
+      cert: readPem(raw.openflowCert!, 'openflow-cert', 'CERTIFICATE'),
+      ca: readPem(raw.openflowCa!, 'openflow-ca', 'CERTIFICATE'),
+    },
+    switchSsl: anySwitch
+      ? {
+          privateKey: switchFile(raw.switchKey!, 'switch-key'),
+          certificate: switchFile(raw.switchCert!, 'switch-cert'),
+          caCert: switchFile(raw.switchCa!, 'switch-ca'),
+        }
+      : null,
+  };
+}
+
 /** Apply defaults and validate every option; throws AgentConfigError naming the first bad one. */
 export function parseAgentOptions(raw: RawAgentOptions): AgentConfig {
   const servers = (raw.server ?? DEFAULT_SERVER)
@@ -161,7 +227,8 @@ export function parseAgentOptions(raw: RawAgentOptions): AgentConfig {
     throw new AgentConfigError('bridge', `'${bridge}' is not a valid bridge name (1..15 of A-Z a-z 0-9 _ . -)`);
 
   const ovsdb = parseOvsdbRemote(raw.ovsdb ?? DEFAULT_OVSDB);
-  const listen = parseListen(raw.listen ?? DEFAULT_LISTEN);
+  const listenRaw = raw.listen ?? DEFAULT_LISTEN;
+  const listen = parseListen(listenRaw.replace(/^(?:tcp|ssl):/, ''));
 
   let tunnelIp: string | null = null;
   if (raw.tunnelIp !== undefined) {
@@ -191,6 +258,7 @@ export function parseAgentOptions(raw: RawAgentOptions): AgentConfig {
     bridge,
     ovsdb,
     listen,
+    ...openflowTls(listenRaw.startsWith('ssl:'), raw),
     tunnelIp,
     encap,
     underlayMtu,

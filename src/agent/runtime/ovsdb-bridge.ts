@@ -72,6 +72,7 @@ export class OvsdbBridgeControl implements BridgeControl {
     // Pin the current dpid in other_config so the bridge keeps its identity across OVS restarts
     // (without it a netdev bridge's dpid follows its MAC, which may change).
     const dpid = await this.vs.bridgeDatapathId(opts.name);
+    if (opts.ssl) await this.vs.setSsl(opts.ssl);
     await this.vs.takeOverBridge({
       name: opts.name,
       controllers: opts.controllers,

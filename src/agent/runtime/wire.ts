@@ -15,7 +15,9 @@ import { OvsdbBridgeControl } from './ovsdb-bridge.js';
 
 /** `observer`: the agent's metrics, when `--metrics-listen` asked for them. */
 export async function buildAgentDeps(config: AgentConfig, log: Logger, observer?: AgentObserver): Promise<AgentDeps> {
-  const switches = await OpenFlowListener.listen(config.listen, log.child({ component: 'openflow' }));
+  const switches = await OpenFlowListener.listen(config.listen, log.child({ component: 'openflow' }), {
+    tls: config.openflowTls,
+  });
   const token = await agentToken(config, log);
   const ca = config.ca ?? undefined;
   // One client for the feed and the reports: they fail over together ("reports go where the agent is connected").
