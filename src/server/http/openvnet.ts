@@ -49,10 +49,11 @@ export function requestParams(req: FastifyRequest): Raw {
 
 /** fastify onSend hook: the JSON reply as YAML when the URL ended in .yml/.yaml. */
 export async function yamlReply(req: FastifyRequest, reply: FastifyReply, payload: unknown): Promise<unknown> {
-  if (!(req.raw as YamlFlag).vnetYaml || typeof payload !== 'string') return payload;
+  // A Buffer: a reply served from a cache as bytes (the feed snapshot).
+  if (!(req.raw as YamlFlag).vnetYaml || (typeof payload !== 'string' && !Buffer.isBuffer(payload))) return payload;
   try {
     reply.header('content-type', 'application/x-yaml; charset=utf-8');
-    return YAML.stringify(JSON.parse(payload));
+    return YAML.stringify(JSON.parse(String(payload)));
   } catch {
     return payload;
   }

@@ -55,10 +55,11 @@ export async function feedRoutes(app: FastifyInstance, opts: RouteOptions): Prom
     url: '/feed/snapshot',
     tag: 'feed',
     summary: 'Every resource at one revision',
-    // Serialised once per revision and shared: concurrent readers of a big model cost one serialisation.
+    // Serialised once per revision and shared: concurrent readers of a big model cost one serialisation and
+    // one buffer.
     handler: async ({ reply }) => {
       reply.type('application/json; charset=utf-8');
-      return r.service.snapshotJson();
+      return r.service.snapshotBody();
     },
   });
   r.add({
