@@ -2,8 +2,9 @@
 // scripts, called where they live), one after the other, and writes a markdown + JSON report of each metric
 // with vnet, OVN and the ratio. Cleans up everything it started, also on Ctrl-C.
 //   npm run bench -- [--quick] [--out DIR] [--skip-ovn] [--skip-vnet] [--only a,b,...]
-// Phases: latency (metrics 1, 3, 4 on vnet), extra (2, 5, 6 on vnet), scale (3), bare (6: physical limit),
-// ovn (1, 3, 4), ovn-extra (2, 5, 6), simulated (7). "extra" and "ovn-extra" run the same workload: two VMs.
+// Phases: latency (metrics 1, 3, 4 on vnet), extra (2, 5 on vnet), scale (3), throughput (6: vnet, OVN and the bare
+// bridge up at once, their runs interleaved), ovn (1, 3, 4), ovn-extra (2, 5), simulated (7). "extra" and
+// "ovn-extra" run the same workload: two VMs.
 import type { ChildProcess } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -11,6 +12,7 @@ import { fileURLToPath } from 'node:url';
 import type { Cluster } from '../src/demo/cluster.js';
 import { cleanupLeftovers } from '../src/lab/cleanup.js';
 import { type OvnBenchResult, type OvnExtra, ovnCleanup, runOvnBench, runOvnExtra } from './compare/ovn.js';
+import { runInterleavedThroughput, type ThroughputResult } from './compare/throughput.js';
 import {
   machineInfo,
   type MetricRow,
@@ -23,10 +25,10 @@ import {
 import { runSimulated, type SimulatedResult } from './compare/simulated.js';
 import {
   type FlowScale,
-  runBareIperf,
   runFlowScale,
   runVnetExtra,
   runVnetLatency,
+  setupProbePair,
   startBenchCluster,
   type VnetExtraResult,
   type VnetLatencyResult,
@@ -46,7 +48,7 @@ const value = (n: string): string | undefined => {
 if (flag('help')) {
   process.stdout.write(
     'usage: npm run bench -- [--quick] [--out DIR] [--skip-ovn] [--skip-vnet] [--only PHASES]\n' +
-      '  phases: latency,extra,scale,bare,ovn,ovn-extra,simulated (default: all)\n' +
+      '  phases: latency,extra,scale,throughput,ovn,ovn-extra,simulated (default: all)\n' +
       '  --quick: fewer levels and repetitions (under 10 minutes); the full run takes under 60\n' +
       '  report: DIR/bench-<time>.md and .json (default bench/results)\n',
   );
@@ -55,12 +57,12 @@ if (flag('help')) {
 const quick = flag('quick');
 const outDir = value('out') ?? join(ROOT, 'bench', 'results');
 const only = value('only')?.split(',');
-const PHASES = ['latency', 'extra', 'scale', 'bare', 'ovn', 'ovn-extra', 'simulated'] as const;
+const PHASES = ['latency', 'extra', 'scale', 'throughput', 'ovn', 'ovn-extra', 'simulated'] as const;
 type Phase = (typeof PHASES)[number];
 const enabled = (p: Phase): boolean =>
   (!only || only.includes(p)) &&
   !(flag('skip-ovn') && p.startsWith('ovn')) &&
-  !(flag('skip-vnet') && !p.startsWith('ovn'));
+  !(flag('skip-vnet') && !p.startsWith('ovn') && p !== 'throughput');
 for (const p of only ?? []) if (!PHASES.includes(p as Phase)) throw new Error(`--only: unknown phase '${p}'`);
 
 // Same levels, repetitions and encapsulation on both sides. OVN 23.03 has no GRE: VXLAN on both.
@@ -70,7 +72,8 @@ const CFG = quick
       reps: 3,
       coldReps: 2,
       iperfS: 5,
-      iperfRuns: 3,
+      // Interleaved rounds (vnet, OVN, bare each): at least, at most (stops once every spread is known).
+      iperfRounds: [3, 6] as [number, number],
       pingN: 500,
       sim: [10, 100, 1000],
       simWrites: 5,
@@ -80,7 +83,7 @@ const CFG = quick
       reps: 10,
       coldReps: 5,
       iperfS: 10,
-      iperfRuns: 3,
+      iperfRounds: [5, 12] as [number, number],
       pingN: 1000,
       sim: [10, 100, 1000],
       simWrites: 20,
@@ -155,6 +158,27 @@ async function phase<T>(name: Phase, gaps: string[], fn: () => Promise<T>): Prom
 }
 
 const median = (xs: readonly number[]): number | null => percentile(xs, 50);
+/**
+ * The p95's 90% bootstrap interval (1,000 resamples, a fixed seed so a report reproduces): how far another run's
+ * p95 could land with this many samples.
+ */
+function interval(xs: readonly number[]): string {
+  if (xs.length < 5) return `– (${xs.length} samples)`;
+  let seed = 1;
+  const rnd = () => {
+    seed = (seed * 48271) % 2147483647;
+    return seed / 2147483647;
+  };
+  const p95s: number[] = [];
+  for (let i = 0; i < 1000; i++)
+    p95s.push(
+      percentile(
+        Array.from({ length: xs.length }, () => xs[Math.floor(rnd() * xs.length)]!),
+        95,
+      )!,
+    );
+  return `${percentile(p95s, 5)!.toFixed(0)}–${percentile(p95s, 95)!.toFixed(0)} ms`;
+}
 const nums = (xs: readonly (number | null | undefined)[]): number[] =>
   xs.filter((x): x is number => typeof x === 'number');
 const sumOrNull = (xs: (number | null | undefined)[]): number | null =>
@@ -164,7 +188,7 @@ function buildRows(
   v: VnetLatencyResult | null,
   vx: VnetExtraResult | null,
   scale: FlowScale[] | null,
-  bareRuns: { median: number | null; samples: number[] } | null,
+  tp: ThroughputResult | null,
   o: OvnBenchResult | null,
   ox: OvnExtra | null,
   sim: SimulatedResult[] | null,
@@ -181,7 +205,7 @@ function buildRows(
         unit: 'ms',
         vnet: percentile(vs, p),
         ovn: percentile(os, p),
-        note: `${vs.length} vnet / ${os.length} OVN samples`,
+        note: `${vs.length} vnet / ${os.length} OVN samples${p === 95 ? `; p95's 90% bootstrap interval vnet ${interval(vs)}, OVN ${interval(os)}` : ''}`,
       });
   }
   const lo = CFG.levels.find((n) => n >= 10)!;
@@ -307,23 +331,36 @@ function buildRows(
     ovn: ox?.pingSent !== null && ox?.pingSent !== undefined ? ox.pingSent - (ox.pingReceived ?? 0) : null,
     note: 'target vnet: 0',
   });
-  // 6. Throughput (median of the runs; every run in the note).
-  const mbit = (b: number | null | undefined): number | null => (typeof b === 'number' ? b / 1e6 : null);
-  const bare = bareRuns?.median ?? null;
-  const runsOf = (xs: number[] | undefined): string =>
-    xs?.length ? xs.map((x) => (x / 1e6).toFixed(0)).join('/') : '–';
+  // 6. Throughput: interleaved runs (throughput.ts); the spread, CPU per gigabit and the load in the notes.
+  const st = (k: 'vnet' | 'ovn' | 'bare') => tp?.stats[k];
+  const spread = (k: 'vnet' | 'ovn' | 'bare'): string => {
+    const x = st(k);
+    return x?.runs
+      ? `${k} ${x.runs} runs ${x.minMbps?.toFixed(0)}–${x.maxMbps?.toFixed(0)} (SE ${((x.relSe ?? 0) * 100).toFixed(1)}%)`
+      : `${k} –`;
+  };
+  const loads = (tp?.samples ?? []).map((x) => x.load1);
+  const vb = st('vnet')?.medianMbps;
+  const bb = st('bare')?.medianMbps;
   rows.push({
     metric: 6,
-    name: `TCP VM↔VM across hosts (iperf3, ${CFG.iperfS} s, median of ${CFG.iperfRuns})`,
+    name: `TCP VM↔VM across hosts (iperf3, ${tp?.seconds ?? CFG.iperfS} s runs interleaved, median)`,
     unit: 'Mbit/s',
-    vnet: mbit(vx?.iperfBps),
-    ovn: mbit(ox?.iperfBps),
-    other: { label: 'bare bridge', value: mbit(bare) },
-    note: `runs: vnet ${runsOf(vx?.iperfSamplesBps)}, OVN ${runsOf(ox?.iperfSamplesBps)}, bare ${runsOf(bareRuns?.samples)}${
-      vx?.iperfBps && bare
-        ? `; vnet = ${((100 * vx.iperfBps) / bare).toFixed(0)}% of the bare bridge (target ≥ 90%)`
-        : ''
+    vnet: st('vnet')?.medianMbps ?? null,
+    ovn: st('ovn')?.medianMbps ?? null,
+    other: { label: 'bare bridge', value: bb ?? null },
+    note: `${['vnet', 'ovn', 'bare'].map((k) => spread(k as 'vnet')).join('; ')}; load ${loads.length ? `${Math.min(...loads)}–${Math.max(...loads)}` : '–'}${
+      vb && bb ? `; vnet = ${((100 * vb) / bb).toFixed(0)}% of the bare bridge (target ≥ 95%)` : ''
     }`,
+  });
+  rows.push({
+    metric: 6,
+    name: 'CPU per gigabit carried (both ovs-vswitchd + both iperf3), median',
+    unit: 'CPU-s/Gbit',
+    vnet: st('vnet')?.medianCpuSPerGbit ?? null,
+    ovn: st('ovn')?.medianCpuSPerGbit ?? null,
+    other: { label: 'bare bridge', value: st('bare')?.medianCpuSPerGbit ?? null },
+    note: 'the same runs; lower is better',
   });
   // 7. Simulated agents.
   for (const s of sim ?? [])
@@ -359,9 +396,7 @@ async function main(): Promise<void> {
   );
   for (const e of vnet?.errors ?? []) gaps.push(`vnet latency: ${e.split('\n')[0]}`);
   const vnetExtra = await phase('extra', gaps, () =>
-    withCluster('x', (c, dps) =>
-      runVnetExtra(c, dps, { deadlineS: 20, iperfS: CFG.iperfS, iperfRuns: CFG.iperfRuns, pingN: CFG.pingN }),
-    ),
+    withCluster('x', (c, dps) => runVnetExtra(c, dps, { deadlineS: 20, pingN: CFG.pingN })),
   );
   for (const e of vnetExtra?.errors ?? []) gaps.push(`vnet extra: ${e.split('\n')[0]}`);
   const scale = await phase('scale', gaps, async () => {
@@ -374,11 +409,28 @@ async function main(): Promise<void> {
     }
     return out;
   });
-  const bare = await phase('bare', gaps, () => {
+  const throughput = await phase('throughput', gaps, async () => {
     const prefix = `${PREFIX}b`.slice(0, 8);
     prefixes.add(prefix);
-    return runBareIperf(prefix, ENCAP, CFG.iperfS, CFG.iperfRuns);
+    const run = (c: Cluster | null) =>
+      runInterleavedThroughput({
+        vnet: c,
+        ovn: !flag('skip-ovn'),
+        bare: { prefix, encap: ENCAP },
+        seconds: CFG.iperfS,
+        minRounds: CFG.iperfRounds[0],
+        maxRounds: CFG.iperfRounds[1],
+        workDir: outDir,
+        children,
+        log,
+      });
+    if (flag('skip-vnet')) return run(null);
+    return withCluster('t', async (c, dps) => {
+      await setupProbePair(c, dps, true);
+      return run(c);
+    });
   });
+  for (const e of throughput?.errors ?? []) gaps.push(`throughput: ${e.split('\n')[0]}`);
   const ovn = await phase('ovn', gaps, async () => {
     const r = await runOvnBench(
       {
@@ -399,8 +451,9 @@ async function main(): Promise<void> {
       {
         encap: ENCAP,
         workDir: outDir,
+        // Throughput is measured in the interleaved phase, not here.
         iperfS: CFG.iperfS,
-        iperfRuns: CFG.iperfRuns,
+        iperfRuns: 0,
         pingN: CFG.pingN,
         timeoutMs: 10 * 60_000,
       },
@@ -421,7 +474,7 @@ async function main(): Promise<void> {
   });
   if (!enabled('ovn') && !enabled('ovn-extra')) gaps.push('OVN not run in this report (--skip-ovn or --only)');
 
-  const rows = buildRows(vnet, vnetExtra, scale, bare, ovn, ovnExtra, sim);
+  const rows = buildRows(vnet, vnetExtra, scale, throughput, ovn, ovnExtra, sim);
   const report: Report = {
     startedAt,
     finishedAt: new Date().toISOString(),
@@ -430,7 +483,7 @@ async function main(): Promise<void> {
     encap: ENCAP,
     rows,
     gaps,
-    raw: { config: CFG, scale: SCALE, vnet, vnetExtra, flowScale: scale, bare, ovn, ovnExtra, simulated: sim },
+    raw: { config: CFG, scale: SCALE, vnet, vnetExtra, flowScale: scale, throughput, ovn, ovnExtra, simulated: sim },
   };
   const files = writeReport(report, outDir);
   process.stdout.write(`${toMarkdown(report)}\n`);

@@ -1,9 +1,8 @@
 // vnet side: the same measurements as the OVN lab, on a vnet Cluster (server + one agent per host) in
 // the namespace lab: pre-plugged port-up latency with N background ports, flows, CPU/RSS, reconvergence,
-// agent restart under a continuous ping, iperf3 across hosts, and the bare hand-made-flow bridge.
+// agent restart under a continuous ping (throughput: throughput.ts, interleaved with OVN and the bare bridge).
 import { Cluster } from '../../src/demo/cluster.js';
-import { Lab } from '../../src/lab/lab.js';
-import { defaultTopology } from '../../src/lab/topology.js';
+import type { Lab } from '../../src/lab/lab.js';
 import { procStat, type ProcStat } from './procstat.js';
 import { percentile } from './report.js';
 
@@ -57,9 +56,6 @@ export interface VnetExtraResult {
   moveLabMs: number[];
   recreateMs: number[];
   restart: { syncMs: number | null; sent: number; received: number } | null;
-  /** Median of the runs. */
-  iperfBps: number | null;
-  iperfSamplesBps: number[];
   errors: string[];
 }
 
@@ -157,7 +153,7 @@ export async function startBenchCluster(
 }
 
 /** The network, the reference VM on h1 and the probe VM on h2 (plugged; its interface optional). */
-async function setupProbePair(c: Cluster, dps: Map<string, string>, withProbe: boolean): Promise<void> {
+export async function setupProbePair(c: Cluster, dps: Map<string, string>, withProbe: boolean): Promise<void> {
   await createNetwork(c, [...dps.values()], NETWORK, ['10.10.0.0', 16]);
   await createInterfaces(c, [{ ...REF, network: NETWORK }, ...(withProbe ? [{ ...PROBE, network: NETWORK }] : [])]);
   // The probe VM is plugged (iface-id set) before any t0: only the API write happens after t0.
@@ -245,33 +241,22 @@ export async function runVnetLatency(
 
 /**
  * What the OVN lab's extra script measures, on the same workload (two VMs, one network, no background
- * ports): iperf3 across hosts, agent restart under a continuous ping, a move, a delete + re-create.
+ * ports): agent restart under a continuous ping, a move, a delete + re-create.
  */
 export async function runVnetExtra(
   c: Cluster,
   dps: Map<string, string>,
-  o: { deadlineS: number; iperfS: number; iperfRuns: number; pingN: number },
+  o: { deadlineS: number; pingN: number },
 ): Promise<VnetExtraResult> {
   const res: VnetExtraResult = {
     moveMs: [],
     moveLabMs: [],
     recreateMs: [],
     restart: null,
-    iperfBps: null,
-    iperfSamplesBps: [],
     errors: [],
   };
   await setupProbePair(c, dps, true);
   if (!(await firstReply(c, 'bref', PROBE.ip, o.deadlineS))) res.errors.push('probe not reachable');
-
-  // iperf3 TCP across hosts (VM MTU 1450 here, OVN lab VMs use 1400).
-  try {
-    const t = await iperfMedian(c.lab, 'bref', 'bprobe', PROBE.ip, o.iperfS, o.iperfRuns);
-    res.iperfBps = t.median;
-    res.iperfSamplesBps = t.samples;
-  } catch (e) {
-    res.errors.push(`iperf3: ${String(e)}`);
-  }
 
   // Agent restart (kill -9) during a 100/s ping from h1's VM to h2's: loss, and time to flows in sync.
   try {
@@ -411,22 +396,4 @@ export async function iperfMedian(
     if (typeof bps === 'number') samples.push(bps);
   }
   return { median: percentile(samples, 50), samples };
-}
-
-/** The physical limit: iperf3 through the lab's plain mode (hand-made flow-based tunnel flows). */
-export async function runBareIperf(
-  prefix: string,
-  encap: 'gre' | 'vxlan',
-  seconds: number,
-  runs: number,
-): Promise<{ median: number | null; samples: number[] }> {
-  const lab = await Lab.up(defaultTopology(2, 2), { prefix, encap, mode: 'plain' });
-  try {
-    const ip2 = lab.vm('vm2').ip!;
-    const w = await lab.waitPing('vm1', ip2, { timeoutMs: 20_000 });
-    if (!w.ok) throw new Error(`bare lab: vm1 cannot ping vm2\n${w.output}`);
-    return await iperfMedian(lab, 'vm1', 'vm2', ip2, seconds, runs);
-  } finally {
-    await lab.down();
-  }
 }
