@@ -7,6 +7,7 @@ import { createLogger } from '../util/log.js';
 import { buildApp } from './app.js';
 import { dirname, join } from 'node:path';
 import { type AuthMode, isLoopbackListen } from './auth/guard.js';
+import { startAuditPruning } from './auth/audit.js';
 import { bootstrapAdminToken } from './auth/token-rows.js';
 import { ConfigError, parseListen, type ServerConfig, resolveConfig } from './config.js';
 import { buildNeutronApp } from './neutron/app.js';
@@ -44,6 +45,11 @@ export function serverCommand() {
     )
     .option('--config <file>', 'YAML config file: listen, db, retain_changes, heartbeat_ms (env VNET_CONFIG)')
     .option('--retain-changes <n>', 'changes kept for resuming watchers (default 100000)')
+    .option('--audit-retain-days <n>', 'audit entries older than this are pruned (default 90; 0: never by age)')
+    .option(
+      '--audit-retain-entries <n>',
+      'at most this many audit entries are kept, the newest (default 1000000; 0: no bound)',
+    )
     .option('--require-auth', 'require API tokens even when listening on loopback only')
     .option('--insecure', 'serve without tokens on a non-loopback address (anyone who reaches it is admin)')
     .option(
@@ -178,6 +184,14 @@ export function serverCommand() {
         log.info({ host: neutronListen.host, port: nport }, 'neutron API listening');
         process.stdout.write(`vnet server neutron API on ${tls ? 'https' : 'http'}://${neutronListen.host}:${nport}\n`);
       }
+      const stopPruning = startAuditPruning(
+        store,
+        {
+          maxAgeDays: cfg.auditRetainDays === 0 ? null : cfg.auditRetainDays,
+          maxEntries: cfg.auditRetainEntries === 0 ? null : cfg.auditRetainEntries,
+        },
+        log,
+      );
       let stopping = false;
       const stop = async (signal: string) => {
         if (stopping) return;
@@ -185,6 +199,7 @@ export function serverCommand() {
         log.info({ signal }, 'stopping');
         await app.close();
         await neutron?.close();
+        await stopPruning();
         await store.close();
         process.exit(0);
       };

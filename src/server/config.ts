@@ -23,6 +23,10 @@ export interface ServerConfig {
   tlsKey: string | null;
   /** The minimal Keystone's users on the Neutron listener (YAML; src/server/neutron/keystone.ts). */
   keystoneUsers: string | null;
+  /** Audit entries older than this many days are pruned (0: kept whatever their age). */
+  auditRetainDays: number;
+  /** At most this many audit entries are kept, the newest (0: no bound). */
+  auditRetainEntries: number;
 }
 
 export const DEFAULT_CONFIG_FILE = '/etc/vnet/server.yaml';
@@ -40,6 +44,8 @@ export const DEFAULTS: ServerConfig = {
   tlsCert: null,
   tlsKey: null,
   keystoneUsers: null,
+  auditRetainDays: 90,
+  auditRetainEntries: 1_000_000,
 };
 
 export class ConfigError extends Error {
@@ -51,6 +57,12 @@ export function parseListen(s: string): { host: string; port: number } {
   const port = m ? Number(m[3]) : Number.NaN;
   if (!m || port > 65535) throw new ConfigError(`listen: '${s}' is not HOST:PORT`);
   return { host: m[1] || m[2] || DEFAULTS.host, port };
+}
+
+function nonNegative(name: string, v: unknown): number {
+  const n = typeof v === 'string' ? Number(v) : v;
+  if (typeof n !== 'number' || !Number.isSafeInteger(n) || n < 0) throw new ConfigError(`${name}: not an integer >= 0`);
+  return n;
 }
 
 function positive(name: string, v: unknown): number {
@@ -73,6 +85,8 @@ const FILE_KEYS = [
   'tls_cert',
   'tls_key',
   'keystone_users',
+  'audit_retain_days',
+  'audit_retain_entries',
 ];
 
 function bool(name: string, v: unknown): boolean {
@@ -102,6 +116,8 @@ export interface ConfigSources {
     tlsCert?: string;
     tlsKey?: string;
     keystoneUsers?: string;
+    auditRetainDays?: string;
+    auditRetainEntries?: string;
   };
   env: NodeJS.ProcessEnv;
 }
@@ -134,6 +150,10 @@ export function resolveConfig({ flags, env }: ConfigSources): ServerConfig {
       if (o.tls_cert !== undefined) cfg.tlsCert = String(o.tls_cert);
       if (o.tls_key !== undefined) cfg.tlsKey = String(o.tls_key);
       if (o.keystone_users !== undefined) cfg.keystoneUsers = String(o.keystone_users);
+      if (o.audit_retain_days !== undefined)
+        cfg.auditRetainDays = nonNegative('audit_retain_days', o.audit_retain_days);
+      if (o.audit_retain_entries !== undefined)
+        cfg.auditRetainEntries = nonNegative('audit_retain_entries', o.audit_retain_entries);
     }
   }
   if (env.VNET_LISTEN) Object.assign(cfg, parseListen(env.VNET_LISTEN));
@@ -151,6 +171,10 @@ export function resolveConfig({ flags, env }: ConfigSources): ServerConfig {
   if (flags.tlsCert) cfg.tlsCert = flags.tlsCert;
   if (flags.tlsKey) cfg.tlsKey = flags.tlsKey;
   if (flags.keystoneUsers) cfg.keystoneUsers = flags.keystoneUsers;
+  if (flags.auditRetainDays !== undefined)
+    cfg.auditRetainDays = nonNegative('--audit-retain-days', flags.auditRetainDays);
+  if (flags.auditRetainEntries !== undefined)
+    cfg.auditRetainEntries = nonNegative('--audit-retain-entries', flags.auditRetainEntries);
   if (cfg.tlsCert || cfg.tlsKey) {
     if (!cfg.tlsCert || !cfg.tlsKey) throw new ConfigError('--tls-cert and --tls-key go together');
     cfg.tls = true;
