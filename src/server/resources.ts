@@ -31,12 +31,11 @@ const datapaths = define(D.datapaths, {
     if (dup) throw new DuplicateValue('dpid', p.dpid as string, dup.uuid);
   },
   async cascade(ctx, doc) {
-    const owned = await ctx.find('interfaces', { owner_datapath_uuid: doc.uuid });
-    if (owned.length > 0)
-      throw new DeleteRestrictionError(
-        doc.uuid,
-        owned.map((i) => `${i.uuid} (owner_datapath_uuid)`),
-      );
+    // As OpenVNet (its event spec deletes dp-1 and re-creates its dpid as dp-new): the datapath's interface ports
+    // go with it, so interfaces it owned keep everything but their port (owner and port name cleared) and can be
+    // given the new datapath's (POST /interfaces/:uuid/ports).
+    for (const i of await ctx.find('interfaces', { owner_datapath_uuid: doc.uuid }))
+      await ctx.update('interfaces', { ...i, owner_datapath_uuid: null, port_name: null });
     for (const k of ['datapath_networks', 'datapath_route_links', 'datapath_segments'] as const)
       for (const r of await ctx.find(k, { datapath_uuid: doc.uuid })) await ctx.remove(k, r.uuid);
     // Bindings reported by the agent of this datapath are no longer true.

@@ -532,17 +532,28 @@ describe('agent reports', () => {
 });
 
 describe('delete cascades and restrictions', () => {
-  it('datapath with owned interfaces is refused naming them; relations cascade', async () => {
-    const body = await fails(s, 'DELETE', '/api/datapaths/dp-1', {}, 409, '113');
-    assert.match(body.message, /if-h1/);
-    await ok(s, 'DELETE', '/api/interfaces/if-h1');
+  it("datapath delete cascades: its rows go, interfaces it owned lose their port there; its dpid comes back as a new datapath (OpenVNet's event spec)", async () => {
     const r0 = await rev();
     await ok(s, 'DELETE', '/api/datapaths/dp-1');
+    const h1 = await ok(s, 'GET', '/api/interfaces/if-h1');
+    assert.equal(h1.owner_datapath_uuid, null);
+    assert.equal(h1.port_name, null);
+    assert.equal(h1.mode, 'host', 'the interface itself stays');
     assert.equal((await call(s, 'GET', '/api/datapaths/dp-1/networks/nw-1')).status, 404);
     const ch = (await changesAfter(r0)).map((c) => `${c.resource}:${c.uuid}:${c.op}`);
     assert.ok(ch.includes('datapath_networks:dp-1/nw-1:delete'), ch.join(' '));
     assert.ok(ch.includes('datapath_route_links:dp-1/rl-1:delete'), ch.join(' '));
     assert.equal(ch.at(-1), 'datapaths:dp-1:delete');
+    // The event spec's second half: the same dpid as dp-new, its network rows, the host interface's port on it.
+    await ok(s, 'POST', '/api/datapaths', { uuid: 'dp-new', dpid: '0x1', node_id: 'h1', display_name: 'node1' });
+    await ok(s, 'POST', '/api/datapaths/dp-new/networks/nw-1', {
+      interface_uuid: 'if-h1',
+      mac_address: '02:00:00:aa:00:01',
+    });
+    await ok(s, 'POST', '/api/interfaces/if-h1/ports', { datapath_uuid: 'dp-new', port_name: 'eth0', singular: true });
+    const again = await ok(s, 'GET', '/api/interfaces/if-h1');
+    assert.equal(again.owner_datapath_uuid, 'dp-new');
+    assert.equal(again.port_name, 'eth0');
   });
 
   it('network delete cascades leases (interfaces re-announced), routes and datapath rows', async () => {

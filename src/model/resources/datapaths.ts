@@ -44,5 +44,8 @@ export const datapaths = resource({
     }),
     ...timestamps,
   },
-  deleteNotes: ["interfaces the datapath's agent reported bound there are reported down"],
+  deleteNotes: [
+    "interfaces the datapath's agent reported bound there are reported down",
+    'interfaces it owns lose their port there (owner_datapath_uuid and port_name cleared), as in OpenVNet',
+  ],
 });

@@ -33,7 +33,7 @@ export const interfaces = resource({
       filter: true,
       doc: 'vif (default) | simulated | host | internal | patch | promiscuous | remote',
     }),
-    owner_datapath_uuid: f.ref('dp', 'restrict', { ...SET.clearable, filter: true, doc: 'datapath it belongs to' }),
+    owner_datapath_uuid: f.ref('dp', 'nullify', { ...SET.clearable, filter: true, doc: 'datapath it belongs to' }),
     port_name: f.string(
       { ...SET.clearable, filter: true, doc: 'OVS port name the agent binds it to' },
       15,
