@@ -14,6 +14,7 @@ import { RouteTable } from './http/route-table.js';
 import { agentReportRoutes } from './routes/agent-reports.js';
 import type { RouteOptions } from './routes/context.js';
 import { datapathRelationRoutes } from './routes/datapath-relations.js';
+import { topologyRelationRoutes } from './routes/topology-relations.js';
 import { feedRoutes } from './routes/feed.js';
 import { interfaceRoutes } from './routes/interfaces.js';
 import { ipLeaseRoutes } from './routes/ip-leases.js';
@@ -54,6 +55,7 @@ export interface AppDeps {
 const ROUTE_PLUGINS = [
   resourceRoutes,
   datapathRelationRoutes,
+  topologyRelationRoutes,
   agentReportRoutes,
   interfaceRoutes,
   ipLeaseRoutes,

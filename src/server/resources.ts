@@ -20,6 +20,7 @@ import { floatingIps, translations } from './resources/floating-ips.js';
 import { interfaces, ipLeases, macLeases, networkServices } from './resources/interfaces.js';
 import { ipLeaseContainers, ipRetentionContainers, leasePolicies } from './resources/lease-policies.js';
 import { allocate, freeIpIn, freeRandomMac, MAX_CT_ZONE, MAX_TUNNEL_KEY } from './resources/leases.js';
+import { inTopologies, topologies } from './topologies.js';
 import { randomId, type WriteContext } from './write-context.js';
 
 // ---------- definitions ----------
@@ -175,23 +176,24 @@ export function resourceDef(kind: string): ResourceDef {
 }
 
 export const RESOURCES: readonly ResourceDef[] = [
-  datapaths,
-  networks,
+  inTopologies(datapaths, 'datapath_uuid'),
+  inTopologies(networks, 'network_uuid', 'networks'),
   subnets,
-  interfaces,
+  inTopologies(interfaces, 'interface_uuid'),
   macLeases,
   ipLeases,
   networkServices,
-  routeLinks,
+  inTopologies(routeLinks, 'route_link_uuid', 'route_links'),
   routes,
-  segments,
+  inTopologies(segments, 'segment_uuid', 'segments'),
   filters,
   securityGroups,
   translations,
   floatingIps,
   ipRangeGroups,
-  macRangeGroups,
+  inTopologies(macRangeGroups, 'mac_range_group_uuid'),
   dnsServices,
+  topologies,
   leasePolicies,
   ipLeaseContainers,
   ipRetentionContainers,

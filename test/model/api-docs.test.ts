@@ -35,7 +35,7 @@ test('a section lists each parameter once, marks the required ones and says whic
   assert.match(text, /`mtu` int 68\.\.65535, nullable/);
   assert.match(
     text,
-    /\n- immutable \(PUT → 400 code 121\): `uuid`, `ipv4_network`, `ipv4_prefix`, `project_id`, `tunnel_key`, `ct_zone`\n/,
+    /\n- immutable \(PUT → 400 code 121\): `uuid`, `ipv4_network`, `ipv4_prefix`, `topology_uuid`, `project_id`, `tunnel_key`, `ct_zone`\n/,
   );
   const post = text.split('\n').find((l) => l.startsWith('- POST: '))!;
   assert.equal(post.split('; ').length, paramsFor(DECLARATIONS.networks.fields, 'create').length);

@@ -81,6 +81,9 @@ const MAKERS: Record<string, Maker> = {
     await ok(s, 'POST', '/api/datapaths/dp-a/segments/seg-x', { interface_uuid: 'if-a' });
     return { target: IFACE, referrer: '/api/datapaths/dp-a/segments/seg-x' };
   },
+  'datapath_networks.topology_uuid': async (s) => topologyRow(s, 'networks', 'nw-a'),
+  'datapath_route_links.topology_uuid': async (s) => topologyRow(s, 'route_links', 'rl-a'),
+  'datapath_segments.topology_uuid': async (s) => topologyRow(s, 'segments', await segmentUuid(s)),
   'networks.segment_uuid': async (s) => {
     // Networks on segments are not supported: the field is refused, never stored.
     await segment(s);
@@ -184,6 +187,26 @@ const MAKERS: Record<string, Maker> = {
     return { target: IFACE, referrer: '/api/translations/tr-x' };
   },
 };
+
+async function segmentUuid(s: TestServer): Promise<string> {
+  return (await segment(s)).split('/').pop()!;
+}
+
+/** A row a topology provisioned on dp-a (an underlay listing dp-a with a host interface, and `other`). */
+async function topologyRow(s: TestServer, list: string, other: string) {
+  await ok(s, 'POST', '/api/interfaces', {
+    uuid: 'if-h',
+    mode: 'host',
+    owner_datapath_uuid: 'dp-a',
+    port_name: 'eth0',
+  });
+  await ok(s, 'POST', '/api/topologies', { uuid: 'topo-u', mode: 'simple_underlay' });
+  await ok(s, 'POST', '/api/topologies', { uuid: 'topo-o', mode: 'simple_overlay' });
+  await ok(s, 'POST', '/api/topologies/topo-u/datapaths/dp-a', { interface_uuid: 'if-h' });
+  await ok(s, 'POST', '/api/topologies/topo-o/underlays/topo-u', {});
+  await ok(s, 'POST', `/api/topologies/topo-o/${list}/${other}`, {});
+  return { target: '/api/topologies/topo-o', referrer: `/api/datapaths/dp-a/${list}/${other}` };
+}
 
 async function route(s: TestServer, target: string) {
   await ok(s, 'POST', '/api/routes', {

@@ -295,6 +295,24 @@ export const RESOURCES: readonly ResourceSpec[] = [
       ]),
     ],
   }),
+  resource(D.topologies, {
+    columns: ['uuid', 'display_name', 'mode'],
+    // No endpoint shows one row (OpenVNet has none): `show TOPO` lists.
+    relations: D.TOPOLOGY_RELATIONS.map((rel) => ({
+      ...declaredRelation(
+        rel.fields,
+        { add: 'path', del: 'path' },
+        {
+          name: rel.segment,
+          singular: rel.singular,
+          item: rel.otherPrefix.toUpperCase(),
+          help: rel.doc,
+          columns: ['topology_uuid', rel.otherField, ...Object.keys(rel.fields)],
+        },
+      ),
+      showItem: false,
+    })),
+  }),
   resource(D.leasePolicies, {
     columns: ['uuid', 'display_name', 'mode', 'timing'],
     relations: [

@@ -7,8 +7,15 @@ export const uuidField = (prefix: string, what = "the object's") =>
 
 export const displayName = f.string({ ...SET.editable, default: '', doc: 'a human-readable name' });
 
-/** OpenVNet's topology reference, stored as given (no topology resource yet). */
-export const topologyUuid = f.string({ ...SET.clearable, doc: 'topology (topo-…)' });
+/**
+ * OpenVNet's `topology_uuid` on create of a network, segment or route link: adds it to that topology (as
+ * POST /topologies/:uuid/<kind>/:uuid would); not stored on the object — the topology's list is the one record.
+ */
+export const topologyUuid = f.uuid('topo', {
+  create: 'optional',
+  paramOnly: true,
+  doc: 'add it to this topology on create (topo-…; see /topologies/:uuid/…)',
+});
 
 /**
  * The Neutron project owning the object (`project_id`/`tenant_id`): a non-admin Neutron caller sees and changes

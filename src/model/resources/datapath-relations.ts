@@ -12,6 +12,11 @@ function relation<const K extends string>(other: K, otherPrefix: string, what: s
     ...({ [other]: ref } as { [P in K]: typeof ref }),
     interface_uuid: f.ref('if', 'nullify', { ...SET.clearable, doc: 'host interface' }),
     mac_address: f.mac({ ...SET.clearable, doc: `the datapath's MAC on the ${what}` }),
+    // Set by the server only: a row a topology derived is withdrawn with it (src/server/topologies.ts).
+    topology_uuid: f.ref('topo', 'cascade', {
+      nullable: true,
+      doc: 'the topology that provisioned the row (withdrawn with it); null: written through /datapaths',
+    }),
   };
 }
 

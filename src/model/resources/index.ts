@@ -17,6 +17,7 @@ import { segments } from './segments.js';
 import { subnets } from './subnets.js';
 import { staticAddresses, translations } from './translations.js';
 import { tokens } from './tokens.js';
+import { topologies } from './topologies.js';
 import { auditEvents } from './audit.js';
 
 export * from './datapath-relations.js';
@@ -35,6 +36,7 @@ export * from './security-groups.js';
 export * from './segments.js';
 export * from './subnets.js';
 export * from './tokens.js';
+export * from './topologies.js';
 export * from './audit.js';
 export * from './translations.js';
 
@@ -60,6 +62,7 @@ export const DECLARATIONS = {
   ip_range_groups: ipRangeGroups,
   mac_range_groups: macRangeGroups,
   dns_services: dnsServices,
+  topologies,
   lease_policies: leasePolicies,
   ip_lease_containers: ipLeaseContainers,
   ip_retention_containers: ipRetentionContainers,

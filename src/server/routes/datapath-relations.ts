@@ -1,5 +1,6 @@
 // Per-datapath relation rows: /datapaths/:uuid/{networks,route_links,segments}[/:other_uuid].
 import type { FastifyInstance } from 'fastify';
+import { ArgumentError, DeleteRestrictionError } from '../../model/errors.js';
 import { UUID_PREFIX } from '../../model/types.js';
 import { DATAPATH_RELATIONS, datapathRelationPut } from '../relations.js';
 import { LIST_PARAMS, type RouteOptions, Routes } from './context.js';
@@ -34,7 +35,15 @@ export async function datapathRelationRoutes(app: FastifyInstance, opts: RouteOp
         summary: `${method === 'POST' ? 'Add' : 'Update'} a datapath's ${rel.segment} row`,
         params: rel.params,
         handler: async ({ path, p }) =>
-          r.write((ctx) => datapathRelationPut(ctx, rel, path.uuid!, path[other]!, p, method === 'POST')),
+          r.write(async (ctx) => {
+            // A topology's row: its host interface and MAC are the topology's (its next sync would undo a change).
+            const owner = (await ctx.get(rel.kind, rowId(path)))?.topology_uuid;
+            if (owner)
+              for (const f of ['interface_uuid', 'mac_address'])
+                if (p[f] !== undefined)
+                  throw new ArgumentError(f, `set by topology ${owner}, which provisioned the row`);
+            return datapathRelationPut(ctx, rel, path.uuid!, path[other]!, p, method === 'POST');
+          }),
       });
     r.add({
       ...oneRow,
@@ -48,7 +57,9 @@ export async function datapathRelationRoutes(app: FastifyInstance, opts: RouteOp
       summary: `Remove a datapath's ${rel.segment} row`,
       handler: async ({ path }) => {
         await r.write(async (ctx) => {
-          await ctx.must(rel.kind, rowId(path));
+          const row = await ctx.must(rel.kind, rowId(path));
+          // A topology's row goes when its network (segment, route link) leaves the topology, not by hand.
+          if (row.topology_uuid) throw new DeleteRestrictionError(row.uuid, [`${row.topology_uuid} (topology_uuid)`]);
           await ctx.remove(rel.kind, rowId(path));
         });
         return [path[other]];
