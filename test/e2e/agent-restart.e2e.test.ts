@@ -44,12 +44,16 @@ async function restartDuringPing(signal: 'SIGKILL' | 'SIGTERM', dst: string): Pr
   await cluster.startAgent('h1');
   const r = await pinging;
   const m = /(\d+) packets transmitted, (\d+) received/.exec(r.stdout);
-  const newLog = cluster.agents.get('h1')!.logTail(200);
   if (m?.[1] !== '70' || m[2] !== '70')
     assert.fail(
       `ping lost packets across the agent ${signal}: ${r.stdout}\nold agent log:\n${oldLogText}\n${await failureReport(cluster)}`,
     );
+  // The new agent's first sync ends with this line; on a loaded machine it comes after the 7 s of pings (and the
+  // datapath's flows_in_sync may still be the killed agent's report): wait for it before reading its log.
+  const agent = cluster.agents.get('h1')!;
+  for (let i = 0; i < 300 && !agent.logTail(400).includes('in sync since process start'); i++) await sleep(100);
   await cluster.waitInSync(20_000);
+  const newLog = agent.logTail(400);
   const afterH1 = await flowTable(cluster, 'h1');
   assert.deepEqual(afterH1, before.h1, `h1's flow table changed across the restart\nnew agent log:\n${newLog}`);
   assert.deepEqual(await flowTable(cluster, 'h2'), before.h2, "h2's flow table changed");
