@@ -17,6 +17,7 @@ import {
   type Principal,
   ROLES,
 } from './policy.js';
+import { TokenBuckets } from './rate.js';
 
 /**
  * local: loopback-only server — a request without a token is the local admin (OpenVNet's one-box trust), but
@@ -104,22 +105,17 @@ export class RequestGuard {
     });
   }
 
-  /** Token buckets per credential (only roles with a rate; see policy.ts). */
-  private readonly buckets = new Map<string, { tokens: number; at: number }>();
+  /** Token buckets per credential, one set per role with a rate (see policy.ts). */
+  private readonly buckets = new Map<TokenRole, TokenBuckets>();
 
   private checkRate(who: Principal): void {
     const rate = ROLES[who.role].rate;
     if (!rate) return;
-    const now = Date.now();
-    const b = this.buckets.get(who.id) ?? { tokens: rate.burst, at: now };
-    b.tokens = Math.min(rate.burst, b.tokens + ((now - b.at) / 1000) * rate.perSecond);
-    b.at = now;
-    this.buckets.set(who.id, b);
-    if (b.tokens < 1) {
-      const wait = Math.ceil((1 - b.tokens) / rate.perSecond);
+    let buckets = this.buckets.get(who.role);
+    if (!buckets) this.buckets.set(who.role, (buckets = new TokenBuckets(rate)));
+    const wait = buckets.take(who.id);
+    if (wait > 0)
       throw new TooManyRequests(`${who.id} makes more than ${rate.perSecond} requests/s (its role's limit)`, wait);
-    }
-    b.tokens -= 1;
   }
 
   /** DNS rebinding: a browser page whose name resolves to 127.0.0.1 would otherwise be served with local trust. */

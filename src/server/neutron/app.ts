@@ -9,7 +9,7 @@ import { PAGE_VISITOR, type Principal } from '../auth/policy.js';
 import type { Service } from '../service.js';
 import { type Body, listFilters, matches, NEUTRON, type NeutronKind, pick, requestObject } from './dialect.js';
 import { NeutronError, neutronErrorOf } from './errors.js';
-import { isPublicIdentityRoute, type KeystoneUser, keystoneRoutes } from './keystone.js';
+import { isPublicIdentityRoute, type KeystoneUser, keystoneRoutes, type LOGIN_RATES } from './keystone.js';
 import { createOf, defaultGroup, listOf, removeOf, showOf, updateOf } from './resources.js';
 import { checkQuota, DEFAULT_QUOTAS, projectOfCreate, type Quotas } from './quotas.js';
 import { addRouterInterface, removeRouterInterface } from './routers.js';
@@ -62,6 +62,8 @@ export interface NeutronAppOptions {
   quotas?: Quotas;
   /** Users of the minimal Keystone v3 under /identity/v3 (keystone.ts); none: every login fails. */
   keystoneUsers?: readonly KeystoneUser[];
+  /** Login attempts allowed per user name and per source address (default LOGIN_RATES; tests slow the refill). */
+  loginRates?: typeof LOGIN_RATES;
 }
 
 function callerOf(p: Principal): Caller {
@@ -164,7 +166,7 @@ export async function buildNeutronApp(opts: NeutronAppOptions): Promise<FastifyI
   };
   app.get('/v2.0', async () => resources);
   app.get('/v2.0/', async () => resources);
-  keystoneRoutes(app, service, opts.keystoneUsers ?? []);
+  keystoneRoutes(app, service, opts.keystoneUsers ?? [], opts.loginRates);
   const ext = (e: (typeof EXTENSIONS)[number]) => ({ ...e, links: [], updated: '2026-12-07T00:00:00-00:00' });
   app.get('/v2.0/extensions', async () => ({ extensions: EXTENSIONS.map(ext) }));
   app.get<{ Params: { alias: string } }>('/v2.0/extensions/:alias', async (req) => {

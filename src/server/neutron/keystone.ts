@@ -7,6 +7,8 @@ import { readFileSync } from 'node:fs';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import YAML from 'yaml';
 import { verifyToken } from '../auth/guard.js';
+import type { RateLimit } from '../auth/policy.js';
+import { TokenBuckets } from '../auth/rate.js';
 import { insertToken } from '../auth/token-rows.js';
 import type { Service } from '../service.js';
 
@@ -28,6 +30,16 @@ export const TOKEN_TTL_S = 3600;
 /** Tokens minted here are named so (display_name), which is how a login finds expired ones to prune. */
 const TOKEN_NAME_PREFIX = 'keystone login: ';
 const DOMAIN = { id: 'default', name: 'Default' } as const;
+
+/**
+ * Login attempts (right or wrong) allowed per user name tried and per source address: enough for the `openstack`
+ * CLI, which logs in at every command, and for Tempest's parallel workers; a password guesser gets 30 tries and
+ * then one every 2 s per name, 60 and then one a second per address. Beyond: 429 with Retry-After, logged.
+ */
+export const LOGIN_RATES: { perUser: RateLimit; perSource: RateLimit } = {
+  perUser: { perSecond: 0.5, burst: 30 },
+  perSource: { perSecond: 1, burst: 60 },
+};
 
 const sha256 = (s: string) => createHash('sha256').update(s).digest();
 /** A stable Keystone-style id (32 hex digits) for a name: the same file gives the same ids on every start. */
@@ -169,7 +181,14 @@ function scopeMatches(user: KeystoneUser, scope: unknown): boolean {
   return project.name === user.project.name && isDefaultDomain(project.domain);
 }
 
-export function keystoneRoutes(app: FastifyInstance, service: Service, users: readonly KeystoneUser[]): void {
+export function keystoneRoutes(
+  app: FastifyInstance,
+  service: Service,
+  users: readonly KeystoneUser[],
+  rates = LOGIN_RATES,
+): void {
+  const perUser = new TokenBuckets(rates.perUser);
+  const perSource = new TokenBuckets(rates.perSource);
   const version = (req: FastifyRequest) => ({
     version: {
       id: 'v3.14',
@@ -188,6 +207,14 @@ export function keystoneRoutes(app: FastifyInstance, service: Service, users: re
     const password = (identity?.identity?.password as { user?: Record<string, unknown> } | undefined)?.user;
     if (!Array.isArray(methods) || !methods.includes('password') || typeof password !== 'object' || password === null)
       return fail(reply, 400, 'Bad Request', 'Only the password method is served: auth.identity.password.user');
+    // Before the password is looked at: a guesser learns nothing more once over the limit.
+    const name = String(password.id ?? password.name ?? '').slice(0, 255);
+    const wait = Math.max(perSource.take(req.ip), perUser.take(name));
+    if (wait > 0) {
+      req.log.warn({ user: name, source: req.ip, retryAfter: wait }, 'keystone login refused: too many attempts');
+      reply.header('retry-after', String(wait));
+      return fail(reply, 429, 'Too Many Requests', `Too many login attempts; retry after ${wait} s.`);
+    }
     const user = checkPassword(users, password);
     if (!user || !scopeMatches(user, identity?.scope)) return unauthorized(reply);
     const { result } = await service.write(async (ctx) => {
