@@ -17,6 +17,7 @@ import { datapathRelationRoutes } from './routes/datapath-relations.js';
 import { topologyRelationRoutes } from './routes/topology-relations.js';
 import { feedRoutes } from './routes/feed.js';
 import { interfaceRoutes } from './routes/interfaces.js';
+import { interfaceAssociationRoutes } from './routes/interface-associations.js';
 import { ipLeaseRoutes } from './routes/ip-leases.js';
 import { leasePolicyRoutes } from './routes/lease-policies.js';
 import { itemRoutes } from './routes/items.js';
@@ -58,6 +59,7 @@ const ROUTE_PLUGINS = [
   topologyRelationRoutes,
   agentReportRoutes,
   interfaceRoutes,
+  interfaceAssociationRoutes,
   ipLeaseRoutes,
   leasePolicyRoutes,
   itemRoutes,

@@ -31,7 +31,7 @@ export const interfaces = resource({
     mode: f.enum([...INTERFACE_MODES], {
       ...SET.editable,
       filter: true,
-      doc: 'vif (default) | simulated | host | internal | patch | promiscuous | remote',
+      doc: 'vif (default) | simulated | host | internal | patch | remote | promiscuous (refused: not supported)',
     }),
     owner_datapath_uuid: f.ref('dp', 'nullify', { ...SET.clearable, filter: true, doc: 'datapath it belongs to' }),
     port_name: f.string(

@@ -63,6 +63,18 @@ async function checkSegmentInterface(ctx: WriteContext, iface: Doc, field: strin
     );
 }
 
+/**
+ * OpenVNet 1.0's promiscuous interfaces (a host port bridged into a network, every MAC behind it learned, as its
+ * promiscuous_* specs use on the wanedge) have no flows in vnet's agent: refused rather than stored and ignored.
+ */
+function refuseUnsupportedMode(iface: Doc): void {
+  if (iface.mode === 'promiscuous')
+    throw new NotSupported(
+      'mode',
+      `${iface.uuid}: promiscuous interfaces (a host port bridging a network, learning the MACs behind it) are not supported`,
+    );
+}
+
 /** The field a request that broke checkSegmentInterface is answered with: the first of `fields` it gave. */
 function givenField(p: Params, fields: string[]): string {
   return fields.find((k) => has(p, k)) ?? fields[0]!;
@@ -96,6 +108,9 @@ export const interfaces: ResourceDef = {
       description: p.description ?? '',
       device_owner: p.device_owner ?? '',
       device_id: p.device_id ?? '',
+      hostname: p.hostname ?? null,
+      user_data: p.user_data ?? null,
+      public_keys: p.public_keys ?? null,
       security_group_uuids: [],
       status: 'down',
       active_datapath_uuid: null,
@@ -110,6 +125,7 @@ export const interfaces: ResourceDef = {
         });
     }
     await checkSegmentInterface(ctx, doc, 'segment_uuid');
+    refuseUnsupportedMode(doc);
     return doc;
   },
   async update(ctx, doc, p) {
@@ -127,6 +143,9 @@ export const interfaces: ResourceDef = {
       'description',
       'device_owner',
       'device_id',
+      'hostname',
+      'user_data',
+      'public_keys',
     ]);
     // Addresses live in leases: PUT edits the first MAC lease and its first IP lease (the convenience fields).
     let ml = await ctx.findOne('mac_leases', { interface_uuid: doc.uuid });
@@ -189,6 +208,7 @@ export const interfaces: ResourceDef = {
       doc,
       givenField(p, ['segment_uuid', 'network_uuid', 'ipv4_address', 'mode', 'mac_address']),
     );
+    refuseUnsupportedMode(doc);
     const updated = await ctx.update('interfaces', doc);
     await refloat(ctx, doc.uuid);
     return updated;
