@@ -139,6 +139,8 @@ export class Agent {
    * connection is awaited: the restart's diff then keys only the dump. Dropped once the switch is in sync.
    */
   private canonical: { of: readonly Flow[]; flows: Flow[] } | null = null;
+  /** The switch's flow table, read from the moment it connected: the dump overlaps the snapshot and the compute. */
+  private dumping: { link: SwitchLink; flows: Promise<Flow[]> } | null = null;
   /** What the switch holds, as far as we know; null = unknown (read it before diffing). */
   private installed: Flow[] | null = null;
   private flowsInSync = false;
@@ -377,6 +379,10 @@ export class Agent {
     this.installed = null;
     this.flowsInSync = false;
     this.log.info({ dpid: formatDpid(link.dpid) }, 'switch connected; reading its flows before any change');
+    // Read-only, and nothing is sent to the switch before it is read; a failure is met where it is awaited.
+    const flows = link.dumpFlows();
+    flows.catch(() => undefined);
+    this.dumping = { link, flows };
     link.onClose((reason) => {
       if (this.link !== link) return;
       this.link = null;
@@ -544,7 +550,9 @@ export class Agent {
     }
     try {
       if (this.installed === null) {
-        this.installed = await link.dumpFlows();
+        const early = this.dumping?.link === link ? this.dumping.flows : null;
+        this.dumping = null;
+        this.installed = await (early ?? link.dumpFlows());
         this.startup.mark('dumped');
         this.fullDiff = true;
         this.log.info({ flows: this.installed.length }, 'read installed flows from the switch');
