@@ -38,6 +38,10 @@ export function agentCommand() {
       '--vswitchd-ctl <path>',
       "ovs-vswitchd's control socket, for traces (default: found next to a unix: --ovsdb socket)",
     )
+    .option(
+      '--snat-ports <min-max>',
+      'source ports of the snat translations this host serves as a gateway (default: OVS chooses, 1024-65535)',
+    )
     .option('--tunnel-ip <addr>', "this host's underlay IPv4 address (tunnel endpoint)")
     .option('--encap <gre|vxlan>', 'how other hosts reach this one', 'gre')
     .option('--underlay-mtu <n>', 'underlay MTU (the DHCP MTU is this minus the encapsulation overhead)', '1500')

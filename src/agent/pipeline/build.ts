@@ -24,6 +24,9 @@ export const CS = {
   rpl: 0x08,
   inv: 0x10,
   trk: 0x20,
+  /** The packet's source was translated by this ct action's nat (or an earlier one of its connection). */
+  snat: 0x40,
+  dnat: 0x80,
 } as const;
 
 export function flow(
@@ -104,11 +107,16 @@ export function ct(opts: {
   table?: TableName;
   exec?: Action[];
   zone?: number;
-  nat?: { src: number } | 'reverse';
+  /** Source NAT to `src`, its source ports from `ports` (both ends included) when given, else OVS's choice. */
+  nat?: { src: number; ports?: { min: number; max: number } | undefined } | 'reverse';
 }): Action {
   const a: Action = { type: 'ct', zone: opts.zone ?? range(CT_ZONE) };
   if (opts.commit) a.commit = true;
-  if (opts.nat) a.nat = opts.nat === 'reverse' ? { kind: 'none' } : { kind: 'src', ipMin: opts.nat.src };
+  if (opts.nat === 'reverse') a.nat = { kind: 'none' };
+  else if (opts.nat) {
+    const ports = opts.nat.ports;
+    a.nat = { kind: 'src', ipMin: opts.nat.src, ...(ports ? { portMin: ports.min, portMax: ports.max } : {}) };
+  }
   if (opts.table) a.table = TABLE[opts.table];
   if (opts.exec?.length) a.exec = opts.exec;
   return a;

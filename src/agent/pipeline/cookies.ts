@@ -38,6 +38,8 @@ export const COOKIE_TAG = {
   uplink: 0x0d,
   snat: 0x0e,
   mtu: 0x0f,
+  /** A new connection the gateway could not translate (snat_result): its packet count is read as a counter. */
+  snat_refused: 0x10,
 } as const;
 export type CookieTag = keyof typeof COOKIE_TAG;
 

@@ -324,7 +324,9 @@ function sameHost(a: LocalContext, b: LocalContext): boolean {
     a.encap === b.encap &&
     a.tunnelPorts.gre === b.tunnelPorts.gre &&
     a.tunnelPorts.vxlan === b.tunnelPorts.vxlan &&
-    a.underlayMtu === b.underlayMtu
+    a.underlayMtu === b.underlayMtu &&
+    a.snatPorts?.min === b.snatPorts?.min &&
+    a.snatPorts?.max === b.snatPorts?.max
   );
 }
 

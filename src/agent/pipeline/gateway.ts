@@ -4,7 +4,7 @@ import { lookupPriority } from './lookup-priority.js';
 import type { Interface, Network } from '../../model/types.js';
 import type { Flow } from '../../openflow/types.js';
 import { formatIpv4, formatMac, parseCidr, prefixMask } from './addr.js';
-import { apply, ct, ETH_TYPE_IP, exact, flow, goto, load, loadZone, writeNetwork } from './build.js';
+import { apply, CS, ct, ETH_TYPE_IP, exact, flow, goto, load, loadZone, writeNetwork } from './build.js';
 import { cookieFor } from './cookies.js';
 import { activeGateway, answersForRouter } from './active-gateway.js';
 import type { CompileContext } from './compile-context.js';
@@ -64,7 +64,15 @@ export const PRIO_GW = {
   /** uplink_ingress: to the gateway address, above the router MAC's routing (110), below echo answers (120). */
   fromUplink: 112,
   snat: 100,
+  /** snat_result: translated packets go on; new connections that were not translated are counted and dropped. */
+  translated: 100,
+  refused: 90,
 } as const;
+
+/** A ct_state match: the bits of `value` set, those of `mask` not in `value` clear. */
+function ctBits(value: number, mask: number = value): { value: number; mask: number } {
+  return { value, mask };
+}
 
 /**
  * The flows of route link `rl`'s snat translations. On the active gateway: packets routed into the external
@@ -96,16 +104,28 @@ export function snatFlows(ctx: CompileContext, rlId: number, ports: readonly Lin
       if (n) inside.set(n.uuid, { port: p, subnet: subnetOf(n) });
     }
     if (snat.active === ctx.local.datapathUuid) {
+      const onExt = { ...onLink, ...matchReg(NETWORK_KEY, ext.key) };
+      const nat = { src: address, ports: ctx.local.snatPorts };
       for (const { subnet } of inside.values())
         out.push(
-          flow(
-            'snat',
-            PRIO_GW.snat,
-            cookie,
-            { ...onLink, ...matchReg(NETWORK_KEY, ext.key), eth_type: exact(ETH_TYPE_IP), ipv4_src: subnet },
-            [apply(ct({ commit: true, zone: snat.zone, nat: { src: address }, table: 'l2_lookup' }))],
-          ),
+          flow('snat', PRIO_GW.snat, cookie, { ...onExt, eth_type: exact(ETH_TYPE_IP), ipv4_src: subnet }, [
+            apply(ct({ commit: true, zone: snat.zone, nat, table: 'snat_result' })),
+          ]),
         );
+      // OVS's userspace conntrack lets a packet it could not translate go on untranslated (+trk+new, no +snat)
+      // and counts nothing (lib/conntrack.c, 3.1): it stops here, in a flow whose packet count says how often.
+      out.push(
+        flow('snat_result', PRIO_GW.translated, cookie, { ...onExt, ct_state: ctBits(CS.trk | CS.snat) }, [
+          goto('l2_lookup'),
+        ]),
+        flow(
+          'snat_result',
+          PRIO_GW.refused,
+          cookieFor('translation', snat.translationUuid, 'snat_refused'),
+          { ...onExt, ct_state: ctBits(CS.trk | CS.new, CS.trk | CS.new | CS.snat) },
+          [],
+        ),
+      );
       for (const nw of inside.keys()) entries.add(nw);
       const up = uplinkOf(ctx, net);
       if (up) {

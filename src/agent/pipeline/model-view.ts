@@ -118,6 +118,8 @@ export interface LocalContext {
   ports: Map<string, LocalPort>;
   /** Underlay MTU, for the MTU that DHCP hands out. */
   underlayMtu: number;
+  /** Source ports the gateway's snat translations use (`--snat-ports`); undefined: OVS's own range. */
+  snatPorts?: { min: number; max: number } | undefined;
 }
 
 export interface LocalPort {

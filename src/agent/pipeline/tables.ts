@@ -174,8 +174,17 @@ const DECLARATION = [
     purpose:
       "On a router's active gateway: a packet routed on its link into the external network from one of the link's other networks leaves from the gateway address (conntrack NAT in the gateway's zone); every other routed packet passes untranslated.",
     matches: ['reg3', 'metadata', 'eth_type', 'ipv4_src'],
-    next: ['l2_lookup'],
+    next: ['snat_result', 'l2_lookup'],
     miss: 'next',
+    missTo: 'l2_lookup',
+  },
+  {
+    name: 'snat_result',
+    purpose:
+      "On a router's active gateway, a packet back from the snat commit: translated, it goes on to the segment; a new connection conntrack could not translate (no free source port for its destination, the zone's or the table's limit) is dropped by a flow of its own, whose packet count is the gateway's exhaustion counter (never leaving with the inside address); anything else it said (invalid) is dropped.",
+    matches: ['reg3', 'metadata', 'ct_state'],
+    next: ['l2_lookup'],
+    miss: 'drop',
   },
   {
     name: 'l2_lookup',

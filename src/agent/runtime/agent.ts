@@ -44,6 +44,7 @@ import { HostPorts } from './host-ports.js';
 import { Meters } from './meters.js';
 import { PacketInHandler } from './packet-in.js';
 import { Reporter } from './reporter.js';
+import { SnatUsage, type SnatUsageStatus } from './snat-usage.js';
 import { StartupSpan } from './startup-span.js';
 import { StatusReports } from './status-reports.js';
 
@@ -106,6 +107,8 @@ export interface AgentStatus {
     dhcpEvents: Record<string, number>;
     reportsSent: number;
   };
+  /** The snat translations this host's gateway serves: connections, port range, refused packets (snat-usage.ts). */
+  snat: SnatUsageStatus;
 }
 
 export class Agent {
@@ -133,6 +136,7 @@ export class Agent {
   private readonly hostPorts: HostPorts;
   private readonly meters: Meters;
   private readonly announcer: Announcer;
+  private readonly snatUsage: SnatUsage;
   private link: SwitchLink | null = null;
   /**
    * The desired flows in the codec's canonical form (what a flow dump returns), keyed, made while the first switch
@@ -184,6 +188,7 @@ export class Agent {
     this.hostPorts = new HostPorts(this.cfg, deps.bridge, deps.log, () => this.kick());
     this.meters = new Meters(deps.log);
     this.announcer = new Announcer(deps.log);
+    this.snatUsage = new SnatUsage(deps.vswitch, this.cfg.snatPorts, deps.log.child({ component: 'snat' }));
   }
 
   /** Starts everything and returns; progress continues in the background (see status()). */
@@ -219,6 +224,7 @@ export class Agent {
     this.stopped = true;
     this.phase = 'stopped';
     if (this.retryTimer) clearTimeout(this.retryTimer);
+    this.snatUsage.close();
     // Flows stay: fail_mode=secure keeps isolation and established traffic while we are away.
     this.log.info({ installedFlows: this.installed?.length ?? null }, 'agent stopping; flows stay installed');
     try {
@@ -255,6 +261,7 @@ export class Agent {
         dhcpEvents: { ...this.packetIns.dhcpEvents },
         reportsSent: this.reporter.stats.sent,
       },
+      snat: this.snatUsage.status(),
     };
   }
 
@@ -573,11 +580,9 @@ export class Agent {
       if (wanted) await this.meters.removeUnused(link, wanted);
       this.installed = desired;
       this.canonical = null;
-      this.reports.translations(
-        view,
-        dp.uuid,
-        this.announcer.announce(link, view, local, this.compiler.currentBindings()),
-      );
+      const active = this.announcer.announce(link, view, local, this.compiler.currentBindings());
+      this.reports.translations(view, dp.uuid, active);
+      this.snatUsage.track(snatZones(view, active), link);
       this.fullDiff = false;
       this.counters.syncs++;
       this.deps.observer?.syncDuration((performance.now() - t0) / 1000);
@@ -708,5 +713,15 @@ function countResources(resources: Record<string, unknown[]>): Record<string, nu
 function countCommands(mods: readonly { command: string }[]): Record<string, number> {
   const out: Record<string, number> = {};
   for (const m of mods) out[m.command] = (out[m.command] ?? 0) + 1;
+  return out;
+}
+
+/** The snat translations among `active` (translations served here), with their conntrack zones. */
+function snatZones(view: ModelView, active: ReadonlySet<string>): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const uuid of active) {
+    const t = view.translations.get(uuid);
+    if (t?.mode === 'snat' && typeof t.ct_zone === 'number') out.set(uuid, t.ct_zone);
+  }
   return out;
 }

@@ -75,6 +75,8 @@ export interface SwitchLink {
   /** Deletes meters no flow refers to any more (the switch would delete flows that still did). */
   deleteMeters(ids: readonly number[]): Promise<void>;
   dumpFlows(): Promise<Flow[]>;
+  /** The packet counts of the flows of `table` whose cookie matches `cookie` under `cookieMask` (absent: unknown). */
+  flowCounts?(q: { table: number; cookie: bigint; cookieMask: bigint }): Promise<{ cookie: bigint; packets: bigint }[]>;
   /** Resolves on the switch's reply (the bundle committed); `onWritten` hears when the last flow-mod was written. */
   sendFlowMods(mods: FlowModLike[], opts: { bundle: boolean; onWritten?: () => void }): Promise<void>;
   packetOut(opts: { inPort: number; outPort: number; data: Uint8Array }): Promise<void>;
@@ -121,10 +123,14 @@ export interface ApiLike {
   }): Promise<unknown>;
 }
 
-/** ovs-vswitchd's own control channel (unixctl, what ovs-appctl speaks): for traces. */
+/** ovs-vswitchd's own control channel (unixctl, what ovs-appctl speaks): for traces and conntrack usage. */
 export interface VswitchControl {
   /** `ofproto/trace` of `flow` (ovs-ofctl syntax) on `bridge`: OVS's text and its parse. */
   trace(bridge: string, flow: string, ctNext?: string[]): Promise<{ text: string; trace: OfprotoTrace }>;
+  /** Connections conntrack holds in `zone` (absent: not asked). */
+  zoneConnections?(zone: number): Promise<number>;
+  /** Connections in the whole conntrack table, and the most it admits (absent: not asked). */
+  conntrackTable?(): Promise<{ connections: number; max: number }>;
 }
 
 export interface DhcpHandler {

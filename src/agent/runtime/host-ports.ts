@@ -20,7 +20,7 @@ export class HostPorts {
   private local: { sig: string; ctx: LocalContext } | null = null;
 
   constructor(
-    private readonly cfg: Pick<AgentConfig, 'bridge' | 'tunnelIp' | 'encap' | 'underlayMtu'>,
+    private readonly cfg: Pick<AgentConfig, 'bridge' | 'tunnelIp' | 'encap' | 'underlayMtu' | 'snatPorts'>,
     private readonly bridge: Pick<BridgeControl, 'interfaces'>,
     private readonly log: Logger,
     /** Called when a port's carrier delay runs out: the host has changed then, with no OVSDB event to say so. */
@@ -55,6 +55,7 @@ export class HostPorts {
       tunnelPorts,
       ports,
       underlayMtu: this.cfg.underlayMtu,
+      ...(this.cfg.snatPorts ? { snatPorts: this.cfg.snatPorts } : {}),
     };
     const sig = JSON.stringify({ ...ctx, dpid: String(ctx.dpid), ports: [...ports].sort() });
     if (this.local?.sig === sig) return this.local.ctx;

@@ -101,6 +101,34 @@ export const AGENT_METRICS = [
     'Frames from an uplink too big for a virtual network that got no ICMP reply (no DF, not IPv4)',
     (s) => s.counters.tooBigDropped,
   ),
+  gauge(
+    'snat_connections',
+    'Connections in the conntrack zone of each snat translation this host’s gateway serves (read from ovs-vswitchd every 5 s)',
+    (s) => snatReading(s, 'connections'),
+    ['translation'],
+  ),
+  gauge(
+    'snat_ports',
+    'Source ports of each snat translation served here: the most connections to one destination address and port at once (--snat-ports, else OVS’s 1024-65535)',
+    (s) => snatReading(s, 'ports'),
+    ['translation'],
+  ),
+  counter(
+    'snat_refused_packets_total',
+    'Packets of new connections a snat translation served here could not translate — no free source port for the destination, or conntrack’s limit — dropped, never sent untranslated',
+    (s) => snatReading(s, 'refusedPackets'),
+    ['translation'],
+  ),
+  gauge(
+    'conntrack_connections',
+    'Connections in this host’s conntrack table, all zones (read with the snat figures, while a gateway is served here)',
+    (s) => s.snat.table?.connections ?? 0,
+  ),
+  gauge(
+    'conntrack_max',
+    'The most connections this host’s conntrack table admits (0: not read)',
+    (s) => s.snat.table?.max ?? 0,
+  ),
   gauge('bindings', 'Interfaces bound to ports of this host’s bridge', (s) => s.bound.length),
   counter(
     'reports_sent_total',
@@ -113,6 +141,16 @@ export const AGENT_METRICS = [
     (s) => s.feedRevision,
   ),
 ] as const satisfies readonly AgentMetricSpec[];
+
+/** One figure of every snat translation served here, by translation (those not read yet are left out). */
+function snatReading(s: AgentStatus, what: 'connections' | 'ports' | 'refusedPackets'): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [uuid, r] of Object.entries(s.snat.translations)) {
+    const v = r[what];
+    if (v !== null) out[uuid] = v;
+  }
+  return out;
+}
 
 export class AgentMetrics implements AgentObserver {
   private readonly metrics;

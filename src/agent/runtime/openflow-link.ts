@@ -30,6 +30,11 @@ export class OpenFlowLink implements SwitchLink {
     return stats.map((s) => s.flow);
   }
 
+  async flowCounts(q: { table: number; cookie: bigint; cookieMask: bigint }) {
+    const stats = await this.conn.dumpFlows(q);
+    return stats.map((s) => ({ cookie: s.flow.cookie ?? 0n, packets: s.packetCount }));
+  }
+
   sendFlowMods(mods: FlowMod[], opts: { bundle: boolean; onWritten?: () => void }): Promise<void> {
     return this.conn.sendFlowMods(mods, opts);
   }

@@ -54,6 +54,12 @@ export interface AgentConfig {
    * OVSDB socket, as OVS puts both in its run directory.
    */
   vswitchdCtl: string | null;
+  /**
+   * Source ports the snat translations of this host's gateways use, both ends included (`--snat-ports MIN-MAX`);
+   * null: OVS's own choice (1024–65535 for a client port ≥ 1024). With one address, a gateway holds at most this
+   * many connections to one destination address and port.
+   */
+  snatPorts: { min: number; max: number } | null;
 }
 
 /** Raw option strings as commander hands them over (all optional; defaults applied here). */
@@ -83,6 +89,7 @@ export interface RawAgentOptions {
   switchCa?: string | undefined;
   metricsListen?: string | undefined;
   vswitchdCtl?: string | undefined;
+  snatPorts?: string | undefined;
 }
 
 export const DEFAULT_OVSDB = 'unix:/var/run/openvswitch/db.sock';
@@ -271,5 +278,16 @@ export function parseAgentOptions(raw: RawAgentOptions): AgentConfig {
     ovsdbTls: ovsdbTls(ovsdb, raw),
     metricsListen: raw.metricsListen === undefined ? null : parseListen(raw.metricsListen, 'metrics-listen'),
     vswitchdCtl: raw.vswitchdCtl ?? null,
+    snatPorts: raw.snatPorts === undefined ? null : parsePortRange(raw.snatPorts, 'snat-ports'),
   };
+}
+
+/** `MIN-MAX`, two ports 1..65535 with MIN ≤ MAX. */
+function parsePortRange(raw: string, option: string): { min: number; max: number } {
+  const m = /^(\d{1,5})-(\d{1,5})$/.exec(raw.trim());
+  const min = Number(m?.[1]);
+  const max = Number(m?.[2]);
+  if (!m || min < 1 || max > 65535 || min > max)
+    throw new AgentConfigError(option, `'${raw}' is not a port range MIN-MAX within 1..65535`);
+  return { min, max };
 }

@@ -3,7 +3,12 @@ import { ApiClient, VnetApiError } from '../../client/index.js';
 import type { Logger } from '../../util/log.js';
 import type { AgentDeps } from './agent.js';
 import { dirname } from 'node:path';
-import { findVswitchdControlSocket, ofprotoTrace } from '../../unixctl/index.js';
+import {
+  conntrackTable,
+  conntrackZoneConnections,
+  findVswitchdControlSocket,
+  ofprotoTrace,
+} from '../../unixctl/index.js';
 import type { AgentObserver, VswitchControl } from './deps.js';
 import { agentToken } from './credentials.js';
 import { DhcpService } from './dhcp-service.js';
@@ -57,14 +62,15 @@ export async function buildAgentDeps(config: AgentConfig, log: Logger, observer?
   };
 }
 
-/** ovs-vswitchd's control socket: --vswitchd-ctl, else looked up (at each trace) next to a unix: OVSDB socket. */
+/** ovs-vswitchd's control socket: --vswitchd-ctl, else looked up (at each call) next to a unix: OVSDB socket. */
 function vswitchControl(config: AgentConfig): VswitchControl | undefined {
   const ovsdbDir = config.ovsdb.startsWith('unix:') ? dirname(config.ovsdb.slice('unix:'.length)) : null;
   if (!config.vswitchdCtl && !ovsdbDir) return undefined;
+  const socket = async () => config.vswitchdCtl ?? (await findVswitchdControlSocket(ovsdbDir!));
   return {
     trace: async (bridge, flow, ctNext) =>
-      ofprotoTrace(config.vswitchdCtl ?? (await findVswitchdControlSocket(ovsdbDir!)), bridge, flow, {
-        ...(ctNext ? { ctNext } : {}),
-      }),
+      ofprotoTrace(await socket(), bridge, flow, { ...(ctNext ? { ctNext } : {}) }),
+    zoneConnections: async (zone) => conntrackZoneConnections(await socket(), zone),
+    conntrackTable: async () => conntrackTable(await socket()),
   };
 }

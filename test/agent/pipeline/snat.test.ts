@@ -9,6 +9,7 @@ import { computeFlows } from '../../../src/agent/pipeline/flows.js';
 import { formatFlow } from '../../../src/agent/pipeline/format.js';
 import { buildModelView, type FeedResources } from '../../../src/agent/pipeline/model-view.js';
 import { TABLE } from '../../../src/agent/pipeline/tables.js';
+import { cookieFor } from '../../../src/agent/pipeline/cookies.js';
 import { DP1, DP2, DP3, DP_IP, datapathItems, iface, localFor } from './fixtures.js';
 
 const EXT = { uuid: 'nw-ext', ipv4_network: '192.168.10.0', ipv4_prefix: 24, tunnel_key: 201, ct_zone: 21 };
@@ -80,8 +81,8 @@ function resources(opts: { connected?: Record<string, boolean>; uplinkDown?: str
   return res;
 }
 
-function flowsOf(dp: string, res: FeedResources): string[] {
-  const local = localFor(dp, dp === DP3 ? [VM] : []);
+function flowsOf(dp: string, res: FeedResources, snatPorts?: { min: number; max: number }): string[] {
+  const local = { ...localFor(dp, dp === DP3 ? [VM] : []), snatPorts };
   if (dp !== DP3) local.ports.set('eth1', { ofport: UPLINK_PORT });
   return computeFlows(buildModelView(res), local).map((f) => formatFlow(f, { names: true }));
 }
@@ -101,7 +102,20 @@ test('the active gateway translates the inside subnet in its own zone and restor
   const snat = flows.filter((f) => f.includes('table=snat,priority=100'));
   assert.equal(snat.length, 1, flows.join('\n'));
   assert.match(snat[0]!, /nw_src=10\.0\.0\.0\/255\.255\.255\.0/);
-  assert.match(snat[0]!, /ct\(commit,zone=30,table=l2_lookup,nat\(src=192\.168\.10\.11\)\)/);
+  assert.match(snat[0]!, /ct\(commit,zone=30,table=snat_result,nat\(src=192\.168\.10\.11\)\)/);
+  // Back from the commit: translated packets go on; a new connection conntrack could not translate (no free port:
+  // OVS lets it through untranslated, +trk+new without +snat) is dropped by a flow of its own, which counts it.
+  const result = flows.filter((f) => /table=snat_result,priority=[1-9]/.test(f));
+  assert.equal(result.length, 2, result.join('\n'));
+  assert.match(result.find((f) => f.includes('priority=100'))!, /ct_state=\+trk\+snat actions=goto_table:l2_lookup$/);
+  const refused = result.find((f) => f.includes('priority=90'))!;
+  assert.match(refused, /ct_state=\+new\+trk-snat actions=drop$/);
+  assert.match(refused, new RegExp(`cookie=0x${cookieFor('translation', 'tr-snat', 'snat_refused').toString(16)}`));
+  // --snat-ports: the range conntrack picks source ports from.
+  const ranged = flowsOf(DP1, resources(), { min: 20000, max: 20009 }).find((f) =>
+    f.includes('table=snat,priority=100'),
+  );
+  assert.match(ranged!, /nat\(src=192\.168\.10\.11:20000-20009\)/);
   const back = flows.filter((f) => f.includes('table=uplink_ingress,priority=112'));
   assert.equal(back.length, 1, flows.join('\n'));
   assert.match(back[0]!, /nw_dst=192\.168\.10\.11/);
@@ -130,7 +144,7 @@ test('elsewhere the inside network goes to the gateway through a tunnel, or nowh
     assert.match(f, new RegExp(`set_field:${DP_IP[DP2]}->tun_dst`));
   for (const f of toGateway(resources({ connected: { [DP1]: false, [DP2]: false } })))
     assert.match(f, / actions=drop$/, f);
-  assert.ok(TABLE.snat > TABLE.l3_neighbor && TABLE.snat < TABLE.l2_lookup);
+  assert.ok(TABLE.snat > TABLE.l3_neighbor && TABLE.snat < TABLE.snat_result && TABLE.snat_result < TABLE.l2_lookup);
   // The way to the gateway for 0/0 must not outrank the route into an inside network (a /24).
   assert.ok(lookupPriority(0, 'gateway') < lookupPriority(24, 'route'));
   assert.ok(lookupPriority(0, 'floating') < lookupPriority(24, 'route'));

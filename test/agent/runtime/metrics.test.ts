@@ -40,6 +40,13 @@ function status(over: Partial<AgentStatus> = {}, counters: Partial<AgentStatus['
       reportsSent: 11,
       ...counters,
     },
+    snat: {
+      translations: {
+        'tr-snata': { connections: 7, ports: 10, refusedPackets: 3 },
+        'tr-unread': { connections: null, ports: 10, refusedPackets: 0 },
+      },
+      table: { connections: 9, max: 3_000_000 },
+    },
     ...over,
   };
 }
@@ -72,6 +79,12 @@ test('every metric is read from the status it is given; the sync histogram from 
   assert.equal(v('vnet_agent_bindings'), 2);
   assert.equal(v('vnet_agent_reports_sent_total'), 11);
   assert.equal(v('vnet_agent_feed_revision'), 42);
+  assert.equal(v('vnet_agent_snat_connections', { translation: 'tr-snata' }), 7);
+  assert.equal(v('vnet_agent_snat_connections', { translation: 'tr-unread' }), undefined, 'not read yet: no sample');
+  assert.equal(v('vnet_agent_snat_ports', { translation: 'tr-snata' }), 10);
+  assert.equal(v('vnet_agent_snat_refused_packets_total', { translation: 'tr-snata' }), 3);
+  assert.equal(v('vnet_agent_conntrack_connections'), 9);
+  assert.equal(v('vnet_agent_conntrack_max'), 3_000_000);
   assert.match(text, /^process_resident_memory_bytes /m);
   assertPromtoolAccepts(t, text);
 
