@@ -124,6 +124,18 @@ const membership: RelationSpec = {
   columns: ['uuid', 'display_name', 'description'],
 };
 
+/** OpenVNet's interface associations (`interfaces segments add IF SEG --static true`): PUT on the row. */
+const association = (name: string, singular: string, item: string): RelationSpec => ({
+  name,
+  singular,
+  item,
+  help: `the interface's ${name} (static: kept without leases)`,
+  add: { target: 'path', method: 'PUT', options: [opt('static', 'boolean', 'true: static; false: not')] },
+  show: true,
+  showItem: false,
+  columns: ['interface_uuid', `${singular}_uuid`, 'static'],
+});
+
 const attach: ActionSpec = {
   name: 'attach',
   method: 'PUT',
@@ -215,7 +227,7 @@ export const RESOURCES: readonly ResourceSpec[] = [
       'port_name',
       'status',
     ],
-    relations: [ports, membership],
+    relations: [ports, membership, association('networks', 'network', 'NW'), association('segments', 'segment', 'SEG')],
   }),
   resource(D.networkServices, {
     columns: ['uuid', 'display_name', 'mode', 'interface_uuid', 'incoming_port', 'outgoing_port'],
