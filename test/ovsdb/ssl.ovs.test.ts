@@ -3,40 +3,23 @@
 // signed by another CA is refused. (Whether ovsdb-server refuses a client certificate its CA did not sign is
 // ovsdb-server's business; here, with self-signed certificates, it answered one — not relied on.)
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { generate } from 'selfsigned';
 import { type OvsInstance, startOvs } from '../../src/lab/ovs-instance.js';
 import { OvsdbClient } from '../../src/ovsdb/index.js';
 import { parseAgentOptions } from '../../src/agent/runtime/options.js';
 import { freePort } from '../lib/free-port.js';
+import { type PemPair, selfSignedPair } from '../lib/tls-pairs.js';
 
 const dir = mkdtempSync(join(tmpdir(), `vnet-ovsdb-ssl-${process.pid}-`));
 let ovs: OvsInstance;
 let port = 0;
-const pems: Record<string, { key: string; cert: string }> = {};
-
-/** A self-signed pair that may serve as its own CA (OpenSSL takes a self-signed certificate as a trust anchor). */
-async function pair(name: string) {
-  const p = await generate([{ name: 'commonName', value: name }], {
-    keyType: 'ec',
-    curve: 'P-256',
-    algorithm: 'sha256',
-    extensions: [
-      { name: 'basicConstraints', cA: true },
-      { name: 'keyUsage', keyCertSign: true, digitalSignature: true },
-      { name: 'extKeyUsage', serverAuth: true, clientAuth: true },
-    ],
-  });
-  pems[name] = { key: p.private, cert: p.cert };
-  writeFileSync(join(dir, `${name}.key`), p.private, { mode: 0o600 });
-  writeFileSync(join(dir, `${name}.crt`), p.cert);
-}
+const pems: Record<string, PemPair> = {};
 
 before(async () => {
-  for (const n of ['server', 'agent', 'stranger']) await pair(n);
+  for (const n of ['server', 'agent', 'stranger']) pems[n] = await selfSignedPair(dir, n);
   port = await freePort();
   ovs = await startOvs({
     dir: `/tmp/vnet-ovsdbssl-${process.pid}`,
