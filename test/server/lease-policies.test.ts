@@ -251,4 +251,29 @@ describe('lease expiry (the server sweeps stored times)', () => {
       await s.close();
     }
   });
+
+  it('two servers on one store, both sweeping, release each lease once', async () => {
+    const path = join(dir, 'two.db');
+    const a = await startServer({ path, leaseSweepMs: 0 });
+    await dataset(a, { lease_time: 1, grace_time: 3600 });
+    for (const n of [1, 2, 3]) await ok(a, 'POST', `/lease_policies/lp-1/interfaces/if-v${n}`);
+    const from = (await a.store.changesSince(0, 1)).current;
+    await a.close();
+    const servers = [await startServer({ path, leaseSweepMs: 50 }), await startServer({ path, leaseSweepMs: 50 })];
+    try {
+      const [s] = servers as [TestServer];
+      await until('all three released', async () => {
+        for (const n of [1, 2, 3]) if ((await ipOf(s, `if-v${n}`)) !== null) return false;
+        return true;
+      });
+      // Let both keep sweeping a while: nothing more may change.
+      await new Promise((r) => setTimeout(r, 500));
+      const changes = (await s.store.changesSince(from, 10_000)).changes;
+      const releases = changes.filter((c) => c.resource === 'ip_leases' && c.op === 'upsert');
+      assert.equal(releases.length, 3, releases.map((c) => `${c.revision} ${c.uuid}`).join(', '));
+      assert.equal(new Set(releases.map((c) => c.uuid)).size, 3);
+    } finally {
+      for (const s of servers) await s.close();
+    }
+  });
 });
