@@ -26,3 +26,7 @@ export const ICMP_ECHO_FRAME =
 /** python3 struct: UDP 10.0.0.10:5000 → 10.0.0.20:53 "hello" (odd length), tos 0xb8, ttl 63, id 7. */
 export const UDP_ODD_FRAME =
   '020000000001525400123456080045b80021000700003f1166f00a00000a0a00001413880035000d942768656c6c6f';
+
+/** `dig @127.0.0.1 -p <port> vm1.example A` (bind9-dnsutils 9.18), captured on a UDP socket: EDNS with a cookie. */
+export const DIG_QUERY =
+  '4b4f0120000100000000000103766d31076578616d706c65000001000100002904d000000000000c000a0008ce56958157d195d6';
