@@ -12,7 +12,9 @@ APT_PACKAGES := openvswitch-switch openvswitch-common iproute2 iputils-ping etht
 # python3-openstackclient: the `openstack` CLI the Neutron API's end-to-end test drives.
 # tempest, neutron-tempest-plugin: Tempest's network API tests against the Neutron listener (scripts/tempest.mjs,
 # test/server/neutron-tempest.test.ts).
-APT_TOOLS := prometheus postgresql chromium python3-openstackclient tempest neutron-tempest-plugin
+# bind9-dnsutils: `dig`, the resolver the DNS service's end-to-end test runs in VMs; dnsmasq-base: the lab's upstream
+# DNS server for its public_dns forwarding (the binary alone, no service).
+APT_TOOLS := prometheus postgresql chromium python3-openstackclient tempest neutron-tempest-plugin bind9-dnsutils dnsmasq-base
 # Of those, the ones that come with a service to disable.
 APT_TOOL_SERVICES := prometheus postgresql
 export DEBIAN_FRONTEND := noninteractive

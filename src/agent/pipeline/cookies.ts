@@ -40,6 +40,8 @@ export const COOKIE_TAG = {
   mtu: 0x0f,
   /** A new connection the gateway could not translate (snat_result): its packet count is read as a counter. */
   snat_refused: 0x10,
+  /** DNS queries punted to the agent (dns_punt) and the DNS service's flows that send them there. */
+  dns: 0x11,
 } as const;
 export type CookieTag = keyof typeof COOKIE_TAG;
 
@@ -145,4 +147,10 @@ export function isTooBigPunt(cookie: bigint): boolean {
 export function isDhcpPunt(cookie: bigint): boolean {
   const { kind, tag } = cookieKindTag(cookie);
   return kind === 'pipeline' && tag === 'dhcp';
+}
+
+/** True when a packet-in came from the DNS punt flow (dns_punt; the runtime answers it with its DNS service). */
+export function isDnsPunt(cookie: bigint): boolean {
+  const { kind, tag } = cookieKindTag(cookie);
+  return kind === 'pipeline' && tag === 'dns';
 }

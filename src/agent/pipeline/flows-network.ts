@@ -1,4 +1,4 @@
-// Flows owned by a network present on this host: tunnel key mapping, ARP answers, DHCP punt, neighbours, L2.
+// Flows owned by a network present on this host: tunnel key mapping, ARP answers, DHCP and DNS punts, neighbours, L2.
 import type { Action, Flow } from '../../openflow/types.js';
 import { MAC_MULTICAST_BIT, networkIds } from './addr.js';
 import {
@@ -32,15 +32,17 @@ import { answersForRouter } from './active-gateway.js';
 import { locate, tunnelActions } from './locate.js';
 import { inNetwork, placedFloatingIps, routerMacOf } from './floating.js';
 import { echoReplyActions } from './flows-routing.js';
-import { dhcpNetworkMeter, dhcpPortMeter } from './meters.js';
+import { dhcpNetworkMeter, dhcpPortMeter, dnsNetworkMeter, dnsPortMeter } from './meters.js';
 import { FROM_TUNNEL, FROM_UPLINK, matchFlag, matchReg, NETWORK_KEY } from './registers.js';
 import { isPhysical, toUplink, tooBigTwin, uplinkOf, VLAN_PRESENT } from './uplink.js';
 import { OFPP } from '../../openflow/types.js';
+import { DNS_PORT } from '../../packet/index.js';
 
 export const PRIO_NW = {
   tunnelKey: 100,
   arpAnswer: 100,
   dhcpPunt: 100,
+  dnsPunt: 100,
   neighbor: 100,
   unicast: 100,
   flood: 50,
@@ -186,6 +188,8 @@ export function networkFlows(ctx: CompileContext, nw: string): Flow[] {
   /** Router ports of this network (simulated, enable_routing); `here`: pinned to this datapath. */
   const routers: { uuid: string; mac: bigint; ip: number; here: boolean }[] = [];
   let dhcpService: string | null = null;
+  /** DNS services of this network: the `dns` network service and the address its simulated interface has here. */
+  const dnsServices: { service: string; ip: number }[] = [];
 
   for (const u of members) {
     ctx.dep(`interfaces:${u}`);
@@ -197,7 +201,9 @@ export function networkFlows(ctx: CompileContext, nw: string): Flow[] {
         ctx.dep(`iface-services:${u}`);
         for (const s of [...(ctx.view.servicesByInterface.get(u) ?? [])].sort()) {
           ctx.dep(`network_services:${s}`);
-          if (ctx.view.networkServices.get(s)?.mode === 'dhcp' && dhcpService === null) dhcpService = s;
+          const mode = ctx.view.networkServices.get(s)?.mode;
+          if (mode === 'dhcp' && dhcpService === null) dhcpService = s;
+          if (mode === 'dns') for (const a of parsedAddresses(i, nw)) dnsServices.push({ service: s, ip: a.ip });
         }
       }
       if (loc.kind === 'local' && ctx.bindings.get(u)?.networkUuid === nw) localPorts.push(loc);
@@ -371,6 +377,40 @@ export function networkFlows(ctx: CompileContext, nw: string): Flow[] {
           [{ type: 'meter', meterId: dhcpPortMeter(p.ofport).id }, goto('dhcp_punt')],
         ),
       );
+  }
+
+  if (full && dnsServices.length > 0 && localPorts.length > 0) {
+    // DNS queries from local VMs to a DNS service's address go to this host's agent (every host answers its own
+    // VMs, as DHCP), through the VM's meter and then its network's, like DHCP.
+    out.push(
+      // The pipeline's dns cookie: the agent knows a DNS packet-in by it (packet-in.ts).
+      flow('dns_punt', PRIO_NW.dnsPunt, pipelineCookie('dns'), onNetwork, [
+        { type: 'meter', meterId: dnsNetworkMeter(key).id },
+        apply({ type: 'controller', maxLen: OFPCML_NO_BUFFER }),
+      ]),
+    );
+    const seenDns = new Set<number>();
+    for (const d of dnsServices) {
+      if (seenDns.has(d.ip)) continue;
+      seenDns.add(d.ip);
+      for (const p of localPorts)
+        out.push(
+          flow(
+            'services',
+            PRIO_NW.dnsPunt,
+            cookieFor('network_service', d.service, 'dns'),
+            {
+              ...onNetwork,
+              in_port: exact(p.ofport),
+              eth_type: exact(ETH_TYPE_IP),
+              ip_proto: exact(IPPROTO_UDP),
+              ipv4_dst: exact(d.ip),
+              udp_dst: exact(DNS_PORT),
+            },
+            [{ type: 'meter', meterId: dnsPortMeter(p.ofport).id }, goto('dns_punt')],
+          ),
+        );
+    }
   }
 
   if (full) {

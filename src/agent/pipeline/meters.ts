@@ -44,10 +44,11 @@ export function dhcpPortMeter(ofport: number): MeterSpec {
 
 /**
  * Per-network DHCP meters are numbered from here: id = base + tunnel key modulo NETWORK_METERS. OVS refuses meter
- * ids above its max_meters (2^18 on the userspace datapath), so past 131,072 networks two share a budget.
+ * ids above its max_meters (2^18 on the userspace datapath), so DHCP's and DNS's per-network meters share the top
+ * half of that space (65,536 each): past 65,536 networks two share a budget.
  */
 export const DHCP_NETWORK_METER_BASE = 0x20000;
-const NETWORK_METERS = 0x20000;
+const NETWORK_METERS = 0x10000;
 
 /**
  * One network's (tenant's) DHCP budget, after each VM's own: 50 flooding VMs of one tenant fill only their
@@ -65,13 +66,49 @@ export function dhcpNetworkMeter(tunnelKey: number): MeterSpec {
   };
 }
 
+/** Per-port DNS meters: id = base + ofport, below the DHCP port meters (0x100 + 0xfeff = 0xffff). */
+export const DNS_PORT_METER_BASE = 0x100;
+
+/**
+ * One VM's DNS budget: a resolver asks A and AAAA for each name (and each search domain), so a busy VM asks tens a
+ * second; 200/s with a burst of 100 never slows one, and a VM flooding queries spends only this.
+ */
+export function dnsPortMeter(ofport: number): MeterSpec {
+  return {
+    id: DNS_PORT_METER_BASE + ofport,
+    name: `dns-port-${ofport}`,
+    purpose: `rate-limit DNS packet-ins from OpenFlow port ${ofport}`,
+    ratePps: 200,
+    burst: 100,
+  };
+}
+
+/** Per-network DNS meters: id = base + tunnel key modulo NETWORK_METERS (beside DHCP's). */
+export const DNS_NETWORK_METER_BASE = 0x30000;
+
+/** One network's (tenant's) DNS budget after each VM's own, so one tenant's VMs together cannot starve another's. */
+export function dnsNetworkMeter(tunnelKey: number): MeterSpec {
+  const slot = tunnelKey % NETWORK_METERS;
+  return {
+    id: DNS_NETWORK_METER_BASE + slot,
+    name: `dns-network-${slot}`,
+    purpose: `rate-limit DNS packet-ins of the network with tunnel key ${slot} (mod ${NETWORK_METERS})`,
+    ratePps: 1000,
+    burst: 500,
+  };
+}
+
 /** The meter behind an id a flow names, or null for an id the pipeline never uses. */
 export function meterSpec(id: number): MeterSpec | null {
   if (id === ICMP_ERROR_METER.id) return ICMP_ERROR_METER;
+  const dnsPort = id - DNS_PORT_METER_BASE;
+  if (dnsPort >= 1 && dnsPort <= 0xfeff) return dnsPortMeter(dnsPort);
   const ofport = id - DHCP_PORT_METER_BASE;
   if (ofport >= 1 && ofport <= 0xfeff) return dhcpPortMeter(ofport);
   const slot = id - DHCP_NETWORK_METER_BASE;
   if (slot >= 0 && slot < NETWORK_METERS) return dhcpNetworkMeter(slot);
+  const dnsSlot = id - DNS_NETWORK_METER_BASE;
+  if (dnsSlot >= 0 && dnsSlot < NETWORK_METERS) return dnsNetworkMeter(dnsSlot);
   return null;
 }
 

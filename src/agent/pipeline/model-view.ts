@@ -161,6 +161,8 @@ const MAPS = {
   security_groups: 'securityGroups',
   translations: 'translations',
   segments: 'segments',
+  // Read only by the DNS service's answers (no flow depends on them: dns-service.ts).
+  dns_services: 'dnsServices',
 } as const;
 
 /** Per kind, the fields no flow reads: what agents report (status) and the server's timestamps. */
@@ -189,6 +191,7 @@ export function emptyModelView(): ModelView {
     securityGroups: new Map(),
     translations: new Map(),
     segments: new Map(),
+    dnsServices: new Map(),
     membersByNetwork: new Map(),
     membersBySegment: new Map(),
     interfacesByPortName: new Map(),

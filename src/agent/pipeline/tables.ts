@@ -25,7 +25,8 @@ export interface TableSpec {
 // ingress_acl → ingress_verdict → output].
 // Tunnel traffic: classifier → tunnel_ingress → l2_lookup → ... (it was validated, answered and routed at
 // its source host, so it skips those stages). Uplink traffic of physical networks: classifier →
-// uplink_ingress → l2_lookup → ... (to local ports only). DHCP from a local VM: ... → services → dhcp_punt → agent.
+// uplink_ingress → l2_lookup → ... (to local ports only). DHCP from a local VM: ... → services → dhcp_punt → agent; DNS to a
+// DNS service: ... → services → dns_punt → agent.
 // The fields both ACL tables judge a packet by; each adds how it knows the interface (in_port or reg2).
 const ACL_MATCHES = [
   'ct_state',
@@ -138,9 +139,9 @@ const DECLARATION = [
   {
     name: 'services',
     purpose:
-      "DHCP from each local VM of a network with a DHCP service passes that VM's own meter and goes on to dhcp_punt; TCP from a local VM's own address to 169.254.169.254:80 leaves to the agent's metadata port from the source address that names its interface (stateless: metadata_reply turns the answer back); nothing else is answered by the controller.",
+      "DHCP from each local VM of a network with a DHCP service passes that VM's own meter and goes on to dhcp_punt; DNS queries (UDP to port 53) to a DNS service's address in the VM's network pass the VM's DNS meter and go on to dns_punt; TCP from a local VM's own address to 169.254.169.254:80 leaves to the agent's metadata port from the source address that names its interface (stateless: metadata_reply turns the answer back); nothing else is answered by the controller.",
     matches: ['metadata', 'in_port', 'eth_type', 'ip_proto', 'udp_src', 'udp_dst', 'ipv4_src', 'ipv4_dst', 'tcp_dst'],
-    next: ['l3_routing', 'dhcp_punt'],
+    next: ['l3_routing', 'dhcp_punt', 'dns_punt'],
     miss: 'next',
   },
   {
@@ -228,6 +229,14 @@ const DECLARATION = [
     name: 'dhcp_punt',
     purpose:
       "Send DHCP that passed its port's meter to the agent through its network's DHCP meter (one tenant's VMs together cannot starve another's).",
+    matches: ['metadata'],
+    next: [],
+    miss: 'drop',
+  },
+  {
+    name: 'dns_punt',
+    purpose:
+      "Send DNS queries that passed their port's meter to the agent through their network's DNS meter; the agent answers from the service's records or its upstream servers.",
     matches: ['metadata'],
     next: [],
     miss: 'drop',

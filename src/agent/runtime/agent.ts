@@ -27,6 +27,7 @@ import type {
   ApiLike,
   BridgeControl,
   DhcpHandler,
+  DnsHandler,
   FeedEvent,
   FeedSource,
   SwitchLink,
@@ -57,6 +58,8 @@ export interface AgentDeps {
   api: ApiLike;
   /** Builds the DHCP service over the agent's model, given as its current view (absent: DHCP is not answered). */
   dhcp?: ((model: () => ModelView | null) => DhcpHandler) | undefined;
+  /** Builds the DNS service over the agent's model (absent: DNS queries punted to the agent are not answered). */
+  dns?: ((model: () => ModelView | null) => DnsHandler) | undefined;
   /** Hears what is measured as it happens (sync durations: the metrics' histogram); absent: nobody. */
   observer?: AgentObserver | undefined;
   /** ovs-vswitchd's control socket, for traces; absent: traces are refused with the reason. */
@@ -105,6 +108,10 @@ export interface AgentStatus {
     tooBigDropped: number;
     /** DHCP requests by what the responder made of them (offer, ack, nak, release, malformed, ignored, ...). */
     dhcpEvents: Record<string, number>;
+    dnsReplies: number;
+    dnsDropped: number;
+    /** DNS queries by what the service made of them (answered, nodata, refused, forwarded, upstream_failed, ...). */
+    dnsEvents: Record<string, number>;
     reportsSent: number;
   };
   /** The snat translations this host's gateway serves: connections, port range, refused packets (snat-usage.ts). */
@@ -175,6 +182,7 @@ export class Agent {
       deps.dhcp?.(() => this.view),
       { encap: this.cfg.encap, underlayMtu: this.cfg.underlayMtu },
       deps.log,
+      deps.dns?.(() => this.view),
     );
     this.reporter = new Reporter(
       {
@@ -259,6 +267,7 @@ export class Agent {
         ...this.packetIns.counters,
         packetInsByKind: { ...this.packetIns.byKind },
         dhcpEvents: { ...this.packetIns.dhcpEvents },
+        dnsEvents: { ...this.packetIns.dnsEvents },
         reportsSent: this.reporter.stats.sent,
       },
       snat: this.snatUsage.status(),

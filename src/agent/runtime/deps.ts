@@ -142,6 +142,14 @@ export interface DhcpHandler {
   ): { reply?: Uint8Array; event: string; reason?: string };
 }
 
+export interface DnsHandler {
+  /**
+   * Answers one DNS query frame that arrived from a VM port in `networkUuid` (from the records, or relayed from the
+   * service's upstream servers); never rejects for bad bytes.
+   */
+  handle(frame: Uint8Array, networkUuid: string): Promise<{ reply?: Uint8Array; event: string; reason?: string }>;
+}
+
 /**
  * What the agent measures as it happens, for its Prometheus histograms (metrics.ts); the counts it keeps itself,
  * in status(), which scrapes read.

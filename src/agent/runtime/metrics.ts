@@ -75,7 +75,7 @@ export const AGENT_METRICS = [
   counter('ovsdb_reconnects_total', 'OVSDB connections after the first', (s) => s.counters.ovsdbReconnects),
   counter(
     'packet_ins_total',
-    'Packet-ins by what the pipeline punted them for: dhcp, too_big (a frame from an uplink too big for a virtual network), other',
+    'Packet-ins by what the pipeline punted them for: dhcp, dns, too_big (a frame from an uplink too big for a virtual network), other',
     (s) => s.counters.packetInsByKind,
     ['kind'],
   ),
@@ -90,6 +90,18 @@ export const AGENT_METRICS = [
     'dhcp_dropped_total',
     'DHCP requests not answered (no bound interface on the port, malformed, nothing to offer)',
     (s) => s.counters.dhcpDropped,
+  ),
+  counter(
+    'dns_queries_total',
+    'DNS queries by what the DNS service made of them (answered, nodata, refused, forwarded, upstream_failed, formerr, …)',
+    (s) => s.counters.dnsEvents,
+    ['event'],
+  ),
+  counter('dns_replies_total', 'DNS answers sent to VMs', (s) => s.counters.dnsReplies),
+  counter(
+    'dns_dropped_total',
+    'DNS queries not answered (no bound interface on the port, no DNS service at the address, unreadable)',
+    (s) => s.counters.dnsDropped,
   ),
   counter(
     'frag_needed_sent_total',

@@ -1,17 +1,28 @@
-// Packet-ins: the pipeline punts DHCP requests to the agent (see isDhcpPunt), and frames from an uplink too big
-// for a virtual network (isTooBigPunt); this answers each with a packet-out on the port it came from — a DHCP
-// reply through the DHCP service, ICMP "fragmentation needed" — and counts what happened. Others are logged.
+// Packet-ins: the pipeline punts DHCP requests (see isDhcpPunt) and DNS queries (isDnsPunt) to the agent, and
+// frames from an uplink too big for a virtual network (isTooBigPunt); this answers each with a packet-out on the
+// port it came from — a DHCP reply through the DHCP service, a DNS answer through the DNS service (later, when it
+// was relayed upstream), ICMP "fragmentation needed" — and counts what happened. Others are logged.
 import { OFPP } from '../../openflow/types.js';
 import type { Logger } from '../../util/log.js';
 import { fragNeededFrame } from '../../packet/index.js';
-import { type Binding, describeCookie, isDhcpPunt, isTooBigPunt, virtualMtu } from '../pipeline/index.js';
-import type { DhcpHandler, PacketInEvent, SwitchLink } from './deps.js';
+import { type Binding, describeCookie, isDhcpPunt, isDnsPunt, isTooBigPunt, virtualMtu } from '../pipeline/index.js';
+import type { DhcpHandler, DnsHandler, PacketInEvent, SwitchLink } from './deps.js';
 import { errText } from './errors.js';
 
 export class PacketInHandler {
-  readonly counters = { packetIns: 0, dhcpReplies: 0, dhcpDropped: 0, fragNeededSent: 0, tooBigDropped: 0 };
-  /** Packet-ins by what the pipeline punted them for (their cookie): DHCP requests, too-big frames, anything else. */
-  readonly byKind = { dhcp: 0, too_big: 0, other: 0 };
+  readonly counters = {
+    packetIns: 0,
+    dhcpReplies: 0,
+    dhcpDropped: 0,
+    dnsReplies: 0,
+    dnsDropped: 0,
+    fragNeededSent: 0,
+    tooBigDropped: 0,
+  };
+  /** Packet-ins by what the pipeline punted them for (their cookie): DHCP, DNS, too-big frames, anything else. */
+  readonly byKind = { dhcp: 0, dns: 0, too_big: 0, other: 0 };
+  /** DNS queries by what the service made of them (answered, nodata, refused, forwarded, upstream_failed, ...). */
+  readonly dnsEvents: Record<string, number> = {};
   /** DHCP requests by what the responder made of them (offer, ack, nak, release, malformed, ignored, ...). */
   readonly dhcpEvents: Record<string, number> = {};
 
@@ -19,6 +30,7 @@ export class PacketInHandler {
     private readonly dhcp: DhcpHandler | undefined,
     private readonly local: { encap: 'gre' | 'vxlan'; underlayMtu: number },
     private readonly log: Logger,
+    private readonly dns?: DnsHandler | undefined,
   ) {}
 
   /** `bound`: the current bindings (the request's port names its interface and network); null: no datapath yet. */
@@ -27,6 +39,11 @@ export class PacketInHandler {
     if (isTooBigPunt(ev.cookie)) {
       this.byKind.too_big++;
       this.tooBig(link, ev);
+      return;
+    }
+    if (isDnsPunt(ev.cookie)) {
+      this.byKind.dns++;
+      this.dnsQuery(link, ev, bound);
       return;
     }
     this.byKind[isDhcpPunt(ev.cookie) ? 'dhcp' : 'other']++;
@@ -68,6 +85,44 @@ export class PacketInHandler {
     this.log.debug({ interface: b.interfaceUuid, port: b.portName, event: result.event }, 'DHCP reply sent');
     link.packetOut({ inPort: OFPP.CONTROLLER, outPort: ev.inPort, data: result.reply }).catch((err: unknown) => {
       this.log.warn({ err: errText(err) }, 'DHCP packet-out failed');
+    });
+  }
+
+  /** A DNS query from a VM: answered by the DNS service of the port's network, now or once upstream answered. */
+  private dnsQuery(link: SwitchLink, ev: PacketInEvent, bound: readonly Binding[] | null): void {
+    const b = bound?.find((x) => x.ofport === ev.inPort);
+    if (!this.dns || !b?.networkUuid) {
+      this.counters.dnsDropped++;
+      this.log.debug({ inPort: ev.inPort }, 'DNS query from a port with no bound interface in a network; dropped');
+      return;
+    }
+    const dns = this.dns;
+    const networkUuid = b.networkUuid;
+    void (async () => {
+      let result: Awaited<ReturnType<DnsHandler['handle']>>;
+      try {
+        result = await dns.handle(ev.data, networkUuid);
+      } catch (err) {
+        // Malformed bytes must never take the agent down.
+        this.counters.dnsDropped++;
+        this.log.debug({ err: errText(err), interface: b.interfaceUuid }, 'DNS query dropped');
+        return;
+      }
+      this.dnsEvents[result.event] = (this.dnsEvents[result.event] ?? 0) + 1;
+      if (!result.reply) {
+        this.counters.dnsDropped++;
+        this.log.debug(
+          { interface: b.interfaceUuid, event: result.event, reason: result.reason },
+          'DNS query not answered',
+        );
+        return;
+      }
+      this.counters.dnsReplies++;
+      // Per query at debug only, as DHCP: the counters say how many of each.
+      this.log.debug({ interface: b.interfaceUuid, event: result.event, reason: result.reason }, 'DNS answer sent');
+      await link.packetOut({ inPort: OFPP.CONTROLLER, outPort: ev.inPort, data: result.reply });
+    })().catch((err: unknown) => {
+      this.log.warn({ err: errText(err) }, 'DNS packet-out failed');
     });
   }
 

@@ -1,4 +1,4 @@
-// Builds the agent's real dependencies from its config: OVSDB, OpenFlow listener, feed, API, DHCP.
+// Builds the agent's real dependencies from its config: OVSDB, OpenFlow listener, feed, API, DHCP, DNS.
 import { ApiClient, VnetApiError } from '../../client/index.js';
 import type { Logger } from '../../util/log.js';
 import type { AgentDeps } from './agent.js';
@@ -12,6 +12,10 @@ import {
 import type { AgentObserver, VswitchControl } from './deps.js';
 import { agentToken } from './credentials.js';
 import { DhcpService } from './dhcp-service.js';
+import { DnsForwarder } from '../../dns/index.js';
+import { virtualMtu } from '../pipeline/index.js';
+import { DnsService } from './dns-service.js';
+import { hostUdpPort } from './dns-upstream.js';
 import { ServerFeed } from './feed-source.js';
 import { OpenFlowListener } from './openflow-link.js';
 import type { AgentConfig } from './options.js';
@@ -57,6 +61,7 @@ export async function buildAgentDeps(config: AgentConfig, log: Logger, observer?
       answerRequest: (id, answer) => api.answerAgentRequest(id, answer),
     },
     dhcp: (model) => new DhcpService(model),
+    dns: (model) => new DnsService(model, new DnsForwarder(hostUdpPort(log)), virtualMtu(config)),
     observer,
     vswitch: vswitchControl(config),
   };
