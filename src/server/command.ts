@@ -43,7 +43,10 @@ export function serverCommand() {
       '--db <path|url>',
       'SQLite database file, or postgres://user@host:port/db shared by several servers (env VNET_DB; default /var/lib/vnet/vnet.db)',
     )
-    .option('--config <file>', 'YAML config file: listen, db, retain_changes, heartbeat_ms (env VNET_CONFIG)')
+    .option(
+      '--config <file>',
+      'YAML config file: listen, db, retain_changes, heartbeat_ms, max_watchers (env VNET_CONFIG)',
+    )
     .option('--retain-changes <n>', 'changes kept for resuming watchers (default 100000)')
     .option('--audit-retain-days <n>', 'audit entries older than this are pruned (default 90; 0: never by age)')
     .option(
@@ -130,7 +133,7 @@ export function serverCommand() {
         ...(tls ? { tls } : {}),
         store,
         logger: log,
-        feed: { heartbeatMs: cfg.heartbeatMs },
+        feed: { heartbeatMs: cfg.heartbeatMs, maxWatchers: cfg.maxWatchers },
         auth: { mode, allowedHosts: cfg.allowedHosts },
       });
       if (mode === 'insecure')

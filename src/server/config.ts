@@ -1,6 +1,7 @@
 // `vnet server` configuration: flags override environment, which overrides the config file, then defaults.
 import { existsSync, readFileSync } from 'node:fs';
 import YAML from 'yaml';
+import { FEED_DEFAULTS } from './feed.js';
 
 export interface ServerConfig {
   host: string;
@@ -9,6 +10,8 @@ export interface ServerConfig {
   db: string;
   retainChanges: number;
   heartbeatMs: number;
+  /** Change streams one server serves at most (every agent holds one; 429 beyond). */
+  maxWatchers: number;
   /** Require tokens even on a loopback-only listener. */
   requireAuth: boolean;
   /** Serve without tokens on any address (never the default). */
@@ -36,6 +39,7 @@ export const DEFAULTS: ServerConfig = {
   db: '/var/lib/vnet/vnet.db',
   retainChanges: 100_000,
   heartbeatMs: 15_000,
+  maxWatchers: FEED_DEFAULTS.maxWatchers,
   requireAuth: false,
   insecure: false,
   adminTokenFile: null,
@@ -77,6 +81,7 @@ const FILE_KEYS = [
   'db',
   'retain_changes',
   'heartbeat_ms',
+  'max_watchers',
   'require_auth',
   'insecure',
   'admin_token_file',
@@ -142,6 +147,7 @@ export function resolveConfig({ flags, env }: ConfigSources): ServerConfig {
       if (o.db !== undefined) cfg.db = String(o.db);
       if (o.retain_changes !== undefined) cfg.retainChanges = positive('retain_changes', o.retain_changes);
       if (o.heartbeat_ms !== undefined) cfg.heartbeatMs = positive('heartbeat_ms', o.heartbeat_ms);
+      if (o.max_watchers !== undefined) cfg.maxWatchers = positive('max_watchers', o.max_watchers);
       if (o.require_auth !== undefined) cfg.requireAuth = bool('require_auth', o.require_auth);
       if (o.insecure !== undefined) cfg.insecure = bool('insecure', o.insecure);
       if (o.admin_token_file !== undefined) cfg.adminTokenFile = String(o.admin_token_file);

@@ -24,7 +24,9 @@ export const FEED_DEFAULTS = {
   maxBufferedBytes: 16 * 1024 * 1024,
   pageSize: 1000,
   pageBytes: 256 * 1024,
-  maxWatchers: 1000,
+  // A server may have to take every agent of a 1,000-host deployment when the others are down, with vnctl and
+  // topology pages besides: at 1,000 an agent reconnecting before its old stream was seen closed got 429.
+  maxWatchers: 5000,
   maxWatchersPerCredential: 50,
 } as const;
 

@@ -15,7 +15,7 @@ it('defaults, file, env, flags in increasing precedence', () => {
   const file = join(dir, 'server.yaml');
   writeFileSync(
     file,
-    'listen: 0.0.0.0:9191\ndb: /tmp/file.db\nretain_changes: 500\nheartbeat_ms: 1000\nallowed_hosts: [vnet.example]\nkeystone_users: /etc/vnet/users.yaml\n',
+    'listen: 0.0.0.0:9191\ndb: /tmp/file.db\nretain_changes: 500\nheartbeat_ms: 1000\nmax_watchers: 3000\nallowed_hosts: [vnet.example]\nkeystone_users: /etc/vnet/users.yaml\n',
   );
   const fromFile = resolveConfig({ flags: { config: file }, env: {} });
   assert.deepEqual(fromFile, {
@@ -24,6 +24,7 @@ it('defaults, file, env, flags in increasing precedence', () => {
     db: '/tmp/file.db',
     retainChanges: 500,
     heartbeatMs: 1000,
+    maxWatchers: 3000,
     requireAuth: false,
     insecure: false,
     adminTokenFile: null,
@@ -32,6 +33,8 @@ it('defaults, file, env, flags in increasing precedence', () => {
     tlsCert: null,
     tlsKey: null,
     keystoneUsers: '/etc/vnet/users.yaml',
+    auditRetainDays: DEFAULTS.auditRetainDays,
+    auditRetainEntries: DEFAULTS.auditRetainEntries,
   });
   const fromEnv = resolveConfig({
     flags: {},
@@ -54,7 +57,7 @@ it('refuses bad values with ConfigError', () => {
   assert.deepEqual(parseListen('9090'), { host: '127.0.0.1', port: 9090 });
   for (const bad of ['host', 'host:99999', ':x', 'a:b:c']) assert.throws(() => parseListen(bad), ConfigError, bad);
   const file = join(dir, 'bad.yaml');
-  for (const text of ['listen: [1', 'colour: red', '- a\n- b', 'retain_changes: -1']) {
+  for (const text of ['listen: [1', 'colour: red', '- a\n- b', 'retain_changes: -1', 'max_watchers: 0']) {
     writeFileSync(file, text);
     assert.throws(() => resolveConfig({ flags: { config: file }, env: {} }), ConfigError, text);
   }
