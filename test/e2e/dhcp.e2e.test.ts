@@ -2,12 +2,10 @@
 // domain, MTU and classless routes from the agents (packet-in/packet-out), then TCP across hosts
 // works with no manual MTU; a VM whose interface has no IP lease gets no offer.
 import assert from 'node:assert/strict';
-import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { Cluster } from '../../src/demo/cluster.js';
 import { seedApiCalls } from '../../src/demo/seed.js';
-import { assertE2eEnvironment, failureReport, labPrefix } from './helpers.js';
+import { assertE2eEnvironment, dhcpLeaseOf, failureReport, labPrefix, udhcpc as udhcpcIn } from './helpers.js';
 
 const DHCP_IF = { uuid: 'if-dhcp1', ip: '172.16.1.253', mac: '52:54:00:74:00:fd' };
 const VMS = [
@@ -18,30 +16,6 @@ const VMS = [
 const NOLEASE = { name: 'd3', host: 'h2', uuid: 'if-d3', mac: '52:54:00:0d:d1:03' };
 
 let cluster: Cluster;
-let script: string;
-
-// The client's script records what udhcpc learned and configures only the VM's own netns (never
-// /etc/resolv.conf: the default script would rewrite the machine's resolver).
-const SCRIPT = `#!/bin/sh
-out="$OUTDIR/$(ip -o link show "$interface" | sed 's/.*link\\/ether \\([^ ]*\\).*/\\1/' | tr -d :)"
-case "$1" in
-  bound|renew)
-    env | grep -E '^(ip|subnet|router|dns|domain|mtu|staticroutes|lease|serverid)=' | sort > "$out.env"
-    ip addr flush dev "$interface"
-    ip addr add "$ip/$subnet" dev "$interface"
-    [ -n "$mtu" ] && ip link set "$interface" mtu "$mtu"
-    [ -n "$router" ] && ip route replace default via "$router" dev "$interface"
-    set -- $staticroutes
-    while [ $# -ge 2 ]; do
-      [ "$1" != "0.0.0.0/0" ] && ip route replace "$1" via "$2" dev "$interface"
-      shift 2
-    done
-    ;;
-  deconfig) ip addr flush dev "$interface" ;;
-esac
-exit 0
-`;
-
 before(async () => {
   assertE2eEnvironment();
   cluster = await Cluster.start({ prefix: labPrefix('edhcp'), hosts: ['h1', 'h2'] });
@@ -78,9 +52,6 @@ before(async () => {
     mtu: 1450,
     port: 'if-veth3',
   });
-  script = join(cluster.lab.dir, 'udhcpc.sh');
-  writeFileSync(script, SCRIPT);
-  chmodSync(script, 0o755);
   await cluster.waitInSync(20_000);
 });
 
@@ -88,48 +59,14 @@ after(async () => {
   await cluster?.down();
 });
 
-function udhcpc(vm: string, tries = 5) {
-  return cluster.lab.exec(
-    vm,
-    [
-      'busybox',
-      'udhcpc',
-      '-i',
-      'eth0',
-      '-n',
-      '-q',
-      '-f',
-      '-t',
-      String(tries),
-      '-T',
-      '1',
-      '-O',
-      'mtu',
-      '-O',
-      'staticroutes',
-      '-s',
-      script,
-    ],
-    { env: { ...process.env, OUTDIR: cluster.lab.dir }, timeoutMs: 30_000 },
-  );
-}
-
-function leaseOf(mac: string): Record<string, string> {
-  const text = readFileSync(join(cluster.lab.dir, `${mac.replaceAll(':', '')}.env`), 'utf8');
-  return Object.fromEntries(
-    text
-      .trim()
-      .split('\n')
-      .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
-  );
-}
+const udhcpc = (vm: string, tries = 5) => udhcpcIn(cluster, vm, { tries, options: ['mtu', 'staticroutes'] });
 
 test('udhcpc on both hosts gets the leased address, router, DNS, domain, GRE MTU and routes', async () => {
   for (const vm of VMS) {
     const r = await udhcpc(vm.name);
     if (r.code !== 0)
       assert.fail(`udhcpc in ${vm.name} failed: ${r.stderr}${r.stdout}\n${await failureReport(cluster)}`);
-    const lease = leaseOf(vm.mac);
+    const lease = dhcpLeaseOf(cluster, vm.mac);
     assert.equal(lease.ip, vm.ip);
     assert.equal(lease.subnet, '255.255.255.0');
     assert.equal(lease.router, '172.16.1.254');

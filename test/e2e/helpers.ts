@@ -1,7 +1,8 @@
 // Shared pieces of the end-to-end tests: a unique lab prefix, seed VMs in the lab, pings with
 // failure reports (flows, agent logs, ofproto/trace), and flow-table snapshots for comparison.
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
+import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Cluster } from '../../src/demo/cluster.js';
 import { formatMatrix, runMatrix } from '../../src/demo/matrix.js';
@@ -160,4 +161,52 @@ export async function flowTable(cluster: Cluster, host: string): Promise<string[
     .map((l) => l.trim())
     .filter((l) => l && !l.startsWith('OFPST_FLOW') && !l.startsWith('NXST_FLOW'))
     .sort();
+}
+
+// The DHCP client's script records what udhcpc learned (in OUTDIR/<mac>.env) and configures only the VM's own
+// netns (never /etc/resolv.conf: the default script would rewrite the machine's resolver).
+const UDHCPC_SCRIPT = `#!/bin/sh
+out="$OUTDIR/$(ip -o link show "$interface" | sed 's/.*link\\/ether \\([^ ]*\\).*/\\1/' | tr -d :)"
+case "$1" in
+  bound|renew)
+    env | grep -E '^(ip|subnet|router|dns|domain|mtu|staticroutes|lease|serverid)=' | sort > "$out.env"
+    ip addr flush dev "$interface"
+    ip addr add "$ip/$subnet" dev "$interface"
+    [ -n "$mtu" ] && ip link set "$interface" mtu "$mtu"
+    [ -n "$router" ] && ip route replace default via "$router" dev "$interface"
+    set -- $staticroutes
+    while [ $# -ge 2 ]; do
+      [ "$1" != "0.0.0.0/0" ] && ip route replace "$1" via "$2" dev "$interface"
+      shift 2
+    done
+    ;;
+  deconfig) ip addr flush dev "$interface" ;;
+esac
+exit 0
+`;
+
+/** Runs busybox udhcpc in a VM with the recording script; the lease it got is then `dhcpLeaseOf(cluster, mac)`. */
+export function udhcpc(cluster: Cluster, vm: string, opts: { tries?: number; options?: string[] } = {}) {
+  const script = join(cluster.lab.dir, 'udhcpc.sh');
+  if (!existsSync(script)) {
+    writeFileSync(script, UDHCPC_SCRIPT);
+    chmodSync(script, 0o755);
+  }
+  const argv = ['busybox', 'udhcpc', '-i', 'eth0', '-n', '-q', '-f', '-t', String(opts.tries ?? 5), '-T', '1'];
+  for (const o of opts.options ?? []) argv.push('-O', o);
+  return cluster.lab.exec(vm, [...argv, '-s', script], {
+    env: { ...process.env, OUTDIR: cluster.lab.dir },
+    timeoutMs: 60_000,
+  });
+}
+
+/** What udhcpc learned for the VM of this MAC (ip, subnet, router, dns, mtu, ...). */
+export function dhcpLeaseOf(cluster: Cluster, mac: string): Record<string, string> {
+  const text = readFileSync(join(cluster.lab.dir, `${mac.replaceAll(':', '')}.env`), 'utf8');
+  return Object.fromEntries(
+    text
+      .trim()
+      .split('\n')
+      .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
+  );
 }

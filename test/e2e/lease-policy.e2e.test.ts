@@ -3,12 +3,10 @@
 // other; once the retention container's lease_time has passed the server releases the leases and the VMs, still
 // configured with the addresses, no longer reach each other.
 import assert from 'node:assert/strict';
-import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { Cluster } from '../../src/demo/cluster.js';
 import { seedApiCalls } from '../../src/demo/seed.js';
-import { addDhcpService, assertE2eEnvironment, failureReport, labPrefix } from './helpers.js';
+import { addDhcpService, assertE2eEnvironment, dhcpLeaseOf, failureReport, labPrefix, udhcpc } from './helpers.js';
 
 const VMS = [
   { name: 'lp1', host: 'h1', uuid: 'if-lp1', mac: '52:54:00:1e:00:01' },
@@ -18,23 +16,6 @@ const VMS = [
 const LEASE_TIME = 60;
 
 let cluster: Cluster;
-let script: string;
-
-// Records what udhcpc learned and configures only the VM's own netns (never the machine's resolv.conf).
-const SCRIPT = `#!/bin/sh
-out="$OUTDIR/$(ip -o link show "$interface" | sed 's/.*link\\/ether \\([^ ]*\\).*/\\1/' | tr -d :)"
-case "$1" in
-  bound|renew)
-    echo "$ip" > "$out.ip"
-    ip addr flush dev "$interface"
-    ip addr add "$ip/$subnet" dev "$interface"
-    [ -n "$mtu" ] && ip link set "$interface" mtu "$mtu"
-    ;;
-  deconfig) ip addr flush dev "$interface" ;;
-esac
-exit 0
-`;
-
 async function ipOf(iface: string): Promise<string | null> {
   return (await cluster.call<{ ipv4_address: string | null }>('GET', `/interfaces/${iface}`)).ipv4_address ?? null;
 }
@@ -62,23 +43,12 @@ before(async () => {
     await cluster.call('POST', '/interfaces', { uuid: vm.uuid, mac_address: vm.mac });
     await cluster.lab.addVm({ name: vm.name, host: vm.host, mac: vm.mac, ip: null, mtu: 1400, port: vm.uuid });
   }
-  script = join(cluster.lab.dir, 'udhcpc-lp.sh');
-  writeFileSync(script, SCRIPT);
-  chmodSync(script, 0o755);
   await cluster.waitInSync(30_000);
 });
 
 after(async () => {
   await cluster?.down();
 });
-
-function udhcpc(vm: string) {
-  return cluster.lab.exec(
-    vm,
-    ['busybox', 'udhcpc', '-i', 'eth0', '-n', '-q', '-f', '-t', '10', '-T', '1', '-s', script],
-    { env: { ...process.env, OUTDIR: cluster.lab.dir }, timeoutMs: 60_000 },
-  );
-}
 
 test('VMs whose interfaces got addresses from the policy get them by DHCP and ping each other across hosts', async () => {
   const given: string[] = [];
@@ -91,11 +61,10 @@ test('VMs whose interfaces got addresses from the policy get them by DHCP and pi
   assert.deepEqual(given, ['172.16.1.120', '172.16.1.121']);
   await cluster.waitInSync(30_000);
   for (const [i, vm] of VMS.entries()) {
-    const r = await udhcpc(vm.name);
+    const r = await udhcpc(cluster, vm.name, { tries: 10 });
     if (r.code !== 0)
       assert.fail(`udhcpc in ${vm.name} failed: ${r.stderr}${r.stdout}\n${await failureReport(cluster)}`);
-    const got = readFileSync(join(cluster.lab.dir, `${vm.mac.replaceAll(':', '')}.ip`), 'utf8').trim();
-    assert.equal(got, given[i]);
+    assert.equal(dhcpLeaseOf(cluster, vm.mac).ip, given[i]);
   }
   const r = await cluster.lab.waitPing('lp1', given[1]!, { timeoutMs: 20_000 });
   assert.ok(r.ok, `${r.output}\n${await failureReport(cluster)}`);
