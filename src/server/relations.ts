@@ -73,12 +73,17 @@ export async function datapathRelationPut(
   if (create && existing)
     throw new RelationAlreadyExists(`${def.otherField}: ${dp} already has ${other}`, def.otherField);
   if (!create && !existing) throw new UnknownUUIDResource(id);
+  // A topology's row: its host interface and MAC are the topology's to set (the next sync would undo a change).
+  if (existing?.topology_uuid)
+    for (const f of ['interface_uuid', 'mac_address'])
+      if (has(p, f)) throw new ArgumentError(f, `set by topology ${existing.topology_uuid}, which provisioned ${id}`);
   const doc: Doc = existing ?? {
     uuid: id,
     datapath_uuid: dp,
     [def.otherField]: other,
     // Every settable field of the row, null until given (host interface, MACs, gateway priority).
     ...Object.fromEntries(def.params.map((s) => [s.name, null])),
+    topology_uuid: null,
   };
   for (const s of def.params) if (has(p, s.name)) doc[s.name] = p[s.name];
   return existing ? ctx.update(def.kind, doc) : ctx.insert(def.kind, doc);
@@ -200,12 +205,21 @@ const macNum = (m: string) => Number.parseInt(m.replaceAll(':', ''), 16);
 
 export const SUB_ITEMS: readonly SubItemDef[] = [
   subItem(D.securityGroupRules, async (ctx, parent, p) => {
-    const tcpUdp = p.protocol === 'tcp' || p.protocol === 'udp';
+    const number = D.ruleProtocolNumber(p.protocol as string);
+    if (number !== null && number > 255) throw new ArgumentError('protocol', `${number} is not an IP protocol (0-255)`);
+    const tcpUdp = number === 6 || number === 17;
+    const icmp = number === 1;
     for (const f of ['port_range_min', 'port_range_max'])
-      if (p[f] !== undefined && p[f] !== null && !tcpUdp) throw new ArgumentError(f, 'only for protocol tcp or udp');
+      if (p[f] !== undefined && p[f] !== null && !tcpUdp && !icmp)
+        throw new ArgumentError(f, 'only for protocol tcp or udp (ports) or icmp (type and code)');
     const min = (p.port_range_min as number | null | undefined) ?? null;
-    const max = (p.port_range_max as number | null | undefined) ?? min;
-    if (min !== null && max !== null && min > max)
+    // ICMP, as Neutron: port_range_min is the type, port_range_max the code (none: any code of that type).
+    const max = (p.port_range_max as number | null | undefined) ?? (icmp ? null : min);
+    if (icmp) {
+      if (min !== null && min > 255) throw new ArgumentError('port_range_min', `ICMP type ${min} is not 0-255`);
+      if (max !== null && max > 255) throw new ArgumentError('port_range_max', `ICMP code ${max} is not 0-255`);
+      if (min === null && max !== null) throw new ArgumentError('port_range_max', 'an ICMP code needs its type');
+    } else if (min !== null && max !== null && min > max)
       throw new ArgumentError('port_range_min', 'greater than port_range_max');
     if (p.remote_ip_prefix && p.remote_group_uuid)
       throw new ArgumentError('remote_group_uuid', 'give remote_ip_prefix or remote_group_uuid, not both');
@@ -219,8 +233,13 @@ export const SUB_ITEMS: readonly SubItemDef[] = [
       remote_ip_prefix: p.remote_ip_prefix ?? null,
       remote_group_uuid: p.remote_group_uuid ?? null,
     };
-    // As Neutron does: a second identical rule would change nothing but the list an operator has to read.
-    const same = (parent.rules as Doc[]).find((r) => Object.entries(rule).every(([k, v]) => r[k] === v));
+    // As Neutron does: a second identical rule would change nothing but the list an operator has to read (a
+    // protocol by name and by number is the same rule).
+    const same = (parent.rules as Doc[]).find((r) =>
+      Object.entries(rule).every(([k, v]) =>
+        k === 'protocol' ? D.ruleProtocolNumber(r[k] as string) === number : r[k] === v,
+      ),
+    );
     if (same) throw new DuplicateValue('rule', describeRule(rule), String(same.uuid));
     return rule;
   }),

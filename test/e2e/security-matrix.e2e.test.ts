@@ -320,3 +320,39 @@ test('a remote-group rule follows membership changes', async () => {
     [{ from: 'ns7', to: 'ns2', proto: 'tcp', port: 80 }, OPEN],
   ]);
 });
+
+test('ICMP type and code, and protocols by number, as Neutron gives them', async () => {
+  // A rule for ICMP timestamp requests (type 13) from net2 opens no echo; one for echo requests (type 8, code 0)
+  // does, and its replies pass (stateful). Protocol "17" is udp, with its port.
+  await call('POST', '/security_groups/sg-web/rules', {
+    uuid: 'sgr-tstamp',
+    direction: 'ingress',
+    protocol: 'icmp',
+    port_range_min: 13,
+    remote_ip_prefix: '172.16.2.0/24',
+  });
+  await cluster.waitInSync(20_000);
+  await assertNoPing('ns4', IP.ns2);
+  await call('POST', '/security_groups/sg-web/rules', {
+    uuid: 'sgr-echo',
+    direction: 'ingress',
+    protocol: 'icmp',
+    port_range_min: 8,
+    port_range_max: 0,
+    remote_ip_prefix: '172.16.2.0/24',
+  });
+  await call('POST', '/security_groups/sg-web/rules', {
+    uuid: 'sgr-udp17',
+    direction: 'ingress',
+    protocol: '17',
+    port_range_min: 54,
+    remote_ip_prefix: '172.16.2.0/24',
+  });
+  await assertReaches(cluster, 'ns4', IP.ns2);
+  await assertProbes([
+    [{ from: 'ns4', to: 'ns2', proto: 'udp', port: 54 }, OPEN],
+    [{ from: 'ns4', to: 'ns2', proto: 'udp', port: 53 }, BLOCKED],
+  ]);
+  await call('DELETE', '/security_groups/sg-web/rules/sgr-echo');
+  await waitNoPing('ns4', IP.ns2);
+});

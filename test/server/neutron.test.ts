@@ -607,7 +607,7 @@ describe('security groups and rules', () => {
     assert.deepEqual(await show('security-group-rules', rules[0].id), rules[0]);
   });
 
-  test('protocol "6" is tcp; a duplicate rule is 409 SecurityGroupRuleExists naming the existing rule', async () => {
+  test('protocol "6" is tcp, read back as given; a duplicate rule is 409 SecurityGroupRuleExists naming the existing rule', async () => {
     const g = await make('security-groups', { name: 'ssh' });
     const rule = {
       security_group_id: g.id,
@@ -618,7 +618,7 @@ describe('security groups and rules', () => {
       remote_ip_prefix: '0.0.0.0/0',
     };
     const made = await make('security-group-rules', rule);
-    assert.equal(made.protocol, 'tcp');
+    assert.equal(made.protocol, '6', 'kept as given, as Neutron does (clients compare int(protocol))');
     assert.equal(made.port_range_min, 22);
     assert.equal(made.port_range_max, 22);
     assert.equal(made.ethertype, 'IPv4');
@@ -634,6 +634,40 @@ describe('security groups and rules', () => {
     );
     assert.ok(byName.includes(made.id), byName);
     assert.equal((await show('security-groups', g.id)).security_group_rules.length, 2);
+  });
+
+  test('a protocol as a JSON number; ICMP type and code as port_range_min/max; other protocol numbers', async () => {
+    const g = await make('security-groups', { name: 'numbers' });
+    const base = { security_group_id: g.id, direction: 'ingress' };
+    const udp = await make('security-group-rules', { ...base, protocol: 17 });
+    assert.equal(udp.protocol, '17');
+    refused(await create('security-group-rules', { ...base, protocol: 'udp' }), 409, 'SecurityGroupRuleExists');
+    for (const [type, code] of [
+      [3, 2],
+      [3, 0],
+      [8, 0],
+      [0, 0],
+      [11, null],
+    ]) {
+      const r = await make('security-group-rules', {
+        ...base,
+        protocol: 'icmp',
+        port_range_min: type,
+        port_range_max: code,
+      });
+      assert.deepEqual([r.protocol, r.port_range_min, r.port_range_max], ['icmp', type, code]);
+    }
+    const gre = await make('security-group-rules', { ...base, protocol: 47 });
+    assert.equal(gre.protocol, '47');
+    refused(await create('security-group-rules', { ...base, protocol: 256 }), 400, 'SecurityGroupRuleInvalidProtocol');
+    refused(
+      await create('security-group-rules', { ...base, protocol: 47, port_range_min: 1, port_range_max: 2 }),
+      400,
+      'InvalidInput',
+    );
+    // Through the OpenVNet API the same rules read back the same way.
+    const rules = (await ok(s, 'GET', `/api/1.0/security_groups/${g.id}`)).rules as { protocol: string }[];
+    assert.deepEqual(rules.map((r) => r.protocol).sort(), ['17', '47', 'any', 'icmp', 'icmp', 'icmp', 'icmp', 'icmp']);
   });
 
   test('rules vnet cannot honour are 400: IPv6, ports without a protocol, prefix with a remote group', async () => {

@@ -30,6 +30,7 @@ import {
 import { cookieFor, objectHash, pipelineCookie } from './cookies.js';
 import type { CompileContext } from './compile-context.js';
 import { parsedAddresses } from './flows-interface.js';
+import { ruleProtocolNumber } from '../../model/resources/security-groups.js';
 import type { Filter, FilterStatic, Interface, SecurityGroupRule } from '../../model/types.js';
 import { interfaceNetworks } from './model-view.js';
 import {
@@ -141,6 +142,23 @@ function protoMatches(
   if (lo === null || (lo <= 1 && (hi ?? 65535) >= 65535)) return [proto];
   const field = `${protocol}_${side}` as 'tcp_dst';
   return portMasks(lo, Math.max(lo, hi ?? lo)).map((m) => ({ ...proto, [field]: m }));
+}
+
+/**
+ * Protocol part of a security-group rule's match: by name or IP protocol number; tcp/udp with their ports, ICMP
+ * with its type and code (port_range_min/max, as Neutron), any other protocol as a whole.
+ */
+function ruleMatches(rule: SecurityGroupRule): Match[] | null {
+  const number = ruleProtocolNumber(rule.protocol);
+  if (number === null) return [{ eth_type: exact(ETH_TYPE_IP) }];
+  if (number === IPPROTO_TCP || number === IPPROTO_UDP)
+    return protoMatches(number === IPPROTO_TCP ? 'tcp' : 'udp', rule.port_range_min, rule.port_range_max);
+  const m: Match = { eth_type: exact(ETH_TYPE_IP), ip_proto: exact(number) };
+  if (number === IPPROTO_ICMP && rule.port_range_min != null) {
+    m.icmpv4_type = exact(rule.port_range_min);
+    if (rule.port_range_max != null) m.icmpv4_code = exact(rule.port_range_max);
+  }
+  return [m];
 }
 
 /** A local filtered interface. */
@@ -328,7 +346,7 @@ function compileSgRule(
   const table = dir.acl;
   const memberMatch = (m: Target): Match => (ingress ? matchReg(OUT_PORT, m.ofport) : { in_port: exact(m.ofport) });
   const remoteField = ingress ? 'ipv4_src' : 'ipv4_dst';
-  const protos = protoMatches(rule.protocol, rule.port_range_min, rule.port_range_max);
+  const protos = ruleMatches(rule);
   if (!protos) return;
   let remotes: MatchEntry[] | null = null; // null: any remote
   if (rule.remote_group_uuid) remotes = groupAddresses(ctx, rule.remote_group_uuid);

@@ -40,6 +40,7 @@ const ACL_MATCHES = [
   'udp_src',
   'udp_dst',
   'icmpv4_type',
+  'icmpv4_code',
   'conj_id',
 ] as const satisfies readonly FieldName[];
 

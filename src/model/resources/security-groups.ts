@@ -13,13 +13,31 @@ export const securityGroupRules = item({
   fields: {
     uuid: uuidField('sgr', "the rule's"),
     direction: f.enum(['ingress', 'egress'], { create: 'required', doc: 'ingress | egress' }),
-    protocol: f.enum(['tcp', 'udp', 'icmp', 'any'], { create: 'required', doc: 'tcp | udp | icmp | any' }),
-    port_range_min: f.int(0, 65535, { ...optional, doc: 'first port (tcp/udp)' }),
-    port_range_max: f.int(0, 65535, { ...optional, doc: 'last port (tcp/udp)' }),
+    protocol: f.string(
+      {
+        create: 'required',
+        doc: 'tcp | udp | icmp | any, or an IP protocol number 0-255 (kept as given; 6, 17 and 1 are tcp, udp and icmp)',
+      },
+      4,
+      { re: /^(tcp|udp|icmp|any|[0-9]{1,3})$/, text: 'tcp, udp, icmp, any or an IP protocol number 0-255' },
+    ),
+    port_range_min: f.int(0, 65535, { ...optional, doc: 'first port (tcp/udp); the ICMP type (icmp)' }),
+    port_range_max: f.int(0, 65535, { ...optional, doc: 'last port (tcp/udp); the ICMP code (icmp; none: any code)' }),
     remote_ip_prefix: f.cidr({ ...optional, doc: 'peer CIDR' }),
     remote_group_uuid: f.ref('sg', 'restrict', { ...optional, doc: 'peer security group' }),
   },
 });
+
+const PROTOCOL_NUMBERS: Readonly<Record<string, number>> = { icmp: 1, tcp: 6, udp: 17 };
+
+/**
+ * A rule's protocol as an IP protocol number (null: any), whether it was given by name or by number — how the
+ * flows match it, how ports are read (tcp/udp ports, ICMP type and code) and how two rules are compared.
+ */
+export function ruleProtocolNumber(protocol: string): number | null {
+  if (protocol === 'any') return null;
+  return PROTOCOL_NUMBERS[protocol] ?? Number(protocol);
+}
 
 export const securityGroups = resource({
   kind: 'security_groups',

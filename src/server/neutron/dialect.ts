@@ -5,7 +5,19 @@
 import { coerce as coerceParam } from '../../model/params.js';
 import { invalid, NeutronError } from './errors.js';
 
-export type AttrType = 'string' | 'bool' | 'int' | 'id' | 'ipv4' | 'cidr' | 'mac' | 'list' | 'object' | 'any';
+export type AttrType =
+  | 'string'
+  | 'bool'
+  | 'int'
+  | 'id'
+  | 'ipv4'
+  | 'cidr'
+  | 'mac'
+  | 'list'
+  | 'object'
+  | 'any'
+  /** An IP protocol by name or number (a JSON number or a string), as Neutron's convert_protocol. */
+  | 'protocol';
 
 export interface Attr {
   type: AttrType;
@@ -182,7 +194,7 @@ export const NEUTRON = {
       security_group_id: { type: 'id', post: 'required' },
       direction: { type: 'string', post: 'required', values: ['ingress', 'egress'] },
       ethertype: { type: 'string', post: 'optional' },
-      protocol: { type: 'string', post: 'optional', nullable: true },
+      protocol: { type: 'protocol', post: 'optional', nullable: true },
       port_range_min: { type: 'int', post: 'optional', nullable: true },
       port_range_max: { type: 'int', post: 'optional', nullable: true },
       remote_ip_prefix: { type: 'cidr', post: 'optional', nullable: true },
@@ -217,6 +229,16 @@ function coerce(attr: string, a: Attr, v: unknown): unknown {
       if (!Number.isInteger(n)) throw invalid(attr, `'${String(v)}' is not an integer`);
       if (a.values && !a.values.includes(String(n))) throw invalid(attr, `${n} is not in ${a.values.join(', ')}`);
       return n;
+    }
+    case 'protocol': {
+      const text = typeof v === 'number' || typeof v === 'string' ? String(v).toLowerCase() : '';
+      if (/^\d+$/.test(text) && Number(text) <= 255) return String(Number(text));
+      if (/^[a-z][a-z0-9-]*$/.test(text)) return text;
+      throw new NeutronError(
+        400,
+        'SecurityGroupRuleInvalidProtocol',
+        `Security group rule protocol ${JSON.stringify(v)} not supported. Only protocol values tcp, udp, icmp and integer representations [0 to 255] are supported.`,
+      );
     }
     case 'list':
       if (!Array.isArray(v)) throw invalid(attr, `'${JSON.stringify(v)}' is not a list`);

@@ -1,6 +1,7 @@
 // Neutron's requests as vnet writes: each create/update/delete goes through the same resource rules as the
 // OpenVNet API (src/server/resources.ts: references, address checks, allocations, cascades), so one object is
 // one object whichever dialect made it, and its change reaches agents through the same feed.
+import { ruleProtocolNumber } from '../../model/resources/security-groups.js';
 import type { Params } from '../../model/params.js';
 import type { Doc } from '../../store/store.js';
 import { addSubItem, removeSubItem, SUB_ITEMS } from '../relations.js';
@@ -339,12 +340,17 @@ async function updatePort(ctx: WriteContext, view: NeutronView, id: string, o: B
   }
 }
 
+/** The rule's protocol as vnet keeps it: tcp, udp, icmp, any, or a protocol number as given (Neutron reads it back). */
 function ruleProtocol(v: unknown): string {
   if (v === null || v === undefined || v === 'any') return 'any';
-  const byNumber: Record<string, string> = { '1': 'icmp', '6': 'tcp', '17': 'udp' };
-  const name = byNumber[String(v)] ?? String(v).toLowerCase();
-  if (!['tcp', 'udp', 'icmp'].includes(name)) throw unsupported('protocol', `${String(v)} (tcp, udp, icmp or any)`);
-  return name;
+  const given = String(v);
+  if (/^\d+$/.test(given) || ['tcp', 'udp', 'icmp'].includes(given)) return given;
+  throw unsupported('protocol', `${given} (tcp, udp, icmp, a protocol number 0-255 or any)`);
+}
+
+/** The name Neutron's port checks go by: a protocol number of tcp, udp or icmp counts as that protocol. */
+function portRules(protocol: string): string {
+  return { 1: 'icmp', 6: 'tcp', 17: 'udp' }[ruleProtocolNumber(protocol) ?? -1] ?? protocol;
 }
 
 /** Neutron's checks of a rule's ports (ICMP: type and code), with its messages: clients and Tempest match them. */
@@ -392,13 +398,10 @@ async function createRule(ctx: WriteContext, view: NeutronView, o: Body): Promis
   const group = await owned(ctx, view, 'security_groups', o.security_group_id as string, 'SecurityGroup');
   const protocol = ruleProtocol(o.protocol);
   const ports = o.port_range_min != null || o.port_range_max != null;
-  checkRulePorts(
-    protocol,
-    o.port_range_min as number | null | undefined,
-    o.port_range_max as number | null | undefined,
-  );
-  if (ports && protocol === 'icmp') throw unsupported('port_range_min', 'ICMP type and code matches');
-  if (ports && protocol === 'any') throw invalid('port_range_min', 'ports need protocol tcp or udp');
+  const checked = portRules(protocol);
+  checkRulePorts(checked, o.port_range_min as number | null | undefined, o.port_range_max as number | null | undefined);
+  if (ports && !['tcp', 'udp', 'icmp'].includes(checked))
+    throw invalid('port_range_min', 'ports need protocol tcp or udp (or icmp: type and code)');
   if (o.remote_group_id != null)
     await owned(ctx, view, 'security_groups', o.remote_group_id as string, 'SecurityGroup');
   const p: Params = { direction: o.direction as string, protocol };

@@ -116,6 +116,44 @@ describe('security groups', () => {
   });
 });
 
+describe('ICMP type and code, protocols by number', () => {
+  const { sw } = model((r) => {
+    r.security_groups = [
+      {
+        uuid: 'sg-icmp',
+        rules: [
+          // Echo requests of any code; "port unreachable" (3/3) only; GRE (47) and UDP by its number.
+          { uuid: 'sgr-echo', direction: 'ingress', protocol: 'icmp', port_range_min: 8, port_range_max: null },
+          { uuid: 'sgr-unr', direction: 'ingress', protocol: 'icmp', port_range_min: 3, port_range_max: 3 },
+          { uuid: 'sgr-gre', direction: 'ingress', protocol: '47', port_range_min: null, port_range_max: null },
+          { uuid: 'sgr-dns', direction: 'ingress', protocol: '17', port_range_min: 53, port_range_max: 53 },
+        ],
+      },
+    ];
+    ifc(r, 'if-veth2').security_group_uuids = ['sg-icmp'];
+  });
+  const icmp = (type: number, code: number) => ({ ...ping(1, 2), icmpv4_type: type, icmpv4_code: code });
+
+  test('an ICMP rule with a type admits that type (any code, or only its code); other types are dropped', () => {
+    assert.deepEqual(send(sw, 1, icmp(8, 0)), [2]);
+    assert.deepEqual(send(sw, 1, icmp(8, 5)), [2]);
+    assert.deepEqual(send(sw, 1, icmp(3, 3)), [2]);
+    assert.deepEqual(send(sw, 1, icmp(3, 1)), []);
+    assert.deepEqual(send(sw, 1, icmp(13, 0)), [], 'a timestamp request');
+  });
+
+  test('a protocol number matches that protocol (with ports for 6 and 17)', () => {
+    const gre = { ...ping(1, 2), ip_proto: 47 };
+    delete (gre as Record<string, unknown>).icmpv4_type;
+    delete (gre as Record<string, unknown>).icmpv4_code;
+    assert.deepEqual(send(sw, 1, gre), [2]);
+    const udp = (dport: number) => ({ ...gre, ip_proto: 17, udp_src: 40000, udp_dst: dport });
+    assert.deepEqual(send(sw, 1, udp(53)), [2]);
+    assert.deepEqual(send(sw, 1, udp(54)), []);
+    assert.deepEqual(send(sw, 1, tcpTo(1, 2, 40000, 53)), []);
+  });
+});
+
 describe('remote groups follow membership', () => {
   test('allowed from members of the remote group only, and a membership change takes effect', () => {
     const { view, c } = model((r) => {
