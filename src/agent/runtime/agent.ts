@@ -37,7 +37,7 @@ import type {
 import { errText } from './errors.js';
 import type { AgentConfig } from './options.js';
 import type { TraceAsk, TraceHop } from '../../model/trace.js';
-import { type HopContext, hopOf, TraceRefused, traceFlow } from '../trace/hop.js';
+import { type HopContext, hopOf, natCtNext, TraceRefused, traceFlow } from '../trace/hop.js';
 import { Announcer } from './announcer.js';
 import { ChangeSpans, type PassTrace } from './change-span.js';
 import { ensureBridge, takeOverBridge } from './bridge-takeover.js';
@@ -490,7 +490,11 @@ export class Agent {
       bound: this.bound,
       view: this.view,
     };
-    const { trace } = await this.deps.vswitch.trace(this.cfg.bridge, traceFlow(ask, ctx), ask.ct_next);
+    const flow = traceFlow(ask, ctx);
+    let { trace } = await this.deps.vswitch.trace(this.cfg.bridge, flow, ask.ct_next);
+    // Again with the +snat/+dnat conntrack would have set on a NATed resume (ofproto/trace does not: natCtNext).
+    for (let i = 0, next = natCtNext(trace); next && i < 4; i++, next = natCtNext(trace))
+      ({ trace } = await this.deps.vswitch.trace(this.cfg.bridge, flow, next));
     return hopOf(trace, ask, ctx);
   }
 

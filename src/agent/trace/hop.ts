@@ -185,3 +185,31 @@ function pipelineTunnel(
 
 const isHostPort = (view: ModelView, uuid: string) => view.interfaces.get(uuid)?.mode === 'host';
 const describe = (o: TraceOwner | null) => (o ? `${o.kind} ${o.uuid ?? '?'}` : 'the pipeline');
+
+/**
+ * The --ct-next states to trace `trace`'s packet again with, or null when it needs none: ofproto/trace (OVS 3.1)
+ * simulates a ct(nat(…)) by rewriting the packet but resumes without the +snat/+dnat conntrack would set, so a
+ * pipeline that checks them (snat_result) would see every translation as refused. Each conntrack resume that
+ * rewrote the source gets `snat`, the destination `dnat`, on top of the state it had.
+ */
+export function natCtNext(trace: OfprotoTrace): string[] | null {
+  const states: string[] = [];
+  let added = false;
+  for (const r of trace.recirculations) {
+    if (r.ctState === null) continue;
+    const bits = r.ctState.split(/[|,]/).filter((b) => b !== '');
+    if (r.nat) {
+      const field = (flow: string, k: string) => new RegExp(`(?:^|,)${k}=([^,]+)`).exec(flow)?.[1];
+      for (const [k, bit] of [
+        ['nw_src', 'snat'],
+        ['nw_dst', 'dnat'],
+      ] as const)
+        if (field(r.nat.initial, k) !== field(r.nat.modified, k) && !bits.includes(bit)) {
+          bits.push(bit);
+          added = true;
+        }
+    }
+    states.push(bits.join(','));
+  }
+  return added ? states : null;
+}

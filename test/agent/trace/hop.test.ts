@@ -4,9 +4,9 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { buildModelView, type FeedResources } from '../../../src/agent/pipeline/model-view.js';
-import { type HopContext, hopOf, TraceRefused, traceFlow } from '../../../src/agent/trace/hop.js';
+import { type HopContext, hopOf, natCtNext, TraceRefused, traceFlow } from '../../../src/agent/trace/hop.js';
 import type { TraceAsk } from '../../../src/model/trace.js';
-import { parseOfprotoTrace } from '../../../src/unixctl/index.js';
+import { type OfprotoTrace, parseOfprotoTrace } from '../../../src/unixctl/index.js';
 
 const fixture = (name: string) =>
   parseOfprotoTrace(readFileSync(new URL(`../../unixctl/fixtures/${name}.txt`, import.meta.url), 'utf8'));
@@ -112,4 +112,21 @@ test('a tunnel OVS cannot send yet (no neighbour entry for the remote host) is r
     assert.equal(h.outcome.datapath_uuid, 'dp-2');
     assert.equal(h.outcome.local_ip, '192.168.100.1');
   }
+});
+
+test('a conntrack resume that rewrote the source is traced again with +snat (ofproto/trace leaves it out)', () => {
+  const rec = (ctState: string | null, nat: { initial: string; modified: string } | null) =>
+    ({ ctState, nat }) as OfprotoTrace['recirculations'][number];
+  const trace = (...recirculations: OfprotoTrace['recirculations']) => ({ recirculations }) as OfprotoTrace;
+  const snat = {
+    initial: 'icmp,nw_src=10.0.0.10,nw_dst=198.51.100.10',
+    modified: 'icmp,nw_src=192.168.10.12,nw_dst=198.51.100.10',
+  };
+  assert.deepEqual(natCtNext(trace(rec('trk|new', null), rec('trk|new', snat))), ['trk,new', 'trk,new,snat']);
+  // Already there (the second trace), no NAT, or a recirculation that is not conntrack's: nothing to add.
+  assert.equal(natCtNext(trace(rec('trk|new|snat', snat))), null);
+  assert.equal(
+    natCtNext(trace(rec('est|rpl|trk', { initial: snat.initial, modified: snat.initial }), rec(null, null))),
+    null,
+  );
 });
