@@ -73,10 +73,6 @@ export async function datapathRelationPut(
   if (create && existing)
     throw new RelationAlreadyExists(`${def.otherField}: ${dp} already has ${other}`, def.otherField);
   if (!create && !existing) throw new UnknownUUIDResource(id);
-  // A topology's row: its host interface and MAC are the topology's to set (the next sync would undo a change).
-  if (existing?.topology_uuid)
-    for (const f of ['interface_uuid', 'mac_address'])
-      if (has(p, f)) throw new ArgumentError(f, `set by topology ${existing.topology_uuid}, which provisioned ${id}`);
   const doc: Doc = existing ?? {
     uuid: id,
     datapath_uuid: dp,

@@ -48,6 +48,7 @@ describe('datapath relations', () => {
         mac_address: null,
         broadcast_mac_address: '08:00:27:10:03:01',
         gateway_priority: null,
+        topology_uuid: null,
         created_at: undefined,
         updated_at: undefined,
       },

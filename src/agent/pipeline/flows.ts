@@ -17,6 +17,7 @@ import { segmentFlows } from './flows-segment.js';
 import { securityFlows } from './flows-security.js';
 import { staticFlows } from './flows-static.js';
 import { type Binding, Binder, type ChangeKey, type LocalContext, type ModelView, routesOfLink } from './model-view.js';
+import { carries } from './topology-placement.js';
 
 export type { CompileContext, Presence } from './compile-context.js';
 
@@ -192,7 +193,11 @@ export class FlowCompiler {
             if (rl) links.add(rl);
           }
       this.links = links;
-      this.segments = new Set([...this.boundBySegment.keys()].filter((s) => view.segments.has(s)));
+      this.segments = new Set(
+        [...this.boundBySegment.keys()].filter(
+          (s) => view.segments.has(s) && carries(view, local.datapathUuid, 'segment', s),
+        ),
+      );
     }
 
     // Owners to drop and to (re)compute.
@@ -353,7 +358,15 @@ function computeOwner(owner: string, ctx: CompileContext): Flow[] {
 }
 
 /** Change keys that may change which networks are present here (and how), or which route links matter. */
-const TOPOLOGY_KEYS = ['routes:', 'link-routes:', 'networks:', 'datapath_networks:', 'segments:'];
+const TOPOLOGY_KEYS = [
+  'routes:',
+  'link-routes:',
+  'networks:',
+  'datapath_networks:',
+  'segments:',
+  'datapath_segments:',
+  'topologies:',
+];
 
 function computePresence(
   view: ModelView,
@@ -362,7 +375,8 @@ function computePresence(
   bindings: ReadonlyMap<string, Binding>,
 ) {
   const present = new Map<string, Presence>();
-  for (const n of boundByNetwork.keys()) if (view.networks.has(n)) present.set(n, 'full');
+  for (const n of boundByNetwork.keys())
+    if (view.networks.has(n) && carries(view, local.datapathUuid, 'network', n)) present.set(n, 'full');
   // A physical network is fully here wherever it has an uplink: frames from the segment (to its VMs, to its
   // routers) may arrive on any such host.
   for (const row of view.datapathNetworks.values())
