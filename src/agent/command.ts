@@ -42,6 +42,11 @@ export function agentCommand() {
       '--snat-ports <min-max>',
       'source ports of the snat translations this host serves as a gateway (default: OVS chooses, 1024-65535)',
     )
+    .option(
+      '--metadata-netns <name>',
+      'the network namespace the agent owns for its metadata server (169.254.169.254) (default: vnet-meta-<bridge>)',
+    )
+    .option('--no-metadata', 'serve no metadata at 169.254.169.254 (no namespace, no port)')
     .option('--tunnel-ip <addr>', "this host's underlay IPv4 address (tunnel endpoint)")
     .option('--encap <gre|vxlan>', 'how other hosts reach this one', 'gre')
     .option('--underlay-mtu <n>', 'underlay MTU (the DHCP MTU is this minus the encapsulation overhead)', '1500')

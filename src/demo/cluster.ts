@@ -200,6 +200,9 @@ export class Cluster {
       this.opts.encap,
       ...(this.opts.register ? ['--register'] : []),
       ...(this.opts.agentCreatesBridge ? ['--create-bridge'] : []),
+      // The agent's metadata namespace carries the lab's prefix, so the lab's cleanup finds it after a crash too.
+      '--metadata-netns',
+      `${h.netns}-md`,
       ...extra,
     ];
   }

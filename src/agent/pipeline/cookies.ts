@@ -42,6 +42,8 @@ export const COOKIE_TAG = {
   snat_refused: 0x10,
   /** DNS queries punted to the agent (dns_punt) and the DNS service's flows that send them there. */
   dns: 0x11,
+  /** The way to the agent's metadata server (169.254.169.254) and back. */
+  metadata: 0x12,
 } as const;
 export type CookieTag = keyof typeof COOKIE_TAG;
 

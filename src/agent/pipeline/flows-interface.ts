@@ -23,6 +23,7 @@ import { type CompileContext, isFiltered } from './compile-context.js';
 import type { Interface } from '../../model/types.js';
 import { FROM_UPLINK, matchReg, OUT_PORT, TOO_BIG } from './registers.js';
 import { isUplink, tooBigLength, VLAN_PRESENT } from './uplink.js';
+import { metadataInterfaceFlows } from './metadata.js';
 
 export const PRIO_IF = {
   classify: 100,
@@ -184,6 +185,9 @@ export function interfaceFlows(ctx: CompileContext, uuid: string): Flow[] {
       ),
     );
   }
+  // The way to this host's metadata server (169.254.169.254) and back, from the interface's first address.
+  const first = parsedAddresses(i, b.networkUuid)[0];
+  if (first) out.push(...metadataInterfaceFlows(ctx.local, uuid, port, { key, zone }, first));
   return out;
 }
 

@@ -17,6 +17,7 @@ import {
 import { pipelineCookie } from './cookies.js';
 import type { CompileContext } from './compile-context.js';
 import { ACL } from './flows-security.js';
+import { metadataPortFlows } from './metadata.js';
 import { CT_BLOCKED_EGRESS, CT_BLOCKED_INGRESS, matchFlag } from './registers.js';
 import { missTarget, TABLES, type TableName } from './tables.js';
 import { OFPP } from '../../openflow/types.js';
@@ -57,6 +58,9 @@ export function staticFlows(ctx: CompileContext): Flow[] {
       ]),
     );
   }
+
+  // The agent's metadata port, when it has one (its traffic, and ARP for 169.254.169.254).
+  out.push(...metadataPortFlows(ctx.local));
 
   // IPv6 from VMs: virtual networks are IPv4-only for now; one flow so its counter shows how much was dropped.
   out.push(flow('port_security', PRIO.ipv6Drop, pipelineCookie('ipv6'), { eth_type: exact(ETH_TYPE_IPV6) }, []));

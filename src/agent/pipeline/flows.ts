@@ -329,6 +329,7 @@ function sameHost(a: LocalContext, b: LocalContext): boolean {
     a.encap === b.encap &&
     a.tunnelPorts.gre === b.tunnelPorts.gre &&
     a.tunnelPorts.vxlan === b.tunnelPorts.vxlan &&
+    (a.metadataPort ?? null) === (b.metadataPort ?? null) &&
     a.underlayMtu === b.underlayMtu &&
     a.snatPorts?.min === b.snatPorts?.min &&
     a.snatPorts?.max === b.snatPorts?.max

@@ -114,6 +114,8 @@ export interface LocalContext {
   encap: 'gre' | 'vxlan';
   /** ofports of the flow-based tunnel ports, null while absent. */
   tunnelPorts: { gre: number | null; vxlan: number | null };
+  /** ofport of the agent's metadata port (its HTTP server for 169.254.169.254); null/absent: no metadata here. */
+  metadataPort?: number | null | undefined;
   /** Bridge ports by name (tunnel ports and the bridge's LOCAL port excluded or ignored). */
   ports: Map<string, LocalPort>;
   /** Underlay MTU, for the MTU that DHCP hands out. */

@@ -43,6 +43,7 @@ import { ChangeSpans, type PassTrace } from './change-span.js';
 import { ensureBridge, takeOverBridge } from './bridge-takeover.js';
 import { HostPorts } from './host-ports.js';
 import { Meters } from './meters.js';
+import type { MetadataLookup, MetadataService } from './metadata-endpoint.js';
 import { PacketInHandler } from './packet-in.js';
 import { Reporter } from './reporter.js';
 import { SnatUsage, type SnatUsageStatus } from './snat-usage.js';
@@ -60,6 +61,8 @@ export interface AgentDeps {
   dhcp?: ((model: () => ModelView | null) => DhcpHandler) | undefined;
   /** Builds the DNS service over the agent's model (absent: DNS queries punted to the agent are not answered). */
   dns?: ((model: () => ModelView | null) => DnsHandler) | undefined;
+  /** Builds the metadata endpoint (169.254.169.254) over the agent's bindings and model; absent: no metadata. */
+  metadata?: ((lookup: MetadataLookup) => MetadataService) | undefined;
   /** Hears what is measured as it happens (sync durations: the metrics' histogram); absent: nobody. */
   observer?: AgentObserver | undefined;
   /** ovs-vswitchd's control socket, for traces; absent: traces are refused with the reason. */
@@ -144,6 +147,7 @@ export class Agent {
   private readonly meters: Meters;
   private readonly announcer: Announcer;
   private readonly snatUsage: SnatUsage;
+  private readonly metadata: MetadataService | undefined;
   private link: SwitchLink | null = null;
   /**
    * The desired flows in the codec's canonical form (what a flow dump returns), keyed, made while the first switch
@@ -197,6 +201,15 @@ export class Agent {
     this.meters = new Meters(deps.log);
     this.announcer = new Announcer(deps.log);
     this.snatUsage = new SnatUsage(deps.vswitch, this.cfg.snatPorts, deps.log.child({ component: 'snat' }));
+    // Who asks the metadata server is the port its request came in on: the binding there, as the flows have it.
+    this.metadata = deps.metadata?.((ofport) => {
+      for (const b of this.compiler.currentBindings().values()) {
+        if (b.ofport !== ofport) continue;
+        const iface = this.view?.interfaces.get(b.interfaceUuid);
+        return iface ? { iface, networkUuid: b.networkUuid } : null;
+      }
+      return null;
+    });
   }
 
   /** Starts everything and returns; progress continues in the background (see status()). */
@@ -225,6 +238,7 @@ export class Agent {
     });
     this.deps.feed.start((ev) => this.onFeed(ev));
     void this.bridgeSetup();
+    this.metadata?.start();
   }
 
   async stop(): Promise<void> {
@@ -240,6 +254,7 @@ export class Agent {
     } catch {
       /* reported already */
     }
+    await this.metadata?.stop();
     await this.reporter.idle(1000);
     this.reporter.close();
     this.deps.feed.close();

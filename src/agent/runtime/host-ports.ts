@@ -2,6 +2,7 @@
 // and containers sit on with their iface-id, MAC and whether their link counts as up (after a carrier delay).
 import type { Logger } from '../../util/log.js';
 import type { LocalContext, LocalPort } from '../pipeline/index.js';
+import { METADATA_PORT_NAME } from '../pipeline/metadata.js';
 import { TUNNEL_PORTS } from './bridge-takeover.js';
 import type { BridgeControl } from './deps.js';
 import type { AgentConfig } from './options.js';
@@ -20,7 +21,7 @@ export class HostPorts {
   private local: { sig: string; ctx: LocalContext } | null = null;
 
   constructor(
-    private readonly cfg: Pick<AgentConfig, 'bridge' | 'tunnelIp' | 'encap' | 'underlayMtu' | 'snatPorts'>,
+    private readonly cfg: Pick<AgentConfig, 'bridge' | 'tunnelIp' | 'encap' | 'underlayMtu' | 'snatPorts' | 'metadata'>,
     private readonly bridge: Pick<BridgeControl, 'interfaces'>,
     private readonly log: Logger,
     /** Called when a port's carrier delay runs out: the host has changed then, with no OVSDB event to say so. */
@@ -34,10 +35,13 @@ export class HostPorts {
   context(datapathUuid: string, dpid: bigint, registeredIp: string | null): LocalContext {
     const ports = new Map<string, LocalPort>();
     const tunnelPorts: LocalContext['tunnelPorts'] = { gre: null, vxlan: null };
+    let metadataPort: number | null = null;
     for (const p of this.bridge.interfaces(this.cfg.bridge)) {
       if (p.ofport === null || p.ofport < 1) continue;
       if (p.name === TUNNEL_PORTS.gre) tunnelPorts.gre = p.ofport;
       else if (p.name === TUNNEL_PORTS.vxlan) tunnelPorts.vxlan = p.ofport;
+      // The agent's own metadata port is no VM's port: the pipeline steers metadata requests to it.
+      else if (p.name === METADATA_PORT_NAME) metadataPort = this.cfg.metadata ? p.ofport : null;
       // Internal ports may be VM/container ports too; only the bridge's own (LOCAL) port is skipped.
       else if (p.name !== this.cfg.bridge && p.type !== 'gre' && p.type !== 'vxlan' && p.type !== 'patch') {
         const entry: LocalPort = { ofport: p.ofport };
@@ -53,6 +57,7 @@ export class HostPorts {
       tunnelIp: this.cfg.tunnelIp ?? registeredIp,
       encap: this.cfg.encap,
       tunnelPorts,
+      metadataPort,
       ports,
       underlayMtu: this.cfg.underlayMtu,
       ...(this.cfg.snatPorts ? { snatPorts: this.cfg.snatPorts } : {}),

@@ -60,6 +60,11 @@ export interface AgentConfig {
    * many connections to one destination address and port.
    */
   snatPorts: { min: number; max: number } | null;
+  /**
+   * The metadata service (169.254.169.254): the network namespace the agent owns for its one metadata port and
+   * HTTP server (`--metadata-netns`, default `vnet-meta-<bridge>`); null: no metadata here (`--no-metadata`).
+   */
+  metadata: { netns: string } | null;
 }
 
 /** Raw option strings as commander hands them over (all optional; defaults applied here). */
@@ -90,6 +95,9 @@ export interface RawAgentOptions {
   metricsListen?: string | undefined;
   vswitchdCtl?: string | undefined;
   snatPorts?: string | undefined;
+  /** false: --no-metadata. */
+  metadata?: boolean | undefined;
+  metadataNetns?: string | undefined;
 }
 
 export const DEFAULT_OVSDB = 'unix:/var/run/openvswitch/db.sock';
@@ -204,6 +212,20 @@ function openflowTls(ssl: boolean, raw: RawAgentOptions): Pick<AgentConfig, 'ope
   };
 }
 
+/** A network namespace name (a file under /var/run/netns). */
+const NETNS_NAME = /^[A-Za-z0-9_.-]{1,64}$/;
+
+function metadataOption(raw: RawAgentOptions, bridge: string): AgentConfig['metadata'] {
+  if (raw.metadata === false) {
+    if (raw.metadataNetns !== undefined) throw new AgentConfigError('metadata-netns', 'given with --no-metadata');
+    return null;
+  }
+  const netns = raw.metadataNetns ?? `vnet-meta-${bridge}`;
+  if (!NETNS_NAME.test(netns) || netns === '.' || netns === '..')
+    throw new AgentConfigError('metadata-netns', `'${netns}' is not a namespace name (1-64 of A-Z a-z 0-9 _ . -)`);
+  return { netns };
+}
+
 /** Apply defaults and validate every option; throws AgentConfigError naming the first bad one. */
 export function parseAgentOptions(raw: RawAgentOptions): AgentConfig {
   const servers = (raw.server ?? DEFAULT_SERVER)
@@ -279,6 +301,7 @@ export function parseAgentOptions(raw: RawAgentOptions): AgentConfig {
     metricsListen: raw.metricsListen === undefined ? null : parseListen(raw.metricsListen, 'metrics-listen'),
     vswitchdCtl: raw.vswitchdCtl ?? null,
     snatPorts: raw.snatPorts === undefined ? null : parsePortRange(raw.snatPorts, 'snat-ports'),
+    metadata: metadataOption(raw, bridge),
   };
 }
 

@@ -3,11 +3,12 @@ import { type BridgeInfo, type InterfaceInfo, OvsdbClient, OvsdbTimeoutError, Vs
 import type { Logger } from '../../util/log.js';
 import type { BridgeControl, BridgePort } from './deps.js';
 import { AgentStoppedError } from './errors.js';
+import type { MetadataPortControl } from './metadata-endpoint.js';
 
 /** How long one wait lasts before it is re-armed (waits for the user's add-br are unbounded). */
 const WAIT_SLICE_MS = 60_000;
 
-export class OvsdbBridgeControl implements BridgeControl {
+export class OvsdbBridgeControl implements BridgeControl, MetadataPortControl {
   private closed = false;
   private readonly vs: Vswitch;
 
@@ -87,6 +88,15 @@ export class OvsdbBridgeControl implements BridgeControl {
 
   async ensureTunnelPort(opts: { bridge: string; name: string; type: 'gre' | 'vxlan' }): Promise<void> {
     await this.vs.ensureTunnelPort(opts);
+  }
+
+  /** The metadata endpoint's port (metadata-endpoint.ts): an internal port, so no device is made outside OVSDB. */
+  async addInternalPort(opts: { bridge: string; name: string }): Promise<void> {
+    await this.vs.addPort({ ...opts, type: 'internal' });
+  }
+
+  async deletePort(opts: { bridge: string; name: string }): Promise<void> {
+    await this.vs.deletePort(opts);
   }
 
   bridgeDatapathId(name: string): Promise<bigint> {

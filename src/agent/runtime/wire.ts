@@ -21,6 +21,7 @@ import { OpenFlowListener } from './openflow-link.js';
 import type { AgentConfig } from './options.js';
 import type { DatapathStatusReport } from './reporter.js';
 import { OvsdbBridgeControl } from './ovsdb-bridge.js';
+import { MetadataEndpoint } from './metadata-endpoint.js';
 
 /** `observer`: the agent's metrics, when `--metrics-listen` asked for them. */
 export async function buildAgentDeps(config: AgentConfig, log: Logger, observer?: AgentObserver): Promise<AgentDeps> {
@@ -47,10 +48,21 @@ export async function buildAgentDeps(config: AgentConfig, log: Logger, observer?
       return api.reportDatapathStatus(uuid, rest as never);
     }
   };
+  const bridge = new OvsdbBridgeControl(config.ovsdb, log.child({ component: 'ovsdb' }), config.ovsdbTls ?? undefined);
+  const metadata = config.metadata;
   return {
     config,
     log,
-    bridge: new OvsdbBridgeControl(config.ovsdb, log.child({ component: 'ovsdb' }), config.ovsdbTls ?? undefined),
+    bridge,
+    metadata: metadata
+      ? (lookup) =>
+          new MetadataEndpoint(
+            { bridge: config.bridge, netns: metadata.netns },
+            bridge,
+            lookup,
+            log.child({ component: 'metadata' }),
+          )
+      : undefined,
     switches,
     feed: new ServerFeed(api, config.nodeId),
     api: {

@@ -1,7 +1,7 @@
 // Interfaces: VM/container ports, router and service ports, host ports; their addresses live in MAC/IP leases.
 import { Type } from '../schema.js';
 import { f, resource, SET } from '../resource.js';
-import { description, displayName, projectId, timestamps, uuidField, LINUX_IFNAME } from './common.js';
+import { DNS_NAME, description, displayName, projectId, timestamps, uuidField, LINUX_IFNAME } from './common.js';
 
 export const INTERFACE_MODES = ['vif', 'simulated', 'host', 'internal', 'patch', 'promiscuous', 'remote'] as const;
 export type InterfaceMode = (typeof INTERFACE_MODES)[number];
@@ -17,6 +17,18 @@ export const embeddedMacLease = Type.Object({
   mac_address: Type.String(),
   ip_leases: Type.Array(embeddedIpLease),
 });
+
+/**
+ * What the metadata service (169.254.169.254) hands a VM, bounded: every change of an interface carries the
+ * whole document to every agent through the feed, so these stay far below Nova's 64 KiB of user data.
+ */
+export const METADATA_LIMITS = { user_data: 16_384, public_keys: 8192 } as const;
+
+/** OpenSSH public keys, one a line: `<type> <base64> [comment]` (the comment names the key in the metadata). */
+const PUBLIC_KEYS = {
+  re: /^(?:(?:ssh-[a-z0-9-]+|ecdsa-sha2-[a-z0-9-]+|sk-[a-z0-9@.-]+) [A-Za-z0-9+/]+={0,3}(?: [^\n]*)?(?:\n|$))+$/,
+  text: 'OpenSSH public keys, one a line (<type> <base64 key> [name])',
+};
 
 /** Agent-reported (status) fields that only the report route sets. */
 const reported = { status: true, nullable: true, immutable: true, report: 'nullable' } as const;
@@ -80,6 +92,26 @@ export const interfaces = resource({
     device_id: f.string(
       { ...SET.editable, default: '', filter: true, doc: "the VM or router using it (Neutron's device_id)" },
       255,
+    ),
+    hostname: f.string(
+      { ...SET.clearable, doc: "the VM's host name its metadata gives (default: display_name, else the uuid)" },
+      253,
+      DNS_NAME,
+    ),
+    user_data: f.string(
+      {
+        ...SET.clearable,
+        doc: `what the VM reads as user-data from 169.254.169.254 (cloud-init's #cloud-config or a script; at most ${METADATA_LIMITS.user_data} characters)`,
+      },
+      METADATA_LIMITS.user_data,
+    ),
+    public_keys: f.string(
+      {
+        ...SET.clearable,
+        doc: "the VM's SSH public keys in its metadata: one OpenSSH key a line, the comment names it",
+      },
+      METADATA_LIMITS.public_keys,
+      PUBLIC_KEYS,
     ),
     mac_leases: f.list(embeddedMacLease, { doc: 'its MAC leases, each with its IP leases' }),
     security_group_uuids: f.list(Type.String(), {

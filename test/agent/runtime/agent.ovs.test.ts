@@ -66,6 +66,8 @@ function startAgent(extra: string[] = []): ChildProcess {
       `127.0.0.1:${ofPort}`,
       '--create-bridge',
       '--register',
+      // This agent runs in the machine's own namespace: no metadata namespace of its own there.
+      '--no-metadata',
       ...extra,
     ],
     { stdio: ['ignore', 'ignore', 'pipe'] },

@@ -1,0 +1,188 @@
+// Metadata at 169.254.169.254 without a namespace per network: the addresses and MACs of the agent's one metadata
+// port per host, the per-interface source address that names a VM to the agent's HTTP server, and the flows that
+// steer a VM's request there and its answer back (services → metadata port → metadata_reply → l2_lookup).
+import type { Flow } from '../../openflow/types.js';
+import { OFPP } from '../../openflow/types.js';
+import {
+  apply,
+  ARPOP_REQUEST,
+  ETH_TYPE_ARP,
+  ETH_TYPE_IP,
+  exact,
+  flow,
+  goto,
+  IPPROTO_TCP,
+  loadZone,
+  move,
+  output,
+  range,
+  setField,
+  whole,
+  writeNetwork,
+} from './build.js';
+import { cookieFor, pipelineCookie } from './cookies.js';
+import { ARPOP_REPLY } from './build.js';
+import { TMP_MAC_LO } from './registers.js';
+import type { LocalContext } from './model-view.js';
+
+/** The well-known metadata address (Nova's, EC2's) and port. */
+export const METADATA_IP = '169.254.169.254';
+export const METADATA_TCP_PORT = 80;
+const METADATA_IP_N = 0xa9fea9fe;
+/** 169.254.0.0/16: the metadata namespace's link, where every per-interface source address lives. */
+const LINK_LOCAL_NET = 0xa9fe0000;
+const LINK_LOCAL_MASK = 0xffff0000;
+
+/** The OVS internal port the agent creates on its bridge and moves into its metadata namespace. */
+export const METADATA_PORT_NAME = 'vnet-meta';
+/** The metadata port's own MAC (set by the agent in its namespace): the frames the switch sends it carry it. */
+export const METADATA_PORT_MAC = '0a:00:a9:fe:a9:fe';
+const METADATA_PORT_MAC_N = 0x0a00a9fea9fen;
+/** The MAC every VM seems to have from the metadata port's side (ARP answers, answers' source MAC toward VMs). */
+export const METADATA_PEER_MAC = '0a:00:a9:fe:00:01';
+const METADATA_PEER_MAC_N = 0x0a00a9fe0001n;
+
+/**
+ * The source address a VM's request has at the metadata port: 169.254.<ofport high byte>.<ofport low byte>. The
+ * ofport is unique on the bridge, so the address alone names the interface; null for the one ofport (43518)
+ * whose address would be 169.254.169.254 itself.
+ */
+export function metadataSourceOf(ofport: number): number | null {
+  if (!Number.isInteger(ofport) || ofport < 1 || ofport > 0xfeff) return null;
+  const addr = (LINK_LOCAL_NET | ofport) >>> 0;
+  return addr === METADATA_IP_N ? null : addr;
+}
+
+/** The ofport a request's source address names (the HTTP server's side of metadataSourceOf), or null. */
+export function ofportOfMetadataSource(address: string): number | null {
+  const m = /^(?:::ffff:)?169\.254\.(\d{1,3})\.(\d{1,3})$/.exec(address);
+  if (!m) return null;
+  const hi = Number(m[1]);
+  const lo = Number(m[2]);
+  if (hi > 255 || lo > 255) return null;
+  const ofport = hi * 256 + lo;
+  return metadataSourceOf(ofport) === null ? null : ofport;
+}
+
+const PRIO_MD = { steer: 100, reply: 100, arp: 100, classify: 100 } as const;
+
+/**
+ * Flows of the metadata port itself, when this host has one: its traffic is classified to metadata_reply, where
+ * ARP for any per-interface source address is answered with METADATA_PEER_MAC; and ARP for 169.254.169.254 from
+ * a VM (one with an on-link route to it) is answered with the metadata port's MAC.
+ */
+export function metadataPortFlows(local: LocalContext): Flow[] {
+  const port = local.metadataPort;
+  if (port === null || port === undefined) return [];
+  const cookie = pipelineCookie('metadata');
+  return [
+    flow('classifier', PRIO_MD.classify, cookie, { in_port: exact(port) }, [goto('metadata_reply')]),
+    flow(
+      'metadata_reply',
+      PRIO_MD.arp,
+      cookie,
+      {
+        eth_type: exact(ETH_TYPE_ARP),
+        arp_op: exact(ARPOP_REQUEST),
+        arp_tpa: { value: LINK_LOCAL_NET, mask: LINK_LOCAL_MASK },
+      },
+      [
+        apply(
+          move(whole('eth_src', 48), whole('eth_dst', 48)),
+          setField('eth_src', METADATA_PEER_MAC_N),
+          setField('arp_op', ARPOP_REPLY),
+          move(whole('arp_sha', 48), whole('arp_tha', 48)),
+          setField('arp_sha', METADATA_PEER_MAC_N),
+          // The asked-for address becomes the answer's sender; the asker's the target.
+          move(whole('arp_tpa', 32), range(TMP_MAC_LO)),
+          move(whole('arp_spa', 32), whole('arp_tpa', 32)),
+          move(range(TMP_MAC_LO), whole('arp_spa', 32)),
+          output(OFPP.IN_PORT),
+        ),
+      ],
+    ),
+    flow(
+      'arp_responder',
+      PRIO_MD.arp,
+      cookie,
+      { eth_type: exact(ETH_TYPE_ARP), arp_op: exact(ARPOP_REQUEST), arp_tpa: exact(METADATA_IP_N) },
+      [
+        apply(
+          move(whole('eth_src', 48), whole('eth_dst', 48)),
+          setField('eth_src', METADATA_PORT_MAC_N),
+          setField('arp_op', ARPOP_REPLY),
+          move(whole('arp_sha', 48), whole('arp_tha', 48)),
+          setField('arp_sha', METADATA_PORT_MAC_N),
+          move(whole('arp_spa', 32), whole('arp_tpa', 32)),
+          setField('arp_spa', METADATA_IP_N),
+          output(OFPP.IN_PORT),
+        ),
+      ],
+    ),
+  ];
+}
+
+/**
+ * One local VM interface's way to the metadata server and back: its TCP from its own address to
+ * 169.254.169.254:80 (in_port decides who asks, after anti-spoofing) leaves to the metadata port from its source
+ * address; the server's answer to that address gets the VM's address, MAC, network and zone back and is switched
+ * to it (through its ingress conntrack when filtered, as the reply of what its egress committed).
+ */
+export function metadataInterfaceFlows(
+  local: LocalContext,
+  uuid: string,
+  ofport: number,
+  net: { key: number; zone: number },
+  addr: { mac: bigint; ip: number },
+): Flow[] {
+  const port = local.metadataPort;
+  if (port === null || port === undefined) return [];
+  const src = metadataSourceOf(ofport);
+  if (src === null) return [];
+  const cookie = cookieFor('interface', uuid, 'metadata');
+  return [
+    flow(
+      'services',
+      PRIO_MD.steer,
+      cookie,
+      {
+        in_port: exact(ofport),
+        eth_type: exact(ETH_TYPE_IP),
+        ip_proto: exact(IPPROTO_TCP),
+        ipv4_src: exact(addr.ip),
+        ipv4_dst: exact(METADATA_IP_N),
+        tcp_dst: exact(METADATA_TCP_PORT),
+      },
+      [
+        apply(
+          setField('ipv4_src', src),
+          setField('eth_src', METADATA_PEER_MAC_N),
+          setField('eth_dst', METADATA_PORT_MAC_N),
+          output(port),
+        ),
+      ],
+    ),
+    flow(
+      'metadata_reply',
+      PRIO_MD.reply,
+      cookie,
+      {
+        eth_type: exact(ETH_TYPE_IP),
+        ip_proto: exact(IPPROTO_TCP),
+        ipv4_dst: exact(src),
+        tcp_src: exact(METADATA_TCP_PORT),
+      },
+      [
+        apply(
+          setField('ipv4_src', METADATA_IP_N),
+          setField('ipv4_dst', addr.ip),
+          setField('eth_src', METADATA_PORT_MAC_N),
+          setField('eth_dst', addr.mac),
+          loadZone(net.zone),
+        ),
+        writeNetwork(net.key),
+        goto('l2_lookup'),
+      ],
+    ),
+  ];
+}

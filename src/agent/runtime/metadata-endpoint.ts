@@ -1,0 +1,183 @@
+// The host's one metadata endpoint: an OVS internal port (created through OVSDB) moved into a network namespace the
+// agent owns, holding 169.254.169.254/16, with the agent's HTTP listener inside. The pipeline steers every local
+// VM's request there from a source address naming its port (pipeline/metadata.ts), so one namespace serves every
+// network, overlapping addresses included, and the host's own network is never touched.
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import type { Interface } from '../../model/types.js';
+import { Backoff, sleep } from '../../util/backoff.js';
+import type { Logger } from '../../util/log.js';
+import { type MetadataAnswer, metadataAnswer, NOT_FOUND } from '../metadata/content.js';
+import type { AgentMessage, ListenerMessage } from '../metadata/listener.js';
+import { METADATA_IP, METADATA_PORT_MAC, METADATA_PORT_NAME, ofportOfMetadataSource } from '../pipeline/metadata.js';
+import type { BridgePort } from './deps.js';
+import { errText } from './errors.js';
+
+const run = promisify(execFile);
+
+/** What the endpoint needs of OVSDB (OvsdbBridgeControl has it). */
+export interface MetadataPortControl {
+  waitForBridge(name: string): Promise<void>;
+  addInternalPort(opts: { bridge: string; name: string }): Promise<void>;
+  deletePort(opts: { bridge: string; name: string }): Promise<void>;
+  interfaces(bridge: string): BridgePort[];
+  onInterfacesChanged(listener: () => void): void;
+}
+
+/** The interface a local port carries, as the agent's model says now. */
+export type MetadataLookup = (ofport: number) => { iface: Interface; networkUuid: string | null } | null;
+
+/** The agent's view of the endpoint. */
+export interface MetadataService {
+  start(): void;
+  /** Stops the listener and removes the port and the namespace (nothing of it outlives the agent's stop). */
+  stop(): Promise<void>;
+}
+
+/** `ip` runs: Node has no netlink client, and nothing here can be done through OVSDB (see docs/metadata.md). */
+async function ip(args: string[]): Promise<void> {
+  await run('ip', args, { timeout: 10_000 });
+}
+
+export class MetadataEndpoint implements MetadataService {
+  private child: ChildProcess | null = null;
+  private stopped = false;
+  private ensuring: Promise<void> | null = null;
+  private again = false;
+  private readonly backoff = new Backoff({ initialMs: 500, maxMs: 10_000 });
+  /** Requests answered, by status (for the log at stop and for the status of the agent). */
+  readonly counts = { answered: 0, unknownSource: 0 };
+
+  constructor(
+    private readonly cfg: { bridge: string; netns: string },
+    private readonly ovsdb: MetadataPortControl,
+    private readonly lookup: MetadataLookup,
+    private readonly log: Logger,
+  ) {}
+
+  start(): void {
+    // ovs-vswitchd re-creates an internal port in its own namespace when it restarts: move it back then.
+    this.ovsdb.onInterfacesChanged(() => {
+      if (!this.stopped && this.needsSetup()) this.ensure();
+    });
+    this.ensure();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.child?.kill('SIGTERM');
+    this.child = null;
+    await this.ensuring?.catch(() => undefined);
+    // The port first: a tap whose namespace is deleted under ovs-vswitchd leaves it polling a dead descriptor.
+    try {
+      await this.ovsdb.deletePort({ bridge: this.cfg.bridge, name: METADATA_PORT_NAME });
+    } catch (err) {
+      this.log.warn({ err: errText(err) }, 'metadata port not removed');
+    }
+    await ip(['netns', 'delete', this.cfg.netns]).catch(() => undefined);
+    this.log.info({ netns: this.cfg.netns, ...this.counts }, 'metadata endpoint removed');
+  }
+
+  /** The port is missing from the bridge, or its device sits in the agent's namespace instead of ours. */
+  private needsSetup(): boolean {
+    if (!this.ovsdb.interfaces(this.cfg.bridge).some((p) => p.name === METADATA_PORT_NAME)) return true;
+    return existsSync(`/sys/class/net/${METADATA_PORT_NAME}`);
+  }
+
+  private ensure(): void {
+    if (this.ensuring) {
+      this.again = true;
+      return;
+    }
+    this.ensuring = (async () => {
+      do {
+        this.again = false;
+        try {
+          await this.setUp();
+          this.backoff.reset();
+        } catch (err) {
+          if (this.stopped) return;
+          const wait = this.backoff.next();
+          this.log.error({ err: errText(err), retryMs: wait }, 'metadata endpoint not ready; retrying');
+          await sleep(wait);
+          this.again = true;
+        }
+      } while (this.again && !this.stopped);
+    })().finally(() => {
+      this.ensuring = null;
+    });
+  }
+
+  private async setUp(): Promise<void> {
+    const { bridge, netns } = this.cfg;
+    await this.ovsdb.waitForBridge(bridge);
+    if (!existsSync(`/var/run/netns/${netns}`)) await ip(['netns', 'add', netns]);
+    await this.ovsdb.addInternalPort({ bridge, name: METADATA_PORT_NAME });
+    // ovs-vswitchd creates the device (a tap in the userspace datapath) in its namespace, the agent's; move it.
+    for (let tries = 0; ; tries++) {
+      if (existsSync(`/sys/class/net/${METADATA_PORT_NAME}`)) {
+        await ip(['link', 'set', 'dev', METADATA_PORT_NAME, 'netns', netns]);
+        break;
+      }
+      const there = await ip(['-n', netns, 'link', 'show', 'dev', METADATA_PORT_NAME]).then(
+        () => true,
+        () => false,
+      );
+      if (there) break;
+      if (tries > 50) throw new Error(`device ${METADATA_PORT_NAME} did not appear`);
+      await sleep(100);
+    }
+    await ip(['-n', netns, 'link', 'set', 'dev', METADATA_PORT_NAME, 'address', METADATA_PORT_MAC]);
+    await ip(['-n', netns, 'addr', 'replace', `${METADATA_IP}/16`, 'dev', METADATA_PORT_NAME]);
+    await ip(['-n', netns, 'link', 'set', 'dev', METADATA_PORT_NAME, 'up']);
+    await ip(['-n', netns, 'link', 'set', 'dev', 'lo', 'up']);
+    if (!this.child) await this.startListener();
+  }
+
+  /** The listener process, started inside the namespace; restarted (with backoff) when it exits. */
+  private startListener(): Promise<void> {
+    const here = fileURLToPath(import.meta.url);
+    const script = here.replace(/runtime\/metadata-endpoint\.(ts|js)$/, 'metadata/listener.$1');
+    const child = spawn('ip', ['netns', 'exec', this.cfg.netns, process.execPath, ...process.execArgv, script], {
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    });
+    this.child = child;
+    return new Promise((resolve, reject) => {
+      child.on('message', (m: ListenerMessage) => {
+        if (m.kind === 'listening') {
+          this.log.info({ netns: this.cfg.netns, address: `${METADATA_IP}:80` }, 'metadata endpoint listening');
+          resolve();
+        } else if (m.kind === 'failed') reject(new Error(`metadata listener: ${m.error}`));
+        else if (m.kind === 'request') this.answer(child, m);
+      });
+      child.on('error', reject);
+      child.on('exit', (code, signal) => {
+        if (this.child === child) this.child = null;
+        reject(new Error(`metadata listener exited (${signal ?? code})`));
+        if (!this.stopped) {
+          this.log.warn({ code, signal }, 'metadata listener exited; starting it again');
+          this.ensure();
+        }
+      });
+    });
+  }
+
+  private answer(child: ChildProcess, m: Extract<ListenerMessage, { kind: 'request' }>): void {
+    let answer: MetadataAnswer = NOT_FOUND;
+    const ofport = ofportOfMetadataSource(m.remote);
+    const found = ofport === null ? null : this.lookup(ofport);
+    if (!found) {
+      this.counts.unknownSource++;
+      this.log.warn({ remote: m.remote, path: m.path }, 'metadata request from no known interface: 404');
+    } else if (m.method !== 'GET' && m.method !== 'HEAD') {
+      answer = { status: 405, contentType: 'text/plain', body: '405 Method Not Allowed\n' };
+    } else {
+      answer = metadataAnswer(found.iface, found.networkUuid, m.path);
+      this.counts.answered++;
+      this.log.debug({ interface: found.iface.uuid, path: m.path, status: answer.status }, 'metadata answered');
+    }
+    if (child.connected) child.send({ kind: 'answer', id: m.id, answer } satisfies AgentMessage);
+  }
+}
