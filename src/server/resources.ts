@@ -19,7 +19,14 @@ import { checkAligned, networks, subnets } from './resources/addressing.js';
 import { floatingIps, translations } from './resources/floating-ips.js';
 import { interfaces, ipLeases, macLeases, networkServices } from './resources/interfaces.js';
 import { ipLeaseContainers, ipRetentionContainers, leasePolicies } from './resources/lease-policies.js';
-import { allocate, freeIpIn, freeRandomMac, MAX_CT_ZONE, MAX_TUNNEL_KEY } from './resources/leases.js';
+import {
+  allocate,
+  forgetInPolicies,
+  freeIpIn,
+  freeRandomMac,
+  MAX_CT_ZONE,
+  MAX_TUNNEL_KEY,
+} from './resources/leases.js';
 import { inTopologies, topologies } from './topologies.js';
 import { randomId, type WriteContext } from './write-context.js';
 
@@ -154,7 +161,9 @@ const securityGroups = define(D.securityGroups, {
   },
 });
 
-const ipRangeGroups = define(D.ipRangeGroups);
+const ipRangeGroups = define(D.ipRangeGroups, {
+  cascade: (ctx, doc) => forgetInPolicies(ctx, 'ip_range_group_uuid', doc.uuid),
+});
 
 const macRangeGroups = define(D.macRangeGroups);
 

@@ -177,6 +177,20 @@ describe('lease policies', () => {
     await ok(s, 'DELETE', '/lease_policies/lp-1/ip_lease_containers/ilc-1');
     assert.deepEqual((await ok(s, 'GET', '/lease_policies/lp-1')).ip_lease_container_uuids, []);
   });
+
+  it('an interface, range group or network that goes leaves the policies naming it', async () => {
+    await ok(s, 'DELETE', '/interfaces/if-v3');
+    const lp = await ok(s, 'GET', '/lease_policies/lp-1');
+    assert.deepEqual(
+      lp.interfaces.map((i: { interface_uuid: string }) => i.interface_uuid),
+      ['if-v1'],
+    );
+    await ok(s, 'DELETE', '/ip_range_groups/iprg-one');
+    assert.deepEqual((await ok(s, 'GET', '/lease_policies/lp-one')).networks, []);
+    await ok(s, 'DELETE', '/networks/nw-vnet1');
+    assert.deepEqual((await ok(s, 'GET', '/lease_policies/lp-1')).networks, []);
+    await refused(s, 'POST', '/lease_policies/lp-1/interfaces/if-v2', {}, 400, '110', 'network_uuid');
+  });
 });
 
 describe('lease expiry (the server sweeps stored times)', () => {

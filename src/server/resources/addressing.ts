@@ -17,6 +17,7 @@ import {
   MAX_CT_ZONE,
   MAX_TUNNEL_KEY,
   type Pool,
+  forgetInPolicies,
   removeIpLease,
 } from './leases.js';
 
@@ -67,6 +68,7 @@ export const networks = define(D.networks, {
       await ctx.remove('datapath_networks', r.uuid);
     for (const r of await ctx.find('routes', { network_uuid: doc.uuid })) await ctx.remove('routes', r.uuid);
     for (const l of await ctx.find('ip_leases', { network_uuid: doc.uuid })) await removeIpLease(ctx, l);
+    await forgetInPolicies(ctx, 'network_uuid', doc.uuid);
     for (const i of await ctx.find('interfaces', { network_uuid: doc.uuid }))
       await ctx.update('interfaces', { ...i, network_uuid: null });
   },

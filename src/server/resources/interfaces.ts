@@ -14,6 +14,7 @@ import {
   checkMacFree,
   createIpLease,
   createMacLease,
+  forgetInPolicies,
   has,
   leaseOwner,
   macFromGroup,
@@ -216,6 +217,7 @@ export const interfaces: ResourceDef = {
   async remove(ctx, doc) {
     for (const ml of await ctx.find('mac_leases', { interface_uuid: doc.uuid })) await removeMacLease(ctx, ml);
     for (const il of await ctx.find('ip_leases', { interface_uuid: doc.uuid })) await removeIpLease(ctx, il);
+    await forgetInPolicies(ctx, 'interface_uuid', doc.uuid);
     // Floating IPs stay held, no longer associated (Neutron: a port's delete disassociates them).
     for (const fip of await ctx.find('floating_ips', { interface_uuid: doc.uuid }))
       await ctx.update('floating_ips', {

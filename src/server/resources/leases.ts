@@ -171,6 +171,23 @@ export async function markRetentions(ctx: WriteContext, leaseUuid: string, iface
   }
 }
 
+/**
+ * A network, range group or interface that goes leaves the lease policies naming it (OpenVNet destroyed their
+ * lease_policy_base_networks / _interfaces rows with it); the leases a policy handed out are deleted by their own rules.
+ */
+export async function forgetInPolicies(
+  ctx: WriteContext,
+  field: 'network_uuid' | 'ip_range_group_uuid' | 'interface_uuid',
+  uuid: string,
+): Promise<void> {
+  const list = field === 'interface_uuid' ? 'interfaces' : 'networks';
+  for (const lp of await ctx.find('lease_policies')) {
+    const rows = lp[list] as Record<string, unknown>[];
+    const keep = rows.filter((r) => r[field] !== uuid);
+    if (keep.length !== rows.length) await ctx.update('lease_policies', { ...lp, [list]: keep });
+  }
+}
+
 /** A deleted lease leaves the containers and lease policies that named it. */
 async function forgetLease(ctx: WriteContext, leaseUuid: string): Promise<void> {
   for (const c of await ctx.find('ip_lease_containers')) {
