@@ -197,15 +197,24 @@ describe('interface ports and security groups', () => {
       'rule',
     );
     assert.match(JSON.stringify(dup), /sgr-dbin/);
-    await fails(
-      s,
-      'POST',
-      '/api/security_groups/sg-db/rules',
-      { direction: 'ingress', protocol: 'icmp', port_range_min: 1 },
-      400,
-      '110',
-      'port_range_min',
-    );
+    // Ports only for tcp/udp; for icmp the two fields are its type and code (0-255, a code needs its type).
+    for (const [rule, field] of [
+      [{ protocol: 'any', port_range_min: 1 }, 'port_range_min'],
+      [{ protocol: '47', port_range_min: 1 }, 'port_range_min'],
+      [{ protocol: 'icmp', port_range_min: 256 }, 'port_range_min'],
+      [{ protocol: 'icmp', port_range_min: 3, port_range_max: 300 }, 'port_range_max'],
+      [{ protocol: 'icmp', port_range_max: 1 }, 'port_range_max'],
+      [{ protocol: '256' }, 'protocol'],
+      [{ protocol: 'gre' }, 'protocol'],
+    ] as const)
+      await fails(s, 'POST', '/api/security_groups/sg-db/rules', { direction: 'ingress', ...rule }, 400, '110', field);
+    const echo = await ok(s, 'POST', '/api/security_groups/sg-db/rules', {
+      direction: 'ingress',
+      protocol: 'icmp',
+      port_range_min: 8,
+    });
+    assert.equal(echo.port_range_max, null, 'an ICMP type alone: any code');
+    await ok(s, 'DELETE', `/api/security_groups/sg-db/rules/${echo.uuid}`);
     await fails(
       s,
       'POST',
