@@ -105,6 +105,22 @@ test("moving a VM's port to another host restores reachability and moves its bin
   await assertReaches(cluster, 'ns3', vm.ip);
 });
 
+test('an interface set administratively down carries nothing and is reported down; set up, it works again', async () => {
+  await assertReaches(cluster, 'ns1', '172.16.1.2');
+  await cluster.call('PUT', '/interfaces/if-veth2', { admin_state_up: false });
+  await waitUnreachable('ns1', '172.16.1.2');
+  const deadline = Date.now() + 10_000;
+  let itf: Record<string, unknown> = {};
+  while (Date.now() < deadline) {
+    itf = await cluster.call<Record<string, unknown>>('GET', '/interfaces/if-veth2');
+    if (itf.status === 'down') break;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  assert.equal(itf.status, 'down', JSON.stringify(itf));
+  await cluster.call('PUT', '/interfaces/if-veth2', { admin_state_up: true });
+  await assertReaches(cluster, 'ns1', '172.16.1.2');
+});
+
 test('a port that disappears is reported down', async () => {
   await cluster.lab.detachVm('ns3');
   const deadline = Date.now() + 10_000;

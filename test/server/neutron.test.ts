@@ -201,6 +201,18 @@ describe('networks', () => {
     assert.match(refused(await create('networks', { mtu: 'big' }), 400, 'InvalidInput'), /mtu/);
   });
 
+  test("a port's admin state is kept and shown (down: not bound, status DOWN); it reaches the OpenVNet interface", async () => {
+    const { network } = await networkWithSubnet({ enable_dhcp: false });
+    const port = await make('ports', { network_id: network.id, admin_state_up: false });
+    assert.equal(port.admin_state_up, false);
+    assert.equal(port.status, 'DOWN');
+    assert.equal((await ok(s, 'GET', `/api/1.0/interfaces/${port.id}`)).admin_state_up, false);
+    const up = expect(await update('ports', port.id, { admin_state_up: true }), 200).port;
+    assert.equal(up.admin_state_up, true);
+    assert.equal((await ok(s, 'GET', `/api/1.0/interfaces/${port.id}`)).admin_state_up, true);
+    assert.equal((await make('ports', { network_id: network.id })).admin_state_up, true, 'up by default');
+  });
+
   test('admin_state_up false is refused (vnet cannot take an object down), true is accepted', async () => {
     assert.match(refused(await create('networks', { admin_state_up: false }), 400, 'InvalidInput'), /admin_state_up/);
     assert.equal((await make('networks', { admin_state_up: true })).admin_state_up, true);

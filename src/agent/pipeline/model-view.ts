@@ -464,6 +464,8 @@ export function primaryNetwork(i: Interface): string | null {
 
 function bindable(i: Interface, local: LocalContext): boolean {
   if (!BINDABLE_MODES.has(i.mode ?? 'vif')) return false;
+  // Administratively down: no port of it is taken, so it has no flows and is reported down (absent = up).
+  if (i.admin_state_up === false) return false;
   return !i.owner_datapath_uuid || i.owner_datapath_uuid === local.datapathUuid;
 }
 

@@ -78,6 +78,11 @@ export const interfaces = resource({
     enable_routing: f.bool({ ...SET.editable, doc: 'the interface routes (router port)' }),
     enable_route_translation: f.bool({ ...SET.editable, doc: 'apply translations when routing' }),
     enable_filtering: f.bool({ ...SET.editable, doc: 'apply filters and security groups' }),
+    admin_state_up: f.bool({
+      ...SET.editable,
+      default: true,
+      doc: "false: the port carries nothing — it is not bound (no flows; reported down) until set true again (Neutron's port admin state)",
+    }),
     project_id: projectId,
     description,
     device_owner: f.string(

@@ -289,7 +289,8 @@ async function fixedIp(ctx: WriteContext, network: Doc, view: NeutronView, o: Bo
 }
 
 async function createPort(ctx: WriteContext, view: NeutronView, o: Body): Promise<string> {
-  refuseUnsupported(o);
+  // A port's admin state is served: down, it is not bound (no flows, status DOWN).
+  refuseUnsupported({ ...o, admin_state_up: undefined });
   const network = await attachableNetwork(ctx, view, o.network_id as string);
   // Neutron's policy: a port's MAC is chosen by an admin or the network's owner.
   if (o.mac_address !== undefined && !view.seesOwn(network))
@@ -307,6 +308,7 @@ async function createPort(ctx: WriteContext, view: NeutronView, o: Body): Promis
     device_owner: (o.device_owner as string | undefined) ?? '',
     device_id: (o.device_id as string | undefined) ?? '',
     enable_filtering: security,
+    admin_state_up: o.admin_state_up !== false,
     owner_datapath_uuid: await datapathOfHost(ctx, o['binding:host_id']),
   });
   iface.security_group_uuids = await portGroups(ctx, view, o, project, security);
@@ -315,7 +317,7 @@ async function createPort(ctx: WriteContext, view: NeutronView, o: Body): Promis
 }
 
 async function updatePort(ctx: WriteContext, view: NeutronView, id: string, o: Body): Promise<void> {
-  refuseUnsupported(o);
+  refuseUnsupported({ ...o, admin_state_up: undefined });
   const iface = await owned(ctx, view, 'interfaces', id, 'Port');
   const p: Params = {};
   if (o.name !== undefined) p.display_name = o.name as string;
@@ -323,6 +325,7 @@ async function updatePort(ctx: WriteContext, view: NeutronView, id: string, o: B
   if (o.mac_address !== undefined) p.mac_address = o.mac_address as string;
   if (o['binding:host_id'] !== undefined) p.owner_datapath_uuid = await datapathOfHost(ctx, o['binding:host_id']);
   if (o.port_security_enabled !== undefined) p.enable_filtering = o.port_security_enabled as boolean;
+  if (o.admin_state_up !== undefined) p.admin_state_up = o.admin_state_up as boolean;
   if (o.fixed_ips !== undefined) {
     const network = await ctx.must('networks', (await portNetwork(ctx, iface)) ?? '');
     p.ipv4_address = await fixedIp(ctx, network, view, o);

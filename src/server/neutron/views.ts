@@ -130,7 +130,7 @@ export class NeutronView {
     return {
       ...standard(i),
       network_id: ips[0]?.network_uuid ?? i.network_uuid ?? null,
-      admin_state_up: true,
+      admin_state_up: i.admin_state_up !== false,
       mac_address: macs[0]?.mac_address ?? null,
       fixed_ips: ips.map((l) => ({
         subnet_id: this.subnetOf(l.network_uuid)?.uuid ?? null,
