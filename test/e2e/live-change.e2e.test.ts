@@ -47,6 +47,19 @@ async function waitUnreachable(from: string, ip: string, timeoutMs = 10_000): Pr
   return Date.now() - t0;
 }
 
+/** Polls the interface until its agent reports it down (10 s), returning it. */
+async function waitReportedDown(uuid: string): Promise<Record<string, unknown>> {
+  const deadline = Date.now() + 10_000;
+  let itf: Record<string, unknown> = {};
+  while (Date.now() < deadline) {
+    itf = await cluster.call<Record<string, unknown>>('GET', `/interfaces/${uuid}`);
+    if (itf.status === 'down') break;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  assert.equal(itf.status, 'down', JSON.stringify(itf));
+  return itf;
+}
+
 test('deleting the interface makes the VM unreachable; re-creating it restores it', async (t) => {
   const vm = seedVm('ns2');
   await cluster.call('DELETE', `/interfaces/${vm.uuid}`);
@@ -109,28 +122,14 @@ test('an interface set administratively down carries nothing and is reported dow
   await assertReaches(cluster, 'ns1', '172.16.1.2');
   await cluster.call('PUT', '/interfaces/if-veth2', { admin_state_up: false });
   await waitUnreachable('ns1', '172.16.1.2');
-  const deadline = Date.now() + 10_000;
-  let itf: Record<string, unknown> = {};
-  while (Date.now() < deadline) {
-    itf = await cluster.call<Record<string, unknown>>('GET', '/interfaces/if-veth2');
-    if (itf.status === 'down') break;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  assert.equal(itf.status, 'down', JSON.stringify(itf));
+  await waitReportedDown('if-veth2');
   await cluster.call('PUT', '/interfaces/if-veth2', { admin_state_up: true });
   await assertReaches(cluster, 'ns1', '172.16.1.2');
 });
 
 test('a port that disappears is reported down', async () => {
   await cluster.lab.detachVm('ns3');
-  const deadline = Date.now() + 10_000;
-  let itf: Record<string, unknown> = {};
-  while (Date.now() < deadline) {
-    itf = await cluster.call<Record<string, unknown>>('GET', '/interfaces/if-veth3');
-    if (itf.status === 'down') break;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  assert.equal(itf.status, 'down', JSON.stringify(itf));
+  const itf = await waitReportedDown('if-veth3');
   assert.equal(itf.active_datapath_uuid, null);
   await cluster.lab.attachVm('ns3');
   await assertReaches(cluster, 'ns3', '172.16.1.2');
