@@ -21,7 +21,6 @@ const run = promisify(execFile);
 export interface MetadataPortControl {
   waitForBridge(name: string): Promise<void>;
   addInternalPort(opts: { bridge: string; name: string }): Promise<void>;
-  deletePort(opts: { bridge: string; name: string }): Promise<void>;
   interfaces(bridge: string): BridgePort[];
   onInterfacesChanged(listener: () => void): void;
 }
@@ -65,19 +64,16 @@ export class MetadataEndpoint implements MetadataService {
     this.ensure();
   }
 
+  /**
+   * Stops answering; the port and the namespace stay, as the flows do (a stopped agent leaves the dataplane as
+   * it is: a restarted one finds the same port, with the same ofport its flows name, and reuses both).
+   */
   async stop(): Promise<void> {
     this.stopped = true;
     this.child?.kill('SIGTERM');
     this.child = null;
     await this.ensuring?.catch(() => undefined);
-    // The port first: a tap whose namespace is deleted under ovs-vswitchd leaves it polling a dead descriptor.
-    try {
-      await this.ovsdb.deletePort({ bridge: this.cfg.bridge, name: METADATA_PORT_NAME });
-    } catch (err) {
-      this.log.warn({ err: errText(err) }, 'metadata port not removed');
-    }
-    await ip(['netns', 'delete', this.cfg.netns]).catch(() => undefined);
-    this.log.info({ netns: this.cfg.netns, ...this.counts }, 'metadata endpoint removed');
+    this.log.info({ netns: this.cfg.netns, ...this.counts }, 'metadata endpoint stopped (its port and namespace stay)');
   }
 
   /** The port is missing from the bridge, or its device sits in the agent's namespace instead of ours. */

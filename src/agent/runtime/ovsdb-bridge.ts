@@ -95,10 +95,6 @@ export class OvsdbBridgeControl implements BridgeControl, MetadataPortControl {
     await this.vs.addPort({ ...opts, type: 'internal' });
   }
 
-  async deletePort(opts: { bridge: string; name: string }): Promise<void> {
-    await this.vs.deletePort(opts);
-  }
-
   bridgeDatapathId(name: string): Promise<bigint> {
     return this.vs.bridgeDatapathId(name);
   }
