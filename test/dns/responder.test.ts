@@ -15,6 +15,7 @@ import {
   fromHex,
 } from '../../src/packet/index.js';
 import { DIG_QUERY } from '../packet/fixtures.js';
+import { rng } from '../lib/rng.js';
 
 const VM = { mac: '52:54:00:00:00:11', ip: '10.0.0.11' };
 const DNS = { mac: '52:54:00:00:00:fe', ip: '10.0.0.254' };
@@ -236,19 +237,6 @@ describe('forwarding to public_dns', () => {
     assert.equal(msg!.questions[0]!.name, 'big.example');
   });
 });
-
-/** xorshift32, so a failing seed can be replayed. */
-function rng(seed: number) {
-  let s = seed >>> 0 || 1;
-  return (n: number) => {
-    s ^= s << 13;
-    s >>>= 0;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    s >>>= 0;
-    return s % n;
-  };
-}
 
 test('60k random and mutated query frames: the responder never throws, and every reply decodes', async (t) => {
   const seed = Number(process.env.FUZZ_SEED ?? 0xd45eed);

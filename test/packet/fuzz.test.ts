@@ -17,19 +17,7 @@ import {
 } from '../../src/packet/index.js';
 import { clientFrame, context } from '../dhcp/helpers.js';
 import { ARP_VLAN, ICMP_ECHO_FRAME, UDHCPC_DISCOVER, UDHCPC_REQUEST, UDHCPD_OFFER, UDP_ODD_FRAME } from './fixtures.js';
-
-/** xorshift32: deterministic, so a failure can be replayed from the printed seed. */
-function rng(seed: number) {
-  let s = seed >>> 0 || 1;
-  return (n: number) => {
-    s ^= s << 13;
-    s >>>= 0;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    s >>>= 0;
-    return s % n;
-  };
-}
+import { rng } from '../lib/rng.js';
 
 const SEEDS = [
   ...[UDHCPC_DISCOVER, UDHCPC_REQUEST, UDHCPD_OFFER, ARP_VLAN, ICMP_ECHO_FRAME, UDP_ODD_FRAME].map(fromHex),
