@@ -477,3 +477,31 @@ describe('trace', () => {
     assert.deepEqual((inv as Extract<Invocation, { kind: 'help' }>).topic, { trace: true });
   });
 });
+
+describe("OpenVNet's Ruby vnctl spellings (Thor)", () => {
+  test('--no-X is X false for a boolean option', () => {
+    assert.deepEqual(one('interfaces modify if-a --no-enable-filtering').body, { enable_filtering: false });
+    assert.deepEqual(one('filters modify fil-a --no-ingress-passthrough').body, { ingress_passthrough: false });
+  });
+
+  test('a list-only relation takes the uuid without `show` (ip_lease_containers ip_leases ILC)', () => {
+    assert.deepEqual(one('ip_lease_containers ip_leases ilc-a'), one('ip_lease_containers ip_leases show ilc-a'));
+    assert.equal(
+      one('ip_retention_containers ip_retentions irc-a').path,
+      '/ip_retention_containers/irc-a/ip_retentions',
+    );
+  });
+
+  test('interfaces networks|segments|route_links modify IF OTHER --static B is a PUT on the association', () => {
+    assert.deepEqual(one('interfaces networks modify if-a nw-b --static false'), {
+      method: 'PUT',
+      path: '/interfaces/if-a/networks/nw-b',
+      query: {},
+      body: { static: false },
+    });
+    assert.equal(
+      one('interfaces route_links modify if-a rl-b --static true').path,
+      '/interfaces/if-a/route_links/rl-b',
+    );
+  });
+});

@@ -79,6 +79,8 @@ type Context =
       readonly relation: RelationSpec;
       readonly verb: Verb;
       readonly options: readonly OptionSpec[];
+      /** OpenVNet's `vnctl ip_lease_containers ip_leases ILC`: a list-only relation's `show` left unsaid. */
+      readonly impliedShow?: true;
     }
   | {
       readonly kind: 'action';
@@ -147,7 +149,11 @@ function verbOptions(resource: ResourceSpec, verb: Verb): readonly OptionSpec[] 
 }
 
 /** Number of leading positionals that are command words, once they resolve. */
-const commandWords = (ctx: Context): number => (ctx.kind === 'relation' ? 3 : ctx.kind === 'trace' ? 1 : 2);
+const commandWords = (ctx: Context): number =>
+  ctx.kind === 'relation' ? (ctx.impliedShow ? 2 : 3) : ctx.kind === 'trace' ? 1 : 2;
+
+/** A relation that can only be listed: OpenVNet's vnctl has it as a command of its own (`ip_leases ILC`). */
+const listOnly = (r: RelationSpec): boolean => r.show === true && !r.add && !r.del && !r.modify;
 
 /**
  * Resolves the command words at the head of `words`. Returns undefined while they are incomplete
@@ -173,6 +179,8 @@ function resolveContext(table: readonly ResourceSpec[], words: readonly string[]
   }
   if (third === undefined) return undefined;
   const relVerb = findVerb(third);
+  if (!relVerb && listOnly(relation))
+    return { kind: 'relation', resource, relation, verb: 'show', options: LIST_OPTIONS, impliedShow: true };
   if (!relVerb)
     throw new UsageError(
       `unknown verb '${third}' for ${resource.name} ${relation.name} (expected ${verbList(relation)})`,
@@ -433,7 +441,11 @@ export function parseArgs(argv: readonly string[], table: readonly ResourceSpec[
       }
     }
     const spec = ctx.options.find((o) => o.name === name);
-    if (spec?.type === 'boolean') {
+    // Thor's negation, as OpenVNet's vnctl takes it: `--no-enable-filtering` is `--enable-filtering false`.
+    const negated = spec ? undefined : ctx.options.find((o) => o.type === 'boolean' && `no_${o.name}` === name);
+    if (negated && inline === undefined) {
+      params.set(negated.name, false);
+    } else if (spec?.type === 'boolean') {
       if (inline !== undefined) params.set(name, convert(spec, flag, inline));
       else if (next !== undefined && parseBoolean(next) !== undefined) {
         params.set(name, parseBoolean(next));

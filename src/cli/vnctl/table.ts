@@ -124,14 +124,19 @@ const membership: RelationSpec = {
   columns: ['uuid', 'display_name', 'description'],
 };
 
-/** OpenVNet's interface associations (`interfaces segments add IF SEG --static true`): PUT on the row. */
-const association = (name: string, singular: string, item: string): RelationSpec => ({
+/**
+ * OpenVNet's interface associations: `interfaces segments modify IF SEG --static true` (its vnctl's spelling;
+ * `add` is vnet's older one), a PUT on the row. Route links have no list endpoint (nor had OpenVNet).
+ */
+const staticOption = [opt('static', 'boolean', 'true: static; false: not')];
+const association = (name: string, singular: string, item: string, listed = true): RelationSpec => ({
   name,
   singular,
   item,
   help: `the interface's ${name} (static: kept without leases)`,
-  add: { target: 'path', method: 'PUT', options: [opt('static', 'boolean', 'true: static; false: not')] },
-  show: true,
+  add: { target: 'path', method: 'PUT', options: staticOption },
+  modify: { options: staticOption },
+  show: listed,
   showItem: false,
   columns: ['interface_uuid', `${singular}_uuid`, 'static'],
 });
@@ -227,7 +232,13 @@ export const RESOURCES: readonly ResourceSpec[] = [
       'port_name',
       'status',
     ],
-    relations: [ports, membership, association('networks', 'network', 'NW'), association('segments', 'segment', 'SEG')],
+    relations: [
+      ports,
+      membership,
+      association('networks', 'network', 'NW'),
+      association('segments', 'segment', 'SEG'),
+      association('route_links', 'route_link', 'RL', false),
+    ],
   }),
   resource(D.networkServices, {
     columns: ['uuid', 'display_name', 'mode', 'interface_uuid', 'incoming_port', 'outgoing_port'],
