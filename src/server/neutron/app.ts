@@ -10,6 +10,7 @@ import type { Service } from '../service.js';
 import { type Body, listFilters, matches, NEUTRON, type NeutronKind, pick, requestObject } from './dialect.js';
 import { NeutronError, neutronErrorOf } from './errors.js';
 import { isPublicIdentityRoute, type KeystoneUser, keystoneRoutes, type LOGIN_RATES } from './keystone.js';
+import { sortAndPage } from './paging.js';
 import { createOf, defaultGroup, listOf, removeOf, showOf, updateOf } from './resources.js';
 import { checkQuota, DEFAULT_QUOTAS, projectOfCreate, type Quotas } from './quotas.js';
 import { addRouterInterface, removeRouterInterface } from './routers.js';
@@ -39,6 +40,13 @@ export const EXTENSIONS: readonly { alias: string; name: string; description: st
     alias: 'standard-attr-description',
     name: 'standard-attr-description',
     description: 'description on every resource',
+  },
+  { alias: 'sorting', name: 'Sorting support', description: 'sort_key and sort_dir on every list' },
+  { alias: 'pagination', name: 'Pagination support', description: 'limit, marker and page_reverse on every list' },
+  {
+    alias: 'ip-substring-filtering',
+    name: 'IP address substring filtering',
+    description: 'fixed_ips=ip_address_substr=… on ports',
   },
 ];
 
@@ -193,7 +201,12 @@ export async function buildNeutronApp(opts: NeutronAppOptions): Promise<FastifyI
       const filters = listFilters(kind, req.query);
       const all = await read(req.caller, (view, ctx) => listOf(view, ctx, kind));
       const hits = all.filter((o) => [...filters].every(([k, want]) => matches(o[k], want)));
-      return { [listKey]: hits.map((o) => pick(o, req.query.fields)) };
+      const self = new URL(req.url, `${req.protocol}://${req.headers.host ?? req.hostname}`);
+      const page = sortAndPage(hits, req.query, Object.keys(res.attrs), self, res.type);
+      return {
+        [listKey]: page.items.map((o) => pick(o, req.query.fields)),
+        ...(page.links ? { [`${listKey}_links`]: page.links } : {}),
+      };
     });
     app.get<Q>(`${base}/:id`, { config }, async (req) => ({
       [res.singular]: pick(

@@ -319,7 +319,12 @@ export function matches(value: unknown, wanted: readonly string[]): boolean {
   if (typeof value === 'object' && value !== null)
     return wanted.some((w) => {
       const eq = w.indexOf('=');
-      return eq > 0 && String((value as Body)[w.slice(0, eq)] ?? '') === w.slice(eq + 1);
+      if (eq <= 0) return false;
+      const key = w.slice(0, eq);
+      const want = w.slice(eq + 1);
+      // `ip_address_substr=…` (ip-substring-filtering): part of the address, as Neutron's LIKE '%…%'.
+      if (key === 'ip_address_substr') return String((value as Body).ip_address ?? '').includes(want);
+      return String((value as Body)[key] ?? '') === want;
     });
   if (typeof value === 'boolean') return wanted.some((w) => w.toLowerCase() === String(value));
   return wanted.some((w) => String(value ?? '') === w);
