@@ -71,6 +71,8 @@ function followedServer(host: string): { server: string; time: number; since: nu
   return last ? { server: String(last.server), time: last.time, since: Number(last.since) } : null;
 }
 
+type Snapshot = { revision: number; resources: Record<string, { uuid: string }[]> };
+
 interface Write {
   uuid: string;
   kind: 'networks' | 'interfaces';
@@ -195,12 +197,7 @@ describe('three servers on one PostgreSQL, one killed under two agents', { skip:
     let upTo = 0;
     let stored = new Set<string>();
     for (const s of survivors) {
-      const snap = await c
-        .clientFor(s.api)
-        .send<{ revision: number; resources: Record<string, { uuid: string }[]> }>({
-          method: 'GET',
-          path: '/feed/snapshot',
-        });
+      const snap = await c.clientFor(s.api).send<Snapshot>({ method: 'GET', path: '/feed/snapshot' });
       upTo = Math.max(upTo, snap.revision);
       stored = new Set(Object.values(snap.resources).flatMap((docs) => docs.map((d) => d.uuid)));
       const missing = acked.filter((w) => !stored.has(w.uuid)).map((w) => `${w.uuid} via ${w.via}`);
