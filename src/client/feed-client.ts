@@ -50,7 +50,8 @@ interface FeedEvents {
   resync: [ResyncEvent];
   /** A request of the server's to this agent (a watcher with a node id): answer with PUT /agent_requests/:id. */
   request: [AgentRequestEvent];
-  connected: [{ since: number }];
+  /** A stream opened: `server` is the server it follows (with several, the one the caller's reports go to now). */
+  connected: [{ since: number; server: string }];
   /** `server`: where the next attempt goes (another server than the one that failed, when there are several). */
   disconnected: [{ error: Error | null; retryInMs: number; server: string }];
 }
@@ -244,7 +245,7 @@ export class FeedClient extends EventEmitter<FeedEvents> {
         throw new VnetApiError('status', call, { status: res.status, statusText: res.statusText, text });
       }
       onConnected();
-      this.emit('connected', { since: this.revision });
+      this.emit('connected', { since: this.revision, server: this.api.baseUrl });
       let resync: ResyncEvent | null = null;
       const parser = new SseParser((ev) => {
         if (ev.event === 'change') {

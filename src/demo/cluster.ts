@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ApiClient } from '../client/api-client.js';
 import { Lab, type LabHost, type LabProcess } from '../lab/lab.js';
+import { nthAddress } from '../lab/topology.js';
 import { sleep } from '../util/backoff.js';
 import type { ApiCall } from './seed.js';
 
@@ -43,7 +44,28 @@ export interface ClusterOptions {
   tls?: boolean;
   /** Also serve the Neutron API (`--neutron-listen`); `neutronApi` is where the caller reaches it. */
   neutron?: boolean;
+  /**
+   * Several `vnet server`s on one PostgreSQL database instead of one server on a SQLite file in the first host:
+   * `db` is a postgres:// URL they reach from the lab's underlay namespace (e.g. by the database's unix socket).
+   * Each server is a machine of its own on the underlay (its own address in the underlay namespace, node `ul`),
+   * listening on every address (tokens required); every agent is given every server.
+   */
+  servers?: { count: number; db: string };
 }
+
+/** One `vnet server` of the cluster. */
+export interface ClusterServer {
+  /** s1, s2, …; its lab process is `server-<name>` in node `ul` (several servers) or `server` in the first host. */
+  name: string;
+  process: LabProcess;
+  /** Where agents and vnctl inside the lab reach it. */
+  labUrl: string;
+  /** Where the caller's namespace reaches it (a lab forward). */
+  api: string;
+}
+
+/** Several servers: the i-th (0-based) on this underlay address, far from the hosts' (1, 2, …). */
+const SERVER_ADDRESS_INDEX = 200;
 
 async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -58,7 +80,10 @@ async function freePort(): Promise<number> {
 
 export class Cluster {
   readonly agents = new Map<string, LabProcess>();
+  /** The first server's process (with several servers, `servers` has them all). */
   server: LabProcess | null = null;
+  /** Every server, in the order agents are given them. */
+  readonly servers: ClusterServer[] = [];
   /** The API as the caller's namespace reaches it (a lab forward to the server's port). */
   api = '';
   /** The Neutron API as the caller's namespace reaches it (with `neutron`). */
@@ -69,7 +94,10 @@ export class Cluster {
 
   private constructor(
     readonly lab: Lab,
-    readonly opts: Required<Omit<ClusterOptions, 'env'>> & { env: NodeJS.ProcessEnv },
+    readonly opts: Required<Omit<ClusterOptions, 'env' | 'servers'>> & {
+      env: NodeJS.ProcessEnv;
+      servers: ClusterOptions['servers'];
+    },
   ) {}
 
   /** Builds the lab hosts, starts the server and (unless told not to) the agents. Cleans up on failure. */
@@ -84,6 +112,7 @@ export class Cluster {
       serverListen: 'all' as const,
       tls: false,
       neutron: false,
+      servers: undefined,
       ...options,
       agentCreatesBridge: options.agentCreatesBridge ?? options.labCreatesBridge === false,
     };
@@ -96,7 +125,8 @@ export class Cluster {
     const c = new Cluster(lab, opts);
     try {
       await Promise.all(opts.hosts.map((name) => lab.addHost({ name })));
-      await c.startServer();
+      if (opts.servers) await c.startServers(opts.servers);
+      else await c.startServer();
       if (opts.startAgents) for (const h of opts.hosts) await c.startAgent(h);
     } catch (err) {
       await c.down();
@@ -115,8 +145,9 @@ export class Cluster {
     return this.lab.host(this.opts.hosts[0]!);
   }
 
-  /** The server URL as agents and vnctl inside the lab use it. */
+  /** The (first) server's URL as agents and vnctl inside the lab use it. */
   get labApi(): string {
+    if (this.servers[0]) return this.servers[0].labUrl;
     const host = this.opts.serverListen === 'all' ? this.firstHost.underlayIp : '127.0.0.1';
     return `${this.scheme}://${host}:${SERVER_PORT}`;
   }
@@ -132,7 +163,7 @@ export class Cluster {
 
   /** Where the server writes its first admin token (tokens are required when it listens on every address). */
   get adminTokenFile(): string {
-    return join(this.firstHost.dir, 'admin.token');
+    return join(this.opts.servers ? this.lab.dir : this.firstHost.dir, 'admin.token');
   }
 
   private async startServer(): Promise<void> {
@@ -160,6 +191,60 @@ export class Cluster {
       await this.lab.forward({ from: { node: 'root', port: nport }, to: { node: h.name, port: NEUTRON_PORT } });
       this.neutronApi = `${this.scheme}://127.0.0.1:${nport}`;
     }
+    await this.waitAnswering(this.server, this.api);
+    this.apiClient = this.clientFor(this.api);
+  }
+
+  /**
+   * `count` servers on `db`, each on its own underlay address in the underlay namespace, one after the other (the
+   * first migrates the schema and writes the admin token; the others find both). The cluster's client calls the
+   * first.
+   */
+  private async startServers({ count, db }: { count: number; db: string }): Promise<void> {
+    if (this.opts.serverListen !== 'all' || this.opts.neutron || this.opts.tls)
+      throw new Error('several servers: listening on every address, without neutron or tls');
+    for (let i = 0; i < count; i++) {
+      const name = `s${i + 1}`;
+      const ip = nthAddress(this.lab.underlay, SERVER_ADDRESS_INDEX + i);
+      await this.lab.addUnderlayAddress(ip);
+      const proc = await this.lab.spawn(
+        'ul',
+        `server-${name}`,
+        [VNET_BIN, 'server', '--listen', `${ip}:${SERVER_PORT}`, '--db', db, '--admin-token-file', this.adminTokenFile],
+        { env: { ...process.env, ...this.opts.env } },
+      );
+      const port = await freePort();
+      await this.lab.forward({ from: { node: 'root', port }, to: { node: 'ul', port: SERVER_PORT, host: ip } });
+      const server: ClusterServer = {
+        name,
+        process: proc,
+        labUrl: `http://${ip}:${SERVER_PORT}`,
+        api: `http://127.0.0.1:${port}`,
+      };
+      await this.waitAnswering(proc, server.api);
+      this.servers.push(server);
+    }
+    this.server = this.servers[0]!.process;
+    this.api = this.servers[0]!.api;
+    this.apiClient = this.clientFor(this.api);
+  }
+
+  /** The cluster's calls go to this one of several servers from now on (e.g. when the one they went to is gone). */
+  useServer(name: string): void {
+    const s = this.servers.find((x) => x.name === name);
+    if (!s) throw new Error(`no server ${name} (${this.servers.map((x) => x.name).join(', ')})`);
+    this.api = s.api;
+    this.apiClient = this.clientFor(s.api);
+  }
+
+  /** An API client for one of the servers as the caller reaches it (10 s per call). */
+  clientFor(api: string): ApiClient {
+    const ca = this.opts.tls && existsSync(this.tlsCertFile) ? readFileSync(this.tlsCertFile, 'utf8') : undefined;
+    return new ApiClient({ baseUrl: api, timeoutMs: 10_000, token: this.adminToken ?? undefined, ca });
+  }
+
+  /** Until the server behind `api` answers; reads the admin token it wrote. */
+  private async waitAnswering(server: LabProcess, api: string): Promise<void> {
     // The forwarder accepts and drops connections until the server listens: poll with a short deadline. The
     // server writes its admin token before it listens.
     const deadline = Date.now() + 20_000;
@@ -168,27 +253,27 @@ export class Cluster {
         this.adminToken = readFileSync(this.adminTokenFile, 'utf8').trim();
       const token = this.adminToken ?? undefined;
       const ca = this.opts.tls && existsSync(this.tlsCertFile) ? readFileSync(this.tlsCertFile, 'utf8') : undefined;
-      const probe = new ApiClient({ baseUrl: this.api, timeoutMs: 2000, token, ca });
+      const probe = new ApiClient({ baseUrl: api, timeoutMs: 2000, token, ca });
       try {
         await probe.send({ method: 'GET', path: '/datapaths' });
-        this.apiClient = new ApiClient({ baseUrl: this.api, timeoutMs: 10_000, token, ca });
         return;
       } catch {
         /* not up yet */
       }
-      if (!this.server.alive()) throw new Error(`vnet server exited:\n${this.server.logTail(30)}`);
-      if (Date.now() > deadline) throw new Error(`vnet server did not answer within 20 s:\n${this.server.logTail(30)}`);
+      if (!server.alive()) throw new Error(`vnet server exited:\n${server.logTail(30)}`);
+      if (Date.now() > deadline) throw new Error(`vnet server did not answer within 20 s:\n${server.logTail(30)}`);
       await sleep(100);
     }
   }
 
-  agentArgs(host: string, extra: string[] = []): string[] {
+  /** `servers`: the servers' lab URLs in the order this agent tries them (default: every server, in order). */
+  agentArgs(host: string, extra: string[] = [], servers?: readonly string[]): string[] {
     const h = this.lab.host(host);
     return [
       VNET_BIN,
       'agent',
       '--server',
-      this.labApi,
+      (servers ?? (this.servers.length > 0 ? this.servers.map((s) => s.labUrl) : [this.labApi])).join(','),
       '--node-id',
       host,
       '--bridge',
@@ -207,12 +292,12 @@ export class Cluster {
     ];
   }
 
-  async startAgent(host: string, extra: string[] = []): Promise<LabProcess> {
+  async startAgent(host: string, extra: string[] = [], servers?: readonly string[]): Promise<LabProcess> {
     const old = this.agents.get(host);
     if (old?.alive()) throw new Error(`the agent of ${host} already runs (pid ${old.pid})`);
     if (old) await this.lab.stopProcess(host, 'agent').catch(() => undefined);
     const cred = await this.credentials(host);
-    const p = await this.lab.spawn(host, 'agent', this.agentArgs(host, [...cred.args, ...extra]), {
+    const p = await this.lab.spawn(host, 'agent', this.agentArgs(host, [...cred.args, ...extra], servers), {
       env: { ...process.env, ...this.opts.env, ...cred.env },
     });
     this.agents.set(host, p);
@@ -302,7 +387,9 @@ export class Cluster {
   /** Failure report: lab diagnostics (flows, OVS logs, VMs) plus server and agent log tails. */
   async diagnostics(): Promise<string> {
     const parts = [await this.lab.diagnostics().catch((e: unknown) => `lab diagnostics failed: ${String(e)}`)];
-    if (this.server) parts.push(`--- server log (tail)\n${this.server.logTail(40)}`);
+    if (this.servers.length > 0)
+      for (const s of this.servers) parts.push(`--- server ${s.name} log (tail)\n${s.process.logTail(40)}`);
+    else if (this.server) parts.push(`--- server log (tail)\n${this.server.logTail(40)}`);
     for (const [h, p] of this.agents) parts.push(`--- agent ${h} log (tail)\n${p.logTail(60)}`);
     return parts.join('\n');
   }

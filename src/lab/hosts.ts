@@ -7,7 +7,7 @@ import { addNetns, tmpVethNames } from './netns.js';
 import { startOvs } from './ovs-instance.js';
 import { addTunnelPorts, syncPlainFlows } from './plain.js';
 import type { HostState } from './state.js';
-import { checkName, type HostSpec, inSubnet, nthAddress } from './topology.js';
+import { checkIpv4, checkName, type HostSpec, inSubnet, nthAddress } from './topology.js';
 
 /** The underlay netns `<prefix>-ul` and its Linux bridge `ulbr`, which every host's underlay veth joins. */
 export async function addUnderlay(ctx: LabContext): Promise<void> {
@@ -35,8 +35,8 @@ export async function addHost(
   const underlayIp = spec.underlayIp ?? nthAddress(s.underlay, index);
   if (!inSubnet(underlayIp, s.underlay))
     throw new LabInputError('host.underlayIp', `${underlayIp} is not in the underlay ${s.underlay}`);
-  if (s.hosts.some((h) => h.underlayIp === underlayIp))
-    throw new LabInputError('host.underlayIp', `${underlayIp} is already used by another host`);
+  if (s.hosts.some((h) => h.underlayIp === underlayIp) || s.underlayAddresses.includes(underlayIp))
+    throw new LabInputError('host.underlayIp', `${underlayIp} is already used on the underlay`);
   const createBridge = spec.createBridge ?? s.createBridge;
   if (s.mode === 'plain' && !createBridge)
     throw new LabInputError('host.createBridge', 'the plain setup needs the lab to create the bridge');
@@ -117,6 +117,27 @@ export async function addHost(
     if (!opts.deferFlows) await syncPlainFlows(ctx);
   }
   return st;
+}
+
+/**
+ * An address of the underlay namespace itself, on its bridge `ulbr`: a machine on the underlay that is no
+ * hypervisor (e.g. one of several `vnet server`s), which every host reaches as it reaches the others. Processes
+ * run there as node `ul`. Gone with the underlay namespace.
+ */
+export async function addUnderlayAddress(ctx: LabContext, address: string): Promise<void> {
+  const s = ctx.state;
+  const ip = checkIpv4(address, 'address');
+  if (!inSubnet(ip, s.underlay)) throw new LabInputError('address', `${ip} is not in the underlay ${s.underlay}`);
+  if (s.hosts.some((h) => h.underlayIp === ip) || s.underlayAddresses.includes(ip))
+    throw new LabInputError('address', `${ip} is already used on the underlay`);
+  s.underlayAddresses.push(ip);
+  ctx.save();
+  const len = s.underlay.split('/')[1];
+  await runIn(undefined, ['ip', '-n', ctx.underlayNetns, 'addr', 'add', `${ip}/${len}`, 'dev', 'ulbr']);
+  // What the namespace sends leaves with its TCP checksum left to the NIC (offload); the hosts' userspace OVS
+  // reads it raw from ul0 and their kernels drop it as corrupt: a TCP connect from a host timed out until the
+  // checksums were computed here.
+  await runIn(undefined, ['ip', 'netns', 'exec', ctx.underlayNetns, 'ethtool', '-K', 'ulbr', 'tx', 'off']);
 }
 
 /** A host's underlay MAC, from its underlay address: 02:00 followed by the address's four bytes. */

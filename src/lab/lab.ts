@@ -22,7 +22,7 @@ import {
   setUplinkLink,
 } from './external.js';
 import { LabExternal, LabHost, LabInternet, LabVm } from './handles.js';
-import { addHost, addUnderlay } from './hosts.js';
+import { addHost, addUnderlay, addUnderlayAddress } from './hosts.js';
 import { addInternet, INET_HTTP_PORT, INET_HTTP_PROCESS, type InternetOptions } from './internet.js';
 import { type OvsInstance, ovsAlive, stopOvs } from './ovs-instance.js';
 import { refreshPlainFlows, syncPlainFlows } from './plain.js';
@@ -185,6 +185,7 @@ export class Lab {
       uplinks: [],
       externals: [],
       internet: null,
+      underlayAddresses: [],
     });
     lab.ctx.save();
     try {
@@ -351,6 +352,14 @@ export class Lab {
   /** Add a host: its netns on the underlay, a private OVS with br-phy and (unless createBridge: false) the bridge. */
   async addHost(spec: HostSpec, opts: { deferFlows?: boolean } = {}): Promise<LabHost> {
     return new LabHost(this, await addHost(this.ctx, spec, opts));
+  }
+
+  /**
+   * An address of the underlay namespace itself (node `ul`): a machine on the underlay that is no hypervisor, e.g.
+   * one of several `vnet server`s that every host reaches over the underlay.
+   */
+  addUnderlayAddress(ip: string): Promise<void> {
+    return addUnderlayAddress(this.ctx, ip);
   }
 
   /** Add a VM: its netns with eth0 on a veth whose other end is a port of its host's bridge. */

@@ -128,6 +128,8 @@ export interface LabState {
   externals: ExternalState[];
   /** The upstream router and internet host (internet.ts), or null. */
   internet: InternetState | null;
+  /** Addresses of the underlay namespace itself (hosts.ts addUnderlayAddress): machines that are no hypervisor. */
+  underlayAddresses: string[];
 }
 
 export function labDir(prefix: string): string {
@@ -156,6 +158,7 @@ export function readState(prefix: string): LabState {
   s.uplinks ??= [];
   s.externals ??= [];
   s.internet ??= null;
+  s.underlayAddresses ??= [];
   return s;
 }
 

@@ -49,6 +49,11 @@ export interface PostgresCluster {
    * to), a copy of that one (a migrated schema: several times faster than a fresh database migrated).
    */
   createDatabase(opts?: { template?: string }): Promise<string>;
+  /**
+   * `url` (one of this cluster's) through the cluster's unix socket instead of 127.0.0.1: for processes in other
+   * network namespaces (a lab's), which share the file system but not the loopback.
+   */
+  viaSocket(url: string): string;
   /** Stops the server (immediate mode) and removes the directory; idempotent. */
   stop(): Promise<void>;
 }
@@ -142,6 +147,7 @@ export async function startPostgres(opts: { durable?: boolean } = {}): Promise<P
         }
         return `postgres://vnet@127.0.0.1:${port}/${name}`;
       },
+      viaSocket: (dbUrl) => `${dbUrl}${dbUrl.includes('?') ? '&' : '?'}host=${encodeURIComponent(sock)}`,
       stop,
     };
   } catch (e) {

@@ -12,8 +12,8 @@ export interface RawWatcher {
   stop(): Promise<void>;
 }
 
-/** Follows `GET /api/1.0/feed/changes?since=` of `base` until stopped or the stream ends. */
-export function watchRaw(base: string, since: number): RawWatcher {
+/** Follows `GET /api/1.0/feed/changes?since=` of `base` until stopped or the stream ends; `headers`: e.g. a token. */
+export function watchRaw(base: string, since: number, headers: Record<string, string> = {}): RawWatcher {
   const ids: number[] = [];
   const ac = new AbortController();
   let failure: unknown = null;
@@ -22,7 +22,7 @@ export function watchRaw(base: string, since: number): RawWatcher {
     if (e.event === 'resync') ids.push(-1);
   });
   const done = (async () => {
-    const res = await fetch(`${base}/api/1.0/feed/changes?since=${since}`, { signal: ac.signal });
+    const res = await fetch(`${base}/api/1.0/feed/changes?since=${since}`, { signal: ac.signal, headers });
     assert.equal(res.status, 200);
     const dec = new TextDecoder();
     const reader = res.body!.getReader();

@@ -44,7 +44,9 @@ describe('an agent with two servers', { skip: skip ?? false }, () => {
     const revisions: number[] = [];
     let snapshots = 0;
     const moves: string[] = [];
+    const followed: string[] = [];
     feed.on('snapshot', () => snapshots++);
+    feed.on('connected', (c) => followed.push(c.server));
     feed.on('change', (c) => revisions.push(c.revision));
     feed.on('disconnected', (d) => moves.push(d.server));
     feed.start();
@@ -75,6 +77,9 @@ describe('an agent with two servers', { skip: skip ?? false }, () => {
       'every revision once, in order',
     );
     assert.ok(moves.includes(b.base), `moved to b: ${moves}`);
+    // Each stream says which server it follows (what the agent logs and exposes).
+    assert.equal(followed[0], a.base);
+    assert.equal(followed.at(-1), b.base);
     // The reports follow the feed: the shared client points at b now.
     assert.equal(api.baseUrl, b.base);
     const dp = await api.send<{ uuid: string }>({

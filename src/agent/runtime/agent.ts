@@ -95,6 +95,8 @@ export interface AgentStatus {
   warnings: string[];
   bound: Binding[];
   feedRevision: number;
+  /** The server whose change feed the agent follows now (its reports go there too); null while it has none. */
+  feedServer: string | null;
   counters: {
     syncs: number;
     flowModsSent: number;
@@ -174,6 +176,7 @@ export class Agent {
   private retryTimer: NodeJS.Timeout | null = null;
   private readonly counters = { syncs: 0, flowModsSent: 0, openflowReconnects: 0, ovsdbReconnects: 0 };
   private ovsdbConnected = false;
+  private feedServer: string | null = null;
   /** Connections seen so far (the first one is no reconnect). */
   private switchConnections = 0;
   private ovsdbConnections = 0;
@@ -277,6 +280,7 @@ export class Agent {
       warnings: this.reports.warnings(this.view, this.datapathUuid ? this.dpid : null),
       bound: [...this.bound],
       feedRevision: this.view?.revision ?? 0,
+      feedServer: this.feedServer,
       counters: {
         ...this.counters,
         ...this.packetIns.counters,
@@ -460,7 +464,13 @@ export class Agent {
       case 'request':
         void this.answerRequest(ev.request);
         return;
+      case 'connected':
+        // With several servers, which one the agent is on is an operator's first question after a failover.
+        this.feedServer = ev.server;
+        this.log.info({ server: ev.server, since: ev.since }, 'following the change feed');
+        return;
       case 'error':
+        this.feedServer = null;
         this.log.warn({ err: errText(ev.error) }, 'change feed interrupted; resuming');
         return;
     }

@@ -101,6 +101,8 @@ export type FeedEvent =
   | { kind: 'change'; change: FeedChange }
   /** A request of the server's (a trace), to answer with ApiLike.answerRequest. */
   | { kind: 'request'; request: { id: string; kind: string; body: unknown } }
+  /** A stream opened to `server` (with several servers, the one the agent follows and reports to now). */
+  | { kind: 'connected'; server: string; since: number }
   | { kind: 'error'; error: unknown };
 
 export interface FeedSource {

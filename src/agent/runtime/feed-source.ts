@@ -24,6 +24,7 @@ export class ServerFeed implements FeedSource {
     );
     this.client.on('change', (c) => listener({ kind: 'change', change: c as unknown as FeedChange }));
     this.client.on('request', (request) => listener({ kind: 'request', request }));
+    this.client.on('connected', ({ server, since }) => listener({ kind: 'connected', server, since }));
     this.client.on('disconnected', ({ error, retryInMs, server }) =>
       listener({
         kind: 'error',

@@ -152,6 +152,12 @@ export const AGENT_METRICS = [
     'The model revision the agent has applied (compare with the server’s vnet_store_revision)',
     (s) => s.feedRevision,
   ),
+  gauge(
+    'feed_server',
+    '1 for the server whose change feed the agent follows now and reports to (none while its stream is down)',
+    (s) => (s.feedServer === null ? {} : { [s.feedServer]: 1 }),
+    ['server'],
+  ),
 ] as const satisfies readonly AgentMetricSpec[];
 
 /** One figure of every snat translation served here, by translation (those not read yet are left out). */

@@ -25,6 +25,7 @@ function status(over: Partial<AgentStatus> = {}, counters: Partial<AgentStatus['
       { interfaceUuid: 'if-b', portName: 'if-b', ofport: 4, via: 'port_name', networkUuid: 'nw-1' },
     ],
     feedRevision: 42,
+    feedServer: 'http://ctl2:9090',
     counters: {
       syncs: 5,
       flowModsSent: 130,
@@ -82,6 +83,7 @@ test('every metric is read from the status it is given; the sync histogram from 
   assert.equal(v('vnet_agent_bindings'), 2);
   assert.equal(v('vnet_agent_reports_sent_total'), 11);
   assert.equal(v('vnet_agent_feed_revision'), 42);
+  assert.equal(v('vnet_agent_feed_server', { server: 'http://ctl2:9090' }), 1);
   assert.equal(v('vnet_agent_snat_connections', { translation: 'tr-snata' }), 7);
   assert.equal(v('vnet_agent_snat_connections', { translation: 'tr-unread' }), undefined, 'not read yet: no sample');
   assert.equal(v('vnet_agent_snat_ports', { translation: 'tr-snata' }), 10);
@@ -93,8 +95,12 @@ test('every metric is read from the status it is given; the sync histogram from 
 
   // The next scrape reads the status anew: a disconnected switch, counts that moved on.
   const later = await m.text(
-    status({ switchConnected: false, flowsInSync: false }, { dhcpEvents: { offer: 5, ack: 2, ignored: 3 } }),
+    status(
+      { switchConnected: false, flowsInSync: false, feedServer: null },
+      { dhcpEvents: { offer: 5, ack: 2, ignored: 3 } },
+    ),
   );
+  assert.equal(sampleValue(later, 'vnet_agent_feed_server', { server: 'http://ctl2:9090' }), undefined, 'no stream');
   assert.equal(sampleValue(later, 'vnet_agent_openflow_connected'), 0);
   assert.equal(sampleValue(later, 'vnet_agent_flows_in_sync'), 0);
   assert.equal(sampleValue(later, 'vnet_agent_dhcp_requests_total', { event: 'offer' }), 5);
