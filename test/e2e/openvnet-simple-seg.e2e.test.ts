@@ -10,18 +10,10 @@ import { after, before, test } from 'node:test';
 import { Cluster } from '../../src/demo/cluster.js';
 import { applyDataset, loadDataset } from '../../src/openvnet/dataset.js';
 import { assertE2eEnvironment, labPrefix } from './helpers.js';
+import { type SegVm, segmentReport } from './segment-vms.js';
 
 const FIXTURES = join(import.meta.dirname, '..', 'fixtures', 'openvnet');
 const UPLINK_PORT = 'upl0';
-
-interface SegVm {
-  name: string;
-  uuid: string;
-  segment: 'seg-left' | 'seg-right';
-  host: string;
-  mac: string;
-  ip: string;
-}
 
 /** OpenVNet's vm1..vm6: odd ones on the first segment, even ones on the second, two per host (seg.yml). */
 const VMS: SegVm[] = [
@@ -91,19 +83,8 @@ function authHeaders(): Record<string, string> {
   return cluster.adminToken ? { authorization: `Bearer ${cluster.adminToken}` } : {};
 }
 
-async function report(from: SegVm, dstIp: string): Promise<string> {
-  const parts = [await cluster.diagnostics()];
-  try {
-    const host = cluster.lab.host(from.host);
-    const ofport = (await host.vsctl('get', 'Interface', from.uuid, 'ofport')).trim();
-    const dst = VMS.find((v) => v.segment === from.segment && v.ip === dstIp)?.mac ?? 'ff:ff:ff:ff:ff:ff';
-    const flow = `in_port=${ofport},icmp,dl_src=${from.mac},dl_dst=${dst},nw_src=${from.ip},nw_dst=${dstIp},nw_ttl=64,icmp_type=8`;
-    parts.push(`--- ofproto/trace ${from.host} ${flow}\n${await cluster.lab.trace(from.host, flow)}`);
-  } catch (err) {
-    parts.push(`--- trace failed: ${String(err)}`);
-  }
-  return parts.join('\n');
-}
+/** The failure report for an echo from `from` to `dstIp`. */
+const report = (from: SegVm, dstIp: string) => segmentReport(cluster, VMS, from, dstIp);
 
 /** OpenVNet's be_reachable_to: a ping from one VM to the other's address is answered, by that VM. */
 async function assertReachable(from: string, to: string): Promise<void> {
@@ -137,7 +118,7 @@ async function assertNotReachable(from: string, to: string): Promise<void> {
   assert.equal(seen.count, 0, `${to} saw ${from}'s frames:\n${seen.lines.join('\n')}`);
 }
 
-test('the three agents take the dataset's datapaths by their dpids and converge with every VM bound', async () => {
+test("the three agents take the dataset's datapaths by their dpids and converge with every VM bound", async () => {
   try {
     await cluster.waitInSync(30_000);
   } catch (err) {
