@@ -180,8 +180,6 @@ function findHolding(doc: unknown, expected: Record<string, string>): boolean {
 async function readBack(base: string, call: DatasetCall, headers: Record<string, string>): Promise<string | null> {
   const route = DATASET_ROUTES[call.key];
   const expected: Record<string, string> = { ...call.params };
-  // Write-only flags, not echoed by OpenVNet either.
-  delete expected.static;
   let paths: string[];
   if (!route) {
     if (!expected.uuid) return 'a created object without a uuid cannot be read back';
