@@ -10,6 +10,7 @@ const COMMANDS = {
   agent: async () => (await import('./agent/command.js')).agentCommand(),
   lab: async () => (await import('./lab/command.js')).labCommand(),
   demo: async () => (await import('./demo/command.js')).demoCommand(),
+  dataset: async () => (await import('./openvnet/command.js')).datasetCommand(),
 };
 const named = process.argv[2];
 // A known subcommand: that one alone; anything else (help, --version, a typo): all, so help lists them.

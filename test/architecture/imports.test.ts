@@ -13,6 +13,11 @@ const RULES: readonly { from: readonly string[]; forbid: readonly string[]; why:
     why: 'the CLI and the agent talk to the server over its API, never through its code or database',
   },
   {
+    from: ['openvnet/'],
+    forbid: ['server/', 'store/', 'agent/'],
+    why: "OpenVNet's datasets are loaded through the API, as OpenVNet's harness loaded them",
+  },
+  {
     from: ['model/'],
     forbid: ['server/', 'store/', 'agent/', 'cli/'],
     why: 'the model describes resources; everyone uses it, it uses no one',

@@ -5,10 +5,10 @@ import { test } from 'node:test';
 
 const run = (bin: string, ...args: string[]) => spawnSync(bin, args, { encoding: 'utf8' });
 
-test('vnet --help lists the four subcommands', () => {
+test('vnet --help lists the five subcommands', () => {
   const r = run('bin/vnet', '--help');
   assert.equal(r.status, 0, r.stderr);
-  for (const sub of ['server', 'agent', 'lab', 'demo']) assert.match(r.stdout, new RegExp(`\\b${sub}\\b`));
+  for (const sub of ['server', 'agent', 'lab', 'demo', 'dataset']) assert.match(r.stdout, new RegExp(`\\b${sub}\\b`));
 });
 
 test('vnet with an unknown subcommand exits non-zero', () => {

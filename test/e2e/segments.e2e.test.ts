@@ -5,15 +5,7 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { Cluster } from '../../src/demo/cluster.js';
 import { assertE2eEnvironment, labPrefix } from './helpers.js';
-
-interface SegVm {
-  name: string;
-  uuid: string;
-  segment: string;
-  host: string;
-  mac: string;
-  ip: string;
-}
+import { type SegVm, segmentReport } from './segment-vms.js';
 
 /** seg-a and seg-b each have a VM on h1 and one on h2, with the same addresses; b3 is in seg-b alone. */
 const VMS: SegVm[] = [
@@ -53,20 +45,8 @@ after(async () => {
   await cluster?.down();
 });
 
-/** Flows, agent logs (cluster.diagnostics) and an ofproto/trace of an echo from `from` to `dst` on its host. */
-async function report(from: SegVm, dstIp: string): Promise<string> {
-  const parts = [await cluster.diagnostics()];
-  try {
-    const host = cluster.lab.host(from.host);
-    const ofport = (await host.vsctl('get', 'Interface', from.uuid, 'ofport')).trim();
-    const dst = VMS.find((v) => v.segment === from.segment && v.ip === dstIp)?.mac ?? 'ff:ff:ff:ff:ff:ff';
-    const flow = `in_port=${ofport},icmp,dl_src=${from.mac},dl_dst=${dst},nw_src=${from.ip},nw_dst=${dstIp},nw_ttl=64,icmp_type=8`;
-    parts.push(`--- ofproto/trace ${from.host} ${flow}\n${await cluster.lab.trace(from.host, flow)}`);
-  } catch (err) {
-    parts.push(`--- trace failed: ${String(err)}`);
-  }
-  return parts.join('\n');
-}
+/** The failure report for an echo from `from` to `dstIp`. */
+const report = (from: SegVm, dstIp: string) => segmentReport(cluster, VMS, from, dstIp);
 
 async function assertReaches(from: string, dstIp: string, timeoutMs = 15_000): Promise<void> {
   const r = await cluster.lab.waitPing(from, dstIp, { timeoutMs });
@@ -129,9 +109,14 @@ test('cross-host segment traffic is GRE with the segment key on the underlay', a
   assert.equal(cap.result.received, 3, cap.result.output);
   assert.ok(cap.count >= 6, `expected GRE on the underlay, saw ${cap.count}:\n${cap.lines.join('\n')}`);
   const key = `key=0x${seg.tunnel_key.toString(16)}`;
+  // Only seg-a's frames: seg-b's VMs may be re-validating their neighbours (or still asking for 10.101.0.13)
+  // under their own key meanwhile, which is no fault.
+  const segA = VMS.filter((v) => v.segment === 'seg-a').map((v) => v.mac);
+  const ofSegA = cap.lines.filter((l) => segA.some((mac) => l.includes(`: ${mac} >`)));
+  assert.ok(ofSegA.length >= 6, `expected seg-a's echoes on the underlay:\n${cap.lines.join('\n')}`);
   assert.ok(
-    cap.lines.every((l) => l.includes(key)),
-    `every GRE packet carries ${key}:\n${cap.lines.join('\n')}`,
+    ofSegA.every((l) => l.includes(key)),
+    `every GRE packet of seg-a's VMs carries ${key}:\n${cap.lines.join('\n')}`,
   );
 });
 
