@@ -173,12 +173,16 @@ case "$1" in
     ip addr flush dev "$interface"
     ip addr add "$ip/$subnet" dev "$interface"
     [ -n "$mtu" ] && ip link set "$interface" mtu "$mtu"
-    [ -n "$router" ] && ip route replace default via "$router" dev "$interface"
-    set -- $staticroutes
-    while [ $# -ge 2 ]; do
-      [ "$1" != "0.0.0.0/0" ] && ip route replace "$1" via "$2" dev "$interface"
-      shift 2
-    done
+    # RFC 3442: with classless routes (option 121) the router option is ignored; 0.0.0.0/0 among them is the default.
+    if [ -n "$staticroutes" ]; then
+      set -- $staticroutes
+      while [ $# -ge 2 ]; do
+        if [ "$1" = "0.0.0.0/0" ]; then ip route replace default via "$2" dev "$interface"
+        else ip route replace "$1" via "$2" dev "$interface"; fi
+        shift 2
+      done
+    elif [ -n "$router" ]; then ip route replace default via "$router" dev "$interface"
+    fi
     ;;
   deconfig) ip addr flush dev "$interface" ;;
 esac
