@@ -197,10 +197,12 @@ export function dhcpContext(
     server: { interfaceUuid: dhcp.iface.uuid, ipv4Address: dhcp.lease.ip, macAddress: serverMac },
     router,
     routes: reachable,
+    // The API checked them; anything else (an older or hand-made document) is skipped, never thrown on.
     hostRoutes: (network.host_routes ?? []).flatMap((r) => {
-      const [net, len] = r.destination.split('/');
-      return isIpv4(net ?? '') && isIpv4(r.nexthop)
-        ? [{ network: net!, prefix: Number(len ?? 32), router: r.nexthop }]
+      const [net, len] = String(r?.destination).split('/');
+      const prefix = Number(len ?? 32);
+      return isIpv4(net ?? '') && isIpv4(r.nexthop) && Number.isInteger(prefix) && prefix >= 0 && prefix <= 32
+        ? [{ network: net!, prefix, router: r.nexthop }]
         : [];
     }),
     metadataIp: local.metadataIp ?? null,

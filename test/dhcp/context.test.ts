@@ -52,6 +52,16 @@ describe('dhcpContextFrom', () => {
       { network: '10.102.0.0', prefix: 24, router: '10.101.0.1' },
       { network: '0.0.0.0', prefix: 0, router: '10.101.0.1' },
     ]);
+    // Entries the API would have refused (an older or hand-made document) are skipped, never thrown on.
+    const junk = [
+      { destination: '10.9.0.0/99', nexthop: '10.101.0.254' },
+      { destination: 'x', nexthop: '10.101.0.254' },
+      { destination: '10.8.0.0/16', nexthop: 'y' },
+      null,
+    ];
+    (res.networks as unknown[])[0] = { ...nw1, host_routes: junk };
+    assert.deepEqual(dhcpContextFrom(res, 'nw-vnet1', '52:54:00:00:00:01', local)?.hostRoutes, []);
+    (res.networks as unknown[])[0] = { ...nw1, host_routes: [{ destination: '10.9.0.0/16', nexthop: '10.101.0.254' }] };
     // Without its router (and route), vnet1's VMs are told the way to the metadata address: the DHCP server.
     res.interfaces = res.interfaces!.filter((i) => i.uuid !== 'if-router1');
     const lone = dhcpContextFrom(res, 'nw-vnet1', '52:54:00:00:00:01', local);
