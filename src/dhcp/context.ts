@@ -9,7 +9,8 @@ import type { DhcpContext } from './responder.js';
 export type DhcpNetwork = Pick<
   Network,
   'uuid' | 'ipv4_network' | 'ipv4_prefix' | 'domain_name' | 'mtu' | 'dns_servers' | 'dhcp_lease_time'
->;
+> &
+  Partial<Pick<Network, 'host_routes'>>;
 export type DhcpInterface = Pick<
   Interface,
   'uuid' | 'mode' | 'mac_address' | 'network_uuid' | 'ipv4_address' | 'enable_routing' | 'mac_leases'
@@ -50,10 +51,12 @@ export interface DhcpResources {
   routes?: readonly DhcpRoute[];
 }
 
-/** What the local agent contributes: its tunnels' encapsulation and the underlay MTU. */
+/** What the local agent contributes: its tunnels' encapsulation, the underlay MTU, the metadata address it serves. */
 export interface DhcpLocal {
   encapsulation: Encapsulation;
   underlayMtu?: number;
+  /** 169.254.169.254 when this host serves metadata (a network without a router then gets a route to it). */
+  metadataIp?: string | null;
 }
 
 /** RFC 2131 needs some lease; OpenVNet's default is one day. */
@@ -194,6 +197,15 @@ export function dhcpContext(
     server: { interfaceUuid: dhcp.iface.uuid, ipv4Address: dhcp.lease.ip, macAddress: serverMac },
     router,
     routes: reachable,
+    // The API checked them; anything else (an older or hand-made document) is skipped, never thrown on.
+    hostRoutes: (network.host_routes ?? []).flatMap((r) => {
+      const [net, len] = String(r?.destination).split('/');
+      const prefix = Number(len ?? 32);
+      return isIpv4(net ?? '') && isIpv4(r.nexthop) && Number.isInteger(prefix) && prefix >= 0 && prefix <= 32
+        ? [{ network: net!, prefix, router: r.nexthop }]
+        : [];
+    }),
+    metadataIp: local.metadataIp ?? null,
     dnsService: serviceLease(view, 'dns', networkUuid)?.lease.ip ?? null,
     encapsulation: local.encapsulation,
     underlayMtu: local.underlayMtu ?? DEFAULT_UNDERLAY_MTU,

@@ -65,6 +65,10 @@ export interface DhcpContext {
   router: { ipv4Address: string } | null;
   /** Other networks reachable through the router; `router` defaults to ctx.router. */
   routes: { ipv4Network: string; ipv4Prefix: number; router?: string }[];
+  /** The network's host_routes (Neutron's subnet host routes), as given: nexthops are in the network. */
+  hostRoutes?: ClasslessRoute[];
+  /** The metadata address this host serves (169.254.169.254), or null/absent when it serves none. */
+  metadataIp?: string | null;
   /** Address of a `dns` network service in the network, used when dnsServers is empty. */
   dnsService: string | null;
   encapsulation: Encapsulation;
@@ -393,22 +397,32 @@ export function dnsServersFor(ctx: DhcpContext): string[] {
   return ctx.dnsService ? [ctx.dnsService] : [];
 }
 
-/** The option 121 routes: every reachable network plus 0.0.0.0/0 via the router (RFC 3442 clients ignore option 3). */
+/**
+ * The option 121 routes: the network's host routes, every network reachable through its router, then (RFC 3442
+ * clients ignore option 3 when 121 is present) 0.0.0.0/0 via the router. A network without a router gets a route
+ * to the metadata address via the DHCP server's address, when this host serves metadata: with a router the
+ * default route takes a VM there (the switch steers it before routing); without one it had no way. The first
+ * route to a destination wins, so a host route 0.0.0.0/0 replaces the one via the router.
+ */
 export function classlessRoutesFor(ctx: DhcpContext): ClasslessRoute[] {
   const router = ctx.router?.ipv4Address;
   const routes: ClasslessRoute[] = [];
   const seen = new Set<string>();
+  const add = (net: string, prefix: number, via: string) => {
+    const mask = prefixToMask(prefix);
+    const network = intToIpv4((ipv4ToInt(net) & mask) >>> 0);
+    const key = `${network}/${prefix}`;
+    if (seen.has(key)) return;
+    seen.add(key);
+    routes.push({ network, prefix, router: via });
+  };
+  for (const h of ctx.hostRoutes ?? []) add(h.network, h.prefix, h.router);
   for (const r of ctx.routes) {
     const via = r.router ?? router;
-    if (!via) continue;
-    const mask = prefixToMask(r.ipv4Prefix);
-    const network = intToIpv4((ipv4ToInt(r.ipv4Network) & mask) >>> 0);
-    const key = `${network}/${r.ipv4Prefix}`;
-    if (seen.has(key) || r.ipv4Prefix === 0) continue;
-    seen.add(key);
-    routes.push({ network, prefix: r.ipv4Prefix, router: via });
+    if (via && r.ipv4Prefix !== 0) add(r.ipv4Network, r.ipv4Prefix, via);
   }
-  if (routes.length > 0 && router) routes.push({ network: ZERO, prefix: 0, router });
+  if (!router && ctx.metadataIp) add(ctx.metadataIp, 32, ctx.server.ipv4Address);
+  if (routes.length > 0 && router) add(ZERO, 0, router);
   return routes;
 }
 

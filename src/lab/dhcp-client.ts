@@ -6,7 +6,7 @@ import type { LabContext } from './context.js';
 export interface DhcpOptions {
   /** DISCOVERs to send before giving up (default 5, one per second). */
   tries?: number;
-  /** Configure eth0 from the lease (address, default route, MTU); default true. */
+  /** Configure eth0 from the lease (address, routes: option 121's, else the default via option 3; MTU); default true. */
   apply?: boolean;
 }
 
@@ -31,9 +31,26 @@ export interface DhcpLease {
 }
 
 /**
+ * The routes a udhcpc script installs from a lease (sh, in a `bound|renew` branch): option 121's (RFC 3442: with
+ * classless routes the router option is ignored; 0.0.0.0/0 among them is the default route), else the default route
+ * via the first router of option 3.
+ */
+export const UDHCPC_APPLY_ROUTES = `if [ -n "$staticroutes" ]; then
+      set -- $staticroutes
+      while [ $# -ge 2 ]; do
+        if [ "$1" = "0.0.0.0/0" ]; then ip route replace default via "$2" dev "$interface"
+        else ip route replace "$1" via "$2" dev "$interface"; fi
+        shift 2
+      done
+    else
+      for r in $router; do ip route replace default via "$r" dev "$interface"; break; done
+    fi`;
+
+/**
  * Run busybox udhcpc on a VM's eth0 until it gets a lease or gives up, with our own script: the
  * default one would rewrite the machine's /etc/resolv.conf. With `apply` (the default) the lease is
- * configured: address, default route via the router, MTU.
+ * configured: address, the classless routes (option 121, RFC 3442: then option 3 is ignored) or else the default
+ * route via the router, MTU.
  */
 export async function dhcp(ctx: LabContext, vm: string, opts: DhcpOptions = {}): Promise<DhcpLease> {
   const st = ctx.vmState(vm);
@@ -57,7 +74,7 @@ case "$1" in
         ? `[ -n "$mtu" ] && ip link set "$interface" mtu "$mtu"
     ip addr flush dev "$interface"
     ip addr add "$ip/$mask" dev "$interface"
-    for r in $router; do ip route replace default via "$r" dev "$interface"; break; done`
+    ${UDHCPC_APPLY_ROUTES}`
         : ':'
     } ;;
 esac

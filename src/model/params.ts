@@ -29,7 +29,12 @@ export type ParamType =
   | { t: 'mac' }
   | { t: 'dpid' }
   | { t: 'uuid'; prefix: string }
-  | { t: 'enum'; values: readonly string[] };
+  | { t: 'enum'; values: readonly string[] }
+  /**
+   * A list of objects, each with exactly the `item` fields (all required), at most `max` of them; no two may agree
+   * on every `key` field. A JSON list, or its JSON text (form bodies and query strings carry only strings).
+   */
+  | { t: 'records'; item: Readonly<Record<string, ParamType>>; max: number; key: readonly string[] };
 
 export interface ParamSpec {
   name: string;
@@ -41,7 +46,9 @@ export interface ParamSpec {
   doc?: string;
 }
 
-export type ParamValue = string | number | boolean | null;
+export type ParamValue = string | number | boolean | null | ParamRecord[];
+/** One entry of a `records` parameter: its item fields, coerced. */
+export type ParamRecord = Record<string, ParamValue>;
 export type Params = Record<string, ParamValue>;
 
 /** Length limit of free-text parameters; longer values are refused instead of stored. */
@@ -86,6 +93,42 @@ function describe(v: unknown): string {
   return s === undefined ? String(v) : s.length > 64 ? `${s.slice(0, 64)}…` : s;
 }
 
+/** A `records` value: each entry's fields coerced under the name `list[i].field`, entries unique by their key. */
+function coerceRecords(f: string, ty: Extract<ParamType, { t: 'records' }>, raw: unknown): ParamRecord[] {
+  let list = raw;
+  if (typeof raw === 'string') {
+    try {
+      list = JSON.parse(raw);
+    } catch {
+      throw new ArgumentError(f, `must be a list of objects (JSON), got ${describe(raw)}`);
+    }
+  }
+  if (!Array.isArray(list)) throw new ArgumentError(f, `must be a list of objects, got ${describe(raw)}`);
+  if (list.length > ty.max) throw new ArgumentError(f, `at most ${ty.max} entries, got ${list.length}`);
+  const names = Object.keys(ty.item);
+  const seen = new Map<string, number>();
+  return list.map((entry, i) => {
+    const at = `${f}[${i}]`;
+    if (entry === null || typeof entry !== 'object' || Array.isArray(entry))
+      throw new ArgumentError(at, `must be an object with ${names.join(', ')}, got ${describe(entry)}`);
+    const extra = Object.keys(entry).filter((k) => !(k in ty.item));
+    if (extra.length > 0)
+      throw new ArgumentError(at, `unknown field '${describe(extra[0])}' (expected ${names.join(', ')})`);
+    const out: ParamRecord = {};
+    for (const [name, type] of Object.entries(ty.item)) {
+      const v = (entry as Record<string, unknown>)[name];
+      if (v === undefined) throw new ArgumentError(`${at}.${name}`, 'missing');
+      out[name] = coerce({ name: `${at}.${name}`, type }, v);
+    }
+    const key = JSON.stringify(ty.key.map((k) => out[k]));
+    const first = seen.get(key);
+    if (first !== undefined)
+      throw new ArgumentError(at, `${describe(out)} repeats ${f}[${first}] (same ${ty.key.join(' and ')})`);
+    seen.set(key, i);
+    return out;
+  });
+}
+
 /** Coerces one raw value (string from query/form, or a JSON scalar) to the declared type. */
 export function coerce(spec: ParamSpec, raw: unknown): ParamValue {
   const f = spec.name;
@@ -93,6 +136,7 @@ export function coerce(spec: ParamSpec, raw: unknown): ParamValue {
     if (spec.nullable) return null;
     if (raw === null) throw new ArgumentError(f, 'must not be null');
   }
+  if (spec.type.t === 'records') return coerceRecords(f, spec.type, raw);
   if (Array.isArray(raw)) throw new ArgumentError(f, 'must be given once (got a list)');
   if (typeof raw === 'object' || raw === undefined) throw new ArgumentError(f, 'must be a scalar value');
   const ty = spec.type;
@@ -253,6 +297,13 @@ export function paramJsonSchema(spec: ParamSpec): Record<string, unknown> {
     case 'enum':
       Object.assign(base, { type: 'string', enum: [...ty.values] });
       break;
+    case 'records': {
+      const names = Object.keys(ty.item);
+      const properties = Object.fromEntries(names.map((n) => [n, paramJsonSchema({ name: n, type: ty.item[n]! })]));
+      const items = { type: 'object', properties, required: names, additionalProperties: false };
+      Object.assign(base, { type: 'array', maxItems: ty.max, items });
+      break;
+    }
   }
   if (spec.doc) base.description = spec.doc;
   if (spec.nullable) base.nullable = true;

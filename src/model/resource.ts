@@ -107,6 +107,27 @@ export const f = {
     ),
   enum: <const V extends string[], const O extends FieldOptions>(values: readonly [...V], o: O) =>
     field(Type.Enum(values), { t: 'enum', values }, o),
+  /**
+   * A list of small objects set as a whole (a subnet's host routes): each entry has every one of `item`'s fields,
+   * checked as those fields' own parameters; at most `max` entries, no two alike on `key` (default: all fields).
+   */
+  records: <I extends Fields, const O extends FieldOptions>(
+    item: I,
+    limits: { max: number; key?: readonly (keyof I & string)[] },
+    o: O,
+  ) => {
+    const types: Record<string, ParamType> = {};
+    for (const [name, fl] of Object.entries(item)) {
+      if (!fl.param) throw new Error(`records item field ${name} is not a parameter`);
+      types[name] = fl.param;
+    }
+    const key = limits.key ?? Object.keys(item);
+    return field(
+      Type.Array(docSchema(item), { maxItems: limits.max }),
+      { t: 'records', item: types, max: limits.max, key },
+      o,
+    );
+  },
   /** An embedded list (leases, rules, ranges): never a request parameter of its owner. */
   list: <S extends TSchema, const O extends FieldOptions>(item: S, o: O) => field(Type.Array(item), null, o),
   /** Server-set timestamps, ISO 8601. */

@@ -23,7 +23,7 @@ export const Type = {
   Integer: (o: Options = {}) => ({ type: 'integer', ...o }) as unknown as TInteger,
   Boolean: () => ({ type: 'boolean' }) as unknown as TBoolean,
   Null: () => ({ type: 'null' }) as unknown as TNull,
-  Array: <T extends TSchema>(items: T) => ({ type: 'array', items }) as unknown as TArray<T>,
+  Array: <T extends TSchema>(items: T, o: Options = {}) => ({ type: 'array', items, ...o }) as unknown as TArray<T>,
   Object: <P extends TProperties>(properties: P) =>
     ({ type: 'object', properties, required: Object.keys(properties) }) as unknown as TObject<P>,
   Enum: <V extends TEnumValue[]>(values: readonly [...V]) => ({ enum: [...values] }) as unknown as TEnum<V>,

@@ -141,6 +141,28 @@ describe('verbs', () => {
     });
   });
 
+  test('list options: --host-route DEST,NEXTHOP repeats, --host-routes takes JSON or "" (clears)', () => {
+    const r = one('networks modify nw-1 --host-route 10.9.0.0/16,10.0.0.1 --host_route=192.0.2.0/24,10.0.0.2');
+    assert.deepEqual(r.body, {
+      host_routes: [
+        { destination: '10.9.0.0/16', nexthop: '10.0.0.1' },
+        { destination: '192.0.2.0/24', nexthop: '10.0.0.2' },
+      ],
+    });
+    assert.deepEqual(
+      one(`networks modify nw-1 --host-routes [{"destination":"10.9.0.0/16","nexthop":"10.0.0.1"}]`).body,
+      {
+        host_routes: [{ destination: '10.9.0.0/16', nexthop: '10.0.0.1' }],
+      },
+    );
+    assert.deepEqual(one('networks modify nw-1 --host-routes=').body, { host_routes: [] });
+    assert.throws(
+      () => one('networks modify nw-1 --host-route 10.9.0.0/16'),
+      /--host-route: expected DESTINATION,NEXTHOP/,
+    );
+    assert.throws(() => one('networks modify nw-1 --host-routes 10.9.0.0/16'), /--host-routes: expected a JSON list/);
+  });
+
   test('verb synonyms', () => {
     assert.equal(one('networks list').method, 'GET');
     assert.equal(one('networks delete nw-1').method, 'DELETE');

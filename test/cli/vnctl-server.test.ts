@@ -275,6 +275,22 @@ describe('common forms', () => {
     assert.equal((await okJson('interface modify if-inst1 --enable_filtering=true')).enable_filtering, true);
   });
 
+  test('host routes: --host-route repeated sets the list, a bad next hop is refused naming the entry', async () => {
+    const nw = await okJson(
+      'networks modify nw-test1 --host-route 10.9.0.0/16,10.0.0.254 --host-route 192.0.2.7,10.0.0.253',
+    );
+    assert.deepEqual(nw.host_routes, [
+      { destination: '10.9.0.0/16', nexthop: '10.0.0.254' },
+      { destination: '192.0.2.7/32', nexthop: '10.0.0.253' },
+    ]);
+    assert.match(
+      await fails('networks modify nw-test1 --host-route 10.9.0.0/16,10.1.0.1', 1),
+      /host_routes\[0\]\.nexthop: 10\.1\.0\.1 .*not a host address of 10\.0\.0\.0\/24/,
+    );
+    assert.match(await ok('networks --help'), /--host-route DESTINATION,NEXTHOP/);
+    assert.deepEqual((await okJson('networks modify nw-test1 --host-routes=')).host_routes, []);
+  });
+
   test('singular, plural, dashes and underscores name the same resource', async () => {
     for (const name of [
       'network_service',

@@ -39,6 +39,40 @@ describe('dhcpContextFrom', () => {
     assert.equal(ctx.dnsService, null);
   });
 
+  test("a network's host_routes reach the context and the OFFER's option 121; the metadata address only without a router", () => {
+    const res = seed();
+    const nw1 = res.networks![0]!;
+    (res.networks as unknown[])[0] = { ...nw1, host_routes: [{ destination: '10.9.0.0/16', nexthop: '10.101.0.254' }] };
+    const local = { encapsulation: 'gre', metadataIp: '169.254.169.254' } as const;
+    const ctx = dhcpContextFrom(res, 'nw-vnet1', '52:54:00:00:00:01', local);
+    assert.deepEqual(ctx?.hostRoutes, [{ network: '10.9.0.0', prefix: 16, router: '10.101.0.254' }]);
+    const reply = new DhcpResponder().handle(clientFrame({ type: 1, mac: '52:54:00:00:00:01' }), ctx!);
+    assert.deepEqual(readClasslessRoutes(getOption(decodeReply(reply.reply).dhcp, DHO.CLASSLESS_STATIC_ROUTE)!), [
+      { network: '10.9.0.0', prefix: 16, router: '10.101.0.254' },
+      { network: '10.102.0.0', prefix: 24, router: '10.101.0.1' },
+      { network: '0.0.0.0', prefix: 0, router: '10.101.0.1' },
+    ]);
+    // Entries the API would have refused (an older or hand-made document) are skipped, never thrown on.
+    const junk = [
+      { destination: '10.9.0.0/99', nexthop: '10.101.0.254' },
+      { destination: 'x', nexthop: '10.101.0.254' },
+      { destination: '10.8.0.0/16', nexthop: 'y' },
+      null,
+    ];
+    (res.networks as unknown[])[0] = { ...nw1, host_routes: junk };
+    assert.deepEqual(dhcpContextFrom(res, 'nw-vnet1', '52:54:00:00:00:01', local)?.hostRoutes, []);
+    (res.networks as unknown[])[0] = { ...nw1, host_routes: [{ destination: '10.9.0.0/16', nexthop: '10.101.0.254' }] };
+    // Without its router (and route), vnet1's VMs are told the way to the metadata address: the DHCP server.
+    res.interfaces = res.interfaces!.filter((i) => i.uuid !== 'if-router1');
+    const lone = dhcpContextFrom(res, 'nw-vnet1', '52:54:00:00:00:01', local);
+    assert.equal(lone?.router, null);
+    const reply2 = new DhcpResponder().handle(clientFrame({ type: 1, mac: '52:54:00:00:00:01' }), lone!);
+    assert.deepEqual(readClasslessRoutes(getOption(decodeReply(reply2.reply).dhcp, DHO.CLASSLESS_STATIC_ROUTE)!), [
+      { network: '10.9.0.0', prefix: 16, router: '10.101.0.254' },
+      { network: '169.254.169.254', prefix: 32, router: '10.101.0.2' },
+    ]);
+  });
+
   test('MAC matching is case-insensitive; unknown and lease-less MACs give client null / no address', () => {
     assert.equal(
       dhcpContextFrom(seed(), 'nw-vnet1', '52:54:00:00:00:01'.toUpperCase(), { encapsulation: 'gre' })?.client

@@ -182,6 +182,54 @@ describe('options follow the model', () => {
     ]);
   });
 
+  test('host routes go first, then the far networks, then the default route via the router', () => {
+    const m = offer(
+      context({
+        hostRoutes: [
+          { network: '10.9.0.0', prefix: 16, router: '10.0.0.254' },
+          { network: '10.102.0.0', prefix: 24, router: '10.0.0.253' },
+        ],
+        metadataIp: '169.254.169.254',
+      }),
+    );
+    // The host route to 10.102.0.0/24 wins over the route link's; with a router, no metadata route (the default
+    // route reaches it). Byte-exact: RFC 3442's encoding of each (prefix, significant octets, router).
+    const data = opt(m, DHO.CLASSLESS_STATIC_ROUTE)!;
+    assert.equal(toHex(data), ['100a09' + '0a0000fe', '180a6600' + '0a0000fd', '00' + '0a000001'].join(''));
+    assert.deepEqual(readClasslessRoutes(data), [
+      { network: '10.9.0.0', prefix: 16, router: '10.0.0.254' },
+      { network: '10.102.0.0', prefix: 24, router: '10.0.0.253' },
+      { network: '0.0.0.0', prefix: 0, router: '10.0.0.1' },
+    ]);
+  });
+
+  test('a host route 0.0.0.0/0 replaces the default route via the router', () => {
+    const m = offer(context({ routes: [], hostRoutes: [{ network: '0.0.0.0', prefix: 0, router: '10.0.0.9' }] }));
+    assert.deepEqual(readClasslessRoutes(opt(m, DHO.CLASSLESS_STATIC_ROUTE)!), [
+      { network: '0.0.0.0', prefix: 0, router: '10.0.0.9' },
+    ]);
+  });
+
+  test('no router: the metadata address via the DHCP server (when the host serves it), and no default route', () => {
+    const m = offer(
+      context({
+        router: null,
+        routes: [],
+        hostRoutes: [{ network: '10.9.0.0', prefix: 16, router: '10.0.0.254' }],
+        metadataIp: '169.254.169.254',
+      }),
+    );
+    assert.equal(opt(m, DHO.ROUTERS), undefined);
+    assert.deepEqual(readClasslessRoutes(opt(m, DHO.CLASSLESS_STATIC_ROUTE)!), [
+      { network: '10.9.0.0', prefix: 16, router: '10.0.0.254' },
+      { network: '169.254.169.254', prefix: 32, router: '10.0.0.2' },
+    ]);
+    const bare = offer(context({ router: null, routes: [], metadataIp: '169.254.169.254' }));
+    assert.deepEqual(readClasslessRoutes(opt(bare, DHO.CLASSLESS_STATIC_ROUTE)!), [
+      { network: '169.254.169.254', prefix: 32, router: '10.0.0.2' },
+    ]);
+  });
+
   test('no domain → no option 15; infinite lease → no T1/T2', () => {
     const m = offer(context({}, { domainName: null, leaseTime: 0xffffffff }));
     assert.equal(opt(m, DHO.DOMAIN_NAME), undefined);

@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import type { Cluster } from '../../src/demo/cluster.js';
 import { formatMatrix, runMatrix } from '../../src/demo/matrix.js';
 import { SEED_NETWORKS, SEED_VMS, type SeedVm } from '../../src/demo/seed.js';
+import { UDHCPC_APPLY_ROUTES } from '../../src/lab/dhcp-client.js';
 
 /** A lab prefix unique to this test file and process (≤ 8 chars, [a-z0-9]). */
 export function labPrefix(tag: string): string {
@@ -173,12 +174,7 @@ case "$1" in
     ip addr flush dev "$interface"
     ip addr add "$ip/$subnet" dev "$interface"
     [ -n "$mtu" ] && ip link set "$interface" mtu "$mtu"
-    [ -n "$router" ] && ip route replace default via "$router" dev "$interface"
-    set -- $staticroutes
-    while [ $# -ge 2 ]; do
-      [ "$1" != "0.0.0.0/0" ] && ip route replace "$1" via "$2" dev "$interface"
-      shift 2
-    done
+    ${UDHCPC_APPLY_ROUTES}
     ;;
   deconfig) ip addr flush dev "$interface" ;;
 esac

@@ -1,8 +1,9 @@
 // Issue 20 "Done when" 1 and 3: seed 003's flow driven by the Debian `openstack` CLI (-f json, exit codes) against
-// a two-host lab — an external VLAN network on the hosts' uplinks, a tenant network and subnet, a router with a
-// gateway and an interface, security group rules for ICMP and SSH, two ports bound by iface-id as nova+libvirt
-// do, VMs that take their addresses from vnet's DHCP — then real packets: VM to VM across hosts, the internet host
-// to a VM's floating IP, a VM to the internet through the router's SNAT. A member token of another project sees
+// a two-host lab — an external VLAN network on the hosts' uplinks, a tenant network and subnet (with a host route,
+// which the VMs' DHCP clients install), a router with a gateway and an interface, security group rules for ICMP
+// and SSH, two ports bound by iface-id as nova+libvirt do, VMs that take their addresses from vnet's DHCP — then
+// real packets: VM to VM across hosts, the internet host to a VM's floating IP, a VM to the internet through the
+// router's SNAT. A member token of another project sees
 // and changes none of it, through the API and through the CLI.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
@@ -129,9 +130,13 @@ test('seed 003 through the openstack CLI: external network, tenant network, rout
     '10.60.0.0/24',
     '--dns-nameserver',
     '192.168.10.1',
+    '--host-route',
+    'destination=10.99.0.0/16,gateway=10.60.0.254',
     'sub1',
   ]);
   assert.equal(sub.gateway_ip, '10.60.0.1');
+  // The CLI shows host routes as it got them back (a list, or its text in older clients).
+  assert.match(JSON.stringify(sub.host_routes), /10\.99\.0\.0\/16.*10\.60\.0\.254/);
   assert.equal(sub.enable_dhcp, true);
   ids.r1 = (await admin(['router', 'create', 'r1'])).id;
   await admin(['router', 'set', '--external-gateway', 'ext-net', 'r1'], { json: false });
@@ -185,6 +190,13 @@ test('the VMs take their addresses from DHCP and reach each other across hosts',
     assert.ok(lease.ok, `${vm}: no DHCP lease\n${await cluster.diagnostics()}`);
     assert.equal(lease.ip, ids[`${vm}-ip`]);
     assert.equal(lease.router, '10.60.0.1');
+    // Option 121: the subnet's host route, and the default route through the router (RFC 3442 clients ignore
+    // option 3 when 121 is there); the lab's udhcpc script installs them.
+    assert.match(lease.staticRoutes ?? '', /10\.99\.0\.0\/16 10\.60\.0\.254/);
+    assert.match(lease.staticRoutes ?? '', /0\.0\.0\.0\/0 10\.60\.0\.1/);
+    const table = await cluster.lab.run(vm, ['ip', '-4', 'route', 'show']);
+    assert.match(table, /^10\.99\.0\.0\/16 via 10\.60\.0\.254 dev eth0/m, table);
+    assert.match(table, /^default via 10\.60\.0\.1 dev eth0/m, table);
   }
   const r = await cluster.lab.waitPing('vm1', ids['vm2-ip']!, { timeoutMs: 15_000 });
   if (!r.ok) assert.fail(`vm1 -> vm2 failed\n${r.output}\n${await cluster.diagnostics()}`);

@@ -132,3 +132,56 @@ describe('ipv4 helpers', () => {
     assert.ok(!isNetworkOrBroadcast('10.0.0.1', '10.0.0.0', 31));
   });
 });
+
+describe('records (a list of objects)', () => {
+  const routes = {
+    name: 'host_routes',
+    type: {
+      t: 'records',
+      item: { destination: { t: 'cidr' }, nexthop: { t: 'ipv4' } },
+      max: 2,
+      key: ['destination'],
+    },
+  } as const;
+  const refused = (raw: unknown, field: RegExp, msg: RegExp) =>
+    assert.throws(
+      () => coerce(routes, raw),
+      (e: unknown) => e instanceof ArgumentError && field.test(e.field ?? '') && msg.test(e.message),
+      JSON.stringify(raw),
+    );
+
+  it('takes a JSON list or its text (forms), each entry coerced as its fields', () => {
+    const want = [{ destination: '10.9.0.0/16', nexthop: '10.0.0.1' }];
+    assert.deepEqual(coerce(routes, want), want);
+    assert.deepEqual(coerce(routes, JSON.stringify(want)), want);
+    assert.deepEqual(coerce(routes, [{ destination: '192.0.2.7', nexthop: '10.0.0.1' }]), [
+      { destination: '192.0.2.7/32', nexthop: '10.0.0.1' },
+    ]);
+    assert.deepEqual(coerce(routes, []), []);
+  });
+
+  it('refuses, naming the entry and its field', () => {
+    refused('10.9.0.0/16', /^host_routes$/, /list of objects/);
+    refused({ destination: '10.9.0.0/16' }, /^host_routes$/, /list of objects/);
+    refused([7], /^host_routes\[0\]$/, /must be an object/);
+    refused([{ destination: '10.9.0.0/16' }], /^host_routes\[0\]\.nexthop$/, /missing/);
+    refused([{ destination: '10.9.0.1/16', nexthop: '10.0.0.1' }], /^host_routes\[0\]\.destination$/, /host bits/);
+    refused([{ destination: '10.9.0.0/16', nexthop: '127.0.0.1' }], /^host_routes\[0\]\.nexthop$/, /loopback/);
+    refused([{ destination: '10.9.0.0/16', nexthop: '10.0.0.1', x: 1 }], /^host_routes\[0\]$/, /unknown field 'x'/);
+    const a = { destination: '10.9.0.0/16', nexthop: '10.0.0.1' };
+    refused([a, { ...a, nexthop: '10.0.0.2' }], /^host_routes\[1\]$/, /repeats host_routes\[0\]/);
+    refused([a, a, a], /^host_routes$/, /at most 2/);
+  });
+
+  it('never throws anything but an ArgumentError, whatever the JSON', () => {
+    fc.assert(
+      fc.property(fc.jsonValue(), (v) => {
+        try {
+          coerce(routes, v);
+        } catch (e) {
+          assert.ok(e instanceof ApiError, String(e));
+        }
+      }),
+    );
+  });
+});

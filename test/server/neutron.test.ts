@@ -344,6 +344,68 @@ describe('subnets', () => {
     );
   });
 
+  test('host_routes: stored on the network, read back as given, replaced by a PUT, refused naming the entry', async () => {
+    const routes = [
+      { destination: '10.9.0.0/16', nexthop: '10.70.0.254' },
+      { destination: '192.0.2.7/32', nexthop: '10.70.0.253' },
+    ];
+    const network = await make('networks', {});
+    const subnet = await make('subnets', {
+      network_id: network.id,
+      ip_version: 4,
+      cidr: '10.70.0.0/24',
+      enable_dhcp: false,
+      host_routes: routes,
+    });
+    assert.deepEqual(subnet.host_routes, routes);
+    assert.deepEqual((await show('subnets', subnet.id)).host_routes, routes);
+    // One model: the OpenVNet API shows them on the network the subnet addresses.
+    assert.deepEqual((await ok(s, 'GET', `/api/1.0/networks/${network.id}`)).host_routes, routes);
+    // A PUT replaces the list; other attributes leave it alone; [] clears it.
+    const next = [{ destination: '0.0.0.0/0', nexthop: '10.70.0.9' }];
+    assert.deepEqual(expect(await update('subnets', subnet.id, { host_routes: next }), 200).subnet.host_routes, next);
+    assert.deepEqual(expect(await update('subnets', subnet.id, { name: 'renamed' }), 200).subnet.host_routes, next);
+    assert.deepEqual(expect(await update('subnets', subnet.id, { host_routes: [] }), 200).subnet.host_routes, []);
+
+    const bad: [unknown, RegExp][] = [
+      ['10.9.0.0/16', /host_routes/], // not a list
+      [[{ destination: '10.9.0.0/33', nexthop: '10.70.0.254' }], /host_routes\[0\]\.destination.*10\.9\.0\.0\/33/],
+      [[{ destination: '10.9.0.1/16', nexthop: '10.70.0.254' }], /host_routes\[0\]\.destination.*host bits/],
+      [
+        [{ destination: '10.9.0.0/16', nexthop: '10.71.0.1' }],
+        /host_routes\[0\]\.nexthop.*10\.71\.0\.1.*10\.70\.0\.0\/24/,
+      ],
+      [[{ destination: '10.9.0.0/16', nexthop: '10.70.0.255' }], /host_routes\[0\]\.nexthop/], // broadcast
+      [[{ destination: '10.9.0.0/16' }], /host_routes\[0\]\.nexthop.*missing/],
+      [[{ destination: '10.9.0.0/16', nexthop: '10.70.0.2', metric: 1 }], /host_routes\[0\].*metric/],
+      [[routes[0], { ...routes[0], nexthop: '10.70.0.3' }], /host_routes\[1\].*repeats host_routes\[0\]/],
+      [Array.from({ length: 21 }, (_, i) => ({ destination: `10.9.${i}.0/24`, nexthop: '10.70.0.2' })), /at most 20/],
+    ];
+    for (const [host_routes, why] of bad) {
+      assert.match(
+        refused(await update('subnets', subnet.id, { host_routes }), 400, 'InvalidInput'),
+        why,
+        JSON.stringify(host_routes),
+      );
+      // Refused on create too, and no subnet is left behind.
+      const other = await make('networks', {});
+      const r = await create('subnets', {
+        network_id: other.id,
+        ip_version: 4,
+        cidr: '10.70.0.0/24',
+        enable_dhcp: false,
+        host_routes,
+      });
+      assert.match(refused(r, 400, 'InvalidInput'), why);
+      assert.deepEqual((await show('networks', other.id)).subnets, [], 'no subnet left behind');
+    }
+    assert.deepEqual((await show('subnets', subnet.id)).host_routes, []);
+    // The subnet's delete takes its routes with the address their next hops were in.
+    expect(await update('subnets', subnet.id, { host_routes: routes }), 200);
+    expect(await api('DELETE', `/v2.0/subnets/${subnet.id}`), 204);
+    assert.deepEqual((await ok(s, 'GET', `/api/1.0/networks/${network.id}`)).host_routes, []);
+  });
+
   test('a second subnet on a network is a 409; ip_version 6 and a missing cidr are 400', async () => {
     const { network } = await networkWithSubnet();
     refused(await create('subnets', { network_id: network.id, ip_version: 4, cidr: '10.52.0.0/24' }), 409, 'Conflict');

@@ -44,6 +44,7 @@ import { ensureBridge, takeOverBridge } from './bridge-takeover.js';
 import { HostPorts } from './host-ports.js';
 import { Meters } from './meters.js';
 import type { MetadataLookup, MetadataService } from './metadata-endpoint.js';
+import { METADATA_IP } from '../pipeline/metadata.js';
 import { PacketInHandler } from './packet-in.js';
 import { Reporter } from './reporter.js';
 import { SnatUsage, type SnatUsageStatus } from './snat-usage.js';
@@ -187,7 +188,12 @@ export class Agent {
     this.startup = deps.startup ?? new StartupSpan();
     this.packetIns = new PacketInHandler(
       deps.dhcp?.(() => this.view),
-      { encap: this.cfg.encap, underlayMtu: this.cfg.underlayMtu },
+      // A host serving metadata hands networks without a router a DHCP route to it.
+      {
+        encap: this.cfg.encap,
+        underlayMtu: this.cfg.underlayMtu,
+        metadataIp: deps.metadata && this.cfg.metadata ? METADATA_IP : null,
+      },
       deps.log,
       deps.dns?.(() => this.view),
     );

@@ -140,8 +140,15 @@ export interface DhcpHandler {
   handle(
     frame: Uint8Array,
     networkUuid: string,
-    local: { encap: 'gre' | 'vxlan'; underlayMtu: number },
+    local: DhcpHostSettings,
   ): { reply?: Uint8Array; event: string; reason?: string };
+}
+
+/** What DHCP answers depend on of this host: its tunnels, its underlay MTU, whether it serves metadata (its address). */
+export interface DhcpHostSettings {
+  encap: 'gre' | 'vxlan';
+  underlayMtu: number;
+  metadataIp?: string | null;
 }
 
 export interface DnsHandler {

@@ -3,7 +3,7 @@
 // reply back out the VM's port.
 import { clientMacOf, DhcpResponder, type DhcpView, dhcpContext } from '../../dhcp/index.js';
 import { itemsOf, type ModelView } from '../pipeline/index.js';
-import type { DhcpHandler } from './deps.js';
+import type { DhcpHandler, DhcpHostSettings } from './deps.js';
 
 /** DHCP's lookups over the agent's model: each one reads an index, none scans every interface. */
 export function modelDhcpView(view: ModelView): DhcpView {
@@ -31,7 +31,7 @@ export class DhcpService implements DhcpHandler {
   handle(
     frame: Uint8Array,
     networkUuid: string,
-    local: { encap: 'gre' | 'vxlan'; underlayMtu: number },
+    local: DhcpHostSettings,
   ): { reply?: Uint8Array; event: string; reason?: string } {
     const mac = clientMacOf(frame);
     if (!mac) {
@@ -45,6 +45,7 @@ export class DhcpService implements DhcpHandler {
         ? dhcpContext(this.reader.dhcp, networkUuid, mac, {
             encapsulation: local.encap,
             underlayMtu: local.underlayMtu,
+            metadataIp: local.metadataIp ?? null,
           })
         : null;
     if (!ctx) {

@@ -6,7 +6,7 @@ import { OFPP } from '../../openflow/types.js';
 import type { Logger } from '../../util/log.js';
 import { fragNeededFrame } from '../../packet/index.js';
 import { type Binding, describeCookie, isDhcpPunt, isDnsPunt, isTooBigPunt, virtualMtu } from '../pipeline/index.js';
-import type { DhcpHandler, DnsHandler, PacketInEvent, SwitchLink } from './deps.js';
+import type { DhcpHandler, DhcpHostSettings, DnsHandler, PacketInEvent, SwitchLink } from './deps.js';
 import { errText } from './errors.js';
 
 export class PacketInHandler {
@@ -28,7 +28,7 @@ export class PacketInHandler {
 
   constructor(
     private readonly dhcp: DhcpHandler | undefined,
-    private readonly local: { encap: 'gre' | 'vxlan'; underlayMtu: number },
+    private readonly local: DhcpHostSettings,
     private readonly log: Logger,
     private readonly dns?: DnsHandler | undefined,
   ) {}

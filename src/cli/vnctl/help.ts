@@ -1,17 +1,24 @@
 // vnctl's help text, generated from the command table so it cannot drift from what the parser accepts.
 import type { HelpTopic } from './parse.js';
-import type { OptionSpec, RelationSpec, ResourceSpec } from './spec.js';
+import { entryName, type OptionSpec, type RelationSpec, type ResourceSpec } from './spec.js';
 import { LIST_OPTIONS, RESOURCES, TRACE_OPTIONS } from './table.js';
 
 const dashed = (name: string) => name.replaceAll('_', '-');
 
 function optionLines(options: readonly OptionSpec[], indent = '    '): string[] {
   if (options.length === 0) return [`${indent}(no options)`];
-  const labels = options.map(
-    (o) => `--${dashed(o.name)}${o.type === 'boolean' ? ' [true|false]' : o.type === 'integer' ? ' N' : ' VALUE'}`,
-  );
+  const label = (o: OptionSpec) => {
+    const entry = entryName(o);
+    if (entry) return `--${dashed(entry)} ${(o.item ?? []).map((f) => f.toUpperCase()).join(',')}`;
+    return `--${dashed(o.name)}${o.type === 'boolean' ? ' [true|false]' : o.type === 'integer' ? ' N' : ' VALUE'}`;
+  };
+  const labels = options.map(label);
   const width = Math.max(...labels.map((l) => l.length));
-  return options.map((o, i) => `${indent}${labels[i]!.padEnd(width)}  ${o.help}${o.required ? ' (required)' : ''}`);
+  const more = (o: OptionSpec) =>
+    entryName(o) ? ` (repeat for more; --${dashed(o.name)} '[…]' gives the list as JSON, '' clears it)` : '';
+  return options.map(
+    (o, i) => `${indent}${labels[i]!.padEnd(width)}  ${o.help}${more(o)}${o.required ? ' (required)' : ''}`,
+  );
 }
 
 const GLOBAL_HELP = [

@@ -2,6 +2,7 @@
 import { UsageError } from './errors.js';
 import {
   type ActionSpec,
+  entryName,
   findAction,
   findRelation,
   findResource,
@@ -195,6 +196,28 @@ function helpTopic(table: readonly ResourceSpec[], words: readonly string[]): He
   if (!resource) return {};
   const relation = words[1] === undefined ? undefined : findRelation(resource, words[1]);
   return relation ? { resource, relation } : { resource };
+}
+
+/** `--host-routes TEXT`: the list as JSON ('' is an empty list); the server checks the entries. */
+function listOf(flag: string, text: string): unknown[] {
+  if (text.trim() === '') return [];
+  let v: unknown;
+  try {
+    v = JSON.parse(text);
+  } catch {
+    throw new UsageError(`${flag}: expected a JSON list, got "${text}"`);
+  }
+  if (!Array.isArray(v)) throw new UsageError(`${flag}: expected a JSON list, got "${text}"`);
+  return v;
+}
+
+/** `--host-route A,B`: one entry, its fields in declared order. */
+function entryOf(spec: OptionSpec, flag: string, text: string): Record<string, string> {
+  const fields = spec.item ?? [];
+  const parts = text.split(',').map((p) => p.trim());
+  if (parts.length !== fields.length || parts.some((p) => p === ''))
+    throw new UsageError(`${flag}: expected ${fields.map((f) => f.toUpperCase()).join(',')}, got "${text}"`);
+  return Object.fromEntries(fields.map((f, i) => [f, parts[i]!]));
 }
 
 /** Converts an option's text to the request value its declared type asks for. */
@@ -440,11 +463,17 @@ export function parseArgs(argv: readonly string[], table: readonly ResourceSpec[
         );
       }
     }
-    const spec = ctx.options.find((o) => o.name === name);
+    const spec = ctx.options.find((o) => o.name === name || entryName(o) === name);
     // Thor's negation, as OpenVNet's vnctl takes it: `--no-enable-filtering` is `--enable-filtering false`.
     const negated = spec ? undefined : ctx.options.find((o) => o.type === 'boolean' && `no_${o.name}` === name);
     if (negated && inline === undefined) {
       params.set(negated.name, false);
+    } else if (spec?.type === 'array') {
+      const whole = spec.name === name;
+      const text = takeValue();
+      const entries = whole ? listOf(flag, text) : [entryOf(spec, flag, text)];
+      const before = params.get(spec.name);
+      params.set(spec.name, [...(Array.isArray(before) ? before : []), ...entries]);
     } else if (spec?.type === 'boolean') {
       if (inline !== undefined) params.set(name, convert(spec, flag, inline));
       else if (next !== undefined && parseBoolean(next) !== undefined) {

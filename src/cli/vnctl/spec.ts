@@ -1,7 +1,7 @@
 // Types of vnctl's command table (the data lives in table.ts) and name lookups into it.
 
 /** How an option's text becomes a request parameter. */
-export type OptionType = 'string' | 'integer' | 'boolean';
+export type OptionType = 'string' | 'integer' | 'boolean' | 'array';
 
 /** One declared `--option` (snake_case, as the API names the parameter). */
 export interface OptionSpec {
@@ -10,7 +10,16 @@ export interface OptionSpec {
   /** The API requires it; shown in help only: the server is the judge and names what is missing. */
   readonly required?: boolean;
   readonly help: string;
+  /**
+   * `array` options (a list of objects, as OpenAPI types it): each entry's fields in order. `--host-route A,B` (the singular, repeatable)
+   * adds one entry; `--host-routes '[…]'` gives the list as JSON, `--host-routes ''` an empty one.
+   */
+  readonly item?: readonly string[];
 }
+
+/** The repeatable one-entry spelling of a list option (`host_route` for `host_routes`). */
+export const entryName = (o: OptionSpec): string | undefined =>
+  o.type === 'array' && o.name.endsWith('s') ? o.name.slice(0, -1) : undefined;
 
 /** Verbs on a resource itself: `vnctl <resource> add|show|modify|del`. */
 export type Verb = 'add' | 'show' | 'modify' | 'del';

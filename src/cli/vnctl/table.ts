@@ -10,6 +10,10 @@ const opt = (name: string, type: OptionType, help: string): OptionSpec => ({ nam
 
 /** A declared request parameter as an option: ints and bools keep their type, the rest is text the server checks. */
 function optionOf(p: ParamSpec): OptionSpec {
+  if (p.type.t === 'records') {
+    const o: OptionSpec = { name: p.name, type: 'array', help: p.doc ?? '', item: Object.keys(p.type.item) };
+    return p.required ? { ...o, required: true } : o;
+  }
   const type: OptionType = p.type.t === 'int' ? 'integer' : p.type.t === 'bool' ? 'boolean' : 'string';
   let help = p.doc ?? '';
   // Help names what a uuid looks like unless the doc already does ("interface (if-…)").

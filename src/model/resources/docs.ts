@@ -18,6 +18,10 @@ function typeText(t: ParamType): string {
       return `int ${t.min}..${t.max}`;
     case 'enum':
       return t.values.join('\\|');
+    case 'records': {
+      const fields = Object.entries(t.item).map(([n, ft]) => `${n} ${typeText(ft)}`);
+      return `list of {${fields.join(', ')}}, at most ${t.max}, unique ${t.key.join('+')}`;
+    }
     default:
       return t.t;
   }

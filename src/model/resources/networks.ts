@@ -46,6 +46,18 @@ export const networks = resource({
     topology_uuid: topologyUuid,
     mtu: f.int(68, 65535, { ...SET.clearable, doc: 'interface MTU handed out by DHCP' }),
     dns_servers: f.ipv4list({ ...SET.clearable, doc: 'comma-separated IPv4 DNS servers handed out by DHCP' }),
+    // DHCP option 121 (RFC 3442) carries them; at most 20, as Neutron's max_subnet_host_routes.
+    host_routes: f.records(
+      {
+        destination: f.cidr({ doc: 'where the route leads (a.b.c.d/n; a bare address is /32)' }),
+        nexthop: f.ipv4({ doc: 'the router to send it to: an address in this network' }),
+      },
+      { max: 20, key: ['destination'] },
+      {
+        ...SET.editable,
+        doc: 'static routes handed out by DHCP (option 121): [{"destination": "10.9.0.0/16", "nexthop": "10.0.0.1"}]; a PUT replaces the list',
+      },
+    ),
     dhcp_lease_time: f.int(60, 2 ** 31 - 1, {
       ...SET.editable,
       default: 86400,

@@ -2,7 +2,7 @@
 // OpenVNet API (src/server/resources.ts: references, address checks, allocations, cascades), so one object is
 // one object whichever dialect made it, and its change reaches agents through the same feed.
 import { ruleProtocolNumber } from '../../model/resources/security-groups.js';
-import type { Params } from '../../model/params.js';
+import { coerce, type Params } from '../../model/params.js';
 import type { Doc } from '../../store/store.js';
 import { addSubItem, removeSubItem, SUB_ITEMS } from '../relations.js';
 import { freeIpIn, freeRandomMac, resourceDef } from '../resources.js';
@@ -38,7 +38,7 @@ function projectFor(o: Body, caller: Caller): string {
 /** Settings vnet cannot honour are refused rather than stored and ignored. */
 function refuseUnsupported(o: Body): void {
   if (o.admin_state_up === false) throw unsupported('admin_state_up', 'every object is up');
-  for (const k of ['allowed_address_pairs', 'extra_dhcp_opts', 'host_routes', 'availability_zone_hints'])
+  for (const k of ['allowed_address_pairs', 'extra_dhcp_opts', 'availability_zone_hints'])
     if (Array.isArray(o[k]) && (o[k] as unknown[]).length > 0) throw unsupported(k, 'give an empty list');
   if (o['binding:profile'] && Object.keys(o['binding:profile'] as object).length > 0)
     throw unsupported('binding:profile', 'give {}');
@@ -222,6 +222,21 @@ function poolsOf(o: Body): { start: string; end: string }[] | undefined {
   });
 }
 
+/**
+ * A subnet's network settings (Neutron keeps them on the subnet, vnet on the network it addresses): dns_nameservers
+ * and host_routes, checked as the network's own parameters (a bad route is a 400 naming its entry).
+ */
+async function updateSubnetNetwork(ctx: WriteContext, networkUuid: string, o: Body): Promise<void> {
+  const def = resourceDef('networks');
+  const p: Params = {};
+  if (o.dns_nameservers !== undefined) p.dns_servers = (o.dns_nameservers as string[]).join(',') || null;
+  if (o.host_routes !== undefined) {
+    const spec = def.updateParams.find((s) => s.name === 'host_routes')!;
+    p.host_routes = coerce(spec, o.host_routes);
+  }
+  if (Object.keys(p).length > 0) await def.update(ctx, await ctx.must('networks', networkUuid), p);
+}
+
 async function createSubnet(ctx: WriteContext, view: NeutronView, o: Body): Promise<string> {
   refuseUnsupported(o);
   if (o.ip_version !== 4) throw unsupported('ip_version', 'IPv4 only');
@@ -231,10 +246,6 @@ async function createSubnet(ctx: WriteContext, view: NeutronView, o: Body): Prom
   if (!view.seesOwn(network))
     throw new NeutronError(403, 'PolicyNotAuthorized', `network ${network.uuid} is another project's`);
   const { net, prefix } = splitCidr(o.cidr as string);
-  if (o.dns_nameservers !== undefined)
-    await resourceDef('networks').update(ctx, network, {
-      dns_servers: (o.dns_nameservers as string[]).join(',') || null,
-    });
   const p = {
     network_uuid: network.uuid,
     ipv4_network: net,
@@ -246,7 +257,10 @@ async function createSubnet(ctx: WriteContext, view: NeutronView, o: Body): Prom
     ...(o.enable_dhcp !== undefined ? { enable_dhcp: o.enable_dhcp as boolean } : {}),
     ...(o.allocation_pools !== undefined ? { allocation_pools: poolsOf(o) } : {}),
   };
-  return (await resourceDef('subnets').create(ctx, p as unknown as Params)).uuid;
+  const uuid = (await resourceDef('subnets').create(ctx, p as unknown as Params)).uuid;
+  // After the subnet: the network has its address then, which the routes' next hops must be in.
+  await updateSubnetNetwork(ctx, network.uuid, o);
+  return uuid;
 }
 
 /** A port's security: vnet filters a port's traffic by its groups when port security is on. */
@@ -470,12 +484,7 @@ export async function updateOf(ctx: WriteContext, view: NeutronView, kind: Neutr
     case 'subnets': {
       refuseUnsupported(o);
       const s = await owned(ctx, view, 'subnets', id, 'Subnet');
-      if (o.dns_nameservers !== undefined) {
-        const n = await ctx.must('networks', s.network_uuid as string);
-        await resourceDef('networks').update(ctx, n, {
-          dns_servers: (o.dns_nameservers as string[]).join(',') || null,
-        });
-      }
+      await updateSubnetNetwork(ctx, s.network_uuid as string, o);
       const p: Params = {};
       if (o.name !== undefined) p.display_name = o.name as string;
       if (o.description !== undefined) p.description = o.description as string;

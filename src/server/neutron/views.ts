@@ -109,7 +109,7 @@ export class NeutronView {
       allocation_pools: s.allocation_pools,
       enable_dhcp: s.enable_dhcp === true,
       dns_nameservers: dns === '' ? [] : dns.split(','),
-      host_routes: [],
+      host_routes: (network?.host_routes as unknown[] | undefined) ?? [],
       ipv6_ra_mode: null,
       ipv6_address_mode: null,
       subnetpool_id: null,

@@ -31,6 +31,24 @@ export function checkAligned(doc: Doc): void {
   if (!isAligned(net, prefix)) throw new ArgumentError('ipv4_network', `${net} has host bits set for prefix ${prefix}`);
 }
 
+/**
+ * A host route's next hop must be a host address of the network: a client installs a route only through a
+ * neighbour it can reach on its link (Linux refuses the rest: "Nexthop has invalid gateway").
+ */
+export function checkHostRoutes(doc: Doc): void {
+  const routes = (doc.host_routes as { destination: string; nexthop: string }[] | undefined) ?? [];
+  if (routes.length === 0) return;
+  const net = doc.ipv4_network as string | null;
+  const prefix = doc.ipv4_prefix as number;
+  if (net === null) throw new ArgumentError('host_routes', 'the network has no address yet (make its subnet first)');
+  for (const [i, r] of routes.entries())
+    if (!inSubnet(r.nexthop, net, prefix) || isNetworkOrBroadcast(r.nexthop, net, prefix))
+      throw new ArgumentError(
+        `host_routes[${i}].nexthop`,
+        `${r.nexthop} (route to ${r.destination}) is not a host address of ${net}/${prefix}`,
+      );
+}
+
 export const networks = define(D.networks, {
   async computed(ctx) {
     return {
@@ -54,6 +72,7 @@ export const networks = define(D.networks, {
   },
   validate(doc) {
     checkAligned(doc);
+    checkHostRoutes(doc);
     if (doc.vlan_id !== null && doc.network_mode !== 'physical')
       throw new ArgumentError('vlan_id', `only physical networks have a VLAN (network_mode is ${doc.network_mode})`);
   },
@@ -216,6 +235,7 @@ export const subnets: ResourceDef = {
     await dropDhcpPort(ctx, doc);
     await ctx.remove('subnets', doc.uuid);
     const network = await ctx.get('networks', doc.network_uuid as string);
-    if (network) await ctx.update('networks', { ...network, ipv4_network: null });
+    // Its host routes go with the address their next hops were in.
+    if (network) await ctx.update('networks', { ...network, ipv4_network: null, host_routes: [] });
   },
 };
