@@ -20,6 +20,7 @@ import { ApiClient } from '../src/client/index.js';
 import { startPostgres } from '../test/lib/postgres.js';
 import { procStat } from './compare/procstat.js';
 import { MARK_NETWORK, type ScaleAgentSpec } from './agents-scale-worker.js';
+import { eachLimited } from './lib/each-limited.js';
 import { type ServerProcess, startServerProcess } from './lib/server-process.js';
 import { ms, numOption, pct } from './lib/stats.js';
 
@@ -41,16 +42,6 @@ const hex = (n: number, w: number): string => n.toString(16).padStart(w, '0');
 const mac = (i: number): string =>
   `52:54:00:${hex((i >> 16) & 0xff, 2)}:${hex((i >> 8) & 0xff, 2)}:${hex(i & 0xff, 2)}`;
 const ip = (net: number, host: number): string => `10.${Math.floor(net / 256)}.${net % 256}.${host}`;
-
-/** Runs `fn` over `items`, `concurrency` at a time. */
-async function eachLimited<T>(items: readonly T[], concurrency: number, fn: (x: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      while (next < items.length) await fn(items[next++]!);
-    }),
-  );
-}
 
 /** CPU seconds of a set of processes (a server, or PostgreSQL's postmaster and every child of it). */
 function cpuOf(pids: readonly number[]): number {
