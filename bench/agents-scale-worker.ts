@@ -7,7 +7,7 @@
 // computation: bench/compare/simulated.ts measures that); the load it puts on the servers is a real agent's.
 //   forked by bench/agents-scale.ts, which sends {specs}; messages to the parent:
 //   {loaded: {node, started, at}} (wall-clock ms) once an agent's own datapath and bindings show what it reported (echoed by the feed),
-//   {marks: [[k, wallMs], …]} arrivals of the writer's marker changes, {stats} on request.
+//   {marks: [[k, wallMs], …]} arrivals of the writer's marker changes, {stats, seq} on request {stats: seq}.
 import { fileURLToPath } from 'node:url';
 import { ServerFeed } from '../src/agent/runtime/feed-source.js';
 import { type DatapathStatusReport, Reporter } from '../src/agent/runtime/reporter.js';
@@ -148,9 +148,10 @@ function runWorker(specs: ScaleAgentSpec[]): void {
       ),
   );
   for (const a of agents) a.start();
-  process.on('message', (m: { stats?: boolean; stop?: boolean }) => {
+  process.on('message', (m: { stats?: number; stop?: boolean }) => {
     if (m.stats)
       process.send?.({
+        seq: m.stats,
         stats: {
           loaded: agents.filter((a) => a.loaded).length,
           disconnects: agents.reduce((n, a) => n + a.disconnects, 0),

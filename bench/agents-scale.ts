@@ -20,6 +20,7 @@ import { ApiClient } from '../src/client/index.js';
 import { startPostgres } from '../test/lib/postgres.js';
 import { procStat } from './compare/procstat.js';
 import { MARK_NETWORK, type ScaleAgentSpec } from './agents-scale-worker.js';
+import { eachLimited } from './lib/each-limited.js';
 import { type ServerProcess, startServerProcess } from './lib/server-process.js';
 import { ms, numOption, pct } from './lib/stats.js';
 
@@ -41,16 +42,6 @@ const hex = (n: number, w: number): string => n.toString(16).padStart(w, '0');
 const mac = (i: number): string =>
   `52:54:00:${hex((i >> 16) & 0xff, 2)}:${hex((i >> 8) & 0xff, 2)}:${hex(i & 0xff, 2)}`;
 const ip = (net: number, host: number): string => `10.${Math.floor(net / 256)}.${net % 256}.${host}`;
-
-/** Runs `fn` over `items`, `concurrency` at a time. */
-async function eachLimited<T>(items: readonly T[], concurrency: number, fn: (x: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      while (next < items.length) await fn(items[next++]!);
-    }),
-  );
-}
 
 /** CPU seconds of a set of processes (a server, or PostgreSQL's postmaster and every child of it). */
 function cpuOf(pids: readonly number[]): number {
@@ -194,11 +185,16 @@ async function measure(label: string, servers: ServerProcess[], pgPids: (() => n
       child.send({ specs: specs.slice(w * per, (w + 1) * per) });
       children.push(child);
     }
-    const stats = async (): Promise<WorkerStats> => {
+    // A worker holds hundreds of agents in one event loop: parsing their snapshots keeps it from answering for
+    // tens of seconds on a loaded machine (500 agents × 2.6 MB at N = 1,000).
+    // Numbered: the answer to a request given up on must not be taken for the next one's.
+    let statsAsked = 0;
+    const stats = async (timeoutMs = 180_000): Promise<WorkerStats> => {
+      const seq = ++statsAsked;
       const all = await Promise.all(
         children.map((c) => {
-          const p = waitFor(c, (m) => m.stats as WorkerStats | undefined, 30_000);
-          c.send({ stats: true });
+          const p = waitFor(c, (m) => (m.seq === seq ? (m.stats as WorkerStats) : undefined), timeoutMs);
+          c.send({ stats: seq });
           return p;
         }),
       );
@@ -216,7 +212,11 @@ async function measure(label: string, servers: ServerProcess[], pgPids: (() => n
       await new Promise((r) => setTimeout(r, 100));
       if (Date.now() < progressAt) continue;
       progressAt = Date.now() + 10_000;
-      const st = await stats();
+      const st = await stats(5_000).catch(() => null);
+      if (!st) {
+        process.stderr.write(`${label}: ${loaded.length}/${N} loaded (the agent processes are too busy to count)\n`);
+        continue;
+      }
       const w = await Promise.all(servers.map((s) => watchersOf(s).catch(() => Number.NaN)));
       process.stderr.write(
         `${label}: ${st.loaded}/${N} loaded, ${st.reportsSent} reports (${st.reportsFailed} failed), ${st.disconnects} stream errors ${JSON.stringify(st.errors)}, watchers ${w.join(' + ')}\n`,

@@ -22,6 +22,8 @@ export interface SimAgentSpec {
   tunnelIp: string;
   /** OVS port names of its local ports (interface uuids, OpenVNet's convention). */
   ports: string[];
+  /** Its own agent token (the server limits the change streams of one credential). */
+  token: string;
 }
 
 const wall = (): number => performance.timeOrigin + performance.now();
@@ -36,7 +38,7 @@ class SimAgent {
   flows = 0;
 
   constructor(
-    spec: SimAgentSpec,
+    private readonly spec: SimAgentSpec,
     private readonly onProgress: () => void,
   ) {
     this.local = {
@@ -51,7 +53,7 @@ class SimAgent {
   }
 
   follow(base: string): ServerFeed {
-    const feed = new ServerFeed(new ApiClient({ baseUrl: base }));
+    const feed = new ServerFeed(new ApiClient({ baseUrl: base, token: this.spec.token }));
     feed.start((ev) => {
       if (ev.kind === 'snapshot') {
         this.view = buildModelView(ev.resources as FeedResources, ev.revision);

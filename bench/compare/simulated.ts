@@ -1,9 +1,12 @@
 // Metric 7, scale without OVS: N simulated agents (bench/compare/sim-agents.ts, split over two child
 // processes, one per core) follow one real `vnet server`; the figure is the delay from one API write (t0 just
-// before the POST) to the moment the last of the N agents has applied it and recomputed its flows.
+// before the POST) to the moment the last of the N agents has applied it and recomputed its flows. The server
+// requires tokens and each agent has its own (as real ones do): a server allows one credential 50 change streams,
+// so agents sharing the local admin stopped at 50.
 import { type ChildProcess, fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { ApiClient } from '../../src/client/api-client.js';
+import { eachLimited } from '../lib/each-limited.js';
 import { startServerProcess } from '../lib/server-process.js';
 import { procStat } from './procstat.js';
 import { percentile } from './report.js';
@@ -32,14 +35,9 @@ const mac = (i: number): string =>
   `52:54:00:${hex((i >> 16) & 0xff, 2)}:${hex((i >> 8) & 0xff, 2)}:${hex(i & 0xff, 2)}`;
 const ip = (net: number, host: number): string => `10.${Math.floor(net / 256)}.${net % 256}.${host}`;
 
-/** POSTs `bodies` to `path`, `concurrency` at a time (the server group-commits concurrent writes). */
-async function postAll(api: ApiClient, path: string, bodies: object[], concurrency = 16): Promise<void> {
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < bodies.length) await api.send({ method: 'POST', path, body: bodies[next++] });
-  };
-  await Promise.all(Array.from({ length: concurrency }, worker));
-}
+/** POSTs `bodies` to `path`, 16 at a time. */
+const postAll = (api: ApiClient, path: string, bodies: object[]): Promise<void> =>
+  eachLimited(bodies, 16, (body) => api.send({ method: 'POST', path, body }));
 
 function once<T>(child: ChildProcess, pick: (m: Record<string, unknown>) => T | undefined, timeoutMs: number) {
   return new Promise<T>((resolve, reject) => {
@@ -69,7 +67,7 @@ function once<T>(child: ChildProcess, pick: (m: Record<string, unknown>) => T | 
 
 export async function runSimulated(n: number, writes: number): Promise<SimulatedResult> {
   const t0 = Date.now();
-  const server = await startServerProcess('sim');
+  const server = await startServerProcess('sim', ['--require-auth']);
   const children: ChildProcess[] = [];
   try {
     const { api } = server;
@@ -98,10 +96,18 @@ export async function runSimulated(n: number, writes: number): Promise<Simulated
           ipv4_address: ip(net, 1 + (i % 200)),
         });
       }
-      specs.push({ datapathUuid: uuid, dpid: `0x${hex(a + 1, 16)}`, tunnelIp, ports });
+      specs.push({ datapathUuid: uuid, dpid: `0x${hex(a + 1, 16)}`, tunnelIp, ports, token: '' });
     }
     await postAll(api, '/datapaths', dps);
     await postAll(api, '/interfaces', ifs);
+    await eachLimited(specs, 16, async (spec, a) => {
+      const t = await api.send<{ token: string }>({
+        method: 'POST',
+        path: '/tokens',
+        body: { role: 'agent', node_id: `sim${a}`, display_name: `sim${a}` },
+      });
+      spec.token = t.token;
+    });
     const per = Math.ceil(n / WORKERS);
     for (let w = 0; w < WORKERS && w * per < n; w++) {
       const part = specs.slice(w * per, (w + 1) * per);

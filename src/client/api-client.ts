@@ -39,7 +39,7 @@ export interface ApiClientOptions {
    * next (the agent's `--server URL1,URL2`). Overrides `baseUrl`.
    */
   baseUrls?: readonly string[];
-  /** Per call: connecting, headers and body together. Default 30 s. */
+  /** Per call, the longest wait for the next bytes of the answer (not for all of it; transport.ts). Default 30 s. */
   timeoutMs?: number;
   /** Reuse connections between calls (default true); vnctl makes one call per process and opts out. */
   keepAlive?: boolean;

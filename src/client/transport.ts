@@ -12,7 +12,11 @@ export interface ExchangeOptions {
   readonly method: string;
   readonly headers: Readonly<Record<string, string>>;
   readonly body?: string | undefined;
-  /** Connecting, headers and body together. */
+  /**
+   * The longest wait for the next bytes of the answer: connecting and the headers, then between body chunks. Not a
+   * deadline for the whole reply: a big one (a 100 MB feed snapshot, or 1,000 agents reading one at once) that
+   * keeps arriving is not cut off and asked again from the start.
+   */
   readonly timeoutMs: number;
   /** Reuse connections (an agent's idle sockets do not hold the process open); false: one connection per call. */
   readonly keepAlive: boolean;
@@ -56,7 +60,7 @@ export function explainTls(e: unknown): unknown {
   );
 }
 
-/** Sends one request and reads the whole reply as text; rejects on any transport failure (TimeoutError on the deadline). */
+/** Sends one request and reads the whole reply as text; rejects on any transport failure (TimeoutError when it stalls). */
 export function exchange(url: URL, opts: ExchangeOptions): Promise<ApiReply> {
   return new Promise<ApiReply>((resolve, reject) => {
     const https = url.protocol === 'https:';
@@ -70,7 +74,10 @@ export function exchange(url: URL, opts: ExchangeOptions): Promise<ApiReply> {
     const req = send(url, { method: opts.method, headers: opts.headers, agent }, (res) => {
       res.setEncoding('utf8');
       let text = '';
-      res.on('data', (chunk: string) => (text += chunk));
+      res.on('data', (chunk: string) => {
+        text += chunk;
+        arm();
+      });
       res.on('end', () => {
         clearTimeout(timer);
         resolve({ status: res.statusCode ?? 0, statusText: res.statusMessage ?? '', text });
@@ -81,12 +88,16 @@ export function exchange(url: URL, opts: ExchangeOptions): Promise<ApiReply> {
         if (!res.complete) fail(Object.assign(new Error('connection closed mid-reply'), { code: 'ECONNRESET' }));
       });
     });
-    timer = setTimeout(() => {
-      const e = new Error(`no answer within ${opts.timeoutMs} ms`);
-      e.name = 'TimeoutError';
-      reject(e); // first: destroying the request may also fail the reply with a plainer reason
-      req.destroy(e);
-    }, opts.timeoutMs);
+    const arm = () => {
+      clearTimeout(timer);
+      timer = setTimeout(() => {
+        const e = new Error(`no answer within ${opts.timeoutMs} ms`);
+        e.name = 'TimeoutError';
+        reject(e); // first: destroying the request may also fail the reply with a plainer reason
+        req.destroy(e);
+      }, opts.timeoutMs);
+    };
+    arm();
     req.on('error', fail);
     req.end(opts.body);
   });

@@ -7,6 +7,7 @@ import type { Logger } from '../util/log.js';
 import { StoreUnavailableError } from '../store/store.js';
 import { recordAudit } from './auth/audit.js';
 import { buildLeaseIndex, representInterface } from './represent.js';
+import { type SnapshotBody, SnapshotView } from './snapshot-view.js';
 import { ReadContext, WriteContext } from './write-context.js';
 
 /**
@@ -21,6 +22,8 @@ export class Service extends EventEmitter<{ changes: [Change[]] }> {
   ) {
     super();
     this.setMaxListeners(0);
+    // `snapshot` late-bound: tests hold the store's build to commit writes while it runs.
+    this.snapshots = new SnapshotView(this, () => this.snapshot(), log);
     store.observeForeignChanges((changes) => this.publish(changes));
   }
 
@@ -71,61 +74,16 @@ export class Service extends EventEmitter<{ changes: [Change[]] }> {
     }
   }
 
-  private snapshotCache: { revision: number; json: Promise<Buffer> } | null = null;
-  /** The build in flight, if any. */
-  private snapshotBuilding: Promise<Buffer> | null = null;
-  /** The build that starts when the one in flight is done, shared by everyone who asked for newer meanwhile. */
-  private snapshotNext: { revision: number; json: Promise<Buffer> } | null = null;
-
   /**
-   * The snapshot as JSON (UTF-8 bytes), built once per revision and shared by every reader of that revision (and by
-   * readers arriving while it is built): four clients reading a 9k-interface model used to serialise it four
-   * times and stall every other request meanwhile. One build at a time: readers who need a newer revision than
-   * the one being built wait for it to finish and share the next build, which then holds every write they could
-   * have seen. With every reader building its own, 1,000 agents starting together while their reports moved the
-   * revision built one each, concurrently: the server reached 2 GB and answered nothing for minutes. Bytes, not
-   * a string: every reply's socket then holds the same buffer until it is sent, where a string was copied into
-   * each (1,000 agents slowly reading a 2.5 MB snapshot held 2.5 GB).
+   * The feed snapshot, kept in memory and patched by every change this service announces. It used to be built
+   * from the store per revision: 1,000 agents starting together moved the revision with their reports, so the
+   * server rebuilt the whole model back to back (a build blocks the event loop on SQLite) and agents did not load.
    */
-  async snapshotBody(): Promise<Buffer> {
-    const revision = await this.read((ctx) => ctx.tx.revision());
-    const cached = this.snapshotCache;
-    if (cached && cached.revision >= revision) return cached.json;
-    const building = this.snapshotBuilding;
-    if (!building) return this.buildSnapshot(revision);
-    if (this.snapshotNext) {
-      this.snapshotNext.revision = Math.max(this.snapshotNext.revision, revision);
-      return this.snapshotNext.json;
-    }
-    const start = (): Promise<Buffer> => {
-      if (this.snapshotNext === next) this.snapshotNext = null;
-      return this.buildSnapshot(next.revision);
-    };
-    const next: { revision: number; json: Promise<Buffer> } = {
-      revision,
-      json: building.then(start, start),
-    };
-    this.snapshotNext = next;
-    return next.json;
-  }
+  readonly snapshots: SnapshotView;
 
-  /** Builds the snapshot (at `revision` or newer: a write may come in between) and caches it for that revision. */
-  private buildSnapshot(revision: number): Promise<Buffer> {
-    const json = this.snapshot().then((s) => Buffer.from(JSON.stringify(s)));
-    this.snapshotCache = { revision, json };
-    this.snapshotBuilding = json;
-    // A snapshot newer than `revision` is still correct: the watcher resumes from the revision inside it. A
-    // failed build is not kept.
-    json.then(
-      () => {
-        if (this.snapshotBuilding === json) this.snapshotBuilding = null;
-      },
-      () => {
-        if (this.snapshotBuilding === json) this.snapshotBuilding = null;
-        if (this.snapshotCache?.json === json) this.snapshotCache = null;
-      },
-    );
-    return json;
+  /** The snapshot at the newest revision this server announced: every write it acknowledged is in it. */
+  snapshotBody(): Promise<SnapshotBody> {
+    return this.snapshots.current();
   }
 
   /** Every resource at one revision (one read transaction). */

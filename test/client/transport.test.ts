@@ -81,3 +81,23 @@ test('exchange aborts a server that sends headers but never the body', async () 
     },
   );
 });
+
+test('exchange waits out a reply that takes longer than its timeout while bytes keep coming', async () => {
+  await withServer(
+    (_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/plain' });
+      let k = 0;
+      const tick = setInterval(() => {
+        res.write(`${k}`);
+        if (++k === 10) {
+          clearInterval(tick);
+          res.end();
+        }
+      }, 200);
+    },
+    async (url) => {
+      // 10 pieces 200 ms apart (2 s) against a 1 s timeout: a stall would fail, a slow reply does not.
+      assert.equal((await exchange(new URL(url), opts(1000))).text, '0123456789');
+    },
+  );
+});

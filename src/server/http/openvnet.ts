@@ -47,10 +47,15 @@ export function requestParams(req: FastifyRequest): Raw {
   return out;
 }
 
+/** Did the URL end in .yml/.yaml (the reply is to be YAML)? */
+export function wantsYaml(raw: RawRequestDefaultExpression): boolean {
+  return (raw as YamlFlag).vnetYaml === true;
+}
+
 /** fastify onSend hook: the JSON reply as YAML when the URL ended in .yml/.yaml. */
 export async function yamlReply(req: FastifyRequest, reply: FastifyReply, payload: unknown): Promise<unknown> {
   // A Buffer: a reply served from a cache as bytes (the feed snapshot).
-  if (!(req.raw as YamlFlag).vnetYaml || (typeof payload !== 'string' && !Buffer.isBuffer(payload))) return payload;
+  if (!wantsYaml(req.raw) || (typeof payload !== 'string' && !Buffer.isBuffer(payload))) return payload;
   try {
     reply.header('content-type', 'application/x-yaml; charset=utf-8');
     return YAML.stringify(JSON.parse(String(payload)));

@@ -1,8 +1,10 @@
 // The change feed agents follow: a snapshot of every resource at one revision, then a stream of changes.
+import { Readable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import { int, str } from '../../model/params.js';
 import { ownNode } from '../auth/policy.js';
 import { TooManyRequests } from '../../model/errors.js';
+import { wantsYaml } from '../http/openvnet.js';
 import { FEED_DEFAULTS, streamChanges } from '../feed.js';
 import { type RouteOptions, Routes } from './context.js';
 
@@ -55,11 +57,15 @@ export async function feedRoutes(app: FastifyInstance, opts: RouteOptions): Prom
     url: '/feed/snapshot',
     tag: 'feed',
     summary: 'Every resource at one revision',
-    // Serialised once per revision and shared: concurrent readers of a big model cost one serialisation and
-    // one buffer.
+    // Kept in memory as byte chunks every reply at a revision shares: a reply copies nothing (1,000 agents slowly
+    // reading a 2.5 MB snapshot once held a copy each).
     handler: async ({ reply }) => {
+      const body = await r.service.snapshotBody();
       reply.type('application/json; charset=utf-8');
-      return r.service.snapshotBody();
+      // A .yml request is converted whole by the reply hook.
+      if (wantsYaml(reply.request.raw)) return Buffer.concat(body.parts as Buffer[], body.length);
+      reply.header('content-length', body.length);
+      return Readable.from(body.parts, { objectMode: false });
     },
   });
   r.add({
