@@ -30,12 +30,16 @@ test('table names are unique and TABLE numbers follow declaration order', () => 
   });
 });
 
-test('every next table exists and is later in the pipeline; missTo is among next', () => {
+test('every next table exists and is later in the pipeline, every re-entry earlier; missTo is among next', () => {
   TABLES.forEach((t, i) => {
     for (const n of t.next) {
       const j = names().indexOf(n);
       assert.ok(j >= 0, `${t.name} → unknown ${n}`);
       assert.ok(j > i, `${t.name} → ${n} goes backwards`);
+    }
+    for (const r of t.reenters ?? []) {
+      const j = names().indexOf(r);
+      assert.ok(j >= 0 && j < i, `${t.name} re-enters ${r}, which is not an earlier table`);
     }
     if (t.missTo) assert.ok(t.next.includes(t.missTo), `${t.name} missTo ${t.missTo} not in next`);
     assert.ok(t.purpose.length > 20, `${t.name} needs a purpose`);
