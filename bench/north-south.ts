@@ -7,12 +7,16 @@
 //     the gateway) and through a floating IP, against routed VM-to-VM across the same two hosts;
 //   failover gap: pings every 50 ms from a VM behind SNAT while the active gateway's agent is killed (and
 //     started again): pings lost × 50 ms.
-// Needs root; builds its own lab.
+// Then the same on OVN (bench/compare/ovn-north-south.ts: the shared OVN lab, same layout, OVN's gateway port with
+// lr-nat-add snat and distributed dnat_and_snat), one after the other in the same run, and both side by side.
+// Needs root; builds its own labs.
 //   npx tsc -p tsconfig.build.json && node --import tsx bench/north-south.ts [--rounds 10] [--fips 5]
-//     [--iperf-s 5] [--iperf-runs 3] [--failovers 3]
+//     [--iperf-s 5] [--iperf-runs 3] [--failovers 3] [--no-ovn]
+import { loadavg } from 'node:os';
 import { Cluster } from '../src/demo/cluster.js';
 import { northSouthApiCalls, TENANTS } from '../src/demo/north-south.js';
 import { percentile } from './compare/report.js';
+import { median, runOvnNorthSouth } from './compare/ovn-north-south.js';
 import { flowCount, iperfMedian } from './compare/vnet.js';
 
 function arg(name: string, dflt: number): number {
@@ -24,6 +28,18 @@ const FIPS = arg('fips', 5);
 const IPERF_S = arg('iperf-s', 5);
 const IPERF_RUNS = arg('iperf-runs', 3);
 const FAILOVERS = arg('failovers', 3);
+const OVN = !process.argv.includes('--no-ovn');
+const load = () => loadavg()[0]!.toFixed(1);
+/** vnet's figures, for the side-by-side table after OVN's run. */
+const vnet = {
+  fipMs: [] as number[],
+  flowsVmHost: Number.NaN,
+  flowsOther: Number.NaN,
+  snat: null as number | null,
+  fip: null as number | null,
+  routed: null as number | null,
+  load: [] as string[],
+};
 
 const prefix = `dns${process.pid % 100000}`.slice(0, 8);
 const cluster = await Cluster.start({ prefix, hosts: ['h1', 'h2'] });
@@ -32,6 +48,7 @@ const fmt = (xs: number[]) =>
   `p50 ${(percentile(xs, 50) ?? Number.NaN).toFixed(0)} ms, p95 ${(percentile(xs, 95) ?? Number.NaN).toFixed(0)} ms, max ${Math.max(...xs).toFixed(0)} ms`;
 const mbit = (t: { median: number | null; samples: number[] }) =>
   `${((t.median ?? Number.NaN) / 1e6).toFixed(0)} Mbit/s (runs ${t.samples.map((b) => (b / 1e6).toFixed(0)).join(', ')})`;
+vnet.load.push(load());
 try {
   const dps = await cluster.waitDatapaths();
   const dp = (h: string) => String(dps.get(h)!.uuid);
@@ -108,6 +125,8 @@ try {
   const created: number[] = [];
   const errors: string[] = [];
   for (let r = 0; r < ROUNDS; r++) {
+    // The upstream router resolves the floating address afresh each round (as on OVN's side).
+    await lab.run(router.name, ['ip', 'neigh', 'flush', 'all']);
     const t0 = performance.now();
     await addFip(0);
     for (;;) {
@@ -124,12 +143,15 @@ try {
     await cluster.waitInSync(30_000);
   }
   console.log(`floating IP created → first reply from the internet host, ${ROUNDS} rounds: ${fmt(created)}`);
+  vnet.fipMs = created;
 
   // 2. Flows per floating IP, on the VM's host and on the other host.
   const before = { h1: await flowCount(cluster, 'h1'), h2: await flowCount(cluster, 'h2') };
   for (let i = 0; i < FIPS; i++) await addFip(i);
   await cluster.waitInSync(30_000);
   const after = { h1: await flowCount(cluster, 'h1'), h2: await flowCount(cluster, 'h2') };
+  vnet.flowsVmHost = (after.h2 - before.h2) / FIPS;
+  vnet.flowsOther = (after.h1 - before.h1) / FIPS;
   console.log(
     `flows per floating IP (${FIPS} floating IPs): on the VM's host ${((after.h2 - before.h2) / FIPS).toFixed(1)}, on the other host ${((after.h1 - before.h1) / FIPS).toFixed(1)}`,
   );
@@ -138,6 +160,7 @@ try {
   const snat = await iperfMedian(lab, 'nat', 'inet', inet.ip!, IPERF_S, IPERF_RUNS);
   const floating = await iperfMedian(lab, 'f0', 'inet', inet.ip!, IPERF_S, IPERF_RUNS);
   const routed = await iperfMedian(lab, 'nat', 'c1', '10.3.0.10', IPERF_S, IPERF_RUNS);
+  Object.assign(vnet, { snat: snat.median, fip: floating.median, routed: routed.median });
   const share = (x: { median: number | null }) =>
     x.median !== null && routed.median ? `${((100 * x.median) / routed.median).toFixed(0)} %` : 'n/a';
   console.log(`iperf3 TCP, median of ${IPERF_RUNS} × ${IPERF_S} s:`);
@@ -184,5 +207,40 @@ try {
   );
   for (const e of errors) console.log(`  error: ${e}`);
 } finally {
+  vnet.load.push(load());
   await cluster.down();
+}
+
+if (OVN) {
+  const ovnLoad = [load()];
+  const o = await runOvnNorthSouth(
+    { workDir: '/tmp', rounds: ROUNDS, fips: FIPS, iperfS: IPERF_S, iperfRuns: IPERF_RUNS, timeoutMs: 1_800_000 },
+    new Set(),
+  );
+  ovnLoad.push(load());
+  if (o.exitCode !== 0) console.log(`OVN run failed (exit ${o.exitCode}); its log: ${o.log}`);
+  const pct = (x: number | null, of: number | null) => (x !== null && of ? `${((100 * x) / of).toFixed(0)} %` : 'n/a');
+  const mb = (x: number | null) => (x === null ? 'n/a' : `${(x / 1e6).toFixed(0)} Mbit/s`);
+  const p = (xs: number[], q: number) => (percentile(xs, q) ?? Number.NaN).toFixed(0);
+  const ovn = { snat: median(o.iperf.snat), fip: median(o.iperf.fip), routed: median(o.iperf.routed) };
+  const perFip = (a: number, b: number) => ((b - a) / FIPS).toFixed(1);
+  console.log(`\n| measurement | vnet | OVN 23.03 |\n| --- | --- | --- |`);
+  console.log(
+    `| floating IP created → first reply from the internet host (${ROUNDS} rounds) | p50 ${p(vnet.fipMs, 50)} ms, p95 ${p(vnet.fipMs, 95)} ms | p50 ${p(o.fipMs, 50)} ms, p95 ${p(o.fipMs, 95)} ms${o.fipFailed ? ` (${o.fipFailed} rounds no reply in 10 s)` : ''} |`,
+  );
+  console.log(
+    `| flows per floating IP (${FIPS}): the VM's host / the gateway | ${vnet.flowsVmHost.toFixed(1)} / ${vnet.flowsOther.toFixed(1)} | ${o.flows ? `${perFip(o.flows.beforeCh2, o.flows.afterCh2)} / ${perFip(o.flows.beforeCh1, o.flows.afterCh1)}` : 'n/a'} |`,
+  );
+  console.log(
+    `| iperf3 TCP through SNAT, share of routed | ${mb(vnet.snat)}, ${pct(vnet.snat, vnet.routed)} | ${mb(ovn.snat)}, ${pct(ovn.snat, ovn.routed)} |`,
+  );
+  console.log(
+    `| iperf3 TCP through a floating IP, share of routed | ${mb(vnet.fip)}, ${pct(vnet.fip, vnet.routed)} | ${mb(ovn.fip)}, ${pct(ovn.fip, ovn.routed)} |`,
+  );
+  console.log(`| iperf3 TCP routed VM to VM across the two hosts | ${mb(vnet.routed)} | ${mb(ovn.routed)} |`);
+  console.log(`| seen at the internet host: SNAT / floating IP | (the e2e checks it) | ${o.seen.nat} / ${o.seen.f0} |`);
+  console.log(`| 1-min load at start / end of the part | ${vnet.load.join(' / ')} | ${ovnLoad.join(' / ')} |`);
+  console.log(
+    `OVN samples: fip ms ${o.fipMs.join(', ')}; iperf snat ${o.iperf.snat.map((b) => (b / 1e6).toFixed(0)).join(', ')}, fip ${o.iperf.fip.map((b) => (b / 1e6).toFixed(0)).join(', ')}, routed ${o.iperf.routed.map((b) => (b / 1e6).toFixed(0)).join(', ')} Mbit/s`,
+  );
 }
