@@ -36,6 +36,7 @@ const vnet = {
   flowsVmHost: Number.NaN,
   flowsOther: Number.NaN,
   snat: null as number | null,
+  snatLocal: null as number | null,
   fip: null as number | null,
   routed: null as number | null,
   load: [] as string[],
@@ -83,6 +84,8 @@ try {
   const vms = [
     { name: 'c1', host: 'h1', net: 'nw-c', ip: '10.3.0.10', gw: '10.3.0.1' },
     { name: 'nat', host: 'h2', net: 'nw-a', ip: '10.0.0.9', gw: '10.0.0.1' },
+    // Behind SNAT on the gateway itself: the SNAT path without the tunnel (where the rest of the cost is).
+    { name: 'nat1', host: 'h1', net: 'nw-a', ip: '10.0.0.8', gw: '10.0.0.1' },
     ...Array.from({ length: FIPS }, (_, i) => ({
       name: `f${i}`,
       host: 'h2',
@@ -158,13 +161,15 @@ try {
 
   // 3. Throughput to the internet host: SNAT, floating IP; routed VM to VM across the same hosts.
   const snat = await iperfMedian(lab, 'nat', 'inet', inet.ip!, IPERF_S, IPERF_RUNS);
+  const snatLocal = await iperfMedian(lab, 'nat1', 'inet', inet.ip!, IPERF_S, IPERF_RUNS);
   const floating = await iperfMedian(lab, 'f0', 'inet', inet.ip!, IPERF_S, IPERF_RUNS);
   const routed = await iperfMedian(lab, 'nat', 'c1', '10.3.0.10', IPERF_S, IPERF_RUNS);
-  Object.assign(vnet, { snat: snat.median, fip: floating.median, routed: routed.median });
+  Object.assign(vnet, { snat: snat.median, snatLocal: snatLocal.median, fip: floating.median, routed: routed.median });
   const share = (x: { median: number | null }) =>
     x.median !== null && routed.median ? `${((100 * x.median) / routed.median).toFixed(0)} %` : 'n/a';
   console.log(`iperf3 TCP, median of ${IPERF_RUNS} × ${IPERF_S} s:`);
   console.log(`  SNAT (h2 → tunnel → gateway h1 → internet):  ${mbit(snat)}, ${share(snat)} of routed`);
+  console.log(`  SNAT from a VM on the gateway h1 (no tunnel): ${mbit(snatLocal)}, ${share(snatLocal)} of routed`);
   console.log(`  floating IP (h2 → internet):                  ${mbit(floating)}, ${share(floating)} of routed`);
   console.log(`  routed VM to VM (h2 → h1):                    ${mbit(routed)}`);
 
@@ -222,7 +227,12 @@ if (OVN) {
   const pct = (x: number | null, of: number | null) => (x !== null && of ? `${((100 * x) / of).toFixed(0)} %` : 'n/a');
   const mb = (x: number | null) => (x === null ? 'n/a' : `${(x / 1e6).toFixed(0)} Mbit/s`);
   const p = (xs: number[], q: number) => (percentile(xs, q) ?? Number.NaN).toFixed(0);
-  const ovn = { snat: median(o.iperf.snat), fip: median(o.iperf.fip), routed: median(o.iperf.routed) };
+  const ovn = {
+    snat: median(o.iperf.snat),
+    snatLocal: median(o.iperf.snat1),
+    fip: median(o.iperf.fip),
+    routed: median(o.iperf.routed),
+  };
   const perFip = (a: number, b: number) => ((b - a) / FIPS).toFixed(1);
   console.log(`\n| measurement | vnet | OVN 23.03 |\n| --- | --- | --- |`);
   console.log(
@@ -235,12 +245,15 @@ if (OVN) {
     `| iperf3 TCP through SNAT, share of routed | ${mb(vnet.snat)}, ${pct(vnet.snat, vnet.routed)} | ${mb(ovn.snat)}, ${pct(ovn.snat, ovn.routed)} |`,
   );
   console.log(
+    `| iperf3 TCP through SNAT from a VM on the gateway itself (no tunnel), share of routed | ${mb(vnet.snatLocal)}, ${pct(vnet.snatLocal, vnet.routed)} | ${mb(ovn.snatLocal)}, ${pct(ovn.snatLocal, ovn.routed)} |`,
+  );
+  console.log(
     `| iperf3 TCP through a floating IP, share of routed | ${mb(vnet.fip)}, ${pct(vnet.fip, vnet.routed)} | ${mb(ovn.fip)}, ${pct(ovn.fip, ovn.routed)} |`,
   );
   console.log(`| iperf3 TCP routed VM to VM across the two hosts | ${mb(vnet.routed)} | ${mb(ovn.routed)} |`);
   console.log(`| seen at the internet host: SNAT / floating IP | (the e2e checks it) | ${o.seen.nat} / ${o.seen.f0} |`);
   console.log(`| 1-min load at start / end of the part | ${vnet.load.join(' / ')} | ${ovnLoad.join(' / ')} |`);
   console.log(
-    `OVN samples: fip ms ${o.fipMs.join(', ')}; iperf snat ${o.iperf.snat.map((b) => (b / 1e6).toFixed(0)).join(', ')}, fip ${o.iperf.fip.map((b) => (b / 1e6).toFixed(0)).join(', ')}, routed ${o.iperf.routed.map((b) => (b / 1e6).toFixed(0)).join(', ')} Mbit/s`,
+    `OVN samples: fip ms ${o.fipMs.join(', ')}; iperf snat ${o.iperf.snat.map((b) => (b / 1e6).toFixed(0)).join(', ')}, snat from ch1 ${o.iperf.snat1.map((b) => (b / 1e6).toFixed(0)).join(', ')}, fip ${o.iperf.fip.map((b) => (b / 1e6).toFixed(0)).join(', ')}, routed ${o.iperf.routed.map((b) => (b / 1e6).toFixed(0)).join(', ')} Mbit/s`,
   );
 }

@@ -64,6 +64,7 @@ vm() { # vm NAME CHASSIS SWITCH MAC IP GW
 }
 vm c1 1 sw-c 0a:20:00:00:0c:10 10.3.0.10 10.3.0.1
 vm nat 2 sw-a 0a:20:00:00:0a:09 10.0.0.9 10.0.0.1
+vm nat1 1 sw-a 0a:20:00:00:0a:08 10.0.0.8 10.0.0.1
 for i in $(seq 0 $((FIPS - 1))); do vm f$i 2 sw-a 0a:20:00:00:0a:$((20 + i)) 10.0.0.$((20 + i)) 10.0.0.1; done
 nb --wait=hv sync
 wait_ping nat 198.51.100.10 30 || die "nat cannot reach the internet host through snat"
@@ -87,7 +88,7 @@ for i in $(seq 0 $((FIPS - 1))); do addfip $i; done
 nb --wait=hv sync; sleep 1
 echo "RESULT flows_before_ch1=$b1 flows_before_ch2=$b2 flows_after_ch1=$(flow_count ch1) flows_after_ch2=$(flow_count ch2)"
 wait_ping f0 198.51.100.10 20 || die "f0 cannot reach the internet host from its floating IP"
-# 3. iperf3 TCP: through SNAT (nat), through a floating IP (f0), routed VM to VM (nat -> c1 across the chassis).
+# 3. iperf3 TCP: through SNAT (nat; nat1 on the gateway chassis itself, no tunnel), through a floating IP (f0), routed VM to VM (nat -> c1 across the chassis).
 iperf() { # iperf CLIENT SERVER_NS DST LABEL
   for k in $(seq $IPERF_RUNS); do
     ip netns exec $2 iperf3 -s -1 -D >/dev/null 2>&1; sleep 0.5
@@ -97,6 +98,7 @@ iperf() { # iperf CLIENT SERVER_NS DST LABEL
   done
 }
 iperf nat $IN 198.51.100.10 snat
+iperf nat1 $IN 198.51.100.10 snat1
 iperf f0 $IN 198.51.100.10 fip
 iperf nat $PFX-c1 10.3.0.10 routed
 # What the internet host sees (the source of the SNAT and floating-IP paths).
@@ -111,7 +113,7 @@ export interface OvnNorthSouth {
   fipMs: number[];
   fipFailed: number;
   flows: { beforeCh1: number; beforeCh2: number; afterCh1: number; afterCh2: number } | null;
-  iperf: Record<'snat' | 'fip' | 'routed', number[]>;
+  iperf: Record<'snat' | 'snat1' | 'fip' | 'routed', number[]>;
   seen: Record<'nat' | 'f0', string | null>;
   log: string;
   exitCode: number | null;
@@ -152,7 +154,12 @@ export async function runOvnNorthSouth(
     fipMs: nums('fip_ms'),
     fipFailed: all('fip_ms').filter((v) => v === 'NA').length,
     flows: f ? { beforeCh1: +f[1]!, beforeCh2: +f[2]!, afterCh1: +f[3]!, afterCh2: +f[4]! } : null,
-    iperf: { snat: nums('iperf_snat'), fip: nums('iperf_fip'), routed: nums('iperf_routed') },
+    iperf: {
+      snat: nums('iperf_snat'),
+      snat1: nums('iperf_snat1'),
+      fip: nums('iperf_fip'),
+      routed: nums('iperf_routed'),
+    },
     seen: { nat: all('seen_nat')[0] ?? null, f0: all('seen_f0')[0] ?? null },
     log,
     exitCode,
