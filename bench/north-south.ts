@@ -33,6 +33,7 @@ const load = () => loadavg()[0]!.toFixed(1);
 /** vnet's figures, for the side-by-side table after OVN's run. */
 const vnet = {
   fipMs: [] as number[],
+  fipWriteMs: [] as number[],
   flowsVmHost: Number.NaN,
   flowsOther: Number.NaN,
   snat: null as number | null,
@@ -126,12 +127,15 @@ try {
 
   // 1. Floating IP created → first reply from the internet host.
   const created: number[] = [];
+  /** Of which the API writes themselves (both answered). */
+  const written: number[] = [];
   const errors: string[] = [];
   for (let r = 0; r < ROUNDS; r++) {
     // The upstream router resolves the floating address afresh each round (as on OVN's side).
     await lab.run(router.name, ['ip', 'neigh', 'flush', 'all']);
     const t0 = performance.now();
     await addFip(0);
+    written.push(performance.now() - t0);
     for (;;) {
       if (await lab.exec('inet', ['ping', '-q', '-n', '-c1', '-i', '0.005', '-w', '10', fip(0)]).then((x) => x.ok))
         break;
@@ -145,8 +149,11 @@ try {
     while (await answers(fip(0), '0.2')) if (performance.now() - t0 > 20_000) break;
     await cluster.waitInSync(30_000);
   }
-  console.log(`floating IP created → first reply from the internet host, ${ROUNDS} rounds: ${fmt(created)}`);
+  console.log(
+    `floating IP created → first reply from the internet host, ${ROUNDS} rounds: ${fmt(created)} (of which the two API writes: ${fmt(written)})`,
+  );
   vnet.fipMs = created;
+  vnet.fipWriteMs = written;
 
   // 2. Flows per floating IP, on the VM's host and on the other host.
   const before = { h1: await flowCount(cluster, 'h1'), h2: await flowCount(cluster, 'h2') };
@@ -172,6 +179,36 @@ try {
   console.log(`  SNAT from a VM on the gateway h1 (no tunnel): ${mbit(snatLocal)}, ${share(snatLocal)} of routed`);
   console.log(`  floating IP (h2 → internet):                  ${mbit(floating)}, ${share(floating)} of routed`);
   console.log(`  routed VM to VM (h2 → h1):                    ${mbit(routed)}`);
+
+  // 3b. Where the SNAT path's time goes: the userspace datapath's own counters (dpif-netdev/pmd-stats-show) while
+  // one iperf3 runs on each path — packets each switch handled and its datapath passes per packet (1 + the
+  // recirculations: tunnel decapsulation, each ct()).
+  const switches = [
+    { name: 'h1', ovs: lab.host('h1') },
+    { name: 'h2', ovs: lab.host('h2') },
+    { name: 'segment', ovs: lab.segmentOvs() },
+  ];
+  for (const [path, client, server, ip] of [
+    ['SNAT', 'nat', 'inet', inet.ip!],
+    ['SNAT on the gateway', 'nat1', 'inet', inet.ip!],
+    ['floating IP', 'f0', 'inet', inet.ip!],
+    ['routed', 'nat', 'c1', '10.3.0.10'],
+  ] as const) {
+    for (const sw of switches) await sw.ovs.appctl('dpif-netdev/pmd-stats-clear');
+    await iperfMedian(lab, client, server, ip, IPERF_S, 1);
+    const parts: string[] = [];
+    for (const sw of switches) {
+      const text = await sw.ovs.appctl('dpif-netdev/pmd-stats-show');
+      const sum = (re: RegExp) => [...text.matchAll(re)].reduce((a, m) => a + Number(m[1]), 0);
+      const received = sum(/packets received: (\d+)/g);
+      const recirc = sum(/packet recirculations: (\d+)/g);
+      if (received > 1000)
+        parts.push(
+          `${sw.name} ${(received / 1000).toFixed(0)}k packets × ${((received + recirc) / received).toFixed(2)} passes`,
+        );
+    }
+    console.log(`  datapath work on the ${path} path (one ${IPERF_S} s iperf3): ${parts.join('; ')}`);
+  }
 
   // 4. Failover gap: the active gateway's agent killed, then started again (it takes over again).
   const gaps: number[] = [];
@@ -236,7 +273,7 @@ if (OVN) {
   const perFip = (a: number, b: number) => ((b - a) / FIPS).toFixed(1);
   console.log(`\n| measurement | vnet | OVN 23.03 |\n| --- | --- | --- |`);
   console.log(
-    `| floating IP created → first reply from the internet host (${ROUNDS} rounds) | p50 ${p(vnet.fipMs, 50)} ms, p95 ${p(vnet.fipMs, 95)} ms | p50 ${p(o.fipMs, 50)} ms, p95 ${p(o.fipMs, 95)} ms${o.fipFailed ? ` (${o.fipFailed} rounds no reply in 10 s)` : ''} |`,
+    `| floating IP created → first reply from the internet host (${ROUNDS} rounds) | p50 ${p(vnet.fipMs, 50)} ms, p95 ${p(vnet.fipMs, 95)} ms (API writes p50 ${p(vnet.fipWriteMs, 50)} ms) | p50 ${p(o.fipMs, 50)} ms, p95 ${p(o.fipMs, 95)} ms (nbctl p50 ${p(o.fipWriteMs, 50)} ms)${o.fipFailed ? ` (${o.fipFailed} rounds no reply in 10 s)` : ''} |`,
   );
   console.log(
     `| flows per floating IP (${FIPS}): the VM's host / the gateway | ${vnet.flowsVmHost.toFixed(1)} / ${vnet.flowsOther.toFixed(1)} | ${o.flows ? `${perFip(o.flows.beforeCh2, o.flows.afterCh2)} / ${perFip(o.flows.beforeCh1, o.flows.afterCh1)}` : 'n/a'} |`,
@@ -253,6 +290,8 @@ if (OVN) {
   console.log(`| iperf3 TCP routed VM to VM across the two hosts | ${mb(vnet.routed)} | ${mb(ovn.routed)} |`);
   console.log(`| seen at the internet host: SNAT / floating IP | (the e2e checks it) | ${o.seen.nat} / ${o.seen.f0} |`);
   console.log(`| 1-min load at start / end of the part | ${vnet.load.join(' / ')} | ${ovnLoad.join(' / ')} |`);
+  for (const k of ['snat', 'snat1', 'fip', 'routed'] as const)
+    console.log(`OVN datapath work on the ${k} path (last iperf3 run): ${o.passes[k] ?? 'n/a'}`);
   console.log(
     `OVN samples: fip ms ${o.fipMs.join(', ')}; iperf snat ${o.iperf.snat.map((b) => (b / 1e6).toFixed(0)).join(', ')}, snat from ch1 ${o.iperf.snat1.map((b) => (b / 1e6).toFixed(0)).join(', ')}, fip ${o.iperf.fip.map((b) => (b / 1e6).toFixed(0)).join(', ')}, routed ${o.iperf.routed.map((b) => (b / 1e6).toFixed(0)).join(', ')} Mbit/s`,
   );

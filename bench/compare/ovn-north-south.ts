@@ -41,6 +41,8 @@ ip -n $IN addr add 198.51.100.10/24 dev eth0
 for l in "$UP eth0" "$UP eth1" "$IN eth0"; do set -- $l; ip -n $1 link set $2 up; ip netns exec $1 ethtool -K $2 tx off >/dev/null 2>&1; done
 ip -n $IN route add default via 198.51.100.1
 ip netns exec $UP sysctl -qw net.ipv4.ip_forward=1
+# ARP retried every 10 ms, as on every node of vnet's lab, so a first reply is not quantised by ARP backoff.
+ip netns exec $UP sysctl -qw net.ipv4.neigh.eth0.retrans_time_ms=10 net.ipv4.neigh.eth0.mcast_solicit=100
 # Logical topology: sw-a (10.0.0.0/24, the VMs behind SNAT and the floating IPs), sw-c (10.3.0.0/24, the routed
 # baseline's target on ch1), ext (localnet on physnet), one router with a gateway port on ch1.
 nb ls-add sw-a -- ls-add sw-c -- ls-add ext
@@ -75,7 +77,7 @@ answers() { ip netns exec $IN ping -q -n -c1 -W "$2" "$1" >/dev/null 2>&1; }
 # 1. Floating IP created (one NB write, no --wait) -> first reply from the internet host (a ping every 5 ms).
 for r in $(seq $ROUNDS); do
   ip -n $UP neigh flush all
-  t0=$(now); addfip 0
+  t0=$(now); addfip 0; echo "RESULT fip_write_ms=$(ms_since $t0)"
   if ip netns exec $IN ping -q -n -c1 -i 0.005 -w 10 $(fip 0) >/dev/null 2>&1; then
     echo "RESULT fip_ms=$(ms_since $t0)"
   else echo "RESULT fip_ms=NA"; fi
@@ -89,13 +91,19 @@ nb --wait=hv sync; sleep 1
 echo "RESULT flows_before_ch1=$b1 flows_before_ch2=$b2 flows_after_ch1=$(flow_count ch1) flows_after_ch2=$(flow_count ch2)"
 wait_ping f0 198.51.100.10 20 || die "f0 cannot reach the internet host from its floating IP"
 # 3. iperf3 TCP: through SNAT (nat; nat1 on the gateway chassis itself, no tunnel), through a floating IP (f0), routed VM to VM (nat -> c1 across the chassis).
-iperf() { # iperf CLIENT SERVER_NS DST LABEL
+passes() { # the userspace datapath's packets and passes per packet (1 + recirculations) on a chassis, since the clear
+  vsappctl $1 dpif-netdev/pmd-stats-show | awk -v c=$1 '/packets received:/{r+=$3} /packet recirculations:/{x+=$3}
+    END{if (r > 1000) printf "%s %dk packets × %.2f passes; ", c, r/1000, (r+x)/r}'
+}
+iperf() { # iperf CLIENT SERVER_NS DST LABEL; the last run's datapath work is reported
   for k in $(seq $IPERF_RUNS); do
+    for c in ch1 ch2; do vsappctl $c dpif-netdev/pmd-stats-clear >/dev/null; done
     ip netns exec $2 iperf3 -s -1 -D >/dev/null 2>&1; sleep 0.5
     bps=$(ip netns exec $PFX-$1 timeout $((IPERF_S + 20)) iperf3 -c $3 -t $IPERF_S -J 2>/dev/null \
       | awk -F'[:,]' '/"sum_received"/{s=1} s && /"bits_per_second"/{printf "%.0f", $2; exit}')
     echo "RESULT iperf_$4=\${bps:-NA}"
   done
+  echo "RESULT passes_$4=$( (passes ch1; passes ch2) | tr ' ' '_')"
 }
 iperf nat $IN 198.51.100.10 snat
 iperf nat1 $IN 198.51.100.10 snat1
@@ -111,10 +119,14 @@ done
 
 export interface OvnNorthSouth {
   fipMs: number[];
+  /** Of which the nbctl write. */
+  fipWriteMs: number[];
   fipFailed: number;
   flows: { beforeCh1: number; beforeCh2: number; afterCh1: number; afterCh2: number } | null;
   iperf: Record<'snat' | 'snat1' | 'fip' | 'routed', number[]>;
   seen: Record<'nat' | 'f0', string | null>;
+  /** Per path: each chassis's packets and datapath passes per packet during the last iperf3 run. */
+  passes: Record<'snat' | 'snat1' | 'fip' | 'routed', string | null>;
   log: string;
   exitCode: number | null;
 }
@@ -146,12 +158,14 @@ export async function runOvnNorthSouth(
   );
   const text = existsSync(log) ? readFileSync(log, 'utf8') : '';
   const all = (key: string) => [...text.matchAll(new RegExp(`RESULT ${key}=(\\S+)`, 'g'))].map((m) => m[1]!);
+  const passesOf = (key: string) => all(`passes_${key}`)[0]?.replaceAll('_', ' ').trim() ?? null;
   const nums = (key: string) => all(key).map(Number).filter(Number.isFinite);
   const f = /RESULT flows_before_ch1=(\d+) flows_before_ch2=(\d+) flows_after_ch1=(\d+) flows_after_ch2=(\d+)/.exec(
     text,
   );
   return {
     fipMs: nums('fip_ms'),
+    fipWriteMs: nums('fip_write_ms'),
     fipFailed: all('fip_ms').filter((v) => v === 'NA').length,
     flows: f ? { beforeCh1: +f[1]!, beforeCh2: +f[2]!, afterCh1: +f[3]!, afterCh2: +f[4]! } : null,
     iperf: {
@@ -161,6 +175,12 @@ export async function runOvnNorthSouth(
       routed: nums('iperf_routed'),
     },
     seen: { nat: all('seen_nat')[0] ?? null, f0: all('seen_f0')[0] ?? null },
+    passes: {
+      snat: passesOf('snat'),
+      snat1: passesOf('snat1'),
+      fip: passesOf('fip'),
+      routed: passesOf('routed'),
+    },
     log,
     exitCode,
   };
