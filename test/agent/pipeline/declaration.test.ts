@@ -85,6 +85,16 @@ test('the checker catches an undeclared field and a backwards goto (it can fail)
     instructions: [{ type: 'goto_table', table: TABLE.classifier }],
   };
   assert.throws(() => checkFlows([back]), /not declared in next/);
+  // A resubmit may go back only to a declared re-entry (l2_lookup → classifier, the hairpin turn-around).
+  const resubmitTo = (table: number): Flow => ({
+    ...back,
+    instructions: [{ type: 'apply_actions', actions: [{ type: 'resubmit', table }] }],
+  });
+  checkFlows([resubmitTo(TABLE.classifier)]);
+  assert.throws(
+    () => checkFlows([resubmitTo(TABLE.services)]),
+    /continues in services, not declared in next or reenters/,
+  );
 });
 
 test('the flow compiler checks the contract everywhere but production', (t) => {
