@@ -245,6 +245,84 @@ test("hairpin through the segment: VMs reach a floating IP served on another hos
   );
 });
 
+test('hairpin to floating IPs served on the active gateway itself: same host and across hosts, replies from the floating address', async () => {
+  // h1 is the active gateway and has an uplink: a2's floating IP is served there (its own host); a1 is on h3, which
+  // has no uplink, so its floating IP is served there too. b2, tenant b's VM on h1 without a floating IP, leaves
+  // through b's SNAT on the same host.
+  await cluster.call('POST', '/interfaces', {
+    uuid: 'if-b2',
+    network_uuid: 'nw-b',
+    ipv4_address: '10.0.0.13',
+    mac_address: '02:00:00:0b:00:13',
+  });
+  await cluster.lab.addVm({
+    name: 'b2',
+    host: 'h1',
+    mac: '02:00:00:0b:00:13',
+    ip: '10.0.0.13/24',
+    gateway: '10.0.0.1',
+    port: 'if-b2',
+    mtu: 1450,
+  });
+  const FIP_A2 = '192.168.10.90';
+  const FIP_A1 = '192.168.10.91';
+  for (const [t, i, fixed, fip] of [
+    ['tr-a2gw', 'if-a2', '10.0.0.11', FIP_A2],
+    ['tr-a1gw', 'if-a1', '10.0.0.10', FIP_A1],
+  ] as const) {
+    await cluster.call('POST', '/translations', { uuid: t, interface_uuid: i });
+    await cluster.call('POST', `/translations/${t}/static_address`, {
+      ingress_ipv4_address: fixed,
+      egress_ipv4_address: fip,
+    });
+    await waitFor(
+      async () =>
+        (await cluster.call<{ active_datapath_uuid: string | null }>('GET', `/translations/${t}`))
+          .active_datapath_uuid === dpOf.get('h1'),
+      `${t} served by the gateway h1`,
+      { timeoutMs: 10_000, everyMs: 100 },
+    );
+  }
+  for (const fip of [FIP_A2, FIP_A1]) {
+    const r = await cluster.lab.waitPing('inet', fip, { timeoutMs: 10_000 });
+    if (!r.ok) assert.fail(`inet -> ${fip} failed\n${r.output}\n${await cluster.diagnostics()}`);
+  }
+  // Who reaches whom: [from, to the floating address, the source the target sees].
+  const cases: [string, string, string, string][] = [
+    ['a2', FIP_A2, 'a2', FIP_A2], // its own, on the gateway
+    ['b2', FIP_A2, 'a2', '192.168.10.12'], // same host (the gateway), another tenant, through its SNAT
+    ['a1', FIP_A2, 'a2', FIP_A1], // another host (no uplink), both served on the gateway
+    ['a2', FIP_A1, 'a1', FIP_A2], // the other way
+    ['a1', FIP_A1, 'a1', FIP_A1], // its own, served on the gateway for a host without an uplink
+    ['b1', FIP_A1, 'a1', '192.168.10.12'], // another host, another tenant, through its SNAT
+    ['a3', FIP_A2, 'a2', '192.168.10.80'], // from a floating IP served on another host with an uplink (h2)
+  ];
+  const failed: string[] = [];
+  for (const [from, fip, target, seenAs] of cases) {
+    const r = await cluster.lab.waitPing(from, fip, { timeoutMs: 10_000 });
+    if (!r.ok) {
+      failed.push(`${from} -> ${fip}: no reply`);
+      continue;
+    }
+    // The target sees the sender's floating address (or its tenant's gateway address); the sender sees the
+    // reply come from the floating address it pinged.
+    const atTarget = await cluster.lab.capture(target, 'eth0', 'icmp', () =>
+      cluster.lab.ping(from, fip, { count: 2, intervalS: 0.1 }),
+    );
+    const fixed = VMS.find((v) => v.name === target)?.ip;
+    if (!atTarget.lines.some((l) => l.includes(`${seenAs} > ${fixed}: ICMP echo request`)))
+      failed.push(`${from} -> ${fip}: ${target} did not see ${seenAs} > ${fixed}:\n${atTarget.lines.join('\n')}`);
+    const atSender = await cluster.lab.capture(from, 'eth0', 'icmp', () =>
+      cluster.lab.ping(from, fip, { count: 2, intervalS: 0.1 }),
+    );
+    if (!atSender.lines.some((l) => l.includes(`${fip} > `) && l.includes('ICMP echo reply')))
+      failed.push(`${from} -> ${fip}: the reply did not come from ${fip}:\n${atSender.lines.join('\n')}`);
+  }
+  // Gone again, so the tests after this one find a2 and a1 without floating IPs.
+  for (const t of ['tr-a2gw', 'tr-a1gw']) await cluster.call('DELETE', `/translations/${t}`);
+  if (failed.length > 0) assert.fail(`${failed.join('\n')}\n${await cluster.diagnostics()}`);
+});
+
 test('a don\'t-fragment ping too big for the tunnelled networks gets "fragmentation needed" (mtu 1450) from the edge', async () => {
   // a2 (on h1, which has an uplink) gets a floating IP; the internet host pings it with DF set.
   const FIP = '192.168.10.60';

@@ -17,12 +17,12 @@ export function contractCheckedByDefault(): boolean {
   return process.env.NODE_ENV !== 'production';
 }
 
-/** Tables an action list continues in (resubmit, ct(table)). */
-function actionTargets(actions: readonly Action[]): number[] {
-  const out: number[] = [];
+/** Tables an action list continues in (resubmit, ct(table)); only a resubmit may re-enter an earlier table. */
+function actionTargets(actions: readonly Action[]): { table: number; reentry: boolean }[] {
+  const out: { table: number; reentry: boolean }[] = [];
   for (const a of actions) {
-    if (a.type === 'resubmit' && a.table !== undefined) out.push(a.table);
-    if (a.type === 'ct' && a.table !== undefined) out.push(a.table);
+    if (a.type === 'resubmit' && a.table !== undefined) out.push({ table: a.table, reentry: true });
+    if (a.type === 'ct' && a.table !== undefined) out.push({ table: a.table, reentry: false });
   }
   return out;
 }
@@ -60,13 +60,15 @@ export function checkFlows(flows: readonly Flow[], owner?: string): void {
     for (const ins of f.instructions) {
       const targets =
         ins.type === 'goto_table'
-          ? [ins.table]
+          ? [{ table: ins.table, reentry: false }]
           : ins.type === 'apply_actions' || ins.type === 'write_actions'
             ? actionTargets(ins.actions)
             : [];
       for (const t of targets) {
-        const n = tableName(t);
-        if (!n || !spec.next.includes(n)) fail(`continues in ${n ?? t}, not declared in next`);
+        const n = tableName(t.table);
+        if (n && spec.next.includes(n)) continue;
+        if (n && t.reentry && spec.reenters?.includes(n)) continue;
+        fail(`continues in ${n ?? t.table}, not declared in next${t.reentry ? ' or reenters' : ''}`);
       }
     }
     const k = flowKey(f);

@@ -44,6 +44,8 @@ export const COOKIE_TAG = {
   dns: 0x11,
   /** The way to the agent's metadata server (169.254.169.254) and back. */
   metadata: 0x12,
+  /** A frame to an address this host answers for on a segment, turned around in the switch (l2_lookup). */
+  hairpin: 0x13,
 } as const;
 export type CookieTag = keyof typeof COOKIE_TAG;
 

@@ -34,7 +34,7 @@ import { inNetwork, placedFloatingIps, routerMacOf } from './floating.js';
 import { echoReplyActions } from './flows-routing.js';
 import { dhcpNetworkMeter, dhcpPortMeter, dnsNetworkMeter, dnsPortMeter } from './meters.js';
 import { FROM_TUNNEL, FROM_UPLINK, matchFlag, matchReg, NETWORK_KEY } from './registers.js';
-import { isPhysical, toUplink, tooBigTwin, uplinkOf, VLAN_PRESENT } from './uplink.js';
+import { isPhysical, reenterFromUplink, toUplink, tooBigTwin, uplinkOf, VLAN_PRESENT } from './uplink.js';
 import { OFPP } from '../../openflow/types.js';
 import { DNS_PORT } from '../../packet/index.js';
 
@@ -54,6 +54,8 @@ export const PRIO_NW = {
   uplinkFloating: 115,
   /** Physical networks: unicast to no known local port leaves on the uplink (the segment knows the rest). */
   toUplink: 10,
+  /** Physical networks: unicast to a MAC this host answers for on the segment re-enters as if from the uplink. */
+  loopback: 20,
 } as const;
 
 /** Actions that deliver to a local port, through ingress filtering when the port's interface is filtered. */
@@ -278,6 +280,22 @@ export function networkFlows(ctx: CompileContext, nw: string): Flow[] {
       vlan_vid: exact(uplink.vlan === null ? 0 : VLAN_PRESENT | uplink.vlan),
     };
     const pop = uplink.vlan === null ? [] : [{ type: 'pop_vlan' } as const];
+    // Hairpin here: the segment's switch learned the MACs this host answers for (floating IPs it serves, routers
+    // it is the gateway of) on this uplink and never sends a frame back out of the port it came in on, so a frame
+    // for one of them from this host turns around in the switch: it enters again as if from the uplink (tagged
+    // like one), with fresh flags — FROM_UPLINK then keeps it from turning around twice.
+    const answered = new Map<bigint, bigint>();
+    for (const fip of placed)
+      if (fip.servedBy === ctx.local.datapathUuid && inNetwork(net, fip.floating) && !answered.has(fip.mac))
+        answered.set(fip.mac, cookieFor('interface', fip.iface.uuid, 'hairpin'));
+    for (const r of routers)
+      if (r.here && !answered.has(r.mac)) answered.set(r.mac, cookieFor('interface', r.uuid, 'hairpin'));
+    for (const [mac, cookie] of answered)
+      out.push(
+        flow('l2_lookup', PRIO_NW.loopback, cookie, { ...onNetwork, eth_dst: exact(mac), ...fromLocal }, [
+          apply(...reenterFromUplink(uplink)),
+        ]),
+      );
     const routerMacs = new Set<bigint>();
     for (const r of routers) {
       if (!routerMacs.has(r.mac)) {

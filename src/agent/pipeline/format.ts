@@ -142,7 +142,8 @@ export function formatFlow(f: Flow, opts: { names?: boolean; cookie?: boolean } 
 export function tableListMarkdown(): string {
   const rows = TABLES.map((t, i) => {
     const miss = t.miss === 'next' ? `next → ${t.missTo ?? TABLES[i + 1]?.name}` : t.miss;
-    return `| ${i} | ${t.name} | ${t.matches.join(', ')} | ${t.next.join(', ') || '—'} | ${miss} |`;
+    const next = [...t.next, ...(t.reenters ?? []).map((r) => `${r} (re-entry)`)];
+    return `| ${i} | ${t.name} | ${t.matches.join(', ')} | ${next.join(', ') || '—'} | ${miss} |`;
   });
   return ['| # | table | matches | continues to | miss |', '|---|---|---|---|---|', ...rows].join('\n');
 }

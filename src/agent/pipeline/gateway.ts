@@ -8,7 +8,7 @@ import { apply, CS, ct, ETH_TYPE_IP, exact, flow, goto, load, loadZone, writeNet
 import { cookieFor } from './cookies.js';
 import { activeGateway, answersForRouter } from './active-gateway.js';
 import type { CompileContext } from './compile-context.js';
-import { type Announcement, localFloatingIps } from './floating.js';
+import type { Announcement } from './floating.js';
 import { parsedAddresses } from './flows-interface.js';
 import { tunnelActions, tunnelTo } from './locate.js';
 import { matchReg, NETWORK_KEY, ROUTE_LINK } from './registers.js';
@@ -57,8 +57,6 @@ export interface LinkPort {
 
 /** Priorities of the gateway's flows in tables other owners share. */
 export const PRIO_GW = {
-  /** l3_lookup: to a floating address served here, via the gateway: above every route (≤ 230), below echo (300). */
-  hairpin: 270,
   /** tunnel_ingress: a packet still addressed to the router beats the network's plain key mapping (100). */
   fromTunnel: 110,
   /** uplink_ingress: to the gateway address, above the router MAC's routing (110), below echo answers (120). */
@@ -174,24 +172,6 @@ export function snatFlows(ctx: CompileContext, rlId: number, ports: readonly Lin
               ipv4_src: subnet,
               ipv4_dst: len === 32 ? exact(addr) : { value: addr, mask: prefixMask(len) },
             },
-            there?.kind === 'remote' ? [apply(...tunnelActions(port.key, there.ip, there.tunnelPort))] : [],
-          ),
-        );
-      }
-    }
-    // Hairpin to a floating address this host serves itself: its switch cannot send a packet to the segment and
-    // take it back, so the link's VMs here reach it through the gateway (translated there, back over the segment),
-    // above the floating IPs' own way out.
-    for (const fip of localFloatingIps(ctx)) {
-      if (fip.external.uuid !== net.uuid) continue;
-      for (const [nw, { port, subnet }] of inside) {
-        if (ctx.present.get(nw) !== 'full') continue;
-        out.push(
-          flow(
-            'l3_lookup',
-            PRIO_GW.hairpin,
-            cookie,
-            { ...onLink, eth_type: exact(ETH_TYPE_IP), ipv4_src: subnet, ipv4_dst: exact(fip.floating) },
             there?.kind === 'remote' ? [apply(...tunnelActions(port.key, there.ip, there.tunnelPort))] : [],
           ),
         );

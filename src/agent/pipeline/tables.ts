@@ -14,6 +14,12 @@ export interface TableSpec {
   matches: readonly FieldName[];
   /** Tables a flow here may continue to (goto_table, resubmit, ct(table=)); always later in the pipeline. */
   next: readonly string[];
+  /**
+   * Earlier tables a flow here may resubmit to: the packet enters the pipeline again as if it had come in on
+   * another port (OVN's patch ports do the same). Each re-entry sets a flag that its own flows refuse, so it
+   * happens at most once per packet.
+   */
+  reenters?: readonly string[];
   /** What a miss does; 'next' continues in `missTo`, else in the following table. */
   miss: MissAction;
   /** For miss 'next': the table a miss continues in, when it is not the following one (must be in `next`). */
@@ -191,9 +197,10 @@ const DECLARATION = [
   {
     name: 'l2_lookup',
     purpose:
-      'L2 forwarding in the network or segment: to a local port, tunnelled once to the host of a remote MAC, or flooded for broadcast/multicast (split horizon for tunnel traffic); unknown unicast is dropped.',
+      "L2 forwarding in the network or segment: to a local port, tunnelled once to the host of a remote MAC, or flooded for broadcast/multicast (split horizon for tunnel traffic); unknown unicast is dropped. A frame this host would send onto a physical segment to a MAC it answers for there itself (a floating IP it serves, a router it is the gateway of) re-enters as if from the uplink (classifier): the segment's switch never sends a frame back out of the port it came in on, so hairpin to such an address turns around here.",
     matches: ['metadata', 'eth_dst', 'reg0'],
     next: ['ingress_ct'],
+    reenters: ['classifier'],
     miss: 'drop',
   },
   {

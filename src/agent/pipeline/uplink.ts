@@ -5,10 +5,10 @@ import type { Action, Flow } from '../../openflow/types.js';
 import { ETH_HLEN, VLAN_HLEN } from '../../packet/index.js';
 import type { Interface, Network } from '../../model/types.js';
 import { activeGateway } from './active-gateway.js';
-import { apply, ETH_TYPE_IP, exact, OFPCML_NO_BUFFER, output } from './build.js';
+import { apply, ETH_TYPE_IP, exact, load, OFPCML_NO_BUFFER, output, resubmit } from './build.js';
 import { withTag } from './cookies.js';
 import { ICMP_ERROR_METER } from './meters.js';
-import { matchFlag, TOO_BIG } from './registers.js';
+import { FLAGS, matchFlag, TOO_BIG } from './registers.js';
 import type { CompileContext } from './compile-context.js';
 import { type Binding, interfaceNetworks, type LocalContext, type ModelView } from './model-view.js';
 
@@ -109,14 +109,28 @@ export function hasUplink(ctx: Pick<UplinkContext, 'view' | 'dep'>, dp: string, 
   return false;
 }
 
-/** Out through the uplink, tagged with the network's VLAN when it has one. */
-export function toUplink(up: Uplink): Action[] {
-  if (up.vlan === null) return [output(up.ofport)];
+/** The network's VLAN tag as the segment carries it (nothing for a flat network). */
+function tagFor(up: Uplink): Action[] {
+  if (up.vlan === null) return [];
   return [
     { type: 'push_vlan', ethertype: ETH_TYPE_VLAN },
     { type: 'set_field', field: 'vlan_vid', value: VLAN_PRESENT | up.vlan },
-    output(up.ofport),
   ];
+}
+
+/** Out through the uplink, tagged with the network's VLAN when it has one. */
+export function toUplink(up: Uplink): Action[] {
+  return [...tagFor(up), output(up.ofport)];
+}
+
+/**
+ * Into the pipeline again as a frame from the uplink would come (the re-entry tables.ts declares for l2_lookup):
+ * tagged like one, in_port the uplink, flags cleared (a packet tunnelled here may go on to a tunnel again).
+ */
+export function reenterFromUplink(up: Uplink): Action[] {
+  // NXM_OF_IN_PORT by load: OpenFlow forbids set_field on OXM in_port (OVS answers OFPBAC_BAD_SET_ARGUMENT).
+  const inPort = { type: 'load', dst: { field: 'in_port', start: 0, nBits: 16 }, value: up.ofport } as const;
+  return [load(FLAGS, 0), inPort, ...tagFor(up), resubmit('classifier')];
 }
 
 /**

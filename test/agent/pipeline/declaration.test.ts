@@ -30,12 +30,16 @@ test('table names are unique and TABLE numbers follow declaration order', () => 
   });
 });
 
-test('every next table exists and is later in the pipeline; missTo is among next', () => {
+test('every next table exists and is later in the pipeline, every re-entry earlier; missTo is among next', () => {
   TABLES.forEach((t, i) => {
     for (const n of t.next) {
       const j = names().indexOf(n);
       assert.ok(j >= 0, `${t.name} → unknown ${n}`);
       assert.ok(j > i, `${t.name} → ${n} goes backwards`);
+    }
+    for (const r of t.reenters ?? []) {
+      const j = names().indexOf(r);
+      assert.ok(j >= 0 && j < i, `${t.name} re-enters ${r}, which is not an earlier table`);
     }
     if (t.missTo) assert.ok(t.next.includes(t.missTo), `${t.name} missTo ${t.missTo} not in next`);
     assert.ok(t.purpose.length > 20, `${t.name} needs a purpose`);
@@ -81,6 +85,16 @@ test('the checker catches an undeclared field and a backwards goto (it can fail)
     instructions: [{ type: 'goto_table', table: TABLE.classifier }],
   };
   assert.throws(() => checkFlows([back]), /not declared in next/);
+  // A resubmit may go back only to a declared re-entry (l2_lookup → classifier, the hairpin turn-around).
+  const resubmitTo = (table: number): Flow => ({
+    ...back,
+    instructions: [{ type: 'apply_actions', actions: [{ type: 'resubmit', table }] }],
+  });
+  checkFlows([resubmitTo(TABLE.classifier)]);
+  assert.throws(
+    () => checkFlows([resubmitTo(TABLE.services)]),
+    /continues in services, not declared in next or reenters/,
+  );
 });
 
 test('the flow compiler checks the contract everywhere but production', (t) => {

@@ -11,6 +11,8 @@ import { buildModelView, type FeedResources } from '../../../src/agent/pipeline/
 import { TABLE } from '../../../src/agent/pipeline/tables.js';
 import { cookieFor } from '../../../src/agent/pipeline/cookies.js';
 import { DP1, DP2, DP3, DP_IP, datapathItems, iface, localFor } from './fixtures.js';
+import { ipNum, macNum } from './fabric.js';
+import { SimSwitch } from '../../../src/agent/pipeline/simulate.js';
 
 const EXT = { uuid: 'nw-ext', ipv4_network: '192.168.10.0', ipv4_prefix: 24, tunnel_key: 201, ct_zone: 21 };
 const INSIDE = { uuid: 'nw-a', ipv4_network: '10.0.0.0', ipv4_prefix: 24, tunnel_key: 202, ct_zone: 22 };
@@ -167,4 +169,69 @@ test('frames from the uplink too big for the virtual networks go to the agent (f
   assert.equal(twin.length, 1, flows.filter((f) => f.includes('uplink_ingress')).join('\n'));
   assert.match(twin[0]!, /reg0=0x10\/0x10/);
   assert.match(twin[0]!, /meter:2.*controller/);
+});
+
+test('hairpin on the gateway itself: a frame to an address it answers for on the segment turns around in the switch', () => {
+  // The VM is on the gateway DP1 (which has the uplink) with a floating IP, so DP1 serves that floating IP too.
+  const FIP = '192.168.10.50';
+  const res = resources();
+  res.interfaces = (res.interfaces ?? []).map((i) => (i.uuid === VM.uuid ? { ...i, active_datapath_uuid: DP1 } : i));
+  res.translations = [
+    ...(res.translations ?? []),
+    {
+      uuid: 'tr-vm7',
+      interface_uuid: VM.uuid,
+      mode: 'static_address',
+      passthrough: false,
+      static_addresses: [{ ingress_ipv4_address: VM.ip, egress_ipv4_address: FIP }],
+    },
+  ];
+  const local = localFor(DP1, [{ ...VM, dp: DP1 }]);
+  local.ports.set('eth1', { ofport: UPLINK_PORT });
+  const flows = computeFlows(buildModelView(res), local);
+  const text = flows.map((f) => formatFlow(f, { names: true }));
+  // One turn-around per MAC DP1 answers for on the segment: the floating IP's (the VM's) and the router's.
+  const loops = text.filter((f) => f.includes('table=l2_lookup,priority=20'));
+  assert.deepEqual(
+    loops.map((f) => /eth_dst=([0-9a-f:]+)/.exec(f)?.[1]).sort(),
+    ['02:00:00:0a:00:10', '02:00:10:00:0a:01'],
+    loops.join('\n'),
+  );
+  for (const f of loops)
+    assert.match(
+      f,
+      /reg0=0x0\/0x8 actions=load:0x0->reg0\[0\.\.31\],load:0x32->in_port\[0\.\.15\],push_vlan,set_field:0x100a->vlan_vid,resubmit\(,classifier\)$/,
+    );
+  // The VM pings its own floating address: it leaves from that address, turns around, is translated back
+  // and delivered to the VM itself, from its floating address — as the segment would have brought it.
+  const ofport = Number(VM.uuid.replace(/\D/g, ''));
+  const sw = new SimSwitch(flows);
+  const r = sw.inject({
+    in_port: ofport,
+    eth_src: macNum(VM.mac),
+    eth_dst: macNum('02:00:10:00:0a:02'),
+    eth_type: 0x0800,
+    ipv4_src: ipNum(VM.ip),
+    ipv4_dst: ipNum(FIP),
+    ip_proto: 1,
+    icmpv4_type: 8,
+    icmpv4_code: 0,
+    nw_ttl: 64,
+  });
+  const tables = r.path.map((s) => s.tableName);
+  assert.deepEqual(
+    r.outputs.map((o) => o.port),
+    [ofport],
+    `${JSON.stringify(r.drops)}\n${tables.join(' → ')}`,
+  );
+  const p = r.outputs[0]!.packet;
+  assert.equal(p.ipv4_src, BigInt(ipNum(FIP)));
+  assert.equal(p.ipv4_dst, BigInt(ipNum(VM.ip)));
+  assert.equal(p.eth_dst, macNum(VM.mac));
+  assert.equal(p.vlan_vid, undefined, 'the tag the turn-around put on is gone again');
+  // It went round once: the classifier twice, uplink_ingress once.
+  assert.equal(tables.filter((t) => t === 'classifier').length, 2, tables.join(' → '));
+  assert.equal(tables.filter((t) => t === 'uplink_ingress').length, 1, tables.join(' → '));
+  // On DP2 (an uplink, not the gateway, the VM not there) nothing turns around.
+  assert.ok(!flowsOf(DP2, res).some((f) => f.includes('table=l2_lookup,priority=20')));
 });
