@@ -3,7 +3,6 @@ import type { Action, Flow } from '../../openflow/types.js';
 import { MAC_MULTICAST_BIT, networkIds } from './addr.js';
 import {
   apply,
-  ARPOP_REPLY,
   ARPOP_REQUEST,
   DHCP_CLIENT_PORT,
   DHCP_SERVER_PORT,
@@ -17,11 +16,9 @@ import {
   IPPROTO_UDP,
   loadOutPort,
   loadZone,
-  move,
   output,
   resubmit,
   setField,
-  whole,
   writeNetwork,
   OFPCML_NO_BUFFER,
 } from './build.js';
@@ -31,11 +28,10 @@ import { parsedAddresses, parsedMacs } from './flows-interface.js';
 import { answersForRouter } from './active-gateway.js';
 import { locate, tunnelActions } from './locate.js';
 import { inNetwork, placedFloatingIps, routerMacOf } from './floating.js';
-import { echoReplyActions } from './flows-routing.js';
+import { arpReplyActions, echoReplyActions } from './replies.js';
 import { dhcpNetworkMeter, dhcpPortMeter, dnsNetworkMeter, dnsPortMeter } from './meters.js';
 import { FROM_TUNNEL, FROM_UPLINK, matchFlag, matchReg, NETWORK_KEY } from './registers.js';
 import { isPhysical, toUplink, tooBigTwin, uplinkOf, VLAN_PRESENT } from './uplink.js';
-import { OFPP } from '../../openflow/types.js';
 import { DNS_PORT } from '../../packet/index.js';
 
 export const PRIO_NW = {
@@ -59,20 +55,6 @@ export const PRIO_NW = {
 /** Actions that deliver to a local port, through ingress filtering when the port's interface is filtered. */
 export function deliverActions(ofport: number, filtered: boolean): Action[] {
   return filtered ? [loadOutPort(ofport), resubmit('ingress_ct')] : [output(ofport)];
-}
-
-/** In-switch ARP reply (ovs-actions(7) move/set_field): the request becomes the answer, back out of in_port. */
-export function arpReplyActions(mac: bigint, ip: number): Action[] {
-  return [
-    move(whole('eth_src', 48), whole('eth_dst', 48)),
-    setField('eth_src', mac),
-    setField('arp_op', ARPOP_REPLY),
-    move(whole('arp_sha', 48), whole('arp_tha', 48)),
-    setField('arp_sha', mac),
-    move(whole('arp_spa', 32), whole('arp_tpa', 32)),
-    setField('arp_spa', ip),
-    output(OFPP.IN_PORT),
-  ];
 }
 
 export function networkFlows(ctx: CompileContext, nw: string): Flow[] {
