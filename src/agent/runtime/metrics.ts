@@ -4,7 +4,7 @@
 // histogram is observed as passes happen (the AgentObserver seam of deps.ts).
 import { createServer, type Server } from 'node:http';
 import { createMetrics, type MetricSpec, mirror } from '../../util/metrics.js';
-import type { AgentStatus } from './agent.js';
+import type { AgentStatus } from './agent-status.js';
 import type { ChangeSpan } from './change-span.js';
 import type { AgentObserver } from './deps.js';
 
