@@ -1,5 +1,5 @@
 // Flows owned by a network present on this host: tunnel key mapping, ARP answers, DHCP and DNS punts, neighbours, L2.
-import type { Action, Flow } from '../../openflow/types.js';
+import type { Action, FieldRange, Flow, Match } from '../../openflow/types.js';
 import { MAC_MULTICAST_BIT, networkIds } from './addr.js';
 import {
   apply,
@@ -55,6 +55,34 @@ export const PRIO_NW = {
 /** Actions that deliver to a local port, through ingress filtering when the port's interface is filtered. */
 export function deliverActions(ofport: number, filtered: boolean): Action[] {
   return filtered ? [loadOutPort(ofport), resubmit('ingress_ct')] : [output(ofport)];
+}
+
+/**
+ * Broadcast/multicast of a network or segment (`on` matches it): to every local port (OVS never sends a packet
+ * back out of its in_port) and, from a local port, once to each other host with ports in it (tunnelled with
+ * `key`) and out of the uplink (`uplink`'s actions); from `outside` (a tunnel, or the uplink) only to local ports.
+ */
+export function floodFlows(
+  cookie: bigint,
+  on: Match,
+  outside: FieldRange,
+  localPorts: { ofport: number; filtered: boolean }[],
+  remoteHosts: ReadonlyMap<string, { ip: number; tunnelPort: number }>,
+  remote: { key: number; uplink: Action[] },
+): Flow[] {
+  localPorts.sort((a, b) => a.ofport - b.ofport);
+  const local: Action[] = localPorts.flatMap((p) => deliverActions(p.ofport, p.filtered));
+  const away: Action[] = [...remote.uplink];
+  const hosts = [...remoteHosts.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  if (hosts.length > 0) away.push(setField('tunnel_id', BigInt(remote.key)));
+  for (const [, h] of hosts) away.push(setField('tun_ipv4_dst', h.ip), output(h.tunnelPort));
+  const mcast = { value: MAC_MULTICAST_BIT, mask: MAC_MULTICAST_BIT };
+  return [
+    flow('l2_lookup', PRIO_NW.flood, cookie, { ...on, eth_dst: mcast, ...matchFlag(outside, false) }, [
+      apply(...local, ...away),
+    ]),
+    flow('l2_lookup', PRIO_NW.flood, cookie, { ...on, eth_dst: mcast, ...matchFlag(outside, true) }, [apply(...local)]),
+  ];
 }
 
 export function networkFlows(ctx: CompileContext, nw: string): Flow[] {
@@ -396,26 +424,11 @@ export function networkFlows(ctx: CompileContext, nw: string): Flow[] {
   }
 
   if (full) {
-    // Broadcast/multicast: to every local port of the network (OVS never sends a packet back out of its
-    // in_port) and once to each other host with ports in it; from a tunnel only to local ports.
-    localPorts.sort((a, b) => a.ofport - b.ofport);
-    const local: Action[] = localPorts.flatMap((p) => deliverActions(p.ofport, p.filtered));
-    const remote: Action[] = uplink ? toUplink(uplink) : [];
-    const hosts = [...remoteHosts.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    if (hosts.length > 0) remote.push(setField('tunnel_id', BigInt(key)));
-    for (const [, h] of hosts) remote.push(setField('tun_ipv4_dst', h.ip), output(h.tunnelPort));
-    const mcast = { value: MAC_MULTICAST_BIT, mask: MAC_MULTICAST_BIT };
     out.push(
-      flow('l2_lookup', PRIO_NW.flood, netCookie('flood'), { ...onNetwork, eth_dst: mcast, ...fromLocal }, [
-        apply(...local, ...remote),
-      ]),
-      flow(
-        'l2_lookup',
-        PRIO_NW.flood,
-        netCookie('flood'),
-        { ...onNetwork, eth_dst: mcast, ...matchFlag(outside, true) },
-        [apply(...local)],
-      ),
+      ...floodFlows(netCookie('flood'), onNetwork, outside, localPorts, remoteHosts, {
+        key,
+        uplink: uplink ? toUplink(uplink) : [],
+      }),
     );
   }
   return out;
