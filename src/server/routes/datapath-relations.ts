@@ -3,7 +3,9 @@ import type { FastifyInstance } from 'fastify';
 import { ArgumentError, DeleteRestrictionError } from '../../model/errors.js';
 import { DATAPATH_RELATIONS, datapathRelationPut } from '../relations.js';
 import { type RouteOptions, Routes } from './context.js';
-import { addRelationRoutes, type RowRoute } from './relation-routes.js';
+import { addRelationRoutes, type RelationParent, type RowRoute } from './relation-routes.js';
+
+const DATAPATH: RelationParent = { kind: 'datapaths', singular: 'datapath', echoedAs: 'datapath_uuid' };
 
 export async function datapathRelationRoutes(app: FastifyInstance, opts: RouteOptions): Promise<void> {
   const r = new Routes(app, opts);
@@ -24,44 +26,37 @@ export async function datapathRelationRoutes(app: FastifyInstance, opts: RouteOp
           return datapathRelationPut(ctx, rel, path.uuid!, path[other]!, p, method === 'POST');
         }),
     });
-    addRelationRoutes(r, {
-      parent: 'datapaths',
-      segment: rel.segment,
-      parentField: 'datapath_uuid',
-      list: {
-        summary: `List ${rel.segment} of a datapath`,
-        handler: async ({ path, p }) => {
-          await r.service.read((ctx) => ctx.must('datapaths', path.uuid!));
-          return r.list(rel.kind, { datapath_uuid: path.uuid! }, p);
+    addRelationRoutes(
+      r,
+      DATAPATH,
+      rel,
+      async ({ path, p }) => {
+        await r.service.read((ctx) => ctx.must('datapaths', path.uuid!));
+        return r.list(rel.kind, { datapath_uuid: path.uuid! }, p);
+      },
+      [
+        put('POST'),
+        put('PUT'),
+        {
+          method: 'GET',
+          summary: `Show a datapath's ${rel.segment} row`,
+          handler: async ({ path }) => r.service.read((ctx) => ctx.must(rel.kind, rowId(path))),
         },
-      },
-      row: {
-        otherField: other,
-        otherPrefix: rel.otherPrefix,
-        routes: [
-          put('POST'),
-          put('PUT'),
-          {
-            method: 'GET',
-            summary: `Show a datapath's ${rel.segment} row`,
-            handler: async ({ path }) => r.service.read((ctx) => ctx.must(rel.kind, rowId(path))),
+        {
+          method: 'DELETE',
+          summary: `Remove a datapath's ${rel.segment} row`,
+          handler: async ({ path }) => {
+            await r.write(async (ctx) => {
+              const row = await ctx.must(rel.kind, rowId(path));
+              // A topology's row goes when its network (segment, route link) leaves the topology, not by hand.
+              if (row.topology_uuid)
+                throw new DeleteRestrictionError(row.uuid, [`${row.topology_uuid} (topology_uuid)`]);
+              await ctx.remove(rel.kind, rowId(path));
+            });
+            return [path[other]];
           },
-          {
-            method: 'DELETE',
-            summary: `Remove a datapath's ${rel.segment} row`,
-            handler: async ({ path }) => {
-              await r.write(async (ctx) => {
-                const row = await ctx.must(rel.kind, rowId(path));
-                // A topology's row goes when its network (segment, route link) leaves the topology, not by hand.
-                if (row.topology_uuid)
-                  throw new DeleteRestrictionError(row.uuid, [`${row.topology_uuid} (topology_uuid)`]);
-                await ctx.remove(rel.kind, rowId(path));
-              });
-              return [path[other]];
-            },
-          },
-        ],
-      },
-    });
+        },
+      ],
+    );
   }
 }

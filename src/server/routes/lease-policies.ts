@@ -41,10 +41,11 @@ export async function leasePolicyRoutes(app: FastifyInstance, opts: RouteOptions
     removeList: 'networks' | 'interfaces' | 'ip_lease_container_uuids' | 'ip_retention_container_uuids',
     answer: (ctx: ReadContext, path: PathOf) => Promise<unknown>,
   ) =>
-    addRelationRoutes(r, {
-      parent: 'lease_policies',
-      segment,
-      list: {
+    addRelationRoutes(
+      r,
+      { kind: 'lease_policies', singular: 'lease policy' },
+      { segment, otherField, otherPrefix },
+      {
         summary: `List the ${segment} of a lease policy`,
         handler: async ({ path, p }) =>
           r.page(
@@ -55,32 +56,28 @@ export async function leasePolicyRoutes(app: FastifyInstance, opts: RouteOptions
             p,
           ),
       },
-      row: {
-        otherField,
-        otherPrefix,
-        routes: [
-          {
-            method: 'POST',
-            summary: `Add to the ${segment} of a lease policy`,
-            params: add.params ?? [],
-            handler: async ({ path, p }) =>
-              r.write(async (ctx) => {
-                await add.run(path, p)(ctx);
-                return answer(ctx, path);
-              }),
-          },
-          {
-            method: 'DELETE',
-            summary: `Remove from the ${segment} of a lease policy`,
-            handler: async ({ path }) =>
-              r.write(async (ctx) => {
-                await removeFromPolicy(ctx, path.uuid!, removeList, otherField, path[otherField]!);
-                return answer(ctx, path);
-              }),
-          },
-        ],
-      },
-    });
+      [
+        {
+          method: 'POST',
+          summary: `Add to the ${segment} of a lease policy`,
+          params: add.params ?? [],
+          handler: async ({ path, p }) =>
+            r.write(async (ctx) => {
+              await add.run(path, p)(ctx);
+              return answer(ctx, path);
+            }),
+        },
+        {
+          method: 'DELETE',
+          summary: `Remove from the ${segment} of a lease policy`,
+          handler: async ({ path }) =>
+            r.write(async (ctx) => {
+              await removeFromPolicy(ctx, path.uuid!, removeList, otherField, path[otherField]!);
+              return answer(ctx, path);
+            }),
+        },
+      ],
+    );
 
   // OpenVNet answered the policy's uuid for networks and interfaces, the container for containers.
   const policyAnswer = async (_ctx: ReadContext, path: Record<string, string>) => ({ uuid: path.uuid! });
@@ -137,31 +134,27 @@ export async function leasePolicyRoutes(app: FastifyInstance, opts: RouteOptions
         represent(ctx, 'ip_leases', await leaseFromPolicy(ctx, path.uuid!, null, { ip_lease_uuid: p.ip_lease_uuid })),
       ),
   });
-  // What the containers hold, listed as OpenVNet did.
-  addRelationRoutes(r, {
-    parent: 'ip_lease_containers',
-    segment: 'ip_leases',
-    list: {
+  // What the containers hold, listed as OpenVNet did: a lease container its leases, a retention container its timings.
+  const contents = [
+    {
+      kind: 'ip_lease_containers',
+      singular: 'IP lease container',
+      segment: 'ip_leases',
       summary: 'List the IP leases of a container',
-      handler: async ({ path, p }) =>
-        r.page(
-          await r.service.read(async (ctx) =>
-            related(ctx, 'ip_leases', (await ctx.must('ip_lease_containers', path.uuid!)).ip_lease_uuids as string[]),
-          ),
-          p,
-        ),
+      items: (ctx: ReadContext, c: Doc) => related(ctx, 'ip_leases', c.ip_lease_uuids as string[]),
     },
-  });
-  addRelationRoutes(r, {
-    parent: 'ip_retention_containers',
-    segment: 'ip_retentions',
-    list: {
+    {
+      kind: 'ip_retention_containers',
+      singular: 'IP retention container',
+      segment: 'ip_retentions',
       summary: 'List the leases a retention container times (leased_at, released_at)',
-      handler: async ({ path, p }) =>
-        r.page(
-          (await r.service.read((ctx) => ctx.must('ip_retention_containers', path.uuid!))).ip_retentions as Doc[],
-          p,
-        ),
+      items: async (_ctx: ReadContext, c: Doc) => c.ip_retentions as Doc[],
     },
-  });
+  ] as const;
+  for (const c of contents)
+    addRelationRoutes(r, c, c, {
+      summary: c.summary,
+      handler: async ({ path, p }) =>
+        r.page(await r.service.read(async (ctx) => c.items(ctx, await ctx.must(c.kind, path.uuid!))), p),
+    });
 }
