@@ -5,25 +5,12 @@
 import pg from 'pg';
 import type { Change } from '../model/types.js';
 import type { Logger } from '../util/log.js';
-import {
-  type ChangeRow,
-  changeOfRow,
-  FIELD_RE,
-  Mutex,
-  type Outcome,
-  rawChangeJson,
-  runInSavepoints,
-  type WriteJob,
-  WriteQueue,
-} from './batch.js';
+import { type ChangeRow, changeOfRow, FIELD_RE, type Outcome, runInSavepoints, type WriteJob } from './batch.js';
+import { BaseStore, type ChangeRows, type RetentionOptions } from './base.js';
 import { POSTGRES_MIGRATIONS } from './migrations.js';
 import {
-  type ChangesPage,
-  type CommitStats,
   type Doc,
   type PendingChange,
-  type RawChangesPage,
-  type Store,
   type StoreReader,
   type StoredKind,
   StoreUnavailableError,
@@ -31,13 +18,9 @@ import {
   type Where,
 } from './store.js';
 
-export interface PostgresStoreOptions {
+export interface PostgresStoreOptions extends RetentionOptions {
   /** `postgres://user[:password]@host[:port]/database` (libpq's URL form; `?host=/socket/dir` for a unix socket). */
   url: string;
-  /** How many changes the feed keeps for resuming watchers (older ones are pruned). */
-  retainChanges?: number;
-  /** At most about this many bytes of change items are kept too (default 256 MiB): big items prune sooner. */
-  retainBytes?: number;
   /** Connections in the pool (reads, feed pages and the write transaction share it; LISTEN has its own). */
   poolSize?: number;
   /**
@@ -95,7 +78,7 @@ const TYPES = {
 
 type Queryable = Pick<pg.PoolClient, 'query'>;
 
-export class PostgresStore implements Store {
+export class PostgresStore extends BaseStore {
   /** Connects, migrates the schema (serialised across servers by a lock) and starts following other servers. */
   static async open(opts: PostgresStoreOptions): Promise<PostgresStore> {
     const s = new PostgresStore(opts);
@@ -110,21 +93,10 @@ export class PostgresStore implements Store {
 
   private readonly pool: pg.Pool;
   private readonly url: string;
-  private readonly retain: number;
-  private readonly retainBytes: number;
   private readonly pollMs: number;
   private readonly log: Logger | undefined;
-  /** Writes, and deliveries of other servers' changes, one at a time: together they are one ordered sequence. */
-  private readonly mutex = new Mutex();
-  /** Group commit, as SQLite's: the writes queued meanwhile share one transaction, each in its own savepoint. */
-  private readonly queue = new WriteQueue(
-    this.mutex,
-    () => this.closed,
-    (batch) => this.commitBatch(batch),
-  );
+  // Writes, and deliveries of other servers' changes, take the base's mutex: together one ordered sequence.
   private followScheduled = false;
-  private closed = false;
-  private bytesSinceCheck = 0;
   /** The last revision announced (own afterCommit or foreign delivery): everything up to it has been. */
   private delivered = 0;
   private listener: pg.Client | null = null;
@@ -133,9 +105,8 @@ export class PostgresStore implements Store {
   private readonly foreignObservers = new Set<(changes: Change[]) => void>();
 
   private constructor(opts: PostgresStoreOptions) {
+    super(opts);
     this.url = opts.url;
-    this.retain = opts.retainChanges ?? 100_000;
-    this.retainBytes = opts.retainBytes ?? 256 * 1024 * 1024;
     this.pollMs = opts.pollMs ?? 1000;
     this.log = opts.log;
     this.pool = new pg.Pool({
@@ -287,10 +258,6 @@ export class PostgresStore implements Store {
     }
   }
 
-  private check(): void {
-    if (this.closed) throw new StoreUnavailableError('store is closed');
-  }
-
   private whereSql(kind: StoredKind, where: Where | undefined, args: unknown[]): string {
     args.push(kind);
     let sql = `kind = $${args.length}`;
@@ -371,29 +338,25 @@ export class PostgresStore implements Store {
           item,
         ]);
         state.revision = rev;
-        // Retention as SQLite's: by count every 1024 revisions, by size once a sixteenth of the budget was added.
-        if (rev % 1024 === 0 && rev > this.retain)
-          await q.query('DELETE FROM vnet_changes WHERE revision <= $1', [rev - this.retain]);
-        this.bytesSinceCheck += item?.length ?? 0;
-        if (this.bytesSinceCheck > this.retainBytes / 16) {
-          this.bytesSinceCheck = 0;
-          const cut = await q.query<{ revision: number }>(
-            `SELECT revision FROM (SELECT revision, SUM(COALESCE(length(item), 0)) OVER (ORDER BY revision DESC) AS total
-               FROM vnet_changes) t WHERE total > $1 ORDER BY revision DESC LIMIT 1`,
-            [this.retainBytes],
-          );
-          if (cut.rows[0]) await q.query('DELETE FROM vnet_changes WHERE revision <= $1', [cut.rows[0].revision]);
-        }
+        await this.retainAfter(
+          rev,
+          item,
+          (upTo) => q.query('DELETE FROM vnet_changes WHERE revision <= $1', [upTo]),
+          async (bytes) => {
+            const cut = await q.query<{ revision: number }>(
+              `SELECT revision FROM (SELECT revision, SUM(COALESCE(length(item), 0)) OVER (ORDER BY revision DESC) AS total
+                 FROM vnet_changes) t WHERE total > $1 ORDER BY revision DESC LIMIT 1`,
+              [bytes],
+            );
+            return cut.rows[0]?.revision;
+          },
+        );
         return rev;
       },
     };
   }
 
-  write<T>(fn: (tx: StoreWriter) => Promise<T>, afterCommit?: (result: T) => void): Promise<T> {
-    return this.queue.push(fn, afterCommit);
-  }
-
-  private async commitBatch(batch: WriteJob[]): Promise<Outcome[] | null> {
+  protected async commitBatch(batch: WriteJob[]): Promise<Outcome[] | null> {
     let outcomes: Outcome[];
     let client: pg.PoolClient;
     try {
@@ -449,10 +412,6 @@ export class PostgresStore implements Store {
     return outcomes;
   }
 
-  observeCommits(fn: (stats: CommitStats) => void): () => void {
-    return this.queue.observeCommits(fn);
-  }
-
   observeForeignChanges(fn: (changes: Change[]) => void): () => void {
     this.foreignObservers.add(fn);
     return () => this.foreignObservers.delete(fn);
@@ -486,8 +445,7 @@ export class PostgresStore implements Store {
     return this.snapshot((q) => fn(this.reader(q, () => this.currentRevision(q))));
   }
 
-  /** Rows after `since`, at most `limit`, and while the items before a row stay under `maxBytes` (at least one). */
-  private changeRows(since: number, limit: number, maxBytes: number) {
+  protected changeRows(since: number, limit: number, maxBytes: number): Promise<ChangeRows> {
     return this.snapshot(async (q) => {
       const current = await this.currentRevision(q);
       const o = await q.query<{ m: number | null }>('SELECT min(revision) AS m FROM vnet_changes');
@@ -502,16 +460,6 @@ export class PostgresStore implements Store {
       );
       return { rows: r.rows, oldest, current };
     });
-  }
-
-  async changesSince(since: number, limit: number, maxBytes = Number.POSITIVE_INFINITY): Promise<ChangesPage> {
-    const { rows, oldest, current } = await this.changeRows(since, limit, maxBytes);
-    return { changes: rows.map(changeOfRow), oldest, current };
-  }
-
-  async changesSinceRaw(since: number, limit: number, maxBytes = Number.POSITIVE_INFINITY): Promise<RawChangesPage> {
-    const { rows, oldest, current } = await this.changeRows(since, limit, maxBytes);
-    return { changes: rows.map((r) => ({ revision: r.revision, json: rawChangeJson(r) })), oldest, current };
   }
 
   async close(): Promise<void> {

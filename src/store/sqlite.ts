@@ -3,70 +3,32 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import type { Change } from '../model/types.js';
-import {
-  changeOfRow,
-  FIELD_RE,
-  Mutex,
-  type Outcome,
-  rawChangeJson,
-  runInSavepoints,
-  type WriteJob,
-  WriteQueue,
-} from './batch.js';
+import { FIELD_RE, type Outcome, runInSavepoints, type WriteJob } from './batch.js';
+import { BaseStore, type RetentionOptions } from './base.js';
 import { SQLITE_MIGRATIONS } from './migrations.js';
-import {
-  type ChangesPage,
-  type CommitStats,
-  type Doc,
-  type Page,
-  type PendingChange,
-  type RawChangesPage,
-  type Store,
-  type StoreReader,
-  type StoredKind,
-  StoreUnavailableError,
-  type StoreWriter,
-  type Where,
-} from './store.js';
+import type { Doc, Page, PendingChange, StoreReader, StoredKind, StoreWriter, Where } from './store.js';
 
-export interface SqliteStoreOptions {
+export interface SqliteStoreOptions extends RetentionOptions {
   /** File path, or ':memory:' for tests. */
   path: string;
-  /** How many changes the feed keeps for resuming watchers (older ones are pruned). */
-  retainChanges?: number;
-  /** At most about this many bytes of change items are kept too (default 256 MiB): big items prune sooner. */
-  retainBytes?: number;
 }
 
 function bindValue(v: string | number | boolean | null): string | number | null {
   return typeof v === 'boolean' ? (v ? 1 : 0) : v;
 }
 
-export class SqliteStore implements Store {
+export class SqliteStore extends BaseStore {
   private readonly db: Database.Database;
-  private readonly mutex = new Mutex();
-  private readonly retain: number;
-  private readonly retainBytes: number;
-  /** Item bytes appended since retention was last checked by size. */
-  private bytesSinceCheck = 0;
-  private closed = false;
-  /** Group commit: the writes queued meanwhile share one transaction, each in its own savepoint. */
-  private readonly queue = new WriteQueue(
-    this.mutex,
-    () => this.closed,
-    (batch) => this.commitBatch(batch),
-  );
   private readonly stmts;
 
   constructor(opts: SqliteStoreOptions) {
+    super(opts);
     if (opts.path !== ':memory:') mkdirSync(dirname(opts.path), { recursive: true });
     this.db = new Database(opts.path);
     this.db.pragma('journal_mode = WAL');
     // FULL: the WAL is fsynced at every commit, so a reply sent after commit means the write is on disk.
     this.db.pragma('synchronous = FULL');
     this.db.pragma('busy_timeout = 5000');
-    this.retain = opts.retainChanges ?? 100_000;
-    this.retainBytes = opts.retainBytes ?? 256 * 1024 * 1024;
     this.migrate();
     this.stmts = {
       get: this.db.prepare<[string, string], { data: string }>('SELECT data FROM docs WHERE kind = ? AND uuid = ?'),
@@ -109,10 +71,6 @@ export class SqliteStore implements Store {
       this.cache.set(sql, st);
     }
     return st;
-  }
-
-  private check(): void {
-    if (this.closed) throw new StoreUnavailableError('store is closed');
   }
 
   private whereSql(kind: StoredKind, where: Where | undefined): { sql: string; args: (string | number | null)[] } {
@@ -177,26 +135,18 @@ export class SqliteStore implements Store {
         this.stmts.setMeta.run(rev, 'revision');
         const item = c.item === null ? null : JSON.stringify(c.item);
         this.stmts.addChange.run(rev, c.resource, c.uuid, c.op, item);
-        // Prune in batches so the feed keeps at least `retain` changes without a delete per write.
-        if (rev % 1024 === 0 && rev > this.retain) this.stmts.prune.run(rev - this.retain);
-        // And by size, checked once a sixteenth of the budget has been appended (900 rule writes to one big
-        // group used to keep 67 MB): a watcher further behind than that gets a resync instead.
-        this.bytesSinceCheck += item?.length ?? 0;
-        if (this.bytesSinceCheck > this.retainBytes / 16) {
-          this.bytesSinceCheck = 0;
-          const cut = this.stmts.overBudget.get(this.retainBytes);
-          if (cut) this.stmts.prune.run(cut.revision);
-        }
+        await this.retainAfter(
+          rev,
+          item,
+          (upTo) => this.stmts.prune.run(upTo),
+          (bytes) => this.stmts.overBudget.get(bytes)?.revision,
+        );
         return rev;
       },
     };
   }
 
-  write<T>(fn: (tx: StoreWriter) => Promise<T>, afterCommit?: (result: T) => void): Promise<T> {
-    return this.queue.push(fn, afterCommit);
-  }
-
-  private async commitBatch(batch: WriteJob[]): Promise<Outcome[] | null> {
+  protected async commitBatch(batch: WriteJob[]): Promise<Outcome[] | null> {
     try {
       this.db.exec('BEGIN IMMEDIATE');
       const outcomes = await runInSavepoints(batch, this.writer(), (sql) => this.db.exec(sql));
@@ -207,10 +157,6 @@ export class SqliteStore implements Store {
       for (const j of batch) j.reject(e);
       return null;
     }
-  }
-
-  observeCommits(fn: (stats: CommitStats) => void): () => void {
-    return this.queue.observeCommits(fn);
   }
 
   /** One process owns a SQLite file (the lock is in this process): no change is ever someone else's. */
@@ -231,7 +177,7 @@ export class SqliteStore implements Store {
   }
 
   /** Rows after `since`, bounded by count and item bytes (at least one), read under the lock; nothing parsed. */
-  private changeRows(since: number, limit: number, maxBytes: number) {
+  protected changeRows(since: number, limit: number, maxBytes: number) {
     return this.mutex.run(async () => {
       this.check();
       const current = this.stmts.meta.get('revision')!.value;
@@ -245,18 +191,6 @@ export class SqliteStore implements Store {
       }
       return { rows, oldest, current };
     });
-  }
-
-  async changesSince(since: number, limit: number, maxBytes = Number.POSITIVE_INFINITY): Promise<ChangesPage> {
-    const { rows, oldest, current } = await this.changeRows(since, limit, maxBytes);
-    const changes = rows.map(changeOfRow);
-    return { changes, oldest, current };
-  }
-
-  async changesSinceRaw(since: number, limit: number, maxBytes = Number.POSITIVE_INFINITY): Promise<RawChangesPage> {
-    const { rows, oldest, current } = await this.changeRows(since, limit, maxBytes);
-    const changes = rows.map((r) => ({ revision: r.revision, json: rawChangeJson(r) }));
-    return { changes, oldest, current };
   }
 
   async close(): Promise<void> {

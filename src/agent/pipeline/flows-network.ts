@@ -1,9 +1,8 @@
 // Flows owned by a network present on this host: tunnel key mapping, ARP answers, DHCP and DNS punts, neighbours, L2.
-import type { Action, Flow } from '../../openflow/types.js';
+import type { Action, FieldRange, Flow, Match } from '../../openflow/types.js';
 import { MAC_MULTICAST_BIT, networkIds } from './addr.js';
 import {
   apply,
-  ARPOP_REPLY,
   ARPOP_REQUEST,
   DHCP_CLIENT_PORT,
   DHCP_SERVER_PORT,
@@ -17,11 +16,9 @@ import {
   IPPROTO_UDP,
   loadOutPort,
   loadZone,
-  move,
   output,
   resubmit,
   setField,
-  whole,
   writeNetwork,
   OFPCML_NO_BUFFER,
 } from './build.js';
@@ -31,7 +28,7 @@ import { parsedAddresses, parsedMacs } from './flows-interface.js';
 import { answersForRouter } from './active-gateway.js';
 import { locate, tunnelActions } from './locate.js';
 import { inNetwork, placedFloatingIps, routerMacOf } from './floating.js';
-import { echoReplyActions } from './flows-routing.js';
+import { arpReplyActions, echoReplyActions } from './replies.js';
 import { dhcpNetworkMeter, dhcpPortMeter, dnsNetworkMeter, dnsPortMeter } from './meters.js';
 import { FROM_TUNNEL, FROM_UPLINK, matchFlag, matchReg, NETWORK_KEY } from './registers.js';
 import { isPhysical, reenterFromUplink, toUplink, tooBigTwin, uplinkOf, VLAN_PRESENT } from './uplink.js';
@@ -63,17 +60,31 @@ export function deliverActions(ofport: number, filtered: boolean): Action[] {
   return filtered ? [loadOutPort(ofport), resubmit('ingress_ct')] : [output(ofport)];
 }
 
-/** In-switch ARP reply (ovs-actions(7) move/set_field): the request becomes the answer, back out of in_port. */
-export function arpReplyActions(mac: bigint, ip: number): Action[] {
+/**
+ * Broadcast/multicast of a network or segment (`on` matches it): to every local port (OVS never sends a packet
+ * back out of its in_port) and, from a local port, once to each other host with ports in it (tunnelled with
+ * `key`) and out of the uplink (`uplink`'s actions); from `outside` (a tunnel, or the uplink) only to local ports.
+ */
+export function floodFlows(
+  cookie: bigint,
+  on: Match,
+  outside: FieldRange,
+  localPorts: { ofport: number; filtered: boolean }[],
+  remoteHosts: ReadonlyMap<string, { ip: number; tunnelPort: number }>,
+  remote: { key: number; uplink: Action[] },
+): Flow[] {
+  localPorts.sort((a, b) => a.ofport - b.ofport);
+  const local: Action[] = localPorts.flatMap((p) => deliverActions(p.ofport, p.filtered));
+  const away: Action[] = [...remote.uplink];
+  const hosts = [...remoteHosts.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  if (hosts.length > 0) away.push(setField('tunnel_id', BigInt(remote.key)));
+  for (const [, h] of hosts) away.push(setField('tun_ipv4_dst', h.ip), output(h.tunnelPort));
+  const mcast = { value: MAC_MULTICAST_BIT, mask: MAC_MULTICAST_BIT };
   return [
-    move(whole('eth_src', 48), whole('eth_dst', 48)),
-    setField('eth_src', mac),
-    setField('arp_op', ARPOP_REPLY),
-    move(whole('arp_sha', 48), whole('arp_tha', 48)),
-    setField('arp_sha', mac),
-    move(whole('arp_spa', 32), whole('arp_tpa', 32)),
-    setField('arp_spa', ip),
-    output(OFPP.IN_PORT),
+    flow('l2_lookup', PRIO_NW.flood, cookie, { ...on, eth_dst: mcast, ...matchFlag(outside, false) }, [
+      apply(...local, ...away),
+    ]),
+    flow('l2_lookup', PRIO_NW.flood, cookie, { ...on, eth_dst: mcast, ...matchFlag(outside, true) }, [apply(...local)]),
   ];
 }
 
@@ -432,26 +443,11 @@ export function networkFlows(ctx: CompileContext, nw: string): Flow[] {
   }
 
   if (full) {
-    // Broadcast/multicast: to every local port of the network (OVS never sends a packet back out of its
-    // in_port) and once to each other host with ports in it; from a tunnel only to local ports.
-    localPorts.sort((a, b) => a.ofport - b.ofport);
-    const local: Action[] = localPorts.flatMap((p) => deliverActions(p.ofport, p.filtered));
-    const remote: Action[] = uplink ? toUplink(uplink) : [];
-    const hosts = [...remoteHosts.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    if (hosts.length > 0) remote.push(setField('tunnel_id', BigInt(key)));
-    for (const [, h] of hosts) remote.push(setField('tun_ipv4_dst', h.ip), output(h.tunnelPort));
-    const mcast = { value: MAC_MULTICAST_BIT, mask: MAC_MULTICAST_BIT };
     out.push(
-      flow('l2_lookup', PRIO_NW.flood, netCookie('flood'), { ...onNetwork, eth_dst: mcast, ...fromLocal }, [
-        apply(...local, ...remote),
-      ]),
-      flow(
-        'l2_lookup',
-        PRIO_NW.flood,
-        netCookie('flood'),
-        { ...onNetwork, eth_dst: mcast, ...matchFlag(outside, true) },
-        [apply(...local)],
-      ),
+      ...floodFlows(netCookie('flood'), onNetwork, outside, localPorts, remoteHosts, {
+        key,
+        uplink: uplink ? toUplink(uplink) : [],
+      }),
     );
   }
   return out;

@@ -7,16 +7,11 @@ import {
   exact,
   flow,
   goto,
-  ICMP_ECHO_REPLY,
   ICMP_ECHO_REQUEST,
   IPPROTO_ICMP,
   load,
   loadZone,
-  move,
-  output,
-  range,
   setField,
-  whole,
   writeNetwork,
 } from './build.js';
 import { cookieFor, objectHash } from './cookies.js';
@@ -26,10 +21,10 @@ import { gatewayEntryFlows, type LinkPort, snatFlows } from './gateway.js';
 import { lookupPriority } from './lookup-priority.js';
 import { tunnelActions, tunnelTo } from './locate.js';
 import { parsedAddresses, parsedMacs } from './flows-interface.js';
-import { matchReg, NETWORK_KEY, ROUTE_LINK, routeLinkId, TMP_MAC_HI, TMP_MAC_LO } from './registers.js';
+import { matchReg, NETWORK_KEY, ROUTE_LINK, routeLinkId } from './registers.js';
 import type { Route } from '../../model/types.js';
 import { routesOfLink } from './model-view.js';
-import { OFPP } from '../../openflow/types.js';
+import { echoReplyActions } from './replies.js';
 
 export const PRIO_RL = {
   /** l3_routing: a network's router MAC selects its link. */
@@ -37,25 +32,6 @@ export const PRIO_RL = {
   /** l3_lookup: echo answers beat every route and translation (lookupPriority ≤ 230). */
   echo: 300,
 } as const;
-
-/**
- * In-switch ICMP echo reply from router address `ip`, back out of in_port. The reply's source MAC is the
- * router MAC the VM addressed (the request's eth_dst): swapped through scratch registers, so one flow per
- * router address serves every network on the link.
- */
-export function echoReplyActions(ip: number): Action[] {
-  return [
-    move(whole('eth_dst', 32), range(TMP_MAC_LO)),
-    move({ field: 'eth_dst', start: 32, nBits: 16 }, range(TMP_MAC_HI)),
-    move(whole('eth_src', 48), whole('eth_dst', 48)),
-    move(range(TMP_MAC_LO), whole('eth_src', 32)),
-    move(range(TMP_MAC_HI), { field: 'eth_src', start: 32, nBits: 16 }),
-    move(whole('ipv4_src', 32), whole('ipv4_dst', 32)),
-    setField('ipv4_src', ip),
-    setField('icmpv4_type', ICMP_ECHO_REPLY),
-    output(OFPP.IN_PORT),
-  ];
-}
 
 interface RouterPort extends LinkPort {
   route: Route;

@@ -1,11 +1,11 @@
 // Flows owned by a segment present on this host (OpenVNet's L2 without IP): its tunnel key, L2 to its members, flood.
-import type { Action, Flow } from '../../openflow/types.js';
-import { MAC_MULTICAST_BIT, networkIds } from './addr.js';
-import { apply, exact, flow, goto, loadZone, output, setField, writeNetwork } from './build.js';
+import type { Flow } from '../../openflow/types.js';
+import { networkIds } from './addr.js';
+import { apply, exact, flow, goto, loadZone, writeNetwork } from './build.js';
 import type { CompileContext } from './compile-context.js';
 import { cookieFor } from './cookies.js';
 import { parsedMacs } from './flows-interface.js';
-import { deliverActions, PRIO_NW } from './flows-network.js';
+import { deliverActions, floodFlows, PRIO_NW } from './flows-network.js';
 import { locate, tunnelActions } from './locate.js';
 import { FROM_TUNNEL, matchFlag, matchReg, NETWORK_KEY } from './registers.js';
 
@@ -62,24 +62,6 @@ export function segmentFlows(ctx: CompileContext, seg: string): Flow[] {
       ctx.report(err);
     }
   }
-  localPorts.sort((a, b) => a.ofport - b.ofport);
-  const local: Action[] = localPorts.flatMap((p) => deliverActions(p.ofport, p.filtered));
-  const remote: Action[] = [];
-  const hosts = [...remoteHosts.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-  if (hosts.length > 0) remote.push(setField('tunnel_id', BigInt(key)));
-  for (const [, h] of hosts) remote.push(setField('tun_ipv4_dst', h.ip), output(h.tunnelPort));
-  const mcast = { value: MAC_MULTICAST_BIT, mask: MAC_MULTICAST_BIT };
-  out.push(
-    flow('l2_lookup', PRIO_NW.flood, cookie('flood'), { ...onSegment, eth_dst: mcast, ...fromLocal }, [
-      apply(...local, ...remote),
-    ]),
-    flow(
-      'l2_lookup',
-      PRIO_NW.flood,
-      cookie('flood'),
-      { ...onSegment, eth_dst: mcast, ...matchFlag(FROM_TUNNEL, true) },
-      [apply(...local)],
-    ),
-  );
+  out.push(...floodFlows(cookie('flood'), onSegment, FROM_TUNNEL, localPorts, remoteHosts, { key, uplink: [] }));
   return out;
 }

@@ -133,8 +133,8 @@ export class FlowCompiler {
           bindingChanges.add(u);
       }
       for (const u of old.keys()) if (!this.binder.bound.has(u)) bindingChanges.add(u);
-      for (const o of old.values()) networksMoved = this.unbound(o) || networksMoved;
-      for (const b of this.binder.bound.values()) networksMoved = this.bound(b) || networksMoved;
+      for (const o of old.values()) networksMoved = this.countBinding(o, false) || networksMoved;
+      for (const b of this.binder.bound.values()) networksMoved = this.countBinding(b, true) || networksMoved;
     } else {
       const binder = this.binder!;
       for (const k of changed) {
@@ -147,9 +147,9 @@ export class FlowCompiler {
         for (const u of touched) {
           bindingChanges.add(u);
           const o = before.get(u);
-          if (o) networksMoved = this.unbound(o) || networksMoved;
+          if (o) networksMoved = this.countBinding(o, false) || networksMoved;
           const b = binder.bound.get(u);
-          if (b) networksMoved = this.bound(b) || networksMoved;
+          if (b) networksMoved = this.countBinding(b, true) || networksMoved;
         }
       }
     }
@@ -282,31 +282,25 @@ export class FlowCompiler {
     return null;
   }
 
-  /** Returns true when the network (segment) gained its first local port. */
-  private bound(b: Binding): boolean {
-    const at = this.boundIn(b);
-    if (!at) return false;
-    const [idx, k] = at;
-    let s = idx.get(k);
-    const fresh = !s;
-    if (!s) idx.set(k, (s = new Set()));
-    s.add(b.interfaceUuid);
-    return fresh;
-  }
-
-  /** Returns true when the network (segment) lost its last local port. */
-  private unbound(b: Binding): boolean {
+  /**
+   * Counts `b` into (`add`) or out of its network's (segment's) local ports; true when that network gained its
+   * first local port or lost its last.
+   */
+  private countBinding(b: Binding, add: boolean): boolean {
     const at = this.boundIn(b);
     if (!at) return false;
     const [idx, k] = at;
     const s = idx.get(k);
+    if (add) {
+      if (!s) idx.set(k, new Set([b.interfaceUuid]));
+      else s.add(b.interfaceUuid);
+      return !s;
+    }
     if (!s) return false;
     s.delete(b.interfaceUuid);
-    if (s.size === 0) {
-      idx.delete(k);
-      return true;
-    }
-    return false;
+    if (s.size > 0) return false;
+    idx.delete(k);
+    return true;
   }
 
   private dropOwner(o: string, st: OwnerState): void {

@@ -2,7 +2,6 @@
 // port per host, the per-interface source address that names a VM to the agent's HTTP server, and the flows that
 // steer a VM's request there and its answer back (services → metadata port → metadata_reply → l2_lookup).
 import type { Flow } from '../../openflow/types.js';
-import { OFPP } from '../../openflow/types.js';
 import {
   apply,
   ARPOP_REQUEST,
@@ -13,16 +12,12 @@ import {
   goto,
   IPPROTO_TCP,
   loadZone,
-  move,
   output,
-  range,
   setField,
-  whole,
   writeNetwork,
 } from './build.js';
 import { cookieFor, pipelineCookie } from './cookies.js';
-import { ARPOP_REPLY } from './build.js';
-import { TMP_MAC_LO } from './registers.js';
+import { arpReplyActions } from './replies.js';
 import type { LocalContext } from './model-view.js';
 
 /** The well-known metadata address (Nova's, EC2's) and port. */
@@ -86,38 +81,14 @@ export function metadataPortFlows(local: LocalContext): Flow[] {
         arp_op: exact(ARPOP_REQUEST),
         arp_tpa: { value: LINK_LOCAL_NET, mask: LINK_LOCAL_MASK },
       },
-      [
-        apply(
-          move(whole('eth_src', 48), whole('eth_dst', 48)),
-          setField('eth_src', METADATA_PEER_MAC_N),
-          setField('arp_op', ARPOP_REPLY),
-          move(whole('arp_sha', 48), whole('arp_tha', 48)),
-          setField('arp_sha', METADATA_PEER_MAC_N),
-          // The asked-for address becomes the answer's sender; the asker's the target.
-          move(whole('arp_tpa', 32), range(TMP_MAC_LO)),
-          move(whole('arp_spa', 32), whole('arp_tpa', 32)),
-          move(range(TMP_MAC_LO), whole('arp_spa', 32)),
-          output(OFPP.IN_PORT),
-        ),
-      ],
+      [apply(...arpReplyActions(METADATA_PEER_MAC_N, 'asked'))],
     ),
     flow(
       'arp_responder',
       PRIO_MD.arp,
       cookie,
       { eth_type: exact(ETH_TYPE_ARP), arp_op: exact(ARPOP_REQUEST), arp_tpa: exact(METADATA_IP_N) },
-      [
-        apply(
-          move(whole('eth_src', 48), whole('eth_dst', 48)),
-          setField('eth_src', METADATA_PORT_MAC_N),
-          setField('arp_op', ARPOP_REPLY),
-          move(whole('arp_sha', 48), whole('arp_tha', 48)),
-          setField('arp_sha', METADATA_PORT_MAC_N),
-          move(whole('arp_spa', 32), whole('arp_tpa', 32)),
-          setField('arp_spa', METADATA_IP_N),
-          output(OFPP.IN_PORT),
-        ),
-      ],
+      [apply(...arpReplyActions(METADATA_PORT_MAC_N, METADATA_IP_N))],
     ),
   ];
 }

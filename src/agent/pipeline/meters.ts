@@ -25,90 +25,77 @@ export const ICMP_ERROR_METER: MeterSpec = {
   burst: 50,
 };
 
-/** Per-port DHCP meters are numbered from here: id = base + ofport (ofports end at 0xfeff, below OFPM_MAX). */
-export const DHCP_PORT_METER_BASE = 0x10000;
-
 /**
- * One VM's DHCP budget, so a VM flooding DISCOVERs uses up only its own: a lease takes 2–4 packets and a
- * client retries about once a second, so 20/s with a burst of 20 never slows a real client.
+ * The meters of a packet-in service (DHCP, DNS): one per port, so a VM flooding it uses up only its own budget,
+ * and one per network (tenant) after it, so one tenant's VMs together cannot starve another's (a bridge-wide
+ * budget let them starve every network on the host).
+ *
+ * Ids: a port's is its family's base + ofport (ofports end at 0xfeff); a network's is the base + tunnel key modulo
+ * NETWORK_METERS. OVS refuses meter ids above its max_meters (2^18 on the userspace datapath), so DHCP's and DNS's
+ * per-network meters share the top half of that space (65,536 each): past 65,536 networks two share a budget.
  */
-export function dhcpPortMeter(ofport: number): MeterSpec {
-  return {
-    id: DHCP_PORT_METER_BASE + ofport,
-    name: `dhcp-port-${ofport}`,
-    purpose: `rate-limit DHCP packet-ins from OpenFlow port ${ofport}`,
-    ratePps: 20,
-    burst: 20,
-  };
-}
-
-/**
- * Per-network DHCP meters are numbered from here: id = base + tunnel key modulo NETWORK_METERS. OVS refuses meter
- * ids above its max_meters (2^18 on the userspace datapath), so DHCP's and DNS's per-network meters share the top
- * half of that space (65,536 each): past 65,536 networks two share a budget.
- */
-export const DHCP_NETWORK_METER_BASE = 0x20000;
 const NETWORK_METERS = 0x10000;
+const MAX_OFPORT = 0xfeff;
 
-/**
- * One network's (tenant's) DHCP budget, after each VM's own: 50 flooding VMs of one tenant fill only their
- * network's budget, never another tenant's (a bridge-wide budget let them starve every network on the host).
- * 200/s serves ten VMs booting at once with room; the agent answers ~10,000/s, so it is not the bottleneck.
- */
-export function dhcpNetworkMeter(tunnelKey: number): MeterSpec {
-  const slot = tunnelKey % NETWORK_METERS;
+interface MeterFamily {
+  service: 'dhcp' | 'dns';
+  per: 'port' | 'network';
+  base: number;
+  ratePps: number;
+  burst: number;
+}
+
+const FAMILIES = {
+  /**
+   * DNS from one VM: a resolver asks A and AAAA for each name (and each search domain), so a busy VM asks tens a
+   * second; 200/s with a burst of 100 never slows one. Below the DHCP port meters (0x100 + 0xfeff = 0xffff).
+   */
+  dnsPort: { service: 'dns', per: 'port', base: 0x100, ratePps: 200, burst: 100 },
+  /**
+   * DHCP from one VM: a lease takes 2–4 packets and a client retries about once a second, so 20/s with a burst
+   * of 20 never slows a real client.
+   */
+  dhcpPort: { service: 'dhcp', per: 'port', base: 0x10000, ratePps: 20, burst: 20 },
+  /** DHCP of one network: 200/s serves ten VMs booting at once with room (the agent answers ~10,000/s). */
+  dhcpNetwork: { service: 'dhcp', per: 'network', base: 0x20000, ratePps: 200, burst: 100 },
+  /** DNS of one network, beside DHCP's. */
+  dnsNetwork: { service: 'dns', per: 'network', base: 0x30000, ratePps: 1000, burst: 500 },
+} as const satisfies Record<string, MeterFamily>;
+
+/** The meter of `family` for port `ofport` or, per network, for the network with tunnel key `key`. */
+function familyMeter(family: MeterFamily, n: number): MeterSpec {
+  const { service, per, base, ratePps, burst } = family;
+  const slot = per === 'port' ? n : n % NETWORK_METERS;
+  const SERVICE = service.toUpperCase();
   return {
-    id: DHCP_NETWORK_METER_BASE + slot,
-    name: `dhcp-network-${slot}`,
-    purpose: `rate-limit DHCP packet-ins of the network with tunnel key ${slot} (mod ${NETWORK_METERS})`,
-    ratePps: 200,
-    burst: 100,
+    id: base + slot,
+    name: `${service}-${per}-${slot}`,
+    purpose:
+      per === 'port'
+        ? `rate-limit ${SERVICE} packet-ins from OpenFlow port ${slot}`
+        : `rate-limit ${SERVICE} packet-ins of the network with tunnel key ${slot} (mod ${NETWORK_METERS})`,
+    ratePps,
+    burst,
   };
 }
 
-/** Per-port DNS meters: id = base + ofport, below the DHCP port meters (0x100 + 0xfeff = 0xffff). */
-export const DNS_PORT_METER_BASE = 0x100;
-
-/**
- * One VM's DNS budget: a resolver asks A and AAAA for each name (and each search domain), so a busy VM asks tens a
- * second; 200/s with a burst of 100 never slows one, and a VM flooding queries spends only this.
- */
-export function dnsPortMeter(ofport: number): MeterSpec {
-  return {
-    id: DNS_PORT_METER_BASE + ofport,
-    name: `dns-port-${ofport}`,
-    purpose: `rate-limit DNS packet-ins from OpenFlow port ${ofport}`,
-    ratePps: 200,
-    burst: 100,
-  };
-}
-
-/** Per-network DNS meters: id = base + tunnel key modulo NETWORK_METERS (beside DHCP's). */
-export const DNS_NETWORK_METER_BASE = 0x30000;
-
-/** One network's (tenant's) DNS budget after each VM's own, so one tenant's VMs together cannot starve another's. */
-export function dnsNetworkMeter(tunnelKey: number): MeterSpec {
-  const slot = tunnelKey % NETWORK_METERS;
-  return {
-    id: DNS_NETWORK_METER_BASE + slot,
-    name: `dns-network-${slot}`,
-    purpose: `rate-limit DNS packet-ins of the network with tunnel key ${slot} (mod ${NETWORK_METERS})`,
-    ratePps: 1000,
-    burst: 500,
-  };
-}
+/** One VM's DHCP budget. */
+export const dhcpPortMeter = (ofport: number): MeterSpec => familyMeter(FAMILIES.dhcpPort, ofport);
+/** One network's (tenant's) DHCP budget, after each VM's own. */
+export const dhcpNetworkMeter = (tunnelKey: number): MeterSpec => familyMeter(FAMILIES.dhcpNetwork, tunnelKey);
+/** One VM's DNS budget. */
+export const dnsPortMeter = (ofport: number): MeterSpec => familyMeter(FAMILIES.dnsPort, ofport);
+/** One network's (tenant's) DNS budget, after each VM's own. */
+export const dnsNetworkMeter = (tunnelKey: number): MeterSpec => familyMeter(FAMILIES.dnsNetwork, tunnelKey);
 
 /** The meter behind an id a flow names, or null for an id the pipeline never uses. */
 export function meterSpec(id: number): MeterSpec | null {
   if (id === ICMP_ERROR_METER.id) return ICMP_ERROR_METER;
-  const dnsPort = id - DNS_PORT_METER_BASE;
-  if (dnsPort >= 1 && dnsPort <= 0xfeff) return dnsPortMeter(dnsPort);
-  const ofport = id - DHCP_PORT_METER_BASE;
-  if (ofport >= 1 && ofport <= 0xfeff) return dhcpPortMeter(ofport);
-  const slot = id - DHCP_NETWORK_METER_BASE;
-  if (slot >= 0 && slot < NETWORK_METERS) return dhcpNetworkMeter(slot);
-  const dnsSlot = id - DNS_NETWORK_METER_BASE;
-  if (dnsSlot >= 0 && dnsSlot < NETWORK_METERS) return dnsNetworkMeter(dnsSlot);
+  for (const family of Object.values(FAMILIES)) {
+    const n = id - family.base;
+    const ok = family.per === 'port' ? n >= 1 && n <= MAX_OFPORT : n >= 0 && n < NETWORK_METERS;
+    if (ok) return familyMeter(family, n);
+  }
   return null;
 }
 

@@ -12,70 +12,88 @@ function field(f: FieldRange['field'], start: number, nBits: number, doc: string
 }
 
 /**
- * metadata[0..23]: the network key (the network's 24-bit `tunnel_key`) of the packet's current network.
- * Written by classifier (local port), tunnel_ingress (tun_id) and l3_routing (destination network).
- * Every per-network table matches it, which is what isolates networks with overlapping IP ranges.
+ * The layout, one entry per field (its register and bits, what they carry); the named exports below and
+ * REGISTER_LAYOUT are read from it. No two fields may overlap unless one contains the other (the layout test).
  */
-export const NETWORK_KEY = field('metadata', 0, 24, 'network key (tunnel_key) of the current network');
+const LAYOUT = {
+  /**
+   * metadata[0..23]: the network key (the network's 24-bit `tunnel_key`) of the packet's current network.
+   * Written by classifier (local port), tunnel_ingress (tun_id) and l3_routing (destination network).
+   * Every per-network table matches it, which is what isolates networks with overlapping IP ranges.
+   */
+  NETWORK_KEY: field('metadata', 0, 24, 'network key (tunnel_key) of the current network'),
+  /** reg0: packet flags, one bit each (the four below). */
+  FLAGS: field('reg0', 0, 32, 'packet flags'),
+  /** bit 0: the packet entered on a tunnel port; it must never be tunnelled again (split horizon). */
+  FROM_TUNNEL: field('reg0', 0, 1, 'entered on a tunnel port'),
+  /**
+   * bit 3: the packet entered on an uplink port (a physical network's segment); it must never be sent back to an
+   * uplink (split horizon: the segment already carried it to everyone there).
+   */
+  FROM_UPLINK: field('reg0', 3, 1, 'entered on an uplink port'),
+  /**
+   * bit 4: a frame from an uplink is longer than a virtual network takes (check_pkt_larger in the classifier);
+   * routed or translated into one, it is answered with ICMP "fragmentation needed" instead.
+   */
+  TOO_BIG: field('reg0', 4, 1, 'frame from an uplink longer than virtual networks take'),
+  /**
+   * bit 1 / bit 2: a rule of the sending (receiving) interface allows the packet; set in egress_acl (ingress_acl)
+   * and acted on by egress_verdict (ingress_verdict). One bit per direction, because a packet between two
+   * filtered VMs is judged twice.
+   */
+  EGRESS_ALLOWED: field('reg0', 1, 1, 'egress rules allow the packet'),
+  INGRESS_ALLOWED: field('reg0', 2, 1, 'ingress rules allow the packet'),
+  /**
+   * reg2: the local ofport a filtered packet is delivered to; set by l2_lookup for destinations whose interface
+   * is filtered, matched by ingress_acl (which interface's rules apply) and output.
+   */
+  OUT_PORT: field('reg2', 0, 32, 'destination ofport of a filtered delivery'),
+  /**
+   * reg3: the route link a routed packet is on (a 32-bit hash of its uuid), set by l3_routing, matched by
+   * l3_lookup; so routes and router addresses cost flows per link, not per pair of networks.
+   */
+  ROUTE_LINK: field('reg3', 0, 32, 'route link of a routed packet'),
+  /**
+   * reg5[0..15]: conntrack zone of the current network (the network's 16-bit `ct_zone`); egress ct uses the
+   * source network's zone, ingress ct the destination network's (l3_routing and tunnel_ingress reload it).
+   */
+  CT_ZONE: field('reg5', 0, 16, 'conntrack zone of the current network'),
+  /** reg6 + reg7[0..15]: scratch for swapping MAC addresses (in-switch ICMP echo and ARP replies). */
+  TMP_MAC_LO: field('reg6', 0, 32, 'scratch: low 32 bits of a MAC'),
+  TMP_MAC_HI: field('reg7', 0, 16, 'scratch: high 16 bits of a MAC'),
+  /**
+   * ct_mark bits of a conntrack entry (kept by the switch, not by a packet): after the connection was
+   * established, the sender's egress rules (the receiver's ingress rules) stopped allowing it (a rule or a
+   * remote-group member went away); its packets are dropped both ways until a rule allows it again, which clears
+   * the bit. One bit per direction: both ends may be filtered VMs on one host, sharing the entry (one zone per
+   * network).
+   */
+  CT_BLOCKED_EGRESS: field('ct_mark', 0, 1, 'connection refused by egress rules since it was set up'),
+  CT_BLOCKED_INGRESS: field('ct_mark', 1, 1, 'connection refused by ingress rules since it was set up'),
+} as const;
+
+export const {
+  NETWORK_KEY,
+  FLAGS,
+  FROM_TUNNEL,
+  FROM_UPLINK,
+  TOO_BIG,
+  EGRESS_ALLOWED,
+  INGRESS_ALLOWED,
+  OUT_PORT,
+  ROUTE_LINK,
+  CT_ZONE,
+  TMP_MAC_LO,
+  TMP_MAC_HI,
+  CT_BLOCKED_EGRESS,
+  CT_BLOCKED_INGRESS,
+} = LAYOUT;
+
+/** Every declared field, for the docs and the layout test. */
+export const REGISTER_LAYOUT: readonly RegField[] = Object.values(LAYOUT);
 
 /** Mask of NETWORK_KEY within metadata, for write_metadata and metadata matches. */
 export const NETWORK_KEY_MASK = 0xffffffn;
-
-/**
- * reg0: packet flags.
- *   bit 0 FROM_TUNNEL: the packet entered on a tunnel port; it must never be tunnelled again (split horizon).
- */
-export const FLAGS = field('reg0', 0, 32, 'packet flags');
-export const FROM_TUNNEL = field('reg0', 0, 1, 'entered on a tunnel port');
-/**
- *   bit 3 FROM_UPLINK: the packet entered on an uplink port (a physical network's segment); it must never be
- *   sent back to an uplink (split horizon: the segment already carried it to everyone there).
- */
-export const FROM_UPLINK = field('reg0', 3, 1, 'entered on an uplink port');
-/**
- *   bit 4 TOO_BIG: a frame from an uplink is longer than a virtual network takes (check_pkt_larger in the
- *   classifier); routed or translated into one, it is answered with ICMP "fragmentation needed" instead.
- */
-export const TOO_BIG = field('reg0', 4, 1, 'frame from an uplink longer than virtual networks take');
-/**
- *   bit 1 EGRESS_ALLOWED / bit 2 INGRESS_ALLOWED: a rule of the sending (receiving) interface allows the packet;
- *   set in egress_acl (ingress_acl) and acted on by egress_verdict (ingress_verdict). One bit per direction,
- *   because a packet between two filtered VMs is judged twice.
- */
-export const EGRESS_ALLOWED = field('reg0', 1, 1, 'egress rules allow the packet');
-export const INGRESS_ALLOWED = field('reg0', 2, 1, 'ingress rules allow the packet');
-
-/**
- * reg2: the local ofport a filtered packet is delivered to; set by l2_lookup for destinations whose interface
- * is filtered, matched by ingress_acl (which interface's rules apply) and output.
- */
-export const OUT_PORT = field('reg2', 0, 32, 'destination ofport of a filtered delivery');
-
-/**
- * reg3: the route link a routed packet is on (a 32-bit hash of its uuid), set by l3_routing, matched by
- * l3_lookup; so routes and router addresses cost flows per link, not per pair of networks.
- */
-export const ROUTE_LINK = field('reg3', 0, 32, 'route link of a routed packet');
-
-/** reg6 + reg7[0..15]: scratch for swapping MAC addresses in in-switch ICMP echo replies. */
-export const TMP_MAC_LO = field('reg6', 0, 32, 'scratch: low 32 bits of a MAC');
-export const TMP_MAC_HI = field('reg7', 0, 16, 'scratch: high 16 bits of a MAC');
-
-/**
- * reg5[0..15]: conntrack zone of the current network (the network's 16-bit `ct_zone`); egress ct uses the
- * source network's zone, ingress ct the destination network's (l3_routing and tunnel_ingress reload it).
- */
-export const CT_ZONE = field('reg5', 0, 16, 'conntrack zone of the current network');
-
-/**
- * ct_mark bits of a conntrack entry (kept by the switch, not by a packet):
- *   bit 0 CT_BLOCKED_EGRESS / bit 1 CT_BLOCKED_INGRESS: after the connection was established, the sender's
- *   egress rules (the receiver's ingress rules) stopped allowing it (a rule or a remote-group member went
- *   away); its packets are dropped both ways until a rule allows it again, which clears the bit. One bit per
- *   direction: both ends may be filtered VMs on one host, sharing the entry (one zone per network).
- */
-export const CT_BLOCKED_EGRESS = field('ct_mark', 0, 1, 'connection refused by egress rules since it was set up');
-export const CT_BLOCKED_INGRESS = field('ct_mark', 1, 1, 'connection refused by ingress rules since it was set up');
 
 // Matches on declared fields. Each returns a one-key Match named by the field's register (spread it into a
 // flow's match), so call sites say which field they test (OUT_PORT, ROUTE_LINK), never which register holds it.
@@ -105,24 +123,6 @@ export function matchFlag(f: FieldRange | readonly FieldRange[], set: boolean): 
 export function bitMask(f: FieldRange): number {
   return ((2 ** f.nBits - 1) * 2 ** f.start) >>> 0;
 }
-
-/** Every declared field, for the docs and the layout test (no two may overlap unless one contains the other). */
-export const REGISTER_LAYOUT: readonly RegField[] = [
-  NETWORK_KEY,
-  FLAGS,
-  FROM_TUNNEL,
-  FROM_UPLINK,
-  TOO_BIG,
-  EGRESS_ALLOWED,
-  INGRESS_ALLOWED,
-  OUT_PORT,
-  ROUTE_LINK,
-  CT_ZONE,
-  TMP_MAC_LO,
-  TMP_MAC_HI,
-  CT_BLOCKED_EGRESS,
-  CT_BLOCKED_INGRESS,
-];
 
 /** reg3 value of a route link. */
 export function routeLinkId(hash: bigint): number {

@@ -1,7 +1,8 @@
 // The `vnet agent` process core: identity, feed following, flow reconciliation. Driven from here, each in its own
 // file: the bridge take-over (bridge-takeover.ts), this host's ports (host-ports.ts), meters (meters.ts),
-// gratuitous ARPs (announcer.ts), binding and status reports (status-reports.ts) and DHCP packet-ins
-// (packet-in.ts). Talks to the world only through deps.ts seams.
+// gratuitous ARPs (announcer.ts), binding and status reports (status-reports.ts), DHCP packet-ins
+// (packet-in.ts), datapath registration (datapath-registration.ts) and the server's trace requests
+// (server-requests.ts); what status() tells is agent-status.ts. Talks to the world only through deps.ts seams.
 import { formatDpid } from '../../model/params.js';
 import { normalizeFlow } from '../../openflow/normalize.js';
 import type { Flow, FlowMod } from '../../openflow/types.js';
@@ -36,8 +37,6 @@ import type {
 } from './deps.js';
 import { errText } from './errors.js';
 import type { AgentConfig } from './options.js';
-import type { TraceAsk, TraceHop } from '../../model/trace.js';
-import { type HopContext, hopOf, natCtNext, TraceRefused, traceFlow } from '../trace/hop.js';
 import { Announcer } from './announcer.js';
 import { ChangeSpans, type PassTrace } from './change-span.js';
 import { ensureBridge, takeOverBridge } from './bridge-takeover.js';
@@ -47,9 +46,12 @@ import type { MetadataLookup, MetadataService } from './metadata-endpoint.js';
 import { METADATA_IP } from '../pipeline/metadata.js';
 import { PacketInHandler } from './packet-in.js';
 import { Reporter } from './reporter.js';
-import { SnatUsage, type SnatUsageStatus } from './snat-usage.js';
+import { SnatUsage } from './snat-usage.js';
 import { StartupSpan } from './startup-span.js';
 import { StatusReports } from './status-reports.js';
+import type { AgentPhase, AgentStatus } from './agent-status.js';
+import { DatapathRegistration } from './datapath-registration.js';
+import { ServerRequests } from './server-requests.js';
 
 export interface AgentDeps {
   config: AgentConfig;
@@ -70,58 +72,6 @@ export interface AgentDeps {
   vswitch?: VswitchControl | undefined;
   /** The process's start-up milestones so far (runAgent marks the code loaded); absent: a fresh one. */
   startup?: StartupSpan | undefined;
-}
-
-export type AgentPhase =
-  | 'starting'
-  | 'waiting-for-bridge'
-  | 'taking-over-bridge'
-  | 'waiting-for-datapath'
-  | 'waiting-for-switch'
-  | 'running'
-  | 'stopped';
-
-/** What `status()` returns: the agent's own account of itself (also logged, and reported). */
-export interface AgentStatus {
-  phase: AgentPhase;
-  dpid: string | null;
-  datapathUuid: string | null;
-  switchConnected: boolean;
-  ovsdbConnected: boolean;
-  flowsInSync: boolean;
-  installedFlows: number;
-  /** Flows the model asks of this host (the compiler's current set). */
-  desiredFlows: number;
-  lastError: string | null;
-  warnings: string[];
-  bound: Binding[];
-  feedRevision: number;
-  /** The server whose change feed the agent follows now (its reports go there too); null while it has none. */
-  feedServer: string | null;
-  counters: {
-    syncs: number;
-    flowModsSent: number;
-    /** Connections after the first: the switch's OpenFlow connection, and OVSDB's. */
-    openflowReconnects: number;
-    ovsdbReconnects: number;
-    packetIns: number;
-    /** Packet-ins by what the pipeline punted them for: dhcp, too_big, other. */
-    packetInsByKind: Record<string, number>;
-    dhcpReplies: number;
-    dhcpDropped: number;
-    /** Frames from an uplink too big for a virtual network: answered with ICMP "fragmentation needed", or dropped. */
-    fragNeededSent: number;
-    tooBigDropped: number;
-    /** DHCP requests by what the responder made of them (offer, ack, nak, release, malformed, ignored, ...). */
-    dhcpEvents: Record<string, number>;
-    dnsReplies: number;
-    dnsDropped: number;
-    /** DNS queries by what the service made of them (answered, nodata, refused, forwarded, upstream_failed, ...). */
-    dnsEvents: Record<string, number>;
-    reportsSent: number;
-  };
-  /** The snat translations this host's gateway serves: connections, port range, refused packets (snat-usage.ts). */
-  snat: SnatUsageStatus;
 }
 
 export class Agent {
@@ -168,9 +118,8 @@ export class Agent {
   private bound: Binding[] = [];
   private setupRunning = false;
   private setupAgain = false;
-  private registering = false;
-  private registeredAt = 0;
-  private waitingLogged = '';
+  private readonly registration: DatapathRegistration;
+  private readonly requests: ServerRequests;
 
   private running: Promise<void> | null = null;
   private rerun = false;
@@ -207,6 +156,13 @@ export class Agent {
     );
     this.reports = new StatusReports(this.cfg, this.reporter, deps.log);
     this.hostPorts = new HostPorts(this.cfg, deps.bridge, deps.log, () => this.kick());
+    this.registration = new DatapathRegistration(this.cfg, deps.api, deps.log, (ms) => this.scheduleRetry(ms));
+    this.requests = new ServerRequests(deps, this.hostPorts, () => ({
+      phase: this.phase,
+      view: this.view,
+      datapathUuid: this.datapathUuid,
+      bound: this.bound,
+    }));
     this.meters = new Meters(deps.log);
     this.announcer = new Announcer(deps.log);
     this.snatUsage = new SnatUsage(deps.vswitch, this.cfg.snatPorts, deps.log.child({ component: 'snat' }));
@@ -468,7 +424,7 @@ export class Agent {
         break;
       }
       case 'request':
-        void this.answerRequest(ev.request);
+        void this.requests.answer(ev.request);
         return;
       case 'connected':
         // With several servers, which one the agent is on is an operator's first question after a failover.
@@ -481,52 +437,6 @@ export class Agent {
         return;
     }
     this.kick();
-  }
-
-  // ---------------------------------------------------------------- requests (traces)
-
-  /** Answers a request of the server's: a result, or the error that stopped it (the caller waits for either). */
-  private async answerRequest(req: { id: string; kind: string; body: unknown }): Promise<void> {
-    let answer: { result: string } | { error: string };
-    try {
-      if (req.kind !== 'trace') throw new TraceRefused(`this agent does not know requests of kind ${req.kind}`);
-      answer = { result: JSON.stringify(await this.traceHop(req.body as TraceAsk)) };
-    } catch (err) {
-      answer = { error: errText(err) };
-    }
-    this.log.info(
-      { request: req.id, kind: req.kind, error: 'error' in answer ? answer.error : undefined },
-      'request answered',
-    );
-    try {
-      await this.deps.api.answerRequest(req.id, answer);
-    } catch (err) {
-      this.log.warn({ request: req.id, err: errText(err) }, 'could not answer the server');
-    }
-  }
-
-  /** This host's part of a trace: the switch traces the packet; its flows are read in the model's terms. */
-  private async traceHop(ask: TraceAsk): Promise<TraceHop> {
-    if (!this.deps.vswitch)
-      throw new TraceRefused('no ovs-vswitchd control socket: give the agent --vswitchd-ctl (or a unix: --ovsdb)');
-    if (!this.view || this.datapathUuid === null) throw new TraceRefused(`the agent is ${this.phase}, not running`);
-    if (ask.datapath_uuid !== this.datapathUuid)
-      throw new TraceRefused(`this agent drives ${this.datapathUuid}, not ${ask.datapath_uuid}`);
-    const ctx: HopContext = {
-      bridge: this.cfg.bridge,
-      datapathUuid: this.datapathUuid,
-      nodeId: this.cfg.nodeId,
-      ports: this.deps.bridge.interfaces(this.cfg.bridge),
-      tunnelPorts: this.hostPorts.tunnelPorts,
-      bound: this.bound,
-      view: this.view,
-    };
-    const flow = traceFlow(ask, ctx);
-    let { trace } = await this.deps.vswitch.trace(this.cfg.bridge, flow, ask.ct_next);
-    // Again with the +snat/+dnat conntrack would have set on a NATed resume (ofproto/trace does not: natCtNext).
-    for (let i = 0, next = natCtNext(trace); next && i < 4; i++, next = natCtNext(trace))
-      ({ trace } = await this.deps.vswitch.trace(this.cfg.bridge, flow, next));
-    return hopOf(trace, ask, ctx);
   }
 
   // ---------------------------------------------------------------- reconciliation
@@ -680,42 +590,11 @@ export class Agent {
     this.retryTimer.unref();
   }
 
+  /** No datapath in the model has our dpid: register it (--register), or wait for one, saying so. */
   private async noDatapath(view: ModelView): Promise<void> {
-    const dpid = formatDpid(this.dpid!);
-    if (this.cfg.register) {
-      // One registration in flight, and none while the feed has yet to echo the last one.
-      if (this.registering || Date.now() - this.registeredAt < 3000) return;
-      this.registering = true;
-      const uuid = `dp-${this.dpid!.toString(16).padStart(16, '0')}`;
-      const body = {
-        uuid,
-        display_name: `${this.cfg.nodeId}/${this.cfg.bridge}`.slice(0, 255),
-        dpid,
-        node_id: this.cfg.nodeId,
-        ...(this.cfg.tunnelIp ? { ipv4_address: this.cfg.tunnelIp } : {}),
-      };
-      this.log.info({ datapath: uuid, dpid }, 'registering this datapath (--register)');
-      try {
-        await this.deps.api.createDatapath(body);
-        this.registeredAt = Date.now();
-        this.scheduleRetry(3000);
-      } catch (err) {
-        // A concurrent registration or a datapath created meanwhile: the feed will show it.
-        this.log.warn({ err: errText(err) }, 'datapath registration failed; will retry unless it appears');
-        this.scheduleRetry(2000);
-      } finally {
-        this.registering = false;
-      }
-      return;
-    }
+    if (this.cfg.register) return this.registration.register(this.dpid!);
     this.phase = 'waiting-for-datapath';
-    if (this.waitingLogged !== dpid) {
-      this.waitingLogged = dpid;
-      this.log.warn(
-        { dpid },
-        `no datapath with dpid ${dpid} is registered; waiting (vnctl datapaths add --dpid ${dpid} --node-id ${this.cfg.nodeId} …, or run with --register)`,
-      );
-    }
+    this.registration.noteWaiting(this.dpid!);
     this.reports.whileUnidentified(view, this.dpid);
   }
 

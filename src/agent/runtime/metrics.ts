@@ -4,7 +4,7 @@
 // histogram is observed as passes happen (the AgentObserver seam of deps.ts).
 import { createServer, type Server } from 'node:http';
 import { createMetrics, type MetricSpec, mirror } from '../../util/metrics.js';
-import type { AgentStatus } from './agent.js';
+import type { AgentStatus } from './agent-status.js';
 import type { ChangeSpan } from './change-span.js';
 import type { AgentObserver } from './deps.js';
 
@@ -34,6 +34,32 @@ function fromStatus<const T extends 'counter' | 'gauge'>(type: T) {
 }
 const counter = fromStatus('counter');
 const gauge = fromStatus('gauge');
+
+/**
+ * The counters of a service the agent answers from packet-ins (DHCP, DNS): what it made of each request (by
+ * event), the answers sent, and the requests it did not answer.
+ */
+function answeringService<const S extends 'dhcp' | 'dns', const A extends string>(
+  service: S,
+  asked: A,
+  help: { events: string; replies: string; dropped: string },
+) {
+  return [
+    counter(`${service}_${asked}_total`, help.events, (s) => s.counters[`${service}Events`], ['event']),
+    counter(`${service}_replies_total`, help.replies, (s) => s.counters[`${service}Replies`]),
+    counter(`${service}_dropped_total`, help.dropped, (s) => s.counters[`${service}Dropped`]),
+  ] as const;
+}
+
+/** A figure of every snat translation served here, by translation (those not read yet are left out). */
+function snatFigure<const T extends 'counter' | 'gauge', const N extends string>(
+  type: T,
+  name: N,
+  help: string,
+  what: 'connections' | 'ports' | 'refusedPackets',
+) {
+  return fromStatus(type)(name, help, (s) => snatReading(s, what), ['translation']);
+}
 
 export const AGENT_METRICS = [
   gauge(
@@ -79,30 +105,17 @@ export const AGENT_METRICS = [
     (s) => s.counters.packetInsByKind,
     ['kind'],
   ),
-  counter(
-    'dhcp_requests_total',
-    'DHCP requests by what the responder made of them (offer, ack, nak, release, ignored, malformed, …)',
-    (s) => s.counters.dhcpEvents,
-    ['event'],
-  ),
-  counter('dhcp_replies_total', 'DHCP replies sent', (s) => s.counters.dhcpReplies),
-  counter(
-    'dhcp_dropped_total',
-    'DHCP requests not answered (no bound interface on the port, malformed, nothing to offer)',
-    (s) => s.counters.dhcpDropped,
-  ),
-  counter(
-    'dns_queries_total',
-    'DNS queries by what the DNS service made of them (answered, nodata, refused, forwarded, upstream_failed, formerr, …)',
-    (s) => s.counters.dnsEvents,
-    ['event'],
-  ),
-  counter('dns_replies_total', 'DNS answers sent to VMs', (s) => s.counters.dnsReplies),
-  counter(
-    'dns_dropped_total',
-    'DNS queries not answered (no bound interface on the port, no DNS service at the address, unreadable)',
-    (s) => s.counters.dnsDropped,
-  ),
+  ...answeringService('dhcp', 'requests', {
+    events: 'DHCP requests by what the responder made of them (offer, ack, nak, release, ignored, malformed, …)',
+    replies: 'DHCP replies sent',
+    dropped: 'DHCP requests not answered (no bound interface on the port, malformed, nothing to offer)',
+  }),
+  ...answeringService('dns', 'queries', {
+    events:
+      'DNS queries by what the DNS service made of them (answered, nodata, refused, forwarded, upstream_failed, formerr, …)',
+    replies: 'DNS answers sent to VMs',
+    dropped: 'DNS queries not answered (no bound interface on the port, no DNS service at the address, unreadable)',
+  }),
   counter(
     'frag_needed_sent_total',
     'ICMP “fragmentation needed” replies to frames from an uplink too big for a virtual network',
@@ -113,23 +126,23 @@ export const AGENT_METRICS = [
     'Frames from an uplink too big for a virtual network that got no ICMP reply (no DF, not IPv4)',
     (s) => s.counters.tooBigDropped,
   ),
-  gauge(
+  snatFigure(
+    'gauge',
     'snat_connections',
     'Connections in the conntrack zone of each snat translation this host’s gateway serves (read from ovs-vswitchd every 5 s)',
-    (s) => snatReading(s, 'connections'),
-    ['translation'],
+    'connections',
   ),
-  gauge(
+  snatFigure(
+    'gauge',
     'snat_ports',
     'Source ports of each snat translation served here: the most connections to one destination address and port at once (--snat-ports, else OVS’s 1024-65535)',
-    (s) => snatReading(s, 'ports'),
-    ['translation'],
+    'ports',
   ),
-  counter(
+  snatFigure(
+    'counter',
     'snat_refused_packets_total',
     'Packets of new connections a snat translation served here could not translate — no free source port for the destination, or conntrack’s limit — dropped, never sent untranslated',
-    (s) => snatReading(s, 'refusedPackets'),
-    ['translation'],
+    'refusedPackets',
   ),
   gauge(
     'conntrack_connections',

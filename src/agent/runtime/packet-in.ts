@@ -9,6 +9,16 @@ import { type Binding, describeCookie, isDhcpPunt, isDnsPunt, isTooBigPunt, virt
 import type { DhcpHandler, DhcpHostSettings, DnsHandler, PacketInEvent, SwitchLink } from './deps.js';
 import { errText } from './errors.js';
 
+/** The services answered from packet-ins, and how their log lines name what they handle. */
+type Service = 'dhcp' | 'dns';
+const WORDS = {
+  dhcp: { request: 'DHCP request', reply: 'DHCP reply', dropped: 'DHCP packet dropped' },
+  dns: { request: 'DNS query', reply: 'DNS answer', dropped: 'DNS query dropped' },
+} as const satisfies Record<Service, { request: string; reply: string; dropped: string }>;
+
+/** What a service (DhcpHandler, DnsHandler) made of one request. */
+type ServiceResult = { reply?: Uint8Array; event: string; reason?: string };
+
 export class PacketInHandler {
   readonly counters = {
     packetIns: 0,
@@ -61,29 +71,14 @@ export class PacketInHandler {
       this.log.debug({ inPort: ev.inPort }, 'DHCP request from a port with no bound interface in a network; dropped');
       return;
     }
-    let result: ReturnType<DhcpHandler['handle']>;
+    let result: ServiceResult;
     try {
       result = this.dhcp.handle(ev.data, networkUuid, this.local);
     } catch (err) {
-      // Malformed bytes must never take the agent down.
-      this.counters.dhcpDropped++;
-      this.log.debug({ err: errText(err), interface: b.interfaceUuid }, 'DHCP packet dropped');
+      this.unreadable('dhcp', b, err);
       return;
     }
-    this.dhcpEvents[result.event] = (this.dhcpEvents[result.event] ?? 0) + 1;
-    if (!result.reply) {
-      this.counters.dhcpDropped++;
-      this.log.debug(
-        { interface: b.interfaceUuid, event: result.event, reason: result.reason },
-        'DHCP request not answered',
-      );
-      return;
-    }
-    this.counters.dhcpReplies++;
-    // Per packet at debug only: a flooding VM must not flood the log too. The counters (status(), SIGUSR2) say
-    // how many of each happened.
-    this.log.debug({ interface: b.interfaceUuid, port: b.portName, event: result.event }, 'DHCP reply sent');
-    link.packetOut({ inPort: OFPP.CONTROLLER, outPort: ev.inPort, data: result.reply }).catch((err: unknown) => {
+    this.answer('dhcp', link, ev, b, result)?.catch((err: unknown) => {
       this.log.warn({ err: errText(err) }, 'DHCP packet-out failed');
     });
   }
@@ -99,31 +94,48 @@ export class PacketInHandler {
     const dns = this.dns;
     const networkUuid = b.networkUuid;
     void (async () => {
-      let result: Awaited<ReturnType<DnsHandler['handle']>>;
+      let result: ServiceResult;
       try {
         result = await dns.handle(ev.data, networkUuid);
       } catch (err) {
-        // Malformed bytes must never take the agent down.
-        this.counters.dnsDropped++;
-        this.log.debug({ err: errText(err), interface: b.interfaceUuid }, 'DNS query dropped');
+        this.unreadable('dns', b, err);
         return;
       }
-      this.dnsEvents[result.event] = (this.dnsEvents[result.event] ?? 0) + 1;
-      if (!result.reply) {
-        this.counters.dnsDropped++;
-        this.log.debug(
-          { interface: b.interfaceUuid, event: result.event, reason: result.reason },
-          'DNS query not answered',
-        );
-        return;
-      }
-      this.counters.dnsReplies++;
-      // Per query at debug only, as DHCP: the counters say how many of each.
-      this.log.debug({ interface: b.interfaceUuid, event: result.event, reason: result.reason }, 'DNS answer sent');
-      await link.packetOut({ inPort: OFPP.CONTROLLER, outPort: ev.inPort, data: result.reply });
+      await this.answer('dns', link, ev, b, result);
     })().catch((err: unknown) => {
       this.log.warn({ err: errText(err) }, 'DNS packet-out failed');
     });
+  }
+
+  /** A request its service threw on: counted as dropped (malformed bytes must never take the agent down). */
+  private unreadable(service: Service, b: Binding, err: unknown): void {
+    this.counters[`${service}Dropped` as const]++;
+    this.log.debug({ err: errText(err), interface: b.interfaceUuid }, WORDS[service].dropped);
+  }
+
+  /**
+   * What a service made of a request, counted by event; its reply goes back out of the port the request came in
+   * on (the packet-out returned), or, with none, it is counted as not answered (null returned).
+   */
+  private answer(service: Service, link: SwitchLink, ev: PacketInEvent, b: Binding, result: ServiceResult) {
+    const events = service === 'dhcp' ? this.dhcpEvents : this.dnsEvents;
+    events[result.event] = (events[result.event] ?? 0) + 1;
+    if (!result.reply) {
+      this.counters[`${service}Dropped` as const]++;
+      this.log.debug(
+        { interface: b.interfaceUuid, event: result.event, reason: result.reason },
+        `${WORDS[service].request} not answered`,
+      );
+      return null;
+    }
+    this.counters[`${service}Replies` as const]++;
+    // Per packet at debug only: a flooding VM must not flood the log too. The counters (status(), SIGUSR2) say
+    // how many of each happened.
+    this.log.debug(
+      { interface: b.interfaceUuid, port: b.portName, event: result.event, reason: result.reason },
+      `${WORDS[service].reply} sent`,
+    );
+    return link.packetOut({ inPort: OFPP.CONTROLLER, outPort: ev.inPort, data: result.reply });
   }
 
   /**

@@ -42,6 +42,7 @@ export const interfaces = resource({
     display_name: displayName,
     mode: f.enum([...INTERFACE_MODES], {
       ...SET.editable,
+      default: 'vif',
       filter: true,
       doc: 'vif (default) | simulated | host | internal | patch | remote | promiscuous (refused: not supported)',
     }),
@@ -75,9 +76,9 @@ export const interfaces = resource({
       doc: 'IPv4 address of the first IP lease (null removes it)',
     }),
     segment_uuid: f.ref('seg', 'restrict', { ...SET.clearable, doc: 'segment' }),
-    enable_routing: f.bool({ ...SET.editable, doc: 'the interface routes (router port)' }),
-    enable_route_translation: f.bool({ ...SET.editable, doc: 'apply translations when routing' }),
-    enable_filtering: f.bool({ ...SET.editable, doc: 'apply filters and security groups' }),
+    enable_routing: f.bool({ ...SET.editable, default: false, doc: 'the interface routes (router port)' }),
+    enable_route_translation: f.bool({ ...SET.editable, default: false, doc: 'apply translations when routing' }),
+    enable_filtering: f.bool({ ...SET.editable, default: false, doc: 'apply filters and security groups' }),
     admin_state_up: f.bool({
       ...SET.editable,
       default: true,
@@ -122,7 +123,13 @@ export const interfaces = resource({
     security_group_uuids: f.list(Type.String(), {
       doc: 'security groups it belongs to (interfaces security_groups add)',
     }),
-    status: f.enum(['up', 'down'], { status: true, immutable: true, report: 'required', doc: 'up while bound' }),
+    status: f.enum(['up', 'down'], {
+      status: true,
+      immutable: true,
+      report: 'required',
+      default: 'down',
+      doc: 'up while bound',
+    }),
     active_datapath_uuid: f.uuid('dp', { ...reported, filter: true, doc: 'the datapath whose agent bound it' }),
     active_port_name: f.string({ ...reported, doc: 'the OVS port it is bound to (reported)' }),
     ...timestamps,

@@ -5,7 +5,7 @@ import type { Params } from '../../model/params.js';
 import * as D from '../../model/resources/index.js';
 import { UUID_PREFIX } from '../../model/types.js';
 import type { Doc } from '../../store/store.js';
-import { define, type ResourceDef } from '../documents.js';
+import { applyUpdate, define, newDoc, type ResourceDef } from '../documents.js';
 import type { WriteContext } from '../write-context.js';
 import { refloat } from './floating-ips.js';
 import {
@@ -81,6 +81,26 @@ function givenField(p: Params, fields: string[]): string {
   return fields.find((k) => has(p, k)) ?? fields[0]!;
 }
 
+/**
+ * The convenience fields of an interface's first MAC and IP lease: the leases hold them (represent.ts shows them
+ * on the interface), so the rules below set them, never the declaration's plain create and update. network_uuid
+ * is the interface's own only while it has no IP lease.
+ */
+const LEASE_FIELDS = ['mac_address', 'network_uuid', 'ipv4_address', 'mac_leases'] as const;
+
+/** A new interface's document: its declared fields but those its leases hold (network_uuid stays: see above). */
+function storedOf(doc: Doc): Doc {
+  for (const k of LEASE_FIELDS) if (k !== 'network_uuid') delete doc[k];
+  return doc;
+}
+
+/** The request without the lease fields, for the declared fields' plain update. */
+function withoutLeaseFields(p: Params): Params {
+  const rest = { ...p };
+  for (const k of LEASE_FIELDS) delete rest[k];
+  return rest;
+}
+
 export const interfaces: ResourceDef = {
   ...define(D.interfaces),
   async create(ctx, p) {
@@ -94,30 +114,16 @@ export const interfaces: ResourceDef = {
     if (!macAddr && has(p, 'mac_range_group_uuid')) macAddr = await macFromGroup(ctx, p.mac_range_group_uuid as string);
     if (has(p, 'ipv4_address') && !macAddr) throw new MissingArgument('mac_address');
     const id = await ctx.newUuid('interfaces', P.interfaces, p.uuid);
-    const doc = await ctx.insert('interfaces', {
-      uuid: id,
-      display_name: (p.display_name as string | undefined) ?? '',
-      mode: p.mode ?? 'vif',
-      owner_datapath_uuid: p.owner_datapath_uuid ?? null,
-      port_name: p.port_name ?? null,
-      enable_routing: p.enable_routing ?? false,
-      enable_route_translation: p.enable_route_translation ?? false,
-      enable_filtering: p.enable_filtering ?? false,
-      admin_state_up: p.admin_state_up ?? true,
-      network_uuid: network && !has(p, 'ipv4_address') ? network.uuid : null,
-      segment_uuid: p.segment_uuid ?? null,
-      project_id: p.project_id ?? null,
-      description: p.description ?? '',
-      device_owner: p.device_owner ?? '',
-      device_id: p.device_id ?? '',
-      hostname: p.hostname ?? null,
-      user_data: p.user_data ?? null,
-      public_keys: p.public_keys ?? null,
-      security_group_uuids: [],
-      status: 'down',
-      active_datapath_uuid: null,
-      active_port_name: null,
-    });
+    const doc = await ctx.insert(
+      'interfaces',
+      storedOf(
+        newDoc(D.interfaces, p, {
+          uuid: id,
+          // An address given: the network is its IP lease's, not the interface's own.
+          network_uuid: network && !has(p, 'ipv4_address') ? network.uuid : null,
+        }),
+      ),
+    );
     if (macAddr) {
       const ml = await createMacLease(ctx, id, macAddr, 'mac_address', undefined, doc.segment_uuid as string | null);
       if (network && has(p, 'ipv4_address'))
@@ -133,23 +139,7 @@ export const interfaces: ResourceDef = {
   async update(ctx, doc, p) {
     if (p.owner_datapath_uuid) await ctx.must('datapaths', p.owner_datapath_uuid as string, 'owner_datapath_uuid');
     if (p.segment_uuid) await ctx.must('segments', p.segment_uuid as string, 'segment_uuid');
-    assign(doc, p, [
-      'display_name',
-      'mode',
-      'owner_datapath_uuid',
-      'port_name',
-      'segment_uuid',
-      'enable_routing',
-      'enable_route_translation',
-      'enable_filtering',
-      'admin_state_up',
-      'description',
-      'device_owner',
-      'device_id',
-      'hostname',
-      'user_data',
-      'public_keys',
-    ]);
+    applyUpdate(D.interfaces, doc, withoutLeaseFields(p));
     // Addresses live in leases: PUT edits the first MAC lease and its first IP lease (the convenience fields).
     let ml = await ctx.findOne('mac_leases', { interface_uuid: doc.uuid });
     if (has(p, 'mac_address')) {

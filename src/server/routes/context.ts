@@ -33,6 +33,20 @@ export interface RouteOptions {
   metrics?: ServerMetrics;
 }
 
+/**
+ * The route plugin of a family that exists only when the server was given `key` (its metrics, the agents' request
+ * relay): without it, no route of the family is declared (a request for one is a 404).
+ */
+export function pluginWith<K extends 'metrics' | 'requests'>(
+  key: K,
+  declare: (r: Routes, given: NonNullable<RouteOptions[K]>) => void,
+): (app: FastifyInstance, opts: RouteOptions) => Promise<void> {
+  return async (app, opts) => {
+    const given = opts[key];
+    if (given) declare(new Routes(app, opts), given);
+  };
+}
+
 /** The equality filter a list request asks for: the declared filters it carries. */
 export function whereOf(filters: readonly ParamSpec[], p: Params): Where {
   const where: Where = {};

@@ -13,9 +13,10 @@ import {
   removeFromPolicy,
 } from '../resources/lease-policies.js';
 import type { ReadContext, WriteContext } from '../write-context.js';
+import { type RouteOptions, Routes } from './context.js';
+import { addRelationRoutes } from './relation-routes.js';
 
 type PathOf = Record<string, string>;
-import { LIST_PARAMS, type RouteOptions, Routes } from './context.js';
 
 /** The related objects a policy lists, in its order (ones gone meanwhile left out). */
 async function related(ctx: ReadContext, kind: ResourceKind, uuids: string[]): Promise<Doc[]> {
@@ -29,9 +30,6 @@ async function related(ctx: ReadContext, kind: ResourceKind, uuids: string[]): P
 
 export async function leasePolicyRoutes(app: FastifyInstance, opts: RouteOptions): Promise<void> {
   const r = new Routes(app, opts);
-  const tag = 'lease_policies';
-  const lp = { uuid: P.lease_policies };
-  const policyUuid = ({ uuid }: Record<string, string>) => ({ uuid: uuid! });
 
   /** One relation: its list, add and remove routes; `add` returns what OpenVNet answered. */
   const relation = (
@@ -41,55 +39,45 @@ export async function leasePolicyRoutes(app: FastifyInstance, opts: RouteOptions
     list: (lp: Doc) => { kind: ResourceKind; uuids: string[] },
     add: { params?: ParamSpec[]; run: (path: PathOf, p: Params) => (ctx: WriteContext) => Promise<unknown> },
     removeList: 'networks' | 'interfaces' | 'ip_lease_container_uuids' | 'ip_retention_container_uuids',
-    answer: (ctx: ReadContext, path: Record<string, string>) => Promise<unknown>,
-  ) => {
-    const path = { uuid: P.lease_policies, [otherField]: otherPrefix };
-    const echoes = (v: Record<string, string>) => ({ uuid: v.uuid!, [otherField]: v[otherField]! });
-    r.add({
-      method: 'GET',
-      url: `/lease_policies/:uuid/${segment}`,
-      tag,
-      summary: `List the ${segment} of a lease policy`,
-      path: lp,
-      params: LIST_PARAMS,
-      echoes: policyUuid,
-      handler: async ({ path, p }) =>
-        r.page(
-          await r.service.read(async (ctx) => {
-            const { kind, uuids } = list(await ctx.must('lease_policies', path.uuid!));
-            return related(ctx, kind, uuids);
-          }),
-          p,
-        ),
-    });
-    r.add({
-      method: 'POST',
-      url: `/lease_policies/:uuid/${segment}/:${otherField}`,
-      tag,
-      summary: `Add to the ${segment} of a lease policy`,
-      path,
-      params: add.params ?? [],
-      echoes,
-      handler: async ({ path, p }) =>
-        r.write(async (ctx) => {
-          await add.run(path, p)(ctx);
-          return answer(ctx, path);
-        }),
-    });
-    r.add({
-      method: 'DELETE',
-      url: `/lease_policies/:uuid/${segment}/:${otherField}`,
-      tag,
-      summary: `Remove from the ${segment} of a lease policy`,
-      path,
-      echoes,
-      handler: async ({ path }) =>
-        r.write(async (ctx) => {
-          await removeFromPolicy(ctx, path.uuid!, removeList, otherField, path[otherField]!);
-          return answer(ctx, path);
-        }),
-    });
-  };
+    answer: (ctx: ReadContext, path: PathOf) => Promise<unknown>,
+  ) =>
+    addRelationRoutes(
+      r,
+      { kind: 'lease_policies', singular: 'lease policy' },
+      { segment, otherField, otherPrefix },
+      {
+        summary: `List the ${segment} of a lease policy`,
+        handler: async ({ path, p }) =>
+          r.page(
+            await r.service.read(async (ctx) => {
+              const { kind, uuids } = list(await ctx.must('lease_policies', path.uuid!));
+              return related(ctx, kind, uuids);
+            }),
+            p,
+          ),
+      },
+      [
+        {
+          method: 'POST',
+          summary: `Add to the ${segment} of a lease policy`,
+          params: add.params ?? [],
+          handler: async ({ path, p }) =>
+            r.write(async (ctx) => {
+              await add.run(path, p)(ctx);
+              return answer(ctx, path);
+            }),
+        },
+        {
+          method: 'DELETE',
+          summary: `Remove from the ${segment} of a lease policy`,
+          handler: async ({ path }) =>
+            r.write(async (ctx) => {
+              await removeFromPolicy(ctx, path.uuid!, removeList, otherField, path[otherField]!);
+              return answer(ctx, path);
+            }),
+        },
+      ],
+    );
 
   // OpenVNet answered the policy's uuid for networks and interfaces, the container for containers.
   const policyAnswer = async (_ctx: ReadContext, path: Record<string, string>) => ({ uuid: path.uuid! });
@@ -136,44 +124,37 @@ export async function leasePolicyRoutes(app: FastifyInstance, opts: RouteOptions
   r.add({
     method: 'POST',
     url: '/lease_policies/:uuid/ip_leases',
-    tag,
+    tag: 'lease_policies',
     summary: 'Lease an address from the policy, attached to no interface',
-    path: lp,
+    path: { uuid: P.lease_policies },
     params: [uuid('ip_lease_uuid', P.ip_leases, { doc: "the new lease's uuid; generated when omitted" }), str('label')],
-    echoes: policyUuid,
+    echoes: ({ uuid }) => ({ uuid: uuid! }),
     handler: async ({ path, p }) =>
       r.write(async (ctx) =>
         represent(ctx, 'ip_leases', await leaseFromPolicy(ctx, path.uuid!, null, { ip_lease_uuid: p.ip_lease_uuid })),
       ),
   });
-  r.add({
-    method: 'GET',
-    url: '/ip_lease_containers/:uuid/ip_leases',
-    tag: 'ip_lease_containers',
-    summary: 'List the IP leases of a container',
-    path: { uuid: P.ip_lease_containers },
-    params: LIST_PARAMS,
-    echoes: policyUuid,
-    handler: async ({ path, p }) =>
-      r.page(
-        await r.service.read(async (ctx) =>
-          related(ctx, 'ip_leases', (await ctx.must('ip_lease_containers', path.uuid!)).ip_lease_uuids as string[]),
-        ),
-        p,
-      ),
-  });
-  r.add({
-    method: 'GET',
-    url: '/ip_retention_containers/:uuid/ip_retentions',
-    tag: 'ip_retention_containers',
-    summary: 'List the leases a retention container times (leased_at, released_at)',
-    path: { uuid: P.ip_retention_containers },
-    params: LIST_PARAMS,
-    echoes: policyUuid,
-    handler: async ({ path, p }) =>
-      r.page(
-        (await r.service.read((ctx) => ctx.must('ip_retention_containers', path.uuid!))).ip_retentions as Doc[],
-        p,
-      ),
-  });
+  // What the containers hold, listed as OpenVNet did: a lease container its leases, a retention container its timings.
+  const contents = [
+    {
+      kind: 'ip_lease_containers',
+      singular: 'IP lease container',
+      segment: 'ip_leases',
+      summary: 'List the IP leases of a container',
+      items: (ctx: ReadContext, c: Doc) => related(ctx, 'ip_leases', c.ip_lease_uuids as string[]),
+    },
+    {
+      kind: 'ip_retention_containers',
+      singular: 'IP retention container',
+      segment: 'ip_retentions',
+      summary: 'List the leases a retention container times (leased_at, released_at)',
+      items: async (_ctx: ReadContext, c: Doc) => c.ip_retentions as Doc[],
+    },
+  ] as const;
+  for (const c of contents)
+    addRelationRoutes(r, c, c, {
+      summary: c.summary,
+      handler: async ({ path, p }) =>
+        r.page(await r.service.read(async (ctx) => c.items(ctx, await ctx.must(c.kind, path.uuid!))), p),
+    });
 }

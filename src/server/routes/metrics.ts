@@ -1,13 +1,9 @@
 // GET /metrics: the server's Prometheus metrics (metrics.ts) in the text format, at the root where scrapers look.
 // A declared route like every other, so the guard checks it: readers (monitoring) and admins may read it, and a
 // loopback user of a local-trust server.
-import type { FastifyInstance } from 'fastify';
-import { type RouteOptions, Routes } from './context.js';
+import { pluginWith } from './context.js';
 
-export async function metricsRoutes(app: FastifyInstance, opts: RouteOptions): Promise<void> {
-  const metrics = opts.metrics;
-  if (!metrics) return;
-  const r = new Routes(app, opts);
+export const metricsRoutes = pluginWith('metrics', (r, metrics) => {
   r.add({
     method: 'GET',
     url: '/metrics',
@@ -20,4 +16,4 @@ export async function metricsRoutes(app: FastifyInstance, opts: RouteOptions): P
       return metrics.text();
     },
   });
-}
+});

@@ -8,21 +8,20 @@ import { LIST_PARAMS, type RouteOptions, Routes, whereOf } from './context.js';
 export async function resourceRoutes(app: FastifyInstance, opts: RouteOptions): Promise<void> {
   const r = new Routes(app, opts);
   for (const def of RESOURCES) {
-    const base = `/${def.kind}`;
-    const path = { uuid: def.prefix };
+    // The collection's routes, and one object's (by its uuid).
+    const all = { url: `/${def.kind}`, tag: def.kind };
+    const one = { url: `/${def.kind}/:uuid`, tag: def.kind, path: { uuid: def.prefix } };
     const echoUuid = ({ uuid }: Record<string, string>) => ({ uuid: uuid! });
     r.add({
+      ...all,
       method: 'GET',
-      url: base,
-      tag: def.kind,
       summary: `List ${def.kind}`,
       params: [...LIST_PARAMS, ...def.filters],
       handler: async ({ p }) => r.list(def.kind, whereOf(def.filters, p), p),
     });
     r.add({
+      ...all,
       method: 'POST',
-      url: base,
-      tag: def.kind,
       summary: `Create a ${def.singular}`,
       params: def.createParams,
       // Agents with --register create their own datapath row (node_id = theirs); everything else is an admin's.
@@ -33,21 +32,17 @@ export async function resourceRoutes(app: FastifyInstance, opts: RouteOptions): 
       },
     });
     r.add({
+      ...one,
       method: 'GET',
-      url: `${base}/:uuid`,
-      tag: def.kind,
       summary: `Show a ${def.singular}`,
-      path,
       echoes: echoUuid,
       handler: async ({ path }) =>
         r.service.read(async (ctx) => represent(ctx, def.kind, await ctx.must(def.kind, path.uuid!))),
     });
     r.add({
+      ...one,
       method: 'PUT',
-      url: `${base}/:uuid`,
-      tag: def.kind,
       summary: `Update a ${def.singular}`,
-      path,
       params: def.updateParams,
       prepare: (raw, path) => rejectImmutable(def, raw, path.uuid!),
       handler: async ({ path, p }) =>
@@ -56,11 +51,9 @@ export async function resourceRoutes(app: FastifyInstance, opts: RouteOptions): 
         ),
     });
     r.add({
+      ...one,
       method: 'DELETE',
-      url: `${base}/:uuid`,
-      tag: def.kind,
       summary: `Delete a ${def.singular} (see docs/api.md for cascades)`,
-      path,
       echoes: echoUuid,
       handler: async ({ path }) => {
         const id = path.uuid!;

@@ -1,12 +1,11 @@
 // Traces (`vnctl trace`): the server follows a packet host by host, asking each host's agent over its feed stream
 // (agent-requests.ts); agents answer here.
-import type { FastifyInstance } from 'fastify';
 import { MalformedRequest } from '../../model/errors.js';
 import { bool, int, ipv4, mac, oneOf, type ParamSpec, uuid } from '../../model/params.js';
 import { TRACE_PROTOCOLS, type TraceProtocol } from '../../model/trace.js';
 import type { AgentReply } from '../agent-requests.js';
 import { runTrace, sourceInterface } from '../trace.js';
-import { type RouteOptions, Routes } from './context.js';
+import { pluginWith } from './context.js';
 
 const TRACE_PARAMS = [
   uuid('interface_uuid', 'if', { doc: 'the interface the packet comes from (a VM port); or src_mac, or src_ip' }),
@@ -28,10 +27,7 @@ const ANSWER_PARAMS: ParamSpec[] = [
   { name: 'error', type: { t: 'string', max: 4096 }, doc: 'what went wrong, instead of a result' },
 ];
 
-export async function traceRoutes(app: FastifyInstance, opts: RouteOptions): Promise<void> {
-  const requests = opts.requests;
-  if (!requests) return;
-  const r = new Routes(app, opts);
+export const traceRoutes = pluginWith('requests', (r, requests) => {
   r.add({
     method: 'POST',
     url: '/traces',
@@ -73,4 +69,4 @@ export async function traceRoutes(app: FastifyInstance, opts: RouteOptions): Pro
       return { id: path.id };
     },
   });
-}
+});

@@ -2,7 +2,7 @@
 // listener, in text promtool parses; --metrics-listen is off unless given.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { AgentStatus } from '../../../src/agent/runtime/agent.js';
+import type { AgentStatus } from '../../../src/agent/runtime/agent-status.js';
 import { AGENT_METRICS, AgentMetrics } from '../../../src/agent/runtime/metrics.js';
 import { AgentConfigError } from '../../../src/agent/runtime/errors.js';
 import { parseAgentOptions } from '../../../src/agent/runtime/options.js';
