@@ -32,7 +32,6 @@ import { arpReplyActions, echoReplyActions } from './replies.js';
 import { dhcpNetworkMeter, dhcpPortMeter, dnsNetworkMeter, dnsPortMeter } from './meters.js';
 import { FROM_TUNNEL, FROM_UPLINK, matchFlag, matchReg, NETWORK_KEY } from './registers.js';
 import { isPhysical, reenterFromUplink, toUplink, tooBigTwin, uplinkOf, VLAN_PRESENT } from './uplink.js';
-import { OFPP } from '../../openflow/types.js';
 import { DNS_PORT } from '../../packet/index.js';
 
 export const PRIO_NW = {
