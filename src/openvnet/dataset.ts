@@ -19,46 +19,40 @@ export interface DatasetCall {
 
 /**
  * How vnspec's Dataset#setup turns a key's rows into requests: the path's `:field`s are taken out of the row,
- * the rest is the body. A key not listed here is `POST /<key>` with the whole row.
+ * the rest is the body. A key not listed here is `POST /<key>` with the whole row. One `METHOD path` line a key.
  */
-export const DATASET_ROUTES: Readonly<Record<string, { readonly method: 'POST' | 'PUT'; readonly path: string }>> = {
-  datapath_networks: { method: 'POST', path: 'datapaths/:datapath_uuid/networks/:network_uuid' },
-  datapath_route_links: { method: 'POST', path: 'datapaths/:datapath_uuid/route_links/:route_link_uuid' },
-  datapath_segments: { method: 'POST', path: 'datapaths/:datapath_uuid/segments/:segment_uuid' },
-  interface_security_groups: {
-    method: 'POST',
-    path: 'interfaces/:interface_uuid/security_groups/:security_group_uuid',
-  },
-  interface_network_puts: { method: 'PUT', path: 'interfaces/:interface_uuid/networks/:network_uuid' },
-  interface_segment_puts: { method: 'PUT', path: 'interfaces/:interface_uuid/segments/:segment_uuid' },
-  filter_static: { method: 'POST', path: 'filters/:filter_uuid/static' },
-  dns_records: { method: 'POST', path: 'dns_services/:dns_service_uuid/dns_records' },
-  ip_ranges: { method: 'POST', path: 'ip_range_groups/:ip_range_group_uuid/ip_ranges' },
-  lease_policy_base_networks: { method: 'POST', path: 'lease_policies/:lease_policy_uuid/networks/:network_uuid' },
-  lease_policy_base_interfaces: {
-    method: 'POST',
-    path: 'lease_policies/:lease_policy_uuid/interfaces/:interface_uuid',
-  },
-  lease_policy_ip_lease_containers: {
-    method: 'POST',
-    path: 'lease_policies/:lease_policy_uuid/ip_lease_containers/:ip_lease_container_uuid',
-  },
-  lease_policy_ip_retention_containers: {
-    method: 'POST',
-    path: 'lease_policies/:lease_policy_uuid/ip_retention_containers/:ip_retention_container_uuid',
-  },
-  mac_range_group_mac_ranges: { method: 'POST', path: 'mac_range_groups/:mac_range_group_uuid/mac_ranges' },
-  topology_datapaths: { method: 'POST', path: 'topologies/:topology_uuid/datapaths/:datapath_uuid' },
-  topology_mac_range_groups: {
-    method: 'POST',
-    path: 'topologies/:topology_uuid/mac_range_groups/:mac_range_group_uuid',
-  },
-  topology_underlays: { method: 'POST', path: 'topologies/:overlay_uuid/underlays/:underlay_uuid' },
-  topology_networks: { method: 'POST', path: 'topologies/:topology_uuid/networks/:network_uuid' },
-  topology_segments: { method: 'POST', path: 'topologies/:topology_uuid/segments/:segment_uuid' },
-  topology_route_links: { method: 'POST', path: 'topologies/:topology_uuid/route_links/:route_link_uuid' },
-  translation_static_addresses: { method: 'POST', path: 'translations/:translation_uuid/static_address' },
+const ROUTE_LINES: Readonly<Record<string, string>> = {
+  datapath_networks: 'POST datapaths/:datapath_uuid/networks/:network_uuid',
+  datapath_route_links: 'POST datapaths/:datapath_uuid/route_links/:route_link_uuid',
+  datapath_segments: 'POST datapaths/:datapath_uuid/segments/:segment_uuid',
+  interface_security_groups: 'POST interfaces/:interface_uuid/security_groups/:security_group_uuid',
+  interface_network_puts: 'PUT interfaces/:interface_uuid/networks/:network_uuid',
+  interface_segment_puts: 'PUT interfaces/:interface_uuid/segments/:segment_uuid',
+  filter_static: 'POST filters/:filter_uuid/static',
+  dns_records: 'POST dns_services/:dns_service_uuid/dns_records',
+  ip_ranges: 'POST ip_range_groups/:ip_range_group_uuid/ip_ranges',
+  lease_policy_base_networks: 'POST lease_policies/:lease_policy_uuid/networks/:network_uuid',
+  lease_policy_base_interfaces: 'POST lease_policies/:lease_policy_uuid/interfaces/:interface_uuid',
+  lease_policy_ip_lease_containers:
+    'POST lease_policies/:lease_policy_uuid/ip_lease_containers/:ip_lease_container_uuid',
+  lease_policy_ip_retention_containers:
+    'POST lease_policies/:lease_policy_uuid/ip_retention_containers/:ip_retention_container_uuid',
+  mac_range_group_mac_ranges: 'POST mac_range_groups/:mac_range_group_uuid/mac_ranges',
+  topology_datapaths: 'POST topologies/:topology_uuid/datapaths/:datapath_uuid',
+  topology_mac_range_groups: 'POST topologies/:topology_uuid/mac_range_groups/:mac_range_group_uuid',
+  topology_underlays: 'POST topologies/:overlay_uuid/underlays/:underlay_uuid',
+  topology_networks: 'POST topologies/:topology_uuid/networks/:network_uuid',
+  topology_segments: 'POST topologies/:topology_uuid/segments/:segment_uuid',
+  topology_route_links: 'POST topologies/:topology_uuid/route_links/:route_link_uuid',
+  translation_static_addresses: 'POST translations/:translation_uuid/static_address',
 };
+export const DATASET_ROUTES: Readonly<Record<string, { readonly method: 'POST' | 'PUT'; readonly path: string }>> =
+  Object.fromEntries(
+    Object.entries(ROUTE_LINES).map(([key, line]) => {
+      const [method, path] = line.split(' ') as ['POST' | 'PUT', string];
+      return [key, { method, path }];
+    }),
+  );
 
 /** The files vnspec loads for a dataset, in order: `base`, then `base_topology` for a `*_tp` one, else `base_dp`. */
 export function datasetFiles(name: string): string[] {

@@ -23,32 +23,23 @@ export const ADMIN_PROJECT = 'admin';
 const NO_TOKEN = 'notused';
 
 /** Extensions served (what Tempest reads to decide what to test); everything else is absent, so it skips. */
-export const EXTENSIONS: readonly { alias: string; name: string; description: string }[] = [
-  { alias: 'external-net', name: 'Neutron external network', description: 'router:external on networks' },
-  { alias: 'security-group', name: 'security-group', description: 'Security groups and their rules (IPv4)' },
-  {
-    alias: 'router',
-    name: 'Neutron L3 Router',
-    description: 'routers (route links), their interfaces and gateways; floating IPs',
-  },
-  { alias: 'ext-gw-mode', name: 'Neutron L3 Configurable external gateway mode', description: 'enable_snat' },
-  { alias: 'port-security', name: 'Port Security', description: 'port_security_enabled on ports' },
-  { alias: 'provider', name: 'Provider Network', description: 'flat and VLAN physical networks; tunnel keys' },
-  { alias: 'binding', name: 'Port Binding', description: 'binding:host_id names the datapath node' },
-  { alias: 'project-id', name: 'project_id field enabled', description: 'project_id beside tenant_id' },
-  {
-    alias: 'standard-attr-description',
-    name: 'standard-attr-description',
-    description: 'description on every resource',
-  },
-  { alias: 'sorting', name: 'Sorting support', description: 'sort_key and sort_dir on every list' },
-  { alias: 'pagination', name: 'Pagination support', description: 'limit, marker and page_reverse on every list' },
-  {
-    alias: 'ip-substring-filtering',
-    name: 'IP address substring filtering',
-    description: 'fixed_ips=ip_address_substr=… on ports',
-  },
+const EXTENSION_ROWS: readonly (readonly [alias: string, name: string, description: string])[] = [
+  ['external-net', 'Neutron external network', 'router:external on networks'],
+  ['security-group', 'security-group', 'Security groups and their rules (IPv4)'],
+  ['router', 'Neutron L3 Router', 'routers (route links), their interfaces and gateways; floating IPs'],
+  ['ext-gw-mode', 'Neutron L3 Configurable external gateway mode', 'enable_snat'],
+  ['port-security', 'Port Security', 'port_security_enabled on ports'],
+  ['provider', 'Provider Network', 'flat and VLAN physical networks; tunnel keys'],
+  ['binding', 'Port Binding', 'binding:host_id names the datapath node'],
+  ['project-id', 'project_id field enabled', 'project_id beside tenant_id'],
+  ['standard-attr-description', 'standard-attr-description', 'description on every resource'],
+  ['sorting', 'Sorting support', 'sort_key and sort_dir on every list'],
+  ['pagination', 'Pagination support', 'limit, marker and page_reverse on every list'],
+  ['ip-substring-filtering', 'IP address substring filtering', 'fixed_ips=ip_address_substr=… on ports'],
 ];
+export const EXTENSIONS: readonly { alias: string; name: string; description: string }[] = EXTENSION_ROWS.map(
+  ([alias, name, description]) => ({ alias, name, description }),
+);
 
 declare module 'fastify' {
   interface FastifyRequest {
