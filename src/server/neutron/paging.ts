@@ -53,7 +53,7 @@ function limitOf(q: Query): number | undefined {
 }
 
 export interface Page {
-  readonly items: Obj[];
+  readonly items: readonly Obj[];
   /** `<collection>_links`, present only when paging was asked for. */
   readonly links?: { rel: 'next' | 'previous'; href: string }[];
 }
@@ -80,8 +80,11 @@ export function sortAndPage(
     }
     return 0;
   };
+  const paged = limit !== undefined || marker !== undefined;
+  // A plain list keeps the store's order (as before sorting was served): nothing to sort, nothing to copy.
+  if (!paged && q.sort_key === undefined) return { items };
   const sorted = [...items].sort(order);
-  if (limit === undefined && marker === undefined) return { items: sorted };
+  if (!paged) return { items: sorted };
 
   // page_reverse walks backwards from the marker: the page before it, still in the asked order.
   const walk = reverse ? sorted.reverse() : sorted;
