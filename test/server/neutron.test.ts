@@ -552,6 +552,106 @@ describe('ports', () => {
     assert.equal(back.network_id, network.id);
   });
 
+  test('several fixed IPs: all leased on the one interface, the first first; a PUT adds and removes by the whole list', async () => {
+    const { network, subnet } = await networkWithSubnet({ enable_dhcp: false });
+    const prefix = subnet.cidr.replace(/0\/24$/, '');
+    const port = await make('ports', {
+      network_id: network.id,
+      fixed_ips: [{ ip_address: `${prefix}40` }, { subnet_id: subnet.id }, { ip_address: `${prefix}41` }],
+    });
+    const ips = port.fixed_ips.map((f: { ip_address: string }) => f.ip_address);
+    assert.equal(ips.length, 3);
+    assert.equal(ips[0], `${prefix}40`);
+    assert.ok(ips.includes(`${prefix}41`));
+    const free = ips.find((ip: string) => ![`${prefix}40`, `${prefix}41`].includes(ip));
+    assert.equal(free, subnet.allocation_pools[0].start, 'a subnet-only entry takes a free address');
+    for (const f of port.fixed_ips) assert.equal(f.subnet_id, subnet.id);
+    // The same object through the OpenVNet API: one MAC lease holding three IP leases; the first is ipv4_address.
+    const iface = await ok(s, 'GET', `/api/1.0/interfaces/${port.id}`);
+    assert.equal(iface.ipv4_address, `${prefix}40`);
+    assert.deepEqual(
+      iface.mac_leases[0].ip_leases.map((l: { ipv4_address: string }) => l.ipv4_address).sort(),
+      [...ips].sort(),
+    );
+    // Another port cannot take any of them; the filter finds the port by its second address.
+    refused(
+      await create('ports', { network_id: network.id, fixed_ips: [{ ip_address: `${prefix}41` }] }),
+      409,
+      'IpAddressInUse',
+    );
+    assert.deepEqual(
+      (await list('ports', `?fixed_ips=ip_address%3D${prefix}41`)).map((p) => p.id),
+      [port.id],
+    );
+
+    // PUT is the whole list: a subnet-only entry keeps an address the port holds rather than taking a new one.
+    const one = expect(await update('ports', port.id, { fixed_ips: [{ subnet_id: subnet.id }] }), 200).port;
+    assert.equal(one.fixed_ips.length, 1);
+    assert.ok(ips.includes(one.fixed_ips[0].ip_address), one.fixed_ips[0].ip_address);
+    const kept = one.fixed_ips[0].ip_address;
+    const two = expect(
+      await update('ports', port.id, { fixed_ips: [{ ip_address: kept }, { ip_address: `${prefix}42` }] }),
+      200,
+    ).port;
+    assert.deepEqual(
+      two.fixed_ips.map((f: { ip_address: string }) => f.ip_address),
+      [kept, `${prefix}42`],
+    );
+    // The released addresses are free again.
+    const other = await make('ports', { network_id: network.id, fixed_ips: [{ ip_address: `${prefix}41` }] });
+    assert.equal(other.fixed_ips[0].ip_address, `${prefix}41`);
+    // Dropping the first keeps the second as the port's (first) address; [] leaves none.
+    const second = expect(await update('ports', port.id, { fixed_ips: [{ ip_address: `${prefix}42` }] }), 200).port;
+    assert.deepEqual(second.fixed_ips, [{ subnet_id: subnet.id, ip_address: `${prefix}42` }]);
+    assert.equal((await ok(s, 'GET', `/api/1.0/interfaces/${port.id}`)).ipv4_address, `${prefix}42`);
+    const none = expect(await update('ports', port.id, { fixed_ips: [] }), 200).port;
+    assert.deepEqual(none.fixed_ips, []);
+    const back = expect(
+      await update('ports', port.id, { fixed_ips: [{ ip_address: `${prefix}43` }, { ip_address: `${prefix}44` }] }),
+      200,
+    ).port;
+    assert.deepEqual(
+      back.fixed_ips.map((f: { ip_address: string }) => f.ip_address),
+      [`${prefix}43`, `${prefix}44`],
+    );
+    assert.equal(back.network_id, network.id);
+  });
+
+  test('bad fixed_ips lists are 400 naming the entry, and change nothing', async () => {
+    const { network, subnet } = await networkWithSubnet({ enable_dhcp: false });
+    const prefix = subnet.cidr.replace(/0\/24$/, '');
+    const port = await make('ports', { network_id: network.id, fixed_ips: [{ ip_address: `${prefix}50` }] });
+    const twice = refused(
+      await update('ports', port.id, { fixed_ips: [{ ip_address: `${prefix}51` }, { ip_address: `${prefix}51` }] }),
+      400,
+      'InvalidInput',
+    );
+    assert.match(twice, /fixed_ips\[1\]\.ip_address/);
+    const foreign = refused(
+      await create('ports', {
+        network_id: network.id,
+        fixed_ips: [{ ip_address: `${prefix}52` }, { subnet_id: 'sn-other' }],
+      }),
+      400,
+      'InvalidInput',
+    );
+    assert.match(foreign, /fixed_ips\[1\]\.subnet_id/);
+    const many = Array.from({ length: 6 }, (_, n) => ({ ip_address: `${prefix}${60 + n}` }));
+    assert.match(
+      refused(await create('ports', { network_id: network.id, fixed_ips: many }), 400, 'InvalidInput'),
+      /fixed_ips/,
+    );
+    // A taken second address: 409, and the port keeps what it had (the request is one write).
+    await make('ports', { network_id: network.id, fixed_ips: [{ ip_address: `${prefix}53` }] });
+    refused(
+      await update('ports', port.id, { fixed_ips: [{ ip_address: `${prefix}54` }, { ip_address: `${prefix}53` }] }),
+      409,
+      'IpAddressInUse',
+    );
+    assert.deepEqual((await show('ports', port.id)).fixed_ips, [{ subnet_id: subnet.id, ip_address: `${prefix}50` }]);
+    assert.equal((await list('ports', `?fixed_ips=ip_address%3D${prefix}54`)).length, 0);
+  });
+
   test("security_groups default to the project's default group, which allows egress and ingress from itself", async () => {
     const { network } = await networkWithSubnet({ enable_dhcp: false }, p1);
     const port = await make('ports', { network_id: network.id }, p1);
@@ -1086,6 +1186,59 @@ describe('floating IPs', () => {
     assert.equal(gone.fixed_ip_address, null);
     assert.equal(gone.floating_ip_address, fip.floating_ip_address);
     assert.deepEqual(await staticTranslationsOf(port.id), []);
+  });
+
+  test('a port with two addresses: a floating IP for each (fixed_ip_address), moved between them, kept when one goes', async () => {
+    const ext = await externalNetwork();
+    const inside = await networkWithSubnet({ enable_dhcp: false });
+    const router = await make('routers', { external_gateway_info: { network_id: ext.network.id } });
+    expect(await api('PUT', `/v2.0/routers/${router.id}/add_router_interface`, { subnet_id: inside.subnet.id }), 200);
+    const prefix = inside.subnet.cidr.replace(/0\/24$/, '');
+    const [a, b] = [`${prefix}81`, `${prefix}82`];
+    const port = await make('ports', {
+      network_id: inside.network.id,
+      fixed_ips: [{ ip_address: a }, { ip_address: b }],
+    });
+    const pairs = async () =>
+      (await staticTranslationsOf(port.id))
+        .flatMap((t) => t.static_addresses.map((x: any) => `${x.ingress_ipv4_address}>${x.egress_ipv4_address}`))
+        .sort();
+
+    const f1 = await make('floatingips', {
+      floating_network_id: ext.network.id,
+      port_id: port.id,
+      fixed_ip_address: b,
+    });
+    assert.equal(f1.fixed_ip_address, b);
+    assert.deepEqual(await pairs(), [`${b}>${f1.floating_ip_address}`]);
+    const moved = expect(await update('floatingips', f1.id, { port_id: port.id, fixed_ip_address: a }), 200).floatingip;
+    assert.equal(moved.fixed_ip_address, a);
+    assert.deepEqual(await pairs(), [`${a}>${f1.floating_ip_address}`]);
+    // An address the port does not hold: 400; the same address twice: 409.
+    refused(
+      await update('floatingips', f1.id, { port_id: port.id, fixed_ip_address: `${prefix}99` }),
+      400,
+      'InvalidInput',
+    );
+    refused(
+      await create('floatingips', { floating_network_id: ext.network.id, port_id: port.id, fixed_ip_address: a }),
+      409,
+      'Conflict',
+    );
+    const f2 = await make('floatingips', {
+      floating_network_id: ext.network.id,
+      port_id: port.id,
+      fixed_ip_address: b,
+    });
+    assert.deepEqual(await pairs(), [`${a}>${f1.floating_ip_address}`, `${b}>${f2.floating_ip_address}`].sort());
+
+    // The port gives up b: f2 has no free address of the port to follow (a is f1's), so it is disassociated.
+    expect(await update('ports', port.id, { fixed_ips: [{ ip_address: a }] }), 200);
+    assert.equal((await show('floatingips', f1.id)).fixed_ip_address, a);
+    const gone = await show('floatingips', f2.id);
+    assert.equal(gone.port_id, null);
+    assert.equal(gone.fixed_ip_address, null);
+    assert.deepEqual(await pairs(), [`${a}>${f1.floating_ip_address}`]);
   });
 
   test('deleting the associated port disassociates the floating IP, whose address stays held', async () => {

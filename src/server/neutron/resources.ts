@@ -288,18 +288,57 @@ async function datapathOfHost(ctx: ReadContext, host: unknown): Promise<string |
   return dp.uuid;
 }
 
-/** The one fixed IP a port asks for (vnet ports hold one address): null = none, undefined = any free one. */
-async function fixedIp(ctx: WriteContext, network: Doc, view: NeutronView, o: Body): Promise<string | null> {
+/**
+ * Neutron's max_fixed_ips_per_port default: each address is a few flows on every host of the network (anti-spoofing,
+ * ARP answer, neighbour), so a port does not take a whole pool.
+ */
+const MAX_FIXED_IPS = 5;
+
+/**
+ * The addresses a port asks for, in order (its first is the one DHCP offers): one per `fixed_ips` entry — the given
+ * `ip_address`, else one the port already holds (a PUT keeps what it can), else a free one of the subnet. No
+ * `fixed_ips`: one free address when the network has a subnet. vnet's network has one subnet, so each entry's
+ * `subnet_id` must be it.
+ */
+async function fixedIps(
+  ctx: WriteContext,
+  network: Doc,
+  view: NeutronView,
+  o: Body,
+  held: string[] = [],
+): Promise<string[]> {
   const subnet = view.subnetOf(network.uuid);
   const fixed = o.fixed_ips as Body[] | undefined;
-  if (fixed === undefined) return subnet ? freeIpIn(ctx, subnet, 'fixed_ips') : null;
-  if (fixed.length === 0) return null;
-  if (fixed.length > 1) throw unsupported('fixed_ips', 'one address per port');
-  const want = fixed[0]!;
-  if (want.subnet_id !== undefined && want.subnet_id !== subnet?.uuid)
-    throw invalid('fixed_ips', `subnet ${String(want.subnet_id)} is not on network ${network.uuid}`);
+  if (fixed === undefined) return subnet ? [await freeIpIn(ctx, subnet, 'fixed_ips')] : [];
+  if (fixed.length === 0) return [];
+  if (fixed.length > MAX_FIXED_IPS)
+    throw invalid('fixed_ips', `Exceeded maximum amount of fixed ips per port (${MAX_FIXED_IPS}).`);
   if (!subnet) throw invalid('fixed_ips', `network ${network.uuid} has no subnet`);
-  return typeof want.ip_address === 'string' ? want.ip_address : freeIpIn(ctx, subnet, 'fixed_ips');
+  const named = fixed.map((f) => f.ip_address).filter((ip): ip is string => typeof ip === 'string');
+  const out: string[] = [];
+  for (const [n, want] of fixed.entries()) {
+    if (want.subnet_id !== undefined && want.subnet_id !== subnet.uuid)
+      throw invalid(`fixed_ips[${n}].subnet_id`, `subnet ${String(want.subnet_id)} is not on network ${network.uuid}`);
+    const ip = want.ip_address;
+    if (typeof ip === 'string') {
+      if (out.includes(ip)) throw invalid(`fixed_ips[${n}].ip_address`, `${ip} is given twice`);
+      out.push(ip);
+      continue;
+    }
+    const kept = held.find((h) => !out.includes(h) && !named.includes(h));
+    out.push(kept ?? (await freeIpIn(ctx, subnet, 'fixed_ips', [...out, ...named])));
+  }
+  return out;
+}
+
+/** A further address of a port: an IP lease on its (first) MAC lease, as OpenVNet holds several per interface. */
+async function addAddress(ctx: WriteContext, iface: string, network: Doc, ip: string): Promise<void> {
+  const ml = await ctx.findOne('mac_leases', { interface_uuid: iface });
+  await resourceDef('ip_leases').create(ctx, {
+    network_uuid: network.uuid,
+    ipv4_address: ip,
+    mac_lease_uuid: ml?.uuid ?? null,
+  });
 }
 
 async function createPort(ctx: WriteContext, view: NeutronView, o: Body): Promise<string> {
@@ -311,7 +350,7 @@ async function createPort(ctx: WriteContext, view: NeutronView, o: Body): Promis
     throw new NeutronError(403, 'PolicyNotAuthorized', '(rule:create_port:mac_address) is disallowed by policy');
   const project = projectFor(o, view.caller);
   const security = o.port_security_enabled !== false;
-  const ip = await fixedIp(ctx, network, view, o);
+  const [ip, ...more] = await fixedIps(ctx, network, view, o);
   const iface = await resourceDef('interfaces').create(ctx, {
     network_uuid: network.uuid,
     ...(ip ? { ipv4_address: ip } : {}),
@@ -325,6 +364,7 @@ async function createPort(ctx: WriteContext, view: NeutronView, o: Body): Promis
     admin_state_up: o.admin_state_up !== false,
     owner_datapath_uuid: await datapathOfHost(ctx, o['binding:host_id']),
   });
+  for (const extra of more) await addAddress(ctx, iface.uuid, network, extra);
   iface.security_group_uuids = await portGroups(ctx, view, o, project, security);
   await ctx.update('interfaces', iface);
   return iface.uuid;
@@ -340,13 +380,39 @@ async function updatePort(ctx: WriteContext, view: NeutronView, id: string, o: B
   if (o['binding:host_id'] !== undefined) p.owner_datapath_uuid = await datapathOfHost(ctx, o['binding:host_id']);
   if (o.port_security_enabled !== undefined) p.enable_filtering = o.port_security_enabled as boolean;
   if (o.admin_state_up !== undefined) p.admin_state_up = o.admin_state_up as boolean;
+  // fixed_ips is the whole new list: addresses not in it go, missing ones are added, the rest stay as they are.
+  let added: string[] = [];
+  let network: Doc | undefined;
   if (o.fixed_ips !== undefined) {
-    const network = await ctx.must('networks', (await portNetwork(ctx, iface)) ?? '');
-    p.ipv4_address = await fixedIp(ctx, network, view, o);
-    // Without an address the port stays on its network (vnet holds that as the interface's network_uuid).
-    if (p.ipv4_address === null) p.network_uuid = network.uuid;
+    network = await ctx.must('networks', (await portNetwork(ctx, iface)) ?? '');
+    const held = await ctx.find('ip_leases', { interface_uuid: iface.uuid });
+    const wanted = await fixedIps(
+      ctx,
+      network,
+      view,
+      o,
+      held.map((l) => l.ipv4_address as string),
+    );
+    added = wanted.filter((ip) => !held.some((l) => l.ipv4_address === ip));
+    // A lease that goes takes a new address in place while there are new ones (its floating IP follows it, as a
+    // port's one address changed by PUT always did); the rest go.
+    for (const l of held.filter((h) => !wanted.includes(h.ipv4_address as string))) {
+      const ip = added.shift();
+      if (ip) await resourceDef('ip_leases').update(ctx, l, { ipv4_address: ip });
+      else await resourceDef('ip_leases').remove(ctx, l);
+    }
+    // The first address goes through the interface (it then leaves its own network_uuid to the lease); without
+    // any, the port stays on its network (vnet holds that as the interface's network_uuid).
+    if (wanted.length === 0) {
+      p.ipv4_address = null;
+      p.network_uuid = network.uuid;
+    } else if (held.length === 0) {
+      p.ipv4_address = added.shift()!;
+      p.network_uuid = network.uuid;
+    }
   }
   const updated = await resourceDef('interfaces').update(ctx, iface, p);
+  for (const ip of added) await addAddress(ctx, iface.uuid, network!, ip);
   if (o.security_groups !== undefined || o.port_security_enabled !== undefined) {
     const enabled = updated.enable_filtering === true;
     const groups = o.security_groups === undefined && enabled ? updated.security_group_uuids : undefined;

@@ -74,15 +74,20 @@ async function realise(ctx: WriteContext, fip: Doc): Promise<void> {
 
 /**
  * An interface's floating IPs forward to addresses it holds: after its addresses change, one whose fixed address
- * it no longer holds follows its first address, or (none left) is disassociated and stays held, as on its delete.
- * Else the translation would send the floating address's traffic to whichever port takes the old address next.
+ * it no longer holds follows its first address no other floating IP forwards to, or (none left) is disassociated
+ * and stays held, as on its delete. Else the translation would send the floating address's traffic to whichever
+ * port takes the old address next.
  */
 export async function refloat(ctx: WriteContext, iface: string | null): Promise<void> {
   if (!iface) return;
-  const held = new Set((await ctx.find('ip_leases', { interface_uuid: iface })).map((l) => l.ipv4_address));
-  for (const fip of await ctx.find('floating_ips', { interface_uuid: iface })) {
-    if (held.has(fip.fixed_ipv4_address)) continue;
-    const doc: Doc = { ...fip, fixed_ipv4_address: null, ...(held.size === 0 ? { interface_uuid: null } : {}) };
+  const held = (await ctx.find('ip_leases', { interface_uuid: iface })).map((l) => l.ipv4_address as string);
+  const fips = await ctx.find('floating_ips', { interface_uuid: iface });
+  const taken = new Set(fips.map((f) => f.fixed_ipv4_address).filter((ip) => held.includes(ip as string)));
+  for (const fip of fips) {
+    if (held.includes(fip.fixed_ipv4_address as string)) continue;
+    const next = held.find((ip) => !taken.has(ip));
+    if (next) taken.add(next);
+    const doc: Doc = { ...fip, fixed_ipv4_address: next ?? null, ...(next ? {} : { interface_uuid: null }) };
     await realise(ctx, doc);
     await ctx.update('floating_ips', doc);
   }
