@@ -406,9 +406,17 @@ describe('subnets', () => {
     assert.deepEqual((await ok(s, 'GET', `/api/1.0/networks/${network.id}`)).host_routes, []);
   });
 
-  test('a second subnet on a network is a 409; ip_version 6 and a missing cidr are 400', async () => {
+  test('a second subnet on a network is a 400 naming network_id; ip_version 6 and a missing cidr are 400', async () => {
     const { network } = await networkWithSubnet();
-    refused(await create('subnets', { network_id: network.id, ip_version: 4, cidr: '10.52.0.0/24' }), 409, 'Conflict');
+    assert.match(
+      refused(
+        await create('subnets', { network_id: network.id, ip_version: 4, cidr: '10.52.0.0/24' }),
+        400,
+        'InvalidInput',
+      ),
+      /network_id.*one IPv4 subnet per network/,
+    );
+    assert.equal((await list('subnets', `?network_id=${network.id}`)).length, 1);
     const other = await make('networks', {});
     // IPv6 is refused, whether the CIDR gives it away or only ip_version does.
     assert.match(

@@ -245,6 +245,13 @@ async function createSubnet(ctx: WriteContext, view: NeutronView, o: Body): Prom
   const network = await attachableNetwork(ctx, view, o.network_id as string);
   if (!view.seesOwn(network))
     throw new NeutronError(403, 'PolicyNotAuthorized', `network ${network.uuid} is another project's`);
+  // vnet's network is one IPv4 prefix (its ipv4_network, which the agents route, answer ARP and serve DHCP for);
+  // a second subnet would be addresses no switch knows. Refused up front, naming the attribute (docs/neutron.md).
+  if (view.subnetOf(network.uuid))
+    throw unsupported(
+      'network_id',
+      `one IPv4 subnet per network, and ${network.uuid} has its subnet already (make another network and join the two with a router)`,
+    );
   const { net, prefix } = splitCidr(o.cidr as string);
   const p = {
     network_uuid: network.uuid,
