@@ -3,8 +3,8 @@
 // which the VMs' DHCP clients install), a router with a gateway and an interface, security group rules for ICMP
 // and SSH, two ports bound by iface-id as nova+libvirt do, VMs that take their addresses from vnet's DHCP — then
 // real packets: VM to VM across hosts, the internet host to a VM's floating IP, a VM to the internet through the
-// router's SNAT. A member token of another project sees
-// and changes none of it, through the API and through the CLI.
+// router's SNAT; a port with two fixed IPs (both reached, anti-spoofing by exactly those, a floating IP of the
+// second, changed by PUT). A member token of another project sees and changes none of it, API and CLI.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { after, before, test } from 'node:test';
@@ -172,6 +172,7 @@ test('seed 003 through the openstack CLI: external network, tenant network, rout
     assert.equal(port.fixed_ips.length, 1);
     ids[name] = port.id;
     ids[`${name}-ip`] = port.fixed_ips[0].ip_address;
+    ids[`${name}-mac`] = port.mac_address;
     // As nova+libvirt plug a VM: a port with external_ids:iface-id = the Neutron port id; the address from DHCP.
     await cluster.lab.addVm({ name, host, mac: port.mac_address, ip: null, port: `tap-${name}`, ifaceId: port.id });
   }
@@ -215,6 +216,104 @@ test("north-south: the internet host reaches a VM's floating IP; the other VM le
     (await cluster.lab.run(vm, ['curl', '-sS', '--max-time', '5', net.inet.url])).trim();
   assert.equal(await seen('vm2'), ids.gateway, 'vm2 is seen as the router gateway address (SNAT)');
   assert.equal(await seen('vm1'), fip.floating_ip_address, 'vm1 is seen as its floating IP');
+});
+
+/** Whether `vm` gets echo replies from `dst` with `src` as its source address. */
+async function pingFrom(vm: string, src: string, dst: string): Promise<boolean> {
+  return (await cluster.lab.exec(vm, ['ping', '-c', '2', '-i', '0.3', '-W', '2', '-I', src, dst])).code === 0;
+}
+
+/** Waits until `vm` no longer reaches `dst` (the agents apply a change a moment after the API acknowledges it). */
+async function waitUnreachable(vm: string, dst: string, timeoutMs = 30_000): Promise<boolean> {
+  for (const end = Date.now() + timeoutMs; Date.now() < end; )
+    if (!(await cluster.lab.ping(vm, dst, { count: 1, timeoutS: 1 })).ok) return true;
+  return false;
+}
+
+test('a port with two fixed IPs: DHCP offers the first, both answer, anti-spoofing passes exactly those, PUT drops and adds one', async () => {
+  const [first, second, stray] = ['10.60.0.21', '10.60.0.22', '10.60.0.23'];
+  const port = await admin([
+    'port',
+    'create',
+    '--network',
+    'net1',
+    '--host',
+    'h2',
+    '--device-owner',
+    'compute:nova',
+    '--fixed-ip',
+    `ip-address=${first}`,
+    '--fixed-ip',
+    `ip-address=${second}`,
+    'vm3-port',
+  ]);
+  assert.deepEqual(
+    port.fixed_ips.map((f: { ip_address: string }) => f.ip_address),
+    [first, second],
+  );
+  // One interface holding two IP leases under its MAC lease, through the OpenVNet API.
+  const iface = await cluster.call<{ mac_leases: { ip_leases: { ipv4_address: string }[] }[] }>(
+    'GET',
+    `/interfaces/${port.id}`,
+  );
+  assert.deepEqual(
+    iface.mac_leases[0]!.ip_leases.map((l) => l.ipv4_address),
+    [first, second],
+  );
+  await cluster.lab.addVm({
+    name: 'vm3',
+    host: 'h2',
+    mac: port.mac_address,
+    ip: null,
+    port: 'tap-vm3',
+    ifaceId: port.id,
+  });
+  const lease = await cluster.lab.dhcp('vm3', { tries: 10 });
+  assert.ok(lease.ok, `vm3: no DHCP lease\n${await cluster.diagnostics()}`);
+  assert.equal(lease.ip, first, 'DHCP offers the first fixed IP');
+  // The guest configures the second itself (as with Neutron), and one the port does not hold.
+  for (const ip of [second, stray]) await cluster.lab.run('vm3', ['ip', 'addr', 'add', `${ip}/24`, 'dev', 'eth0']);
+
+  const vm1 = ids['vm1-ip']!;
+  for (const ip of [first, second]) {
+    const r = await cluster.lab.waitPing('vm1', ip, { timeoutMs: 20_000 });
+    if (!r.ok) assert.fail(`vm1 -> ${ip} (vm3, h2) failed\n${r.output}\n${await cluster.diagnostics()}`);
+  }
+  // Anti-spoofing: neighbours fixed in both guests, so ARP (which the switch answers only for leased addresses)
+  // is not what decides — vm3's frames from its second address pass, from the address it was not given do not.
+  await cluster.lab.run('vm3', ['ip', 'neigh', 'replace', vm1, 'lladdr', ids['vm1-mac']!, 'dev', 'eth0']);
+  await cluster.lab.run('vm1', ['ip', 'neigh', 'replace', stray, 'lladdr', port.mac_address, 'dev', 'eth0']);
+  assert.ok(await pingFrom('vm3', second, vm1), `vm3 from ${second} -> vm1`);
+  assert.ok(!(await pingFrom('vm3', stray, vm1)), `vm3 from ${stray} (not leased) reached vm1`);
+  assert.ok(!(await cluster.lab.ping('vm1', stray, { count: 2, timeoutS: 2 })).ok, `vm1 reached ${stray}`);
+
+  // A floating IP of the second address: the internet host reaches vm3 there, and vm3 leaves from it as the
+  // floating IP, from its first address as the router's gateway address (SNAT).
+  const fip = await admin(['floating', 'ip', 'create', '--port', 'vm3-port', '--fixed-ip-address', second, 'ext-net']);
+  assert.equal(fip.fixed_ip_address, second);
+  const inbound = await cluster.lab.waitPing('inet', fip.floating_ip_address, { timeoutMs: 20_000 });
+  if (!inbound.ok) assert.fail(`inet -> ${fip.floating_ip_address} failed\n${inbound.output}`);
+  const seenFrom = async (src: string) =>
+    (await cluster.lab.run('vm3', ['curl', '-sS', '--max-time', '5', '--interface', src, net.inet.url])).trim();
+  assert.equal(await seenFrom(second), fip.floating_ip_address);
+  assert.equal(await seenFrom(first), ids.gateway);
+  await admin(['floating', 'ip', 'delete', fip.id], { json: false });
+
+  // PUT with the first address only: the second stops answering and may no longer be sent from.
+  await admin(['port', 'set', '--no-fixed-ip', '--fixed-ip', `ip-address=${first}`, 'vm3-port'], { json: false });
+  assert.deepEqual(
+    (await admin(['port', 'show', 'vm3-port'])).fixed_ips.map((f: { ip_address: string }) => f.ip_address),
+    [first],
+  );
+  assert.ok(await waitUnreachable('vm1', second), `vm1 still reaches ${second} after it was removed from the port`);
+  assert.ok(!(await pingFrom('vm3', second, vm1)), `vm3 still sends from ${second}`);
+  assert.ok((await cluster.lab.waitPing('vm1', first, { timeoutMs: 10_000 })).ok, `vm1 -> ${first} after the PUT`);
+  // Added back by PUT (the CLI sends the whole list: the first and the second).
+  await admin(['port', 'set', '--fixed-ip', `ip-address=${second}`, 'vm3-port'], { json: false });
+  assert.equal((await admin(['port', 'show', 'vm3-port'])).fixed_ips.length, 2);
+  const back = await cluster.lab.waitPing('vm1', second, { timeoutMs: 20_000 });
+  if (!back.ok) assert.fail(`vm1 -> ${second} after it was added back\n${back.output}`);
+  assert.ok(await pingFrom('vm3', second, vm1), `vm3 from ${second} after it was added back`);
 });
 
 test('a member of another project sees and changes none of it (API and CLI)', async () => {
