@@ -983,7 +983,7 @@ describe('routers', () => {
     refused(await api('GET', `/v2.0/ports/${gwPort.id}`), 404, 'PortNotFound');
   });
 
-  test('add_router_interface by port: a port without an address is 400; with one it becomes the interface', async () => {
+  test('add_router_interface by port: a port without an address, or with two, is 400; with one it becomes the interface', async () => {
     const { network, subnet } = await networkWithSubnet({ enable_dhcp: false });
     const router = await make('routers', { name: 'by-port' });
     const bare = await make('ports', { network_id: network.id, fixed_ips: [] });
@@ -991,6 +991,18 @@ describe('routers', () => {
       await api('PUT', `/v2.0/routers/${router.id}/add_router_interface`, { port_id: bare.id }),
       400,
       'BadRequest',
+    );
+    const two = await make('ports', {
+      network_id: network.id,
+      fixed_ips: [{ subnet_id: subnet.id }, { subnet_id: subnet.id }],
+    });
+    assert.match(
+      refused(
+        await api('PUT', `/v2.0/routers/${router.id}/add_router_interface`, { port_id: two.id }),
+        400,
+        'BadRequest',
+      ),
+      /several fixed IPs/,
     );
     const port = await make('ports', { network_id: network.id, fixed_ips: [{ ip_address: subnet.gateway_ip }] });
     const info = expect(await api('PUT', `/v2.0/routers/${router.id}/add_router_interface`, { port_id: port.id }), 200);

@@ -235,6 +235,9 @@ export async function addRouterInterface(ctx: WriteContext, view: NeutronView, i
       );
     const lease = await firstLease(ctx, port.uuid);
     if (!lease) throw badRequest(`Bad router request: Router port ${port.uuid} must have at least one fixed IP.`);
+    // The router is one address on the network (its route's interface): a second one would be leased and unused.
+    if ((await ctx.find('ip_leases', { interface_uuid: port.uuid })).length > 1)
+      throw badRequest(`Bad router request: Router port ${port.uuid} has several fixed IPs; a router port has one.`);
     subnet = await ctx.findOne('subnets', { network_uuid: lease.network_uuid as string });
     iface = await resourceDef('interfaces').update(ctx, port, {
       mode: 'simulated',
