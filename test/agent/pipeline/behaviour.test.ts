@@ -144,6 +144,47 @@ describe('one host, the seed layout', () => {
   });
 });
 
+describe('one host, a VM holding two IP leases on its MAC lease (a Neutron port with two fixed IPs)', () => {
+  const vms = seedVms();
+  const res = seedResources(vms);
+  const SECOND = '172.16.1.11';
+  res
+    .interfaces!.find((i) => i.uuid === 'if-veth1')!
+    .mac_leases![0]!.ip_leases!.push({
+      uuid: 'il-veth1b',
+      network_uuid: 'nw-net1',
+      ipv4_address: SECOND,
+    });
+  const fab = new Fabric(res, vms, [DP1]);
+
+  test('ARP for each address is answered with the one MAC; both are reached, locally and routed', () => {
+    for (const ip of ['172.16.1.1', SECOND]) {
+      const a = fab.send('if-veth2', arpRequest(MAC(2), '172.16.1.2', ip));
+      assert.deepEqual(to(a), ['if-veth2'], ip);
+      assert.equal(a.deliveries[0]!.packet.arp_sha, macNum(MAC(1)));
+      assert.equal(a.deliveries[0]!.packet.arp_spa, ipNum(ip));
+      assert.deepEqual(to(fab.send('if-veth2', icmpEcho(MAC(2), '172.16.1.2', MAC(1), ip))), ['if-veth1'], ip);
+      const routed = fab.send('if-veth3', icmpEcho(MAC(3), '172.16.2.3', ROUTER.net2.mac, ip));
+      assert.deepEqual(to(routed), ['if-veth1'], `routed to ${ip}`);
+      assert.equal(routed.deliveries[0]!.packet.eth_dst, macNum(MAC(1)));
+    }
+  });
+
+  test('the VM may send from either address (IP and ARP), from no third one', () => {
+    for (const ip of ['172.16.1.1', SECOND]) {
+      assert.deepEqual(to(fab.send('if-veth1', icmpEcho(MAC(1), ip, MAC(2), '172.16.1.2'))), ['if-veth2'], ip);
+      assert.deepEqual(to(fab.send('if-veth1', arpRequest(MAC(1), ip, '172.16.1.9'))), ['if-veth2'], `ARP from ${ip}`);
+    }
+    for (const c of [
+      icmpEcho(MAC(1), '172.16.1.12', MAC(2), '172.16.1.2'),
+      arpRequest(MAC(1), '172.16.1.12', '172.16.1.2'),
+    ]) {
+      const r = fab.send('if-veth1', c);
+      assert.deepEqual(to(r), []);
+      assert.match(r.traces[0]!.result.drops.join(), /port_security/);
+    }
+  });
+});
 describe('three hosts', () => {
   // Each network's VMs on different hosts.
   const place: Record<number, string> = { 1: DP1, 2: DP2, 3: DP3, 4: DP1, 5: DP2, 6: DP3 };
