@@ -5,15 +5,11 @@
 // (10.101.0.10/11/12, as OpenVNet's spec sets them): a VM reaches its own segment's VMs, on its host and across
 // tunnels, and never the other segment's, whose VM answers to the very same address.
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { Cluster } from '../../src/demo/cluster.js';
-import { applyDataset, loadDataset } from '../../src/openvnet/dataset.js';
-import { assertE2eEnvironment, labPrefix } from './helpers.js';
+import type { Cluster } from '../../src/demo/cluster.js';
+import { assertE2eEnvironment } from './helpers.js';
+import { startOpenVnetLab } from './openvnet-lab.js';
 import { type SegVm, segmentReport } from './segment-vms.js';
-
-const FIXTURES = join(import.meta.dirname, '..', 'fixtures', 'openvnet');
-const UPLINK_PORT = 'upl0';
 
 /** OpenVNet's vm1..vm6: odd ones on the first segment, even ones on the second, two per host (seg.yml). */
 const VMS: SegVm[] = [
@@ -30,43 +26,7 @@ let cluster: Cluster;
 
 before(async () => {
   assertE2eEnvironment();
-  // Agents do not register: they wait for the datapaths the dataset declares with their bridges' dpids.
-  cluster = await Cluster.start({
-    prefix: labPrefix('oseg'),
-    hosts: ['h1', 'h2', 'h3'],
-    encap: 'gre',
-    register: false,
-  });
-  const [h1, h2, h3] = ['h1', 'h2', 'h3'].map((h) => cluster.lab.host(h));
-  const [underlay, prefix] = cluster.lab.underlay.split('/') as [string, string];
-  // OpenVNet's hosts put their NIC on the bridge as the uplink; the lab's underlay is on br-phy, so each host's
-  // uplink port is an internal port of the integration bridge that leads nowhere: bound, and carrying nothing.
-  for (const h of ['h1', 'h2', 'h3']) {
-    const host = cluster.lab.host(h);
-    await host.vsctl('add-port', host.bridge, UPLINK_PORT, '--', 'set', 'Interface', UPLINK_PORT, 'type=internal');
-    await cluster.lab.run(h, ['ip', 'link', 'set', UPLINK_PORT, 'up']);
-  }
-  const calls = loadDataset(FIXTURES, 'seg', {
-    // Each host's uplink (a `host` interface) carries its underlay address, which is OpenVNet's tunnel endpoint.
-    uplink_port: UPLINK_PORT,
-    uplink_a_network: underlay,
-    uplink_a_prefix: prefix,
-    uplink_b_network: underlay,
-    uplink_b_prefix: prefix,
-    uplink_a_dhcp: underlay.replace(/\.0$/, '.250'),
-    uplink_b_dhcp: underlay.replace(/\.0$/, '.251'),
-    h1_address: h1!.underlayIp,
-    h2_address: h2!.underlayIp,
-    h3_address: h3!.underlayIp,
-  });
-  const replies = await applyDataset(cluster.api, calls, { headers: authHeaders() });
-  const refused = replies.filter((r) => r.status < 200 || r.status > 299);
-  assert.deepEqual(
-    refused.map((r) => `${r.call.method} ${r.call.path} -> ${r.status} ${r.body}`),
-    [],
-    'every call of the dataset is accepted',
-  );
-  assert.equal(replies.length, calls.length);
+  cluster = await startOpenVnetLab('oseg', ['h1', 'h2', 'h3'], 'seg');
   for (const v of VMS) {
     await cluster.lab.addVm({ name: v.name, host: v.host, mac: v.mac, ip: null, gateway: null, port: v.uuid });
     // As OpenVNet's spec does (vm.change_ipv4_address): the VM sets its own address, no DHCP on a segment.
@@ -77,11 +37,6 @@ before(async () => {
 after(async () => {
   await cluster?.down();
 });
-
-/** The cluster's server wants the admin token (it listens on all addresses); applyDataset sends raw requests. */
-function authHeaders(): Record<string, string> {
-  return cluster.adminToken ? { authorization: `Bearer ${cluster.adminToken}` } : {};
-}
 
 /** The failure report for an echo from `from` to `dstIp`. */
 const report = (from: SegVm, dstIp: string) => segmentReport(cluster, VMS, from, dstIp);
