@@ -68,3 +68,13 @@ export async function startOpenVnetLab(tag: string, hosts: string[], dataset: st
     throw err;
   }
 }
+
+/** Waits until a withdrawal took effect: two echoes in a row from `from` to `dst` unanswered, within 20 s. */
+export async function assertWithdrawn(cluster: Cluster, from: string, dst: string): Promise<void> {
+  const deadline = Date.now() + 20_000;
+  for (;;) {
+    const r = await cluster.lab.ping(from, dst, { count: 2, intervalS: 0.2, timeoutS: 1 });
+    if (r.received === 0) return;
+    if (Date.now() > deadline) assert.fail(`${from} still reaches ${dst}\n${await cluster.diagnostics()}`);
+  }
+}
