@@ -51,19 +51,21 @@ before(async () => {
   // simple_nw as OpenVNet's dataset has it: rows written by hand.
   for (const dp of dps.values())
     for (const nw of NETWORKS) await cluster.call('POST', `/datapaths/${dp.uuid}/networks/${nw}`, {});
-  for (const v of VMS) {
-    await cluster.call('POST', '/interfaces', {
-      uuid: v.uuid,
-      mode: 'vif',
-      port_name: v.uuid,
-      network_uuid: v.network,
-      mac_address: v.mac,
-      ipv4_address: v.ip,
-    });
-    await cluster.lab.addVm({ name: v.name, host: v.host, mac: v.mac, ip: null, gateway: null, port: v.uuid });
-    await cluster.lab.run(v.name, ['ip', 'addr', 'add', `${v.ip}/24`, 'dev', 'eth0']);
-  }
+  for (const v of VMS) await addNwVm(v, null);
 });
+
+/** A VM's interface (a vif on its network) through the API, and the VM with its address (and gateway) set. */
+async function addNwVm(v: NwVm, gateway: string | null): Promise<void> {
+  await cluster.call('POST', '/interfaces', {
+    uuid: v.uuid,
+    mode: 'vif',
+    port_name: v.uuid,
+    network_uuid: v.network,
+    mac_address: v.mac,
+    ipv4_address: v.ip,
+  });
+  await cluster.lab.addVm({ name: v.name, host: v.host, mac: v.mac, ip: `${v.ip}/24`, gateway, port: v.uuid });
+}
 
 after(async () => {
   await cluster?.down();
@@ -226,18 +228,7 @@ test('router_v2v with datapath_networks and datapath_route_links rows by hand: e
     for (const n of RT_NETWORKS) await cluster.call('POST', `/datapaths/${dp.uuid}/networks/${n.uuid}`, {});
     await cluster.call('POST', `/datapaths/${dp.uuid}/route_links/rl-1`, {});
   }
-  for (const v of RT_VMS) {
-    await cluster.call('POST', '/interfaces', {
-      uuid: v.uuid,
-      mode: 'vif',
-      port_name: v.uuid,
-      network_uuid: v.network,
-      mac_address: v.mac,
-      ipv4_address: v.ip,
-    });
-    const gateway = `${v.ip.slice(0, v.ip.lastIndexOf('.'))}.1`;
-    await cluster.lab.addVm({ name: v.name, host: v.host, mac: v.mac, ip: `${v.ip}/24`, gateway, port: v.uuid });
-  }
+  for (const v of RT_VMS) await addNwVm(v, `${v.ip.slice(0, v.ip.lastIndexOf('.'))}.1`);
   assert.deepEqual(await routerMatrix(), RT_ALL_OK, await cluster.diagnostics());
 });
 
