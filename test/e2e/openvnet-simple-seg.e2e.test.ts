@@ -4,172 +4,50 @@
 // no IP networks; each segment has a VM on every host and the VMs of both segments use the same addresses
 // (10.101.0.10/11/12, as OpenVNet's spec sets them): a VM reaches its own segment's VMs, on its host and across
 // tunnels, and never the other segment's, whose VM answers to the very same address.
-import assert from 'node:assert/strict';
-import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { Cluster } from '../../src/demo/cluster.js';
-import { applyDataset, loadDataset } from '../../src/openvnet/dataset.js';
-import { assertE2eEnvironment, labPrefix } from './helpers.js';
-import { type SegVm, segmentReport } from './segment-vms.js';
-
-const FIXTURES = join(import.meta.dirname, '..', 'fixtures', 'openvnet');
-const UPLINK_PORT = 'upl0';
-
-/** OpenVNet's vm1..vm6: odd ones on the first segment, even ones on the second, two per host (seg.yml). */
-const VMS: SegVm[] = [
-  { name: 'vm1', uuid: 'if-s1', segment: 'seg-left', host: 'h1', mac: '52:54:00:5e:01:01', ip: '10.101.0.10' },
-  { name: 'vm2', uuid: 'if-s2', segment: 'seg-right', host: 'h1', mac: '52:54:00:5e:02:02', ip: '10.101.0.10' },
-  { name: 'vm3', uuid: 'if-s3', segment: 'seg-left', host: 'h2', mac: '52:54:00:5e:01:03', ip: '10.101.0.11' },
-  { name: 'vm4', uuid: 'if-s4', segment: 'seg-right', host: 'h2', mac: '52:54:00:5e:02:04', ip: '10.101.0.11' },
-  { name: 'vm5', uuid: 'if-s5', segment: 'seg-left', host: 'h3', mac: '52:54:00:5e:01:05', ip: '10.101.0.12' },
-  { name: 'vm6', uuid: 'if-s6', segment: 'seg-right', host: 'h3', mac: '52:54:00:5e:02:06', ip: '10.101.0.12' },
-];
-const vm = (name: string) => VMS.find((v) => v.name === name)!;
+import type { Cluster } from '../../src/demo/cluster.js';
+import { assertE2eEnvironment } from './helpers.js';
+import { startOpenVnetLab } from './openvnet-lab.js';
+import {
+  addSegVms,
+  assertSegMatrix,
+  assertSegNotReachable,
+  assertSegReachable,
+  assertSegVmsBound,
+} from './openvnet-seg.js';
 
 let cluster: Cluster;
 
 before(async () => {
   assertE2eEnvironment();
-  // Agents do not register: they wait for the datapaths the dataset declares with their bridges' dpids.
-  cluster = await Cluster.start({
-    prefix: labPrefix('oseg'),
-    hosts: ['h1', 'h2', 'h3'],
-    encap: 'gre',
-    register: false,
-  });
-  const [h1, h2, h3] = ['h1', 'h2', 'h3'].map((h) => cluster.lab.host(h));
-  const [underlay, prefix] = cluster.lab.underlay.split('/') as [string, string];
-  // OpenVNet's hosts put their NIC on the bridge as the uplink; the lab's underlay is on br-phy, so each host's
-  // uplink port is an internal port of the integration bridge that leads nowhere: bound, and carrying nothing.
-  for (const h of ['h1', 'h2', 'h3']) {
-    const host = cluster.lab.host(h);
-    await host.vsctl('add-port', host.bridge, UPLINK_PORT, '--', 'set', 'Interface', UPLINK_PORT, 'type=internal');
-    await cluster.lab.run(h, ['ip', 'link', 'set', UPLINK_PORT, 'up']);
-  }
-  const calls = loadDataset(FIXTURES, 'seg', {
-    // Each host's uplink (a `host` interface) carries its underlay address, which is OpenVNet's tunnel endpoint.
-    uplink_port: UPLINK_PORT,
-    uplink_a_network: underlay,
-    uplink_a_prefix: prefix,
-    uplink_b_network: underlay,
-    uplink_b_prefix: prefix,
-    uplink_a_dhcp: underlay.replace(/\.0$/, '.250'),
-    uplink_b_dhcp: underlay.replace(/\.0$/, '.251'),
-    h1_address: h1!.underlayIp,
-    h2_address: h2!.underlayIp,
-    h3_address: h3!.underlayIp,
-  });
-  const replies = await applyDataset(cluster.api, calls, { headers: authHeaders() });
-  const refused = replies.filter((r) => r.status < 200 || r.status > 299);
-  assert.deepEqual(
-    refused.map((r) => `${r.call.method} ${r.call.path} -> ${r.status} ${r.body}`),
-    [],
-    'every call of the dataset is accepted',
-  );
-  assert.equal(replies.length, calls.length);
-  for (const v of VMS) {
-    await cluster.lab.addVm({ name: v.name, host: v.host, mac: v.mac, ip: null, gateway: null, port: v.uuid });
-    // As OpenVNet's spec does (vm.change_ipv4_address): the VM sets its own address, no DHCP on a segment.
-    await cluster.lab.run(v.name, ['ip', 'addr', 'add', `${v.ip}/24`, 'dev', 'eth0']);
-  }
+  cluster = await startOpenVnetLab('oseg', ['h1', 'h2', 'h3'], 'seg');
+  await addSegVms(cluster);
 });
 
 after(async () => {
   await cluster?.down();
 });
 
-/** The cluster's server wants the admin token (it listens on all addresses); applyDataset sends raw requests. */
-function authHeaders(): Record<string, string> {
-  return cluster.adminToken ? { authorization: `Bearer ${cluster.adminToken}` } : {};
-}
-
-/** The failure report for an echo from `from` to `dstIp`. */
-const report = (from: SegVm, dstIp: string) => segmentReport(cluster, VMS, from, dstIp);
-
-/** OpenVNet's be_reachable_to: a ping from one VM to the other's address is answered, by that VM. */
-async function assertReachable(from: string, to: string): Promise<void> {
-  const src = vm(from);
-  const dst = vm(to);
-  const r = await cluster.lab.waitPing(from, dst.ip, { timeoutMs: 20_000 });
-  if (!r.ok) assert.fail(`${from} -> ${to} (${dst.ip}) got no reply\n${await report(src, dst.ip)}`);
-  const neigh = await cluster.lab.run(from, ['ip', 'neigh', 'show', dst.ip]);
-  assert.match(neigh, new RegExp(dst.mac), `${from} resolved ${dst.ip} to ${to}'s MAC: ${neigh}`);
-}
-
-/** An address no VM has: a ping to it is only ARP broadcasts, which reach exactly the sender's segment. */
-const UNUSED = '10.101.0.99';
-
-/**
- * The other segment's VM sees nothing of `from`: a ping to its address goes unanswered when the sender's own
- * segment has no VM there, and in every case not one frame of `from` reaches `to`, broadcasts included. When
- * both have the same address (vm1 and vm2), the ping goes to an unused address so that it leaves `from` at all.
- */
-async function assertNotReachable(from: string, to: string): Promise<void> {
-  const src = vm(from);
-  const dst = vm(to);
-  await cluster.lab.run(from, ['ip', 'neigh', 'flush', 'dev', 'eth0']);
-  const target = dst.ip === src.ip ? UNUSED : dst.ip;
-  const sameAddressInOwnSegment = VMS.some((v) => v.segment === src.segment && v.name !== from && v.ip === target);
-  const seen = await cluster.lab.capture(to, 'eth0', `ether src ${src.mac}`, () =>
-    cluster.lab.ping(from, target, { count: 2, intervalS: 0.2, timeoutS: 1 }),
-  );
-  if (!sameAddressInOwnSegment && seen.result.received > 0)
-    assert.fail(`${from} -> ${to} (${dst.ip}) was answered but must not be\n${await report(src, dst.ip)}`);
-  assert.equal(seen.count, 0, `${to} saw ${from}'s frames:\n${seen.lines.join('\n')}`);
-}
-
 test("the three agents take the dataset's datapaths by their dpids and converge with every VM bound", async () => {
-  try {
-    await cluster.waitInSync(30_000);
-  } catch (err) {
-    assert.fail(`${String(err)}\n${await cluster.diagnostics()}`);
-  }
-  const dps = await cluster.datapaths();
-  for (const [uuid, host] of [
-    ['dp-h1', 'h1'],
-    ['dp-h2', 'h2'],
-    ['dp-h3', 'h3'],
-  ] as const) {
-    const dp = dps.find((d) => d.uuid === uuid);
-    assert.ok(dp, `no ${uuid}`);
-    assert.equal(dp.reported_node_id ?? dp.node_id, host);
-    assert.equal(dp.last_error, null, `${uuid}: ${dp.last_error}`);
-  }
-  for (const v of VMS) {
-    const deadline = Date.now() + 20_000;
-    let i: Record<string, unknown>;
-    for (;;) {
-      i = await cluster.call<Record<string, unknown>>('GET', `/interfaces/${v.uuid}`);
-      if (i.status === 'up' || Date.now() > deadline) break;
-      await new Promise((r) => setTimeout(r, 200));
-    }
-    assert.equal(i.status, 'up', `${v.uuid}: ${JSON.stringify(i)}`);
-    assert.equal(i.segment_uuid, v.segment);
-    assert.equal(i.network_uuid, null);
-  }
+  await assertSegVmsBound(cluster);
 });
 
 // OpenVNet's simple examples (shared_examples/simple.rb), with its names: vm1/vm3/vm5 are "vnet1" (seg-left) and
 // vm2/vm4/vm6 "vnet2" (seg-right); vm1-vm2 share a host, vm3-vm4 and vm5-vm6 are across the tunnel from them.
 test('seg-left: vm1 reaches vm3 (another host) and vm5 (another host), not vm4 or vm6', async () => {
-  await assertReachable('vm1', 'vm3');
-  await assertReachable('vm1', 'vm5');
-  await assertNotReachable('vm1', 'vm4');
-  await assertNotReachable('vm1', 'vm6');
+  await assertSegReachable(cluster, 'vm1', 'vm3');
+  await assertSegReachable(cluster, 'vm1', 'vm5');
+  await assertSegNotReachable(cluster, 'vm1', 'vm4');
+  await assertSegNotReachable(cluster, 'vm1', 'vm6');
 });
 
 test('seg-right: vm2 reaches vm4 and vm6, not vm3 or vm5', async () => {
-  await assertReachable('vm2', 'vm4');
-  await assertReachable('vm2', 'vm6');
-  await assertNotReachable('vm2', 'vm3');
-  await assertNotReachable('vm2', 'vm5');
+  await assertSegReachable(cluster, 'vm2', 'vm4');
+  await assertSegReachable(cluster, 'vm2', 'vm6');
+  await assertSegNotReachable(cluster, 'vm2', 'vm3');
+  await assertSegNotReachable(cluster, 'vm2', 'vm5');
 });
 
 test('the whole matrix: every pair of the same segment reaches, no pair across segments does', async () => {
-  for (const a of VMS)
-    for (const b of VMS) {
-      if (a === b) continue;
-      if (a.segment === b.segment) await assertReachable(a.name, b.name);
-      else await assertNotReachable(a.name, b.name);
-    }
+  await assertSegMatrix(cluster);
 });

@@ -9,11 +9,10 @@
 // is checked on both ends: the client got no echo and the server never saw it (or, for a stateless
 // `pass`, the server saw it and only the reply was dropped).
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import { after, before, test } from 'node:test';
 import { Cluster } from '../../src/demo/cluster.js';
 import { seedApiCalls } from '../../src/demo/seed.js';
-import type { LabProcess } from '../../src/lab/lab.js';
+import { BLOCKED, EchoServers, OPEN, type Outcome, type Probe } from './echo.js';
 import {
   addNet1Vm,
   addSeedVm,
@@ -27,46 +26,6 @@ import {
 /** A VM in net1 on h1 with no security configuration: the unfiltered peer. */
 const NS7 = { name: 'ns7', uuid: 'if-veth7', ip: '172.16.1.7', mac: '52:54:00:0d:84:07' };
 const IP = { ns1: seedVm('ns1').ip, ns2: seedVm('ns2').ip, ns3: seedVm('ns3').ip, ns4: seedVm('ns4').ip, ns7: NS7.ip };
-
-// Echo server for `tcp/PORT` and `udp/PORT` arguments: logs "<proto> <port> <peer> <data>" for what
-// arrives and answers "echo:<data>".
-const ECHO_SERVER = `
-import selectors, socket, sys
-sel = selectors.DefaultSelector()
-for spec in sys.argv[1:]:
-    proto, port = spec.split('/')
-    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM if proto == 'tcp' else socket.SOCK_DGRAM)
-    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    s.bind(('0.0.0.0', int(port)))
-    if proto == 'tcp':
-        s.listen(64)
-    s.setblocking(False)
-    sel.register(s, selectors.EVENT_READ, (proto, port, None))
-print('ready', flush=True)
-while True:
-    for key, _ in sel.select():
-        proto, port, peer = key.data
-        s = key.fileobj
-        try:
-            if proto == 'udp':
-                data, addr = s.recvfrom(2048)
-                print('udp', port, addr[0], data.decode(errors='replace').strip(), flush=True)
-                s.sendto(b'echo:' + data, addr)
-            elif peer is None:
-                c, addr = s.accept()
-                c.setblocking(False)
-                sel.register(c, selectors.EVENT_READ, ('tcp', port, addr[0]))
-            else:
-                data = s.recv(2048)
-                if not data:
-                    sel.unregister(s)
-                    s.close()
-                    continue
-                print('tcp', port, peer, data.decode(errors='replace').strip(), flush=True)
-                s.sendall(b'echo:' + data)
-        except OSError as e:
-            print('error', port, e, flush=True)
-`;
 
 // A long-lived TCP client: one line every 200 ms on one connection, printing each echo.
 const TICKER = `
@@ -89,8 +48,7 @@ const SERVERS: Record<string, string[]> = {
 };
 
 let cluster: Cluster;
-const servers = new Map<string, LabProcess>();
-let seq = 0;
+let echo: EchoServers;
 
 const call = (method: string, path: string, body?: Record<string, unknown>) => cluster.call(method, path, body);
 
@@ -117,10 +75,12 @@ before(async () => {
   await call('PUT', '/interfaces/if-veth2/security_groups/sg-web');
   await call('PUT', '/interfaces/if-veth1/security_groups/sg-admin');
 
-  // An OpenVNet static filter on ns3: ssh stateful, ping stateful except from ns7, mDNS stateless.
+  // An OpenVNet static filter on ns3, each static written as traffic arriving (src = the far end) and mirrored on
+  // the way out: its ssh server stateless, its own ssh and pings out stateful, nothing with ns7 by icmp, mDNS.
   await call('POST', '/filters', { uuid: 'fil-ns3', interface_uuid: 'if-veth3' });
   for (const s of [
-    { protocol: 'tcp', dst_port: 22, action: 'conn' },
+    { protocol: 'tcp', dst_port: 22, action: 'pass' },
+    { protocol: 'tcp', src_port: 22, action: 'conn' },
     { protocol: 'icmp', src_address: `${NS7.ip}/32`, action: 'drop' },
     { protocol: 'icmp', action: 'conn' },
     { protocol: 'udp', dst_port: 5353, action: 'pass' },
@@ -128,16 +88,8 @@ before(async () => {
     await call('POST', '/filters/fil-ns3/static', s);
 
   await cluster.waitInSync(20_000);
-  for (const [vm, ports] of Object.entries(SERVERS)) {
-    const p = await cluster.lab.spawn(vm, 'echo', ['python3', '-c', ECHO_SERVER, ...ports]);
-    servers.set(vm, p);
-  }
-  for (const [vm, p] of servers) {
-    for (let i = 0; !p.logTail(5).includes('ready'); i++) {
-      assert.ok(i < 100 && p.alive(), `echo server in ${vm} did not start:\n${p.logTail(20)}`);
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  }
+  echo = new EchoServers(cluster, (vm) => IP[vm as keyof typeof IP]);
+  await echo.start(SERVERS);
   // Unfiltered paths work before anything is asserted about filtered ones.
   await assertReaches(cluster, 'ns7', IP.ns4);
 });
@@ -146,50 +98,8 @@ after(async () => {
   await cluster?.down();
 });
 
-interface Probe {
-  from: string;
-  to: keyof typeof IP;
-  proto: 'tcp' | 'udp';
-  port: number;
-}
-
-interface Outcome {
-  /** The client got the echo back. */
-  answered: boolean;
-  /** The server logged the probe's token. */
-  arrived: boolean;
-}
-
-/** One nc connection (tcp) or datagram (udp) carrying a unique token. */
-async function probe(p: Probe): Promise<Outcome> {
-  const token = `probe${++seq}-${p.from}`;
-  const nc = p.proto === 'tcp' ? `nc -N -w 2 ${IP[p.to]} ${p.port}` : `nc -u -w 2 ${IP[p.to]} ${p.port}`;
-  const r = await cluster.lab.exec(p.from, ['sh', '-c', `echo ${token} | ${nc}`]);
-  // Let a late datagram land in the server log before it is read.
-  await new Promise((res) => setTimeout(res, 100));
-  const log = readFileSync(servers.get(p.to)!.log, 'utf8');
-  return { answered: r.stdout.includes(`echo:${token}`), arrived: log.includes(` ${token}`) };
-}
-
-const label = (p: Probe) => `${p.from} -> ${p.to} ${p.proto}/${p.port}`;
-
 /** Runs the probes at once and compares every outcome; on a mismatch the report has flows and logs. */
-async function assertProbes(expected: [Probe, Outcome][]): Promise<void> {
-  const got = await Promise.all(expected.map(([p]) => probe(p)));
-  const wrong = expected
-    .map(([p, want], i) => ({ p, want, got: got[i]! }))
-    .filter((x) => x.got.answered !== x.want.answered || x.got.arrived !== x.want.arrived);
-  if (wrong.length > 0)
-    assert.fail(
-      `${wrong.map((w) => `${label(w.p)}: expected ${JSON.stringify(w.want)}, got ${JSON.stringify(w.got)}`).join('\n')}\n` +
-        (await failureReport(cluster)),
-    );
-}
-
-const OPEN: Outcome = { answered: true, arrived: true };
-const BLOCKED: Outcome = { answered: false, arrived: false };
-/** The request got in but its reply was dropped (a stateless pass in one direction only). */
-const ONE_WAY: Outcome = { answered: false, arrived: true };
+const assertProbes = (expected: [Probe, Outcome][]) => echo.assertProbes(expected, () => failureReport(cluster));
 
 /** Pings that must all go unanswered. */
 async function assertNoPing(from: string, dst: string): Promise<void> {
@@ -250,21 +160,23 @@ test('unsolicited inbound to a member is dropped: default deny', async () => {
   await assertNoPing('ns2', IP.ns1);
 });
 
-test('OpenVNet static filters: conn is stateful, pass is stateless, drop beats pass', async () => {
+test("OpenVNet static filters: pass opens both ways statelessly, conn only the VM's own connections, drop wins", async () => {
   await assertProbes([
-    // tcp 22 conn: inbound connections and their replies; the same static lets ns3 reach port 22 out.
+    // tcp dst_port 22 pass: connections to ns3's port 22 and their replies (the mirror: from port 22).
     [{ from: 'ns4', to: 'ns3', proto: 'tcp', port: 22 }, OPEN],
     [{ from: 'ns7', to: 'ns3', proto: 'tcp', port: 22 }, OPEN],
     [{ from: 'ns4', to: 'ns3', proto: 'tcp', port: 23 }, BLOCKED],
+    // tcp src_port 22 conn: ns3's own connections to port 22 elsewhere.
     [{ from: 'ns3', to: 'ns4', proto: 'tcp', port: 22 }, OPEN],
     // No egress passthrough: outbound needs a static too.
     [{ from: 'ns3', to: 'ns4', proto: 'tcp', port: 80 }, BLOCKED],
-    // udp 5353 pass: the datagram gets in, the reply (to the client's port) matches nothing.
-    [{ from: 'ns4', to: 'ns3', proto: 'udp', port: 5353 }, ONE_WAY],
+    // udp dst_port 5353 pass: the datagram gets in, and the reply from 5353 goes out.
+    [{ from: 'ns4', to: 'ns3', proto: 'udp', port: 5353 }, OPEN],
   ]);
-  // icmp conn for everyone except ns7 (its drop static wins).
-  await assertReaches(cluster, 'ns4', IP.ns3);
-  await assertReaches(cluster, 'ns1', IP.ns3);
+  // icmp conn: ns3's own pings, but not to ns7 (the drop static, mirrored, wins); nobody pings ns3.
+  await assertReaches(cluster, 'ns3', IP.ns4);
+  await assertNoPing('ns3', IP.ns7);
+  await assertNoPing('ns4', IP.ns3);
   await assertNoPing('ns7', IP.ns3);
 });
 

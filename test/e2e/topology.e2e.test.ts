@@ -3,7 +3,8 @@
 // through a simple_overlay on a simple_underlay (OpenVNet's base_topology + simple_nw_tp) with no row written by
 // hand: the same matrix. Then OpenVNet's event_nw_tp: removing a network from the topology withdraws it (its VMs
 // no longer reach each other, the other network's still do), re-adding it, deleting the topology and
-// recreating it each converge.
+// recreating it each converge. Last OpenVNet's router_v2v, with rows by hand and then as router_v2v_tp through
+// the topology: the same routed matrix.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { Cluster } from '../../src/demo/cluster.js';
@@ -50,19 +51,21 @@ before(async () => {
   // simple_nw as OpenVNet's dataset has it: rows written by hand.
   for (const dp of dps.values())
     for (const nw of NETWORKS) await cluster.call('POST', `/datapaths/${dp.uuid}/networks/${nw}`, {});
-  for (const v of VMS) {
-    await cluster.call('POST', '/interfaces', {
-      uuid: v.uuid,
-      mode: 'vif',
-      port_name: v.uuid,
-      network_uuid: v.network,
-      mac_address: v.mac,
-      ipv4_address: v.ip,
-    });
-    await cluster.lab.addVm({ name: v.name, host: v.host, mac: v.mac, ip: null, gateway: null, port: v.uuid });
-    await cluster.lab.run(v.name, ['ip', 'addr', 'add', `${v.ip}/24`, 'dev', 'eth0']);
-  }
+  for (const v of VMS) await addNwVm(v, null);
 });
+
+/** A VM's interface (a vif on its network) through the API, and the VM with its address (and gateway) set. */
+async function addNwVm(v: NwVm, gateway: string | null): Promise<void> {
+  await cluster.call('POST', '/interfaces', {
+    uuid: v.uuid,
+    mode: 'vif',
+    port_name: v.uuid,
+    network_uuid: v.network,
+    mac_address: v.mac,
+    ipv4_address: v.ip,
+  });
+  await cluster.lab.addVm({ name: v.name, host: v.host, mac: v.mac, ip: `${v.ip}/24`, gateway, port: v.uuid });
+}
 
 after(async () => {
   await cluster?.down();
@@ -171,4 +174,87 @@ test('event_nw_tp: deleting the topology withdraws both networks; recreating it 
   assert.deepEqual(await matrix(), ALL_OK, await cluster.diagnostics());
   const dpList = await cluster.datapaths();
   for (const dp of dpList) assert.equal(dp.last_error, null, `${dp.node_id}: ${dp.last_error}`);
+});
+
+// OpenVNet's router_v2v and router_v2v_tp: two networks joined by a route link (a routing simulated interface and
+// a route in each), a VM of each network on each host; every VM reaches every other, in its own network and
+// routed into the other, on its host and across the tunnel. First with the datapath_networks and
+// datapath_route_links rows written by hand (router_v2v), then with none: the networks and the route link put on
+// the overlay topology (router_v2v_tp). The hosts are in topo-physical from the tests above, so a network is
+// carried there only where it has a row.
+const RT_NETWORKS = [
+  { uuid: 'nw-rt1', net: '10.121.0', router: 'if-router1', mac: '02:00:00:00:02:01', route: 'r-1' },
+  { uuid: 'nw-rt2', net: '10.122.0', router: 'if-router2', mac: '02:00:00:00:02:02', route: 'r-2' },
+];
+const RT_VMS: NwVm[] = [
+  { name: 'w1', uuid: 'if-w1', network: 'nw-rt1', host: 'h1', mac: '02:00:00:00:01:11', ip: '10.121.0.10' },
+  { name: 'w2', uuid: 'if-w2', network: 'nw-rt2', host: 'h1', mac: '02:00:00:00:01:12', ip: '10.122.0.10' },
+  { name: 'w3', uuid: 'if-w3', network: 'nw-rt1', host: 'h2', mac: '02:00:00:00:01:13', ip: '10.121.0.11' },
+  { name: 'w4', uuid: 'if-w4', network: 'nw-rt2', host: 'h2', mac: '02:00:00:00:01:14', ip: '10.122.0.11' },
+];
+
+/** Every ordered pair of the router VMs: reached or not (a ping, waiting for convergence). */
+async function routerMatrix(): Promise<Record<string, boolean>> {
+  const out: Record<string, boolean> = {};
+  for (const a of RT_VMS)
+    for (const b of RT_VMS) if (a !== b) out[`${a.name}->${b.name}`] = await reaches(a.name, b.ip);
+  return out;
+}
+const RT_ALL_OK = Object.fromEntries(
+  RT_VMS.flatMap((a) => RT_VMS.filter((b) => b !== a).map((b) => [`${a.name}->${b.name}`, true])),
+);
+
+test('router_v2v with datapath_networks and datapath_route_links rows by hand: every VM reaches every other', async () => {
+  await cluster.call('POST', '/route_links', { uuid: 'rl-1', mac_address: '02:00:31:00:00:01' });
+  for (const n of RT_NETWORKS) {
+    await cluster.call('POST', '/networks', { uuid: n.uuid, ipv4_network: `${n.net}.0`, ipv4_prefix: 24 });
+    await cluster.call('POST', '/interfaces', {
+      uuid: n.router,
+      mode: 'simulated',
+      network_uuid: n.uuid,
+      mac_address: n.mac,
+      ipv4_address: `${n.net}.1`,
+      enable_routing: true,
+    });
+    await cluster.call('POST', '/routes', {
+      uuid: n.route,
+      interface_uuid: n.router,
+      network_uuid: n.uuid,
+      route_link_uuid: 'rl-1',
+      ipv4_network: `${n.net}.0`,
+    });
+  }
+  for (const dp of dps.values()) {
+    for (const n of RT_NETWORKS) await cluster.call('POST', `/datapaths/${dp.uuid}/networks/${n.uuid}`, {});
+    await cluster.call('POST', `/datapaths/${dp.uuid}/route_links/rl-1`, {});
+  }
+  for (const v of RT_VMS) await addNwVm(v, `${v.ip.slice(0, v.ip.lastIndexOf('.'))}.1`);
+  assert.deepEqual(await routerMatrix(), RT_ALL_OK, await cluster.diagnostics());
+});
+
+test('router_v2v_tp: the same networks and route link through the overlay topology, no row by hand: the same matrix', async () => {
+  for (const dp of dps.values()) {
+    for (const n of RT_NETWORKS) await cluster.call('DELETE', `/datapaths/${dp.uuid}/networks/${n.uuid}`);
+    await cluster.call('DELETE', `/datapaths/${dp.uuid}/route_links/rl-1`);
+  }
+  // Without rows, the hosts of the underlay carry neither network: no VM reaches one on the other host.
+  assert.ok(await unreachable('w1', '10.121.0.11'), `w1 still reaches w3 with no row\n${await cluster.diagnostics()}`);
+  for (const n of RT_NETWORKS) await cluster.call('POST', `/topologies/topo-vnet/networks/${n.uuid}`);
+  await cluster.call('POST', '/topologies/topo-vnet/route_links/rl-1');
+  const rows = async (kind: 'networks' | 'route_links') => {
+    const out: string[] = [];
+    for (const dp of dps.values()) {
+      const r = await cluster.call<{ items: Record<string, unknown>[] }>('GET', `/datapaths/${dp.uuid}/${kind}`);
+      for (const row of r.items) if (row.topology_uuid === 'topo-vnet') out.push(String(row.uuid));
+    }
+    return out.sort();
+  };
+  const uuids = [...dps.values()].map((dp) => String(dp.uuid));
+  assert.deepEqual(
+    await rows('networks'),
+    uuids.flatMap((dp) => [...NETWORKS, ...RT_NETWORKS.map((n) => n.uuid)].map((nw) => `${dp}/${nw}`)).sort(),
+  );
+  assert.deepEqual(await rows('route_links'), uuids.map((dp) => `${dp}/rl-1`).sort());
+  assert.deepEqual(await routerMatrix(), RT_ALL_OK, await cluster.diagnostics());
+  for (const dp of await cluster.datapaths()) assert.equal(dp.last_error, null, `${dp.node_id}: ${dp.last_error}`);
 });

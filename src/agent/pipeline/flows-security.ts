@@ -7,8 +7,9 @@
 // member that goes away also stops the connections it let in (as OVN applies ACL changes to existing
 // connections). An allowing rule sets the direction's ALLOWED bit; the *_verdict tables act on it with
 // conntrack (commit new, unblock re-allowed, mark refused established connections as blocked). Security groups:
-// default deny inbound, allow outbound, plus the groups' rules. Filters (OpenVNet statics): pass (stateless),
-// conn (stateful), drop; *_passthrough opens a direction. A rule is compiled as conjunction(member port) ×
+// default deny inbound, allow outbound, plus the groups' rules. Filters (OpenVNet statics, written as traffic
+// arriving, mirrored on the way out): pass (stateless, both ways), conn (the interface's own connections,
+// stateful), drop (both ways); *_passthrough opens a direction. A rule is compiled as conjunction(member port) ×
 // (remote addresses) × (protocol/ports), so the flow count grows with members + addresses + port masks, not
 // with their product.
 import type { Action, Flow, Match, MatchEntry } from '../../openflow/types.js';
@@ -388,15 +389,18 @@ function compileSgRule(
 
 function compileFilter(out: FlowSet, t: Target, filter: Filter): void {
   const cookie = cookieFor('filter', filter.uuid, 'filter');
-  const dirs: { dir: AclDirection; key: Match; passthrough: boolean }[] = [
-    { dir: ACL.egress, key: { in_port: exact(t.ofport) }, passthrough: !!filter.egress_passthrough },
-    { dir: ACL.ingress, key: matchReg(OUT_PORT, t.ofport), passthrough: !!filter.ingress_passthrough },
+  const dirs: { dir: AclDirection; key: Match; passthrough: boolean; way: StaticWay }[] = [
+    { dir: ACL.egress, key: { in_port: exact(t.ofport) }, passthrough: !!filter.egress_passthrough, way: 'out' },
+    { dir: ACL.ingress, key: matchReg(OUT_PORT, t.ofport), passthrough: !!filter.ingress_passthrough, way: 'in' },
   ];
-  for (const { dir, key, passthrough } of dirs) {
+  for (const { dir, key, passthrough, way } of dirs) {
     if (passthrough)
       out.add(flow(dir.acl, PRIO_SEC.direction, cookie, { ...key, eth_type: exact(ETH_TYPE_IP) }, allowAction(dir)));
     for (const s of filter.statics ?? []) {
-      for (const m of staticMatches(filter, s)) {
+      // conn opens the interface's own connections only (OpenVNet: an egress rule whose first packet makes the
+      // connection): the way out commits, replies pass as est+rpl, and nothing inbound is admitted by it.
+      if (s.action === 'conn' && way === 'in') continue;
+      for (const m of staticMatches(filter, s, way)) {
         const match: Match = { ...key, ...m };
         if (s.action === 'drop') {
           out.add(flow(dir.acl, PRIO_SEC.drop, cookie, match, refuseAction(dir)));
@@ -414,16 +418,27 @@ function compileFilter(out: FlowSet, t: Target, filter: Filter): void {
   }
 }
 
-/** Matches of one static rule (ARP rules compile to nothing: ARP is not filtered, anti-spoofing guards it). */
-function staticMatches(filter: Filter, s: FilterStatic): Match[] {
+/**
+ * Which way a static is matched. A static describes traffic arriving at its interface, as OpenVNet's do: src_* is
+ * the far end, dst_* the interface's own end. Coming in it matches as written; going out it matches the mirror
+ * (src_address is the destination, src_port the destination port, dst_port the source port), so one `pass` lets
+ * both a request and its reply through, and `tcp src_address A pass` opens TCP with A either way.
+ */
+type StaticWay = 'in' | 'out';
+
+/** Matches of one static rule one way (ARP rules compile to nothing: ARP is not filtered, anti-spoofing guards it). */
+function staticMatches(filter: Filter, s: FilterStatic, way: StaticWay): Match[] {
   if (s.protocol === 'arp') return [];
   const where = `filters.${filter.uuid}.statics`;
-  const src = cidrEntry(s.src_address, `${where}.src_address`);
-  const dst = cidrEntry(s.dst_address, `${where}.dst_address`);
-  const ports = (p: number | null | undefined) => (p ? p : null);
-  let base = protoMatches(s.protocol, ports(s.dst_port), ports(s.dst_port), 'dst');
+  const far = cidrEntry(s.src_address, `${where}.src_address`);
+  const own = cidrEntry(s.dst_address, `${where}.dst_address`);
+  const port = (p: number | null | undefined) => (p ? p : null);
+  const [farPort, ownPort] = [port(s.src_port), port(s.dst_port)];
+  const inbound = way === 'in';
+  let base = protoMatches(s.protocol, ownPort, ownPort, inbound ? 'dst' : 'src');
   if (!base) return [];
-  if ((s.protocol === 'tcp' || s.protocol === 'udp') && ports(s.src_port))
-    base = base.map((m) => ({ ...m, [`${s.protocol}_src`]: { value: s.src_port! } }));
-  return base.map((m) => ({ ...m, ...(src ? { ipv4_src: src } : {}), ...(dst ? { ipv4_dst: dst } : {}) }));
+  if ((s.protocol === 'tcp' || s.protocol === 'udp') && farPort)
+    base = base.map((m) => ({ ...m, [`${s.protocol}_${inbound ? 'src' : 'dst'}`]: { value: farPort } }));
+  const [srcIp, dstIp] = inbound ? [far, own] : [own, far];
+  return base.map((m) => ({ ...m, ...(srcIp ? { ipv4_src: srcIp } : {}), ...(dstIp ? { ipv4_dst: dstIp } : {}) }));
 }

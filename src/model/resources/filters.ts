@@ -4,6 +4,9 @@ import { timestamps, uuidField } from './common.js';
 
 const port = (which: string) => f.int(0, 65535, { create: 'optional', doc: `${which} port, tcp/udp (0 = any)` });
 
+// A static is written as traffic arriving at the interface, as OpenVNet's are: src_* is the far end, dst_* the
+// interface's own; going out, the agent matches the mirror (flows-security.ts). conn acts on the way out only.
+
 export const filterStatics = item({
   segment: 'static',
   max: 1_000,
@@ -12,11 +15,14 @@ export const filterStatics = item({
   doc: 'the static rules of a filter',
   fields: {
     protocol: f.enum(['tcp', 'udp', 'icmp', 'arp', 'ip'], { create: 'required', doc: 'tcp | udp | icmp | arp | ip' }),
-    action: f.enum(['pass', 'drop', 'conn'], { create: 'optional', doc: 'pass | drop | conn (required to add)' }),
-    src_address: f.cidr({ create: 'optional', doc: 'source CIDR (default 0.0.0.0/0)' }),
-    dst_address: f.cidr({ create: 'optional', doc: 'destination CIDR (default 0.0.0.0/0)' }),
-    src_port: port('source'),
-    dst_port: port('destination'),
+    action: f.enum(['pass', 'drop', 'conn'], {
+      create: 'optional',
+      doc: 'pass (both ways, stateless) | drop (both ways) | conn (own connections out, stateful) (required to add)',
+    }),
+    src_address: f.cidr({ create: 'optional', doc: 'far end CIDR (default 0.0.0.0/0)' }),
+    dst_address: f.cidr({ create: 'optional', doc: "interface's own CIDR (default 0.0.0.0/0)" }),
+    src_port: port('far end'),
+    dst_port: port("interface's own"),
   },
 });
 

@@ -40,8 +40,9 @@ resources.filters = [
     uuid: 'fil-4',
     interface_uuid: 'if-veth4',
     ingress_passthrough: false,
-    egress_passthrough: true,
-    statics: [{ protocol: 'tcp', action: 'conn', src_address: '0.0.0.0/0', dst_address: '0.0.0.0/0', dst_port: 443 }],
+    egress_passthrough: false,
+    // veth4's own connections to port 443 (OpenVNet writes a static as traffic arriving: src_port is the far end's).
+    statics: [{ protocol: 'tcp', action: 'conn', src_address: '0.0.0.0/0', dst_address: '0.0.0.0/0', src_port: 443 }],
   },
 ];
 const fab = new Fabric(seedResources(vms), vms, [DP1, DP2]);
@@ -266,13 +267,18 @@ describe('generated flows on real OVS', { timeout: 60_000 }, () => {
     assert.match(est80, /output:2\b/, est80);
   });
 
-  test('filter: conn rule admits tcp/443 and commits it', async () => {
-    const t = await traceSecure(
+  test("filter: conn commits the filtered VM's own tcp/443 connection and admits nothing inbound", async () => {
+    const out = await traceSecure(
+      `in_port=4,tcp,dl_src=${MAC(4)},dl_dst=${MAC(3)},nw_src=172.16.2.4,nw_dst=172.16.2.3,tcp_src=40000,tcp_dst=443`,
+      'trk,new',
+    );
+    assert.match(out, /ct\(commit/, out);
+    assert.notEqual(datapathActions(out), 'drop', out);
+    const inbound = await traceSecure(
       `in_port=1,tcp,dl_src=${MAC(1)},dl_dst=${ROUTER.net1.mac},nw_src=172.16.1.1,nw_dst=172.16.2.4,tcp_src=40000,tcp_dst=443,nw_ttl=64`,
       'trk,new',
     );
-    assert.match(t, /ct\(commit/, t);
-    assert.match(t, /output:4\b/, t);
+    assert.doesNotMatch(inbound, /output:4\b/, inbound);
   });
 
   /** tx packet count of a port of the secure bridge. */

@@ -205,6 +205,7 @@ describe('remote groups follow membership', () => {
 });
 
 describe('filters', () => {
+  // A static is written as traffic arriving at veth3 (src = the far end); the way out matches its mirror.
   const { sw } = model((r) => {
     r.filters = [
       {
@@ -212,9 +213,12 @@ describe('filters', () => {
         interface_uuid: 'if-veth3',
         mode: 'static',
         ingress_passthrough: false,
-        egress_passthrough: true,
+        egress_passthrough: false,
         statics: [
-          { protocol: 'tcp', action: 'conn', src_address: '0.0.0.0/0', dst_address: '0.0.0.0/0', dst_port: 443 },
+          // veth3's own connections to port 443 anywhere (stateful); opens nothing inbound.
+          { protocol: 'tcp', action: 'conn', src_port: 443 },
+          // Its port 22, statelessly: requests in, replies (from port 22) out.
+          { protocol: 'tcp', action: 'pass', dst_port: 22 },
           { protocol: 'icmp', action: 'pass', src_address: '172.16.2.0/24', dst_address: '0.0.0.0/0' },
           { protocol: 'ip', action: 'drop', src_address: '172.16.1.1/32', dst_address: '0.0.0.0/0' },
           { protocol: 'arp', action: 'pass' },
@@ -223,15 +227,25 @@ describe('filters', () => {
     ];
   });
 
-  test('conn is stateful, pass is stateless, drop wins, everything else inbound is dropped', () => {
-    assert.deepEqual(send(sw, 4, tcpTo(4, 3, 42000, 443)), [3]);
-    assert.deepEqual(send(sw, 3, tcpTo(3, 4, 443, 42000)), [4]);
-    assert.deepEqual(send(sw, 4, tcpTo(4, 3, 42000, 444)), []);
+  test('conn opens only outbound connections (stateful), pass works both ways statelessly, drop wins', () => {
+    // conn: veth3 → veth4:443 and its reply; veth4 → veth3:443 is not admitted by it.
+    assert.deepEqual(send(sw, 3, tcpTo(3, 4, 42000, 443)), [4]);
+    assert.deepEqual(send(sw, 4, tcpTo(4, 3, 443, 42000)), [3]);
+    assert.deepEqual(send(sw, 4, tcpTo(4, 3, 42001, 443)), []);
+    assert.deepEqual(send(sw, 3, tcpTo(3, 4, 42002, 444)), []);
+    // pass dst_port 22: in to 22, out from 22 (the mirror) — and not out to someone else's 22.
+    assert.deepEqual(send(sw, 4, tcpTo(4, 3, 42003, 22)), [3]);
+    assert.deepEqual(send(sw, 3, tcpTo(3, 4, 22, 42003)), [4]);
+    assert.deepEqual(send(sw, 3, tcpTo(3, 4, 42004, 22)), []);
     assert.deepEqual(send(sw, 4, { ...tcpTo(4, 3, 42000, 53), ip_proto: 17, udp_src: 42000, udp_dst: 53 }), []);
+    // icmp from 172.16.2.0/24 in, and to it out (the mirror).
     assert.deepEqual(send(sw, 4, ping(4, 3)), [3]);
-    // veth1 reaches veth3 only through the router; the drop rule names its address.
-    const fromNet1 = sw.inject({ ...tcp(MAC(1), IP[1]!, ROUTER.net1.mac, IP[3]!, 42001, 443), in_port: 1 });
+    assert.deepEqual(send(sw, 3, ping(3, 4)), [4]);
+    // veth1 reaches veth3 only through the router; the drop rule names its address, both ways.
+    const fromNet1 = sw.inject({ ...tcp(MAC(1), IP[1]!, ROUTER.net1.mac, IP[3]!, 42001, 22), in_port: 1 });
     assert.deepEqual(fromNet1.outputs, []);
+    const toNet1 = sw.inject({ ...tcp(MAC(3), IP[3]!, ROUTER.net2.mac, IP[1]!, 42005, 443), in_port: 3 });
+    assert.deepEqual(toNet1.outputs, []);
   });
 
   test('a stateless pass meets packets conntrack calls invalid: the echo reply to an unfiltered peer', () => {
@@ -268,8 +282,14 @@ describe('filters', () => {
   });
 
   test('egress passthrough: the filtered VM may open connections, and their replies come back', () => {
-    assert.deepEqual(send(sw, 3, tcpTo(3, 4, 43000, 9999)), [4]);
-    assert.deepEqual(send(sw, 4, tcpTo(4, 3, 9999, 43000)), [3]);
+    const { sw: open } = model((r) => {
+      r.filters = [
+        { uuid: 'fil-3', interface_uuid: 'if-veth3', mode: 'static', egress_passthrough: true, statics: [] },
+      ];
+    });
+    assert.deepEqual(send(open, 3, tcpTo(3, 4, 43000, 9999)), [4]);
+    assert.deepEqual(send(open, 4, tcpTo(4, 3, 9999, 43000)), [3]);
+    assert.deepEqual(send(open, 4, tcpTo(4, 3, 43001, 9999)), []);
   });
 });
 
@@ -442,16 +462,17 @@ describe('rule changes apply to established connections', () => {
       model((r) => {
         r.filters = [{ uuid: 'fil-3', interface_uuid: 'if-veth3', mode: 'static', statics }];
       });
-    const conn = { protocol: 'tcp', action: 'conn', dst_port: 443 } as const;
+    // veth3's own connection to veth4:443 (conn: written as arriving from the far port 443, opened outbound).
+    const conn = { protocol: 'tcp', action: 'conn', src_port: 443 } as const;
     const { sw } = filter([conn]);
-    assert.deepEqual(send(sw, 4, tcpTo(4, 3, 42100, 443)), [3]);
-    assert.deepEqual(send(sw, 3, tcpTo(3, 4, 443, 42100)), [4]);
+    assert.deepEqual(send(sw, 3, tcpTo(3, 4, 42100, 443)), [4]);
+    assert.deepEqual(send(sw, 4, tcpTo(4, 3, 443, 42100)), [3]);
     const dropped = new SimSwitch(
       filter([{ protocol: 'tcp', action: 'drop', src_address: '172.16.2.4/32' }, conn]).c.flows(),
       sw.conntrack,
     );
-    assert.deepEqual(send(dropped, 4, tcpTo(4, 3, 42100, 443)), []);
-    assert.deepEqual(send(dropped, 3, tcpTo(3, 4, 443, 42100)), []);
+    assert.deepEqual(send(dropped, 3, tcpTo(3, 4, 42100, 443)), []);
+    assert.deepEqual(send(dropped, 4, tcpTo(4, 3, 443, 42100)), []);
   });
 
   test('a remote-group member that leaves loses its established connections', () => {
