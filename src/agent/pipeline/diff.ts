@@ -1,5 +1,6 @@
 // Flow identity and the desired-vs-installed diff: the ordered FlowMods that move a switch from one set to another.
 import type { FieldName, FieldValue, Flow, FlowMod, Match } from '../../openflow/types.js';
+import { isLearned } from './cookies.js';
 
 /** Widths of the fields the pipeline matches, so a full mask reads the same as an exact match. */
 const WIDTH: Partial<Record<FieldName, number>> = {
@@ -143,11 +144,13 @@ export function keyFlows(flows: readonly Flow[]): void {
  *   2. modify_strict (same identity and cookie, new instructions: counters survive),
  *   3. delete_strict of identities no longer desired.
  * Adds and modifies precede deletes so no packet meets a hole between the old flow and its replacement.
- * Identical sets give an empty list. Duplicate identities in `desired`: the first wins.
+ * Identical sets give an empty list. Duplicate identities in `desired`: the first wins. Flows the switch learned
+ * (a MAC behind a promiscuous port) are not the agent's: they are left to age out, so a restart keeps them.
  */
 export function diffFlows(installed: readonly Flow[], desired: readonly Flow[]): FlowMod[] {
   const have = new Map<string, Flow>();
   for (const f of installed) {
+    if (isLearned(f.cookie)) continue;
     const k = flowKey(f);
     if (!have.has(k)) have.set(k, f);
   }
