@@ -175,6 +175,19 @@ describe('a promiscuous port bridging an outside network into a virtual network'
   });
 });
 
+test('what a port learned goes when its learn() goes (the port left the network, was deleted, moved)', () => {
+  const withPort = fabric();
+  const res = seedResources(seedVms((n) => (n === 1 || n === 5 ? DP1 : n === 2 || n === 6 ? DP2 : DP3)));
+  const without = new Fabric(res, seedVms(), [DP1]);
+  const mods = diffFlows(withPort.flows.get(DP1)!, without.flows.get(DP1)!);
+  const forget = mods.filter((m) => m.command === 'delete');
+  assert.equal(forget.length, 1);
+  assert.equal(forget[0]!.flow.table, TABLE.l2_lookup);
+  assert.equal(describeCookie(forget[0]!.flow.cookie).text, 'interface if-p31 (learned)');
+  // Unchanged, nothing is forgotten.
+  assert.ok(!diffFlows(withPort.flows.get(DP1)!, fabric().flows.get(DP1)!).some((m) => m.command === 'delete'));
+});
+
 describe('a promiscuous port bridging an outside network into a segment', () => {
   const SEG = { uuid: 'seg-g', mode: 'virtual' as const, tunnel_key: 210, ct_zone: 30 };
   const SEG_VMS: VmSpec[] = [
