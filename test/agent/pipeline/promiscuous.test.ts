@@ -8,7 +8,10 @@ import { diffFlows } from '../../../src/agent/pipeline/diff.js';
 import { LEARNED_MAC_IDLE_TIMEOUT } from '../../../src/agent/pipeline/flows-promiscuous.js';
 import { TABLE } from '../../../src/agent/pipeline/tables.js';
 import { arpRequest, BCAST, Fabric, icmpEcho } from './fabric.js';
-import { DP1, DP2, DP3, iface, NET, seedResources, seedVms, type VmSpec } from './fixtures.js';
+import { computeFlows } from '../../../src/agent/pipeline/flows.js';
+import { buildModelView, type FeedResources } from '../../../src/agent/pipeline/model-view.js';
+import { SimSwitch } from '../../../src/agent/pipeline/simulate.js';
+import { datapathItems, DP1, DP2, DP3, iface, localFor, NET, seedResources, seedVms, type VmSpec } from './fixtures.js';
 
 /** The promiscuous port: ofport 31 on dp-1 (a VmSpec only so the fabric gives it a port and names deliveries). */
 const PROM: VmSpec = { uuid: 'if-p31', network: NET.net1.uuid, ip: '0.0.0.0', mac: '00:00:00:00:00:00', dp: DP1 };
@@ -223,5 +226,50 @@ describe('a promiscuous port bridging an outside network into a segment', () => 
     // The networks' VMs (same hosts) reach nothing outside the segment, nor does the outside reach them.
     assert.deepEqual(to(fab.send('if-veth1', icmpEcho(vm('if-veth1').mac, '172.16.1.1', OUT1.mac, OUT1.ip))), []);
     assert.deepEqual(to(fab.send('if-p31', fromOutside(OUT1, vm('if-veth2').mac, '172.16.1.2'))), []);
+  });
+});
+
+describe('a promiscuous port bridging an outside network into a physical network (promiscuous_nw)', () => {
+  const UPLINK = 50;
+  const P10 = { uuid: 'nw-p10', ipv4_network: '192.168.10.0', ipv4_prefix: 24, tunnel_key: 201, ct_zone: 21 };
+  const V1 = { uuid: 'if-veth1', network: P10.uuid, ip: '192.168.10.1', mac: '02:00:00:00:10:01', dp: DP1 };
+  const V4 = { uuid: 'if-veth4', network: P10.uuid, ip: '192.168.10.4', mac: '02:00:00:00:10:04', dp: DP2 };
+  const interfaces: unknown[] = [V1, V4].map((v) =>
+    iface(v.uuid, 'vif', v.network, v.mac, v.ip, { active_datapath_uuid: v.dp }),
+  );
+  interfaces.push(
+    { ...iface('if-eth1', 'host', '', '02:00:00:00:ee:01', null), owner_datapath_uuid: DP1, port_name: 'eth1' },
+    { ...promIface({ network: P10.uuid }).iface },
+  );
+  const res = {
+    datapaths: datapathItems(),
+    networks: [{ ...P10, network_mode: 'physical' as const, vlan_id: 10 }],
+    interfaces,
+    datapath_networks: [
+      { uuid: `${DP1}/${P10.uuid}`, datapath_uuid: DP1, network_uuid: P10.uuid, interface_uuid: 'if-eth1' },
+    ],
+  } as unknown as FeedResources;
+  const local = localFor(DP1, [V1, PROM]);
+  local.ports.set('eth1', { ofport: UPLINK });
+  const sw = new SimSwitch(computeFlows(buildModelView(res), local));
+  const ports = (r: { outputs: { port: number }[] }) => r.outputs.map((o) => o.port).sort((a, b) => a - b);
+  const tagged = { vlan_vid: 0x1000 | 10 };
+
+  test('unknown unicast from a VM leaves on the port (untagged) and the uplink (tagged); from the uplink, the port', () => {
+    const r = sw.inject({ ...icmpEcho(V1.mac, V1.ip, OUT1.mac, OUT1.ip), in_port: 1 });
+    assert.deepEqual(ports(r), [31, UPLINK]);
+    assert.equal(r.outputs.find((o) => o.port === 31)!.packet.vlan_vid, undefined);
+    assert.equal(r.outputs.find((o) => o.port === UPLINK)!.packet.vlan_vid, 0x1000n | 10n);
+    const back = sw.inject({ ...icmpEcho(V4.mac, V4.ip, OUT2.mac, OUT2.ip), ...tagged, in_port: UPLINK });
+    assert.deepEqual(ports(back), [31]);
+  });
+
+  test('from the port: to a local VM, to a VM behind the uplink (tagged), learned for the uplink side too', () => {
+    assert.deepEqual(ports(sw.inject({ ...icmpEcho(OUT1.mac, OUT1.ip, V1.mac, V1.ip), in_port: 31 })), [1]);
+    const r = sw.inject({ ...icmpEcho(OUT1.mac, OUT1.ip, V4.mac, V4.ip), in_port: 31 });
+    assert.deepEqual(ports(r), [UPLINK]);
+    const fromUplink = sw.inject({ ...icmpEcho(V4.mac, V4.ip, OUT1.mac, OUT1.ip), ...tagged, in_port: UPLINK });
+    assert.deepEqual(ports(fromUplink), [31]);
+    assert.ok(fromUplink.path.some((s) => s.owner === 'interface if-p31 (learned)'));
   });
 });
