@@ -12,6 +12,7 @@ import {
   type Match,
   type MatchEntry,
   OFPP,
+  type FieldRange,
 } from './types.js';
 
 const valueFor = (v: bigint, bits: number) => (bits > 32 ? v : Number(v));
@@ -136,24 +137,24 @@ export function normalizeAction(a: Action): Action | Action[] {
       return c;
     }
     case 'learn': {
-      const l: Extract<Action, { type: 'learn' }> = {
-        type: 'learn',
-        table: a.table,
-        priority: a.priority,
-        specs: a.specs.map((s): LearnSpec => {
-          if (s.kind === 'match-value' || s.kind === 'load-value')
-            return { ...s, dst: { ...s.dst }, value: valueFor(BigInt(s.value), s.dst.nBits) };
-          return s.kind === 'output'
-            ? { kind: 'output', src: { ...s.src } }
-            : { ...s, dst: { ...s.dst }, src: { ...s.src } };
-        }),
-      };
-      if (a.cookie) l.cookie = a.cookie;
+      // Keys in the decoder's order (the wire's: nx_action_learn's fields, then the specs), zeros left out as it
+      // does: the diff compares flows by their canonical text, so a learn() read back from the switch must read
+      // the same as the one built.
+      const l = { type: 'learn' } as Extract<Action, { type: 'learn' }>;
       if (a.idleTimeout) l.idleTimeout = a.idleTimeout;
       if (a.hardTimeout) l.hardTimeout = a.hardTimeout;
+      l.priority = a.priority;
+      if (a.cookie) l.cookie = a.cookie;
+      if (a.flags) l.flags = a.flags;
+      l.table = a.table;
       if (a.finIdleTimeout) l.finIdleTimeout = a.finIdleTimeout;
       if (a.finHardTimeout) l.finHardTimeout = a.finHardTimeout;
-      if (a.flags) l.flags = a.flags;
+      const r = (x: FieldRange): FieldRange => ({ field: x.field, start: x.start, nBits: x.nBits });
+      l.specs = a.specs.map((s): LearnSpec => {
+        if (s.kind === 'match-value' || s.kind === 'load-value')
+          return { kind: s.kind, dst: r(s.dst), value: valueFor(BigInt(s.value), s.dst.nBits) };
+        return s.kind === 'output' ? { kind: 'output', src: r(s.src) } : { kind: s.kind, dst: r(s.dst), src: r(s.src) };
+      });
       return l;
     }
     case 'opaque':

@@ -26,18 +26,6 @@ const REFUSED: { what: string; setup: Call[]; request: Call; field: string }[] =
     field: 'segment_uuid',
   },
   {
-    what: 'promiscuous interface',
-    setup: [],
-    request: ['POST', '/api/interfaces', { mode: 'promiscuous' }],
-    field: 'mode',
-  },
-  {
-    what: 'promiscuous interface (update)',
-    setup: [],
-    request: ['PUT', '/api/interfaces/if-n', { mode: 'promiscuous' }],
-    field: 'mode',
-  },
-  {
     what: 'lease policy timing dhcp',
     setup: [],
     request: ['POST', '/api/lease_policies', { timing: 'dhcp' }],

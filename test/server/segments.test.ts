@@ -130,7 +130,7 @@ describe('segments', () => {
   });
 
   it('only interfaces bound to a VM port may be on a segment', async () => {
-    for (const mode of ['simulated', 'host', 'remote', 'patch', 'promiscuous'])
+    for (const mode of ['simulated', 'host', 'remote', 'patch'])
       await fails(s, 'POST', '/api/interfaces', { mode, segment_uuid: 'seg-a' }, 400, '125', 'segment_uuid');
     await ok(s, 'POST', '/api/interfaces', { uuid: 'if-s2', mode: 'internal', segment_uuid: 'seg-a' });
     await fails(s, 'PUT', '/api/interfaces/if-s2', { mode: 'simulated' }, 400, '125', 'mode');

@@ -71,6 +71,9 @@ export function checkFlows(flows: readonly Flow[], owner?: string): void {
         fail(`continues in ${n ?? t.table}, not declared in next${t.reentry ? ' or reenters' : ''}`);
       }
     }
+    for (const a of acts)
+      if (a.type === 'learn' && !(spec.learnsInto as readonly string[] | undefined)?.includes(tableName(a.table) ?? ''))
+        fail(`learns into ${tableName(a.table) ?? a.table}, not declared in learnsInto`);
     const k = flowKey(f);
     if (keys.has(k)) fail(`duplicate identity ${k}`);
     keys.add(k);

@@ -46,6 +46,11 @@ export const COOKIE_TAG = {
   metadata: 0x12,
   /** A frame to an address this host answers for on a segment, turned around in the switch (l2_lookup). */
   hairpin: 0x13,
+  /**
+   * A MAC learned behind a promiscuous port (l2_lookup), written by the switch's learn(): never the agent's to
+   * install or delete, it ages out by itself (the diff leaves it alone).
+   */
+  learned: 0x14,
 } as const;
 export type CookieTag = keyof typeof COOKIE_TAG;
 
@@ -140,6 +145,13 @@ export function cookieKindTag(cookie: bigint): { kind: CookieKind | 'unknown'; t
 /** The same object's cookie with another feature tag. */
 export function withTag(cookie: bigint, tag: CookieTag): bigint {
   return (cookie & ~0x00ff_0000_0000_0000n) | (BigInt(COOKIE_TAG[tag]) << 48n);
+}
+
+const LEARNED_TAG = BigInt(COOKIE_TAG.learned);
+
+/** True when the switch wrote the flow itself (learn() behind a promiscuous port): the agent neither owns nor deletes it. */
+export function isLearned(cookie: bigint): boolean {
+  return ((cookie >> 48n) & 0xffn) === LEARNED_TAG;
 }
 
 /** True when a packet-in is a frame too big for a virtual network (answered with ICMP "fragmentation needed"). */

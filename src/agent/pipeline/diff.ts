@@ -1,5 +1,8 @@
 // Flow identity and the desired-vs-installed diff: the ordered FlowMods that move a switch from one set to another.
 import type { FieldName, FieldValue, Flow, FlowMod, Match } from '../../openflow/types.js';
+import type { Action } from '../../openflow/types.js';
+import { COOKIE_MASK_EXACT, isLearned } from './cookies.js';
+import { TABLE } from './tables.js';
 
 /** Widths of the fields the pipeline matches, so a full mask reads the same as an exact match. */
 const WIDTH: Partial<Record<FieldName, number>> = {
@@ -143,11 +146,13 @@ export function keyFlows(flows: readonly Flow[]): void {
  *   2. modify_strict (same identity and cookie, new instructions: counters survive),
  *   3. delete_strict of identities no longer desired.
  * Adds and modifies precede deletes so no packet meets a hole between the old flow and its replacement.
- * Identical sets give an empty list. Duplicate identities in `desired`: the first wins.
+ * Identical sets give an empty list. Duplicate identities in `desired`: the first wins. Flows the switch learned
+ * (a MAC behind a promiscuous port) are not the agent's: they are left to age out, so a restart keeps them.
  */
 export function diffFlows(installed: readonly Flow[], desired: readonly Flow[]): FlowMod[] {
   const have = new Map<string, Flow>();
   for (const f of installed) {
+    if (isLearned(f.cookie)) continue;
     const k = flowKey(f);
     if (!have.has(k)) have.set(k, f);
   }
@@ -165,7 +170,38 @@ export function diffFlows(installed: readonly Flow[], desired: readonly Flow[]):
   }
   const dels: FlowMod[] = [];
   for (const [k, f] of have) if (!seen.has(k)) dels.push({ command: 'delete_strict', flow: f });
-  return [...adds, ...mods, ...dels];
+  return [...adds, ...mods, ...dels, ...forgetLearned(installed, desired)];
+}
+
+/** The learn() actions of promiscuous_port flows, by their canonical text. */
+function learnActions(flows: readonly Flow[]): Map<string, Extract<Action, { type: 'learn' }>> {
+  const out = new Map<string, Extract<Action, { type: 'learn' }>>();
+  for (const f of flows) {
+    if (f.table !== TABLE.promiscuous_port) continue;
+    for (const i of f.instructions)
+      if (i.type === 'apply_actions') for (const a of i.actions) if (a.type === 'learn') out.set(stable(a), a);
+  }
+  return out;
+}
+
+/**
+ * What a learn() that goes away (its port left the network, was deleted, moved to another ofport) had learned
+ * must go with it, or a MAC would stay switched to the port in a network it no longer bridges until it ages out:
+ * one delete by the learned flows' cookie (they are the switch's, so nothing else names them).
+ */
+function forgetLearned(installed: readonly Flow[], desired: readonly Flow[]): FlowMod[] {
+  const before = learnActions(installed);
+  if (before.size === 0) return [];
+  const after = learnActions(desired);
+  const mods: FlowMod[] = [];
+  for (const [k, a] of before)
+    if (!after.has(k) && a.cookie !== undefined)
+      mods.push({
+        command: 'delete',
+        flow: { table: a.table, priority: 0, cookie: a.cookie, match: {}, instructions: [] },
+        cookieMask: COOKIE_MASK_EXACT,
+      });
+  return mods;
 }
 
 /** Apply FlowMods to a flow list the way a switch would (identity-keyed); used by tests and the simulator. */
@@ -186,6 +222,13 @@ export function applyFlowMods(installed: readonly Flow[], mods: readonly FlowMod
       case 'delete_strict':
         table.delete(k);
         break;
+      case 'delete': {
+        // By cookie (forgetLearned): every flow of the table whose cookie matches under the mask.
+        const mask = m.cookieMask ?? 0n;
+        for (const [key, f] of table)
+          if (f.table === m.flow.table && (f.cookie & mask) === (m.flow.cookie & mask)) table.delete(key);
+        break;
+      }
       default:
         throw new Error(`applyFlowMods: ${m.command} is not used by flow sync`);
     }

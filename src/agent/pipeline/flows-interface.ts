@@ -24,6 +24,7 @@ import type { Interface } from '../../model/types.js';
 import { FROM_UPLINK, matchReg, OUT_PORT, TOO_BIG } from './registers.js';
 import { isUplink, tooBigLength, VLAN_PRESENT } from './uplink.js';
 import { metadataInterfaceFlows } from './metadata.js';
+import { isPromiscuous, learnsHere, promiscuousPortFlows } from './flows-promiscuous.js';
 
 export const PRIO_IF = {
   classify: 100,
@@ -115,6 +116,15 @@ export function interfaceFlows(ctx: CompileContext, uuid: string): Flow[] {
         ],
       ),
     );
+  if (b && i && isPromiscuous(i)) {
+    // Many MACs behind one port: no anti-spoofing; the network's or segment's key, and learning.
+    const kind = b.networkUuid ? 'networks' : 'segments';
+    const target = b.networkUuid ?? b.segmentUuid;
+    if (!target) return [];
+    ctx.dep(`${kind}:${target}`);
+    const into = kind === 'networks' ? ctx.view.networks.get(target) : ctx.view.segments.get(target);
+    return into ? promiscuousPortFlows(uuid, b.ofport, networkIds(into), learnsHere(ctx)) : [];
+  }
   if (b && i && !b.networkUuid && b.segmentUuid) return segmentPortFlows(ctx, uuid, i, b.ofport, b.segmentUuid);
   if (!b || !i || !b.networkUuid) return [];
   ctx.dep(`networks:${b.networkUuid}`);

@@ -27,6 +27,7 @@ import type { CompileContext } from './compile-context.js';
 import { parsedAddresses, parsedMacs } from './flows-interface.js';
 import { answersForRouter } from './active-gateway.js';
 import { locate, tunnelActions } from './locate.js';
+import { PromiscuousPorts } from './flows-promiscuous.js';
 import { inNetwork, placedFloatingIps, routerMacOf } from './floating.js';
 import { arpReplyActions, echoReplyActions } from './replies.js';
 import { dhcpNetworkMeter, dhcpPortMeter, dnsNetworkMeter, dnsPortMeter } from './meters.js';
@@ -126,9 +127,6 @@ export function networkFlows(ctx: CompileContext, nw: string): Flow[] {
           goto('l2_lookup'),
         ],
       ),
-      flow('l2_lookup', PRIO_NW.toUplink, netCookie('uplink'), { ...onNetwork, ...fromLocal }, [
-        apply(...toUplink(uplink)),
-      ]),
     );
   }
 
@@ -195,6 +193,7 @@ export function networkFlows(ctx: CompileContext, nw: string): Flow[] {
   const members = [...(ctx.view.membersByNetwork.get(nw) ?? [])].sort();
   const localPorts: { ofport: number; filtered: boolean }[] = [];
   const remoteHosts = new Map<string, { ip: number; tunnelPort: number }>();
+  const promiscuous = new PromiscuousPorts();
   const seenIp = new Set<number>();
   const seenMac = new Set<bigint>();
   /** Router ports of this network (simulated, enable_routing); `here`: pinned to this datapath. */
@@ -220,6 +219,7 @@ export function networkFlows(ctx: CompileContext, nw: string): Flow[] {
       }
       if (loc.kind === 'local' && ctx.bindings.get(u)?.networkUuid === nw) localPorts.push(loc);
       if (loc.kind === 'remote' && !physical) remoteHosts.set(loc.datapathUuid, loc);
+      promiscuous.add(i, loc, !physical);
 
       const addrs = parsedAddresses(i, nw);
       if (loc.kind === 'simulated' && i.enable_routing)
@@ -440,6 +440,18 @@ export function networkFlows(ctx: CompileContext, nw: string): Flow[] {
         );
     }
   }
+
+  if (full && uplink && !promiscuous.any)
+    out.push(
+      flow('l2_lookup', PRIO_NW.toUplink, netCookie('uplink'), { ...onNetwork, ...fromLocal }, [
+        apply(...toUplink(uplink)),
+      ]),
+    );
+  if (full && promiscuous.any)
+    // Unicast to no MAC the model knows is for the machines behind a promiscuous port (here or on another host).
+    out.push(
+      ...promiscuous.unknownUnicastFlows(netCookie('flood'), onNetwork, outside, key, uplink ? toUplink(uplink) : []),
+    );
 
   if (full) {
     out.push(

@@ -7,6 +7,7 @@ import { cookieFor } from './cookies.js';
 import { parsedMacs } from './flows-interface.js';
 import { deliverActions, floodFlows, PRIO_NW } from './flows-network.js';
 import { locate, tunnelActions } from './locate.js';
+import { PromiscuousPorts } from './flows-promiscuous.js';
 import { FROM_TUNNEL, matchFlag, matchReg, NETWORK_KEY } from './registers.js';
 
 /**
@@ -34,6 +35,7 @@ export function segmentFlows(ctx: CompileContext, seg: string): Flow[] {
   const localPorts: { ofport: number; filtered: boolean }[] = [];
   const remoteHosts = new Map<string, { ip: number; tunnelPort: number }>();
   const seenMac = new Set<bigint>();
+  const promiscuous = new PromiscuousPorts();
   for (const u of [...(ctx.view.membersBySegment.get(seg) ?? [])].sort()) {
     ctx.dep(`interfaces:${u}`);
     const i = ctx.view.interfaces.get(u);
@@ -43,6 +45,7 @@ export function segmentFlows(ctx: CompileContext, seg: string): Flow[] {
       if (loc.kind === 'local' && ctx.bindings.get(u)?.segmentUuid === seg) localPorts.push(loc);
       else if (loc.kind === 'remote') remoteHosts.set(loc.datapathUuid, loc);
       else continue;
+      promiscuous.add(i, loc, true);
       const l2 = cookieFor('interface', u, 'l2');
       for (const mac of parsedMacs(i)) {
         if (seenMac.has(mac)) continue; // one MAC on two members: the first (by uuid) gets it
@@ -62,6 +65,8 @@ export function segmentFlows(ctx: CompileContext, seg: string): Flow[] {
       ctx.report(err);
     }
   }
+  // Unicast to no MAC the model knows is for the machines behind a promiscuous port (here or on another host).
+  out.push(...promiscuous.unknownUnicastFlows(cookie('flood'), onSegment, FROM_TUNNEL, key, []));
   out.push(...floodFlows(cookie('flood'), onSegment, FROM_TUNNEL, localPorts, remoteHosts, { key, uplink: [] }));
   return out;
 }

@@ -93,6 +93,21 @@ export function formatAction(a: Action): string {
       return `controller(max_len=${a.maxLen ?? 65535})`;
     case 'conjunction':
       return `conjunction(${a.id},${a.clause}/${a.nClauses})`;
+    case 'learn': {
+      const specs = a.specs.map((s) =>
+        s.kind === 'match-field'
+          ? `${rangeText(s.dst)}=${rangeText(s.src)}`
+          : s.kind === 'match-value'
+            ? `${rangeText(s.dst)}=0x${BigInt(s.value).toString(16)}`
+            : s.kind === 'output'
+              ? `output:${rangeText(s.src)}`
+              : s.kind === 'load-field'
+                ? `load:${rangeText(s.src)}->${rangeText(s.dst)}`
+                : `load:0x${BigInt(s.value).toString(16)}->${rangeText(s.dst)}`,
+      );
+      const idle = a.idleTimeout ? `idle_timeout=${a.idleTimeout},` : '';
+      return `learn(table=${a.table},${idle}priority=${a.priority},${specs.join(',')})`;
+    }
     default:
       return a.type;
   }
@@ -142,7 +157,11 @@ export function formatFlow(f: Flow, opts: { names?: boolean; cookie?: boolean } 
 export function tableListMarkdown(): string {
   const rows = TABLES.map((t, i) => {
     const miss = t.miss === 'next' ? `next → ${t.missTo ?? TABLES[i + 1]?.name}` : t.miss;
-    const next = [...t.next, ...(t.reenters ?? []).map((r) => `${r} (re-entry)`)];
+    const next = [
+      ...t.next,
+      ...(t.reenters ?? []).map((r) => `${r} (re-entry)`),
+      ...(t.learnsInto ?? []).map((l) => `${l} (learns into)`),
+    ];
     return `| ${i} | ${t.name} | ${t.matches.join(', ')} | ${next.join(', ') || '—'} | ${miss} |`;
   });
   return ['| # | table | matches | continues to | miss |', '|---|---|---|---|---|', ...rows].join('\n');

@@ -1,11 +1,14 @@
 // A small OpenFlow table simulator: walks goto/resubmit/apply-actions/ct for a packet description (tests, traces).
 //
 // It models what the pipeline uses: priority lookup with masks, conjunctive matches, write_metadata, goto,
-// set_field/move/load, dec_ttl, resubmit, output (IN_PORT rules), controller, meter, and a conntrack table
-// (new/established/reply by 5-tuple and zone; commit; ct_mark). It is not a general switch: unknown actions throw.
+// set_field/move/load, dec_ttl, resubmit, output (IN_PORT rules), controller, meter, a conntrack table
+// (new/established/reply by 5-tuple and zone; commit; ct_mark) and learn() (the learned flow is added to its table,
+// replacing one of the same identity; timeouts are not modelled: `forget` stands in for ageing). It is not a
+// general switch: unknown actions throw.
 import type { Action, FieldName, FieldRange, Flow, Instruction } from '../../openflow/types.js';
 import { OFPP } from '../../openflow/types.js';
 import { describeCookie } from './cookies.js';
+import { flowKey } from './diff.js';
 import { tableName } from './tables.js';
 
 /** A packet as field values (absent field = header not present). MACs and 64-bit fields as bigint. */
@@ -153,6 +156,33 @@ export class SimSwitch {
       t.push(f);
     }
     for (const t of this.byTable.values()) t.sort((a, b) => b.priority - a.priority);
+  }
+
+  /** Adds a flow (as learn() does): one of the same identity is replaced. */
+  add(f: Flow): void {
+    let t = this.byTable.get(f.table);
+    if (!t) this.byTable.set(f.table, (t = []));
+    const k = flowKey(f);
+    const i = t.findIndex((x) => flowKey(x) === k);
+    if (i >= 0) t.splice(i, 1);
+    t.push(f);
+    t.sort((a, b) => b.priority - a.priority);
+  }
+
+  /** Every flow in the switch now, learned ones included. */
+  installed(): Flow[] {
+    return [...this.byTable.values()].flat();
+  }
+
+  /** Removes every flow `which` selects (a learned flow's idle timeout, in a test). Returns how many went. */
+  forget(which: (f: Flow) => boolean): number {
+    let n = 0;
+    for (const [table, t] of this.byTable) {
+      const keep = t.filter((f) => !which(f));
+      n += t.length - keep.length;
+      this.byTable.set(table, keep);
+    }
+    return n;
   }
 
   /** Run a packet entering on in_port (must be in `packet`) from table 0. */
@@ -326,12 +356,47 @@ export class SimSwitch {
         case 'pop_vlan':
           delete p.vlan_vid;
           break;
+        case 'learn':
+          this.add(learnedFlow(a, p));
+          break;
         default:
           throw new Error(`simulator: unsupported action ${a.type}`);
       }
     }
     return true;
   }
+}
+
+/** The flow learn() writes for packet `p`: its match and output taken from the packet as the specs say. */
+function learnedFlow(a: Extract<Action, { type: 'learn' }>, p: Packet): Flow {
+  const m: Packet = {};
+  const masks: Partial<Record<FieldName, bigint>> = {};
+  const actions: Action[] = [];
+  for (const s of a.specs) {
+    if (s.kind === 'match-field' || s.kind === 'match-value') {
+      const v = s.kind === 'match-field' ? readRange(p, s.src) : big(s.value);
+      writeRange(m, s.dst, v);
+      const bits = ((1n << BigInt(s.dst.nBits)) - 1n) << BigInt(s.dst.start);
+      masks[s.dst.field] = (masks[s.dst.field] ?? 0n) | bits;
+    } else if (s.kind === 'output') actions.push({ type: 'output', port: Number(readRange(p, s.src)) });
+    else throw new Error(`simulator: learn ${s.kind} not modelled`);
+  }
+  const match: Flow['match'] = {};
+  for (const [f, v] of Object.entries(m) as [FieldName, bigint][]) {
+    const mask = masks[f]!;
+    const full = (1n << BigInt(width(f))) - 1n;
+    const num = width(f) <= 32;
+    match[f] =
+      mask === full ? { value: num ? Number(v) : v } : { value: num ? Number(v) : v, mask: num ? Number(mask) : mask };
+  }
+  return {
+    table: a.table,
+    priority: a.priority,
+    cookie: a.cookie ?? 0n,
+    match,
+    instructions: actions.length > 0 ? [{ type: 'apply_actions', actions }] : [],
+    ...(a.idleTimeout ? { idleTimeout: a.idleTimeout } : {}),
+  };
 }
 
 function conjunctions(f: Flow): { id: number; clause: number; nClauses: number }[] {

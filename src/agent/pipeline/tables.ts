@@ -20,6 +20,11 @@ export interface TableSpec {
    * happens at most once per packet.
    */
   reenters?: readonly string[];
+  /**
+   * Later tables a flow here may add flows to with learn(): the switch writes them itself (a MAC seen behind a
+   * port), they age out on their own, and the agent never owns them (their cookie tag is `learned`).
+   */
+  learnsInto?: readonly string[];
   /** What a miss does; 'next' continues in `missTo`, else in the following table. */
   miss: MissAction;
   /** For miss 'next': the table a miss continues in, when it is not the following one (must be in `next`). */
@@ -56,7 +61,7 @@ const DECLARATION = [
     purpose:
       "Split tunnel traffic (marked FROM_TUNNEL, to tunnel_ingress), uplink traffic (marked FROM_UPLINK, to uplink_ingress) and the agent's metadata port (to metadata_reply) from everything else, which port_security checks.",
     matches: ['in_port', 'vlan_vid'],
-    next: ['tunnel_ingress', 'uplink_ingress', 'metadata_reply', 'port_security'],
+    next: ['tunnel_ingress', 'uplink_ingress', 'metadata_reply', 'promiscuous_port', 'port_security'],
     miss: 'next',
     missTo: 'port_security',
   },
@@ -101,6 +106,15 @@ const DECLARATION = [
       "Traffic from the agent's metadata port (its HTTP server for 169.254.169.254): ARP for an interface's metadata source address (169.254.x.y, from its ofport) is answered here; the server's TCP to that address gets 169.254.169.254:80 and the VM's own address and MACs back (stateless) and is delivered in the VM's network (l2_lookup, through its ingress conntrack when filtered); anything else from that port is dropped.",
     matches: ['eth_type', 'arp_op', 'arp_tpa', 'ip_proto', 'ipv4_dst', 'tcp_src'],
     next: ['l2_lookup'],
+    miss: 'drop',
+  },
+  {
+    name: 'promiscuous_port',
+    purpose:
+      "Frames from a promiscuous port (an outside L2 network bridged into a network or segment, many MACs behind it): no anti-spoofing, they load the port's network or segment (key and zone); each unicast source MAC is learned into l2_lookup (learn(), idle timeout) unless the datapath has enable_ovs_learn_action false, where unknown unicast simply goes to the port; frames from a multicast source are dropped.",
+    matches: ['in_port', 'eth_src'],
+    next: ['arp_responder'],
+    learnsInto: ['l2_lookup'],
     miss: 'drop',
   },
   {

@@ -44,7 +44,7 @@ export const interfaces = resource({
       ...SET.editable,
       default: 'vif',
       filter: true,
-      doc: 'vif (default) | simulated | host | internal | patch | remote | promiscuous (refused: not supported)',
+      doc: 'vif (default) | simulated | host | internal | patch | remote | promiscuous (a port bridging an outside L2 network into its network or segment)',
     }),
     owner_datapath_uuid: f.ref('dp', 'nullify', { ...SET.clearable, filter: true, doc: 'datapath it belongs to' }),
     port_name: f.string(

@@ -27,8 +27,11 @@ const P = UUID_PREFIX;
 
 // ---------- segments on interfaces ----------
 
-/** Interface modes that may be on a segment: the ones bound to a VM's (or a container's) port. */
-const SEGMENT_MODES: ReadonlySet<unknown> = new Set(['vif', 'internal']);
+/**
+ * Interface modes that may be on a segment: the ones bound to a VM's (or a container's) port, and a promiscuous
+ * port (an outside L2 network bridged into the segment, as OpenVNet's promiscuous_seg datasets do).
+ */
+const SEGMENT_MODES: ReadonlySet<unknown> = new Set(['vif', 'internal', 'promiscuous']);
 
 /**
  * An interface on a segment (segment_uuid) is on it instead of a network: no network_uuid, no IP leases (its
@@ -49,7 +52,7 @@ async function checkSegmentInterface(ctx: WriteContext, iface: Doc, field: strin
   if (!SEGMENT_MODES.has(iface.mode))
     throw new NotSupported(
       field,
-      `${iface.uuid} is mode ${iface.mode}; only vif and internal interfaces can be on a segment`,
+      `${iface.uuid} is mode ${iface.mode}; only vif, internal and promiscuous interfaces can be on a segment`,
     );
   if (iface.network_uuid)
     throw new InvalidID(
@@ -61,18 +64,6 @@ async function checkSegmentInterface(ctx: WriteContext, iface: Doc, field: strin
     throw new InvalidID(
       field,
       `${iface.uuid} on segment ${seg} cannot have an IP lease (${ip.uuid} in ${ip.network_uuid}): a segment has no IP, its VMs configure their own addresses`,
-    );
-}
-
-/**
- * OpenVNet 1.0's promiscuous interfaces (a host port bridged into a network, every MAC behind it learned, as its
- * promiscuous_* specs use on the wanedge) have no flows in vnet's agent: refused rather than stored and ignored.
- */
-function refuseUnsupportedMode(iface: Doc): void {
-  if (iface.mode === 'promiscuous')
-    throw new NotSupported(
-      'mode',
-      `${iface.uuid}: promiscuous interfaces (a host port bridging a network, learning the MACs behind it) are not supported`,
     );
 }
 
@@ -133,7 +124,6 @@ export const interfaces: ResourceDef = {
         });
     }
     await checkSegmentInterface(ctx, doc, 'segment_uuid');
-    refuseUnsupportedMode(doc);
     return doc;
   },
   async update(ctx, doc, p) {
@@ -201,7 +191,6 @@ export const interfaces: ResourceDef = {
       doc,
       givenField(p, ['segment_uuid', 'network_uuid', 'ipv4_address', 'mode', 'mac_address']),
     );
-    refuseUnsupportedMode(doc);
     const updated = await ctx.update('interfaces', doc);
     await refloat(ctx, doc.uuid);
     return updated;

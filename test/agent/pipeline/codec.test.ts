@@ -7,7 +7,7 @@ import { decodeMessage, encodeMessage } from '../../../src/openflow/messages.js'
 import { normalizeFlow } from '../../../src/openflow/normalize.js';
 import type { Flow } from '../../../src/openflow/types.js';
 import { Fabric } from './fabric.js';
-import { DP1, DP2, DP3, seedResources, seedVms } from './fixtures.js';
+import { DP1, DP2, DP3, iface, seedResources, seedVms } from './fixtures.js';
 
 function scenarioFlows(): Flow[] {
   const place = [DP1, DP2, DP3];
@@ -51,7 +51,17 @@ function scenarioFlows(): Flow[] {
       ],
     },
   ];
-  const fab = new Fabric(r, vms, place);
+  // A promiscuous port on dp-1 in net1: its learn() must read back as built, or every agent restart rewrites it.
+  r.interfaces!.push({
+    ...iface('if-prom9', 'promiscuous', 'nw-net1', '', null, { owner_datapath_uuid: DP1 }),
+    mac_address: null,
+    mac_leases: [],
+  });
+  const prom = { uuid: 'if-prom9', network: 'nw-net1', ip: '0.0.0.0', mac: '00:00:00:00:00:00', dp: DP1 };
+  const fab = new Fabric(r, [...vms, prom], place);
+  assert.ok(
+    fab.flows.get(DP1)!.some((f) => JSON.stringify(f, (_k, v) => (typeof v === 'bigint' ? 0 : v)).includes('"learn"')),
+  );
   return place.flatMap((dp) => fab.flows.get(dp)!);
 }
 

@@ -41,6 +41,10 @@ test('every next table exists and is later in the pipeline, every re-entry earli
       const j = names().indexOf(r);
       assert.ok(j >= 0 && j < i, `${t.name} re-enters ${r}, which is not an earlier table`);
     }
+    for (const l of t.learnsInto ?? []) {
+      const j = names().indexOf(l);
+      assert.ok(j > i, `${t.name} learns into ${l}, which is not a later table`);
+    }
     if (t.missTo) assert.ok(t.next.includes(t.missTo), `${t.name} missTo ${t.missTo} not in next`);
     assert.ok(t.purpose.length > 20, `${t.name} needs a purpose`);
   });
