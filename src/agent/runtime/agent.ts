@@ -186,7 +186,7 @@ export class Agent {
         nodeId: this.cfg.nodeId,
         bridge: this.cfg.bridge,
         ovsdb: this.cfg.ovsdb,
-        listen: `${this.deps.switches.address.host}:${this.deps.switches.address.port}`,
+        switch: this.deps.switches.describe,
         encap: this.cfg.encap,
         tunnelIp: this.cfg.tunnelIp,
       },
@@ -306,12 +306,11 @@ export class Agent {
         });
         this.startup.mark('ovsdb_ready');
         this.phase = 'taking-over-bridge';
-        const { host, port } = this.deps.switches.address;
-        const controller = `${this.cfg.openflowTls ? 'ssl' : 'tcp'}:${host}:${port}`;
+        const { controller } = this.deps.switches;
         this.dpid = await takeOverBridge(ovs, name, controller, this.cfg.switchSsl);
         this.startup.mark('bridge_taken_over');
         this.log.info(
-          { bridge: name, dpid: formatDpid(this.dpid), controller, failMode: 'secure' },
+          { bridge: name, dpid: formatDpid(this.dpid), controller: controller ?? 'none', failMode: 'secure' },
           'bridge taken over: controller set, fail_mode=secure, tunnel ports present',
         );
         if (this.phase === 'taking-over-bridge') this.phase = 'waiting-for-datapath';
