@@ -20,7 +20,7 @@ after(() => {
 });
 
 /** A switch that answers the handshake up to `until` (a message type it hangs up on instead of answering). */
-async function peer(name: string, until: string): Promise<{ path: string; server: Server }> {
+async function peer(name: string, until: string | null): Promise<{ path: string; server: Server }> {
   const path = join(dir, `${name}.mgmt`);
   const server = createServer((s: Socket) => {
     s.on('error', () => {});
@@ -35,7 +35,9 @@ async function peer(name: string, until: string): Promise<{ path: string; server
           s.destroy();
           return;
         }
-        if (m.type === 'hello') s.write(encodeMessage({ type: 'hello', xid: 1, versions: [4] }));
+        // A bare HELLO of OpenFlow 1.5 (no bitmap), as OVS sends for a bridge with every version enabled.
+        if (m.type === 'hello') s.write(Buffer.from([6, 0, 0, 8, 0, 0, 0, 1]));
+        if (m.type === 'barrier_request') s.write(encodeMessage({ type: 'barrier_reply', xid: m.xid ?? 0 }));
         if (m.type === 'features_request')
           s.write(
             encodeMessage({
@@ -67,6 +69,17 @@ for (const until of ['hello', 'features_request', 'set_config', 'barrier_request
     }
   });
 }
+
+test('a switch offering 1.0–1.5 by a bare HELLO (no version bitmap) is spoken to in 1.3', async () => {
+  const { path, server } = await peer('bare', null);
+  try {
+    const conn = await connectSwitch(`unix:${path}`, { handshakeTimeoutMs: 5000 });
+    assert.equal(conn.dpid, 1n);
+    conn.close('done');
+  } finally {
+    server.close();
+  }
+});
 
 test('a socket that is not there (the bridge not created yet) rejects the dial', async () => {
   await assert.rejects(connectSwitch(`unix:${join(dir, 'missing.mgmt')}`), /cannot connect/);
