@@ -432,6 +432,8 @@ export class SwitchConnection extends EventEmitter<SwitchConnectionEvents> {
     const buf = encodeMessage(msg);
     if (!NO_REPLY.has(m.type)) {
       const reply = this.expect(xid, m.type, timeoutMs);
+      // A failed write (EPIPE) throws below; the close rejects `reply` too, which must not go unhandled.
+      reply.catch(() => {});
       await this.write(buf);
       return reply;
     }
@@ -442,6 +444,7 @@ export class SwitchConnection extends EventEmitter<SwitchConnectionEvents> {
     try {
       const bx = this.allocXid();
       const reply = this.expect(bx, `${m.type} barrier`, timeoutMs);
+      reply.catch(() => {}); // as above: the write may fail first
       const w = new Writer(buf.length + 8);
       w.bytes(buf);
       appendMessage(w, { type: 'barrier_request', xid: bx });

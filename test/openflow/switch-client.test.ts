@@ -1,7 +1,7 @@
 // Dialing a switch (connectSwitch) against fault-injecting peers on a Unix socket, as the agent dials a bridge's
 // management socket: a peer that hangs up at any step of the handshake is a rejected dial, never an unhandled
-// rejection. (An EPIPE on a handshake write once ended the agent's process in the lab; that race — the write
-// failing after the peer's close — is not forced here, each step's hang-up is.)
+// rejection. An EPIPE on a write whose reply was awaited ended the agent's process in the lab twice: once in the
+// handshake (not forced here: each step's hang-up is) and once in a request right after it (forced below).
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
@@ -37,7 +37,12 @@ async function peer(name: string, until: string | null): Promise<{ path: string;
         }
         // A bare HELLO of OpenFlow 1.5 (no bitmap), as OVS sends for a bridge with every version enabled.
         if (m.type === 'hello') s.write(Buffer.from([6, 0, 0, 8, 0, 0, 0, 1]));
-        if (m.type === 'barrier_request') s.write(encodeMessage({ type: 'barrier_reply', xid: m.xid ?? 0 }));
+        if (m.type === 'barrier_request') {
+          s.write(encodeMessage({ type: 'barrier_reply', xid: m.xid ?? 0 }));
+          // 'after-handshake': hang up right behind the handshake's last reply, as vswitchd re-creating its
+          // mgmt service (the bridge's protocols changed) closes a session the agent is about to use.
+          if (until === 'after-handshake') s.destroy();
+        }
         if (m.type === 'features_request')
           s.write(
             encodeMessage({
@@ -76,6 +81,19 @@ test('a switch offering 1.0–1.5 by a bare HELLO (no version bitmap) is spoken 
     const conn = await connectSwitch(`unix:${path}`, { handshakeTimeoutMs: 5000 });
     assert.equal(conn.dpid, 1n);
     conn.close('done');
+  } finally {
+    server.close();
+  }
+});
+
+test('requests on a session whose switch just hung up reject; nothing is left unhandled', async () => {
+  const { path, server } = await peer('gone', 'after-handshake');
+  try {
+    const conn = await connectSwitch(`unix:${path}`, { handshakeTimeoutMs: 5000 });
+    const calls = [conn.dumpFlows(), conn.barrier(), conn.dumpFlows()];
+    for (const c of calls) await assert.rejects(c, OpenFlowLibError);
+    await new Promise((r) => setTimeout(r, 50));
+    assert.deepEqual(unhandled, []);
   } finally {
     server.close();
   }
