@@ -5,7 +5,7 @@
 // the bench adds what happens before the process runs (the lab's spawn through `ip netns exec`, bin/vnet) and
 // after (the status report reaching the server: `flows_in_sync` on the datapath, what `npm run bench` times).
 // Needs root and a build (`npm run build`: the agents run bin/vnet).
-//   node --import tsx bench/restart.ts [--ports 1000] [--restarts 5]
+//   node --import tsx bench/restart.ts [--ports 1000] [--restarts 5] [--switch-socket none]
 import { readFileSync } from 'node:fs';
 import { Cluster } from '../src/demo/cluster.js';
 import {
@@ -22,6 +22,9 @@ import { ms, numOption, pct } from './lib/stats.js';
 const args = process.argv.slice(2);
 const PORTS = numOption(args, 'ports', 1000);
 const RESTARTS = numOption(args, 'restarts', 5);
+// `--switch-socket none`: the restarted agent listens and waits for ovs-vswitchd to dial it (the path before the
+// agent dialed the bridge's mgmt socket), for a before/after in one lab. The first restart switches the mode over.
+const SWITCH_SOCKET = args.includes('--switch-socket') ? args[args.indexOf('--switch-socket') + 1]! : null;
 const NETWORK = 'nw-restart';
 const sleep = (t: number) => new Promise((r) => setTimeout(r, t));
 const loadavg = () => readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
@@ -90,12 +93,15 @@ try {
   const dp = dps.get('h1')!;
   for (let r = 1; r <= RESTARTS; r++) {
     loads.push(loadavg());
-    const pinging = c.lab.exec('bref', ['ping', '-n', '-q', '-i', '0.01', '-c', '1000', '-W', '1', PROBE.ip]);
+    // Not -q: each reply's icmp_seq says *when* any loss was (before the kill, during the restart, after).
+    const pingStart = Date.now();
+    const pinging = c.lab.exec('bref', ['ping', '-n', '-i', '0.01', '-c', '1000', '-W', '1', PROBE.ip]);
     await sleep(1000);
+    const killAt = Date.now() - pingStart;
     await c.stopAgent('h1', 'SIGKILL');
     await sleep(200);
     const spawnedAt = Date.now();
-    const p = await c.startAgent('h1');
+    const p = await c.startAgent('h1', SWITCH_SOCKET ? ['--switch-socket', SWITCH_SOCKET] : []);
     let line: StartupLine | null = null;
     let reportedAt: number | null = null;
     for (let i = 0; i < 600 && (line === null || reportedAt === null); i++) {
@@ -121,6 +127,13 @@ try {
     }
     if (reportedAt !== null) row['spawn → flows_in_sync on the server'] = reportedAt - spawnedAt;
     if (m) row['pings lost (of 1,000 at 100/s)'] = Number(m[1]) - Number(m[2]);
+    const answered = new Set([...out.stdout.matchAll(/icmp_seq=(\d+)/g)].map((x) => Number(x[1])));
+    const lost = Array.from({ length: Number(m?.[1] ?? 0) }, (_, i) => i + 1).filter((q) => !answered.has(q));
+    // ms from the kill to the first and last lost request (10 ms apart; negative: lost before the kill).
+    if (lost.length > 0) {
+      row['first lost ping, ms after the kill'] = (lost[0]! - 1) * 10 - killAt;
+      row['last lost ping, ms after the kill'] = (lost.at(-1)! - 1) * 10 - killAt;
+    }
     rows.push(row);
     console.log(`restart ${r}: ${JSON.stringify(Object.fromEntries(Object.entries(row).map(([k, v]) => [k, ms(v)])))}`);
     await c.waitInSync(60_000);
@@ -130,7 +143,7 @@ try {
 }
 
 console.log(
-  `\nagent restart on a bridge with ${PORTS + 2} ports, ${rows.length} restarts; load average ${loads.join(' | ')}\n`,
+  `\nagent restart on a bridge with ${PORTS + 2} ports, ${rows.length} restarts, switch: ${SWITCH_SOCKET ? `--switch-socket ${SWITCH_SOCKET}` : 'dialed (mgmt socket)'}; load average ${loads.join(' | ')}\n`,
 );
 console.log('| stage (`process start →` lines: the agent’s own marks) | p50 ms | max ms | samples |');
 console.log('|---|---|---|---|');
