@@ -93,11 +93,10 @@ try {
   const dp = dps.get('h1')!;
   for (let r = 1; r <= RESTARTS; r++) {
     loads.push(loadavg());
-    // Not -q: each reply's icmp_seq says *when* any loss was (before the kill, during the restart, after).
-    const pingStart = Date.now();
-    const pinging = c.lab.exec('bref', ['ping', '-n', '-i', '0.01', '-c', '1000', '-W', '1', PROBE.ip]);
+    // Not -q, with -D: each reply's time and icmp_seq say *when* any loss was (before the kill, during the restart).
+    const pinging = c.lab.exec('bref', ['ping', '-n', '-D', '-i', '0.01', '-c', '1000', '-W', '1', PROBE.ip]);
     await sleep(1000);
-    const killAt = Date.now() - pingStart;
+    const killAt = Date.now();
     await c.stopAgent('h1', 'SIGKILL');
     await sleep(200);
     const spawnedAt = Date.now();
@@ -127,13 +126,23 @@ try {
     }
     if (reportedAt !== null) row['spawn → flows_in_sync on the server'] = reportedAt - spawnedAt;
     if (m) row['pings lost (of 1,000 at 100/s)'] = Number(m[1]) - Number(m[2]);
-    const answered = new Set([...out.stdout.matchAll(/icmp_seq=(\d+)/g)].map((x) => Number(x[1])));
-    const lost = Array.from({ length: Number(m?.[1] ?? 0) }, (_, i) => i + 1).filter((q) => !answered.has(q));
-    // ms from the kill to the first and last lost request (10 ms apart; negative: lost before the kill).
-    if (lost.length > 0) {
-      row['first lost ping, ms after the kill'] = (lost[0]! - 1) * 10 - killAt;
-      row['last lost ping, ms after the kill'] = (lost.at(-1)! - 1) * 10 - killAt;
+    // The replies (not `Destination Host Unreachable` errors, which carry an icmp_seq too), with their times: the
+    // longest run of unanswered requests lies between two replies, in ms from the kill (negative: before it).
+    const replies = [...out.stdout.matchAll(/^\[(\d+\.\d+)\] \d+ bytes from .*icmp_seq=(\d+)/gm)].map((x) => ({
+      at: Number(x[1]) * 1000,
+      seq: Number(x[2]),
+    }));
+    let gap: { after: number; before: number; n: number } | null = null;
+    for (let i = 1; i < replies.length; i++) {
+      const n = replies[i]!.seq - replies[i - 1]!.seq - 1;
+      if (n > 0 && n > (gap?.n ?? 0)) gap = { after: replies[i - 1]!.at, before: replies[i]!.at, n };
     }
+    if (gap) {
+      row['longest loss: requests'] = gap.n;
+      row['longest loss: last reply before, ms after the kill'] = gap.after - killAt;
+      row['longest loss: first reply after, ms after the kill'] = gap.before - killAt;
+    }
+    if (/Destination Host Unreachable/.test(out.stdout)) row['`Destination Host Unreachable` (ARP failed)'] = 1;
     rows.push(row);
     console.log(`restart ${r}: ${JSON.stringify(Object.fromEntries(Object.entries(row).map(([k, v]) => [k, ms(v)])))}`);
     await c.waitInSync(60_000);

@@ -502,7 +502,7 @@ export class Agent {
     if (!link) {
       // The delta is lost with no switch to send it to: the next connection diffs everything.
       this.fullDiff = true;
-      // Before the first connection (a restart: ovs-vswitchd retries once a second) the wait is free time.
+      // Before the first connection (a listening agent's restart: ovs-vswitchd retries once a second) the wait is free.
       if (this.switchConnections === 0) this.canonicalDesired(this.compiler.flows());
       if (this.phase === 'running') this.phase = 'waiting-for-switch';
       this.reportStatus(dp.uuid);
@@ -512,6 +512,9 @@ export class Agent {
       if (this.installed === null) {
         const early = this.dumping?.link === link ? this.dumping.flows : null;
         this.dumping = null;
+        // The dump is in flight (a dialed switch connects before the compute ends): make the desired side's canonical
+        // form and keys now, while ovs-vswitchd assembles its reply, so that after it only the dump is keyed.
+        this.canonicalDesired(this.compiler.flows());
         this.installed = await (early ?? link.dumpFlows());
         this.startup.mark('dumped');
         this.fullDiff = true;
