@@ -90,6 +90,14 @@ try {
   );
   await plugProbePair(c);
   await c.waitInSync(300_000);
+  // `flows_in_sync` can be reported before the agent has bound every one of 1,000 fresh ports (a first restart then
+  // lost every ping, before the kill too): the path must carry a ping before any kill is timed.
+  for (let i = 0; ; i++) {
+    const r = await c.lab.exec('bref', ['ping', '-n', '-q', '-c', '1', '-W', '1', PROBE.ip]);
+    if (r.code === 0) break;
+    if (i >= 120) throw new Error(`no ping from bref to ${PROBE.ip} after 120 tries: the lab's path is down`);
+    await sleep(500);
+  }
   const dp = dps.get('h1')!;
   for (let r = 1; r <= RESTARTS; r++) {
     loads.push(loadavg());
