@@ -5,7 +5,7 @@
 // the bench adds what happens before the process runs (the lab's spawn through `ip netns exec`, bin/vnet) and
 // after (the status report reaching the server: `flows_in_sync` on the datapath, what `npm run bench` times).
 // Needs root and a build (`npm run build`: the agents run bin/vnet).
-//   node --import tsx bench/restart.ts [--ports 1000] [--restarts 5]
+//   node --import tsx bench/restart.ts [--ports 1000] [--restarts 5] [--switch-socket none]
 import { readFileSync } from 'node:fs';
 import { Cluster } from '../src/demo/cluster.js';
 import {
@@ -22,6 +22,9 @@ import { ms, numOption, pct } from './lib/stats.js';
 const args = process.argv.slice(2);
 const PORTS = numOption(args, 'ports', 1000);
 const RESTARTS = numOption(args, 'restarts', 5);
+// `--switch-socket none`: the restarted agent listens and waits for ovs-vswitchd to dial it (the path before the
+// agent dialed the bridge's mgmt socket), for a before/after in one lab. The first restart switches the mode over.
+const SWITCH_SOCKET = args.includes('--switch-socket') ? args[args.indexOf('--switch-socket') + 1]! : null;
 const NETWORK = 'nw-restart';
 const sleep = (t: number) => new Promise((r) => setTimeout(r, t));
 const loadavg = () => readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
@@ -87,15 +90,25 @@ try {
   );
   await plugProbePair(c);
   await c.waitInSync(300_000);
+  // `flows_in_sync` can be reported before the agent has bound every one of 1,000 fresh ports (a first restart then
+  // lost every ping, before the kill too): the path must carry a ping before any kill is timed.
+  for (let i = 0; ; i++) {
+    const r = await c.lab.exec('bref', ['ping', '-n', '-q', '-c', '1', '-W', '1', PROBE.ip]);
+    if (r.code === 0) break;
+    if (i >= 120) throw new Error(`no ping from bref to ${PROBE.ip} after 120 tries: the lab's path is down`);
+    await sleep(500);
+  }
   const dp = dps.get('h1')!;
   for (let r = 1; r <= RESTARTS; r++) {
     loads.push(loadavg());
-    const pinging = c.lab.exec('bref', ['ping', '-n', '-q', '-i', '0.01', '-c', '1000', '-W', '1', PROBE.ip]);
+    // Not -q, with -D: each reply's time and icmp_seq say *when* any loss was (before the kill, during the restart).
+    const pinging = c.lab.exec('bref', ['ping', '-n', '-D', '-i', '0.01', '-c', '1000', '-W', '1', PROBE.ip]);
     await sleep(1000);
+    const killAt = Date.now();
     await c.stopAgent('h1', 'SIGKILL');
     await sleep(200);
     const spawnedAt = Date.now();
-    const p = await c.startAgent('h1');
+    const p = await c.startAgent('h1', SWITCH_SOCKET ? ['--switch-socket', SWITCH_SOCKET] : []);
     let line: StartupLine | null = null;
     let reportedAt: number | null = null;
     for (let i = 0; i < 600 && (line === null || reportedAt === null); i++) {
@@ -121,6 +134,23 @@ try {
     }
     if (reportedAt !== null) row['spawn → flows_in_sync on the server'] = reportedAt - spawnedAt;
     if (m) row['pings lost (of 1,000 at 100/s)'] = Number(m[1]) - Number(m[2]);
+    // The replies (not `Destination Host Unreachable` errors, which carry an icmp_seq too), with their times: the
+    // longest run of unanswered requests lies between two replies, in ms from the kill (negative: before it).
+    const replies = [...out.stdout.matchAll(/^\[(\d+\.\d+)\] \d+ bytes from .*icmp_seq=(\d+)/gm)].map((x) => ({
+      at: Number(x[1]) * 1000,
+      seq: Number(x[2]),
+    }));
+    let gap: { after: number; before: number; n: number } | null = null;
+    for (let i = 1; i < replies.length; i++) {
+      const n = replies[i]!.seq - replies[i - 1]!.seq - 1;
+      if (n > 0 && n > (gap?.n ?? 0)) gap = { after: replies[i - 1]!.at, before: replies[i]!.at, n };
+    }
+    if (gap) {
+      row['longest loss: requests'] = gap.n;
+      row['longest loss: last reply before, ms after the kill'] = gap.after - killAt;
+      row['longest loss: first reply after, ms after the kill'] = gap.before - killAt;
+    }
+    if (/Destination Host Unreachable/.test(out.stdout)) row['`Destination Host Unreachable` (ARP failed)'] = 1;
     rows.push(row);
     console.log(`restart ${r}: ${JSON.stringify(Object.fromEntries(Object.entries(row).map(([k, v]) => [k, ms(v)])))}`);
     await c.waitInSync(60_000);
@@ -130,7 +160,7 @@ try {
 }
 
 console.log(
-  `\nagent restart on a bridge with ${PORTS + 2} ports, ${rows.length} restarts; load average ${loads.join(' | ')}\n`,
+  `\nagent restart on a bridge with ${PORTS + 2} ports, ${rows.length} restarts, switch: ${SWITCH_SOCKET ? `--switch-socket ${SWITCH_SOCKET}` : 'dialed (mgmt socket)'}; load average ${loads.join(' | ')}\n`,
 );
 console.log('| stage (`process start →` lines: the agent’s own marks) | p50 ms | max ms | samples |');
 console.log('|---|---|---|---|');

@@ -18,8 +18,12 @@ export function agentCommand() {
     .option('--ovsdb-ca <file>', 'for an ssl: OVSDB remote: the CA certificate ovsdb-server’s is signed by (PEM)')
     .option(
       '--listen <[tcp:|ssl:]host:port>',
-      'OpenFlow listen address the bridge connects to; ssl: for OpenFlow over TLS',
+      'OpenFlow listen address the bridge connects to, when the agent does not dial it (--switch-socket); ssl: for OpenFlow over TLS',
       DEFAULT_LISTEN,
+    )
+    .option(
+      '--switch-socket <unix:path|none>',
+      'the bridge’s management socket the agent dials (default: <bridge>.mgmt beside a unix: --ovsdb socket); none: the bridge dials --listen',
     )
     .option('--openflow-key <file>', 'with --listen ssl:…: the agent’s private key (PEM)')
     .option('--openflow-cert <file>', 'with --listen ssl:…: the agent’s certificate (PEM)')

@@ -154,15 +154,19 @@ export class SwitchConnection extends EventEmitter<SwitchConnectionEvents> {
       const timer = setTimeout(() => this.close('handshake timed out'), this.opts.handshakeTimeoutMs);
       this.handshake = { resolve, reject, gotHello: false, featuresXid: -1, timer };
     });
-    this.write(encodeMessage({ type: 'hello', xid: this.allocXid(), versions: [OFP_VERSION] }));
+    // A write that fails (the peer went away mid-handshake: EPIPE) is met by `done`, which the close rejects;
+    // left unhandled it would end the process.
+    this.write(encodeMessage({ type: 'hello', xid: this.allocXid(), versions: [OFP_VERSION] })).catch(() => {});
     await done;
     this.echoTimer = setInterval(
       () => this.keepalive(),
       Math.max(50, Math.min(this.opts.echoIntervalMs, this.opts.idleTimeoutMs) / 2),
     );
     this.echoTimer.unref();
-    this.send({ type: 'set_config', flags: 0, missSendLen: this.opts.missSendLen });
-    if (this.opts.packetIn2) this.send({ type: 'nx_set_packet_in_format', format: NXPIF.NXT_PACKET_IN2 });
+    // Failures here are met by the barrier below.
+    this.send({ type: 'set_config', flags: 0, missSendLen: this.opts.missSendLen }).catch(() => {});
+    if (this.opts.packetIn2)
+      this.send({ type: 'nx_set_packet_in_format', format: NXPIF.NXT_PACKET_IN2 }).catch(() => {});
     await this.barrier();
     this.log?.info({ dpid: `0x${this.dpid.toString(16).padStart(16, '0')}`, remote: this.remote }, 'switch connected');
   }
@@ -181,7 +185,7 @@ export class SwitchConnection extends EventEmitter<SwitchConnectionEvents> {
       return;
     }
     if (idle >= this.opts.echoIntervalMs)
-      this.write(encodeMessage({ type: 'echo_request', xid: this.allocXid(), data: new Uint8Array() }));
+      this.write(encodeMessage({ type: 'echo_request', xid: this.allocXid(), data: new Uint8Array() })).catch(() => {});
   }
 
   /** Socket write with back-pressure: resolves once the kernel buffer has room again. */
@@ -428,6 +432,8 @@ export class SwitchConnection extends EventEmitter<SwitchConnectionEvents> {
     const buf = encodeMessage(msg);
     if (!NO_REPLY.has(m.type)) {
       const reply = this.expect(xid, m.type, timeoutMs);
+      // A failed write (EPIPE) throws below; the close rejects `reply` too, which must not go unhandled.
+      reply.catch(() => {});
       await this.write(buf);
       return reply;
     }
@@ -438,6 +444,7 @@ export class SwitchConnection extends EventEmitter<SwitchConnectionEvents> {
     try {
       const bx = this.allocXid();
       const reply = this.expect(bx, `${m.type} barrier`, timeoutMs);
+      reply.catch(() => {}); // as above: the write may fail first
       const w = new Writer(buf.length + 8);
       w.bytes(buf);
       appendMessage(w, { type: 'barrier_request', xid: bx });

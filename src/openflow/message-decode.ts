@@ -290,7 +290,9 @@ export function decodeMessage(buf: Uint8Array): OFMessage {
           for (let b = 0; b < 32; b++) if (bits & (1 << b)) versions.push(word * 32 + b);
         }
       }
-      if (versions.length === 0) versions.push(h.version);
+      // No bitmap: the peer speaks every version up to its header's (OF1.3.1 §6.3.1; OVS sends a bare HELLO when its
+      // versions are 1..n, e.g. a bridge with no `protocols` set answering on its mgmt socket: 0x06 = 1.0–1.5).
+      if (versions.length === 0) for (let v = 1; v <= h.version; v++) versions.push(v);
       return { type: 'hello', xid, versions };
     }
     case OFPT.ERROR: {

@@ -31,7 +31,10 @@ export type OpenFlowProtocol = (typeof OPENFLOW_PROTOCOLS)[number];
 
 export interface TakeOverBridgeOptions {
   name: string;
-  /** Controller targets, e.g. ['tcp:127.0.0.1:6633']; replaces the bridge's controllers. */
+  /**
+   * Controller targets, e.g. ['tcp:127.0.0.1:6633']; replaces the bridge's controllers. Empty: none (the
+   * controller dials the bridge's punix: management socket instead, as ovn-controller does).
+   */
   controllers: string[];
   failMode?: 'secure' | 'standalone';
   /** Protocols that must be enabled; others already present are kept. */
@@ -268,8 +271,8 @@ export class Vswitch extends EventEmitter<VswitchEvents> {
    */
   async takeOverBridge(o: TakeOverBridgeOptions): Promise<BridgeInfo> {
     checkBridgeName(o.name, 'name');
-    if (!Array.isArray(o.controllers) || o.controllers.length === 0) {
-      throw new OvsdbInputError('controllers', 'at least one controller target is required');
+    if (!Array.isArray(o.controllers)) {
+      throw new OvsdbInputError('controllers', 'expected a list of controller targets');
     }
     o.controllers.forEach((c, i) => {
       if (typeof c !== 'string' || !CONTROLLER_RE.test(c)) {

@@ -122,6 +122,12 @@ test('takeOverBridge: keeps datapath_type, other protocols and other_config; rep
     await vs.takeOverBridge({ name: 'brU', controllers: [`tcp:127.0.0.1:${port}`], inactivityProbe: 7000 });
     assert.equal(await get('Controller', ctrlBefore.split(':')[1]!.trim(), 'inactivity_probe'), '7000');
     assert.equal(transacts, n + 1);
+
+    // No controllers: an agent that dials the bridge's management socket removes a listener-era controller.
+    const none = await vs.takeOverBridge({ name: 'brU', controllers: [] });
+    assert.deepEqual(none.controllers, []);
+    assert.equal(none.failMode, 'secure');
+    assert.equal((await ovs.vsctl('get-controller', 'brU')).trim(), '');
   } finally {
     of.close();
   }
@@ -318,7 +324,7 @@ test('after an ovsdb-server restart, ports removed or added meanwhile come out a
 test('bad input is refused with typed errors naming the field, before anything is written', async () => {
   const n = transacts;
   const field = (f: string) => (e: unknown) => e instanceof OvsdbInputError && e.field === f;
-  await assert.rejects(vs.takeOverBridge({ name: 'br0', controllers: [] }), field('controllers'));
+  await assert.rejects(vs.takeOverBridge({ name: 'br0', controllers: 'tcp:1.2.3.4:1' as never }), field('controllers'));
   await assert.rejects(vs.takeOverBridge({ name: 'br0', controllers: ['127.0.0.1:6633'] }), field('controllers[0]'));
   await assert.rejects(vs.takeOverBridge({ name: 'br 0', controllers: ['tcp:127.0.0.1:6633'] }), field('name'));
   await assert.rejects(

@@ -186,7 +186,7 @@ export class Agent {
         nodeId: this.cfg.nodeId,
         bridge: this.cfg.bridge,
         ovsdb: this.cfg.ovsdb,
-        listen: `${this.deps.switches.address.host}:${this.deps.switches.address.port}`,
+        switch: this.deps.switches.describe,
         encap: this.cfg.encap,
         tunnelIp: this.cfg.tunnelIp,
       },
@@ -306,12 +306,11 @@ export class Agent {
         });
         this.startup.mark('ovsdb_ready');
         this.phase = 'taking-over-bridge';
-        const { host, port } = this.deps.switches.address;
-        const controller = `${this.cfg.openflowTls ? 'ssl' : 'tcp'}:${host}:${port}`;
+        const { controller } = this.deps.switches;
         this.dpid = await takeOverBridge(ovs, name, controller, this.cfg.switchSsl);
         this.startup.mark('bridge_taken_over');
         this.log.info(
-          { bridge: name, dpid: formatDpid(this.dpid), controller, failMode: 'secure' },
+          { bridge: name, dpid: formatDpid(this.dpid), controller: controller ?? 'none', failMode: 'secure' },
           'bridge taken over: controller set, fail_mode=secure, tunnel ports present',
         );
         if (this.phase === 'taking-over-bridge') this.phase = 'waiting-for-datapath';
@@ -503,7 +502,7 @@ export class Agent {
     if (!link) {
       // The delta is lost with no switch to send it to: the next connection diffs everything.
       this.fullDiff = true;
-      // Before the first connection (a restart: ovs-vswitchd retries once a second) the wait is free time.
+      // Before the first connection (a listening agent's restart: ovs-vswitchd retries once a second) the wait is free.
       if (this.switchConnections === 0) this.canonicalDesired(this.compiler.flows());
       if (this.phase === 'running') this.phase = 'waiting-for-switch';
       this.reportStatus(dp.uuid);
@@ -513,6 +512,9 @@ export class Agent {
       if (this.installed === null) {
         const early = this.dumping?.link === link ? this.dumping.flows : null;
         this.dumping = null;
+        // The dump is in flight (a dialed switch connects before the compute ends): make the desired side's canonical
+        // form and keys now, while ovs-vswitchd assembles its reply, so that after it only the dump is keyed.
+        this.canonicalDesired(this.compiler.flows());
         this.installed = await (early ?? link.dumpFlows());
         this.startup.mark('dumped');
         this.fullDiff = true;

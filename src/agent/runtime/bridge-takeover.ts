@@ -41,18 +41,19 @@ export async function ensureBridge(
 
 /**
  * Makes `controller` the bridge's controller (fail_mode=secure, OpenFlow 1.3), adds the tunnel ports; its dpid.
+ * `controller` null: the bridge gets none (a listener-era one is removed) — the agent dials its management socket.
  * `ssl`: ovs-vswitchd's key, certificate and CA files for an `ssl:` controller, set first (--switch-key …).
  */
 export async function takeOverBridge(
   ovs: BridgeControl,
   name: string,
-  controller: string,
+  controller: string | null,
   ssl: AgentConfig['switchSsl'] = null,
 ): Promise<bigint> {
   await ovs.takeOverBridge({
     ...(ssl ? { ssl } : {}),
     name,
-    controllers: [controller],
+    controllers: controller === null ? [] : [controller],
     failMode: 'secure',
     protocols: ['OpenFlow13'],
     disableInBand: true,

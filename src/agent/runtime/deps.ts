@@ -87,10 +87,14 @@ export interface SwitchLink {
   isAlive(timeoutMs: number): Promise<boolean>;
 }
 
+/** Where switch connections come from: ovs-vswitchd dialing our listener, or us dialing its management socket. */
 export interface SwitchListener {
   onSwitch(listener: (link: SwitchLink) => void): void;
   close(): Promise<void>;
-  readonly address: { host: string; port: number };
+  /** The bridge's controller target (`tcp:`/`ssl:` our listener); null: none, the agent dials the switch. */
+  readonly controller: string | null;
+  /** For the log: where the switch is met (`listen 127.0.0.1:6633`, `dial unix:/run/openvswitch/br0.mgmt`). */
+  readonly describe: string;
 }
 
 /** A change as the feed carries it (contract). */

@@ -1,5 +1,11 @@
 // SwitchListener/SwitchLink on the OpenFlow library (src/openflow OpenFlowServer, SwitchConnection).
-import { type MeterMod, OpenFlowError, OpenFlowServer, type SwitchConnection } from '../../openflow/index.js';
+import {
+  type MeterMod,
+  OpenFlowError,
+  OpenFlowServer,
+  SwitchClient,
+  type SwitchConnection,
+} from '../../openflow/index.js';
 import type { Flow, FlowMod } from '../../openflow/types.js';
 import type { Logger } from '../../util/log.js';
 import type { MeterSpec } from '../pipeline/meters.js';
@@ -112,9 +118,15 @@ export class OpenFlowListener implements SwitchListener {
     readonly address: { host: string; port: number },
     private readonly log: Logger,
     private readonly verifyPeer: boolean,
+    tls: boolean,
   ) {
     this.server = server;
+    this.controller = `${tls ? 'ssl' : 'tcp'}:${address.host}:${address.port}`;
+    this.describe = `listen ${this.controller}`;
   }
+
+  readonly controller: string;
+  readonly describe: string;
 
   /**
    * `verifyPeer`: take only ovs-vswitchd for the switch (switch-identity.ts); off only for tests' fake switches.
@@ -141,7 +153,7 @@ export class OpenFlowListener implements SwitchListener {
       ),
     );
     const address = await server.listen();
-    return new OpenFlowListener(server, address, log, opts.verifyPeer ?? true);
+    return new OpenFlowListener(server, address, log, opts.verifyPeer ?? true, Boolean(opts.tls));
   }
 
   onSwitch(listener: (link: SwitchLink) => void): void {
@@ -182,5 +194,43 @@ export class OpenFlowListener implements SwitchListener {
 
   close(): Promise<void> {
     return this.server.close();
+  }
+}
+
+/**
+ * The agent dials the bridge's management socket (`punix:<rundir>/<bridge>.mgmt`, which ovs-vswitchd opens for
+ * every bridge) instead of waiting for ovs-vswitchd to dial it: a restarted agent is connected as soon as it asks,
+ * not at the switch's next reconnect attempt (rconn backoff, ≥ 1 s). It is an OFCONN_SERVICE connection: OVS sends
+ * it packet-ins and port-status only when miss_send_len is non-zero (connmgr.c, ofconn_receives_async_msg), which
+ * the handshake's SET_CONFIG sets (0xffff). No peer check: the socket is ovs-vswitchd's, in its own run directory.
+ * The bridge then has no controller at all, as ovn-controller leaves br-int.
+ */
+export class SwitchDialer implements SwitchListener {
+  private readonly client: SwitchClient;
+  readonly controller = null;
+  readonly describe: string;
+
+  constructor(
+    target: string,
+    private readonly log: Logger,
+  ) {
+    // The same keepalive as the listener's; a socket not there yet (the bridge is being created) is retried.
+    this.client = new SwitchClient(target, {
+      echoIntervalMs: 2000,
+      idleTimeoutMs: 6000,
+      minBackoffMs: 100,
+      maxBackoffMs: 1000,
+      logger: log,
+    });
+    this.describe = `dial ${target}`;
+  }
+
+  onSwitch(listener: (link: SwitchLink) => void): void {
+    this.client.on('connected', (conn) => listener(new OpenFlowLink(conn, this.log)));
+    this.client.start();
+  }
+
+  async close(): Promise<void> {
+    this.client.stop();
   }
 }

@@ -1,7 +1,7 @@
 // Parsing and validation of `vnet agent` options into a typed AgentConfig (errors name the option).
 import { existsSync, readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import ipaddr from 'ipaddr.js';
 import { AgentConfigError } from './errors.js';
 
@@ -22,6 +22,12 @@ export interface AgentConfig {
   ovsdb: string;
   /** Where the agent listens for the switch's OpenFlow connection (`ssl:HOST:PORT` → `openflowTls`). */
   listen: { host: string; port: number };
+  /**
+   * The bridge's management socket the agent dials (`unix:<rundir>/<bridge>.mgmt`; `--switch-socket`, by default
+   * found next to a `unix:` OVSDB socket); null: ovs-vswitchd dials `listen` instead (`--switch-socket none`, an
+   * `ssl:` listener, or an OVSDB reached over the network).
+   */
+  switchSocket: string | null;
   /**
    * OpenFlow over TLS (`--listen ssl:…`): the agent's key and certificate, and the CA a switch's certificate must
    * chain to (PEM); null: plain TCP.
@@ -74,6 +80,7 @@ export interface RawAgentOptions {
   bridge?: string | undefined;
   ovsdb?: string | undefined;
   listen?: string | undefined;
+  switchSocket?: string | undefined;
   tunnelIp?: string | undefined;
   encap?: string | undefined;
   underlayMtu?: string | number | undefined;
@@ -141,6 +148,24 @@ function readPem(file: string, option: string, what: string): string {
   if (!new RegExp(`-----BEGIN [A-Z ]*${what}-----`).test(pem))
     throw new AgentConfigError(option, `${file} holds no PEM ${what.toLowerCase()}`);
   return pem;
+}
+
+/**
+ * The management socket to dial: `--switch-socket unix:PATH`, `none` (listen instead), or by default the bridge's
+ * `<bridge>.mgmt` in the directory of a `unix:` OVSDB socket (ovs-vswitchd and ovsdb-server share OVS_RUNDIR).
+ * An `ssl:` listener keeps the switch dialing in (the TLS controller path); it cannot be combined with a socket.
+ */
+function switchSocket(raw: RawAgentOptions, ovsdb: string, bridge: string, tls: boolean): string | null {
+  const given = raw.switchSocket;
+  if (given === 'none') return null;
+  if (given !== undefined) {
+    if (!/^unix:\/.+/.test(given))
+      throw new AgentConfigError('switch-socket', `expected unix:/PATH or none, got '${given}'`);
+    if (tls) throw new AgentConfigError('switch-socket', 'an ssl: --listen address is dialed by the switch: use none');
+    return given;
+  }
+  if (tls || !ovsdb.startsWith('unix:')) return null;
+  return `unix:${dirname(ovsdb.slice('unix:'.length))}/${bridge}.mgmt`;
 }
 
 /** `ssl:` OVSDB remotes need all three files (as ovs-vsctl's --private-key, --certificate, --ca-cert); others none. */
@@ -287,6 +312,7 @@ export function parseAgentOptions(raw: RawAgentOptions): AgentConfig {
     bridge,
     ovsdb,
     listen,
+    switchSocket: switchSocket(raw, ovsdb, bridge, listenRaw.startsWith('ssl:')),
     ...openflowTls(listenRaw.startsWith('ssl:'), raw),
     tunnelIp,
     encap,

@@ -17,7 +17,7 @@ import { virtualMtu } from '../pipeline/index.js';
 import { DnsService } from './dns-service.js';
 import { hostUdpPort } from './dns-upstream.js';
 import { ServerFeed } from './feed-source.js';
-import { OpenFlowListener } from './openflow-link.js';
+import { OpenFlowListener, SwitchDialer } from './openflow-link.js';
 import type { AgentConfig } from './options.js';
 import type { DatapathStatusReport } from './reporter.js';
 import { OvsdbBridgeControl } from './ovsdb-bridge.js';
@@ -25,9 +25,10 @@ import { MetadataEndpoint } from './metadata-endpoint.js';
 
 /** `observer`: the agent's metrics, when `--metrics-listen` asked for them. */
 export async function buildAgentDeps(config: AgentConfig, log: Logger, observer?: AgentObserver): Promise<AgentDeps> {
-  const switches = await OpenFlowListener.listen(config.listen, log.child({ component: 'openflow' }), {
-    tls: config.openflowTls,
-  });
+  const ofLog = log.child({ component: 'openflow' });
+  const switches = config.switchSocket
+    ? new SwitchDialer(config.switchSocket, ofLog)
+    : await OpenFlowListener.listen(config.listen, ofLog, { tls: config.openflowTls });
   const token = await agentToken(config, log);
   const ca = config.ca ?? undefined;
   // One client for the feed and the reports: they fail over together ("reports go where the agent is connected").

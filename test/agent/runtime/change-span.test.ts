@@ -70,7 +70,8 @@ function fakes() {
       onSwitch = l;
     },
     close: async () => {},
-    address: { host: '127.0.0.1', port: 6633 },
+    controller: 'tcp:127.0.0.1:6633',
+    describe: 'listen 127.0.0.1:6633',
   };
   let feed: ((ev: FeedEvent) => void) | null = null;
   const lines: Record<string, unknown>[] = [];

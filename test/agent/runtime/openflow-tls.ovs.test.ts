@@ -96,6 +96,11 @@ test('the agent takes --listen ssl: only with its key, certificate and CA, and n
   assert.deepEqual(cfg.listen, { host: '127.0.0.1', port: 6653 });
   assert.equal(cfg.openflowTls?.ca, pairs.switch!.cert);
   assert.equal(cfg.switchSsl, null);
+  assert.equal(cfg.switchSocket, null, 'a TLS switch dials the agent: no management socket');
+  assert.throws(
+    () => parseAgentOptions({ ...base, ...ours, openflowCa: pairs.switch!.certFile, switchSocket: 'unix:/x.mgmt' }),
+    /switch-socket: an ssl: --listen address is dialed by the switch/,
+  );
   assert.throws(
     () => parseAgentOptions({ ...base, ...ours, openflowCa: pairs.switch!.certFile, switchKey: 'k' }),
     /switch-cert: the switch-key, switch-cert and switch-ca go together/,

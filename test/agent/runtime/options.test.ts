@@ -10,6 +10,7 @@ test('defaults follow the issue (br0, system OVSDB socket, 127.0.0.1:6633, gre, 
   assert.equal(c.bridge, 'br0');
   assert.equal(c.ovsdb, 'unix:/var/run/openvswitch/db.sock');
   assert.deepEqual(c.listen, { host: '127.0.0.1', port: 6633 });
+  assert.equal(c.switchSocket, 'unix:/var/run/openvswitch/br0.mgmt');
   assert.equal(c.encap, 'gre');
   assert.equal(c.underlayMtu, 1500);
   assert.equal(c.tunnelIp, null);
@@ -54,6 +55,8 @@ const bad: Array<[string, Parameters<typeof parseAgentOptions>[0]]> = [
   ['listen', { listen: '6633' }],
   ['listen', { listen: '127.0.0.1:70000' }],
   ['listen', { listen: 'example.com:6633' }],
+  ['switch-socket', { switchSocket: '/run/openvswitch/br0.mgmt' }],
+  ['switch-socket', { switchSocket: 'tcp:127.0.0.1:6653' }],
   ['tunnel-ip', { tunnelIp: '10.0.0' }],
   ['tunnel-ip', { tunnelIp: '::1' }],
   ['encap', { encap: 'geneve' }],
@@ -78,6 +81,14 @@ test('--server takes several servers, comma-separated (the first is followed fir
   const c = parseAgentOptions({ nodeId: 'n', server: 'http://a:9090/, https://b:9443' });
   assert.deepEqual(c.servers, ['http://a:9090', 'https://b:9443']);
   assert.equal(c.server, 'http://a:9090');
+});
+
+test('the switch: its mgmt socket beside a unix: OVSDB socket, unless told, or reached over the network, or TLS', () => {
+  const at = (o: Parameters<typeof parseAgentOptions>[0]) => parseAgentOptions({ nodeId: 'n1', ...o }).switchSocket;
+  assert.equal(at({ ovsdb: 'unix:/tmp/lab/h1/db.sock', bridge: 'br-int' }), 'unix:/tmp/lab/h1/br-int.mgmt');
+  assert.equal(at({ switchSocket: 'unix:/elsewhere/br0.mgmt' }), 'unix:/elsewhere/br0.mgmt');
+  assert.equal(at({ switchSocket: 'none' }), null);
+  assert.equal(at({ ovsdb: 'tcp:127.0.0.1:6640' }), null);
 });
 
 test('IPv6 listen addresses in brackets are accepted', () => {

@@ -32,6 +32,8 @@ before(async () => {
     bridge: BRIDGE,
     ovsdb: `unix:${ours.dbSock}`,
     listen: `127.0.0.1:${ofPort}`,
+    // The listener path: an impostor can only come in where ovs-vswitchd dials the agent.
+    switchSocket: 'none',
     createBridge: true,
     datapathType: 'netdev',
     register: true,
