@@ -6,12 +6,14 @@
 //     each agent sees what it reported; server CPU and peak RSS over it;
 //   - a writer changes one network's display_name `--writes` times, one every `--interval` ms, through the servers
 //     in turn; each change goes to every agent: write sent → delivered to all N (p50/p95/p99 over writes) and
-//     write sent → delivered, every delivery; server CPU and RSS while the agents are connected;
+//     write sent → delivered, every delivery; server CPU and RSS while the agents are connected; bytes the server
+//     wrote in each phase (/proc wchar) and the snapshot's size plain and gzip-encoded;
 //   - feed connections each server holds (its vnet_feed_watchers gauge).
 //   node --import tsx bench/agents-scale.ts [--agents 1000] [--writes 100] [--interval 100] [--workers 2]
 //     [--setups sqlite,pg1,pg2] [--json]
 import { type ChildProcess, fork } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { get as httpGet } from 'node:http';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -46,6 +48,17 @@ const ip = (net: number, host: number): string => `10.${Math.floor(net / 256)}.$
 /** CPU seconds of a set of processes (a server, or PostgreSQL's postmaster and every child of it). */
 function cpuOf(pids: readonly number[]): number {
   return pids.reduce((s, p) => s + (procStat(p).cpuS ?? 0), 0);
+}
+
+/** Bytes the processes wrote (/proc/PID/io wchar: their sockets, and a server's SQLite file and log). */
+function bytesWritten(pids: readonly number[]): number {
+  return pids.reduce((n, p) => {
+    try {
+      return n + Number(/^wchar: (\d+)/m.exec(readFileSync(`/proc/${p}/io`, 'utf8'))?.[1] ?? 0);
+    } catch {
+      return n;
+    }
+  }, 0);
 }
 
 function childrenOf(ppid: number): number[] {
@@ -160,9 +173,19 @@ async function measure(label: string, servers: ServerProcess[], pgPids: (() => n
   const snapJson = await (await fetch(`${bases[0]}/api/1.0/feed/snapshot`, { headers: admin.auth })).text();
   out.snapshot_ms = ms(performance.now() - snapT);
   out.snapshot_kib = Math.round(snapJson.length / 1024);
+  // What an agent downloads: the same snapshot as the server sends it to a client that takes gzip.
+  const gz = await new Promise<number>((resolve, reject) =>
+    httpGet(`${bases[0]}/api/1.0/feed/snapshot`, { headers: { ...admin.auth, 'accept-encoding': 'gzip' } }, (res) => {
+      let n = 0;
+      res.on('data', (b: Buffer) => (n += b.length));
+      res.on('end', () => resolve(n));
+    }).on('error', reject),
+  );
+  out.snapshot_gzip_kib = Math.round(gz / 1024);
 
   // State load: every agent at once.
   const cpu0 = cpuOf(serverPids);
+  const written0 = bytesWritten(serverPids);
   const pg0 = pgPids ? cpuOf(pgPids()) : 0;
   const loaded: { started: number; at: number }[] = [];
   const arrivals = new Map<number, number[]>();
@@ -234,6 +257,7 @@ async function measure(label: string, servers: ServerProcess[], pgPids: (() => n
     out.load_report_failures = afterLoad.reportsFailed;
     out.load_disconnects = afterLoad.disconnects;
     out.load_server_cpu_s = Math.round((cpuOf(serverPids) - cpu0) * 10) / 10;
+    out.load_server_written_mib = Math.round((bytesWritten(serverPids) - written0) / 2 ** 20);
     if (pgPids) out.load_postgres_cpu_s = Math.round((cpuOf(pgPids()) - pg0) * 10) / 10;
     out.load_server_peak_rss_mib = Math.round(Math.max(...serverPids.map((p) => procStat(p).peakMiB ?? 0)));
     if (afterLoad.loaded < N) throw new Error(`${label}: only ${afterLoad.loaded} of ${N} agents loaded in time`);
@@ -242,6 +266,7 @@ async function measure(label: string, servers: ServerProcess[], pgPids: (() => n
 
     // The writer: one change every INTERVAL ms, through the servers in turn; every agent hears every one.
     const cpu1 = cpuOf(serverPids);
+    const written1 = bytesWritten(serverPids);
     const pg1 = pgPids ? cpuOf(pgPids()) : 0;
     const steadyT0 = performance.now();
     const sentAt: number[] = [];
@@ -281,6 +306,7 @@ async function measure(label: string, servers: ServerProcess[], pgPids: (() => n
     out.deliveries_missing = missing;
     out.steady_disconnects = afterSteady.disconnects - afterLoad.disconnects;
     out.steady_server_cpu_pct = Math.round(((cpuOf(serverPids) - cpu1) / steadyS) * 100);
+    out.steady_server_written_mib = Math.round((bytesWritten(serverPids) - written1) / 2 ** 20);
     if (pgPids) out.steady_postgres_cpu_pct = Math.round(((cpuOf(pgPids()) - pg1) / steadyS) * 100);
     out.server_rss_mib = servers.map((s) => Math.round(procStat(s.proc.pid).rssMiB ?? 0)).join(' + ');
   } finally {

@@ -1,9 +1,9 @@
 // Benchmark of the PostgreSQL store against SQLite, over real HTTP with `vnet server` processes: interface create
 // rate (3 documents and 3 changes per write, C concurrent clients spread over the servers) and change-feed latency
-// (write sent → event received) on a watcher of the server written to and of the other server. Three setups: one
-// server on SQLite (WAL, synchronous=FULL), one and two servers on one PostgreSQL (a private cluster with
-// PostgreSQL's durable defaults: fsync at every commit).
-//   node --import tsx bench/postgres.ts [--writes N] [--concurrency C] [--latency M] [--json]
+// (write sent → event received) on a watcher of the server written to and of each other server. Setups: one
+// server on SQLite (WAL, synchronous=FULL), then one, two and three servers (--servers) on one PostgreSQL (a
+// private cluster with PostgreSQL's durable defaults: fsync at every commit).
+//   node --import tsx bench/postgres.ts [--writes N] [--concurrency C] [--latency M] [--servers 1,2,3] [--json]
 import { SseParser } from '../src/client/index.js';
 import { startPostgres } from '../test/lib/postgres.js';
 import { type ServerProcess, startServerProcess } from './lib/server-process.js';
@@ -14,6 +14,8 @@ const json = args.includes('--json');
 const N = opt('writes', 2000);
 const C = opt('concurrency', 16);
 const M = opt('latency', 200);
+const serversArg = args.indexOf('--servers');
+const COUNTS = (serversArg >= 0 ? args[serversArg + 1]! : '1,2,3').split(',').map(Number);
 
 const hex = (i: number, bytes: number) =>
   Array.from({ length: bytes }, (_, k) => ((i >> (8 * (bytes - 1 - k))) & 0xff).toString(16).padStart(2, '0'));
@@ -75,7 +77,7 @@ async function measure(label: string, servers: ServerProcess[]): Promise<Record<
     }),
   );
   const secs = (performance.now() - t0) / 1000;
-  // 2. Feed latency: one write at a time through server 0; a watcher on it and (with two) on server 1.
+  // 2. Feed latency: one write at a time through server 0; a watcher on it and on each other server.
   const waiting = new Map<string, { t: number }>();
   const same: number[] = [];
   const other: number[] = [];
@@ -91,7 +93,7 @@ async function measure(label: string, servers: ServerProcess[]): Promise<Record<
     waiting.set(uuid, { t: performance.now() });
     await post(bases[0]!, '/api/1.0/datapaths', { uuid, dpid: `0x${(i + 1).toString(16)}`, node_id: `n${i}` });
     const deadline = Date.now() + 5000;
-    while ((same.length <= i || (bases.length > 1 && other.length <= i)) && Date.now() < deadline)
+    while ((same.length <= i || other.length < (i + 1) * (bases.length - 1)) && Date.now() < deadline)
       await new Promise((r) => setImmediate(r));
   }
   for (const stop of stops) stop();
@@ -120,7 +122,7 @@ async function main() {
   }
   const cluster = await startPostgres({ durable: true });
   try {
-    for (const count of [1, 2]) {
+    for (const count of COUNTS) {
       const url = await cluster.createDatabase();
       const servers: ServerProcess[] = [];
       try {

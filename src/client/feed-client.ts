@@ -20,6 +20,8 @@ export interface FeedClientOptions {
   /** First reconnect delay; doubles up to maxBackoffMs, with jitter; reset after a successful connect. */
   initialBackoffMs?: number;
   maxBackoffMs?: number;
+  /** Each reconnect delay spread by ±this fraction (default 0.25), so clients cut off together do not return together. */
+  jitter?: number;
   /** Reconnect when nothing (not even a `: ping`) arrived for this long; the server pings every 15 s. */
   idleTimeoutMs?: number;
   /** Start streaming after this revision without taking a snapshot first. */
@@ -139,6 +141,7 @@ export class FeedClient extends EventEmitter<FeedEvents> {
       initialBackoffMs: opts.initialBackoffMs ?? 200,
       maxBackoffMs: opts.maxBackoffMs ?? 10_000,
       idleTimeoutMs: opts.idleTimeoutMs ?? 45_000,
+      jitter: opts.jitter ?? 0.25,
     };
     this.revision = opts.since ?? 0;
     this.nodeId = opts.nodeId;
@@ -185,7 +188,8 @@ export class FeedClient extends EventEmitter<FeedEvents> {
   }
 
   private async run(): Promise<void> {
-    const backoff = new Backoff({ initialMs: this.opts.initialBackoffMs, maxMs: this.opts.maxBackoffMs, jitter: 0.25 });
+    const { initialBackoffMs: initialMs, maxBackoffMs: maxMs, jitter } = this.opts;
+    const backoff = new Backoff({ initialMs, maxMs, jitter });
     while (this.running) {
       let error: Error | null = null;
       try {

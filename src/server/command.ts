@@ -15,6 +15,9 @@ import { parseQuotas, type Quotas } from './neutron/quotas.js';
 import { KeystoneConfigError, type KeystoneUser, loadKeystoneUsers } from './neutron/keystone.js';
 import { type TlsIdentity, tlsIdentity } from './tls.js';
 
+/** Pending connections the listening socket holds (see the listen call). */
+const LISTEN_BACKLOG = 4096;
+
 const collect = (v: string, acc: string[]) => [...acc, v];
 
 /** Loopback only: local trust (tokens checked when given); any other address: tokens, unless --insecure. */
@@ -150,7 +153,9 @@ export function serverCommand() {
         }
       }
       try {
-        await app.listen({ host: cfg.host, port: cfg.port });
+        // Connections the kernel queues before the server accepts them (Node's default 511; the kernel caps it at
+        // net.core.somaxconn): a thousand agents reconnecting together after a restart overflowed 511.
+        await app.listen({ host: cfg.host, port: cfg.port, backlog: LISTEN_BACKLOG });
       } catch (e) {
         process.stderr.write(`vnet server: cannot listen on ${cfg.host}:${cfg.port}: ${(e as Error).message}\n`);
         await store.close();

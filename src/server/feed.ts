@@ -44,6 +44,18 @@ function frame(c: Change | RawChange): string {
   return f;
 }
 
+/** Most bytes a replaying stream writes per turn (one frame more when a single change is bigger). */
+const SLICE_BYTES = 256 * 1024;
+
+/**
+ * One event-loop pass between a replaying stream's slices. Without it a stream whose reader kept up (its socket
+ * taking each write at once, so 'drain' comes on the next tick) read and wrote its whole history in microtasks,
+ * never letting the loop poll: at load ≥ 8 a GET waited 7 s, and streams whose sockets had once filled waited for
+ * the others to finish (5 of 10 reading watchers got all 68 MB in 8 s, the rest nothing). setImmediate callbacks
+ * run in the order they were queued, so the streams ready to write take turns, a slice each.
+ */
+const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
+
 /** Resolves when `res` drains or closes. */
 function drained(res: ServerResponse): Promise<void> {
   return new Promise((resolve) => {
@@ -98,10 +110,29 @@ export async function streamChanges(
     // A watcher that cannot keep up is cut off rather than buffering without bound; it resumes from `last`.
     if (res.writableLength > maxBuffered) end();
   };
+  /** A backlog slice in its turn; then, if the socket is full, out of the rotation until it drains. */
+  /** A backlog slice in its turn; then, if the socket is full, out of the rotation until it drains. */
+  const replay = async (slice: RawChange[]) => {
+    await nextTurn();
+    if (closed) return;
+    send(slice);
+    if (!closed && res.writableNeedDrain) await drained(res);
+  };
+  // Live changes leave in one write per event-loop pass: the service announces each write of a group commit on
+  // its own (a batch of 50 agent reports was 50 writes to each of 1,000 sockets).
+  let queued: Change[] = [];
+  const flush = () => {
+    const changes = queued;
+    queued = [];
+    if (!closed) send(changes);
+  };
   const onChanges = (changes: Change[]) => {
     if (closed) return;
     if (pending) pending.push(...changes);
-    else send(changes);
+    else {
+      if (queued.length === 0) setImmediate(flush);
+      queued.push(...changes);
+    }
   };
   service.on('changes', onChanges);
   res.on('close', end);
@@ -130,13 +161,23 @@ export async function streamChanges(
         end();
         return;
       }
-      send(page.changes);
+      // Back-pressure: each slice waits for the socket to drain and the next page is read only once this one has
+      // left, so a replaying watcher holds about one page in memory however long the history (20 replays used to
+      // take the server to 2 GB), and takes its turn with the others.
+      let slice: RawChange[] = [];
+      let bytes = 0;
+      for (const c of page.changes) {
+        slice.push(c);
+        bytes += c.json.length;
+        if (bytes < SLICE_BYTES) continue;
+        await replay(slice);
+        if (closed) return;
+        slice = [];
+        bytes = 0;
+      }
+      if (slice.length > 0) await replay(slice);
       if (closed) return;
       if (page.changes.length === 0 || page.current <= last) break;
-      // Back-pressure: the next page is read only once this one has left, so a replaying watcher holds about
-      // one page in memory however long the history (20 replays used to take the server to 2 GB).
-      if (res.writableNeedDrain) await drained(res);
-      if (closed) return;
     }
     const buffered = pending;
     pending = null;

@@ -1,6 +1,7 @@
 // The feed snapshot kept in memory: every resource's representation as JSON text, patched by each committed
 // change, so serving the newest revision costs a splice of cached bytes instead of a build from the store.
 import type { Change, ResourceKind, Snapshot } from '../model/types.js';
+import { gzipPieces } from '../util/gzip-pieces.js';
 import type { Logger } from '../util/log.js';
 
 /** Documents per cached byte chunk, about: a change re-encodes its chunk only, not its whole kind. */
@@ -9,12 +10,22 @@ const CHUNK_BYTES = 64 * 1024;
 const COMMA = Buffer.from(',');
 const END_LIST = Buffer.from(']');
 const END = Buffer.from('}}');
+/** `"kind":[` (with its leading comma after the first): the same Buffer each time, so its compressed run is kept. */
+const kindOpenings = new Map<string, Buffer>();
+const kindOpening = (kind: string, first: boolean): Buffer => {
+  const text = `${first ? '' : ','}${JSON.stringify(kind)}:[`;
+  let b = kindOpenings.get(text);
+  if (!b) kindOpenings.set(text, (b = Buffer.from(text)));
+  return b;
+};
 
 /** A snapshot's body as byte chunks shared by every reply at its revision (never modified: replaced). */
 export interface SnapshotBody {
   revision: number;
   parts: readonly Buffer[];
   length: number;
+  /** The same bytes gzip-encoded, made on the first call: unchanged chunks reuse their compressed run. */
+  gzip(): { parts: readonly Buffer[]; length: number };
 }
 
 interface Chunk {
@@ -101,13 +112,19 @@ export class SnapshotView {
     const parts: Buffer[] = [Buffer.from(`{"revision":${revision},"resources":{`)];
     let first = true;
     for (const [kind, docs] of kinds) {
-      parts.push(Buffer.from(`${first ? '' : ','}${JSON.stringify(kind)}:[`));
+      parts.push(kindOpening(kind, first));
       first = false;
       docs.encode(parts);
       parts.push(END_LIST);
     }
     parts.push(END);
-    this.body = { revision, parts, length: parts.reduce((n, b) => n + b.length, 0) };
+    let gzip: ReturnType<SnapshotBody['gzip']> | undefined;
+    this.body = {
+      revision,
+      parts,
+      length: parts.reduce((n, b) => n + b.length, 0),
+      gzip: () => (gzip ??= gzipPieces(parts)),
+    };
     return this.body;
   }
 

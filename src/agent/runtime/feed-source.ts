@@ -2,6 +2,13 @@
 import { type ApiClient, FeedClient } from '../../client/index.js';
 import type { FeedChange, FeedEvent, FeedSource } from './deps.js';
 
+/**
+ * The agent's reconnect delays: the first quick (a restarted server or the next one of several should not keep
+ * agents blind for long), then doubling to 8 s, each spread ±50 %: a thousand agents whose server went away must
+ * not come back in step, nor retry an overloaded server every 2 s each (the old cap).
+ */
+export const FEED_RECONNECT = { initialBackoffMs: 100, maxBackoffMs: 8000, jitter: 0.5 } as const;
+
 export class ServerFeed implements FeedSource {
   private readonly client: FeedClient;
 
@@ -10,8 +17,7 @@ export class ServerFeed implements FeedSource {
    * watching — while its stream is open, the server counts the agent alive.
    */
   constructor(api: ApiClient, nodeId?: string) {
-    // Reconnects quickly: a server restart should not keep agents blind for long.
-    this.client = new FeedClient({ api, initialBackoffMs: 100, maxBackoffMs: 2000, ...(nodeId ? { nodeId } : {}) });
+    this.client = new FeedClient({ api, ...FEED_RECONNECT, ...(nodeId ? { nodeId } : {}) });
   }
 
   start(listener: (ev: FeedEvent) => void): void {

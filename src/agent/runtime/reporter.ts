@@ -1,5 +1,5 @@
-// Sends the agent's reports (datapath status, interface bindings, where floating IPs are active) to the server: only what differs
-// from what the server already shows, one request per object at a time, retried with backoff.
+// Sends the agent's reports (datapath status, interface bindings, where floating IPs are active) to the server: only what
+// differs from what the server already shows, the newest wish per object, one request at a time, backing off on failure.
 import type { DatapathStatusReport, InterfaceBindingReport, TranslationStatusReport } from '../../model/types.js';
 import { Backoff } from '../../util/backoff.js';
 import type { Logger } from '../../util/log.js';
@@ -20,6 +20,9 @@ interface Pending {
   send: () => Promise<unknown>;
 }
 
+/** Delays after failed sends: exponential, capped, jittered so a thousand agents refused at once do not return at once. */
+export const REPORT_BACKOFF = { initialMs: 250, maxMs: 15_000, jitter: 0.5 } as const;
+
 /**
  * Keyed report queue. The caller states what it wants the server to show for an object whenever
  * its view of the server differs from that; the queue sends it unless the same content was
@@ -28,14 +31,19 @@ interface Pending {
  * exchange once the model shows it. The dedupe is still needed because the model lags the server
  * by the feed's delay: until the echo arrives every reconciliation (any other change, a port
  * event) still sees the old state and asks again, and each would be another PUT and echo.
+ *
+ * One request is in flight per agent, and a failure holds every report back for the next delay
+ * (REPORT_BACKOFF, reset by a success): a server that is overloaded or away is asked once, not once
+ * per object and again at once. A failed report is kept (unless a newer wish for its object replaced
+ * it) and sent after the delay: nothing the caller asked for is dropped, only coalesced.
  */
 export class Reporter {
+  /** The newest wish per object not yet sent, in the order first asked. */
   private readonly pending = new Map<string, Pending>();
-  private readonly inflight = new Set<string>();
+  private inflight: string | null = null;
   private readonly sent = new Map<string, string>();
-  /** Retry delays per object with failed sends: 200 ms doubling to 5 s; dropped on success. */
-  private readonly retries = new Map<string, Backoff>();
-  private readonly timers = new Map<string, NodeJS.Timeout>();
+  private readonly backoff: Backoff;
+  private timer: NodeJS.Timeout | null = null;
   private closed = false;
   /** Count of successful and failed sends, for status and tests. */
   readonly stats = { sent: 0, failed: 0 };
@@ -43,7 +51,10 @@ export class Reporter {
   constructor(
     private readonly sink: ReportSink,
     private readonly log: Logger,
-  ) {}
+    backoff: { initialMs: number; maxMs: number; jitter: number } = REPORT_BACKOFF,
+  ) {
+    this.backoff = new Backoff(backoff);
+  }
 
   datapathStatus(uuid: string, body: DatapathStatusReport): void {
     this.want(`dp:${uuid}`, JSON.stringify(body), () => this.sink.reportDatapathStatus(uuid, body));
@@ -65,7 +76,7 @@ export class Reporter {
   /** Resolves when nothing is queued or in flight (tests, clean shutdown). */
   async idle(timeoutMs = 5000): Promise<boolean> {
     const deadline = Date.now() + timeoutMs;
-    while (this.pending.size > 0 || this.inflight.size > 0) {
+    while (this.pending.size > 0 || this.inflight !== null) {
       if (Date.now() > deadline) return false;
       await new Promise((r) => setTimeout(r, 20));
     }
@@ -74,51 +85,57 @@ export class Reporter {
 
   close(): void {
     this.closed = true;
-    for (const t of this.timers.values()) clearTimeout(t);
-    this.timers.clear();
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
     this.pending.clear();
   }
 
   private want(key: string, sig: string, send: () => Promise<unknown>): void {
     if (this.closed) return;
-    if (this.sent.get(key) === sig && !this.pending.has(key)) return;
+    if (this.sent.get(key) === sig && !this.pending.has(key) && this.inflight !== key) return;
     this.pending.set(key, { sig, send });
-    this.pump(key);
+    this.pump();
   }
 
-  private pump(key: string): void {
-    if (this.closed || this.inflight.has(key) || this.timers.has(key)) return;
-    const job = this.pending.get(key);
-    if (!job) return;
-    this.pending.delete(key);
-    if (this.sent.get(key) === job.sig) return;
-    this.inflight.add(key);
+  /** Sends the oldest pending wish, unless one is in flight or the queue is backing off. */
+  private pump(): void {
+    if (this.closed || this.inflight !== null || this.timer) return;
+    for (const [key, job] of this.pending) {
+      this.pending.delete(key);
+      if (this.sent.get(key) === job.sig) continue;
+      this.send(key, job);
+      return;
+    }
+  }
+
+  private send(key: string, job: Pending): void {
+    this.inflight = key;
     job.send().then(
       () => {
-        this.inflight.delete(key);
-        this.retries.delete(key);
+        this.inflight = null;
+        this.backoff.reset();
         this.sent.set(key, job.sig);
         this.stats.sent++;
         this.log.debug({ key, report: JSON.parse(job.sig) }, 'report sent');
-        this.pump(key);
+        this.pump();
       },
       (err: unknown) => {
-        this.inflight.delete(key);
+        this.inflight = null;
         this.stats.failed++;
-        // Keep the newest wish if one arrived meanwhile; otherwise retry this one.
-        if (!this.pending.has(key)) this.pending.set(key, job);
-        let retry = this.retries.get(key);
-        if (!retry) this.retries.set(key, (retry = new Backoff({ initialMs: 200, maxMs: 5000 })));
-        const delay = retry.next();
-        this.log.warn({ key, err: String(err), retryInMs: delay }, 'report failed; will retry');
+        // Keep the newest wish if one arrived meanwhile; otherwise this one goes again (first, as it was).
+        if (!this.pending.has(key)) {
+          const rest = [...this.pending];
+          this.pending.clear();
+          this.pending.set(key, job);
+          for (const [k, j] of rest) this.pending.set(k, j);
+        }
         if (this.closed) return;
-        this.timers.set(
-          key,
-          setTimeout(() => {
-            this.timers.delete(key);
-            this.pump(key);
-          }, delay).unref(),
-        );
+        const delay = this.backoff.next();
+        this.log.warn({ key, err: String(err), retryInMs: delay }, 'report failed; will retry');
+        this.timer = setTimeout(() => {
+          this.timer = null;
+          this.pump();
+        }, delay).unref();
       },
     );
   }
