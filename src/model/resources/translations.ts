@@ -51,3 +51,53 @@ export const translations = resource({
     ...timestamps,
   },
 });
+
+/**
+ * The two forms of a static_address translation, told apart by the interface it is on (docs/north-south.md
+ * "Floating IPs: two forms"). `vm`: vnet's floating IP, on the VM's own interface — ingress is the VM's (inside)
+ * address, egress the outside one. `gateway`: OpenVNet's, on a router interface (simulated, enable_routing) of a
+ * physical network, as its wanedge dataset does — a packet entering the router there has the outside (ingress)
+ * address and leaves it inward with the inside (egress) one. Either way the same 1:1 NAT of one VM.
+ */
+export const STATIC_ADDRESS_SIDES = {
+  vm: { inside: 'ingress', outside: 'egress' },
+  gateway: { inside: 'egress', outside: 'ingress' },
+} as const;
+export type TranslationForm = keyof typeof STATIC_ADDRESS_SIDES;
+
+/** The form of a translation on interface `i`, whose network has mode `networkMode`. */
+export function translationForm(
+  i: { mode?: string | null; enable_routing?: boolean | null },
+  networkMode: string | null | undefined,
+): TranslationForm {
+  return i.mode === 'simulated' && i.enable_routing === true && networkMode === 'physical' ? 'gateway' : 'vm';
+}
+
+export interface StaticAddressSide {
+  address: string;
+  /** null: the whole address (no port translation). */
+  port: number | null;
+  /** The request fields holding it, for errors. */
+  addressField: string;
+  portField: string;
+}
+
+/** A static address entry read as inside and outside by the translation's form. */
+export function staticAddressSides(
+  form: TranslationForm,
+  sa: {
+    ingress_ipv4_address: string;
+    egress_ipv4_address: string;
+    ingress_port_number?: number | null;
+    egress_port_number?: number | null;
+  },
+): { inside: StaticAddressSide; outside: StaticAddressSide } {
+  const side = (s: 'ingress' | 'egress'): StaticAddressSide => ({
+    address: sa[`${s}_ipv4_address`],
+    port: sa[`${s}_port_number`] ?? null,
+    addressField: `${s}_ipv4_address`,
+    portField: `${s}_port_number`,
+  });
+  const sides = STATIC_ADDRESS_SIDES[form];
+  return { inside: side(sides.inside), outside: side(sides.outside) };
+}
