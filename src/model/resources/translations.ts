@@ -12,10 +12,22 @@ export const staticAddresses = item({
   prefix: null,
   doc: 'the static address pairs of a translation',
   fields: {
-    ingress_ipv4_address: f.ipv4({ create: 'required', doc: 'inside address' }),
-    egress_ipv4_address: f.ipv4({ create: 'required', doc: 'outside address' }),
-    ingress_port_number: f.int(1, 65535, { ...optional, doc: 'inside port (with --egress-port-number)' }),
-    egress_port_number: f.int(1, 65535, { ...optional, doc: 'outside port (with --ingress-port-number)' }),
+    ingress_ipv4_address: f.ipv4({
+      create: 'required',
+      doc: "the VM's address; on a physical network's router interface the outside one (OpenVNet's form)",
+    }),
+    egress_ipv4_address: f.ipv4({
+      create: 'required',
+      doc: "the outside address; on a physical network's router interface the VM's (OpenVNet's form)",
+    }),
+    ingress_port_number: f.int(1, 65535, {
+      ...optional,
+      doc: 'port of the ingress address (with egress_port_number): translates that TCP and UDP port only',
+    }),
+    egress_port_number: f.int(1, 65535, {
+      ...optional,
+      doc: 'port of the egress address (with ingress_port_number): translates that TCP and UDP port only',
+    }),
     route_link_uuid: f.uuid('rl', { ...optional, doc: 'route link (rl-…)' }),
     ingress_network_uuid: f.uuid('nw', { ...optional, doc: 'inside network (nw-…)' }),
     egress_network_uuid: f.uuid('nw', { ...optional, doc: 'outside network (nw-…)' }),
