@@ -67,6 +67,13 @@ export function placedFloatingIps(ctx: CompileContext): PlacedFloatingIp[] {
     }
     return at;
   };
+  // VM form: in the physical network holding the outside address, answered with the VM's MAC.
+  const servedForVm = (floating: number, vmDatapath: string, vmMac: bigint) => {
+    const external = physical.find((n) => inNetwork(n, floating));
+    if (!external) return null;
+    ctx.dep(`networks:${external.uuid}`);
+    return { external, mac: vmMac, servedBy: servedHere(vmDatapath, external.uuid) };
+  };
   for (const t of [...ctx.view.translations.values()].sort((a, b) => (a.uuid < b.uuid ? -1 : 1))) {
     if (t.mode !== 'static_address') continue;
     ctx.dep(`interfaces:${t.interface_uuid}`);
@@ -94,51 +101,27 @@ export function placedFloatingIps(ctx: CompileContext): PlacedFloatingIp[] {
         const vmMac = parsedMacs(vm)[0];
         if (vmMac === undefined) continue;
         const ports = inside.port === null ? null : { outside: outside.port!, inside: inside.port };
-        if (form === 'gateway') {
-          // Served where the router answers on its network, with the router's MAC (OpenVNet held the outside
-          // addresses as IP leases on it).
-          const mac = parsedMacs(on)[0];
-          if (!gatewayNet || mac === undefined || !inNetwork(gatewayNet, floating)) continue;
-          const active = activeGateway(ctx, gatewayNet.uuid);
-          const servedBy = active === undefined ? (on.owner_datapath_uuid ?? null) : active;
-          out.push({
-            translationUuid: t.uuid,
-            iface: vm,
-            fixed,
-            vmNetwork,
-            floating,
-            mac,
-            vmMac,
-            ports,
-            vmDatapath,
-            external: gatewayNet,
-            servedBy,
-          });
-          continue;
-        }
-        const external = physical.find((n) => inNetwork(n, floating));
-        if (!external) continue;
-        ctx.dep(`networks:${external.uuid}`);
-        const servedBy = servedHere(vmDatapath, external.uuid);
-        out.push({
-          translationUuid: t.uuid,
-          iface: vm,
-          fixed,
-          vmNetwork,
-          floating,
-          mac: vmMac,
-          vmMac,
-          ports,
-          vmDatapath,
-          external,
-          servedBy,
-        });
+        const at =
+          form === 'gateway' ? servedAtRouter(ctx, on, gatewayNet, floating) : servedForVm(floating, vmDatapath, vmMac);
+        if (!at) continue;
+        out.push({ translationUuid: t.uuid, iface: vm, fixed, vmNetwork, floating, vmMac, ports, vmDatapath, ...at });
       }
     } catch (err) {
       ctx.report(err);
     }
   }
   return out;
+}
+
+/**
+ * Gateway form: served where the router answers on its network (its active gateway, else its pin), with the
+ * router's MAC — OpenVNet held the outside addresses as IP leases on it.
+ */
+function servedAtRouter(ctx: CompileContext, router: Interface, net: Network | undefined, floating: number) {
+  const mac = parsedMacs(router)[0];
+  if (!net || mac === undefined || !inNetwork(net, floating)) return null;
+  const active = activeGateway(ctx, net.uuid);
+  return { external: net, mac, servedBy: active === undefined ? (router.owner_datapath_uuid ?? null) : active };
 }
 
 /**
