@@ -205,16 +205,18 @@ export function statusContext(
 /** The floating IPs of VMs bound here whose external network has an uplink here, for the runtime's GARPs. */
 export function floatingAnnouncements(ctx: CompileContext): Announcement[] {
   const out: Announcement[] = [];
+  const seen = new Set<number>(); // port translations of one address: announced once
   for (const fip of localFloatingIps(ctx)) {
     const up = uplinkOf(ctx, fip.external);
-    if (up)
-      out.push({
-        translationUuid: fip.translationUuid,
-        address: formatIpv4(fip.floating),
-        mac: formatMac(fip.mac),
-        ofport: up.ofport,
-        vlan: up.vlan,
-      });
+    if (!up || seen.has(fip.floating)) continue;
+    seen.add(fip.floating);
+    out.push({
+      translationUuid: fip.translationUuid,
+      address: formatIpv4(fip.floating),
+      mac: formatMac(fip.mac),
+      ofport: up.ofport,
+      vlan: up.vlan,
+    });
   }
   return out;
 }

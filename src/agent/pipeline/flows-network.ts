@@ -135,9 +135,9 @@ export function networkFlows(ctx: CompileContext, nw: string): Flow[] {
   }
 
   if (full && uplink) {
-    // Floating IPs in this network of VMs bound here: ARP answered with the VM's MAC; inbound packets are
-    // translated to the VM's own address and routed into its network (from its router's MAC, TTL-1), where
-    // its ingress rules still apply.
+    // Floating IPs in this network served here: ARP answered with the MAC they answer with (the VM's, or the
+    // router's in OpenVNet's form); inbound packets are translated to the VM's own address (and port) and routed
+    // into its network (from its router's MAC, TTL-1), where its ingress rules still apply.
     const onUplink = {
       in_port: exact(uplink.ofport),
       vlan_vid: exact(uplink.vlan === null ? 0 : VLAN_PRESENT | uplink.vlan),
