@@ -14,6 +14,7 @@ import { type ItemDecl, paramsFor } from '../model/resource.js';
 import * as D from '../model/resources/index.js';
 import { type ResourceKind, UUID_PREFIX } from '../model/types.js';
 import type { Doc } from '../store/store.js';
+import { checkStaticAddress } from './resources/static-addresses.js';
 import type { WriteContext } from './write-context.js';
 
 const P = UUID_PREFIX;
@@ -326,13 +327,6 @@ export const KEYED_ITEMS: readonly KeyedItemDef[] = [
         if (p.route_link_uuid) await ctx.must('route_links', p.route_link_uuid as string, 'route_link_uuid');
         for (const f of ['ingress_network_uuid', 'egress_network_uuid'])
           if (p[f]) await ctx.must('networks', p[f] as string, f);
-        // One outside address, one inside: a floating address claimed twice would be answered from two hosts.
-        // (Port translations share an address by their ports.)
-        if (!has(p, 'egress_port_number'))
-          for (const t of await ctx.find('translations'))
-            for (const sa of t.static_addresses as Record<string, unknown>[])
-              if (sa.egress_ipv4_address === p.egress_ipv4_address && sa.egress_port_number == null)
-                throw new DuplicateValue('egress_ipv4_address', String(p.egress_ipv4_address), String(t.uuid));
       }
       return {
         ingress_ipv4_address: p.ingress_ipv4_address,
@@ -370,6 +364,9 @@ export async function addKeyedItem(ctx: WriteContext, def: KeyedItemDef, parentU
     )
   )
     throw new InvalidID('ingress_ipv4_address', `${item.ingress_ipv4_address} is already translated by ${parentUuid}`);
+  // Outside addresses and ports, read by the translation's form (docs/north-south.md).
+  if (def.parentKind === 'translations')
+    await checkStaticAddress(ctx, parent, item as unknown as Parameters<typeof checkStaticAddress>[2]);
   parent[def.field] = [...items, item];
   await ctx.update(def.parentKind, parent);
   return item;

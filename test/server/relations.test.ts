@@ -388,6 +388,125 @@ describe('sub-items', () => {
     );
   });
 
+  it('static addresses: port translations and the two forms, refused by the field at fault', async () => {
+    const sa = (tr: string) => `/api/translations/${tr}/static_address`;
+    await ok(s, 'POST', '/api/networks', { uuid: 'nw-out', ipv4_network: '198.51.100.0', network_mode: 'physical' });
+    await ok(s, 'POST', '/api/interfaces', {
+      uuid: 'if-vm9',
+      mode: 'vif',
+      network_uuid: 'nw-1',
+      mac_address: '02:00:00:00:09:09',
+      ipv4_address: '10.1.0.9',
+    });
+    await ok(s, 'POST', '/api/interfaces', {
+      uuid: 'if-vm8',
+      mode: 'vif',
+      network_uuid: 'nw-1',
+      mac_address: '02:00:00:00:09:08',
+      ipv4_address: '10.1.0.8',
+    });
+    await ok(s, 'POST', '/api/interfaces', {
+      uuid: 'if-outgw',
+      mode: 'simulated',
+      network_uuid: 'nw-out',
+      enable_routing: true,
+      mac_address: '02:00:00:00:09:fe',
+    });
+    // vnet's form on the VM: ingress its address, egress the outside one; ports both or neither, 1–65535.
+    await ok(s, 'POST', '/api/translations', { uuid: 'tr-vm9', interface_uuid: 'if-vm9' });
+    const port = { ingress_ipv4_address: '10.1.0.9', egress_ipv4_address: '198.51.100.9' };
+    await ok(s, 'POST', sa('tr-vm9'), { ...port, ingress_port_number: 80, egress_port_number: 8080 });
+    await ok(s, 'POST', sa('tr-vm9'), { ...port, ingress_port_number: 53, egress_port_number: 5353 });
+    for (const [field, v] of [
+      ['ingress_port_number', 0],
+      ['egress_port_number', 65536],
+    ] as const)
+      await fails(
+        s,
+        'POST',
+        sa('tr-vm9'),
+        { ...port, ingress_port_number: 81, egress_port_number: 81, [field]: v },
+        400,
+        '110',
+        field,
+      );
+    await fails(s, 'POST', sa('tr-vm9'), { ...port, egress_port_number: 9090 }, 400, '110', 'ingress_port_number');
+    // The same outside address and port twice (an entry is TCP and UDP both): 409 naming the outside port.
+    await fails(
+      s,
+      'POST',
+      sa('tr-vm9'),
+      { ...port, ingress_port_number: 22, egress_port_number: 8080 },
+      409,
+      '120',
+      'egress_port_number',
+    );
+    // The whole address where ports of it are translated, and one outside address for two VMs: refused.
+    await fails(s, 'POST', sa('tr-vm9'), port, 409, '120', 'egress_ipv4_address');
+    await ok(s, 'POST', '/api/translations', { uuid: 'tr-vm8', interface_uuid: 'if-vm8' });
+    await fails(
+      s,
+      'POST',
+      sa('tr-vm8'),
+      {
+        ingress_ipv4_address: '10.1.0.8',
+        egress_ipv4_address: '198.51.100.9',
+        ingress_port_number: 22,
+        egress_port_number: 2222,
+      },
+      400,
+      '110',
+      'egress_ipv4_address',
+    );
+    // OpenVNet's direction on a VM's interface (ingress the outside address, egress its own) is ambiguous: refused.
+    await fails(
+      s,
+      'POST',
+      sa('tr-vm8'),
+      { ingress_ipv4_address: '198.51.100.8', egress_ipv4_address: '10.1.0.8' },
+      400,
+      '110',
+      'ingress_ipv4_address',
+    );
+    // OpenVNet's form on the physical network's router interface: ingress outside (in that network), egress inside.
+    await ok(s, 'POST', '/api/translations', { uuid: 'tr-gw', interface_uuid: 'if-outgw' });
+    await ok(s, 'POST', sa('tr-gw'), { ingress_ipv4_address: '198.51.100.8', egress_ipv4_address: '10.1.0.8' });
+    await fails(
+      s,
+      'POST',
+      sa('tr-gw'),
+      { ingress_ipv4_address: '10.1.0.8', egress_ipv4_address: '198.51.100.7' },
+      400,
+      '110',
+      'ingress_ipv4_address',
+    );
+    // Its outside side is ingress: the same outside port as the VM form's entry collides by that field.
+    await fails(
+      s,
+      'POST',
+      sa('tr-gw'),
+      {
+        ingress_ipv4_address: '198.51.100.9',
+        egress_ipv4_address: '10.1.0.9',
+        ingress_port_number: 8080,
+        egress_port_number: 81,
+      },
+      409,
+      '120',
+      'ingress_port_number',
+    );
+    await fails(
+      s,
+      'POST',
+      sa('tr-gw'),
+      { ingress_ipv4_address: '198.51.100.8', egress_ipv4_address: '10.1.0.9' },
+      400,
+      '103',
+      'ingress_ipv4_address',
+    );
+    for (const t of ['tr-vm9', 'tr-vm8', 'tr-gw']) await ok(s, 'DELETE', `/api/translations/${t}`);
+  });
+
   it('ip ranges, mac ranges (and MAC allocation from a group), dns records', async () => {
     await ok(s, 'POST', '/api/ip_range_groups', { uuid: 'iprg-1' });
     const r = await ok(s, 'POST', '/api/ip_range_groups/iprg-1/ip_ranges', {

@@ -28,7 +28,7 @@ import { parsedAddresses, parsedMacs } from './flows-interface.js';
 import { answersForRouter } from './active-gateway.js';
 import { locate, tunnelActions } from './locate.js';
 import { PromiscuousPorts } from './flows-promiscuous.js';
-import { inNetwork, placedFloatingIps, routerMacOf } from './floating.js';
+import { inNetwork, placedFloatingIps, portVariants, routerMacOf } from './floating.js';
 import { arpReplyActions, echoReplyActions } from './replies.js';
 import { dhcpNetworkMeter, dhcpPortMeter, dnsNetworkMeter, dnsPortMeter } from './meters.js';
 import { FROM_TUNNEL, FROM_UPLINK, matchFlag, matchReg, NETWORK_KEY } from './registers.js';
@@ -49,6 +49,8 @@ export const PRIO_NW = {
   uplinkRouterEcho: 120,
   /** uplink_ingress: IPv4 to a floating address of a VM here (before its network's plain switching). */
   uplinkFloating: 115,
+  /** uplink_ingress: TCP/UDP to a port translation's outside address and port (above a whole address's twin). */
+  uplinkFloatingPort: 117,
   /** Physical networks: unicast to no known local port leaves on the uplink (the segment knows the rest). */
   toUplink: 10,
   /** Physical networks: unicast to a MAC this host answers for on the segment re-enters as if from the uplink. */
@@ -131,14 +133,15 @@ export function networkFlows(ctx: CompileContext, nw: string): Flow[] {
   }
 
   if (full && uplink) {
-    // Floating IPs in this network of VMs bound here: ARP answered with the VM's MAC; inbound packets are
-    // translated to the VM's own address and routed into its network (from its router's MAC, TTL-1), where
-    // its ingress rules still apply.
+    // Floating IPs in this network served here: ARP answered with the MAC they answer with (the VM's, or the
+    // router's in OpenVNet's form); inbound packets are translated to the VM's own address (and port) and routed
+    // into its network (from its router's MAC, TTL-1), where its ingress rules still apply.
     const onUplink = {
       in_port: exact(uplink.ofport),
       vlan_vid: exact(uplink.vlan === null ? 0 : VLAN_PRESENT | uplink.vlan),
     };
     const pop = uplink.vlan === null ? [] : [{ type: 'pop_vlan' } as const];
+    const arpAnswered = new Set<number>();
     for (const fip of placed.filter((f) => f.servedBy === ctx.local.datapathUuid)) {
       if (!inNetwork(net, fip.floating)) continue;
       ctx.dep(`networks:${fip.vmNetwork}`);
@@ -147,30 +150,37 @@ export function networkFlows(ctx: CompileContext, nw: string): Flow[] {
       if (!vmNet || routerMac === null) continue;
       const vm = networkIds(vmNet);
       const cookie = cookieFor('interface', fip.iface.uuid, 'uplink');
-      const inbound = flow(
-        'uplink_ingress',
-        PRIO_NW.uplinkFloating,
-        cookie,
-        { ...onUplink, eth_type: exact(ETH_TYPE_IP), ipv4_dst: exact(fip.floating) },
-        [
-          apply(
-            ...pop,
-            setField('ipv4_dst', fip.fixed),
-            setField('eth_src', routerMac),
-            setField('eth_dst', fip.mac),
-            { type: 'dec_ttl' },
-            loadZone(vm.zone),
-          ),
-          writeNetwork(vm.key),
-          goto('l2_lookup'),
-        ],
-      );
+      // A port translation takes only its ports (TCP and UDP): the address's other ports reach nothing here.
+      for (const v of portVariants(fip, 'inbound')) {
+        const inbound = flow(
+          'uplink_ingress',
+          fip.ports ? PRIO_NW.uplinkFloatingPort : PRIO_NW.uplinkFloating,
+          cookie,
+          { ...onUplink, eth_type: exact(ETH_TYPE_IP), ipv4_dst: exact(fip.floating), ...v.match },
+          [
+            apply(
+              ...pop,
+              setField('ipv4_dst', fip.fixed),
+              ...v.set,
+              setField('eth_src', routerMac),
+              setField('eth_dst', fip.vmMac),
+              { type: 'dec_ttl' },
+              loadZone(vm.zone),
+            ),
+            writeNetwork(vm.key),
+            goto('l2_lookup'),
+          ],
+        );
+        out.push(inbound, tooBigTwin(inbound));
+      }
+      // One answer per address (port translations of one address share it), above a router's own answer: an
+      // address a router interface holds to translate (gateway form) is the translation's.
+      if (arpAnswered.has(fip.floating)) continue;
+      arpAnswered.add(fip.floating);
       out.push(
-        inbound,
-        tooBigTwin(inbound),
         flow(
           'uplink_ingress',
-          PRIO_NW.uplinkRouter,
+          PRIO_NW.uplinkFloating,
           cookieFor('interface', fip.iface.uuid, 'arp'),
           { ...onUplink, eth_type: exact(ETH_TYPE_ARP), arp_op: exact(ARPOP_REQUEST), arp_tpa: exact(fip.floating) },
           [apply(...arpReplyActions(fip.mac, fip.floating))],
@@ -307,6 +317,7 @@ export function networkFlows(ctx: CompileContext, nw: string): Flow[] {
         ]),
       );
     const routerMacs = new Set<bigint>();
+    const translated = new Set(placed.filter((f) => f.external.uuid === nw).map((f) => f.floating));
     for (const r of routers) {
       if (!routerMacs.has(r.mac)) {
         routerMacs.add(r.mac);
@@ -319,23 +330,25 @@ export function networkFlows(ctx: CompileContext, nw: string): Flow[] {
         );
         out.push(toRouter, tooBigTwin(toRouter));
       }
-      // Echo to the router address is answered here, tag kept (routing would pop it, and the reply leave untagged).
-      out.push(
-        flow(
-          'uplink_ingress',
-          PRIO_NW.uplinkRouterEcho,
-          cookieFor('interface', r.uuid, 'icmp'),
-          {
-            ...onUplink,
-            eth_dst: exact(r.mac),
-            eth_type: exact(ETH_TYPE_IP),
-            ip_proto: exact(IPPROTO_ICMP),
-            icmpv4_type: exact(ICMP_ECHO_REQUEST),
-            ipv4_dst: exact(r.ip),
-          },
-          [apply(...echoReplyActions(r.ip))],
-        ),
-      );
+      // Echo to the router address is answered here, tag kept (routing would pop it, and the reply leave untagged)
+      // — unless it holds the address to translate it (gateway form): then the VM behind it answers.
+      if (!translated.has(r.ip))
+        out.push(
+          flow(
+            'uplink_ingress',
+            PRIO_NW.uplinkRouterEcho,
+            cookieFor('interface', r.uuid, 'icmp'),
+            {
+              ...onUplink,
+              eth_dst: exact(r.mac),
+              eth_type: exact(ETH_TYPE_IP),
+              ip_proto: exact(IPPROTO_ICMP),
+              icmpv4_type: exact(ICMP_ECHO_REQUEST),
+              ipv4_dst: exact(r.ip),
+            },
+            [apply(...echoReplyActions(r.ip))],
+          ),
+        );
       if (r.here)
         out.push(
           flow(

@@ -16,7 +16,7 @@ import {
 } from './build.js';
 import { cookieFor, objectHash } from './cookies.js';
 import type { CompileContext } from './compile-context.js';
-import { inNetwork, placedFloatingIps } from './floating.js';
+import { inNetwork, placedFloatingIps, portVariants } from './floating.js';
 import { gatewayEntryFlows, type LinkPort, snatFlows } from './gateway.js';
 import { lookupPriority } from './lookup-priority.js';
 import { tunnelActions, tunnelTo } from './locate.js';
@@ -153,34 +153,40 @@ export function routeLinkFlows(ctx: CompileContext, rl: string): Flow[] {
         `${dst.route.ipv4_network}/${dst.route.ipv4_prefix}`,
         `routes.${dst.route.uuid}.ipv4_network`,
       );
-      const match = {
-        ...onLink,
-        eth_type: exact(ETH_TYPE_IP),
-        ipv4_src: exact(fip.fixed),
-        ipv4_dst: len === 32 ? exact(addr) : { value: addr, mask: prefixMask(len) },
-      };
       const cookie = cookieFor('interface', fip.iface.uuid, 'routing');
-      if (viaGateway) {
-        // Unrouted, still addressed to the router, with the VM network's key: the gateway translates it.
-        const to = there?.kind === 'remote' ? [apply(...tunnelActions(vmPort.key, there.ip, there.tunnelPort))] : [];
-        out.push(flow('l3_lookup', lookupPriority(len, 'floating'), cookie, match, to));
-        continue;
-      }
-      const hop = nextHopMac(ctx, dst.route);
+      const priority = lookupPriority(len, fip.ports ? 'floatingPort' : 'floating');
+      const hop = viaGateway ? undefined : nextHopMac(ctx, dst.route);
       if (hop === null) continue;
-      out.push(
-        flow('l3_lookup', lookupPriority(len, 'floating'), cookie, match, [
-          apply(
-            setField('eth_src', fip.mac),
-            setField('ipv4_src', fip.floating),
-            { type: 'dec_ttl' },
-            loadZone(dst.zone),
-            ...toHop(hop),
-          ),
-          writeNetwork(dst.key),
-          goto(hop === undefined ? 'l3_neighbor' : 'l2_lookup'),
-        ]),
-      );
+      // A port translation: only the VM's translated port (TCP and UDP) leaves from the outside address and port.
+      for (const v of portVariants(fip, 'outbound')) {
+        const match = {
+          ...onLink,
+          eth_type: exact(ETH_TYPE_IP),
+          ipv4_src: exact(fip.fixed),
+          ipv4_dst: len === 32 ? exact(addr) : { value: addr, mask: prefixMask(len) },
+          ...v.match,
+        };
+        if (viaGateway) {
+          // Unrouted, still addressed to the router, with the VM network's key: the gateway translates it.
+          const to = there?.kind === 'remote' ? [apply(...tunnelActions(vmPort.key, there.ip, there.tunnelPort))] : [];
+          out.push(flow('l3_lookup', priority, cookie, match, to));
+          continue;
+        }
+        out.push(
+          flow('l3_lookup', priority, cookie, match, [
+            apply(
+              setField('eth_src', fip.mac),
+              setField('ipv4_src', fip.floating),
+              ...v.set,
+              { type: 'dec_ttl' },
+              loadZone(dst.zone),
+              ...toHop(hop),
+            ),
+            writeNetwork(dst.key),
+            goto(hop === undefined ? 'l3_neighbor' : 'l2_lookup'),
+          ]),
+        );
+      }
     }
   }
   out.push(...gatewayEntryFlows(rlId, ports, entries));

@@ -1,8 +1,11 @@
 // l3_lookup's priorities, shared by its three kinds of flows: routes (flows-routing.ts), the way to a router's
 // snat gateway (gateway.ts) and floating IPs' translations (flows-routing.ts).
 
-/** For one destination prefix: a floating IP's translation beats the way to the gateway, which beats the route. */
-const KIND = { route: 0, gateway: 1, floating: 2 } as const;
+/**
+ * For one destination prefix: a port translation (its VM's source port) beats a floating IP's whole-address
+ * translation, which beats the way to the gateway, which beats the route.
+ */
+const KIND = { route: 0, gateway: 1, floating: 2, floatingPort: 3 } as const;
 
 /**
  * The priority of an l3_lookup flow for a destination prefix of `len` bits (100..230): the longest prefix wins,

@@ -76,7 +76,7 @@ const DECLARATION = [
   {
     name: 'uplink_ingress',
     purpose:
-      "Map a frame from an uplink port to the physical network of its VLAN tag (popped) or, untagged, to the uplink's flat network: to a router MAC of that network it is routed (l3_routing), else switched (l2_lookup); ARP for a router address is answered here by the router's pinned host only, ICMP echo to it by any (both keep the tag); a floating IP of a VM bound here is answered (ARP) and translated to the VM's own address (routed into its network) on that host; frames of networks not on that uplink are dropped. IPv4 routed or translated from here that is longer than virtual networks take (TOO_BIG) goes to the agent instead, which answers it with ICMP 'fragmentation needed'.",
+      "Map a frame from an uplink port to the physical network of its VLAN tag (popped) or, untagged, to the uplink's flat network: to a router MAC of that network it is routed (l3_routing), else switched (l2_lookup); ARP for a router address is answered here by the router's pinned host only, ICMP echo to it by any (both keep the tag); a floating IP served here (of a VM here, or behind a router it is the gateway of) is answered (ARP) and translated to the VM's own address (routed into its network) on that host — a port translation only for its outside TCP/UDP port, rewritten to the VM's port (the address's other ports reach nothing); frames of networks not on that uplink are dropped. IPv4 routed or translated from here that is longer than virtual networks take (TOO_BIG) goes to the agent instead, which answers it with ICMP 'fragmentation needed'.",
     matches: [
       'in_port',
       'reg0',
@@ -88,6 +88,8 @@ const DECLARATION = [
       'ip_proto',
       'icmpv4_type',
       'ipv4_dst',
+      'tcp_dst',
+      'udp_dst',
     ],
     next: ['l3_routing', 'l2_lookup', 'unsnat'],
     miss: 'drop',
@@ -178,8 +180,8 @@ const DECLARATION = [
   {
     name: 'l3_lookup',
     purpose:
-      "Per route link: ICMP echo to any router address is answered in the switch; other IPv4 takes the longest matching route to its network (new source MAC, TTL decremented), straight to its next hop when the route has one; a local VM with a floating IP leaves into its physical network from that address (source translated, its own MAC); on a host that is not the link's active gateway, the link's other networks' packets into a snat network are tunnelled, unrouted, to the gateway.",
-    matches: ['reg3', 'eth_type', 'ip_proto', 'icmpv4_type', 'ipv4_src', 'ipv4_dst'],
+      "Per route link: ICMP echo to any router address is answered in the switch; other IPv4 takes the longest matching route to its network (new source MAC, TTL decremented), straight to its next hop when the route has one; a local VM with a floating IP leaves into its physical network from that address (source translated, its own MAC; a port translation only from the VM's TCP/UDP port, rewritten to the outside port); on a host that is not the link's active gateway, the link's other networks' packets into a snat network are tunnelled, unrouted, to the gateway.",
+    matches: ['reg3', 'eth_type', 'ip_proto', 'icmpv4_type', 'ipv4_src', 'ipv4_dst', 'tcp_src', 'udp_src'],
     next: ['l3_neighbor', 'snat', 'l2_lookup'],
     miss: 'drop',
   },

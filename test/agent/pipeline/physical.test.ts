@@ -8,7 +8,7 @@ import { buildModelView, type FeedResources } from '../../../src/agent/pipeline/
 import { type PacketInput, SimSwitch } from '../../../src/agent/pipeline/simulate.js';
 import { floatingAnnouncements, statusContext } from '../../../src/agent/pipeline/floating.js';
 import { uplinkProblems } from '../../../src/agent/pipeline/uplink.js';
-import { BCAST, icmpEcho, macNum } from './fabric.js';
+import { BCAST, icmpEcho, macNum, tcp } from './fabric.js';
 import { DP1, DP2, DP_IP, GRE_PORT, iface, localFor, VXLAN_PORT } from './fixtures.js';
 
 const UPLINK_PORT = 50;
@@ -187,7 +187,14 @@ describe('routing between a physical network and a virtual one (router_p2v)', ()
 
   function routed(
     pinned: string,
-    opts: { floating?: string; hostMac?: string; upstream?: boolean; second?: boolean } = {},
+    opts: {
+      floating?: string;
+      hostMac?: string;
+      upstream?: boolean;
+      second?: boolean;
+      /** A translation of its own (port translations, OpenVNet's form on the router interface). */
+      translation?: NonNullable<FeedResources['translations']>[number];
+    } = {},
   ) {
     const res = resources();
     if (opts.hostMac)
@@ -202,6 +209,7 @@ describe('routing between a physical network and a virtual one (router_p2v)', ()
           static_addresses: [{ ingress_ipv4_address: VM5.ip, egress_ipv4_address: opts.floating }],
         },
       ];
+    if (opts.translation) res.translations = [opts.translation];
     res.networks = [...(res.networks ?? []), { ...V, network_mode: 'virtual', vlan_id: null }];
     res.interfaces = [
       ...(res.interfaces ?? []),
@@ -396,6 +404,104 @@ describe('routing between a physical network and a virtual one (router_p2v)', ()
     const plain = out(routed(DP1)).outputs[0]!.packet;
     assert.equal(plain.ipv4_src, BigInt(0x0a010005));
     assert.equal(plain.eth_src, macNum(R_P.mac));
+  });
+
+  // Port translations (TCP and UDP, as OpenVNet's static_address.rb): FIP:8080 ↔ VM5:80, nothing else of FIP.
+  const portTr = (ingress: string, egress: string, ingressPort: number, egressPort: number, on = VM5.uuid) => ({
+    uuid: 'tr-ports',
+    interface_uuid: on,
+    mode: 'static_address' as const,
+    passthrough: false,
+    static_addresses: [
+      {
+        ingress_ipv4_address: ingress,
+        egress_ipv4_address: egress,
+        ingress_port_number: ingressPort,
+        egress_port_number: egressPort,
+      },
+    ],
+  });
+  const fromSegment = (pkt: ReturnType<typeof tcp>) => ({ ...pkt, in_port: UPLINK_PORT, vlan_vid: 0x1000 | 10 });
+  const udp = (srcIp: string, dstIp: string, sport: number, dport: number, srcMac: string, dstMac: string) => {
+    const { tcp_src: _s, tcp_dst: _d, ...rest } = tcp(srcMac, srcIp, dstMac, dstIp, 0, 0);
+    return { ...rest, ip_proto: 17, udp_src: sport, udp_dst: dport };
+  };
+
+  test('a port translation: the outside TCP and UDP port reach the VM on its own port, other ports nothing', () => {
+    const sw = routed(DP1, { translation: portTr(VM5.ip, FIP, 80, 8080) });
+    const arp = sw.inject({ ...arpForRouter, arp_tpa: 0xc0a80a32 });
+    assert.equal(arp.outputs[0]!.packet.arp_sha, macNum(VM5.mac), 'ARP answered once, with the VM MAC');
+    assert.equal(arp.outputs.length, 1);
+    const tcpIn = sw.inject(fromSegment(tcp(OUTSIDE_MAC, '192.168.10.100', VM5.mac, FIP, 40000, 8080)));
+    assert.deepEqual(outPorts(tcpIn), [port(VM5.uuid)], tcpIn.path.map((s) => `${s.tableName}:${s.owner}`).join(' → '));
+    assert.equal(tcpIn.outputs[0]!.packet.ipv4_dst, BigInt(0x0a010005));
+    assert.equal(tcpIn.outputs[0]!.packet.tcp_dst, 80n);
+    assert.equal(tcpIn.outputs[0]!.packet.eth_dst, macNum(VM5.mac));
+    const udpIn = sw.inject(fromSegment(udp('192.168.10.100', FIP, 40000, 8080, OUTSIDE_MAC, VM5.mac)));
+    assert.deepEqual(outPorts(udpIn), [port(VM5.uuid)]);
+    assert.equal(udpIn.outputs[0]!.packet.udp_dst, 80n);
+    for (const pkt of [
+      tcp(OUTSIDE_MAC, '192.168.10.100', VM5.mac, FIP, 40000, 80),
+      tcp(OUTSIDE_MAC, '192.168.10.100', VM5.mac, FIP, 40000, 22),
+      icmpEcho(OUTSIDE_MAC, '192.168.10.100', VM5.mac, FIP),
+    ]) {
+      const r = sw.inject(fromSegment(pkt as ReturnType<typeof tcp>));
+      assert.ok(!outPorts(r).includes(port(VM5.uuid)), `unmapped ${pkt.tcp_dst ?? 'icmp'} reached the VM`);
+    }
+  });
+
+  test('a port translation: replies from the VM port leave from the outside address and port, others untranslated', () => {
+    const sw = routed(DP1, { translation: portTr(VM5.ip, FIP, 80, 8080) });
+    const reply = sw.inject({ ...tcp(VM5.mac, VM5.ip, R_V.mac, '192.168.10.100', 80, 40000), in_port: port(VM5.uuid) });
+    assert.deepEqual(outPorts(reply), [UPLINK_PORT], reply.path.map((s) => `${s.tableName}:${s.owner}`).join(' → '));
+    const p = reply.outputs[0]!.packet;
+    assert.equal(p.ipv4_src, BigInt(0xc0a80a32));
+    assert.equal(p.tcp_src, 8080n);
+    assert.equal(p.eth_src, macNum(VM5.mac));
+    const udpReply = sw.inject({
+      ...udp(VM5.ip, '192.168.10.100', 80, 40000, VM5.mac, R_V.mac),
+      in_port: port(VM5.uuid),
+    });
+    assert.equal(udpReply.outputs[0]!.packet.udp_src, 8080n);
+    assert.equal(udpReply.outputs[0]!.packet.ipv4_src, BigInt(0xc0a80a32));
+    const other = sw.inject({ ...tcp(VM5.mac, VM5.ip, R_V.mac, '192.168.10.100', 22, 40000), in_port: port(VM5.uuid) });
+    assert.equal(other.outputs[0]!.packet.ipv4_src, BigInt(0x0a010005), 'its own address');
+    assert.equal(other.outputs[0]!.packet.tcp_src, 22n);
+  });
+
+  test("OpenVNet's form on the router interface (ingress outside, egress inside) is the same floating IP", () => {
+    // As wanedge.yml: the translation is on the physical network's router interface; answered with its MAC.
+    const whole = routed(DP1, {
+      translation: {
+        ...portTr(FIP, VM5.ip, 0, 0, 'if-rp'),
+        static_addresses: [{ ingress_ipv4_address: FIP, egress_ipv4_address: VM5.ip }],
+      },
+    });
+    const arp = whole.inject({ ...arpForRouter, arp_tpa: 0xc0a80a32 });
+    assert.deepEqual(outPorts(arp), [UPLINK_PORT]);
+    assert.equal(arp.outputs[0]!.packet.arp_sha, macNum(R_P.mac));
+    const inbound = whole.inject(
+      fromSegment(icmpEcho(OUTSIDE_MAC, '192.168.10.100', R_P.mac, FIP) as ReturnType<typeof tcp>),
+    );
+    assert.deepEqual(
+      outPorts(inbound),
+      [port(VM5.uuid)],
+      inbound.path.map((s) => `${s.tableName}:${s.owner}`).join(' → '),
+    );
+    assert.equal(inbound.outputs[0]!.packet.ipv4_dst, BigInt(0x0a010005));
+    assert.equal(inbound.outputs[0]!.packet.eth_dst, macNum(VM5.mac));
+    const out = whole.inject({ ...icmpEcho(VM5.mac, VM5.ip, R_V.mac, '192.168.10.100'), in_port: port(VM5.uuid) });
+    assert.deepEqual(outPorts(out), [UPLINK_PORT]);
+    assert.equal(out.outputs[0]!.packet.ipv4_src, BigInt(0xc0a80a32));
+    assert.equal(out.outputs[0]!.packet.eth_src, macNum(R_P.mac));
+    // Its port form: ingress port outside, egress port the VM's.
+    const ports = routed(DP1, { translation: portTr(FIP, VM5.ip, 8080, 80, 'if-rp') });
+    const tcpIn = ports.inject(fromSegment(tcp(OUTSIDE_MAC, '192.168.10.100', R_P.mac, FIP, 40000, 8080)));
+    assert.deepEqual(outPorts(tcpIn), [port(VM5.uuid)]);
+    assert.equal(tcpIn.outputs[0]!.packet.tcp_dst, 80n);
+    // Not the router's host (pinned elsewhere): not answered here.
+    const elsewhere = routed(DP2, { translation: portTr(FIP, VM5.ip, 8080, 80, 'if-rp') });
+    assert.ok(!outPorts(elsewhere.inject({ ...arpForRouter, arp_tpa: 0xc0a80a32 })).includes(UPLINK_PORT));
   });
 });
 
