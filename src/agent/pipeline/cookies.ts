@@ -46,6 +46,10 @@ export const COOKIE_TAG = {
   metadata: 0x12,
   /** A frame to an address this host answers for on a segment, turned around in the switch (l2_lookup). */
   hairpin: 0x13,
+  /** A VLAN sub-interface's tag on its parent's port (classifier) and the way back to it (reply_out). */
+  trunk: 0x14,
+  /** Tagged frames from a VM port that no sub-interface claims (classifier drop). */
+  vlan: 0x15,
 } as const;
 export type CookieTag = keyof typeof COOKIE_TAG;
 

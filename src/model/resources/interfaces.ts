@@ -90,7 +90,11 @@ export const interfaces = resource({
       filter: true,
       doc: "the sub-interface's 802.1Q VLAN id on its parent's port (only with parent_interface_uuid; one sub-interface per parent and tag); untagged frames stay the parent's",
     }),
-    enable_routing: f.bool({ ...SET.editable, default: false, doc: 'the interface routes (router port)' }),
+    enable_routing: f.bool({
+      ...SET.editable,
+      default: false,
+      doc: 'the interface routes (router port); a vif that routes (a router VM) may send IPv4 from any source address, anti-spoofed by its MACs only',
+    }),
     enable_route_translation: f.bool({ ...SET.editable, default: false, doc: 'apply translations when routing' }),
     enable_filtering: f.bool({ ...SET.editable, default: false, doc: 'apply filters and security groups' }),
     admin_state_up: f.bool({
