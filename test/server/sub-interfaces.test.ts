@@ -54,90 +54,31 @@ describe('VLAN sub-interfaces', () => {
   });
 
   it('refuses what breaks the trunk, naming the field', async () => {
-    const base = { mac_address: '02:00:00:00:99:01' };
-    // One sub-interface per (parent, tag).
-    await fails(
-      s,
-      'POST',
-      '/api/interfaces',
-      { ...base, parent_interface_uuid: 'if-router', vlan_tag: 10 },
-      409,
-      '120',
-      'vlan_tag',
-    );
-    // A tag only with a parent; a parent only with a tag; tags are 1–4094.
-    await fails(s, 'POST', '/api/interfaces', { ...base, vlan_tag: 30 }, 400, '110', 'vlan_tag');
-    await fails(s, 'POST', '/api/interfaces', { ...base, parent_interface_uuid: 'if-router' }, 400, '111', 'vlan_tag');
-    for (const tag of [0, 4095])
-      await fails(
-        s,
-        'POST',
-        '/api/interfaces',
-        { ...base, parent_interface_uuid: 'if-router', vlan_tag: tag },
-        400,
-        '110',
-        'vlan_tag',
-      );
-    // The parent exists, is a vif, and is no sub-interface itself.
-    await fails(
-      s,
-      'POST',
-      '/api/interfaces',
-      { ...base, parent_interface_uuid: 'if-nothere', vlan_tag: 30 },
-      404,
-      '100',
-      'parent_interface_uuid',
-    );
     await ok(s, 'POST', '/api/interfaces', { uuid: 'if-sim', mode: 'simulated' });
-    await fails(
-      s,
-      'POST',
-      '/api/interfaces',
-      { ...base, parent_interface_uuid: 'if-sim', vlan_tag: 30 },
-      400,
-      '103',
-      'parent_interface_uuid',
-    );
-    await fails(
-      s,
-      'POST',
-      '/api/interfaces',
-      { ...base, parent_interface_uuid: 'if-r10', vlan_tag: 30 },
-      400,
-      '103',
-      'parent_interface_uuid',
-    );
-    // No port, datapath or segment of its own: it is bound where its parent is.
-    await fails(
-      s,
-      'POST',
-      '/api/interfaces',
-      { ...base, parent_interface_uuid: 'if-router', vlan_tag: 30, port_name: 'tap9' },
-      400,
-      '110',
-      'port_name',
-    );
-    await fails(
-      s,
-      'POST',
-      '/api/interfaces',
-      { ...base, parent_interface_uuid: 'if-router', vlan_tag: 30, owner_datapath_uuid: 'dp-a' },
-      400,
-      '110',
-      'owner_datapath_uuid',
-    );
-    await fails(s, 'PUT', '/api/interfaces/if-r10', { port_name: 'tap9' }, 400, '110', 'port_name');
-    // Fixed at creation.
-    await fails(s, 'PUT', '/api/interfaces/if-r10', { vlan_tag: 11 }, 400, '121', 'vlan_tag');
-    await fails(
-      s,
-      'PUT',
-      '/api/interfaces/if-r10',
-      { parent_interface_uuid: null },
-      400,
-      '121',
-      'parent_interface_uuid',
-    );
+    const sub = { mac_address: '02:00:00:00:99:01', parent_interface_uuid: 'if-router', vlan_tag: 30 };
+    // [method, path, params, status, code, field]: each refusal names its field.
+    const refused: [string, string, Record<string, unknown>, number, string, string][] = [
+      // One sub-interface per (parent, tag).
+      ['POST', '/api/interfaces', { ...sub, vlan_tag: 10 }, 409, '120', 'vlan_tag'],
+      // A tag only with a parent; a parent only with a tag; tags are 1–4094.
+      ['POST', '/api/interfaces', { ...sub, parent_interface_uuid: undefined }, 400, '110', 'vlan_tag'],
+      ['POST', '/api/interfaces', { ...sub, vlan_tag: undefined }, 400, '111', 'vlan_tag'],
+      ['POST', '/api/interfaces', { ...sub, vlan_tag: 0 }, 400, '110', 'vlan_tag'],
+      ['POST', '/api/interfaces', { ...sub, vlan_tag: 4095 }, 400, '110', 'vlan_tag'],
+      // The parent exists, is a vif, and is no sub-interface itself.
+      ['POST', '/api/interfaces', { ...sub, parent_interface_uuid: 'if-nothere' }, 404, '100', 'parent_interface_uuid'],
+      ['POST', '/api/interfaces', { ...sub, parent_interface_uuid: 'if-sim' }, 400, '103', 'parent_interface_uuid'],
+      ['POST', '/api/interfaces', { ...sub, parent_interface_uuid: 'if-r10' }, 400, '103', 'parent_interface_uuid'],
+      // No port, datapath or segment of its own: it is bound where its parent is.
+      ['POST', '/api/interfaces', { ...sub, port_name: 'tap9' }, 400, '110', 'port_name'],
+      ['POST', '/api/interfaces', { ...sub, owner_datapath_uuid: 'dp-a' }, 400, '110', 'owner_datapath_uuid'],
+      ['PUT', '/api/interfaces/if-r10', { port_name: 'tap9' }, 400, '110', 'port_name'],
+      // Fixed at creation.
+      ['PUT', '/api/interfaces/if-r10', { vlan_tag: 11 }, 400, '121', 'vlan_tag'],
+      ['PUT', '/api/interfaces/if-r10', { parent_interface_uuid: null }, 400, '121', 'parent_interface_uuid'],
+    ];
+    for (const [method, path, params, status, code, field] of refused)
+      await fails(s, method, path, JSON.parse(JSON.stringify(params)), status, code, field);
     // The parent stays a vif while it has sub-interfaces.
     await fails(s, 'PUT', '/api/interfaces/if-router', { mode: 'internal' }, 400, '110', 'mode');
     // Nothing of the refused requests was stored.
