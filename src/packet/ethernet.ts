@@ -88,3 +88,9 @@ export function encodeEthernet(frame: EthernetFrame, padTo = 0): Uint8Array {
   out.set(frame.payload, off + 2);
   return out;
 }
+
+/** `buf` with an 802.1Q tag of VLAN `vid` pushed outermost (what a VLAN sub-interface's trunk carries). */
+export function pushVlanTag(buf: Uint8Array, vid: number): Uint8Array {
+  const frame = decodeEthernet(buf);
+  return encodeEthernet({ ...frame, vlans: [{ tpid: ETH_P_8021Q, pcp: 0, dei: false, vid }, ...frame.vlans] });
+}

@@ -131,6 +131,10 @@ const MAKERS: Record<string, Maker> = {
     await ok(s, 'POST', '/api/interfaces', { uuid: 'if-x', segment_uuid: 'seg-x' });
     return { target: seg, referrer: '/api/interfaces/if-x' };
   },
+  'interfaces.parent_interface_uuid': async (s) => {
+    await ok(s, 'POST', '/api/interfaces', { uuid: 'if-x', parent_interface_uuid: 'if-a', vlan_tag: 10 });
+    return { target: IFACE, referrer: '/api/interfaces/if-x' };
+  },
   'mac_leases.interface_uuid': async (s) => ({ target: IFACE, referrer: await macLeaseOfA(s) }),
   'mac_leases.segment_uuid': async (s) => {
     const seg = await segment(s);

@@ -1,6 +1,6 @@
 // Small builders for pipeline flows: tables by name, EtherType/IP protocol constants, common action shapes.
 import type { Action, FieldName, FieldRange, FieldValue, Flow, Instruction, Match } from '../../openflow/types.js';
-import { ARPOP, DHCP_PORT, ICMP_TYPE, IPPROTO } from '../../packet/index.js';
+import { ARPOP, DHCP_PORT, ETH_P_8021Q, ICMP_TYPE, IPPROTO } from '../../packet/index.js';
 import { CT_ZONE, FROM_TUNNEL, NETWORK_KEY_MASK, OUT_PORT } from './registers.js';
 import { TABLE, type TableName } from './tables.js';
 
@@ -120,6 +120,17 @@ export function ct(opts: {
   if (opts.table) a.table = TABLE[opts.table];
   if (opts.exec?.length) a.exec = opts.exec;
   return a;
+}
+
+/** OFPVID_PRESENT: the vlan_vid bit saying a tag is there (OpenFlow 1.3 §7.2.3.7). */
+export const VLAN_PRESENT = 0x1000;
+
+/** Push an 802.1Q tag with VLAN id `vlan` (the uplink's physical networks, a sub-interface's trunk). */
+export function pushVlan(vlan: number): Action[] {
+  return [
+    { type: 'push_vlan', ethertype: ETH_P_8021Q },
+    { type: 'set_field', field: 'vlan_vid', value: VLAN_PRESENT | vlan },
+  ];
 }
 
 /** Priority of a flow with no match: table-miss. */

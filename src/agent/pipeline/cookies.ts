@@ -51,6 +51,10 @@ export const COOKIE_TAG = {
    * install or delete, it ages out by itself (the diff leaves it alone).
    */
   learned: 0x14,
+  /** A VLAN sub-interface's tag on its parent's port (classifier) and the way back to it (reply_out). */
+  trunk: 0x15,
+  /** Tagged frames from a VM port that no sub-interface claims (classifier drop). */
+  vlan: 0x16,
 } as const;
 export type CookieTag = keyof typeof COOKIE_TAG;
 

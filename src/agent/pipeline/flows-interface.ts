@@ -14,13 +14,14 @@ import {
   IPPROTO_UDP,
   load,
   loadZone,
-  output,
   range,
   writeNetwork,
 } from './build.js';
 import { cookieFor } from './cookies.js';
 import { type CompileContext, isFiltered } from './compile-context.js';
 import type { Interface } from '../../model/types.js';
+import type { Binding } from './model-view.js';
+import { subInterfaceFlows, toPort } from './trunk.js';
 import { FROM_UPLINK, matchReg, OUT_PORT, TOO_BIG } from './registers.js';
 import { isUplink, tooBigLength, VLAN_PRESENT } from './uplink.js';
 import { metadataInterfaceFlows } from './metadata.js';
@@ -125,7 +126,8 @@ export function interfaceFlows(ctx: CompileContext, uuid: string): Flow[] {
     const into = kind === 'networks' ? ctx.view.networks.get(target) : ctx.view.segments.get(target);
     return into ? promiscuousPortFlows(uuid, b.ofport, networkIds(into), learnsHere(ctx)) : [];
   }
-  if (b && i && !b.networkUuid && b.segmentUuid) return segmentPortFlows(ctx, uuid, i, b.ofport, b.segmentUuid);
+  if (b && i && !b.networkUuid && b.segmentUuid)
+    return [...subInterfaceFlows(uuid, b), ...segmentPortFlows(ctx, uuid, i, b, b.segmentUuid)];
   if (!b || !i || !b.networkUuid) return [];
   ctx.dep(`networks:${b.networkUuid}`);
   const net = ctx.view.networks.get(b.networkUuid);
@@ -133,7 +135,8 @@ export function interfaceFlows(ctx: CompileContext, uuid: string): Flow[] {
   const filtered = isFiltered(ctx, uuid);
   const next = filtered ? 'egress_ct' : 'arp_responder';
   const port = b.ofport;
-  const out: Flow[] = [];
+  // A sub-interface's tag on its trunk makes its frames this interface's (trunk.ts); the rest is any port's.
+  const out: Flow[] = subInterfaceFlows(uuid, b);
 
   // Classification rides on the anti-spoofing flows (each loads the network and zone), so a port costs no
   // separate classifier flow.
@@ -144,7 +147,7 @@ export function interfaceFlows(ctx: CompileContext, uuid: string): Flow[] {
     // Filtered deliveries carry the destination in OUT_PORT through ingress_ct/ingress_acl; this is the last hop.
     out.push(
       flow('output', PRIO_IF.classify, cookieFor('interface', uuid, 'filter'), matchReg(OUT_PORT, port), [
-        apply(output(port)),
+        apply(...toPort(b)),
       ]),
     );
 
@@ -169,15 +172,31 @@ export function interfaceFlows(ctx: CompileContext, uuid: string): Flow[] {
       ),
     );
   }
-  for (const { mac, ip } of parsedAddresses(i, b.networkUuid)) {
+  // A VM that routes (enable_routing: seed 000's router VM on its sub-interfaces) forwards other hosts' packets:
+  // its IPv4 is held to its MACs only, as Neutron's allowed address 0.0.0.0/0 does; its ARP still to its own.
+  const routes = i.enable_routing === true;
+  for (const mac of routes ? parsedMacs(i) : [])
     out.push(
       flow(
         'port_security',
         PRIO_IF.spoofAllow,
         spoof,
-        { in_port: exact(port), eth_src: exact(mac), eth_type: exact(ETH_TYPE_IP), ipv4_src: exact(ip) },
+        { in_port: exact(port), eth_src: exact(mac), eth_type: exact(ETH_TYPE_IP) },
         pass,
       ),
+    );
+  for (const { mac, ip } of parsedAddresses(i, b.networkUuid)) {
+    if (!routes)
+      out.push(
+        flow(
+          'port_security',
+          PRIO_IF.spoofAllow,
+          spoof,
+          { in_port: exact(port), eth_src: exact(mac), eth_type: exact(ETH_TYPE_IP), ipv4_src: exact(ip) },
+          pass,
+        ),
+      );
+    out.push(
       // ARP must claim the same MAC and leased IP the frame comes from: gratuitous ARP for another address
       // (ARP poisoning) matches nothing and is dropped.
       flow(
@@ -206,7 +225,8 @@ export function interfaceFlows(ctx: CompileContext, uuid: string): Flow[] {
  * from its own MACs only — a segment has no IP, so no address is checked (the VM configures its own) and any
  * ethertype passes, IPv6 included; frames from other MACs are dropped by the table's miss.
  */
-function segmentPortFlows(ctx: CompileContext, uuid: string, i: Interface, port: number, seg: string): Flow[] {
+function segmentPortFlows(ctx: CompileContext, uuid: string, i: Interface, b: Binding, seg: string): Flow[] {
+  const port = b.ofport;
   ctx.dep(`segments:${seg}`);
   const segment = ctx.view.segments.get(seg);
   if (!segment) return [];
@@ -217,7 +237,7 @@ function segmentPortFlows(ctx: CompileContext, uuid: string, i: Interface, port:
   if (filtered)
     out.push(
       flow('output', PRIO_IF.classify, cookieFor('interface', uuid, 'filter'), matchReg(OUT_PORT, port), [
-        apply(output(port)),
+        apply(...toPort(b)),
       ]),
     );
   const spoof = cookieFor('interface', uuid, 'spoof');

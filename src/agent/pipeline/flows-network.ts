@@ -30,6 +30,7 @@ import { locate, tunnelActions } from './locate.js';
 import { PromiscuousPorts } from './flows-promiscuous.js';
 import { inNetwork, placedFloatingIps, portVariants, routerMacOf } from './floating.js';
 import { arpReplyActions, echoReplyActions } from './replies.js';
+import { type PortOut, toPort } from './trunk.js';
 import { dhcpNetworkMeter, dhcpPortMeter, dnsNetworkMeter, dnsPortMeter } from './meters.js';
 import { FROM_TUNNEL, FROM_UPLINK, matchFlag, matchReg, NETWORK_KEY } from './registers.js';
 import { isPhysical, reenterFromUplink, toUplink, tooBigTwin, uplinkOf, VLAN_PRESENT } from './uplink.js';
@@ -43,6 +44,8 @@ export const PRIO_NW = {
   neighbor: 100,
   unicast: 100,
   flood: 50,
+  /** A sub-interface's broadcast: the flood without its own trunk (above plain flooding). */
+  floodFromTrunk: 51,
   uplinkIngress: 100,
   /** uplink_ingress: frames to a router of the network, and ARP for its addresses, before plain switching. */
   uplinkRouter: 110,
@@ -57,9 +60,12 @@ export const PRIO_NW = {
   loopback: 20,
 } as const;
 
+/** A local port a network or segment delivers to: filtered ones through ingress filtering. */
+export type LocalPort = PortOut & { filtered: boolean };
+
 /** Actions that deliver to a local port, through ingress filtering when the port's interface is filtered. */
-export function deliverActions(ofport: number, filtered: boolean): Action[] {
-  return filtered ? [loadOutPort(ofport), resubmit('ingress_ct')] : [output(ofport)];
+export function deliverActions(p: LocalPort): Action[] {
+  return p.filtered ? [loadOutPort(p.ofport), resubmit('ingress_ct')] : toPort(p);
 }
 
 /**
@@ -71,23 +77,36 @@ export function floodFlows(
   cookie: bigint,
   on: Match,
   outside: FieldRange,
-  localPorts: { ofport: number; filtered: boolean }[],
+  localPorts: LocalPort[],
   remoteHosts: ReadonlyMap<string, { ip: number; tunnelPort: number }>,
   remote: { key: number; uplink: Action[] },
 ): Flow[] {
   localPorts.sort((a, b) => a.ofport - b.ofport);
-  const local: Action[] = localPorts.flatMap((p) => deliverActions(p.ofport, p.filtered));
+  const local = (except?: number): Action[] =>
+    localPorts.filter((p) => p.ofport !== except).flatMap((p) => deliverActions(p));
   const away: Action[] = [...remote.uplink];
   const hosts = [...remoteHosts.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
   if (hosts.length > 0) away.push(setField('tunnel_id', BigInt(remote.key)));
   for (const [, h] of hosts) away.push(setField('tun_ipv4_dst', h.ip), output(h.tunnelPort));
   const mcast = { value: MAC_MULTICAST_BIT, mask: MAC_MULTICAST_BIT };
-  return [
+  const flows = [
     flow('l2_lookup', PRIO_NW.flood, cookie, { ...on, eth_dst: mcast, ...matchFlag(outside, false) }, [
-      apply(...local, ...away),
+      apply(...local(), ...away),
     ]),
-    flow('l2_lookup', PRIO_NW.flood, cookie, { ...on, eth_dst: mcast, ...matchFlag(outside, true) }, [apply(...local)]),
+    flow('l2_lookup', PRIO_NW.flood, cookie, { ...on, eth_dst: mcast, ...matchFlag(outside, true) }, [
+      apply(...local()),
+    ]),
   ];
+  // OVS skips a real in_port by itself; a sub-interface's own number is no port to it, so its broadcasts would
+  // come back tagged on its own trunk: its flood leaves it out.
+  for (const p of localPorts)
+    if (p.trunk)
+      flows.push(
+        flow('l2_lookup', PRIO_NW.floodFromTrunk, cookie, { ...on, eth_dst: mcast, in_port: exact(p.ofport) }, [
+          apply(...local(p.ofport), ...away),
+        ]),
+      );
+  return flows;
 }
 
 export function networkFlows(ctx: CompileContext, nw: string): Flow[] {
@@ -201,7 +220,7 @@ export function networkFlows(ctx: CompileContext, nw: string): Flow[] {
   }
 
   const members = [...(ctx.view.membersByNetwork.get(nw) ?? [])].sort();
-  const localPorts: { ofport: number; filtered: boolean }[] = [];
+  const localPorts: LocalPort[] = [];
   const remoteHosts = new Map<string, { ip: number; tunnelPort: number }>();
   const promiscuous = new PromiscuousPorts();
   const seenIp = new Set<number>();
@@ -273,7 +292,7 @@ export function networkFlows(ctx: CompileContext, nw: string): Flow[] {
         if (loc.kind === 'local')
           out.push(
             flow('l2_lookup', PRIO_NW.unicast, l2, { ...onNetwork, eth_dst: exact(mac) }, [
-              apply(...deliverActions(loc.ofport, loc.filtered)),
+              apply(...deliverActions(loc)),
             ]),
           );
         // Only traffic from a local port is tunnelled: a packet that came from a tunnel is never sent on

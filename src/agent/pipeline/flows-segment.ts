@@ -5,7 +5,7 @@ import { apply, exact, flow, goto, loadZone, writeNetwork } from './build.js';
 import type { CompileContext } from './compile-context.js';
 import { cookieFor } from './cookies.js';
 import { parsedMacs } from './flows-interface.js';
-import { deliverActions, floodFlows, PRIO_NW } from './flows-network.js';
+import { deliverActions, floodFlows, type LocalPort, PRIO_NW } from './flows-network.js';
 import { locate, tunnelActions } from './locate.js';
 import { PromiscuousPorts } from './flows-promiscuous.js';
 import { FROM_TUNNEL, matchFlag, matchReg, NETWORK_KEY } from './registers.js';
@@ -32,7 +32,7 @@ export function segmentFlows(ctx: CompileContext, seg: string): Flow[] {
       goto('l2_lookup'),
     ]),
   ];
-  const localPorts: { ofport: number; filtered: boolean }[] = [];
+  const localPorts: LocalPort[] = [];
   const remoteHosts = new Map<string, { ip: number; tunnelPort: number }>();
   const seenMac = new Set<bigint>();
   const promiscuous = new PromiscuousPorts();
@@ -53,7 +53,7 @@ export function segmentFlows(ctx: CompileContext, seg: string): Flow[] {
         out.push(
           loc.kind === 'local'
             ? flow('l2_lookup', PRIO_NW.unicast, l2, { ...onSegment, eth_dst: exact(mac) }, [
-                apply(...deliverActions(loc.ofport, loc.filtered)),
+                apply(...deliverActions(loc)),
               ])
             : // Only traffic from a local port is tunnelled (split horizon), as in networks.
               flow('l2_lookup', PRIO_NW.unicast, l2, { ...onSegment, eth_dst: exact(mac), ...fromLocal }, [

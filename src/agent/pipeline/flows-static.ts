@@ -13,6 +13,7 @@ import {
   loadFromTunnel,
   output,
   PRIO_MISS,
+  VLAN_PRESENT,
 } from './build.js';
 import { pipelineCookie } from './cookies.js';
 import type { CompileContext } from './compile-context.js';
@@ -25,6 +26,8 @@ import { OFPP } from '../../openflow/types.js';
 /** Priorities of the static flows (why each level exists is in docs/pipeline.md). */
 export const PRIO = {
   tunnelPort: 100,
+  /** classifier: a tagged frame no sub-interface or uplink claims. */
+  unknownTag: 5,
   ipv6Drop: 200,
   ctDispatch: 10,
   nonIpPass: 1,
@@ -45,6 +48,8 @@ export function staticFlows(ctx: CompileContext): Flow[] {
     const next = missTarget(t, i);
     if (t.miss === 'next' && next) out.push(flow(name, PRIO_MISS, pipelineCookie('none'), {}, [goto(next)]));
     else if (t.miss === 'drop' || t.miss === 'next') out.push(flow(name, PRIO_MISS, pipelineCookie('none'), {}, []));
+    else if (t.miss === 'in_port')
+      out.push(flow(name, PRIO_MISS, pipelineCookie('none'), {}, [apply(output(OFPP.IN_PORT))]));
     else out.push(flow(name, PRIO_MISS, pipelineCookie('none'), {}, [apply(output(OFPP.CONTROLLER))]));
   });
 
@@ -63,6 +68,17 @@ export function staticFlows(ctx: CompileContext): Flow[] {
   out.push(...metadataPortFlows(ctx.local));
 
   // IPv6 from VMs: virtual networks are IPv4-only for now; one flow so its counter shows how much was dropped.
+  // A VM port's tagged frames are its sub-interfaces' (trunk.ts, above this) or nobody's: never the port's own
+  // network with the tag still on. Uplink, tunnel and metadata ports are classified above this too.
+  out.push(
+    flow(
+      'classifier',
+      PRIO.unknownTag,
+      pipelineCookie('vlan'),
+      { vlan_vid: { value: VLAN_PRESENT, mask: VLAN_PRESENT } },
+      [],
+    ),
+  );
   out.push(flow('port_security', PRIO.ipv6Drop, pipelineCookie('ipv6'), { eth_type: exact(ETH_TYPE_IPV6) }, []));
 
   // Conntrack dispatch for filtered interfaces: IPv4 goes through ct() in the network's zone (reg5) and

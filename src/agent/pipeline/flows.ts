@@ -16,7 +16,16 @@ import { routeLinkFlows } from './flows-routing.js';
 import { segmentFlows } from './flows-segment.js';
 import { securityFlows } from './flows-security.js';
 import { staticFlows } from './flows-static.js';
-import { type Binding, Binder, type ChangeKey, type LocalContext, type ModelView, routesOfLink } from './model-view.js';
+import {
+  type Binding,
+  Binder,
+  type ChangeKey,
+  type LocalContext,
+  type ModelView,
+  routesOfLink,
+  SubPortNumbers,
+  sameBinding,
+} from './model-view.js';
 import { carries } from './topology-placement.js';
 
 export type { CompileContext, Presence } from './compile-context.js';
@@ -50,6 +59,7 @@ export class FlowCompiler {
   private readonly owners = new Map<string, OwnerState>();
   private readonly depIndex = new Map<ChangeKey, Set<string>>();
   private binder: Binder | undefined;
+  private readonly subPorts = new SubPortNumbers();
   private readonly boundByNetwork = new Map<string, Set<string>>();
   /** segment → its interfaces bound here; a segment is present where it has one. */
   private readonly boundBySegment = new Map<string, Set<string>>();
@@ -120,17 +130,10 @@ export class FlowCompiler {
     const prevBound = this.binder?.bound ?? new Map<string, Binding>();
     if (first || changed.has('local') || portsChanged) {
       const old = new Map(prevBound);
-      this.binder = new Binder(local, view);
+      this.binder = new Binder(local, view, this.subPorts);
       for (const [u, b] of this.binder.bound) {
         const o = old.get(u);
-        if (
-          !o ||
-          o.ofport !== b.ofport ||
-          o.portName !== b.portName ||
-          o.networkUuid !== b.networkUuid ||
-          (o.segmentUuid ?? null) !== (b.segmentUuid ?? null)
-        )
-          bindingChanges.add(u);
+        if (!o || !sameBinding(o, b)) bindingChanges.add(u);
       }
       for (const u of old.keys()) if (!this.binder.bound.has(u)) bindingChanges.add(u);
       for (const o of old.values()) networksMoved = this.countBinding(o, false) || networksMoved;

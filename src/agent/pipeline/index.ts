@@ -12,3 +12,4 @@ export { SimSwitch, type Packet, type SimResult } from './simulate.js';
 export { isUplink, uplinkProblems, virtualMtu } from './uplink.js';
 export { type Announcement, floatingAnnouncements, statusContext } from './floating.js';
 export { gatewayAnnouncements } from './gateway.js';
+export { packetOutTo } from './trunk.js';

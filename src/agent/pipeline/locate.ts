@@ -4,11 +4,11 @@ import type { Action } from '../../openflow/types.js';
 import { parseIpv4 } from './addr.js';
 import { output, setField } from './build.js';
 import { type CompileContext, isFiltered } from './compile-context.js';
-import { tunnelAddress } from './model-view.js';
+import { type Binding, tunnelAddress } from './model-view.js';
 
 /** Where a member of the network is, seen from this host. */
 export type Location =
-  | { kind: 'local'; ofport: number; filtered: boolean }
+  | { kind: 'local'; ofport: number; filtered: boolean; trunk?: Binding['trunk'] }
   | { kind: 'remote'; datapathUuid: string; ip: number; tunnelPort: number }
   | { kind: 'simulated' }
   | { kind: 'none'; reason: string };
@@ -20,7 +20,7 @@ export function locate(ctx: CompileContext, i: Interface): Location {
   const b = ctx.bindings.get(i.uuid);
   if (b) {
     ctx.dep(`iface-filters:${i.uuid}`);
-    return { kind: 'local', ofport: b.ofport, filtered: isFiltered(ctx, i.uuid) };
+    return { kind: 'local', ofport: b.ofport, filtered: isFiltered(ctx, i.uuid), trunk: b.trunk };
   }
   // Where it is reported active is status, yet it says where to tunnel: its own key, so that only owners
   // locating it remotely follow it (an agent's own binding report, echoed by the feed, touches none).

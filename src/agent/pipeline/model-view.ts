@@ -74,6 +74,8 @@ export interface ModelView extends KindMaps {
   membersByNetwork: Map<string, Set<string>>;
   /** segment uuid → interfaces on it (by interfaceSegment: segment_uuid and no network). */
   membersBySegment: Map<string, Set<string>>;
+  /** trunk parent interface → its VLAN sub-interfaces (parent_interface_uuid). */
+  subInterfacesByParent: Map<string, Set<string>>;
   /** port_name → interfaces that name it. */
   interfacesByPortName: Map<string, Set<string>>;
   /** Canonical MAC (mac_address and embedded MAC leases) → interfaces owning it. */
@@ -145,6 +147,12 @@ export interface Binding {
   networkUuid: string | null;
   /** The interface's segment when it has no network (see interfaceSegment); absent or null: none. */
   segmentUuid?: string | null;
+  /**
+   * A VLAN sub-interface's trunk: its parent's real port and its tag there. Its own `ofport` is then a number of
+   * its own (trunk.ts SubPortNumbers) that no bridge port has: the classifier loads it as in_port for the
+   * sub-interface's frames, so every flow keyed by a port (anti-spoofing, ACLs, meters, metadata) works unchanged.
+   */
+  trunk?: { ofport: number; vlan: number } | undefined;
 }
 
 /** Resource list names of the feed → ModelView map fields. */
@@ -200,6 +208,7 @@ export function emptyModelView(): ModelView {
     dnsServices: new Map(),
     membersByNetwork: new Map(),
     membersBySegment: new Map(),
+    subInterfacesByParent: new Map(),
     interfacesByPortName: new Map(),
     interfacesByMac: new Map(),
     routingSimulated: new Set(),
@@ -362,6 +371,7 @@ function indexItem(
         keys.push(`seg-members:${seg}`);
       }
       edit(view.interfacesByPortName, i.port_name, uuid);
+      edit(view.subInterfacesByParent, i.parent_interface_uuid, uuid);
       for (const g of i.security_group_uuids ?? []) edit(view.membersBySecurityGroup, g, uuid);
       if (i.mode === 'host' && i.owner_datapath_uuid) {
         edit(view.hostInterfacesByDatapath, i.owner_datapath_uuid, uuid);
@@ -491,6 +501,8 @@ export class Binder {
   constructor(
     private readonly local: LocalContext,
     view: ModelView,
+    /** The numbers sub-interfaces go by; kept across Binders so a re-bind keeps them (and their flows). */
+    private readonly subPorts: SubPortNumbers = new SubPortNumbers(),
   ) {
     const touched = new Set<string>();
     for (const [name, port] of local.ports) {
@@ -506,6 +518,45 @@ export class Binder {
     }
     for (const u of touched) this.setChoice(view, u);
     for (const port of this.choosers.keys()) this.resolve(port, new Set());
+    for (const parent of [...this.bound.keys()]) this.bindSubInterfaces(view, parent, new Set());
+  }
+
+  /**
+   * A VLAN sub-interface takes no port: it is bound wherever its parent is bound (a vif that is no sub-interface
+   * itself), on the parent's port under a number of its own, with its tag.
+   */
+  private bindSub(view: ModelView, uuid: string, changed: Set<string>): void {
+    const i = view.interfaces.get(uuid);
+    const parent = i?.parent_interface_uuid ? this.bound.get(i.parent_interface_uuid) : undefined;
+    const tag = i?.vlan_tag;
+    if (!i || !parent || parent.trunk || typeof tag !== 'number' || !BINDABLE_MODES.has(i.mode ?? 'vif')) {
+      this.set(uuid, undefined, changed);
+      this.subPorts.release(uuid);
+      return;
+    }
+    if (i.admin_state_up === false) {
+      this.set(uuid, undefined, changed);
+      this.subPorts.release(uuid);
+      return;
+    }
+    this.set(
+      uuid,
+      {
+        interfaceUuid: uuid,
+        portName: parent.portName,
+        ofport: this.subPorts.of(uuid, this.local),
+        via: parent.via,
+        networkUuid: primaryNetwork(i),
+        segmentUuid: interfaceSegment(i),
+        trunk: { ofport: parent.ofport, vlan: tag },
+      },
+      changed,
+    );
+  }
+
+  /** Re-binds the sub-interfaces of `parent` (after the parent's binding may have changed). */
+  private bindSubInterfaces(view: ModelView, parent: string, changed: Set<string>): void {
+    for (const sub of view.subInterfacesByParent.get(parent) ?? []) this.bindSub(view, sub, changed);
   }
 
   private usable(port: LocalPort): boolean {
@@ -515,7 +566,8 @@ export class Binder {
 
   private computeChoice(view: ModelView, uuid: string): Binding | undefined {
     const i = view.interfaces.get(uuid);
-    if (!i || !bindable(i, this.local)) return undefined;
+    // A sub-interface never chooses a port: bindSub places it on its parent's.
+    if (!i || !bindable(i, this.local) || i.parent_interface_uuid) return undefined;
     const networkUuid = primaryNetwork(i);
     const segmentUuid = interfaceSegment(i);
     let best: Binding | undefined;
@@ -564,15 +616,7 @@ export class Binder {
   private set(u: string, b: Binding | undefined, changed: Set<string>): void {
     const o = this.bound.get(u);
     if (b) {
-      if (
-        !o ||
-        o.portName !== b.portName ||
-        o.ofport !== b.ofport ||
-        o.networkUuid !== b.networkUuid ||
-        (o.segmentUuid ?? null) !== (b.segmentUuid ?? null) ||
-        o.via !== b.via
-      )
-        changed.add(u);
+      if (!o || !sameBinding(o, b) || o.via !== b.via) changed.add(u);
       this.bound.set(u, b);
     } else if (o) {
       changed.add(u);
@@ -583,12 +627,71 @@ export class Binder {
   /** Re-evaluate interface `uuid` after it changed; returns the interfaces whose binding changed. */
   refresh(view: ModelView, uuid: string): Set<string> {
     const changed = new Set<string>();
+    if (view.interfaces.get(uuid)?.parent_interface_uuid || this.subPorts.has(uuid)) {
+      this.bindSub(view, uuid, changed);
+      return changed;
+    }
     const oldPort = this.setChoice(view, uuid);
     const newPort = this.choice.get(uuid)?.portName;
     if (!newPort) this.set(uuid, undefined, changed);
     if (oldPort !== undefined) this.resolve(oldPort, changed);
     if (newPort !== undefined && newPort !== oldPort) this.resolve(newPort, changed);
+    // Sub-interfaces follow their parent wherever it went (or off the host with it).
+    for (const u of [...changed]) this.bindSubInterfaces(view, u, changed);
     return changed;
+  }
+}
+
+/** Whether two bindings put an interface on the same port in the same way (what its flows read). */
+export function sameBinding(a: Binding, b: Binding): boolean {
+  return (
+    a.portName === b.portName &&
+    a.ofport === b.ofport &&
+    a.networkUuid === b.networkUuid &&
+    (a.segmentUuid ?? null) === (b.segmentUuid ?? null) &&
+    a.trunk?.ofport === b.trunk?.ofport &&
+    a.trunk?.vlan === b.trunk?.vlan
+  );
+}
+
+/**
+ * The port numbers VLAN sub-interfaces go by in flows (in_port after the classifier pops their tag, reg2 as a
+ * delivery's destination): from 0xfeff down, skipping any the bridge's own ports have, so each names one
+ * sub-interface on this host. Not ports of the bridge: they stay inside the pipeline, where outputs to them are
+ * built as the parent's port with the tag pushed (trunk.ts). OVS numbers its ports from 1 up, so they meet only
+ * when a bridge has tens of thousands of ports or a port is given a number of its own (ofport_request) there.
+ */
+export class SubPortNumbers {
+  static readonly HIGHEST = 0xfeff;
+  static readonly LOWEST = 0xf000;
+  private readonly byInterface = new Map<string, number>();
+  private readonly taken = new Set<number>();
+
+  /** The number of sub-interface `uuid` (kept while it stays bound), a fresh one when it has none. */
+  of(uuid: string, local: LocalContext): number {
+    const had = this.byInterface.get(uuid);
+    if (had !== undefined) return had;
+    const real = new Set([...local.ports.values()].map((p) => p.ofport));
+    for (let n = SubPortNumbers.HIGHEST; n >= SubPortNumbers.LOWEST; n--)
+      if (!this.taken.has(n) && !real.has(n)) {
+        this.byInterface.set(uuid, n);
+        this.taken.add(n);
+        return n;
+      }
+    throw new Error(
+      `no sub-interface port number left for ${uuid} (${SubPortNumbers.HIGHEST - SubPortNumbers.LOWEST + 1} in use)`,
+    );
+  }
+
+  has(uuid: string): boolean {
+    return this.byInterface.has(uuid);
+  }
+
+  release(uuid: string): void {
+    const n = this.byInterface.get(uuid);
+    if (n === undefined) return;
+    this.byInterface.delete(uuid);
+    this.taken.delete(n);
   }
 }
 

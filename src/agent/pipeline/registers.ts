@@ -62,6 +62,12 @@ const LAYOUT = {
   TMP_MAC_LO: field('reg6', 0, 32, 'scratch: low 32 bits of a MAC'),
   TMP_MAC_HI: field('reg7', 0, 16, 'scratch: high 16 bits of a MAC'),
   /**
+   * reg7[16..31]: in_port kept while a delivery to a VLAN sub-interface clears it: the frame leaves on the
+   * sub-interface's trunk, which may be the port it came in on (the trunk's own network routed or switched to a
+   * sub-interface), and OVS never sends a frame back out of its in_port.
+   */
+  SAVED_IN_PORT: field('reg7', 16, 16, 'scratch: in_port during a delivery to a sub-interface'),
+  /**
    * ct_mark bits of a conntrack entry (kept by the switch, not by a packet): after the connection was
    * established, the sender's egress rules (the receiver's ingress rules) stopped allowing it (a rule or a
    * remote-group member went away); its packets are dropped both ways until a rule allows it again, which clears
@@ -85,6 +91,7 @@ export const {
   CT_ZONE,
   TMP_MAC_LO,
   TMP_MAC_HI,
+  SAVED_IN_PORT,
   CT_BLOCKED_EGRESS,
   CT_BLOCKED_INGRESS,
 } = LAYOUT;

@@ -1,13 +1,12 @@
-// Answers the switch makes itself: a request's own packet turned into its reply and sent back out of in_port
-// (ovs-actions(7) move/set_field). The network, routing and metadata flows all answer this way; kept apart from
+// Answers the switch makes itself: a request's own packet turned into its reply and sent back where it came from
+// (ovs-actions(7) move/set_field), through reply_out: out of in_port, or tagged out of a sub-interface's trunk. The network, routing and metadata flows all answer this way; kept apart from
 // them because metadata.ts is imported by the interface flows that flows-network.ts itself imports.
 import type { Action } from '../../openflow/types.js';
-import { OFPP } from '../../openflow/types.js';
-import { ARPOP_REPLY, ICMP_ECHO_REPLY, move, output, range, setField, whole } from './build.js';
+import { ARPOP_REPLY, ICMP_ECHO_REPLY, move, range, resubmit, setField, whole } from './build.js';
 import { TMP_MAC_HI, TMP_MAC_LO } from './registers.js';
 
 /**
- * In-switch ARP reply from `mac`: the request becomes the answer, back out of in_port. The answer's sender address
+ * In-switch ARP reply from `mac`: the request becomes the answer, back where it came from. The answer's sender address
  * is `ip`, or with 'asked' whatever address the request asked for (one flow answers for a whole range of them).
  */
 export function arpReplyActions(mac: bigint, ip: number | 'asked'): Action[] {
@@ -27,12 +26,12 @@ export function arpReplyActions(mac: bigint, ip: number | 'asked'): Action[] {
     move(whole('arp_sha', 48), whole('arp_tha', 48)),
     setField('arp_sha', mac),
     ...sender,
-    output(OFPP.IN_PORT),
+    resubmit('reply_out'),
   ];
 }
 
 /**
- * In-switch ICMP echo reply from router address `ip`, back out of in_port. The reply's source MAC is the
+ * In-switch ICMP echo reply from router address `ip`, back where the request came from. The reply's source MAC is the
  * router MAC the VM addressed (the request's eth_dst): swapped through scratch registers, so one flow per
  * router address serves every network on the link.
  */
@@ -46,6 +45,6 @@ export function echoReplyActions(ip: number): Action[] {
     move(whole('ipv4_src', 32), whole('ipv4_dst', 32)),
     setField('ipv4_src', ip),
     setField('icmpv4_type', ICMP_ECHO_REPLY),
-    output(OFPP.IN_PORT),
+    resubmit('reply_out'),
   ];
 }

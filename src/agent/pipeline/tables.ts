@@ -1,8 +1,8 @@
 // The agent's OpenFlow pipeline declared as data: tables in order; numbers are derived here and nowhere else.
 import type { FieldName } from '../../openflow/types.js';
 
-/** What happens to a packet that matches no flow of a table (the table's priority-0 flow). */
-export type MissAction = 'drop' | 'next' | 'controller';
+/** What happens to a packet that matches no flow of a table (the table's priority-0 flow); in_port: back out of it. */
+export type MissAction = 'drop' | 'next' | 'controller' | 'in_port';
 
 /** One table of the pipeline: a contract that flow generation and the declaration test check. */
 export interface TableSpec {
@@ -59,7 +59,7 @@ const DECLARATION = [
   {
     name: 'classifier',
     purpose:
-      "Split tunnel traffic (marked FROM_TUNNEL, to tunnel_ingress), uplink traffic (marked FROM_UPLINK, to uplink_ingress) and the agent's metadata port (to metadata_reply) from everything else, which port_security checks.",
+      "Split tunnel traffic (marked FROM_TUNNEL, to tunnel_ingress), uplink traffic (marked FROM_UPLINK, to uplink_ingress) and the agent's metadata port (to metadata_reply) from everything else, which port_security checks. A frame on a trunk port tagged with one of its VLAN sub-interfaces' tags has the tag popped and the sub-interface's own port number loaded as in_port (port_security then judges it as that interface); any other tagged frame from a VM port is dropped, untagged ones stay the port's own.",
     matches: ['in_port', 'vlan_vid'],
     next: ['tunnel_ingress', 'uplink_ingress', 'metadata_reply', 'promiscuous_port', 'port_security'],
     miss: 'next',
@@ -91,7 +91,7 @@ const DECLARATION = [
       'tcp_dst',
       'udp_dst',
     ],
-    next: ['l3_routing', 'l2_lookup', 'unsnat'],
+    next: ['l3_routing', 'l2_lookup', 'unsnat', 'reply_out'],
     miss: 'drop',
   },
   {
@@ -107,7 +107,7 @@ const DECLARATION = [
     purpose:
       "Traffic from the agent's metadata port (its HTTP server for 169.254.169.254): ARP for an interface's metadata source address (169.254.x.y, from its ofport) is answered here; the server's TCP to that address gets 169.254.169.254:80 and the VM's own address and MACs back (stateless) and is delivered in the VM's network (l2_lookup, through its ingress conntrack when filtered); anything else from that port is dropped.",
     matches: ['eth_type', 'arp_op', 'arp_tpa', 'ip_proto', 'ipv4_dst', 'tcp_src'],
-    next: ['l2_lookup'],
+    next: ['l2_lookup', 'reply_out'],
     miss: 'drop',
   },
   {
@@ -156,7 +156,7 @@ const DECLARATION = [
     purpose:
       'Answer ARP requests for every known address of the network (VMs and router interfaces) in the switch, back out of the in_port.',
     matches: ['metadata', 'eth_type', 'arp_op', 'arp_tpa'],
-    next: ['services'],
+    next: ['services', 'reply_out'],
     miss: 'next',
   },
   {
@@ -182,7 +182,7 @@ const DECLARATION = [
     purpose:
       "Per route link: ICMP echo to any router address is answered in the switch; other IPv4 takes the longest matching route to its network (new source MAC, TTL decremented), straight to its next hop when the route has one; a local VM with a floating IP leaves into its physical network from that address (source translated, its own MAC; a port translation only from the VM's TCP/UDP port, rewritten to the outside port); on a host that is not the link's active gateway, the link's other networks' packets into a snat network are tunnelled, unrouted, to the gateway.",
     matches: ['reg3', 'eth_type', 'ip_proto', 'icmpv4_type', 'ipv4_src', 'ipv4_dst', 'tcp_src', 'udp_src'],
-    next: ['l3_neighbor', 'snat', 'l2_lookup'],
+    next: ['l3_neighbor', 'snat', 'l2_lookup', 'reply_out'],
     miss: 'drop',
   },
   {
@@ -214,7 +214,7 @@ const DECLARATION = [
     name: 'l2_lookup',
     purpose:
       "L2 forwarding in the network or segment: to a local port, tunnelled once to the host of a remote MAC, or flooded for broadcast/multicast (split horizon for tunnel traffic); unknown unicast is dropped. A frame this host would send onto a physical segment to a MAC it answers for there itself (a floating IP it serves, a router it is the gateway of) re-enters as if from the uplink (classifier): the segment's switch never sends a frame back out of the port it came in on, so hairpin to such an address turns around here.",
-    matches: ['metadata', 'eth_dst', 'reg0'],
+    matches: ['metadata', 'eth_dst', 'reg0', 'in_port'],
     next: ['ingress_ct'],
     reenters: ['classifier'],
     miss: 'drop',
@@ -264,6 +264,14 @@ const DECLARATION = [
     matches: ['metadata'],
     next: [],
     miss: 'drop',
+  },
+  {
+    name: 'reply_out',
+    purpose:
+      "Send an answer the switch made itself (ARP, ICMP echo) back where its request came from: a VLAN sub-interface's (in_port its own number, no port of the bridge) out of its parent's port with its tag pushed; anything else out of in_port (the miss).",
+    matches: ['in_port'],
+    next: [],
+    miss: 'in_port',
   },
 ] as const satisfies readonly TableSpec[];
 

@@ -5,16 +5,14 @@ import type { Action, Flow } from '../../openflow/types.js';
 import { ETH_HLEN, VLAN_HLEN } from '../../packet/index.js';
 import type { Interface, Network } from '../../model/types.js';
 import { activeGateway } from './active-gateway.js';
-import { apply, ETH_TYPE_IP, exact, load, OFPCML_NO_BUFFER, output, resubmit } from './build.js';
+import { apply, ETH_TYPE_IP, exact, load, OFPCML_NO_BUFFER, output, pushVlan, resubmit } from './build.js';
 import { withTag } from './cookies.js';
 import { ICMP_ERROR_METER } from './meters.js';
 import { FLAGS, matchFlag, TOO_BIG } from './registers.js';
 import type { CompileContext } from './compile-context.js';
 import { type Binding, interfaceNetworks, type LocalContext, type ModelView } from './model-view.js';
 
-/** OFPVID_PRESENT: the vlan_vid bit saying a tag is there (OpenFlow 1.3 §7.2.3.7). */
-export const VLAN_PRESENT = 0x1000;
-const ETH_TYPE_VLAN = 0x8100;
+export { VLAN_PRESENT } from './build.js';
 
 /** What finding an uplink reads (a CompileContext is one; status checks pass a no-op `dep`). */
 export type UplinkContext = Pick<CompileContext, 'view' | 'local' | 'bindings' | 'dep'>;
@@ -111,11 +109,7 @@ export function hasUplink(ctx: Pick<UplinkContext, 'view' | 'dep'>, dp: string, 
 
 /** The network's VLAN tag as the segment carries it (nothing for a flat network). */
 function tagFor(up: Uplink): Action[] {
-  if (up.vlan === null) return [];
-  return [
-    { type: 'push_vlan', ethertype: ETH_TYPE_VLAN },
-    { type: 'set_field', field: 'vlan_vid', value: VLAN_PRESENT | up.vlan },
-  ];
+  return up.vlan === null ? [] : pushVlan(up.vlan);
 }
 
 /** Out through the uplink, tagged with the network's VLAN when it has one. */

@@ -5,7 +5,15 @@
 import { OFPP } from '../../openflow/types.js';
 import type { Logger } from '../../util/log.js';
 import { fragNeededFrame } from '../../packet/index.js';
-import { type Binding, describeCookie, isDhcpPunt, isDnsPunt, isTooBigPunt, virtualMtu } from '../pipeline/index.js';
+import {
+  type Binding,
+  describeCookie,
+  isDhcpPunt,
+  isDnsPunt,
+  isTooBigPunt,
+  packetOutTo,
+  virtualMtu,
+} from '../pipeline/index.js';
 import type { DhcpHandler, DhcpHostSettings, DnsHandler, PacketInEvent, SwitchLink } from './deps.js';
 import { errText } from './errors.js';
 
@@ -78,7 +86,7 @@ export class PacketInHandler {
       this.unreadable('dhcp', b, err);
       return;
     }
-    this.answer('dhcp', link, ev, b, result)?.catch((err: unknown) => {
+    this.answer('dhcp', link, b, result)?.catch((err: unknown) => {
       this.log.warn({ err: errText(err) }, 'DHCP packet-out failed');
     });
   }
@@ -101,7 +109,7 @@ export class PacketInHandler {
         this.unreadable('dns', b, err);
         return;
       }
-      await this.answer('dns', link, ev, b, result);
+      await this.answer('dns', link, b, result);
     })().catch((err: unknown) => {
       this.log.warn({ err: errText(err) }, 'DNS packet-out failed');
     });
@@ -117,7 +125,7 @@ export class PacketInHandler {
    * What a service made of a request, counted by event; its reply goes back out of the port the request came in
    * on (the packet-out returned), or, with none, it is counted as not answered (null returned).
    */
-  private answer(service: Service, link: SwitchLink, ev: PacketInEvent, b: Binding, result: ServiceResult) {
+  private answer(service: Service, link: SwitchLink, b: Binding, result: ServiceResult) {
     const events = service === 'dhcp' ? this.dhcpEvents : this.dnsEvents;
     events[result.event] = (events[result.event] ?? 0) + 1;
     if (!result.reply) {
@@ -135,7 +143,8 @@ export class PacketInHandler {
       { interface: b.interfaceUuid, port: b.portName, event: result.event, reason: result.reason },
       `${WORDS[service].reply} sent`,
     );
-    return link.packetOut({ inPort: OFPP.CONTROLLER, outPort: ev.inPort, data: result.reply });
+    // To the port the request came from (b was found by it); a sub-interface's is its trunk, tagged.
+    return link.packetOut({ inPort: OFPP.CONTROLLER, ...packetOutTo(b, result.reply) });
   }
 
   /**

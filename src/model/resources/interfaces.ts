@@ -76,7 +76,25 @@ export const interfaces = resource({
       doc: 'IPv4 address of the first IP lease (null removes it)',
     }),
     segment_uuid: f.ref('seg', 'restrict', { ...SET.clearable, doc: 'segment' }),
-    enable_routing: f.bool({ ...SET.editable, default: false, doc: 'the interface routes (router port)' }),
+    // A VLAN sub-interface (OVN's parent_name + tag, Neutron's trunk subport): its own interface in its own network,
+    // carried tagged on its parent's port. Fixed at creation: another parent or tag is another sub-interface.
+    parent_interface_uuid: f.ref('if', 'restrict', {
+      create: 'nullable',
+      nullable: true,
+      filter: true,
+      doc: "makes it a VLAN sub-interface of this vif (its trunk port): no port of its own, bound wherever the parent is, its frames carried on the parent's port tagged vlan_tag (deleting the parent is refused while it has sub-interfaces)",
+    }),
+    vlan_tag: f.int(1, 4094, {
+      create: 'nullable',
+      nullable: true,
+      filter: true,
+      doc: "the sub-interface's 802.1Q VLAN id on its parent's port (only with parent_interface_uuid; one sub-interface per parent and tag); untagged frames stay the parent's",
+    }),
+    enable_routing: f.bool({
+      ...SET.editable,
+      default: false,
+      doc: 'the interface routes (router port); a vif that routes (a router VM) may send IPv4 from any source address, anti-spoofed by its MACs only',
+    }),
     enable_route_translation: f.bool({ ...SET.editable, default: false, doc: 'apply translations when routing' }),
     enable_filtering: f.bool({ ...SET.editable, default: false, doc: 'apply filters and security groups' }),
     admin_state_up: f.bool({
@@ -135,6 +153,7 @@ export const interfaces = resource({
     ...timestamps,
   },
   deleteNotes: [
+    'refused (409) while sub-interfaces name it as their parent_interface_uuid: delete them first',
     'its MAC and IP leases, filters, translations, routes and network services go with it',
     'datapath relation rows naming it as their host interface forget it (interface_uuid becomes null)',
   ],

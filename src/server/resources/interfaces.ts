@@ -1,6 +1,13 @@
 // Interfaces and what hangs on them: MAC leases, IP leases, network services, and the segment rules they share;
 // an interface's delete removes its network services, so those are defined here too.
-import { ArgumentError, InvalidID, MissingArgument, NotSupported } from '../../model/errors.js';
+import {
+  ArgumentError,
+  DeleteRestrictionError,
+  DuplicateValue,
+  InvalidID,
+  MissingArgument,
+  NotSupported,
+} from '../../model/errors.js';
 import type { Params } from '../../model/params.js';
 import * as D from '../../model/resources/index.js';
 import { UUID_PREFIX } from '../../model/types.js';
@@ -67,6 +74,47 @@ async function checkSegmentInterface(ctx: WriteContext, iface: Doc, field: strin
     );
 }
 
+// ---------- VLAN sub-interfaces ----------
+
+/**
+ * A sub-interface (parent_interface_uuid + vlan_tag) rides its parent's port: the parent is a vif that is not
+ * itself a sub-interface, one sub-interface per (parent, tag), and it names no port, datapath or segment of its own
+ * (it is bound wherever its parent is). A tag means nothing without a parent. Each failure names its field.
+ */
+async function checkSubInterface(ctx: WriteContext, iface: Doc): Promise<void> {
+  const parentUuid = iface.parent_interface_uuid as string | null;
+  const tag = iface.vlan_tag as number | null;
+  if (!parentUuid) {
+    if (tag !== null && tag !== undefined)
+      throw new ArgumentError('vlan_tag', 'a VLAN tag is given only with parent_interface_uuid (the trunk port)');
+    return;
+  }
+  if (tag === null || tag === undefined) throw new MissingArgument('vlan_tag');
+  if (parentUuid === iface.uuid) throw new InvalidID('parent_interface_uuid', `${iface.uuid} cannot be its own parent`);
+  const parent = await ctx.must('interfaces', parentUuid, 'parent_interface_uuid');
+  if (parent.mode !== 'vif')
+    throw new InvalidID('parent_interface_uuid', `${parentUuid} is mode ${parent.mode}; a trunk parent is a vif`);
+  if (parent.parent_interface_uuid)
+    throw new InvalidID(
+      'parent_interface_uuid',
+      `${parentUuid} is itself a sub-interface of ${parent.parent_interface_uuid}; sub-interfaces do not nest`,
+    );
+  if ((iface.mode ?? 'vif') !== 'vif')
+    throw new NotSupported('mode', `${iface.uuid}: a sub-interface is a vif (it is mode ${iface.mode})`);
+  for (const own of ['port_name', 'owner_datapath_uuid', 'segment_uuid'] as const)
+    if (iface[own])
+      throw new ArgumentError(own, `a sub-interface has no ${own} of its own: it is bound wherever ${parentUuid} is`);
+  const same = (await ctx.find('interfaces', { parent_interface_uuid: parentUuid })).find(
+    (o) => o.uuid !== iface.uuid && o.vlan_tag === tag,
+  );
+  if (same) throw new DuplicateValue('vlan_tag', `${tag} on ${parentUuid}`, same.uuid);
+}
+
+/** A trunk parent keeps its sub-interfaces' conditions: it stays a vif, and goes only after them (409). */
+async function subInterfacesOf(ctx: WriteContext, uuid: string): Promise<Doc[]> {
+  return ctx.find('interfaces', { parent_interface_uuid: uuid });
+}
+
 /** The field a request that broke checkSegmentInterface is answered with: the first of `fields` it gave. */
 function givenField(p: Params, fields: string[]): string {
   return fields.find((k) => has(p, k)) ?? fields[0]!;
@@ -124,6 +172,7 @@ export const interfaces: ResourceDef = {
         });
     }
     await checkSegmentInterface(ctx, doc, 'segment_uuid');
+    await checkSubInterface(ctx, doc);
     return doc;
   },
   async update(ctx, doc, p) {
@@ -191,11 +240,20 @@ export const interfaces: ResourceDef = {
       doc,
       givenField(p, ['segment_uuid', 'network_uuid', 'ipv4_address', 'mode', 'mac_address']),
     );
+    await checkSubInterface(ctx, doc);
+    if (doc.mode !== 'vif' && (await subInterfacesOf(ctx, doc.uuid)).length > 0)
+      throw new ArgumentError('mode', `${doc.uuid} has VLAN sub-interfaces; a trunk parent stays a vif`);
     const updated = await ctx.update('interfaces', doc);
     await refloat(ctx, doc.uuid);
     return updated;
   },
   async remove(ctx, doc) {
+    const subs = await subInterfacesOf(ctx, doc.uuid);
+    if (subs.length > 0)
+      throw new DeleteRestrictionError(
+        doc.uuid,
+        subs.map((s) => `${s.uuid} (parent_interface_uuid, vlan_tag ${s.vlan_tag})`),
+      );
     for (const ml of await ctx.find('mac_leases', { interface_uuid: doc.uuid })) await removeMacLease(ctx, ml);
     for (const il of await ctx.find('ip_leases', { interface_uuid: doc.uuid })) await removeIpLease(ctx, il);
     await forgetInPolicies(ctx, 'interface_uuid', doc.uuid);

@@ -68,7 +68,7 @@ test('the checker catches an undeclared field and a backwards goto (it can fail)
     table: TABLE.l2_lookup,
     priority: 5,
     cookie: 0n,
-    match: { in_port: { value: 1 } },
+    match: { tunnel_id: { value: 1n } },
     instructions: [],
   };
   assert.throws(() => checkFlows([bad]), /not declared/);
@@ -77,7 +77,7 @@ test('the checker catches an undeclared field and a backwards goto (it can fail)
     () => checkFlows([bad], 'if:if-1'),
     (e: Error) =>
       e instanceof PipelineContractError &&
-      /^table l2_lookup: in_port not declared for l2_lookup \(owner if:if-1\); flow: .*priority=5.*in_port=1/.test(
+      /^table l2_lookup: tunnel_id not declared for l2_lookup \(owner if:if-1\); flow: .*priority=5.*tun_id=0x1/.test(
         e.message,
       ),
   );
