@@ -227,13 +227,51 @@ export async function syncTopologyRows(ctx: WriteContext, without?: string): Pro
   }
 }
 
-export const topologies: ResourceDef = define(D.topologies, {
+/**
+ * A mode changed in place (OpenVNet stored it under any members): taken only while every member the topology has
+ * is one the new mode takes, and, away from simple_underlay, while no overlay rides it — so the rows it derives
+ * never hold a member its mode cannot carry.
+ */
+async function checkModeChange(ctx: WriteContext, p: Params, doc?: Doc): Promise<void> {
+  const mode = p.mode as D.TopologyMode | undefined;
+  if (!doc || mode === undefined || mode === doc.mode) return;
+  for (const rel of D.TOPOLOGY_RELATIONS)
+    if (rowsOf(doc, rel).length > 0 && !rel.modes.includes(mode))
+      throw new ArgumentError(
+        'mode',
+        `${doc.uuid} has ${rel.segment} (${rowsOf(doc, rel)
+          .map((r) => r[rel.otherField])
+          .join(', ')}), which a ${mode} topology does not take: remove them first`,
+      );
+  if (doc.mode === 'simple_underlay') {
+    const riders = (await ctx.find('topologies')).filter((t) =>
+      rowsOf(t, topologyRelation('underlays')).some((r) => r.underlay_uuid === doc.uuid),
+    );
+    if (riders.length > 0)
+      throw new ArgumentError(
+        'mode',
+        `${doc.uuid} is the underlay of ${riders.map((t) => t.uuid).join(', ')}: take it out of their underlays first`,
+      );
+  }
+}
+
+const declaredTopologies = define(D.topologies, {
+  check: checkModeChange,
   async cascade(ctx, doc) {
     // Overlays lose it as an underlay; then every row it (or an overlay through it) provisioned is withdrawn.
     await forgetInTopologies(ctx, 'underlay_uuid', doc.uuid, doc.uuid);
     await syncTopologyRows(ctx, doc.uuid);
   },
 });
+
+export const topologies: ResourceDef = {
+  ...declaredTopologies,
+  async update(ctx, doc, p) {
+    const updated = await declaredTopologies.update(ctx, doc, p);
+    await syncTopologyRows(ctx); // what a topology derives follows its mode
+    return updated;
+  },
+};
 
 /**
  * A kind topologies name (by `field` in their rows), wrapped so that deleting one takes it out of every topology

@@ -172,7 +172,10 @@ describe('topologies', () => {
   it('refusals name the field', async () => {
     await fails('POST', '/topologies', { uuid: 'topo-x', mode: 'overlay' }, 400, '110', 'mode');
     await fails('POST', '/topologies', { uuid: 'topo-x' }, 400, '111', 'mode');
-    await fails('PUT', '/topologies/topo-vnet', { mode: 'simple_underlay' }, 400, '121', 'mode');
+    // A mode changes in place only while every member is one the new mode takes (topo-vnet has route links and underlays).
+    const noUnderlay = await fails('PUT', '/topologies/topo-vnet', { mode: 'simple_underlay' }, 400, '110', 'mode');
+    assert.match(noUnderlay.message, /has route_links \(rl-a\), which a simple_underlay topology does not take/);
+    await fails('PUT', '/topologies/topo-physical', { mode: 'simple_overlay' }, 400, '110', 'mode');
     await fails('POST', '/topologies/topo-physical/route_links/rl-a', {}, 400, '110', 'mode');
     await fails('POST', '/topologies/topo-vnet/datapaths/dp-3', { interface_uuid: 'if-dp3eth0' }, 400, '110', 'mode');
     await fails('POST', '/topologies/topo-vnet/mac_range_groups/mrg-dpg', {}, 400, '110', 'mode');
@@ -200,6 +203,22 @@ describe('topologies', () => {
     await fails('POST', '/topologies/topo-vnet/networks/nw-nothere', {}, 404, '100', 'network_uuid');
     await fails('DELETE', '/topologies/topo-vnet/networks/nw-public1', {}, 404, '114');
     await fails('DELETE', '/interfaces/if-dp1eth0', {}, 409, '113');
+  });
+
+  it("a topology's mode changes in place while it has no member the new mode refuses", async () => {
+    await ok('POST', '/topologies', { uuid: 'topo-m', mode: 'simple_overlay' });
+    await ok('POST', '/topologies/topo-m/networks/nw-vnet1');
+    assert.equal((await ok('PUT', '/topologies/topo-m', { mode: 'simple_overlay' })).mode, 'simple_overlay');
+    assert.equal((await ok('PUT', '/topologies/topo-m', { mode: 'simple_underlay' })).mode, 'simple_underlay');
+    assert.equal((await ok('GET', '/topologies/topo-m')).mode, 'simple_underlay');
+    // An underlay that overlays ride stays one.
+    await ok('POST', '/topologies', { uuid: 'topo-m2', mode: 'simple_overlay' });
+    await ok('POST', '/topologies/topo-m2/underlays/topo-m');
+    const ridden = await fails('PUT', '/topologies/topo-m', { mode: 'simple_overlay' }, 400, '110', 'mode');
+    assert.match(ridden.message, /underlay of topo-m2/);
+    await ok('DELETE', '/topologies/topo-m2');
+    assert.equal((await ok('PUT', '/topologies/topo-m', { mode: 'simple_overlay' })).mode, 'simple_overlay');
+    await ok('DELETE', '/topologies/topo-m');
   });
 
   it('deleting the overlay withdraws everything it provisioned; the underlay keeps its own', async () => {

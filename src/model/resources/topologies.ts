@@ -106,9 +106,9 @@ export const topologies = resource({
     uuid: uuidField('topo'),
     display_name: displayName,
     mode: f.enum([...TOPOLOGY_MODES], {
-      ...SET.fixed,
+      ...SET.required,
       filter: true,
-      doc: 'simple_underlay (datapaths, MAC range groups, networks, segments) | simple_overlay (networks, segments, route links, underlays)',
+      doc: 'simple_underlay (datapaths, MAC range groups, networks, segments) | simple_overlay (networks, segments, route links, underlays); changed in place only while every member it has is one the new mode takes',
     }),
     datapaths: list(
       'datapaths',
