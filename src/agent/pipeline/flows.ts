@@ -16,16 +16,8 @@ import { routeLinkFlows } from './flows-routing.js';
 import { segmentFlows } from './flows-segment.js';
 import { securityFlows } from './flows-security.js';
 import { staticFlows } from './flows-static.js';
-import {
-  type Binding,
-  Binder,
-  type ChangeKey,
-  type LocalContext,
-  type ModelView,
-  routesOfLink,
-  SubPortNumbers,
-  sameBinding,
-} from './model-view.js';
+import { type Binding, type ChangeKey, type LocalContext, type ModelView, routesOfLink } from './model-view.js';
+import { Binder, SubPortNumbers, sameBinding } from './binding.js';
 import { carries } from './topology-placement.js';
 
 export type { CompileContext, Presence } from './compile-context.js';
