@@ -1,5 +1,6 @@
 // Sends the agent's reports (datapath status, interface bindings, where floating IPs are active) to the server: only what
 // differs from what the server already shows, the newest wish per object, one request at a time, backing off on failure.
+import { VnetApiError } from '../../client/index.js';
 import type { DatapathStatusReport, InterfaceBindingReport, TranslationStatusReport } from '../../model/types.js';
 import { Backoff } from '../../util/backoff.js';
 import type { Logger } from '../../util/log.js';
@@ -122,6 +123,13 @@ export class Reporter {
       (err: unknown) => {
         this.inflight = null;
         this.stats.failed++;
+        // Refused for good (the object was deleted meanwhile: 404; or a report the server will never take): resending
+        // cannot help, and holding it would hold every other report behind its backoff. Dropped, said once.
+        if (isRefusedForGood(err)) {
+          this.log.warn({ key, err: String(err) }, 'report refused by the server; dropped');
+          this.pump();
+          return;
+        }
         // Keep the newest wish if one arrived meanwhile; otherwise this one goes again (first, as it was).
         if (!this.pending.has(key)) {
           const rest = [...this.pending];
@@ -139,4 +147,16 @@ export class Reporter {
       },
     );
   }
+}
+
+/** A 4xx answer other than a timeout or a rate limit: the same report will be refused again. */
+function isRefusedForGood(err: unknown): boolean {
+  return (
+    err instanceof VnetApiError &&
+    err.kind === 'status' &&
+    err.status >= 400 &&
+    err.status < 500 &&
+    err.status !== 408 &&
+    err.status !== 429
+  );
 }

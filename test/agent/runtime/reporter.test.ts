@@ -4,6 +4,7 @@
 import assert from 'node:assert/strict';
 import { afterEach, it, mock } from 'node:test';
 import { REPORT_BACKOFF, Reporter, type ReportSink } from '../../../src/agent/runtime/reporter.js';
+import { VnetApiError } from '../../../src/client/index.js';
 import { Backoff } from '../../../src/util/backoff.js';
 import { createLogger } from '../../../src/util/log.js';
 
@@ -140,5 +141,41 @@ it('the delays: 250 ms doubling to a 15 s cap, each spread ±50 %, reset by a su
   const n = calls.length;
   mock.timers.tick(1);
   assert.equal(calls.length, n + 1, 'a success resets the delay to 250 ms');
+  r.close();
+});
+
+it('a report refused for good (its object deleted: 404) is dropped at once and holds nothing back', async () => {
+  mock.timers.enable({ apis: ['setTimeout'] });
+  const { calls, sink } = fakeServer();
+  const r = new Reporter(sink, log);
+  r.translationStatus('tr-gone', { active_datapath_uuid: 'dp-1' } as never);
+  r.translationStatus('tr-new', { active_datapath_uuid: 'dp-1' } as never);
+  assert.deepEqual(
+    calls.map((c) => c.key),
+    ['tr:tr-gone'],
+  );
+  const call = {
+    method: 'PUT',
+    path: '/api/1.0/translations/tr-gone/status',
+    url: 'http://x/api/1.0/translations/tr-gone/status',
+  };
+  calls[0]!.fail(
+    new VnetApiError('status', call, {
+      status: 404,
+      statusText: 'Not Found',
+      text: '{"message":"unknown uuid tr-gone"}',
+    }),
+  );
+  await settle();
+  // No backoff: the next report goes out at once, and the refused one never again.
+  assert.deepEqual(
+    calls.map((c) => c.key),
+    ['tr:tr-gone', 'tr:tr-new'],
+  );
+  calls[1]!.ok();
+  await settle();
+  mock.timers.tick(60_000);
+  assert.equal(calls.length, 2, 'the refused report is not sent again');
+  assert.ok(await r.idle(10));
   r.close();
 });
