@@ -8,7 +8,7 @@ import { MonitorCache, valuesEqual } from './cache.js';
 import { OvsdbClient, type OvsdbClientOptions, type OvsdbTarget } from './client.js';
 import { type Datum, map, namedUuid, set, uuid } from './data.js';
 import { OvsdbInputError, OvsdbNotFoundError, OvsdbTimeoutError, OvsdbTransactionError } from './errors.js';
-import { type Operation, op, where } from './ops.js';
+import { type OpResult, type Operation, op, where } from './ops.js';
 import { type BridgeRow, VSWITCH_COLUMNS, VSWITCH_DB, type VswitchTables } from './vswitch-schema.js';
 import {
   type BridgeEvent,
@@ -511,22 +511,39 @@ export class Vswitch extends EventEmitter<VswitchEvents> {
     });
   }
 
-  /** Remove port `name` from `bridge` (no-op if it is not there). */
-  deletePort(o: { bridge: string; name: string }): Promise<void> {
+  /**
+   * Remove port `name` from `bridge` (no-op if it is not there). `applied`: also wait until ovs-vswitchd has acted
+   * on it (its cur_cfg reaches the next_cfg this transaction sets) — a port of the same name added right after
+   * would otherwise meet the removal in one reconfiguration, and ovs-vswitchd would keep the old device open.
+   */
+  deletePort(o: { bridge: string; name: string; applied?: boolean }): Promise<void> {
     return this.serial(async () => {
-      await this.transactIdempotent(`delete port ${o.bridge}/${o.name}`, () => {
+      const res = await this.transactIdempotent(`delete port ${o.bridge}/${o.name}`, () => {
         const b = this.bridgeRow(o.bridge);
         if (!b) return [];
         const port = b.ports.map((u) => this.cache.get('Port', u)).find((p) => p?.name === o.name);
         if (!port) return [];
-        return [
+        const ops: Operation[] = [
           op.mutate('Bridge', [where.eq('_uuid', uuid(b._uuid))], [['ports', 'delete', set([uuid(port._uuid)])]]),
         ];
+        if (o.applied) {
+          const root = [where.eq('_uuid', uuid(this.ovsRow()._uuid))];
+          ops.push(op.mutate('Open_vSwitch', root, [['next_cfg', '+=', 1]]));
+          ops.push(op.select('Open_vSwitch', root, ['next_cfg']));
+        }
+        return ops;
       });
       await this.waitState(() => {
         const b = this.bridgeRow(o.bridge);
         return !b?.ports.some((u) => this.cache.get('Port', u)?.name === o.name);
       }, `port ${o.bridge}/${o.name} gone`);
+      const selected = res.find((r) => r.op === 'select');
+      const cfg = selected?.op === 'select' ? Number(selected.rows[0]?.next_cfg) : Number.NaN;
+      if (Number.isInteger(cfg))
+        await this.waitState(
+          () => this.ovsRow().cur_cfg >= cfg,
+          `ovs-vswitchd to apply the removal of ${o.bridge}/${o.name} (cur_cfg ${cfg})`,
+        );
     });
   }
 
@@ -564,17 +581,17 @@ export class Vswitch extends EventEmitter<VswitchEvents> {
    * guard (someone changed the row meanwhile) or a name clash with a row our cache did not
    * have yet is retried on the fresher cache a few times.
    */
-  private async transactIdempotent(what: string, plan: () => Operation[]): Promise<void> {
+  private async transactIdempotent(what: string, plan: () => Operation[]): Promise<OpResult[]> {
     for (let attempt = 0; ; attempt++) {
       const ops = plan();
-      if (ops.length === 0) return;
+      if (ops.length === 0) return [];
       try {
         const res = await this.client.transact(VSWITCH_DB, [op.comment(`vnet: ${what}`), ...ops]);
         const insert = res.find((r) => r.op === 'insert');
         if (insert && insert.op === 'insert') {
           await this.cache.until(() => this.rowSeen(insert.uuid), this.waitMs, `${what}: cache update`);
         }
-        return;
+        return res;
       } catch (err) {
         const retryable =
           err instanceof OvsdbTransactionError &&

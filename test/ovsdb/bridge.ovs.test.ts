@@ -321,6 +321,21 @@ test('after an ovsdb-server restart, ports removed or added meanwhile come out a
   }
 });
 
+test('deletePort({applied}) returns once ovs-vswitchd has acted on it; the port comes back with its ofport', async () => {
+  await vs.createBridge({ name: 'brA', datapathType: 'dummy' });
+  await vs.addPort({ bridge: 'brA', name: 'meta', type: 'internal' });
+  const ofport = await vs.waitForOfport('brA', 'meta');
+  const cfg = (col: string) => ovs.vsctl('--no-wait', 'get', 'Open_vSwitch', '.', col).then((s) => Number(s.trim()));
+  const asked = await cfg('next_cfg');
+  await vs.deletePort({ bridge: 'brA', name: 'meta', applied: true });
+  // The removal asked ovs-vswitchd for a new configuration and it has applied it (cur_cfg caught up).
+  assert.equal(await cfg('next_cfg'), asked + 1);
+  assert.equal(await cfg('cur_cfg'), asked + 1);
+  await vs.addPort({ bridge: 'brA', name: 'meta', type: 'internal', ofportRequest: ofport });
+  assert.equal(await vs.waitForOfport('brA', 'meta'), ofport);
+  await vs.deleteBridge('brA');
+});
+
 test('bad input is refused with typed errors naming the field, before anything is written', async () => {
   const n = transacts;
   const field = (f: string) => (e: unknown) => e instanceof OvsdbInputError && e.field === f;

@@ -3,7 +3,7 @@
 // VM's request there from a source address naming its port (pipeline/metadata.ts), so one namespace serves every
 // network, overlapping addresses included, and the host's own network is never touched.
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync, realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import type { Interface } from '../../model/types.js';
@@ -21,6 +21,8 @@ const run = promisify(execFile);
 export interface MetadataPortControl {
   waitForBridge(name: string): Promise<void>;
   addInternalPort(opts: { bridge: string; name: string }): Promise<void>;
+  replaceInternalPort(opts: { bridge: string; name: string; ofport: number | null }): Promise<void>;
+  waitForOfport(bridge: string, name: string): Promise<number>;
   interfaces(bridge: string): BridgePort[];
   onInterfacesChanged(listener: () => void): void;
 }
@@ -31,7 +33,7 @@ export type MetadataLookup = (ofport: number) => { iface: Interface; networkUuid
 /** The agent's view of the endpoint. */
 export interface MetadataService {
   start(): void;
-  /** Stops the listener and removes the port and the namespace (nothing of it outlives the agent's stop). */
+  /** Stops the listener; the port and the namespace stay for the next agent (see stop() below). */
   stop(): Promise<void>;
 }
 
@@ -40,12 +42,51 @@ async function ip(args: string[]): Promise<void> {
   await run('ip', args, { timeout: 10_000 });
 }
 
+/** Where `ip netns` keeps its names (each a mount of a namespace). */
+const NETNS_DIR = '/var/run/netns';
+
+/** One device as `ip -json addr show` gives it (the fields read here). */
+interface IpLink {
+  ifname: string;
+  flags?: string[];
+  address?: string;
+  addr_info?: { family: string; local: string; prefixlen: number }[];
+}
+
+/** Whether `netns` names a live namespace: its name is a mount in our mount namespace, not just a file. */
+function namespaceMounted(netns: string): boolean {
+  try {
+    const path = `${realpathSync(NETNS_DIR)}/${netns}`;
+    return readFileSync('/proc/self/mountinfo', 'utf8')
+      .split('\n')
+      .some((line) => line.split(' ')[4] === path);
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Whether the endpoint's device is in the agent's own network namespace (where ovs-vswitchd makes it).
+ * /proc/self/net is the reader's network namespace; /sys is the one it was mounted for, maybe another.
+ */
+function deviceHere(): boolean {
+  try {
+    return readFileSync('/proc/self/net/dev', 'utf8')
+      .split('\n')
+      .some((line) => line.trimStart().startsWith(`${METADATA_PORT_NAME}:`));
+  } catch {
+    return false;
+  }
+}
+
 export class MetadataEndpoint implements MetadataService {
   private child: ChildProcess | null = null;
   private stopped = false;
   private ensuring: Promise<void> | null = null;
   private again = false;
   private readonly backoff = new Backoff({ initialMs: 500, maxMs: 10_000 });
+  /** The namespace's loopback is up (as last read). */
+  private loUp = false;
   /** Requests answered, by status (for the log at stop and for the status of the agent). */
   readonly counts = { answered: 0, unknownSource: 0 };
 
@@ -79,7 +120,7 @@ export class MetadataEndpoint implements MetadataService {
   /** The port is missing from the bridge, or its device sits in the agent's namespace instead of ours. */
   private needsSetup(): boolean {
     if (!this.ovsdb.interfaces(this.cfg.bridge).some((p) => p.name === METADATA_PORT_NAME)) return true;
-    return existsSync(`/sys/class/net/${METADATA_PORT_NAME}`);
+    return deviceHere();
   }
 
   private ensure(): void {
@@ -108,28 +149,62 @@ export class MetadataEndpoint implements MetadataService {
 
   private async setUp(): Promise<void> {
     const { bridge, netns } = this.cfg;
+    const name = METADATA_PORT_NAME;
     await this.ovsdb.waitForBridge(bridge);
-    if (!existsSync(`/var/run/netns/${netns}`)) await ip(['netns', 'add', netns]);
-    await this.ovsdb.addInternalPort({ bridge, name: METADATA_PORT_NAME });
-    // ovs-vswitchd creates the device (a tap in the userspace datapath) in its namespace, the agent's; move it.
-    for (let tries = 0; ; tries++) {
-      if (existsSync(`/sys/class/net/${METADATA_PORT_NAME}`)) {
-        await ip(['link', 'set', 'dev', METADATA_PORT_NAME, 'netns', netns]);
-        break;
-      }
-      const there = await ip(['-n', netns, 'link', 'show', 'dev', METADATA_PORT_NAME]).then(
-        () => true,
-        () => false,
-      );
-      if (there) break;
-      if (tries > 50) throw new Error(`device ${METADATA_PORT_NAME} did not appear`);
-      await sleep(100);
+    await this.ensureNamespace();
+    let dev = await this.deviceInNamespace();
+    const port = this.ovsdb.interfaces(bridge).find((p) => p.name === name);
+    if (!port) {
+      await this.ovsdb.addInternalPort({ bridge, name });
+      dev = undefined;
+    } else if (!dev && !deviceHere()) {
+      // The port is there and its device nowhere: it went with its namespace (or was deleted). ovs-vswitchd keeps
+      // reading the dead tap (EBADFD: POLLERR at full CPU) and never makes a new one; only a port it has seen go
+      // and come back gets a new device. Its ofport stays, and so do the flows naming it.
+      this.log.warn({ netns, ofport: port.ofport }, `the ${name} device is gone; adding its port again`);
+      await this.ovsdb.replaceInternalPort({ bridge, name, ofport: port.ofport });
     }
-    await ip(['-n', netns, 'link', 'set', 'dev', METADATA_PORT_NAME, 'address', METADATA_PORT_MAC]);
-    await ip(['-n', netns, 'addr', 'replace', `${METADATA_IP}/16`, 'dev', METADATA_PORT_NAME]);
-    await ip(['-n', netns, 'link', 'set', 'dev', METADATA_PORT_NAME, 'up']);
-    await ip(['-n', netns, 'link', 'set', 'dev', 'lo', 'up']);
+    if (!dev) {
+      // ovs-vswitchd numbers the port once it has made the device, in its own namespace (the agent's): move it.
+      await this.ovsdb.waitForOfport(bridge, name);
+      if (!deviceHere()) throw new Error(`ovs-vswitchd made ${name}, but not in the agent's network namespace`);
+      await ip(['link', 'set', 'dev', name, 'netns', netns]);
+      dev = await this.deviceInNamespace();
+    }
+    // What is already right is left alone: a restarted agent finds all of it as its predecessor left it.
+    if (dev?.address?.toLowerCase() !== METADATA_PORT_MAC)
+      await ip(['-n', netns, 'link', 'set', 'dev', name, 'address', METADATA_PORT_MAC]);
+    if (!dev?.addr_info?.some((a) => a.family === 'inet' && a.local === METADATA_IP && a.prefixlen === 16))
+      await ip(['-n', netns, 'addr', 'replace', `${METADATA_IP}/16`, 'dev', name]);
+    if (!dev?.flags?.includes('UP')) await ip(['-n', netns, 'link', 'set', 'dev', name, 'up']);
+    if (!this.loUp) await ip(['-n', netns, 'link', 'set', 'dev', 'lo', 'up']);
     if (!this.child) await this.startListener();
+  }
+
+  /**
+   * The agent's namespace, made when missing. A name without its mount is one whose namespace ended: `ip netns add`
+   * pins it in the mount namespace of whoever ran it, so an agent started in a private one (`ip netns exec`,
+   * a sandboxed service) took it, and the port's device in it, along when it exited. Made again then.
+   */
+  private async ensureNamespace(): Promise<void> {
+    const { netns } = this.cfg;
+    if (namespaceMounted(netns)) return;
+    if (existsSync(`${NETNS_DIR}/${netns}`)) {
+      this.log.warn(
+        { netns },
+        'the metadata namespace did not outlive the previous agent (run in a private mount namespace?); making it again',
+      );
+      await ip(['netns', 'delete', netns]);
+    }
+    await ip(['netns', 'add', netns]);
+  }
+
+  /** The endpoint's device in our namespace, as `ip -json addr` shows it (undefined: not there). */
+  private async deviceInNamespace(): Promise<IpLink | undefined> {
+    const { stdout } = await run('ip', ['-n', this.cfg.netns, '-json', 'addr', 'show'], { timeout: 10_000 });
+    const links = JSON.parse(stdout) as IpLink[];
+    this.loUp = links.some((l) => l.ifname === 'lo' && l.flags?.includes('UP'));
+    return links.find((l) => l.ifname === METADATA_PORT_NAME);
   }
 
   /** The listener process, started inside the namespace; restarted (with backoff) when it exits. */

@@ -95,6 +95,25 @@ export class OvsdbBridgeControl implements BridgeControl, MetadataPortControl {
     await this.vs.addPort({ ...opts, type: 'internal' });
   }
 
+  /**
+   * The internal port removed and added again, keeping its ofport (the flows name it): ovs-vswitchd makes a new
+   * device only for a port it has seen go, so the removal is applied before the port comes back.
+   */
+  async replaceInternalPort(opts: { bridge: string; name: string; ofport: number | null }): Promise<void> {
+    const { bridge, name, ofport } = opts;
+    await this.vs.deletePort({ bridge, name, applied: true });
+    await this.vs.addPort({
+      bridge,
+      name,
+      type: 'internal',
+      ...(ofport && ofport > 0 ? { ofportRequest: ofport } : {}),
+    });
+  }
+
+  waitForOfport(bridge: string, name: string): Promise<number> {
+    return this.vs.waitForOfport(bridge, name);
+  }
+
   bridgeDatapathId(name: string): Promise<bigint> {
     return this.vs.bridgeDatapathId(name);
   }
