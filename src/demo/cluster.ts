@@ -299,6 +299,8 @@ export class Cluster {
     const cred = await this.credentials(host);
     const p = await this.lab.spawn(host, 'agent', this.agentArgs(host, [...cred.args, ...extra], servers), {
       env: { ...process.env, ...this.opts.env, ...cred.env },
+      // Its metadata namespace must outlive it, as on a host: a restarted agent reuses it and its port's device.
+      sharedMounts: true,
     });
     this.agents.set(host, p);
     return p;

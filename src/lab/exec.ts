@@ -67,18 +67,31 @@ export async function runIn(netns: string | undefined, cmd: string[], opts: Exec
   return r.stdout;
 }
 
-/** Start `cmd` detached (own process group) with stdout+stderr appended to `logFile`; returns its pid. */
+/**
+ * The argv prefix that runs a daemon inside `netns` as on a host of its own: in that network namespace only, in
+ * the lab's mount namespace. `ip netns exec` gives each command a private mount namespace, so a namespace the
+ * daemon names with `ip netns add` (the agent's metadata namespace) would end with the daemon, as on no real host.
+ */
+export function daemonArgv(netns: string | undefined, cmd: string[]): string[] {
+  return netns ? ['nsenter', `--net=/var/run/netns/${netns}`, '--', ...cmd] : cmd;
+}
+
+/**
+ * Start `cmd` detached (own process group) with stdout+stderr appended to `logFile`; returns its pid.
+ * `sharedMounts`: in the lab's mount namespace (daemonArgv), not a private one (nsArgv).
+ */
 export function spawnDetached(
   netns: string | undefined,
   cmd: string[],
   logFile: string,
   env: NodeJS.ProcessEnv,
-  cwd?: string,
+  opts: { cwd?: string | undefined; sharedMounts?: boolean | undefined } = {},
 ): number {
-  const argv = nsArgv(netns, cmd);
+  const argv = opts.sharedMounts ? daemonArgv(netns, cmd) : nsArgv(netns, cmd);
+  const { cwd } = opts;
   const fd = openSync(logFile, 'a');
   try {
-    // `ip netns exec` execs the command, so the pid we get is the command's own pid.
+    // `ip netns exec` and `nsenter --net` exec the command, so the pid we get is the command's own pid.
     const child = spawn(argv[0]!, argv.slice(1), { detached: true, stdio: ['ignore', fd, fd], env, cwd });
     if (child.pid === undefined) throw new LabCommandError(argv, null, `could not start ${argv[0]}`);
     child.on('error', () => {

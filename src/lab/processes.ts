@@ -11,6 +11,8 @@ import type { ProcState } from './state.js';
 export interface SpawnOptions {
   env?: NodeJS.ProcessEnv;
   cwd?: string;
+  /** Run in the lab's mount namespace, as a daemon on a host does (exec.ts daemonArgv); default: a private one. */
+  sharedMounts?: boolean;
 }
 
 /** A long-running process the lab started (agent, server, forwarder); stopped by stop() or lab.down(). */
@@ -51,7 +53,10 @@ export async function spawnProcess(
   mkdirSync(dir, { recursive: true });
   const log = join(dir, `${name}.log`);
   writeFileSync(log, '');
-  const pid = spawnDetached(netns, cmd, log, ctx.markedEnv(opts.env), opts.cwd);
+  const pid = spawnDetached(netns, cmd, log, ctx.markedEnv(opts.env), {
+    cwd: opts.cwd,
+    sharedMounts: opts.sharedMounts,
+  });
   // The start time pins the pid to this process: a recycled pid is never signalled later.
   let startTime = procStartTime(pid);
   for (let i = 0; startTime === undefined && i < 20; i++) {
