@@ -66,17 +66,12 @@ function namespaceMounted(netns: string): boolean {
 }
 
 /**
- * Whether the endpoint's device is in the agent's own network namespace (where ovs-vswitchd makes it).
- * /proc/self/net is the reader's network namespace; /sys is the one it was mounted for, maybe another.
+ * Whether the endpoint's device is in the agent's own network namespace (where ovs-vswitchd makes it): one stat,
+ * cheap enough for every OVSDB interface event. /proc/sys/net is the reader's network namespace; /sys is the one
+ * it was mounted for, maybe another (an agent started with `nsenter --net`).
  */
 function deviceHere(): boolean {
-  try {
-    return readFileSync('/proc/self/net/dev', 'utf8')
-      .split('\n')
-      .some((line) => line.trimStart().startsWith(`${METADATA_PORT_NAME}:`));
-  } catch {
-    return false;
-  }
+  return existsSync(`/proc/sys/net/ipv4/conf/${METADATA_PORT_NAME}`);
 }
 
 export class MetadataEndpoint implements MetadataService {
@@ -154,23 +149,23 @@ export class MetadataEndpoint implements MetadataService {
     await this.ensureNamespace();
     let dev = await this.deviceInNamespace();
     const port = this.ovsdb.interfaces(bridge).find((p) => p.name === name);
-    if (!port) {
-      await this.ovsdb.addInternalPort({ bridge, name });
-      dev = undefined;
-    } else if (!dev && !deviceHere()) {
+    if (!port) await this.ovsdb.addInternalPort({ bridge, name });
+    else if (!dev && !deviceHere()) {
       // The port is there and its device nowhere: it went with its namespace (or was deleted). ovs-vswitchd keeps
       // reading the dead tap (EBADFD: POLLERR at full CPU) and never makes a new one; only a port it has seen go
       // and come back gets a new device. Its ofport stays, and so do the flows naming it.
       this.log.warn({ netns, ofport: port.ofport }, `the ${name} device is gone; adding its port again`);
       await this.ovsdb.replaceInternalPort({ bridge, name, ofport: port.ofport });
     }
-    if (!dev) {
-      // ovs-vswitchd numbers the port once it has made the device, in its own namespace (the agent's): move it.
-      await this.ovsdb.waitForOfport(bridge, name);
-      if (!deviceHere()) throw new Error(`ovs-vswitchd made ${name}, but not in the agent's network namespace`);
+    // ovs-vswitchd numbers the port once it has made the device, in its own namespace (the agent's): move it.
+    if (!port || !dev) await this.ovsdb.waitForOfport(bridge, name);
+    if (deviceHere()) {
+      // Just made (a new port, or ovs-vswitchd started again): the one in use. One left in our namespace by an
+      // ovs-vswitchd that was killed is not.
+      if (dev) await ip(['-n', netns, 'link', 'delete', 'dev', name]);
       await ip(['link', 'set', 'dev', name, 'netns', netns]);
       dev = await this.deviceInNamespace();
-    }
+    } else if (!dev) throw new Error(`ovs-vswitchd made ${name}, but not in the agent's network namespace`);
     // What is already right is left alone: a restarted agent finds all of it as its predecessor left it.
     if (dev?.address?.toLowerCase() !== METADATA_PORT_MAC)
       await ip(['-n', netns, 'link', 'set', 'dev', name, 'address', METADATA_PORT_MAC]);
