@@ -1,6 +1,7 @@
 // Derives a DhcpContext for one request from the model, read through DhcpView: the agent serves it from the
 // indices of its one copy of the model; DhcpModel serves it over plain resource lists (tests, tools).
-import type { Interface, IpLease, MacLease, Network, NetworkService, Route } from '../model/types.js';
+import { type NetworkPrefix, networkPrefixes, prefixHolding } from '../model/resources/subnets.js';
+import type { Interface, IpLease, MacLease, Network, NetworkService, Route, Subnet } from '../model/types.js';
 import { isIpv4, normalizeMac } from '../packet/index.js';
 import { DEFAULT_UNDERLAY_MTU, type Encapsulation } from './mtu.js';
 import type { DhcpContext } from './responder.js';
@@ -18,6 +19,10 @@ export type DhcpInterface = Pick<
 export type DhcpMacLease = Pick<MacLease, 'uuid' | 'interface_uuid' | 'mac_address'>;
 export type DhcpIpLease = Pick<IpLease, 'uuid' | 'network_uuid' | 'ipv4_address' | 'interface_uuid' | 'mac_lease_uuid'>;
 export type DhcpNetworkService = Pick<NetworkService, 'uuid' | 'mode' | 'interface_uuid'>;
+export type DhcpSubnet = Pick<
+  Subnet,
+  'uuid' | 'network_uuid' | 'ipv4_network' | 'ipv4_prefix' | 'gateway_ipv4_address'
+>;
 export type DhcpRoute = Pick<
   Route,
   'uuid' | 'interface_uuid' | 'route_link_uuid' | 'network_uuid' | 'ipv4_network' | 'ipv4_prefix' | 'ingress' | 'egress'
@@ -39,6 +44,8 @@ export interface DhcpView {
   routesOn(routeLinkUuid: string): Iterable<DhcpRoute>;
   /** Simulated interfaces with enable_routing (the last-resort router). */
   routingInterfaces(): Iterable<DhcpInterface>;
+  /** The network's prefixes, its own first (model/resources/subnets.ts); absent: its own only. */
+  prefixes?(network: DhcpNetwork): NetworkPrefix[];
 }
 
 /** The slice of `GET /api/1.0/feed/snapshot` `resources` the DHCP context needs. */
@@ -49,6 +56,7 @@ export interface DhcpResources {
   ip_leases?: readonly DhcpIpLease[];
   network_services?: readonly DhcpNetworkService[];
   routes?: readonly DhcpRoute[];
+  subnets?: readonly DhcpSubnet[];
 }
 
 /** What the local agent contributes: its tunnels' encapsulation, the underlay MTU, the metadata address it serves. */
@@ -58,6 +66,9 @@ export interface DhcpLocal {
   /** 169.254.169.254 when this host serves metadata (a network without a router then gets a route to it). */
   metadataIp?: string | null;
 }
+
+/** Option 121's next hop for a destination on the client's own link (RFC 3442 routes through 0.0.0.0). */
+export const ON_LINK = '0.0.0.0';
 
 /** RFC 2131 needs some lease; OpenVNet's default is one day. */
 export const DEFAULT_LEASE_TIME = 86400;
@@ -95,20 +106,30 @@ export function leasesOf(view: DhcpView, iface: DhcpInterface): Lease[] {
   return out;
 }
 
-function leaseIn(view: DhcpView, iface: DhcpInterface | undefined, networkUuid: string): Lease | undefined {
-  return iface ? leasesOf(view, iface).find((l) => l.networkUuid === networkUuid) : undefined;
+/** The interface's lease in the network, inside `prefix` when one is given (a network's subnets share its L2). */
+function leaseIn(
+  view: DhcpView,
+  iface: DhcpInterface | undefined,
+  networkUuid: string,
+  prefix?: NetworkPrefix,
+): Lease | undefined {
+  if (!iface) return undefined;
+  return leasesOf(view, iface).find(
+    (l) => l.networkUuid === networkUuid && (!prefix || prefixHolding([prefix], l.ip) !== undefined),
+  );
 }
 
-/** The first service of `mode` whose interface has a lease in the network. */
+/** The first service of `mode` whose interface has a lease in the network (in `prefix`, when given). */
 function serviceLease(
   view: DhcpView,
   mode: NonNullable<DhcpNetworkService['mode']>,
   networkUuid: string,
+  prefix?: NetworkPrefix,
 ): { lease: Lease; iface: DhcpInterface } | undefined {
   for (const s of view.services(mode)) {
     if (!s.interface_uuid) continue;
     const iface = view.interface(s.interface_uuid);
-    const lease = leaseIn(view, iface, networkUuid);
+    const lease = leaseIn(view, iface, networkUuid, prefix);
     if (iface && lease) return { lease, iface };
   }
   return undefined;
@@ -128,11 +149,6 @@ export function dhcpContext(
   const network = view.network(networkUuid);
   // A Neutron network before its subnet has no addresses to offer.
   if (!network || network.ipv4_network === null) return null;
-  const dhcp = serviceLease(view, 'dhcp', networkUuid);
-  if (!dhcp) return null;
-  const serverMac = dhcp.lease.mac ?? (dhcp.iface.mac_address ? normalizeMac(dhcp.iface.mac_address) : null);
-  if (!serverMac) return null;
-
   const mac = normalizeMac(clientMac);
   const clientIface = mac ? view.interfaceByMac(mac) : undefined;
   let client: DhcpContext['client'] = null;
@@ -142,25 +158,35 @@ export function dhcpContext(
     const lease = leases.find((l) => l.mac === mac) ?? leases.find((l) => l.mac === null);
     client = { interfaceUuid: clientIface.uuid, macAddress: mac, ipv4Address: lease?.ip ?? null };
   }
+  // Each client is answered with its own subnet's settings: the prefix holding its address (else the network's own).
+  const prefixes = view.prefixes?.(network) ?? networkPrefixes(network, []);
+  const own = prefixes[0]!;
+  const mine = (client?.ipv4Address ? prefixHolding(prefixes, client.ipv4Address) : undefined) ?? own;
+  const dhcp = serviceLease(view, 'dhcp', networkUuid, mine) ?? serviceLease(view, 'dhcp', networkUuid);
+  if (!dhcp) return null;
+  const serverMac = dhcp.lease.mac ?? (dhcp.iface.mac_address ? normalizeMac(dhcp.iface.mac_address) : null);
+  if (!serverMac) return null;
 
-  // The router: the interface of a route in this network (ingress allowed), else a `router`
-  // service, else a routing simulated interface with an address here.
-  let router: DhcpContext['router'] = null;
+  // The router: the subnet's gateway_ip when it has one (Neutron's dnsmasq hands it out whether or not a router is
+  // attached yet); else the interface of a route in this subnet (ingress allowed), else a `router` service, else a
+  // routing simulated interface with an address here.
+  const gateway = mine.subnet?.gateway_ipv4_address ?? null;
+  let router: DhcpContext['router'] = gateway ? { ipv4Address: gateway } : null;
   const gatewayOf = new Map<string, string>();
   for (const r of view.routesIn(networkUuid)) {
     if (r.network_uuid !== networkUuid || r.ingress === false || !r.interface_uuid) continue;
-    const lease = leaseIn(view, view.interface(r.interface_uuid), networkUuid);
+    const lease = leaseIn(view, view.interface(r.interface_uuid), networkUuid, mine);
     if (!lease) continue;
     if (r.route_link_uuid && !gatewayOf.has(r.route_link_uuid)) gatewayOf.set(r.route_link_uuid, lease.ip);
     router ??= { ipv4Address: lease.ip };
   }
   if (!router) {
-    const svc = serviceLease(view, 'router', networkUuid);
+    const svc = serviceLease(view, 'router', networkUuid, mine);
     if (svc) router = { ipv4Address: svc.lease.ip };
   }
   if (!router) {
     for (const iface of view.routingInterfaces()) {
-      const lease = leaseIn(view, iface, networkUuid);
+      const lease = leaseIn(view, iface, networkUuid, mine);
       if (lease) {
         router = { ipv4Address: lease.ip };
         break;
@@ -168,8 +194,12 @@ export function dhcpContext(
     }
   }
 
-  // Far networks on the same route links (egress allowed), reached via this network's router there.
-  const reachable: DhcpContext['routes'] = [];
+  // The network's other subnets are on the link (one L2): reached directly, as Neutron's dnsmasq routes them
+  // ("cidr,0.0.0.0" in option 121).
+  const reachable: DhcpContext['routes'] = prefixes
+    .filter((p) => p !== mine)
+    .map((p) => ({ ipv4Network: p.ipv4_network, ipv4Prefix: p.ipv4_prefix, router: ON_LINK }));
+  // Far networks on the same route links (egress allowed), reached via this subnet's router there.
   for (const [link, via] of gatewayOf) {
     for (const r of view.routesOn(link)) {
       if (r.network_uuid === networkUuid || r.egress === false) continue;
@@ -178,7 +208,9 @@ export function dhcpContext(
     }
   }
 
-  const dnsServers = (network.dns_servers ?? '')
+  // DNS servers and host routes are the network's, so its first subnet's (a further subnet takes none).
+  const first = mine === own;
+  const dnsServers = (first ? (network.dns_servers ?? '') : '')
     .split(/[,\s]+/)
     .map((x) => x.trim())
     .filter((x) => isIpv4(x));
@@ -186,8 +218,8 @@ export function dhcpContext(
   return {
     network: {
       uuid: network.uuid,
-      ipv4Network: network.ipv4_network as string,
-      ipv4Prefix: network.ipv4_prefix,
+      ipv4Network: mine.ipv4_network,
+      ipv4Prefix: mine.ipv4_prefix,
       domainName: network.domain_name || null,
       mtu: network.mtu ?? null,
       dnsServers,
@@ -198,7 +230,7 @@ export function dhcpContext(
     router,
     routes: reachable,
     // The API checked them; anything else (an older or hand-made document) is skipped, never thrown on.
-    hostRoutes: (network.host_routes ?? []).flatMap((r) => {
+    hostRoutes: (first ? (network.host_routes ?? []) : []).flatMap((r) => {
       const [net, len] = String(r?.destination).split('/');
       const prefix = Number(len ?? 32);
       return isIpv4(net ?? '') && isIpv4(r.nexthop) && Number.isInteger(prefix) && prefix >= 0 && prefix <= 32
@@ -206,7 +238,8 @@ export function dhcpContext(
         : [];
     }),
     metadataIp: local.metadataIp ?? null,
-    dnsService: serviceLease(view, 'dns', networkUuid)?.lease.ip ?? null,
+    dnsService:
+      (serviceLease(view, 'dns', networkUuid, mine) ?? serviceLease(view, 'dns', networkUuid))?.lease.ip ?? null,
     encapsulation: local.encapsulation,
     underlayMtu: local.underlayMtu ?? DEFAULT_UNDERLAY_MTU,
   };
@@ -262,6 +295,10 @@ export class DhcpModel implements DhcpView {
   }
   routingInterfaces(): DhcpInterface[] {
     return this.routing;
+  }
+  prefixes(network: DhcpNetwork): NetworkPrefix[] {
+    const subnets = (this.resources.subnets ?? []).filter((s) => s.network_uuid === network.uuid);
+    return networkPrefixes(network, subnets);
   }
 
   /** dhcpContext() over these lists. */

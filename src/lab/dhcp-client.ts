@@ -32,13 +32,15 @@ export interface DhcpLease {
 
 /**
  * The routes a udhcpc script installs from a lease (sh, in a `bound|renew` branch): option 121's (RFC 3442: with
- * classless routes the router option is ignored; 0.0.0.0/0 among them is the default route), else the default route
+ * classless routes the router option is ignored; 0.0.0.0/0 among them is the default route; a next hop 0.0.0.0 is on
+ * the link, as Neutron's dnsmasq routes a network's other subnets), else the default route
  * via the first router of option 3.
  */
 export const UDHCPC_APPLY_ROUTES = `if [ -n "$staticroutes" ]; then
       set -- $staticroutes
       while [ $# -ge 2 ]; do
         if [ "$1" = "0.0.0.0/0" ]; then ip route replace default via "$2" dev "$interface"
+        elif [ "$2" = "0.0.0.0" ]; then ip route replace "$1" dev "$interface"
         else ip route replace "$1" via "$2" dev "$interface"; fi
         shift 2
       done

@@ -37,6 +37,7 @@ export interface Timestamps {
 }
 export type Datapath = ResourceMap['datapaths'];
 export type Network = ResourceMap['networks'];
+export type Subnet = ResourceMap['subnets'];
 export type Interface = ResourceMap['interfaces'];
 export type MacLease = ResourceMap['mac_leases'];
 export type IpLease = ResourceMap['ip_leases'];

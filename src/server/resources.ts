@@ -10,9 +10,10 @@ import {
   MissingArgument,
   NotSupported,
 } from '../model/errors.js';
-import { inSubnet, intToIp, ipToInt } from '../model/ipv4.js';
+import { intToIp, ipToInt } from '../model/ipv4.js';
 import { cidr } from '../model/params.js';
 import * as D from '../model/resources/index.js';
+import { prefixHolding } from '../model/resources/subnets.js';
 import type { Doc } from '../store/store.js';
 import { define, type ResourceDef } from './documents.js';
 import { checkAligned, networks, subnets } from './resources/addressing.js';
@@ -26,6 +27,7 @@ import {
   freeRandomMac,
   MAX_CT_ZONE,
   MAX_TUNNEL_KEY,
+  prefixesOf,
 } from './resources/leases.js';
 import { inTopologies, topologies } from './topologies.js';
 import { randomId, type WriteContext } from './write-context.js';
@@ -102,10 +104,11 @@ const routes = define(D.routes, {
     const gw = doc.gateway_ipv4_address as string | null;
     if (!gw) return;
     const net = await ctx.must('networks', doc.network_uuid as string, 'network_uuid');
-    if (!inSubnet(gw, net.ipv4_network as string, net.ipv4_prefix as number))
+    const prefixes = await prefixesOf(ctx, net);
+    if (!prefixHolding(prefixes, gw))
       throw new ArgumentError(
         'gateway_ipv4_address',
-        `${gw} is not in the route's network ${net.uuid} (${net.ipv4_network}/${net.ipv4_prefix})`,
+        `${gw} is not in the route's network ${net.uuid} (${prefixes.map((x) => `${x.ipv4_network}/${x.ipv4_prefix}`).join(', ') || 'no address'})`,
       );
   },
 });

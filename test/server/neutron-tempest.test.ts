@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 
 /** Passing tests when this was last raised: raise it when a change makes more pass, never lower it. */
-const MIN_PASS = 91;
+const MIN_PASS = 94;
 const root = join(import.meta.dirname, '..', '..');
 const haveTempest = !spawnSync('tempest', ['--version'], { stdio: 'ignore' }).error;
 const skip =

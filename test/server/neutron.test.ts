@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { FastifyInstance } from 'fastify';
+import { DhcpModel, type DhcpResources } from '../../src/dhcp/index.js';
 import { buildNeutronApp } from '../../src/server/neutron/app.js';
 import { ok, startServer, type TestServer } from './helpers.js';
 
@@ -406,17 +407,7 @@ describe('subnets', () => {
     assert.deepEqual((await ok(s, 'GET', `/api/1.0/networks/${network.id}`)).host_routes, []);
   });
 
-  test('a second subnet on a network is a 400 naming network_id; ip_version 6 and a missing cidr are 400', async () => {
-    const { network } = await networkWithSubnet();
-    assert.match(
-      refused(
-        await create('subnets', { network_id: network.id, ip_version: 4, cidr: '10.52.0.0/24' }),
-        400,
-        'InvalidInput',
-      ),
-      /network_id.*one IPv4 subnet per network/,
-    );
-    assert.equal((await list('subnets', `?network_id=${network.id}`)).length, 1);
+  test('ip_version 6, a missing cidr and an unknown network are 400/404', async () => {
     const other = await make('networks', {});
     // IPv6 is refused, whether the CIDR gives it away or only ip_version does.
     assert.match(
@@ -495,6 +486,171 @@ describe('subnets', () => {
     refused(await api('GET', `/v2.0/subnets/${subnet.id}`), 404, 'SubnetNotFound');
     refused(await api('GET', `/v2.0/ports/${dhcp.id}`), 404, 'PortNotFound');
     assert.equal((await list('ports', `?id=${dhcp.id}`)).length, 0);
+  });
+});
+
+describe('several subnets on one network', () => {
+  /** What the agent's DHCP would answer each MAC, from the server's feed snapshot (the agent's own input). */
+  async function dhcpFor(mac: string, networkId: string) {
+    const snap = (await s.app.inject({ method: 'GET', url: '/api/1.0/feed/snapshot' })).json() as {
+      resources: DhcpResources;
+    };
+    return new DhcpModel(snap.resources).context(networkId, mac, { encapsulation: 'gre' });
+  }
+
+  test('a second subnet shares the network: ports take addresses from either, each listed with its subnet', async () => {
+    const network = await make('networks', { name: 'two-subnets' });
+    const a = await make('subnets', {
+      network_id: network.id,
+      ip_version: 4,
+      cidr: '10.57.0.0/24',
+      dns_nameservers: ['10.57.0.53'],
+    });
+    const b = await make('subnets', { network_id: network.id, ip_version: 4, cidr: '10.58.0.0/24' });
+    assert.equal(b.gateway_ip, '10.58.0.1');
+    assert.deepEqual(b.dns_nameservers, []);
+    assert.deepEqual((await show('networks', network.id)).subnets.sort(), [a.id, b.id].sort());
+    // The OpenVNet view: the network keeps its first subnet's address.
+    const nw = await ok(s, 'GET', `/api/1.0/networks/${network.id}`);
+    assert.equal(nw.ipv4_network, '10.57.0.0');
+    // Overlapping prefixes on one network, DNS servers or host routes on a further subnet: 400 naming them.
+    assert.match(
+      refused(
+        await create('subnets', { network_id: network.id, ip_version: 4, cidr: '10.57.0.128/25' }),
+        400,
+        'InvalidInput',
+      ),
+      /cidr.*overlaps/,
+    );
+    assert.match(
+      refused(
+        await create('subnets', {
+          network_id: network.id,
+          ip_version: 4,
+          cidr: '10.59.0.0/24',
+          dns_nameservers: ['1.1.1.1'],
+        }),
+        400,
+        'InvalidInput',
+      ),
+      /dns_nameservers/,
+    );
+    refused(
+      await update('subnets', b.id, { host_routes: [{ destination: '10.9.0.0/16', nexthop: '10.58.0.9' }] }),
+      400,
+      'InvalidInput',
+    );
+
+    // By subnet, by address, one in each; an address outside the named subnet is refused.
+    const inB = await make('ports', { network_id: network.id, fixed_ips: [{ subnet_id: b.id }] });
+    assert.equal(inB.fixed_ips[0].subnet_id, b.id);
+    assert.match(inB.fixed_ips[0].ip_address, /^10\.58\.0\./);
+    const both = await make('ports', {
+      network_id: network.id,
+      fixed_ips: [{ subnet_id: a.id }, { ip_address: '10.58.0.77' }],
+    });
+    assert.deepEqual(
+      both.fixed_ips.map((f: { subnet_id: string }) => f.subnet_id),
+      [a.id, b.id],
+    );
+    assert.match(
+      refused(
+        await create('ports', { network_id: network.id, fixed_ips: [{ subnet_id: a.id, ip_address: '10.58.0.78' }] }),
+        400,
+        'InvalidInput',
+      ),
+      /fixed_ips\[0\]\.ip_address.*not in subnet/,
+    );
+    refused(
+      await create('ports', { network_id: network.id, fixed_ips: [{ ip_address: '10.60.9.9' }] }),
+      400,
+      'InvalidInput',
+    );
+    // A PUT keeps what it can: the b address stays, an a address is added.
+    const moved = expect(
+      await update('ports', inB.id, { fixed_ips: [{ subnet_id: b.id }, { subnet_id: a.id }] }),
+      200,
+    ).port;
+    assert.equal(moved.fixed_ips[0].ip_address, inB.fixed_ips[0].ip_address);
+    assert.equal(moved.fixed_ips[1].subnet_id, a.id);
+
+    // DHCP answers each port with its own subnet's mask, router and DNS, and routes the other subnet on the link.
+    const dA = (await dhcpFor(both.mac_address, network.id))!;
+    assert.equal(dA.client?.ipv4Address, both.fixed_ips[0].ip_address);
+    assert.equal(dA.network.ipv4Network, '10.57.0.0');
+    assert.equal(dA.router?.ipv4Address, '10.57.0.1', "the subnet's gateway_ip, with no router attached");
+    assert.deepEqual(dA.network.dnsServers, ['10.57.0.53']);
+    assert.deepEqual(dA.routes, [{ ipv4Network: '10.58.0.0', ipv4Prefix: 24, router: '0.0.0.0' }]);
+    const onlyB = await make('ports', { network_id: network.id, fixed_ips: [{ subnet_id: b.id }] });
+    const dB = (await dhcpFor(onlyB.mac_address, network.id))!;
+    assert.equal(dB.client?.ipv4Address, onlyB.fixed_ips[0].ip_address);
+    assert.equal(dB.network.ipv4Network, '10.58.0.0');
+    assert.equal(dB.router?.ipv4Address, '10.58.0.1');
+    assert.deepEqual(dB.network.dnsServers, []);
+    assert.match(dB.server.ipv4Address, /^10\.58\.0\./, "b's own DHCP port answers");
+    assert.deepEqual(dB.routes, [{ ipv4Network: '10.57.0.0', ipv4Prefix: 24, router: '0.0.0.0' }]);
+
+    // A router takes an interface on each subnet: two ports, two routes (one per prefix).
+    const router = await make('routers', { name: 'two-subnets' });
+    for (const sn of [a, b])
+      expect(await api('PUT', `/v2.0/routers/${router.id}/add_router_interface`, { subnet_id: sn.id }), 200);
+    const routes = (await ok(s, 'GET', '/api/1.0/routes', { route_link_uuid: router.id })).items;
+    assert.deepEqual(routes.map((r: { ipv4_network: string }) => r.ipv4_network).sort(), ['10.57.0.0', '10.58.0.0']);
+    refused(
+      await api('PUT', `/v2.0/routers/${router.id}/add_router_interface`, { subnet_id: b.id }),
+      400,
+      'BadRequest',
+    );
+    // A router port holds one address: a second is Neutron's 400.
+    const rport = (await list('ports', `?device_id=${router.id}`))[0];
+    assert.match(
+      refused(
+        await update('ports', rport.id, { fixed_ips: [...rport.fixed_ips, { subnet_id: a.id }] }),
+        400,
+        'BadRequest',
+      ),
+      /Cannot have multiple IPv4 subnets on router port/,
+    );
+    const dB2 = (await dhcpFor(onlyB.mac_address, network.id))!;
+    assert.equal(dB2.router?.ipv4Address, '10.58.0.1');
+    expect(await api('PUT', `/v2.0/routers/${router.id}/remove_router_interface`, { subnet_id: b.id }), 200);
+    assert.equal((await list('ports', `?device_id=${router.id}`)).length, 1);
+    expect(await api('PUT', `/v2.0/routers/${router.id}/remove_router_interface`, { subnet_id: a.id }), 200);
+
+    // A subnet whose addresses ports hold stays (409); once free it goes, and the network keeps the other.
+    refused(await api('DELETE', `/v2.0/subnets/${b.id}`), 409, 'SubnetInUse');
+    for (const port of [inB, both, onlyB]) expect(await api('DELETE', `/v2.0/ports/${port.id}`), 204);
+    expect(await api('DELETE', `/v2.0/subnets/${a.id}`), 204);
+    const left = await ok(s, 'GET', `/api/1.0/networks/${network.id}`);
+    assert.equal(left.ipv4_network, '10.58.0.0', 'the remaining subnet becomes the network address');
+    assert.equal(left.dns_servers, null);
+    assert.deepEqual((await show('networks', network.id)).subnets, [b.id]);
+    expect(await api('DELETE', `/v2.0/networks/${network.id}`), 204);
+  });
+
+  test('a physical (external) network keeps one subnet: a second is a 400 naming network_uuid', async () => {
+    const { network } = await externalNetwork();
+    assert.match(
+      refused(
+        await create('subnets', { network_id: network.id, ip_version: 4, cidr: '10.61.0.0/24' }),
+        400,
+        'InvalidInput',
+      ),
+      /network_uuid.*only virtual networks/,
+    );
+  });
+
+  test("a subnet's gateway_ip is DHCP's router before any router is attached; no gateway_ip, no router", async () => {
+    const { network } = await networkWithSubnet();
+    const port = await make('ports', { network_id: network.id });
+    const d = (await dhcpFor(port.mac_address, network.id))!;
+    assert.equal(
+      d.router?.ipv4Address,
+      (await show('subnets', (await show('networks', network.id)).subnets[0])).gateway_ip,
+    );
+    const none = await networkWithSubnet({ gateway_ip: null });
+    const p2 = await make('ports', { network_id: none.network.id });
+    assert.equal((await dhcpFor(p2.mac_address, none.network.id))!.router, null);
   });
 });
 
@@ -1002,7 +1158,7 @@ describe('routers', () => {
         400,
         'BadRequest',
       ),
-      /several fixed IPs/,
+      /Cannot have multiple IPv4 subnets on router port/,
     );
     const port = await make('ports', { network_id: network.id, fixed_ips: [{ ip_address: subnet.gateway_ip }] });
     const info = expect(await api('PUT', `/v2.0/routers/${router.id}/add_router_interface`, { port_id: port.id }), 200);

@@ -11,6 +11,7 @@ import type { CompileContext } from './compile-context.js';
 import type { Announcement } from './floating.js';
 import { parsedAddresses } from './flows-interface.js';
 import { tunnelActions, tunnelTo } from './locate.js';
+import { prefixesOfNetwork } from './model-view.js';
 import { matchReg, NETWORK_KEY, ROUTE_LINK } from './registers.js';
 import { tooBigTwin, uplinkOf, VLAN_PRESENT } from './uplink.js';
 
@@ -94,17 +95,18 @@ export function snatFlows(ctx: CompileContext, rlId: number, ports: readonly Lin
     if (!net || !snat || address === undefined || done.has(snat.translationUuid)) continue;
     done.add(snat.translationUuid);
     const cookie = cookieFor('translation', snat.translationUuid, 'snat');
-    const inside = new Map<string, { port: LinkPort; subnet: { value: number; mask: number } }>();
+    const inside = new Map<string, { port: LinkPort; subnets: { value: number; mask: number }[] }>();
     for (const p of ports) {
       if (p.route.network_uuid === net.uuid || inside.has(p.route.network_uuid)) continue;
       ctx.dep(`networks:${p.route.network_uuid}`);
+      ctx.dep(`network-subnets:${p.route.network_uuid}`);
       const n = ctx.view.networks.get(p.route.network_uuid);
-      if (n) inside.set(n.uuid, { port: p, subnet: subnetOf(n) });
+      if (n) inside.set(n.uuid, { port: p, subnets: subnetsOf(ctx, n) });
     }
     if (snat.active === ctx.local.datapathUuid) {
       const onExt = { ...onLink, ...matchReg(NETWORK_KEY, ext.key) };
       const nat = { src: address, ports: ctx.local.snatPorts };
-      for (const { subnet } of inside.values())
+      for (const subnet of [...inside.values()].flatMap((i) => i.subnets))
         out.push(
           flow('snat', PRIO_GW.snat, cookie, { ...onExt, eth_type: exact(ETH_TYPE_IP), ipv4_src: subnet }, [
             apply(ct({ commit: true, zone: snat.zone, nat, table: 'snat_result' })),
@@ -159,22 +161,23 @@ export function snatFlows(ctx: CompileContext, rlId: number, ports: readonly Lin
         `${dst.route.ipv4_network}/${dst.route.ipv4_prefix}`,
         `routes.${dst.route.uuid}.ipv4_network`,
       );
-      for (const [nw, { port, subnet }] of inside) {
+      for (const [nw, { port, subnets }] of inside) {
         if (ctx.present.get(nw) !== 'full') continue;
-        out.push(
-          flow(
-            'l3_lookup',
-            lookupPriority(len, 'gateway'),
-            cookie,
-            {
-              ...onLink,
-              eth_type: exact(ETH_TYPE_IP),
-              ipv4_src: subnet,
-              ipv4_dst: len === 32 ? exact(addr) : { value: addr, mask: prefixMask(len) },
-            },
-            there?.kind === 'remote' ? [apply(...tunnelActions(port.key, there.ip, there.tunnelPort))] : [],
-          ),
-        );
+        for (const subnet of subnets)
+          out.push(
+            flow(
+              'l3_lookup',
+              lookupPriority(len, 'gateway'),
+              cookie,
+              {
+                ...onLink,
+                eth_type: exact(ETH_TYPE_IP),
+                ipv4_src: subnet,
+                ipv4_dst: len === 32 ? exact(addr) : { value: addr, mask: prefixMask(len) },
+              },
+              there?.kind === 'remote' ? [apply(...tunnelActions(port.key, there.ip, there.tunnelPort))] : [],
+            ),
+          );
       }
     }
   }
@@ -205,10 +208,12 @@ export function gatewayEntryFlows(rlId: number, ports: readonly LinkPort[], entr
   return out;
 }
 
-/** A network's subnet as an OpenFlow masked match value. */
-export function subnetOf(net: Network): { value: number; mask: number } {
-  const { addr, len } = parseCidr(`${net.ipv4_network}/${net.ipv4_prefix ?? 24}`, `networks.${net.uuid}.ipv4_network`);
-  return { value: addr, mask: prefixMask(len) };
+/** Every prefix of a network (its own, then its further subnets') as OpenFlow masked match values. */
+function subnetsOf(ctx: CompileContext, net: Network): { value: number; mask: number }[] {
+  return prefixesOfNetwork(ctx.view, net).map((p) => {
+    const { addr, len } = parseCidr(`${p.ipv4_network}/${p.ipv4_prefix}`, `networks.${net.uuid}.ipv4_network`);
+    return { value: addr, mask: prefixMask(len) };
+  });
 }
 
 /**

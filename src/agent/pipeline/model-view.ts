@@ -20,6 +20,7 @@ import type {
   ResourceMap,
   Route,
 } from '../../model/types.js';
+import { type NetworkPrefix, networkPrefixes } from '../../model/resources/subnets.js';
 import { normalizeMac } from '../../packet/index.js';
 
 /** The resource kinds the agent keeps (the others pass by: no flow, DHCP answer or report reads them). */
@@ -63,6 +64,18 @@ export interface FeedChange {
  */
 export type ChangeKey = string;
 
+/** A network's prefixes as the agent sees them: its own first, then its further subnets' (by uuid). */
+export function prefixesOfNetwork(
+  view: ModelView,
+  network: Pick<Network, 'uuid' | 'ipv4_network' | 'ipv4_prefix'>,
+): NetworkPrefix[] {
+  const subnets = [...(view.subnetsByNetwork.get(network.uuid) ?? [])]
+    .sort()
+    .map((u) => view.subnets.get(u))
+    .filter((s) => s !== undefined);
+  return networkPrefixes(network, subnets);
+}
+
 /** uuid → item of every kept kind, under its field name in MAPS (e.g. `macLeases: Map<string, MacLease>`). */
 type KindMaps = { [K in ViewKind as (typeof MAPS)[K]]: Map<string, ResourceMap[K]> };
 
@@ -103,6 +116,8 @@ export interface ModelView extends KindMaps {
   datapathsByNetwork: Map<string, Set<string>>;
   /** network key → network uuid. */
   networkByKey: Map<number, string>;
+  /** network → its subnets (the network's prefixes: model/resources/subnets.ts networkPrefixes). */
+  subnetsByNetwork: Map<string, Set<string>>;
 }
 
 /** Where this agent runs: its datapath, bridge ports and tunnel settings. */
@@ -175,6 +190,8 @@ const MAPS = {
   segments: 'segments',
   // Read only by the DNS service's answers (no flow depends on them: dns-service.ts).
   dns_services: 'dnsServices',
+  // A network's further prefixes (Neutron's second subnet): DHCP's mask and router, snat's inside sources.
+  subnets: 'subnets',
 } as const;
 
 /** Per kind, the fields no flow reads: what agents report (status) and the server's timestamps. */
@@ -206,6 +223,8 @@ export function emptyModelView(): ModelView {
     translations: new Map(),
     segments: new Map(),
     dnsServices: new Map(),
+    subnets: new Map(),
+    subnetsByNetwork: new Map(),
     membersByNetwork: new Map(),
     membersBySegment: new Map(),
     subInterfacesByParent: new Map(),
@@ -416,6 +435,12 @@ function indexItem(
       const nw = (item as { network_uuid?: string }).network_uuid;
       edit(view.datapathsByNetwork, nw, uuid);
       keys.push(`network-datapaths:${nw}`);
+      break;
+    }
+    case 'subnets': {
+      const nw = (item as { network_uuid?: string }).network_uuid;
+      edit(view.subnetsByNetwork, nw, uuid);
+      keys.push(`network-subnets:${nw}`);
       break;
     }
     case 'networks': {

@@ -2,7 +2,7 @@
 // the DhcpView lookups its indices serve) and lets the DhcpResponder (src/dhcp) answer it; the runtime sends the
 // reply back out the VM's port.
 import { clientMacOf, DhcpResponder, type DhcpView, dhcpContext } from '../../dhcp/index.js';
-import { itemsOf, type ModelView } from '../pipeline/index.js';
+import { itemsOf, type ModelView, prefixesOfNetwork } from '../pipeline/index.js';
 import type { DhcpHandler, DhcpHostSettings } from './deps.js';
 
 /** DHCP's lookups over the agent's model: each one reads an index, none scans every interface. */
@@ -17,6 +17,7 @@ export function modelDhcpView(view: ModelView): DhcpView {
     routesIn: (nw) => itemsOf(view.routes, view.routesByNetwork.get(nw)),
     routesOn: (rl) => itemsOf(view.routes, view.routesByLink.get(rl)),
     routingInterfaces: () => itemsOf(view.interfaces, view.routingSimulated),
+    prefixes: (network) => prefixesOfNetwork(view, network),
   };
 }
 

@@ -1,5 +1,7 @@
-// Subnets: a network's IPv4 addressing as Neutron sees it — one per network. Making one gives the network its
-// address (networks.ipv4_network); with enable_dhcp the server also makes the network's DHCP port and service.
+// Subnets: a network's IPv4 addressing as Neutron sees it — one or more IPv4 prefixes on one L2 network. The first
+// gives the network its address (networks.ipv4_network, where OpenVNet keeps it); further ones add prefixes to the
+// same broadcast domain. With enable_dhcp the server also makes the subnet's DHCP port and service.
+import { inSubnet } from '../ipv4.js';
 import { Type } from '../schema.js';
 import { f, resource, SET } from '../resource.js';
 import { description, displayName, projectId, timestamps, uuidField } from './common.js';
@@ -13,7 +15,7 @@ export const allocationPool = Type.Object({
 export const subnets = resource({
   kind: 'subnets',
   prefix: 'sn',
-  doc: "a network's IPv4 addressing (Neutron's subnet): one per network",
+  doc: "an IPv4 prefix of a network (Neutron's subnet): the first is the network's own address, further ones share its L2",
   fields: {
     uuid: uuidField('sn'),
     display_name: displayName,
@@ -44,3 +46,36 @@ export const subnets = resource({
   },
   deleteNotes: ['its network loses its address (when no port holds one) and its DHCP port'],
 });
+
+/** One IPv4 prefix of a network, with the subnet that declares it (null: an OpenVNet network's own address). */
+export interface NetworkPrefix {
+  ipv4_network: string;
+  ipv4_prefix: number;
+  subnet: SubnetLike | null;
+}
+type SubnetLike = { uuid: string; ipv4_network: string; ipv4_prefix: number; gateway_ipv4_address?: string | null };
+type NetworkLike = { ipv4_network: string | null; ipv4_prefix?: number | null };
+
+/**
+ * A network's prefixes, its own first (the first subnet's, or an OpenVNet network's ipv4_network), then its further
+ * subnets' in the order given. The one place that says which addresses a network holds: the server's lease checks,
+ * routes and DHCP's choice of mask and router all read it.
+ */
+export function networkPrefixes(network: NetworkLike, subnets: readonly SubnetLike[]): NetworkPrefix[] {
+  const out: NetworkPrefix[] = [];
+  const own = network.ipv4_network;
+  const ownLen = network.ipv4_prefix ?? 24;
+  if (own !== null) {
+    const sn = subnets.find((s) => s.ipv4_network === own && s.ipv4_prefix === ownLen) ?? null;
+    out.push({ ipv4_network: own, ipv4_prefix: ownLen, subnet: sn });
+  }
+  for (const s of subnets)
+    if (!out.some((p) => p.subnet === s || (p.ipv4_network === s.ipv4_network && p.ipv4_prefix === s.ipv4_prefix)))
+      out.push({ ipv4_network: s.ipv4_network, ipv4_prefix: s.ipv4_prefix, subnet: s });
+  return out;
+}
+
+/** The prefix of `prefixes` that holds `ip` (they never overlap), if any. */
+export function prefixHolding(prefixes: readonly NetworkPrefix[], ip: string): NetworkPrefix | undefined {
+  return prefixes.find((p) => inSubnet(ip, p.ipv4_network, p.ipv4_prefix));
+}

@@ -1,6 +1,7 @@
 // Neutron's requests as vnet writes: each create/update/delete goes through the same resource rules as the
 // OpenVNet API (src/server/resources.ts: references, address checks, allocations, cascades), so one object is
 // one object whichever dialect made it, and its change reaches agents through the same feed.
+import { inSubnet } from '../../model/ipv4.js';
 import { ruleProtocolNumber } from '../../model/resources/security-groups.js';
 import { coerce, type Params } from '../../model/params.js';
 import type { Doc } from '../../store/store.js';
@@ -237,6 +238,16 @@ async function updateSubnetNetwork(ctx: WriteContext, networkUuid: string, o: Bo
   if (Object.keys(p).length > 0) await def.update(ctx, await ctx.must('networks', networkUuid), p);
 }
 
+/** DNS servers and host routes are the network's, so its first subnet's: a further subnet has none. */
+function refuseOnFurtherSubnet(o: Body, network: string): void {
+  for (const k of ['dns_nameservers', 'host_routes'])
+    if (Array.isArray(o[k]) && (o[k] as unknown[]).length > 0)
+      throw unsupported(
+        k,
+        `only the first subnet of network ${network} carries DNS servers and host routes in vnet (they are the network's)`,
+      );
+}
+
 async function createSubnet(ctx: WriteContext, view: NeutronView, o: Body): Promise<string> {
   refuseUnsupported(o);
   if (o.ip_version !== 4) throw unsupported('ip_version', 'IPv4 only');
@@ -245,14 +256,18 @@ async function createSubnet(ctx: WriteContext, view: NeutronView, o: Body): Prom
   const network = await attachableNetwork(ctx, view, o.network_id as string);
   if (!view.seesOwn(network))
     throw new NeutronError(403, 'PolicyNotAuthorized', `network ${network.uuid} is another project's`);
-  // vnet's network is one IPv4 prefix (its ipv4_network, which the agents route, answer ARP and serve DHCP for);
-  // a second subnet would be addresses no switch knows. Refused up front, naming the attribute (docs/neutron.md).
-  if (view.subnetOf(network.uuid))
-    throw unsupported(
-      'network_id',
-      `one IPv4 subnet per network, and ${network.uuid} has its subnet already (make another network and join the two with a router)`,
-    );
+  // A further subnet adds a prefix to the network's L2 (docs/neutron.md): the network keeps its first subnet's DNS
+  // servers and host routes, so a further one takes none.
+  if (view.subnetOf(network.uuid)) refuseOnFurtherSubnet(o, network.uuid);
   const { net, prefix } = splitCidr(o.cidr as string);
+  const overlap = view
+    .subnetsOf(network.uuid)
+    .find((s) => inSubnet(net, s.ipv4_network as string, Math.min(prefix, s.ipv4_prefix as number)));
+  if (overlap)
+    throw invalid(
+      'cidr',
+      `Requested subnet with cidr: ${o.cidr as string} for network: ${network.uuid} overlaps with another subnet (${overlap.uuid})`,
+    );
   const p = {
     network_uuid: network.uuid,
     ipv4_network: net,
@@ -303,9 +318,9 @@ const MAX_FIXED_IPS = 5;
 
 /**
  * The addresses a port asks for, in order (its first is the one DHCP offers): one per `fixed_ips` entry — the given
- * `ip_address`, else one the port already holds (a PUT keeps what it can), else a free one of the subnet. No
- * `fixed_ips`: one free address when the network has a subnet. vnet's network has one subnet, so each entry's
- * `subnet_id` must be it.
+ * `ip_address` (inside the entry's `subnet_id` when both are given), else one the port already holds in that subnet
+ * (a PUT keeps what it can), else a free one of the subnet (the network's first when none is named). No
+ * `fixed_ips`: one free address of the network's first subnet, when it has one.
  */
 async function fixedIps(
   ctx: WriteContext,
@@ -314,26 +329,33 @@ async function fixedIps(
   o: Body,
   held: string[] = [],
 ): Promise<string[]> {
-  const subnet = view.subnetOf(network.uuid);
+  const first = view.subnetOf(network.uuid);
   const fixed = o.fixed_ips as Body[] | undefined;
-  if (fixed === undefined) return subnet ? [await freeIpIn(ctx, subnet, 'fixed_ips')] : [];
+  if (fixed === undefined) return first ? [await freeIpIn(ctx, first, 'fixed_ips')] : [];
   if (fixed.length === 0) return [];
   if (fixed.length > MAX_FIXED_IPS)
     throw invalid('fixed_ips', `Exceeded maximum amount of fixed ips per port (${MAX_FIXED_IPS}).`);
-  if (!subnet) throw invalid('fixed_ips', `network ${network.uuid} has no subnet`);
+  if (!first) throw invalid('fixed_ips', `network ${network.uuid} has no subnet`);
+  const subnets = view.subnetsOf(network.uuid);
   const named = fixed.map((f) => f.ip_address).filter((ip): ip is string => typeof ip === 'string');
   const out: string[] = [];
   for (const [n, want] of fixed.entries()) {
-    if (want.subnet_id !== undefined && want.subnet_id !== subnet.uuid)
+    const subnet = want.subnet_id === undefined ? undefined : subnets.find((s) => s.uuid === want.subnet_id);
+    if (want.subnet_id !== undefined && !subnet)
       throw invalid(`fixed_ips[${n}].subnet_id`, `subnet ${String(want.subnet_id)} is not on network ${network.uuid}`);
     const ip = want.ip_address;
     if (typeof ip === 'string') {
       if (out.includes(ip)) throw invalid(`fixed_ips[${n}].ip_address`, `${ip} is given twice`);
+      if (subnet && view.subnetHolding(network.uuid, ip)?.uuid !== subnet.uuid)
+        throw invalid(`fixed_ips[${n}].ip_address`, `${ip} is not in subnet ${subnet.uuid}`);
       out.push(ip);
       continue;
     }
-    const kept = held.find((h) => !out.includes(h) && !named.includes(h));
-    out.push(kept ?? (await freeIpIn(ctx, subnet, 'fixed_ips', [...out, ...named])));
+    const from = subnet ?? first;
+    const kept = held.find(
+      (h) => !out.includes(h) && !named.includes(h) && view.subnetHolding(network.uuid, h)?.uuid === from.uuid,
+    );
+    out.push(kept ?? (await freeIpIn(ctx, from, 'fixed_ips', [...out, ...named])));
   }
   return out;
 }
@@ -391,6 +413,18 @@ async function updatePort(ctx: WriteContext, view: NeutronView, id: string, o: B
   let added: string[] = [];
   let network: Doc | undefined;
   if (o.fixed_ips !== undefined) {
+    // A router's port is its one address on the subnet (the route's interface, the subnet's gateway): Neutron
+    // refuses a second IPv4 address on it, in these words.
+    const owner = iface.device_owner as string;
+    if (
+      (owner === 'network:router_interface' || owner === 'network:router_gateway') &&
+      (o.fixed_ips as unknown[]).length > 1
+    )
+      throw new NeutronError(
+        400,
+        'BadRequest',
+        'Bad router request: Cannot have multiple IPv4 subnets on router port.',
+      );
     network = await ctx.must('networks', (await portNetwork(ctx, iface)) ?? '');
     const held = await ctx.find('ip_leases', { interface_uuid: iface.uuid });
     const wanted = await fixedIps(
@@ -557,6 +591,7 @@ export async function updateOf(ctx: WriteContext, view: NeutronView, kind: Neutr
     case 'subnets': {
       refuseUnsupported(o);
       const s = await owned(ctx, view, 'subnets', id, 'Subnet');
+      if (view.subnetOf(s.network_uuid as string)?.uuid !== s.uuid) refuseOnFurtherSubnet(o, s.network_uuid as string);
       await updateSubnetNetwork(ctx, s.network_uuid as string, o);
       const p: Params = {};
       if (o.name !== undefined) p.display_name = o.name as string;

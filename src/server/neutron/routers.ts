@@ -6,8 +6,10 @@
 // translation of the port (docs/north-south.md).
 import { inSubnet } from '../../model/ipv4.js';
 import type { Params } from '../../model/params.js';
+import { prefixHolding } from '../../model/resources/subnets.js';
 import type { Doc } from '../../store/store.js';
 import { freeIpIn, freeRandomMac, resourceDef } from '../resources.js';
+import { prefixesOf } from '../resources/leases.js';
 import type { ReadContext, WriteContext } from '../write-context.js';
 import type { Body } from './dialect.js';
 import { invalid, NeutronError, notFound } from './errors.js';
@@ -23,6 +25,15 @@ async function portsOf(ctx: ReadContext, router: string, owner: string): Promise
 
 async function firstLease(ctx: ReadContext, iface: string): Promise<Doc | undefined> {
   return ctx.findOne('ip_leases', { interface_uuid: iface });
+}
+
+/** The subnet holding a port's (first) address: a network's subnets are told apart by address. */
+async function subnetOfPort(ctx: ReadContext, iface: Doc): Promise<Doc | undefined> {
+  const lease = await firstLease(ctx, iface.uuid);
+  if (!lease) return undefined;
+  const network = await ctx.get('networks', lease.network_uuid as string);
+  if (!network) return undefined;
+  return prefixHolding(await prefixesOf(ctx, network), lease.ipv4_address as string)?.subnet as Doc | undefined;
 }
 
 /** A router that is down routes nothing: its routes carry neither entering nor leaving traffic. */
@@ -198,12 +209,10 @@ export async function addRouterInterface(ctx: WriteContext, view: NeutronView, i
     subnet = await ctx.get('subnets', body.subnet_id);
     if (!subnet || !view.seesOwn(subnet)) throw notFound('Subnet', body.subnet_id);
     if (!subnet.gateway_ipv4_address) throw badRequest(`Bad router request: Subnet ${subnet.uuid} has no gateway IP.`);
-    const already = (await portsOf(ctx, rl.uuid, ROUTER_INTERFACE)).filter(
-      (i) => i.network_uuid === subnet!.network_uuid,
-    );
+    // One port per subnet (a network with several subnets takes one on each, as Neutron does).
     for (const i of await portsOf(ctx, rl.uuid, ROUTER_INTERFACE))
-      if ((await firstLease(ctx, i.uuid))?.network_uuid === subnet.network_uuid) already.push(i);
-    if (already.length > 0) throw badRequest(`Bad router request: Router already has a port on subnet ${subnet.uuid}.`);
+      if ((await subnetOfPort(ctx, i))?.uuid === subnet.uuid)
+        throw badRequest(`Bad router request: Router already has a port on subnet ${subnet.uuid}.`);
     // Two networks behind one router with overlapping addresses: which one a packet goes to would be an accident.
     for (const r of await ctx.find('routes', { route_link_uuid: rl.uuid })) {
       const net = r.ipv4_network as string;
@@ -237,8 +246,8 @@ export async function addRouterInterface(ctx: WriteContext, view: NeutronView, i
     if (!lease) throw badRequest(`Bad router request: Router port ${port.uuid} must have at least one fixed IP.`);
     // The router is one address on the network (its route's interface): a second one would be leased and unused.
     if ((await ctx.find('ip_leases', { interface_uuid: port.uuid })).length > 1)
-      throw badRequest(`Bad router request: Router port ${port.uuid} has several fixed IPs; a router port has one.`);
-    subnet = await ctx.findOne('subnets', { network_uuid: lease.network_uuid as string });
+      throw badRequest('Bad router request: Cannot have multiple IPv4 subnets on router port.');
+    subnet = await subnetOfPort(ctx, port);
     iface = await resourceDef('interfaces').update(ctx, port, {
       mode: 'simulated',
       enable_routing: true,
@@ -250,7 +259,8 @@ export async function addRouterInterface(ctx: WriteContext, view: NeutronView, i
     await ctx.update('interfaces', iface);
   }
   const network = (await firstLease(ctx, iface.uuid))!.network_uuid as string;
-  const net = await ctx.must('networks', network);
+  // The route leads to the port's own prefix: a network with two subnets is two routes, one per router port.
+  const net = subnet ?? (await ctx.must('networks', network));
   await resourceDef('routes').create(ctx, {
     interface_uuid: iface.uuid,
     route_link_uuid: rl.uuid,
@@ -289,7 +299,7 @@ export async function removeRouterInterface(
   for (const iface of await portsOf(ctx, rl.uuid, ROUTER_INTERFACE)) {
     const lease = await firstLease(ctx, iface.uuid);
     const network = (lease?.network_uuid ?? iface.network_uuid) as string;
-    const subnet = await ctx.findOne('subnets', { network_uuid: network });
+    const subnet = await subnetOfPort(ctx, iface);
     if (body.port_id !== undefined && body.port_id !== iface.uuid) continue;
     if (body.subnet_id !== undefined && body.subnet_id !== subnet?.uuid) {
       if (body.port_id !== undefined)

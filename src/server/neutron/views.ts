@@ -1,6 +1,7 @@
 // Neutron's objects built from vnet's documents: one model, two dialects. A network is a vnet network, a subnet its
 // addressing, a port an interface with its leases, a security group the same group vnctl shows. Who sees what
 // (a member its project's objects, plus shared and external networks) is decided here too.
+import { type NetworkPrefix, networkPrefixes, prefixHolding } from '../../model/resources/subnets.js';
 import type { Doc } from '../../store/store.js';
 import { represent } from '../represent.js';
 import type { ReadContext } from '../write-context.js';
@@ -38,19 +39,23 @@ export class NeutronView {
   private constructor(
     private readonly ctx: ReadContext,
     readonly caller: Caller,
-    private readonly subnetOfNetwork: Map<string, Doc>,
+    /** network uuid → its prefixes, its own first (model/resources/subnets.ts). */
+    private readonly prefixesOfNetwork: Map<string, NetworkPrefix[]>,
     private readonly nodeOfDatapath: Map<string, string>,
   ) {}
 
   static async load(ctx: ReadContext, caller: Caller): Promise<NeutronView> {
     const subnets = await ctx.find('subnets');
     const dps = await ctx.find('datapaths');
-    return new NeutronView(
-      ctx,
-      caller,
-      new Map(subnets.map((s) => [s.network_uuid as string, s])),
-      new Map(dps.map((d) => [d.uuid, d.node_id as string])),
-    );
+    const byNetwork = new Map<string, Doc[]>();
+    for (const s of subnets)
+      byNetwork.set(s.network_uuid as string, [...(byNetwork.get(s.network_uuid as string) ?? []), s]);
+    const prefixes = new Map<string, NetworkPrefix[]>();
+    for (const [nw, list] of byNetwork) {
+      const n = await ctx.get('networks', nw);
+      if (n) prefixes.set(nw, networkPrefixes(n as never, list as never));
+    }
+    return new NeutronView(ctx, caller, prefixes, new Map(dps.map((d) => [d.uuid, d.node_id as string])));
   }
 
   private owns(d: Doc): boolean {
@@ -71,18 +76,28 @@ export class NeutronView {
     return this.owns(d);
   }
 
+  /** The network's first subnet: the one that is the network's own address (its DNS servers and host routes). */
   subnetOf(networkUuid: string): Doc | undefined {
-    return this.subnetOfNetwork.get(networkUuid);
+    return this.subnetsOf(networkUuid)[0];
+  }
+
+  /** Every subnet of the network, its first first. */
+  subnetsOf(networkUuid: string): Doc[] {
+    return (this.prefixesOfNetwork.get(networkUuid) ?? []).flatMap((p) => (p.subnet ? [p.subnet as Doc] : []));
+  }
+
+  /** The subnet of the network that holds `ip`. */
+  subnetHolding(networkUuid: string, ip: string): Doc | undefined {
+    return prefixHolding(this.prefixesOfNetwork.get(networkUuid) ?? [], ip)?.subnet as Doc | undefined;
   }
 
   network(n: Doc): Body {
     const physical = n.network_mode === 'physical';
-    const subnet = this.subnetOf(n.uuid);
     return {
       ...standard(n),
       admin_state_up: true,
       status: 'ACTIVE',
-      subnets: subnet ? [subnet.uuid] : [],
+      subnets: this.subnetsOf(n.uuid).map((s) => s.uuid),
       shared: n.shared === true,
       'router:external': n.external === true,
       mtu: n.mtu ?? null,
@@ -99,7 +114,9 @@ export class NeutronView {
   }
 
   subnet(s: Doc, network: Doc | undefined): Body {
-    const dns = (network?.dns_servers as string | null) ?? '';
+    // The network holds its first subnet's DNS servers and host routes; a further subnet has none (refused).
+    const first = network?.ipv4_network === s.ipv4_network && network?.ipv4_prefix === s.ipv4_prefix;
+    const dns = first ? ((network?.dns_servers as string | null) ?? '') : '';
     return {
       ...standard(s),
       network_id: s.network_uuid,
@@ -109,7 +126,7 @@ export class NeutronView {
       allocation_pools: s.allocation_pools,
       enable_dhcp: s.enable_dhcp === true,
       dns_nameservers: dns === '' ? [] : dns.split(','),
-      host_routes: (network?.host_routes as unknown[] | undefined) ?? [],
+      host_routes: first ? ((network?.host_routes as unknown[] | undefined) ?? []) : [],
       ipv6_ra_mode: null,
       ipv6_address_mode: null,
       subnetpool_id: null,
@@ -133,7 +150,7 @@ export class NeutronView {
       admin_state_up: i.admin_state_up !== false,
       mac_address: macs[0]?.mac_address ?? null,
       fixed_ips: ips.map((l) => ({
-        subnet_id: this.subnetOf(l.network_uuid)?.uuid ?? null,
+        subnet_id: this.subnetHolding(l.network_uuid, l.ipv4_address)?.uuid ?? null,
         ip_address: l.ipv4_address,
       })),
       device_id: i.device_id ?? '',

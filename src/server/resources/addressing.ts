@@ -178,18 +178,35 @@ export const subnets: ResourceDef = {
   ...define(D.subnets),
   async create(ctx, p) {
     const network = await ctx.must('networks', p.network_uuid as string, 'network_uuid');
-    const twin = await ctx.findOne('subnets', { network_uuid: network.uuid });
-    if (twin) throw new DuplicateValue('network_uuid', `${network.uuid} (one subnet per network)`, twin.uuid);
     const net = p.ipv4_network as string;
     const prefix = p.ipv4_prefix as number;
     if (!isAligned(net, prefix))
       throw new ArgumentError('ipv4_network', `${net} has host bits set for prefix ${prefix}`);
-    // An OpenVNet network with its address already may take a subnet of that same address, and no other.
-    if (network.ipv4_network !== null && (network.ipv4_network !== net || network.ipv4_prefix !== prefix))
-      throw new ArgumentError(
-        'ipv4_network',
-        `${network.uuid} is ${network.ipv4_network}/${network.ipv4_prefix}, not ${net}/${prefix}`,
+    const others = await ctx.find('subnets', { network_uuid: network.uuid });
+    if (others.length === 0) {
+      // An OpenVNet network with its address already may take a subnet of that same address, and no other.
+      if (network.ipv4_network !== null && (network.ipv4_network !== net || network.ipv4_prefix !== prefix))
+        throw new ArgumentError(
+          'ipv4_network',
+          `${network.uuid} is ${network.ipv4_network}/${network.ipv4_prefix}, not ${net}/${prefix}`,
+        );
+    } else {
+      // A further prefix on the same L2 network. Physical networks keep one: their gateway, floating IPs and the
+      // uplink's ARP answers are per network address (docs/neutron.md, "Several subnets per network").
+      if (network.network_mode !== 'virtual')
+        throw new NotSupported(
+          'network_uuid',
+          `${network.uuid} is a ${String(network.network_mode)} network: only virtual networks take a second subnet`,
+        );
+      const overlap = others.find((o) =>
+        inSubnet(net, o.ipv4_network as string, Math.min(prefix, o.ipv4_prefix as number)),
       );
+      if (overlap)
+        throw new ArgumentError(
+          'ipv4_network',
+          `${net}/${prefix} overlaps subnet ${overlap.uuid} (${overlap.ipv4_network}/${overlap.ipv4_prefix}) of ${network.uuid}`,
+        );
+    }
     const gateway =
       p.gateway_ipv4_address === undefined ? intToIp(ipToInt(net) + 1) : (p.gateway_ipv4_address as string | null);
     const doc = newDoc(D.subnets, p, {
@@ -203,7 +220,7 @@ export const subnets: ResourceDef = {
       checkPools(doc);
       checkGatewayOutsidePools(doc, 'allocation_pools');
     }
-    await ctx.update('networks', { ...network, ipv4_network: net, ipv4_prefix: prefix });
+    if (others.length === 0) await ctx.update('networks', { ...network, ipv4_network: net, ipv4_prefix: prefix });
     await ctx.insert('subnets', doc);
     if (doc.enable_dhcp) {
       doc.dhcp_interface_uuid = await makeDhcpPort(ctx, doc);
@@ -221,12 +238,15 @@ export const subnets: ResourceDef = {
     return ctx.update('subnets', doc);
   },
   async remove(ctx, doc) {
-    // Addresses held by ports other than the subnet's own DHCP port, or by floating IPs, keep it (Neutron's
+    // Addresses of it held by ports other than the subnet's own DHCP port, or by floating IPs, keep it (Neutron's
     // SubnetInUse: a floating IP's address is its hidden port's).
+    const net = doc.ipv4_network as string;
+    const prefix = doc.ipv4_prefix as number;
+    const mine = (l: Doc) => inSubnet(l.ipv4_address as string, net, prefix);
     const held = (await ctx.find('ip_leases', { network_uuid: doc.network_uuid as string })).filter(
-      (l) => l.interface_uuid !== doc.dhcp_interface_uuid,
+      (l) => l.interface_uuid !== doc.dhcp_interface_uuid && mine(l),
     );
-    const floating = await ctx.find('floating_ips', { network_uuid: doc.network_uuid as string });
+    const floating = (await ctx.find('floating_ips', { network_uuid: doc.network_uuid as string })).filter(mine);
     if (held.length > 0 || floating.length > 0)
       throw new DeleteRestrictionError(doc.uuid, [
         ...held.map((l) => `${l.interface_uuid ?? l.uuid} (${l.ipv4_address})`),
@@ -235,7 +255,15 @@ export const subnets: ResourceDef = {
     await dropDhcpPort(ctx, doc);
     await ctx.remove('subnets', doc.uuid);
     const network = await ctx.get('networks', doc.network_uuid as string);
-    // Its host routes go with the address their next hops were in.
-    if (network) await ctx.update('networks', { ...network, ipv4_network: null, host_routes: [] });
+    if (!network || network.ipv4_network !== net || network.ipv4_prefix !== prefix) return;
+    // The network's own address goes: the next subnet becomes it, without the DNS servers and host routes that were
+    // the removed subnet's (their next hops were in it).
+    const next = await ctx.findOne('subnets', { network_uuid: network.uuid });
+    await ctx.update('networks', {
+      ...network,
+      ipv4_network: (next?.ipv4_network as string | undefined) ?? null,
+      ...(next ? { ipv4_prefix: next.ipv4_prefix, dns_servers: null } : {}),
+      host_routes: [],
+    });
   },
 };

@@ -1,11 +1,12 @@
 // The lease and address helpers the resource rules share: MAC and IP leases, free-address checks, allocation
 // (MACs, pool addresses, tunnel keys, conntrack zones); it defines no resource, so every rule file may import it.
 import { ArgumentError, DuplicateValue, InvalidID } from '../../model/errors.js';
-import { inSubnet, intToIp, ipToInt, isNetworkOrBroadcast } from '../../model/ipv4.js';
+import { intToIp, ipToInt, isNetworkOrBroadcast } from '../../model/ipv4.js';
 import type { Params } from '../../model/params.js';
+import { type NetworkPrefix, networkPrefixes, prefixHolding } from '../../model/resources/subnets.js';
 import { UUID_PREFIX } from '../../model/types.js';
 import type { Doc } from '../../store/store.js';
-import type { WriteContext } from '../write-context.js';
+import type { ReadContext, WriteContext } from '../write-context.js';
 
 const P = UUID_PREFIX;
 
@@ -36,7 +37,7 @@ export async function checkMacFree(ctx: WriteContext, macAddr: string, field: st
 }
 
 /**
- * The address must be a host address inside the network's subnet, not leased in that network yet and not a
+ * The address must be a host address inside one of the network's subnets, not leased in that network yet and not a
  * floating IP of it (a floating IP holds its address without a lease, as Neutron's hidden network:floatingip port).
  */
 export async function checkIpFree(
@@ -46,13 +47,17 @@ export async function checkIpFree(
   field: string,
   self?: string,
 ): Promise<void> {
-  const net = network.ipv4_network as string | null;
-  const prefix = network.ipv4_prefix as number;
-  if (net === null) throw new ArgumentError(field, `${network.uuid} has no address yet: give it a subnet first`);
-  if (!inSubnet(ip, net, prefix))
-    throw new ArgumentError(field, `${ip} is not inside ${network.uuid} (${net}/${prefix})`);
-  if (isNetworkOrBroadcast(ip, net, prefix))
-    throw new ArgumentError(field, `${ip} is the network or broadcast address of ${net}/${prefix}`);
+  const prefixes = await prefixesOf(ctx, network);
+  if (prefixes.length === 0)
+    throw new ArgumentError(field, `${network.uuid} has no address yet: give it a subnet first`);
+  const holder = prefixHolding(prefixes, ip);
+  const all = prefixes.map((p) => `${p.ipv4_network}/${p.ipv4_prefix}`).join(', ');
+  if (!holder) throw new ArgumentError(field, `${ip} is not inside ${network.uuid} (${all})`);
+  if (isNetworkOrBroadcast(ip, holder.ipv4_network, holder.ipv4_prefix))
+    throw new ArgumentError(
+      field,
+      `${ip} is the network or broadcast address of ${holder.ipv4_network}/${holder.ipv4_prefix}`,
+    );
   const other = await ctx.findOne('ip_leases', { network_uuid: network.uuid, ipv4_address: ip });
   if (other && other.uuid !== self)
     throw new DuplicateValue(
@@ -62,6 +67,15 @@ export async function checkIpFree(
     );
   const floating = await ctx.findOne('floating_ips', { network_uuid: network.uuid, ipv4_address: ip });
   if (floating) throw new DuplicateValue(field, ip, `floating IP ${floating.uuid} in ${network.uuid}`);
+}
+
+/** A network's prefixes (its own, then its further subnets'): model/resources/subnets.ts says which. */
+export async function prefixesOf(ctx: ReadContext, network: Doc): Promise<NetworkPrefix[]> {
+  const subnets = await ctx.find('subnets', { network_uuid: network.uuid });
+  return networkPrefixes(
+    network as unknown as Parameters<typeof networkPrefixes>[0],
+    subnets as unknown as Parameters<typeof networkPrefixes>[1],
+  );
 }
 
 /** A locally administered MAC no mac lease or route link uses. */

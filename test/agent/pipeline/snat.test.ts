@@ -235,3 +235,35 @@ test('hairpin on the gateway itself: a frame to an address it answers for on the
   // On DP2 (an uplink, not the gateway, the VM not there) nothing turns around.
   assert.ok(!flowsOf(DP2, res).some((f) => f.includes('table=l2_lookup,priority=20')));
 });
+
+test('an inside network with a second subnet: the gateway translates both prefixes, other hosts send both there', () => {
+  const res = resources();
+  res.subnets = [
+    {
+      uuid: 'sn-a',
+      network_uuid: INSIDE.uuid,
+      ipv4_network: '10.0.0.0',
+      ipv4_prefix: 24,
+      gateway_ipv4_address: '10.0.0.1',
+    },
+    {
+      uuid: 'sn-b',
+      network_uuid: INSIDE.uuid,
+      ipv4_network: '10.1.0.0',
+      ipv4_prefix: 24,
+      gateway_ipv4_address: '10.1.0.1',
+    },
+  ];
+  const snat = flowsOf(DP1, res).filter((f) => f.includes('table=snat,priority=100'));
+  assert.deepEqual(snat.map((f) => /nw_src=([0-9./]+)/.exec(f)?.[1]).sort(), [
+    '10.0.0.0/255.255.255.0',
+    '10.1.0.0/255.255.255.0',
+  ]);
+  const toGateway = flowsOf(DP3, res).filter((f) =>
+    new RegExp(`table=l3_lookup,priority=${lookupPriority(0, 'gateway')},`).test(f),
+  );
+  assert.deepEqual(toGateway.map((f) => /nw_src=([0-9./]+)/.exec(f)?.[1]).sort(), [
+    '10.0.0.0/255.255.255.0',
+    '10.1.0.0/255.255.255.0',
+  ]);
+});
