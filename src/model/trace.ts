@@ -1,8 +1,28 @@
 // The trace contract: what `POST /traces` takes and answers, and what the server asks each agent on the way
 // (one host at a time: the agent traces the packet through its own switch, the server follows it across tunnels).
 
+import { bool, int, ipv4, mac, oneOf, uuid } from './params.js';
+
 export const TRACE_PROTOCOLS = ['icmp', 'tcp', 'udp'] as const;
 export type TraceProtocol = (typeof TRACE_PROTOCOLS)[number];
+
+/** Where the packet comes from: one of these names its sender (vnctl takes it as its positional IF). */
+export const TRACE_SOURCE_PARAMS = ['interface_uuid', 'src_mac', 'src_ip'] as const;
+
+/** `POST /traces`'s parameters (the server's validation and OpenAPI, and vnctl trace's options, come from these). */
+export const TRACE_PARAMS = [
+  uuid('interface_uuid', 'if', { doc: 'the interface the packet comes from (a VM port); or src_mac, or src_ip' }),
+  mac('src_mac', { doc: "the sending VM's MAC (instead of interface_uuid)" }),
+  ipv4('src_ip', {
+    doc: "the sending VM's address (instead of interface_uuid; refused when several networks have it)",
+  }),
+  ipv4('dst', { required: true, doc: 'destination address' }),
+  oneOf('proto', TRACE_PROTOCOLS, { doc: 'icmp (echo request, the default), tcp (a SYN) or udp' }),
+  int('dport', 1, 65535, { doc: 'tcp/udp destination port (default 80)' }),
+  int('sport', 1, 65535, { doc: 'tcp/udp source port (default 40000)' }),
+  int('ttl', 1, 255, { doc: 'IP TTL (default 64)' }),
+  bool('explain', { doc: 'also trace the reply back and say which direction fails first' }),
+];
 
 /** A packet as it enters a bridge. */
 export interface TracePacket {

@@ -267,8 +267,10 @@ const declaredTopologies = define(D.topologies, {
 export const topologies: ResourceDef = {
   ...declaredTopologies,
   async update(ctx, doc, p) {
+    const before = doc.mode; // the update writes onto `doc`
     const updated = await declaredTopologies.update(ctx, doc, p);
-    await syncTopologyRows(ctx); // what a topology derives follows its mode
+    // What a topology derives follows its mode; its other fields (display_name) derive nothing.
+    if (updated.mode !== before) await syncTopologyRows(ctx);
     return updated;
   },
 };

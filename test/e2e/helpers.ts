@@ -65,26 +65,63 @@ export async function addDhcpService(
   await cluster.call('POST', '/network_services', { uuid: serviceUuid, interface_uuid: iface.uuid, mode: 'dhcp' });
 }
 
+/** A VM of the API: its interface and the lab VM that plays it, with the same MAC, address and port. */
+export interface InterfaceVm {
+  name: string;
+  host: string;
+  mac: string;
+  ip: string;
+  /** The interface's uuid, also the VM's port name (the agent binds by port name); default `if-<name>`. */
+  uuid?: string;
+  /** The interface's network (its address an IP lease there), or its segment (no IP lease). */
+  network?: string;
+  segment?: string;
+  gateway?: string;
+  mtu?: number;
+  /** More interface fields (mode, port_name, enable_routing, ...). */
+  fields?: Record<string, unknown>;
+  /** The VM sets its own address once plugged (`ip addr add`, no gateway), as OpenVNet's specs do. */
+  selfAddressed?: boolean;
+}
+
+/** POST the VM's interface, then plug a lab VM into `host` with its MAC, address and port. */
+export async function addInterfaceVm(cluster: Cluster, vm: InterfaceVm): Promise<void> {
+  const uuid = vm.uuid ?? `if-${vm.name}`;
+  await cluster.call('POST', '/interfaces', {
+    uuid,
+    ...vm.fields,
+    mac_address: vm.mac,
+    ...(vm.segment ? { segment_uuid: vm.segment } : { network_uuid: vm.network, ipv4_address: vm.ip }),
+  });
+  await plugInterfaceVm(cluster, { ...vm, uuid });
+}
+
+/** Plug the lab VM of an interface the API already has (its uuid the port name). */
+export async function plugInterfaceVm(cluster: Cluster, vm: InterfaceVm): Promise<void> {
+  const port = vm.uuid ?? `if-${vm.name}`;
+  if (vm.selfAddressed) {
+    await cluster.lab.addVm({ name: vm.name, host: vm.host, mac: vm.mac, ip: null, gateway: null, port });
+    await cluster.lab.run(vm.name, ['ip', 'addr', 'add', `${vm.ip}/24`, 'dev', 'eth0']);
+    return;
+  }
+  await cluster.lab.addVm({
+    name: vm.name,
+    host: vm.host,
+    mac: vm.mac,
+    ip: `${vm.ip}/24`,
+    gateway: vm.gateway,
+    port,
+    ...(vm.mtu ? { mtu: vm.mtu } : {}),
+  });
+}
+
 /** A VM beyond the seed in net1 (interface created through the API, then plugged into `host`). */
 export async function addNet1Vm(
   cluster: Cluster,
   vm: { name: string; uuid: string; ip: string; mac: string },
   host: string,
 ): Promise<void> {
-  await cluster.call('POST', '/interfaces', {
-    uuid: vm.uuid,
-    network_uuid: 'nw-net1',
-    ipv4_address: vm.ip,
-    mac_address: vm.mac,
-  });
-  await cluster.lab.addVm({
-    name: vm.name,
-    host,
-    mac: vm.mac,
-    ip: `${vm.ip}/24`,
-    gateway: '172.16.1.254',
-    port: vm.uuid,
-  });
+  await addInterfaceVm(cluster, { ...vm, host, network: 'nw-net1', gateway: '172.16.1.254' });
 }
 
 /** ofproto/trace input for an ICMP echo from a seed VM to `dstIp` (router MAC when routed). */

@@ -3,6 +3,7 @@
 // OpenVNet's spec sets them), and its be_reachable_to / not_to be_reachable_to made on real packets.
 import assert from 'node:assert/strict';
 import type { Cluster } from '../../src/demo/cluster.js';
+import { plugInterfaceVm } from './helpers.js';
 import { type SegVm, segmentReport } from './segment-vms.js';
 
 /** OpenVNet's vm1..vm6: odd ones on the first segment, even ones on the second, two per host (seg.yml, seg_tp.yml). */
@@ -21,10 +22,7 @@ const UNUSED = '10.101.0.99';
 
 /** Plugs the six VMs in; as OpenVNet's spec does (vm.change_ipv4_address), each sets its own address: no DHCP. */
 export async function addSegVms(cluster: Cluster): Promise<void> {
-  for (const v of SEG_VMS) {
-    await cluster.lab.addVm({ name: v.name, host: v.host, mac: v.mac, ip: null, gateway: null, port: v.uuid });
-    await cluster.lab.run(v.name, ['ip', 'addr', 'add', `${v.ip}/24`, 'dev', 'eth0']);
-  }
+  for (const v of SEG_VMS) await plugInterfaceVm(cluster, { ...v, selfAddressed: true });
 }
 
 /** The agents run the dataset's datapaths (found by dpid) without error, and every VM is reported up. */

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { Cluster } from '../../src/demo/cluster.js';
 import { waitFor } from '../lib/wait-for.js';
-import { assertE2eEnvironment, labPrefix } from './helpers.js';
+import { addInterfaceVm, assertE2eEnvironment, labPrefix } from './helpers.js';
 
 const HOSTS = ['h1', 'h2'];
 const NETS = [
@@ -47,15 +47,7 @@ before(async () => {
     for (const n of NETS)
       await cluster.call('POST', `/datapaths/${dpOf.get(h)}/networks/${n.uuid}`, { interface_uuid: `if-up${h}` });
   }
-  for (const v of VMS) {
-    await cluster.call('POST', '/interfaces', {
-      uuid: v.uuid,
-      network_uuid: v.network,
-      ipv4_address: v.ip,
-      mac_address: v.mac,
-    });
-    await lab.addVm({ name: v.name, host: v.host, mac: v.mac, ip: `${v.ip}/24`, port: v.uuid, mtu: 1500 });
-  }
+  for (const v of VMS) await addInterfaceVm(cluster, { ...v, mtu: 1500 });
 });
 
 after(async () => {

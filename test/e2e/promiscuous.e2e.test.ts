@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { Cluster } from '../../src/demo/cluster.js';
-import { assertE2eEnvironment, labPrefix } from './helpers.js';
+import { addInterfaceVm, assertE2eEnvironment, labPrefix } from './helpers.js';
 
 const PROM_PORT = 'prom0';
 /** The outside machines: not in any model, learned by h1's switch behind prom0. */
@@ -51,17 +51,8 @@ before(async () => {
       network_mode: 'virtual',
     });
   await cluster.call('POST', '/segments', { uuid: 'seg-p', mode: 'virtual' });
-  for (const v of VMS) {
-    await cluster.call('POST', '/interfaces', {
-      uuid: v.uuid,
-      mode: 'vif',
-      port_name: v.uuid,
-      mac_address: v.mac,
-      ...(v.network ? { network_uuid: v.network, ipv4_address: v.ip } : { segment_uuid: v.segment }),
-    });
-    await cluster.lab.addVm({ name: v.name, host: v.host, mac: v.mac, ip: null, gateway: null, port: v.uuid });
-    await cluster.lab.run(v.name, ['ip', 'addr', 'add', `${v.ip}/24`, 'dev', 'eth0']);
-  }
+  for (const v of VMS)
+    await addInterfaceVm(cluster, { ...v, fields: { mode: 'vif', port_name: v.uuid }, selfAddressed: true });
   // The legacy network: its own learning switch with two machines, reached from h1's bridge through prom0.
   await cluster.lab.addUplink('h1', { port: PROM_PORT });
   for (const o of OUT) await cluster.lab.addExternal({ name: o.name, ip: `${o.ip}/24`, mac: o.mac });

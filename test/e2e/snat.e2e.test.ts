@@ -10,7 +10,7 @@ import { Cluster } from '../../src/demo/cluster.js';
 import { EXTERNAL, northSouthApiCalls, TENANTS } from '../../src/demo/north-south.js';
 import type { LabInternetHandles } from '../../src/lab/lab.js';
 import { waitFor } from '../lib/wait-for.js';
-import { assertE2eEnvironment, labPrefix } from './helpers.js';
+import { addInterfaceVm, assertE2eEnvironment, labPrefix } from './helpers.js';
 
 const HOSTS = ['h1', 'h2', 'h3'];
 const VMS = [
@@ -40,22 +40,7 @@ before(async () => {
     }),
   );
   for (const v of VMS) {
-    const uuid = `if-${v.name}`;
-    await cluster.call('POST', '/interfaces', {
-      uuid,
-      network_uuid: `nw-${v.t}`,
-      ipv4_address: v.ip,
-      mac_address: v.mac,
-    });
-    await lab.addVm({
-      name: v.name,
-      host: v.host,
-      mac: v.mac,
-      ip: `${v.ip}/24`,
-      gateway: '10.0.0.1',
-      port: uuid,
-      mtu: 1450,
-    });
+    await addInterfaceVm(cluster, { ...v, network: `nw-${v.t}`, gateway: '10.0.0.1', mtu: 1450 });
   }
 });
 
@@ -249,19 +234,13 @@ test('hairpin to floating IPs served on the active gateway itself: same host and
   // h1 is the active gateway and has an uplink: a2's floating IP is served there (its own host); a1 is on h3, which
   // has no uplink, so its floating IP is served there too. b2, tenant b's VM on h1 without a floating IP, leaves
   // through b's SNAT on the same host.
-  await cluster.call('POST', '/interfaces', {
-    uuid: 'if-b2',
-    network_uuid: 'nw-b',
-    ipv4_address: '10.0.0.13',
-    mac_address: '02:00:00:0b:00:13',
-  });
-  await cluster.lab.addVm({
+  await addInterfaceVm(cluster, {
     name: 'b2',
     host: 'h1',
+    network: 'nw-b',
+    ip: '10.0.0.13',
     mac: '02:00:00:0b:00:13',
-    ip: '10.0.0.13/24',
     gateway: '10.0.0.1',
-    port: 'if-b2',
     mtu: 1450,
   });
   const FIP_A2 = '192.168.10.90';

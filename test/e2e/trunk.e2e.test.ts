@@ -14,7 +14,7 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { Cluster } from '../../src/demo/cluster.js';
 import { runIn } from '../../src/lab/exec.js';
-import { assertE2eEnvironment, labPrefix } from './helpers.js';
+import { addInterfaceVm, assertE2eEnvironment, labPrefix } from './helpers.js';
 
 const HOSTS = ['h1', 'h2'];
 const NETS = [
@@ -72,15 +72,7 @@ before(async () => {
       mac_address: s.mac,
       enable_routing: true,
     });
-  for (const v of VMS) {
-    await cluster.call('POST', '/interfaces', {
-      uuid: v.uuid,
-      network_uuid: v.network,
-      ipv4_address: v.ip,
-      mac_address: v.mac,
-    });
-    await lab.addVm({ name: v.name, host: 'h2', mac: v.mac, ip: `${v.ip}/24`, gateway: v.gateway, port: v.uuid });
-  }
+  for (const v of VMS) await addInterfaceVm(cluster, { ...v, host: 'h2' });
   await routerVm();
 });
 

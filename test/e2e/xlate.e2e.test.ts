@@ -9,7 +9,7 @@ import { Cluster } from '../../src/demo/cluster.js';
 import { EXTERNAL, northSouthApiCalls } from '../../src/demo/north-south.js';
 import type { LabInternetHandles } from '../../src/lab/lab.js';
 import { waitFor } from '../lib/wait-for.js';
-import { assertE2eEnvironment, labPrefix } from './helpers.js';
+import { addInterfaceVm, assertE2eEnvironment, labPrefix } from './helpers.js';
 
 const VMS = [
   { name: 'a1', host: 'h2', ip: '10.0.0.10', mac: '02:00:00:0a:00:10', fip: '192.168.10.70', outPort: 8080 },
@@ -59,21 +59,7 @@ before(async () => {
     }),
   );
   for (const v of VMS) {
-    await cluster.call('POST', '/interfaces', {
-      uuid: `if-${v.name}`,
-      network_uuid: 'nw-a',
-      ipv4_address: v.ip,
-      mac_address: v.mac,
-    });
-    await lab.addVm({
-      name: v.name,
-      host: v.host,
-      mac: v.mac,
-      ip: `${v.ip}/24`,
-      gateway: '10.0.0.1',
-      port: `if-${v.name}`,
-      mtu: 1450,
-    });
+    await addInterfaceVm(cluster, { ...v, network: 'nw-a', gateway: '10.0.0.1', mtu: 1450 });
     await lab.spawn(v.name, 'service', ['python3', '-c', SERVICE]);
   }
   await cluster.waitInSync(30_000);

@@ -414,96 +414,34 @@ describe('sub-items', () => {
     });
     // vnet's form on the VM: ingress its address, egress the outside one; ports both or neither, 1–65535.
     await ok(s, 'POST', '/api/translations', { uuid: 'tr-vm9', interface_uuid: 'if-vm9' });
-    const port = { ingress_ipv4_address: '10.1.0.9', egress_ipv4_address: '198.51.100.9' };
-    await ok(s, 'POST', sa('tr-vm9'), { ...port, ingress_port_number: 80, egress_port_number: 8080 });
-    await ok(s, 'POST', sa('tr-vm9'), { ...port, ingress_port_number: 53, egress_port_number: 5353 });
-    for (const [field, v] of [
-      ['ingress_port_number', 0],
-      ['egress_port_number', 65536],
-    ] as const)
-      await fails(
-        s,
-        'POST',
-        sa('tr-vm9'),
-        { ...port, ingress_port_number: 81, egress_port_number: 81, [field]: v },
-        400,
-        '110',
-        field,
-      );
-    await fails(s, 'POST', sa('tr-vm9'), { ...port, egress_port_number: 9090 }, 400, '110', 'ingress_port_number');
-    // The same outside address and port twice (an entry is TCP and UDP both): 409 naming the outside port.
-    await fails(
-      s,
-      'POST',
-      sa('tr-vm9'),
-      { ...port, ingress_port_number: 22, egress_port_number: 8080 },
-      409,
-      '120',
-      'egress_port_number',
-    );
-    // The whole address where ports of it are translated, and one outside address for two VMs: refused.
-    await fails(s, 'POST', sa('tr-vm9'), port, 409, '120', 'egress_ipv4_address');
+    const addr = (ingress: string, egress: string) => ({ ingress_ipv4_address: ingress, egress_ipv4_address: egress });
+    const ports = (ingress: number, egress: number) => ({ ingress_port_number: ingress, egress_port_number: egress });
+    const port = addr('10.1.0.9', '198.51.100.9');
+    await ok(s, 'POST', sa('tr-vm9'), { ...port, ...ports(80, 8080) });
+    await ok(s, 'POST', sa('tr-vm9'), { ...port, ...ports(53, 5353) });
     await ok(s, 'POST', '/api/translations', { uuid: 'tr-vm8', interface_uuid: 'if-vm8' });
-    await fails(
-      s,
-      'POST',
-      sa('tr-vm8'),
-      {
-        ingress_ipv4_address: '10.1.0.8',
-        egress_ipv4_address: '198.51.100.9',
-        ingress_port_number: 22,
-        egress_port_number: 2222,
-      },
-      400,
-      '110',
-      'egress_ipv4_address',
-    );
-    // OpenVNet's direction on a VM's interface (ingress the outside address, egress its own) is ambiguous: refused.
-    await fails(
-      s,
-      'POST',
-      sa('tr-vm8'),
-      { ingress_ipv4_address: '198.51.100.8', egress_ipv4_address: '10.1.0.8' },
-      400,
-      '110',
-      'ingress_ipv4_address',
-    );
     // OpenVNet's form on the physical network's router interface: ingress outside (in that network), egress inside.
     await ok(s, 'POST', '/api/translations', { uuid: 'tr-gw', interface_uuid: 'if-outgw' });
-    await ok(s, 'POST', sa('tr-gw'), { ingress_ipv4_address: '198.51.100.8', egress_ipv4_address: '10.1.0.8' });
-    await fails(
-      s,
-      'POST',
-      sa('tr-gw'),
-      { ingress_ipv4_address: '10.1.0.8', egress_ipv4_address: '198.51.100.7' },
-      400,
-      '110',
-      'ingress_ipv4_address',
-    );
-    // Its outside side is ingress: the same outside port as the VM form's entry collides by that field.
-    await fails(
-      s,
-      'POST',
-      sa('tr-gw'),
-      {
-        ingress_ipv4_address: '198.51.100.9',
-        egress_ipv4_address: '10.1.0.9',
-        ingress_port_number: 8080,
-        egress_port_number: 81,
-      },
-      409,
-      '120',
-      'ingress_port_number',
-    );
-    await fails(
-      s,
-      'POST',
-      sa('tr-gw'),
-      { ingress_ipv4_address: '198.51.100.8', egress_ipv4_address: '10.1.0.9' },
-      400,
-      '103',
-      'ingress_ipv4_address',
-    );
+    await ok(s, 'POST', sa('tr-gw'), addr('198.51.100.8', '10.1.0.8'));
+    // [translation, entry, status, code, field]: each refusal names the field at fault.
+    const refused: [string, Record<string, unknown>, number, string, string][] = [
+      ['tr-vm9', { ...port, ...ports(0, 81) }, 400, '110', 'ingress_port_number'],
+      ['tr-vm9', { ...port, ...ports(81, 65536) }, 400, '110', 'egress_port_number'],
+      ['tr-vm9', { ...port, egress_port_number: 9090 }, 400, '110', 'ingress_port_number'],
+      // The same outside address and port twice (an entry is TCP and UDP both): 409 naming the outside port.
+      ['tr-vm9', { ...port, ...ports(22, 8080) }, 409, '120', 'egress_port_number'],
+      // The whole address where ports of it are translated, and one outside address for two VMs: refused.
+      ['tr-vm9', port, 409, '120', 'egress_ipv4_address'],
+      ['tr-vm8', { ...addr('10.1.0.8', '198.51.100.9'), ...ports(22, 2222) }, 400, '110', 'egress_ipv4_address'],
+      // OpenVNet's direction on a VM's interface (ingress the outside address, egress its own) is ambiguous: refused.
+      ['tr-vm8', addr('198.51.100.8', '10.1.0.8'), 400, '110', 'ingress_ipv4_address'],
+      // On the router interface the inside address is egress.
+      ['tr-gw', addr('10.1.0.8', '198.51.100.7'), 400, '110', 'ingress_ipv4_address'],
+      // Its outside side is ingress: the same outside port as the VM form's entry collides by that field.
+      ['tr-gw', { ...addr('198.51.100.9', '10.1.0.9'), ...ports(8080, 81) }, 409, '120', 'ingress_port_number'],
+      ['tr-gw', addr('198.51.100.8', '10.1.0.9'), 400, '103', 'ingress_ipv4_address'],
+    ];
+    for (const [tr, entry, status, code, field] of refused) await fails(s, 'POST', sa(tr), entry, status, code, field);
     for (const t of ['tr-vm9', 'tr-vm8', 'tr-gw']) await ok(s, 'DELETE', `/api/translations/${t}`);
   });
 

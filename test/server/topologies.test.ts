@@ -3,6 +3,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { runVnctl } from '../../src/cli/vnctl/main.js';
+import type { Store, StoreWriter } from '../../src/store/store.js';
 import { startServer, type TestServer } from './helpers.js';
 
 describe('topologies', () => {
@@ -219,6 +220,41 @@ describe('topologies', () => {
     await ok('DELETE', '/topologies/topo-m2');
     assert.equal((await ok('PUT', '/topologies/topo-m', { mode: 'simple_overlay' })).mode, 'simple_overlay');
     await ok('DELETE', '/topologies/topo-m');
+  });
+
+  it("a PUT that leaves the mode derives nothing: the rows are synced only when a topology's mode changed", async () => {
+    // The kinds the store is asked to list while `fn` runs (a sync lists every derived row kind).
+    async function kindsListed(fn: () => Promise<unknown>): Promise<Set<string>> {
+      const listed = new Set<string>();
+      const listing = (tx: StoreWriter) =>
+        new Proxy(tx, {
+          get(t, key) {
+            if (key !== 'find') return Reflect.get(t, key);
+            return (kind: string, ...rest: unknown[]) => {
+              listed.add(kind);
+              return Reflect.apply(t.find, t, [kind, ...rest]);
+            };
+          },
+        });
+      const real = s.store.write;
+      const write = real.bind(s.store) as Store['write'];
+      s.store.write = (f, afterCommit) => write((tx) => f(listing(tx)), afterCommit);
+      try {
+        await fn();
+      } finally {
+        s.store.write = real;
+      }
+      return listed;
+    }
+    await ok('POST', '/topologies', { uuid: 'topo-n', mode: 'simple_overlay' });
+    const before = await rows('datapath_networks');
+    const renamed = await kindsListed(() => ok('PUT', '/topologies/topo-n', { display_name: 'renamed' }));
+    assert.equal((await ok('GET', '/topologies/topo-n')).display_name, 'renamed');
+    assert.ok(!renamed.has('datapath_networks'), `a display_name PUT listed ${[...renamed].join(', ')}`);
+    assert.deepEqual(await rows('datapath_networks'), before);
+    const remoded = await kindsListed(() => ok('PUT', '/topologies/topo-n', { mode: 'simple_underlay' }));
+    assert.ok(remoded.has('datapath_networks'), 'a mode change syncs the derived rows');
+    await ok('DELETE', '/topologies/topo-n');
   });
 
   it('deleting the overlay withdraws everything it provisioned; the underlay keeps its own', async () => {

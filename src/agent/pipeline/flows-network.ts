@@ -3,10 +3,8 @@ import type { Action, FieldRange, Flow, Match } from '../../openflow/types.js';
 import { MAC_MULTICAST_BIT, networkIds } from './addr.js';
 import {
   apply,
-  ARPOP_REQUEST,
   DHCP_CLIENT_PORT,
   DHCP_SERVER_PORT,
-  ETH_TYPE_ARP,
   ETH_TYPE_IP,
   exact,
   ICMP_ECHO_REQUEST,
@@ -29,7 +27,7 @@ import { answersForRouter } from './active-gateway.js';
 import { locate, tunnelActions } from './locate.js';
 import { PromiscuousPorts } from './flows-promiscuous.js';
 import { inNetwork, placedFloatingIps, portVariants, routerMacOf } from './floating.js';
-import { arpReplyActions, echoReplyActions } from './replies.js';
+import { arpAnswerFlow, echoReplyActions } from './replies.js';
 import { type PortOut, toPort } from './trunk.js';
 import { dhcpNetworkMeter, dhcpPortMeter, dnsNetworkMeter, dnsPortMeter } from './meters.js';
 import { FROM_TUNNEL, FROM_UPLINK, matchFlag, matchReg, NETWORK_KEY } from './registers.js';
@@ -196,15 +194,8 @@ export function networkFlows(ctx: CompileContext, nw: string): Flow[] {
       // address a router interface holds to translate (gateway form) is the translation's.
       if (arpAnswered.has(fip.floating)) continue;
       arpAnswered.add(fip.floating);
-      out.push(
-        flow(
-          'uplink_ingress',
-          PRIO_NW.uplinkFloating,
-          cookieFor('interface', fip.iface.uuid, 'arp'),
-          { ...onUplink, eth_type: exact(ETH_TYPE_ARP), arp_op: exact(ARPOP_REQUEST), arp_tpa: exact(fip.floating) },
-          [apply(...arpReplyActions(fip.mac, fip.floating))],
-        ),
-      );
+      const arp = cookieFor('interface', fip.iface.uuid, 'arp');
+      out.push(arpAnswerFlow('uplink_ingress', PRIO_NW.uplinkFloating, arp, onUplink, fip.mac, fip.floating));
     }
   }
 
@@ -261,16 +252,7 @@ export function networkFlows(ctx: CompileContext, nw: string): Flow[] {
       for (const { mac, ip } of addrs) {
         if (seenIp.has(ip)) continue; // two interfaces claiming one address: the first (by uuid) answers
         seenIp.add(ip);
-        if (full)
-          out.push(
-            flow(
-              'arp_responder',
-              PRIO_NW.arpAnswer,
-              ifArp,
-              { ...onNetwork, eth_type: exact(ETH_TYPE_ARP), arp_op: exact(ARPOP_REQUEST), arp_tpa: exact(ip) },
-              [apply(...arpReplyActions(mac, ip))],
-            ),
-          );
+        if (full) out.push(arpAnswerFlow('arp_responder', PRIO_NW.arpAnswer, ifArp, onNetwork, mac, ip));
         if (routed && reachable)
           out.push(
             flow(
@@ -370,12 +352,13 @@ export function networkFlows(ctx: CompileContext, nw: string): Flow[] {
         );
       if (r.here)
         out.push(
-          flow(
+          arpAnswerFlow(
             'uplink_ingress',
             PRIO_NW.uplinkRouter,
             cookieFor('interface', r.uuid, 'arp'),
-            { ...onUplink, eth_type: exact(ETH_TYPE_ARP), arp_op: exact(ARPOP_REQUEST), arp_tpa: exact(r.ip) },
-            [apply(...arpReplyActions(r.mac, r.ip))],
+            onUplink,
+            r.mac,
+            r.ip,
           ),
         );
     }

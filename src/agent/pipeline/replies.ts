@@ -1,9 +1,23 @@
 // Answers the switch makes itself: a request's own packet turned into its reply and sent back where it came from
 // (ovs-actions(7) move/set_field), through reply_out: out of in_port, or tagged out of a sub-interface's trunk. The network, routing and metadata flows all answer this way; kept apart from
 // them because metadata.ts is imported by the interface flows that flows-network.ts itself imports.
-import type { Action } from '../../openflow/types.js';
-import { ARPOP_REPLY, ICMP_ECHO_REPLY, move, range, resubmit, setField, whole } from './build.js';
+import type { Action, Flow, Match } from '../../openflow/types.js';
+import {
+  ARPOP_REPLY,
+  ARPOP_REQUEST,
+  apply,
+  ETH_TYPE_ARP,
+  exact,
+  flow,
+  ICMP_ECHO_REPLY,
+  move,
+  range,
+  resubmit,
+  setField,
+  whole,
+} from './build.js';
 import { TMP_MAC_HI, TMP_MAC_LO } from './registers.js';
+import type { TableName } from './tables.js';
 
 /**
  * In-switch ARP reply from `mac`: the request becomes the answer, back where it came from. The answer's sender address
@@ -28,6 +42,24 @@ export function arpReplyActions(mac: bigint, ip: number | 'asked'): Action[] {
     ...sender,
     resubmit('reply_out'),
   ];
+}
+
+/** The flow in `table` answering ARP requests for `ip` (among packets matching `on`) from `mac`. */
+export function arpAnswerFlow(
+  table: TableName,
+  priority: number,
+  cookie: bigint,
+  on: Match,
+  mac: bigint,
+  ip: number,
+): Flow {
+  return flow(
+    table,
+    priority,
+    cookie,
+    { ...on, eth_type: exact(ETH_TYPE_ARP), arp_op: exact(ARPOP_REQUEST), arp_tpa: exact(ip) },
+    [apply(...arpReplyActions(mac, ip))],
+  );
 }
 
 /**

@@ -416,9 +416,7 @@ export class Agent {
         // A status-only change (our own reports coming back, too) updates the view but yields no keys.
         for (const k of applyChange(this.view, c)) this.pendingKeys.add(k);
         this.spans.applied();
-        if (c.resource === 'interfaces') this.reporter.invalidate('if', c.uuid);
-        if (c.resource === 'datapaths') this.reporter.invalidate('dp', c.uuid);
-        if (c.resource === 'translations') this.reporter.invalidate('tr', c.uuid);
+        this.reporter.changed(c.resource, c.uuid, c.op);
         this.log.debug({ revision: c.revision, resource: c.resource, uuid: c.uuid, op: c.op }, 'change');
         break;
       }

@@ -21,6 +21,14 @@ interface Pending {
   send: () => Promise<unknown>;
 }
 
+/** The report key's kind for each resource the agent reports on. */
+const KIND_OF: Readonly<Record<string, ReportKind | undefined>> = {
+  datapaths: 'dp',
+  interfaces: 'if',
+  translations: 'tr',
+};
+type ReportKind = 'dp' | 'if' | 'tr';
+
 /** Delays after failed sends: exponential, capped, jittered so a thousand agents refused at once do not return at once. */
 export const REPORT_BACKOFF = { initialMs: 250, maxMs: 15_000, jitter: 0.5 } as const;
 
@@ -36,12 +44,15 @@ export const REPORT_BACKOFF = { initialMs: 250, maxMs: 15_000, jitter: 0.5 } as 
  * One request is in flight per agent, and a failure holds every report back for the next delay
  * (REPORT_BACKOFF, reset by a success): a server that is overloaded or away is asked once, not once
  * per object and again at once. A failed report is kept (unless a newer wish for its object replaced
- * it) and sent after the delay: nothing the caller asked for is dropped, only coalesced.
+ * it) and sent after the delay: nothing the caller asked for is dropped, only coalesced — or forgotten with its
+ * object when the feed deletes it.
  */
 export class Reporter {
   /** The newest wish per object not yet sent, in the order first asked. */
   private readonly pending = new Map<string, Pending>();
   private inflight: string | null = null;
+  /** The object of the report in flight was deleted meanwhile: whatever the answer, it is neither retried nor recorded. */
+  private inflightGone = false;
   private readonly sent = new Map<string, string>();
   private readonly backoff: Backoff;
   private timer: NodeJS.Timeout | null = null;
@@ -70,8 +81,24 @@ export class Reporter {
   }
 
   /** The server's representation of this object changed: a repeat of an earlier report is needed again. */
-  invalidate(kind: 'dp' | 'if' | 'tr', uuid: string): void {
+  invalidate(kind: ReportKind, uuid: string): void {
     this.sent.delete(`${kind}:${uuid}`);
+  }
+
+  /** The object is deleted: a report of it not yet sent is not sent at all (the server would answer 404). */
+  forget(kind: ReportKind, uuid: string): void {
+    const key = `${kind}:${uuid}`;
+    this.pending.delete(key);
+    this.sent.delete(key);
+    if (this.inflight === key) this.inflightGone = true;
+  }
+
+  /** A feed change of an object: its reports are invalidated, or forgotten when it was deleted. */
+  changed(resource: string, uuid: string, op: 'upsert' | 'delete'): void {
+    const kind = KIND_OF[resource];
+    if (!kind) return;
+    if (op === 'delete') this.forget(kind, uuid);
+    else this.invalidate(kind, uuid);
   }
 
   /** Resolves when nothing is queued or in flight (tests, clean shutdown). */
@@ -111,11 +138,12 @@ export class Reporter {
 
   private send(key: string, job: Pending): void {
     this.inflight = key;
+    this.inflightGone = false;
     job.send().then(
       () => {
         this.inflight = null;
         this.backoff.reset();
-        this.sent.set(key, job.sig);
+        if (!this.inflightGone) this.sent.set(key, job.sig);
         this.stats.sent++;
         this.log.debug({ key, report: JSON.parse(job.sig) }, 'report sent');
         this.pump();
@@ -130,8 +158,9 @@ export class Reporter {
           this.pump();
           return;
         }
-        // Keep the newest wish if one arrived meanwhile; otherwise this one goes again (first, as it was).
-        if (!this.pending.has(key)) {
+        // Keep the newest wish if one arrived meanwhile; otherwise this one goes again (first, as it was), unless
+        // its object is gone.
+        if (!this.pending.has(key) && !this.inflightGone) {
           const rest = [...this.pending];
           this.pending.clear();
           this.pending.set(key, job);

@@ -4,6 +4,7 @@
 import type { ParamSpec } from '../../model/params.js';
 import { type Declared, type Fields, type ItemDecl, type Operation, paramsFor } from '../../model/resource.js';
 import * as D from '../../model/resources/index.js';
+import { TRACE_PARAMS, TRACE_SOURCE_PARAMS } from '../../model/trace.js';
 import type { ActionSpec, OptionSpec, OptionType, RelationSpec, ResourceSpec } from './spec.js';
 
 const opt = (name: string, type: OptionType, help: string): OptionSpec => ({ name, type, help });
@@ -30,14 +31,12 @@ export const LIST_OPTIONS: readonly OptionSpec[] = [
   opt('offset', 'integer', 'index of the first item'),
 ];
 
-/** `vnctl trace IF --dst ADDR …`: a packet's way from an interface (POST /traces); `--flows` is vnctl's own. */
+/**
+ * `vnctl trace IF --dst ADDR …`: a packet's way from an interface, POST /traces's own parameters (the sender is the
+ * positional IF); `--flows` is vnctl's own.
+ */
 export const TRACE_OPTIONS: readonly OptionSpec[] = [
-  { ...opt('dst', 'string', 'destination IPv4 address'), required: true },
-  opt('proto', 'string', 'icmp (an echo request; the default), tcp (a SYN) or udp'),
-  opt('dport', 'integer', 'tcp/udp destination port (default 80)'),
-  opt('sport', 'integer', 'tcp/udp source port (default 40000)'),
-  opt('ttl', 'integer', 'IP TTL (default 64)'),
-  opt('explain', 'boolean', 'also trace the reply back: which direction fails first, and at which object'),
+  ...TRACE_PARAMS.filter((p) => !(TRACE_SOURCE_PARAMS as readonly string[]).includes(p.name)).map(optionOf),
   opt('flows', 'boolean', "also print each host's OpenFlow tables and flows the packet hit"),
 ];
 

@@ -76,6 +76,23 @@ export class Routes {
     this.opts.table.add(this.app, spec);
   }
 
+  /** GET /<kind>: a page of a stored kind, filtered by its declared `filters` (`show`: how an item is shown). */
+  addList(
+    kind: StoredKind,
+    filters: readonly ParamSpec[],
+    spec: Pick<RouteSpec, 'summary' | 'access'> & { show?: (d: Doc) => Doc },
+  ): void {
+    const { show, ...rest } = spec;
+    this.add({
+      method: 'GET',
+      url: `/${kind}`,
+      tag: kind,
+      ...rest,
+      params: [...LIST_PARAMS, ...filters],
+      handler: async ({ p }) => this.list(kind, whereOf(filters, p), p, show),
+    });
+  }
+
   /** One transaction; the result without the revision. */
   async write<T>(fn: (ctx: WriteContext) => Promise<T>): Promise<T> {
     return (await this.opts.service.write(fn)).result;

@@ -3,7 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import { ownNode } from '../auth/policy.js';
 import { represent } from '../represent.js';
 import { RESOURCES, rejectImmutable } from '../resources.js';
-import { LIST_PARAMS, type RouteOptions, Routes, whereOf } from './context.js';
+import { type RouteOptions, Routes } from './context.js';
 
 export async function resourceRoutes(app: FastifyInstance, opts: RouteOptions): Promise<void> {
   const r = new Routes(app, opts);
@@ -12,13 +12,7 @@ export async function resourceRoutes(app: FastifyInstance, opts: RouteOptions): 
     const all = { url: `/${def.kind}`, tag: def.kind };
     const one = { url: `/${def.kind}/:uuid`, tag: def.kind, path: { uuid: def.prefix } };
     const echoUuid = ({ uuid }: Record<string, string>) => ({ uuid: uuid! });
-    r.add({
-      ...all,
-      method: 'GET',
-      summary: `List ${def.kind}`,
-      params: [...LIST_PARAMS, ...def.filters],
-      handler: async ({ p }) => r.list(def.kind, whereOf(def.filters, p), p),
-    });
+    r.addList(def.kind, def.filters, { summary: `List ${def.kind}` });
     r.add({
       ...all,
       method: 'POST',

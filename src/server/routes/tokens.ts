@@ -7,10 +7,9 @@ import { immutableOf, paramsFor } from '../../model/resource.js';
 import { rejectImmutable } from '../resources.js';
 import { tokens } from '../../model/resources/tokens.js';
 import { insertToken, shown } from '../auth/token-rows.js';
-import { LIST_PARAMS, type RouteOptions, Routes, whereOf } from './context.js';
+import { type RouteOptions, Routes } from './context.js';
 
 const CREATE = paramsFor(tokens.fields, 'create');
-const FILTERS = paramsFor(tokens.fields, 'filter');
 const UPDATE = paramsFor(tokens.fields, 'update');
 const IMMUTABLE = { immutable: immutableOf(tokens.fields) };
 const ENROLL = CREATE.filter((s) => s.name === 'display_name');
@@ -19,14 +18,10 @@ export async function tokenRoutes(app: FastifyInstance, opts: RouteOptions): Pro
   const r = new Routes(app, opts);
   const path = { uuid: tokens.prefix };
   const echoes = ({ uuid }: Record<string, string>) => ({ uuid: uuid! });
-  r.add({
-    method: 'GET',
-    url: '/tokens',
-    tag: 'tokens',
+  r.addList('tokens', paramsFor(tokens.fields, 'filter'), {
     summary: 'List tokens (without their secrets)',
     access: 'admin',
-    params: [...LIST_PARAMS, ...FILTERS],
-    handler: async ({ p }) => r.list('tokens', whereOf(FILTERS, p), p, shown),
+    show: shown,
   });
   r.add({
     method: 'POST',

@@ -1,25 +1,11 @@
 // Traces (`vnctl trace`): the server follows a packet host by host, asking each host's agent over its feed stream
 // (agent-requests.ts); agents answer here.
 import { MalformedRequest } from '../../model/errors.js';
-import { bool, int, ipv4, mac, oneOf, type ParamSpec, uuid } from '../../model/params.js';
-import { TRACE_PROTOCOLS, type TraceProtocol } from '../../model/trace.js';
+import type { ParamSpec } from '../../model/params.js';
+import { TRACE_PARAMS, type TraceProtocol } from '../../model/trace.js';
 import type { AgentReply } from '../agent-requests.js';
 import { runTrace, sourceInterface } from '../trace.js';
 import { pluginWith } from './context.js';
-
-const TRACE_PARAMS = [
-  uuid('interface_uuid', 'if', { doc: 'the interface the packet comes from (a VM port); or src_mac, or src_ip' }),
-  mac('src_mac', { doc: "the sending VM's MAC (instead of interface_uuid)" }),
-  ipv4('src_ip', {
-    doc: "the sending VM's address (instead of interface_uuid; refused when several networks have it)",
-  }),
-  ipv4('dst', { required: true, doc: 'destination address' }),
-  oneOf('proto', TRACE_PROTOCOLS, { doc: 'icmp (echo request, the default), tcp (a SYN) or udp' }),
-  int('dport', 1, 65535, { doc: 'tcp/udp destination port (default 80)' }),
-  int('sport', 1, 65535, { doc: 'tcp/udp source port (default 40000)' }),
-  int('ttl', 1, 255, { doc: 'IP TTL (default 64)' }),
-  bool('explain', { doc: 'also trace the reply back and say which direction fails first' }),
-];
 
 /** An agent's answer carries its whole result as JSON text (a trace of a few hosts is tens of KiB). */
 const ANSWER_PARAMS: ParamSpec[] = [

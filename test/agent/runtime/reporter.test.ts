@@ -179,3 +179,43 @@ it('a report refused for good (its object deleted: 404) is dropped at once and h
   assert.ok(await r.idle(10));
   r.close();
 });
+
+it('the feed deleting an object forgets its reports: a pending one is never sent, one in flight is neither retried nor remembered', async () => {
+  mock.timers.enable({ apis: ['setTimeout'] });
+  const { calls, sink } = fakeServer();
+  const r = new Reporter(sink, log);
+  r.binding('if-a', up('p1'));
+  r.binding('if-gone', up('p2'));
+  r.translationStatus('tr-gone', { active_datapath_uuid: 'dp-1' } as never);
+  r.binding('if-b', up('p3'));
+  // A change of another kind, or an update, forgets nothing.
+  r.changed('networks', 'if-gone', 'delete');
+  r.changed('interfaces', 'if-gone', 'upsert');
+  r.changed('interfaces', 'if-gone', 'delete');
+  r.changed('translations', 'tr-gone', 'delete');
+  calls[0]!.ok();
+  await settle();
+  assert.deepEqual(
+    calls.map((c) => c.key),
+    ['if:if-a', 'if:if-b'],
+    'the deleted objects’ pending reports are not sent',
+  );
+  // Deleted while its report is in flight: a failure is not retried (nothing of it is sent again)...
+  r.changed('interfaces', 'if-b', 'delete');
+  calls[1]!.fail();
+  await settle();
+  mock.timers.tick(60_000);
+  assert.equal(calls.length, 2, 'no retry for a deleted object');
+  assert.ok(await r.idle(10));
+  // ...and a success is not remembered: the same uuid made again gets the same report sent.
+  r.binding('if-a', up('p4'));
+  r.changed('interfaces', 'if-a', 'delete');
+  calls[2]!.ok();
+  await settle();
+  r.binding('if-a', up('p4'));
+  assert.equal(calls.length, 4, 'a re-created object’s report is sent again');
+  assert.deepEqual(calls[3]!.body, up('p4'));
+  calls[3]!.ok();
+  await settle();
+  r.close();
+});
