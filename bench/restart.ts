@@ -5,8 +5,9 @@
 // the bench adds what happens before the process runs (the lab's spawn through `ip netns exec`, bin/vnet) and
 // after (the status report reaching the server: `flows_in_sync` on the datapath, what `npm run bench` times).
 // Needs root and a build (`npm run build`: the agents run bin/vnet).
-//   node --import tsx bench/restart.ts [--ports 1000] [--restarts 5] [--switch-socket none]
+//   node --import tsx bench/restart.ts [--ports 1000] [--restarts 5] [--switch-socket none] [--cpu-prof DIR]
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { Cluster } from '../src/demo/cluster.js';
 import {
   addInternalPorts,
@@ -25,6 +26,9 @@ const RESTARTS = numOption(args, 'restarts', 5);
 // `--switch-socket none`: the restarted agent listens and waits for ovs-vswitchd to dial it (the path before the
 // agent dialed the bridge's mgmt socket), for a before/after in one lab. The first restart switches the mode over.
 const SWITCH_SOCKET = args.includes('--switch-socket') ? args[args.indexOf('--switch-socket') + 1]! : null;
+// `--cpu-prof DIR`: each restarted agent runs under `node --cpu-prof` (Node refuses it in NODE_OPTIONS) and is
+// stopped with SIGTERM, not -9, so that its profile is written: where a restart's CPU goes, function by function.
+const CPU_PROF = args.includes('--cpu-prof') ? args[args.indexOf('--cpu-prof') + 1]! : null;
 const NETWORK = 'nw-restart';
 const sleep = (t: number) => new Promise((r) => setTimeout(r, t));
 const loadavg = () => readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
@@ -52,13 +56,17 @@ function startupLine(log: string): StartupLine | null {
 const ORDER = [
   'loaded',
   'started',
+  'ovsdb_connected',
   'ovsdb_ready',
   'bridge_taken_over',
   'snapshot',
   'switch_connected',
   'computed',
+  'desired_keyed',
   'dumped',
+  'dump_keyed',
   'diffed',
+  'flow_mods_written',
   'in_sync',
 ] as const;
 
@@ -105,10 +113,25 @@ try {
     const pinging = c.lab.exec('bref', ['ping', '-n', '-D', '-i', '0.01', '-c', '1000', '-W', '1', PROBE.ip]);
     await sleep(1000);
     const killAt = Date.now();
-    await c.stopAgent('h1', 'SIGKILL');
+    if (CPU_PROF && r > 1) await c.lab.stopProcess('h1', 'agent');
+    else await c.stopAgent('h1', 'SIGKILL');
     await sleep(200);
     const spawnedAt = Date.now();
-    const p = await c.startAgent('h1', SWITCH_SOCKET ? ['--switch-socket', SWITCH_SOCKET] : []);
+    const extra = SWITCH_SOCKET ? ['--switch-socket', SWITCH_SOCKET] : [];
+    const p = CPU_PROF
+      ? await c.lab.spawn(
+          'h1',
+          'agent',
+          [
+            process.execPath,
+            '--cpu-prof',
+            '--cpu-prof-dir',
+            CPU_PROF,
+            ...c.agentArgs('h1', ['--token-file', join(c.lab.host('h1').dir, 'agent.token'), ...extra]),
+          ],
+          { env: { ...process.env, VNET_LOG_LEVEL: 'info' } },
+        )
+      : await c.startAgent('h1', extra);
     let line: StartupLine | null = null;
     let reportedAt: number | null = null;
     for (let i = 0; i < 600 && (line === null || reportedAt === null); i++) {
@@ -156,6 +179,7 @@ try {
     await c.waitInSync(60_000);
   }
 } finally {
+  if (CPU_PROF) await c.lab.stopProcess('h1', 'agent').catch(() => undefined);
   await c.down();
 }
 

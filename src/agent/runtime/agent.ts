@@ -197,6 +197,7 @@ export class Agent {
     this.deps.bridge.onBridgeChanged(this.cfg.bridge, (kind) => this.onBridgeChanged(kind));
     this.deps.bridge.onConnection((up) => {
       this.ovsdbConnected = up;
+      if (up) this.startup.mark('ovsdb_connected');
       if (up && this.ovsdbConnections++ > 0) this.counters.ovsdbReconnects++;
       this.log.info({ ovsdb: this.cfg.ovsdb, up }, up ? 'OVSDB connected' : 'OVSDB connection lost; reconnecting');
       if (up) this.kick();
@@ -515,8 +516,11 @@ export class Agent {
         // The dump is in flight (a dialed switch connects before the compute ends): make the desired side's canonical
         // form and keys now, while ovs-vswitchd assembles its reply, so that after it only the dump is keyed.
         this.canonicalDesired(this.compiler.flows());
+        this.startup.mark('desired_keyed');
         this.installed = await (early ?? link.dumpFlows());
         this.startup.mark('dumped');
+        keyFlows(this.installed);
+        this.startup.mark('dump_keyed');
         this.fullDiff = true;
         this.log.info({ flows: this.installed.length }, 'read installed flows from the switch');
       }
@@ -529,7 +533,13 @@ export class Agent {
       if (wanted) await this.meters.install(link, wanted);
       trace.metersDone();
       if (mods.length > 0) {
-        await link.sendFlowMods(mods, { bundle: true, onWritten: trace.writeDone });
+        await link.sendFlowMods(mods, {
+          bundle: true,
+          onWritten: () => {
+            trace.writeDone();
+            this.startup.mark('flow_mods_written');
+          },
+        });
         this.counters.flowModsSent += mods.length;
       }
       this.endSpan(trace, mods, desired.length, res.recomputed.length);

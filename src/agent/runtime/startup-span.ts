@@ -8,6 +8,8 @@ export type StartupMark =
   | 'loaded'
   /** The OpenFlow listener listens, the credentials are read: Agent.start(). */
   | 'started'
+  /** The OVSDB session is up (socket connected; the schema and the monitor's initial rows still to come). */
+  | 'ovsdb_connected'
   /** OVSDB connected and its monitor cache loaded. */
   | 'ovsdb_ready'
   /** Controller, fail mode and tunnel ports set on the bridge (an OVSDB transaction), dpid known. */
@@ -18,11 +20,17 @@ export type StartupMark =
   | 'switch_connected'
   /** The first pass with the datapath identified computed the whole flow set. */
   | 'computed'
+  /** The desired flows in the codec's canonical form, keyed (while the dump is in flight, when it is). */
+  | 'desired_keyed'
   /** The switch's flow table read (flow stats). */
   | 'dumped'
+  /** The dump's flows keyed (identity and body). */
+  | 'dump_keyed'
   /** Switch table vs desired flows diffed. */
   | 'diffed'
-  /** The diff's flow-mods in and acknowledged (none when the switch already held every flow). */
+  /** The diff's flow-mods written to the switch (absent when there were none). */
+  | 'flow_mods_written'
+  /** The diff's flow-mods acknowledged (bundle commit and barrier): in sync. */
   | 'in_sync';
 
 const r1 = (x: number) => Math.round(x * 10) / 10;
