@@ -204,6 +204,17 @@ export class Agent {
     });
     this.deps.feed.start((ev) => this.onFeed(ev));
     void this.bridgeSetup();
+  }
+
+  /**
+   * The metadata endpoint starts once the flows are first in sync, not with the agent: its set-up runs `ip` five
+   * times, and each spawn blocked this process for 50–100 ms at load 12 (a fork of a large process), on a
+   * restart's critical path. A restarted agent finds the port and the namespace where the last one left them.
+   */
+  private metadataStarted = false;
+  private startMetadata(): void {
+    if (this.metadataStarted || this.stopped) return;
+    this.metadataStarted = true;
     this.metadata?.start();
   }
 
@@ -557,6 +568,7 @@ export class Agent {
         this.phase = 'running';
         const started = this.startup.finish({ installed_flows: this.installed.length, flow_mods: mods.length });
         if (started) this.log.info(started, 'in sync since process start');
+        this.startMetadata();
         if (this.lastError?.startsWith('flow sync failed')) this.lastError = null;
       }
     } catch (err) {
