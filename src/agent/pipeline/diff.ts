@@ -409,14 +409,28 @@ class FlowIndex {
  * Identical sets give an empty list. Duplicate identities in `desired`: the first wins. Flows the switch learned
  * (a MAC behind a promiscuous port) are not the agent's: they are left to age out, so a restart keeps them.
  * Linear: each flow is hashed once (keyFlows may have done it already) and looked up once.
+ *
+ * `canonical` (the codec's normalizeFlow, when `installed` is a flow dump): a desired flow the switch holds exactly
+ * as built is settled as it is; only the others are put in canonical form and compared again. The compiler builds
+ * nearly every flow in canonical form already (5,048 of 5,054 at 1,000 ports), so a restart no longer makes a
+ * canonical copy of the whole table (150–470 ms of 5,054 flows at load 14–25) before it can diff.
  */
-export function diffFlows(installed: readonly Flow[], desired: readonly Flow[]): FlowMod[] {
+export function diffFlows(
+  installed: readonly Flow[],
+  desired: readonly Flow[],
+  canonical?: (f: Flow) => Flow,
+): FlowMod[] {
   const have = new FlowIndex();
   for (const f of installed) if (!isLearned(f.cookie)) have.add(f);
   const adds: FlowMod[] = [];
   const mods: FlowMod[] = [];
   const seen = new FlowIndex();
-  for (const f of desired) {
+  for (const d of desired) {
+    let f = d;
+    if (canonical) {
+      const held = have.get(d);
+      if (!held || held.cookie !== d.cookie || !sameBody(held, d)) f = canonical(d);
+    }
     if (!seen.add(f)) continue;
     const old = have.get(f);
     if (!old) adds.push({ command: 'add', flow: f });

@@ -20,7 +20,7 @@ export type StartupMark =
   | 'switch_connected'
   /** The first pass with the datapath identified computed the whole flow set. */
   | 'computed'
-  /** The desired flows in the codec's canonical form, keyed (while the dump is in flight, when it is). */
+  /** The desired flows keyed (while the dump is in flight, when it is). */
   | 'desired_keyed'
   /** The switch's flow table read (flow stats). */
   | 'dumped'
