@@ -37,6 +37,7 @@ interface StartupLine {
   time: number;
   process_started_at: number;
   since_process_start_ms: Record<string, number>;
+  cpu_ms?: Record<string, number>;
   installed_flows: number;
   flow_mods: number;
 }
@@ -151,6 +152,8 @@ try {
       row['spawn → process started (ip netns exec, bin/vnet)'] = line.process_started_at - spawnedAt;
       // Absolute, not deltas: the handshakes and the snapshot run side by side, in no fixed order.
       for (const k of ORDER) if (s[k] !== undefined) row[`process start → ${k}`] = s[k]!;
+      // The agent's CPU time at each milestone: the work, where the wall time at high load is mostly the wait.
+      for (const k of ORDER) if (line.cpu_ms?.[k] !== undefined) row[`CPU ms at ${k}`] = line.cpu_ms[k]!;
       row['spawn → flows in sync'] = line.process_started_at + s.in_sync! - spawnedAt;
       row['flows on the switch'] = line.installed_flows;
       row['flow-mods sent'] = line.flow_mods;
