@@ -5,8 +5,9 @@
 // the bench adds what happens before the process runs (the lab's spawn through `ip netns exec`, bin/vnet) and
 // after (the status report reaching the server: `flows_in_sync` on the datapath, what `npm run bench` times).
 // Needs root and a build (`npm run build`: the agents run bin/vnet).
-//   node --import tsx bench/restart.ts [--ports 1000] [--restarts 5] [--switch-socket none]
+//   node --import tsx bench/restart.ts [--ports 1000] [--restarts 5] [--switch-socket none] [--cpu-prof DIR]
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { Cluster } from '../src/demo/cluster.js';
 import {
   addInternalPorts,
@@ -25,6 +26,9 @@ const RESTARTS = numOption(args, 'restarts', 5);
 // `--switch-socket none`: the restarted agent listens and waits for ovs-vswitchd to dial it (the path before the
 // agent dialed the bridge's mgmt socket), for a before/after in one lab. The first restart switches the mode over.
 const SWITCH_SOCKET = args.includes('--switch-socket') ? args[args.indexOf('--switch-socket') + 1]! : null;
+// `--cpu-prof DIR`: each restarted agent runs under `node --cpu-prof` (Node refuses it in NODE_OPTIONS) and is
+// stopped with SIGTERM, not -9, so that its profile is written: where a restart's CPU goes, function by function.
+const CPU_PROF = args.includes('--cpu-prof') ? args[args.indexOf('--cpu-prof') + 1]! : null;
 const NETWORK = 'nw-restart';
 const sleep = (t: number) => new Promise((r) => setTimeout(r, t));
 const loadavg = () => readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
@@ -33,6 +37,7 @@ interface StartupLine {
   time: number;
   process_started_at: number;
   since_process_start_ms: Record<string, number>;
+  cpu_ms?: Record<string, number>;
   installed_flows: number;
   flow_mods: number;
 }
@@ -52,13 +57,17 @@ function startupLine(log: string): StartupLine | null {
 const ORDER = [
   'loaded',
   'started',
+  'ovsdb_connected',
   'ovsdb_ready',
   'bridge_taken_over',
   'snapshot',
   'switch_connected',
   'computed',
+  'desired_keyed',
   'dumped',
+  'dump_keyed',
   'diffed',
+  'flow_mods_written',
   'in_sync',
 ] as const;
 
@@ -105,10 +114,25 @@ try {
     const pinging = c.lab.exec('bref', ['ping', '-n', '-D', '-i', '0.01', '-c', '1000', '-W', '1', PROBE.ip]);
     await sleep(1000);
     const killAt = Date.now();
-    await c.stopAgent('h1', 'SIGKILL');
+    if (CPU_PROF && r > 1) await c.lab.stopProcess('h1', 'agent');
+    else await c.stopAgent('h1', 'SIGKILL');
     await sleep(200);
     const spawnedAt = Date.now();
-    const p = await c.startAgent('h1', SWITCH_SOCKET ? ['--switch-socket', SWITCH_SOCKET] : []);
+    const extra = SWITCH_SOCKET ? ['--switch-socket', SWITCH_SOCKET] : [];
+    const p = CPU_PROF
+      ? await c.lab.spawn(
+          'h1',
+          'agent',
+          [
+            process.execPath,
+            '--cpu-prof',
+            '--cpu-prof-dir',
+            CPU_PROF,
+            ...c.agentArgs('h1', ['--token-file', join(c.lab.host('h1').dir, 'agent.token'), ...extra]),
+          ],
+          { env: { ...process.env, VNET_LOG_LEVEL: 'info' } },
+        )
+      : await c.startAgent('h1', extra);
     let line: StartupLine | null = null;
     let reportedAt: number | null = null;
     for (let i = 0; i < 600 && (line === null || reportedAt === null); i++) {
@@ -128,6 +152,8 @@ try {
       row['spawn → process started (ip netns exec, bin/vnet)'] = line.process_started_at - spawnedAt;
       // Absolute, not deltas: the handshakes and the snapshot run side by side, in no fixed order.
       for (const k of ORDER) if (s[k] !== undefined) row[`process start → ${k}`] = s[k]!;
+      // The agent's CPU time at each milestone: the work, where the wall time at high load is mostly the wait.
+      for (const k of ORDER) if (line.cpu_ms?.[k] !== undefined) row[`CPU ms at ${k}`] = line.cpu_ms[k]!;
       row['spawn → flows in sync'] = line.process_started_at + s.in_sync! - spawnedAt;
       row['flows on the switch'] = line.installed_flows;
       row['flow-mods sent'] = line.flow_mods;
@@ -156,6 +182,7 @@ try {
     await c.waitInSync(60_000);
   }
 } finally {
+  if (CPU_PROF) await c.lab.stopProcess('h1', 'agent').catch(() => undefined);
   await c.down();
 }
 

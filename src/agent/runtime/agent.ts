@@ -102,11 +102,6 @@ export class Agent {
   private readonly snatUsage: SnatUsage;
   private readonly metadata: MetadataService | undefined;
   private link: SwitchLink | null = null;
-  /**
-   * The desired flows in the codec's canonical form (what a flow dump returns), keyed, made while the first switch
-   * connection is awaited: the restart's diff then keys only the dump. Dropped once the switch is in sync.
-   */
-  private canonical: { of: readonly Flow[]; flows: Flow[] } | null = null;
   /** The switch's flow table, read from the moment it connected: the dump overlaps the snapshot and the compute. */
   private dumping: { link: SwitchLink; flows: Promise<Flow[]> } | null = null;
   /** What the switch holds, as far as we know; null = unknown (read it before diffing). */
@@ -197,12 +192,24 @@ export class Agent {
     this.deps.bridge.onBridgeChanged(this.cfg.bridge, (kind) => this.onBridgeChanged(kind));
     this.deps.bridge.onConnection((up) => {
       this.ovsdbConnected = up;
+      if (up) this.startup.mark('ovsdb_connected');
       if (up && this.ovsdbConnections++ > 0) this.counters.ovsdbReconnects++;
       this.log.info({ ovsdb: this.cfg.ovsdb, up }, up ? 'OVSDB connected' : 'OVSDB connection lost; reconnecting');
       if (up) this.kick();
     });
     this.deps.feed.start((ev) => this.onFeed(ev));
     void this.bridgeSetup();
+  }
+
+  /**
+   * The metadata endpoint starts once the flows are first in sync, not with the agent: its set-up runs `ip` five
+   * times, and each spawn blocked this process for 50–100 ms at load 12 (a fork of a large process), on a
+   * restart's critical path. A restarted agent finds the port and the namespace where the last one left them.
+   */
+  private metadataStarted = false;
+  private startMetadata(): void {
+    if (this.metadataStarted || this.stopped) return;
+    this.metadataStarted = true;
     this.metadata?.start();
   }
 
@@ -501,7 +508,7 @@ export class Agent {
       // The delta is lost with no switch to send it to: the next connection diffs everything.
       this.fullDiff = true;
       // Before the first connection (a listening agent's restart: ovs-vswitchd retries once a second) the wait is free.
-      if (this.switchConnections === 0) this.canonicalDesired(this.compiler.flows());
+      if (this.switchConnections === 0) keyFlows(this.compiler.flows());
       if (this.phase === 'running') this.phase = 'waiting-for-switch';
       this.reportStatus(dp.uuid);
       return;
@@ -510,30 +517,39 @@ export class Agent {
       if (this.installed === null) {
         const early = this.dumping?.link === link ? this.dumping.flows : null;
         this.dumping = null;
-        // The dump is in flight (a dialed switch connects before the compute ends): make the desired side's canonical
-        // form and keys now, while ovs-vswitchd assembles its reply, so that after it only the dump is keyed.
-        this.canonicalDesired(this.compiler.flows());
+        // The dump is in flight (a dialed switch connects before the compute ends): key the desired side now, while
+        // ovs-vswitchd assembles its reply, so that after it only the dump is keyed.
+        keyFlows(this.compiler.flows());
+        this.startup.mark('desired_keyed');
         this.installed = await (early ?? link.dumpFlows());
         this.startup.mark('dumped');
+        keyFlows(this.installed);
+        this.startup.mark('dump_keyed');
         this.fullDiff = true;
         this.log.info({ flows: this.installed.length }, 'read installed flows from the switch');
       }
       const desired = this.compiler.flows();
-      // Flow stats come back in the codec's canonical form: compare like with like.
-      const mods: FlowMod[] = this.fullDiff ? diffFlows(this.installed, this.canonicalDesired(desired)) : res.mods;
+      // Flow stats come back in the codec's canonical form: a desired flow that does not read the same as built is
+      // compared again in that form (diffFlows makes it only for those).
+      const mods: FlowMod[] = this.fullDiff ? diffFlows(this.installed, desired, normalizeFlow) : res.mods;
       this.startup.mark('diffed');
       // Meters change only with flows that name one (a port's DHCP punt): scan everything only then.
       const wanted = this.fullDiff || mods.some((m) => metersOf(m.flow).size > 0) ? this.meters.wanted(desired) : null;
       if (wanted) await this.meters.install(link, wanted);
       trace.metersDone();
       if (mods.length > 0) {
-        await link.sendFlowMods(mods, { bundle: true, onWritten: trace.writeDone });
+        await link.sendFlowMods(mods, {
+          bundle: true,
+          onWritten: () => {
+            trace.writeDone();
+            this.startup.mark('flow_mods_written');
+          },
+        });
         this.counters.flowModsSent += mods.length;
       }
       this.endSpan(trace, mods, desired.length, res.recomputed.length);
       if (wanted) await this.meters.removeUnused(link, wanted);
       this.installed = desired;
-      this.canonical = null;
       const active = this.announcer.announce(link, view, local, this.compiler.currentBindings());
       this.reports.translations(view, dp.uuid, active);
       this.snatUsage.track(snatZones(view, active), link);
@@ -545,6 +561,7 @@ export class Agent {
         this.phase = 'running';
         const started = this.startup.finish({ installed_flows: this.installed.length, flow_mods: mods.length });
         if (started) this.log.info(started, 'in sync since process start');
+        this.startMetadata();
         if (this.lastError?.startsWith('flow sync failed')) this.lastError = null;
       }
     } catch (err) {
@@ -556,16 +573,6 @@ export class Agent {
       this.scheduleRetry(1000);
     }
     this.reportStatus(dp.uuid);
-  }
-
-  /** `desired` in canonical form with its keys computed, made once per flow set. */
-  private canonicalDesired(desired: readonly Flow[]): Flow[] {
-    if (this.canonical?.of !== desired) {
-      const flows = desired.map(normalizeFlow);
-      keyFlows(flows);
-      this.canonical = { of: desired, flows };
-    }
-    return this.canonical.flows;
   }
 
   /**

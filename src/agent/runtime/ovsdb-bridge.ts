@@ -123,9 +123,23 @@ export class OvsdbBridgeControl implements BridgeControl, MetadataPortControl {
     return this.vs.interfaces(bridge).map(toPort);
   }
 
+  /**
+   * Once per batch of OVSDB changes, not once per interface: the initial load of a bridge with 1,000 ports is 1,000
+   * interface events in one batch, and a listener that reads the port list (the metadata endpoint's check) made
+   * that a million port conversions before the agent could compute (docs/benchmarks.md, agent restart).
+   */
   onInterfacesChanged(listener: () => void): void {
-    this.vs.on('interface', () => listener());
-    this.vs.on('synced', () => listener());
+    let queued = false;
+    const later = () => {
+      if (queued) return;
+      queued = true;
+      queueMicrotask(() => {
+        queued = false;
+        if (!this.closed) listener();
+      });
+    };
+    this.vs.on('interface', later);
+    this.vs.on('synced', later);
   }
 
   onBridgeChanged(name: string, listener: (kind: 'added' | 'removed' | 'changed') => void): void {

@@ -2,8 +2,17 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
-import { applyFlowMods, diffFlows, flowKey } from '../../../src/agent/pipeline/diff.js';
-import type { Flow } from '../../../src/openflow/types.js';
+import {
+  applyFlowMods,
+  diffFlows,
+  flowBodyKey,
+  flowKey,
+  identityHash,
+  sameBody,
+  sameIdentity,
+} from '../../../src/agent/pipeline/diff.js';
+import { normalizeFlow } from '../../../src/openflow/normalize.js';
+import type { Action, Flow, FlowMod } from '../../../src/openflow/types.js';
 
 const f = (priority: number, port: number, out: number, cookie = 1n): Flow => ({
   table: 3,
@@ -63,5 +72,145 @@ test('property: applying diff(A, B) to A yields B, and then diff(B, B) is empty'
       assert.deepEqual(diffFlows(result, b), []);
       assert.equal(result.length, b.length);
     }),
+  );
+});
+
+// The diff keys flows by hashes confirmed field by field (sameIdentity, sameBody) instead of flowKey's and
+// flowBodyKey's text: the two must say the same thing for every flow, and a hash collision must cost nothing.
+
+/** A match entry written one of the ways that mean the same to OVS: exact, full mask, number or bigint. */
+const arbEntry = (field: 'in_port' | 'reg6' | 'metadata' | 'eth_dst') =>
+  fc
+    .record({
+      v: fc.integer({ min: 0, max: 9 }),
+      how: fc.constantFrom('exact', 'full', 'masked', 'zero', 'bigint'),
+      mask: fc.integer({ min: 1, max: 0xff }),
+    })
+    .map(({ v, how, mask }) => {
+      const wide = field === 'metadata' || field === 'eth_dst';
+      const full = field === 'metadata' ? 0xffff_ffff_ffff_ffffn : field === 'eth_dst' ? 0xffff_ffff_ffffn : 0xffffffff;
+      switch (how) {
+        case 'exact':
+          return { value: wide ? BigInt(v) : v };
+        case 'full':
+          return { value: wide ? BigInt(v) : v, mask: full };
+        case 'masked':
+          return wide ? { value: BigInt(v), mask: BigInt(mask) } : { value: v, mask };
+        case 'zero':
+          return wide ? { value: BigInt(v), mask: 0n } : { value: v, mask: 0 };
+        default:
+          return { value: BigInt(v) };
+      }
+    });
+
+const arbFlowOf = fc
+  .record({
+    table: fc.integer({ min: 0, max: 2 }),
+    priority: fc.integer({ min: 0, max: 2 }),
+    fields: fc.shuffledSubarray(['in_port', 'reg6', 'metadata', 'eth_dst'] as const),
+    entries: fc.tuple(arbEntry('in_port'), arbEntry('reg6'), arbEntry('metadata'), arbEntry('eth_dst')),
+    out: fc.oneof(fc.integer({ min: 1, max: 3 }), fc.constant(0xfffffffd)),
+    note: fc.option(fc.uint8Array({ maxLength: 3 }), { nil: undefined }),
+    load: fc.option(fc.bigInt({ min: 0n, max: 3n }), { nil: undefined }),
+    idle: fc.option(fc.integer({ min: 0, max: 2 }), { nil: undefined }),
+  })
+  .map(({ table, priority, fields, entries, out, note, load, idle }): Flow => {
+    const match: Flow['match'] = {};
+    const all = { in_port: entries[0], reg6: entries[1], metadata: entries[2], eth_dst: entries[3] };
+    for (const k of fields) (match as Record<string, unknown>)[k] = all[k];
+    const actions: Action[] = [];
+    if (load !== undefined) actions.push({ type: 'set_field', field: 'metadata', value: load });
+    if (note !== undefined) actions.push({ type: 'note', data: note });
+    actions.push({ type: 'output', port: out });
+    const flow: Flow = { table, priority, cookie: 1n, match, instructions: [{ type: 'apply_actions', actions }] };
+    if (idle !== undefined) flow.idleTimeout = idle;
+    return flow;
+  });
+
+test('property: the hashed identity and body agree with flowKey and flowBodyKey', () => {
+  fc.assert(
+    fc.property(arbFlowOf, arbFlowOf, (a, b) => {
+      assert.equal(sameIdentity(a, b), flowKey(a) === flowKey(b));
+      if (flowKey(a) === flowKey(b)) assert.equal(identityHash(a), identityHash(b));
+      assert.equal(sameBody(a, b), flowBodyKey(a) === flowBodyKey(b));
+    }),
+    { numRuns: 2000 },
+  );
+});
+
+test('property: the diff is the one flowKey and flowBodyKey describe', () => {
+  // The diff as it was written on the keys' text (the reference its hashed form must match, mod for mod).
+  const reference = (installed: Flow[], desired: Flow[]) => {
+    const have = new Map<string, Flow>();
+    for (const x of installed) if (!have.has(flowKey(x))) have.set(flowKey(x), x);
+    const seen = new Set<string>();
+    const out: string[] = [];
+    const dels: string[] = [];
+    const mods: string[] = [];
+    for (const x of desired) {
+      const k = flowKey(x);
+      if (seen.has(k)) continue;
+      seen.add(k);
+      const old = have.get(k);
+      if (!old || old.cookie !== x.cookie) out.push(`add ${k}`);
+      else if (old !== x && flowBodyKey(old) !== flowBodyKey(x)) mods.push(`modify_strict ${k}`);
+    }
+    for (const [k] of have) if (!seen.has(k)) dels.push(`delete_strict ${k}`);
+    return [...out, ...mods, ...dels];
+  };
+  fc.assert(
+    fc.property(fc.array(arbFlowOf, { maxLength: 12 }), fc.array(arbFlowOf, { maxLength: 12 }), (a, b) => {
+      const got = diffFlows(a, b).map((m) => `${m.command} ${flowKey(m.flow)}`);
+      assert.deepEqual(got, reference(a, b));
+    }),
+    { numRuns: 500 },
+  );
+});
+
+test('flows whose identity hashes collide stay two flows: both found, neither mistaken for the other', () => {
+  // 32-bit hashes: among ~300,000 identities a collision is all but certain (birthday bound ~77,000).
+  const seen = new Map<number, Flow>();
+  let pair: [Flow, Flow] | null = null;
+  for (let i = 0; i < 400_000 && !pair; i++) {
+    const x = f(i % 7, i, 1);
+    const h = identityHash(x);
+    const other = seen.get(h);
+    if (other) pair = [other, x];
+    else seen.set(h, x);
+  }
+  assert.ok(pair, 'no identity hash collision among 400,000 flows');
+  const [a, b] = pair;
+  assert.notEqual(flowKey(a), flowKey(b));
+  assert.equal(sameIdentity(a, b), false);
+  assert.deepEqual(diffFlows([a, b], [a, b]), []);
+  assert.deepEqual(
+    diffFlows([a], [b]).map((m) => [m.command, m.flow]),
+    [
+      ['add', b],
+      ['delete_strict', a],
+    ],
+  );
+  const moved: Flow = { ...b, instructions: [{ type: 'apply_actions', actions: [{ type: 'output', port: 9 }] }] };
+  assert.deepEqual(
+    diffFlows([a, b], [a, moved]).map((m) => m.command),
+    ['modify_strict'],
+  );
+});
+
+test('property: against a dump, a desired flow is put in canonical form only where needed, with the same diff', () => {
+  // The switch's side is canonical (a dump decodes to it); the desired side is as built, canonical or not (a note
+  // not yet padded, a full mask, a bigint where the codec reads a number). Giving diffFlows the normalizer must
+  // come to what normalizing every desired flow first would.
+  const said = (mods: FlowMod[]) =>
+    mods.map((m) => `${m.command} ${flowKey(m.flow)} ${flowBodyKey(normalizeFlow(m.flow))}`);
+  fc.assert(
+    fc.property(fc.array(arbFlowOf, { maxLength: 12 }), fc.array(arbFlowOf, { maxLength: 12 }), (a, b) => {
+      const dump = a.map(normalizeFlow);
+      assert.deepEqual(said(diffFlows(dump, b, normalizeFlow)), said(diffFlows(dump, b.map(normalizeFlow))));
+      // The switch holding exactly the desired set: nothing to do, however the desired flows were written.
+      const uniq = [...new Map(b.map((x) => [flowKey(normalizeFlow(x)), x])).values()];
+      assert.deepEqual(diffFlows(uniq.map(normalizeFlow), uniq, normalizeFlow), []);
+    }),
+    { numRuns: 500 },
   );
 });
