@@ -18,7 +18,6 @@ const REFUSED: { what: string; setup: Call[]; request: Call; field: string }[] =
     request: ['POST', '/api/networks', { ipv4_network: '10.9.0.0', segment_uuid: 'seg-n' }],
     field: 'segment_uuid',
   },
-  { what: 'physical segment', setup: [], request: ['POST', '/api/segments', { mode: 'physical' }], field: 'mode' },
   {
     what: 'segment on a simulated interface',
     setup: [],
