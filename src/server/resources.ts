@@ -65,6 +65,12 @@ const routeLinks = define(D.routeLinks, {
     for (const r of await ctx.find('routes', { route_link_uuid: doc.uuid })) await ctx.remove('routes', r.uuid);
     for (const r of await ctx.find('datapath_route_links', { route_link_uuid: doc.uuid }))
       await ctx.remove('datapath_route_links', r.uuid);
+    // Static associations with it go too (OpenVNet: interface_route_links: :destroy).
+    for (const i of await ctx.find('interfaces')) {
+      const statics = (i.static_route_link_uuids as string[] | undefined) ?? [];
+      if (statics.includes(doc.uuid))
+        await ctx.update('interfaces', { ...i, static_route_link_uuids: statics.filter((u) => u !== doc.uuid) });
+    }
   },
 });
 

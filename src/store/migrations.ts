@@ -102,6 +102,11 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
   UPDATE docs SET data = json_set(data, '$.vlan_id', json('null'))
     WHERE kind = 'segments' AND json_type(data, '$.vlan_id') IS NULL;
   `,
+  // 11: interfaces keep their static route link associations (static_route_link_uuids, [] = none).
+  `
+  UPDATE docs SET data = json_set(data, '$.static_route_link_uuids', json('[]'))
+    WHERE kind = 'interfaces' AND json_type(data, '$.static_route_link_uuids') IS NULL;
+  `,
 ];
 
 /** PostgreSQL's lookup indexes as migration 1 made them: name suffix and the document fields after `kind`. */
@@ -201,5 +206,10 @@ export const POSTGRES_MIGRATIONS: readonly string[] = [
   `
   UPDATE vnet_docs SET data = (data::jsonb || '{"vlan_id":null}')::json
     WHERE kind = 'segments' AND data->'vlan_id' IS NULL;
+  `,
+  // 6: as SQLite's 11 (interfaces' static_route_link_uuids).
+  `
+  UPDATE vnet_docs SET data = (data::jsonb || '{"static_route_link_uuids":[]}')::json
+    WHERE kind = 'interfaces' AND data->'static_route_link_uuids' IS NULL;
   `,
 ];

@@ -15,8 +15,6 @@ export const KNOWN_DIFFERENCES: Record<string, RegExp> = {
   // interfaces with segment_uuid and no network.
   'vnctl networks add --uuid nw-setseg --ipv4-network 10.104.0.0 --ipv4-prefix 24 --segment-uuid seg-set1':
     /NotSupported.*segment_uuid/,
-  // An interface is associated with a route link by its routes; a static association is not kept.
-  'vnctl interfaces route_links modify if-setgw1 rl-set1 --static true': /NotSupported.*route_link_uuid/,
 };
 
 export interface Step {
