@@ -157,3 +157,72 @@ export function metadataInterfaceFlows(
     ),
   ];
 }
+
+/** DNS's TCP port (RFC 7766): queries a UDP answer could not hold, or clients that always use TCP. */
+const DNS_TCP_PORT = 53;
+
+/**
+ * DNS over TCP for one local VM port, through the same metadata port (no TCP stack in the agent): the VM's TCP to
+ * its network's DNS service address, port 53, leaves to the metadata port from its per-interface source address, to
+ * the agent's listener on 169.254.169.254:53; the answer gets back the service's address and MAC (what the VM
+ * asked and ARPed for) and the VM's own, and is switched to it as the metadata answer is. One service address per
+ * network is served over TCP (`service`: the network's lowest DNS service address); UDP serves every one.
+ */
+export function dnsTcpFlows(
+  local: LocalContext,
+  cookie: bigint,
+  vm: { ofport: number; mac: bigint; ip: number },
+  service: { mac: bigint; ip: number },
+  net: { key: number; zone: number },
+): Flow[] {
+  const port = local.metadataPort;
+  if (port === null || port === undefined) return [];
+  const src = metadataSourceOf(vm.ofport);
+  if (src === null) return [];
+  return [
+    flow(
+      'services',
+      PRIO_MD.steer,
+      cookie,
+      {
+        in_port: exact(vm.ofport),
+        eth_type: exact(ETH_TYPE_IP),
+        ip_proto: exact(IPPROTO_TCP),
+        ipv4_src: exact(vm.ip),
+        ipv4_dst: exact(service.ip),
+        tcp_dst: exact(DNS_TCP_PORT),
+      },
+      [
+        apply(
+          setField('ipv4_src', src),
+          setField('ipv4_dst', METADATA_IP_N),
+          setField('eth_src', METADATA_PEER_MAC_N),
+          setField('eth_dst', METADATA_PORT_MAC_N),
+          output(port),
+        ),
+      ],
+    ),
+    flow(
+      'metadata_reply',
+      PRIO_MD.reply,
+      cookie,
+      {
+        eth_type: exact(ETH_TYPE_IP),
+        ip_proto: exact(IPPROTO_TCP),
+        ipv4_dst: exact(src),
+        tcp_src: exact(DNS_TCP_PORT),
+      },
+      [
+        apply(
+          setField('ipv4_src', service.ip),
+          setField('ipv4_dst', vm.ip),
+          setField('eth_src', service.mac),
+          setField('eth_dst', vm.mac),
+          loadZone(net.zone),
+        ),
+        writeNetwork(net.key),
+        goto('l2_lookup'),
+      ],
+    ),
+  ];
+}
