@@ -1,6 +1,8 @@
 // Lab benchmark of the DNS service through the switch and a real agent: one VM asks A queries over UDP (a python3
-// client in the VM: one query in flight, then 8 in flight), answered from records by packet-in/packet-out; prints
-// queries/s, p50/p99 latency, the agent's CPU and the machine's load. Needs root; builds its own one-host lab.
+// client in the VM: one query in flight, then 8 in flight), answered from records by packet-in/packet-out; then
+// over TCP (through the metadata port to the agent's listener: one connection for all queries, then a new
+// connection per query, as `dig +tcp` makes); prints queries/s, p50/p99 latency, the agent's CPU and the machine's
+// load. Needs root; builds its own one-host lab.
 //   npx tsc -p tsconfig.build.json && node --import tsx bench/dns.ts [--queries 2000]
 import { loadavg } from 'node:os';
 import { readFileSync } from 'node:fs';
@@ -44,6 +46,39 @@ pct = lambda p: round(lat[min(len(lat) - 1, int(len(lat) * p / 100))] * 1000, 2)
 print(json.dumps({"answered": len(lat), "lost": lost, "wall_s": round(wall, 2), "qps": round(len(lat) / wall, 1), "p50_ms": pct(50), "p99_ms": pct(99)}))
 `;
 
+// The TCP client (RFC 7766 framing): one query in flight, on one connection (`reuse` 1) or a new one per query.
+const TCP_CLIENT = `
+import socket, struct, time, json, sys
+n, reuse = int(sys.argv[1]), int(sys.argv[2]) == 1
+q = lambda i: struct.pack(">HHHHHH", i, 0x0100, 1, 0, 0, 0) + b"\\x03vm1\\x00\\x00\\x01\\x00\\x01"
+def conn():
+    c = socket.create_connection(("${DNS_IP}", 53), timeout=5); return c
+def recvn(c, k):
+    b = b""
+    while len(b) < k:
+        x = c.recv(k - len(b))
+        if not x: raise OSError("closed")
+        b += x
+    return b
+lat = []; lost = 0; c = None
+t0 = time.time()
+for i in range(1, n + 1):
+    t = time.time()
+    try:
+        if c is None: c = conn()
+        m = q(i & 0xffff); c.sendall(struct.pack(">H", len(m)) + m)
+        d = recvn(c, struct.unpack(">H", recvn(c, 2))[0])
+        if struct.unpack(">H", d[:2])[0] == i & 0xffff: lat.append(time.time() - t)
+        else: lost += 1
+    except OSError:
+        lost += 1; c = None
+    if not reuse and c is not None: c.close(); c = None
+wall = time.time() - t0
+lat.sort()
+pct = lambda p: round(lat[min(len(lat) - 1, int(len(lat) * p / 100))] * 1000, 2) if lat else None
+print(json.dumps({"answered": len(lat), "lost": lost, "wall_s": round(wall, 2), "qps": round(len(lat) / wall, 1), "p50_ms": pct(50), "p99_ms": pct(99)}))
+`;
+
 const prefix = `dnb${process.pid % 100000}`.slice(0, 8);
 const cluster = await Cluster.start({ prefix, hosts: ['h1'] });
 try {
@@ -70,15 +105,21 @@ try {
   const agentPid = cluster.agents.get('h1')!.pid;
   // Warm up (ARP, the flows' first packets).
   await cluster.lab.exec('vq', ['python3', '-c', CLIENT, '20', '1'], { timeoutMs: 60_000 });
-  for (const window of [1, 8]) {
+  const runs = [
+    { what: 'UDP, 1 in flight', script: CLIENT, arg: '1' },
+    { what: 'UDP, 8 in flight', script: CLIENT, arg: '8' },
+    { what: 'TCP, one connection', script: TCP_CLIENT, arg: '1' },
+    { what: 'TCP, a connection per query', script: TCP_CLIENT, arg: '0' },
+  ];
+  for (const run of runs) {
     const c0 = cpuOf(agentPid);
-    const r = await cluster.lab.run('vq', ['python3', '-c', CLIENT, String(QUERIES), String(window)], {
+    const r = await cluster.lab.run('vq', ['python3', '-c', run.script, String(QUERIES), run.arg], {
       timeoutMs: 600_000,
     });
     const res = JSON.parse(r.trim().split('\n').at(-1)!);
     const cpu = cpuOf(agentPid) - c0;
     console.log(
-      `${window} in flight: ${res.answered}/${QUERIES} answered (${res.lost} lost) in ${res.wall_s} s → ${res.qps} queries/s, ` +
+      `${run.what}: ${res.answered}/${QUERIES} answered (${res.lost} lost) in ${res.wall_s} s → ${res.qps} queries/s, ` +
         `p50 ${res.p50_ms} ms, p99 ${res.p99_ms} ms; agent CPU ${((cpu / res.wall_s) * 100).toFixed(0)}% ` +
         `(load ${loadavg()[0]!.toFixed(1)} on ${'2'} cores)`,
     );

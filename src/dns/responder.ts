@@ -90,22 +90,46 @@ export class DnsResponder {
         payload,
       });
     };
-    const decision = answerQuery(udp.payload, t.ctx);
+    const r = await this.decide(udp.payload, t.ctx, true);
+    return r.payload ? { reply: frameFor(r.payload), event: r.event, ...(r.reason ? { reason: r.reason } : {}) } : r;
+  }
+
+  /**
+   * Answers one query as received over TCP (RFC 7766: the message without its length prefix), to the service
+   * `target` (null: none in the VM's network, nothing answered): no UDP size limit, the answer's bytes only.
+   */
+  async handlePayload(payload: Uint8Array, target: DnsTarget | null): Promise<DnsResult> {
+    const r: DnsResult = target
+      ? await this.decide(payload, target.ctx, false).then(({ payload: reply, ...rest }) => ({
+          ...rest,
+          ...(reply ? { reply } : {}),
+        }))
+      : { event: 'ignored', reason: "no DNS service in the port's network" };
+    this.counters[r.event]++;
+    return r;
+  }
+
+  /** The answer's DNS message to `query` (records, else relayed upstream); `udp`: fit it to what UDP carries. */
+  private async decide(
+    query: Uint8Array,
+    ctx: DnsServiceContext,
+    udp: boolean,
+  ): Promise<{ payload?: Uint8Array; event: DnsEvent; reason?: string }> {
+    const decision = answerQuery(query, ctx);
     if (decision.kind === 'drop') return { event: decision.event, reason: decision.reason };
     if (decision.kind === 'answer')
       return {
-        reply: frameFor(decision.payload),
+        payload: decision.payload,
         event: decision.event,
         ...(decision.reason ? { reason: decision.reason } : {}),
       };
     const upstream = this.forwarder ? await this.forwarder.exchange(decision.query, decision.servers) : null;
     if (!upstream) {
-      const fail = servfailFor(udp.payload, t.ctx);
-      return fail
-        ? { reply: frameFor(fail), event: 'upstream_failed', reason: `no answer from ${decision.servers.join(', ')}` }
-        : { event: 'upstream_failed', reason: 'no answer' };
+      const fail = servfailFor(query, ctx);
+      const reason = fail ? `no answer from ${decision.servers.join(', ')}` : 'no answer';
+      return fail ? { payload: fail, event: 'upstream_failed', reason } : { event: 'upstream_failed', reason };
     }
-    return { reply: frameFor(this.fit(upstream, udp.payload)), event: 'forwarded' };
+    return { payload: udp ? this.fit(upstream, query) : upstream, event: 'forwarded' };
   }
 
   /**

@@ -8,7 +8,6 @@ import {
   ImmutableField,
   InvalidID,
   MissingArgument,
-  NotSupported,
 } from '../model/errors.js';
 import { intToIp, ipToInt } from '../model/ipv4.js';
 import { cidr } from '../model/params.js';
@@ -16,7 +15,7 @@ import * as D from '../model/resources/index.js';
 import { prefixHolding } from '../model/resources/subnets.js';
 import type { Doc } from '../store/store.js';
 import { define, type ResourceDef } from './documents.js';
-import { checkAligned, networks, subnets } from './resources/addressing.js';
+import { checkAligned, checkVlanFree, networks, subnets } from './resources/addressing.js';
 import { floatingIps, translations } from './resources/floating-ips.js';
 import { interfaces, ipLeases, macLeases, networkServices } from './resources/interfaces.js';
 import { ipLeaseContainers, ipRetentionContainers, leasePolicies } from './resources/lease-policies.js';
@@ -68,6 +67,12 @@ const routeLinks = define(D.routeLinks, {
     for (const r of await ctx.find('routes', { route_link_uuid: doc.uuid })) await ctx.remove('routes', r.uuid);
     for (const r of await ctx.find('datapath_route_links', { route_link_uuid: doc.uuid }))
       await ctx.remove('datapath_route_links', r.uuid);
+    // Static associations with it go too (OpenVNet: interface_route_links: :destroy).
+    for (const i of await ctx.find('interfaces')) {
+      const statics = (i.static_route_link_uuids as string[] | undefined) ?? [];
+      if (statics.includes(doc.uuid))
+        await ctx.update('interfaces', { ...i, static_route_link_uuids: statics.filter((u) => u !== doc.uuid) });
+    }
   },
 });
 
@@ -120,10 +125,14 @@ const segments = define(D.segments, {
       ct_zone: await allocate(ctx, 'ct_zone', MAX_CT_ZONE),
     };
   },
+  async check(ctx, p, doc) {
+    await checkVlanFree(ctx, p.vlan_id ?? doc?.vlan_id, doc?.uuid);
+  },
   validate(doc) {
-    // OpenVNet never implemented physical segments (its agent has only virtual ones): refused, not stored.
-    if (doc.mode === 'physical')
-      throw new NotSupported('mode', 'physical segments are not supported; a segment is virtual (tunnelled)');
+    // OpenVNet's agent built a physical segment as a virtual one (segment_manager.rb: "# FIX"); vnet carries it on
+    // the uplinks, as a physical network.
+    if ((doc.vlan_id ?? null) !== null && doc.mode !== 'physical')
+      throw new ArgumentError('vlan_id', `only physical segments have a VLAN (mode is ${doc.mode})`);
   },
   async cascade(ctx, doc) {
     const users = [

@@ -97,6 +97,16 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
       '$.admin_state_up', json('true'))
     WHERE kind = 'route_links' AND json_type(data, '$.project_id') IS NULL;
   `,
+  // 10: segments gained vlan_id (physical segments; null = flat or virtual): every stored segment carries it.
+  `
+  UPDATE docs SET data = json_set(data, '$.vlan_id', json('null'))
+    WHERE kind = 'segments' AND json_type(data, '$.vlan_id') IS NULL;
+  `,
+  // 11: interfaces keep their static route link associations (static_route_link_uuids, [] = none).
+  `
+  UPDATE docs SET data = json_set(data, '$.static_route_link_uuids', json('[]'))
+    WHERE kind = 'interfaces' AND json_type(data, '$.static_route_link_uuids') IS NULL;
+  `,
 ];
 
 /** PostgreSQL's lookup indexes as migration 1 made them: name suffix and the document fields after `kind`. */
@@ -192,4 +202,14 @@ export const POSTGRES_MIGRATIONS: readonly string[] = [
   // 13 of its 15 ms of SQL there. Lookups name their kind (`kind = $1`, planned with its value), which proves
   // the predicate, so they keep their index.
   lookupIndexesWithout(['security_groups', 'dns_services', 'ip_range_groups', 'mac_range_groups']),
+  // 5: as SQLite's 10 (segments gained vlan_id).
+  `
+  UPDATE vnet_docs SET data = (data::jsonb || '{"vlan_id":null}')::json
+    WHERE kind = 'segments' AND data->'vlan_id' IS NULL;
+  `,
+  // 6: as SQLite's 11 (interfaces' static_route_link_uuids).
+  `
+  UPDATE vnet_docs SET data = (data::jsonb || '{"static_route_link_uuids":[]}')::json
+    WHERE kind = 'interfaces' AND data->'static_route_link_uuids' IS NULL;
+  `,
 ];

@@ -281,3 +281,28 @@ test('60k random and mutated query frames: the responder never throws, and every
   assert.ok(replies > 5000, `only ${replies} replies`);
   assert.ok(responder.counters.malformed + responder.counters.formerr > 5000, JSON.stringify(responder.counters));
 });
+
+describe('over TCP (handlePayload: the message without its length prefix)', () => {
+  const target = { ctx: ctx(), ipv4Address: DNS.ip, macAddress: DNS.mac };
+
+  test('answers from the records as over UDP, with the bytes of the answer only', async () => {
+    const r = new DnsResponder(null);
+    const a = await r.handlePayload(query('vm1'), target);
+    assert.equal(a.event, 'answered');
+    const m = decodeDns(a.reply!);
+    assert.equal(m.id, 0x1234);
+    assert.deepEqual(
+      m.answers.map((x) => x.type),
+      [DNS_TYPE.A],
+    );
+    assert.equal((await r.handlePayload(query('nope'), target)).event, 'refused');
+    assert.equal(r.counters.answered, 1);
+  });
+
+  test('no service in the network, or bytes that are no query: nothing to answer', async () => {
+    const r = new DnsResponder(null);
+    assert.equal((await r.handlePayload(query('vm1'), null)).reply, undefined);
+    const junk = await r.handlePayload(new Uint8Array([1, 2, 3]), target);
+    assert.equal(junk.reply, undefined);
+  });
+});

@@ -3,7 +3,8 @@
 // (packet-in/packet-out): each VM resolves the other's name; a record deleted through the API stops resolving and
 // one added resolves at once; names not in the records go to public_dns — dnsmasq in the lab's underlay — and are
 // REFUSED without it; VMs with the same address in two networks each get their own network's answers; DHCP hands
-// the service's address out as the DNS server.
+// the service's address out as the DNS server. Over TCP (`dig +tcp`, through the agent's metadata port and
+// listener) the answers are the same.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { Cluster } from '../../src/demo/cluster.js';
@@ -95,8 +96,19 @@ after(async () => {
 });
 
 /** dig's command line: one try, a generous timeout (loaded machine), the whole answer. */
-function dig(server: string, name: string, type = 'A'): string[] {
-  return ['dig', `@${server}`, name, type, '+tries=2', '+time=3', '+noall', '+comments', '+answer'];
+function dig(server: string, name: string, type = 'A', tcp = false): string[] {
+  return [
+    'dig',
+    `@${server}`,
+    name,
+    type,
+    '+tries=2',
+    '+time=3',
+    '+noall',
+    '+comments',
+    '+answer',
+    ...(tcp ? ['+tcp'] : []),
+  ];
 }
 
 interface Answer {
@@ -105,8 +117,8 @@ interface Answer {
   raw: string;
 }
 
-async function resolve(vm: string, name: string, server = DNS1.ip, type = 'A'): Promise<Answer> {
-  const r = await cluster.lab.exec(vm, dig(server, name, type), { timeoutMs: 20_000 });
+async function resolve(vm: string, name: string, server = DNS1.ip, type = 'A', tcp = false): Promise<Answer> {
+  const r = await cluster.lab.exec(vm, dig(server, name, type, tcp), { timeoutMs: 20_000 });
   const status = /status: ([A-Z]+)/.exec(r.stdout)?.[1] ?? `no answer (exit ${r.code})`;
   const addresses = r.stdout
     .split('\n')
@@ -218,4 +230,29 @@ test('the agents counted the queries they answered', async () => {
     answered += events.answered ?? 0;
   }
   assert.ok(answered >= 8, `answered ${answered}`);
+});
+
+test('over TCP (dig +tcp) the answers are the same: records first, each network its own, then public_dns', async () => {
+  const tcp = (vm: string, name: string, server = DNS1.ip) => resolve(vm, name, server, 'A', true);
+  const expect = async (vm: string, name: string, server: string, status: string, want: string[]) => {
+    const a = await tcp(vm, name, server);
+    if (a.status !== status || a.addresses.join() !== want.join())
+      assert.fail(
+        `${vm} +tcp: ${name} → ${a.status} ${a.addresses.join()} (want ${status} ${want.join()})\n${a.raw}\n${await failureReport(cluster)}`,
+      );
+  };
+  await expect('ns1', 'ns2', DNS1.ip, 'NOERROR', ['172.16.1.2']);
+  await expect('ns2', 'ns1', DNS1.ip, 'NOERROR', ['172.16.1.1']);
+  // Overlapping networks: the same VM address, the same service address, each network's own records.
+  await expect('ns1', 'who', DNS1.ip, 'NOERROR', ['10.1.1.1']);
+  await expect('ns5', 'who', DNS3.ip, 'NOERROR', ['10.3.3.3']);
+  await expect('ns6', 'who', DNS3.ip, 'NOERROR', ['10.3.3.3']);
+  await expect('ns1', UPSTREAM.name, DNS1.ip, 'REFUSED', []);
+  await cluster.call('PUT', '/dns_services/dnss-1', { public_dns: UPSTREAM.ip });
+  const deadline = Date.now() + 15_000;
+  let a = await tcp('ns2', UPSTREAM.name);
+  while (a.status !== 'NOERROR' && Date.now() < deadline) a = await tcp('ns2', UPSTREAM.name);
+  assert.deepEqual(a.addresses, [UPSTREAM.answer], a.raw);
+  await expect('ns1', 'ns2', DNS1.ip, 'NOERROR', ['172.16.1.2']);
+  await cluster.call('PUT', '/dns_services/dnss-1', { public_dns: null });
 });

@@ -11,14 +11,10 @@ export const COMMAND_SET_FILE = join(import.meta.dirname, '..', 'fixtures', 'ope
  * refused with this reason — a known difference that starts passing fails too, so this list stays true.
  */
 export const KNOWN_DIFFERENCES: Record<string, RegExp> = {
-  // vnet's segments are tunnelled; a physical one (OpenVNet: the segment on the hosts' uplinks) is not built.
-  'vnctl segments add --uuid seg-setphys --mode physical': /NotSupported.*mode: physical segments/,
   // An IP network over a segment (OpenVNet's segment_uuid on a network) is not built: a segment carries
   // interfaces with segment_uuid and no network.
   'vnctl networks add --uuid nw-setseg --ipv4-network 10.104.0.0 --ipv4-prefix 24 --segment-uuid seg-set1':
     /NotSupported.*segment_uuid/,
-  // An interface is associated with a route link by its routes; a static association is not kept.
-  'vnctl interfaces route_links modify if-setgw1 rl-set1 --static true': /NotSupported.*route_link_uuid/,
 };
 
 export interface Step {

@@ -344,13 +344,14 @@ describe('vnet dataset (the command)', () => {
     writeFileSync(join(dir, 'base_dp.yml'), 'segments:\n  - uuid: seg-v\n    mode: virtual\n');
     writeFileSync(
       join(dir, 'bad.yml'),
-      'segments:\n  - uuid: seg-p\n    mode: physical\n  - uuid: seg-w\n    mode: virtual\n',
+      // A VLAN on a virtual segment: refused (only physical segments have one).
+      'segments:\n  - uuid: seg-p\n    mode: virtual\n    vlan_id: 30\n  - uuid: seg-w\n    mode: virtual\n',
     );
     const s = await startServer();
     try {
       const r = await vnetDataset([dir, 'bad', '--api', s.base]);
       assert.equal(r.code, 1, r.stderr + r.stdout);
-      assert.match(r.stdout, /^400 POST \/api\/segments uuid=seg-p&mode=physical.*\n .*NotSupported/m);
+      assert.match(r.stdout, /^400 POST \/api\/segments uuid=seg-p&mode=virtual&vlan_id=30.*\n .*vlan_id/m);
       assert.match(r.stdout, /: 2 of 4 calls accepted, 1 refused, 1 not made$/m);
     } finally {
       await s.close();

@@ -18,7 +18,6 @@ const REFUSED: { what: string; setup: Call[]; request: Call; field: string }[] =
     request: ['POST', '/api/networks', { ipv4_network: '10.9.0.0', segment_uuid: 'seg-n' }],
     field: 'segment_uuid',
   },
-  { what: 'physical segment', setup: [], request: ['POST', '/api/segments', { mode: 'physical' }], field: 'mode' },
   {
     what: 'segment on a simulated interface',
     setup: [],
@@ -36,12 +35,6 @@ const REFUSED: { what: string; setup: Call[]; request: Call; field: string }[] =
     setup: [['POST', '/api/networks', { uuid: 'nw-n2', ipv4_network: '10.8.0.0' }]],
     request: ['PUT', '/api/interfaces/if-n/networks/nw-n2', { static: true }],
     field: 'network_uuid',
-  },
-  {
-    what: 'static route link association',
-    setup: [['POST', '/api/route_links', { uuid: 'rl-n' }]],
-    request: ['PUT', '/api/interfaces/if-n/route_links/rl-n', { static: true }],
-    field: 'route_link_uuid',
   },
 ];
 
@@ -104,7 +97,7 @@ describe('not implemented', () => {
   });
 });
 
-describe('interface associations (OpenVNet PUT /interfaces/:uuid/{networks,segments}/:uuid static)', () => {
+describe('interface associations (OpenVNet PUT /interfaces/:uuid/{networks,segments,route_links}/:uuid static)', () => {
   let s: TestServer;
   before(async () => {
     s = await startServer({ listen: false });
@@ -138,5 +131,36 @@ describe('interface associations (OpenVNet PUT /interfaces/:uuid/{networks,segme
     ]);
     await ok(s, 'PUT', '/api/interfaces/if-w/networks/nw-a', { static: false });
     assert.equal((await ok(s, 'GET', '/api/interfaces/if-w')).ipv4_address, '10.6.0.5', 'the lease stays');
+  });
+
+  it('route links: routes make an association, static=true keeps one without them, deleting the link drops it', async () => {
+    await ok(s, 'POST', '/api/route_links', { uuid: 'rl-a' });
+    await ok(s, 'POST', '/api/route_links', { uuid: 'rl-b' });
+    await ok(s, 'POST', '/api/routes', {
+      uuid: 'r-a',
+      interface_uuid: 'if-w',
+      route_link_uuid: 'rl-a',
+      ipv4_network: '10.6.0.0',
+    });
+    const list = async () => (await ok(s, 'GET', '/api/interfaces/if-w/route_links')).items;
+    assert.deepEqual(await list(), [{ interface_uuid: 'if-w', route_link_uuid: 'rl-a', static: false }]);
+    assert.deepEqual(await ok(s, 'PUT', '/api/interfaces/if-w/route_links/rl-b', {}), {});
+    await fails(s, 'PUT', '/api/interfaces/if-w/route_links/rl-b', { static: false }, 404, '114');
+    const row = await ok(s, 'PUT', '/api/interfaces/if-w/route_links/rl-b', { static: true });
+    assert.deepEqual(row, { interface_uuid: 'if-w', route_link_uuid: 'rl-b', static: true });
+    await ok(s, 'PUT', '/api/interfaces/if-w/route_links/rl-a', { static: true });
+    assert.deepEqual(await list(), [
+      { interface_uuid: 'if-w', route_link_uuid: 'rl-a', static: true },
+      { interface_uuid: 'if-w', route_link_uuid: 'rl-b', static: true },
+    ]);
+    assert.deepEqual((await ok(s, 'GET', '/api/interfaces/if-w')).static_route_link_uuids, ['rl-a', 'rl-b']);
+    // Not static any more: rl-a stays (its route makes it), rl-b goes.
+    await ok(s, 'PUT', '/api/interfaces/if-w/route_links/rl-a', { static: false });
+    await ok(s, 'PUT', '/api/interfaces/if-w/route_links/rl-b', { static: false });
+    assert.deepEqual(await list(), [{ interface_uuid: 'if-w', route_link_uuid: 'rl-a', static: false }]);
+    await ok(s, 'PUT', '/api/interfaces/if-w/route_links/rl-b', { static: true });
+    await ok(s, 'DELETE', '/api/route_links/rl-b');
+    assert.deepEqual((await ok(s, 'GET', '/api/interfaces/if-w')).static_route_link_uuids, []);
+    await fails(s, 'PUT', '/api/interfaces/if-w/route_links/rl-zz', { static: true }, 404, '100', 'route_link_uuid');
   });
 });

@@ -1,5 +1,6 @@
 // Segments through the API: each gets a tunnel key and zone beside the networks'; what vnet does not do with them
-// (networks on segments, physical segments, an interface on a segment and a network) is refused naming the field.
+// (networks on segments, an interface on a segment and a network) is refused naming the field; physical segments
+// keep a VLAN tag no network or other segment has.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { fails, ok, startServer, type TestServer } from './helpers.js';
@@ -27,10 +28,36 @@ describe('segments', () => {
     for (const f of ['tunnel_key', 'ct_zone']) await fails(s, 'PUT', '/api/segments/seg-a', { [f]: 77 }, 400, '121', f);
   });
 
-  it('physical segments and networks on segments are refused (NotSupported naming the field)', async () => {
-    await fails(s, 'POST', '/api/segments', { uuid: 'seg-p', mode: 'physical' }, 400, '125', 'mode');
-    await fails(s, 'PUT', '/api/segments/seg-a', { mode: 'physical' }, 400, '125', 'mode');
-    await fails(s, 'GET', '/api/segments/seg-p', {}, 404, '100');
+  it('physical segments are stored with their VLAN: only physical ones have one, one network or segment a tag', async () => {
+    const p = await ok(s, 'POST', '/api/segments', { uuid: 'seg-p', mode: 'physical', vlan_id: 40 });
+    assert.equal(p.vlan_id, 40);
+    assert.equal((await ok(s, 'GET', '/api/segments/seg-b')).vlan_id, null);
+    await fails(s, 'POST', '/api/segments', { uuid: 'seg-v', vlan_id: 41 }, 400, '110', 'vlan_id');
+    await fails(s, 'PUT', '/api/segments/seg-p', { mode: 'virtual' }, 400, '110', 'vlan_id');
+    await fails(s, 'POST', '/api/segments', { mode: 'physical', vlan_id: 40 }, 409, '120', 'vlan_id');
+    await fails(
+      s,
+      'POST',
+      '/api/networks',
+      { ipv4_network: '10.9.0.0', network_mode: 'physical', vlan_id: 40 },
+      409,
+      '120',
+      'vlan_id',
+    );
+    await ok(s, 'POST', '/api/networks', {
+      uuid: 'nw-v42',
+      ipv4_network: '10.9.0.0',
+      network_mode: 'physical',
+      vlan_id: 42,
+    });
+    await fails(s, 'PUT', '/api/segments/seg-p', { vlan_id: 42 }, 409, '120', 'vlan_id');
+    // Flat (no tag), then virtual again.
+    await ok(s, 'PUT', '/api/segments/seg-p', { vlan_id: null });
+    assert.equal((await ok(s, 'PUT', '/api/segments/seg-p', { mode: 'virtual' })).mode, 'virtual');
+    assert.equal((await ok(s, 'GET', '/api/segments', { vlan_id: 40 })).total_count, 0);
+  });
+
+  it('networks on segments are refused (NotSupported naming the field)', async () => {
     await fails(
       s,
       'POST',

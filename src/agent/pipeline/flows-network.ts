@@ -31,6 +31,7 @@ import { arpAnswerFlow, echoReplyActions } from './replies.js';
 import { type PortOut, toPort } from './trunk.js';
 import { dhcpNetworkMeter, dhcpPortMeter, dnsNetworkMeter, dnsPortMeter } from './meters.js';
 import { FROM_TUNNEL, FROM_UPLINK, matchFlag, matchReg, NETWORK_KEY } from './registers.js';
+import { dnsTcpFlows } from './metadata.js';
 import { isPhysical, reenterFromUplink, toUplink, tooBigTwin, uplinkOf, VLAN_PRESENT } from './uplink.js';
 import { DNS_PORT } from '../../packet/index.js';
 
@@ -220,7 +221,9 @@ export function networkFlows(ctx: CompileContext, nw: string): Flow[] {
   const routers: { uuid: string; mac: bigint; ip: number; here: boolean }[] = [];
   let dhcpService: string | null = null;
   /** DNS services of this network: the `dns` network service and the address its simulated interface has here. */
-  const dnsServices: { service: string; ip: number }[] = [];
+  const dnsServices: { service: string; ip: number; mac: bigint }[] = [];
+  /** Local VM ports' first address in this network (DNS over TCP answers them by it). */
+  const localAddrs = new Map<number, { mac: bigint; ip: number }>();
 
   for (const u of members) {
     ctx.dep(`interfaces:${u}`);
@@ -234,10 +237,15 @@ export function networkFlows(ctx: CompileContext, nw: string): Flow[] {
           ctx.dep(`network_services:${s}`);
           const mode = ctx.view.networkServices.get(s)?.mode;
           if (mode === 'dhcp' && dhcpService === null) dhcpService = s;
-          if (mode === 'dns') for (const a of parsedAddresses(i, nw)) dnsServices.push({ service: s, ip: a.ip });
+          if (mode === 'dns')
+            for (const a of parsedAddresses(i, nw)) dnsServices.push({ service: s, ip: a.ip, mac: a.mac });
         }
       }
-      if (loc.kind === 'local' && ctx.bindings.get(u)?.networkUuid === nw) localPorts.push(loc);
+      if (loc.kind === 'local' && ctx.bindings.get(u)?.networkUuid === nw) {
+        localPorts.push(loc);
+        const first = parsedAddresses(i, nw)[0];
+        if (first && !localAddrs.has(loc.ofport)) localAddrs.set(loc.ofport, first);
+      }
       if (loc.kind === 'remote' && !physical) remoteHosts.set(loc.datapathUuid, loc);
       promiscuous.add(i, loc, !physical);
 
@@ -451,6 +459,24 @@ export function networkFlows(ctx: CompileContext, nw: string): Flow[] {
               udp_dst: exact(DNS_PORT),
             },
             [{ type: 'meter', meterId: dnsPortMeter(p.ofport).id }, goto('dns_punt')],
+          ),
+        );
+    }
+    // Over TCP (through the metadata port to the agent's listener): the network's lowest DNS service address.
+    const tcp = dnsServices.reduce((a, b) => (b.ip < a.ip ? b : a));
+    for (const p of localPorts) {
+      const vm = localAddrs.get(p.ofport);
+      if (vm)
+        out.push(
+          ...dnsTcpFlows(
+            ctx.local,
+            cookieFor('network_service', tcp.service, 'dns'),
+            { ofport: p.ofport, ...vm },
+            tcp,
+            {
+              key,
+              zone,
+            },
           ),
         );
     }

@@ -193,6 +193,15 @@ export class FlowCompiler {
           (s) => view.segments.has(s) && carries(view, local.datapathUuid, 'segment', s),
         ),
       );
+      // A physical segment is here wherever it has an uplink, as a physical network: the wire may bring its frames.
+      for (const row of view.datapathSegments.values())
+        if (
+          row.datapath_uuid === local.datapathUuid &&
+          row.interface_uuid &&
+          this.binder!.bound.has(row.interface_uuid) &&
+          view.segments.get(row.segment_uuid)?.mode === 'physical'
+        )
+          this.segments.add(row.segment_uuid);
     }
 
     // Owners to drop and to (re)compute.

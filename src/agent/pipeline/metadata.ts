@@ -106,27 +106,44 @@ export function metadataInterfaceFlows(
   net: { key: number; zone: number },
   addr: { mac: bigint; ip: number },
 ): Flow[] {
+  const server = { ip: METADATA_IP_N, port: METADATA_TCP_PORT, mac: METADATA_PORT_MAC_N };
+  return steeredTcpFlows(local, cookieFor('interface', uuid, 'metadata'), { ofport, ...addr }, server, server, net);
+}
+
+/**
+ * A local VM's TCP to `asked` (address and port) steered to the metadata port from the address naming its port
+ * (destination rewritten to 169.254.169.254), and the namespace's answer from that port turned back into `asked`'s
+ * address and `answerAs`'s MAC toward the VM, switched in its network. [] without a metadata port.
+ */
+function steeredTcpFlows(
+  local: LocalContext,
+  cookie: bigint,
+  vm: { ofport: number; mac: bigint; ip: number },
+  asked: { ip: number; port: number },
+  answerAs: { mac: bigint },
+  net: { key: number; zone: number },
+): Flow[] {
   const port = local.metadataPort;
   if (port === null || port === undefined) return [];
-  const src = metadataSourceOf(ofport);
+  const src = metadataSourceOf(vm.ofport);
   if (src === null) return [];
-  const cookie = cookieFor('interface', uuid, 'metadata');
   return [
     flow(
       'services',
       PRIO_MD.steer,
       cookie,
       {
-        in_port: exact(ofport),
+        in_port: exact(vm.ofport),
         eth_type: exact(ETH_TYPE_IP),
         ip_proto: exact(IPPROTO_TCP),
-        ipv4_src: exact(addr.ip),
-        ipv4_dst: exact(METADATA_IP_N),
-        tcp_dst: exact(METADATA_TCP_PORT),
+        ipv4_src: exact(vm.ip),
+        ipv4_dst: exact(asked.ip),
+        tcp_dst: exact(asked.port),
       },
       [
         apply(
           setField('ipv4_src', src),
+          ...(asked.ip === METADATA_IP_N ? [] : [setField('ipv4_dst', METADATA_IP_N)]),
           setField('eth_src', METADATA_PEER_MAC_N),
           setField('eth_dst', METADATA_PORT_MAC_N),
           output(port),
@@ -141,14 +158,14 @@ export function metadataInterfaceFlows(
         eth_type: exact(ETH_TYPE_IP),
         ip_proto: exact(IPPROTO_TCP),
         ipv4_dst: exact(src),
-        tcp_src: exact(METADATA_TCP_PORT),
+        tcp_src: exact(asked.port),
       },
       [
         apply(
-          setField('ipv4_src', METADATA_IP_N),
-          setField('ipv4_dst', addr.ip),
-          setField('eth_src', METADATA_PORT_MAC_N),
-          setField('eth_dst', addr.mac),
+          setField('ipv4_src', asked.ip),
+          setField('ipv4_dst', vm.ip),
+          setField('eth_src', answerAs.mac),
+          setField('eth_dst', vm.mac),
           loadZone(net.zone),
         ),
         writeNetwork(net.key),
@@ -156,4 +173,24 @@ export function metadataInterfaceFlows(
       ],
     ),
   ];
+}
+
+/** DNS's TCP port (RFC 7766): queries a UDP answer could not hold, or clients that always use TCP. */
+const DNS_TCP_PORT = 53;
+
+/**
+ * DNS over TCP for one local VM port, through the same metadata port (no TCP stack in the agent): the VM's TCP to
+ * its network's DNS service address, port 53, leaves to the metadata port from its per-interface source address, to
+ * the agent's listener on 169.254.169.254:53; the answer gets back the service's address and MAC (what the VM
+ * asked and ARPed for) and the VM's own, and is switched to it as the metadata answer is. One service address per
+ * network is served over TCP (`service`: the network's lowest DNS service address); UDP serves every one.
+ */
+export function dnsTcpFlows(
+  local: LocalContext,
+  cookie: bigint,
+  vm: { ofport: number; mac: bigint; ip: number },
+  service: { mac: bigint; ip: number },
+  net: { key: number; zone: number },
+): Flow[] {
+  return steeredTcpFlows(local, cookie, vm, { ip: service.ip, port: DNS_TCP_PORT }, service, net);
 }

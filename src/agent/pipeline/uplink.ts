@@ -3,7 +3,7 @@
 import { ENCAP_OVERHEAD } from '../../dhcp/mtu.js';
 import type { Action, Flow } from '../../openflow/types.js';
 import { ETH_HLEN, VLAN_HLEN } from '../../packet/index.js';
-import type { Interface, Network } from '../../model/types.js';
+import type { Interface, Network, Segment } from '../../model/types.js';
 import { activeGateway } from './active-gateway.js';
 import { apply, ETH_TYPE_IP, exact, load, OFPCML_NO_BUFFER, output, pushVlan, resubmit } from './build.js';
 import { withTag } from './cookies.js';
@@ -40,17 +40,37 @@ export function isUplink(i: Interface): boolean {
  * on this host. null when there is none (the network then reaches only this host's ports).
  */
 export function uplinkOf(ctx: UplinkContext, net: Network): Uplink | null {
-  const vlan = typeof net.vlan_id === 'number' ? net.vlan_id : null;
   const rowKey = `${ctx.local.datapathUuid}/${net.uuid}`;
   ctx.dep(`datapath_networks:${rowKey}`);
   const named = ctx.view.datapathNetworks.get(rowKey)?.interface_uuid;
   const candidates = named ? [named] : [...(ctx.view.membersByNetwork.get(net.uuid) ?? [])].sort();
+  return firstBoundUplink(ctx, candidates, net.vlan_id);
+}
+
+export function isPhysicalSegment(seg: Segment): boolean {
+  return seg.mode === 'physical';
+}
+
+/**
+ * The uplink of physical segment `seg` here: the host interface its datapath_segments row for this datapath names
+ * (a host interface cannot be on a segment itself). null when there is none.
+ */
+export function segmentUplinkOf(ctx: UplinkContext, seg: Segment): Uplink | null {
+  const rowKey = `${ctx.local.datapathUuid}/${seg.uuid}`;
+  ctx.dep(`datapath_segments:${rowKey}`);
+  const named = ctx.view.datapathSegments.get(rowKey)?.interface_uuid;
+  return named ? firstBoundUplink(ctx, [named], seg.vlan_id) : null;
+}
+
+/** The first of `candidates` that is a host interface bound here, carrying the tag `vlan` (null/absent: flat). */
+function firstBoundUplink(ctx: UplinkContext, candidates: readonly string[], vlan: unknown): Uplink | null {
+  const tag = typeof vlan === 'number' ? vlan : null;
   for (const u of candidates) {
     ctx.dep(`interfaces:${u}`);
     ctx.dep(`binding:${u}`);
     const i = ctx.view.interfaces.get(u);
     const b = ctx.bindings.get(u);
-    if (i && b && isUplink(i)) return { interfaceUuid: u, ofport: b.ofport, vlan };
+    if (i && b && isUplink(i)) return { interfaceUuid: u, ofport: b.ofport, vlan: tag };
   }
   return null;
 }
@@ -151,6 +171,13 @@ export function uplinkProblems(
       out.push(`uplink ${i.uuid}: port ${b.portName} has no carrier (link down)`);
   }
   const ctx: UplinkContext = { view, local, bindings, dep: () => {} };
+  const segmentsHere = new Set<string>();
+  for (const b of bindings.values()) if (!b.networkUuid && b.segmentUuid) segmentsHere.add(b.segmentUuid);
+  for (const s of [...segmentsHere].sort()) {
+    const seg = view.segments.get(s);
+    if (seg && isPhysicalSegment(seg) && !segmentUplinkOf(ctx, seg))
+      out.push(`physical segment ${s}: no uplink on this datapath (its ports here reach only each other)`);
+  }
   for (const nw of [...present.keys()].sort()) {
     const net = view.networks.get(nw);
     if (!net || !isPhysical(net)) continue;

@@ -42,7 +42,7 @@ import { ChangeSpans, type PassTrace } from './change-span.js';
 import { ensureBridge, takeOverBridge } from './bridge-takeover.js';
 import { HostPorts } from './host-ports.js';
 import { Meters } from './meters.js';
-import type { MetadataLookup, MetadataService } from './metadata-endpoint.js';
+import type { DnsTcpAnswer, MetadataLookup, MetadataService } from './metadata-endpoint.js';
 import { METADATA_IP } from '../pipeline/metadata.js';
 import { PacketInHandler } from './packet-in.js';
 import { Reporter } from './reporter.js';
@@ -65,7 +65,7 @@ export interface AgentDeps {
   /** Builds the DNS service over the agent's model (absent: DNS queries punted to the agent are not answered). */
   dns?: ((model: () => ModelView | null) => DnsHandler) | undefined;
   /** Builds the metadata endpoint (169.254.169.254) over the agent's bindings and model; absent: no metadata. */
-  metadata?: ((lookup: MetadataLookup) => MetadataService) | undefined;
+  metadata?: ((lookup: MetadataLookup, dnsTcp?: DnsTcpAnswer) => MetadataService) | undefined;
   /** Hears what is measured as it happens (sync durations: the metrics' histogram); absent: nobody. */
   observer?: AgentObserver | undefined;
   /** ovs-vswitchd's control socket, for traces; absent: traces are refused with the reason. */
@@ -130,6 +130,7 @@ export class Agent {
     this.cfg = deps.config;
     this.log = deps.log;
     this.startup = deps.startup ?? new StartupSpan();
+    const dns = deps.dns?.(() => this.view);
     this.packetIns = new PacketInHandler(
       deps.dhcp?.(() => this.view),
       // A host serving metadata hands networks without a router a DHCP route to it.
@@ -139,7 +140,7 @@ export class Agent {
         metadataIp: deps.metadata && this.cfg.metadata ? METADATA_IP : null,
       },
       deps.log,
-      deps.dns?.(() => this.view),
+      dns,
     );
     this.reporter = new Reporter(
       {
@@ -162,6 +163,7 @@ export class Agent {
     this.announcer = new Announcer(deps.log);
     this.snatUsage = new SnatUsage(deps.vswitch, this.cfg.snatPorts, deps.log.child({ component: 'snat' }));
     // Who asks the metadata server is the port its request came in on: the binding there, as the flows have it.
+    // DNS over TCP reaches the agent through the same port and listener (pipeline/metadata.ts dnsTcpFlows).
     this.metadata = deps.metadata?.((ofport) => {
       for (const b of this.compiler.currentBindings().values()) {
         if (b.ofport !== ofport) continue;
@@ -169,7 +171,7 @@ export class Agent {
         return iface ? { iface, networkUuid: b.networkUuid } : null;
       }
       return null;
-    });
+    }, dns?.handleTcp?.bind(dns));
   }
 
   /** Starts everything and returns; progress continues in the background (see status()). */

@@ -161,6 +161,11 @@ export interface DnsHandler {
    * service's upstream servers); never rejects for bad bytes.
    */
   handle(frame: Uint8Array, networkUuid: string): Promise<{ reply?: Uint8Array; event: string; reason?: string }>;
+  /**
+   * Answers one query that came over TCP (the message without its length prefix) from a VM port in `networkUuid`,
+   * to the network's DNS service that TCP is steered to (its lowest address); no reply: nothing to answer.
+   */
+  handleTcp?(query: Uint8Array, networkUuid: string): Promise<{ reply?: Uint8Array; event: string; reason?: string }>;
 }
 
 /**

@@ -10,6 +10,7 @@ import {
   type DnsTarget,
   recordIndex,
 } from '../../dns/index.js';
+import { ipToInt } from '../../model/ipv4.js';
 import type { DnsService as DnsServiceItem } from '../../model/types.js';
 import { normalizeMac } from '../../packet/index.js';
 import { itemsOf, type ModelView } from '../pipeline/index.js';
@@ -34,21 +35,32 @@ export class DnsService implements DnsHandler {
     return this.responder.handle(frame, (dstIp) => this.target(networkUuid, dstIp));
   }
 
-  /** The DNS service at `dstIp` in the network, or null. */
-  private target(networkUuid: string, dstIp: string): DnsTarget | null {
+  handleTcp(query: Uint8Array, networkUuid: string): Promise<{ reply?: Uint8Array; event: string; reason?: string }> {
+    return this.responder.handlePayload(query, this.target(networkUuid, null));
+  }
+
+  /**
+   * The DNS service at `dstIp` in the network, or null; `dstIp` null: the one at the network's lowest service
+   * address (where the switch steers DNS over TCP: pipeline/metadata.ts dnsTcpFlows).
+   */
+  private target(networkUuid: string, dstIp: string | null): DnsTarget | null {
     const view = this.model();
     if (!view) return null;
     const dhcpView = modelDhcpView(view);
+    let best: { service: string; ip: string; mac: string } | null = null;
     for (const s of itemsOf(view.networkServices, view.servicesByMode.get('dns'))) {
       const iface = s.interface_uuid ? view.interfaces.get(s.interface_uuid) : undefined;
       if (iface?.mode !== 'simulated') continue;
-      const lease = leasesOf(dhcpView, iface).find((l) => l.networkUuid === networkUuid && l.ip === dstIp);
-      if (!lease) continue;
-      const mac = lease.mac ?? (iface.mac_address ? normalizeMac(iface.mac_address) : null);
-      if (!mac) continue;
-      return { ctx: this.context(view, s.uuid, networkUuid), ipv4Address: dstIp, macAddress: mac };
+      for (const lease of leasesOf(dhcpView, iface)) {
+        if (lease.networkUuid !== networkUuid || (dstIp !== null && lease.ip !== dstIp)) continue;
+        const mac = lease.mac ?? (iface.mac_address ? normalizeMac(iface.mac_address) : null);
+        if (!mac) continue;
+        if (dstIp !== null)
+          return { ctx: this.context(view, s.uuid, networkUuid), ipv4Address: dstIp, macAddress: mac };
+        if (!best || ipToInt(lease.ip) < ipToInt(best.ip)) best = { service: s.uuid, ip: lease.ip, mac };
+      }
     }
-    return null;
+    return best && { ctx: this.context(view, best.service, networkUuid), ipv4Address: best.ip, macAddress: best.mac };
   }
 
   private context(view: ModelView, networkServiceUuid: string, networkUuid: string): DnsServiceContext {

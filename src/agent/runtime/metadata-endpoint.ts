@@ -30,6 +30,9 @@ export interface MetadataPortControl {
 /** The interface a local port carries, as the agent's model says now. */
 export type MetadataLookup = (ofport: number) => { iface: Interface; networkUuid: string | null } | null;
 
+/** Answers one DNS query that came over TCP from a VM port in a network (DnsHandler.handleTcp). */
+export type DnsTcpAnswer = (query: Uint8Array, networkUuid: string) => Promise<{ reply?: Uint8Array; event: string }>;
+
 /** The agent's view of the endpoint. */
 export interface MetadataService {
   start(): void;
@@ -83,13 +86,15 @@ export class MetadataEndpoint implements MetadataService {
   /** The namespace's loopback is up (as last read). */
   private loUp = false;
   /** Requests answered, by status (for the log at stop and for the status of the agent). */
-  readonly counts = { answered: 0, unknownSource: 0 };
+  readonly counts = { answered: 0, unknownSource: 0, dnsTcp: 0 };
 
   constructor(
     private readonly cfg: { bridge: string; netns: string },
     private readonly ovsdb: MetadataPortControl,
     private readonly lookup: MetadataLookup,
     private readonly log: Logger,
+    /** DNS over TCP, served by the same listener on port 53 (absent: the listener does not listen there). */
+    private readonly dnsTcp?: DnsTcpAnswer,
   ) {}
 
   start(): void {
@@ -208,6 +213,7 @@ export class MetadataEndpoint implements MetadataService {
     const script = here.replace(/runtime\/metadata-endpoint\.(ts|js)$/, 'metadata/listener.$1');
     const child = spawn('ip', ['netns', 'exec', this.cfg.netns, process.execPath, ...process.execArgv, script], {
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+      env: { ...process.env, VNET_METADATA_DNS: this.dnsTcp ? '1' : '0' },
     });
     this.child = child;
     return new Promise((resolve, reject) => {
@@ -217,6 +223,7 @@ export class MetadataEndpoint implements MetadataService {
           resolve();
         } else if (m.kind === 'failed') reject(new Error(`metadata listener: ${m.error}`));
         else if (m.kind === 'request') this.answer(child, m);
+        else if (m.kind === 'dns') void this.answerDns(child, m);
       });
       child.on('error', reject);
       child.on('exit', (code, signal) => {
@@ -228,6 +235,23 @@ export class MetadataEndpoint implements MetadataService {
         }
       });
     });
+  }
+
+  /** A DNS query over TCP: the port its source address names decides the network, whose service answers. */
+  private async answerDns(child: ChildProcess, m: Extract<ListenerMessage, { kind: 'dns' }>): Promise<void> {
+    const ofport = ofportOfMetadataSource(m.remote);
+    const found = ofport === null ? null : this.lookup(ofport);
+    let reply: string | null = null;
+    if (found?.networkUuid && this.dnsTcp) {
+      try {
+        const r = await this.dnsTcp(Buffer.from(m.query, 'base64'), found.networkUuid);
+        if (r.reply) reply = Buffer.from(r.reply).toString('base64');
+        this.counts.dnsTcp++;
+      } catch (err) {
+        this.log.warn({ err: errText(err), interface: found.iface.uuid }, 'DNS over TCP: no answer');
+      }
+    } else this.counts.unknownSource++;
+    if (child.connected) child.send({ kind: 'dnsAnswer', id: m.id, reply } satisfies AgentMessage);
   }
 
   private answer(child: ChildProcess, m: Extract<ListenerMessage, { kind: 'request' }>): void {

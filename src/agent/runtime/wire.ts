@@ -56,12 +56,13 @@ export async function buildAgentDeps(config: AgentConfig, log: Logger, observer?
     log,
     bridge,
     metadata: metadata
-      ? (lookup) =>
+      ? (lookup, dnsTcp) =>
           new MetadataEndpoint(
             { bridge: config.bridge, netns: metadata.netns },
             bridge,
             lookup,
             log.child({ component: 'metadata' }),
+            dnsTcp,
           )
       : undefined,
     switches,

@@ -132,14 +132,14 @@ const membership: RelationSpec = {
  * `add` is vnet's older one), a PUT on the row. Route links have no list endpoint (nor had OpenVNet).
  */
 const staticOption = [opt('static', 'boolean', 'true: static; false: not')];
-const association = (name: string, singular: string, item: string, listed = true): RelationSpec => ({
+const association = (name: string, singular: string, item: string): RelationSpec => ({
   name,
   singular,
   item,
-  help: `the interface's ${name} (static: kept without leases)`,
+  help: `the interface's ${name} (static: kept without ${name === 'route_links' ? 'routes' : 'leases'})`,
   add: { target: 'path', method: 'PUT', options: staticOption },
   modify: { options: staticOption },
-  show: listed,
+  show: true,
   showItem: false,
   columns: ['interface_uuid', `${singular}_uuid`, 'static'],
 });
@@ -240,7 +240,7 @@ export const RESOURCES: readonly ResourceSpec[] = [
       membership,
       association('networks', 'network', 'NW'),
       association('segments', 'segment', 'SEG'),
-      association('route_links', 'route_link', 'RL', false),
+      association('route_links', 'route_link', 'RL'),
     ],
   }),
   resource(D.networkServices, {

@@ -138,6 +138,11 @@ export const interfaces = resource({
       PUBLIC_KEYS,
     ),
     mac_leases: f.list(embeddedMacLease, { doc: 'its MAC leases, each with its IP leases' }),
+    // OpenVNet's interface_route_links rows with static=true: kept and shown, placing nothing (its agent's
+    // InterfaceRouteLinks#install is commented out); the routes of a router interface do the routing.
+    static_route_link_uuids: f.list(Type.String(), {
+      doc: 'route links it is statically associated with (PUT /interfaces/:uuid/route_links/:rl static=true); stored and listed, no effect on forwarding (as in OpenVNet)',
+    }),
     security_group_uuids: f.list(Type.String(), {
       doc: 'security groups it belongs to (interfaces security_groups add)',
     }),

@@ -1,5 +1,6 @@
 // Segments: OpenVNet's L2 segments without IP — interfaces with segment_uuid and no network share one broadcast
-// domain across hosts, tunnelled with the segment's own key (from the networks' key space), isolated like networks.
+// domain across hosts: virtual ones tunnelled with the segment's own key (from the networks' key space), physical
+// ones carried on the hosts' uplinks (flat or one VLAN) like physical networks; isolated like networks.
 import { f, resource, SET } from '../resource.js';
 import { displayName, timestamps, topologyUuid, uuidField } from './common.js';
 
@@ -14,7 +15,12 @@ export const segments = resource({
       ...SET.editable,
       filter: true,
       default: 'virtual',
-      doc: 'virtual (default; tunnelled between hosts) | physical (refused: not supported)',
+      doc: "virtual (default; tunnelled between hosts) | physical (on the hosts' uplinks that datapath_segments rows name, never tunnelled)",
+    }),
+    vlan_id: f.int(1, 4094, {
+      ...SET.clearable,
+      filter: true,
+      doc: "physical segments: the VLAN tag on the hosts' uplinks (null: flat, untagged); one network or segment per tag",
     }),
     topology_uuid: topologyUuid,
     tunnel_key: f.int(1, 0xffffff, {

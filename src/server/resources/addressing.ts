@@ -24,6 +24,18 @@ import {
 const P = UUID_PREFIX;
 
 /** A destination must be a network address: no host bits below its prefix. */
+/**
+ * One VLAN carries one network or physical segment: two on one tag would be one broadcast domain on the uplink.
+ * `self` is the object being written (its own tag is no clash).
+ */
+export async function checkVlanFree(ctx: WriteContext, vlan: unknown, self: string | undefined): Promise<void> {
+  if (typeof vlan !== 'number') return;
+  for (const kind of ['networks', 'segments'] as const) {
+    const dup = (await ctx.find(kind, { vlan_id: vlan })).find((o) => o.uuid !== self);
+    if (dup) throw new DuplicateValue('vlan_id', String(vlan), dup.uuid);
+  }
+}
+
 export function checkAligned(doc: Doc): void {
   const net = doc.ipv4_network as string | null;
   if (net === null) return; // a Neutron network before its subnet
@@ -64,11 +76,7 @@ export const networks = define(D.networks, {
         'segment_uuid',
         'a network on a segment is not supported: a segment carries interfaces with segment_uuid and no network',
       );
-    // One VLAN carries one network: two networks on one tag would be one broadcast domain on the uplink.
-    const vlan = p.vlan_id ?? doc?.vlan_id;
-    if (typeof vlan !== 'number') return;
-    const dup = (await ctx.find('networks', { vlan_id: vlan })).find((n) => n.uuid !== doc?.uuid);
-    if (dup) throw new DuplicateValue('vlan_id', String(vlan), dup.uuid);
+    await checkVlanFree(ctx, p.vlan_id ?? doc?.vlan_id, doc?.uuid);
   },
   validate(doc) {
     checkAligned(doc);

@@ -1,6 +1,8 @@
-// OpenVNet's interface associations: PUT /interfaces/:uuid/{networks,segments}/:other with `static`, and their
-// lists. vnet keeps an interface's network (its IP leases, or network_uuid without one) and its segment
-// (segment_uuid) on the interface itself, so a static association sets those and a row is derived from them.
+// OpenVNet's interface associations: PUT /interfaces/:uuid/{networks,segments,route_links}/:other with `static`,
+// and their lists. vnet keeps an interface's network (its IP leases, or network_uuid without one) and its segment
+// (segment_uuid) on the interface itself, so a static association sets those and a row is derived from them; its
+// route links are those of its routes, plus the static ones it keeps (static_route_link_uuids), which, as in
+// OpenVNet, place nothing.
 import type { FastifyInstance } from 'fastify';
 import { NotSupported, UnknownResource } from '../../model/errors.js';
 import { bool } from '../../model/params.js';
@@ -58,6 +60,27 @@ async function putSegment(ctx: WriteContext, ifUuid: string, seg: string, stat: 
   return { interface_uuid: ifUuid, segment_uuid: seg, static: false };
 }
 
+/** The route links an interface is on: those of its routes (not static: they follow the routes) and its static ones. */
+async function routeLinkRows(ctx: ReadContext, iface: Doc): Promise<Row[]> {
+  const routes = await ctx.find('routes', { interface_uuid: iface.uuid });
+  const routed = new Set(routes.map((r) => r.route_link_uuid as string));
+  const statics = new Set((iface.static_route_link_uuids as string[] | undefined) ?? []);
+  return [...new Set([...routed, ...statics])]
+    .sort()
+    .map((rl) => ({ interface_uuid: iface.uuid, route_link_uuid: rl, static: statics.has(rl) }));
+}
+
+async function putRouteLink(ctx: WriteContext, ifUuid: string, rl: string, stat: boolean): Promise<Row> {
+  const iface = await ctx.must('interfaces', ifUuid, 'uuid');
+  await ctx.must('route_links', rl, 'route_link_uuid');
+  const statics = (iface.static_route_link_uuids as string[] | undefined) ?? [];
+  const row = (await routeLinkRows(ctx, iface)).find((r) => r.route_link_uuid === rl);
+  if (!stat && !row) throw new UnknownResource(`route_link_uuid: ${ifUuid} is not associated with ${rl}`);
+  const next = stat ? [...new Set([...statics, rl])].sort() : statics.filter((u) => u !== rl);
+  if (next.length !== statics.length) await ctx.update('interfaces', { ...iface, static_route_link_uuids: next });
+  return { interface_uuid: ifUuid, route_link_uuid: rl, static: stat };
+}
+
 export async function interfaceAssociationRoutes(app: FastifyInstance, opts: RouteOptions): Promise<void> {
   const r = new Routes(app, opts);
   const tag = 'interfaces';
@@ -65,7 +88,13 @@ export async function interfaceAssociationRoutes(app: FastifyInstance, opts: Rou
   const kinds = [
     { segment: 'networks', field: 'network_uuid', prefix: P.networks, put: putNetwork },
     { segment: 'segments', field: 'segment_uuid', prefix: P.segments, put: putSegment },
+    { segment: 'route_links', field: 'route_link_uuid', prefix: P.route_links, put: putRouteLink },
   ] as const;
+  const rowsOf = {
+    networks: networkRows,
+    segments: async (_: ReadContext, i: Doc) => segmentRows(i),
+    route_links: routeLinkRows,
+  };
   for (const k of kinds) {
     r.add({
       method: 'PUT',
@@ -92,26 +121,10 @@ export async function interfaceAssociationRoutes(app: FastifyInstance, opts: Rou
       handler: async ({ path, p }) =>
         r.page(
           await r.service.read(async (ctx) => {
-            const iface = await ctx.must('interfaces', path.uuid!);
-            return k.segment === 'networks' ? networkRows(ctx, iface) : segmentRows(iface);
+            return rowsOf[k.segment](ctx, await ctx.must('interfaces', path.uuid!));
           }),
           p,
         ),
     });
   }
-  r.add({
-    method: 'PUT',
-    url: '/interfaces/:uuid/route_links/:route_link_uuid',
-    tag,
-    summary: 'Static route link associations are not supported (400 NotSupported)',
-    path: { uuid: P.interfaces, route_link_uuid: P.route_links },
-    params: [bool('static')],
-    echoes: (v) => ({ uuid: v.uuid!, interface_uuid: v.uuid!, route_link_uuid: v.route_link_uuid! }),
-    handler: async () => {
-      throw new NotSupported(
-        'route_link_uuid',
-        "an interface's association with a route link is made by its routes; a static one is not supported",
-      );
-    },
-  });
 }
