@@ -23,6 +23,8 @@ export interface ScaleAgentSpec {
   servers: string[];
   /** Interfaces whose VMs are plugged on this host: uuid → OVS port name. */
   ports: Record<string, string>;
+  /** When this agent starts after its process got the specs (ms): a fleet's hosts do not boot in one instant. */
+  startDelayMs: number;
 }
 
 /** The network whose display_name the writer changes: `m<k>` is marker k. */
@@ -39,7 +41,7 @@ class ScaleAgent {
   private readonly shown = new Map<string, Doc>();
   private readonly reporter: Reporter;
   private readonly feed: ServerFeed;
-  private readonly started = wall();
+  private started = 0;
   loaded = false;
   disconnects = 0;
 
@@ -58,6 +60,7 @@ class ScaleAgent {
   }
 
   start(): void {
+    this.started = wall();
     this.feed.start((ev) => {
       if (ev.kind === 'snapshot') {
         this.dp = ev.resources.datapaths?.find((d) => d.uuid === this.spec.datapath);
@@ -147,7 +150,7 @@ function runWorker(specs: ScaleAgentSpec[]): void {
         (started, at) => process.send?.({ loaded: { node: s.node, started, at } }),
       ),
   );
-  for (const a of agents) a.start();
+  const starts = agents.map((a, k) => setTimeout(() => a.start(), specs[k]!.startDelayMs));
   process.on('message', (m: { stats?: number; stop?: boolean }) => {
     if (m.stats)
       process.send?.({
@@ -162,6 +165,7 @@ function runWorker(specs: ScaleAgentSpec[]): void {
       });
     if (m.stop) {
       clearInterval(flush);
+      for (const t of starts) clearTimeout(t);
       for (const a of agents) a.stop();
       setTimeout(() => process.exit(0), 200);
     }

@@ -12,7 +12,7 @@ import { type RouteOptions, Routes } from './context.js';
 const CHANGES = [
   int('since', 0, Number.MAX_SAFE_INTEGER, { required: true }),
   str('node_id', {
-    doc: "the watching agent's node id: while none of its streams is open, its datapaths show disconnected",
+    doc: "the watching agent's node id: once none of its streams has been open for a grace period (3 s), its datapaths show disconnected",
   }),
 ];
 
