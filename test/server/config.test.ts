@@ -59,7 +59,15 @@ it('refuses bad values with ConfigError', () => {
   assert.deepEqual(parseListen('9090'), { host: '127.0.0.1', port: 9090 });
   for (const bad of ['host', 'host:99999', ':x', 'a:b:c']) assert.throws(() => parseListen(bad), ConfigError, bad);
   const file = join(dir, 'bad.yaml');
-  for (const text of ['listen: [1', 'colour: red', '- a\n- b', 'retain_changes: -1', 'max_watchers: 0', 'max_snapshots_in_flight: 0', 'presence_grace_ms: -1']) {
+  for (const text of [
+    'listen: [1',
+    'colour: red',
+    '- a\n- b',
+    'retain_changes: -1',
+    'max_watchers: 0',
+    'max_snapshots_in_flight: 0',
+    'presence_grace_ms: -1',
+  ]) {
     writeFileSync(file, text);
     assert.throws(() => resolveConfig({ flags: { config: file }, env: {} }), ConfigError, text);
   }
