@@ -235,7 +235,13 @@ async function measure(label: string, servers: ServerProcess[], pgPids: (() => n
         disconnects: a.disconnects + b.disconnects,
         reportsSent: a.reportsSent + b.reportsSent,
         reportsFailed: a.reportsFailed + b.reportsFailed,
-        errors: { ...a.errors, ...b.errors },
+        // Summed per reason over the processes (each sends its top 3).
+        errors: Object.fromEntries(
+          [...new Set([...Object.keys(a.errors), ...Object.keys(b.errors)])].map((k) => [
+            k,
+            (a.errors[k] ?? 0) + (b.errors[k] ?? 0),
+          ]),
+        ),
       }));
     };
     const loadDeadline = Date.now() + 600_000;
