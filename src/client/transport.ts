@@ -82,12 +82,13 @@ export function exchange(url: URL, opts: ExchangeOptions): Promise<ApiReply> {
       });
       res.on('end', () => {
         clearTimeout(timer);
+        const retryAfterMs = parseRetryAfter(res.headers['retry-after']);
         const reply = (text: string) =>
           resolve({
             status: res.statusCode ?? 0,
             statusText: res.statusMessage ?? '',
             text,
-            retryAfterMs: parseRetryAfter(res.headers['retry-after']),
+            ...(retryAfterMs === undefined ? {} : { retryAfterMs }),
           });
         if (res.headers['content-encoding'] !== 'gzip') return reply(Buffer.concat(parts).toString('utf8'));
         // Whole, not streamed: a stream's gunzip takes a cut-off body for a short one; this one fails it.

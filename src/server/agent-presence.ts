@@ -84,6 +84,8 @@ export class AgentPresence {
       if (result.length > 0)
         this.log?.warn({ node: nodeId, datapaths: result }, 'agent gone: datapaths marked disconnected');
     } catch (err) {
+      // A mark already under way when the server closed its store: the closing says nothing about the agent.
+      if (this.stopped) return;
       this.log?.error({ err, node: nodeId }, 'could not mark the datapaths of a gone agent');
     }
   }
