@@ -4,14 +4,16 @@
 // along its --server list), and the agent's Reporter sending its datapath status and its interfaces' bindings —
 // the bodies StatusReports sends, and only when what the server shows differs (a switch connected and in sync,
 // every one of its ports bound here). It keeps only its own datapath and interfaces of the model (no flow
-// computation: bench/compare/simulated.ts measures that); the load it puts on the servers is a real agent's.
+// computation: bench/compare/simulated.ts measures that; nor a parse of the whole snapshot: docIn below); the load it
+// puts on the servers is a real agent's.
 //   forked by bench/agents-scale.ts, which sends {specs}; messages to the parent:
 //   {loaded: {node, started, at}} (wall-clock ms) once an agent's own datapath and bindings show what it reported (echoed by the feed),
 //   {marks: [[k, wallMs], …]} arrivals of the writer's marker changes, {stats, seq} on request {stats: seq}.
 import { fileURLToPath } from 'node:url';
 import { ServerFeed } from '../src/agent/runtime/feed-source.js';
 import { type DatapathStatusReport, Reporter } from '../src/agent/runtime/reporter.js';
-import { ApiClient } from '../src/client/index.js';
+import { ApiClient, ApiUnreachableError, type Snapshot, VnetApiError } from '../src/client/index.js';
+import { exchange } from '../src/client/transport.js';
 import { createLogger } from '../src/util/log.js';
 
 export interface ScaleAgentSpec {
@@ -23,6 +25,8 @@ export interface ScaleAgentSpec {
   servers: string[];
   /** Interfaces whose VMs are plugged on this host: uuid → OVS port name. */
   ports: Record<string, string>;
+  /** When this agent starts after its process got the specs (ms): a fleet's hosts do not boot in one instant. */
+  startDelayMs: number;
 }
 
 /** The network whose display_name the writer changes: `m<k>` is marker k. */
@@ -34,12 +38,65 @@ const log = createLogger('sim-agent', 'error');
 /** Why streams failed (numbers masked), with counts: the first thing to read when agents do not load. */
 const streamErrors = new Map<string, number>();
 
+/**
+ * The document whose JSON text begins `{"uuid":"<uuid>",` (every snapshot document does), parsed alone. A real agent
+ * parses the whole 2.6 MB snapshot on its own host; 1,000 simulated ones doing so on the server's two cores took
+ * CPU the server is measured without. Quotes and escapes are skipped, so braces inside strings do not count.
+ */
+function docIn(text: string, uuid: string): Doc | undefined {
+  const start = text.indexOf(`{"uuid":${JSON.stringify(uuid)},`);
+  if (start < 0) return undefined;
+  let depth = 0;
+  let inString = false;
+  for (let i = start; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c) i++;
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x7b || c === 0x5b) depth++;
+    else if ((c === 0x7d || c === 0x5d) && --depth === 0) return JSON.parse(text.slice(start, i + 1)) as Doc;
+  }
+  return undefined;
+}
+
+/** The agent's ApiClient, whose snapshot() keeps only this host's datapath and interfaces (errors as the real one). */
+class SimApiClient extends ApiClient {
+  constructor(
+    private readonly spec: ScaleAgentSpec,
+    token: string,
+  ) {
+    super({ baseUrls: spec.servers, token });
+  }
+
+  override async snapshot(): Promise<Snapshot> {
+    const info = this.resolve({ method: 'GET', path: '/feed/snapshot' });
+    let reply: Awaited<ReturnType<typeof exchange>>;
+    try {
+      reply = await exchange(new URL(info.url), {
+        method: 'GET',
+        headers: { accept: 'application/json', ...this.auth },
+        timeoutMs: 30_000,
+        keepAlive: true,
+      });
+    } catch (e) {
+      throw new ApiUnreachableError(info, e);
+    }
+    if (reply.status !== 200) throw new VnetApiError('status', info, reply);
+    const revision = Number(/^\{"revision":(\d+)/.exec(reply.text)?.[1]);
+    if (!Number.isSafeInteger(revision)) throw new VnetApiError('bad_reply', info, reply);
+    const dp = docIn(reply.text, this.spec.datapath);
+    const interfaces = Object.keys(this.spec.ports).flatMap((u) => docIn(reply.text, u) ?? []);
+    return { revision, resources: { datapaths: dp ? [dp] : [], interfaces } } as unknown as Snapshot;
+  }
+}
+
 class ScaleAgent {
   private dp: Doc | undefined;
   private readonly shown = new Map<string, Doc>();
   private readonly reporter: Reporter;
   private readonly feed: ServerFeed;
-  private readonly started = wall();
+  private started = 0;
   loaded = false;
   disconnects = 0;
 
@@ -48,7 +105,7 @@ class ScaleAgent {
     private readonly onMark: (k: number, at: number) => void,
     private readonly onLoaded: (started: number, at: number) => void,
   ) {
-    const api = new ApiClient({ baseUrls: spec.servers, token: spec.token });
+    const api = new SimApiClient(spec, spec.token);
     this.reporter = new Reporter(api, log);
     this.feed = new ServerFeed(api, spec.node);
   }
@@ -58,6 +115,7 @@ class ScaleAgent {
   }
 
   start(): void {
+    this.started = wall();
     this.feed.start((ev) => {
       if (ev.kind === 'snapshot') {
         this.dp = ev.resources.datapaths?.find((d) => d.uuid === this.spec.datapath);
@@ -147,7 +205,7 @@ function runWorker(specs: ScaleAgentSpec[]): void {
         (started, at) => process.send?.({ loaded: { node: s.node, started, at } }),
       ),
   );
-  for (const a of agents) a.start();
+  const starts = agents.map((a, k) => setTimeout(() => a.start(), specs[k]!.startDelayMs));
   process.on('message', (m: { stats?: number; stop?: boolean }) => {
     if (m.stats)
       process.send?.({
@@ -162,6 +220,7 @@ function runWorker(specs: ScaleAgentSpec[]): void {
       });
     if (m.stop) {
       clearInterval(flush);
+      for (const t of starts) clearTimeout(t);
       for (const a of agents) a.stop();
       setTimeout(() => process.exit(0), 200);
     }

@@ -9,8 +9,11 @@
 //     write sent → delivered, every delivery; server CPU and RSS while the agents are connected; bytes the server
 //     wrote in each phase (/proc wchar) and the snapshot's size plain and gzip-encoded;
 //   - feed connections each server holds (its vnet_feed_watchers gauge).
-//   node --import tsx bench/agents-scale.ts [--agents 1000] [--writes 100] [--interval 100] [--workers 2]
-//     [--setups sqlite,pg1,pg2] [--json]
+//   node --import tsx bench/agents-scale.ts [--agents 1000] [--writes 100] [--interval 100] [--workers N/125]
+//     [--ramp-ms N*10] [--setups sqlite,pg1,pg2] [--json]
+// --ramp-ms: the agents start spread evenly over this long (a fleet's hosts boot over seconds, not in one
+// millisecond); 0 starts them all at once, which the server must survive too (snapshots beyond its in-flight limit
+// are refused with 503 + Retry-After, and the agents wait).
 import { type ChildProcess, fork } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { get as httpGet } from 'node:http';
@@ -32,7 +35,12 @@ const json = args.includes('--json');
 const N = opt('agents', 1000);
 const M = opt('writes', 100);
 const INTERVAL = opt('interval', 100);
-const WORKERS = opt('workers', 2);
+// Agents per process: one Node process holding 500 agents' snapshots and streams was too busy to read them for
+// the 45 s the feed's idle timeout allows (and grew to 3.3 GB); 250 per process, at least 2. Not more: on a shared
+// machine every runnable process takes an equal share, so 8 agent processes left the server a 1/27 share at
+// load 27 (26 CPU s in 6 min, its accept queue full) — the agents are the hosts, the server is what is measured.
+const WORKERS = opt('workers', Math.max(2, Math.ceil(N / 250)));
+const RAMP_MS = opt('ramp-ms', N * 10);
 const setupsArg = args.indexOf('--setups');
 const SETUPS = (setupsArg >= 0 ? args[setupsArg + 1]! : 'sqlite,pg1,pg2').split(',');
 const PORTS_PER_AGENT = 2;
@@ -119,7 +127,7 @@ async function measure(label: string, servers: ServerProcess[], pgPids: (() => n
   const admin = servers[0]!.api;
   const bases = servers.map((s) => s.base);
   const serverPids = servers.map((s) => s.proc.pid!);
-  const out: Record<string, number | string> = { setup: label, agents: N };
+  const out: Record<string, number | string> = { setup: label, agents: N, workers: WORKERS, ramp_ms: RAMP_MS };
   // The model: N/10 networks, N datapaths, 2 interfaces per datapath (leases included), N agent tokens.
   const t0 = performance.now();
   const networks = Math.ceil(N / AGENTS_PER_NETWORK);
@@ -144,6 +152,7 @@ async function measure(label: string, servers: ServerProcess[], pgPids: (() => n
       token: '',
       servers: [...bases.slice(first), ...bases.slice(0, first)],
       ports,
+      startDelayMs: Math.round((a / N) * RAMP_MS),
     });
   }
   await eachLimited(specs, 16, async (s, a = Number(s.node.slice(3))) => {
@@ -190,9 +199,8 @@ async function measure(label: string, servers: ServerProcess[], pgPids: (() => n
   const loaded: { started: number; at: number }[] = [];
   const arrivals = new Map<number, number[]>();
   const children: ChildProcess[] = [];
-  const per = Math.ceil(N / WORKERS);
   try {
-    for (let w = 0; w < WORKERS && w * per < N; w++) {
+    for (let w = 0; w < WORKERS && w < N; w++) {
       const child = fork(WORKER, [], {
         execArgv: ['--import', 'tsx'],
         stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
@@ -205,7 +213,8 @@ async function measure(label: string, servers: ServerProcess[], pgPids: (() => n
           else arrivals.set(k, [at]);
         }
       });
-      child.send({ specs: specs.slice(w * per, (w + 1) * per) });
+      // Every WORKERS-th agent: each process's agents spread over the whole ramp.
+      child.send({ specs: specs.filter((_, a) => a % WORKERS === w) });
       children.push(child);
     }
     // A worker holds hundreds of agents in one event loop: parsing their snapshots keeps it from answering for
@@ -226,7 +235,13 @@ async function measure(label: string, servers: ServerProcess[], pgPids: (() => n
         disconnects: a.disconnects + b.disconnects,
         reportsSent: a.reportsSent + b.reportsSent,
         reportsFailed: a.reportsFailed + b.reportsFailed,
-        errors: { ...a.errors, ...b.errors },
+        // Summed per reason over the processes (each sends its top 3).
+        errors: Object.fromEntries(
+          [...new Set([...Object.keys(a.errors), ...Object.keys(b.errors)])].map((k) => [
+            k,
+            (a.errors[k] ?? 0) + (b.errors[k] ?? 0),
+          ]),
+        ),
       }));
     };
     const loadDeadline = Date.now() + 600_000;
@@ -321,6 +336,9 @@ async function measure(label: string, servers: ServerProcess[], pgPids: (() => n
 async function main() {
   const results: Record<string, number | string>[] = [];
   const loadBefore = loadavg()[0]!.toFixed(1);
+  // The machine is shared: the 1-minute load average over the whole run, sampled, goes with the figures.
+  const loads: number[] = [];
+  const sampler = setInterval(() => loads.push(loadavg()[0]!), 10_000);
   const dir = mkdtempSync(join(tmpdir(), `vnet-agents-scale-${process.pid}-`));
   const tokenFile = join(dir, 'admin.token');
   try {
@@ -364,12 +382,16 @@ async function main() {
       }
     }
   } finally {
+    clearInterval(sampler);
     rmSync(dir, { recursive: true, force: true });
   }
-  const load = `load ${loadBefore} → ${loadavg()[0]!.toFixed(1)}`;
+  const range = loads.length ? `, ${Math.min(...loads).toFixed(1)}–${Math.max(...loads).toFixed(1)} during` : '';
+  const load = `load ${loadBefore} → ${loadavg()[0]!.toFixed(1)}${range}`;
   if (json) process.stdout.write(`${JSON.stringify({ load, results })}\n`);
   else {
-    console.log(`agents-scale: ${N} agents, ${M} writes every ${INTERVAL} ms, ${WORKERS} agent processes; ${load}`);
+    console.log(
+      `agents-scale: ${N} agents started over ${RAMP_MS} ms, ${M} writes every ${INTERVAL} ms, ${WORKERS} agent processes; ${load}`,
+    );
     for (const r of results) {
       console.log(`\n${r.setup}`);
       for (const [k, v] of Object.entries(r)) if (k !== 'setup') console.log(`  ${k.padEnd(30)} ${v}`);

@@ -17,6 +17,16 @@ export interface ApiReply {
   readonly status: number;
   readonly statusText: string;
   readonly text: string;
+  /** The reply's Retry-After (a busy server's 503, a 429), in ms. */
+  readonly retryAfterMs?: number | undefined;
+}
+
+/** A Retry-After header's value in ms: delay-seconds or an HTTP date (RFC 9110 §10.2.3); undefined if neither. */
+export function parseRetryAfter(value: string | null | undefined, now = Date.now()): number | undefined {
+  if (!value) return undefined;
+  if (/^\s*\d+\s*$/.test(value)) return Number(value) * 1000;
+  const at = Date.parse(value);
+  return Number.isNaN(at) ? undefined : Math.max(0, at - now);
 }
 
 const snippet = (text: string): string => text.replace(/\s+/g, ' ').trim().slice(0, 200);
@@ -49,6 +59,8 @@ export class VnetApiError extends Error {
   /** The reply body parsed as JSON (undefined when it was not JSON), and as text. */
   readonly body: unknown;
   readonly text: string;
+  /** How long the server asked to wait before asking again (its Retry-After, ms), when it said. */
+  readonly retryAfterMs: number | undefined;
 
   constructor(kind: ApiErrorKind, call: ApiCallInfo, reply: ApiReply, message?: string, options?: ErrorOptions) {
     const body = parseJson(reply.text);
@@ -73,6 +85,7 @@ export class VnetApiError extends Error {
     this.apiMessage = apiMessage;
     this.body = body;
     this.text = reply.text;
+    this.retryAfterMs = reply.retryAfterMs;
   }
 }
 

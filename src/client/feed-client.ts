@@ -3,7 +3,7 @@ import { EventEmitter } from 'node:events';
 import { Backoff, sleep } from '../util/backoff.js';
 import { fetchWithCa } from './transport.js';
 import { ApiClient } from './api-client.js';
-import { ApiUnreachableError, VnetApiError } from './errors.js';
+import { ApiUnreachableError, parseRetryAfter, VnetApiError } from './errors.js';
 import type { Change, ResyncEvent, Snapshot } from './types.js';
 
 export interface FeedClientOptions {
@@ -211,11 +211,22 @@ export class FeedClient extends EventEmitter<FeedEvents> {
       if (!this.running) break;
       // Several servers share one database and one revision sequence: the next one continues the same feed.
       const server = error && this.api.servers.length > 1 ? this.api.failover() : this.api.baseUrl;
-      const wait = backoff.next();
+      const wait = Math.max(backoff.next(), this.retryAfter(error));
       this.emit('disconnected', { error, retryInMs: wait, server });
       if (!this.running) break;
       await sleep(wait, this.stopping.signal);
     }
+  }
+
+  /**
+   * A busy server's Retry-After (its 503 to one snapshot too many while a fleet restarts), never less, spread
+   * upwards by twice the jitter so the clients it turned away do not all come back in the same second; 0 when it
+   * gave none.
+   */
+  private retryAfter(error: Error | null): number {
+    const ms = error instanceof VnetApiError ? error.retryAfterMs : undefined;
+    if (!ms) return 0;
+    return Math.round(ms * (1 + Math.random() * 2 * this.opts.jitter));
   }
 
   /** One SSE connection; returns when the server ends it, throws on errors and resync. */
@@ -246,7 +257,12 @@ export class FeedClient extends EventEmitter<FeedEvents> {
       }
       if (!res.ok || !res.body) {
         const text = await res.text().catch(() => '');
-        throw new VnetApiError('status', call, { status: res.status, statusText: res.statusText, text });
+        throw new VnetApiError('status', call, {
+          status: res.status,
+          statusText: res.statusText,
+          text,
+          retryAfterMs: parseRetryAfter(res.headers.get('retry-after')),
+        });
       }
       onConnected();
       this.emit('connected', { since: this.revision, server: this.api.baseUrl });

@@ -7,7 +7,7 @@ import { Agent as HttpAgent, request as httpRequest } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { Readable } from 'node:stream';
 import { gunzip } from 'node:zlib';
-import type { ApiReply } from './errors.js';
+import { type ApiReply, parseRetryAfter } from './errors.js';
 
 export interface ExchangeOptions {
   readonly method: string;
@@ -82,8 +82,14 @@ export function exchange(url: URL, opts: ExchangeOptions): Promise<ApiReply> {
       });
       res.on('end', () => {
         clearTimeout(timer);
+        const retryAfterMs = parseRetryAfter(res.headers['retry-after']);
         const reply = (text: string) =>
-          resolve({ status: res.statusCode ?? 0, statusText: res.statusMessage ?? '', text });
+          resolve({
+            status: res.statusCode ?? 0,
+            statusText: res.statusMessage ?? '',
+            text,
+            ...(retryAfterMs === undefined ? {} : { retryAfterMs }),
+          });
         if (res.headers['content-encoding'] !== 'gzip') return reply(Buffer.concat(parts).toString('utf8'));
         // Whole, not streamed: a stream's gunzip takes a cut-off body for a short one; this one fails it.
         gunzip(Buffer.concat(parts), (e, text) => (e ? fail(e) : reply(text.toString('utf8'))));

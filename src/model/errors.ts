@@ -122,7 +122,11 @@ export class MalformedRequest extends ApiError {
 
 /** 503/124 (ours): the server cannot serve now (store closed, shutting down). */
 export class Unavailable extends ApiError {
-  constructor(message: string) {
+  /** When set, the reply's Retry-After: the server is busy rather than broken, and says when to ask again. */
+  constructor(
+    message: string,
+    readonly retryAfterSeconds?: number,
+  ) {
     super(503, '124', 'Unavailable', message);
   }
 }

@@ -4,7 +4,7 @@
 import formbody from '@fastify/formbody';
 import swagger from '@fastify/swagger';
 import Fastify, { type FastifyInstance, LogController } from 'fastify';
-import { ApiError, MalformedRequest, RouteNotFound, TooManyRequests } from '../model/errors.js';
+import { ApiError, MalformedRequest, RouteNotFound, TooManyRequests, Unavailable } from '../model/errors.js';
 import type { Store } from '../store/store.js';
 import type { Logger } from '../util/log.js';
 import { VERSION } from '../util/version.js';
@@ -50,6 +50,8 @@ export interface AppDeps {
   tls?: { key: string; cert: string };
   /** How often lease policies' retentions are expired (ms; 0: never; default DEFAULT_LEASE_SWEEP_MS). */
   leaseSweepMs?: number;
+  /** How long an agent's last feed stream may stay closed before its datapaths show disconnected (ms). */
+  presenceGraceMs?: number;
 }
 
 /** Route plugins in registration order (the OpenAPI document lists them so). */
@@ -99,7 +101,8 @@ export async function buildApp(deps: AppDeps): Promise<{ app: FastifyInstance; s
   });
 
   app.setErrorHandler((err: unknown, req, reply) => {
-    if (err instanceof TooManyRequests) reply.header('retry-after', String(err.retryAfterSeconds));
+    if ((err instanceof TooManyRequests || err instanceof Unavailable) && err.retryAfterSeconds !== undefined)
+      reply.header('retry-after', String(err.retryAfterSeconds));
     if (err instanceof ApiError) return reply.status(err.status).send(err.toBody());
     const e = err as { statusCode?: number; message?: string; code?: string };
     if (typeof e.statusCode === 'number' && e.statusCode >= 400 && e.statusCode < 500)
@@ -120,7 +123,7 @@ export async function buildApp(deps: AppDeps): Promise<{ app: FastifyInstance; s
   // After the guard: the request's actor follows its handler into Service.write (the audit entry).
   installActorContext(app as unknown as FastifyInstance, table.accessOf);
 
-  const presence = new AgentPresence(service, deps.logger || undefined);
+  const presence = new AgentPresence(service, deps.logger || undefined, deps.presenceGraceMs);
   // Closing the server closes every feed stream: that says nothing about the agents.
   app.addHook('preClose', async () => presence.stop());
   const sweeper = new LeaseSweeper(service, deps.leaseSweepMs ?? DEFAULT_LEASE_SWEEP_MS, deps.logger || undefined);

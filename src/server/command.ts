@@ -48,7 +48,7 @@ export function serverCommand() {
     )
     .option(
       '--config <file>',
-      'YAML config file: listen, db, retain_changes, heartbeat_ms, max_watchers (env VNET_CONFIG)',
+      'YAML config file: listen, db, retain_changes, heartbeat_ms, max_watchers, max_snapshots_in_flight, presence_grace_ms (env VNET_CONFIG)',
     )
     .option('--retain-changes <n>', 'changes kept for resuming watchers (default 100000)')
     .option('--audit-retain-days <n>', 'audit entries older than this are pruned (default 90; 0: never by age)')
@@ -136,7 +136,12 @@ export function serverCommand() {
         ...(tls ? { tls } : {}),
         store,
         logger: log,
-        feed: { heartbeatMs: cfg.heartbeatMs, maxWatchers: cfg.maxWatchers },
+        feed: {
+          heartbeatMs: cfg.heartbeatMs,
+          maxWatchers: cfg.maxWatchers,
+          maxSnapshotsInFlight: cfg.maxSnapshotsInFlight,
+        },
+        presenceGraceMs: cfg.presenceGraceMs,
         auth: { mode, allowedHosts: cfg.allowedHosts },
       });
       if (mode === 'insecure')

@@ -1,6 +1,7 @@
 // `vnet server` configuration: flags override environment, which overrides the config file, then defaults.
 import { existsSync, readFileSync } from 'node:fs';
 import YAML from 'yaml';
+import { DEFAULT_PRESENCE_GRACE_MS } from './agent-presence.js';
 import { FEED_DEFAULTS } from './feed.js';
 
 export interface ServerConfig {
@@ -12,6 +13,10 @@ export interface ServerConfig {
   heartbeatMs: number;
   /** Change streams one server serves at most (every agent holds one; 429 beyond). */
   maxWatchers: number;
+  /** Feed snapshots one server sends at most at once (503 with Retry-After beyond). */
+  maxSnapshotsInFlight: number;
+  /** How long an agent's last feed stream may stay closed before its datapaths show disconnected (ms). */
+  presenceGraceMs: number;
   /** Require tokens even on a loopback-only listener. */
   requireAuth: boolean;
   /** Serve without tokens on any address (never the default). */
@@ -40,6 +45,8 @@ export const DEFAULTS: ServerConfig = {
   retainChanges: 100_000,
   heartbeatMs: 15_000,
   maxWatchers: FEED_DEFAULTS.maxWatchers,
+  maxSnapshotsInFlight: FEED_DEFAULTS.maxSnapshotsInFlight,
+  presenceGraceMs: DEFAULT_PRESENCE_GRACE_MS,
   requireAuth: false,
   insecure: false,
   adminTokenFile: null,
@@ -82,6 +89,8 @@ const FILE_KEYS = [
   'retain_changes',
   'heartbeat_ms',
   'max_watchers',
+  'max_snapshots_in_flight',
+  'presence_grace_ms',
   'require_auth',
   'insecure',
   'admin_token_file',
@@ -148,6 +157,10 @@ export function resolveConfig({ flags, env }: ConfigSources): ServerConfig {
       if (o.retain_changes !== undefined) cfg.retainChanges = positive('retain_changes', o.retain_changes);
       if (o.heartbeat_ms !== undefined) cfg.heartbeatMs = positive('heartbeat_ms', o.heartbeat_ms);
       if (o.max_watchers !== undefined) cfg.maxWatchers = positive('max_watchers', o.max_watchers);
+      if (o.max_snapshots_in_flight !== undefined)
+        cfg.maxSnapshotsInFlight = positive('max_snapshots_in_flight', o.max_snapshots_in_flight);
+      if (o.presence_grace_ms !== undefined)
+        cfg.presenceGraceMs = nonNegative('presence_grace_ms', o.presence_grace_ms);
       if (o.require_auth !== undefined) cfg.requireAuth = bool('require_auth', o.require_auth);
       if (o.insecure !== undefined) cfg.insecure = bool('insecure', o.insecure);
       if (o.admin_token_file !== undefined) cfg.adminTokenFile = String(o.admin_token_file);

@@ -17,6 +17,8 @@ export interface FeedOptions {
   maxWatchers?: number;
   /** Open streams at most per credential (token, or the local user). */
   maxWatchersPerCredential?: number;
+  /** Snapshot replies being sent at most at once (503 with Retry-After beyond). */
+  maxSnapshotsInFlight?: number;
 }
 
 export const FEED_DEFAULTS = {
@@ -28,6 +30,13 @@ export const FEED_DEFAULTS = {
   // topology pages besides: at 1,000 an agent reconnecting before its old stream was seen closed got 429.
   maxWatchers: 5000,
   maxWatchersPerCredential: 50,
+  // A fleet restarting together asks for a snapshot each at the same moment: 1,000 agents reading one at once
+  // were all too slow to finish (and their hosts too busy parsing), and asked again. Beyond this many the server
+  // answers 503 with Retry-After, which the agent's feed client honours (with its own backoff and jitter), so
+  // snapshots go out a few dozen at a time and each finishes quickly.
+  maxSnapshotsInFlight: 32,
+  /** Retry-After of a snapshot refused for being one too many (s): about how long a few dozen take to send. */
+  snapshotRetryAfterS: 1,
 } as const;
 
 const frameOf = (revision: number, json: string) => `event: change\nid: ${revision}\ndata: ${json}\n\n`;

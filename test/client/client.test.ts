@@ -179,3 +179,56 @@ describe('FeedClient against a faulty peer', () => {
     }
   });
 });
+
+describe('FeedClient and a busy server', () => {
+  it("waits at least the server's Retry-After before asking again, for a snapshot and for a stream", async () => {
+    // The snapshot is refused twice (503, Retry-After: 1), then given; the first stream is refused (429,
+    // Retry-After: 1), the next one served. The client's own backoff is 10 ms: without honouring Retry-After it
+    // would be back within tens of ms, which is what 1,000 agents turned away by one server must not do.
+    const asked: { what: string; at: number }[] = [];
+    let snapshots = 0;
+    let streams = 0;
+    const server = createServer((req, res) => {
+      const what = req.url!.startsWith('/api/1.0/feed/snapshot') ? 'snapshot' : 'stream';
+      asked.push({ what, at: Date.now() });
+      if (what === 'snapshot' && snapshots++ < 2) {
+        res.writeHead(503, { 'content-type': 'application/json', 'retry-after': '1' });
+        res.end('{"error":"Vnet::Endpoints::Errors::Unavailable","message":"busy","code":"124"}');
+      } else if (what === 'snapshot') {
+        res.setHeader('content-type', 'application/json');
+        res.end(JSON.stringify({ revision: 10, resources: { datapaths: [] } }));
+      } else if (streams++ === 0) {
+        res.writeHead(429, { 'content-type': 'application/json', 'retry-after': '1' });
+        res.end('{"error":"Vnet::Endpoints::Errors::TooManyRequests","message":"too many","code":"132"}');
+      } else {
+        res.writeHead(200, { 'content-type': 'text/event-stream' });
+        res.write(change(11));
+      }
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const client = new FeedClient({ baseUrl: base, initialBackoffMs: 10, maxBackoffMs: 40 });
+    const got: number[] = [];
+    const waits: number[] = [];
+    client.on('change', (c) => got.push(c.revision));
+    client.on('disconnected', ({ retryInMs }) => waits.push(retryInMs));
+    client.start();
+    try {
+      const deadline = Date.now() + 20_000;
+      while (got.length < 1 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      assert.deepEqual(got, [11]);
+      assert.deepEqual(
+        asked.map((a) => a.what),
+        ['snapshot', 'snapshot', 'snapshot', 'stream', 'stream'],
+      );
+      // Every wait announced and every gap between attempts is at least the Retry-After (a lower bound only).
+      assert.equal(waits.length, 3);
+      for (const w of waits) assert.ok(w >= 1000, `waited ${w} ms`);
+      for (const k of [1, 2, 4]) assert.ok(asked[k]!.at - asked[k - 1]!.at >= 1000, `attempt ${k} came too soon`);
+    } finally {
+      await client.stop();
+      server.closeAllConnections();
+      server.close();
+    }
+  });
+});

@@ -15,7 +15,7 @@ it('defaults, file, env, flags in increasing precedence', () => {
   const file = join(dir, 'server.yaml');
   writeFileSync(
     file,
-    'listen: 0.0.0.0:9191\ndb: /tmp/file.db\nretain_changes: 500\nheartbeat_ms: 1000\nmax_watchers: 3000\nallowed_hosts: [vnet.example]\nkeystone_users: /etc/vnet/users.yaml\n',
+    'listen: 0.0.0.0:9191\ndb: /tmp/file.db\nretain_changes: 500\nheartbeat_ms: 1000\nmax_watchers: 3000\nmax_snapshots_in_flight: 8\npresence_grace_ms: 0\nallowed_hosts: [vnet.example]\nkeystone_users: /etc/vnet/users.yaml\n',
   );
   const fromFile = resolveConfig({ flags: { config: file }, env: {} });
   assert.deepEqual(fromFile, {
@@ -25,6 +25,8 @@ it('defaults, file, env, flags in increasing precedence', () => {
     retainChanges: 500,
     heartbeatMs: 1000,
     maxWatchers: 3000,
+    maxSnapshotsInFlight: 8,
+    presenceGraceMs: 0,
     requireAuth: false,
     insecure: false,
     adminTokenFile: null,
@@ -57,7 +59,15 @@ it('refuses bad values with ConfigError', () => {
   assert.deepEqual(parseListen('9090'), { host: '127.0.0.1', port: 9090 });
   for (const bad of ['host', 'host:99999', ':x', 'a:b:c']) assert.throws(() => parseListen(bad), ConfigError, bad);
   const file = join(dir, 'bad.yaml');
-  for (const text of ['listen: [1', 'colour: red', '- a\n- b', 'retain_changes: -1', 'max_watchers: 0']) {
+  for (const text of [
+    'listen: [1',
+    'colour: red',
+    '- a\n- b',
+    'retain_changes: -1',
+    'max_watchers: 0',
+    'max_snapshots_in_flight: 0',
+    'presence_grace_ms: -1',
+  ]) {
     writeFileSync(file, text);
     assert.throws(() => resolveConfig({ flags: { config: file }, env: {} }), ConfigError, text);
   }

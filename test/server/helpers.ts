@@ -91,6 +91,8 @@ export async function startServer(
     agentRequestTimeoutMs?: number;
     /** How often lease retentions are swept (ms; default the server's). */
     leaseSweepMs?: number;
+    /** How long an agent's last stream may stay closed before it is marked gone (ms; default the server's). */
+    presenceGraceMs?: number;
   } = {},
 ): Promise<TestServer> {
   const store = await openStore(opts);
@@ -100,6 +102,7 @@ export async function startServer(
     ...(opts.auth ? { auth: opts.auth } : {}),
     ...(opts.agentRequestTimeoutMs ? { agentRequestTimeoutMs: opts.agentRequestTimeoutMs } : {}),
     ...(opts.leaseSweepMs !== undefined ? { leaseSweepMs: opts.leaseSweepMs } : {}),
+    ...(opts.presenceGraceMs !== undefined ? { presenceGraceMs: opts.presenceGraceMs } : {}),
   });
   let base = '';
   if (opts.listen !== false) {

@@ -257,7 +257,8 @@ it('a gap in the revisions it hears makes the snapshot read again from the store
 });
 
 it('100 snapshot readers during 20 writes share one build and each sees the writes acknowledged before it asked', async () => {
-  const s = await startServer();
+  // All 100 in flight at once: admitted (the limit is the next test's subject).
+  const s = await startServer({ feed: { maxSnapshotsInFlight: 100 } });
   servers.push(s);
   await send(s.base, 'POST', '/networks', { uuid: 'nw-snap', ipv4_network: '10.9.0.0', ipv4_prefix: 24 });
   // The first build is held until every write is made and its readers have asked (a big model's slow build).
@@ -283,4 +284,55 @@ it('100 snapshot readers during 20 writes share one build and each sees the writ
   await Promise.all(readers);
   assert.equal(held.stats.mostAtOnce, 1, 'snapshot builds ran concurrently');
   assert.equal(held.stats.builds, 1, `${held.stats.builds} builds for 100 readers over 20 revisions`);
+});
+
+it('snapshots beyond the in-flight limit get 503 with Retry-After; agents told so wait and all load', async () => {
+  // 1,000 agents starting together each took a snapshot at once and none finished; now a few at a time are sent.
+  const s = await startServer({ feed: { maxSnapshotsInFlight: 2 } });
+  servers.push(s);
+  await createNetwork(s.base, 'nw-adm', 1);
+  const held = holdBuilds(s);
+  const first = [snapshotOf(s.base), snapshotOf(s.base)];
+  await waitFor(() => held.stats.builds === 1, 'the first reader waiting for the build');
+  await new Promise((r) => setTimeout(r, 100));
+  const refused = await fetch(`${s.base}/api/1.0/feed/snapshot`);
+  assert.equal(refused.status, 503);
+  assert.equal(refused.headers.get('retry-after'), '1');
+  const body = (await refused.json()) as { error: string; code: string; message: string };
+  assert.equal(body.code, '124');
+  assert.match(body.message, /already sending 2 snapshots/);
+  held.release();
+  for (const snap of await Promise.all(first)) assert.ok(snap.resources.networks.some((n) => n.uuid === 'nw-adm'));
+  // The two replies are done: their places are free again.
+  await waitFor(async () => (await fetch(`${s.base}/api/1.0/feed/snapshot`)).status === 200, 'a snapshot admitted');
+
+  // Six agents' feeds at once against a limit of 2 on a fresh server, its first build held a moment: the refused
+  // ones wait the server's Retry-After (not their own 100 ms backoff) and every one loads.
+  const s2 = await startServer({ feed: { maxSnapshotsInFlight: 2 } });
+  servers.push(s2);
+  const again = holdBuilds(s2);
+  const feeds = Array.from({ length: 6 }, () => new ServerFeed(new ApiClient({ baseUrl: s2.base })));
+  const loaded = new Set<number>();
+  const refusals: string[] = [];
+  try {
+    for (const [k, f] of feeds.entries())
+      f.start((ev: FeedEvent) => {
+        if (ev.kind === 'snapshot') loaded.add(k);
+        if (ev.kind === 'error') refusals.push(String(ev.error));
+      });
+    await new Promise((r) => setTimeout(r, 300));
+    again.release();
+    await waitFor(
+      () => loaded.size === 6,
+      () => `${loaded.size} of 6 feeds loaded; ${refusals.join(' | ')}`,
+      {
+        timeoutMs: 30_000,
+      },
+    );
+    assert.ok(refusals.length >= 4, `at least 4 refusals: ${refusals.join(' | ')}`);
+    for (const r of refusals) assert.match(r, /already sending \d+ snapshots.*retry at .* in (\d+) ms/);
+    for (const r of refusals) assert.ok(Number(/in (\d+) ms/.exec(r)![1]) >= 1000, r);
+  } finally {
+    for (const f of feeds) f.close();
+  }
 });

@@ -3,7 +3,7 @@ import { Readable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import { int, str } from '../../model/params.js';
 import { ownNode } from '../auth/policy.js';
-import { TooManyRequests } from '../../model/errors.js';
+import { TooManyRequests, Unavailable } from '../../model/errors.js';
 import { acceptsGzip } from '../http/encoding.js';
 import { wantsYaml } from '../http/openvnet.js';
 import { FEED_DEFAULTS, streamChanges } from '../feed.js';
@@ -12,7 +12,7 @@ import { type RouteOptions, Routes } from './context.js';
 const CHANGES = [
   int('since', 0, Number.MAX_SAFE_INTEGER, { required: true }),
   str('node_id', {
-    doc: "the watching agent's node id: while none of its streams is open, its datapaths show disconnected",
+    doc: "the watching agent's node id: once none of its streams has been open for a grace period (3 s), its datapaths show disconnected",
   }),
 ];
 
@@ -47,12 +47,31 @@ class WatcherCount {
   }
 }
 
+/** Snapshot replies being sent, so a fleet asking at once is served a few dozen at a time (503 beyond). */
+class SnapshotAdmission {
+  private inFlight = 0;
+
+  constructor(private readonly limit: number) {}
+
+  /** Counts one more reply until `res` closes (sent or cut off), or throws 503 with Retry-After. */
+  admit(res: NodeJS.EventEmitter): void {
+    if (this.inFlight >= this.limit)
+      throw new Unavailable(
+        `the server is already sending ${this.inFlight} snapshots (its limit); ask again later`,
+        FEED_DEFAULTS.snapshotRetryAfterS,
+      );
+    this.inFlight++;
+    res.once('close', () => this.inFlight--);
+  }
+}
+
 export async function feedRoutes(app: FastifyInstance, opts: RouteOptions): Promise<void> {
   const r = new Routes(app, opts);
   const watchers = new WatcherCount({
     maxWatchers: opts.feed?.maxWatchers ?? FEED_DEFAULTS.maxWatchers,
     maxWatchersPerCredential: opts.feed?.maxWatchersPerCredential ?? FEED_DEFAULTS.maxWatchersPerCredential,
   });
+  const snapshots = new SnapshotAdmission(opts.feed?.maxSnapshotsInFlight ?? FEED_DEFAULTS.maxSnapshotsInFlight);
   r.add({
     method: 'GET',
     url: '/feed/snapshot',
@@ -61,6 +80,7 @@ export async function feedRoutes(app: FastifyInstance, opts: RouteOptions): Prom
     // Kept in memory as byte chunks every reply at a revision shares: a reply copies nothing (1,000 agents slowly
     // reading a 2.5 MB snapshot once held a copy each).
     handler: async ({ reply }) => {
+      snapshots.admit(reply.raw);
       const body = await r.service.snapshotBody();
       reply.type('application/json; charset=utf-8');
       // A .yml request is converted whole by the reply hook.
