@@ -425,12 +425,16 @@ export function diffFlows(
   const adds: FlowMod[] = [];
   const mods: FlowMod[] = [];
   const seen = new FlowIndex();
+  // The learn() flows as compared: forgetLearned must read them in the dump's (canonical) form, or a learn built
+  // in another spelling looks gone and a restart would delete what the switch learned.
+  const promiscuous: Flow[] = [];
   for (const d of desired) {
     let f = d;
     if (canonical) {
       const held = have.get(d);
       if (!held || held.cookie !== d.cookie || !sameBody(held, d)) f = canonical(d);
     }
+    if (f.table === TABLE.promiscuous_port) promiscuous.push(f);
     if (!seen.add(f)) continue;
     const old = have.get(f);
     if (!old) adds.push({ command: 'add', flow: f });
@@ -439,7 +443,7 @@ export function diffFlows(
   }
   const dels: FlowMod[] = [];
   for (const f of have.values()) if (seen.get(f) === undefined) dels.push({ command: 'delete_strict', flow: f });
-  return [...adds, ...mods, ...dels, ...forgetLearned(installed, desired)];
+  return [...adds, ...mods, ...dels, ...forgetLearned(installed, promiscuous)];
 }
 
 /** The learn() actions of promiscuous_port flows, by their canonical text. */

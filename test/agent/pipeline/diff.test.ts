@@ -11,6 +11,8 @@ import {
   sameBody,
   sameIdentity,
 } from '../../../src/agent/pipeline/diff.js';
+import { cookieFor } from '../../../src/agent/pipeline/cookies.js';
+import { promiscuousPortFlows } from '../../../src/agent/pipeline/flows-promiscuous.js';
 import { normalizeFlow } from '../../../src/openflow/normalize.js';
 import type { Action, Flow, FlowMod } from '../../../src/openflow/types.js';
 
@@ -213,4 +215,22 @@ test('property: against a dump, a desired flow is put in canonical form only whe
     }),
     { numRuns: 500 },
   );
+});
+
+test('a restart keeps what the switch learned: a learn() built in another spelling than the dump reads is the same learn()', () => {
+  // The compiler's learn() is not in the codec's canonical key order; the diff settles it through `canonical`, and
+  // the learned flows' fate must be decided on that same form (else every restart deleted the learned MACs).
+  const desired = promiscuousPortFlows('if-p31', 7, { key: 5, zone: 5 }, true);
+  const learned: Flow = {
+    table: 0,
+    priority: 70,
+    cookie: cookieFor('interface', 'if-p31', 'learned'),
+    match: {},
+    instructions: [],
+  };
+  const installed = [...desired.map(normalizeFlow), learned];
+  assert.deepEqual(diffFlows(installed, desired, normalizeFlow), []);
+  // The learn() gone (the port removed): what it learned is deleted by its cookie.
+  const gone = diffFlows(installed, [], normalizeFlow);
+  assert.ok(gone.some((m) => m.command === 'delete' && m.flow.cookie === learned.cookie));
 });
