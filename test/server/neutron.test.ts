@@ -498,6 +498,18 @@ describe('several subnets on one network', () => {
     return new DhcpModel(snap.resources).context(networkId, mac, { encapsulation: 'gre' });
   }
 
+  test('a bulk create of two subnets on one network is checked as two creates: DNS servers on the second are refused, nothing made', async () => {
+    const network = await make('networks', { name: 'bulk-subnets' });
+    const r = await api('POST', '/v2.0/subnets', {
+      subnets: [
+        { network_id: network.id, ip_version: 4, cidr: '10.61.0.0/24' },
+        { network_id: network.id, ip_version: 4, cidr: '10.62.0.0/24', dns_nameservers: ['10.62.0.53'] },
+      ],
+    });
+    assert.match(refused(r, 400, 'InvalidInput'), /dns_nameservers/);
+    assert.deepEqual((await show('networks', network.id)).subnets, []);
+  });
+
   test('a second subnet shares the network: ports take addresses from either, each listed with its subnet', async () => {
     const network = await make('networks', { name: 'two-subnets' });
     const a = await make('subnets', {
